@@ -1,0 +1,5 @@
+"""Allow ``python -m migsafe``."""
+
+from migsafe.cli import main
+
+main()

@@ -1,0 +1,131 @@
+"""Command line: parse options, call one function, pick a reporter. No logic lives here."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from migsafe import __version__
+from migsafe.config import ConfigError, load_settings
+from migsafe.findings import Severity
+
+EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
+
+SEVERITY_CHOICE = click.Choice([str(s) for s in Severity], case_sensitive=False)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="migsafe")
+def cli() -> None:
+    """Catch unsafe Alembic migrations before they reach a live PostgreSQL database."""
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "-c",
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path),
+    help="An alembic.ini whose script_location holds the migrations.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "--fail-on",
+    type=SEVERITY_CHOICE,
+    help="Exit 1 when a finding is at least this severe. [default: warning]",
+)
+@click.option(
+    "--postgres-version",
+    type=click.IntRange(9, 30),
+    help="PostgreSQL major version the migrations run on. [default: 15]",
+)
+@click.option(
+    "--ignore", multiple=True, metavar="RULE", help="Skip a rule (name or code); repeatable."
+)
+@click.option("--debug", is_flag=True, help="Show tracebacks for internal errors.")
+def check(
+    paths: tuple[Path, ...],
+    config_file: Path | None,
+    output_format: str,
+    fail_on: str | None,
+    postgres_version: int | None,
+    ignore: tuple[str, ...],
+    debug: bool,
+) -> None:
+    """Flag unsafe operations in Alembic migration scripts.
+
+    PATHS may be versions directories, single migration files, a project directory holding
+    alembic.ini, or alembic.ini itself (default: the current directory).
+
+    \b
+    Exit codes: 0 nothing at or above --fail-on, 1 findings, 2 bad input or usage.
+    """
+    from migsafe.check import check_paths
+    from migsafe.report import renderer
+
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        _fail(str(exc))
+    settings = settings.with_overrides(
+        pg_version=postgres_version,
+        fail_on=Severity.parse(fail_on) if fail_on else None,
+        ignore=settings.ignore | frozenset(ignore) if ignore else None,
+    )
+    targets = paths or (() if config_file else (Path.cwd(),))
+    try:
+        result = check_paths(targets, settings, config_file)
+    except Exception as exc:
+        if debug:
+            raise
+        _fail(f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)")
+
+    if result.checked == 0 and not result.diagnostics:
+        click.echo("no migrations found", err=output_format != "text")
+        if output_format == "text":
+            sys.exit(EXIT_OK)
+    renderer(output_format)(result, sys.stdout)
+    if result.has_fatal:
+        sys.exit(EXIT_BAD_INPUT)
+    if any(f.severity >= settings.fail_on for f in result.findings):
+        sys.exit(EXIT_FINDINGS)
+    sys.exit(EXIT_OK)
+
+
+@cli.command(name="rules")
+def list_rules() -> None:
+    """List every rule with its code, severity and summary."""
+    from migsafe.explain import rule_table
+
+    click.echo(rule_table())
+
+
+@cli.command()
+@click.argument("rule")
+def explain(rule: str) -> None:
+    """Explain one rule (by name or code): why it matters and what to write instead."""
+    from migsafe.explain import explain_rule
+
+    text = explain_rule(rule)
+    if text is None:
+        _fail(f"unknown rule {rule!r}; `migsafe rules` lists them")
+    click.echo(text)
+
+
+def _fail(message: str) -> None:
+    click.echo(f"migsafe: {message}", err=True)
+    sys.exit(EXIT_BAD_INPUT)
+
+
+def main() -> None:
+    cli()

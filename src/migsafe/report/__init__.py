@@ -1,0 +1,32 @@
+"""Output formats for check results: one module per format, each with ``render(result, out)``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TextIO
+
+from migsafe.check import CheckResult
+
+Renderer = Callable[[CheckResult, TextIO], None]
+FORMATS = ("text", "json")
+
+
+def renderer(name: str) -> Renderer:
+    if name == "json":
+        from migsafe.report import json_report
+
+        return json_report.render
+    from migsafe.report import text
+
+    return text.render
+
+
+def display_path(path: Path | None) -> str:
+    """Paths relative to the working directory when they are below it, as editors expect."""
+    if path is None:
+        return "-"
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:  # outside the working directory
+        return str(path)

@@ -1,0 +1,73 @@
+"""add-column-not-null-without-default: the ALTER fails on any table that has rows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pglast.enums import AlterTableType, ConstrType
+
+from migsafe.findings import Finding, Severity
+from migsafe.rule import (
+    RevisionContext,
+    Rule,
+    alter_commands,
+    column_type_code,
+    constraint_types,
+    is_serial,
+)
+
+RULE = Rule(
+    code="MS009",
+    name="add-column-not-null-without-default",
+    severity=Severity.ERROR,
+    summary="Adding a NOT NULL column without a default fails on a table that has rows.",
+    why=(
+        "PostgreSQL must fill the new column for every existing row; with NOT NULL and no "
+        "default there is no value to fill, so the ALTER fails with \"column contains null "
+        "values\" in production, although it passed on an empty development database. Since "
+        "PostgreSQL 11 a constant server default is stored in the catalog and the ALTER is "
+        "instant."
+    ),
+    fix="""\
+# either give it a constant server default (instant on PostgreSQL >= 11):
+op.add_column({table!r}, sa.Column({column!r}, {type}, nullable=False, server_default=...))
+# or add it nullable, backfill in batches, then enforce NOT NULL (see set-not-null):
+op.add_column({table!r}, sa.Column({column!r}, {type}, nullable=True))""",
+    bad=(
+        """\
+def upgrade():
+    op.add_column("users", sa.Column("tenant_id", sa.Integer(), nullable=False))
+""",
+    ),
+    good=(
+        """\
+def upgrade():
+    op.add_column("users", sa.Column("active", sa.Boolean(), nullable=False,
+                                     server_default=sa.true()))
+""",
+        """\
+def upgrade():
+    op.add_column("users", sa.Column("tenant_id", sa.Integer(), nullable=True))
+""",
+    ),
+)
+
+_FILLS_ITSELF = {ConstrType.CONSTR_DEFAULT, ConstrType.CONSTR_IDENTITY, ConstrType.CONSTR_GENERATED}
+_NOT_NULL = {ConstrType.CONSTR_NOTNULL, ConstrType.CONSTR_PRIMARY}
+
+
+def check(rev: RevisionContext) -> Iterator[Finding]:
+    for stmt in rev.existing_table_statements():
+        for cmd in alter_commands(stmt.node, AlterTableType.AT_AddColumn):
+            column = cmd.def_
+            kinds = constraint_types(column)
+            if kinds & _NOT_NULL and not kinds & _FILLS_ITSELF and not is_serial(column):
+                yield rev.finding(
+                    RULE,
+                    stmt.line,
+                    f'Adding NOT NULL column "{column.colname}" to "{stmt.table}" without a '
+                    "default fails as soon as the table has a row.",
+                    table=stmt.table,
+                    column=column.colname,
+                    type=column_type_code(stmt.operation, column.typeName),
+                )

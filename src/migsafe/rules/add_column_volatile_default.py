@@ -1,0 +1,126 @@
+"""add-column-volatile-default: a volatile default rewrites the whole table."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pglast import ast
+from pglast.enums import AlterTableType, ConstrType
+from pglast.visitors import Visitor
+
+from migsafe.findings import Finding, Severity
+from migsafe.rule import RevisionContext, Rule, alter_commands, column_type_code, is_serial
+
+RULE = Rule(
+    code="MS013",
+    name="add-column-volatile-default",
+    severity=Severity.ERROR,
+    summary="Adding a column whose default is volatile rewrites the table under a full lock.",
+    why=(
+        "Since PostgreSQL 11 a column added with a constant or stable default (a literal, "
+        "now()) is instant: the value is stored once in the catalog. A volatile default "
+        "(gen_random_uuid(), random(), clock_timestamp(), a serial or identity sequence) or a "
+        "stored generated column must be computed per row, so the table and its indexes are "
+        "rewritten under an ACCESS EXCLUSIVE lock. Before PostgreSQL 11 every default does "
+        "this."
+    ),
+    fix="""\
+# add the column without a default, then set the default for new rows only:
+op.add_column({table!r}, sa.Column({column!r}, {type}, nullable=True))
+op.alter_column({table!r}, {column!r}, server_default={default!r})
+# backfill existing rows in batches: UPDATE {table} SET {column} = ... WHERE id BETWEEN ...""",
+    bad=(
+        """\
+def upgrade():
+    op.add_column("users", sa.Column("token", sa.Uuid(), nullable=False,
+                                     server_default=sa.text("gen_random_uuid()")))
+""",
+    ),
+    good=(
+        """\
+def upgrade():
+    op.add_column("users", sa.Column("created_at", sa.DateTime(), nullable=False,
+                                     server_default=sa.func.now()))
+""",
+        """\
+def upgrade():
+    op.add_column("users", sa.Column("token", sa.Uuid(), nullable=True))
+    op.alter_column("users", "token", server_default=sa.text("gen_random_uuid()"))
+""",
+    ),
+)
+
+VOLATILE_FUNCTIONS = frozenset(
+    {
+        "random",
+        "setseed",
+        "gen_random_uuid",
+        "uuidv4",
+        "uuidv7",
+        "uuid_generate_v1",
+        "uuid_generate_v1mc",
+        "uuid_generate_v4",
+        "clock_timestamp",
+        "timeofday",
+        "nextval",
+        "random_normal",
+    }
+)
+
+
+class _VolatileCalls(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: list[str] = []
+
+    def visit_FuncCall(self, ancestors: object, node: ast.FuncCall) -> None:
+        name = node.funcname[-1].sval
+        if name in VOLATILE_FUNCTIONS:
+            self.names.append(name)
+
+
+def check(rev: RevisionContext) -> Iterator[Finding]:
+    for stmt in rev.existing_table_statements():
+        for cmd in alter_commands(stmt.node, AlterTableType.AT_AddColumn):
+            column = cmd.def_
+            reason = _rewrite_reason(column, rev.pg_version)
+            if reason:
+                yield rev.finding(
+                    RULE,
+                    stmt.line,
+                    f'Adding column "{column.colname}" to "{stmt.table}" with {reason} rewrites '
+                    "the table under an ACCESS EXCLUSIVE lock.",
+                    table=stmt.table,
+                    column=column.colname,
+                    type=column_type_code(stmt.operation, column.typeName),
+                    default=_default_code(stmt.operation),
+                )
+
+
+def _rewrite_reason(column: ast.ColumnDef, pg_version: int) -> str | None:
+    if is_serial(column):
+        return "a serial type (a nextval() default)"
+    for constraint in column.constraints or ():
+        if constraint.contype == ConstrType.CONSTR_IDENTITY:
+            return "an identity sequence"
+        if constraint.contype == ConstrType.CONSTR_GENERATED:
+            return "a stored generated expression"
+        if constraint.contype == ConstrType.CONSTR_DEFAULT:
+            if pg_version < 11 and not _is_null(constraint.raw_expr):
+                return f"a default (PostgreSQL {pg_version} rewrites for any default)"
+            visitor = _VolatileCalls()
+            visitor(constraint.raw_expr)
+            if visitor.names:
+                return f"the volatile default {visitor.names[0]}()"
+    return None
+
+
+def _is_null(expr: ast.Node | None) -> bool:
+    return isinstance(expr, ast.A_Const) and expr.isnull
+
+
+def _default_code(operation: object) -> object:
+    column = getattr(operation, "column", None)
+    default = getattr(column, "server_default", None)
+    arg = getattr(default, "arg", None)
+    return str(arg) if arg is not None else "..."

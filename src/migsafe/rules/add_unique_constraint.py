@@ -1,0 +1,66 @@
+"""add-unique-constraint: UNIQUE/PRIMARY KEY builds its index under an ACCESS EXCLUSIVE lock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pglast.enums import AlterTableType, ConstrType
+
+from migsafe.findings import Finding, Severity
+from migsafe.rule import RevisionContext, Rule, alter_commands
+
+RULE = Rule(
+    code="MS014",
+    name="add-unique-constraint",
+    severity=Severity.ERROR,
+    summary="Adding a UNIQUE or PRIMARY KEY constraint builds an index while the table is locked.",
+    why=(
+        "ADD CONSTRAINT ... UNIQUE (or PRIMARY KEY) builds a new unique index while holding "
+        "an ACCESS EXCLUSIVE lock: no reads or writes until every row is indexed. Build the "
+        "index CONCURRENTLY first, then attach it with USING INDEX, which is instant. (NOT "
+        "VALID does not help here: PostgreSQL only accepts it for CHECK and FOREIGN KEY.)"
+    ),
+    fix="""\
+with op.get_context().autocommit_block():
+    op.create_index({name!r}, {table!r}, {columns!r}, unique=True, postgresql_concurrently=True)
+op.execute('ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {kind} USING INDEX "{name}"')""",
+    bad=(
+        """\
+def upgrade():
+    op.create_unique_constraint("uq_users_email", "users", ["email"])
+""",
+    ),
+    good=(
+        """\
+def upgrade():
+    with op.get_context().autocommit_block():
+        op.create_index("uq_users_email", "users", ["email"], unique=True,
+                        postgresql_concurrently=True)
+    op.execute('ALTER TABLE "users" ADD CONSTRAINT "uq_users_email" UNIQUE USING INDEX "uq_users_email"')
+""",
+    ),
+)
+
+_KINDS = {ConstrType.CONSTR_UNIQUE: "UNIQUE", ConstrType.CONSTR_PRIMARY: "PRIMARY KEY"}
+
+
+def check(rev: RevisionContext) -> Iterator[Finding]:
+    for stmt in rev.existing_table_statements():
+        for cmd in alter_commands(stmt.node, AlterTableType.AT_AddConstraint):
+            constraint = cmd.def_
+            kind = _KINDS.get(constraint.contype)
+            if kind is None or constraint.indexname:
+                continue
+            table = stmt.table.rsplit(".", 1)[-1]
+            columns = [key.sval for key in constraint.keys or ()]
+            name = constraint.conname or f"{'uq' if kind == 'UNIQUE' else 'pk'}_{table}"
+            yield rev.finding(
+                RULE,
+                stmt.line,
+                f'Adding {kind} constraint "{name}" to "{stmt.table}" builds its index under an '
+                "ACCESS EXCLUSIVE lock: all reads and writes wait.",
+                name=name,
+                table=stmt.table,
+                columns=columns,
+                kind=kind,
+            )

@@ -1,0 +1,122 @@
+"""change-column-type: most type changes rewrite the table under an ACCESS EXCLUSIVE lock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pglast
+from pglast import ast
+from pglast.enums import AlterTableType
+from sqlalchemy.dialects import postgresql
+
+from migsafe.findings import Finding, Severity
+from migsafe.rule import RevisionContext, Rule, alter_commands, type_name
+
+RULE = Rule(
+    code="MS012",
+    name="change-column-type",
+    severity=Severity.ERROR,
+    summary="Changing a column's type rewrites the table and breaks running code.",
+    why=(
+        "Unless the old and new types are binary-coercible (varchar(n) to a wider varchar or "
+        "to text, numeric to a wider precision, ...), PostgreSQL rewrites the table and its "
+        "indexes under an ACCESS EXCLUSIVE lock: no reads or writes for the whole rewrite. "
+        "The running application may also break on values of the new type."
+    ),
+    fix="""\
+# Expand and contract: add a column of the new type, dual-write, backfill, switch, drop.
+op.add_column({table!r}, sa.Column({new_column!r}, ...))  # {new_type}
+# backfill in batches: UPDATE {table} SET {new_column} = {column}::{new_type} WHERE ...
+# deploy code that reads {new_column!r}; drop {column!r} in a later revision""",
+    bad=(
+        """\
+def upgrade():
+    op.alter_column("orders", "amount", existing_type=sa.Integer(), type_=sa.BigInteger())
+""",
+        """\
+def upgrade():
+    op.alter_column("users", "name", existing_type=sa.String(100), type_=sa.String(50))
+""",
+    ),
+    good=(
+        """\
+def upgrade():
+    op.alter_column("users", "name", existing_type=sa.String(50), type_=sa.String(100))
+""",
+        """\
+def upgrade():
+    op.alter_column("users", "bio", existing_type=sa.String(200), type_=sa.Text())
+""",
+    ),
+)
+
+_VARCHAR_LIKE = {"varchar", "text"}
+_PRECISION_TYPES = {"timestamp", "timestamptz", "time", "timetz", "interval"}
+
+
+def check(rev: RevisionContext) -> Iterator[Finding]:
+    for stmt in rev.existing_table_statements():
+        for cmd in alter_commands(stmt.node, AlterTableType.AT_AlterColumnType):
+            new = cmd.def_.typeName
+            old = _existing_type(stmt.operation)
+            if old is not None and cmd.def_.raw_default is None and _no_rewrite(old, new):
+                continue
+            old_text = (
+                f"from {type_name(old)} "
+                if old is not None
+                else "(old type unknown: pass existing_type= to let migsafe tell a safe change) "
+            )
+            yield rev.finding(
+                RULE,
+                stmt.line,
+                f'Changing the type of "{stmt.table}"."{cmd.name}" {old_text}to '
+                f"{type_name(new)} rewrites the table under an ACCESS EXCLUSIVE lock.",
+                table=stmt.table,
+                column=cmd.name,
+                new_column=f"{cmd.name}_new",
+                new_type=type_name(new),
+            )
+
+
+def _existing_type(operation: object) -> ast.TypeName | None:
+    existing = getattr(operation, "existing_type", None)
+    if existing is None:
+        existing = getattr(operation, "kw", {}).get("existing_type")
+    if existing is None:
+        return None
+    try:
+        sql_type = existing.compile(dialect=postgresql.dialect())
+        (raw,) = pglast.parse_sql(f"SELECT NULL::{sql_type}")
+    except Exception:  # a type this dialect cannot render: treat as unknown
+        return None
+    return raw.stmt.targetList[0].val.typeName
+
+
+def _parts(type_node: ast.TypeName) -> tuple[str, list[int]]:
+    name = type_node.names[-1].sval
+    mods = [m.val.ival for m in type_node.typmods or () if isinstance(m, ast.A_Const)]
+    return name, mods
+
+
+def _no_rewrite(old: ast.TypeName, new: ast.TypeName) -> bool:
+    """True for the binary-coercible changes PostgreSQL applies without touching rows."""
+    if bool(old.arrayBounds) != bool(new.arrayBounds):
+        return False
+    (old_name, old_mods), (new_name, new_mods) = _parts(old), _parts(new)
+    if (old_name, old_mods) == (new_name, new_mods):
+        return True
+    if old_name in _VARCHAR_LIKE and new_name in _VARCHAR_LIKE:
+        if new_name == "text" or not new_mods:
+            return True
+        return old_name == "varchar" and bool(old_mods) and new_mods[0] >= old_mods[0]
+    if old_name == new_name == "numeric":
+        if not new_mods:
+            return True
+        return (
+            len(old_mods) == len(new_mods) == 2
+            and old_mods[1] == new_mods[1]
+            and new_mods[0] >= old_mods[0]
+        )
+    if old_name == new_name and old_name in ("varbit", *_PRECISION_TYPES):
+        return not new_mods or (bool(old_mods) and new_mods[0] >= old_mods[0])
+    return (old_name, new_name) == ("cidr", "inet")

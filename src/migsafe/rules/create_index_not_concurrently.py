@@ -1,0 +1,81 @@
+"""create-index-not-concurrently: a plain CREATE INDEX blocks all writes while it builds."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+
+from alembic.operations import ops
+from pglast import ast
+from pglast.stream import RawStream
+
+from migsafe.findings import Finding, Severity
+from migsafe.rule import RevisionContext, Rule
+
+RULE = Rule(
+    code="MS004",
+    name="create-index-not-concurrently",
+    severity=Severity.ERROR,
+    summary="Creating an index without CONCURRENTLY blocks writes to the table while it builds.",
+    why=(
+        "CREATE INDEX takes a SHARE lock on the table for the whole build: every INSERT, "
+        "UPDATE and DELETE waits, which on a large table means minutes of failed requests. "
+        "CREATE INDEX CONCURRENTLY builds the index without blocking writes; it must run "
+        "outside a transaction, hence the autocommit block."
+    ),
+    fix="""\
+with op.get_context().autocommit_block():
+    {call}""",
+    bad=(
+        """\
+def upgrade():
+    op.create_index("ix_users_email", "users", ["email"])
+""",
+        """\
+def upgrade():
+    op.execute("CREATE UNIQUE INDEX ix_orders_ref ON orders (reference)")
+""",
+    ),
+    good=(
+        """\
+def upgrade():
+    with op.get_context().autocommit_block():
+        op.create_index("ix_users_email", "users", ["email"], postgresql_concurrently=True)
+""",
+        """\
+def upgrade():
+    op.create_table("tags", sa.Column("id", sa.Integer(), primary_key=True),
+                    sa.Column("name", sa.Text()))
+    op.create_index("ix_tags_name", "tags", ["name"])
+""",
+    ),
+)
+
+
+def check(rev: RevisionContext) -> Iterator[Finding]:
+    for stmt in rev.existing_table_statements():
+        node = stmt.node
+        if isinstance(node, ast.IndexStmt) and not node.concurrent:
+            yield rev.finding(
+                RULE,
+                stmt.line,
+                f'CREATE INDEX "{node.idxname}" takes a SHARE lock on "{stmt.table}": all writes '
+                "to it wait until the index is built.",
+                call=_concurrent_call(stmt.operation, node),
+            )
+
+
+def _concurrent_call(operation: object, node: ast.IndexStmt) -> str:
+    """The user's own call, made concurrent."""
+    if isinstance(operation, ops.CreateIndexOp):
+        columns = [c if isinstance(c, str) else str(c) for c in operation.columns]
+        args = [repr(operation.index_name), repr(operation.table_name), repr(columns)]
+        if operation.unique:
+            args.append("unique=True")
+        if operation.schema:
+            args.append(f"schema={operation.schema!r}")
+        args.append("postgresql_concurrently=True")
+        return f"op.create_index({', '.join(args)})"
+    concurrent = copy.deepcopy(node)
+    concurrent.concurrent = True
+    return f"op.execute({RawStream()(concurrent)!r})"

@@ -1,0 +1,64 @@
+"""drop-add-looks-like-rename: autogenerate's version of a rename silently loses the data."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pglast.enums import AlterTableType
+
+from migsafe.findings import Finding, Severity
+from migsafe.rule import RevisionContext, Rule, alter_commands
+
+RULE = Rule(
+    code="MS003",
+    name="drop-add-looks-like-rename",
+    severity=Severity.WARNING,
+    summary="Dropping one column and adding another on the same table looks like a lost rename.",
+    why=(
+        "Alembic's autogenerate cannot see renames: when a model attribute is renamed it emits "
+        "drop_column for the old name and add_column for the new one. Run as written, every "
+        "value of the old column is deleted and the new column starts empty."
+    ),
+    fix="""\
+# If "{added}" is "{dropped}" renamed, keep the data: add, copy, drop later.
+op.add_column({table!r}, sa.Column({added!r}, ...))
+op.execute('UPDATE "{table}" SET "{added}" = "{dropped}"')  # in batches on big tables
+# drop {dropped!r} in a later revision, once no running code reads it""",
+    bad=(
+        """\
+def upgrade():
+    op.drop_column("users", "fullname")
+    op.add_column("users", sa.Column("full_name", sa.Text(), nullable=True))
+""",
+    ),
+    good=(
+        """\
+def upgrade():
+    op.add_column("users", sa.Column("full_name", sa.Text(), nullable=True))
+    op.execute('UPDATE "users" SET "full_name" = "fullname"')
+""",
+    ),
+)
+
+
+def check(rev: RevisionContext) -> Iterator[Finding]:
+    dropped: dict[str, list[tuple[str, int]]] = {}
+    added: dict[str, list[tuple[str, int]]] = {}
+    for stmt in rev.existing_table_statements():
+        for cmd in alter_commands(stmt.node, AlterTableType.AT_DropColumn):
+            dropped.setdefault(stmt.table, []).append((cmd.name, stmt.line))
+        for cmd in alter_commands(stmt.node, AlterTableType.AT_AddColumn):
+            added.setdefault(stmt.table, []).append((cmd.def_.colname, stmt.line))
+    for table, drops in dropped.items():
+        adds = added.get(table, [])
+        if len(drops) == 1 and len(adds) == 1:
+            (old, drop_line), (new, add_line) = drops[0], adds[0]
+            yield rev.finding(
+                RULE,
+                drop_line,
+                f'Column "{old}" of "{table}" is dropped and "{new}" added (line {add_line}): '
+                f'if this is a rename, every value in "{old}" is lost.',
+                table=table,
+                dropped=old,
+                added=new,
+            )

@@ -1,0 +1,60 @@
+"""drop-unnamed-constraint: ``op.drop_constraint(None, ...)`` cannot run."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from alembic.operations import ops
+
+from migsafe.findings import Finding, Severity
+from migsafe.rule import RevisionContext, Rule
+
+RULE = Rule(
+    code="MS015",
+    name="drop-unnamed-constraint",
+    severity=Severity.ERROR,
+    summary="A constraint cannot be dropped without its name.",
+    why=(
+        "Autogenerate writes op.drop_constraint(None, ...) for constraints it created without "
+        "a name (typically in downgrade()). PostgreSQL needs the real name, so the migration "
+        "fails the day somebody needs it. A naming convention on the MetaData gives every "
+        "constraint a predictable name."
+    ),
+    fix="""\
+op.drop_constraint("<name from \\d {table}>", {table!r}, type_={type!r})
+# and set a naming convention so autogenerate writes names, e.g.
+# MetaData(naming_convention={{"fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s"}})""",
+    bad=(
+        """\
+def upgrade():
+    op.create_foreign_key(None, "orders", "users", ["user_id"], ["id"])
+
+def downgrade():
+    op.drop_constraint(None, "orders", type_="foreignkey")
+""",
+    ),
+    good=(
+        """\
+def upgrade():
+    op.create_foreign_key("fk_orders_user_id_users", "orders", "users", ["user_id"], ["id"])
+
+def downgrade():
+    op.drop_constraint("fk_orders_user_id_users", "orders", type_="foreignkey")
+""",
+    ),
+)
+
+
+def check(rev: RevisionContext) -> Iterator[Finding]:
+    for capture in (rev.upgrade_capture, rev.downgrade_capture):
+        for item in capture.operations:
+            operation = item.operation
+            if isinstance(operation, ops.DropConstraintOp) and operation.constraint_name is None:
+                yield rev.finding(
+                    RULE,
+                    item.line,
+                    f'{capture.function}() drops a constraint of "{operation.table_name}" '
+                    "without naming it: the migration fails when it runs.",
+                    table=operation.table_name,
+                    type=operation.constraint_type,
+                )

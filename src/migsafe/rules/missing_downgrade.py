@@ -1,0 +1,82 @@
+"""missing-downgrade: a revision that cannot be rolled back."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterator
+
+from alembic.autogenerate import render_python_code
+from alembic.operations import ops
+
+from migsafe.findings import Finding, Severity
+from migsafe.rule import RevisionContext, Rule, body_shape
+
+RULE = Rule(
+    code="MS007",
+    name="missing-downgrade",
+    severity=Severity.WARNING,
+    summary="The revision has no working downgrade().",
+    why=(
+        "When a deploy goes wrong, `alembic downgrade` is the way back. A downgrade() that is "
+        "missing, `pass` or only a docstring silently does nothing: Alembic records the "
+        "revision as undone while the schema keeps every change, and the next upgrade fails "
+        "on objects that already exist. If the revision truly cannot be undone, say so by "
+        "raising."
+    ),
+    fix="""\
+def downgrade():
+    {undo}
+# or, for a deliberately one-way revision:
+# def downgrade():
+#     raise NotImplementedError("{revision} cannot be undone: <why>")""",
+    bad=(
+        """\
+def upgrade():
+    op.add_column("users", sa.Column("nickname", sa.Text()))
+
+def downgrade():
+    pass
+""",
+    ),
+    good=(
+        """\
+def upgrade():
+    op.add_column("users", sa.Column("nickname", sa.Text()))
+
+def downgrade():
+    op.drop_column("users", "nickname")
+""",
+    ),
+)
+
+
+def check(rev: RevisionContext) -> Iterator[Finding]:
+    shape = body_shape(rev.script.function("downgrade"))
+    if shape not in ("absent", "empty") or body_shape(rev.script.function("upgrade")) == "empty":
+        return
+    function = rev.script.function("downgrade")
+    line = function.lineno if function else rev.script.function("upgrade").lineno
+    what = "has no downgrade()" if shape == "absent" else "has an empty downgrade()"
+    yield rev.finding(
+        RULE,
+        line,
+        f"Revision {rev.script.revision} {what}: rolling it back would do nothing while "
+        "Alembic records it as undone.",
+        undo=_undo_hint(rev),
+        revision=rev.script.revision,
+    )
+
+
+def _undo_hint(rev: RevisionContext) -> str:
+    """Alembic's own reverse of each upgrade operation, rendered as code, last one first."""
+    reverses = []
+    for item in reversed(rev.upgrade_capture.operations):
+        try:
+            reverses.append(item.operation.reverse())
+        except (NotImplementedError, ValueError, AttributeError):
+            continue
+    if not reverses:
+        return "..."
+    code = render_python_code(ops.UpgradeOps(ops=reverses))
+    body = "\n".join(line for line in code.splitlines() if not line.strip().startswith("# ###"))
+    return textwrap.indent(textwrap.dedent(body).strip(), "    ").lstrip()

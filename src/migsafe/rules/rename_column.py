@@ -1,0 +1,69 @@
+"""rename-column: a renamed column breaks the application code that is still running."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pglast import ast
+from pglast.enums import ObjectType
+
+from migsafe.findings import Finding, Severity
+from migsafe.rule import RevisionContext, Rule
+
+RULE = Rule(
+    code="MS001",
+    name="rename-column",
+    severity=Severity.ERROR,
+    summary="Renaming a column breaks running code that still uses the old name.",
+    why=(
+        "During a rolling deploy the old version of the application keeps running until the "
+        "new one has replaced it, and it still reads and writes the old column name: every "
+        "such query fails from the moment the migration commits. The rename itself also takes "
+        "an ACCESS EXCLUSIVE lock on the table."
+    ),
+    fix="""\
+# Expand and contract instead of renaming in place:
+# 1. this revision: add the new column; the application writes both columns
+op.add_column({table!r}, sa.Column({new!r}, ...))  # same type as {old!r}
+# 2. backfill in batches:  UPDATE {table} SET {new} = {old} WHERE {new} IS NULL ...
+# 3. deploy code that reads {new!r}, then drop {old!r} in a later revision:
+op.drop_column({table!r}, {old!r})""",
+    bad=(
+        """\
+def upgrade():
+    op.alter_column("users", "email", new_column_name="email_address")
+""",
+        """\
+def upgrade():
+    op.execute("ALTER TABLE users RENAME COLUMN email TO email_address")
+""",
+    ),
+    good=(
+        """\
+def upgrade():
+    op.add_column("users", sa.Column("email_address", sa.Text(), nullable=True))
+""",
+        """\
+def upgrade():
+    op.create_table("accounts", sa.Column("id", sa.Integer(), primary_key=True),
+                    sa.Column("mail", sa.Text()))
+    op.alter_column("accounts", "mail", new_column_name="email")
+""",
+    ),
+)
+
+
+def check(rev: RevisionContext) -> Iterator[Finding]:
+    for stmt in rev.existing_table_statements():
+        node = stmt.node
+        if isinstance(node, ast.RenameStmt) and node.renameType == ObjectType.OBJECT_COLUMN:
+            yield rev.finding(
+                RULE,
+                stmt.line,
+                f'Renaming column "{node.subname}" of "{stmt.table}" to "{node.newname}" breaks '
+                f'the running application, which still uses "{node.subname}" '
+                "(and takes an ACCESS EXCLUSIVE lock).",
+                table=stmt.table,
+                old=node.subname,
+                new=node.newname,
+            )

@@ -1,0 +1,123 @@
+"""Turn the SQL that a migration emits into parsed statements that rules can judge.
+
+Parsing uses pglast (libpg_query, PostgreSQL's own parser), so a statement written by hand in
+``op.execute()`` and one rendered from ``op.create_index()`` look exactly the same to a rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import pglast
+from alembic.operations import MigrateOperation
+from pglast import ast
+from pglast.enums import TransactionStmtKind
+
+from migsafe.capture import Emitted
+from migsafe.locks import LockMode, lock_for
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One SQL statement of a migration, with its origin and the lock it takes."""
+
+    sql: str
+    node: ast.Node | None
+    line: int
+    operation: MigrateOperation | None
+    in_transaction: bool
+    table: str | None
+    lock: LockMode | None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Unparsed:
+    """SQL that pglast rejected (or an operation that could not be rendered)."""
+
+    line: int
+    message: str
+
+
+_ENDS_TRANSACTION = {
+    TransactionStmtKind.TRANS_STMT_COMMIT,
+    TransactionStmtKind.TRANS_STMT_ROLLBACK,
+    TransactionStmtKind.TRANS_STMT_COMMIT_PREPARED,
+    TransactionStmtKind.TRANS_STMT_ROLLBACK_PREPARED,
+}
+_STARTS_TRANSACTION = {TransactionStmtKind.TRANS_STMT_BEGIN, TransactionStmtKind.TRANS_STMT_START}
+
+
+def statements(emitted: Iterable[Emitted]) -> tuple[list[Statement], list[Unparsed]]:
+    """Parse everything one direction of a migration emitted, tracking the transaction.
+
+    Alembic runs a migration inside a transaction; ``autocommit_block()`` shows up as a
+    ``COMMIT`` before and a ``BEGIN`` after its body, so the statements in between are the
+    ones that run outside any transaction.
+    """
+    result: list[Statement] = []
+    problems: list[Unparsed] = []
+    in_transaction = True
+    for item in emitted:
+        if item.sql is None:
+            if item.error is not None:
+                name = type(item.operation).__name__ if item.operation else "operation"
+                problems.append(Unparsed(item.line, f"{name} cannot be rendered: {item.error}"))
+            result.append(
+                Statement("", None, item.line, item.operation, in_transaction, None, None, item.error)
+            )
+            continue
+        try:
+            parsed = list(_split(item.sql))
+        except pglast.parser.ParseError as exc:
+            problems.append(Unparsed(item.line, f"SQL does not parse ({exc}): {_clip(item.sql)}"))
+            continue
+        for sql, node in parsed:
+            if isinstance(node, ast.TransactionStmt):
+                if node.kind in _ENDS_TRANSACTION:
+                    in_transaction = False
+                elif node.kind in _STARTS_TRANSACTION:
+                    in_transaction = True
+            result.append(
+                Statement(
+                    sql,
+                    node,
+                    item.line,
+                    item.operation,
+                    in_transaction,
+                    target_table(node),
+                    lock_for(node),
+                )
+            )
+    return result, problems
+
+
+def _split(text: str) -> Iterator[tuple[str, ast.Node]]:
+    encoded = text.encode("utf-8")
+    for raw in pglast.parse_sql(text):
+        start = raw.stmt_location or 0
+        end = start + raw.stmt_len if raw.stmt_len else len(encoded)
+        yield encoded[start:end].decode("utf-8").strip(), raw.stmt
+
+
+def _clip(sql: str, width: int = 80) -> str:
+    flat = " ".join(sql.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def qualified(relation: ast.RangeVar | None) -> str | None:
+    """``schema.table`` (or ``table``) of a RangeVar."""
+    if relation is None:
+        return None
+    return f"{relation.schemaname}.{relation.relname}" if relation.schemaname else relation.relname
+
+
+def target_table(node: ast.Node) -> str | None:
+    """The table a statement changes or locks, when the statement names one."""
+    relation = getattr(node, "relation", None)
+    if isinstance(relation, ast.RangeVar) and not isinstance(node, ast.ReindexStmt):
+        return qualified(relation)
+    if isinstance(node, ast.TruncateStmt) and node.relations:
+        return qualified(node.relations[0])
+    return None
