@@ -69,13 +69,16 @@ def check_script(
         script, up_statements, down_statements, upgrade, downgrade, settings.pg_version
     )
     suppressions = Suppressions.parse(script.source)
-    findings = [
-        finding
-        for module in rule_modules()
-        if hasattr(module, "check") and _enabled(module.RULE, settings)
-        for finding in module.check(revision)
-        if not suppressions.hides(finding)
-    ]
+    findings: list[Finding] = []
+    for module in rule_modules():
+        if not hasattr(module, "check") or not _enabled(module.RULE, settings):
+            continue
+        try:
+            findings.extend(f for f in module.check(revision) if not suppressions.hides(f))
+        except Exception as exc:  # one broken rule must not hide the other rules' findings
+            crash = f"{type(exc).__name__}: {exc}"
+            message = f"rule {module.RULE.name} crashed ({crash}); please report this"
+            notes.append(Diagnostic(script.path, message, fatal=False))
     flagged = {f.line for f in findings}
     return findings, [n for n in notes if n.line is None or n.line not in flagged]
 

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import textwrap
 
-from migsafe.rules import all_rules, find_rule
 from migsafe.rule import Rule
+from migsafe.rules import all_rules, find_rule
 
 
 def rule_table() -> str:
     rules = all_rules()
     width = max(len(r.name) for r in rules)
-    return "\n".join(
-        f"{r.code}  {r.name:<{width}}  {str(r.severity):<7}  {r.summary}" for r in rules
-    )
+    return "\n".join(f"{r.code}  {r.name:<{width}}  {r.severity!s:<7}  {r.summary}" for r in rules)
 
 
 def explain_rule(key: str) -> str | None:

@@ -156,8 +156,7 @@ def _module_literals(tree: ast.Module) -> dict[str, object]:
                     values[target.id] = ast.literal_eval(value)
                 except ValueError:
                     raise ValueError(
-                        f"`{target.id}` (line {node.lineno}) is not a literal string, "
-                        "tuple or None"
+                        f"`{target.id}` (line {node.lineno}) is not a literal string, tuple or None"
                     ) from None
     return values
 
@@ -248,3 +247,23 @@ def _topological_order(
     placed = {s.revision for s in ordered}
     cyclic = [s for r, s in by_revision.items() if r not in placed] or self_loops
     return ordered, cyclic
+
+
+def body_shape(function: ast.FunctionDef | None) -> str:
+    """``absent``, ``empty`` (pass, ``...`` or a docstring), ``raises`` or ``code``."""
+    if function is None:
+        return "absent"
+    body = [
+        node
+        for node in function.body
+        if not (isinstance(node, ast.Pass) or _is_constant_expression(node))
+    ]
+    if not body:
+        return "empty"
+    if isinstance(body[0], ast.Raise):
+        return "raises"
+    return "code"
+
+
+def _is_constant_expression(node: ast.stmt) -> bool:
+    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)

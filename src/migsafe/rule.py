@@ -128,24 +128,7 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def body_shape(function: ast_py.FunctionDef | None) -> str:
-    """``absent``, ``empty`` (pass, ``...`` or a docstring), ``raises`` or ``code``."""
-    if function is None:
-        return "absent"
-    body = [
-        node
-        for node in function.body
-        if not (isinstance(node, ast_py.Pass) or _is_constant_expression(node))
-    ]
-    if not body:
-        return "empty"
-    if isinstance(body[0], ast_py.Raise):
-        return "raises"
-    return "code"
 
-
-def _is_constant_expression(node: ast_py.stmt) -> bool:
-    return isinstance(node, ast_py.Expr) and isinstance(node.value, ast_py.Constant)
 
 
 def column_type_code(operation: object, fallback: ast.TypeName | None) -> str:

@@ -64,9 +64,10 @@ def statements(emitted: Iterable[Emitted]) -> tuple[list[Statement], list[Unpars
             if item.error is not None:
                 name = type(item.operation).__name__ if item.operation else "operation"
                 problems.append(Unparsed(item.line, f"{name} cannot be rendered: {item.error}"))
-            result.append(
-                Statement("", None, item.line, item.operation, in_transaction, None, None, item.error)
+            unrendered = Statement(
+                "", None, item.line, item.operation, in_transaction, None, None, item.error
             )
+            result.append(unrendered)
             continue
         try:
             parsed = list(_split(item.sql))

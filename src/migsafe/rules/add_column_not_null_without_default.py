@@ -23,8 +23,8 @@ RULE = Rule(
     summary="Adding a NOT NULL column without a default fails on a table that has rows.",
     why=(
         "PostgreSQL must fill the new column for every existing row; with NOT NULL and no "
-        "default there is no value to fill, so the ALTER fails with \"column contains null "
-        "values\" in production, although it passed on an empty development database. Since "
+        'default there is no value to fill, so the ALTER fails with "column contains null '
+        'values" in production, although it passed on an empty development database. Since '
         "PostgreSQL 11 a constant server default is stored in the catalog and the ALTER is "
         "instant."
     ),

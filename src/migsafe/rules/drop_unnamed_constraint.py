@@ -23,7 +23,8 @@ RULE = Rule(
     fix="""\
 op.drop_constraint("<name from \\d {table}>", {table!r}, type_={type!r})
 # and set a naming convention so autogenerate writes names, e.g.
-# MetaData(naming_convention={{"fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s"}})""",
+# MetaData(naming_convention={{
+#     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s"}})""",
     bad=(
         """\
 def upgrade():

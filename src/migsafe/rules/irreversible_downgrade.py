@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from migsafe.findings import Finding, Severity
-from migsafe.rule import RevisionContext, Rule, body_shape
+from migsafe.project import body_shape
+from migsafe.rule import RevisionContext, Rule
 
 RULE = Rule(
     code="MS008",

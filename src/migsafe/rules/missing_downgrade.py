@@ -9,7 +9,8 @@ from alembic.autogenerate import render_python_code
 from alembic.operations import ops
 
 from migsafe.findings import Finding, Severity
-from migsafe.rule import RevisionContext, Rule, body_shape
+from migsafe.project import body_shape
+from migsafe.rule import RevisionContext, Rule
 
 RULE = Rule(
     code="MS007",
@@ -69,14 +70,16 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
 
 def _undo_hint(rev: RevisionContext) -> str:
     """Alembic's own reverse of each upgrade operation, rendered as code, last one first."""
-    reverses = []
-    for item in reversed(rev.upgrade_capture.operations):
-        try:
-            reverses.append(item.operation.reverse())
-        except (NotImplementedError, ValueError, AttributeError):
-            continue
-    if not reverses:
-        return "..."
-    code = render_python_code(ops.UpgradeOps(ops=reverses))
+    operations = reversed(rev.upgrade_capture.operations)
+    rendered = [_render_reverse(item.operation) for item in operations]
+    lines = "\n".join(code for code in rendered if code)
+    return textwrap.indent(lines, "    ").lstrip() if lines else "..."
+
+
+def _render_reverse(operation: ops.MigrateOperation) -> str | None:
+    try:
+        code = render_python_code(ops.UpgradeOps(ops=[operation.reverse()]))
+    except Exception:  # no reverse (raw SQL), or autogenerate cannot render it
+        return None
     body = "\n".join(line for line in code.splitlines() if not line.strip().startswith("# ###"))
-    return textwrap.indent(textwrap.dedent(body).strip(), "    ").lstrip()
+    return textwrap.dedent(body).strip()

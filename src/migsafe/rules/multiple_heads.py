@@ -16,7 +16,7 @@ RULE = Rule(
     why=(
         "Two branches each added a revision on top of the same parent (typically two pull "
         "requests merged one after the other). `alembic upgrade head` then refuses to run "
-        "(\"Multiple head revisions are present\"), and the deploy stops."
+        '("Multiple head revisions are present"), and the deploy stops.'
     ),
     fix="""\
 # merge the heads into one revision (then check that their operations do not conflict):

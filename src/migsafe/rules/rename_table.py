@@ -64,6 +64,4 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
 
 def _views_created(rev: RevisionContext) -> set[str]:
     """Old names kept alive by a compatibility view in the same revision."""
-    return {
-        stmt.node.view.relname for stmt in rev.upgrade if isinstance(stmt.node, ast.ViewStmt)
-    }
+    return {stmt.node.view.relname for stmt in rev.upgrade if isinstance(stmt.node, ast.ViewStmt)}

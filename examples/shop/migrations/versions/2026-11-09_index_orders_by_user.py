@@ -15,9 +15,7 @@ depends_on = None
 
 def upgrade() -> None:
     with op.get_context().autocommit_block():
-        op.create_index(
-            "ix_orders_user_id", "orders", ["user_id"], postgresql_concurrently=True
-        )
+        op.create_index("ix_orders_user_id", "orders", ["user_id"], postgresql_concurrently=True)
 
 
 def downgrade() -> None:

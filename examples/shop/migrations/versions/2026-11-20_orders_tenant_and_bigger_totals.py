@@ -16,12 +16,8 @@ depends_on = None
 
 def upgrade() -> None:
     op.add_column("orders", sa.Column("tenant_id", sa.Integer(), nullable=False))
-    op.alter_column(
-        "orders", "total_cents", existing_type=sa.Integer(), type_=sa.BigInteger()
-    )
-    op.create_foreign_key(
-        "fk_orders_tenant_id_users", "orders", "users", ["tenant_id"], ["id"]
-    )
+    op.alter_column("orders", "total_cents", existing_type=sa.Integer(), type_=sa.BigInteger())
+    op.create_foreign_key("fk_orders_tenant_id_users", "orders", "users", ["tenant_id"], ["id"])
 
 
 def downgrade() -> None:

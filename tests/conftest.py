@@ -1,0 +1,43 @@
+"""Shared helpers: write small migration projects into a temporary directory."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+HEADER = '''\
+import sqlalchemy as sa
+from alembic import op
+
+revision = {revision!r}
+down_revision = {down_revision!r}
+branch_labels = None
+depends_on = None
+
+'''
+
+
+def migration_source(body: str, revision: str = "a1", down_revision: object = None) -> str:
+    """A complete migration module around ``body`` (upgrade/downgrade functions)."""
+    body = textwrap.dedent(body)
+    if "def downgrade" not in body:
+        body += "\n\ndef downgrade():\n    pass\n"
+    return HEADER.format(revision=revision, down_revision=down_revision) + body
+
+
+@pytest.fixture
+def write_migration(tmp_path: Path):
+    """Write a migration file into ``tmp_path/versions`` and return its path."""
+    versions = tmp_path / "versions"
+    versions.mkdir(exist_ok=True)
+
+    def write(
+        body: str, revision: str = "a1", down_revision: object = None, name: str | None = None
+    ) -> Path:
+        path = versions / (name or f"{revision}.py")
+        path.write_text(migration_source(body, revision, down_revision), encoding="utf-8")
+        return path
+
+    return write

@@ -1,0 +1,74 @@
+"""Finding scripts and ordering them by the revision graph; graph errors name the files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from migsafe.project import find_sources, load_history
+
+UPGRADE = "def upgrade():\n    pass\n"
+
+
+def history_of(*paths: Path):
+    return load_history(find_sources(list(paths)))
+
+
+def test_orders_by_graph_not_by_name(write_migration, tmp_path: Path) -> None:
+    write_migration(UPGRADE, revision="c", down_revision="b", name="1.py")
+    write_migration(UPGRADE, revision="b", down_revision="a", name="2.py")
+    write_migration(UPGRADE, revision="a", down_revision=None, name="3.py")
+    history, diagnostics = history_of(tmp_path / "versions")
+    assert diagnostics == []
+    assert [s.revision for s in history.scripts] == ["a", "b", "c"]
+    assert [s.revision for s in history.heads] == ["c"]
+
+
+def test_merge_revision_with_tuple_down_revision(write_migration, tmp_path: Path) -> None:
+    write_migration(UPGRADE, revision="a")
+    write_migration(UPGRADE, revision="b1", down_revision="a")
+    write_migration(UPGRADE, revision="b2", down_revision="a")
+    write_migration(UPGRADE, revision="m", down_revision=("b1", "b2"))
+    history, diagnostics = history_of(tmp_path / "versions")
+    assert diagnostics == []
+    order = [s.revision for s in history.scripts]
+    assert order[0] == "a" and order[-1] == "m"
+    assert [s.revision for s in history.heads] == ["m"]
+
+
+def test_duplicate_revision_ids(write_migration, tmp_path: Path) -> None:
+    write_migration(UPGRADE, revision="a", name="one.py")
+    write_migration(UPGRADE, revision="a", name="two.py")
+    _, diagnostics = history_of(tmp_path / "versions")
+    (problem,) = diagnostics
+    assert problem.fatal and "duplicate revision id 'a'" in problem.message
+
+
+def test_cycle_names_the_files(write_migration, tmp_path: Path) -> None:
+    write_migration(UPGRADE, revision="a", down_revision="b")
+    write_migration(UPGRADE, revision="b", down_revision="a")
+    _, diagnostics = history_of(tmp_path / "versions")
+    (problem,) = diagnostics
+    assert problem.fatal and "cycle" in problem.message
+    assert "a.py" in problem.message and "b.py" in problem.message
+
+
+def test_unknown_down_revision(write_migration, tmp_path: Path) -> None:
+    write_migration(UPGRADE, revision="a", down_revision="nope")
+    _, diagnostics = history_of(tmp_path / "versions")
+    (problem,) = diagnostics
+    assert "'nope' names no revision" in problem.message
+
+
+def test_single_file_may_name_a_parent_that_is_not_given(write_migration) -> None:
+    path = write_migration(UPGRADE, revision="a", down_revision="elsewhere")
+    history, diagnostics = history_of(path)
+    assert diagnostics == [] and len(history.scripts) == 1
+
+
+def test_alembic_ini_and_project_directory(tmp_path: Path, write_migration) -> None:
+    write_migration(UPGRADE, revision="a")
+    (tmp_path / "alembic.ini").write_text("[alembic]\nscript_location = %(here)s\n")
+    (tmp_path / "env.py").write_text("")
+    for target in (tmp_path, tmp_path / "alembic.ini"):
+        history, diagnostics = history_of(target)
+        assert diagnostics == [] and [s.revision for s in history.scripts] == ["a"]
