@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-HEADER = '''\
+HEADER = """\
 import sqlalchemy as sa
 from alembic import op
 
@@ -16,7 +16,7 @@ down_revision = {down_revision!r}
 branch_labels = None
 depends_on = None
 
-'''
+"""
 
 
 def migration_source(body: str, revision: str = "a1", down_revision: object = None) -> str:

@@ -25,14 +25,14 @@ def line_of(path: Path, fragment: str) -> int:
 
 
 def test_loops_and_helpers_keep_the_issuing_line(write_migration) -> None:
-    body = '''
+    body = """
 def add_index(column):
     op.create_index(f"ix_t_{column}", "t", [column])  # helper
 
 def upgrade():
     for column in ("a", "b"):
         add_index(column)
-'''
+"""
     path, upgrade, _ = capture_body(write_migration, body)
     sqls = [e.sql for e in upgrade.emitted]
     assert sqls == ["CREATE INDEX ix_t_a ON t (a);", "CREATE INDEX ix_t_b ON t (b);"]

@@ -94,6 +94,7 @@ def test_inline_suppression(tmp_path: Path, write_migration) -> None:
         "\n\ndef downgrade():\n    op.drop_table('t')\n"
     )
     code, output = run("check", "--format", "json", str(tmp_path / "versions"))
+    assert code == 1
     findings = json.loads(output)["findings"]
     assert [f["rule"] for f in findings] == ["create-index-not-concurrently"]
     assert findings[0]["message"].startswith('CREATE INDEX "ix_t_b"')

@@ -211,7 +211,7 @@ def _capture_function(script: MigrationScript, module: types.ModuleType, name: s
                 return Capture(name, recorder.emitted)
             line = _failing_line(exc, script.path)
             where = f" at line {line}" if line else ""
-            needs_db = isinstance(exc, AttributeError) and "get_bind" in script.source
+            needs_db = "get_bind" in script.source
             hint = " (it reads from the database through op.get_bind())" if needs_db else ""
             reason = (
                 f"{name}() cannot run offline{where}{hint}: {type(exc).__name__}: {_one_line(exc)}"
@@ -244,12 +244,24 @@ def _capture_from_source(
     namespace: dict[str, Any] = dict(vars(module)) if module is not None else _bare_namespace()
     with _offline_operations(script) as (operations, recorder):
         namespace["op"] = operations
-        for call in sorted(_op_calls(function), key=lambda c: (c.lineno, c.col_offset)):
-            expression = ast.Expression(call)
-            code = compile(expression, str(script.path), "eval")
-            with contextlib.suppress(Exception):
-                eval(code, namespace)
+        exec(_each_call_on_its_own(function, script.path), namespace)
     return Capture(name, recorder.emitted, fallback_reason=reason)
+
+
+def _each_call_on_its_own(function: ast.FunctionDef, path: Path) -> types.CodeType:
+    """One code object running every ``op.*`` call in its own ``try`` (one compile, not n)."""
+    calls = sorted(_op_calls(function), key=lambda c: (c.lineno, c.col_offset))
+    guarded = [
+        ast.Try(
+            body=[ast.Expr(call)],
+            handlers=[ast.ExceptHandler(ast.Name("Exception", ast.Load()), None, [ast.Pass()])],
+            orelse=[],
+            finalbody=[],
+        )
+        for call in calls
+    ]
+    module = ast.Module(body=guarded or [ast.Pass()], type_ignores=[])
+    return compile(ast.fix_missing_locations(module), str(path), "exec")
 
 
 def _bare_namespace() -> dict[str, Any]:

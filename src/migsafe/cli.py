@@ -103,11 +103,12 @@ def check(
 
 
 @cli.command(name="rules")
-def list_rules() -> None:
+@click.option("--markdown", is_flag=True, help="Print the full rule reference (docs/rules.md).")
+def list_rules(markdown: bool) -> None:
     """List every rule with its code, severity and summary."""
-    from migsafe.explain import rule_table
+    from migsafe.explain import rule_table, rules_markdown
 
-    click.echo(rule_table())
+    click.echo(rules_markdown() if markdown else rule_table(), nl=not markdown)
 
 
 @cli.command()

@@ -128,9 +128,6 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-
-
-
 def column_type_code(operation: object, fallback: ast.TypeName | None) -> str:
     """The SQLAlchemy type of an added column as code, e.g. ``sa.String(length=20)``."""
     column = getattr(operation, "column", None)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Iterator
 
-from alembic.autogenerate import render_python_code
 from alembic.operations import ops
 
 from migsafe.findings import Finding, Severity
@@ -77,6 +76,8 @@ def _undo_hint(rev: RevisionContext) -> str:
 
 
 def _render_reverse(operation: ops.MigrateOperation) -> str | None:
+    from alembic.autogenerate import render_python_code  # imports Mako: only when needed
+
     try:
         code = render_python_code(ops.UpgradeOps(ops=[operation.reverse()]))
     except Exception:  # no reverse (raw SQL), or autogenerate cannot render it

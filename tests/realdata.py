@@ -1,0 +1,55 @@
+"""Real migration histories written by others, read from pinned wheels on PyPI.
+
+The wheels are downloaded once into a cache directory (never committed: third-party code)
+and the migrations are extracted from them; tests and benchmarks share this.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+CACHE = Path(os.environ.get("MIGSAFE_TEST_CACHE", Path.home() / ".cache" / "migsafe-tests"))
+
+
+@dataclass(frozen=True)
+class History:
+    package: str
+    version: str
+    versions_dir: str  # inside the wheel
+    ini: str | None = None  # alembic.ini inside the wheel, when it ships one
+
+
+MLFLOW = History("mlflow-skinny", "3.17.2", "mlflow/store/db_migrations/versions")
+OPTUNA = History("optuna", "5.0.0", "optuna/storages/_rdb/alembic/versions")
+
+
+def wheel(history: History) -> Path:
+    target = CACHE / "wheels"
+    name = history.package.replace("-", "_")
+    found = sorted(target.glob(f"{name}-{history.version}-*.whl"))
+    if found:
+        return found[0]
+    target.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
+         "--only-binary=:all:", "-d", str(target), f"{history.package}=={history.version}"],
+        check=True,
+    )  # fmt: skip
+    return sorted(target.glob(f"{name}-{history.version}-*.whl"))[0]
+
+
+def extract(history: History) -> Path:
+    """The directory holding the history's migration scripts (extracted once)."""
+    root = CACHE / "extracted" / f"{history.package}-{history.version}"
+    versions = root / history.versions_dir
+    if not versions.is_dir():
+        prefix = history.versions_dir.rsplit("/", 1)[0] + "/"
+        with zipfile.ZipFile(wheel(history)) as archive:
+            members = [m for m in archive.namelist() if m.startswith(prefix)]
+            archive.extractall(root, members)
+    return versions
