@@ -123,7 +123,7 @@ def test_hint_reuses_the_users_own_arguments(tmp_path: Path) -> None:
     findings, _ = run_example(tmp_path, source)
     (finding,) = [f for f in findings if f.code == "MS004"]
     assert (
-        "op.create_index('ix_orders_ref', 'orders', ['ref', 'tenant'], unique=True, "
+        'op.create_index("ix_orders_ref", "orders", ["ref", "tenant"], unique=True, '
         "postgresql_concurrently=True)" in finding.hint
     )
     assert "autocommit_block" in finding.hint

@@ -38,7 +38,27 @@ class Rule:
     min_pg_version: int | None = None
 
     def hint(self, **values: Any) -> str:
-        return self.fix.format(**values).strip()
+        return self.fix.format(**{k: _as_code(v) for k, v in values.items()}).strip()
+
+
+class PyStr(str):
+    """A string whose repr is a double-quoted Python literal, as formatters write them."""
+
+    def __repr__(self) -> str:
+        return '"' + self.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _as_code(value: Any) -> Any:
+    if isinstance(value, str):
+        return PyStr(value)
+    if isinstance(value, list):
+        return [_as_code(v) for v in value]
+    return value
+
+
+def py_literal(value: Any) -> str:
+    """``value`` as Python source, strings double-quoted."""
+    return repr(_as_code(value))
 
 
 @dataclass

@@ -8,7 +8,7 @@ from pglast import ast
 from pglast.enums import AlterTableType, ObjectType
 
 from migsafe.findings import Finding, Severity
-from migsafe.rule import RevisionContext, Rule, alter_commands
+from migsafe.rule import RevisionContext, Rule, alter_commands, py_literal
 
 RULE = Rule(
     code="MS005",
@@ -54,7 +54,9 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                 stmt.line,
                 f"{what} cannot run inside a transaction block: PostgreSQL rejects it and the "
                 "migration fails.",
-                statement=_indented(rev.source_at(stmt.line) or f"op.execute({stmt.sql!r})"),
+                statement=_indented(
+                    rev.source_at(stmt.line) or f"op.execute({py_literal(stmt.sql)})"
+                ),
             )
 
 

@@ -10,7 +10,7 @@ from pglast import ast
 from pglast.stream import RawStream
 
 from migsafe.findings import Finding, Severity
-from migsafe.rule import RevisionContext, Rule
+from migsafe.rule import RevisionContext, Rule, py_literal
 
 RULE = Rule(
     code="MS004",
@@ -69,13 +69,14 @@ def _concurrent_call(operation: object, node: ast.IndexStmt) -> str:
     """The user's own call, made concurrent."""
     if isinstance(operation, ops.CreateIndexOp):
         columns = [c if isinstance(c, str) else str(c) for c in operation.columns]
-        args = [repr(operation.index_name), repr(operation.table_name), repr(columns)]
+        args = [py_literal(operation.index_name), py_literal(operation.table_name)]
+        args.append(py_literal(columns))
         if operation.unique:
             args.append("unique=True")
         if operation.schema:
-            args.append(f"schema={operation.schema!r}")
+            args.append(f"schema={py_literal(operation.schema)}")
         args.append("postgresql_concurrently=True")
         return f"op.create_index({', '.join(args)})"
     concurrent = copy.deepcopy(node)
     concurrent.concurrent = True
-    return f"op.execute({RawStream()(concurrent)!r})"
+    return f"op.execute({py_literal(RawStream()(concurrent))})"

@@ -9,7 +9,7 @@ from pglast import ast
 from pglast.enums import ObjectType
 
 from migsafe.findings import Finding, Severity
-from migsafe.rule import RevisionContext, Rule
+from migsafe.rule import RevisionContext, Rule, py_literal
 
 RULE = Rule(
     code="MS006",
@@ -73,7 +73,7 @@ def _table_of(operation: object) -> str | None:
 def _concurrent_call(operation: object, name: str) -> str:
     if isinstance(operation, ops.DropIndexOp) and operation.table_name:
         return (
-            f"op.drop_index({operation.index_name!r}, table_name={operation.table_name!r}, "
-            "postgresql_concurrently=True)"
+            f"op.drop_index({py_literal(operation.index_name)}, "
+            f"table_name={py_literal(operation.table_name)}, postgresql_concurrently=True)"
         )
     return f"op.execute('DROP INDEX CONCURRENTLY IF EXISTS {name}')"
