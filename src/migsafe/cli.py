@@ -123,6 +123,44 @@ def explain(rule: str) -> None:
     click.echo(text)
 
 
+@cli.command()
+@click.option(
+    "--postgres",
+    "choice",
+    default="auto",
+    show_default=True,
+    metavar="auto|embedded|system|URL",
+    help="Where the server comes from; a URL gets a scratch database on that server.",
+)
+@click.option("--pg-version", type=click.IntRange(9, 30), help="PostgreSQL major version.")
+def postgres(choice: str, pg_version: int | None) -> None:
+    """Start a disposable PostgreSQL and keep it until Ctrl-C.
+
+    Handy for `alembic revision --autogenerate` and for debugging a migration by hand.
+    Everything it created is removed when it stops.
+    """
+    from migsafe.postgres import PostgresUnavailable, disposable_postgres
+
+    try:
+        with disposable_postgres(choice, pg_version) as database:
+            click.echo(f"using {database.why}", err=True)
+            click.echo(database.url)
+            if database.psql_command:
+                click.echo(f"psql: {database.psql_command}", err=True)
+            click.echo("Press Ctrl-C to stop and remove it.", err=True)
+            _wait_for_interrupt()
+    except PostgresUnavailable as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        click.echo("stopped; nothing left behind.", err=True)
+
+
+def _wait_for_interrupt() -> None:
+    import threading
+
+    threading.Event().wait()
+
+
 def _fail(message: str) -> None:
     click.echo(f"migsafe: {message}", err=True)
     sys.exit(EXIT_BAD_INPUT)

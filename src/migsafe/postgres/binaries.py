@@ -133,7 +133,7 @@ def usable_by(installation: Installation, account: pwd.struct_passwd, cache: Pat
 
 
 def _world_readable(root: Path) -> None:
-    for directory, dirnames, filenames in os.walk(root):
+    for directory, _, filenames in os.walk(root):
         os.chmod(directory, 0o755)
         for name in filenames:
             path = Path(directory) / name

