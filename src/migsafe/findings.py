@@ -53,8 +53,3 @@ class Diagnostic:
     message: str
     fatal: bool
     line: int | None = None
-
-    def location(self) -> str:
-        if self.path is None:
-            return "migsafe"
-        return f"{self.path}:{self.line}" if self.line else str(self.path)

@@ -35,7 +35,6 @@ class Rule:
     fix: str
     bad: tuple[str, ...]
     good: tuple[str, ...]
-    min_pg_version: int | None = None
 
     def hint(self, **values: Any) -> str:
         return self.fix.format(**{k: _as_code(v) for k, v in values.items()}).strip()
@@ -142,10 +141,6 @@ def type_name(type_node: ast.TypeName | None) -> str:
     mods = [str(m.val.ival) for m in type_node.typmods or () if isinstance(m, ast.A_Const)]
     array = "[]" if type_node.arrayBounds else ""
     return f"{name}({', '.join(mods)}){array}" if mods else f"{name}{array}"
-
-
-def quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def column_type_code(operation: object, fallback: ast.TypeName | None) -> str:

@@ -57,7 +57,6 @@ def runtime_dir() -> Path:
 class LocalServer:
     """One running server; ``url`` is a SQLAlchemy URL over the unix socket."""
 
-    installation: Installation
     run_dir: Path
     process: subprocess.Popen
     socket_dir: Path
@@ -107,7 +106,7 @@ def start(installation: Installation) -> LocalServer:
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True, **_as_account(account),
             )  # fmt: skip
-        server = LocalServer(installation, run_dir, process, sockets)
+        server = LocalServer(run_dir, process, sockets)
         _wait_until_ready(server, data)
         return server
     except BaseException:

@@ -9,7 +9,6 @@ from typing import TextIO
 from migsafe.check import CheckResult
 
 Renderer = Callable[[CheckResult, TextIO], None]
-FORMATS = ("text", "json")
 
 
 def renderer(name: str) -> Renderer:
