@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import subprocess
@@ -140,3 +141,58 @@ def test_sigkill_of_the_parent_takes_the_server_and_next_start_cleans_up() -> No
 def test_embedded_binaries_are_found() -> None:
     installation = embedded_installation()
     assert installation is not None and installation.major >= 16
+
+
+WATCHED_SCRIPT = """
+import subprocess, sys
+from migsafe.postgres.watchdog import spawn
+server = subprocess.Popen(["sleep", "60"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+spawn(server.pid)
+print(server.pid, flush=True)
+"""
+
+
+def test_watchdog_kills_the_server_when_migsafe_dies() -> None:
+    """The fallback for platforms without a parent-death signal, exercised here too."""
+    owner = subprocess.run(
+        [sys.executable, "-c", WATCHED_SCRIPT], capture_output=True, text=True, check=True
+    )
+    server = int(owner.stdout.strip())
+    assert wait_gone(server), "the watchdog should kill a server whose owner exited"
+
+
+def test_disk_full_is_one_clear_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    from migsafe.postgres import local
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", "/dev/shm/x")
+
+    monkeypatch.setattr(local, "_copy_owned", full)
+    with pytest.raises(PostgresUnavailable, match=r"no space left on device .*MIGSAFE_CACHE_DIR"):
+        local.start(embedded_installation())
+    assert not list(runtime_dir().glob(f"run-{os.getpid()}-*"))
+
+
+def test_docker_without_an_engine_is_a_clear_error() -> None:
+    from migsafe.postgres.docker import engine_problem
+
+    problem = engine_problem()
+    if problem is None:
+        pytest.skip("a Docker engine answers here; the real-container test covers it")
+    with (
+        pytest.raises(PostgresUnavailable, match="cannot use Docker: "),
+        disposable_postgres("docker"),
+    ):
+        pass
+
+
+def test_docker_container_start_query_stop() -> None:
+    from migsafe.postgres.docker import engine_problem
+
+    problem = engine_problem()
+    if problem:
+        pytest.skip(f"Docker: {problem}")
+    with disposable_postgres("docker", 16) as database:
+        assert database.provider == "docker"
+        assert query(database.url, "SHOW server_version_num").startswith("16")
+        assert query(database.url, "SHOW fsync") == "off"

