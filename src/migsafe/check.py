@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
-import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from migsafe.capture import capture
 from migsafe.config import Settings
 from migsafe.findings import Diagnostic, Finding
-from migsafe.project import History, MigrationScript, Sources, find_sources, load_history
+from migsafe.project import History, MigrationScript, find_sources, import_path, load_history
 from migsafe.rule import RevisionContext
 from migsafe.rules import rule_modules
 from migsafe.sql import statements
@@ -36,7 +34,7 @@ def check_paths(
     sources = find_sources(paths, config_file)
     history, diagnostics = load_history(sources)
     result = CheckResult(diagnostics=diagnostics)
-    with _import_path(sources):
+    with import_path(sources.sys_path):
         for script in history.scripts:
             findings, notes = check_script(script, settings)
             result.findings.extend(findings)
@@ -94,15 +92,3 @@ def _history_findings(history: History, settings: Settings) -> list[Finding]:
 
 def _enabled(rule: object, settings: Settings) -> bool:
     return not ({rule.name, rule.code} & settings.ignore)
-
-
-@contextlib.contextmanager
-def _import_path(sources: Sources) -> Iterator[None]:
-    """Let migration scripts import the project's own modules, as Alembic's env would."""
-    extra = [str(p) for p in (*sources.sys_path, Path.cwd())]
-    saved = list(sys.path)
-    sys.path[:0] = [p for p in extra if p not in sys.path]
-    try:
-        yield
-    finally:
-        sys.path[:] = saved

@@ -16,6 +16,11 @@ else:  # pragma: no cover - exercised only on Python 3.10
     import tomli as tomllib
 
 DEFAULT_PG_VERSION = 15
+_STRING_KEYS = {
+    "metadata": "metadata",
+    "version-table": "version_table",
+    "version-table-schema": "version_table_schema",
+}
 
 
 class ConfigError(ValueError):
@@ -27,6 +32,9 @@ class Settings:
     pg_version: int = DEFAULT_PG_VERSION
     fail_on: Severity = Severity.WARNING
     ignore: frozenset[str] = field(default_factory=frozenset)
+    metadata: str | None = None  # "package.module:Base.metadata", for roundtrip's drift check
+    version_table: str | None = None
+    version_table_schema: str | None = None
     source: Path | None = None
 
     def with_overrides(self, **overrides: Any) -> Settings:
@@ -55,7 +63,7 @@ def load_settings(start: Path | None = None) -> Settings:
 
 
 def settings_from_table(table: Mapping[str, Any], path: Path) -> Settings:
-    known = {"postgres-version", "fail-on", "ignore"}
+    known = {"postgres-version", "fail-on", "ignore", *_STRING_KEYS}
     unknown = sorted(set(table) - known)
     if unknown:
         raise ConfigError(f"{path}: unknown key [tool.migsafe] {unknown[0]!r}")
@@ -75,4 +83,9 @@ def settings_from_table(table: Mapping[str, Any], path: Path) -> Settings:
         if not isinstance(ignore, list) or not all(isinstance(i, str) for i in ignore):
             raise ConfigError(f"{path}: [tool.migsafe] ignore must be a list of rule names")
         settings = replace(settings, ignore=frozenset(i.strip() for i in ignore))
+    for key, attribute in _STRING_KEYS.items():
+        if key in table:
+            if not isinstance(table[key], str) or not table[key].strip():
+                raise ConfigError(f"{path}: [tool.migsafe] {key} must be a non-empty string")
+            settings = replace(settings, **{attribute: table[key].strip()})
     return settings

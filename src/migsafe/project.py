@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import ast
 import heapq
-from collections.abc import Iterable, Sequence
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -267,3 +269,15 @@ def body_shape(function: ast.FunctionDef | None) -> str:
 
 def _is_constant_expression(node: ast.stmt) -> bool:
     return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+
+
+@contextmanager
+def import_path(extra: Iterable[Path]) -> Iterator[None]:
+    """Let migration scripts import the project's own modules, as Alembic's env would."""
+    added = [str(p) for p in (*extra, Path.cwd())]
+    saved = list(sys.path)
+    sys.path[:0] = [p for p in added if p not in sys.path]
+    try:
+        yield
+    finally:
+        sys.path[:] = saved

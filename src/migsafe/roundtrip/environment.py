@@ -1,0 +1,102 @@
+"""The user's Alembic project as Alembic itself sees it: config, script directory, settings.
+
+migsafe runs the project's revisions unmodified. The version table's name and schema are read
+from ``[tool.migsafe]`` or, failing that, from literal ``version_table=`` arguments in env.py,
+so that the snapshot can leave that table out and Alembic writes to the same table it would.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+
+DEFAULT_VERSION_TABLE = "alembic_version"
+
+
+class ProjectError(ValueError):
+    """The project cannot be loaded; the message is one line naming the file."""
+
+
+@dataclass
+class AlembicProject:
+    config: Config
+    scripts: ScriptDirectory
+    location: Path  # the directory named on the command line
+    version_table: str = DEFAULT_VERSION_TABLE
+    version_schema: str | None = None
+    sys_path: list[Path] = field(default_factory=list)
+
+    @property
+    def env_py(self) -> Path:
+        return Path(self.scripts.dir) / "env.py"
+
+
+def load_project(
+    location: Path, version_table: str | None = None, version_schema: str | None = None
+) -> AlembicProject:
+    """Accept a directory holding alembic.ini, alembic.ini itself, a script directory (env.py
+    and versions/) or a bare versions directory."""
+    if not location.exists():
+        raise ProjectError(f"{location}: path does not exist")
+    ini = location if location.is_file() else location / "alembic.ini"
+    if ini.is_file():
+        config = Config(str(ini))
+        if not config.get_main_option("script_location"):
+            raise ProjectError(f"{ini}: no script_location in [alembic]")
+        here = ini.resolve().parent
+        prepend = config.get_main_option("prepend_sys_path") or "."
+        sys_path = [here / part for part in prepend.replace(",", " ").split()]
+    elif location.is_dir():
+        config = Config()
+        has_env = (location / "env.py").is_file() and (location / "versions").is_dir()
+        config.set_main_option("script_location", str(location.resolve()))
+        if not has_env:
+            config.set_main_option("version_locations", str(location.resolve()))
+        sys_path = []
+    else:
+        raise ProjectError(f"{location}: not an Alembic project, alembic.ini or versions directory")
+    try:
+        scripts = ScriptDirectory.from_config(config)
+    except Exception as exc:
+        raise ProjectError(f"{ini if ini.is_file() else location}: {_one_line(exc)}") from None
+    project = AlembicProject(config, scripts, location, sys_path=sys_path)
+    literal = _env_configure_literals(project.env_py)
+    project.version_table = version_table or literal.get("version_table") or DEFAULT_VERSION_TABLE
+    project.version_schema = version_schema or literal.get("version_table_schema")
+    return project
+
+
+def _env_configure_literals(env_py: Path) -> dict[str, str]:
+    """String literals passed to ``context.configure(...)`` in env.py, when it has any."""
+    try:
+        tree = ast.parse(env_py.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, UnicodeDecodeError):
+        return {}
+    found = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "configure":
+            for keyword in node.keywords:
+                if isinstance(keyword.value, ast.Constant) and isinstance(keyword.value.value, str):
+                    found[keyword.arg] = keyword.value.value
+    return found
+
+
+def import_object(reference: str, source: str):
+    """Resolve ``package.module:attribute.path`` (for target metadata); errors name ``source``."""
+    module_name, _, attribute_path = reference.partition(":")
+    try:
+        value = importlib.import_module(module_name)
+        for attribute in filter(None, attribute_path.split(".")):
+            value = getattr(value, attribute)
+    except Exception as exc:
+        raise ProjectError(f"{source}: cannot import {reference!r}: {_one_line(exc)}") from None
+    return value
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(f"{type(exc).__name__}: {exc}".split())

@@ -1,0 +1,138 @@
+"""Run exactly one revision up or down through Alembic's own machinery, on migsafe's connection.
+
+Each step is one ``RevisionStep`` handed to Alembic's ``run_migrations``, so a stairway over a
+branched history moves one revision at a time (``alembic downgrade <parent>`` would also undo
+the sibling branch). By default migsafe configures the ``EnvironmentContext`` itself, the way
+env.py would; ``use_env`` runs the project's env.py instead, with the connection handed over in
+``config.attributes["connection"]`` (Alembic's cookbook pattern).
+
+The connection given to Alembic is never inside a transaction, and every migration gets its own
+transaction (``transaction_per_migration``): that is what lets ``autocommit_block()`` commit,
+switch to autocommit for CREATE INDEX CONCURRENTLY, and begin again. Tools that hand Alembic a
+connection already in a transaction make it treat the transaction as external, and then
+``autocommit_block()`` cannot work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from alembic.runtime.environment import EnvironmentContext
+from alembic.runtime.migration import MigrationStep
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.pool import Pool
+
+from migsafe.roundtrip.environment import AlembicProject, ProjectError
+
+
+class ForeignConnection(RuntimeError):
+    """env.py opened a connection to a database migsafe did not create."""
+
+
+class Migrator:
+    def __init__(
+        self,
+        project: AlembicProject,
+        connection: Connection,
+        use_env: bool = False,
+        target_metadata: Any = None,
+    ) -> None:
+        if use_env and not project.env_py.is_file():
+            raise ProjectError(f"{project.env_py}: --use-env needs an env.py, and there is none")
+        self.project = project
+        self.connection = connection
+        self.use_env = use_env
+        self.target_metadata = target_metadata
+
+    def upgrade(self, revision: str) -> None:
+        self._run([self._step(revision, upgrade=True)])
+
+    def downgrade(self, revision: str) -> None:
+        self._run([self._step(revision, upgrade=False)])
+
+    def apply(self, revisions: list[str]) -> None:
+        """Upgrade several revisions in order, as one run (rebuilding a database)."""
+        self._run([self._step(revision, upgrade=True) for revision in revisions])
+
+    def drift(self) -> list[Any] | None:
+        """Alembic's autogenerate comparison of target metadata with the database.
+
+        None when no target metadata is known (neither given nor set by env.py).
+        """
+        from alembic.autogenerate import compare_metadata
+
+        found: list[Any] | None = None
+
+        def compare(heads: tuple[str, ...], context: Any) -> list[MigrationStep]:
+            nonlocal found
+            metadata = context.opts.get("target_metadata")
+            if metadata is not None:
+                found = list(compare_metadata(context, metadata))
+            return []
+
+        self._run_function(compare)
+        return found
+
+    def _step(self, revision: str, upgrade: bool) -> MigrationStep:
+        script = self.project.scripts.get_revision(revision)
+        revision_map = self.project.scripts.revision_map
+        if upgrade:
+            return MigrationStep.upgrade_from_script(revision_map, script)
+        return MigrationStep.downgrade_from_script(revision_map, script)
+
+    def _run(self, steps: list[MigrationStep]) -> None:
+        self._run_function(lambda heads, context: steps)
+
+    def _run_function(self, fn: Any) -> None:
+        if self.connection.in_transaction():
+            self.connection.rollback()
+        project = self.project
+        with EnvironmentContext(project.config, project.scripts, fn=fn) as environment:
+            if self.use_env:
+                project.config.attributes["connection"] = self.connection
+                url = self.connection.engine.url.render_as_string(hide_password=False)
+                project.config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+                with _only_connections_to(self.connection):
+                    project.scripts.run_env()
+            else:
+                environment.configure(
+                    connection=self.connection,
+                    target_metadata=self.target_metadata,
+                    version_table=project.version_table,
+                    version_table_schema=project.version_schema,
+                    transaction_per_migration=True,
+                )
+                with environment.begin_transaction():
+                    environment.run_migrations()
+
+
+@contextmanager
+def _only_connections_to(connection: Connection) -> Iterator[None]:
+    """Refuse any new database connection env.py opens to a database other than ours.
+
+    An env.py that ignores ``config.attributes["connection"]`` and builds its own engine from
+    an environment variable would otherwise migrate whatever database that names.
+    """
+    ours = connection.connection.driver_connection.info
+    expected = (ours.host, ours.port, ours.dbname)
+
+    def check(dbapi_connection: Any, record: Any) -> None:
+        info = getattr(dbapi_connection, "info", None)
+        actual = (getattr(info, "host", None), getattr(info, "port", None),
+                  getattr(info, "dbname", None))  # fmt: skip
+        if actual != expected:
+            dbapi_connection.close()
+            raise ForeignConnection(
+                f"env.py connected to database {actual[2]!r} on {actual[0]}, not to the one "
+                "migsafe created; make env.py use config.attributes['connection'] "
+                "(see docs/roundtrip.md)"
+            )
+
+    event.listen(Pool, "connect", check)
+    try:
+        yield
+    finally:
+        event.remove(Pool, "connect", check)

@@ -1,0 +1,92 @@
+"""What a roundtrip found: one verdict per revision, with the failing step or the diff."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+from migsafe.findings import Diagnostic
+from migsafe.roundtrip.diff import Change
+
+
+class Verdict(str, Enum):
+    """How one revision's upgrade → downgrade → upgrade went, best first."""
+
+    OK = "ok"
+    ONE_WAY = "one-way"
+    UPGRADE_FAILED = "upgrade-failed"
+    DOWNGRADE_FAILED = "downgrade-failed"
+    DOWNGRADE_LEAVES_TRACE = "downgrade-leaves-trace"
+    REUPGRADE_FAILED = "reupgrade-failed"
+    REUPGRADE_DIFFERS = "reupgrade-differs"
+    SKIPPED = "skipped"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def description(self) -> str:
+        return _DESCRIPTIONS[self]
+
+
+_DESCRIPTIONS = {
+    Verdict.OK: "upgrade, downgrade and upgrade again all match",
+    Verdict.ONE_WAY: "downgrade raises on purpose: a one-way revision",
+    Verdict.UPGRADE_FAILED: "upgrade failed",
+    Verdict.DOWNGRADE_FAILED: "downgrade failed",
+    Verdict.DOWNGRADE_LEAVES_TRACE: "downgrade does not restore the schema it started from",
+    Verdict.REUPGRADE_FAILED: "upgrade failed when run again after the downgrade",
+    Verdict.REUPGRADE_DIFFERS: "upgrade run again gives a different schema",
+    Verdict.SKIPPED: "not run: a revision it builds on did not upgrade",
+}
+
+
+@dataclass(frozen=True)
+class StepError:
+    """A step that raised: where in the migration file, the SQL it was running, the reason."""
+
+    step: str  # upgrade, downgrade, re-upgrade
+    message: str
+    line: int | None = None
+    sql: str | None = None
+
+
+@dataclass
+class RevisionResult:
+    revision: str
+    path: Path
+    message: str  # the revision's docstring title
+    verdict: Verdict = Verdict.OK
+    error: StepError | None = None
+    changes: list[Change] = field(default_factory=list)
+    note: str = ""
+    seconds: float = 0.0
+
+    def failed(self, one_way_fails: bool) -> bool:
+        if self.verdict is Verdict.ONE_WAY:
+            return one_way_fails
+        return self.verdict is not Verdict.OK
+
+
+@dataclass
+class RoundtripResult:
+    revisions: list[RevisionResult] = field(default_factory=list)
+    drift: list[str] | None = None  # None: no target metadata known, or not run to head
+    drift_note: str = ""
+    provider: str = ""
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    one_way_fails: bool = False
+    seconds: float = 0.0
+
+    @property
+    def has_fatal(self) -> bool:
+        return any(d.fatal for d in self.diagnostics)
+
+    @property
+    def failures(self) -> list[RevisionResult]:
+        return [r for r in self.revisions if r.failed(self.one_way_fails)]
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures and not self.drift and not self.has_fatal

@@ -1,0 +1,196 @@
+"""The stairway: for each revision, upgrade → downgrade → upgrade, comparing schemas each time.
+
+For revision r (parents before children): S0 is the schema before it; upgrade r gives S1;
+downgrade r must give S0 again; upgrade r again must give S1 again. A step that raises is
+reported with its line, SQL and reason; if it left the database in a state other than the one
+expected, the database is rebuilt (a fresh one, with every revision applied so far replayed)
+and the run goes on, so that one run reports every problem in the history. Revisions that
+build on one that could not be upgraded are skipped.
+"""
+
+from __future__ import annotations
+
+import ast
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from migsafe.project import MigrationScript, body_shape
+from migsafe.roundtrip.diff import diff_snapshots
+from migsafe.roundtrip.environment import AlembicProject
+from migsafe.roundtrip.migrator import ForeignConnection, Migrator
+from migsafe.roundtrip.result import RevisionResult, StepError, Verdict
+from migsafe.roundtrip.snapshot import Snapshot, take_snapshot
+from migsafe.roundtrip.workspace import Workspace
+
+
+class RebuildFailed(RuntimeError):
+    """Replaying revisions that had already succeeded failed: the run cannot go on."""
+
+
+@dataclass(frozen=True)
+class PlannedRevision:
+    script: MigrationScript
+    selected: bool  # False: only upgraded, to reach the state the selected ones start from
+
+    @property
+    def revision(self) -> str:
+        return self.script.revision
+
+
+class Stairway:
+    def __init__(
+        self,
+        project: AlembicProject,
+        workspace: Workspace,
+        use_env: bool = False,
+        target_metadata: object = None,
+        on_revision: Callable[[str], None] = lambda revision: None,
+    ) -> None:
+        self.project = project
+        self.workspace = workspace
+        self.use_env = use_env
+        self.target_metadata = target_metadata
+        self.on_revision = on_revision
+        self.applied: list[str] = []
+        self.blocked: set[str] = set()
+        self.migrator = self._migrator(workspace.fresh())
+        self.current = self._snapshot()
+
+    def run(self, plan: list[PlannedRevision]) -> list[RevisionResult]:
+        results = []
+        for planned in plan:
+            self.on_revision(planned.revision)
+            started = time.perf_counter()
+            result = self._revision(planned)
+            if result is not None:
+                result.seconds = time.perf_counter() - started
+                results.append(result)
+        return results
+
+    def drift(self) -> list[object] | None:
+        return self.migrator.drift()
+
+    def _revision(self, planned: PlannedRevision) -> RevisionResult | None:
+        script = planned.script
+        result = RevisionResult(script.revision, script.path, _title(script))
+        parents = (*script.down_revisions, *script.depends_on)
+        blocked_by = [p for p in parents if p in self.blocked]
+        if blocked_by:
+            self.blocked.add(script.revision)
+            result.verdict, result.note = Verdict.SKIPPED, f"{blocked_by[0]} did not upgrade"
+            return result if planned.selected else None
+        if not planned.selected:
+            failure = self._step(script, "upgrade", self.migrator.upgrade)
+            if failure is None:
+                self.applied.append(script.revision)
+                self.current = self._snapshot()
+                return None
+            self._recover(self.current, self.applied)
+            self.blocked.add(script.revision)
+            result.verdict, result.error = Verdict.UPGRADE_FAILED, failure
+            return result
+        self._stairway(script, result)
+        return result
+
+    def _stairway(self, script: MigrationScript, result: RevisionResult) -> None:
+        before = self.current
+        failure = self._step(script, "upgrade", self.migrator.upgrade)
+        if failure:
+            result.verdict, result.error = Verdict.UPGRADE_FAILED, failure
+            self.blocked.add(script.revision)
+            self._recover(before, self.applied)
+            return
+        upgraded = self._snapshot()
+        with_it = [*self.applied, script.revision]
+        self.applied = with_it
+        self.current = upgraded
+
+        failure = self._step(script, "downgrade", self.migrator.downgrade)
+        if failure:
+            one_way = body_shape(script.function("downgrade")) == "raises"
+            result.verdict = Verdict.ONE_WAY if one_way else Verdict.DOWNGRADE_FAILED
+            result.error = failure
+            self._recover(upgraded, with_it)
+            return
+        downgraded = self._snapshot()
+        trace = diff_snapshots(before, downgraded)
+        if trace:
+            result.verdict, result.changes = Verdict.DOWNGRADE_LEAVES_TRACE, trace
+            if body_shape(script.function("downgrade")) == "empty":
+                result.note = "downgrade() is empty"
+
+        failure = self._step(script, "re-upgrade", self.migrator.upgrade)
+        if failure:
+            result.error = failure
+            if not trace:  # with a trace, the failure is its consequence, not the cause
+                result.verdict = Verdict.REUPGRADE_FAILED
+            self._recover(upgraded, with_it)
+            return
+        again = self._snapshot()
+        self.current = again
+        if not trace:
+            differs = diff_snapshots(upgraded, again)
+            if differs:
+                result.verdict, result.changes = Verdict.REUPGRADE_DIFFERS, differs
+
+    def _step(
+        self, script: MigrationScript, step: str, action: Callable[[str], None]
+    ) -> StepError | None:
+        try:
+            action(script.revision)
+        except ForeignConnection:
+            raise
+        except Exception as exc:
+            return step_error(step, exc, script.path)
+        return None
+
+    def _recover(self, expected: Snapshot, revisions: list[str]) -> None:
+        """Continue from ``expected``: keep the database if it is there, else rebuild it."""
+        self.migrator = self._migrator(self.workspace.reconnect())
+        if self._snapshot() == expected:
+            self.current = expected
+            return
+        self.workspace.rebuilds += 1
+        self.migrator = self._migrator(self.workspace.fresh())
+        try:
+            self.migrator.apply(revisions)
+        except Exception as exc:
+            raise RebuildFailed(
+                f"rebuilding the database failed: {step_error('upgrade', exc, None).message}"
+            ) from exc
+        self.current = self._snapshot()
+
+    def _snapshot(self) -> Snapshot:
+        connection = self.workspace.connection
+        assert connection is not None
+        return take_snapshot(
+            connection, self.project.version_table, self.project.version_schema or "public"
+        )
+
+    def _migrator(self, connection) -> Migrator:
+        return Migrator(self.project, connection, self.use_env, self.target_metadata)
+
+
+def step_error(step: str, exc: BaseException, path: Path | None) -> StepError:
+    """One line of reason, the SQL being run and the line of the migration file that ran it."""
+    from sqlalchemy.exc import StatementError
+
+    original = getattr(exc, "orig", None) or exc
+    reason = str(original).strip().splitlines()[0] if str(original).strip() else ""
+    message = f"{type(original).__name__}: {reason}" if reason else type(original).__name__
+    sql = exc.statement if isinstance(exc, StatementError) else None
+    line = None
+    if path is not None:
+        for frame in traceback.extract_tb(exc.__traceback__):
+            if Path(frame.filename).resolve() == path:
+                line = frame.lineno
+    return StepError(step, message, line, " ".join(sql.split()) if sql else None)
+
+
+def _title(script: MigrationScript) -> str:
+    """The first line of the revision's docstring (Alembic's ``-m`` message)."""
+    lines = (ast.get_docstring(script.tree) or "").strip().splitlines()
+    return lines[0] if lines else ""
