@@ -155,6 +155,110 @@ def postgres(choice: str, pg_version: int | None) -> None:
         click.echo("stopped; nothing left behind.", err=True)
 
 
+@cli.command()
+@click.argument("project", required=False, type=click.Path(path_type=Path))
+@click.option(
+    "--postgres",
+    "choice",
+    default="auto",
+    show_default=True,
+    metavar="auto|embedded|system|docker|URL",
+    help="Where the server comes from; a URL gets a scratch database on that server.",
+)
+@click.option("--pg-version", type=click.IntRange(9, 30), help="PostgreSQL major version.")
+@click.option("--from", "start", metavar="REV", help="First revision to roundtrip.")
+@click.option("--to", "stop", metavar="REV", help="Last revision to roundtrip.")
+@click.option(
+    "--since", metavar="GIT_REF", help="Only revisions whose files changed since GIT_REF."
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "junit", "markdown"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "--use-env",
+    is_flag=True,
+    help="Run through the project's env.py, handing it the connection in "
+    "config.attributes['connection'].",
+)
+@click.option(
+    "--metadata",
+    metavar="MODULE:ATTR",
+    help="Target metadata for the drift check, e.g. app.models:Base.metadata.",
+)
+@click.option(
+    "--one-way",
+    type=click.Choice(["allow", "fail"]),
+    default="allow",
+    show_default=True,
+    help="Whether a downgrade that raises on purpose fails the run.",
+)
+@click.option("--debug", is_flag=True, help="Show tracebacks for internal errors.")
+def roundtrip(
+    project: Path | None,
+    choice: str,
+    pg_version: int | None,
+    start: str | None,
+    stop: str | None,
+    since: str | None,
+    output_format: str,
+    use_env: bool,
+    metadata: str | None,
+    one_way: str,
+    debug: bool,
+) -> None:
+    """Upgrade, downgrade and upgrade again every revision on a disposable PostgreSQL.
+
+    The whole schema is compared after each step: a downgrade must restore exactly what was
+    there before, and the second upgrade must give exactly what the first gave. PROJECT is a
+    directory holding alembic.ini, alembic.ini itself, or a versions directory (default: the
+    current directory).
+
+    \b
+    Exit codes: 0 every revision passed, 1 a revision failed or the models drifted,
+    2 bad input, or no PostgreSQL could be had.
+    """
+    from migsafe.postgres import PostgresUnavailable
+    from migsafe.report.roundtrip import renderer
+    from migsafe.report.roundtrip.progress import RevisionProgress
+    from migsafe.roundtrip import RoundtripOptions, run_roundtrip
+
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        _fail(str(exc))
+    options = RoundtripOptions(
+        location=project or Path.cwd(),
+        postgres=choice,
+        pg_version=pg_version,
+        start=start,
+        stop=stop,
+        since=since,
+        use_env=use_env,
+        metadata=metadata or settings.metadata,
+        version_table=settings.version_table,
+        version_table_schema=settings.version_table_schema,
+        one_way_fails=one_way == "fail",
+    )
+    try:
+        with RevisionProgress() as progress:
+            result = run_roundtrip(options, progress)
+    except PostgresUnavailable as exc:
+        _fail(str(exc))
+    except Exception as exc:
+        if debug:
+            raise
+        _fail(f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)")
+    renderer(output_format)(result, sys.stdout)
+    if result.has_fatal:
+        sys.exit(EXIT_BAD_INPUT)
+    sys.exit(EXIT_OK if result.passed else EXIT_FINDINGS)
+
+
 def _wait_for_interrupt() -> None:
     import threading
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TextIO
 
 from migsafe.check import CheckResult
+from migsafe.findings import Diagnostic
 
 Renderer = Callable[[CheckResult, TextIO], None]
 
@@ -29,3 +30,9 @@ def display_path(path: Path | None) -> str:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:  # outside the working directory
         return str(path)
+
+
+def location(diagnostic: Diagnostic) -> str:
+    """``path:line`` of a diagnostic, or just the path when it has no line."""
+    path = display_path(diagnostic.path)
+    return f"{path}:{diagnostic.line}" if diagnostic.line else path

@@ -10,7 +10,7 @@ from rich.syntax import Syntax
 
 from migsafe.check import CheckResult
 from migsafe.findings import Severity
-from migsafe.report import display_path
+from migsafe.report import display_path, location
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.NOTICE: "cyan"}
 
@@ -33,12 +33,7 @@ def render(result: CheckResult, out: TextIO) -> None:
         console.print()
     for diagnostic in result.diagnostics:
         label = "[bold red]error[/]" if diagnostic.fatal else "[cyan]notice[/]"
-        location = escape(
-            f"{display_path(diagnostic.path)}:{diagnostic.line}"
-            if diagnostic.line
-            else display_path(diagnostic.path)
-        )
-        console.print(f"{location}: {label}: {escape(diagnostic.message)}")
+        console.print(f"{escape(location(diagnostic))}: {label}: {escape(diagnostic.message)}")
     console.print(_summary(result))
 
 

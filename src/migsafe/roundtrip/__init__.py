@@ -41,7 +41,7 @@ class Progress:
 
     def started(self, total: int, why: str) -> None: ...
 
-    def revision(self, revision: str) -> None: ...
+    def revision(self, revision: str, selected: bool) -> None: ...
 
 
 def run_roundtrip(options: RoundtripOptions, progress: Progress | None = None) -> RoundtripResult:
@@ -102,4 +102,3 @@ def _check_drift(stairway: Stairway, options: RoundtripOptions, result: Roundtri
             )
         else:
             result.drift = [describe_drift(d) for d in differences]
-

@@ -47,7 +47,7 @@ class Stairway:
         workspace: Workspace,
         use_env: bool = False,
         target_metadata: object = None,
-        on_revision: Callable[[str], None] = lambda revision: None,
+        on_revision: Callable[[str, bool], None] = lambda revision, selected: None,
     ) -> None:
         self.project = project
         self.workspace = workspace
@@ -62,7 +62,7 @@ class Stairway:
     def run(self, plan: list[PlannedRevision]) -> list[RevisionResult]:
         results = []
         for planned in plan:
-            self.on_revision(planned.revision)
+            self.on_revision(planned.revision, planned.selected)
             started = time.perf_counter()
             result = self._revision(planned)
             if result is not None:

@@ -1,0 +1,47 @@
+"""Output formats for roundtrip results: text, json, junit (one test case per revision), and
+markdown (a pull-request summary). Each module has ``render(result, out)``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib import import_module
+from typing import TextIO
+
+from migsafe.roundtrip.result import RevisionResult, RoundtripResult
+
+FORMATS = ("text", "json", "junit", "markdown")
+_MODULES = {"text": "text", "json": "json_report", "junit": "junit", "markdown": "markdown"}
+
+
+def renderer(name: str) -> Callable[[RoundtripResult, TextIO], None]:
+    return import_module(f"migsafe.report.roundtrip.{_MODULES[name]}").render
+
+
+def problem_lines(revision: RevisionResult) -> list[str]:
+    """The failing step (with file:line and SQL), the note, and each schema change."""
+    lines = []
+    if revision.error is not None:
+        error = revision.error
+        where = f" at line {error.line}" if error.line else ""
+        lines.append(f"{error.step} failed{where}: {error.message}")
+        if error.sql:
+            lines.append(f"SQL: {error.sql}")
+    if revision.note:
+        lines.append(revision.note)
+    lines.extend(str(change) for change in revision.changes)
+    return lines
+
+
+def summary(result: RoundtripResult) -> str:
+    """One sentence: how many revisions, how many of each verdict, and drift."""
+    counts: dict[str, int] = {}
+    for revision in result.revisions:
+        counts[str(revision.verdict)] = counts.get(str(revision.verdict), 0) + 1
+    noun = "revision" if len(result.revisions) == 1 else "revisions"
+    parts = ", ".join(f"{n} {verdict}" for verdict, n in counts.items()) or "nothing run"
+    drift = ""
+    if result.drift:
+        drift = f"; model drift: {len(result.drift)} difference(s)"
+    elif result.drift is not None:
+        drift = "; no model drift"
+    return f"Roundtrip of {len(result.revisions)} {noun}: {parts}{drift}."

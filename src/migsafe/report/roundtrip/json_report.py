@@ -1,0 +1,43 @@
+"""Machine-readable roundtrip output; the schema is documented in docs/roundtrip.md."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import TextIO
+
+from migsafe.report import display_path
+from migsafe.roundtrip.result import RoundtripResult
+
+SCHEMA_VERSION = 1
+
+
+def render(result: RoundtripResult, out: TextIO) -> None:
+    document = {
+        "schema_version": SCHEMA_VERSION,
+        "passed": result.passed,
+        "provider": result.provider,
+        "seconds": round(result.seconds, 3),
+        "revisions": [
+            {
+                "revision": r.revision,
+                "path": display_path(r.path),
+                "message": r.message,
+                "verdict": str(r.verdict),
+                "failed": r.failed(result.one_way_fails),
+                "note": r.note,
+                "seconds": round(r.seconds, 3),
+                "error": asdict(r.error) if r.error else None,
+                "changes": [asdict(change) for change in r.changes],
+            }
+            for r in result.revisions
+        ],
+        "drift": result.drift,
+        "drift_note": result.drift_note,
+        "diagnostics": [
+            {"path": display_path(d.path), "line": d.line, "message": d.message, "fatal": d.fatal}
+            for d in result.diagnostics
+        ],
+    }
+    json.dump(document, out, indent=2)
+    out.write("\n")
