@@ -15,9 +15,10 @@ from migsafe.findings import Diagnostic
 from migsafe.project import find_sources, import_path, load_history
 from migsafe.roundtrip.drift import describe_drift
 from migsafe.roundtrip.environment import ProjectError, import_object, load_project
+from migsafe.roundtrip.migrator import ForeignConnection
 from migsafe.roundtrip.result import RoundtripResult
 from migsafe.roundtrip.selection import SelectionError, changed_since, plan_revisions
-from migsafe.roundtrip.stairway import PlannedRevision, Stairway
+from migsafe.roundtrip.stairway import PlannedRevision, RebuildFailed, Stairway
 from migsafe.roundtrip.workspace import Workspace
 
 
@@ -72,7 +73,15 @@ def run_roundtrip(options: RoundtripOptions, progress: Progress | None = None) -
             with Workspace(database.url) as workspace:
                 stairway = Stairway(project, workspace, options.use_env, metadata,
                                     progress.revision)  # fmt: skip
-                result.revisions = stairway.run(plan)
+                try:
+                    result.revisions = stairway.run(plan)
+                except ForeignConnection as exc:
+                    result.diagnostics.append(Diagnostic(project.env_py, str(exc), fatal=True))
+                    return result
+                except RebuildFailed as exc:
+                    result.diagnostics.append(Diagnostic(options.location, str(exc), fatal=True))
+                    return result
+                result.rebuilds = workspace.rebuilds
                 _check_drift(stairway, options, result)
     result.seconds = time.perf_counter() - began
     return result

@@ -53,6 +53,7 @@ def load_project(
         sys_path = [here / part for part in prepend.replace(",", " ").split()]
     elif location.is_dir():
         config = Config()
+        config.set_main_option("path_separator", "os")
         has_env = (location / "env.py").is_file() and (location / "versions").is_dir()
         config.set_main_option("script_location", str(location.resolve()))
         if not has_env:

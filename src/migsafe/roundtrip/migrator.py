@@ -47,11 +47,12 @@ class Migrator:
         self.use_env = use_env
         self.target_metadata = target_metadata
 
-    def upgrade(self, revision: str) -> None:
-        self._run([self._step(revision, upgrade=True)])
+    def upgrade(self, revision: str) -> bool:
+        """Apply one revision; True when it left work outside Alembic's transaction."""
+        return self._run([self._step(revision, upgrade=True)])
 
-    def downgrade(self, revision: str) -> None:
-        self._run([self._step(revision, upgrade=False)])
+    def downgrade(self, revision: str) -> bool:
+        return self._run([self._step(revision, upgrade=False)])
 
     def apply(self, revisions: list[str]) -> None:
         """Upgrade several revisions in order, as one run (rebuilding a database)."""
@@ -83,8 +84,23 @@ class Migrator:
             return MigrationStep.upgrade_from_script(revision_map, script)
         return MigrationStep.downgrade_from_script(revision_map, script)
 
-    def _run(self, steps: list[MigrationStep]) -> None:
+    def _run(self, steps: list[MigrationStep]) -> bool:
         self._run_function(lambda heads, context: steps)
+        return self._commit_untracked()
+
+    def _commit_untracked(self) -> bool:
+        """Commit a transaction Alembic lost track of, and say so.
+
+        After ``op.get_bind().commit()`` the statements that follow run in a transaction
+        SQLAlchemy begins on its own; Alembic commits the one it began (already gone), so
+        when the revision is the last one of a run the rest is rolled back when the
+        connection closes, version stamp included. migsafe commits it, as the next revision
+        of a longer run would, and reports it.
+        """
+        if not self.connection.in_transaction():
+            return False
+        self.connection.commit()
+        return True
 
     def _run_function(self, fn: Any) -> None:
         if self.connection.in_transaction():

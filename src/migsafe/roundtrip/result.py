@@ -64,9 +64,10 @@ class RevisionResult:
     seconds: float = 0.0
 
     def failed(self, one_way_fails: bool) -> bool:
+        """A skipped revision is not a failure of its own: the one it waited for is."""
         if self.verdict is Verdict.ONE_WAY:
             return one_way_fails
-        return self.verdict is not Verdict.OK
+        return self.verdict not in (Verdict.OK, Verdict.SKIPPED)
 
 
 @dataclass
@@ -77,6 +78,7 @@ class RoundtripResult:
     provider: str = ""
     diagnostics: list[Diagnostic] = field(default_factory=list)
     one_way_fails: bool = False
+    rebuilds: int = 0  # databases rebuilt after a step left them in an unexpected state
     seconds: float = 0.0
 
     @property

@@ -25,6 +25,12 @@ from migsafe.roundtrip.result import RevisionResult, StepError, Verdict
 from migsafe.roundtrip.snapshot import Snapshot, take_snapshot
 from migsafe.roundtrip.workspace import Workspace
 
+UNTRACKED_NOTE = (
+    "commits through op.get_bind(): what runs after that commit is outside Alembic's "
+    "transaction, and when this is the last revision of `alembic upgrade` it is rolled back "
+    "(version stamp included); use op.get_context().autocommit_block() instead"
+)
+
 
 class RebuildFailed(RuntimeError):
     """Replaying revisions that had already succeeded failed: the run cannot go on."""
@@ -56,6 +62,7 @@ class Stairway:
         self.on_revision = on_revision
         self.applied: list[str] = []
         self.blocked: set[str] = set()
+        self.untracked: set[str] = set()  # revisions that committed behind Alembic's back
         self.migrator = self._migrator(workspace.fresh())
         self.current = self._snapshot()
 
@@ -65,6 +72,8 @@ class Stairway:
             self.on_revision(planned.revision, planned.selected)
             started = time.perf_counter()
             result = self._revision(planned)
+            if result is not None and planned.revision in self.untracked:
+                result.note = "; ".join(filter(None, [result.note, UNTRACKED_NOTE]))
             if result is not None:
                 result.seconds = time.perf_counter() - started
                 results.append(result)
@@ -137,14 +146,16 @@ class Stairway:
                 result.verdict, result.changes = Verdict.REUPGRADE_DIFFERS, differs
 
     def _step(
-        self, script: MigrationScript, step: str, action: Callable[[str], None]
+        self, script: MigrationScript, step: str, action: Callable[[str], bool]
     ) -> StepError | None:
         try:
-            action(script.revision)
+            left_open = action(script.revision)
         except ForeignConnection:
             raise
         except Exception as exc:
             return step_error(step, exc, script.path)
+        if left_open:
+            self.untracked.add(script.revision)
         return None
 
     def _recover(self, expected: Snapshot, revisions: list[str]) -> None:

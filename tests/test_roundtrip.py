@@ -1,0 +1,359 @@
+"""The stairway against a real PostgreSQL (the embedded provider): every verdict, on fixtures
+with known defects, and the histories that peers crash on (autocommit_block, merges, commits
+through op.get_bind())."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+
+from migsafe.postgres import disposable_postgres
+from migsafe.roundtrip import RoundtripOptions, run_roundtrip
+from migsafe.roundtrip.result import RoundtripResult, Verdict
+from tests.conftest import migration_source
+
+
+@pytest.fixture(scope="module")
+def server_url() -> Iterator[str]:
+    """One embedded server for the module; each roundtrip gets scratch databases on it."""
+    with disposable_postgres("embedded") as database:
+        yield database.url
+
+
+def roundtrip(location: Path, server_url: str, **options) -> RoundtripResult:
+    return run_roundtrip(RoundtripOptions(location, postgres=server_url, **options))
+
+
+def verdicts(result: RoundtripResult) -> dict[str, Verdict]:
+    return {r.revision: r.verdict for r in result.revisions}
+
+
+DEFECTS = [
+    ("r01", """
+def upgrade():
+    op.create_table("users", sa.Column("id", sa.Integer, primary_key=True))
+
+def downgrade():
+    op.drop_table("users")
+"""),
+    ("r02", """
+def upgrade():
+    op.add_column("users", sa.Column("email", sa.Text))
+
+def downgrade():
+    pass
+"""),
+    ("r03", """
+def upgrade():
+    op.create_table("moods", sa.Column("m", sa.Enum("sad", "ok", name="mood")))
+
+def downgrade():
+    op.drop_table("moods")  # the enum type stays
+"""),
+    ("r04", """
+def upgrade():
+    op.create_index("ix_users_a", "users", ["id"])
+    op.create_index("ix_users_b", "users", ["id", "email"])
+
+def downgrade():
+    op.drop_index("ix_users_a", table_name="users")
+"""),
+    ("r05", """
+def upgrade():
+    op.execute("CREATE SEQUENCE order_numbers")
+    op.create_table("orders", sa.Column("n", sa.BigInteger,
+                    server_default=sa.text("nextval('order_numbers')")))
+
+def downgrade():
+    op.drop_table("orders")
+"""),
+    ("r06", """
+def upgrade():
+    op.execute("CREATE OR REPLACE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql "
+               "AS $$ BEGIN RETURN NEW; END $$")
+
+def downgrade():
+    pass  # forgets the function
+"""),
+    ("r07", """
+def upgrade():
+    op.add_column("users", sa.Column("seen", sa.Boolean))
+    op.execute("CREATE TRIGGER users_touch BEFORE UPDATE ON users "
+               "FOR EACH ROW EXECUTE FUNCTION touch()")
+
+def downgrade():
+    op.drop_column("users", "seen")  # the trigger stays
+"""),
+    ("r08", """
+def upgrade():
+    op.add_column("users", sa.Column("nick", sa.Text))
+
+def downgrade():
+    raise NotImplementedError("one-way: nicknames cannot be restored")
+"""),
+    ("r09", """
+def upgrade():
+    with op.get_context().autocommit_block():
+        op.create_index("ix_users_nick", "users", ["nick"], postgresql_concurrently=True)
+    op.execute("SELECT 1 / 0")
+
+def downgrade():
+    op.drop_index("ix_users_nick", table_name="users")
+"""),
+    ("r10", """
+def upgrade():
+    op.add_column("users", sa.Column("after_failure", sa.Text))
+
+def downgrade():
+    op.drop_column("users", "after_failure")
+"""),
+]
+
+
+@pytest.fixture(scope="module")
+def defects(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> RoundtripResult:
+    versions = tmp_path_factory.mktemp("defects") / "versions"
+    versions.mkdir()
+    previous = None
+    for revision, body in DEFECTS:
+        (versions / f"{revision}.py").write_text(migration_source(body, revision, previous))
+        previous = revision
+    return roundtrip(versions, server_url)
+
+
+def test_every_defect_gets_its_verdict_in_one_run(defects: RoundtripResult) -> None:
+    assert verdicts(defects) == {
+        "r01": Verdict.OK,
+        "r02": Verdict.DOWNGRADE_LEAVES_TRACE,
+        "r03": Verdict.DOWNGRADE_LEAVES_TRACE,
+        "r04": Verdict.DOWNGRADE_LEAVES_TRACE,
+        "r05": Verdict.DOWNGRADE_LEAVES_TRACE,
+        "r06": Verdict.DOWNGRADE_LEAVES_TRACE,
+        "r07": Verdict.DOWNGRADE_LEAVES_TRACE,
+        "r08": Verdict.ONE_WAY,
+        "r09": Verdict.UPGRADE_FAILED,
+        "r10": Verdict.SKIPPED,
+    }
+
+
+def changes_of(result: RoundtripResult, revision: str) -> list[str]:
+    found = next(r for r in result.revisions if r.revision == revision)
+    return [str(change) for change in found.changes]
+
+
+def test_the_diff_names_what_each_downgrade_left_behind(defects: RoundtripResult) -> None:
+    assert changes_of(defects, "r02") == ["column public.users.email: extra (text)"]
+    assert changes_of(defects, "r03") == ["enum type public.mood: extra (labels sad, ok)"]
+    assert changes_of(defects, "r04") == [
+        "index public.ix_users_b: extra (CREATE INDEX ix_users_b ON public.users USING btree "
+        "(id, email))"
+    ]
+    assert changes_of(defects, "r05") == [
+        "sequence public.order_numbers: extra (bigint)"
+    ]
+    assert [c.split(":")[0] for c in changes_of(defects, "r06")] == ["function public.touch()"]
+    assert changes_of(defects, "r07")[0].startswith("trigger public.users users_touch: extra")
+    r02 = next(r for r in defects.revisions if r.revision == "r02")
+    assert r02.note == "downgrade() is empty"
+
+
+def test_failures_carry_line_sql_and_reason(defects: RoundtripResult) -> None:
+    failed = next(r for r in defects.revisions if r.revision == "r09")
+    assert failed.error.step == "upgrade"
+    lines = failed.path.read_text().splitlines()
+    assert lines[failed.error.line - 1].strip() == 'op.execute("SELECT 1 / 0")'
+    assert failed.error.sql == "SELECT 1 / 0"
+    assert "DivisionByZero" in failed.error.message
+    one_way = next(r for r in defects.revisions if r.revision == "r08")
+    assert "nicknames cannot be restored" in one_way.error.message
+    skipped = next(r for r in defects.revisions if r.revision == "r10")
+    assert skipped.note == "r09 did not upgrade"
+    assert not defects.passed
+    # r03, r04, r05, r07 (the re-upgrade trips over the leftovers) and r09 (the index it
+    # committed before failing) left the database in a state of their own: each time it was
+    # rebuilt and the run went on. r02's leftover is exactly the upgraded state: no rebuild.
+    assert defects.rebuilds == 5
+
+
+GOOD = [
+    ("g1", None, """
+def upgrade():
+    op.create_table("items", sa.Column("id", sa.Integer, primary_key=True),
+                    sa.Column("name", sa.Text))
+
+def downgrade():
+    op.drop_table("items")
+"""),
+    ("g2", "g1", """
+def upgrade():
+    with op.get_context().autocommit_block():
+        op.create_index("ix_items_name", "items", ["name"], postgresql_concurrently=True)
+
+def downgrade():
+    with op.get_context().autocommit_block():
+        op.drop_index("ix_items_name", table_name="items", postgresql_concurrently=True)
+"""),
+    ("g3a", "g2", """
+def upgrade():
+    op.add_column("items", sa.Column("price", sa.Numeric))
+
+def downgrade():
+    op.drop_column("items", "price")
+"""),
+    ("g3b", "g2", """
+def upgrade():
+    op.execute("CREATE TYPE colour AS ENUM ('red', 'blue')")
+    op.add_column("items", sa.Column("colour", sa.Enum(name="colour", create_type=False)))
+
+def downgrade():
+    op.drop_column("items", "colour")
+    op.execute("DROP TYPE colour")
+"""),
+    ("g4", ("g3a", "g3b"), """
+def upgrade():
+    pass
+
+def downgrade():
+    pass
+"""),
+    ("g5", "g4", """
+def upgrade():
+    op.bulk_insert(sa.table("items", sa.column("name")), [{"name": "a"}, {"name": "b"}])
+    op.execute("UPDATE items SET name = upper(name)")
+
+def downgrade():
+    op.execute("DELETE FROM items")
+"""),
+    ("g6", "g5", """
+def upgrade():
+    bind = op.get_bind()
+    bind.execute(sa.text("INSERT INTO items (name) VALUES ('committed')"))
+    bind.commit()
+    op.add_column("items", sa.Column("note", sa.Text))
+
+def downgrade():
+    op.drop_column("items", "note")
+"""),
+]
+
+
+@pytest.fixture
+def good_history(write_migration) -> Path:
+    for revision, parent, body in GOOD:
+        path = write_migration(body, revision, parent)
+    return path.parent
+
+
+def test_autocommit_merges_branches_data_and_commits_all_pass(
+    good_history: Path, server_url: str
+) -> None:
+    result = roundtrip(good_history, server_url)
+    assert verdicts(result) == dict.fromkeys(["g1", "g2", "g3a", "g3b", "g4", "g5", "g6"],
+                                             Verdict.OK)  # fmt: skip
+    assert result.passed and not result.diagnostics
+    g6 = next(r for r in result.revisions if r.revision == "g6")
+    assert "commits through op.get_bind()" in g6.note  # Alembic would lose its last statements
+
+
+def test_selection_runs_earlier_revisions_without_the_stairway(
+    good_history: Path, server_url: str
+) -> None:
+    result = roundtrip(good_history, server_url, start="g3", stop="g4")
+    assert result.diagnostics[0].message == "--from g3 is ambiguous: g3a, g3b"
+    result = roundtrip(good_history, server_url, start="g3b", stop="g4")
+    assert list(verdicts(result)) == ["g3b", "g4"]
+    assert "--to stops before the head" in result.drift_note
+
+
+def test_use_env_runs_through_env_py(good_history: Path, server_url: str) -> None:
+    (good_history.parent / "env.py").write_text(ENV_PY)
+    result = roundtrip(good_history.parent, server_url, use_env=True)
+    assert verdicts(result)["g2"] is Verdict.OK and result.passed
+    assert result.drift == []  # env.py's target_metadata matches the migrated schema
+
+
+def test_env_py_that_connects_elsewhere_is_stopped(good_history: Path, server_url: str) -> None:
+    foreign = server_url.replace("/postgres?", "/template1?")
+    (good_history.parent / "env.py").write_text(FOREIGN_ENV_PY.format(url=foreign))
+    result = roundtrip(good_history.parent, server_url, use_env=True)
+    assert result.has_fatal
+    assert "env.py connected to database 'template1'" in result.diagnostics[0].message
+
+
+ENV_PY = """
+import sqlalchemy as sa
+from alembic import context
+
+metadata = sa.MetaData()
+sa.Table("items", metadata, sa.Column("id", sa.Integer, primary_key=True),
+         sa.Column("name", sa.Text, index=True), sa.Column("price", sa.Numeric),
+         sa.Column("colour", sa.Enum("red", "blue", name="colour")), sa.Column("note", sa.Text))
+
+connection = context.config.attributes["connection"]
+context.configure(connection=connection, target_metadata=metadata)
+with context.begin_transaction():
+    context.run_migrations()
+"""
+
+FOREIGN_ENV_PY = """
+import sqlalchemy as sa
+from alembic import context
+
+engine = sa.create_engine({url!r})
+with engine.connect() as connection:
+    context.configure(connection=connection)
+    with context.begin_transaction():
+        context.run_migrations()
+"""
+
+
+def test_drift_from_metadata_option(
+    good_history: Path, server_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = good_history.parent / "shopmodels.py"
+    package.write_text(
+        "import sqlalchemy as sa\nmetadata = sa.MetaData()\n"
+        "sa.Table('items', metadata, sa.Column('id', sa.Integer, primary_key=True),"
+        " sa.Column('sku', sa.Text))\n"
+    )
+    monkeypatch.chdir(good_history.parent)
+    result = roundtrip(good_history, server_url, metadata="shopmodels:metadata")
+    assert "column items.sku: only in the model" in result.drift
+    assert "column items.name: only in the database" in result.drift
+    assert not result.passed
+
+
+def test_reports_render_every_format(defects: RoundtripResult) -> None:
+    import io
+
+    from migsafe.report.roundtrip import renderer
+
+    out = io.StringIO()
+    renderer("json")(defects, out)
+    document = json.loads(out.getvalue())
+    assert document["passed"] is False
+    r09 = next(r for r in document["revisions"] if r["revision"] == "r09")
+    assert r09["verdict"] == "upgrade-failed" and r09["error"]["line"] == 13
+
+    out = io.StringIO()
+    renderer("junit")(defects, out)
+    suite = ElementTree.fromstring(out.getvalue().split("\n", 1)[1])
+    assert suite.get("tests") == "10" and suite.get("skipped") == "1"
+    assert suite.get("failures") == "7"  # six traces and the failed upgrade; one-way allowed
+
+    out = io.StringIO()
+    renderer("markdown")(defects, out)
+    assert "| ❌ | `r03` |" in out.getvalue()
+    assert "### ❌ `r09` upgrade-failed" in out.getvalue()
+
+    out = io.StringIO()
+    renderer("text")(defects, out)
+    assert "enum type public.mood: extra (labels sad, ok)" in out.getvalue()
+    assert out.getvalue().rstrip().endswith(
+        "Roundtrip of 10 revisions: 1 ok, 6 downgrade-leaves-trace, 1 one-way, "
+        "1 upgrade-failed, 1 skipped."
+    )
