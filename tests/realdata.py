@@ -53,3 +53,25 @@ def extract(history: History) -> Path:
             members = [m for m in archive.namelist() if m.startswith(prefix)]
             archive.extractall(root, members)
     return versions
+
+
+# What the optuna migrations import besides SQLAlchemy and Alembic (which the environment
+# running migsafe already has and must not be shadowed by a second copy).
+OPTUNA_RUNTIME = ("numpy", "colorlog", "tqdm", "PyYAML", "packaging")
+
+
+def installed(history: History, *requirements: str) -> Path:
+    """The package itself, importable from a directory of its own (for PYTHONPATH).
+
+    Installed with --no-deps plus ``requirements``, so that nothing migsafe runs on (SQLAlchemy,
+    Alembic) is replaced by another version.
+    """
+    target = CACHE / "site" / f"{history.package}-{history.version}"
+    if not (target / ".complete").exists():
+        subprocess.run(
+            [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target",
+             str(target), f"{history.package}=={history.version}", *requirements],
+            check=True,
+        )  # fmt: skip
+        (target / ".complete").touch()
+    return target

@@ -151,3 +151,49 @@ def test_python_dash_m_and_plain_output_when_piped() -> None:
     assert "\x1b[" not in completed.stdout  # no colour codes when not a terminal
     assert "rename-column" in completed.stdout
     assert "Checked 5 migrations: 4 errors, 2 warnings." in completed.stdout
+
+
+@pytest.fixture(scope="module")
+def server_url():
+    from migsafe.postgres import disposable_postgres
+
+    with disposable_postgres("embedded") as database:
+        yield database.url
+
+
+def test_roundtrip_of_the_example_exits_1_and_names_the_trace(server_url: str) -> None:
+    code, output = run("roundtrip", str(REPO / "examples" / "shop"), "--postgres", server_url)
+    assert code == 1
+    assert "downgrade-leaves-trace 1a2b3c4d5e04" in output
+    assert "column public.orders.tenant_id: extra (integer)" in output
+    assert "Roundtrip of 5 revisions: 4 ok, 1 downgrade-leaves-trace." in output
+
+
+def test_roundtrip_passes_when_the_range_avoids_the_broken_revision(server_url: str) -> None:
+    result = CliRunner().invoke(cli, ["roundtrip", str(REPO / "examples" / "shop"),
+                                      "--postgres", server_url, "--to", "1a2b3c4d5e03",
+                                      "--format", "json"])  # fmt: skip
+    document = json.loads(result.stdout)
+    assert result.exit_code == 0 and document["passed"]
+    assert [r["revision"] for r in document["revisions"]] == [
+        "1a2b3c4d5e01", "1a2b3c4d5e02", "1a2b3c4d5e03"
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["no/such/dir"], "no/such/dir: path does not exist"),
+        (["examples/shop", "--from", "zzz"], "--from zzz: no such revision in this history"),
+        (["examples/shop", "--postgres", "nonsense"], "unknown --postgres 'nonsense'"),
+        (["examples/shop", "--since", "no-such-ref"], "--since: "),
+    ],
+)
+def test_roundtrip_bad_input_is_one_line_and_exit_2(
+    args: list[str], message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(REPO)
+    result = CliRunner().invoke(cli, ["roundtrip", *args])
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output

@@ -3,8 +3,9 @@
 SQLAlchemy reflection misses much of what a downgrade can leave behind (enum types, sequences,
 triggers, functions, extensions, comments, an index left invalid), so the snapshot asks the
 catalogs directly and lets the server render definitions (``pg_get_indexdef`` and friends).
-Nothing that changes when an object is merely recreated is kept: no OIDs, and column positions
-are ranks among live columns rather than ``attnum`` (a dropped column keeps its number).
+Nothing that changes when an object is merely recreated is kept: no OIDs, and no column
+positions (a downgrade that drops a column and adds it back cannot put it where it was without
+rewriting the table, and no query that names its columns can tell).
 
 Objects that belong to an extension are left out (the extension itself is kept), and so is
 Alembic's version table.
@@ -61,7 +62,6 @@ FROM relations r WHERE r.relkind IN ('v', 'm')
 UNION ALL
 SELECT 'column', r.qualified || '.' || quote_ident(a.attname),
        jsonb_build_object(
-           'position', row_number() OVER (PARTITION BY a.attrelid ORDER BY a.attnum),
            'type', format_type(a.atttypid, a.atttypmod),
            'not null', a.attnotnull,
            'default', CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END,
@@ -81,6 +81,7 @@ SELECT 'constraint', r.qualified || ' ' || quote_ident(k.conname),
                           'deferrable', k.condeferrable, 'deferred', k.condeferred,
                           'comment', obj_description(k.oid, 'pg_constraint'))
 FROM pg_constraint k JOIN relations r ON r.oid = k.conrelid
+WHERE k.contype <> 'n'  -- PostgreSQL 18's NOT NULL constraints: the column says it already
 UNION ALL
 SELECT 'index', quote_ident(r.nspname) || '.' || quote_ident(i.relname),
        jsonb_build_object('definition', pg_get_indexdef(x.indexrelid), 'valid', x.indisvalid,
