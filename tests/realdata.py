@@ -22,10 +22,13 @@ class History:
     version: str
     versions_dir: str  # inside the wheel
     ini: str | None = None  # alembic.ini inside the wheel, when it ships one
+    extra: tuple[str, ...] = ()  # other members the migrations import
 
 
 MLFLOW = History("mlflow-skinny", "3.17.2", "mlflow/store/db_migrations/versions")
 OPTUNA = History("optuna", "5.0.0", "optuna/storages/_rdb/alembic/versions")
+# 109 PostgreSQL revisions from an empty database; they import only ckan.migration
+CKAN = History("ckan", "2.12.0", "ckan/migration/versions", extra=("ckan/__init__.py",))
 
 
 def wheel(history: History) -> Path:
@@ -50,9 +53,17 @@ def extract(history: History) -> Path:
     if not versions.is_dir():
         prefix = history.versions_dir.rsplit("/", 1)[0] + "/"
         with zipfile.ZipFile(wheel(history)) as archive:
-            members = [m for m in archive.namelist() if m.startswith(prefix)]
+            members = [
+                m for m in archive.namelist() if m.startswith(prefix) or m in history.extra
+            ]
             archive.extractall(root, members)
     return versions
+
+
+def extracted_root(history: History) -> Path:
+    """The directory to put on sys.path so that the migrations' own imports resolve."""
+    extract(history)
+    return CACHE / "extracted" / f"{history.package}-{history.version}"
 
 
 # What the optuna migrations import besides SQLAlchemy and Alembic (which the environment
