@@ -53,9 +53,7 @@ def extract(history: History) -> Path:
     if not versions.is_dir():
         prefix = history.versions_dir.rsplit("/", 1)[0] + "/"
         with zipfile.ZipFile(wheel(history)) as archive:
-            members = [
-                m for m in archive.namelist() if m.startswith(prefix) or m in history.extra
-            ]
+            members = [m for m in archive.namelist() if m.startswith(prefix) or m in history.extra]
             archive.extractall(root, members)
     return versions
 

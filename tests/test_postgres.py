@@ -196,3 +196,14 @@ def test_docker_container_start_query_stop() -> None:
         assert database.provider == "docker"
         assert query(database.url, "SHOW server_version_num").startswith("16")
         assert query(database.url, "SHOW fsync") == "off"
+
+
+def test_no_shared_memory_segments_outlive_a_killed_server() -> None:
+    """PostgreSQL's POSIX dynamic shared memory would stay in /dev/shm after a SIGKILL."""
+    before = set(Path("/dev/shm").glob("PostgreSQL.*"))
+    holder, run_dir, postmaster = start_holder()
+    holder.kill()
+    holder.wait(timeout=20)
+    assert wait_gone(postmaster)
+    remove_stale_runs(runtime_dir())
+    assert set(Path("/dev/shm").glob("PostgreSQL.*")) <= before

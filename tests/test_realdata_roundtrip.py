@@ -75,8 +75,8 @@ def test_optuna_history_does_not_run_from_an_empty_database() -> None:
     first = revisions["v0.9.0.a"]
     assert first.verdict is Verdict.DOWNGRADE_LEAVES_TRACE  # drops tables, keeps the enum types
     assert [str(c) for c in first.changes] == [
-        "enum type public.studydirection: extra (labels NOT_SET, MINIMIZE, MAXIMIZE)",
-        "enum type public.trialstate: extra (labels RUNNING, COMPLETE, PRUNED, FAIL)",
+        "enum type public.studydirection: extra (labels 'NOT_SET', 'MINIMIZE', 'MAXIMIZE')",
+        "enum type public.trialstate: extra (labels 'RUNNING', 'COMPLETE', 'PRUNED', 'FAIL')",
     ]
     multi = revisions["v2.4.0.a"]
     assert multi.verdict is Verdict.UPGRADE_FAILED

@@ -33,36 +33,50 @@ def verdicts(result: RoundtripResult) -> dict[str, Verdict]:
 
 
 DEFECTS = [
-    ("r01", """
+    (
+        "r01",
+        """
 def upgrade():
     op.create_table("users", sa.Column("id", sa.Integer, primary_key=True))
 
 def downgrade():
     op.drop_table("users")
-"""),
-    ("r02", """
+""",
+    ),
+    (
+        "r02",
+        """
 def upgrade():
     op.add_column("users", sa.Column("email", sa.Text))
 
 def downgrade():
     pass
-"""),
-    ("r03", """
+""",
+    ),
+    (
+        "r03",
+        """
 def upgrade():
     op.create_table("moods", sa.Column("m", sa.Enum("sad", "ok", name="mood")))
 
 def downgrade():
     op.drop_table("moods")  # the enum type stays
-"""),
-    ("r04", """
+""",
+    ),
+    (
+        "r04",
+        """
 def upgrade():
     op.create_index("ix_users_a", "users", ["id"])
     op.create_index("ix_users_b", "users", ["id", "email"])
 
 def downgrade():
     op.drop_index("ix_users_a", table_name="users")
-"""),
-    ("r05", """
+""",
+    ),
+    (
+        "r05",
+        """
 def upgrade():
     op.execute("CREATE SEQUENCE order_numbers")
     op.create_table("orders", sa.Column("n", sa.BigInteger,
@@ -70,16 +84,22 @@ def upgrade():
 
 def downgrade():
     op.drop_table("orders")
-"""),
-    ("r06", """
+""",
+    ),
+    (
+        "r06",
+        """
 def upgrade():
     op.execute("CREATE OR REPLACE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql "
                "AS $$ BEGIN RETURN NEW; END $$")
 
 def downgrade():
     pass  # forgets the function
-"""),
-    ("r07", """
+""",
+    ),
+    (
+        "r07",
+        """
 def upgrade():
     op.add_column("users", sa.Column("seen", sa.Boolean))
     op.execute("CREATE TRIGGER users_touch BEFORE UPDATE ON users "
@@ -87,15 +107,21 @@ def upgrade():
 
 def downgrade():
     op.drop_column("users", "seen")  # the trigger stays
-"""),
-    ("r08", """
+""",
+    ),
+    (
+        "r08",
+        """
 def upgrade():
     op.add_column("users", sa.Column("nick", sa.Text))
 
 def downgrade():
     raise NotImplementedError("one-way: nicknames cannot be restored")
-"""),
-    ("r09", """
+""",
+    ),
+    (
+        "r09",
+        """
 def upgrade():
     with op.get_context().autocommit_block():
         op.create_index("ix_users_nick", "users", ["nick"], postgresql_concurrently=True)
@@ -103,14 +129,18 @@ def upgrade():
 
 def downgrade():
     op.drop_index("ix_users_nick", table_name="users")
-"""),
-    ("r10", """
+""",
+    ),
+    (
+        "r10",
+        """
 def upgrade():
     op.add_column("users", sa.Column("after_failure", sa.Text))
 
 def downgrade():
     op.drop_column("users", "after_failure")
-"""),
+""",
+    ),
 ]
 
 
@@ -147,14 +177,12 @@ def changes_of(result: RoundtripResult, revision: str) -> list[str]:
 
 def test_the_diff_names_what_each_downgrade_left_behind(defects: RoundtripResult) -> None:
     assert changes_of(defects, "r02") == ["column public.users.email: extra (text)"]
-    assert changes_of(defects, "r03") == ["enum type public.mood: extra (labels sad, ok)"]
+    assert changes_of(defects, "r03") == ["enum type public.mood: extra (labels 'sad', 'ok')"]
     assert changes_of(defects, "r04") == [
         "index public.ix_users_b: extra (CREATE INDEX ix_users_b ON public.users USING btree "
         "(id, email))"
     ]
-    assert changes_of(defects, "r05") == [
-        "sequence public.order_numbers: extra (bigint)"
-    ]
+    assert changes_of(defects, "r05") == ["sequence public.order_numbers: extra (bigint)"]
     assert [c.split(":")[0] for c in changes_of(defects, "r06")] == ["function public.touch()"]
     assert changes_of(defects, "r07")[0].startswith("trigger public.users users_touch: extra")
     r02 = next(r for r in defects.revisions if r.revision == "r02")
@@ -180,15 +208,22 @@ def test_failures_carry_line_sql_and_reason(defects: RoundtripResult) -> None:
 
 
 GOOD = [
-    ("g1", None, """
+    (
+        "g1",
+        None,
+        """
 def upgrade():
     op.create_table("items", sa.Column("id", sa.Integer, primary_key=True),
                     sa.Column("name", sa.Text))
 
 def downgrade():
     op.drop_table("items")
-"""),
-    ("g2", "g1", """
+""",
+    ),
+    (
+        "g2",
+        "g1",
+        """
 def upgrade():
     with op.get_context().autocommit_block():
         op.create_index("ix_items_name", "items", ["name"], postgresql_concurrently=True)
@@ -196,15 +231,23 @@ def upgrade():
 def downgrade():
     with op.get_context().autocommit_block():
         op.drop_index("ix_items_name", table_name="items", postgresql_concurrently=True)
-"""),
-    ("g3a", "g2", """
+""",
+    ),
+    (
+        "g3a",
+        "g2",
+        """
 def upgrade():
     op.add_column("items", sa.Column("price", sa.Numeric))
 
 def downgrade():
     op.drop_column("items", "price")
-"""),
-    ("g3b", "g2", """
+""",
+    ),
+    (
+        "g3b",
+        "g2",
+        """
 def upgrade():
     op.execute("CREATE TYPE colour AS ENUM ('red', 'blue')")
     op.add_column("items", sa.Column("colour", sa.Enum(name="colour", create_type=False)))
@@ -212,23 +255,35 @@ def upgrade():
 def downgrade():
     op.drop_column("items", "colour")
     op.execute("DROP TYPE colour")
-"""),
-    ("g4", ("g3a", "g3b"), """
+""",
+    ),
+    (
+        "g4",
+        ("g3a", "g3b"),
+        """
 def upgrade():
     pass
 
 def downgrade():
     pass
-"""),
-    ("g5", "g4", """
+""",
+    ),
+    (
+        "g5",
+        "g4",
+        """
 def upgrade():
     op.bulk_insert(sa.table("items", sa.column("name")), [{"name": "a"}, {"name": "b"}])
     op.execute("UPDATE items SET name = upper(name)")
 
 def downgrade():
     op.execute("DELETE FROM items")
-"""),
-    ("g6", "g5", """
+""",
+    ),
+    (
+        "g6",
+        "g5",
+        """
 def upgrade():
     bind = op.get_bind()
     bind.execute(sa.text("INSERT INTO items (name) VALUES ('committed')"))
@@ -237,7 +292,8 @@ def upgrade():
 
 def downgrade():
     op.drop_column("items", "note")
-"""),
+""",
+    ),
 ]
 
 
@@ -352,8 +408,12 @@ def test_reports_render_every_format(defects: RoundtripResult) -> None:
 
     out = io.StringIO()
     renderer("text")(defects, out)
-    assert "enum type public.mood: extra (labels sad, ok)" in out.getvalue()
-    assert out.getvalue().rstrip().endswith(
-        "Roundtrip of 10 revisions: 1 ok, 6 downgrade-leaves-trace, 1 one-way, "
-        "1 upgrade-failed, 1 skipped."
+    assert "enum type public.mood: extra (labels 'sad', 'ok')" in out.getvalue()
+    assert (
+        out.getvalue()
+        .rstrip()
+        .endswith(
+            "Roundtrip of 10 revisions: 1 ok, 6 downgrade-leaves-trace, 1 one-way, "
+            "1 upgrade-failed, 1 skipped."
+        )
     )

@@ -35,6 +35,9 @@ READY_TIMEOUT = 30.0
 TMPFS = Path("/dev/shm")
 TMPFS_MIN_FREE = 512 * 1024 * 1024
 SPEED_SETTINGS = ("fsync=off", "synchronous_commit=off", "full_page_writes=off")
+# Dynamic shared memory as files in the data directory, not POSIX segments in /dev/shm: a
+# SIGKILLed server leaves none behind (the run directory goes, and with it the files)
+RUN_SETTINGS = (*SPEED_SETTINGS, "dynamic_shared_memory_type=mmap")
 _PR_SET_PDEATHSIG = 1
 
 
@@ -139,7 +142,7 @@ def _start(installation: Installation) -> LocalServer:
 
 
 def _settings() -> list[str]:
-    return [arg for setting in SPEED_SETTINGS for arg in ("-c", setting)]
+    return [arg for setting in RUN_SETTINGS for arg in ("-c", setting)]
 
 
 def _as_account(account: object | None) -> dict:

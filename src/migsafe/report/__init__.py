@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from migsafe.check import CheckResult
-from migsafe.findings import Diagnostic
+if TYPE_CHECKING:  # importing the checker (pglast, capture) would slow down `roundtrip`
+    from migsafe.check import CheckResult
+    from migsafe.findings import Diagnostic
 
-Renderer = Callable[[CheckResult, TextIO], None]
+Renderer = Callable[["CheckResult", TextIO], None]
 
 
 def renderer(name: str) -> Renderer:

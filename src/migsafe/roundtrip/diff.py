@@ -30,8 +30,9 @@ def diff_snapshots(expected: Snapshot, actual: Snapshot) -> list[Change]:
     if expected == actual:
         return []
     changes = []
-    for key in sorted(expected.objects.keys() | actual.objects.keys()):
-        before, after = expected.objects.get(key), actual.objects.get(key)
+    was, now = expected.objects, actual.objects
+    for key in sorted(was.keys() | now.keys()):
+        before, after = was.get(key), now.get(key)
         if before == after:
             continue
         kind, name = key
@@ -47,7 +48,7 @@ def diff_snapshots(expected: Snapshot, actual: Snapshot) -> list[Change]:
 def _summary(attributes: Any) -> tuple[str, ...]:
     definition = attributes.get("definition") or attributes.get("type")
     if "labels" in attributes:
-        definition = "labels " + ", ".join(attributes["labels"])
+        definition = "labels " + attributes["labels"]
     return (_short(definition),) if definition else ()
 
 

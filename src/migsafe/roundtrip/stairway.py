@@ -63,8 +63,10 @@ class Stairway:
         self.applied: list[str] = []
         self.blocked: set[str] = set()
         self.untracked: set[str] = set()  # revisions that committed behind Alembic's back
-        self.migrator = self._migrator(workspace.fresh())
-        self.current = self._snapshot()
+        self.migrator = self._migrator(workspace.open())
+        # the schema as it is now; None until a selected revision needs it (plain upgrades
+        # on the way to --from take none)
+        self.current: Snapshot | None = None
 
     def run(self, plan: list[PlannedRevision]) -> list[RevisionResult]:
         results = []
@@ -95,7 +97,7 @@ class Stairway:
             failure = self._step(script, "upgrade", self.migrator.upgrade)
             if failure is None:
                 self.applied.append(script.revision)
-                self.current = self._snapshot()
+                self.current = None
                 return None
             self._recover(self.current, self.applied)
             self.blocked.add(script.revision)
@@ -105,7 +107,7 @@ class Stairway:
         return result
 
     def _stairway(self, script: MigrationScript, result: RevisionResult) -> None:
-        before = self.current
+        before = self.current or self._snapshot()
         failure = self._step(script, "upgrade", self.migrator.upgrade)
         if failure:
             result.verdict, result.error = Verdict.UPGRADE_FAILED, failure
@@ -158,10 +160,13 @@ class Stairway:
             self.untracked.add(script.revision)
         return None
 
-    def _recover(self, expected: Snapshot, revisions: list[str]) -> None:
-        """Continue from ``expected``: keep the database if it is there, else rebuild it."""
+    def _recover(self, expected: Snapshot | None, revisions: list[str]) -> None:
+        """Continue from ``expected``: keep the database if it is there, else rebuild it.
+
+        With no expected snapshot (a plain upgrade failed) the database is always rebuilt.
+        """
         self.migrator = self._migrator(self.workspace.reconnect())
-        if self._snapshot() == expected:
+        if expected is not None and self._snapshot() == expected:
             self.current = expected
             return
         self.workspace.rebuilds += 1

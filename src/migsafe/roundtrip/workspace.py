@@ -1,7 +1,9 @@
 """The database a roundtrip works in, replaced by a fresh one when a failed step spoils it.
 
-Every database here is created by migsafe on the server it was handed (a ``migsafe_<random>``
-scratch database) and dropped when it is replaced or when the roundtrip ends.
+The run starts in the database the provider handed out (migsafe's own: the disposable server's
+database, or the scratch database on an existing server). A rebuild creates a new
+``migsafe_<random>`` database next to it on the same server, and drops it again when it is
+replaced in turn or when the roundtrip ends; the provider removes the first one.
 """
 
 from __future__ import annotations
@@ -16,20 +18,30 @@ from migsafe.postgres.url import scratch_database
 
 
 class Workspace:
-    def __init__(self, server_url: str) -> None:
-        self.server_url = server_url
+    def __init__(self, database_url: str) -> None:
+        self.database_url = database_url
         self._current = ExitStack()
-        self.url = ""
         self.connection: Connection | None = None
         self.rebuilds = 0
 
+    def open(self) -> Connection:
+        """Connect to the database the provider handed out."""
+        return self._connect(self.database_url, ExitStack())
+
     def fresh(self) -> Connection:
-        """Drop the current database (if any) and connect to a new, empty one."""
+        """Drop the current rebuilt database (if any) and connect to a new, empty one."""
         self.close()
         stack = ExitStack()
         try:
-            self.url = stack.enter_context(scratch_database(self.server_url))
-            engine = create_engine(self.url, poolclass=NullPool)
+            url = stack.enter_context(scratch_database(self.database_url))
+        except BaseException:
+            stack.close()
+            raise
+        return self._connect(url, stack)
+
+    def _connect(self, url: str, stack: ExitStack) -> Connection:
+        try:
+            engine = create_engine(url, poolclass=NullPool)
             stack.callback(engine.dispose)
             self.connection = stack.enter_context(engine.connect())
         except BaseException:
