@@ -197,3 +197,8 @@ def test_roundtrip_bad_input_is_one_line_and_exit_2(
     assert result.exit_code == 2, result.output
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_roundtrip_of_an_empty_directory_says_so(tmp_path: Path) -> None:
+    code, output = run("roundtrip", str(tmp_path))
+    assert code == 0 and "no migrations found" in output

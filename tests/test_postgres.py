@@ -201,7 +201,7 @@ def test_docker_container_start_query_stop() -> None:
 def test_no_shared_memory_segments_outlive_a_killed_server() -> None:
     """PostgreSQL's POSIX dynamic shared memory would stay in /dev/shm after a SIGKILL."""
     before = set(Path("/dev/shm").glob("PostgreSQL.*"))
-    holder, run_dir, postmaster = start_holder()
+    holder, _run_dir, postmaster = start_holder()
     holder.kill()
     holder.wait(timeout=20)
     assert wait_gone(postmaster)

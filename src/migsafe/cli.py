@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -14,6 +15,21 @@ from migsafe.findings import Severity
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
 
 SEVERITY_CHOICE = click.Choice([str(s) for s in Severity], case_sensitive=False)
+
+
+def postgres_options(command: Callable) -> Callable:
+    """--postgres and --pg-version, shared by every command that needs a database."""
+    command = click.option(
+        "--pg-version", type=click.IntRange(9, 30), help="PostgreSQL major version."
+    )(command)
+    return click.option(
+        "--postgres",
+        "choice",
+        default="auto",
+        show_default=True,
+        metavar="auto|embedded|system|docker|URL",
+        help="Where the server comes from; a URL gets a scratch database on that server.",
+    )(command)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -124,15 +140,7 @@ def explain(rule: str) -> None:
 
 
 @cli.command()
-@click.option(
-    "--postgres",
-    "choice",
-    default="auto",
-    show_default=True,
-    metavar="auto|embedded|system|docker|URL",
-    help="Where the server comes from; a URL gets a scratch database on that server.",
-)
-@click.option("--pg-version", type=click.IntRange(9, 30), help="PostgreSQL major version.")
+@postgres_options
 def postgres(choice: str, pg_version: int | None) -> None:
     """Start a disposable PostgreSQL and keep it until Ctrl-C.
 
@@ -157,15 +165,7 @@ def postgres(choice: str, pg_version: int | None) -> None:
 
 @cli.command()
 @click.argument("project", required=False, type=click.Path(path_type=Path))
-@click.option(
-    "--postgres",
-    "choice",
-    default="auto",
-    show_default=True,
-    metavar="auto|embedded|system|docker|URL",
-    help="Where the server comes from; a URL gets a scratch database on that server.",
-)
-@click.option("--pg-version", type=click.IntRange(9, 30), help="PostgreSQL major version.")
+@postgres_options
 @click.option("--from", "start", metavar="REV", help="First revision to roundtrip.")
 @click.option("--to", "stop", metavar="REV", help="Last revision to roundtrip.")
 @click.option(
@@ -249,10 +249,15 @@ def roundtrip(
             result = run_roundtrip(options, progress)
     except PostgresUnavailable as exc:
         _fail(str(exc))
+    except KeyboardInterrupt:
+        click.echo("interrupted; the databases it created are removed.", err=True)
+        sys.exit(130)
     except Exception as exc:
         if debug:
             raise
         _fail(f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)")
+    if not result.revisions and not result.diagnostics:
+        click.echo("no migrations found", err=output_format != "text")
     renderer(output_format)(result, sys.stdout)
     if result.has_fatal:
         sys.exit(EXIT_BAD_INPUT)
