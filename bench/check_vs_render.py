@@ -12,21 +12,14 @@ from __future__ import annotations
 import argparse
 import platform
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.common import precompile, timed  # noqa: E402
 from tests.realdata import MLFLOW, extract  # noqa: E402
-
-
-def timed(command: list[str]) -> float:
-    start = time.perf_counter()
-    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-    return time.perf_counter() - start
 
 
 def main() -> None:
@@ -34,6 +27,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=9)
     args = parser.parse_args()
     versions = extract(MLFLOW)
+    precompile(REPO / "src" / "migsafe", versions)
     scripts = len([p for p in versions.glob("*.py") if p.name != "__init__.py"])
     commands = {
         "bare render": [sys.executable, str(REPO / "bench" / "bare_render.py"), str(versions)],

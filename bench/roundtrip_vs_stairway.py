@@ -25,14 +25,13 @@ import os
 import platform
 import shutil
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.common import precompile, timed  # noqa: E402
 from migsafe.postgres import disposable_postgres  # noqa: E402
 from tests.realdata import CACHE, CKAN, extract, extracted_root  # noqa: E402
 
@@ -51,21 +50,12 @@ def script_dir() -> Path:
     return target
 
 
-def timed(command: list[str], env: dict[str, str]) -> float:
-    start = time.perf_counter()
-    completed = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
-    elapsed = time.perf_counter() - start
-    if completed.returncode != 0:
-        tail = (completed.stdout + completed.stderr).strip().splitlines()[-5:]
-        sys.exit(f"{' '.join(command[:4])} failed:\n" + "\n".join(tail))
-    return elapsed
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     scripts = script_dir()
+    precompile(REPO / "src" / "migsafe", scripts, extracted_root(CKAN))
     env = dict(os.environ, PYTHONPATH=str(extracted_root(CKAN)))
     with disposable_postgres("embedded") as server:
         env.update(BENCH_SERVER_URL=server.url, BENCH_SCRIPT_DIR=str(scripts),
