@@ -74,14 +74,14 @@ def run_roundtrip(options: RoundtripOptions, progress: Progress | None = None) -
                 stairway = Stairway(project, workspace, options.use_env, metadata,
                                     progress.revision)  # fmt: skip
                 try:
-                    result.revisions = stairway.run(plan)
+                    stairway.run(plan)
                 except ForeignConnection as exc:
                     result.diagnostics.append(Diagnostic(project.env_py, str(exc), fatal=True))
-                    return result
                 except RebuildFailed as exc:
                     result.diagnostics.append(Diagnostic(options.location, str(exc), fatal=True))
+                result.revisions, result.rebuilds = stairway.results, workspace.rebuilds
+                if result.has_fatal:
                     return result
-                result.rebuilds = workspace.rebuilds
                 _check_drift(stairway, options, result)
     result.seconds = time.perf_counter() - began
     return result

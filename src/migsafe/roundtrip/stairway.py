@@ -63,22 +63,25 @@ class Stairway:
         self.applied: list[str] = []
         self.blocked: set[str] = set()
         self.untracked: set[str] = set()  # revisions that committed behind Alembic's back
+        self.results: list[RevisionResult] = []
         self.migrator = self._migrator(workspace.open())
         # the schema as it is now; None until a selected revision needs it (plain upgrades
         # on the way to --from take none)
         self.current: Snapshot | None = None
 
     def run(self, plan: list[PlannedRevision]) -> list[RevisionResult]:
-        results = []
+        """Walk ``plan``; the results so far stay in ``self.results`` if the run breaks off."""
+        results = self.results
         for planned in plan:
             self.on_revision(planned.revision, planned.selected)
             started = time.perf_counter()
             result = self._revision(planned)
-            if result is not None and planned.revision in self.untracked:
+            if result is None:
+                continue
+            if planned.revision in self.untracked:
                 result.note = "; ".join(filter(None, [result.note, UNTRACKED_NOTE]))
-            if result is not None:
-                result.seconds = time.perf_counter() - started
-                results.append(result)
+            result.seconds = time.perf_counter() - started
+            results.append(result)
         return results
 
     def drift(self) -> list[object] | None:
