@@ -417,3 +417,24 @@ def test_reports_render_every_format(defects: RoundtripResult) -> None:
             "1 upgrade-failed, 1 skipped."
         )
     )
+
+
+def test_since_picks_the_revisions_changed_after_a_git_ref(
+    good_history: Path, server_url: str
+) -> None:
+    import subprocess
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-C", str(good_history), *args], check=True, capture_output=True)
+
+    git("init", "-q")
+    git("-c", "user.email=t@example.com", "-c", "user.name=t", "add", ".")
+    (good_history / "g6.py").rename(good_history.parent / "g6.py.later")
+    git("rm", "-q", "--cached", "g6.py")
+    git("-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", "base")
+    (good_history.parent / "g6.py.later").rename(good_history / "g6.py")  # new, untracked
+    (good_history / "g5.py").write_text((good_history / "g5.py").read_text() + "\n# edited\n")
+
+    result = roundtrip(good_history, server_url, since="HEAD")
+    assert list(verdicts(result)) == ["g5", "g6"]  # g1..g4 upgraded once, not reported
+    assert result.passed

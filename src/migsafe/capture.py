@@ -26,7 +26,7 @@ from typing import Any
 from alembic.migration import MigrationContext
 from alembic.operations import MigrateOperation, Operations
 
-from migsafe.project import MigrationScript, body_shape
+from migsafe.project import MigrationScript, body_shape, failing_line
 
 _module_ids = itertools.count()
 
@@ -209,7 +209,7 @@ def _capture_function(script: MigrationScript, module: types.ModuleType, name: s
         except BaseException as exc:
             if body_shape(script.function(name)) == "raises":  # a deliberate one-way revision
                 return Capture(name, recorder.emitted)
-            line = _failing_line(exc, script.path)
+            line = failing_line(exc, script.path)
             where = f" at line {line}" if line else ""
             needs_db = "get_bind" in script.source
             hint = " (it reads from the database through op.get_bind())" if needs_db else ""
@@ -218,16 +218,6 @@ def _capture_function(script: MigrationScript, module: types.ModuleType, name: s
             )
             return _capture_from_source(script, name, module, reason)
     return Capture(name, recorder.emitted)
-
-
-def _failing_line(exc: BaseException, path: Path) -> int | None:
-    line = None
-    tb = exc.__traceback__
-    while tb is not None:
-        if tb.tb_frame.f_code.co_filename == str(path):
-            line = tb.tb_lineno
-        tb = tb.tb_next
-    return line
 
 
 def _capture_from_source(

@@ -281,3 +281,16 @@ def import_path(extra: Iterable[Path]) -> Iterator[None]:
         yield
     finally:
         sys.path[:] = saved
+
+
+def failing_line(exc: BaseException, path: Path) -> int | None:
+    """The line of the migration file ``path`` that was running, innermost, when ``exc``
+    was raised (a helper or a loop in the file gives its own line); None if it never ran."""
+    names = {str(path), str(path.resolve())}
+    line = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename in names:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line

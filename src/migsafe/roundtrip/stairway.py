@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import ast
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from migsafe.project import MigrationScript, body_shape
+from migsafe.project import MigrationScript, body_shape, failing_line
 from migsafe.roundtrip.diff import diff_snapshots
 from migsafe.roundtrip.environment import AlembicProject
 from migsafe.roundtrip.migrator import ForeignConnection, Migrator
@@ -201,11 +200,7 @@ def step_error(step: str, exc: BaseException, path: Path | None) -> StepError:
     reason = str(original).strip().splitlines()[0] if str(original).strip() else ""
     message = f"{type(original).__name__}: {reason}" if reason else type(original).__name__
     sql = exc.statement if isinstance(exc, StatementError) else None
-    line = None
-    if path is not None:
-        for frame in traceback.extract_tb(exc.__traceback__):
-            if Path(frame.filename).resolve() == path:
-                line = frame.lineno
+    line = failing_line(exc, path) if path is not None else None
     return StepError(step, message, line, " ".join(sql.split()) if sql else None)
 
 
