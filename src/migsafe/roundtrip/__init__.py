@@ -93,7 +93,8 @@ def _plan(options: RoundtripOptions, result: RoundtripResult) -> list[PlannedRev
     result.diagnostics.extend(diagnostics)
     if result.has_fatal:
         return []
-    changed = changed_since(options.since, options.location) if options.since else None
+    directory = options.location if options.location.is_dir() else options.location.parent
+    changed = changed_since(options.since, directory) if options.since else None
     return plan_revisions(history, options.start, options.stop, changed)
 
 
