@@ -37,7 +37,7 @@ class RoundtripOptions:
     one_way_fails: bool = False
 
 
-class Progress:
+class ProgressCallbacks:
     """Callbacks for a progress display; the default shows nothing."""
 
     def started(self, total: int, why: str) -> None: ...
@@ -45,23 +45,25 @@ class Progress:
     def revision(self, revision: str, selected: bool) -> None: ...
 
 
-def run_roundtrip(options: RoundtripOptions, progress: Progress | None = None) -> RoundtripResult:
+def run_roundtrip(
+    options: RoundtripOptions, progress: ProgressCallbacks | None = None
+) -> RoundtripResult:
     """Raises PostgresUnavailable when no server can be had; input errors become diagnostics."""
     from migsafe.postgres import disposable_postgres
 
-    progress = progress or Progress()
+    progress = progress or ProgressCallbacks()
     began = time.perf_counter()
     result = RoundtripResult(one_way_fails=options.one_way_fails)
     try:
         project = load_project(options.location, options.version_table,
                                options.version_table_schema)  # fmt: skip
-        plan = _plan(options, result)
+        plan, sys_path = _plan(options, result)
     except (ProjectError, SelectionError) as exc:
         result.diagnostics.append(Diagnostic(options.location, str(exc), fatal=True))
         return result
     if result.has_fatal or not plan:
         return result
-    with import_path(project.sys_path):
+    with import_path(sys_path):
         try:
             metadata = import_object(options.metadata, "metadata") if options.metadata else None
         except ProjectError as exc:
@@ -87,15 +89,18 @@ def run_roundtrip(options: RoundtripOptions, progress: Progress | None = None) -
     return result
 
 
-def _plan(options: RoundtripOptions, result: RoundtripResult) -> list[PlannedRevision]:
+def _plan(
+    options: RoundtripOptions, result: RoundtripResult
+) -> tuple[list[PlannedRevision], list[Path]]:
+    """The revisions in graph order, and the import path alembic.ini asks for."""
     sources = find_sources([options.location])
     history, diagnostics = load_history(sources)
     result.diagnostics.extend(diagnostics)
     if result.has_fatal:
-        return []
+        return [], sources.sys_path
     directory = options.location if options.location.is_dir() else options.location.parent
     changed = changed_since(options.since, directory) if options.since else None
-    return plan_revisions(history, options.start, options.stop, changed)
+    return plan_revisions(history, options.start, options.stop, changed), sources.sys_path
 
 
 def _check_drift(stairway: Stairway, options: RoundtripOptions, result: RoundtripResult) -> None:

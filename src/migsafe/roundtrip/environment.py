@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ast
 import importlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from alembic.config import Config
@@ -26,10 +26,8 @@ class ProjectError(ValueError):
 class AlembicProject:
     config: Config
     scripts: ScriptDirectory
-    location: Path  # the directory named on the command line
     version_table: str = DEFAULT_VERSION_TABLE
     version_schema: str | None = None
-    sys_path: list[Path] = field(default_factory=list)
 
     @property
     def env_py(self) -> Path:
@@ -48,9 +46,6 @@ def load_project(
         config = Config(str(ini))
         if not config.get_main_option("script_location"):
             raise ProjectError(f"{ini}: no script_location in [alembic]")
-        here = ini.resolve().parent
-        prepend = config.get_main_option("prepend_sys_path") or "."
-        sys_path = [here / part for part in prepend.replace(",", " ").split()]
     elif location.is_dir():
         config = Config()
         config.set_main_option("path_separator", "os")
@@ -58,14 +53,13 @@ def load_project(
         config.set_main_option("script_location", str(location.resolve()))
         if not has_env:
             config.set_main_option("version_locations", str(location.resolve()))
-        sys_path = []
     else:
         raise ProjectError(f"{location}: not an Alembic project, alembic.ini or versions directory")
     try:
         scripts = ScriptDirectory.from_config(config)
     except Exception as exc:
         raise ProjectError(f"{ini if ini.is_file() else location}: {_one_line(exc)}") from None
-    project = AlembicProject(config, scripts, location, sys_path=sys_path)
+    project = AlembicProject(config, scripts)
     literal = _env_configure_literals(project.env_py)
     project.version_table = version_table or literal.get("version_table") or DEFAULT_VERSION_TABLE
     project.version_schema = version_schema or literal.get("version_table_schema")

@@ -58,6 +58,14 @@ def _comment(oid: str, catalog: str, subid: str = "0") -> str:
     )
 
 
+def _own(oid: str, catalog: str) -> str:
+    """The object is the user's own, not a member of an extension."""
+    return (
+        "NOT EXISTS (SELECT 1 FROM extension_members e "
+        f"WHERE e.objid = {oid} AND e.classid = '{catalog}'::regclass)"
+    )
+
+
 _USER_SCHEMAS = """
     SELECT n.oid, n.nspname FROM pg_namespace n
     WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
@@ -74,9 +82,13 @@ relations AS (
            s.nspname, quote_ident(s.nspname) || '.' || quote_ident(c.relname) AS qualified
     FROM pg_class c JOIN schemas s ON s.oid = c.relnamespace
     WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f', 'c')
-      AND NOT EXISTS (SELECT 1 FROM extension_members e
-                      WHERE e.objid = c.oid AND e.classid = 'pg_class'::regclass)
+      AND {_own("c.oid", "pg_class")}
       AND NOT (c.relname = %(version_table)s AND s.nspname = %(version_schema)s)
+),
+user_types AS (
+    SELECT t.*, quote_ident(s.nspname) || '.' || quote_ident(t.typname) AS qualified
+    FROM pg_type t JOIN schemas s ON s.oid = t.typnamespace
+    WHERE t.typtype IN ('e', 'd') AND {_own("t.oid", "pg_type")}
 )
 SELECT 'schema', s.nspname, {_values(_comment("s.oid", "pg_namespace"))}
 FROM schemas s
@@ -154,7 +166,7 @@ SELECT 'sequence', r.qualified,
 }
 FROM relations r JOIN pg_sequence q ON q.seqrelid = r.oid
 UNION ALL
-SELECT 'enum type', quote_ident(s.nspname) || '.' || quote_ident(t.typname),
+SELECT 'enum type', t.qualified,
        {
     _values(
         "SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) "
@@ -162,12 +174,9 @@ SELECT 'enum type', quote_ident(s.nspname) || '.' || quote_ident(t.typname),
         _comment("t.oid", "pg_type"),
     )
 }
-FROM pg_type t JOIN schemas s ON s.oid = t.typnamespace
-WHERE t.typtype = 'e'
-  AND NOT EXISTS (SELECT 1 FROM extension_members e
-                  WHERE e.objid = t.oid AND e.classid = 'pg_type'::regclass)
+FROM user_types t WHERE t.typtype = 'e'
 UNION ALL
-SELECT 'domain', quote_ident(s.nspname) || '.' || quote_ident(t.typname),
+SELECT 'domain', t.qualified,
        {
     _values(
         "format_type(t.typbasetype, t.typtypmod)",
@@ -178,10 +187,7 @@ SELECT 'domain', quote_ident(s.nspname) || '.' || quote_ident(t.typname),
         _comment("t.oid", "pg_type"),
     )
 }
-FROM pg_type t JOIN schemas s ON s.oid = t.typnamespace
-WHERE t.typtype = 'd'
-  AND NOT EXISTS (SELECT 1 FROM extension_members e
-                  WHERE e.objid = t.oid AND e.classid = 'pg_type'::regclass)
+FROM user_types t WHERE t.typtype = 'd'
 UNION ALL
 SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE 'function' END,
        quote_ident(s.nspname) || '.' || quote_ident(p.proname)
@@ -193,8 +199,7 @@ SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE '
     )
 }
 FROM pg_proc p JOIN schemas s ON s.oid = p.pronamespace
-WHERE NOT EXISTS (SELECT 1 FROM extension_members e
-                  WHERE e.objid = p.oid AND e.classid = 'pg_proc'::regclass)
+WHERE {_own("p.oid", "pg_proc")}
 UNION ALL
 SELECT 'trigger', r.qualified || ' ' || quote_ident(g.tgname),
        {_values("pg_get_triggerdef(g.oid)", "g.tgenabled")}

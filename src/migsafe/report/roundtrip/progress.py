@@ -8,7 +8,7 @@ from types import TracebackType
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from migsafe.roundtrip import Progress as ProgressCallbacks
+from migsafe.roundtrip import ProgressCallbacks
 
 
 class RevisionProgress(ProgressCallbacks):
