@@ -72,7 +72,8 @@ def run_roundtrip(
         with disposable_postgres(options.postgres, options.pg_version) as database:
             result.provider = database.why
             progress.started(sum(p.selected for p in plan), database.why)
-            with Workspace(database.url) as workspace:
+            version_schema = project.version_schema or "public"
+            with Workspace(database.url, project.version_table, version_schema) as workspace:
                 stairway = Stairway(project, workspace, options.use_env, metadata,
                                     progress.revision)  # fmt: skip
                 try:

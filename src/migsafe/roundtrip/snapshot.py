@@ -1,4 +1,4 @@
-"""A schema snapshot read straight from PostgreSQL's catalogs, in one round trip.
+"""A schema snapshot read straight from PostgreSQL's catalogs.
 
 SQLAlchemy reflection misses much of what a downgrade can leave behind (enum types, sequences,
 triggers, functions, extensions, comments, an index left invalid), so the snapshot asks the
@@ -20,7 +20,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 FIELDS: dict[str, tuple[str, ...]] = {
     "schema": ("comment",),
@@ -43,12 +46,6 @@ FIELDS["procedure"] = FIELDS["aggregate"] = FIELDS["function"]
 _WIDTH = max(len(names) for names in FIELDS.values())
 
 
-def _values(*expressions: str) -> str:
-    """The value columns of one part of the query, as text, padded to the common width."""
-    padded = [f"({e})::text" for e in expressions] + ["NULL"] * (_WIDTH - len(expressions))
-    return ", ".join(padded)
-
-
 def _comment(oid: str, catalog: str, subid: str = "0") -> str:
     """The comment on an object: a plain index lookup (``obj_description`` is a SQL
     function, called row by row, and twice as slow on a large schema)."""
@@ -66,14 +63,12 @@ def _own(oid: str, catalog: str) -> str:
     )
 
 
-_USER_SCHEMAS = """
+_COMMON_TABLES = f"""
+WITH schemas AS (
     SELECT n.oid, n.nspname FROM pg_namespace n
     WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
-      AND n.nspname NOT LIKE 'pg_temp_%%' AND n.nspname NOT LIKE 'pg_toast_temp_%%'
-"""
-
-_OBJECTS = f"""
-WITH schemas AS ({_USER_SCHEMAS}),
+      AND n.nspname NOT LIKE 'pg_temp_%' AND n.nspname NOT LIKE 'pg_toast_temp_%'
+),
 extension_members AS (
     SELECT objid, classid FROM pg_depend WHERE deptype = 'e'
 ),
@@ -83,153 +78,178 @@ relations AS (
     FROM pg_class c JOIN schemas s ON s.oid = c.relnamespace
     WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f', 'c')
       AND {_own("c.oid", "pg_class")}
-      AND NOT (c.relname = %(version_table)s AND s.nspname = %(version_schema)s)
+      AND NOT (c.relname = {{version_table}} AND s.nspname = {{version_schema}})
 ),
 user_types AS (
     SELECT t.*, quote_ident(s.nspname) || '.' || quote_ident(t.typname) AS qualified
     FROM pg_type t JOIN schemas s ON s.oid = t.typnamespace
     WHERE t.typtype IN ('e', 'd') AND {_own("t.oid", "pg_type")}
+)"""
+
+
+def _branch(kind: str, name: str, values: list[str], source: str) -> str:
+    """One kind of object as lines ``kind, name, values...`` separated by control characters.
+
+    The name is cast to text: a catalog ``name`` in the first branch would make the whole
+    UNION ``name``-typed and cut every qualified name at 63 bytes.
+    """
+    padded = [f"({v})::text" for v in values] + ["NULL"] * (_WIDTH - len(values))
+    fields = ", ".join(f"coalesce({v}, E'\\x02')" for v in padded)
+    return f"SELECT concat_ws(E'\\x1f', {kind}, ({name})::text, {fields}) AS line\n{source}"
+
+
+# Two parts of about equal cost, read at the same time over two connections.
+_PARTS: tuple[list[str], list[str]] = (
+    [
+        _branch("'schema'", "s.nspname", [_comment("s.oid", "pg_namespace")], "FROM schemas s"),
+        _branch(
+            "'extension'",
+            "x.extname",
+            ["x.extversion", "x.extnamespace::regnamespace"],
+            "FROM pg_extension x WHERE x.extname <> 'plpgsql'",
+        ),
+        _branch(
+            "'index'",
+            "quote_ident(r.nspname) || '.' || quote_ident(i.relname)",
+            ["pg_get_indexdef(x.indexrelid)", "x.indisvalid", _comment("i.oid", "pg_class")],
+            "FROM pg_index x JOIN relations r ON r.oid = x.indrelid "
+            "JOIN pg_class i ON i.oid = x.indexrelid",
+        ),
+        _branch(
+            "CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' "
+            "ELSE 'function' END",
+            "quote_ident(s.nspname) || '.' || quote_ident(p.proname) "
+            "|| '(' || pg_get_function_identity_arguments(p.oid) || ')'",
+            [
+                "CASE WHEN p.prokind IN ('f', 'p') THEN pg_get_functiondef(p.oid) END",
+                _comment("p.oid", "pg_proc"),
+            ],
+            "FROM pg_proc p JOIN schemas s ON s.oid = p.pronamespace "
+            f"WHERE {_own('p.oid', 'pg_proc')}",
+        ),
+        _branch(
+            "'trigger'",
+            "r.qualified || ' ' || quote_ident(g.tgname)",
+            ["pg_get_triggerdef(g.oid)", "g.tgenabled"],
+            "FROM pg_trigger g JOIN relations r ON r.oid = g.tgrelid WHERE NOT g.tgisinternal",
+        ),
+    ],
+    [
+        _branch(
+            "CASE WHEN r.relkind = 'c' THEN 'composite type' ELSE 'table' END",
+            "r.qualified",
+            [
+                "r.relkind = 'p'",
+                "r.relpersistence = 'u'",
+                "r.reloptions",
+                "r.relrowsecurity",
+                _comment("r.oid", "pg_class"),
+            ],
+            "FROM relations r WHERE r.relkind IN ('r', 'p', 'f', 'c')",
+        ),
+        _branch(
+            "CASE r.relkind WHEN 'v' THEN 'view' ELSE 'materialized view' END",
+            "r.qualified",
+            ["pg_get_viewdef(r.oid)", _comment("r.oid", "pg_class")],
+            "FROM relations r WHERE r.relkind IN ('v', 'm')",
+        ),
+        _branch(
+            "'column'",
+            "r.qualified || '.' || quote_ident(a.attname)",
+            [
+                "format_type(a.atttypid, a.atttypmod)",
+                "a.attnotnull",
+                "CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END",
+                "CASE WHEN a.attgenerated <> '' THEN pg_get_expr(d.adbin, d.adrelid) END",
+                "NULLIF(a.attidentity, '')",
+                "CASE WHEN a.attcollation <> t.typcollation THEN co.collname END",
+                _comment("a.attrelid", "pg_class", "a.attnum"),
+            ],
+            "FROM relations r "
+            "JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped "
+            "JOIN pg_type t ON t.oid = a.atttypid "
+            "LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
+            "LEFT JOIN pg_collation co ON co.oid = a.attcollation "
+            "WHERE r.relkind IN ('r', 'p', 'v', 'm', 'f', 'c')",
+        ),
+        _branch(
+            "'constraint'",
+            "r.qualified || ' ' || quote_ident(k.conname)",
+            [
+                "pg_get_constraintdef(k.oid)",
+                "k.convalidated",
+                "k.condeferrable",
+                "k.condeferred",
+                _comment("k.oid", "pg_constraint"),
+            ],
+            "FROM pg_constraint k JOIN relations r ON r.oid = k.conrelid "
+            # PostgreSQL 18's NOT NULL constraints: the column says it already
+            "WHERE k.contype <> 'n'",
+        ),
+        _branch(
+            "'sequence'",
+            "r.qualified",
+            [
+                "q.seqtypid::regtype",
+                "q.seqstart",
+                "q.seqincrement",
+                "q.seqmin",
+                "q.seqmax",
+                "q.seqcycle",
+                "SELECT o.refobjid::regclass::text || '.' || quote_ident(oa.attname) "
+                "FROM pg_depend o JOIN pg_attribute oa "
+                "ON oa.attrelid = o.refobjid AND oa.attnum = o.refobjsubid "
+                "WHERE o.classid = 'pg_class'::regclass AND o.objid = r.oid "
+                "AND o.deptype IN ('a', 'i') LIMIT 1",
+            ],
+            "FROM relations r JOIN pg_sequence q ON q.seqrelid = r.oid",
+        ),
+        _branch(
+            "'enum type'",
+            "t.qualified",
+            [
+                "SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) "
+                "FROM pg_enum e WHERE e.enumtypid = t.oid",
+                _comment("t.oid", "pg_type"),
+            ],
+            "FROM user_types t WHERE t.typtype = 'e'",
+        ),
+        _branch(
+            "'domain'",
+            "t.qualified",
+            [
+                "format_type(t.typbasetype, t.typtypmod)",
+                "t.typnotnull",
+                "t.typdefault",
+                "SELECT string_agg(pg_get_constraintdef(dc.oid), '; ' ORDER BY dc.conname) "
+                "FROM pg_constraint dc WHERE dc.contypid = t.oid",
+                _comment("t.oid", "pg_type"),
+            ],
+            "FROM user_types t WHERE t.typtype = 'd'",
+        ),
+        _branch(
+            "'policy'",
+            "r.qualified || ' ' || quote_ident(pol.polname)",
+            [
+                "pol.polcmd",
+                "pol.polpermissive",
+                "pg_get_expr(pol.polqual, pol.polrelid)",
+                "pg_get_expr(pol.polwithcheck, pol.polrelid)",
+            ],
+            "FROM pg_policy pol JOIN relations r ON r.oid = pol.polrelid",
+        ),
+    ],
 )
-SELECT 'schema', s.nspname, {_values(_comment("s.oid", "pg_namespace"))}
-FROM schemas s
-UNION ALL
-SELECT 'extension', x.extname, {_values("x.extversion", "x.extnamespace::regnamespace")}
-FROM pg_extension x WHERE x.extname <> 'plpgsql'
-UNION ALL
-SELECT CASE WHEN r.relkind = 'c' THEN 'composite type' ELSE 'table' END, r.qualified,
-       {
-    _values(
-        "r.relkind = 'p'",
-        "r.relpersistence = 'u'",
-        "r.reloptions",
-        "r.relrowsecurity",
-        _comment("r.oid", "pg_class"),
-    )
-}
-FROM relations r WHERE r.relkind IN ('r', 'p', 'f', 'c')
-UNION ALL
-SELECT CASE r.relkind WHEN 'v' THEN 'view' ELSE 'materialized view' END, r.qualified,
-       {_values("pg_get_viewdef(r.oid)", _comment("r.oid", "pg_class"))}
-FROM relations r WHERE r.relkind IN ('v', 'm')
-UNION ALL
-SELECT 'column', r.qualified || '.' || quote_ident(a.attname),
-       {
-    _values(
-        "format_type(a.atttypid, a.atttypmod)",
-        "a.attnotnull",
-        "CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END",
-        "CASE WHEN a.attgenerated <> '' THEN pg_get_expr(d.adbin, d.adrelid) END",
-        "NULLIF(a.attidentity, '')",
-        "CASE WHEN a.attcollation <> t.typcollation THEN co.collname END",
-        _comment("a.attrelid", "pg_class", "a.attnum"),
-    )
-}
-FROM relations r
-JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
-JOIN pg_type t ON t.oid = a.atttypid
-LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-LEFT JOIN pg_collation co ON co.oid = a.attcollation
-WHERE r.relkind IN ('r', 'p', 'v', 'm', 'f', 'c')
-UNION ALL
-SELECT 'constraint', r.qualified || ' ' || quote_ident(k.conname),
-       {
-    _values(
-        "pg_get_constraintdef(k.oid)",
-        "k.convalidated",
-        "k.condeferrable",
-        "k.condeferred",
-        _comment("k.oid", "pg_constraint"),
-    )
-}
-FROM pg_constraint k JOIN relations r ON r.oid = k.conrelid
-WHERE k.contype <> 'n'  -- PostgreSQL 18's NOT NULL constraints: the column says it already
-UNION ALL
-SELECT 'index', quote_ident(r.nspname) || '.' || quote_ident(i.relname),
-       {_values("pg_get_indexdef(x.indexrelid)", "x.indisvalid", _comment("i.oid", "pg_class"))}
-FROM pg_index x JOIN relations r ON r.oid = x.indrelid JOIN pg_class i ON i.oid = x.indexrelid
-UNION ALL
-SELECT 'sequence', r.qualified,
-       {
-    _values(
-        "q.seqtypid::regtype",
-        "q.seqstart",
-        "q.seqincrement",
-        "q.seqmin",
-        "q.seqmax",
-        "q.seqcycle",
-        "SELECT o.refobjid::regclass::text || '.' || quote_ident(oa.attname) "
-        "FROM pg_depend o JOIN pg_attribute oa "
-        "ON oa.attrelid = o.refobjid AND oa.attnum = o.refobjsubid "
-        "WHERE o.classid = 'pg_class'::regclass AND o.objid = r.oid "
-        "AND o.deptype IN ('a', 'i') LIMIT 1",
-    )
-}
-FROM relations r JOIN pg_sequence q ON q.seqrelid = r.oid
-UNION ALL
-SELECT 'enum type', t.qualified,
-       {
-    _values(
-        "SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) "
-        "FROM pg_enum e WHERE e.enumtypid = t.oid",
-        _comment("t.oid", "pg_type"),
-    )
-}
-FROM user_types t WHERE t.typtype = 'e'
-UNION ALL
-SELECT 'domain', t.qualified,
-       {
-    _values(
-        "format_type(t.typbasetype, t.typtypmod)",
-        "t.typnotnull",
-        "t.typdefault",
-        "SELECT string_agg(pg_get_constraintdef(dc.oid), '; ' ORDER BY dc.conname) "
-        "FROM pg_constraint dc WHERE dc.contypid = t.oid",
-        _comment("t.oid", "pg_type"),
-    )
-}
-FROM user_types t WHERE t.typtype = 'd'
-UNION ALL
-SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE 'function' END,
-       quote_ident(s.nspname) || '.' || quote_ident(p.proname)
-           || '(' || pg_get_function_identity_arguments(p.oid) || ')',
-       {
-    _values(
-        "CASE WHEN p.prokind IN ('f', 'p') THEN pg_get_functiondef(p.oid) END",
-        _comment("p.oid", "pg_proc"),
-    )
-}
-FROM pg_proc p JOIN schemas s ON s.oid = p.pronamespace
-WHERE {_own("p.oid", "pg_proc")}
-UNION ALL
-SELECT 'trigger', r.qualified || ' ' || quote_ident(g.tgname),
-       {_values("pg_get_triggerdef(g.oid)", "g.tgenabled")}
-FROM pg_trigger g JOIN relations r ON r.oid = g.tgrelid
-WHERE NOT g.tgisinternal
-UNION ALL
-SELECT 'policy', r.qualified || ' ' || quote_ident(pol.polname),
-       {
-    _values(
-        "pol.polcmd",
-        "pol.polpermissive",
-        "pg_get_expr(pol.polqual, pol.polrelid)",
-        "pg_get_expr(pol.polwithcheck, pol.polrelid)",
-    )
-}
-FROM pg_policy pol JOIN relations r ON r.oid = pol.polrelid
-"""
-# The whole snapshot comes back as one text value, a line per object: decoding thousands of
-# small values in the driver cost a third of the snapshot.
+# Each part comes back as one text value, a line per object: decoding thousands of small
+# values in the driver cost a third of the snapshot. Lines are sorted on this side.
 _UNIT, _LINE, _NULL = "\x1f", "\x1e", "\x02"
-_COLUMNS = ", ".join(f"v{i}" for i in range(_WIDTH))
-_LINE_SQL = (
-    "concat_ws(E'\\x1f', kind, name, "
-    + ", ".join(f"coalesce(v{i}, E'\\x02')" for i in range(_WIDTH))
-    + ")"
+PART_QUERIES = tuple(
+    f"{_COMMON_TABLES}\nSELECT coalesce(string_agg(line, E'\\x1e'), '') FROM (\n"
+    + "\nUNION ALL\n".join(branches)
+    + "\n) AS lines"
+    for branches in _PARTS
 )
-SNAPSHOT_SQL = (
-    f"SELECT coalesce(string_agg(line, E'\\x1e' ORDER BY line COLLATE \"C\"), '') FROM "
-    f"(SELECT {_LINE_SQL} AS line FROM ({_OBJECTS}) AS objects(kind, name, {_COLUMNS})) AS lines"
-)
+
 
 Row = tuple[str | None, ...]
 
@@ -276,23 +296,67 @@ class Snapshot:
         return objects
 
 
-def take_snapshot(
-    connection: Any, version_table: str = "alembic_version", version_schema: str = "public"
-) -> Snapshot:
-    """Read the schema through a SQLAlchemy ``Connection`` that is not in a transaction.
+class SnapshotReader:
+    """Takes snapshots of one database over two connections of its own, one part on each,
+    both running at the same time (the server has a core for each while migsafe waits).
 
-    The query goes straight to the driver's cursor, in a read-only transaction of its own
-    that is rolled back at once, so the connection is left exactly as it was found, as
-    Alembic needs it.
+    The connections only ever read committed catalogs, in autocommit mode, with the two
+    parts prepared once. Take a snapshot only while nothing else changes the schema: the
+    definition functions read the server's catalog caches, not a transaction's snapshot.
     """
-    if connection.in_transaction():
-        raise RuntimeError("take_snapshot needs a connection outside any transaction")
-    driver = connection.connection.dbapi_connection
-    params = {"version_table": version_table, "version_schema": version_schema}
-    try:
-        with driver.cursor() as cursor:
-            cursor.execute(SNAPSHOT_SQL, params)
-            (text,) = cursor.fetchone()
-    finally:
-        driver.rollback()
-    return Snapshot(text, hashlib.blake2b(text.encode(), digest_size=16).hexdigest())
+
+    def __init__(
+        self, engine: Engine, version_table: str = "alembic_version", version_schema: str = "public"
+    ) -> None:
+        import psycopg
+        from psycopg import sql
+
+        # the same server, database and credentials the engine connects with
+        arguments, keywords = engine.dialect.create_connect_args(engine.url)
+        self._connections: list[psycopg.Connection] = []
+        try:
+            for number, query in enumerate(PART_QUERIES):
+                connection = psycopg.connect(*arguments, **keywords, autocommit=True)
+                self._connections.append(connection)
+                prepared = sql.SQL(query).format(
+                    version_table=sql.Literal(version_table),
+                    version_schema=sql.Literal(version_schema),
+                )
+                connection.execute(sql.SQL("PREPARE part{} AS ").format(number) + prepared)
+        except BaseException:
+            self.close()
+            raise
+
+    def take(self) -> Snapshot:
+        for number, connection in enumerate(self._connections):
+            connection.pgconn.send_query(f"EXECUTE part{number}".encode())
+        lines: list[str] = []
+        for connection in self._connections:
+            lines.extend(line for line in _single_value(connection.pgconn).split(_LINE) if line)
+        lines.sort()  # code point order: what COLLATE "C" gives, independent of locale
+        text = _LINE.join(lines)
+        return Snapshot(text, hashlib.blake2b(text.encode(), digest_size=16).hexdigest())
+
+    def close(self) -> None:
+        for connection in self._connections:
+            connection.close()
+        self._connections.clear()
+
+
+class SnapshotError(RuntimeError):
+    """The server could not read its own catalogs (it went away, or ran out of memory)."""
+
+
+def _single_value(pgconn: Any) -> str:
+    """The one text value the query sent on ``pgconn`` returns; waits for it."""
+    from psycopg import pq
+
+    value, error = "", None
+    while (result := pgconn.get_result()) is not None:
+        if result.status == pq.ExecStatus.TUPLES_OK:
+            value = result.get_value(0, 0).decode()
+        else:
+            error = error or result.error_message.decode(errors="replace").strip()
+    if error:
+        raise SnapshotError(f"reading the schema failed: {error}")
+    return value

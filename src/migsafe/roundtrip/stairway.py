@@ -21,7 +21,7 @@ from migsafe.roundtrip.diff import diff_snapshots
 from migsafe.roundtrip.environment import AlembicProject
 from migsafe.roundtrip.migrator import ForeignConnection, Migrator
 from migsafe.roundtrip.result import RevisionResult, StepError, Verdict
-from migsafe.roundtrip.snapshot import Snapshot, take_snapshot
+from migsafe.roundtrip.snapshot import Snapshot
 from migsafe.roundtrip.workspace import Workspace
 
 UNTRACKED_NOTE = (
@@ -109,14 +109,14 @@ class Stairway:
         return result
 
     def _stairway(self, script: MigrationScript, result: RevisionResult) -> None:
-        before = self.current or self._snapshot()
+        before = self.current or self.workspace.snapshot()
         failure = self._step(script, "upgrade", self.migrator.upgrade)
         if failure:
             result.verdict, result.error = Verdict.UPGRADE_FAILED, failure
             self.blocked.add(script.revision)
             self._recover(before, self.applied)
             return
-        upgraded = self._snapshot()
+        upgraded = self.workspace.snapshot()
         with_it = [*self.applied, script.revision]
         self.applied = with_it
         self.current = upgraded
@@ -128,7 +128,7 @@ class Stairway:
             result.error = failure
             self._recover(upgraded, with_it)
             return
-        downgraded = self._snapshot()
+        downgraded = self.workspace.snapshot()
         trace = diff_snapshots(before, downgraded)
         if trace:
             result.verdict, result.changes = Verdict.DOWNGRADE_LEAVES_TRACE, trace
@@ -142,7 +142,7 @@ class Stairway:
                 result.verdict = Verdict.REUPGRADE_FAILED
             self._recover(upgraded, with_it)
             return
-        again = self._snapshot()
+        again = self.workspace.snapshot()
         self.current = again
         if not trace:
             differs = diff_snapshots(upgraded, again)
@@ -168,7 +168,7 @@ class Stairway:
         With no expected snapshot (a plain upgrade failed) the database is always rebuilt.
         """
         self.migrator = self._migrator(self.workspace.reconnect())
-        if expected is not None and self._snapshot() == expected:
+        if expected is not None and self.workspace.snapshot() == expected:
             self.current = expected
             return
         self.workspace.rebuilds += 1
@@ -179,14 +179,7 @@ class Stairway:
             raise RebuildFailed(
                 f"rebuilding the database failed: {step_error('upgrade', exc, None).message}"
             ) from exc
-        self.current = self._snapshot()
-
-    def _snapshot(self) -> Snapshot:
-        connection = self.workspace.connection
-        assert connection is not None
-        return take_snapshot(
-            connection, self.project.version_table, self.project.version_schema or "public"
-        )
+        self.current = self.workspace.snapshot()
 
     def _migrator(self, connection) -> Migrator:
         return Migrator(self.project, connection, self.use_env, self.target_metadata)

@@ -4,6 +4,9 @@ The run starts in the database the provider handed out (migsafe's own: the dispo
 database, or the scratch database on an existing server). A rebuild creates a new
 ``migsafe_<random>`` database next to it on the same server, and drops it again when it is
 replaced in turn or when the roundtrip ends; the provider removes the first one.
+
+Each database comes with its own ``SnapshotReader`` (two more connections), closed before
+the database is dropped.
 """
 
 from __future__ import annotations
@@ -15,13 +18,19 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.pool import NullPool
 
 from migsafe.postgres.url import scratch_database
+from migsafe.roundtrip.snapshot import Snapshot, SnapshotReader
 
 
 class Workspace:
-    def __init__(self, database_url: str) -> None:
+    def __init__(
+        self, database_url: str, version_table: str = "alembic_version",
+        version_schema: str = "public",
+    ) -> None:  # fmt: skip
         self.database_url = database_url
+        self.version_table, self.version_schema = version_table, version_schema
         self._current = ExitStack()
         self.connection: Connection | None = None
+        self._snapshots: SnapshotReader | None = None
         self.rebuilds = 0
 
     def open(self) -> Connection:
@@ -43,6 +52,8 @@ class Workspace:
         try:
             engine = create_engine(url, poolclass=NullPool)
             stack.callback(engine.dispose)
+            self._snapshots = SnapshotReader(engine, self.version_table, self.version_schema)
+            stack.callback(self._snapshots.close)
             self.connection = stack.enter_context(engine.connect())
         except BaseException:
             stack.close()
@@ -59,8 +70,17 @@ class Workspace:
         self.connection = self._current.enter_context(engine.connect())
         return self.connection
 
+    def snapshot(self) -> Snapshot:
+        """The schema as committed; the working connection must not be inside a transaction
+        (the snapshot could not see what it has not committed)."""
+        assert self.connection is not None and self._snapshots is not None
+        if self.connection.in_transaction():
+            raise RuntimeError("a snapshot needs the working connection outside any transaction")
+        return self._snapshots.take()
+
     def close(self) -> None:
         self.connection = None
+        self._snapshots = None
         self._current.close()
 
     def __enter__(self) -> Workspace:
