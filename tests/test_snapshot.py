@@ -4,14 +4,19 @@ of object it claims to, names them in full, and tells equal schemas from differe
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from sqlalchemy import event
 
 from migsafe.postgres import disposable_postgres
 from migsafe.postgres.url import scratch_database
 from migsafe.roundtrip.diff import diff_snapshots
+from migsafe.roundtrip.environment import load_project
+from migsafe.roundtrip.migrator import Migrator
 from migsafe.roundtrip.snapshot import FIELDS
 from migsafe.roundtrip.workspace import Workspace
+from tests.conftest import migration_source
 
 EVERY_KIND = """
 CREATE SCHEMA billing;
@@ -32,7 +37,8 @@ CREATE VIEW billing.open_invoice AS SELECT id FROM billing.invoice WHERE state =
 CREATE MATERIALIZED VIEW billing.totals AS SELECT sum(total) AS total FROM billing.invoice;
 CREATE FUNCTION billing.touch() RETURNS trigger LANGUAGE plpgsql AS
     $$ BEGIN RETURN NEW; END $$;
-CREATE PROCEDURE billing.close_all() LANGUAGE sql AS $$ UPDATE billing.invoice SET state = 'paid' $$;
+CREATE PROCEDURE billing.close_all() LANGUAGE sql
+    AS $$ UPDATE billing.invoice SET state = 'paid' $$;
 CREATE AGGREGATE billing.total_of (bigint) (SFUNC = int8pl, STYPE = bigint);
 CREATE TRIGGER invoice_touch BEFORE UPDATE ON billing.invoice
     FOR EACH ROW EXECUTE FUNCTION billing.touch();
@@ -105,3 +111,33 @@ def test_a_snapshot_refuses_uncommitted_work(workspace: Workspace) -> None:
     workspace.connection.exec_driver_sql("CREATE TABLE pending (id int)")
     with pytest.raises(RuntimeError, match="outside any transaction"):
         workspace.snapshot()
+
+
+def test_a_migration_waits_for_the_snapshot_being_read(workspace: Workspace, tmp_path: Path):
+    """A snapshot is read beside Alembic's look at the version table, never beside a change."""
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    body = 'def upgrade():\n    op.create_table("t", sa.Column("id", sa.Integer))\n'
+    (versions / "a1.py").write_text(migration_source(body, "a1"))
+    connection = workspace.connection
+    assert connection is not None
+    seen: list[str] = []
+
+    def settle() -> None:
+        seen.append("settle")
+        workspace.settle()
+
+    before = workspace.snapshot()
+    migrator = Migrator(load_project(versions), connection, before_changes=settle)
+
+    def record(conn: object, cursor: object, statement: str, *rest: object) -> None:
+        seen.append(statement.split()[0])
+
+    event.listen(connection, "before_cursor_execute", record)
+    migrator.upgrade("a1")
+
+    first_wait = seen.index("settle")
+    assert set(seen[:first_wait]) == {"SELECT"}
+    assert seen.count("CREATE") == 2  # the version table, then the migration's table
+    assert ("table", "public.t") not in before.objects
+    assert ("table", "public.t") in workspace.snapshot().objects

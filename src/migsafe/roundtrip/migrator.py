@@ -11,11 +11,15 @@ transaction (``transaction_per_migration``): that is what lets ``autocommit_bloc
 switch to autocommit for CREATE INDEX CONCURRENTLY, and begin again. Tools that hand Alembic a
 connection already in a transaction make it treat the transaction as external, and then
 ``autocommit_block()`` cannot work.
+
+``before_changes`` is called before anything may change the schema. While Alembic only reads
+the version table to find where the database stands, a snapshot of the previous step may
+still be read beside it; the migration itself, any other statement, and env.py wait for it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -39,6 +43,7 @@ class Migrator:
         connection: Connection,
         use_env: bool = False,
         target_metadata: Any = None,
+        before_changes: Callable[[], None] = lambda: None,
     ) -> None:
         if use_env and not project.env_py.is_file():
             raise ProjectError(f"{project.env_py}: --use-env needs an env.py, and there is none")
@@ -46,6 +51,9 @@ class Migrator:
         self.connection = connection
         self.use_env = use_env
         self.target_metadata = target_metadata
+        self.before_changes = before_changes
+        self._reading_heads = False  # Alembic is reading the version table, nothing else
+        event.listen(connection, "before_cursor_execute", self._before_statement)
 
     def upgrade(self, revision: str) -> bool:
         """Apply one revision; True when it left work outside Alembic's transaction."""
@@ -102,12 +110,23 @@ class Migrator:
         self.connection.commit()
         return True
 
+    def _before_statement(self, connection: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if not (self._reading_heads and statement.lstrip()[:6].upper() == "SELECT"):
+            self.before_changes()
+
     def _run_function(self, fn: Any) -> None:
         if self.connection.in_transaction():
             self.connection.rollback()
         project = self.project
-        with EnvironmentContext(project.config, project.scripts, fn=fn) as environment:
-            if self.use_env:
+
+        def migrations(heads: tuple[str, ...], context: Any) -> Any:
+            self._reading_heads = False
+            self.before_changes()
+            return fn(heads, context)
+
+        with EnvironmentContext(project.config, project.scripts, fn=migrations) as environment:
+            if self.use_env:  # env.py may open connections of its own: nothing runs beside it
+                self.before_changes()
                 project.config.attributes["connection"] = self.connection
                 url = self.connection.engine.url.render_as_string(hide_password=False)
                 project.config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -121,8 +140,12 @@ class Migrator:
                     version_table_schema=project.version_schema,
                     transaction_per_migration=True,
                 )
-                with environment.begin_transaction():
-                    environment.run_migrations()
+                self._reading_heads = True
+                try:
+                    with environment.begin_transaction():
+                        environment.run_migrations()
+                finally:
+                    self._reading_heads = False
 
 
 @contextmanager

@@ -18,7 +18,7 @@ catalogs) and lets equal schemas compare by digest without parsing anything.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -254,15 +254,24 @@ PART_QUERIES = tuple(
 Row = tuple[str | None, ...]
 
 
-@dataclass(frozen=True)
 class Snapshot:
     """Every schema object, as the server rendered it; ``digest`` compares in one step.
 
-    ``text`` is kept as it came; ``objects`` is built from it only when a diff needs it.
+    The text may still be on its way when the snapshot is handed out (see
+    ``SnapshotReader.start``): the first look at it waits. ``objects`` is built from the text
+    only when a diff needs it.
     """
 
-    text: str = field(repr=False)
-    digest: str
+    def __init__(self, receive: Callable[[], str]) -> None:
+        self._receive = receive
+
+    @cached_property
+    def text(self) -> str:
+        return self._receive()
+
+    @cached_property
+    def digest(self) -> str:
+        return hashlib.blake2b(self.text.encode(), digest_size=16).hexdigest()
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Snapshot) and self.digest == other.digest
@@ -297,12 +306,14 @@ class Snapshot:
 
 
 class SnapshotReader:
-    """Takes snapshots of one database over two connections of its own, one part on each,
-    both running at the same time (the server has a core for each while migsafe waits).
+    """Reads snapshots of one database over two connections of its own, one part on each,
+    both running at the same time (the server has a core for each).
 
-    The connections only ever read committed catalogs, in autocommit mode, with the two
-    parts prepared once. Take a snapshot only while nothing else changes the schema: the
-    definition functions read the server's catalog caches, not a transaction's snapshot.
+    The connections only read committed catalogs, in autocommit mode, with the two parts
+    prepared once. ``start`` sends the queries and returns at once, so that migsafe can get
+    the next step ready while the server reads; ``settle`` must be called before anything
+    changes the schema again: the definition functions read the server's catalog caches, not
+    a transaction's snapshot, so a read running beside DDL could see it half-way.
     """
 
     def __init__(
@@ -314,6 +325,7 @@ class SnapshotReader:
         # the same server, database and credentials the engine connects with
         arguments, keywords = engine.dialect.create_connect_args(engine.url)
         self._connections: list[psycopg.Connection] = []
+        self._in_flight: _Arrival | None = None
         try:
             for number, query in enumerate(PART_QUERIES):
                 connection = psycopg.connect(*arguments, **keywords, autocommit=True)
@@ -327,20 +339,46 @@ class SnapshotReader:
             self.close()
             raise
 
-    def take(self) -> Snapshot:
+    def start(self) -> Snapshot:
+        """Send the queries for the schema as committed now; the text arrives on ``settle``
+        or on the first look at the snapshot, whichever comes first."""
+        self.settle()
         for number, connection in enumerate(self._connections):
             connection.pgconn.send_query(f"EXECUTE part{number}".encode())
+        arrival = self._in_flight = _Arrival(self)
+        return Snapshot(arrival.text)
+
+    def settle(self) -> None:
+        """Wait for the snapshot in flight, if any."""
+        arrival, self._in_flight = self._in_flight, None
+        if arrival is None:
+            return
         lines: list[str] = []
         for connection in self._connections:
             lines.extend(line for line in _single_value(connection.pgconn).split(_LINE) if line)
         lines.sort()  # code point order: what COLLATE "C" gives, independent of locale
-        text = _LINE.join(lines)
-        return Snapshot(text, hashlib.blake2b(text.encode(), digest_size=16).hexdigest())
+        arrival.received = _LINE.join(lines)
 
     def close(self) -> None:
+        self._in_flight = None
         for connection in self._connections:
             connection.close()
         self._connections.clear()
+
+
+class _Arrival:
+    """The text of one snapshot, once the reader has received it."""
+
+    def __init__(self, reader: SnapshotReader) -> None:
+        self.reader = reader
+        self.received: str | None = None
+
+    def text(self) -> str:
+        if self.received is None:
+            self.reader.settle()
+        if self.received is None:
+            raise SnapshotError("the snapshot was never read: its reader was closed first")
+        return self.received
 
 
 class SnapshotError(RuntimeError):

@@ -116,7 +116,7 @@ class Stairway:
             self.blocked.add(script.revision)
             self._recover(before, self.applied)
             return
-        upgraded = self.workspace.snapshot()
+        upgraded = self.workspace.snapshot()  # read while the downgrade gets ready
         with_it = [*self.applied, script.revision]
         self.applied = with_it
         self.current = upgraded
@@ -128,14 +128,14 @@ class Stairway:
             result.error = failure
             self._recover(upgraded, with_it)
             return
-        downgraded = self.workspace.snapshot()
+        downgraded = self.workspace.snapshot()  # read while the re-upgrade gets ready
+
+        failure = self._step(script, "re-upgrade", self.migrator.upgrade)
         trace = diff_snapshots(before, downgraded)
         if trace:
             result.verdict, result.changes = Verdict.DOWNGRADE_LEAVES_TRACE, trace
             if body_shape(script.function("downgrade")) == "empty":
                 result.note = "downgrade() is empty"
-
-        failure = self._step(script, "re-upgrade", self.migrator.upgrade)
         if failure:
             result.error = failure
             if not trace:  # with a trace, the failure is its consequence, not the cause
@@ -182,7 +182,9 @@ class Stairway:
         self.current = self.workspace.snapshot()
 
     def _migrator(self, connection) -> Migrator:
-        return Migrator(self.project, connection, self.use_env, self.target_metadata)
+        return Migrator(
+            self.project, connection, self.use_env, self.target_metadata, self.workspace.settle
+        )
 
 
 def step_error(step: str, exc: BaseException, path: Path | None) -> StepError:

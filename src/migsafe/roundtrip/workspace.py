@@ -39,6 +39,7 @@ class Workspace:
 
     def fresh(self) -> Connection:
         """Drop the current rebuilt database (if any) and connect to a new, empty one."""
+        self.settle()
         self.close()
         stack = ExitStack()
         try:
@@ -71,12 +72,18 @@ class Workspace:
         return self.connection
 
     def snapshot(self) -> Snapshot:
-        """The schema as committed; the working connection must not be inside a transaction
-        (the snapshot could not see what it has not committed)."""
+        """The schema as committed, read while the caller goes on: call ``settle`` before
+        changing the schema. The working connection must not be inside a transaction (the
+        snapshot could not see what it has not committed)."""
         assert self.connection is not None and self._snapshots is not None
         if self.connection.in_transaction():
             raise RuntimeError("a snapshot needs the working connection outside any transaction")
-        return self._snapshots.take()
+        return self._snapshots.start()
+
+    def settle(self) -> None:
+        """Wait for the snapshot being read, if any."""
+        if self._snapshots is not None:
+            self._snapshots.settle()
 
     def close(self) -> None:
         self.connection = None
