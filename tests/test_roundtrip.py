@@ -315,6 +315,40 @@ def test_autocommit_merges_branches_data_and_commits_all_pass(
     assert "commits through op.get_bind()" in g6.note  # Alembic would lose its last statements
 
 
+def test_a_re_upgrade_that_builds_something_else_is_caught(write_migration, server_url: str):
+    """The downgrade restores the schema, but the upgrade depends on data the downgrade keeps:
+    the second upgrade builds another table than the first. (The comparison is made once the
+    next revision is under way, or at the end of the run: d2 takes the first path.)"""
+    write_migration(
+        'def upgrade():\n    op.create_table("runs", sa.Column("n", sa.Integer))\n\n'
+        'def downgrade():\n    op.drop_table("runs")\n',
+        "d1",
+    )
+    path = write_migration('''
+def upgrade():
+    runs = op.get_bind().execute(sa.text("SELECT count(*) FROM runs")).scalar()
+    op.execute("INSERT INTO runs VALUES (1)")
+    op.create_table(f"built_{runs}", sa.Column("id", sa.Integer))
+
+def downgrade():
+    runs = op.get_bind().execute(sa.text("SELECT count(*) FROM runs")).scalar()
+    op.drop_table(f"built_{runs - 1}")
+''', "d2", "d1")  # fmt: skip
+    write_migration('def upgrade():\n    op.create_table("later")\n\n'
+                    'def downgrade():\n    op.drop_table("later")\n', "d3", "d2")  # fmt: skip
+    result = roundtrip(path.parent, server_url)
+    assert verdicts(result) == {
+        "d1": Verdict.OK, "d2": Verdict.REUPGRADE_DIFFERS, "d3": Verdict.OK
+    }  # fmt: skip
+    assert changes_of(result, "d2") == [
+        "column public.built_0.id: missing (integer)",
+        "column public.built_1.id: extra (integer)",
+        "table public.built_0: missing",
+        "table public.built_1: extra",
+    ]
+    assert not result.passed
+
+
 def test_selection_runs_earlier_revisions_without_the_stairway(
     good_history: Path, server_url: str
 ) -> None:

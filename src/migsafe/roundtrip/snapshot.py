@@ -18,7 +18,6 @@ catalogs) and lets equal schemas compare by digest without parsing anything.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -262,12 +261,17 @@ class Snapshot:
     only when a diff needs it.
     """
 
-    def __init__(self, receive: Callable[[], str]) -> None:
-        self._receive = receive
+    def __init__(self, arrival: _Arrival) -> None:
+        self._arrival = arrival
+
+    @property
+    def arrived(self) -> bool:
+        """True once the text is here: looking at it will not wait."""
+        return self._arrival.received is not None
 
     @cached_property
     def text(self) -> str:
-        return self._receive()
+        return self._arrival.text()
 
     @cached_property
     def digest(self) -> str:
@@ -345,8 +349,8 @@ class SnapshotReader:
         self.settle()
         for number, connection in enumerate(self._connections):
             connection.pgconn.send_query(f"EXECUTE part{number}".encode())
-        arrival = self._in_flight = _Arrival(self)
-        return Snapshot(arrival.text)
+        self._in_flight = _Arrival(self)
+        return Snapshot(self._in_flight)
 
     def settle(self) -> None:
         """Wait for the snapshot in flight, if any."""

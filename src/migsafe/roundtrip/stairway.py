@@ -67,21 +67,43 @@ class Stairway:
         # the schema as it is now; None until a selected revision needs it (plain upgrades
         # on the way to --from take none)
         self.current: Snapshot | None = None
+        # re-upgraded schemas still to compare with the first upgrade's, once they arrive
+        self.reupgrades: list[tuple[RevisionResult, Snapshot, Snapshot]] = []
 
     def run(self, plan: list[PlannedRevision]) -> list[RevisionResult]:
         """Walk ``plan``; the results so far stay in ``self.results`` if the run breaks off."""
         results = self.results
-        for planned in plan:
-            self.on_revision(planned.revision, planned.selected)
-            started = time.perf_counter()
-            result = self._revision(planned)
-            if result is None:
-                continue
-            if planned.revision in self.untracked:
-                result.note = "; ".join(filter(None, [result.note, UNTRACKED_NOTE]))
-            result.seconds = time.perf_counter() - started
-            results.append(result)
+        finished = False
+        try:
+            for planned in plan:
+                self.on_revision(planned.revision, planned.selected)
+                started = time.perf_counter()
+                result = self._revision(planned)
+                self._compare_reupgrades(wait=False)
+                if result is None:
+                    continue
+                if planned.revision in self.untracked:
+                    result.note = "; ".join(filter(None, [result.note, UNTRACKED_NOTE]))
+                result.seconds = time.perf_counter() - started
+                results.append(result)
+            finished = True
+        finally:  # a run that breaks off compares what has arrived, and waits for nothing
+            self._compare_reupgrades(wait=finished)
         return results
+
+    def _compare_reupgrades(self, wait: bool) -> None:
+        """Give each re-upgraded revision its verdict once its snapshot is here.
+
+        The snapshot after a re-upgrade is read while the next revision starts, so it is
+        compared one revision later, or at the end of the run (``wait``).
+        """
+        pending = []
+        for result, upgraded, again in self.reupgrades:
+            if not (wait or again.arrived):
+                pending.append((result, upgraded, again))
+            elif differs := diff_snapshots(upgraded, again):
+                result.verdict, result.changes = Verdict.REUPGRADE_DIFFERS, differs
+        self.reupgrades = pending
 
     def drift(self) -> list[object] | None:
         return self.migrator.drift()
@@ -142,12 +164,10 @@ class Stairway:
                 result.verdict = Verdict.REUPGRADE_FAILED
             self._recover(upgraded, with_it)
             return
-        again = self.workspace.snapshot()
+        again = self.workspace.snapshot()  # read while the next revision starts
         self.current = again
         if not trace:
-            differs = diff_snapshots(upgraded, again)
-            if differs:
-                result.verdict, result.changes = Verdict.REUPGRADE_DIFFERS, differs
+            self.reupgrades.append((result, upgraded, again))
 
     def _step(
         self, script: MigrationScript, step: str, action: Callable[[str], bool]
