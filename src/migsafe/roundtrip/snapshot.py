@@ -242,7 +242,7 @@ _PARTS: tuple[list[str], list[str]] = (
 # Each part comes back as one text value, a line per object: decoding thousands of small
 # values in the driver cost a third of the snapshot. Lines are sorted on this side.
 _UNIT, _LINE, _NULL = "\x1f", "\x1e", "\x02"
-PART_QUERIES = tuple(
+_PART_QUERIES = tuple(
     f"{_COMMON_TABLES}\nSELECT coalesce(string_agg(line, E'\\x1e'), '') FROM (\n"
     + "\nUNION ALL\n".join(branches)
     + "\n) AS lines"
@@ -331,7 +331,7 @@ class SnapshotReader:
         self._connections: list[psycopg.Connection] = []
         self._in_flight: _Arrival | None = None
         try:
-            for number, query in enumerate(PART_QUERIES):
+            for number, query in enumerate(_PART_QUERIES):
                 connection = psycopg.connect(*arguments, **keywords, autocommit=True)
                 self._connections.append(connection)
                 prepared = sql.SQL(query).format(
