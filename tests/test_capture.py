@@ -132,11 +132,12 @@ def upgrade():
     assert second.sql == "ALTER TABLE t DROP COLUMN a;"
 
 
-def test_missing_downgrade_function_is_marked_absent(tmp_path: Path) -> None:
+def test_missing_downgrade_function_captures_nothing(tmp_path: Path) -> None:
     path = tmp_path / "m.py"
     path.write_text(
         "from alembic import op\nrevision = 'x'\ndown_revision = None\n"
         "def upgrade():\n    op.drop_table('t')\n"
     )
     upgrade, downgrade = capture(read_script(path))
-    assert upgrade.present and not downgrade.present
+    assert [item.sql for item in upgrade.emitted] == ["DROP TABLE t;"]
+    assert downgrade.emitted == [] and downgrade.fallback_reason is None

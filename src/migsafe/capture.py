@@ -52,7 +52,6 @@ class Capture:
     function: str
     emitted: list[Emitted] = field(default_factory=list)
     fallback_reason: str | None = None
-    present: bool = True
 
     @property
     def operations(self) -> list[Emitted]:
@@ -200,7 +199,7 @@ def capture(script: MigrationScript) -> tuple[Capture, Capture]:
 def _capture_function(script: MigrationScript, module: types.ModuleType, name: str) -> Capture:
     function = getattr(module, name, None)
     if not callable(function):
-        return Capture(name, present=False)
+        return Capture(name)  # no such function: nothing to capture
     with _offline_operations(script) as (_, recorder):
         try:
             function()
@@ -230,7 +229,7 @@ def _capture_from_source(
     """
     function = script.function(name)
     if function is None:
-        return Capture(name, present=False, fallback_reason=reason)
+        return Capture(name, fallback_reason=reason)
     namespace: dict[str, Any] = dict(vars(module)) if module is not None else _bare_namespace()
     with _offline_operations(script) as (operations, recorder):
         namespace["op"] = operations
