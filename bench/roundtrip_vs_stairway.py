@@ -15,7 +15,11 @@ All three use one embedded server started here, each in a scratch database of it
 last line adds `migsafe roundtrip --postgres embedded`, which starts and removes its own
 server. Medians of several interleaved runs. Target (issue 4): at most 1.5x the bare stairway.
 
-Usage: python bench/roundtrip_vs_stairway.py [--runs N]   (needs pytest-alembic installed)
+pytest-alembic (pinned) is installed into a directory of its own in the test cache and put
+on PYTHONPATH for its command only: its pytest plugin would break the project's own test
+collection if it lived in the environment.
+
+Usage: python bench/roundtrip_vs_stairway.py [--runs N]
 """
 
 from __future__ import annotations
@@ -33,9 +37,10 @@ sys.path.insert(0, str(REPO))
 
 from bench.common import precompile, timed  # noqa: E402
 from migsafe.postgres import disposable_postgres  # noqa: E402
-from tests.realdata import CACHE, CKAN, extract, extracted_root  # noqa: E402
+from tests.realdata import CACHE, CKAN, extract, extracted_root, installed  # noqa: E402
 
 FIRST, BEFORE_FIRST, LAST = "4190eeeb8d73", "bd38cd6502b2", "073"  # 044, 043, 073
+PYTEST_ALEMBIC = "0.13.1"
 
 
 def script_dir() -> Path:
@@ -57,30 +62,33 @@ def main() -> None:
     scripts = script_dir()
     precompile(REPO / "src" / "migsafe", scripts, extracted_root(CKAN))
     env = dict(os.environ, PYTHONPATH=str(extracted_root(CKAN)))
+    plugin = installed("pytest-alembic", PYTEST_ALEMBIC)
     with disposable_postgres("embedded") as server:
         env.update(BENCH_SERVER_URL=server.url, BENCH_SCRIPT_DIR=str(scripts),
                    BENCH_MINIMUM_DOWNGRADE=BEFORE_FIRST)  # fmt: skip
+        with_plugin = dict(env, PYTHONPATH=os.pathsep.join([env["PYTHONPATH"], str(plugin)]))
         python = sys.executable
         suite = REPO / "bench" / "pytest_alembic_suite"
         commands = {
-            "bare stairway": [python, str(REPO / "bench" / "bare_stairway.py"), server.url,
-                              str(scripts), FIRST, "reuse"],
-            "bare, command API": [python, str(REPO / "bench" / "bare_stairway.py"), server.url,
-                                  str(scripts), FIRST, "command"],
-            "migsafe roundtrip": [python, "-m", "migsafe", "roundtrip", str(scripts),
-                                  "--postgres", server.url, "--from", FIRST, "--format", "json"],
-            "pytest-alembic": [python, "-m", "pytest", "-q", "-c", str(suite / "pytest.ini"),
-                               str(suite)],
-            "migsafe, own server": [python, "-m", "migsafe", "roundtrip", str(scripts),
-                                    "--postgres", "embedded", "--from", FIRST,
-                                    "--format", "json"],
+            "bare stairway": ([python, str(REPO / "bench" / "bare_stairway.py"), server.url,
+                               str(scripts), FIRST, "reuse"], env),
+            "bare, command API": ([python, str(REPO / "bench" / "bare_stairway.py"), server.url,
+                                   str(scripts), FIRST, "command"], env),
+            "migsafe roundtrip": ([python, "-m", "migsafe", "roundtrip", str(scripts),
+                                   "--postgres", server.url, "--from", FIRST, "--format", "json"],
+                                  env),
+            "pytest-alembic": ([python, "-m", "pytest", "-q", "-c", str(suite / "pytest.ini"),
+                                str(suite)], with_plugin),
+            "migsafe, own server": ([python, "-m", "migsafe", "roundtrip", str(scripts),
+                                     "--postgres", "embedded", "--from", FIRST,
+                                     "--format", "json"], env),
         }  # fmt: skip
-        for command in commands.values():  # warm caches, and fail early if one cannot run
-            timed(command, env)
+        for command, command_env in commands.values():  # warm caches; fail early if one can't run
+            timed(command, command_env)
         samples: dict[str, list[float]] = {name: [] for name in commands}
         for _ in range(args.runs):
-            for name, command in commands.items():
-                samples[name].append(timed(command, env))
+            for name, (command, command_env) in commands.items():
+                samples[name].append(timed(command, command_env))
     medians = {name: statistics.median(values) for name, values in samples.items()}
     print(f"{CKAN.package} {CKAN.version}: revisions 001-{LAST}, stairway over 044-{LAST} "
           f"(30 revisions), {args.runs} runs")  # fmt: skip

@@ -69,17 +69,17 @@ def extracted_root(history: History) -> Path:
 OPTUNA_RUNTIME = ("numpy", "colorlog", "tqdm", "PyYAML", "packaging")
 
 
-def installed(history: History, *requirements: str) -> Path:
-    """The package itself, importable from a directory of its own (for PYTHONPATH).
+def installed(package: str, version: str, *requirements: str) -> Path:
+    """A released package, importable from a directory of its own (for PYTHONPATH).
 
     Installed with --no-deps plus ``requirements``, so that nothing migsafe runs on (SQLAlchemy,
-    Alembic) is replaced by another version.
+    Alembic) is replaced by another version, and nothing lands in migsafe's own environment.
     """
-    target = CACHE / "site" / f"{history.package}-{history.version}"
+    target = CACHE / "site" / f"{package}-{version}"
     if not (target / ".complete").exists():
         subprocess.run(
             [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target",
-             str(target), f"{history.package}=={history.version}", *requirements],
+             str(target), f"{package}=={version}", *requirements],
             check=True,
         )  # fmt: skip
         (target / ".complete").touch()

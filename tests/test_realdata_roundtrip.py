@@ -57,7 +57,7 @@ def test_ckan_failing_downgrade_is_located(ckan: RoundtripResult) -> None:
 
 
 def test_optuna_history_does_not_run_from_an_empty_database() -> None:
-    site = installed(OPTUNA, *OPTUNA_RUNTIME)
+    site = installed(OPTUNA.package, OPTUNA.version, *OPTUNA_RUNTIME)
     alembic_dir = site / OPTUNA.versions_dir.rsplit("/", 1)[0]
     sys.path.insert(0, str(site))
     try:
