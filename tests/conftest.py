@@ -1,8 +1,10 @@
-"""Shared helpers: write small migration projects into a temporary directory."""
+"""Shared helpers: write small migration projects into a temporary directory; one embedded
+PostgreSQL per test module that needs a server."""
 
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -41,3 +43,12 @@ def write_migration(tmp_path: Path):
         return path
 
     return write
+
+
+@pytest.fixture(scope="module")
+def server_url() -> Iterator[str]:
+    """One embedded server for the module; each roundtrip gets scratch databases on it."""
+    from migsafe.postgres import disposable_postgres
+
+    with disposable_postgres("embedded") as database:
+        yield database.url

@@ -153,14 +153,6 @@ def test_python_dash_m_and_plain_output_when_piped() -> None:
     assert "Checked 5 migrations: 4 errors, 2 warnings." in completed.stdout
 
 
-@pytest.fixture(scope="module")
-def server_url():
-    from migsafe.postgres import disposable_postgres
-
-    with disposable_postgres("embedded") as database:
-        yield database.url
-
-
 def test_roundtrip_of_the_example_exits_1_and_names_the_trace(server_url: str) -> None:
     code, output = run("roundtrip", str(REPO / "examples" / "shop"), "--postgres", server_url)
     assert code == 1

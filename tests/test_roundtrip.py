@@ -5,23 +5,14 @@ through op.get_bind())."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
 
-from migsafe.postgres import disposable_postgres
 from migsafe.roundtrip import RoundtripOptions, run_roundtrip
 from migsafe.roundtrip.result import RoundtripResult, Verdict
 from tests.conftest import migration_source
-
-
-@pytest.fixture(scope="module")
-def server_url() -> Iterator[str]:
-    """One embedded server for the module; each roundtrip gets scratch databases on it."""
-    with disposable_postgres("embedded") as database:
-        yield database.url
 
 
 def roundtrip(location: Path, server_url: str, **options) -> RoundtripResult:

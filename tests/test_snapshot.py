@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event
 
-from migsafe.postgres import disposable_postgres
 from migsafe.postgres.url import scratch_database
 from migsafe.roundtrip.diff import diff_snapshots
 from migsafe.roundtrip.environment import load_project
@@ -45,12 +44,6 @@ CREATE TRIGGER invoice_touch BEFORE UPDATE ON billing.invoice
 ALTER TABLE billing.invoice ENABLE ROW LEVEL SECURITY;
 CREATE POLICY own_invoices ON billing.invoice USING (state = 'open');
 """
-
-
-@pytest.fixture(scope="module")
-def server_url() -> Iterator[str]:
-    with disposable_postgres("embedded") as database:
-        yield database.url
 
 
 @pytest.fixture

@@ -25,10 +25,6 @@ class LockMode(enum.IntEnum):
     ACCESS_EXCLUSIVE = 8
 
     @property
-    def sql_name(self) -> str:
-        return self.name.replace("_", " ")
-
-    @property
     def blocks(self) -> str:
         """What ordinary application traffic this lock keeps waiting, in words."""
         if self >= LockMode.ACCESS_EXCLUSIVE:

@@ -86,6 +86,16 @@ user_types AS (
 )"""
 
 
+# Each part comes back as one text value, a line per object (decoding thousands of small
+# values in the driver cost a third of the snapshot); lines are sorted on this side.
+_UNIT, _LINE, _NULL = "\x1f", "\x1e", "\x02"
+
+
+def _literal(character: str) -> str:
+    """A control character as a PostgreSQL string literal."""
+    return f"E'\\x{ord(character):02x}'"
+
+
 def _branch(kind: str, name: str, values: list[str], source: str) -> str:
     """One kind of object as lines ``kind, name, values...`` separated by control characters.
 
@@ -93,8 +103,10 @@ def _branch(kind: str, name: str, values: list[str], source: str) -> str:
     UNION ``name``-typed and cut every qualified name at 63 bytes.
     """
     padded = [f"({v})::text" for v in values] + ["NULL"] * (_WIDTH - len(values))
-    fields = ", ".join(f"coalesce({v}, E'\\x02')" for v in padded)
-    return f"SELECT concat_ws(E'\\x1f', {kind}, ({name})::text, {fields}) AS line\n{source}"
+    fields = ", ".join(f"coalesce({v}, {_literal(_NULL)})" for v in padded)
+    return (
+        f"SELECT concat_ws({_literal(_UNIT)}, {kind}, ({name})::text, {fields}) AS line\n{source}"
+    )
 
 
 # Two parts of about equal cost, read at the same time over two connections.
@@ -239,11 +251,8 @@ _PARTS: tuple[list[str], list[str]] = (
         ),
     ],
 )
-# Each part comes back as one text value, a line per object: decoding thousands of small
-# values in the driver cost a third of the snapshot. Lines are sorted on this side.
-_UNIT, _LINE, _NULL = "\x1f", "\x1e", "\x02"
 _PART_QUERIES = tuple(
-    f"{_COMMON_TABLES}\nSELECT coalesce(string_agg(line, E'\\x1e'), '') FROM (\n"
+    f"{_COMMON_TABLES}\nSELECT coalesce(string_agg(line, {_literal(_LINE)}), '') FROM (\n"
     + "\nUNION ALL\n".join(branches)
     + "\n) AS lines"
     for branches in _PARTS
