@@ -29,6 +29,15 @@ MLFLOW = History("mlflow-skinny", "3.17.2", "mlflow/store/db_migrations/versions
 OPTUNA = History("optuna", "5.0.0", "optuna/storages/_rdb/alembic/versions")
 # 109 PostgreSQL revisions from an empty database; they import only ckan.migration
 CKAN = History("ckan", "2.12.0", "ckan/migration/versions", extra=("ckan/__init__.py",))
+# Histories whose scripts import their application (not installed here): its column types,
+# helpers that inspect the database, ORM models.
+PREFECT = History("prefect", "3.9.1", "prefect/server/database/_migrations/versions/postgresql")
+AIRFLOW = History("apache-airflow-core", "3.3.2", "airflow/migrations/versions")
+DAGSTER = History("dagster", "1.13.28", "dagster/_core/storage/alembic/versions")
+PHOENIX = History("arize-phoenix", "20.26.1", "phoenix/db/migrations/versions")
+LANGFLOW = History("langflow-base", "1.13.0", "langflow/alembic/versions")
+# Every history the fidelity benchmark and its test measure, none with its app installed.
+FIDELITY = (MLFLOW, OPTUNA, CKAN, PREFECT, AIRFLOW, DAGSTER, PHOENIX, LANGFLOW)
 
 
 def wheel(history: History) -> Path:
@@ -56,6 +65,17 @@ def extract(history: History) -> Path:
             members = [m for m in archive.namelist() if m.startswith(prefix) or m in history.extra]
             archive.extractall(root, members)
     return versions
+
+
+def source_tree(history: History) -> Path:
+    """The whole release unpacked: the application's source with its migrations, as in a
+    checkout of its repository (its dependencies are not installed)."""
+    root = CACHE / "source" / f"{history.package}-{history.version}"
+    if not (root / ".complete").exists():
+        with zipfile.ZipFile(wheel(history)) as archive:
+            archive.extractall(root)
+        (root / ".complete").touch()
+    return root
 
 
 def extracted_root(history: History) -> Path:

@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from migsafe.check import check_script
+from migsafe.check import check_trusted_file
 from migsafe.config import Settings
-from migsafe.project import read_script
 from migsafe.rules import all_rules
 from tests.conftest import migration_source
 
@@ -23,8 +22,8 @@ EXAMPLES = [
 def run_example(tmp_path: Path, source: str, pg_version: int = 15):
     path = tmp_path / "example.py"
     path.write_text(migration_source(source), encoding="utf-8")
-    script = read_script(path)
-    return check_script(script, Settings(pg_version=pg_version))
+    report = check_trusted_file(path, Settings(pg_version=pg_version))
+    return report.findings, report.diagnostics
 
 
 @pytest.mark.parametrize(("rule", "kind", "index", "source"), EXAMPLES)

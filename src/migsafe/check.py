@@ -1,18 +1,36 @@
-"""The static check: scripts → offline capture → parsed statements → rules → findings."""
+"""The static check: scripts → offline capture → parsed statements → rules → findings.
+
+The scripts are captured and judged in a worker process (``migsafe.isolation``), parents
+first, so each one's reflection sees the schema the ones before it built (``catalog.py``).
+Migration code that exits, crashes or hangs costs a one-line diagnostic for its own file; a
+new worker, given the schema so far, goes on with the next. The revision graph is read and
+judged here, from the source alone.
+"""
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from multiprocessing.connection import Connection
 from pathlib import Path
 
-from migsafe.capture import capture
+from migsafe.capture import Capture, CaptureSettings, OfflineCapturer
+from migsafe.catalog import Catalog
 from migsafe.config import Settings
 from migsafe.findings import Diagnostic, Finding
-from migsafe.project import History, MigrationScript, find_sources, import_path, load_history
+from migsafe.isolation import Worker, answer_in_order
+from migsafe.project import (
+    History,
+    MigrationScript,
+    find_sources,
+    import_path,
+    load_history,
+    read_script,
+)
 from migsafe.rule import RevisionContext
-from migsafe.rules import rule_modules
-from migsafe.sql import statements
+from migsafe.rules import resolve_rules, rule_modules
+from migsafe.sql import split_statements, statements
 from migsafe.suppress import Suppressions
 
 
@@ -27,39 +45,109 @@ class CheckResult:
         return any(d.fatal for d in self.diagnostics)
 
 
+@dataclass(frozen=True)
+class ScriptReport:
+    """What checking one script gave: its findings, what to tell about its capture, and the
+    exact SQL of its upgrade (to rebuild the schema so far in a new worker)."""
+
+    findings: list[Finding]
+    diagnostics: list[Diagnostic]
+    upgrade_sql: tuple[str, ...] = ()
+
+
+class InternalError(RuntimeError):
+    """migsafe itself failed while checking a script (a bug, not the migration's fault)."""
+
+
 def check_paths(
-    paths: Sequence[Path], settings: Settings, config_file: Path | None = None
+    paths: Sequence[Path],
+    settings: Settings,
+    config_file: Path | None = None,
+    x_arguments: Sequence[str] = (),
 ) -> CheckResult:
-    """Check every migration the paths name; bad input never stops the other files."""
+    """Check every migration the paths name; bad input never stops the other files.
+
+    Raises UnknownRule when ``settings.ignore`` names no rule.
+    """
+    settings = replace(settings, ignore=resolve_rules(settings.ignore, "ignore"))
     sources = find_sources(paths, config_file)
     history, diagnostics = load_history(sources)
     result = CheckResult(diagnostics=diagnostics)
-    with import_path(sources.sys_path):
-        for script in history.scripts:
-            findings, notes = check_script(script, settings)
-            result.findings.extend(findings)
-            result.diagnostics.extend(notes)
-            result.checked += 1
+    capture_settings = CaptureSettings(
+        sources.script_location, sources.config_file, tuple(x_arguments), settings.pg_version
+    )
+    scripts = history.scripts
+    rule_modules()  # imported here, before the worker forks, not again in each worker
+
+    def start_worker(reports: list[ScriptReport]) -> Worker:
+        done = [
+            (script.revision, report.upgrade_sql)
+            for script, report in zip(scripts[: len(reports)], reports, strict=True)
+        ]
+        return Worker(_serve, scripts, settings, capture_settings, sources.sys_path, done)
+
+    def lost(index: int, how: str) -> ScriptReport:
+        return ScriptReport([], [Diagnostic(scripts[index].path, f"running it {how}", True)])
+
+    reports = answer_in_order(start_worker, len(scripts), settings.timeout, lost)
+    for report in reports:
+        if isinstance(report, InternalError):
+            raise report
+        result.findings.extend(report.findings)
+        result.diagnostics.extend(report.diagnostics)
+    result.checked = len(scripts)
     result.findings.extend(_history_findings(history, settings))
     result.findings.sort(key=lambda f: (str(f.path), f.line, f.code))
     return result
 
 
+def _serve(
+    connection: Connection,
+    scripts: list[MigrationScript],
+    settings: Settings,
+    capture_settings: CaptureSettings,
+    sys_path: list[Path],
+    done: list[tuple[str, tuple[str, ...]]],
+) -> None:
+    """A check worker: answers each script index with its ScriptReport. ``done`` holds the
+    upgrade SQL of the scripts checked before (by a worker that was lost), to rebuild the
+    schema they made."""
+    with import_path(sys_path), OfflineCapturer(capture_settings, replayed(done)) as capturer:
+        while True:
+            try:
+                index = connection.recv()
+            except EOFError:
+                return
+            script = scripts[index]
+            try:
+                report: ScriptReport | InternalError = check_script(script, capturer, settings)
+            except Exception:
+                report = InternalError(
+                    f"while checking {script.path}: {traceback.format_exc(limit=-3)}"
+                )
+            connection.send(report)
+
+
+def check_trusted_file(path: Path, settings: Settings) -> ScriptReport:
+    """Check one migration in this process: for migsafe's own rule examples and tests only,
+    never for the user's code (which ``check_paths`` runs in a worker)."""
+    script = read_script(path)
+    if isinstance(script, Diagnostic):
+        return ScriptReport([], [script])
+    capture_settings = CaptureSettings(pg_version=settings.pg_version)
+    with OfflineCapturer(capture_settings) as capturer:
+        return check_script(script, capturer, settings)
+
+
 def check_script(
-    script: MigrationScript, settings: Settings
-) -> tuple[list[Finding], list[Diagnostic]]:
+    script: MigrationScript, capturer: OfflineCapturer, settings: Settings
+) -> ScriptReport:
     """All findings for one revision, after suppressions; notices about its capture."""
-    upgrade, downgrade = capture(script)
-    up_statements, up_problems = statements(upgrade.emitted)
-    down_statements, down_problems = statements(downgrade.emitted)
-    notes = [
-        Diagnostic(script.path, f"{c.fallback_reason}; read its op.* calls from source", False)
-        for c in (upgrade, downgrade)
-        if c.fallback_reason
-    ]
-    if upgrade.fallback_reason and upgrade.fallback_reason == downgrade.fallback_reason:
-        notes = notes[:1]
-    notes += [
+    upgrade, downgrade = capturer.capture(script)
+    up_statements, up_problems = statements(upgrade.judged)
+    down_statements, down_problems = statements(downgrade.judged)
+    notes = capture_notes(script, upgrade, downgrade)
+    unrendered = [
         Diagnostic(script.path, p.message, fatal=False, line=p.line)
         for p in (*up_problems, *down_problems)
     ]
@@ -67,6 +155,7 @@ def check_script(
         script, up_statements, down_statements, upgrade, downgrade, settings.pg_version
     )
     suppressions = Suppressions.parse(script.source)
+    notes += suppressions.unknown_rules(script.path)
     findings: list[Finding] = []
     for module in rule_modules():
         if not hasattr(module, "check") or not _enabled(module.RULE, settings):
@@ -77,18 +166,82 @@ def check_script(
             crash = f"{type(exc).__name__}: {exc}"
             message = f"rule {module.RULE.name} crashed ({crash}); please report this"
             notes.append(Diagnostic(script.path, message, fatal=False))
-    flagged = {f.line for f in findings}
-    return findings, [n for n in notes if n.line is None or n.line not in flagged]
+    notes += revision.notes
+    flagged = {f.line for f in findings}  # an unrenderable operation a rule already names
+    upgrade_sql = tuple(s.sql for s in up_statements if s.node is not None)
+    return ScriptReport(
+        findings, notes + [n for n in unrendered if n.line not in flagged], upgrade_sql
+    )
+
+
+def replayed(done: Sequence[tuple[str, Sequence[str]]]) -> Catalog:
+    """The catalog these revisions' statements build."""
+    catalog = Catalog()
+    for revision, upgrade_sql in done:
+        for text in upgrade_sql:
+            for _, node in split_statements(text):
+                catalog.apply(node, revision)
+    return catalog
+
+
+def capture_notes(script: MigrationScript, *captures: Capture) -> list[Diagnostic]:
+    """What the capture could not follow exactly, each once, with its line."""
+    notes: dict[tuple[int | None, str], Diagnostic] = {}
+
+    def note(line: int | None, message: str, fatal: bool = False) -> None:
+        notes.setdefault((line, message), Diagnostic(script.path, message, fatal, line))
+
+    for capture in captures:
+        name = f"{capture.function}()"
+        if capture.failure is not None:
+            failure = capture.failure
+            cause = _stood_in_clause(capture.stood_in)
+            rest = "nothing of it is checked" if failure.message.startswith("importing") else (
+                f"only what {name} did before that is checked"
+            )  # fmt: skip
+            note(failure.line, f"{failure.message}{cause}; {rest}", failure.fatal)
+        if capture.guesses:
+            guess = capture.guesses[0]
+            note(
+                guess.line,
+                f"{name} branches on {guess.name}{_stood_in_clause(guess.modules)}: from "
+                "this line on it is not checked",
+            )
+        if capture.reads:
+            read = capture.reads[0]
+            more = f" and {len(capture.reads) - 1} more" if len(capture.reads) > 1 else ""
+            note(
+                read.line,
+                f"{name} reads rows through op.get_bind() ({_clip(read.sql)}{more}): offline, "
+                "they come back as from an empty database, so statements that depend on "
+                "them are not checked",
+            )
+    return list(notes.values())
+
+
+def _stood_in_clause(modules: Sequence[tuple[str, str]]) -> str:
+    """`` (myapp is stood in: no module named 'myapp')`` for the first stood-in module."""
+    if not modules:
+        return ""
+    module, why = modules[0]
+    more = f" and {len(modules) - 1} more" if len(modules) > 1 else ""
+    return f" ({module}{more} stood in: {why})"
+
+
+def _clip(sql: str, width: int = 60) -> str:
+    return sql if len(sql) <= width else sql[: width - 1] + "…"
 
 
 def _history_findings(history: History, settings: Settings) -> list[Finding]:
+    suppressions = {script.path: Suppressions.parse(script.source) for script in history.heads}
     return [
         finding
         for module in rule_modules()
         if hasattr(module, "check_history") and _enabled(module.RULE, settings)
         for finding in module.check_history(history)
+        if not suppressions.get(finding.path, Suppressions()).hides(finding)
     ]
 
 
 def _enabled(rule: object, settings: Settings) -> bool:
-    return not ({rule.name, rule.code} & settings.ignore)
+    return rule.name not in settings.ignore

@@ -6,16 +6,28 @@ import gc
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
 from migsafe import __version__
-from migsafe.config import ConfigError, load_settings
+from migsafe.config import ConfigError, Settings, load_settings
 from migsafe.findings import Severity
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
 
 SEVERITY_CHOICE = click.Choice([str(s) for s in Severity], case_sensitive=False)
+
+
+def timeout_option(command: Callable) -> Callable:
+    """--timeout, the same for every command that runs migration code."""
+    return click.option(
+        "--timeout",
+        type=click.FloatRange(min=0, min_open=True),
+        metavar="SECONDS",
+        help="Time limit for running one script (check) or one step (roundtrip). "
+        "[default: 60, or timeout in [tool.migsafe]]",
+    )(command)
 
 
 def postgres_options(command: Callable) -> Callable:
@@ -67,7 +79,18 @@ def cli() -> None:
     help="PostgreSQL major version the migrations run on. [default: 15]",
 )
 @click.option(
-    "--ignore", multiple=True, metavar="RULE", help="Skip a rule (name or code); repeatable."
+    "--ignore",
+    multiple=True,
+    metavar="RULE",
+    help="Skip a rule (name or code; comma-separated or repeated).",
+)
+@timeout_option
+@click.option(
+    "-x",
+    "x_arguments",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Passed to the migrations as Alembic's -x (context.get_x_argument()); repeatable.",
 )
 @click.option("--debug", is_flag=True, help="Show tracebacks for internal errors.")
 def check(
@@ -77,6 +100,8 @@ def check(
     fail_on: str | None,
     postgres_version: int | None,
     ignore: tuple[str, ...],
+    timeout: float | None,
+    x_arguments: tuple[str, ...],
     debug: bool,
 ) -> None:
     """Flag unsafe operations in Alembic migration scripts.
@@ -84,25 +109,32 @@ def check(
     PATHS may be versions directories, single migration files, a project directory holding
     alembic.ini, or alembic.ini itself (default: the current directory).
 
+    Each script's upgrade() and downgrade() really run, offline, as under
+    `alembic upgrade --sql`: only check migrations you would run.
+
     \b
     Exit codes: 0 nothing at or above --fail-on, 1 findings, 2 bad input or usage.
     """
     from migsafe.check import check_paths
     from migsafe.report import renderer
+    from migsafe.rules import UnknownRule, resolve_rules
 
     _exempt_imports_from_gc()
+    targets = paths or (() if config_file else (Path.cwd(),))
+    settings = _settings_near([*targets, *([config_file] if config_file else [])])
     try:
-        settings = load_settings()
-    except ConfigError as exc:
+        ignored = resolve_rules(settings.ignore, f"{settings.source} [tool.migsafe] ignore")
+        ignored |= resolve_rules(ignore, "--ignore")
+    except UnknownRule as exc:
         _fail(str(exc))
     settings = settings.with_overrides(
         pg_version=postgres_version,
         fail_on=Severity.parse(fail_on) if fail_on else None,
-        ignore=settings.ignore | frozenset(ignore) if ignore else None,
+        ignore=ignored,
+        timeout=timeout,
     )
-    targets = paths or (() if config_file else (Path.cwd(),))
     try:
-        result = check_paths(targets, settings, config_file)
+        result = check_paths(targets, settings, config_file, x_arguments)
     except Exception as exc:
         if debug:
             raise
@@ -286,7 +318,17 @@ def _exempt_imports_from_gc() -> None:
         gc.freeze()
 
 
-def _fail(message: str) -> None:
+def _settings_near(locations: list[Path]) -> Settings:
+    """``[tool.migsafe]`` from the pyproject.toml nearest the project being worked on."""
+    first = locations[0] if locations else Path.cwd()
+    start = first if first.is_dir() else first.parent
+    try:
+        return load_settings(start)
+    except ConfigError as exc:
+        _fail(str(exc))
+
+
+def _fail(message: str) -> NoReturn:
     click.echo(f"migsafe: {message}", err=True)
     sys.exit(EXIT_BAD_INPUT)
 

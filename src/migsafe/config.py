@@ -16,6 +16,7 @@ else:  # pragma: no cover - exercised only on Python 3.10
     import tomli as tomllib
 
 DEFAULT_PG_VERSION = 15
+DEFAULT_TIMEOUT = 60.0  # seconds per script (check) or per step (roundtrip)
 _STRING_KEYS = {
     "metadata": "metadata",
     "version-table": "version_table",
@@ -35,6 +36,7 @@ class Settings:
     metadata: str | None = None  # "package.module:Base.metadata", for roundtrip's drift check
     version_table: str | None = None
     version_table_schema: str | None = None
+    timeout: float = DEFAULT_TIMEOUT
     source: Path | None = None
 
     def with_overrides(self, **overrides: Any) -> Settings:
@@ -63,7 +65,7 @@ def load_settings(start: Path | None = None) -> Settings:
 
 
 def settings_from_table(table: Mapping[str, Any], path: Path) -> Settings:
-    known = {"postgres-version", "fail-on", "ignore", *_STRING_KEYS}
+    known = {"postgres-version", "fail-on", "ignore", "timeout", *_STRING_KEYS}
     unknown = sorted(set(table) - known)
     if unknown:
         raise ConfigError(f"{path}: unknown key [tool.migsafe] {unknown[0]!r}")
@@ -83,6 +85,11 @@ def settings_from_table(table: Mapping[str, Any], path: Path) -> Settings:
         if not isinstance(ignore, list) or not all(isinstance(i, str) for i in ignore):
             raise ConfigError(f"{path}: [tool.migsafe] ignore must be a list of rule names")
         settings = replace(settings, ignore=frozenset(i.strip() for i in ignore))
+    if "timeout" in table:
+        timeout = table["timeout"]
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+            raise ConfigError(f"{path}: [tool.migsafe] timeout must be a number of seconds > 0")
+        settings = replace(settings, timeout=float(timeout))
     for key, attribute in _STRING_KEYS.items():
         if key in table:
             if not isinstance(table[key], str) or not table[key].strip():

@@ -76,13 +76,11 @@ def rules_markdown() -> str:
 
 
 def _example_finding(rule: Rule) -> Finding | None:
-    from migsafe.check import check_script
+    from migsafe.check import check_trusted_file
     from migsafe.config import Settings
-    from migsafe.project import read_script
 
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "example.py"
         path.write_text(EXAMPLE_HEADER + rule.bad[0] + EXAMPLE_FOOTER, encoding="utf-8")
-        script = read_script(path)
-        findings, _ = check_script(script, Settings())
+        findings = check_trusted_file(path, Settings()).findings
     return next((f for f in findings if f.code == rule.code), None)

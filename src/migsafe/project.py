@@ -8,6 +8,7 @@ running module code.
 from __future__ import annotations
 
 import ast
+import enum
 import heapq
 import sys
 from collections.abc import Iterable, Iterator, Sequence
@@ -57,6 +58,8 @@ class Sources:
     sys_path: list[Path] = field(default_factory=list)
     complete: bool = True
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    config_file: Path | None = None  # the project's alembic.ini, when one was named or found
+    script_location: Path | None = None  # the directory holding env.py, or the versions
 
 
 def find_sources(paths: Sequence[Path], config_file: Path | None = None) -> Sources:
@@ -73,14 +76,23 @@ def find_sources(paths: Sequence[Path], config_file: Path | None = None) -> Sour
         elif target.is_file():
             sources.files.append(target)
             sources.complete = False
+            sources.script_location = sources.script_location or _script_location(target.parent)
         elif (target / "alembic.ini").is_file():
             _add_config(sources, target / "alembic.ini")
         elif (target / "env.py").is_file() and (target / "versions").is_dir():
             _add_versions_dir(sources, target / "versions", recursive=False)
+            sources.script_location = sources.script_location or target.resolve()
         else:
             _add_versions_dir(sources, target, recursive=False)
+            sources.script_location = sources.script_location or _script_location(target)
     sources.files = sorted(dict.fromkeys(p.resolve() for p in sources.files))
     return sources
+
+
+def _script_location(versions: Path) -> Path:
+    """The script directory a versions directory belongs to (where env.py is), else itself."""
+    versions = versions.resolve()
+    return versions.parent if (versions.parent / "env.py").is_file() else versions
 
 
 def _add_versions_dir(sources: Sources, directory: Path, recursive: bool) -> None:
@@ -99,6 +111,8 @@ def _add_config(sources: Sources, ini: Path) -> None:
     except (CommandError, KeyError, ValueError) as exc:
         sources.diagnostics.append(Diagnostic(ini, _one_line(str(exc)), fatal=True))
         return
+    sources.config_file = sources.config_file or ini.resolve()
+    sources.script_location = sources.script_location or Path(script_dir.dir)
     here = ini.resolve().parent
     prepend = config.get_main_option("prepend_sys_path") or "."
     sources.sys_path.extend(here / part for part in prepend.replace(",", " ").split())
@@ -251,20 +265,28 @@ def _topological_order(
     return ordered, cyclic
 
 
-def body_shape(function: ast.FunctionDef | None) -> str:
-    """``absent``, ``empty`` (pass, ``...`` or a docstring), ``raises`` or ``code``."""
+class BodyShape(enum.Enum):
+    """What a migration function's body is, read from its source."""
+
+    ABSENT = "absent"  # no such function
+    EMPTY = "empty"  # pass, ``...`` or only a docstring
+    RAISES = "raises"  # starts by raising: a deliberately one-way revision
+    CODE = "code"
+
+
+def body_shape(function: ast.FunctionDef | None) -> BodyShape:
     if function is None:
-        return "absent"
+        return BodyShape.ABSENT
     body = [
         node
         for node in function.body
         if not (isinstance(node, ast.Pass) or _is_constant_expression(node))
     ]
     if not body:
-        return "empty"
+        return BodyShape.EMPTY
     if isinstance(body[0], ast.Raise):
-        return "raises"
-    return "code"
+        return BodyShape.RAISES
+    return BodyShape.CODE
 
 
 def _is_constant_expression(node: ast.stmt) -> bool:

@@ -18,7 +18,8 @@ from pglast import ast
 from pglast.enums import AlterTableType, ConstrType
 
 from migsafe.capture import Capture
-from migsafe.findings import Finding, Severity
+from migsafe.capture.stand_ins import UNKNOWN_TYPE_SCHEMA, StandIn
+from migsafe.findings import Diagnostic, Finding, Severity
 from migsafe.project import MigrationScript
 from migsafe.sql import Statement, qualified
 
@@ -70,6 +71,7 @@ class RevisionContext:
     upgrade_capture: Capture
     downgrade_capture: Capture
     pg_version: int
+    notes: list[Diagnostic] = field(default_factory=list, init=False)  # what rules cannot judge
     _created: dict[str, int] = field(default_factory=dict, init=False)
     _position: dict[int, int] = field(default_factory=dict, init=False)
 
@@ -112,6 +114,12 @@ class RevisionContext:
         segment = ast_py.get_source_segment(self.script.source, best)
         return textwrap.dedent(segment) if segment else None
 
+    def cannot_judge(self, rule: Rule, line: int, why: str) -> None:
+        """A statement this rule would judge depends on something the capture does not know
+        (a type from a module that is not installed): say so instead of guessing."""
+        message = f"{rule.name} cannot judge this: {why}"
+        self.notes.append(Diagnostic(self.script.path, message, fatal=False, line=line))
+
     def finding(self, rule: Rule, line: int, message: str, **hint_values: Any) -> Finding:
         return Finding(
             code=rule.code,
@@ -133,6 +141,11 @@ def alter_commands(node: ast.Node | None, *subtypes: AlterTableType) -> Iterator
                 yield command
 
 
+def is_unknown_type(type_node: ast.TypeName | None) -> bool:
+    """A type from a module that could not be imported (rendered by a stand-in)."""
+    return type_node is not None and type_node.names[0].sval == UNKNOWN_TYPE_SCHEMA
+
+
 def type_name(type_node: ast.TypeName | None) -> str:
     """A readable SQL type, e.g. ``varchar(20)`` or ``int4``."""
     if type_node is None:
@@ -146,8 +159,11 @@ def type_name(type_node: ast.TypeName | None) -> str:
 def column_type_code(operation: object, fallback: ast.TypeName | None) -> str:
     """The SQLAlchemy type of an added column as code, e.g. ``sa.String(length=20)``."""
     column = getattr(operation, "column", None)
-    if column is not None and getattr(column, "type", None) is not None:
-        return f"sa.{column.type!r}"
+    column_type = getattr(column, "type", None)
+    if isinstance(column_type, StandIn):  # the application's own type, as the script names it
+        return column_type.code_name
+    if column_type is not None:
+        return f"sa.{column_type!r}"
     return f"sa.types.NullType()  # {type_name(fallback)}"
 
 

@@ -6,16 +6,19 @@ Parsing uses pglast (libpg_query, PostgreSQL's own parser), so a statement writt
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pglast
 from alembic.operations import MigrateOperation
 from pglast import ast
 from pglast.enums import TransactionStmtKind
 
-from migsafe.capture import Emitted
 from migsafe.locks import LockMode, lock_for
+
+if TYPE_CHECKING:
+    from migsafe.capture.recorder import Emitted
 
 
 @dataclass(frozen=True)
@@ -69,12 +72,12 @@ def statements(emitted: Iterable[Emitted]) -> tuple[list[Statement], list[Unpars
             )
             result.append(unrendered)
             continue
-        try:
-            parsed = list(_split(item.sql))
-        except pglast.parser.ParseError as exc:
-            problems.append(Unparsed(item.line, f"SQL does not parse ({exc}): {_clip(item.sql)}"))
+        if item.parse_error is not None:
+            problems.append(
+                Unparsed(item.line, f"SQL does not parse ({item.parse_error}): {_clip(item.sql)}")
+            )
             continue
-        for sql, node in parsed:
+        for sql, node in item.parsed:
             if isinstance(node, ast.TransactionStmt):
                 if node.kind in _ENDS_TRANSACTION:
                     in_transaction = False
@@ -94,12 +97,15 @@ def statements(emitted: Iterable[Emitted]) -> tuple[list[Statement], list[Unpars
     return result, problems
 
 
-def _split(text: str) -> Iterator[tuple[str, ast.Node]]:
+def split_statements(text: str) -> tuple[tuple[str, ast.Node], ...]:
+    """Each statement of ``text`` with its own SQL; raises pglast's ParseError."""
     encoded = text.encode("utf-8")
+    parsed = []
     for raw in pglast.parse_sql(text):
         start = raw.stmt_location or 0
         end = start + raw.stmt_len if raw.stmt_len else len(encoded)
-        yield encoded[start:end].decode("utf-8").strip(), raw.stmt
+        parsed.append((encoded[start:end].decode("utf-8").strip(), raw.stmt))
+    return tuple(parsed)
 
 
 def _clip(sql: str, width: int = 80) -> str:

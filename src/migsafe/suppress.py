@@ -1,15 +1,19 @@
 """Inline suppressions: ``# migsafe: ignore[rule]`` and ``# migsafe: ignore-file[rule]``.
 
 A line comment applies to its own line and to the line below it, so it can sit above a long
-call. Rules may be named by name or code; an empty bracket list (or none) means every rule.
+call. Rules may be named by name or code (codes in any case), several separated by commas; an
+empty bracket list (or none) means every rule. A name that is no rule is reported with its
+line and the closest rule, so a typo does not silently suppress nothing.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from migsafe.findings import Finding
+from migsafe.findings import Diagnostic, Finding
+from migsafe.rules import closest_rule, find_rule
 
 _DIRECTIVE = re.compile(r"#\s*migsafe:\s*(ignore-file|ignore)\b(?:\[([^\]]*)\])?")
 ALL = "*"
@@ -19,6 +23,7 @@ ALL = "*"
 class Suppressions:
     by_line: dict[int, set[str]] = field(default_factory=dict)
     whole_file: set[str] = field(default_factory=set)
+    unknown: list[tuple[int, str]] = field(default_factory=list)  # (line, name as written)
 
     @classmethod
     def parse(cls, source: str) -> Suppressions:
@@ -27,7 +32,7 @@ class Suppressions:
             if "migsafe:" not in line:
                 continue
             for kind, names in _DIRECTIVE.findall(line):
-                rules = {n.strip() for n in names.split(",") if n.strip()} or {ALL}
+                rules = result._rule_names(number, names) or {ALL}
                 if kind == "ignore-file":
                     result.whole_file |= rules
                 else:
@@ -35,6 +40,28 @@ class Suppressions:
                         result.by_line.setdefault(target, set()).update(rules)
         return result
 
+    def _rule_names(self, line: int, names: str) -> set[str]:
+        found = set()
+        for name in filter(None, (n.strip() for n in names.split(","))):
+            rule = find_rule(name)
+            if rule is None:
+                self.unknown.append((line, name))
+            else:
+                found.add(rule.name)
+        return found
+
     def hides(self, finding: Finding) -> bool:
-        keys = {finding.rule, finding.code, ALL}
+        keys = {finding.rule, ALL}
         return bool(keys & self.whole_file or keys & self.by_line.get(finding.line, set()))
+
+    def unknown_rules(self, path: Path) -> list[Diagnostic]:
+        """A warning for every suppressed name that is no rule."""
+        return [
+            Diagnostic(
+                path,
+                f"# migsafe: ignore names no rule {name!r}{closest_rule(name)}",
+                fatal=False,
+                line=line,
+            )
+            for line, name in self.unknown
+        ]

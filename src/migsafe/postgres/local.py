@@ -9,7 +9,6 @@ a run are removed at the next start.
 
 from __future__ import annotations
 
-import ctypes
 import errno
 import os
 import secrets
@@ -21,6 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from migsafe.lifetime import die_with_parent
 from migsafe.postgres.binaries import (
     Installation,
     PostgresUnavailable,
@@ -38,7 +38,6 @@ SPEED_SETTINGS = ("fsync=off", "synchronous_commit=off", "full_page_writes=off")
 # Dynamic shared memory as files in the data directory, not POSIX segments in /dev/shm: a
 # SIGKILLed server leaves none behind (the run directory goes, and with it the files)
 RUN_SETTINGS = (*SPEED_SETTINGS, "dynamic_shared_memory_type=mmap")
-_PR_SET_PDEATHSIG = 1
 
 
 def cache_dir() -> Path:
@@ -150,17 +149,10 @@ def _as_account(account: object | None) -> dict:
 
     The signal must be set after the user switch: Linux clears it on a credential change.
     """
-    options: dict = {"preexec_fn": _die_with_parent} if sys.platform == "linux" else {}
+    options: dict = {"preexec_fn": die_with_parent} if sys.platform == "linux" else {}
     if account is not None:
         options.update(user=account.pw_uid, group=account.pw_gid, extra_groups=[])
     return options
-
-
-def _die_with_parent() -> None:
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() == 1:  # the parent died before the signal was armed
-        os._exit(1)
 
 
 def _template(bin_dir: Path, installation: Installation, cache: Path, account) -> Path:

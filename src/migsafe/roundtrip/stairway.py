@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from migsafe.project import MigrationScript, body_shape, failing_line
+from migsafe.project import BodyShape, MigrationScript, body_shape, failing_line
 from migsafe.roundtrip.diff import diff_snapshots
 from migsafe.roundtrip.environment import AlembicProject
 from migsafe.roundtrip.migrator import ForeignConnection, Migrator
@@ -145,7 +145,7 @@ class Stairway:
 
         failure = self._step(script, "downgrade", self.migrator.downgrade)
         if failure:
-            one_way = body_shape(script.function("downgrade")) == "raises"
+            one_way = body_shape(script.function("downgrade")) is BodyShape.RAISES
             result.verdict = Verdict.ONE_WAY if one_way else Verdict.DOWNGRADE_FAILED
             result.error = failure
             self._recover(upgraded, with_it)
@@ -156,7 +156,7 @@ class Stairway:
         trace = diff_snapshots(before, downgraded)
         if trace:
             result.verdict, result.changes = Verdict.DOWNGRADE_LEAVES_TRACE, trace
-            if body_shape(script.function("downgrade")) == "empty":
+            if body_shape(script.function("downgrade")) is BodyShape.EMPTY:
                 result.note = "downgrade() is empty"
         if failure:
             result.error = failure

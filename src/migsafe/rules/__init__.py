@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import pkgutil
+from collections.abc import Iterable
 from functools import cache
 from types import ModuleType
 
@@ -32,3 +34,27 @@ def find_rule(key: str) -> Rule | None:
         if key in (rule.code.lower(), rule.name):
             return rule
     return None
+
+
+def closest_rule(name: str) -> str:
+    """``" (did you mean 'x'?)"`` for the rule name or code nearest to ``name``, or ``""``."""
+    candidates = [key for rule in all_rules() for key in (rule.name, rule.code.lower())]
+    match = difflib.get_close_matches(name.strip().lower(), candidates, n=1, cutoff=0.5)
+    return f" (did you mean {match[0]!r}?)" if match else ""
+
+
+class UnknownRule(ValueError):
+    """A rule name or code that names no rule; the message says where and what is close."""
+
+
+def resolve_rules(names: Iterable[str], where: str) -> frozenset[str]:
+    """Rule names for ``names`` (names or codes, any case, comma-separated lists allowed)."""
+    found = set()
+    for entry in names:
+        for name in filter(None, (n.strip() for n in entry.split(","))):
+            rule = find_rule(name)
+            if rule is None:
+                raise UnknownRule(f"{where}: no rule named {name!r}{closest_rule(name)}; "
+                                  "`migsafe rules` lists them")  # fmt: skip
+            found.add(rule.name)
+    return frozenset(found)

@@ -10,7 +10,7 @@ from pglast.enums import AlterTableType
 from sqlalchemy.dialects import postgresql
 
 from migsafe.findings import Finding, Severity
-from migsafe.rule import RevisionContext, Rule, alter_commands, type_name
+from migsafe.rule import RevisionContext, Rule, alter_commands, is_unknown_type, type_name
 
 RULE = Rule(
     code="MS012",
@@ -59,6 +59,13 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
         for cmd in alter_commands(stmt.node, AlterTableType.AT_AlterColumnType):
             new = cmd.def_.typeName
             old = _existing_type(stmt.operation)
+            unknown = [t for t in (old, new) if is_unknown_type(t)]
+            if unknown:
+                rev.cannot_judge(
+                    RULE, stmt.line, f'the type change of "{stmt.table}"."{cmd.name}" involves '
+                    f"{type_name(unknown[0])}, a type whose module cannot be imported here",
+                )  # fmt: skip
+                continue
             if old is not None and cmd.def_.raw_default is None and _no_rewrite(old, new):
                 continue
             old_text = (

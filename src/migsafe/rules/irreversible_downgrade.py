@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from migsafe.findings import Finding, Severity
-from migsafe.project import body_shape
+from migsafe.project import BodyShape, body_shape
 from migsafe.rule import RevisionContext, Rule
 
 RULE = Rule(
@@ -45,7 +45,7 @@ def downgrade():
 
 def check(rev: RevisionContext) -> Iterator[Finding]:
     function = rev.script.function("downgrade")
-    if body_shape(function) == "raises":
+    if body_shape(function) is BodyShape.RAISES:
         yield rev.finding(
             RULE,
             function.lineno,

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from alembic.operations import ops
 
 from migsafe.findings import Finding, Severity
-from migsafe.project import body_shape
+from migsafe.project import BodyShape, body_shape
 from migsafe.rule import RevisionContext, Rule
 
 RULE = Rule(
@@ -52,11 +52,12 @@ def downgrade():
 
 def check(rev: RevisionContext) -> Iterator[Finding]:
     shape = body_shape(rev.script.function("downgrade"))
-    if shape not in ("absent", "empty") or body_shape(rev.script.function("upgrade")) == "empty":
+    upgrade = body_shape(rev.script.function("upgrade"))
+    if shape not in (BodyShape.ABSENT, BodyShape.EMPTY) or upgrade is BodyShape.EMPTY:
         return
     function = rev.script.function("downgrade")
     line = function.lineno if function else rev.script.function("upgrade").lineno
-    what = "has no downgrade()" if shape == "absent" else "has an empty downgrade()"
+    what = "has no downgrade()" if shape is BodyShape.ABSENT else "has an empty downgrade()"
     yield rev.finding(
         RULE,
         line,

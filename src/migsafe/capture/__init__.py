@@ -1,0 +1,241 @@
+"""Run a migration's upgrade()/downgrade() offline and record what it would do.
+
+The script really runs, as under ``alembic upgrade --sql``: with the project's ``Config``
+(main options, ``-x`` arguments), a working ``alembic.context`` (``is_offline_mode()``,
+``get_context()``, ``config``), Alembic's offline ``MigrationContext`` for PostgreSQL, and
+behind ``op.get_bind()`` a connection that answers as an empty database would (see
+``offline_bind.py``). Modules the project imports that are not installed are stood in for
+(``stand_ins.py``). Every SQL text is recorded with the Alembic operation that produced it and
+the line of the migration file that issued it (``recorder.py``).
+
+Nothing is ever guessed from the source. What the capture cannot follow exactly is said,
+with its line and its true reason: a function that raised, rows that were read (and answered
+as empty), a stand-in used as a value. Statements before that point are exact; from a guess
+on, they are kept out of judgement (``Capture.judged``).
+
+Capture runs somebody else's code: call it only in a worker process (``migsafe.isolation``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import itertools
+import types
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from alembic.config import Config
+from alembic.runtime.environment import EnvironmentContext
+from alembic.script import ScriptDirectory
+
+from migsafe.capture import stand_ins
+from migsafe.capture.offline_bind import OfflineBind
+from migsafe.capture.operations import recording_operations
+from migsafe.capture.recorder import Emitted, Read, Recorder, one_line
+from migsafe.catalog import Catalog
+from migsafe.project import BodyShape, MigrationScript, body_shape, failing_line
+
+__all__ = ["Capture", "CaptureSettings", "Emitted", "Failure", "Guess", "OfflineCapturer"]
+
+_module_ids = itertools.count()
+
+
+@dataclass(frozen=True)
+class Failure:
+    """The function (or the script's import) raised; ``fatal`` when it tried to end the
+    process (``sys.exit()``), which no migration run may do."""
+
+    line: int | None
+    message: str
+    fatal: bool = False
+
+
+@dataclass(frozen=True)
+class Guess:
+    """A stand-in used as a value: from here on the capture follows an assumed path."""
+
+    line: int
+    name: str  # e.g. myapp.db.helpers.has_table()
+    modules: tuple[tuple[str, str], ...]  # the stood-in modules behind it, and why
+
+
+@dataclass
+class Capture:
+    """Everything one direction (upgrade or downgrade) of one script emitted."""
+
+    function: str
+    recorder: Recorder
+    failure: Failure | None = None
+    guesses: list[Guess] = field(default_factory=list)
+    stood_in: tuple[tuple[str, str], ...] = ()  # stood-in modules it used, and why
+
+    @property
+    def emitted(self) -> list[Emitted]:
+        return self.recorder.emitted
+
+    @property
+    def reads(self) -> list[Read]:
+        return self.recorder.reads
+
+    @property
+    def judged(self) -> list[Emitted]:
+        """What rules may judge: everything up to the first guess."""
+        exact = self.recorder.exact_until
+        return self.emitted if exact is None else self.emitted[:exact]
+
+    @property
+    def operations(self) -> list[Emitted]:
+        """One entry per Alembic operation (the first SQL text of each), of ``judged``."""
+        seen: set[int] = set()
+        result = []
+        for item in self.judged:
+            if item.operation is not None and id(item.operation) not in seen:
+                seen.add(id(item.operation))
+                result.append(item)
+        return result
+
+
+@dataclass(frozen=True)
+class CaptureSettings:
+    """What a capture worker needs to give scripts the environment Alembic would."""
+
+    script_location: Path | None = None  # the directory holding env.py (or the versions)
+    config_file: Path | None = None  # alembic.ini, when the project has one
+    x_arguments: tuple[str, ...] = ()  # -x key=value, for context.get_x_argument()
+    pg_version: int = 15
+
+
+class OfflineCapturer:
+    """Captures the scripts of one history, parents first, in this process (a worker's).
+
+    It keeps the catalog of what the history has built so far, so that each script's
+    reflection sees the schema a database migrated up to it would have; its downgrade()
+    sees the schema after its own upgrade().
+    """
+
+    def __init__(self, settings: CaptureSettings, catalog: Catalog | None = None) -> None:
+        self.config = _config(settings)
+        self.script_directory = _script_directory(self.config, settings)
+        self.bind = OfflineBind(settings.pg_version)
+        self.catalog = catalog or Catalog()
+        self._stand_ins = stand_ins.installed()
+
+    def __enter__(self) -> OfflineCapturer:
+        """Capture only inside ``with``: stand-ins are handed out until it ends."""
+        self._stand_ins.__enter__()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stand_ins.__exit__(*exc_info)
+
+    def capture(self, script: MigrationScript) -> tuple[Capture, Capture]:
+        """Capture upgrade() and downgrade() of one script.
+
+        The script is imported as Alembic imports it, with ``alembic.context`` and ``op``
+        already in place; what its import does counts as part of upgrade().
+        """
+        revision = script.revision
+        upgrade = Capture("upgrade", Recorder(script.path, self.catalog, revision))
+        downgrade = Capture("downgrade", Recorder(script.path, None, revision))
+        environment = EnvironmentContext(self.config, self.script_directory, as_sql=True)
+        with environment:
+            module = self._run(
+                environment, upgrade, script, lambda: load_module(script), importing=True
+            )
+            if upgrade.failure is not None:  # the import failed: neither function exists
+                downgrade.failure, downgrade.stood_in = upgrade.failure, upgrade.stood_in
+                return upgrade, downgrade
+            function = getattr(module, "upgrade", None)
+            if callable(function):
+                self._run(environment, upgrade, script, function)
+            function = getattr(module, "downgrade", None)
+            if callable(function):
+                downgrade.recorder.catalog = self.catalog.copy()
+                self._run(environment, downgrade, script, function)
+        return upgrade, downgrade
+
+    def _run(
+        self, environment: EnvironmentContext, capture: Capture, script: MigrationScript,
+        function: Callable[[], Any], importing: bool = False,
+    ) -> Any:  # fmt: skip
+        """Run ``function`` offline, into ``capture``: a raise becomes its failure, a
+        stand-in used as a value its guess. Returns what the function returned."""
+        recorder = capture.recorder
+        connection = self.bind.connect(recorder)
+        environment.configure(connection=connection, output_buffer=recorder, literal_binds=True)
+        context = environment.get_context()
+        context.connection = context.impl.connection = connection  # op.get_bind()
+        operations = recording_operations(context, recorder)
+        operations._install_proxy()
+        log = stand_ins.LOG
+        log.start(recorder.filename, recorder.guessed, importing)
+        try:
+            return function()
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:
+            if not _deliberately_one_way(script, capture.function, exc):
+                capture.failure = _failure(exc, script.path, function)
+            return None
+        finally:
+            operations._remove_proxy()
+            self.bind.release(connection)
+            capture.stood_in = tuple(
+                sorted({*capture.stood_in, *stand_ins.missing_modules(log.touched)})
+            )
+            capture.guesses += [
+                Guess(use.line, use.name, stand_ins.missing_modules({use.name}))
+                for use in log.value_uses
+            ]
+
+
+def _deliberately_one_way(script: MigrationScript, function: str, exc: BaseException) -> bool:
+    """A downgrade() whose body starts by raising says it cannot be undone: not a failure."""
+    return (
+        function == "downgrade"
+        and isinstance(exc, Exception)
+        and body_shape(script.function("downgrade")) is BodyShape.RAISES
+    )
+
+
+def _failure(exc: BaseException, path: Path, function: Callable[[], Any]) -> Failure:
+    line = failing_line(exc, path)
+    name = getattr(function, "__name__", "")
+    where = f"{name}()" if name in ("upgrade", "downgrade") else "importing it"
+    if isinstance(exc, SystemExit):
+        return Failure(line, f"{where} called sys.exit({exc.code!r})", fatal=True)
+    return Failure(line, f"{where} raised {type(exc).__name__}: {one_line(exc)}")
+
+
+def load_module(script: MigrationScript) -> types.ModuleType:
+    """Import the script under a private name, as Alembic does, without touching sys.modules."""
+    name = f"_migsafe_revision_{next(_module_ids)}"
+    spec = importlib.util.spec_from_file_location(name, script.path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _config(settings: CaptureSettings) -> Config:
+    if settings.config_file is not None:
+        config = Config(str(settings.config_file))
+    else:
+        config = Config()
+        if settings.script_location is not None:
+            config.set_main_option("script_location", str(settings.script_location))
+    config.cmd_opts = argparse.Namespace(x=list(settings.x_arguments))
+    return config
+
+
+def _script_directory(config: Config, settings: CaptureSettings) -> ScriptDirectory:
+    """Alembic's script directory, for ``context.script``; never asked for its revisions
+    (that would import every script)."""
+    try:
+        return ScriptDirectory.from_config(config)
+    except Exception:  # a versions directory without env.py still makes a script directory
+        location = settings.script_location or Path.cwd()
+        return ScriptDirectory(str(location))

@@ -1,0 +1,46 @@
+"""Whose code is running: the user's project, or the environment migsafe runs in?
+
+Stand-ins are handed out only to the project's own code (migrations and the modules beside
+them): a library's ``try: import optional_dependency`` must keep failing as it expects, or the
+library would think the dependency is there. The same test tells a stand-in used by a
+migration from one merely inspected by SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+import sys
+import sysconfig
+import types
+from functools import cache
+from pathlib import Path
+
+
+@cache
+def _environment_prefixes() -> tuple[str, ...]:
+    """The directories of the standard library, installed packages and migsafe itself."""
+    paths = sysconfig.get_paths()
+    roots = {paths[key] for key in ("stdlib", "platstdlib", "purelib", "platlib") if key in paths}
+    roots |= {p for p in sys.path if p.endswith(("site-packages", "dist-packages"))}
+    roots.add(str(Path(__file__).resolve().parents[1]))  # migsafe, also when installed editable
+    return tuple(sorted(str(Path(root).resolve()) + "/" for root in roots))
+
+
+def is_project_file(filename: str) -> bool:
+    """True for a real file that is not part of the environment (so: the user's code)."""
+    if filename.startswith("<"):  # frozen importlib, exec'd strings
+        return False
+    return not filename.startswith(_environment_prefixes())
+
+
+def first_project_frame(frame: types.FrameType | None) -> types.FrameType | None:
+    """The innermost frame, from ``frame`` outwards, that runs the project's code; ``None``
+    when library or import machinery code comes first."""
+    while frame is not None:
+        if not frame.f_globals.get("__name__", "").startswith(_TRANSPARENT):
+            return frame if is_project_file(frame.f_code.co_filename) else None
+        frame = frame.f_back
+    return None
+
+
+# the import machinery, and stand-ins importing a submodule on the project's behalf
+_TRANSPARENT = ("importlib", "_frozen_importlib", "migsafe.capture.stand_ins")

@@ -1,0 +1,292 @@
+"""What ``op.get_bind()`` returns offline: a real SQLAlchemy ``Connection`` on a database that
+answers as a freshly migrated, empty PostgreSQL would, and records everything it is asked to
+run.
+
+Alembic's offline mode hands migrations a mock that can only print, so a script that reads
+(``bind.execute(...).fetchall()``, ``sa.inspect(bind)``, an ORM ``Session(bind=...)``) or
+commits cannot run to the end under ``alembic upgrade --sql``. Here the connection is a real
+one, of a PostgreSQL dialect whose DBAPI is a recorder: SQLAlchemy compiles, begins, commits
+and reflects as it would against a server, and each statement goes into the migration's SQL
+stream (see ``recorder.py``). Reflection sees the schema the history has built up to here
+(``reflection.py``); every query gets the answer a database without rows gives: none, except
+for a query that always returns exactly one (``SELECT 1``, ``SELECT count(*) FROM t``,
+``INSERT ... VALUES ... RETURNING``). The dialect reports the PostgreSQL version
+being checked for, and placeholders render as ``$1``, which PostgreSQL's parser reads.
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Iterator
+from typing import Any
+
+import pglast
+from pglast import ast
+from pglast.enums import SetOperation, SubLinkType
+from sqlalchemy import create_engine
+from sqlalchemy.dialects import registry
+from sqlalchemy.dialects.postgresql.base import PGDialect
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import StaticPool
+
+from migsafe.capture.recorder import Recorder
+from migsafe.capture.reflection import CatalogReflection
+
+Row = tuple[Any, ...]
+Description = list[tuple[Any, ...]]
+
+# aggregates, and what each gives over no rows (one row, where a plain SELECT gives none)
+_AGGREGATES = {"count": 0, **dict.fromkeys(
+    ("max", "min", "sum", "avg", "array_agg", "string_agg", "json_agg", "jsonb_agg",
+     "bool_and", "bool_or", "every"))}  # fmt: skip
+
+
+def empty_answer(sql: str) -> tuple[list[Row], Description | None]:
+    """The rows and the cursor description an empty database gives for ``sql``.
+
+    ``None`` as the description means the statement returns no result set at all.
+    """
+    try:
+        parsed = pglast.parse_sql(sql)
+    except pglast.parser.ParseError:
+        return [], None
+    if not parsed:
+        return [], None
+    node = parsed[-1].stmt
+    if isinstance(node, ast.SelectStmt):
+        return _select_answer(node)
+    if isinstance(node, (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt)):
+        if node.returningClause is None:
+            return [], None
+        names = _column_names(node.returningClause.exprs)
+        rows = _inserted_rows(node) if isinstance(node, ast.InsertStmt) else 0
+        return [(None,) * len(names) for _ in range(rows)], _description(names)
+    if isinstance(node, ast.VariableShowStmt):
+        return [(None,)], _description([node.name])
+    if isinstance(node, ast.ExplainStmt):
+        return [], _description(["QUERY PLAN"])
+    return [], None
+
+
+def _select_answer(node: ast.SelectStmt) -> tuple[list[Row], Description]:
+    if node.op != SetOperation.SETOP_NONE or node.valuesLists:
+        rows = len(node.valuesLists or ())
+        width = len(node.valuesLists[0]) if node.valuesLists else 1
+        return [(None,) * width] * rows, _description(["column"] * width)
+    targets = list(node.targetList or ())
+    names = _column_names(targets)
+    if node.fromClause:
+        one_row = not node.groupClause and all(_aggregate(t.val) for t in targets)
+    else:
+        one_row = node.whereClause is None
+    if not one_row:
+        return [], _description(names)
+    return [tuple(_value_of(t.val) for t in targets)], _description(names)
+
+
+def _aggregate(value: ast.Node | None) -> str | None:
+    if isinstance(value, ast.FuncCall):
+        name = value.funcname[-1].sval.lower()
+        return name if name in _AGGREGATES else None
+    return None
+
+
+def _value_of(value: ast.Node | None) -> Any:
+    """A constant's value, an aggregate over no rows, EXISTS of nothing; else unknown."""
+    if isinstance(value, ast.A_Const) and not value.isnull:
+        return next(
+            (getattr(value.val, a) for a in ("sval", "ival", "fval", "boolval")
+             if hasattr(value.val, a)), None
+        )  # fmt: skip
+    if name := _aggregate(value):
+        return _AGGREGATES[name]
+    if isinstance(value, ast.SubLink) and value.subLinkType == SubLinkType.EXISTS_SUBLINK:
+        return False
+    return None
+
+
+def _inserted_rows(node: ast.InsertStmt) -> int:
+    select = node.selectStmt
+    if isinstance(select, ast.SelectStmt) and select.valuesLists:
+        return len(select.valuesLists)
+    return 0 if select is not None else 1  # INSERT ... DEFAULT VALUES
+
+
+def _column_names(targets: Any) -> list[str]:
+    names = []
+    for target in targets or ():
+        value = target.val
+        if target.name:
+            names.append(target.name)
+        elif isinstance(value, ast.ColumnRef):
+            last = value.fields[-1]
+            names.append(getattr(last, "sval", "?column?"))
+        elif isinstance(value, ast.FuncCall):
+            names.append(value.funcname[-1].sval)
+        else:
+            names.append("?column?")
+    return names or ["?column?"]
+
+
+def _description(names: list[str]) -> Description:
+    return [(name, None, None, None, None, None, None) for name in names]
+
+
+class _Cursor:
+    """A DBAPI cursor: records each statement, answers it as an empty database would."""
+
+    arraysize = 1
+
+    def __init__(self, connection: _DBAPIConnection) -> None:
+        self._connection = connection
+        self._rows: list[Row] = []
+        self._sql = ""
+        self._read = False
+        self.description: Description | None = None
+        self.rowcount = -1
+        self.lastrowid = None
+
+    def execute(self, operation: str, parameters: Any = None) -> None:
+        recorder = self._connection.recorder
+        if recorder is not None:
+            recorder.execute(operation, self._connection.autocommit)
+        self._sql, self._read = operation, False
+        self._rows, self.description = empty_answer(operation)
+        self.rowcount = len(self._rows) if self.description is not None else 0
+
+    def executemany(self, operation: str, seq_of_parameters: Any) -> None:
+        self.execute(operation)
+
+    def fetchone(self) -> Row | None:
+        self._note_read()
+        return self._rows.pop(0) if self._rows else None
+
+    def fetchmany(self, size: int | None = None) -> list[Row]:
+        self._note_read()
+        size = size or self.arraysize
+        taken, self._rows = self._rows[:size], self._rows[size:]
+        return taken
+
+    def fetchall(self) -> list[Row]:
+        self._note_read()
+        taken, self._rows = self._rows, []
+        return taken
+
+    def __iter__(self) -> Iterator[Row]:
+        return iter(self.fetchall())
+
+    def close(self) -> None:
+        self._rows = []
+
+    def setinputsizes(self, *args: Any) -> None: ...
+
+    def setoutputsize(self, *args: Any) -> None: ...
+
+    def _note_read(self) -> None:
+        recorder = self._connection.recorder
+        if not self._read and self.description is not None and recorder is not None:
+            self._read = True
+            recorder.read(self._sql)
+
+
+class _DBAPIConnection:
+    """A DBAPI connection whose transaction calls go into the recorder's stream."""
+
+    def __init__(self) -> None:
+        self.recorder: Recorder | None = None
+        self.autocommit = False
+
+    def cursor(self) -> _Cursor:
+        return _Cursor(self)
+
+    def commit(self) -> None:
+        if self.recorder is not None:
+            self.recorder.end_transaction("COMMIT")
+
+    def rollback(self) -> None:
+        if self.recorder is not None:
+            self.recorder.end_transaction("ROLLBACK")
+
+    def close(self) -> None: ...
+
+
+class _Error(Exception):
+    pass
+
+
+_ERROR_NAMES = (
+    "InterfaceError", "DatabaseError", "DataError", "OperationalError", "IntegrityError",
+    "InternalError", "ProgrammingError", "NotSupportedError",
+)  # fmt: skip
+_DBAPI = types.SimpleNamespace(
+    paramstyle="numeric_dollar",
+    apilevel="2.0",
+    threadsafety=1,
+    Error=_Error,
+    Warning=type("Warning", (Exception,), {}),
+    **{name: type(name, (_Error,), {}) for name in _ERROR_NAMES},
+)
+
+
+class OfflineDialect(CatalogReflection, PGDialect):
+    """PostgreSQL, as SQLAlchemy compiles for it, over the recording DBAPI above; reflection
+    answers from the catalog of what the history built so far."""
+
+    driver = "migsafe_offline"
+    supports_statement_cache = True
+    default_paramstyle = "numeric_dollar"
+
+    def __init__(self, pg_version: int = 15, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._pg_version = pg_version
+
+    @classmethod
+    def import_dbapi(cls) -> Any:
+        return _DBAPI
+
+    def _get_server_version_info(self, connection: Any) -> tuple[int, int]:
+        return (self._pg_version, 0)
+
+    def _get_default_schema_name(self, connection: Any) -> str:
+        return "public"
+
+    def _set_backslash_escapes(self, connection: Any) -> None:
+        self._backslash_escapes = False
+
+    def get_isolation_level(self, dbapi_connection: Any) -> str:
+        return "AUTOCOMMIT" if dbapi_connection.autocommit else "READ COMMITTED"
+
+    def get_isolation_level_values(self, dbapi_connection: Any) -> tuple[str, ...]:
+        return ("AUTOCOMMIT", *super().get_isolation_level_values(dbapi_connection))
+
+    def set_isolation_level(self, dbapi_connection: Any, level: str) -> None:
+        dbapi_connection.autocommit = level == "AUTOCOMMIT"
+
+
+registry.register("postgresql.migsafe_offline", __name__, "OfflineDialect")
+
+
+class OfflineBind:
+    """One engine per process; a fresh connection, inside a transaction as Alembic's would
+    be, for every migration function captured."""
+
+    def __init__(self, pg_version: int) -> None:
+        self._dbapi_connection = _DBAPIConnection()
+        self.engine: Engine = create_engine(
+            "postgresql+migsafe_offline://",
+            creator=lambda: self._dbapi_connection,
+            poolclass=StaticPool,
+            pg_version=pg_version,
+        )
+
+    def connect(self, recorder: Recorder) -> Connection:
+        self._dbapi_connection.autocommit = False
+        connection = self.engine.connect()
+        connection.begin()
+        self._dbapi_connection.recorder = recorder
+        return connection
+
+    def release(self, connection: Connection) -> None:
+        """Close without writing the closing ROLLBACK into the migration's stream."""
+        self._dbapi_connection.recorder = None
+        connection.close()

@@ -1,0 +1,157 @@
+"""The one stream of SQL a migration function produces offline, in the order PostgreSQL sees it.
+
+Two sources write here: Alembic's offline output buffer (every ``op.*`` operation, including
+the ``COMMIT``/``BEGIN`` around ``autocommit_block()``) and the offline bind behind
+``op.get_bind()`` (statements a script executes itself, and the transaction calls it makes).
+Each text is kept with the Alembic operation that produced it and the line of the migration
+file that issued it.
+
+The transaction is modelled as on PostgreSQL with SQLAlchemy's autobegin: a COMMIT through the
+bind ends the migration's transaction, and the bind's next statement begins a new one, except
+inside ``autocommit_block()``, where statements run on their own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import types
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pglast
+from alembic.operations import MigrateOperation
+from pglast import ast
+
+from migsafe.catalog import Catalog
+from migsafe.sql import split_statements
+
+_ENDS = {"COMMIT", "END", "ROLLBACK", "ABORT"}
+_BEGINS = {"BEGIN", "START"}
+
+
+@dataclass(frozen=True)
+class Emitted:
+    """One SQL text, with where it came from, parsed into its statements.
+
+    ``sql`` is None for an operation that could not be rendered at all (its ``error`` says
+    why), e.g. ``op.drop_constraint(None, ...)``; ``parse_error`` says why PostgreSQL's
+    parser rejects a text.
+    """
+
+    sql: str | None
+    line: int
+    operation: MigrateOperation | None
+    error: str | None = None
+    parsed: tuple[tuple[str, ast.Node], ...] = ()
+    parse_error: str | None = None
+
+
+@dataclass(frozen=True)
+class Read:
+    """A statement whose rows the migration fetched through the bind (answered as empty)."""
+
+    line: int
+    sql: str
+
+
+class Recorder:
+    """Alembic's output buffer and the offline bind's statement log, in one."""
+
+    def __init__(
+        self, path: Path, catalog: Catalog | None = None, revision: str | None = None
+    ) -> None:
+        self.filename = str(path)
+        self.emitted: list[Emitted] = []
+        self.reads: list[Read] = []
+        self.in_transaction = True  # Alembic runs each migration in a transaction
+        self.catalog = catalog  # kept current with every exact statement, for reflection
+        self.revision = revision
+        self.exact_until: int | None = None  # set at the first guess: emitted[:exact_until]
+        self._operations: list[MigrateOperation] = []
+        self._autocommit_depth = 0
+
+    # Alembic's output buffer
+    def write(self, text: str) -> None:
+        sql = text.strip()
+        keyword = sql.rstrip(";").split(None, 1)[0].upper() if sql else ""
+        if keyword in _ENDS:
+            self.in_transaction = False
+        elif keyword in _BEGINS:
+            self.in_transaction = True
+        self._append(sql)
+
+    def flush(self) -> None:
+        """Alembic flushes after every statement; nothing is buffered here."""
+
+    # the offline bind
+    def execute(self, sql: str, autocommit: bool) -> None:
+        """A statement the script ran through the bind; SQLAlchemy begins a transaction first
+        when none is open (outside autocommit)."""
+        if not self.in_transaction and not (autocommit or self._autocommit_depth):
+            self._append("BEGIN")
+            self.in_transaction = True
+        self._append(sql.strip())
+
+    def end_transaction(self, command: str) -> None:
+        """``COMMIT`` or ``ROLLBACK`` through the bind."""
+        if self.in_transaction and not self._autocommit_depth:
+            self._append(command)
+            self.in_transaction = False
+
+    def read(self, sql: str) -> None:
+        self.reads.append(Read(self.issuing_line(), " ".join(sql.split())))
+
+    # attribution
+    def issuing_line(self) -> int:
+        """The innermost line of the migration file on the current call stack."""
+        frame: types.FrameType | None = sys._getframe(1)
+        while frame is not None:
+            if frame.f_code.co_filename == self.filename:
+                return frame.f_lineno
+            frame = frame.f_back
+        return 0
+
+    @contextlib.contextmanager
+    def operation(self, operation: MigrateOperation) -> Iterator[None]:
+        self._operations.append(operation)
+        try:
+            yield
+        finally:
+            self._operations.pop()
+
+    @contextlib.contextmanager
+    def autocommit(self) -> Iterator[None]:
+        """Inside ``autocommit_block()``: the bind's statements do not begin a transaction."""
+        self._autocommit_depth += 1
+        try:
+            yield
+        finally:
+            self._autocommit_depth -= 1
+
+    def unrenderable(self, operation: MigrateOperation, exc: Exception) -> None:
+        error = f"{type(exc).__name__}: {one_line(exc)}"
+        self.emitted.append(Emitted(None, self.issuing_line(), operation, error))
+
+    def guessed(self) -> int:
+        """From now on the capture follows an assumed path: what comes next is not exact.
+        Returns how many statements are exact."""
+        if self.exact_until is None:
+            self.exact_until = len(self.emitted)
+        return self.exact_until
+
+    def _append(self, sql: str) -> None:
+        operation = self._operations[-1] if self._operations else None
+        try:
+            parsed, error = split_statements(sql), None
+        except pglast.parser.ParseError as exc:
+            parsed, error = (), str(exc)
+        self.emitted.append(Emitted(sql, self.issuing_line(), operation, None, parsed, error))
+        if self.catalog is not None and self.exact_until is None:
+            for _, node in parsed:
+                self.catalog.apply(node, self.revision)
+
+
+def one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:300]

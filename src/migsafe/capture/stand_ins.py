@@ -1,0 +1,324 @@
+"""Stand-ins for the modules a migration imports that cannot be imported where migsafe runs.
+
+A linter in CI rarely has the application installed, yet migrations import it for a column
+type (``from myapp.db.types import UUIDType``), a helper or a constant. Failing the import
+would cost the whole capture, so for the project's own code (the migrations and the modules
+beside them, never an installed library):
+
+- a module that cannot be found is replaced by a stand-in module, every public attribute of
+  which is a ``StandIn``, which can be called, subclassed, iterated (as empty) and chained;
+- a module of the project whose import raises (typically: one of *its* imports is missing,
+  or it needs configuration) keeps what it defined before the error, and its other
+  attributes are stand-ins. Its submodules still import for real, so a small helper module
+  of the application (``myapp.migration_utils``) works even when ``myapp/__init__.py`` does
+  not.
+
+A ``StandIn`` is also an SQLAlchemy type, rendered as ``migsafe_unknown."<Name>"`` (see
+``UNKNOWN_TYPE_SCHEMA``), so a column of the application's own type still becomes exact DDL;
+rules treat that type as unknown. Using a stand-in as a *value* (a branch on it, iterating
+it, formatting it) in the migration, or in project code it calls, makes the capture a guess
+from there on: that is recorded with its line, and check reports it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import importlib.abc
+import importlib.machinery
+import sys
+import types
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.types import UserDefinedType
+
+from migsafe.capture.code_origin import first_project_frame, is_project_file
+
+UNKNOWN_TYPE_SCHEMA = "migsafe_unknown"
+
+
+@dataclass(frozen=True)
+class ValueUse:
+    """A stand-in used as a value by the migration, at ``line`` of the migration file."""
+
+    name: str
+    line: int
+
+
+@dataclass
+class StandInLog:
+    """What stand-ins did during one capture: which were used as values, and where."""
+
+    missing: dict[str, str] = field(default_factory=dict)  # stood-in module -> why
+    value_uses: list[ValueUse] = field(default_factory=list)
+    touched: set[str] = field(default_factory=set)  # stood-in modules whose attributes ran
+    current_file: str = ""  # the migration file being captured
+    on_value_use: Callable[[], object] = lambda: None  # the capture stops being exact
+    # while the script itself is imported, only its own module-level code counts: what the
+    # application's modules do when they are imported does not decide what the script emits
+    importing: bool = False
+
+    def start(self, current_file: str, on_value_use: Callable[[], object], importing: bool) -> None:
+        self.value_uses, self.touched = [], set()
+        self.current_file, self.on_value_use = current_file, on_value_use
+        self.importing = importing
+
+
+LOG = StandInLog()
+
+
+class StandIn(UserDefinedType):
+    """An attribute of a module that could not be imported; see the module docstring."""
+
+    cache_ok = True  # every stand-in renders the same way for caching purposes
+
+    def __init__(self, path: str, root: str) -> None:
+        self._migsafe_path = path
+        self._migsafe_root = root
+
+    def __getattr__(self, name: str) -> StandIn:
+        if name.startswith("_"):  # protocol probes (``__clause_element__``, ``_is_...``)
+            if name.startswith("__") and is_project_file(sys._getframe(1).f_code.co_filename):
+                LOG.touched.add(self._migsafe_root)
+                raise AttributeError(f"{self._migsafe_path} is stood in and has no {name}")
+            raise AttributeError(name)
+        LOG.touched.add(self._migsafe_root)
+        return StandIn(f"{self._migsafe_path}.{name}", self._migsafe_root)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> StandIn:
+        LOG.touched.add(self._migsafe_root)
+        path = self._migsafe_path
+        return StandIn(path if path.endswith("()") else f"{path}()", self._migsafe_root)
+
+    def __getitem__(self, key: Any) -> StandIn:
+        return self.__call__()
+
+    def __mro_entries__(self, bases: tuple[Any, ...]) -> tuple[type, ...]:
+        """A class deriving from a stand-in derives from a class of its own."""
+        name = self._migsafe_path.rsplit(".", 1)[-1].replace("()", "") or "StandIn"
+        return (StandInMeta(name, (StandInBase,), {"__module__": self._migsafe_root}),)
+
+    def __or__(self, other: Any) -> StandIn:  # ``StandIn | None`` in a runtime annotation
+        return self
+
+    __ror__ = __add__ = __radd__ = __or__
+
+    # uses as a value: the capture follows a path the real module might not take
+    def __bool__(self) -> bool:
+        self._used_as_value(sys._getframe(1))
+        return True
+
+    def __iter__(self) -> Iterator[Any]:
+        self._used_as_value(sys._getframe(1))
+        return iter(())
+
+    def __len__(self) -> int:
+        self._used_as_value(sys._getframe(1))
+        return 0
+
+    def __contains__(self, item: Any) -> bool:
+        self._used_as_value(sys._getframe(1))
+        return False
+
+    def __str__(self) -> str:
+        self._used_as_value(sys._getframe(1))
+        return self._migsafe_path
+
+    def __format__(self, spec: str) -> str:
+        self._used_as_value(sys._getframe(1))
+        return self._migsafe_path
+
+    def __enter__(self) -> StandIn:  # a helper's context manager: its body runs as written
+        return self.__call__()
+
+    def __exit__(self, *exc_info: Any) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return f"<stand-in for {self._migsafe_path}>"
+
+    def get_col_spec(self, **kw: Any) -> str:
+        """Rendered as a type of a schema of its own, so rules can tell it is unknown."""
+        name = self._migsafe_path.replace("()", "").rsplit(".", 1)[-1]
+        return f'{UNKNOWN_TYPE_SCHEMA}."{name}"'
+
+    @property
+    def code_name(self) -> str:
+        """How a migration most likely names it: ``UUIDType()`` for ``myapp.types.UUIDType()``."""
+        return self._migsafe_path.rsplit(".", 1)[-1]
+
+    @property
+    def python_type(self) -> type:
+        return object
+
+    def _used_as_value(self, frame: types.FrameType) -> None:
+        LOG.touched.add(self._migsafe_root)
+        filename = frame.f_code.co_filename
+        if filename != LOG.current_file and (LOG.importing or not is_project_file(filename)):
+            return  # SQLAlchemy inspecting what it was given, or an application module loading
+        line = frame.f_lineno
+        outer: types.FrameType | None = frame
+        while outer is not None and outer.f_code.co_filename != LOG.current_file:
+            outer = outer.f_back
+        if outer is not None:
+            line = outer.f_lineno
+        LOG.on_value_use()
+        LOG.value_uses.append(ValueUse(self._migsafe_path, line))
+
+
+class StandInMeta(type):
+    """Classes deriving from a stand-in answer any public attribute (``Model.model_fields``)."""
+
+    def __getattr__(cls, name: str) -> StandIn:
+        return _stand_in_attribute(f"{cls.__module__}.{cls.__qualname__}", name, cls.__module__)
+
+
+class StandInBase(metaclass=StandInMeta):
+    """What a class deriving from a stand-in derives from: it accepts anything."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def __getattr__(self, name: str) -> StandIn:
+        return _stand_in_attribute(type(self).__qualname__, name, type(self).__module__)
+
+
+class StandInModule(types.ModuleType):
+    """A module that could not be found; its public attributes are stand-ins."""
+
+    def __getattr__(self, name: str) -> StandIn:
+        return _stand_in_attribute(self.__name__, name, self.__name__)
+
+
+class StandInFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """The last finder on ``sys.meta_path``: asked only for modules no other finder has.
+
+    It answers only imports made by the project's own code, never a library's.
+    """
+
+    def find_spec(
+        self, fullname: str, path: Any = None, target: Any = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if first_project_frame(sys._getframe(1)) is None:
+            return None
+        LOG.missing.setdefault(fullname, f"no module named {fullname!r}")
+        return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
+        module = StandInModule(spec.name)
+        module.__path__ = []
+        return module
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        """Nothing to run: every attribute is made on demand."""
+
+
+class ForgivingFinder(importlib.abc.MetaPathFinder):
+    """The first finder on ``sys.meta_path``: a module of the project, imported by the
+    project, whose import raises keeps what it defined and stands in for the rest."""
+
+    def find_spec(
+        self, fullname: str, path: Any = None, target: Any = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if first_project_frame(sys._getframe(1)) is None:
+            return None
+        for finder in sys.meta_path:
+            if finder is self or isinstance(finder, StandInFinder):
+                continue
+            spec = finder.find_spec(fullname, path, target)
+            if spec is not None:
+                break
+        else:
+            return None
+        if spec.loader is None or not (spec.origin and is_project_file(spec.origin)):
+            return spec
+        spec.loader = _ForgivingLoader(spec.loader)
+        return spec
+
+
+class _ForgivingLoader(importlib.abc.Loader):
+    def __init__(self, loader: Any) -> None:
+        self._loader = loader
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType | None:
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        partial = False
+        try:
+            self._loader.exec_module(module)
+        except Exception as exc:
+            LOG.missing[module.__name__] = f"importing it raised {type(exc).__name__}: {exc}"[:200]
+            partial = True
+        if partial or (hasattr(module, "__path__") and "__getattr__" not in vars(module)):
+            module.__getattr__ = _missing_attribute(module, partial)
+
+    def __getattr__(self, name: str) -> Any:  # get_source, is_package, resource readers
+        return getattr(self._loader, name)
+
+
+def _missing_attribute(module: types.ModuleType, partial: bool) -> Callable[[str], Any]:
+    """A module ``__getattr__`` for what a broken import chain left out.
+
+    A package's submodule is imported on first use, as the package's own imports would
+    have done had they all worked; anything else is a stand-in in a module whose import
+    failed half-way, and missing as usual in one that imported completely.
+    """
+    name, path = module.__name__, getattr(module, "__path__", None)
+
+    def __getattr__(attribute: str) -> Any:
+        if attribute.startswith("__"):
+            raise AttributeError(attribute)
+        submodule = f"{name}.{attribute}"
+        if path is not None and importlib.machinery.PathFinder.find_spec(submodule, path):
+            return importlib.import_module(submodule)
+        if partial:
+            return StandIn(submodule, name)
+        raise AttributeError(f"module {name!r} has no attribute {attribute!r}")
+
+    return __getattr__
+
+
+def _stand_in_attribute(owner: str, name: str, module: str) -> StandIn:
+    if name.startswith("__"):
+        raise AttributeError(name)
+    return StandIn(f"{owner}.{name}", module)
+
+
+@contextlib.contextmanager
+def installed() -> Iterator[None]:
+    """Hand out stand-ins while inside; afterwards the import system is as it was: no
+    stand-in, and no module of the project imported alongside them, is left in
+    ``sys.modules``."""
+    forgiving, missing = ForgivingFinder(), StandInFinder()
+    before = set(sys.modules)
+    sys.meta_path.insert(0, forgiving)
+    sys.meta_path.append(missing)
+    try:
+        yield
+    finally:
+        sys.meta_path.remove(forgiving)
+        sys.meta_path.remove(missing)
+        for name in set(sys.modules) - before:
+            origin = getattr(sys.modules[name], "__file__", None)
+            if name in LOG.missing or (origin and is_project_file(origin)):
+                del sys.modules[name]
+        LOG.missing.clear()
+
+
+def missing_modules(modules: set[str]) -> tuple[tuple[str, str], ...]:
+    """The outermost stood-in module behind each of ``modules``, with why it is stood in:
+    ``("myapp", "no module named 'myapp'")`` for ``myapp.db.types`` when ``myapp`` itself
+    is not installed."""
+    found = {}
+    for module in modules:
+        parts = module.split(".")
+        prefixes = (".".join(parts[: i + 1]) for i in range(len(parts)))
+        outermost = next((p for p in prefixes if p in LOG.missing), module)
+        found[outermost] = LOG.missing.get(outermost, "it cannot be imported")
+    return tuple(sorted(found.items()))

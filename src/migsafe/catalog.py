@@ -1,0 +1,385 @@
+"""The schema a history builds, replayed from its captured statements.
+
+Running ``alembic upgrade head`` on a new database, revision k meets exactly the schema that
+revisions 1..k-1 built, with no rows in it. The catalog is that schema, kept from the parsed
+statements as capture produces them: tables and their columns, constraints, indexes,
+sequences, enum types, views and schemas, each with the revision that made it.
+
+Capture answers a migration's reflection (``sa.inspect(op.get_bind())``, ``has_table``,
+``autoload_with=``) from it, so scripts that look before they leap run as they would on that
+database; rules may ask it what a single file cannot tell.
+
+Only what PostgreSQL itself would do is modelled; a statement the catalog does not know is
+ignored, never an error. Names are (schema, name) pairs, ``public`` when unqualified.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from pglast import ast
+from pglast.enums import AlterTableType, ConstrType, ObjectType
+from pglast.stream import RawStream
+
+DEFAULT_SCHEMA = "public"
+Name = tuple[str, str]
+
+_SERIAL = {"serial": "int4", "serial4": "int4", "bigserial": "int8", "serial8": "int8",
+           "smallserial": "int2", "serial2": "int2"}  # fmt: skip
+_KINDS = {
+    ConstrType.CONSTR_PRIMARY: "primary key",
+    ConstrType.CONSTR_UNIQUE: "unique",
+    ConstrType.CONSTR_FOREIGN: "foreign key",
+    ConstrType.CONSTR_CHECK: "check",
+    ConstrType.CONSTR_EXCLUSION: "exclude",
+}
+_NAME_SUFFIX = {"primary key": "pkey", "unique": "key", "foreign key": "fkey", "check": "check",
+                "exclude": "excl", "index": "idx"}  # fmt: skip
+
+
+@dataclass
+class Column:
+    name: str
+    type: ast.TypeName | None
+    nullable: bool = True
+    default: str | None = None  # SQL text
+    identity: bool = False
+
+    @property
+    def type_sql(self) -> str:
+        return sql_text(self.type) if self.type is not None else "unknown"
+
+
+@dataclass
+class Constraint:
+    name: str
+    kind: str  # primary key, unique, foreign key, check, exclude
+    columns: tuple[str, ...] = ()
+    referred: Name | None = None
+    referred_columns: tuple[str, ...] = ()
+    expression: str | None = None  # a CHECK's condition
+    validated: bool = True
+
+
+@dataclass
+class Index:
+    name: Name
+    table: Name
+    columns: tuple[str | None, ...]  # None where the element is an expression
+    expressions: tuple[str, ...]  # every element as SQL
+    unique: bool = False
+    where: str | None = None
+
+
+@dataclass
+class Table:
+    name: Name
+    columns: dict[str, Column] = field(default_factory=dict)
+    constraints: dict[str, Constraint] = field(default_factory=dict)
+    created_by: str | None = None  # the revision that created it
+
+
+@dataclass
+class Catalog:
+    tables: dict[Name, Table] = field(default_factory=dict)
+    views: dict[Name, str | None] = field(default_factory=dict)  # name -> created by
+    indexes: dict[Name, Index] = field(default_factory=dict)
+    sequences: set[Name] = field(default_factory=set)
+    enums: dict[Name, list[str]] = field(default_factory=dict)
+    schemas: set[str] = field(default_factory=lambda: {DEFAULT_SCHEMA})
+
+    def copy(self) -> Catalog:
+        return copy.deepcopy(self)
+
+    def apply(self, node: ast.Node, revision: str | None = None) -> None:
+        """Change the catalog as PostgreSQL would run ``node``; statements it does not
+        model (or that name objects it does not know) change nothing."""
+        handler = _HANDLERS.get(type(node))
+        if handler is not None:  # an object made outside the history, a form not modelled:
+            with contextlib.suppress(KeyError, AttributeError, IndexError, TypeError):
+                handler(self, node, revision)
+
+    def table(self, name: Name) -> Table | None:
+        return self.tables.get(name)
+
+    def indexes_of(self, table: Name) -> Iterator[Index]:
+        return (index for index in self.indexes.values() if index.table == table)
+
+    def _add_constraint(self, table: Table, node: ast.Constraint, column: str | None) -> None:
+        kind = _KINDS.get(node.contype)
+        if kind is None:
+            return
+        columns = tuple(_strings(node.keys or node.fk_attrs)) or ((column,) if column else ())
+        name = node.conname or _default_name(table.name[1], columns, kind)
+        constraint = Constraint(name, kind, columns, validated=not node.skip_validation)
+        if kind == "foreign key":
+            constraint.referred = qualified_name(node.pktable)
+            constraint.referred_columns = tuple(_strings(node.pk_attrs))
+        elif kind == "check":
+            constraint.expression = sql_text(node.raw_expr)
+        table.constraints[name] = constraint
+        if kind in ("primary key", "unique") or node.indexname:
+            index_name = node.indexname or name
+            self.indexes[(table.name[0], index_name)] = Index(
+                (table.name[0], index_name), table.name, columns, columns, unique=True
+            )
+        if kind == "primary key":
+            for column_name in columns:
+                if column_name in table.columns:
+                    table.columns[column_name].nullable = False
+
+    def _add_column(self, table: Table, node: ast.ColumnDef) -> None:
+        type_node = node.typeName
+        column = Column(node.colname, type_node)
+        serial = _SERIAL.get(type_node.names[-1].sval) if type_node is not None else None
+        if serial is not None:
+            sequence = (table.name[0], f"{table.name[1]}_{node.colname}_seq")
+            self.sequences.add(sequence)
+            column.type = ast.TypeName(names=(ast.String("pg_catalog"), ast.String(serial)))
+            column.nullable = False
+            column.default = f"nextval('{sequence[1]}'::regclass)"
+        for constraint in node.constraints or ():
+            if constraint.contype == ConstrType.CONSTR_NOTNULL:
+                column.nullable = False
+            elif constraint.contype == ConstrType.CONSTR_DEFAULT:
+                column.default = sql_text(constraint.raw_expr)
+            elif constraint.contype == ConstrType.CONSTR_IDENTITY:
+                column.identity, column.nullable = True, False
+        table.columns[node.colname] = column
+        for constraint in node.constraints or ():
+            self._add_constraint(table, constraint, node.colname)
+
+
+def qualified_name(relation: ast.RangeVar | None) -> Name:
+    """``(schema, name)`` of a table reference; ``public`` when unqualified."""
+    assert relation is not None
+    return (relation.schemaname or DEFAULT_SCHEMA, relation.relname)
+
+
+def sql_text(node: ast.Node | None) -> str | None:
+    return RawStream()(node) if node is not None else None
+
+
+def _strings(nodes: Iterable[ast.String] | None) -> Iterator[str]:
+    return (n.sval for n in nodes or () if isinstance(n, ast.String))
+
+
+def _dotted(names: Iterable[ast.String]) -> Name:
+    parts = list(_strings(names))
+    return (parts[0], parts[1]) if len(parts) > 1 else (DEFAULT_SCHEMA, parts[0])
+
+
+def _default_name(table: str, columns: tuple[str, ...], kind: str) -> str:
+    """The name PostgreSQL gives a constraint created without one."""
+    suffix = _NAME_SUFFIX[kind]
+    if kind == "primary key" or not columns:
+        return f"{table}_{suffix}"[:63]
+    return f"{table}_{'_'.join(columns)}_{suffix}"[:63]
+
+
+def _create_table(catalog: Catalog, node: ast.CreateStmt, revision: str | None) -> None:
+    name = qualified_name(node.relation)
+    if name in catalog.tables and node.if_not_exists:
+        return
+    table = Table(name, created_by=revision)
+    catalog.tables[name] = table
+    for element in node.tableElts or ():
+        if isinstance(element, ast.ColumnDef):
+            catalog._add_column(table, element)
+    for element in node.tableElts or ():
+        if isinstance(element, ast.Constraint):
+            catalog._add_constraint(table, element, None)
+
+
+def _create_table_as(catalog: Catalog, node: ast.CreateTableAsStmt, revision: str | None) -> None:
+    name = qualified_name(node.into.rel)
+    if node.objtype == ObjectType.OBJECT_MATVIEW:
+        catalog.views[name] = revision
+    else:
+        catalog.tables[name] = Table(name, created_by=revision)
+
+
+def _alter_table(catalog: Catalog, node: ast.AlterTableStmt, revision: str | None) -> None:
+    table = catalog.tables.get(qualified_name(node.relation))
+    if table is None or node.objtype != ObjectType.OBJECT_TABLE:
+        return
+    for command in node.cmds or ():
+        _ALTER_COMMANDS.get(command.subtype, lambda *args: None)(catalog, table, command)
+
+
+def _add_column_command(catalog: Catalog, table: Table, command: ast.AlterTableCmd) -> None:
+    if not (command.missing_ok and command.def_.colname in table.columns):
+        catalog._add_column(table, command.def_)
+
+
+def _drop_column(catalog: Catalog, table: Table, command: ast.AlterTableCmd) -> None:
+    table.columns.pop(command.name, None)
+    for key, constraint in list(table.constraints.items()):
+        if command.name in constraint.columns:
+            del table.constraints[key]
+    for key, index in list(catalog.indexes.items()):
+        if index.table == table.name and command.name in index.columns:
+            del catalog.indexes[key]
+
+
+def _alter_type(catalog: Catalog, table: Table, command: ast.AlterTableCmd) -> None:
+    table.columns[command.name].type = command.def_.typeName
+
+
+def _set_not_null(catalog: Catalog, table: Table, command: ast.AlterTableCmd) -> None:
+    table.columns[command.name].nullable = False
+
+
+def _drop_not_null(catalog: Catalog, table: Table, command: ast.AlterTableCmd) -> None:
+    table.columns[command.name].nullable = True
+
+
+def _column_default(catalog: Catalog, table: Table, command: ast.AlterTableCmd) -> None:
+    table.columns[command.name].default = sql_text(command.def_)
+
+
+def _add_constraint_command(catalog: Catalog, table: Table, command: ast.AlterTableCmd) -> None:
+    catalog._add_constraint(table, command.def_, None)
+
+
+def _drop_constraint(catalog: Catalog, table: Table, command: ast.AlterTableCmd) -> None:
+    table.constraints.pop(command.name, None)
+    catalog.indexes.pop((table.name[0], command.name), None)
+
+
+def _validate_constraint(catalog: Catalog, table: Table, command: ast.AlterTableCmd) -> None:
+    table.constraints[command.name].validated = True
+
+
+_ALTER_COMMANDS = {
+    AlterTableType.AT_AddColumn: _add_column_command,
+    AlterTableType.AT_DropColumn: _drop_column,
+    AlterTableType.AT_AlterColumnType: _alter_type,
+    AlterTableType.AT_SetNotNull: _set_not_null,
+    AlterTableType.AT_DropNotNull: _drop_not_null,
+    AlterTableType.AT_ColumnDefault: _column_default,
+    AlterTableType.AT_AddConstraint: _add_constraint_command,
+    AlterTableType.AT_DropConstraint: _drop_constraint,
+    AlterTableType.AT_ValidateConstraint: _validate_constraint,
+}
+
+
+def _create_index(catalog: Catalog, node: ast.IndexStmt, revision: str | None) -> None:
+    table = qualified_name(node.relation)
+    elements = list(node.indexParams or ())
+    columns = tuple(e.name if e.name else None for e in elements)
+    expressions = tuple(e.name or sql_text(e.expr) or "" for e in elements)
+    name = node.idxname or _default_name(table[1], tuple(c or "expr" for c in columns), "index")
+    key = (table[0], name)
+    if key in catalog.indexes and node.if_not_exists:
+        return
+    catalog.indexes[key] = Index(
+        key, table, columns, expressions, bool(node.unique), sql_text(node.whereClause)
+    )
+
+
+def _rename(catalog: Catalog, node: ast.RenameStmt, revision: str | None) -> None:
+    kind = node.renameType
+    if kind in (ObjectType.OBJECT_TABLE, ObjectType.OBJECT_VIEW, ObjectType.OBJECT_MATVIEW):
+        old = qualified_name(node.relation)
+        new = (old[0], node.newname)
+        if old in catalog.tables:
+            table = catalog.tables.pop(old)
+            table.name = new
+            catalog.tables[new] = table
+            for index in catalog.indexes.values():
+                if index.table == old:
+                    index.table = new
+        elif old in catalog.views:
+            catalog.views[new] = catalog.views.pop(old)
+    elif kind == ObjectType.OBJECT_INDEX:
+        old = qualified_name(node.relation)
+        index = catalog.indexes.pop(old)
+        index.name = (old[0], node.newname)
+        catalog.indexes[index.name] = index
+    elif kind == ObjectType.OBJECT_COLUMN:
+        table = catalog.tables[qualified_name(node.relation)]
+        column = table.columns.pop(node.subname)
+        column.name = node.newname
+        table.columns[node.newname] = column
+        rename = {node.subname: node.newname}
+        for constraint in table.constraints.values():
+            constraint.columns = tuple(rename.get(c, c) for c in constraint.columns)
+        for index in catalog.indexes_of(table.name):
+            index.columns = tuple(rename.get(c, c) if c else c for c in index.columns)
+            index.expressions = tuple(
+                column or expression
+                for column, expression in zip(index.columns, index.expressions, strict=True)
+            )
+    elif kind == ObjectType.OBJECT_TABCONSTRAINT:
+        table = catalog.tables[qualified_name(node.relation)]
+        constraint = table.constraints.pop(node.subname)
+        constraint.name = node.newname
+        table.constraints[node.newname] = constraint
+
+
+def _drop(catalog: Catalog, node: ast.DropStmt, revision: str | None) -> None:
+    for obj in node.objects or ():
+        if node.removeType == ObjectType.OBJECT_SCHEMA:
+            catalog.schemas.discard(obj.sval)
+            continue
+        names = obj.names if isinstance(obj, ast.TypeName) else obj
+        name = _dotted(names)
+        if node.removeType == ObjectType.OBJECT_TABLE:
+            catalog.tables.pop(name, None)
+            for key in [k for k, index in catalog.indexes.items() if index.table == name]:
+                del catalog.indexes[key]
+        elif node.removeType == ObjectType.OBJECT_INDEX:
+            catalog.indexes.pop(name, None)
+        elif node.removeType in (ObjectType.OBJECT_VIEW, ObjectType.OBJECT_MATVIEW):
+            catalog.views.pop(name, None)
+        elif node.removeType == ObjectType.OBJECT_SEQUENCE:
+            catalog.sequences.discard(name)
+        elif node.removeType == ObjectType.OBJECT_TYPE:
+            catalog.enums.pop(name, None)
+
+
+def _create_enum(catalog: Catalog, node: ast.CreateEnumStmt, revision: str | None) -> None:
+    catalog.enums[_dotted(node.typeName)] = list(_strings(node.vals))
+
+
+def _alter_enum(catalog: Catalog, node: ast.AlterEnumStmt, revision: str | None) -> None:
+    labels = catalog.enums[_dotted(node.typeName)]
+    if node.oldVal:  # RENAME VALUE
+        labels[labels.index(node.oldVal)] = node.newVal
+    elif node.newVal not in labels:
+        if node.newValNeighbor:
+            at = labels.index(node.newValNeighbor) + (1 if node.newValIsAfter else 0)
+            labels.insert(at, node.newVal)
+        else:
+            labels.append(node.newVal)
+
+
+def _create_sequence(catalog: Catalog, node: ast.CreateSeqStmt, revision: str | None) -> None:
+    catalog.sequences.add(qualified_name(node.sequence))
+
+
+def _create_view(catalog: Catalog, node: ast.ViewStmt, revision: str | None) -> None:
+    catalog.views[qualified_name(node.view)] = revision
+
+
+def _create_schema(catalog: Catalog, node: ast.CreateSchemaStmt, revision: str | None) -> None:
+    catalog.schemas.add(node.schemaname)
+
+
+_HANDLERS = {
+    ast.CreateStmt: _create_table,
+    ast.CreateTableAsStmt: _create_table_as,
+    ast.AlterTableStmt: _alter_table,
+    ast.IndexStmt: _create_index,
+    ast.RenameStmt: _rename,
+    ast.DropStmt: _drop,
+    ast.CreateEnumStmt: _create_enum,
+    ast.AlterEnumStmt: _alter_enum,
+    ast.CreateSeqStmt: _create_sequence,
+    ast.ViewStmt: _create_view,
+    ast.CreateSchemaStmt: _create_schema,
+}

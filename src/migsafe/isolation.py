@@ -1,0 +1,136 @@
+"""Somebody else's code runs in a worker process: it may exit, crash or hang, and migsafe goes on.
+
+Migrations run arbitrary Python: ``sys.exit()``, ``os._exit()``, a segfault in an extension,
+an endless loop, ``input()``. None of that may end migsafe, hang it, or turn into a pass. A
+``Worker`` is a child process (forked where the platform allows, so it starts with
+everything migsafe has imported) that serves one request at a time over a pipe. When it dies
+the parent learns how (``WorkerLost``); when a request takes too long the parent kills it
+(``WorkerTimedOut``). Either way the parent starts a new worker and carries on.
+
+The worker ignores Ctrl-C (the parent handles it and kills the worker), reads nothing from the
+terminal, writes what the migration prints to stderr (stdout carries migsafe's report), and
+dies with its parent.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import Any
+
+from migsafe.lifetime import die_with_parent
+
+
+class WorkerLost(RuntimeError):
+    """The worker process ended in the middle of a request; the message says how."""
+
+
+class WorkerTimedOut(RuntimeError):
+    """A request took longer than its time limit; the worker has been killed."""
+
+
+def timed_out(timeout: float) -> str:
+    return f"did not finish within {timeout:g} s (--timeout)"
+
+
+def _context() -> Any:
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+
+
+class Worker:
+    """A child process running ``serve(connection, *args)``, which answers requests.
+
+    ``serve`` receives requests with ``connection.recv()`` and answers with
+    ``connection.send()``; it may send other messages before its answer, which the parent
+    reads with ``receive`` too.
+    """
+
+    def __init__(self, serve: Callable[..., None], *args: Any) -> None:
+        context = _context()
+        self.connection, child_end = context.Pipe()
+        self.process = context.Process(
+            target=_child_main, args=(serve, child_end, *args), daemon=True
+        )
+        self.process.start()
+        child_end.close()
+
+    def send(self, message: Any) -> None:
+        try:
+            self.connection.send(message)
+        except (BrokenPipeError, ConnectionResetError, EOFError):
+            raise WorkerLost(self.how_it_ended()) from None
+
+    def receive(self, timeout: float | None) -> Any:
+        """The next message; raises WorkerLost or WorkerTimedOut (after killing it)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if self.connection.poll(remaining):
+                try:
+                    return self.connection.recv()
+                except (EOFError, ConnectionResetError, OSError):
+                    raise WorkerLost(self.how_it_ended()) from None
+            if deadline is not None and time.monotonic() >= deadline:
+                self.stop()
+                raise WorkerTimedOut(timed_out(timeout))
+
+    def stop(self) -> None:
+        """Kill the worker (whatever it is doing) and wait until it is gone."""
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join()
+        self.connection.close()
+
+    def how_it_ended(self) -> str:
+        self.process.join(timeout=5)
+        code = self.process.exitcode
+        if code is None:
+            self.stop()
+            return "closed its connection to migsafe"
+        if code < 0:
+            return f"killed the process ({signal.Signals(-code).name})"
+        return f"ended the process (exit code {code})"
+
+
+def _child_main(serve: Callable[..., None], connection: Connection, *args: Any) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    die_with_parent()
+    os.dup2(2, 1)  # stdout carries migsafe's report: what the migration prints goes to stderr
+    sys.stdout = sys.stderr
+    serve(connection, *args)
+
+
+def answer_in_order(
+    start_worker: Callable[[list[Any]], Worker],
+    count: int,
+    timeout: float,
+    lost: Callable[[int, str], Any],
+) -> list[Any]:
+    """Answers to the requests ``0 .. count-1``, asked in order of one worker at a time.
+
+    ``start_worker(answers)`` starts a worker that goes on after the answers so far: at
+    first, and after a request whose worker died or ran past ``timeout`` seconds (its answer
+    is ``lost(index, how)``). Every worker is gone when this returns, or raises.
+    """
+    answers: list[Any] = []
+    worker: Worker | None = None
+    try:
+        for index in range(count):
+            worker = worker or start_worker(answers)
+            try:
+                worker.send(index)
+                answers.append(worker.receive(timeout))
+            except (WorkerLost, WorkerTimedOut) as exc:
+                answers.append(lost(index, str(exc)))
+                worker.stop()
+                worker = None
+    finally:
+        if worker is not None:
+            worker.stop()
+    return answers
