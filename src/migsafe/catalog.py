@@ -16,9 +16,8 @@ ignored, never an error. Names are (schema, name) pairs, ``public`` when unquali
 from __future__ import annotations
 
 import contextlib
-import copy
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType, ObjectType
@@ -40,7 +39,7 @@ _NAME_SUFFIX = {"primary key": "pkey", "unique": "key", "foreign key": "fkey", "
                 "exclude": "excl", "index": "idx"}  # fmt: skip
 
 
-@dataclass
+@dataclass(frozen=True)
 class Column:
     name: str
     type: ast.TypeName | None
@@ -53,7 +52,7 @@ class Column:
         return sql_text(self.type) if self.type is not None else "unknown"
 
 
-@dataclass
+@dataclass(frozen=True)
 class Constraint:
     name: str
     kind: str  # primary key, unique, foreign key, check, exclude
@@ -64,7 +63,7 @@ class Constraint:
     validated: bool = True
 
 
-@dataclass
+@dataclass(frozen=True)
 class Index:
     name: Name
     table: Name
@@ -81,9 +80,14 @@ class Table:
     constraints: dict[str, Constraint] = field(default_factory=dict)
     created_by: str | None = None  # the revision that created it
 
+    def copy(self) -> Table:
+        return Table(self.name, dict(self.columns), dict(self.constraints), self.created_by)
+
 
 @dataclass
 class Catalog:
+    """Columns, constraints and indexes are immutable, so a copy shares them."""
+
     tables: dict[Name, Table] = field(default_factory=dict)
     views: dict[Name, str | None] = field(default_factory=dict)  # name -> created by
     indexes: dict[Name, Index] = field(default_factory=dict)
@@ -92,7 +96,14 @@ class Catalog:
     schemas: set[str] = field(default_factory=lambda: {DEFAULT_SCHEMA})
 
     def copy(self) -> Catalog:
-        return copy.deepcopy(self)
+        return Catalog(
+            tables={name: table.copy() for name, table in self.tables.items()},
+            views=dict(self.views),
+            indexes=dict(self.indexes),
+            sequences=set(self.sequences),
+            enums={name: list(labels) for name, labels in self.enums.items()},
+            schemas=set(self.schemas),
+        )
 
     def apply(self, node: ast.Node, revision: str | None = None) -> None:
         """Change the catalog as PostgreSQL would run ``node``; statements it does not
@@ -116,10 +127,10 @@ class Catalog:
         name = node.conname or _default_name(table.name[1], columns, kind)
         constraint = Constraint(name, kind, columns, validated=not node.skip_validation)
         if kind == "foreign key":
-            constraint.referred = qualified_name(node.pktable)
-            constraint.referred_columns = tuple(_strings(node.pk_attrs))
+            constraint = replace(constraint, referred=qualified_name(node.pktable),
+                                 referred_columns=tuple(_strings(node.pk_attrs)))  # fmt: skip
         elif kind == "check":
-            constraint.expression = sql_text(node.raw_expr)
+            constraint = replace(constraint, expression=sql_text(node.raw_expr))
         table.constraints[name] = constraint
         if kind in ("primary key", "unique") or node.indexname:
             index_name = node.indexname or name
@@ -129,28 +140,31 @@ class Catalog:
         if kind == "primary key":
             for column_name in columns:
                 if column_name in table.columns:
-                    table.columns[column_name].nullable = False
+                    _change(table, column_name, nullable=False)
 
     def _add_column(self, table: Table, node: ast.ColumnDef) -> None:
         type_node = node.typeName
-        column = Column(node.colname, type_node)
+        values: dict = {"type": type_node}
         serial = _SERIAL.get(type_node.names[-1].sval) if type_node is not None else None
         if serial is not None:
             sequence = (table.name[0], f"{table.name[1]}_{node.colname}_seq")
             self.sequences.add(sequence)
-            column.type = ast.TypeName(names=(ast.String("pg_catalog"), ast.String(serial)))
-            column.nullable = False
-            column.default = f"nextval('{sequence[1]}'::regclass)"
+            values["type"] = ast.TypeName(names=(ast.String("pg_catalog"), ast.String(serial)))
+            values.update(nullable=False, default=f"nextval('{sequence[1]}'::regclass)")
         for constraint in node.constraints or ():
             if constraint.contype == ConstrType.CONSTR_NOTNULL:
-                column.nullable = False
+                values["nullable"] = False
             elif constraint.contype == ConstrType.CONSTR_DEFAULT:
-                column.default = sql_text(constraint.raw_expr)
+                values["default"] = sql_text(constraint.raw_expr)
             elif constraint.contype == ConstrType.CONSTR_IDENTITY:
-                column.identity, column.nullable = True, False
-        table.columns[node.colname] = column
+                values.update(identity=True, nullable=False)
+        table.columns[node.colname] = Column(node.colname, **values)
         for constraint in node.constraints or ():
             self._add_constraint(table, constraint, node.colname)
+
+
+def _change(table: Table, column: str, **values: object) -> None:
+    table.columns[column] = replace(table.columns[column], **values)
 
 
 def qualified_name(relation: ast.RangeVar | None) -> Name:
@@ -226,19 +240,19 @@ def _drop_column(catalog: Catalog, table: Table, command: ast.AlterTableCmd) -> 
 
 
 def _alter_type(catalog: Catalog, table: Table, command: ast.AlterTableCmd) -> None:
-    table.columns[command.name].type = command.def_.typeName
+    _change(table, command.name, type=command.def_.typeName)
 
 
 def _set_not_null(catalog: Catalog, table: Table, command: ast.AlterTableCmd) -> None:
-    table.columns[command.name].nullable = False
+    _change(table, command.name, nullable=False)
 
 
 def _drop_not_null(catalog: Catalog, table: Table, command: ast.AlterTableCmd) -> None:
-    table.columns[command.name].nullable = True
+    _change(table, command.name, nullable=True)
 
 
 def _column_default(catalog: Catalog, table: Table, command: ast.AlterTableCmd) -> None:
-    table.columns[command.name].default = sql_text(command.def_)
+    _change(table, command.name, default=sql_text(command.def_))
 
 
 def _add_constraint_command(catalog: Catalog, table: Table, command: ast.AlterTableCmd) -> None:
@@ -251,7 +265,7 @@ def _drop_constraint(catalog: Catalog, table: Table, command: ast.AlterTableCmd)
 
 
 def _validate_constraint(catalog: Catalog, table: Table, command: ast.AlterTableCmd) -> None:
-    table.constraints[command.name].validated = True
+    table.constraints[command.name] = replace(table.constraints[command.name], validated=True)
 
 
 _ALTER_COMMANDS = {
@@ -290,35 +304,40 @@ def _rename(catalog: Catalog, node: ast.RenameStmt, revision: str | None) -> Non
             table = catalog.tables.pop(old)
             table.name = new
             catalog.tables[new] = table
-            for index in catalog.indexes.values():
+            for key, index in list(catalog.indexes.items()):
                 if index.table == old:
-                    index.table = new
+                    catalog.indexes[key] = replace(index, table=new)
         elif old in catalog.views:
             catalog.views[new] = catalog.views.pop(old)
     elif kind == ObjectType.OBJECT_INDEX:
         old = qualified_name(node.relation)
         index = catalog.indexes.pop(old)
-        index.name = (old[0], node.newname)
-        catalog.indexes[index.name] = index
+        catalog.indexes[(old[0], node.newname)] = replace(index, name=(old[0], node.newname))
     elif kind == ObjectType.OBJECT_COLUMN:
-        table = catalog.tables[qualified_name(node.relation)]
-        column = table.columns.pop(node.subname)
-        column.name = node.newname
-        table.columns[node.newname] = column
-        rename = {node.subname: node.newname}
-        for constraint in table.constraints.values():
-            constraint.columns = tuple(rename.get(c, c) for c in constraint.columns)
-        for index in catalog.indexes_of(table.name):
-            index.columns = tuple(rename.get(c, c) if c else c for c in index.columns)
-            index.expressions = tuple(
-                column or expression
-                for column, expression in zip(index.columns, index.expressions, strict=True)
-            )
+        _rename_column(catalog, catalog.tables[qualified_name(node.relation)], node)
     elif kind == ObjectType.OBJECT_TABCONSTRAINT:
         table = catalog.tables[qualified_name(node.relation)]
         constraint = table.constraints.pop(node.subname)
-        constraint.name = node.newname
-        table.constraints[node.newname] = constraint
+        table.constraints[node.newname] = replace(constraint, name=node.newname)
+
+
+def _rename_column(catalog: Catalog, table: Table, node: ast.RenameStmt) -> None:
+    old, new = node.subname, node.newname
+    table.columns = {
+        (new if name == old else name): (replace(c, name=new) if name == old else c)
+        for name, c in table.columns.items()
+    }  # keeps the column's position
+
+    def renamed(columns: tuple) -> tuple:
+        return tuple(new if column == old else column for column in columns)
+
+    for key, constraint in table.constraints.items():
+        table.constraints[key] = replace(constraint, columns=renamed(constraint.columns))
+    for key, index in list(catalog.indexes.items()):
+        if index.table == table.name:
+            columns = renamed(index.columns)
+            expressions = tuple(c or e for c, e in zip(columns, index.expressions, strict=True))
+            catalog.indexes[key] = replace(index, columns=columns, expressions=expressions)
 
 
 def _drop(catalog: Catalog, node: ast.DropStmt, revision: str | None) -> None:
