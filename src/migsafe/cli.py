@@ -14,7 +14,7 @@ from migsafe import __version__
 from migsafe.config import ConfigError, Settings, load_settings
 from migsafe.findings import Severity
 
-EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 SEVERITY_CHOICE = click.Choice([str(s) for s in Severity], case_sensitive=False)
 
@@ -135,6 +135,9 @@ def check(
     )
     try:
         result = check_paths(targets, settings, config_file, x_arguments)
+    except KeyboardInterrupt:
+        click.echo("interrupted; nothing was changed.", err=True)
+        sys.exit(EXIT_INTERRUPTED)
     except Exception as exc:
         if debug:
             raise
@@ -286,7 +289,7 @@ def roundtrip(
         _fail(str(exc))
     except KeyboardInterrupt:
         click.echo("interrupted; the databases it created are removed.", err=True)
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)
     except Exception as exc:
         if debug:
             raise

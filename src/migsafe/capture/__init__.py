@@ -19,7 +19,6 @@ Capture runs somebody else's code: call it only in a worker process (``migsafe.i
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import itertools
 import types
 from collections.abc import Callable
@@ -33,7 +32,7 @@ from alembic.script import ScriptDirectory
 
 from migsafe.capture import stand_ins
 from migsafe.capture.offline_bind import OfflineBind
-from migsafe.capture.operations import recording_operations
+from migsafe.capture.operations import Recording
 from migsafe.capture.recorder import Emitted, Read, Recorder, one_line
 from migsafe.catalog import Catalog
 from migsafe.project import BodyShape, MigrationScript, body_shape, failing_line
@@ -122,13 +121,24 @@ class OfflineCapturer:
         self.bind = OfflineBind(settings.pg_version)
         self.catalog = catalog or Catalog()
         self._stand_ins = stand_ins.installed()
+        self._environment = EnvironmentContext(self.config, self.script_directory, as_sql=True)
 
     def __enter__(self) -> OfflineCapturer:
-        """Capture only inside ``with``: stand-ins are handed out until it ends."""
+        """Capture only inside ``with``: ``alembic.context``, ``op`` and stand-ins are in
+        place until it ends (one offline migration context serves every script)."""
         self._stand_ins.__enter__()
+        self._environment.__enter__()
+        connection = self.bind.connect(None)
+        self._environment.configure(connection=connection, literal_binds=True)
+        self.bind.release(connection)
+        self._context = self._environment.get_context()
+        self._recording = Recording(self._context)
+        self._recording.operations._install_proxy()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
+        self._recording.operations._remove_proxy()
+        self._environment.__exit__(*exc_info)
         self._stand_ins.__exit__(*exc_info)
 
     def capture(self, script: MigrationScript) -> tuple[Capture, Capture]:
@@ -140,36 +150,30 @@ class OfflineCapturer:
         revision = script.revision
         upgrade = Capture("upgrade", Recorder(script.path, self.catalog, revision))
         downgrade = Capture("downgrade", Recorder(script.path, None, revision))
-        environment = EnvironmentContext(self.config, self.script_directory, as_sql=True)
-        with environment:
-            module = self._run(
-                environment, upgrade, script, lambda: load_module(script), importing=True
-            )
-            if upgrade.failure is not None:  # the import failed: neither function exists
-                downgrade.failure, downgrade.stood_in = upgrade.failure, upgrade.stood_in
-                return upgrade, downgrade
-            function = getattr(module, "upgrade", None)
-            if callable(function):
-                self._run(environment, upgrade, script, function)
-            function = getattr(module, "downgrade", None)
-            if callable(function):
-                downgrade.recorder.catalog = self.catalog.copy()
-                self._run(environment, downgrade, script, function)
+        module = self._run(upgrade, script, lambda: load_module(script), importing=True)
+        if upgrade.failure is not None:  # the import failed: neither function exists
+            downgrade.failure, downgrade.stood_in = upgrade.failure, upgrade.stood_in
+            return upgrade, downgrade
+        function = getattr(module, "upgrade", None)
+        if callable(function):
+            self._run(upgrade, script, function)
+        function = getattr(module, "downgrade", None)
+        if callable(function):
+            downgrade.recorder.catalog = self.catalog.copy()
+            self._run(downgrade, script, function)
         return upgrade, downgrade
 
     def _run(
-        self, environment: EnvironmentContext, capture: Capture, script: MigrationScript,
-        function: Callable[[], Any], importing: bool = False,
+        self, capture: Capture, script: MigrationScript, function: Callable[[], Any],
+        importing: bool = False,
     ) -> Any:  # fmt: skip
         """Run ``function`` offline, into ``capture``: a raise becomes its failure, a
         stand-in used as a value its guess. Returns what the function returned."""
         recorder = capture.recorder
         connection = self.bind.connect(recorder)
-        environment.configure(connection=connection, output_buffer=recorder, literal_binds=True)
-        context = environment.get_context()
+        context = self._context
         context.connection = context.impl.connection = connection  # op.get_bind()
-        operations = recording_operations(context, recorder)
-        operations._install_proxy()
+        context.impl.output_buffer = self._recording.recorder = recorder
         log = stand_ins.LOG
         log.start(recorder.filename, recorder.guessed, importing)
         try:
@@ -181,7 +185,6 @@ class OfflineCapturer:
                 capture.failure = _failure(exc, script.path, function)
             return None
         finally:
-            operations._remove_proxy()
             self.bind.release(connection)
             capture.stood_in = tuple(
                 sorted({*capture.stood_in, *stand_ins.missing_modules(log.touched)})
@@ -211,12 +214,14 @@ def _failure(exc: BaseException, path: Path, function: Callable[[], Any]) -> Fai
 
 
 def load_module(script: MigrationScript) -> types.ModuleType:
-    """Import the script under a private name, as Alembic does, without touching sys.modules."""
-    name = f"_migsafe_revision_{next(_module_ids)}"
-    spec = importlib.util.spec_from_file_location(name, script.path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    """Import the script under a private name, as Alembic does, without touching sys.modules.
+
+    It runs the source that was read before any script ran: what is judged is exactly what
+    was read, even if a script before it changed or deleted the file.
+    """
+    module = types.ModuleType(f"_migsafe_revision_{next(_module_ids)}")
+    module.__file__ = str(script.path)
+    exec(compile(script.tree, str(script.path), "exec"), module.__dict__)
     return module
 
 

@@ -279,7 +279,7 @@ class OfflineBind:
             pg_version=pg_version,
         )
 
-    def connect(self, recorder: Recorder) -> Connection:
+    def connect(self, recorder: Recorder | None) -> Connection:
         self._dbapi_connection.autocommit = False
         connection = self.engine.connect()
         connection.begin()

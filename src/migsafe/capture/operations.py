@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,52 +27,57 @@ class _ApplyNow(list):
         getattr(self._batch_impl.operations.impl, opname)(*args, **kwargs)
 
 
-def recording_operations(context: MigrationContext, recorder: Recorder) -> Operations:
-    """An ``Operations`` whose every operation, batch ones included, is attributed.
+class Recording:
+    """Alembic's ``Operations`` for one offline ``MigrationContext``, attributing every
+    operation (batch ones included) to the line that issued it, in ``recorder``.
 
-    The hooks are set on the instance (not a subclass) because Alembic's ``op`` module proxy
-    is registered for the ``Operations`` class itself.
+    One is made per capture worker; ``recorder`` is switched for every migration function.
+    The hooks are set on the ``Operations`` instance (not a subclass) because Alembic's
+    ``op`` module proxy is registered for the ``Operations`` class itself.
     """
-    operations = Operations(context)
-    operations.invoke = _recording_invoke(operations, recorder)  # type: ignore[method-assign]
+
+    def __init__(self, context: MigrationContext) -> None:
+        self.recorder = Recorder(Path())
+        self.operations = operations = Operations(context)
+        operations.invoke = self._invoke  # type: ignore[method-assign]
+        operations.batch_alter_table = self._batch_alter_table  # type: ignore[method-assign]
+        autocommit_block = context.autocommit_block
+
+        @contextlib.contextmanager
+        def recorded_autocommit_block() -> Iterator[None]:
+            with autocommit_block(), self.recorder.autocommit():
+                yield
+
+        context.autocommit_block = recorded_autocommit_block  # type: ignore[method-assign]
+
+    def _invoke(self, operation: MigrateOperation) -> Any:
+        return _invoke_recorded(Operations.invoke, self.operations, operation, self.recorder)
 
     @contextlib.contextmanager
-    def batch_alter_table(table_name: str, *args: Any, **kwargs: Any) -> Iterator[Any]:
-        with Operations.batch_alter_table(operations, table_name, *args, **kwargs) as batch_op:
+    def _batch_alter_table(self, table_name: str, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        with Operations.batch_alter_table(self.operations, table_name, *args, **kwargs) as batch_op:
             if batch_op.impl.recreate != "always":
                 batch_op.impl.batch = _ApplyNow(batch_op.impl)
-            batch_op.invoke = _recording_invoke(batch_op, recorder)
+            invoke, recorder = type(batch_op).invoke, self.recorder
+            batch_op.invoke = lambda operation: _invoke_recorded(
+                invoke, batch_op, operation, recorder
+            )
             yield batch_op
 
-    operations.batch_alter_table = batch_alter_table  # type: ignore[method-assign]
 
-    autocommit_block = context.autocommit_block
-
-    @contextlib.contextmanager
-    def recorded_autocommit_block() -> Iterator[None]:
-        with autocommit_block(), recorder.autocommit():
-            yield
-
-    context.autocommit_block = recorded_autocommit_block  # type: ignore[method-assign]
-    return operations
-
-
-def _recording_invoke(operations: Any, recorder: Recorder) -> Any:
-    invoke = type(operations).invoke
-
-    def recording_invoke(operation: MigrateOperation) -> Any:
-        with recorder.operation(operation):
-            try:
-                return invoke(operations, operation)
-            except Exception as exc:  # rendering failed: record why, let the script go on
-                sql = _with_placeholders(operation, operations.migration_context.dialect)
-                if sql is None:
-                    recorder.unrenderable(operation, exc)
-                else:
-                    recorder.write(sql)
-                return None
-
-    return recording_invoke
+def _invoke_recorded(
+    invoke: Any, operations: Any, operation: MigrateOperation, recorder: Recorder
+) -> Any:
+    with recorder.operation(operation):
+        try:
+            return invoke(operations, operation)
+        except Exception as exc:  # rendering failed: record why, let the script go on
+            sql = _with_placeholders(operation, operations.migration_context.dialect)
+            if sql is None:
+                recorder.unrenderable(operation, exc)
+            else:
+                recorder.write(sql)
+            return None
 
 
 def _with_placeholders(operation: MigrateOperation, dialect: Any) -> str | None:

@@ -1,0 +1,150 @@
+"""Migrations are somebody else's code: whatever one does, migsafe check goes on with the others.
+
+Each case is a small history whose middle revision misbehaves; the revisions around it must
+still be checked, the misbehaving one must get a one-line error naming it, and the exit code
+must be 2 (never 0: a migration that exits must not turn into a pass).
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from migsafe.cli import cli
+
+UNSAFE_INDEX = "def upgrade():\n    op.create_index('ix_{name}', 't', ['a'])\n"
+
+HOSTILE = {
+    "exit 0 at import": ("import sys\nsys.exit(0)\n", "importing it called sys.exit(0)"),
+    "exit 3 in upgrade": (
+        "import sys\ndef upgrade():\n    sys.exit(3)\n",
+        "upgrade() called sys.exit(3)",
+    ),
+    "os._exit in upgrade": (
+        "import os\ndef upgrade():\n    os._exit(3)\n",
+        "running it ended the process (exit code 3)",
+    ),
+    "segfault": (
+        "import os, signal\ndef upgrade():\n    os.kill(os.getpid(), signal.SIGSEGV)\n",
+        "running it killed the process (SIGSEGV)",
+    ),
+    "endless loop at import": ("while True:\n    pass\n", "did not finish within 1 s"),
+    "endless loop in upgrade": (
+        "def upgrade():\n    while True:\n        pass\n",
+        "did not finish within 1 s",
+    ),
+}
+
+
+def history_around(write_migration, middle: str) -> Path:
+    """a → hostile → c, where a and c each have a finding of their own."""
+    write_migration(UNSAFE_INDEX.format(name="a"), revision="a", name="1_a.py")
+    path = write_migration(middle, revision="b", down_revision="a", name="2_hostile.py")
+    write_migration(UNSAFE_INDEX.format(name="c"), revision="c", down_revision="b", name="3_c.py")
+    return path.parent
+
+
+def check_json(*args: str) -> tuple[int, dict]:
+    result = CliRunner().invoke(cli, ["check", "--format", "json", *args])
+    return result.exit_code, json.loads(result.stdout)
+
+
+def index_findings(report: dict) -> list[str]:
+    """The files with a create-index-not-concurrently finding (the cases' marker)."""
+    return sorted(
+        Path(f["path"]).name
+        for f in report["findings"]
+        if f["rule"] == "create-index-not-concurrently"
+    )
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_a_hostile_migration_is_an_error_and_the_others_are_checked(
+    case: str, write_migration
+) -> None:
+    body, expected = HOSTILE[case]
+    versions = history_around(write_migration, body)
+    started = time.monotonic()
+    code, report = check_json("--timeout", "1", str(versions))
+    assert code == 2
+    (error,) = [d for d in report["diagnostics"] if d["fatal"]]
+    assert error["path"].endswith("2_hostile.py") and expected in error["message"]
+    assert index_findings(report) == ["1_a.py", "3_c.py"]
+    assert time.monotonic() - started < 20
+    assert multiprocessing.active_children() == []  # no worker outlives the check
+
+
+def test_the_schema_so_far_survives_a_lost_worker(write_migration) -> None:
+    """After a worker dies, the next one is given the schema the earlier revisions built."""
+    write_migration(
+        "def upgrade():\n    op.create_table('t', sa.Column('a', sa.Integer))\n",
+        revision="a",
+        name="1_a.py",
+    )
+    write_migration("import os\nos._exit(1)\n", revision="b", down_revision="a", name="2_b.py")
+    path = write_migration(
+        "def upgrade():\n"
+        "    if sa.inspect(op.get_bind()).has_table('t'):\n"
+        "        op.create_index('ix_t_a', 't', ['a'])\n",
+        revision="c",
+        down_revision="b",
+        name="3_c.py",
+    )
+    code, report = check_json(str(path.parent))
+    assert code == 2
+    assert index_findings(report) == ["3_c.py"]
+
+
+def test_input_does_not_hang_and_prints_do_not_corrupt_the_report(write_migration) -> None:
+    path = write_migration("def upgrade():\n    print('hello from the migration')\n    input()\n")
+    _, report = check_json(str(path.parent))  # json.loads would fail on stray output
+    (notice,) = report["diagnostics"]
+    assert "EOFError" in notice["message"] and not notice["fatal"]
+
+
+def test_a_migration_that_deletes_a_file_deletes_it_but_every_script_is_checked(
+    write_migration,
+) -> None:
+    """Documented behaviour: check runs migration code with the user's rights, like
+    `alembic upgrade --sql`; every script was read before any ran, so none is lost."""
+    write_migration(
+        "import pathlib\npathlib.Path(__file__).with_name('2_b.py').unlink()\n",
+        revision="a",
+        name="1_a.py",
+    )
+    path = write_migration(UNSAFE_INDEX.format(name="b"), "b", "a", name="2_b.py")
+    code, report = check_json(str(path.parent))
+    assert not path.exists()
+    assert code == 1 and report["checked"] == 2
+    assert index_findings(report) == ["2_b.py"]
+
+
+def test_five_thousand_operations_are_all_checked(write_migration) -> None:
+    body = "def upgrade():\n" + "".join(
+        f"    op.add_column('t', sa.Column('c{i}', sa.Integer(), nullable=False))\n"
+        for i in range(5000)
+    )
+    path = write_migration(body)
+    code, report = check_json(str(path.parent))
+    assert code == 1 and report["summary"]["error"] == 5000
+
+
+def test_ctrl_c_stops_check_at_once_and_leaves_no_worker(tmp_path: Path, write_migration):
+    path = write_migration("def upgrade():\n    while True:\n        pass\n")
+    command = [sys.executable, "-m", "migsafe", "check", "--timeout", "600", str(path)]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    time.sleep(2)
+    os.killpg(process.pid, signal.SIGINT)  # as a terminal does: the whole process group
+    _, stderr = process.communicate(timeout=20)
+    assert process.returncode == 130 and "interrupted" in stderr
+    leftover = subprocess.run(["pgrep", "-g", str(process.pid)], capture_output=True)
+    assert leftover.stdout == b""
