@@ -175,7 +175,7 @@ def test_roundtrip_passes_when_the_range_avoids_the_broken_revision(server_url: 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["no/such/dir"], "no/such/dir: path does not exist"),
+        (["no/such/dir"], "no/such/dir: error: path does not exist"),
         (["examples/shop", "--from", "zzz"], "--from zzz: no such revision in this history"),
         (["examples/shop", "--postgres", "nonsense"], "unknown --postgres 'nonsense'"),
         (["examples/shop", "--since", "no-such-ref"], "--since: "),

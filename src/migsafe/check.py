@@ -21,7 +21,6 @@ from migsafe.config import Settings
 from migsafe.findings import Diagnostic, Finding
 from migsafe.isolation import Worker, answer_in_order
 from migsafe.project import (
-    History,
     MigrationScript,
     find_sources,
     import_path,
@@ -29,7 +28,7 @@ from migsafe.project import (
     read_script,
 )
 from migsafe.rule import RevisionContext
-from migsafe.rules import resolve_rules, rule_modules
+from migsafe.rules import history_findings, resolve_rules, rule_modules
 from migsafe.sql import split_statements, statements
 from migsafe.suppress import Suppressions
 
@@ -96,7 +95,7 @@ def check_paths(
         result.findings.extend(report.findings)
         result.diagnostics.extend(report.diagnostics)
     result.checked = len(scripts)
-    result.findings.extend(_history_findings(history, settings))
+    result.findings.extend(history_findings(history, settings.ignore))
     result.findings.sort(key=lambda f: (str(f.path), f.line, f.code))
     return result
 
@@ -230,17 +229,6 @@ def _stood_in_clause(modules: Sequence[tuple[str, str]]) -> str:
 
 def _clip(sql: str, width: int = 60) -> str:
     return sql if len(sql) <= width else sql[: width - 1] + "…"
-
-
-def _history_findings(history: History, settings: Settings) -> list[Finding]:
-    suppressions = {script.path: Suppressions.parse(script.source) for script in history.heads}
-    return [
-        finding
-        for module in rule_modules()
-        if hasattr(module, "check_history") and _enabled(module.RULE, settings)
-        for finding in module.check_history(history)
-        if not suppressions.get(finding.path, Suppressions()).hides(finding)
-    ]
 
 
 def _enabled(rule: object, settings: Settings) -> bool:

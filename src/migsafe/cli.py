@@ -234,6 +234,7 @@ def postgres(choice: str, pg_version: int | None) -> None:
     show_default=True,
     help="Whether a downgrade that raises on purpose fails the run.",
 )
+@timeout_option
 @click.option("--debug", is_flag=True, help="Show tracebacks for internal errors.")
 def roundtrip(
     project: Path | None,
@@ -246,6 +247,7 @@ def roundtrip(
     use_env: bool,
     metadata: str | None,
     one_way: str,
+    timeout: float | None,
     debug: bool,
 ) -> None:
     """Upgrade, downgrade and upgrade again every revision on a disposable PostgreSQL.
@@ -253,24 +255,28 @@ def roundtrip(
     The whole schema is compared after each step: a downgrade must restore exactly what was
     there before, and the second upgrade must give exactly what the first gave. PROJECT is a
     directory holding alembic.ini, alembic.ini itself, or a versions directory (default: the
-    current directory).
+    current directory). The migrations run in a process of their own: one that exits,
+    crashes or runs past --timeout fails its revision, and the run goes on.
 
     \b
     Exit codes: 0 every revision passed, 1 a revision failed or the models drifted,
-    2 bad input, or no PostgreSQL could be had.
+    2 bad input, or no PostgreSQL could be had, 130 interrupted (what was done is reported).
     """
     from migsafe.postgres import PostgresUnavailable
-    from migsafe.report.roundtrip import renderer
+    from migsafe.report.roundtrip import streaming_renderer
     from migsafe.report.roundtrip.progress import RevisionProgress
     from migsafe.roundtrip import RoundtripOptions, run_roundtrip
+    from migsafe.rules import UnknownRule, resolve_rules
 
     _exempt_imports_from_gc()
+    location = project or Path.cwd()
+    settings = _settings_near([location])
     try:
-        settings = load_settings()
-    except ConfigError as exc:
+        ignored = resolve_rules(settings.ignore, f"{settings.source} [tool.migsafe] ignore")
+    except UnknownRule as exc:
         _fail(str(exc))
     options = RoundtripOptions(
-        location=project or Path.cwd(),
+        location=location,
         postgres=choice,
         pg_version=pg_version,
         start=start,
@@ -281,22 +287,25 @@ def roundtrip(
         version_table=settings.version_table,
         version_table_schema=settings.version_table_schema,
         one_way_fails=one_way == "fail",
+        timeout=timeout or settings.timeout,
+        ignore=ignored,
     )
+    stream = streaming_renderer(output_format, sys.stdout)
     try:
-        with RevisionProgress() as progress:
+        with RevisionProgress(stream.revision) as progress:
             result = run_roundtrip(options, progress)
     except PostgresUnavailable as exc:
         _fail(str(exc))
-    except KeyboardInterrupt:
-        click.echo("interrupted; the databases it created are removed.", err=True)
-        sys.exit(EXIT_INTERRUPTED)
     except Exception as exc:
         if debug:
             raise
         _fail(f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)")
-    if not result.revisions and not result.diagnostics:
+    if not result.revisions and not result.diagnostics and not result.interrupted:
         click.echo("no migrations found", err=output_format != "text")
-    renderer(output_format)(result, sys.stdout)
+    stream.finish(result)
+    if result.interrupted:
+        click.echo("interrupted; the databases it created are removed.", err=True)
+        sys.exit(EXIT_INTERRUPTED)
     if result.has_fatal:
         sys.exit(EXIT_BAD_INPUT)
     sys.exit(EXIT_OK if result.passed else EXIT_FINDINGS)

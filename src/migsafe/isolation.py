@@ -14,6 +14,7 @@ dies with its parent.
 
 from __future__ import annotations
 
+import faulthandler
 import multiprocessing
 import os
 import signal
@@ -100,6 +101,7 @@ class Worker:
 
 def _child_main(serve: Callable[..., None], connection: Connection, *args: Any) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    faulthandler.disable()  # a migration that crashes the interpreter is reported, not dumped
     die_with_parent()
     os.dup2(2, 1)  # stdout carries migsafe's report: what the migration prints goes to stderr
     sys.stdout = sys.stderr

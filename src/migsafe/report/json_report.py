@@ -3,13 +3,29 @@
 from __future__ import annotations
 
 import json
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from migsafe.check import CheckResult
-from migsafe.findings import Severity
+from migsafe.findings import Finding, Severity
 from migsafe.report import display_path
 
+if TYPE_CHECKING:
+    from migsafe.check import CheckResult
+
 SCHEMA_VERSION = 1
+
+
+def finding_document(finding: Finding) -> dict[str, object]:
+    """One finding as JSON (check's findings and roundtrip's, alike)."""
+    return {
+        "code": finding.code,
+        "rule": finding.rule,
+        "severity": str(finding.severity),
+        "path": display_path(finding.path),
+        "line": finding.line,
+        "revision": finding.revision,
+        "message": finding.message,
+        "hint": finding.hint,
+    }
 
 
 def render(result: CheckResult, out: TextIO) -> None:
@@ -20,19 +36,7 @@ def render(result: CheckResult, out: TextIO) -> None:
             str(level): sum(1 for f in result.findings if f.severity == level)
             for level in sorted(Severity, reverse=True)
         },
-        "findings": [
-            {
-                "code": f.code,
-                "rule": f.rule,
-                "severity": str(f.severity),
-                "path": display_path(f.path),
-                "line": f.line,
-                "revision": f.revision,
-                "message": f.message,
-                "hint": f.hint,
-            }
-            for f in result.findings
-        ],
+        "findings": [finding_document(f) for f in result.findings],
         "diagnostics": [
             {
                 "path": display_path(d.path),

@@ -11,15 +11,16 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from migsafe.config import DEFAULT_TIMEOUT
 from migsafe.findings import Diagnostic
-from migsafe.project import find_sources, import_path, load_history
-from migsafe.roundtrip.drift import describe_drift
-from migsafe.roundtrip.environment import ProjectError, import_object, load_project
+from migsafe.project import History, find_sources, import_path, load_history
+from migsafe.roundtrip.environment import ProjectError, import_object, load_project, use_history
 from migsafe.roundtrip.migrator import ForeignConnection
-from migsafe.roundtrip.result import RoundtripResult
+from migsafe.roundtrip.result import RevisionResult, RoundtripResult
 from migsafe.roundtrip.selection import SelectionError, changed_since, plan_revisions
 from migsafe.roundtrip.stairway import PlannedRevision, RebuildFailed, Stairway
 from migsafe.roundtrip.workspace import Workspace
+from migsafe.rules import history_findings
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,8 @@ class RoundtripOptions:
     version_table: str | None = None
     version_table_schema: str | None = None
     one_way_fails: bool = False
+    timeout: float = DEFAULT_TIMEOUT  # seconds per step
+    ignore: frozenset[str] = frozenset()  # rule names (multiple-heads)
 
 
 class ProgressCallbacks:
@@ -44,64 +47,79 @@ class ProgressCallbacks:
 
     def revision(self, revision: str, selected: bool) -> None: ...
 
+    def finished(self, result: RevisionResult) -> None:
+        """A revision's verdict is final (called in the order of the history)."""
+
 
 def run_roundtrip(
     options: RoundtripOptions, progress: ProgressCallbacks | None = None
 ) -> RoundtripResult:
-    """Raises PostgresUnavailable when no server can be had; input errors become diagnostics."""
+    """Raises PostgresUnavailable when no server can be had; input errors become diagnostics.
+
+    Ctrl-C ends the run with what is done so far (``interrupted``), after everything it
+    created is removed.
+    """
     from migsafe.postgres import disposable_postgres
 
     progress = progress or ProgressCallbacks()
     began = time.perf_counter()
     result = RoundtripResult(one_way_fails=options.one_way_fails)
+    sources = find_sources([options.location])
+    history, diagnostics = load_history(sources)
+    result.diagnostics.extend(diagnostics)
+    if result.has_fatal:
+        return result
     try:
         project = load_project(options.location, options.version_table,
                                options.version_table_schema)  # fmt: skip
-        plan, sys_path = _plan(options, result)
+        use_history(project, history)
+        plan = _plan(options, history)
     except (ProjectError, SelectionError) as exc:
         result.diagnostics.append(Diagnostic(options.location, str(exc), fatal=True))
         return result
-    if result.has_fatal or not plan:
+    result.findings = history_findings(history, options.ignore)
+    if not plan:
         return result
-    with import_path(sys_path):
+    stairway: Stairway | None = None
+    with import_path(sources.sys_path):
         try:
             metadata = import_object(options.metadata, "metadata") if options.metadata else None
         except ProjectError as exc:
             result.diagnostics.append(Diagnostic(options.location, str(exc), fatal=True))
             return result
-        with disposable_postgres(options.postgres, options.pg_version) as database:
-            result.provider = database.why
-            progress.started(sum(p.selected for p in plan), database.why)
-            version_schema = project.version_schema or "public"
-            with Workspace(database.url, project.version_table, version_schema) as workspace:
-                stairway = Stairway(project, workspace, options.use_env, metadata,
-                                    progress.revision)  # fmt: skip
-                try:
-                    stairway.run(plan)
-                except ForeignConnection as exc:
-                    result.diagnostics.append(Diagnostic(project.env_py, str(exc), fatal=True))
-                except RebuildFailed as exc:
-                    result.diagnostics.append(Diagnostic(options.location, str(exc), fatal=True))
-                result.revisions, result.rebuilds = stairway.results, workspace.rebuilds
-                if result.has_fatal:
-                    return result
-                _check_drift(stairway, options, result)
+        try:
+            with disposable_postgres(options.postgres, options.pg_version) as database:
+                result.provider = database.why
+                progress.started(sum(p.selected for p in plan), database.why)
+                version_schema = project.version_schema or "public"
+                with Workspace(database.url, project.version_table, version_schema) as workspace:
+                    stairway = Stairway(
+                        project, workspace, options.use_env, metadata, progress.revision,
+                        options.timeout, progress.finished,
+                    )  # fmt: skip
+                    try:
+                        stairway.run(plan)
+                        _check_drift(stairway, options, result)
+                    except ForeignConnection as exc:
+                        result.diagnostics.append(Diagnostic(project.env_py, str(exc), True))
+                    except RebuildFailed as exc:
+                        result.diagnostics.append(Diagnostic(options.location, str(exc), True))
+                    finally:
+                        stairway.close()
+                    result.revisions, result.rebuilds = stairway.results, workspace.rebuilds
+        except KeyboardInterrupt:
+            result.interrupted = True
+            if stairway is not None:
+                result.revisions = stairway.results
     result.seconds = time.perf_counter() - began
     return result
 
 
-def _plan(
-    options: RoundtripOptions, result: RoundtripResult
-) -> tuple[list[PlannedRevision], list[Path]]:
-    """The revisions in graph order, and the import path alembic.ini asks for."""
-    sources = find_sources([options.location])
-    history, diagnostics = load_history(sources)
-    result.diagnostics.extend(diagnostics)
-    if result.has_fatal:
-        return [], sources.sys_path
+def _plan(options: RoundtripOptions, history: History) -> list[PlannedRevision]:
+    """The revisions in graph order, those selected marked."""
     directory = options.location if options.location.is_dir() else options.location.parent
     changed = changed_since(options.since, directory) if options.since else None
-    return plan_revisions(history, options.start, options.stop, changed), sources.sys_path
+    return plan_revisions(history, options.start, options.stop, changed)
 
 
 def _check_drift(stairway: Stairway, options: RoundtripOptions, result: RoundtripResult) -> None:
@@ -117,4 +135,4 @@ def _check_drift(stairway: Stairway, options: RoundtripOptions, result: Roundtri
                 "pass --metadata, or use --use-env with an env.py that sets target_metadata)"
             )
         else:
-            result.drift = [describe_drift(d) for d in differences]
+            result.drift = differences

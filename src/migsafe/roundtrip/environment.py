@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import ast
 import importlib
+import types
 from dataclasses import dataclass
 from pathlib import Path
 
 from alembic.config import Config
-from alembic.script import ScriptDirectory
+from alembic.script import Script, ScriptDirectory
+from alembic.script.revision import RevisionMap
+
+from migsafe.project import History, MigrationScript
 
 DEFAULT_VERSION_TABLE = "alembic_version"
 
@@ -64,6 +68,48 @@ def load_project(
     project.version_table = version_table or literal.get("version_table") or DEFAULT_VERSION_TABLE
     project.version_schema = version_schema or literal.get("version_table_schema")
     return project
+
+
+def use_history(project: AlembicProject, history: History) -> None:
+    """Let Alembic walk the revisions migsafe read, importing each script only when one of
+    its functions first runs.
+
+    Alembic imports every script before the first step, so one script whose import fails
+    (the application is not installed) fails the first revision, whichever it is; here it
+    fails the step of its own revision, with its own line, and the others still run.
+    """
+    scripts = [Script(_LazyModule(s), s.revision, s.path) for s in history.scripts]
+    project.scripts.revision_map = RevisionMap(lambda: iter(scripts))
+
+
+class _LazyModule(types.ModuleType):
+    """A revision script as Alembic sees it before it is run: its identifiers and docstring,
+    read from the source; ``upgrade``/``downgrade`` import the real module on first call."""
+
+    def __init__(self, script: MigrationScript) -> None:
+        super().__init__(script.path.stem, ast.get_docstring(script.tree))
+        self.__file__ = str(script.path)
+        self._script = script
+        self._module: types.ModuleType | None = None
+        self.revision = script.revision
+        down = script.down_revisions
+        self.down_revision = down[0] if len(down) == 1 else (down or None)
+        self.branch_labels = script.branch_labels or None
+        self.depends_on = script.depends_on or None
+
+    def upgrade(self, *args: object, **kwargs: object) -> object:
+        return self._real().upgrade(*args, **kwargs)
+
+    def downgrade(self, *args: object, **kwargs: object) -> object:
+        return self._real().downgrade(*args, **kwargs)
+
+    def _real(self) -> types.ModuleType:
+        if self._module is None:
+            module = types.ModuleType(f"_migsafe_roundtrip_{self._script.revision}")
+            module.__file__ = str(self._script.path)
+            exec(compile(self._script.tree, str(self._script.path), "exec"), module.__dict__)
+            self._module = module
+        return self._module
 
 
 def _env_configure_literals(env_py: Path) -> dict[str, str]:

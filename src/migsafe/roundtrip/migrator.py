@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from alembic.runtime.environment import EnvironmentContext
@@ -29,7 +30,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.pool import Pool
 
+from migsafe.project import failing_line
 from migsafe.roundtrip.environment import AlembicProject, ProjectError
+from migsafe.roundtrip.result import StepError
 
 
 class ForeignConnection(RuntimeError):
@@ -84,6 +87,13 @@ class Migrator:
 
         self._run_function(compare)
         return found
+
+    def drift_described(self) -> list[str] | None:
+        """``drift()`` as one line per difference (what crosses to migsafe's process)."""
+        from migsafe.roundtrip.drift import describe_drift
+
+        found = self.drift()
+        return None if found is None else [describe_drift(d) for d in found]
 
     def _step(self, revision: str, upgrade: bool) -> MigrationStep:
         script = self.project.scripts.get_revision(revision)
@@ -175,3 +185,17 @@ def _only_connections_to(connection: Connection) -> Iterator[None]:
         yield
     finally:
         event.remove(Pool, "connect", check)
+
+
+def step_error(step: str, exc: BaseException, path: Path | None) -> StepError:
+    """One line of reason, the SQL being run and the line of the migration file that ran it."""
+    from sqlalchemy.exc import StatementError
+
+    line = failing_line(exc, path) if path is not None else None
+    if isinstance(exc, SystemExit):
+        return StepError(step, f"the migration called sys.exit({exc.code!r})", line)
+    original = getattr(exc, "orig", None) or exc
+    reason = str(original).strip().splitlines()[0] if str(original).strip() else ""
+    message = f"{type(original).__name__}: {reason}" if reason else type(original).__name__
+    sql = exc.statement if isinstance(exc, StatementError) else None
+    return StepError(step, message, line, " ".join(sql.split()) if sql else None)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
-from migsafe.findings import Diagnostic
+from migsafe.findings import Diagnostic, Finding
 from migsafe.roundtrip.diff import Change
 
 
@@ -73,6 +73,8 @@ class RevisionResult:
 @dataclass
 class RoundtripResult:
     revisions: list[RevisionResult] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)  # about the graph (multiple heads)
+    interrupted: bool = False  # Ctrl-C: the revisions are those done by then
     drift: list[str] | None = None  # None: no target metadata known, or not run to head
     drift_note: str = ""
     provider: str = ""
@@ -91,4 +93,4 @@ class RoundtripResult:
 
     @property
     def passed(self) -> bool:
-        return not self.failures and not self.drift and not self.has_fatal
+        return not (self.failures or self.drift or self.findings or self.has_fatal)

@@ -14,12 +14,12 @@ import ast
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
-from migsafe.project import BodyShape, MigrationScript, body_shape, failing_line
+from migsafe.config import DEFAULT_TIMEOUT
+from migsafe.project import BodyShape, MigrationScript, body_shape
 from migsafe.roundtrip.diff import diff_snapshots
 from migsafe.roundtrip.environment import AlembicProject
-from migsafe.roundtrip.migrator import ForeignConnection, Migrator
+from migsafe.roundtrip.isolated import IsolatedMigrator
 from migsafe.roundtrip.result import RevisionResult, StepError, Verdict
 from migsafe.roundtrip.snapshot import Snapshot
 from migsafe.roundtrip.workspace import Workspace
@@ -53,17 +53,20 @@ class Stairway:
         use_env: bool = False,
         target_metadata: object = None,
         on_revision: Callable[[str, bool], None] = lambda revision, selected: None,
+        timeout: float = DEFAULT_TIMEOUT,
+        on_result: Callable[[RevisionResult], None] = lambda result: None,
     ) -> None:
-        self.project = project
         self.workspace = workspace
-        self.use_env = use_env
-        self.target_metadata = target_metadata
         self.on_revision = on_revision
+        self.on_result = on_result  # each verdict once it is final, in order
         self.applied: list[str] = []
         self.blocked: set[str] = set()
         self.untracked: set[str] = set()  # revisions that committed behind Alembic's back
         self.results: list[RevisionResult] = []
-        self.migrator = self._migrator(workspace.open())
+        self._announced = 0
+        self.migrator = IsolatedMigrator(
+            project, workspace.open(), use_env, target_metadata, workspace.settle, timeout
+        )
         # the schema as it is now; None until a selected revision needs it (plain upgrades
         # on the way to --from take none)
         self.current: Snapshot | None = None
@@ -80,16 +83,30 @@ class Stairway:
                 started = time.perf_counter()
                 result = self._revision(planned)
                 self._compare_reupgrades(wait=False)
-                if result is None:
-                    continue
-                if planned.revision in self.untracked:
-                    result.note = "; ".join(filter(None, [result.note, UNTRACKED_NOTE]))
-                result.seconds = time.perf_counter() - started
-                results.append(result)
+                if result is not None:
+                    if planned.revision in self.untracked:
+                        result.note = "; ".join(filter(None, [result.note, UNTRACKED_NOTE]))
+                    result.seconds = time.perf_counter() - started
+                    results.append(result)
+                self._announce()
             finished = True
         finally:  # a run that breaks off compares what has arrived, and waits for nothing
             self._compare_reupgrades(wait=finished)
+            self.migrator.stop()
+            if finished:
+                self._announce()
         return results
+
+    def _announce(self) -> None:
+        """Report each verdict once it is final: the results before the first one whose
+        re-upgrade is still to be compared."""
+        pending = {id(result) for result, _, _ in self.reupgrades}
+        while self._announced < len(self.results):
+            result = self.results[self._announced]
+            if id(result) in pending:
+                return
+            self.on_result(result)
+            self._announced += 1
 
     def _compare_reupgrades(self, wait: bool) -> None:
         """Give each re-upgraded revision its verdict once its snapshot is here.
@@ -105,8 +122,12 @@ class Stairway:
                 result.verdict, result.changes = Verdict.REUPGRADE_DIFFERS, differs
         self.reupgrades = pending
 
-    def drift(self) -> list[object] | None:
+    def drift(self) -> list[str] | None:
         return self.migrator.drift()
+
+    def close(self) -> None:
+        """Stop the migrations' worker (before the database it is connected to goes)."""
+        self.migrator.stop()
 
     def _revision(self, planned: PlannedRevision) -> RevisionResult | None:
         script = planned.script
@@ -118,7 +139,7 @@ class Stairway:
             result.verdict, result.note = Verdict.SKIPPED, f"{blocked_by[0]} did not upgrade"
             return result if planned.selected else None
         if not planned.selected:
-            failure = self._step(script, "upgrade", self.migrator.upgrade)
+            failure = self._step(script, self.migrator.upgrade)
             if failure is None:
                 self.applied.append(script.revision)
                 self.current = None
@@ -132,7 +153,7 @@ class Stairway:
 
     def _stairway(self, script: MigrationScript, result: RevisionResult) -> None:
         before = self.current or self.workspace.snapshot()
-        failure = self._step(script, "upgrade", self.migrator.upgrade)
+        failure = self._step(script, self.migrator.upgrade)
         if failure:
             result.verdict, result.error = Verdict.UPGRADE_FAILED, failure
             self.blocked.add(script.revision)
@@ -143,7 +164,7 @@ class Stairway:
         self.applied = with_it
         self.current = upgraded
 
-        failure = self._step(script, "downgrade", self.migrator.downgrade)
+        failure = self._step(script, self.migrator.downgrade)
         if failure:
             one_way = body_shape(script.function("downgrade")) is BodyShape.RAISES
             result.verdict = Verdict.ONE_WAY if one_way else Verdict.DOWNGRADE_FAILED
@@ -152,7 +173,7 @@ class Stairway:
             return
         downgraded = self.workspace.snapshot()  # read while the re-upgrade gets ready
 
-        failure = self._step(script, "re-upgrade", self.migrator.upgrade)
+        failure = self._step(script, lambda revision: self.migrator.upgrade(revision, "re-upgrade"))
         trace = diff_snapshots(before, downgraded)
         if trace:
             result.verdict, result.changes = Verdict.DOWNGRADE_LEAVES_TRACE, trace
@@ -170,53 +191,29 @@ class Stairway:
             self.reupgrades.append((result, upgraded, again))
 
     def _step(
-        self, script: MigrationScript, step: str, action: Callable[[str], bool]
+        self, script: MigrationScript, action: Callable[[str], tuple[StepError | None, bool]]
     ) -> StepError | None:
-        try:
-            left_open = action(script.revision)
-        except ForeignConnection:
-            raise
-        except Exception as exc:
-            return step_error(step, exc, script.path)
+        error, left_open = action(script.revision)
         if left_open:
             self.untracked.add(script.revision)
-        return None
+        return error
 
     def _recover(self, expected: Snapshot | None, revisions: list[str]) -> None:
         """Continue from ``expected``: keep the database if it is there, else rebuild it.
 
         With no expected snapshot (a plain upgrade failed) the database is always rebuilt.
         """
-        self.migrator = self._migrator(self.workspace.reconnect())
+        self.migrator.restart()
         if expected is not None and self.workspace.snapshot() == expected:
             self.current = expected
             return
         self.workspace.rebuilds += 1
-        self.migrator = self._migrator(self.workspace.fresh())
-        try:
-            self.migrator.apply(revisions)
-        except Exception as exc:
-            raise RebuildFailed(
-                f"rebuilding the database failed: {step_error('upgrade', exc, None).message}"
-            ) from exc
+        self.migrator.stop()  # nothing may stay connected to a database about to be dropped
+        self.migrator.restart(self.workspace.fresh())
+        error = self.migrator.apply(revisions)
+        if error is not None:
+            raise RebuildFailed(f"rebuilding the database failed: {error.message}")
         self.current = self.workspace.snapshot()
-
-    def _migrator(self, connection) -> Migrator:
-        return Migrator(
-            self.project, connection, self.use_env, self.target_metadata, self.workspace.settle
-        )
-
-
-def step_error(step: str, exc: BaseException, path: Path | None) -> StepError:
-    """One line of reason, the SQL being run and the line of the migration file that ran it."""
-    from sqlalchemy.exc import StatementError
-
-    original = getattr(exc, "orig", None) or exc
-    reason = str(original).strip().splitlines()[0] if str(original).strip() else ""
-    message = f"{type(original).__name__}: {reason}" if reason else type(original).__name__
-    sql = exc.statement if isinstance(exc, StatementError) else None
-    line = failing_line(exc, path) if path is not None else None
-    return StepError(step, message, line, " ".join(sql.split()) if sql else None)
 
 
 def _title(script: MigrationScript) -> str:

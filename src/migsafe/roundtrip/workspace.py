@@ -5,8 +5,8 @@ database, or the scratch database on an existing server). A rebuild creates a ne
 ``migsafe_<random>`` database next to it on the same server, and drops it again when it is
 replaced in turn or when the roundtrip ends; the provider removes the first one.
 
-Each database comes with its own ``SnapshotReader`` (two more connections), closed before
-the database is dropped.
+Each database comes with its own ``SnapshotReader`` (two connections), closed before the
+database is dropped; the migrations' worker holds a third.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from __future__ import annotations
 from contextlib import ExitStack
 
 from sqlalchemy import create_engine
-from sqlalchemy.engine import Connection
 from sqlalchemy.pool import NullPool
 
 from migsafe.postgres.url import scratch_database
@@ -22,6 +21,9 @@ from migsafe.roundtrip.snapshot import Snapshot, SnapshotReader
 
 
 class Workspace:
+    """The database migrations run in (by a worker: see ``isolated.py``), and the snapshot
+    reader on it."""
+
     def __init__(
         self, database_url: str, version_table: str = "alembic_version",
         version_schema: str = "public",
@@ -29,16 +31,16 @@ class Workspace:
         self.database_url = database_url
         self.version_table, self.version_schema = version_table, version_schema
         self._current = ExitStack()
-        self.connection: Connection | None = None
         self._snapshots: SnapshotReader | None = None
         self.rebuilds = 0
 
-    def open(self) -> Connection:
-        """Connect to the database the provider handed out."""
-        return self._connect(self.database_url, ExitStack())
+    def open(self) -> str:
+        """Start on the database the provider handed out; returns its URL."""
+        self._attach(self.database_url, ExitStack())
+        return self.database_url
 
-    def fresh(self) -> Connection:
-        """Drop the current rebuilt database (if any) and connect to a new, empty one."""
+    def fresh(self) -> str:
+        """Drop the current rebuilt database (if any); returns the URL of a new, empty one."""
         self.settle()
         self.close()
         stack = ExitStack()
@@ -47,37 +49,25 @@ class Workspace:
         except BaseException:
             stack.close()
             raise
-        return self._connect(url, stack)
+        self._attach(url, stack)
+        return url
 
-    def _connect(self, url: str, stack: ExitStack) -> Connection:
+    def _attach(self, url: str, stack: ExitStack) -> None:
         try:
             engine = create_engine(url, poolclass=NullPool)
             stack.callback(engine.dispose)
             self._snapshots = SnapshotReader(engine, self.version_table, self.version_schema)
             stack.callback(self._snapshots.close)
-            self.connection = stack.enter_context(engine.connect())
         except BaseException:
             stack.close()
             raise
         self._current = stack
-        return self.connection
-
-    def reconnect(self) -> Connection:
-        """A new connection to the same database (after an error may have left the old one
-        aborted or in autocommit mode)."""
-        assert self.connection is not None
-        engine = self.connection.engine
-        self.connection.close()
-        self.connection = self._current.enter_context(engine.connect())
-        return self.connection
 
     def snapshot(self) -> Snapshot:
         """The schema as committed, read while the caller goes on: call ``settle`` before
-        changing the schema. The working connection must not be inside a transaction (the
-        snapshot could not see what it has not committed)."""
-        assert self.connection is not None and self._snapshots is not None
-        if self.connection.in_transaction():
-            raise RuntimeError("a snapshot needs the working connection outside any transaction")
+        changing the schema. The migrations' worker commits each step before it returns,
+        so the snapshot sees all of it."""
+        assert self._snapshots is not None
         return self._snapshots.start()
 
     def settle(self) -> None:
@@ -86,7 +76,6 @@ class Workspace:
             self._snapshots.settle()
 
     def close(self) -> None:
-        self.connection = None
         self._snapshots = None
         self._current.close()
 

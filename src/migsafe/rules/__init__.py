@@ -9,6 +9,8 @@ from collections.abc import Iterable
 from functools import cache
 from types import ModuleType
 
+from migsafe.findings import Finding
+from migsafe.project import History
 from migsafe.rule import Rule
 
 
@@ -58,3 +60,18 @@ def resolve_rules(names: Iterable[str], where: str) -> frozenset[str]:
                                   "`migsafe rules` lists them")  # fmt: skip
             found.add(rule.name)
     return frozenset(found)
+
+
+def history_findings(history: History, ignore: frozenset[str] = frozenset()) -> list[Finding]:
+    """What the rules about the revision graph (``check_history``) find, after the inline
+    suppressions of the files they name; ``ignore`` holds rule names."""
+    from migsafe.suppress import Suppressions
+
+    suppressions = {script.path: Suppressions.parse(script.source) for script in history.heads}
+    return [
+        finding
+        for module in rule_modules()
+        if hasattr(module, "check_history") and module.RULE.name not in ignore
+        for finding in module.check_history(history)
+        if not suppressions.get(finding.path, Suppressions()).hides(finding)
+    ]

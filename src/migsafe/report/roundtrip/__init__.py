@@ -17,6 +17,30 @@ def renderer(name: str) -> Callable[[RoundtripResult, TextIO], None]:
     return import_module(f"migsafe.report.roundtrip.{_MODULES[name]}").render
 
 
+class StreamingRenderer:
+    """Writes a report as the run goes: ``revision`` for each final verdict, ``finish`` at the
+    end. Formats that are one document (json, junit, markdown) write everything at the end."""
+
+    def __init__(self, name: str, out: TextIO) -> None:
+        self._module = import_module(f"migsafe.report.roundtrip.{_MODULES[name]}")
+        self._out = out
+        self._streams = hasattr(self._module, "render_revision")
+
+    def revision(self, revision: RevisionResult) -> None:
+        if self._streams:
+            self._module.render_revision(revision, self._out)
+
+    def finish(self, result: RoundtripResult) -> None:
+        if self._streams:
+            self._module.render_end(result, self._out)
+        else:
+            self._module.render(result, self._out)
+
+
+def streaming_renderer(name: str, out: TextIO) -> StreamingRenderer:
+    return StreamingRenderer(name, out)
+
+
 def problem_lines(revision: RevisionResult) -> list[str]:
     """The failing step (with file:line and SQL), the note, and each schema change."""
     lines = []
@@ -44,4 +68,5 @@ def summary(result: RoundtripResult) -> str:
         drift = f"; model drift: {len(result.drift)} difference(s)"
     elif result.drift is not None:
         drift = "; no model drift"
-    return f"Roundtrip of {len(result.revisions)} {noun}: {parts}{drift}."
+    stopped = " (interrupted: the rest was not run)" if result.interrupted else ""
+    return f"Roundtrip of {len(result.revisions)} {noun}{stopped}: {parts}{drift}."

@@ -7,6 +7,7 @@ from dataclasses import asdict
 from typing import TextIO
 
 from migsafe.report import display_path
+from migsafe.report.json_report import finding_document
 from migsafe.roundtrip.result import RoundtripResult
 
 SCHEMA_VERSION = 1
@@ -16,6 +17,7 @@ def render(result: RoundtripResult, out: TextIO) -> None:
     document = {
         "schema_version": SCHEMA_VERSION,
         "passed": result.passed,
+        "interrupted": result.interrupted,
         "provider": result.provider,
         "seconds": round(result.seconds, 3),
         "revisions": [
@@ -32,6 +34,7 @@ def render(result: RoundtripResult, out: TextIO) -> None:
             }
             for r in result.revisions
         ],
+        "findings": [finding_document(f) for f in result.findings],
         "drift": result.drift,
         "drift_note": result.drift_note,
         "diagnostics": [

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from types import TracebackType
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from migsafe.roundtrip import ProgressCallbacks
+from migsafe.roundtrip.result import RevisionResult
 
 
 class RevisionProgress(ProgressCallbacks):
-    def __init__(self) -> None:
+    """The bar on stderr; each final verdict goes to ``on_finished`` (the streaming report,
+    printed above the bar)."""
+
+    def __init__(self, on_finished: Callable[[RevisionResult], None] = lambda r: None) -> None:
+        self.on_finished = on_finished
         self.console = Console(file=sys.stderr)
         self.bar: Progress | None = None
         self.task = None
@@ -31,6 +37,9 @@ class RevisionProgress(ProgressCallbacks):
     def revision(self, revision: str, selected: bool) -> None:
         if self.bar is not None and self.task is not None:
             self.bar.update(self.task, description=revision, advance=1 if selected else 0)
+
+    def finished(self, result: RevisionResult) -> None:
+        self.on_finished(result)
 
     def __enter__(self) -> RevisionProgress:
         return self

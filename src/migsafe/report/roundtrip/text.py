@@ -9,23 +9,37 @@ from rich.markup import escape
 
 from migsafe.report import display_path, location
 from migsafe.report.roundtrip import problem_lines, summary
-from migsafe.roundtrip.result import RoundtripResult, Verdict
+from migsafe.report.text import print_finding
+from migsafe.roundtrip.result import RevisionResult, RoundtripResult, Verdict
 
 _MARK = {Verdict.OK: "[green]ok[/]", Verdict.ONE_WAY: "[cyan]one-way[/]",
          Verdict.SKIPPED: "[dim]skipped[/]"}  # fmt: skip
 
 
 def render(result: RoundtripResult, out: TextIO) -> None:
-    console = Console(file=out, highlight=False, soft_wrap=True)
     for revision in result.revisions:
-        mark = _MARK.get(revision.verdict, f"[bold red]{revision.verdict}[/]")
-        title = f" {escape(revision.message)}" if revision.message else ""
-        console.print(
-            f"{mark} [bold]{escape(revision.revision)}[/]{title} "
-            f"[dim]({escape(display_path(revision.path))}, {revision.seconds:.2f} s)[/]"
-        )
-        for line in problem_lines(revision):
-            console.print(f"    {escape(line)}")
+        render_revision(revision, out)
+    render_end(result, out)
+
+
+def render_revision(revision: RevisionResult, out: TextIO) -> None:
+    """One revision's verdict line, and the details of a failure under it."""
+    console = _console(out)
+    mark = _MARK.get(revision.verdict, f"[bold red]{revision.verdict}[/]")
+    title = f" {escape(revision.message)}" if revision.message else ""
+    console.print(
+        f"{mark} [bold]{escape(revision.revision)}[/]{title} "
+        f"[dim]({escape(display_path(revision.path))}, {revision.seconds:.2f} s)[/]"
+    )
+    for line in problem_lines(revision):
+        console.print(f"    {escape(line)}")
+
+
+def render_end(result: RoundtripResult, out: TextIO) -> None:
+    """What follows the revisions: findings about the graph, input errors, drift, summary."""
+    console = _console(out)
+    for finding in result.findings:
+        print_finding(console, finding)
     for diagnostic in result.diagnostics:
         label = "[bold red]error[/]" if diagnostic.fatal else "[cyan]notice[/]"
         console.print(f"{escape(location(diagnostic))}: {label}: {escape(diagnostic.message)}")
@@ -35,5 +49,9 @@ def render(result: RoundtripResult, out: TextIO) -> None:
             console.print(f"    {escape(line)}")
     elif result.drift_note:
         console.print(f"[dim]model drift {escape(result.drift_note)}[/]")
-    if result.revisions:
+    if result.revisions or result.interrupted:
         console.print(summary(result))
+
+
+def _console(out: TextIO) -> Console:
+    return Console(file=out, highlight=False, soft_wrap=True)
