@@ -7,8 +7,9 @@ to the workspace's database, and every step is a request to it: a step that exit
 or runs past its time limit fails its revision (the worker is replaced, a statement still
 running on the server is terminated) and the stairway goes on.
 
-The worker asks before it changes anything (``Migrator.before_changes``): migsafe answers
-once the snapshot it is reading beside the worker has arrived.
+While the worker gets a step ready, migsafe reads the snapshot of the step before; the
+worker waits for it to arrive (the workspace's ``quiet`` event) before it changes anything
+(``Migrator.before_changes``).
 """
 
 from __future__ import annotations
@@ -26,8 +27,7 @@ from migsafe.isolation import Worker, WorkerLost, WorkerTimedOut
 from migsafe.roundtrip.environment import AlembicProject
 from migsafe.roundtrip.migrator import ForeignConnection, Migrator, step_error
 from migsafe.roundtrip.result import StepError
-
-_SETTLE, _GO = "settle", "go"
+from migsafe.roundtrip.workspace import Workspace
 
 
 class IsolatedMigrator:
@@ -40,14 +40,15 @@ class IsolatedMigrator:
     def __init__(
         self,
         project: AlembicProject,
+        workspace: Workspace,
         url: str,
         use_env: bool,
         target_metadata: Any,
-        settle: Callable[[], None],
         timeout: float,
+        snapshot_arrived: Callable[[], None] = lambda: None,
     ) -> None:
-        self._arguments = (project, use_env, target_metadata)
-        self._settle = settle
+        self._arguments = (project, use_env, target_metadata, workspace.quiet)
+        self._meanwhile = _ReadingSnapshot(workspace, snapshot_arrived)
         self._timeout = timeout
         self._url = url
         self._worker: Worker | None = None
@@ -95,18 +96,12 @@ class IsolatedMigrator:
         step = request[2]
         try:
             worker.send(request)
-            while True:
-                message = worker.receive(timeout)
-                if message == _SETTLE:
-                    self._settle()
-                    worker.send(_GO)
-                    continue
-                kind, value = message
-                if kind == "foreign":
-                    raise ForeignConnection(value)
-                if kind == "failed":
-                    self.stop()  # its connection may be aborted: the next step gets a new one
-                return kind, value
+            kind, value = worker.receive(timeout, self._meanwhile)
+            if kind == "foreign":
+                raise ForeignConnection(value)
+            if kind == "failed":
+                self.stop()  # its connection may be aborted: the next step gets a new one
+            return kind, value
         except WorkerTimedOut as exc:
             self._terminate_backend()
             self._worker = None
@@ -139,9 +134,24 @@ class IsolatedMigrator:
             engine.dispose()
 
 
+class _ReadingSnapshot:
+    """What migsafe does while the worker runs a step: read the snapshot in flight."""
+
+    def __init__(self, workspace: Workspace, arrived: Callable[[], None]) -> None:
+        self._workspace, self._arrived = workspace, arrived
+
+    def waiting_fds(self) -> list[int]:
+        return self._workspace.waiting_fds()
+
+    def make_progress(self) -> None:
+        if self._workspace.make_progress():
+            self._arrived()
+
+
 def _serve(
-    connection: Connection, url: str, project: AlembicProject, use_env: bool, metadata: Any
-) -> None:
+    connection: Connection, url: str, project: AlembicProject, use_env: bool, metadata: Any,
+    quiet: Any,
+) -> None:  # fmt: skip
     """The worker: one connection, one Migrator, requests answered until the pipe closes."""
     engine = create_engine(url, poolclass=NullPool)
     event.listen(engine, "before_cursor_execute", _plain_sql_as_is, retval=True)
@@ -152,11 +162,7 @@ def _serve(
         return
     connection.send(("ready", database.connection.driver_connection.info.backend_pid))
 
-    def before_changes() -> None:
-        connection.send(_SETTLE)
-        connection.recv()
-
-    migrator = Migrator(project, database, use_env, metadata, before_changes)
+    migrator = Migrator(project, database, use_env, metadata, quiet.wait)
     while True:
         try:
             action, argument, step = connection.recv()

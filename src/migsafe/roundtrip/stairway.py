@@ -65,8 +65,9 @@ class Stairway:
         self.results: list[RevisionResult] = []
         self._announced = 0
         self.migrator = IsolatedMigrator(
-            project, workspace.open(), use_env, target_metadata, workspace.settle, timeout
-        )
+            project, workspace, workspace.open(), use_env, target_metadata, timeout,
+            self._snapshot_arrived,
+        )  # fmt: skip
         # the schema as it is now; None until a selected revision needs it (plain upgrades
         # on the way to --from take none)
         self.current: Snapshot | None = None
@@ -107,6 +108,11 @@ class Stairway:
                 return
             self.on_result(result)
             self._announced += 1
+
+    def _snapshot_arrived(self) -> None:
+        """A verdict that waited for this snapshot is final now."""
+        self._compare_reupgrades(wait=False)
+        self._announce()
 
     def _compare_reupgrades(self, wait: bool) -> None:
         """Give each re-upgraded revision its verdict once its snapshot is here.

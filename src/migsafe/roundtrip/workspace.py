@@ -16,6 +16,7 @@ from contextlib import ExitStack
 from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 
+from migsafe.isolation import shared_event
 from migsafe.postgres.url import scratch_database
 from migsafe.roundtrip.snapshot import Snapshot, SnapshotReader
 
@@ -33,6 +34,9 @@ class Workspace:
         self._current = ExitStack()
         self._snapshots: SnapshotReader | None = None
         self.rebuilds = 0
+        # set while no snapshot is on its way: the migrations' worker waits for it before
+        # it changes anything
+        self.quiet = shared_event()
 
     def open(self) -> str:
         """Start on the database the provider handed out; returns its URL."""
@@ -56,7 +60,9 @@ class Workspace:
         try:
             engine = create_engine(url, poolclass=NullPool)
             stack.callback(engine.dispose)
-            self._snapshots = SnapshotReader(engine, self.version_table, self.version_schema)
+            self._snapshots = SnapshotReader(
+                engine, self.version_table, self.version_schema, self.quiet
+            )
             stack.callback(self._snapshots.close)
         except BaseException:
             stack.close()
@@ -74,6 +80,13 @@ class Workspace:
         """Wait for the snapshot being read, if any."""
         if self._snapshots is not None:
             self._snapshots.settle()
+
+    def waiting_fds(self) -> list[int]:
+        return self._snapshots.waiting_fds() if self._snapshots is not None else []
+
+    def make_progress(self) -> bool:
+        """Take what has arrived of the snapshot being read; True once it is all here."""
+        return self._snapshots.make_progress() if self._snapshots is not None else True
 
     def close(self) -> None:
         self._snapshots = None
