@@ -143,8 +143,8 @@ def test_several_heads_fail_the_roundtrip_as_they_fail_check(
 ) -> None:
     versions = tmp_path / "versions"
     versions.mkdir()
+    body = 'def upgrade():\n    op.execute("SELECT 1")\n\ndef downgrade():\n    pass\n'
     for revision in ("a", "b"):
-        body = f'def upgrade():\n    op.execute("SELECT 1")\n\ndef downgrade():\n    pass\n# {revision}'
         (versions / f"{revision}.py").write_text(migration_source(body, revision, None))
     result = run_roundtrip(RoundtripOptions(versions, postgres=server_url))
     assert {f.rule for f in result.findings} == {"multiple-heads"}
