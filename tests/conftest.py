@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.realdata import RegistryUnreachable
+
 HEADER = """\
 import sqlalchemy as sa
 from alembic import op
@@ -52,3 +54,21 @@ def server_url() -> Iterator[str]:
 
     with disposable_postgres("embedded") as database:
         yield database.url
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    return (yield from _skip_without_registry())
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    return (yield from _skip_without_registry())
+
+
+def _skip_without_registry() -> Iterator[None]:
+    """Tests on released histories skip, saying why, when PyPI cannot be reached."""
+    try:
+        return (yield)
+    except RegistryUnreachable as exc:
+        pytest.skip(f"the package registry cannot be reached: {exc}")

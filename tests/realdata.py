@@ -40,6 +40,10 @@ LANGFLOW = History("langflow-base", "1.13.0", "langflow/alembic/versions")
 FIDELITY = (MLFLOW, OPTUNA, CKAN, PREFECT, AIRFLOW, DAGSTER, PHOENIX, LANGFLOW)
 
 
+class RegistryUnreachable(RuntimeError):
+    """PyPI could not be reached (or refused the release): the test is skipped, saying so."""
+
+
 def wheel(history: History) -> Path:
     target = CACHE / "wheels"
     name = history.package.replace("-", "_")
@@ -47,12 +51,17 @@ def wheel(history: History) -> Path:
     if found:
         return found[0]
     target.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-         "--only-binary=:all:", "-d", str(target), f"{history.package}=={history.version}"],
-        check=True,
-    )  # fmt: skip
+    _pip("download", "--only-binary=:all:", "-d", str(target),
+         f"{history.package}=={history.version}")  # fmt: skip
     return sorted(target.glob(f"{name}-{history.version}-*.whl"))[0]
+
+
+def _pip(*arguments: str) -> None:
+    command = [sys.executable, "-m", "pip", *arguments[:1], "--quiet", "--no-deps", *arguments[1:]]
+    completed = subprocess.run(command, capture_output=True, text=True, check=False)
+    if completed.returncode != 0:
+        lines = completed.stderr.strip().splitlines() or ["pip failed"]
+        raise RegistryUnreachable(f"pip {' '.join(arguments)}: {lines[-1]}")
 
 
 def extract(history: History) -> Path:
@@ -97,10 +106,6 @@ def installed(package: str, version: str, *requirements: str) -> Path:
     """
     target = CACHE / "site" / f"{package}-{version}"
     if not (target / ".complete").exists():
-        subprocess.run(
-            [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target",
-             str(target), f"{package}=={version}", *requirements],
-            check=True,
-        )  # fmt: skip
+        _pip("install", "--target", str(target), f"{package}=={version}", *requirements)
         (target / ".complete").touch()
     return target

@@ -19,7 +19,7 @@ from migsafe.capture import Capture, CaptureSettings, OfflineCapturer
 from migsafe.catalog import Catalog
 from migsafe.config import Settings
 from migsafe.findings import Diagnostic, Finding
-from migsafe.isolation import Worker, answer_in_order
+from migsafe.isolation import Worker, answers_in_order
 from migsafe.project import (
     MigrationScript,
     find_sources,
@@ -88,7 +88,7 @@ def check_paths(
     def lost(index: int, how: str) -> ScriptReport:
         return ScriptReport([], [Diagnostic(scripts[index].path, f"running it {how}", True)])
 
-    reports = answer_in_order(start_worker, len(scripts), settings.timeout, lost)
+    reports = answers_in_order(start_worker, len(scripts), settings.timeout, lost)
     for report in reports:
         if isinstance(report, InternalError):
             raise report
@@ -108,16 +108,11 @@ def _serve(
     sys_path: list[Path],
     done: list[tuple[str, tuple[str, ...]]],
 ) -> None:
-    """A check worker: answers each script index with its ScriptReport. ``done`` holds the
-    upgrade SQL of the scripts checked before (by a worker that was lost), to rebuild the
-    schema they made."""
+    """A check worker: sends the ScriptReport of each script after those in ``done``, in
+    order. ``done`` holds the upgrade SQL of the scripts checked before (by a worker that was
+    lost), to rebuild the schema they made."""
     with import_path(sys_path), OfflineCapturer(capture_settings, replayed(done)) as capturer:
-        while True:
-            try:
-                index = connection.recv()
-            except EOFError:
-                return
-            script = scripts[index]
+        for script in scripts[len(done) :]:
             try:
                 report: ScriptReport | InternalError = check_script(script, capturer, settings)
             except Exception:

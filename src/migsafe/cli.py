@@ -185,11 +185,14 @@ def postgres(choice: str, pg_version: int | None) -> None:
     Everything it created is removed when it stops.
     """
     from migsafe.postgres import PostgresUnavailable, disposable_postgres
+    from migsafe.postgres.url import masked
 
     try:
         with disposable_postgres(choice, pg_version) as database:
             click.echo(f"using {database.why}", err=True)
-            click.echo(database.url)
+            # a server of the user's: its password is theirs, never echoed
+            shown = masked(database.url) if database.provider == "url" else database.url
+            click.echo(shown)
             if database.psql_command:
                 click.echo(f"psql: {database.psql_command}", err=True)
             click.echo("Press Ctrl-C to stop and remove it.", err=True)

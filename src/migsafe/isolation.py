@@ -131,28 +131,28 @@ def _child_main(serve: Callable[..., None], connection: Connection, *args: Any) 
     serve(connection, *args)
 
 
-def answer_in_order(
+def answers_in_order(
     start_worker: Callable[[list[Any]], Worker],
     count: int,
     timeout: float,
     lost: Callable[[int, str], Any],
 ) -> list[Any]:
-    """Answers to the requests ``0 .. count-1``, asked in order of one worker at a time.
+    """The answers ``0 .. count-1``, which a worker sends one after the other unasked.
 
     ``start_worker(answers)`` starts a worker that goes on after the answers so far: at
-    first, and after a request whose worker died or ran past ``timeout`` seconds (its answer
-    is ``lost(index, how)``). Every worker is gone when this returns, or raises.
+    first, and after an answer its worker died before giving or took longer than ``timeout``
+    seconds to give (that answer is ``lost(index, how)``). Every worker is gone when this
+    returns, or raises.
     """
     answers: list[Any] = []
     worker: Worker | None = None
     try:
-        for index in range(count):
+        while len(answers) < count:
             worker = worker or start_worker(answers)
             try:
-                worker.send(index)
                 answers.append(worker.receive(timeout))
             except (WorkerLost, WorkerTimedOut) as exc:
-                answers.append(lost(index, str(exc)))
+                answers.append(lost(len(answers), str(exc)))
                 worker.stop()
                 worker = None
     finally:

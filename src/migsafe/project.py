@@ -106,16 +106,23 @@ def _add_config(sources: Sources, ini: Path) -> None:
     from alembic.util import CommandError
 
     config = Config(str(ini))
+    here = ini.resolve().parent
+    prepend = config.get_main_option("prepend_sys_path") or "."
+    sys_path = [here / part for part in prepend.replace(",", " ").split()]
     try:
-        script_dir = ScriptDirectory.from_config(config)
+        with import_path(sys_path):  # a package-style script_location imports its package
+            script_dir = ScriptDirectory.from_config(config)
     except (CommandError, KeyError, ValueError) as exc:
         sources.diagnostics.append(Diagnostic(ini, _one_line(str(exc)), fatal=True))
         return
+    except ImportError as exc:
+        location = config.get_main_option("script_location")
+        message = f"script_location {location!r}: cannot import {exc.name or 'its package'!r}"
+        sources.diagnostics.append(Diagnostic(ini, message, fatal=True))
+        return
     sources.config_file = sources.config_file or ini.resolve()
     sources.script_location = sources.script_location or Path(script_dir.dir)
-    here = ini.resolve().parent
-    prepend = config.get_main_option("prepend_sys_path") or "."
-    sources.sys_path.extend(here / part for part in prepend.replace(",", " ").split())
+    sources.sys_path.extend(sys_path)
     recursive = bool(script_dir.recursive_version_locations)
     for location in script_dir._version_locations:
         _add_versions_dir(sources, Path(location), recursive)

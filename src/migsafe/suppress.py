@@ -32,7 +32,7 @@ class Suppressions:
             if "migsafe:" not in line:
                 continue
             for kind, names in _DIRECTIVE.findall(line):
-                rules = result._rule_names(number, names) or {ALL}
+                rules = result._rule_names(number, names) if names.strip() else {ALL}
                 if kind == "ignore-file":
                     result.whole_file |= rules
                 else:

@@ -1,0 +1,131 @@
+"""Input users can trust: rule names that exist, settings from the project's own
+pyproject.toml, package-style script locations, passwords never echoed."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy.engine import make_url
+
+from migsafe.cli import cli
+
+UNSAFE = (
+    "def upgrade():\n    op.create_index('ix_t_a', 't', ['a'])\n\n"
+    "def downgrade():\n    raise NotImplementedError('one-way')\n"
+)
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args))
+    return result.exit_code, result.output
+
+
+def test_an_unknown_rule_in_ignore_is_an_error_naming_the_closest(write_migration) -> None:
+    path = write_migration(UNSAFE)
+    code, output = run("check", str(path), "--ignore", "create-index-concurrently")
+    assert code == 2
+    assert output.strip().splitlines() == [
+        "migsafe: --ignore: no rule named 'create-index-concurrently' "
+        "(did you mean 'create-index-not-concurrently'?); `migsafe rules` lists them"
+    ]
+
+
+@pytest.mark.parametrize(
+    "ignore", ["ms004", "MS004,missing-downgrade", "Create-Index-Not-Concurrently"]
+)
+def test_codes_match_in_any_case_and_lists_work(ignore: str, write_migration) -> None:
+    path = write_migration(UNSAFE)
+    code, output = run("check", str(path), "--ignore", ignore)
+    assert code == 0, output
+
+
+def test_an_unknown_rule_in_the_config_is_an_error_naming_the_file(
+    tmp_path: Path, write_migration
+) -> None:
+    write_migration(UNSAFE)
+    (tmp_path / "pyproject.toml").write_text('[tool.migsafe]\nignore = ["MS404"]\n')
+    code, output = run("check", str(tmp_path / "versions"))
+    assert code == 2
+    assert "pyproject.toml [tool.migsafe] ignore: no rule named 'MS404'" in output
+
+
+def test_an_unknown_rule_inline_is_a_warning_with_its_line(write_migration) -> None:
+    path = write_migration(
+        "def upgrade():\n"
+        "    # migsafe: ignore[create-index-concurently]\n"
+        "    op.create_index('ix_t_a', 't', ['a'])\n\n"
+        "def downgrade():\n"
+        "    op.drop_index('ix_t_a', table_name='t')\n"
+    )
+    result = CliRunner().invoke(cli, ["check", "--format", "json", str(path)])
+    report = json.loads(result.stdout)
+    (warning,) = report["diagnostics"]
+    assert warning["line"] == 10 and not warning["fatal"]
+    assert "'create-index-concurently'" in warning["message"]
+    assert "did you mean 'create-index-not-concurrently'" in warning["message"]
+    assert [f["rule"] for f in report["findings"]] == ["create-index-not-concurrently"]
+
+
+def test_multiple_heads_honours_suppressions(tmp_path: Path, write_migration) -> None:
+    write_migration("def upgrade():\n    pass\n", revision="a")
+    write_migration("# migsafe: ignore-file[multiple-heads]\ndef upgrade():\n    pass\n", "b")
+    code, output = run("check", str(tmp_path / "versions"))
+    assert code == 1  # a's finding remains: only b's file suppresses it
+    assert output.count("multiple-heads") == 1 and "a.py" in output
+
+
+def test_settings_come_from_the_pyproject_nearest_the_project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = tmp_path / "service"
+    versions = project / "migrations" / "versions"
+    versions.mkdir(parents=True)
+    (versions / "a.py").write_text(
+        "from alembic import op\nrevision = 'a'\ndown_revision = None\n" + UNSAFE
+    )
+    (project / "pyproject.toml").write_text('[tool.migsafe]\nignore = ["MS004"]\n')
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "pyproject.toml").write_text('[tool.migsafe]\nfail-on = "notice"\n')
+    monkeypatch.chdir(elsewhere)
+    code, output = run("check", str(versions))
+    assert code == 0, output  # the service's ignore applies; the working directory's does not
+
+
+def test_a_package_style_script_location_resolves(tmp_path: Path) -> None:
+    package = tmp_path / "app_pkg_for_test"
+    (package / "migrations" / "versions").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "migrations" / "env.py").write_text("")
+    (package / "migrations" / "versions" / "a.py").write_text(
+        "from alembic import op\nrevision = 'a'\ndown_revision = None\n" + UNSAFE
+    )
+    ini = tmp_path / "alembic.ini"
+    ini.write_text("[alembic]\nscript_location = app_pkg_for_test:migrations\n")
+    code, output = run("check", "-c", str(ini))
+    assert code == 1 and "create-index-not-concurrently" in output
+    ini.write_text("[alembic]\nscript_location = not_a_package_here:migrations\n")
+    code, output = run("check", "-c", str(ini))
+    assert code == 2
+    assert output.strip().splitlines()[0] == (
+        f"{ini}: error: script_location 'not_a_package_here:migrations': "
+        "cannot import 'not_a_package_here'"
+    )
+
+
+def test_postgres_with_a_url_never_echoes_its_password(server_url: str) -> None:
+    with_password = make_url(server_url).set(password="s3cret-value")
+    url = with_password.render_as_string(hide_password=False)
+    command = [sys.executable, "-m", "migsafe", "postgres", "--postgres", url]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    printed = process.stdout.readline()
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=30)
+    assert "***" in printed and "s3cret-value" not in printed + stderr
