@@ -27,7 +27,7 @@ from migsafe.project import (
     load_history,
     read_script,
 )
-from migsafe.rule import RevisionContext
+from migsafe.revision import RevisionContext
 from migsafe.rules import history_findings, resolve_rules, rule_modules
 from migsafe.sql import split_statements, statements
 from migsafe.suppress import Suppressions

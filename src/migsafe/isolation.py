@@ -16,24 +16,14 @@ from __future__ import annotations
 
 import faulthandler
 import multiprocessing
-import multiprocessing.connection
 import os
 import signal
 import sys
-import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection
-from typing import Any, Protocol
+from typing import Any
 
 from migsafe.lifetime import die_with_parent
-
-
-class Meanwhile(Protocol):
-    """Other work migsafe does while a worker runs: reading a snapshot, say."""
-
-    def waiting_fds(self) -> list[int]: ...
-
-    def make_progress(self) -> object: ...
 
 
 class WorkerLost(RuntimeError):
@@ -51,13 +41,6 @@ def timed_out(timeout: float) -> str:
 def _context() -> Any:
     methods = multiprocessing.get_all_start_methods()
     return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-
-
-def shared_event() -> Any:
-    """An event a worker (started after it) and migsafe's process both see; starts set."""
-    event = _context().Event()
-    event.set()
-    return event
 
 
 class Worker:
@@ -83,26 +66,15 @@ class Worker:
         except (BrokenPipeError, ConnectionResetError, EOFError):
             raise WorkerLost(self.how_it_ended()) from None
 
-    def receive(self, timeout: float | None, meanwhile: Meanwhile | None = None) -> Any:
-        """The next message; raises WorkerLost or WorkerTimedOut (after killing it).
-
-        While it waits, ``meanwhile`` is given its turn whenever one of its sockets is ready.
-        """
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-            sockets = meanwhile.waiting_fds() if meanwhile is not None else []
-            ready = multiprocessing.connection.wait([self.connection, *sockets], remaining)
-            if meanwhile is not None and any(item in sockets for item in ready):
-                meanwhile.make_progress()
-            if self.connection in ready:
-                try:
-                    return self.connection.recv()
-                except (EOFError, ConnectionResetError, OSError):
-                    raise WorkerLost(self.how_it_ended()) from None
-            if deadline is not None and time.monotonic() >= deadline:
-                self.stop()
-                raise WorkerTimedOut(timed_out(timeout))
+    def receive(self, timeout: float | None) -> Any:
+        """The next message; raises WorkerLost or WorkerTimedOut (after killing it)."""
+        if not self.connection.poll(timeout):
+            self.stop()
+            raise WorkerTimedOut(timed_out(timeout))
+        try:
+            return self.connection.recv()
+        except (EOFError, ConnectionResetError, OSError):
+            raise WorkerLost(self.how_it_ended()) from None
 
     def stop(self) -> None:
         """Kill the worker (whatever it is doing) and wait until it is gone."""

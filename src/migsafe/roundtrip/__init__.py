@@ -15,11 +15,10 @@ from migsafe.config import DEFAULT_TIMEOUT
 from migsafe.findings import Diagnostic
 from migsafe.project import History, find_sources, import_path, load_history
 from migsafe.roundtrip.environment import ProjectError, import_object, load_project, use_history
-from migsafe.roundtrip.migrator import ForeignConnection
+from migsafe.roundtrip.isolated import StairwayRun, StairwaySettings, Supervisor
 from migsafe.roundtrip.result import RevisionResult, RoundtripResult
 from migsafe.roundtrip.selection import SelectionError, changed_since, plan_revisions
-from migsafe.roundtrip.stairway import PlannedRevision, RebuildFailed, Stairway
-from migsafe.roundtrip.workspace import Workspace
+from migsafe.roundtrip.stairway import PlannedRevision
 from migsafe.rules import history_findings
 
 
@@ -80,7 +79,7 @@ def run_roundtrip(
     result.findings = history_findings(history, options.ignore)
     if not plan:
         return result
-    stairway: Stairway | None = None
+    supervisor: Supervisor | None = None
     with import_path(sources.sys_path):
         try:
             metadata = import_object(options.metadata, "metadata") if options.metadata else None
@@ -91,28 +90,41 @@ def run_roundtrip(
             with disposable_postgres(options.postgres, options.pg_version) as database:
                 result.provider = database.why
                 progress.started(sum(p.selected for p in plan), database.why)
-                version_schema = project.version_schema or "public"
-                with Workspace(database.url, project.version_table, version_schema) as workspace:
-                    stairway = Stairway(
-                        project, workspace, options.use_env, metadata, progress.revision,
-                        options.timeout, progress.finished,
-                    )  # fmt: skip
-                    try:
-                        stairway.run(plan)
-                        _check_drift(stairway, options, result)
-                    except ForeignConnection as exc:
-                        result.diagnostics.append(Diagnostic(project.env_py, str(exc), True))
-                    except RebuildFailed as exc:
-                        result.diagnostics.append(Diagnostic(options.location, str(exc), True))
-                    finally:
-                        stairway.close()
-                    result.revisions, result.rebuilds = stairway.results, workspace.rebuilds
+                settings = StairwaySettings(
+                    project, project.version_table, project.version_schema or "public",
+                    options.use_env, metadata, options.stop is None, options.timeout,
+                )  # fmt: skip
+                supervisor = Supervisor(settings, database.url, progress.revision,
+                                        progress.finished)  # fmt: skip
+                run = supervisor.walk(plan)
+                _take(run, project, options, result)
         except KeyboardInterrupt:
             result.interrupted = True
-            if stairway is not None:
-                result.revisions = stairway.results
+            if supervisor is not None:
+                result.revisions = supervisor.run.results
     result.seconds = time.perf_counter() - began
     return result
+
+
+def _take(run: StairwayRun, project, options: RoundtripOptions, result: RoundtripResult) -> None:
+    """The supervised run's results into the roundtrip's, with the drift verdict."""
+    result.revisions, result.rebuilds = run.results, run.rebuilds
+    if run.fatal is not None:
+        kind, message = run.fatal
+        where = project.env_py if kind == "foreign" else options.location
+        result.diagnostics.append(Diagnostic(where, message, fatal=True))
+        return
+    if options.stop is not None:
+        result.drift_note = "not checked: --to stops before the head"
+    elif run.blocked:
+        result.drift_note = "not checked: some revisions did not upgrade"
+    elif run.drift is None:
+        result.drift_note = (
+            "not checked: no target metadata (set metadata in [tool.migsafe], "
+            "pass --metadata, or use --use-env with an env.py that sets target_metadata)"
+        )
+    else:
+        result.drift = run.drift
 
 
 def _plan(options: RoundtripOptions, history: History) -> list[PlannedRevision]:
@@ -120,19 +132,3 @@ def _plan(options: RoundtripOptions, history: History) -> list[PlannedRevision]:
     directory = options.location if options.location.is_dir() else options.location.parent
     changed = changed_since(options.since, directory) if options.since else None
     return plan_revisions(history, options.start, options.stop, changed)
-
-
-def _check_drift(stairway: Stairway, options: RoundtripOptions, result: RoundtripResult) -> None:
-    if options.stop is not None:
-        result.drift_note = "not checked: --to stops before the head"
-    elif stairway.blocked:
-        result.drift_note = "not checked: some revisions did not upgrade"
-    else:
-        differences = stairway.drift()
-        if differences is None:
-            result.drift_note = (
-                "not checked: no target metadata (set metadata in [tool.migsafe], "
-                "pass --metadata, or use --use-env with an env.py that sets target_metadata)"
-            )
-        else:
-            result.drift = differences

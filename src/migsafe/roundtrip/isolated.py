@@ -1,211 +1,260 @@
-"""The roundtrip's migrations run in a worker process (``migsafe.isolation``).
+"""The stairway runs in a worker process; migsafe's own process supervises it.
 
 A migration may call ``sys.exit()``, ``os._exit()``, crash the interpreter or never return.
 Run in migsafe's own process, the first would end the roundtrip with exit code 0 and no
-report: a gate that passes. Here the ``Migrator`` lives in a worker with its own connection
-to the workspace's database, and every step is a request to it: a step that exits, crashes
-or runs past its time limit fails its revision (the worker is replaced, a statement still
-running on the server is terminated) and the stairway goes on.
+report: a gate that passes. So the whole stairway (migrations, snapshots, comparisons) runs
+in a worker (``migsafe.isolation``) that tells the supervisor each step as it starts and each
+verdict as it is known, without waiting for an answer. The supervisor owns the databases
+(it makes a fresh one when the worker asks, and drops them all at the end) and the clock:
 
-While the worker gets a step ready, migsafe reads the snapshot of the step before; the
-worker waits for it to arrive (the workspace's ``quiet`` event) before it changes anything
-(``Migrator.before_changes``).
+- a step that raises is the worker's to report, as before;
+- a worker that dies fails the revision it was running, at the step it was at;
+- a step that runs past the time limit gets its worker killed and its server backend
+  terminated, and fails the same way.
+
+Then a new worker starts on a fresh database with what was applied, and goes on with the
+next revision.
 """
 
 from __future__ import annotations
 
 import traceback
 from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, text
-from sqlalchemy.pool import NullPool
-
 from migsafe.isolation import Worker, WorkerLost, WorkerTimedOut
+from migsafe.postgres.url import scratch_database
 from migsafe.roundtrip.environment import AlembicProject
-from migsafe.roundtrip.migrator import ForeignConnection, Migrator, step_error
-from migsafe.roundtrip.result import StepError
+from migsafe.roundtrip.migrator import ForeignConnection
+from migsafe.roundtrip.result import RevisionResult, StepError, Verdict
+from migsafe.roundtrip.stairway import (
+    PlannedRevision,
+    RebuildFailed,
+    Stairway,
+    StairwayEvents,
+    title,
+)
 from migsafe.roundtrip.workspace import Workspace
 
+_VERDICT_OF_LOST_STEP = {
+    "upgrade": Verdict.UPGRADE_FAILED,
+    "downgrade": Verdict.DOWNGRADE_FAILED,
+    "re-upgrade": Verdict.REUPGRADE_FAILED,
+}
 
-class IsolatedMigrator:
-    """The parent's side: the ``Migrator`` interface, each call a request to the worker.
 
-    ``upgrade``/``downgrade`` return ``(error, left_open)``: the step's error (None when it
-    worked) and whether it left work outside Alembic's transaction.
-    """
+@dataclass
+class StairwayRun:
+    """What the supervised stairway gave: results, rebuilds, drift, and a fatal error."""
+
+    results: list[RevisionResult] = field(default_factory=list)
+    rebuilds: int = 0
+    drift: list[str] | None = None
+    blocked: bool = False  # some revision could not be upgraded
+    fatal: tuple[str, str] | None = None  # ("foreign" | "rebuild" | "internal", message)
+
+
+@dataclass(frozen=True)
+class StairwaySettings:
+    project: AlembicProject
+    version_table: str
+    version_schema: str
+    use_env: bool
+    target_metadata: Any
+    check_drift: bool
+    timeout: float
+
+
+class Supervisor:
+    """Runs ``plan`` in workers until every revision has its verdict."""
 
     def __init__(
         self,
-        project: AlembicProject,
-        workspace: Workspace,
-        url: str,
-        use_env: bool,
-        target_metadata: Any,
-        timeout: float,
-        snapshot_arrived: Callable[[], None] = lambda: None,
+        settings: StairwaySettings,
+        database_url: str,
+        on_revision: Callable[[str, bool], None] = lambda revision, selected: None,
+        on_result: Callable[[RevisionResult], None] = lambda result: None,
     ) -> None:
-        self._arguments = (project, use_env, target_metadata, workspace.quiet)
-        self._meanwhile = _ReadingSnapshot(workspace, snapshot_arrived)
-        self._timeout = timeout
-        self._url = url
-        self._worker: Worker | None = None
-        self._backend_pid: int | None = None
+        self.settings = settings
+        self.run = StairwayRun()
+        self._on_revision, self._on_result = on_revision, on_result
+        self._databases = _Databases(database_url)
+        self._provisional: list[RevisionResult] = []  # verdicts not final yet, in order
+        self._applied: list[str] = []
+        self._blocked: set[str] = set()
+        self._position: tuple[str | None, str, int] | None = None  # revision, step, count
 
-    def upgrade(self, revision: str, step: str = "upgrade") -> tuple[StepError | None, bool]:
-        return self._step(("upgrade", revision, step), step, self._timeout)
+    def walk(self, plan: list[PlannedRevision]) -> StairwayRun:
+        with self._databases:
+            done = 0  # planned revisions finished
+            while done < len(plan) and self.run.fatal is None:
+                done = self._one_worker(plan, done)
+        return self.run
 
-    def downgrade(self, revision: str) -> tuple[StepError | None, bool]:
-        return self._step(("downgrade", revision, "downgrade"), "downgrade", self._timeout)
-
-    def apply(self, revisions: list[str]) -> StepError | None:
-        """Upgrade several revisions in order, as one run (rebuilding a database)."""
-        error, _ = self._step(("apply", revisions, "upgrade"), "upgrade",
-                              self._timeout * max(1, len(revisions)))  # fmt: skip
-        return error
-
-    def drift(self) -> list[str] | None:
-        """The model drift, described; None when no target metadata is known."""
-        kind, value = self._request(("drift", None, "drift"), self._timeout)
-        if kind == "failed":
-            raise RuntimeError(f"the drift check failed: {value.message}")
-        return value
-
-    def restart(self, url: str | None = None) -> None:
-        """A new worker (and connection), on ``url`` when the database was replaced."""
-        self.stop()
-        self._url = url or self._url
-
-    def stop(self) -> None:
-        if self._worker is not None:
-            self._worker.stop()
-            self._worker = None
-
-    def _step(
-        self, request: tuple[str, Any, str], step: str, timeout: float
-    ) -> tuple[StepError | None, bool]:
-        kind, value = self._request(request, timeout)
-        if kind == "done":
-            return None, value
-        return value, False
-
-    def _request(self, request: tuple[str, Any, str], timeout: float) -> tuple[str, Any]:
-        worker = self._started()
-        step = request[2]
+    def _one_worker(self, plan: list[PlannedRevision], start: int) -> int:
+        """Let one worker walk ``plan[start:]``; returns how far the plan is done."""
+        resume = (self._applied, self._blocked) if start else None
+        worker = Worker(_serve, self.settings, plan[start:], self._databases.current, resume)
+        done, self._position = start, None
         try:
-            worker.send(request)
-            kind, value = worker.receive(timeout, self._meanwhile)
-            if kind == "foreign":
-                raise ForeignConnection(value)
-            if kind == "failed":
-                self.stop()  # its connection may be aborted: the next step gets a new one
-            return kind, value
-        except WorkerTimedOut as exc:
-            self._terminate_backend()
-            self._worker = None
-            return "failed", StepError(step, f"the migration {exc}")
-        except WorkerLost as exc:
-            self._worker = None
-            return "failed", StepError(step, f"the migration {exc}")
+            while True:
+                timeout = self.settings.timeout * (self._position[2] if self._position else 1)
+                kind, *payload = worker.receive(timeout)
+                if kind == "fresh":
+                    worker.send(self._databases.fresh())
+                elif kind == "revision":
+                    self._on_revision(*payload)
+                elif kind == "step":
+                    self._position = tuple(payload)  # type: ignore[assignment]
+                    self.run.rebuilds += payload[1] == "rebuild"
+                elif kind == "provisional":
+                    self._provisional.append(payload[0])
+                elif kind == "final":
+                    self._finalize(payload[0])
+                elif kind == "state":
+                    self._applied, self._blocked = payload
+                    done += 1
+                    self._position = None
+                elif kind == "end":
+                    self.run.drift = payload[0]
+                    self.run.blocked = bool(self._blocked)
+                    return len(plan)
+                else:  # "fatal"
+                    self.run.fatal = (payload[0], payload[1])
+                    return done
+        except (WorkerLost, WorkerTimedOut) as exc:
+            if isinstance(exc, WorkerTimedOut):
+                self._databases.terminate_backends()
+            if done >= len(plan):  # every revision was done: it was the drift check
+                self.run.fatal = ("internal", f"the model drift check {exc}")
+                return done
+            self._lost(plan[done], str(exc))
+            return done + 1
+        finally:
+            worker.stop()
 
-    def _started(self) -> Worker:
-        if self._worker is None:
-            self._worker = Worker(_serve, self._url, *self._arguments)
-            message = self._worker.receive(self._timeout)
-            if message[0] != "ready":  # the worker could not even connect
-                self._worker.stop()
-                self._worker = None
-                raise RuntimeError(f"the migration worker failed to start: {message[1]}")
-            self._backend_pid = message[1]
-        return self._worker
+    def _finalize(self, result: RevisionResult) -> None:
+        if self._provisional and self._provisional[0].revision == result.revision:
+            self._provisional.pop(0)
+        self.run.results.append(result)
+        self._on_result(result)
 
-    def _terminate_backend(self) -> None:
-        """A step that ran out of time may still hold locks on the server: end it there."""
-        if self._backend_pid is None:
+    def _lost(self, planned: PlannedRevision, how: str) -> None:
+        """The worker is gone: the revisions it had judged keep their verdicts, the one it was
+        running fails at the step it was at, and the next worker starts afresh."""
+        unfinished, self._provisional = self._provisional, []
+        for result in unfinished:  # their re-upgraded schemas were never compared
+            note = "the schema after the re-upgrade was not compared: the worker was lost"
+            self._finalize(replace(result, note="; ".join(filter(None, [result.note, note]))))
+        _, step, _ = self._position or (planned.revision, "upgrade", 1)
+        if step == "rebuild":
+            self.run.fatal = ("rebuild", f"rebuilding the database failed: the migration {how}")
             return
-        engine = create_engine(self._url, poolclass=NullPool)
+        result = RevisionResult(planned.revision, planned.script.path, title(planned.script))
+        result.verdict = _VERDICT_OF_LOST_STEP.get(step, Verdict.UPGRADE_FAILED)
+        result.error = StepError(step, f"the migration {how}")
+        if result.verdict is Verdict.UPGRADE_FAILED:
+            self._blocked = self._blocked | {planned.revision}
+        else:  # the upgrade had worked: the next worker rebuilds with it applied
+            self._applied = [*self._applied, planned.revision]
+        if planned.selected or result.verdict is Verdict.UPGRADE_FAILED:
+            self._finalize(result)
+
+
+class _Databases:
+    """The databases the workers work in: the provider's first, then fresh scratch ones on
+    the same server. Only the supervisor makes and drops them, so a worker that dies can
+    leave none behind."""
+
+    def __init__(self, first: str) -> None:
+        self.current = first
+        self._first = first
+        self._scratch = ExitStack()
+
+    def fresh(self) -> str:
+        """A new, empty database; the previous scratch one (if any) is dropped first."""
+        self._scratch.close()
+        self._scratch = ExitStack()
+        self.current = self._scratch.enter_context(scratch_database(self._first))
+        return self.current
+
+    def terminate_backends(self) -> None:
+        """End what a killed worker left running on the server (it may hold locks)."""
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.pool import NullPool
+
+        engine = create_engine(self._first, poolclass=NullPool)
+        query = text(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = :name AND pid <> pg_backend_pid()"
+        )
         try:
             with engine.connect() as connection:
-                connection.execute(text("SELECT pg_terminate_backend(:pid)"),
-                                   {"pid": self._backend_pid})  # fmt: skip
+                connection.execute(query, {"name": make_url(self.current).database})
         finally:
             engine.dispose()
 
+    def __enter__(self) -> _Databases:
+        return self
 
-class _ReadingSnapshot:
-    """What migsafe does while the worker runs a step: read the snapshot in flight."""
+    def __exit__(self, *exc_info: object) -> None:
+        self._scratch.close()
 
-    def __init__(self, workspace: Workspace, arrived: Callable[[], None]) -> None:
-        self._workspace, self._arrived = workspace, arrived
 
-    def waiting_fds(self) -> list[int]:
-        return self._workspace.waiting_fds()
+class _Messages(StairwayEvents):
+    """The worker's side of the events: each one a message to the supervisor, unanswered."""
 
-    def make_progress(self) -> None:
-        if self._workspace.make_progress():
-            self._arrived()
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def revision(self, revision: str, selected: bool) -> None:
+        self._connection.send(("revision", revision, selected))
+
+    def step(self, revision: str | None, step: str, revisions: int = 1) -> None:
+        self._connection.send(("step", revision, step, revisions))
+
+    def provisional(self, result: RevisionResult) -> None:
+        self._connection.send(("provisional", result))
+
+    def final(self, result: RevisionResult) -> None:
+        self._connection.send(("final", result))
+
+    def state(self, applied: list[str], blocked: set[str]) -> None:
+        self._connection.send(("state", list(applied), set(blocked)))
+
+    def new_database(self) -> str:
+        """The one question the worker asks: the URL of a fresh database."""
+        self._connection.send(("fresh",))
+        return self._connection.recv()
 
 
 def _serve(
-    connection: Connection, url: str, project: AlembicProject, use_env: bool, metadata: Any,
-    quiet: Any,
-) -> None:  # fmt: skip
-    """The worker: one connection, one Migrator, requests answered until the pipe closes."""
-    engine = create_engine(url, poolclass=NullPool)
-    event.listen(engine, "before_cursor_execute", _plain_sql_as_is, retval=True)
+    connection: Connection,
+    settings: StairwaySettings,
+    plan: list[PlannedRevision],
+    database_url: str,
+    resume: tuple[list[str], set[str]] | None,
+) -> None:
+    """The worker: walk ``plan`` (after rebuilding what a lost worker had applied)."""
+    messages = _Messages(connection)
+    workspace = Workspace(database_url, settings.version_table, settings.version_schema,
+                          messages.new_database)  # fmt: skip
     try:
-        database = engine.connect()
-    except Exception as exc:
-        connection.send(("error", f"{type(exc).__name__}: {exc}"))
-        return
-    connection.send(("ready", database.connection.driver_connection.info.backend_pid))
-
-    migrator = Migrator(project, database, use_env, metadata, quiet.wait)
-    while True:
-        try:
-            action, argument, step = connection.recv()
-        except EOFError:
-            return
-        connection.send(_answer(migrator, project, action, argument, step))
-
-
-def _plain_sql_as_is(
-    connection: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
-) -> tuple[str, Any]:
-    """SQL a migration hands the driver itself (``exec_driver_sql``), without parameters,
-    goes to PostgreSQL as it is: psycopg 3 would otherwise read the ``%`` of
-    ``format('%I', name)`` as a placeholder. SQL that SQLAlchemy compiled has its ``%``
-    escaped for the parameters and keeps them."""
-    if not parameters and getattr(context, "compiled", None) is None:
-        return statement, None
-    return statement, parameters
-
-
-def _answer(
-    migrator: Migrator, project: AlembicProject, action: str, argument: Any, step: str
-) -> tuple[str, Any]:
-    try:
-        if action == "drift":
-            return "done", migrator.drift_described()
-        if action == "apply":
-            migrator.apply(argument)
-            return "done", False
-        return "done", getattr(migrator, action)(argument)
+        with workspace:
+            stairway = Stairway(settings.project, workspace, settings.use_env,
+                                settings.target_metadata, messages)  # fmt: skip
+            if resume is not None:
+                stairway.resume(*resume)
+            stairway.run(plan)
+            drift = stairway.drift() if settings.check_drift and not stairway.blocked else None
+            connection.send(("end", drift))
     except ForeignConnection as exc:
-        return "foreign", str(exc)
-    except KeyboardInterrupt:
-        raise
-    except BaseException as exc:  # SystemExit included: a migration must not end the run
-        path = _path_of(project, argument if isinstance(argument, str) else None)
-        try:
-            return "failed", step_error(step, exc, path)
-        except Exception:
-            return "failed", StepError(step, traceback.format_exception_only(exc)[-1].strip())
-
-
-def _path_of(project: AlembicProject, revision: str | None) -> Path | None:
-    if revision is None:
-        return None
-    return Path(project.scripts.get_revision(revision).path)
+        connection.send(("fatal", "foreign", str(exc)))
+    except RebuildFailed as exc:
+        connection.send(("fatal", "rebuild", str(exc)))
+    except Exception:
+        connection.send(("fatal", "internal", traceback.format_exc(limit=-4)))

@@ -324,17 +324,14 @@ class SnapshotReader:
 
     The connections only read committed catalogs, in autocommit mode, with the two parts
     prepared once. ``start`` sends the queries and returns at once, so that migsafe can get
-    the next step ready while the server reads; the text arrives as ``make_progress`` finds
-    it on the sockets (``waiting_fds``), or all at once on ``settle``. Nothing may change the
-    schema before it has arrived: the definition functions read the server's catalog caches,
-    not a transaction's snapshot, so a read running beside DDL could see it half-way.
-    ``quiet`` is set whenever no snapshot is on its way (the migrations' worker waits on it).
+    the next step ready while the server reads; ``settle`` must be called before anything
+    changes the schema again: the definition functions read the server's catalog caches, not
+    a transaction's snapshot, so a read running beside DDL could see it half-way.
     """
 
     def __init__(
-        self, engine: Engine, version_table: str = "alembic_version",
-        version_schema: str = "public", quiet: Any = None,
-    ) -> None:  # fmt: skip
+        self, engine: Engine, version_table: str = "alembic_version", version_schema: str = "public"
+    ) -> None:
         import psycopg
         from psycopg import sql
 
@@ -342,9 +339,6 @@ class SnapshotReader:
         arguments, keywords = engine.dialect.create_connect_args(engine.url)
         self._connections: list[psycopg.Connection] = []
         self._in_flight: _Arrival | None = None
-        self._waiting: list[psycopg.Connection] = []
-        self._parts: dict[int, str] = {}
-        self._quiet = quiet
         try:
             for number, query in enumerate(_PART_QUERIES):
                 connection = psycopg.connect(*arguments, **keywords, autocommit=True)
@@ -359,58 +353,30 @@ class SnapshotReader:
             raise
 
     def start(self) -> Snapshot:
-        """Send the queries for the schema as committed now; returns at once."""
+        """Send the queries for the schema as committed now; the text arrives on ``settle``
+        or on the first look at the snapshot, whichever comes first."""
         self.settle()
-        if self._quiet is not None:
-            self._quiet.clear()
         for number, connection in enumerate(self._connections):
             connection.pgconn.send_query(f"EXECUTE part{number}".encode())
         self._in_flight = _Arrival(self)
-        self._waiting, self._parts = list(self._connections), {}
         return Snapshot(self._in_flight)
-
-    def waiting_fds(self) -> list[int]:
-        """The sockets whose part of the snapshot in flight has yet to arrive."""
-        return [connection.pgconn.socket for connection in self._waiting]
-
-    def make_progress(self) -> bool:
-        """Take what has arrived, without waiting; True once the whole snapshot is here."""
-        for connection in list(self._waiting):
-            connection.pgconn.consume_input()
-            if not connection.pgconn.is_busy():
-                self._receive(connection)
-        if self._in_flight is not None and not self._waiting:
-            self._finish()
-        return self._in_flight is None
 
     def settle(self) -> None:
         """Wait for the snapshot in flight, if any."""
-        for connection in list(self._waiting):
-            self._receive(connection)
-        if self._in_flight is not None:
-            self._finish()
+        arrival, self._in_flight = self._in_flight, None
+        if arrival is None:
+            return
+        lines: list[str] = []
+        for connection in self._connections:
+            lines.extend(line for line in _single_value(connection.pgconn).split(_LINE) if line)
+        lines.sort()  # code point order: what COLLATE "C" gives, independent of locale
+        arrival.received = _LINE.join(lines)
 
     def close(self) -> None:
-        self._in_flight, self._waiting = None, []
+        self._in_flight = None
         for connection in self._connections:
             connection.close()
         self._connections.clear()
-        if self._quiet is not None:
-            self._quiet.set()
-
-    def _receive(self, connection: Any) -> None:
-        self._parts[self._connections.index(connection)] = _single_value(connection.pgconn)
-        self._waiting.remove(connection)
-
-    def _finish(self) -> None:
-        arrival, self._in_flight = self._in_flight, None
-        lines = [line for _, part in sorted(self._parts.items())
-                 for line in part.split(_LINE) if line]  # fmt: skip
-        lines.sort()  # code point order: what COLLATE "C" gives, independent of locale
-        if arrival is not None:
-            arrival.received = _LINE.join(lines)
-        if self._quiet is not None:
-            self._quiet.set()
 
 
 class _Arrival:

@@ -6,20 +6,22 @@ reported with its line, SQL and reason; if it left the database in a state other
 expected, the database is rebuilt (a fresh one, with every revision applied so far replayed)
 and the run goes on, so that one run reports every problem in the history. Revisions that
 build on one that could not be upgraded are skipped.
+
+This runs in a worker process (``isolated.py``): it tells migsafe's process what it does as
+it goes (``StairwayEvents``), so that a migration that takes the worker down costs only the
+revision it was running.
 """
 
 from __future__ import annotations
 
 import ast
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
-from migsafe.config import DEFAULT_TIMEOUT
 from migsafe.project import BodyShape, MigrationScript, body_shape
 from migsafe.roundtrip.diff import diff_snapshots
 from migsafe.roundtrip.environment import AlembicProject
-from migsafe.roundtrip.isolated import IsolatedMigrator
+from migsafe.roundtrip.migrator import ForeignConnection, Migrator, step_error
 from migsafe.roundtrip.result import RevisionResult, StepError, Verdict
 from migsafe.roundtrip.snapshot import Snapshot
 from migsafe.roundtrip.workspace import Workspace
@@ -45,6 +47,25 @@ class PlannedRevision:
         return self.script.revision
 
 
+class StairwayEvents:
+    """What the stairway tells as it goes; the default tells no one."""
+
+    def revision(self, revision: str, selected: bool) -> None:
+        """A planned revision starts."""
+
+    def step(self, revision: str | None, step: str, revisions: int = 1) -> None:
+        """A step starts: upgrade, downgrade, re-upgrade, or a rebuild of ``revisions``."""
+
+    def provisional(self, result: RevisionResult) -> None:
+        """A result whose re-upgraded schema is still to be compared."""
+
+    def final(self, result: RevisionResult) -> None:
+        """A verdict is final; called in the order of the plan."""
+
+    def state(self, applied: list[str], blocked: set[str]) -> None:
+        """After each planned revision: what is applied, and what could not be upgraded."""
+
+
 class Stairway:
     def __init__(
         self,
@@ -52,35 +73,37 @@ class Stairway:
         workspace: Workspace,
         use_env: bool = False,
         target_metadata: object = None,
-        on_revision: Callable[[str, bool], None] = lambda revision, selected: None,
-        timeout: float = DEFAULT_TIMEOUT,
-        on_result: Callable[[RevisionResult], None] = lambda result: None,
+        events: StairwayEvents | None = None,
     ) -> None:
+        self.project = project
         self.workspace = workspace
-        self.on_revision = on_revision
-        self.on_result = on_result  # each verdict once it is final, in order
+        self.use_env = use_env
+        self.target_metadata = target_metadata
+        self.events = events or StairwayEvents()
         self.applied: list[str] = []
         self.blocked: set[str] = set()
         self.untracked: set[str] = set()  # revisions that committed behind Alembic's back
         self.results: list[RevisionResult] = []
         self._announced = 0
-        self.migrator = IsolatedMigrator(
-            project, workspace, workspace.open(), use_env, target_metadata, timeout,
-            self._snapshot_arrived,
-        )  # fmt: skip
+        self.migrator = self._migrator(workspace.open())
         # the schema as it is now; None until a selected revision needs it (plain upgrades
         # on the way to --from take none)
         self.current: Snapshot | None = None
         # re-upgraded schemas still to compare with the first upgrade's, once they arrive
         self.reupgrades: list[tuple[RevisionResult, Snapshot, Snapshot]] = []
 
+    def resume(self, applied: list[str], blocked: set[str]) -> None:
+        """Go on where a lost worker stopped: its database may be in any state, so start
+        from a fresh one with what it had applied."""
+        self.blocked = set(blocked)
+        self._rebuild(list(applied))
+
     def run(self, plan: list[PlannedRevision]) -> list[RevisionResult]:
         """Walk ``plan``; the results so far stay in ``self.results`` if the run breaks off."""
-        results = self.results
         finished = False
         try:
             for planned in plan:
-                self.on_revision(planned.revision, planned.selected)
+                self.events.revision(planned.revision, planned.selected)
                 started = time.perf_counter()
                 result = self._revision(planned)
                 self._compare_reupgrades(wait=False)
@@ -88,15 +111,19 @@ class Stairway:
                     if planned.revision in self.untracked:
                         result.note = "; ".join(filter(None, [result.note, UNTRACKED_NOTE]))
                     result.seconds = time.perf_counter() - started
-                    results.append(result)
+                    self.results.append(result)
+                    self.events.provisional(result)
                 self._announce()
+                self.events.state(self.applied, self.blocked)
             finished = True
         finally:  # a run that breaks off compares what has arrived, and waits for nothing
             self._compare_reupgrades(wait=finished)
-            self.migrator.stop()
             if finished:
                 self._announce()
-        return results
+        return self.results
+
+    def drift(self) -> list[str] | None:
+        return self.migrator.drift_described()
 
     def _announce(self) -> None:
         """Report each verdict once it is final: the results before the first one whose
@@ -106,13 +133,8 @@ class Stairway:
             result = self.results[self._announced]
             if id(result) in pending:
                 return
-            self.on_result(result)
+            self.events.final(result)
             self._announced += 1
-
-    def _snapshot_arrived(self) -> None:
-        """A verdict that waited for this snapshot is final now."""
-        self._compare_reupgrades(wait=False)
-        self._announce()
 
     def _compare_reupgrades(self, wait: bool) -> None:
         """Give each re-upgraded revision its verdict once its snapshot is here.
@@ -128,16 +150,9 @@ class Stairway:
                 result.verdict, result.changes = Verdict.REUPGRADE_DIFFERS, differs
         self.reupgrades = pending
 
-    def drift(self) -> list[str] | None:
-        return self.migrator.drift()
-
-    def close(self) -> None:
-        """Stop the migrations' worker (before the database it is connected to goes)."""
-        self.migrator.stop()
-
     def _revision(self, planned: PlannedRevision) -> RevisionResult | None:
         script = planned.script
-        result = RevisionResult(script.revision, script.path, _title(script))
+        result = RevisionResult(script.revision, script.path, title(script))
         parents = (*script.down_revisions, *script.depends_on)
         blocked_by = [p for p in parents if p in self.blocked]
         if blocked_by:
@@ -145,7 +160,7 @@ class Stairway:
             result.verdict, result.note = Verdict.SKIPPED, f"{blocked_by[0]} did not upgrade"
             return result if planned.selected else None
         if not planned.selected:
-            failure = self._step(script, self.migrator.upgrade)
+            failure = self._step(script, "upgrade", self.migrator.upgrade)
             if failure is None:
                 self.applied.append(script.revision)
                 self.current = None
@@ -159,7 +174,7 @@ class Stairway:
 
     def _stairway(self, script: MigrationScript, result: RevisionResult) -> None:
         before = self.current or self.workspace.snapshot()
-        failure = self._step(script, self.migrator.upgrade)
+        failure = self._step(script, "upgrade", self.migrator.upgrade)
         if failure:
             result.verdict, result.error = Verdict.UPGRADE_FAILED, failure
             self.blocked.add(script.revision)
@@ -170,7 +185,7 @@ class Stairway:
         self.applied = with_it
         self.current = upgraded
 
-        failure = self._step(script, self.migrator.downgrade)
+        failure = self._step(script, "downgrade", self.migrator.downgrade)
         if failure:
             one_way = body_shape(script.function("downgrade")) is BodyShape.RAISES
             result.verdict = Verdict.ONE_WAY if one_way else Verdict.DOWNGRADE_FAILED
@@ -179,7 +194,7 @@ class Stairway:
             return
         downgraded = self.workspace.snapshot()  # read while the re-upgrade gets ready
 
-        failure = self._step(script, lambda revision: self.migrator.upgrade(revision, "re-upgrade"))
+        failure = self._step(script, "re-upgrade", self.migrator.upgrade)
         trace = diff_snapshots(before, downgraded)
         if trace:
             result.verdict, result.changes = Verdict.DOWNGRADE_LEAVES_TRACE, trace
@@ -196,33 +211,58 @@ class Stairway:
         if not trace:
             self.reupgrades.append((result, upgraded, again))
 
-    def _step(
-        self, script: MigrationScript, action: Callable[[str], tuple[StepError | None, bool]]
-    ) -> StepError | None:
-        error, left_open = action(script.revision)
+    def _step(self, script: MigrationScript, step: str, action) -> StepError | None:
+        """Run one step; what it raises (``sys.exit()`` included) is its error."""
+        self.events.step(script.revision, step)
+        try:
+            left_open = action(script.revision)
+        except (ForeignConnection, KeyboardInterrupt):
+            raise
+        except BaseException as exc:
+            return step_error(step, exc, script.path)
         if left_open:
             self.untracked.add(script.revision)
-        return error
+        return None
 
     def _recover(self, expected: Snapshot | None, revisions: list[str]) -> None:
         """Continue from ``expected``: keep the database if it is there, else rebuild it.
 
         With no expected snapshot (a plain upgrade failed) the database is always rebuilt.
         """
-        self.migrator.restart()
+        self.migrator = self._migrator(self.workspace.reconnect())
         if expected is not None and self.workspace.snapshot() == expected:
             self.current = expected
             return
-        self.workspace.rebuilds += 1
-        self.migrator.stop()  # nothing may stay connected to a database about to be dropped
-        self.migrator.restart(self.workspace.fresh())
-        error = self.migrator.apply(revisions)
-        if error is not None:
-            raise RebuildFailed(f"rebuilding the database failed: {error.message}")
+        self._rebuild(revisions)
+
+    def _rebuild(self, revisions: list[str]) -> None:
+        self.migrator = self._migrator(self.workspace.fresh())
+        self.events.step(None, "rebuild", max(1, len(revisions)))
+        try:
+            self.migrator.apply(revisions)
+        except (ForeignConnection, KeyboardInterrupt):
+            raise
+        except BaseException as exc:
+            raise RebuildFailed(
+                f"rebuilding the database failed: {step_error('upgrade', exc, None).message}"
+            ) from exc
+        self.applied = list(revisions)
         self.current = self.workspace.snapshot()
 
+    def _settle(self) -> None:
+        """A step is about to change the schema: the snapshot being read arrives first, and
+        a verdict that waited for it is final now."""
+        self.workspace.settle()
+        self._compare_reupgrades(wait=False)
+        self._announce()
 
-def _title(script: MigrationScript) -> str:
+    def _migrator(self, connection) -> Migrator:
+        return Migrator(
+            self.project, connection, self.use_env, self.target_metadata, self._settle
+        )
+
+
+def title(script: MigrationScript) -> str:
     """The first line of the revision's docstring (Alembic's ``-m`` message)."""
     lines = (ast.get_docstring(script.tree) or "").strip().splitlines()
     return lines[0] if lines else ""

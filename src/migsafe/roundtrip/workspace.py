@@ -1,79 +1,81 @@
-"""The database a roundtrip works in, replaced by a fresh one when a failed step spoils it.
+"""The database the stairway works in, replaced by a fresh one when a failed step spoils it.
 
-The run starts in the database the provider handed out (migsafe's own: the disposable server's
-database, or the scratch database on an existing server). A rebuild creates a new
-``migsafe_<random>`` database next to it on the same server, and drops it again when it is
-replaced in turn or when the roundtrip ends; the provider removes the first one.
+The stairway runs in a worker process (``isolated.py``), which may die at any moment; the
+databases themselves are made and dropped by migsafe's own process, which hands the worker
+the URL of a fresh one when it asks (``new_database``). The connections here are the
+worker's: the working one, and the ``SnapshotReader``'s two.
 
-Each database comes with its own ``SnapshotReader`` (two connections), closed before the
-database is dropped; the migrations' worker holds a third.
+SQL a migration hands the driver itself (``exec_driver_sql``) without parameters goes to
+PostgreSQL as it is, so that the ``%`` of ``format('%I', name)`` is not read as a placeholder
+by psycopg 3; SQL that SQLAlchemy compiled has its ``%`` escaped and keeps its parameters.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import ExitStack
+from typing import Any
 
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Connection
 from sqlalchemy.pool import NullPool
 
-from migsafe.isolation import shared_event
-from migsafe.postgres.url import scratch_database
 from migsafe.roundtrip.snapshot import Snapshot, SnapshotReader
 
 
 class Workspace:
-    """The database migrations run in (by a worker: see ``isolated.py``), and the snapshot
-    reader on it."""
-
     def __init__(
         self, database_url: str, version_table: str = "alembic_version",
-        version_schema: str = "public",
+        version_schema: str = "public", new_database: Callable[[], str] | None = None,
     ) -> None:  # fmt: skip
         self.database_url = database_url
+        self._new_database = new_database
         self.version_table, self.version_schema = version_table, version_schema
         self._current = ExitStack()
+        self.connection: Connection | None = None
         self._snapshots: SnapshotReader | None = None
-        self.rebuilds = 0
-        # set while no snapshot is on its way: the migrations' worker waits for it before
-        # it changes anything
-        self.quiet = shared_event()
 
-    def open(self) -> str:
-        """Start on the database the provider handed out; returns its URL."""
-        self._attach(self.database_url, ExitStack())
-        return self.database_url
+    def open(self) -> Connection:
+        """Connect to the database the provider handed out."""
+        return self._connect(self.database_url, ExitStack())
 
-    def fresh(self) -> str:
-        """Drop the current rebuilt database (if any); returns the URL of a new, empty one."""
+    def fresh(self) -> Connection:
+        """Leave the current database and connect to a new, empty one."""
+        assert self._new_database is not None, "this workspace cannot make databases"
         self.settle()
         self.close()
-        stack = ExitStack()
-        try:
-            url = stack.enter_context(scratch_database(self.database_url))
-        except BaseException:
-            stack.close()
-            raise
-        self._attach(url, stack)
-        return url
+        return self._connect(self._new_database(), ExitStack())
 
-    def _attach(self, url: str, stack: ExitStack) -> None:
+    def _connect(self, url: str, stack: ExitStack) -> Connection:
         try:
             engine = create_engine(url, poolclass=NullPool)
+            event.listen(engine, "before_cursor_execute", _plain_sql_as_is, retval=True)
             stack.callback(engine.dispose)
-            self._snapshots = SnapshotReader(
-                engine, self.version_table, self.version_schema, self.quiet
-            )
+            self._snapshots = SnapshotReader(engine, self.version_table, self.version_schema)
             stack.callback(self._snapshots.close)
+            self.connection = stack.enter_context(engine.connect())
         except BaseException:
             stack.close()
             raise
         self._current = stack
+        return self.connection
+
+    def reconnect(self) -> Connection:
+        """A new connection to the same database (after an error may have left the old one
+        aborted or in autocommit mode)."""
+        assert self.connection is not None
+        engine = self.connection.engine
+        self.connection.close()
+        self.connection = self._current.enter_context(engine.connect())
+        return self.connection
 
     def snapshot(self) -> Snapshot:
         """The schema as committed, read while the caller goes on: call ``settle`` before
-        changing the schema. The migrations' worker commits each step before it returns,
-        so the snapshot sees all of it."""
-        assert self._snapshots is not None
+        changing the schema. The working connection must not be inside a transaction (the
+        snapshot could not see what it has not committed)."""
+        assert self.connection is not None and self._snapshots is not None
+        if self.connection.in_transaction():
+            raise RuntimeError("a snapshot needs the working connection outside any transaction")
         return self._snapshots.start()
 
     def settle(self) -> None:
@@ -81,14 +83,8 @@ class Workspace:
         if self._snapshots is not None:
             self._snapshots.settle()
 
-    def waiting_fds(self) -> list[int]:
-        return self._snapshots.waiting_fds() if self._snapshots is not None else []
-
-    def make_progress(self) -> bool:
-        """Take what has arrived of the snapshot being read; True once it is all here."""
-        return self._snapshots.make_progress() if self._snapshots is not None else True
-
     def close(self) -> None:
+        self.connection = None
         self._snapshots = None
         self._current.close()
 
@@ -97,3 +93,11 @@ class Workspace:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def _plain_sql_as_is(
+    connection: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
+) -> tuple[str, Any]:
+    if not parameters and getattr(context, "compiled", None) is None:
+        return statement, None
+    return statement, parameters

@@ -1,4 +1,5 @@
-"""The rule catalogue: every module in this package is one rule (see ``migsafe.rule``)."""
+"""The rule catalogue: every module in this package is one rule about a revision, every module
+in ``history/`` one rule about the revision graph (see ``migsafe.rule``)."""
 
 from __future__ import annotations
 
@@ -17,12 +18,24 @@ from migsafe.rule import Rule
 @cache
 def rule_modules() -> tuple[ModuleType, ...]:
     """All rule modules, ordered by rule code."""
-    modules = [
-        importlib.import_module(f"{__name__}.{info.name}")
-        for info in pkgutil.iter_modules(__path__)
-        if not info.name.startswith("_")
-    ]
-    return tuple(sorted(modules, key=lambda m: m.RULE.code))
+    revision_rules = _modules_in(__name__, __path__)
+    return tuple(sorted((*revision_rules, *history_rule_modules()), key=lambda m: m.RULE.code))
+
+
+@cache
+def history_rule_modules() -> tuple[ModuleType, ...]:
+    """The rules about the graph alone: cheap to load (no SQL parser)."""
+    from migsafe.rules import history
+
+    return _modules_in(history.__name__, history.__path__)
+
+
+def _modules_in(package: str, path: Iterable[str]) -> tuple[ModuleType, ...]:
+    return tuple(
+        importlib.import_module(f"{package}.{info.name}")
+        for info in pkgutil.iter_modules(path)
+        if not info.name.startswith("_") and not info.ispkg
+    )
 
 
 def all_rules() -> tuple[Rule, ...]:
@@ -70,8 +83,8 @@ def history_findings(history: History, ignore: frozenset[str] = frozenset()) -> 
     suppressions = {script.path: Suppressions.parse(script.source) for script in history.heads}
     return [
         finding
-        for module in rule_modules()
-        if hasattr(module, "check_history") and module.RULE.name not in ignore
+        for module in history_rule_modules()
+        if module.RULE.name not in ignore
         for finding in module.check_history(history)
         if not suppressions.get(finding.path, Suppressions()).hides(finding)
     ]

@@ -7,14 +7,14 @@ from collections.abc import Iterator
 from pglast.enums import AlterTableType, ConstrType
 
 from migsafe.findings import Finding, Severity
-from migsafe.rule import (
+from migsafe.revision import (
     RevisionContext,
-    Rule,
     alter_commands,
     column_type_code,
     constraint_types,
     is_serial,
 )
+from migsafe.rule import Rule
 
 RULE = Rule(
     code="MS009",

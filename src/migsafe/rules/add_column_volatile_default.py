@@ -9,7 +9,8 @@ from pglast.enums import AlterTableType, ConstrType
 from pglast.visitors import Visitor
 
 from migsafe.findings import Finding, Severity
-from migsafe.rule import RevisionContext, Rule, alter_commands, column_type_code, is_serial
+from migsafe.revision import RevisionContext, alter_commands, column_type_code, is_serial
+from migsafe.rule import Rule
 
 RULE = Rule(
     code="MS013",

@@ -10,7 +10,8 @@ from pglast.enums import AlterTableType
 from sqlalchemy.dialects import postgresql
 
 from migsafe.findings import Finding, Severity
-from migsafe.rule import RevisionContext, Rule, alter_commands, is_unknown_type, type_name
+from migsafe.revision import RevisionContext, alter_commands, is_unknown_type, type_name
+from migsafe.rule import Rule
 
 RULE = Rule(
     code="MS012",

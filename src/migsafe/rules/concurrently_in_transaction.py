@@ -8,7 +8,8 @@ from pglast import ast
 from pglast.enums import AlterTableType, ObjectType
 
 from migsafe.findings import Finding, Severity
-from migsafe.rule import RevisionContext, Rule, alter_commands, py_literal
+from migsafe.revision import RevisionContext, alter_commands
+from migsafe.rule import Rule, py_literal
 
 RULE = Rule(
     code="MS005",

@@ -10,7 +10,8 @@ from pglast import ast
 from pglast.stream import RawStream
 
 from migsafe.findings import Finding, Severity
-from migsafe.rule import RevisionContext, Rule, py_literal
+from migsafe.revision import RevisionContext
+from migsafe.rule import Rule, py_literal
 
 RULE = Rule(
     code="MS004",

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from pglast.enums import AlterTableType
 
 from migsafe.findings import Finding, Severity
-from migsafe.rule import RevisionContext, Rule, alter_commands
+from migsafe.revision import RevisionContext, alter_commands
+from migsafe.rule import Rule
 
 RULE = Rule(
     code="MS003",

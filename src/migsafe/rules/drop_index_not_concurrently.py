@@ -9,7 +9,8 @@ from pglast import ast
 from pglast.enums import ObjectType
 
 from migsafe.findings import Finding, Severity
-from migsafe.rule import RevisionContext, Rule, py_literal
+from migsafe.revision import RevisionContext
+from migsafe.rule import Rule, py_literal
 
 RULE = Rule(
     code="MS006",

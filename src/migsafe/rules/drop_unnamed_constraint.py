@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from alembic.operations import ops
 
 from migsafe.findings import Finding, Severity
-from migsafe.rule import RevisionContext, Rule
+from migsafe.revision import RevisionContext
+from migsafe.rule import Rule
 
 RULE = Rule(
     code="MS015",

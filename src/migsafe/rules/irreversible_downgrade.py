@@ -6,7 +6,8 @@ from collections.abc import Iterator
 
 from migsafe.findings import Finding, Severity
 from migsafe.project import BodyShape, body_shape
-from migsafe.rule import RevisionContext, Rule
+from migsafe.revision import RevisionContext
+from migsafe.rule import Rule
 
 RULE = Rule(
     code="MS008",

@@ -9,7 +9,8 @@ from alembic.operations import ops
 
 from migsafe.findings import Finding, Severity
 from migsafe.project import BodyShape, body_shape
-from migsafe.rule import RevisionContext, Rule
+from migsafe.revision import RevisionContext
+from migsafe.rule import Rule
 
 RULE = Rule(
     code="MS007",

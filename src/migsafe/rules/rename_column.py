@@ -8,7 +8,8 @@ from pglast import ast
 from pglast.enums import ObjectType
 
 from migsafe.findings import Finding, Severity
-from migsafe.rule import RevisionContext, Rule
+from migsafe.revision import RevisionContext
+from migsafe.rule import Rule
 
 RULE = Rule(
     code="MS001",
