@@ -103,7 +103,14 @@ class StandIn(UserDefinedType):
     def __or__(self, other: Any) -> StandIn:  # ``StandIn | None`` in a runtime annotation
         return self
 
-    __ror__ = __add__ = __radd__ = __or__
+    __ror__ = __or__
+
+    def __add__(self, other: Any) -> Any:
+        """Added to a list or tuple, a stand-in is empty (as when it is iterated); anything
+        else cannot be added to, so SQL never silently holds a stand-in's name."""
+        return type(other)(other) if isinstance(other, (list, tuple)) else NotImplemented
+
+    __radd__ = __add__
 
     # uses as a value: the capture follows a path the real module might not take
     def __bool__(self) -> bool:

@@ -257,9 +257,7 @@ class Stairway:
         self._announce()
 
     def _migrator(self, connection) -> Migrator:
-        return Migrator(
-            self.project, connection, self.use_env, self.target_metadata, self._settle
-        )
+        return Migrator(self.project, connection, self.use_env, self.target_metadata, self._settle)
 
 
 def title(script: MigrationScript) -> str:

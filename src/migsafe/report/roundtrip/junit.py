@@ -15,8 +15,8 @@ def render(result: RoundtripResult, out: TextIO) -> None:
     suite = ElementTree.Element(
         "testsuite",
         name="migsafe roundtrip",
-        tests=str(len(result.revisions) + (result.drift is not None)),
-        failures=str(len(failures) + bool(result.drift)),
+        tests=str(len(result.revisions) + (result.drift is not None) + len(result.findings)),
+        failures=str(len(failures) + bool(result.drift) + len(result.findings)),
         skipped=str(sum(r.verdict is Verdict.SKIPPED for r in result.revisions)),
         errors=str(sum(d.fatal for d in result.diagnostics)),
         time=f"{result.seconds:.3f}",
@@ -44,6 +44,12 @@ def render(result: RoundtripResult, out: TextIO) -> None:
         if result.drift:
             failure = ElementTree.SubElement(case, "failure", message="models and database differ")
             failure.text = "\n".join(result.drift)
+    for finding in result.findings:  # about the revision graph: several heads
+        case = ElementTree.SubElement(suite, "testcase", classname=display_path(finding.path),
+                                      name=f"{finding.rule} {finding.revision}")  # fmt: skip
+        failure = ElementTree.SubElement(case, "failure", message=finding.message,
+                                         type=finding.rule)  # fmt: skip
+        failure.text = finding.hint
     for diagnostic in result.diagnostics:
         case = ElementTree.SubElement(suite, "testcase", classname="migsafe", name="input")
         ElementTree.SubElement(

@@ -23,6 +23,9 @@ def render(result: RoundtripResult, out: TextIO) -> None:
         out.write(f"`{display_path(r.path)}` — {r.verdict.description}.\n\n")
         for line in problem_lines(r):
             out.write(f"- {_cell(line)}\n")
+    for finding in result.findings:
+        out.write(f"\n### ❌ {finding.rule}\n\n{_cell(finding.message)}\n\n")
+        out.write(f"```\n{finding.hint}\n```\n")
     if result.drift:
         out.write("\n### ❌ Model drift\n\n")
         out.writelines(f"- {_cell(line)}\n" for line in result.drift)
