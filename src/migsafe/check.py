@@ -28,7 +28,13 @@ from migsafe.project import (
     read_script,
 )
 from migsafe.revision import RevisionContext
-from migsafe.rules import history_findings, resolve_rules, rule_modules
+from migsafe.rules import (
+    closest_rule,
+    history_findings,
+    resolve_rules,
+    rule_keys,
+    rule_modules,
+)
 from migsafe.sql import split_statements, statements
 from migsafe.suppress import Suppressions
 
@@ -149,7 +155,9 @@ def check_script(
         script, up_statements, down_statements, upgrade, downgrade, settings.pg_version
     )
     suppressions = Suppressions.parse(script.source)
-    notes += suppressions.unknown_rules(script.path)
+    for line, name in suppressions.unknown(rule_keys()):
+        message = f"# migsafe: ignore names no rule {name!r}{closest_rule(name)}"
+        notes.append(Diagnostic(script.path, message, fatal=False, line=line))
     findings: list[Finding] = []
     for module in rule_modules():
         if not hasattr(module, "check") or not _enabled(module.RULE, settings):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import pglast
 from alembic.operations import MigrateOperation
@@ -17,8 +17,22 @@ from pglast.enums import TransactionStmtKind
 
 from migsafe.locks import LockMode, lock_for
 
-if TYPE_CHECKING:
-    from migsafe.capture.recorder import Emitted
+
+class EmittedSQL(Protocol):
+    """What a migration emitted, as capture records it (``migsafe.capture.Emitted``)."""
+
+    @property
+    def sql(self) -> str | None: ...
+    @property
+    def line(self) -> int: ...
+    @property
+    def operation(self) -> MigrateOperation | None: ...
+    @property
+    def error(self) -> str | None: ...
+    @property
+    def parsed(self) -> tuple[tuple[str, ast.Node], ...]: ...
+    @property
+    def parse_error(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -52,7 +66,7 @@ _ENDS_TRANSACTION = {
 _STARTS_TRANSACTION = {TransactionStmtKind.TRANS_STMT_BEGIN, TransactionStmtKind.TRANS_STMT_START}
 
 
-def statements(emitted: Iterable[Emitted]) -> tuple[list[Statement], list[Unparsed]]:
+def statements(emitted: Iterable[EmittedSQL]) -> tuple[list[Statement], list[Unparsed]]:
     """Parse everything one direction of a migration emitted, tracking the transaction.
 
     Alembic runs a migration inside a transaction; ``autocommit_block()`` shows up as a

@@ -51,10 +51,14 @@ def find_rule(key: str) -> Rule | None:
     return None
 
 
+def rule_keys() -> set[str]:
+    """Every rule's name and code, lowercase: what a suppression may name."""
+    return {key for rule in all_rules() for key in (rule.name, rule.code.lower())}
+
+
 def closest_rule(name: str) -> str:
     """``" (did you mean 'x'?)"`` for the rule name or code nearest to ``name``, or ``""``."""
-    candidates = [key for rule in all_rules() for key in (rule.name, rule.code.lower())]
-    match = difflib.get_close_matches(name.strip().lower(), candidates, n=1, cutoff=0.5)
+    match = difflib.get_close_matches(name.strip().lower(), sorted(rule_keys()), n=1, cutoff=0.5)
     return f" (did you mean {match[0]!r}?)" if match else ""
 
 
