@@ -9,6 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from migsafe import command
+from migsafe.project import load_project
+from migsafe.roundtrip import RoundtripOptions
+from migsafe.roundtrip.result import RoundtripResult
 from tests.realdata import RegistryUnreachable
 
 HEADER = """\
@@ -72,3 +76,13 @@ def _skip_without_registry() -> Iterator[None]:
         return (yield)
     except RegistryUnreachable as exc:
         pytest.skip(f"the package registry cannot be reached: {exc}")
+
+
+def roundtrip(
+    location: Path, postgres: str, timeout: float | None = None, metadata: str | None = None,
+    **options: object,
+) -> RoundtripResult:  # fmt: skip
+    """``migsafe roundtrip`` through the command API, on a server of the test's choosing."""
+    project = load_project([location])
+    settings = project.settings.with_overrides(timeout=timeout, metadata=metadata)
+    return command.roundtrip(project, RoundtripOptions(postgres=postgres, **options), settings)

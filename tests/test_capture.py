@@ -5,15 +5,16 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from alembic.config import Config
 from alembic.operations import ops
 
-from migsafe.capture import CaptureSettings, OfflineCapturer
-from migsafe.project import read_script
+from migsafe.capture import OfflineCapturer
+from migsafe.project import load_project, read_script
 from migsafe.sql import statements
 
 
-def capture(script, settings: CaptureSettings | None = None):
-    with OfflineCapturer(settings or CaptureSettings()) as capturer:
+def capture(script, config: Config | None = None, pg_version: int = 15):
+    with OfflineCapturer(config or Config(), pg_version) as capturer:
         return capturer.capture(script)
 
 
@@ -137,8 +138,8 @@ def test_the_script_gets_what_alembic_upgrade_sql_gives_it(tmp_path: Path) -> No
         "    assert op.get_bind().dialect.server_version_info[0] == 16\n"
         "    op.add_column(f'{tenant}_t', sa.Column(option.replace('-', '_'), sa.Text()))\n"
     )
-    settings = CaptureSettings(tmp_path, tmp_path / "alembic.ini", ("tenant=acme",), 16)
-    upgrade, _ = capture(read_script(path), settings)
+    config = load_project(config_file=tmp_path / "alembic.ini", x_arguments=["tenant=acme"]).config
+    upgrade, _ = capture(read_script(path), config, pg_version=16)
     assert upgrade.failure is None
     assert [e.sql for e in upgrade.emitted] == ["ALTER TABLE acme_t ADD COLUMN from_the_ini TEXT;"]
 
@@ -226,7 +227,7 @@ def test_reflection_sees_what_earlier_revisions_and_this_one_created(tmp_path: P
         "    assert sa.inspect(op.get_bind()).has_table('tags')  # after its own upgrade\n"
         "    op.drop_table('tags')\n"
     )
-    with OfflineCapturer(CaptureSettings()) as capturer:
+    with OfflineCapturer(Config(), 15) as capturer:
         capturer.capture(read_script(versions / "a.py"))
         upgrade, downgrade = capturer.capture(read_script(versions / "b.py"))
     assert upgrade.failure is None and downgrade.failure is None

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from migsafe.check import CheckResult, check_paths
-from migsafe.config import Settings
+from migsafe import command
+from migsafe.check import CheckResult
 from tests.realdata import CKAN, FIDELITY, MLFLOW, extract, extracted_root, source_tree
 
 pytestmark = pytest.mark.realdata
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.realdata
 @pytest.fixture(scope="module")
 def mlflow_result() -> tuple[Path, CheckResult]:
     versions = extract(MLFLOW)
-    return versions, check_paths([versions], Settings())
+    return versions, command.check([versions])
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +28,7 @@ def ckan_result() -> Iterator[CheckResult]:
     versions = extract(CKAN)
     sys.path.insert(0, str(extracted_root(CKAN)))
     try:
-        yield check_paths([versions], Settings())
+        yield command.check([versions])
     finally:
         sys.path.remove(str(extracted_root(CKAN)))
 
@@ -94,7 +94,7 @@ def test_fidelity_on_released_histories_with_their_source_but_not_their_dependen
         root = source_tree(history)
         versions = root / history.versions_dir
         monkeypatch.syspath_prepend(str(root))
-        result = check_paths([versions], Settings())
+        result = command.check([versions])
         monkeypatch.undo()
         assert not result.has_fatal, history.package
         noticed = {d.path for d in result.diagnostics}

@@ -8,8 +8,8 @@ import sys
 import pytest
 
 from migsafe.postgres import disposable_postgres
-from migsafe.roundtrip import RoundtripOptions, run_roundtrip
 from migsafe.roundtrip.result import RoundtripResult, Verdict
+from tests.conftest import roundtrip
 from tests.realdata import CKAN, OPTUNA, OPTUNA_RUNTIME, extract, extracted_root, installed
 
 pytestmark = pytest.mark.realdata
@@ -20,7 +20,7 @@ def ckan() -> RoundtripResult:
     versions = extract(CKAN)
     sys.path.insert(0, str(extracted_root(CKAN)))
     try:
-        return run_roundtrip(RoundtripOptions(versions, postgres="embedded"))
+        return roundtrip(versions, "embedded")
     finally:
         sys.path.remove(str(extracted_root(CKAN)))
 
@@ -62,12 +62,8 @@ def test_optuna_history_does_not_run_from_an_empty_database() -> None:
     sys.path.insert(0, str(site))
     try:
         with disposable_postgres("embedded") as server:
-            result = run_roundtrip(
-                RoundtripOptions(
-                    alembic_dir,
-                    postgres=server.url,
-                    metadata="optuna.storages._rdb.models:BaseModel.metadata",
-                )
+            result = roundtrip(
+                alembic_dir, server.url, metadata="optuna.storages._rdb.models:BaseModel.metadata"
             )
     finally:
         sys.path.remove(str(site))

@@ -10,13 +10,9 @@ from xml.etree import ElementTree
 
 import pytest
 
-from migsafe.roundtrip import RoundtripOptions, run_roundtrip
 from migsafe.roundtrip.result import RoundtripResult, Verdict
-from tests.conftest import migration_source
-
-
-def roundtrip(location: Path, server_url: str, **options) -> RoundtripResult:
-    return run_roundtrip(RoundtripOptions(location, postgres=server_url, **options))
+from migsafe.roundtrip.selection import SelectionError
+from tests.conftest import migration_source, roundtrip
 
 
 def verdicts(result: RoundtripResult) -> dict[str, Verdict]:
@@ -343,8 +339,8 @@ def downgrade():
 def test_selection_runs_earlier_revisions_without_the_stairway(
     good_history: Path, server_url: str
 ) -> None:
-    result = roundtrip(good_history, server_url, start="g3", stop="g4")
-    assert result.diagnostics[0].message == "--from g3 is ambiguous: g3a, g3b"
+    with pytest.raises(SelectionError, match=r"^--from g3 is ambiguous: g3a, g3b$"):
+        roundtrip(good_history, server_url, start="g3", stop="g4")
     result = roundtrip(good_history, server_url, start="g3b", stop="g4")
     assert list(verdicts(result)) == ["g3b", "g4"]
     assert "--to stops before the head" in result.drift_note
@@ -411,28 +407,28 @@ def test_drift_from_metadata_option(
 def test_reports_render_every_format(defects: RoundtripResult) -> None:
     import io
 
-    from migsafe.report.roundtrip import renderer
+    from migsafe.report import renderer
 
     out = io.StringIO()
-    renderer("json")(defects, out)
+    renderer("roundtrip", "json")(defects, out)
     document = json.loads(out.getvalue())
     assert document["passed"] is False
     r09 = next(r for r in document["revisions"] if r["revision"] == "r09")
     assert r09["verdict"] == "upgrade-failed" and r09["error"]["line"] == 13
 
     out = io.StringIO()
-    renderer("junit")(defects, out)
+    renderer("roundtrip", "junit")(defects, out)
     suite = ElementTree.fromstring(out.getvalue().split("\n", 1)[1])
     assert suite.get("tests") == "10" and suite.get("skipped") == "1"
     assert suite.get("failures") == "7"  # six traces and the failed upgrade; one-way allowed
 
     out = io.StringIO()
-    renderer("markdown")(defects, out)
+    renderer("roundtrip", "markdown")(defects, out)
     assert "| ❌ | `r03` |" in out.getvalue()
     assert "### ❌ `r09` upgrade-failed" in out.getvalue()
 
     out = io.StringIO()
-    renderer("text")(defects, out)
+    renderer("roundtrip", "text")(defects, out)
     assert "enum type public.mood: extra (labels 'sad', 'ok')" in out.getvalue()
     assert (
         out.getvalue()

@@ -15,9 +15,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from migsafe.cli import cli
-from migsafe.roundtrip import RoundtripOptions, run_roundtrip
 from migsafe.roundtrip.result import Verdict
-from tests.conftest import migration_source
+from tests.conftest import migration_source, roundtrip
 
 PERCENT_SQL = "DO $$ BEGIN EXECUTE format('CREATE TABLE %I (id int)', 'made_by_format'); END $$"
 
@@ -88,7 +87,7 @@ def test_each_hostile_step_fails_its_revision_and_the_run_goes_on(
 ) -> None:
     versions = write_history(tmp_path, HOSTILE_HISTORY)
     started = time.monotonic()
-    result = run_roundtrip(RoundtripOptions(versions, postgres=server_url, timeout=2))
+    result = roundtrip(versions, server_url, timeout=2)
     by_revision = {r.revision: r for r in result.revisions}
     assert {r: v.verdict for r, v in by_revision.items()} == {
         "r1": Verdict.OK,
@@ -129,7 +128,7 @@ def test_an_import_error_is_the_failure_of_the_revision_that_imports(
             "r2": "import app_that_is_not_installed  # here\n\ndef upgrade():\n    pass\n",
         },
     )
-    result = run_roundtrip(RoundtripOptions(versions, postgres=server_url))
+    result = roundtrip(versions, server_url)
     first, second = result.revisions
     assert first.verdict is Verdict.OK
     assert second.verdict is Verdict.UPGRADE_FAILED
@@ -146,7 +145,7 @@ def test_several_heads_fail_the_roundtrip_as_they_fail_check(
     body = 'def upgrade():\n    op.execute("SELECT 1")\n\ndef downgrade():\n    pass\n'
     for revision in ("a", "b"):
         (versions / f"{revision}.py").write_text(migration_source(body, revision, None))
-    result = run_roundtrip(RoundtripOptions(versions, postgres=server_url))
+    result = roundtrip(versions, server_url)
     assert {f.rule for f in result.findings} == {"multiple-heads"}
     assert all(r.verdict is Verdict.OK for r in result.revisions) and not result.passed
     code = CliRunner().invoke(cli, ["roundtrip", str(versions), "--postgres", server_url])

@@ -13,11 +13,12 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.pool import NullPool
 
 from migsafe.postgres.url import scratch_database
-from migsafe.roundtrip.diff import diff_snapshots
-from migsafe.roundtrip.environment import load_project
-from migsafe.roundtrip.migrator import Migrator
-from migsafe.roundtrip.snapshot import FIELDS
-from migsafe.roundtrip.workspace import Workspace
+from migsafe.project import load_project
+from migsafe.runner.alembic_project import alembic_project
+from migsafe.runner.migrator import Migrator
+from migsafe.runner.workspace import Workspace
+from migsafe.schema.diff import diff_snapshots
+from migsafe.schema.snapshot import FIELDS
 from tests.conftest import migration_source
 
 EVERY_KIND = """
@@ -121,13 +122,14 @@ def test_a_migration_waits_for_the_snapshot_being_read(workspace: Workspace, tmp
     (versions / "a1.py").write_text(migration_source(body, "a1"))
     seen: list[str] = []
 
-    def settle() -> None:
-        seen.append("settle")
-        workspace.settle()
+    def wait_for_snapshot() -> None:
+        seen.append("wait_for_snapshot")
+        workspace.wait_for_snapshot()
 
     before = workspace.snapshot()
+    project = alembic_project(load_project([versions]))
     with connected(workspace) as connection:
-        migrator = Migrator(load_project(versions), connection, before_changes=settle)
+        migrator = Migrator(project, connection, before_changes=wait_for_snapshot)
 
         def record(conn: object, cursor: object, statement: str, *rest: object) -> None:
             seen.append(statement.split()[0])
@@ -135,7 +137,7 @@ def test_a_migration_waits_for_the_snapshot_being_read(workspace: Workspace, tmp
         event.listen(connection, "before_cursor_execute", record)
         migrator.upgrade("a1")
 
-    first_wait = seen.index("settle")
+    first_wait = seen.index("wait_for_snapshot")
     assert set(seen[:first_wait]) == {"SELECT"}
     assert seen.count("CREATE") == 2  # the version table, then the migration's table
     assert ("table", "public.t") not in before.objects

@@ -15,18 +15,14 @@ from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from migsafe.capture import Capture, CaptureSettings, OfflineCapturer
+from alembic.config import Config
+
+from migsafe.capture import Capture, OfflineCapturer
 from migsafe.catalog import Catalog
 from migsafe.config import Settings
-from migsafe.findings import Diagnostic, Finding
+from migsafe.findings import Diagnostic, Finding, Severity
 from migsafe.isolation import Worker, answers_in_order
-from migsafe.project import (
-    MigrationScript,
-    find_sources,
-    import_path,
-    load_history,
-    read_script,
-)
+from migsafe.project import MigrationScript, Project, import_path, read_script
 from migsafe.revision import RevisionContext
 from migsafe.rules import (
     closest_rule,
@@ -44,10 +40,20 @@ class CheckResult:
     findings: list[Finding] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     checked: int = 0
+    fail_on: Severity = Severity.WARNING
+    paths: list[Path] = field(default_factory=list)  # the scripts checked
 
     @property
     def has_fatal(self) -> bool:
         return any(d.fatal for d in self.diagnostics)
+
+    @property
+    def exit_code(self) -> int:
+        """2 bad input, 1 a finding at or above ``fail_on``, else 0: the verdict the CLI,
+        the GitHub Action and a pytest plugin all give."""
+        if self.has_fatal:
+            return 2
+        return int(any(f.severity >= self.fail_on for f in self.findings))
 
 
 @dataclass(frozen=True)
@@ -64,24 +70,16 @@ class InternalError(RuntimeError):
     """migsafe itself failed while checking a script (a bug, not the migration's fault)."""
 
 
-def check_paths(
-    paths: Sequence[Path],
-    settings: Settings,
-    config_file: Path | None = None,
-    x_arguments: Sequence[str] = (),
-) -> CheckResult:
-    """Check every migration the paths name; bad input never stops the other files.
+def check_project(project: Project, settings: Settings | None = None) -> CheckResult:
+    """Check every migration of the project; bad input never stops the other files.
 
-    Raises UnknownRule when ``settings.ignore`` names no rule.
+    ``settings`` default to the project's own; raises UnknownRule when they ignore a rule
+    that does not exist.
     """
+    settings = settings or project.settings
     settings = replace(settings, ignore=resolve_rules(settings.ignore, "ignore"))
-    sources = find_sources(paths, config_file)
-    history, diagnostics = load_history(sources)
-    result = CheckResult(diagnostics=diagnostics)
-    capture_settings = CaptureSettings(
-        sources.script_location, sources.config_file, tuple(x_arguments), settings.pg_version
-    )
-    scripts = history.scripts
+    result = CheckResult(diagnostics=list(project.diagnostics), fail_on=settings.fail_on)
+    scripts = project.scripts
     rule_modules()  # imported here, before the worker forks, not again in each worker
 
     def start_worker(reports: list[ScriptReport]) -> Worker:
@@ -89,7 +87,7 @@ def check_paths(
             (script.revision, report.upgrade_sql)
             for script, report in zip(scripts[: len(reports)], reports, strict=True)
         ]
-        return Worker(_serve, scripts, settings, capture_settings, sources.sys_path, done)
+        return Worker(_serve, project, settings, done)
 
     def lost(index: int, how: str) -> ScriptReport:
         return ScriptReport([], [Diagnostic(scripts[index].path, f"running it {how}", True)])
@@ -100,25 +98,24 @@ def check_paths(
             raise report
         result.findings.extend(report.findings)
         result.diagnostics.extend(report.diagnostics)
-    result.checked = len(scripts)
-    result.findings.extend(history_findings(history, settings.ignore))
+    result.checked, result.paths = len(scripts), [script.path for script in scripts]
+    result.findings.extend(history_findings(project.history, settings.ignore))
     result.findings.sort(key=lambda f: (str(f.path), f.line, f.code))
     return result
 
 
 def _serve(
     connection: Connection,
-    scripts: list[MigrationScript],
+    project: Project,
     settings: Settings,
-    capture_settings: CaptureSettings,
-    sys_path: list[Path],
     done: list[tuple[str, tuple[str, ...]]],
 ) -> None:
     """A check worker: sends the ScriptReport of each script after those in ``done``, in
     order. ``done`` holds the upgrade SQL of the scripts checked before (by a worker that was
     lost), to rebuild the schema they made."""
-    with import_path(sys_path), OfflineCapturer(capture_settings, replayed(done)) as capturer:
-        for script in scripts[len(done) :]:
+    capturer = OfflineCapturer(project.config, settings.target_pg_version, replayed(done))
+    with import_path(project.sys_path), capturer:
+        for script in project.scripts[len(done) :]:
             try:
                 report: ScriptReport | InternalError = check_script(script, capturer, settings)
             except Exception:
@@ -130,12 +127,11 @@ def _serve(
 
 def check_trusted_file(path: Path, settings: Settings) -> ScriptReport:
     """Check one migration in this process: for migsafe's own rule examples and tests only,
-    never for the user's code (which ``check_paths`` runs in a worker)."""
+    never for the user's code (which ``check_project`` runs in a worker)."""
     script = read_script(path)
     if isinstance(script, Diagnostic):
         return ScriptReport([], [script])
-    capture_settings = CaptureSettings(pg_version=settings.pg_version)
-    with OfflineCapturer(capture_settings) as capturer:
+    with OfflineCapturer(Config(), settings.target_pg_version) as capturer:
         return check_script(script, capturer, settings)
 
 
@@ -152,7 +148,7 @@ def check_script(
         for p in (*up_problems, *down_problems)
     ]
     revision = RevisionContext(
-        script, up_statements, down_statements, upgrade, downgrade, settings.pg_version
+        script, up_statements, down_statements, upgrade, downgrade, settings.target_pg_version
     )
     suppressions = Suppressions.parse(script.source)
     for line, name in suppressions.unknown(rule_keys()):

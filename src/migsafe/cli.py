@@ -1,17 +1,23 @@
-"""Command line: parse options, call one function, pick a reporter. No logic lives here."""
+"""Command line: options → one call of ``migsafe.command`` → a reporter → an exit code.
+
+No logic lives here. The same option means the same thing in every command (``-c/--config``,
+``--pg-version``, ``--timeout``, ``--format``, ``--debug``); every error a user can fix is
+one line on stderr and exit code 2 (``_handled``).
+"""
 
 from __future__ import annotations
 
 import gc
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import NoReturn
 
 import click
 
 from migsafe import __version__
-from migsafe.config import ConfigError, Settings, load_settings
+from migsafe.errors import MigsafeError
 from migsafe.findings import Severity
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -19,30 +25,62 @@ EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 SEVERITY_CHOICE = click.Choice([str(s) for s in Severity], case_sensitive=False)
 
 
-def timeout_option(command: Callable) -> Callable:
-    """--timeout, the same for every command that runs migration code."""
-    return click.option(
-        "--timeout",
-        type=click.FloatRange(min=0, min_open=True),
-        metavar="SECONDS",
-        help="Time limit for running one script (check) or one step (roundtrip). "
-        "[default: 60, or timeout in [tool.migsafe]]",
-    )(command)
+def _option(*declarations: str, **attributes: object) -> Callable[[Callable], Callable]:
+    return click.option(*declarations, **attributes)  # type: ignore[arg-type]
 
 
-def postgres_options(command: Callable) -> Callable:
-    """--postgres and --pg-version, shared by every command that needs a database."""
-    command = click.option(
-        "--pg-version", type=click.IntRange(9, 30), help="PostgreSQL major version."
-    )(command)
-    return click.option(
-        "--postgres",
-        "choice",
-        default="auto",
-        show_default=True,
+def config_option(command: Callable) -> Callable:
+    """-c/--config: an alembic.ini, in every command that reads a project."""
+    return _option(
+        "-c", "--config", "config_file", type=click.Path(path_type=Path),
+        help="An alembic.ini whose script_location holds the migrations.",
+    )(command)  # fmt: skip
+
+
+def pg_version_option(command: Callable) -> Callable:
+    return _option(
+        "--pg-version", type=click.IntRange(9, 30),
+        help="PostgreSQL major version the migrations run on (check: the rules' verdicts; "
+        "roundtrip, postgres: the server started). [default: postgres-version in "
+        "[tool.migsafe], else 15 for check and any for a server]",
+    )(command)  # fmt: skip
+
+
+def postgres_option(command: Callable) -> Callable:
+    return _option(
+        "--postgres", default="auto", show_default=True,
         metavar="auto|embedded|system|docker|URL",
         help="Where the server comes from; a URL gets a scratch database on that server.",
-    )(command)
+    )(command)  # fmt: skip
+
+
+def timeout_option(command: Callable) -> Callable:
+    return _option(
+        "--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+        help="Time limit for running one script (check) or one step (roundtrip). "
+        "[default: timeout in [tool.migsafe], else 60]",
+    )(command)  # fmt: skip
+
+
+def x_option(command: Callable) -> Callable:
+    return _option(
+        "-x", "x_arguments", multiple=True, metavar="KEY=VALUE",
+        help="Passed to the migrations as Alembic's -x (context.get_x_argument()); "
+        "repeatable.",
+    )(command)  # fmt: skip
+
+
+def format_option(command_name: str) -> Callable[[Callable], Callable]:
+    from migsafe.report import format_names
+
+    return _option(
+        "--format", "output_format", type=click.Choice(format_names(command_name)),
+        default="text", show_default=True, help="Output format.",
+    )  # fmt: skip
+
+
+def debug_option(command: Callable) -> Callable:
+    return _option("--debug", is_flag=True, help="Show tracebacks for internal errors.")(command)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -53,52 +91,22 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option(
-    "-c",
-    "--config",
-    "config_file",
-    type=click.Path(path_type=Path),
-    help="An alembic.ini whose script_location holds the migrations.",
-)
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
-@click.option(
-    "--fail-on",
-    type=SEVERITY_CHOICE,
-    help="Exit 1 when a finding is at least this severe. [default: warning]",
-)
-@click.option(
-    "--postgres-version",
-    type=click.IntRange(9, 30),
-    help="PostgreSQL major version the migrations run on. [default: 15]",
-)
-@click.option(
-    "--ignore",
-    multiple=True,
-    metavar="RULE",
-    help="Skip a rule (name or code; comma-separated or repeated).",
-)
+@config_option
+@format_option("check")
+@_option("--fail-on", type=SEVERITY_CHOICE,
+         help="Exit 1 when a finding is at least this severe. [default: warning]")  # fmt: skip
+@pg_version_option
+@_option("--ignore", multiple=True, metavar="RULE",
+         help="Skip a rule (name or code; comma-separated or repeated).")  # fmt: skip
 @timeout_option
-@click.option(
-    "-x",
-    "x_arguments",
-    multiple=True,
-    metavar="KEY=VALUE",
-    help="Passed to the migrations as Alembic's -x (context.get_x_argument()); repeatable.",
-)
-@click.option("--debug", is_flag=True, help="Show tracebacks for internal errors.")
+@x_option
+@debug_option
 def check(
     paths: tuple[Path, ...],
     config_file: Path | None,
     output_format: str,
     fail_on: str | None,
-    postgres_version: int | None,
+    pg_version: int | None,
     ignore: tuple[str, ...],
     timeout: float | None,
     x_arguments: tuple[str, ...],
@@ -113,46 +121,30 @@ def check(
     `alembic upgrade --sql`: only check migrations you would run.
 
     \b
-    Exit codes: 0 nothing at or above --fail-on, 1 findings, 2 bad input or usage.
+    Exit codes: 0 nothing at or above --fail-on, 1 findings, 2 bad input or usage,
+    130 interrupted.
     """
-    from migsafe.check import check_paths
+    from migsafe import command
+    from migsafe.project import load_project
     from migsafe.report import renderer
-    from migsafe.rules import UnknownRule, resolve_rules
+    from migsafe.rules import resolve_rules
 
-    _exempt_imports_from_gc()
-    targets = paths or (() if config_file else (Path.cwd(),))
-    settings = _settings_near([*targets, *([config_file] if config_file else [])])
-    try:
-        ignored = resolve_rules(settings.ignore, f"{settings.source} [tool.migsafe] ignore")
-        ignored |= resolve_rules(ignore, "--ignore")
-    except UnknownRule as exc:
-        _fail(str(exc))
-    settings = settings.with_overrides(
-        pg_version=postgres_version,
-        fail_on=Severity.parse(fail_on) if fail_on else None,
-        ignore=ignored,
-        timeout=timeout,
-    )
-    try:
-        result = check_paths(targets, settings, config_file, x_arguments)
-    except KeyboardInterrupt:
-        click.echo("interrupted; nothing was changed.", err=True)
-        sys.exit(EXIT_INTERRUPTED)
-    except Exception as exc:
-        if debug:
-            raise
-        _fail(f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)")
-
+    with _handled(debug):
+        _exempt_imports_from_gc()
+        project = load_project(paths, config_file, x_arguments=x_arguments)
+        settings = project.settings.with_overrides(
+            pg_version=pg_version,
+            fail_on=Severity.parse(fail_on) if fail_on else None,
+            ignore=_ignored(project.settings, ignore, resolve_rules),
+            timeout=timeout,
+        )
+        result = command.check(project, settings)
     if result.checked == 0 and not result.diagnostics:
         click.echo("no migrations found", err=output_format != "text")
         if output_format == "text":
             sys.exit(EXIT_OK)
-    renderer(output_format)(result, sys.stdout)
-    if result.has_fatal:
-        sys.exit(EXIT_BAD_INPUT)
-    if any(f.severity >= settings.fail_on for f in result.findings):
-        sys.exit(EXIT_FINDINGS)
-    sys.exit(EXIT_OK)
+    renderer("check", output_format)(result, sys.stdout)
+    sys.exit(result.exit_code)
 
 
 @cli.command(name="rules")
@@ -169,56 +161,50 @@ def list_rules(markdown: bool) -> None:
 def explain(rule: str) -> None:
     """Explain one rule (by name or code): why it matters and what to write instead."""
     from migsafe.explain import explain_rule
+    from migsafe.rules import closest_rule
 
     text = explain_rule(rule)
     if text is None:
-        _fail(f"unknown rule {rule!r}; `migsafe rules` lists them")
+        _fail(f"unknown rule {rule!r}{closest_rule(rule)}; `migsafe rules` lists them")
     click.echo(text)
 
 
 @cli.command()
-@postgres_options
-def postgres(choice: str, pg_version: int | None) -> None:
+@postgres_option
+@pg_version_option
+@debug_option
+def postgres(postgres: str, pg_version: int | None, debug: bool) -> None:
     """Start a disposable PostgreSQL and keep it until Ctrl-C.
 
     Handy for `alembic revision --autogenerate` and for debugging a migration by hand.
     Everything it created is removed when it stops.
     """
-    from migsafe.postgres import PostgresUnavailable, disposable_postgres
+    from migsafe.postgres import disposable_postgres
     from migsafe.postgres.url import masked
 
-    try:
-        with disposable_postgres(choice, pg_version) as database:
-            click.echo(f"using {database.why}", err=True)
-            # a server of the user's: its password is theirs, never echoed
-            shown = masked(database.url) if database.provider == "url" else database.url
-            click.echo(shown)
-            if database.psql_command:
-                click.echo(f"psql: {database.psql_command}", err=True)
-            click.echo("Press Ctrl-C to stop and remove it.", err=True)
-            _wait_for_interrupt()
-    except PostgresUnavailable as exc:
-        _fail(str(exc))
-    except KeyboardInterrupt:
-        click.echo("stopped; nothing left behind.", err=True)
+    stopped = "stopped; nothing left behind."
+    with _handled(debug, stopped), disposable_postgres(postgres, pg_version) as database:
+        click.echo(f"using {database.description}", err=True)
+        # a server of the user's: its password is theirs, never echoed
+        shown = masked(database.url) if database.provider == "url" else database.url
+        click.echo(shown)
+        if database.psql_command:
+            click.echo(f"psql: {database.psql_command}", err=True)
+        click.echo("Press Ctrl-C to stop and remove it.", err=True)
+        _wait_for_interrupt()
 
 
 @cli.command()
 @click.argument("project", required=False, type=click.Path(path_type=Path))
-@postgres_options
+@config_option
+@postgres_option
+@pg_version_option
 @click.option("--from", "start", metavar="REV", help="First revision to roundtrip.")
 @click.option("--to", "stop", metavar="REV", help="Last revision to roundtrip.")
 @click.option(
     "--since", metavar="GIT_REF", help="Only revisions whose files changed since GIT_REF."
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json", "junit", "markdown"]),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
+@format_option("roundtrip")
 @click.option(
     "--use-env",
     is_flag=True,
@@ -238,10 +224,12 @@ def postgres(choice: str, pg_version: int | None) -> None:
     help="Whether a downgrade that raises on purpose fails the run.",
 )
 @timeout_option
-@click.option("--debug", is_flag=True, help="Show tracebacks for internal errors.")
+@x_option
+@debug_option
 def roundtrip(
     project: Path | None,
-    choice: str,
+    config_file: Path | None,
+    postgres: str,
     pg_version: int | None,
     start: str | None,
     stop: str | None,
@@ -251,6 +239,7 @@ def roundtrip(
     metadata: str | None,
     one_way: str,
     timeout: float | None,
+    x_arguments: tuple[str, ...],
     debug: bool,
 ) -> None:
     """Upgrade, downgrade and upgrade again every revision on a disposable PostgreSQL.
@@ -265,53 +254,51 @@ def roundtrip(
     Exit codes: 0 every revision passed, 1 a revision failed or the models drifted,
     2 bad input, or no PostgreSQL could be had, 130 interrupted (what was done is reported).
     """
-    from migsafe.postgres import PostgresUnavailable
+    from migsafe import command
+    from migsafe.project import load_project
     from migsafe.report.roundtrip import streaming_renderer
     from migsafe.report.roundtrip.progress import RevisionProgress
-    from migsafe.roundtrip import RoundtripOptions, run_roundtrip
-    from migsafe.rules import UnknownRule, resolve_rules
+    from migsafe.roundtrip import RoundtripOptions
 
-    _exempt_imports_from_gc()
-    location = project or Path.cwd()
-    settings = _settings_near([location])
-    try:
-        ignored = resolve_rules(settings.ignore, f"{settings.source} [tool.migsafe] ignore")
-    except UnknownRule as exc:
-        _fail(str(exc))
-    options = RoundtripOptions(
-        location=location,
-        postgres=choice,
-        pg_version=pg_version,
-        start=start,
-        stop=stop,
-        since=since,
-        use_env=use_env,
-        metadata=metadata or settings.metadata,
-        version_table=settings.version_table,
-        version_table_schema=settings.version_table_schema,
-        one_way_fails=one_way == "fail",
-        timeout=timeout or settings.timeout,
-        ignore=ignored,
-    )
     stream = streaming_renderer(output_format, sys.stdout)
-    try:
+    with _handled(debug):
+        _exempt_imports_from_gc()
+        loaded = load_project([project] if project else (), config_file, x_arguments=x_arguments)
+        settings = loaded.settings.with_overrides(
+            pg_version=pg_version, metadata=metadata, timeout=timeout
+        )
+        options = RoundtripOptions(postgres, start, stop, since, use_env, one_way == "fail")
         with RevisionProgress(stream.revision) as progress:
-            result = run_roundtrip(options, progress)
-    except PostgresUnavailable as exc:
-        _fail(str(exc))
-    except Exception as exc:
-        if debug:
-            raise
-        _fail(f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)")
+            result = command.roundtrip(loaded, options, settings, progress)
     if not result.revisions and not result.diagnostics and not result.interrupted:
         click.echo("no migrations found", err=output_format != "text")
     stream.finish(result)
     if result.interrupted:
         click.echo("interrupted; the databases it created are removed.", err=True)
+    sys.exit(result.exit_code)
+
+
+@contextmanager
+def _handled(debug: bool, interrupted: str = "interrupted; nothing was changed.") -> Iterator[None]:
+    """One place that turns what a command raises into a line on stderr and an exit code."""
+    try:
+        yield
+    except MigsafeError as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        click.echo(interrupted, err=True)
         sys.exit(EXIT_INTERRUPTED)
-    if result.has_fatal:
-        sys.exit(EXIT_BAD_INPUT)
-    sys.exit(EXIT_OK if result.passed else EXIT_FINDINGS)
+    except Exception as exc:
+        if debug:
+            raise
+        _fail(f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)")
+
+
+def _ignored(settings, ignore: tuple[str, ...], resolve_rules) -> frozenset[str]:
+    """The rules to skip: the project's and the command line's, each named where it came
+    from should one not exist."""
+    where = f"{settings.source} [tool.migsafe] ignore"
+    return resolve_rules(settings.ignore, where) | resolve_rules(ignore, "--ignore")
 
 
 def _wait_for_interrupt() -> None:
@@ -331,16 +318,6 @@ def _exempt_imports_from_gc() -> None:
     """
     if (click.get_current_context().find_root().obj or {}).get("own_process"):
         gc.freeze()
-
-
-def _settings_near(locations: list[Path]) -> Settings:
-    """``[tool.migsafe]`` from the pyproject.toml nearest the project being worked on."""
-    first = locations[0] if locations else Path.cwd()
-    start = first if first.is_dir() else first.parent
-    try:
-        return load_settings(start)
-    except ConfigError as exc:
-        _fail(str(exc))
 
 
 def _fail(message: str) -> NoReturn:

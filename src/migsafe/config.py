@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from migsafe.errors import MigsafeError
 from migsafe.findings import Severity
 
 if sys.version_info >= (3, 11):
@@ -24,13 +25,13 @@ _STRING_KEYS = {
 }
 
 
-class ConfigError(ValueError):
+class ConfigError(MigsafeError):
     """A setting that cannot be used; the message names the file and the key."""
 
 
 @dataclass(frozen=True)
 class Settings:
-    pg_version: int = DEFAULT_PG_VERSION
+    pg_version: int | None = None  # the major the migrations run on; None: not said
     fail_on: Severity = Severity.WARNING
     ignore: frozenset[str] = field(default_factory=frozenset)
     metadata: str | None = None  # "package.module:Base.metadata", for roundtrip's drift check
@@ -38,6 +39,11 @@ class Settings:
     version_table_schema: str | None = None
     timeout: float = DEFAULT_TIMEOUT
     source: Path | None = None
+
+    @property
+    def target_pg_version(self) -> int:
+        """The major the rules judge for: the one said, else the default."""
+        return self.pg_version or DEFAULT_PG_VERSION
 
     def with_overrides(self, **overrides: Any) -> Settings:
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})

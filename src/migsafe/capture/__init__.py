@@ -18,7 +18,6 @@ Capture runs somebody else's code: call it only in a worker process (``migsafe.i
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import types
 from collections.abc import Callable
@@ -37,7 +36,7 @@ from migsafe.capture.recorder import Emitted, Read, Recorder, one_line
 from migsafe.catalog import Catalog
 from migsafe.project import BodyShape, MigrationScript, body_shape, failing_line
 
-__all__ = ["Capture", "CaptureSettings", "Emitted", "Failure", "Guess", "OfflineCapturer"]
+__all__ = ["Capture", "Emitted", "Failure", "Guess", "OfflineCapturer"]
 
 _module_ids = itertools.count()
 
@@ -97,16 +96,6 @@ class Capture:
         return result
 
 
-@dataclass(frozen=True)
-class CaptureSettings:
-    """What a capture worker needs to give scripts the environment Alembic would."""
-
-    script_location: Path | None = None  # the directory holding env.py (or the versions)
-    config_file: Path | None = None  # alembic.ini, when the project has one
-    x_arguments: tuple[str, ...] = ()  # -x key=value, for context.get_x_argument()
-    pg_version: int = 15
-
-
 class OfflineCapturer:
     """Captures the scripts of one history, parents first, in this process (a worker's).
 
@@ -115,10 +104,10 @@ class OfflineCapturer:
     sees the schema after its own upgrade().
     """
 
-    def __init__(self, settings: CaptureSettings, catalog: Catalog | None = None) -> None:
-        self.config = _config(settings)
-        self.script_directory = _script_directory(self.config, settings)
-        self.bind = OfflineBind(settings.pg_version)
+    def __init__(self, config: Config, pg_version: int, catalog: Catalog | None = None) -> None:
+        self.config = config
+        self.script_directory = _script_directory(config)
+        self.bind = OfflineBind(pg_version)
         self.catalog = catalog or Catalog()
         self._stand_ins = stand_ins.installed()
         self._environment = EnvironmentContext(self.config, self.script_directory, as_sql=True)
@@ -225,22 +214,11 @@ def load_module(script: MigrationScript) -> types.ModuleType:
     return module
 
 
-def _config(settings: CaptureSettings) -> Config:
-    if settings.config_file is not None:
-        config = Config(str(settings.config_file))
-    else:
-        config = Config()
-        if settings.script_location is not None:
-            config.set_main_option("script_location", str(settings.script_location))
-    config.cmd_opts = argparse.Namespace(x=list(settings.x_arguments))
-    return config
-
-
-def _script_directory(config: Config, settings: CaptureSettings) -> ScriptDirectory:
+def _script_directory(config: Config) -> ScriptDirectory:
     """Alembic's script directory, for ``context.script``; never asked for its revisions
     (that would import every script)."""
     try:
         return ScriptDirectory.from_config(config)
     except Exception:  # a versions directory without env.py still makes a script directory
-        location = settings.script_location or Path.cwd()
-        return ScriptDirectory(str(location))
+        location = config.get_main_option("script_location") or str(Path.cwd())
+        return ScriptDirectory(location)

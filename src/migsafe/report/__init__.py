@@ -1,26 +1,50 @@
-"""Output formats for check results: one module per format, each with ``render(result, out)``."""
+"""Output formats: one table says which formats each command has and which module renders
+each, so the command line's choices and the dispatch cannot disagree. Every module has
+``render(result, out)``; shared pieces (paths, locations, counts) live here.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from importlib import import_module
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-if TYPE_CHECKING:  # importing the checker (pglast, capture) would slow down `roundtrip`
-    from migsafe.check import CheckResult
-    from migsafe.findings import Diagnostic
+from migsafe.findings import Severity
 
-Renderer = Callable[["CheckResult", TextIO], None]
+if TYPE_CHECKING:
+    from migsafe.findings import Diagnostic, Finding
+
+FORMATS: dict[str, dict[str, str]] = {
+    "check": {
+        "text": "migsafe.report.text",
+        "json": "migsafe.report.json_report",
+        "junit": "migsafe.report.junit",
+        "markdown": "migsafe.report.markdown",
+    },
+    "roundtrip": {
+        "text": "migsafe.report.roundtrip.text",
+        "json": "migsafe.report.roundtrip.json_report",
+        "junit": "migsafe.report.roundtrip.junit",
+        "markdown": "migsafe.report.roundtrip.markdown",
+    },
+}
+
+Renderer = Callable[[Any, TextIO], None]
 
 
-def renderer(name: str) -> Renderer:
-    if name == "json":
-        from migsafe.report import json_report
+def format_names(command: str) -> list[str]:
+    return list(FORMATS[command])
 
-        return json_report.render
-    from migsafe.report import text
 
-    return text.render
+def report_module(command: str, name: str) -> Any:
+    """The module rendering ``command``'s results as ``name`` (imported only when used: the
+    check's reporters would pull the SQL parser into roundtrip)."""
+    return import_module(FORMATS[command][name])
+
+
+def renderer(command: str, name: str) -> Renderer:
+    return report_module(command, name).render
 
 
 def display_path(path: Path | None) -> str:
@@ -37,3 +61,21 @@ def location(diagnostic: Diagnostic) -> str:
     """``path:line`` of a diagnostic, or just the path when it has no line."""
     path = display_path(diagnostic.path)
     return f"{path}:{diagnostic.line}" if diagnostic.line else path
+
+
+def diagnostic_line(diagnostic: Diagnostic) -> str:
+    """``path:line: error|notice: message``: how every format writes a diagnostic in text."""
+    label = "error" if diagnostic.fatal else "notice"
+    return f"{location(diagnostic)}: {label}: {diagnostic.message}"
+
+
+def severity_counts(findings: Iterable[Finding]) -> dict[Severity, int]:
+    """How many findings of each severity, worst first (every severity present)."""
+    counts = dict.fromkeys(sorted(Severity, reverse=True), 0)
+    for finding in findings:
+        counts[finding.severity] += 1
+    return counts
+
+
+def counted(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"

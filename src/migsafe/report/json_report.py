@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, TextIO
 
-from migsafe.findings import Finding, Severity
-from migsafe.report import display_path
+from migsafe.findings import Finding
+from migsafe.report import display_path, severity_counts
 
 if TYPE_CHECKING:
     from migsafe.check import CheckResult
@@ -32,10 +32,7 @@ def render(result: CheckResult, out: TextIO) -> None:
     document = {
         "schema_version": SCHEMA_VERSION,
         "checked": result.checked,
-        "summary": {
-            str(level): sum(1 for f in result.findings if f.severity == level)
-            for level in sorted(Severity, reverse=True)
-        },
+        "summary": {str(level): n for level, n in severity_counts(result.findings).items()},
         "findings": [finding_document(f) for f in result.findings],
         "diagnostics": [
             {

@@ -11,8 +11,8 @@ from rich.syntax import Syntax
 if TYPE_CHECKING:
     from migsafe.check import CheckResult
 
-from migsafe.findings import Finding, Severity
-from migsafe.report import display_path, location
+from migsafe.findings import Diagnostic, Finding, Severity
+from migsafe.report import counted, display_path, location, severity_counts
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.NOTICE: "cyan"}
 
@@ -22,9 +22,14 @@ def render(result: CheckResult, out: TextIO) -> None:
     for finding in result.findings:
         print_finding(console, finding)
     for diagnostic in result.diagnostics:
-        label = "[bold red]error[/]" if diagnostic.fatal else "[cyan]notice[/]"
-        console.print(f"{escape(location(diagnostic))}: {label}: {escape(diagnostic.message)}")
-    console.print(_summary(result))
+        print_diagnostic(console, diagnostic)
+    console.print(summary(result))
+
+
+def print_diagnostic(console: Console, diagnostic: Diagnostic) -> None:
+    """``path:line: error|notice: message``, the label coloured on a terminal."""
+    label = "[bold red]error[/]" if diagnostic.fatal else "[cyan]notice[/]"
+    console.print(f"{escape(location(diagnostic))}: {label}: {escape(diagnostic.message)}")
 
 
 def print_finding(console: Console, finding: Finding) -> None:
@@ -44,14 +49,10 @@ def print_finding(console: Console, finding: Finding) -> None:
     console.print()
 
 
-def _summary(result: CheckResult) -> str:
-    counts = {
-        level: sum(1 for f in result.findings if f.severity == level)
-        for level in sorted(Severity, reverse=True)
-    }
-    parts = [f"{n} {level}{'s' if n != 1 else ''}" for level, n in counts.items() if n]
-    noun = "migration" if result.checked == 1 else "migrations"
+def summary(result: CheckResult) -> str:
+    """``Checked 5 migrations: 4 errors, 2 warnings; 1 input error.``"""
+    parts = [counted(n, str(level)) for level, n in severity_counts(result.findings).items() if n]
     found = ", ".join(parts) if parts else "no problems"
     broken = sum(1 for d in result.diagnostics if d.fatal)
-    tail = f"; {broken} input error{'s' if broken != 1 else ''}" if broken else ""
-    return f"Checked {result.checked} {noun}: {found}{tail}."
+    tail = f"; {counted(broken, 'input error')}" if broken else ""
+    return f"Checked {counted(result.checked, 'migration')}: {found}{tail}."

@@ -1,48 +1,43 @@
 """``migsafe roundtrip``: prove every revision upgrades, downgrades cleanly and upgrades again.
 
-``run_roundtrip`` loads the project, picks the revisions, gets a disposable PostgreSQL,
-walks the stairway in a database of its own there, and finally compares the target metadata
-(when known) with the upgraded database.
+``roundtrip_project`` picks the revisions of a loaded project, gets a disposable PostgreSQL,
+walks the stairway there (in a worker process: ``isolated.py``), and finally compares the
+target metadata (when known) with the upgraded database.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, replace
 
-from migsafe.config import DEFAULT_TIMEOUT
+from migsafe.config import Settings
 from migsafe.findings import Diagnostic
-from migsafe.project import History, find_sources, import_path, load_history
-from migsafe.roundtrip.environment import ProjectError, import_object, load_project, use_history
+from migsafe.project import Project, import_path
 from migsafe.roundtrip.isolated import StairwayRun, StairwaySettings, Supervisor
 from migsafe.roundtrip.result import RevisionResult, RoundtripResult
-from migsafe.roundtrip.selection import SelectionError, changed_since, plan_revisions
+from migsafe.roundtrip.selection import changed_since, plan_revisions
 from migsafe.roundtrip.stairway import PlannedRevision
-from migsafe.rules import history_findings
+from migsafe.rules import history_findings, resolve_rules
+from migsafe.runner.alembic_project import AlembicProject, alembic_project, import_object
 
 
 @dataclass(frozen=True)
 class RoundtripOptions:
-    location: Path
-    postgres: str = "auto"
-    pg_version: int | None = None
+    """What only roundtrip is told; the rest (PostgreSQL version, metadata, version table,
+    time limit, ignored rules) are the project's ``Settings``."""
+
+    postgres: str = "auto"  # auto, embedded, system, docker or a URL
     start: str | None = None  # --from
     stop: str | None = None  # --to
     since: str | None = None  # git ref
     use_env: bool = False
-    metadata: str | None = None  # "package.module:attribute"
-    version_table: str | None = None
-    version_table_schema: str | None = None
     one_way_fails: bool = False
-    timeout: float = DEFAULT_TIMEOUT  # seconds per step
-    ignore: frozenset[str] = frozenset()  # rule names (multiple-heads)
 
 
 class ProgressCallbacks:
     """Callbacks for a progress display; the default shows nothing."""
 
-    def started(self, total: int, why: str) -> None: ...
+    def started(self, total: int, description: str) -> None: ...
 
     def revision(self, revision: str, selected: bool) -> None: ...
 
@@ -50,54 +45,48 @@ class ProgressCallbacks:
         """A revision's verdict is final (called in the order of the history)."""
 
 
-def run_roundtrip(
-    options: RoundtripOptions, progress: ProgressCallbacks | None = None
+def roundtrip_project(
+    project: Project,
+    options: RoundtripOptions | None = None,
+    settings: Settings | None = None,
+    progress: ProgressCallbacks | None = None,
 ) -> RoundtripResult:
-    """Raises PostgresUnavailable when no server can be had; input errors become diagnostics.
+    """Raises a MigsafeError when the input or the environment is unusable (no server, an
+    unknown revision, a bad git ref); the problems of single scripts become diagnostics.
 
     Ctrl-C ends the run with what is done so far (``interrupted``), after everything it
     created is removed.
     """
     from migsafe.postgres import disposable_postgres
 
-    progress = progress or ProgressCallbacks()
+    options, progress = options or RoundtripOptions(), progress or ProgressCallbacks()
+    settings = settings or project.settings
+    settings = replace(settings, ignore=resolve_rules(settings.ignore, "ignore"))
     began = time.perf_counter()
     result = RoundtripResult(one_way_fails=options.one_way_fails)
-    sources = find_sources([options.location])
-    history, diagnostics = load_history(sources)
-    result.diagnostics.extend(diagnostics)
+    result.diagnostics.extend(project.diagnostics)
     if result.has_fatal:
         return result
-    try:
-        project = load_project(options.location, options.version_table,
-                               options.version_table_schema)  # fmt: skip
-        use_history(project, history)
-        plan = _plan(options, history)
-    except (ProjectError, SelectionError) as exc:
-        result.diagnostics.append(Diagnostic(options.location, str(exc), fatal=True))
-        return result
-    result.findings = history_findings(history, options.ignore)
+    alembic = alembic_project(replace(project, settings=settings))
+    plan = _plan(project, options)
+    result.findings = history_findings(project.history, settings.ignore)
     if not plan:
         return result
     supervisor: Supervisor | None = None
-    with import_path(sources.sys_path):
+    with import_path(project.sys_path):
+        metadata = import_object(settings.metadata, "metadata") if settings.metadata else None
         try:
-            metadata = import_object(options.metadata, "metadata") if options.metadata else None
-        except ProjectError as exc:
-            result.diagnostics.append(Diagnostic(options.location, str(exc), fatal=True))
-            return result
-        try:
-            with disposable_postgres(options.postgres, options.pg_version) as database:
-                result.provider = database.why
-                progress.started(sum(p.selected for p in plan), database.why)
-                settings = StairwaySettings(
-                    project, project.version_table, project.version_schema or "public",
-                    options.use_env, metadata, options.stop is None, options.timeout,
+            with disposable_postgres(options.postgres, settings.pg_version) as database:
+                result.provider = database.description
+                progress.started(sum(p.selected for p in plan), database.description)
+                stairway = StairwaySettings(
+                    alembic, alembic.version_table, alembic.version_schema or "public",
+                    options.use_env, metadata, options.stop is None, settings.timeout,
                 )  # fmt: skip
-                supervisor = Supervisor(settings, database.url, progress.revision,
-                                        progress.finished)  # fmt: skip
-                run = supervisor.walk(plan)
-                _take(run, project, options, result)
+                supervisor = Supervisor(
+                    stairway, database.url, progress.revision, progress.finished
+                )
+                _take(supervisor.walk(plan), alembic, project, options, result)
         except KeyboardInterrupt:
             result.interrupted = True
             if supervisor is not None:
@@ -106,12 +95,15 @@ def run_roundtrip(
     return result
 
 
-def _take(run: StairwayRun, project, options: RoundtripOptions, result: RoundtripResult) -> None:
+def _take(
+    run: StairwayRun, alembic: AlembicProject, project: Project, options: RoundtripOptions,
+    result: RoundtripResult,
+) -> None:  # fmt: skip
     """The supervised run's results into the roundtrip's, with the drift verdict."""
     result.revisions, result.rebuilds = run.results, run.rebuilds
     if run.fatal is not None:
         kind, message = run.fatal
-        where = project.env_py if kind == "foreign" else options.location
+        where = alembic.env_py if kind == "foreign" else project.location
         result.diagnostics.append(Diagnostic(where, message, fatal=True))
         return
     if options.stop is not None:
@@ -127,8 +119,9 @@ def _take(run: StairwayRun, project, options: RoundtripOptions, result: Roundtri
         result.drift = run.drift
 
 
-def _plan(options: RoundtripOptions, history: History) -> list[PlannedRevision]:
+def _plan(project: Project, options: RoundtripOptions) -> list[PlannedRevision]:
     """The revisions in graph order, those selected marked."""
-    directory = options.location if options.location.is_dir() else options.location.parent
+    location = project.location
+    directory = location if location.is_dir() else location.parent
     changed = changed_since(options.since, directory) if options.since else None
-    return plan_revisions(history, options.start, options.stop, changed)
+    return plan_revisions(project.history, options.start, options.stop, changed)

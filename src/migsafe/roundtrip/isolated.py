@@ -27,8 +27,6 @@ from typing import Any
 
 from migsafe.isolation import Worker, WorkerLost, WorkerTimedOut
 from migsafe.postgres.url import scratch_database
-from migsafe.roundtrip.environment import AlembicProject
-from migsafe.roundtrip.migrator import ForeignConnection
 from migsafe.roundtrip.result import RevisionResult, StepError, Verdict
 from migsafe.roundtrip.stairway import (
     PlannedRevision,
@@ -37,7 +35,9 @@ from migsafe.roundtrip.stairway import (
     StairwayEvents,
     title,
 )
-from migsafe.roundtrip.workspace import Workspace
+from migsafe.runner.alembic_project import AlembicProject
+from migsafe.runner.migrator import ForeignConnection
+from migsafe.runner.workspace import Workspace
 
 _VERDICT_OF_LOST_STEP = {
     "upgrade": Verdict.UPGRADE_FAILED,

@@ -7,7 +7,8 @@ from enum import Enum
 from pathlib import Path
 
 from migsafe.findings import Diagnostic, Finding
-from migsafe.roundtrip.diff import Change
+from migsafe.runner.migrator import StepError
+from migsafe.schema.diff import Change
 
 
 class Verdict(str, Enum):
@@ -40,16 +41,6 @@ _DESCRIPTIONS = {
     Verdict.REUPGRADE_DIFFERS: "upgrade run again gives a different schema",
     Verdict.SKIPPED: "not run: a revision it builds on did not upgrade",
 }
-
-
-@dataclass(frozen=True)
-class StepError:
-    """A step that raised: where in the migration file, the SQL it was running, the reason."""
-
-    step: str  # upgrade, downgrade, re-upgrade
-    message: str
-    line: int | None = None
-    sql: str | None = None
 
 
 @dataclass
@@ -94,3 +85,12 @@ class RoundtripResult:
     @property
     def passed(self) -> bool:
         return not (self.failures or self.drift or self.findings or self.has_fatal)
+
+    @property
+    def exit_code(self) -> int:
+        """130 interrupted, 2 bad input, 1 a revision failed, drift or several heads, else 0."""
+        if self.interrupted:
+            return 130
+        if self.has_fatal:
+            return 2
+        return 0 if self.passed else 1

@@ -10,11 +10,12 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from migsafe.errors import MigsafeError
 from migsafe.project import History, MigrationScript
 from migsafe.roundtrip.stairway import PlannedRevision
 
 
-class SelectionError(ValueError):
+class SelectionError(MigsafeError):
     """A --from/--to/--since value that names nothing; the message says what exists."""
 
 

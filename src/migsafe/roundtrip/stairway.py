@@ -19,12 +19,12 @@ import time
 from dataclasses import dataclass
 
 from migsafe.project import BodyShape, MigrationScript, body_shape
-from migsafe.roundtrip.diff import diff_snapshots
-from migsafe.roundtrip.environment import AlembicProject
-from migsafe.roundtrip.migrator import ForeignConnection, Migrator, step_error
 from migsafe.roundtrip.result import RevisionResult, StepError, Verdict
-from migsafe.roundtrip.snapshot import Snapshot
-from migsafe.roundtrip.workspace import Workspace
+from migsafe.runner.alembic_project import AlembicProject
+from migsafe.runner.migrator import ForeignConnection, Migrator, step_error
+from migsafe.runner.workspace import Workspace
+from migsafe.schema.diff import diff_snapshots
+from migsafe.schema.snapshot import Snapshot
 
 UNTRACKED_NOTE = (
     "commits through op.get_bind(): what runs after that commit is outside Alembic's "
@@ -249,15 +249,17 @@ class Stairway:
         self.applied = list(revisions)
         self.current = self.workspace.snapshot()
 
-    def _settle(self) -> None:
+    def _wait_for_snapshot(self) -> None:
         """A step is about to change the schema: the snapshot being read arrives first, and
         a verdict that waited for it is final now."""
-        self.workspace.settle()
+        self.workspace.wait_for_snapshot()
         self._compare_reupgrades(wait=False)
         self._announce()
 
     def _migrator(self, connection) -> Migrator:
-        return Migrator(self.project, connection, self.use_env, self.target_metadata, self._settle)
+        return Migrator(
+            self.project, connection, self.use_env, self.target_metadata, self._wait_for_snapshot
+        )
 
 
 def title(script: MigrationScript) -> str:

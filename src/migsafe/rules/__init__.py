@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from functools import cache
 from types import ModuleType
 
+from migsafe.errors import MigsafeError
 from migsafe.findings import Finding
 from migsafe.project import History
 from migsafe.rule import Rule
@@ -62,7 +63,7 @@ def closest_rule(name: str) -> str:
     return f" (did you mean {match[0]!r}?)" if match else ""
 
 
-class UnknownRule(ValueError):
+class UnknownRule(MigsafeError):
     """A rule name or code that names no rule; the message says where and what is close."""
 
 

@@ -11,6 +11,7 @@ from pglast.visitors import Visitor
 from migsafe.findings import Finding, Severity
 from migsafe.revision import RevisionContext, alter_commands, column_type_code, is_serial
 from migsafe.rule import Rule
+from migsafe.volatility import is_non_volatile
 
 RULE = Rule(
     code="MS013",
@@ -51,32 +52,21 @@ def upgrade():
     ),
 )
 
-VOLATILE_FUNCTIONS = frozenset(
-    {
-        "random",
-        "setseed",
-        "gen_random_uuid",
-        "uuidv4",
-        "uuidv7",
-        "uuid_generate_v1",
-        "uuid_generate_v1mc",
-        "uuid_generate_v4",
-        "clock_timestamp",
-        "timeofday",
-        "nextval",
-        "random_normal",
-    }
-)
-
 
 class _VolatileCalls(Visitor):
+    """The calls that make a default volatile: every function not on the built-in allowlist.
+
+    A function of the user's counts too: its volatility is declared where migsafe cannot see
+    it. coalesce(), CURRENT_TIMESTAMP and the like are no FuncCall nodes, so no call to judge.
+    """
+
     def __init__(self) -> None:
         super().__init__()
         self.names: list[str] = []
 
     def visit_FuncCall(self, ancestors: object, node: ast.FuncCall) -> None:
-        name = node.funcname[-1].sval
-        if name in VOLATILE_FUNCTIONS:
+        name = ".".join(part.sval for part in node.funcname)
+        if not is_non_volatile(name):
             self.names.append(name)
 
 

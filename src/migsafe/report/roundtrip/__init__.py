@@ -1,20 +1,12 @@
-"""Output formats for roundtrip results: text, json, junit (one test case per revision), and
-markdown (a pull-request summary). Each module has ``render(result, out)``."""
+"""Roundtrip's output formats (registered in ``migsafe.report.FORMATS``) and what they share:
+the lines that describe a failed revision, the one-sentence summary, and streaming."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from importlib import import_module
 from typing import TextIO
 
+from migsafe.report import report_module
 from migsafe.roundtrip.result import RevisionResult, RoundtripResult
-
-FORMATS = ("text", "json", "junit", "markdown")
-_MODULES = {"text": "text", "json": "json_report", "junit": "junit", "markdown": "markdown"}
-
-
-def renderer(name: str) -> Callable[[RoundtripResult, TextIO], None]:
-    return import_module(f"migsafe.report.roundtrip.{_MODULES[name]}").render
 
 
 class StreamingRenderer:
@@ -22,7 +14,7 @@ class StreamingRenderer:
     end. Formats that are one document (json, junit, markdown) write everything at the end."""
 
     def __init__(self, name: str, out: TextIO) -> None:
-        self._module = import_module(f"migsafe.report.roundtrip.{_MODULES[name]}")
+        self._module = report_module("roundtrip", name)
         self._out = out
         self._streams = hasattr(self._module, "render_revision")
 

@@ -7,9 +7,9 @@ from typing import TextIO
 from rich.console import Console
 from rich.markup import escape
 
-from migsafe.report import display_path, location
+from migsafe.report import display_path
 from migsafe.report.roundtrip import problem_lines, summary
-from migsafe.report.text import print_finding
+from migsafe.report.text import print_diagnostic, print_finding
 from migsafe.roundtrip.result import RevisionResult, RoundtripResult, Verdict
 
 _MARK = {Verdict.OK: "[green]ok[/]", Verdict.ONE_WAY: "[cyan]one-way[/]",
@@ -41,8 +41,7 @@ def render_end(result: RoundtripResult, out: TextIO) -> None:
     for finding in result.findings:
         print_finding(console, finding)
     for diagnostic in result.diagnostics:
-        label = "[bold red]error[/]" if diagnostic.fatal else "[cyan]notice[/]"
-        console.print(f"{escape(location(diagnostic))}: {label}: {escape(diagnostic.message)}")
+        print_diagnostic(console, diagnostic)
     if result.drift:
         console.print("[bold red]model drift[/] (the models and the migrated database differ):")
         for line in result.drift:

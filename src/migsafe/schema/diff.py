@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from migsafe.roundtrip.snapshot import Snapshot
+from migsafe.schema.snapshot import Snapshot
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""The user's Alembic project as Alembic itself sees it: config, script directory, settings.
+"""The user's Alembic project as Alembic itself sees it: config, script directory, version
+table.
 
 migsafe runs the project's revisions unmodified. The version table's name and schema are read
 from ``[tool.migsafe]`` or, failing that, from literal ``version_table=`` arguments in env.py,
@@ -17,12 +18,13 @@ from alembic.config import Config
 from alembic.script import Script, ScriptDirectory
 from alembic.script.revision import RevisionMap
 
-from migsafe.project import History, MigrationScript
+from migsafe.errors import MigsafeError
+from migsafe.project import History, MigrationScript, Project, import_path
 
 DEFAULT_VERSION_TABLE = "alembic_version"
 
 
-class ProjectError(ValueError):
+class ProjectError(MigsafeError):
     """The project cannot be loaded; the message is one line naming the file."""
 
 
@@ -38,36 +40,27 @@ class AlembicProject:
         return Path(self.scripts.dir) / "env.py"
 
 
-def load_project(
-    location: Path, version_table: str | None = None, version_schema: str | None = None
-) -> AlembicProject:
-    """Accept a directory holding alembic.ini, alembic.ini itself, a script directory (env.py
-    and versions/) or a bare versions directory."""
-    if not location.exists():
-        raise ProjectError(f"{location}: path does not exist")
-    ini = location if location.is_file() else location / "alembic.ini"
-    if ini.is_file():
-        config = Config(str(ini))
-        if not config.get_main_option("script_location"):
-            raise ProjectError(f"{ini}: no script_location in [alembic]")
-    elif location.is_dir():
-        config = Config()
-        config.set_main_option("path_separator", "os")
-        has_env = (location / "env.py").is_file() and (location / "versions").is_dir()
-        config.set_main_option("script_location", str(location.resolve()))
-        if not has_env:
-            config.set_main_option("version_locations", str(location.resolve()))
-    else:
-        raise ProjectError(f"{location}: not an Alembic project, alembic.ini or versions directory")
+def alembic_project(project: Project) -> AlembicProject:
+    """The project as Alembic sees it, walking the revisions migsafe read (``use_history``).
+
+    The version table comes from ``[tool.migsafe]``, else from env.py's literal
+    ``configure(version_table=...)``, else Alembic's default.
+    """
     try:
-        scripts = ScriptDirectory.from_config(config)
+        with import_path(project.sys_path):
+            scripts = ScriptDirectory.from_config(project.config)
     except Exception as exc:
-        raise ProjectError(f"{ini if ini.is_file() else location}: {_one_line(exc)}") from None
-    project = AlembicProject(config, scripts)
-    literal = _env_configure_literals(project.env_py)
-    project.version_table = version_table or literal.get("version_table") or DEFAULT_VERSION_TABLE
-    project.version_schema = version_schema or literal.get("version_table_schema")
-    return project
+        where = project.config.config_file_name or project.location
+        raise ProjectError(f"{where}: {_one_line(exc)}") from None
+    alembic = AlembicProject(project.config, scripts)
+    literal = _env_configure_literals(alembic.env_py)
+    settings = project.settings
+    alembic.version_table = (
+        settings.version_table or literal.get("version_table") or DEFAULT_VERSION_TABLE
+    )
+    alembic.version_schema = settings.version_table_schema or literal.get("version_table_schema")
+    use_history(alembic, project.history)
+    return alembic
 
 
 def use_history(project: AlembicProject, history: History) -> None:

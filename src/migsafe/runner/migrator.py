@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +32,17 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.pool import Pool
 
 from migsafe.project import failing_line
-from migsafe.roundtrip.environment import AlembicProject, ProjectError
-from migsafe.roundtrip.result import StepError
+from migsafe.runner.alembic_project import AlembicProject, ProjectError
+
+
+@dataclass(frozen=True)
+class StepError:
+    """A step that raised: where in the migration file, the SQL it was running, the reason."""
+
+    step: str  # upgrade, downgrade, re-upgrade
+    message: str
+    line: int | None = None
+    sql: str | None = None
 
 
 class ForeignConnection(RuntimeError):
@@ -90,7 +100,7 @@ class Migrator:
 
     def drift_described(self) -> list[str] | None:
         """``drift()`` as one line per difference (what crosses to migsafe's process)."""
-        from migsafe.roundtrip.drift import describe_drift
+        from migsafe.runner.drift import describe_drift
 
         found = self.drift()
         return None if found is None else [describe_drift(d) for d in found]

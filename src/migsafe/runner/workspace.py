@@ -20,7 +20,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.pool import NullPool
 
-from migsafe.roundtrip.snapshot import Snapshot, SnapshotReader
+from migsafe.schema.snapshot import Snapshot, SnapshotReader
 
 
 class Workspace:
@@ -42,7 +42,7 @@ class Workspace:
     def fresh(self) -> Connection:
         """Leave the current database and connect to a new, empty one."""
         assert self._new_database is not None, "this workspace cannot make databases"
-        self.settle()
+        self.wait_for_snapshot()
         self.close()
         return self._connect(self._new_database(), ExitStack())
 
@@ -70,7 +70,7 @@ class Workspace:
         return self.connection
 
     def snapshot(self) -> Snapshot:
-        """The schema as committed, read while the caller goes on: call ``settle`` before
+        """The schema as committed, read while the caller goes on: call ``wait_for_snapshot`` before
         changing the schema. The working connection must not be inside a transaction (the
         snapshot could not see what it has not committed)."""
         assert self.connection is not None and self._snapshots is not None
@@ -78,10 +78,10 @@ class Workspace:
             raise RuntimeError("a snapshot needs the working connection outside any transaction")
         return self._snapshots.start()
 
-    def settle(self) -> None:
+    def wait_for_snapshot(self) -> None:
         """Wait for the snapshot being read, if any."""
         if self._snapshots is not None:
-            self._snapshots.settle()
+            self._snapshots.wait_for_snapshot()
 
     def close(self) -> None:
         self.connection = None

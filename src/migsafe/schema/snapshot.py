@@ -270,7 +270,7 @@ class Snapshot:
     only when a diff needs it.
     """
 
-    def __init__(self, arrival: _Arrival) -> None:
+    def __init__(self, arrival: _SnapshotText) -> None:
         self._arrival = arrival
 
     @property
@@ -324,7 +324,7 @@ class SnapshotReader:
 
     The connections only read committed catalogs, in autocommit mode, with the two parts
     prepared once. ``start`` sends the queries and returns at once, so that migsafe can get
-    the next step ready while the server reads; ``settle`` must be called before anything
+    the next step ready while the server reads; ``wait_for_snapshot`` must be called before anything
     changes the schema again: the definition functions read the server's catalog caches, not
     a transaction's snapshot, so a read running beside DDL could see it half-way.
     """
@@ -338,7 +338,7 @@ class SnapshotReader:
         # the same server, database and credentials the engine connects with
         arguments, keywords = engine.dialect.create_connect_args(engine.url)
         self._connections: list[psycopg.Connection] = []
-        self._in_flight: _Arrival | None = None
+        self._in_flight: _SnapshotText | None = None
         try:
             for number, query in enumerate(_PART_QUERIES):
                 connection = psycopg.connect(*arguments, **keywords, autocommit=True)
@@ -353,15 +353,15 @@ class SnapshotReader:
             raise
 
     def start(self) -> Snapshot:
-        """Send the queries for the schema as committed now; the text arrives on ``settle``
-        or on the first look at the snapshot, whichever comes first."""
-        self.settle()
+        """Send the queries for the schema as committed now; the text arrives on
+        ``wait_for_snapshot`` or on the first look at the snapshot, whichever comes first."""
+        self.wait_for_snapshot()
         for number, connection in enumerate(self._connections):
             connection.pgconn.send_query(f"EXECUTE part{number}".encode())
-        self._in_flight = _Arrival(self)
+        self._in_flight = _SnapshotText(self)
         return Snapshot(self._in_flight)
 
-    def settle(self) -> None:
+    def wait_for_snapshot(self) -> None:
         """Wait for the snapshot in flight, if any."""
         arrival, self._in_flight = self._in_flight, None
         if arrival is None:
@@ -379,7 +379,7 @@ class SnapshotReader:
         self._connections.clear()
 
 
-class _Arrival:
+class _SnapshotText:
     """The text of one snapshot, once the reader has received it."""
 
     def __init__(self, reader: SnapshotReader) -> None:
@@ -388,7 +388,7 @@ class _Arrival:
 
     def text(self) -> str:
         if self.received is None:
-            self.reader.settle()
+            self.reader.wait_for_snapshot()
         if self.received is None:
             raise SnapshotError("the snapshot was never read: its reader was closed first")
         return self.received

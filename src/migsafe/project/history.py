@@ -1,0 +1,98 @@
+"""The revision graph: scripts in order, parents first, and what is wrong with the graph."""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from migsafe.findings import Diagnostic
+from migsafe.project.scripts import MigrationScript, read_script
+from migsafe.project.sources import Sources
+
+
+@dataclass
+class History:
+    """The scripts of one check, parents before children."""
+
+    scripts: list[MigrationScript]
+    heads: list[MigrationScript]
+    complete: bool
+
+
+def load_history(sources: Sources) -> tuple[History, list[Diagnostic]]:
+    """Read every script and order them; graph problems become fatal diagnostics."""
+    diagnostics = list(sources.diagnostics)
+    by_revision: dict[str, MigrationScript] = {}
+    for path in sources.files:
+        script = read_script(path)
+        if isinstance(script, Diagnostic):
+            diagnostics.append(script)
+            continue
+        first = by_revision.get(script.revision)
+        if first is not None:
+            diagnostics.append(
+                Diagnostic(
+                    script.path,
+                    f"duplicate revision id {script.revision!r} (also in {first.path})",
+                    fatal=True,
+                )
+            )
+            continue
+        by_revision[script.revision] = script
+
+    if sources.complete:
+        diagnostics.extend(_missing_parents(by_revision))
+    ordered, cyclic = _topological_order(by_revision)
+    if cyclic:
+        names = ", ".join(str(s.path.name) for s in cyclic)
+        diagnostics.append(
+            Diagnostic(cyclic[0].path, f"revision cycle through {names}", fatal=True)
+        )
+    children = {parent for s in by_revision.values() for parent in s.down_revisions}
+    heads = [s for s in ordered if s.revision not in children]
+    return History(ordered, heads, sources.complete), diagnostics
+
+
+def _missing_parents(by_revision: dict[str, MigrationScript]) -> Iterable[Diagnostic]:
+    for script in by_revision.values():
+        for parent in script.down_revisions:
+            if parent not in by_revision:
+                yield Diagnostic(
+                    script.path,
+                    f"down_revision {parent!r} names no revision in this history",
+                    fatal=True,
+                )
+
+
+def _topological_order(
+    by_revision: dict[str, MigrationScript],
+) -> tuple[list[MigrationScript], list[MigrationScript]]:
+    """Kahn's algorithm; ties go by file name so the order is stable.
+
+    Returns the ordered scripts and, separately, those caught in a cycle.
+    """
+    known = set(by_revision)
+    parents = {
+        rev: {p for p in (*s.down_revisions, *s.depends_on) if p in known and p != rev}
+        for rev, s in by_revision.items()
+    }
+    self_loops = [s for rev, s in by_revision.items() if rev in s.down_revisions]
+    children: dict[str, list[str]] = {rev: [] for rev in by_revision}
+    for rev, ps in parents.items():
+        for p in ps:
+            children[p].append(rev)
+    waiting = {rev: len(ps) for rev, ps in parents.items()}
+    ready = [(by_revision[r].path.name, r) for r, n in waiting.items() if n == 0]
+    heapq.heapify(ready)
+    ordered: list[MigrationScript] = []
+    while ready:
+        _, rev = heapq.heappop(ready)
+        ordered.append(by_revision[rev])
+        for child in children[rev]:
+            waiting[child] -= 1
+            if waiting[child] == 0:
+                heapq.heappush(ready, (by_revision[child].path.name, child))
+    placed = {s.revision for s in ordered}
+    cyclic = [s for r, s in by_revision.items() if r not in placed] or self_loops
+    return ordered, cyclic

@@ -1,0 +1,140 @@
+"""One migration script as migsafe reads it: from its source, without running it.
+
+Scripts are read with ``ast`` rather than imported: a broken import in one script must not
+stop the others from being ordered and checked, and reading identifiers is much cheaper than
+running module code.
+"""
+
+from __future__ import annotations
+
+import ast
+import enum
+from dataclasses import dataclass
+from pathlib import Path
+
+from migsafe.findings import Diagnostic
+
+REVISION_VARIABLES = ("revision", "down_revision", "branch_labels", "depends_on")
+
+
+@dataclass(frozen=True)
+class MigrationScript:
+    """One migration file and the identifiers that place it in the revision graph."""
+
+    path: Path
+    source: str
+    tree: ast.Module
+    revision: str
+    down_revisions: tuple[str, ...]
+    branch_labels: tuple[str, ...] = ()
+    depends_on: tuple[str, ...] = ()
+
+    def function(self, name: str) -> ast.FunctionDef | None:
+        """The module-level ``def name()``, if the script has one."""
+        for node in self.tree.body:
+            if isinstance(node, ast.FunctionDef) and node.name == name:
+                return node
+        return None
+
+
+def read_script(path: Path) -> MigrationScript | Diagnostic:
+    """Parse one file; return a fatal diagnostic when it cannot be a migration script."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return Diagnostic(path, f"cannot read file: {exc.strerror}", fatal=True)
+    try:
+        source = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return Diagnostic(path, f"not UTF-8 text (invalid byte at offset {exc.start})", fatal=True)
+    try:
+        tree = ast.parse(source, filename=str(path))
+    except SyntaxError as exc:
+        return Diagnostic(path, f"Python syntax error: {exc.msg}", fatal=True, line=exc.lineno)
+    try:
+        values = _module_literals(tree)
+    except ValueError as exc:
+        return Diagnostic(path, str(exc), fatal=True)
+    revision = values.get("revision")
+    if not isinstance(revision, str) or not revision:
+        return Diagnostic(path, "no `revision` variable: not an Alembic migration", fatal=True)
+    return MigrationScript(
+        path=path,
+        source=source,
+        tree=tree,
+        revision=revision,
+        down_revisions=_as_tuple(values.get("down_revision")),
+        branch_labels=_as_tuple(values.get("branch_labels")),
+        depends_on=_as_tuple(values.get("depends_on")),
+    )
+
+
+def _module_literals(tree: ast.Module) -> dict[str, object]:
+    values: dict[str, object] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets, value = [node.target], node.value
+        else:
+            continue
+        for target in targets:
+            if isinstance(target, ast.Name) and target.id in REVISION_VARIABLES:
+                try:
+                    values[target.id] = ast.literal_eval(value)
+                except ValueError:
+                    raise ValueError(
+                        f"`{target.id}` (line {node.lineno}) is not a literal string, tuple or None"
+                    ) from None
+    return values
+
+
+def _as_tuple(value: object) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, (list, tuple)):
+        return tuple(str(v) for v in value)
+    return (str(value),)
+
+
+class BodyShape(enum.Enum):
+    """What a migration function's body is, read from its source."""
+
+    ABSENT = "absent"  # no such function
+    EMPTY = "empty"  # pass, ``...`` or only a docstring
+    RAISES = "raises"  # starts by raising: a deliberately one-way revision
+    CODE = "code"
+
+
+def body_shape(function: ast.FunctionDef | None) -> BodyShape:
+    if function is None:
+        return BodyShape.ABSENT
+    body = [
+        node
+        for node in function.body
+        if not (isinstance(node, ast.Pass) or _is_constant_expression(node))
+    ]
+    if not body:
+        return BodyShape.EMPTY
+    if isinstance(body[0], ast.Raise):
+        return BodyShape.RAISES
+    return BodyShape.CODE
+
+
+def _is_constant_expression(node: ast.stmt) -> bool:
+    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+
+
+def failing_line(exc: BaseException, path: Path) -> int | None:
+    """The line of the migration file ``path`` that was running, innermost, when ``exc``
+    was raised (a helper or a loop in the file gives its own line); None if it never ran."""
+    names = {str(path), str(path.resolve())}
+    line = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename in names:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line

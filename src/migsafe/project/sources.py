@@ -1,0 +1,99 @@
+"""What the user named (versions directories, files, project directories, alembic.ini or a
+``Config``), resolved to migration script files and the import path their project wants."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from alembic.config import Config
+
+from migsafe.findings import Diagnostic
+from migsafe.project.imports import import_path
+
+
+@dataclass
+class Sources:
+    """What the command line named, resolved to script files."""
+
+    files: list[Path] = field(default_factory=list)
+    sys_path: list[Path] = field(default_factory=list)
+    complete: bool = True
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    config: Config | None = None  # the project's Alembic config, when it has one
+    script_location: Path | None = None  # the directory holding env.py, or the versions
+
+
+def find_sources(
+    paths: Sequence[Path], config_file: Path | None = None, config: Config | None = None
+) -> Sources:
+    """Resolve versions directories, single files, project directories and alembic.ini files,
+    or an Alembic ``Config`` a caller already has."""
+    sources = Sources()
+    if config is not None:
+        _add_config(sources, config)
+    targets = list(paths)
+    if config_file is not None:
+        targets.append(config_file)
+    for target in targets:
+        if not target.exists():
+            sources.diagnostics.append(Diagnostic(target, "path does not exist", fatal=True))
+        elif target.is_file() and target.suffix == ".ini":
+            _add_config(sources, Config(str(target)))
+        elif target.is_file():
+            sources.files.append(target)
+            sources.complete = False
+            sources.script_location = sources.script_location or _script_location(target.parent)
+        elif (target / "alembic.ini").is_file():
+            _add_config(sources, Config(str(target / "alembic.ini")))
+        elif (target / "env.py").is_file() and (target / "versions").is_dir():
+            _add_versions_dir(sources, target / "versions", recursive=False)
+            sources.script_location = sources.script_location or target.resolve()
+        else:
+            _add_versions_dir(sources, target, recursive=False)
+            sources.script_location = sources.script_location or _script_location(target)
+    sources.files = sorted(dict.fromkeys(p.resolve() for p in sources.files))
+    return sources
+
+
+def _script_location(versions: Path) -> Path:
+    """The script directory a versions directory belongs to (where env.py is), else itself."""
+    versions = versions.resolve()
+    return versions.parent if (versions.parent / "env.py").is_file() else versions
+
+
+def _add_versions_dir(sources: Sources, directory: Path, recursive: bool) -> None:
+    pattern = "**/*.py" if recursive else "*.py"
+    sources.files.extend(p for p in directory.glob(pattern) if p.name != "__init__.py")
+
+
+def _add_config(sources: Sources, config: Config) -> None:
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
+    ini = Path(config.config_file_name) if config.config_file_name else Path("<alembic Config>")
+    here = ini.resolve().parent if config.config_file_name else Path.cwd()
+    prepend = config.get_main_option("prepend_sys_path") or "."
+    sys_path = [here / part for part in prepend.replace(",", " ").split()]
+    try:
+        with import_path(sys_path):  # a package-style script_location imports its package
+            script_dir = ScriptDirectory.from_config(config)
+    except (CommandError, KeyError, ValueError) as exc:
+        sources.diagnostics.append(Diagnostic(ini, _one_line(str(exc)), fatal=True))
+        return
+    except ImportError as exc:
+        location = config.get_main_option("script_location")
+        message = f"script_location {location!r}: cannot import {exc.name or 'its package'!r}"
+        sources.diagnostics.append(Diagnostic(ini, message, fatal=True))
+        return
+    sources.config = sources.config or config
+    sources.script_location = sources.script_location or Path(script_dir.dir)
+    sources.sys_path.extend(sys_path)
+    recursive = bool(script_dir.recursive_version_locations)
+    for location in script_dir._version_locations:
+        _add_versions_dir(sources, Path(location), recursive)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

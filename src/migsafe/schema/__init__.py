@@ -1,0 +1,1 @@
+"""A live database's schema, read from PostgreSQL's catalogs, and the difference of two."""
