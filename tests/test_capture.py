@@ -15,7 +15,8 @@ from migsafe.sql import statements
 
 def capture(script, config: Config | None = None, pg_version: int = 15):
     with OfflineCapturer(config or Config(), pg_version) as capturer:
-        return capturer.capture(script)
+        captured = capturer.capture(script)
+    return captured.upgrade, captured.downgrade
 
 
 def capture_body(write_migration, body: str):
@@ -94,7 +95,7 @@ def upgrade():
         "ALTER TABLE t ALTER COLUMN a SET NOT NULL",
         "DELETE FROM t WHERE a IS NULL",
     ]
-    assert [s.table for s in parsed] == ["t", "t", "t"]
+    assert [str(s.table) for s in parsed] == ["t", "t", "t"]
 
 
 def test_unrenderable_operation_does_not_stop_the_script(write_migration) -> None:
@@ -229,7 +230,8 @@ def test_reflection_sees_what_earlier_revisions_and_this_one_created(tmp_path: P
     )
     with OfflineCapturer(Config(), 15) as capturer:
         capturer.capture(read_script(versions / "a.py"))
-        upgrade, downgrade = capturer.capture(read_script(versions / "b.py"))
+        captured = capturer.capture(read_script(versions / "b.py"))
+    upgrade, downgrade = captured.upgrade, captured.downgrade
     assert upgrade.failure is None and downgrade.failure is None
     assert upgrade.reads == []  # reflection is answered exactly: no notice needed
     assert upgrade.emitted[0].sql == "COMMENT ON TABLE users IS 'id,email';"

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from migsafe.explain import rules_markdown
+from migsafe.explain import rule_docs
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 def test_rules_reference_is_current() -> None:
-    current = (REPO / "docs" / "rules.md").read_text(encoding="utf-8")
-    assert current == rules_markdown(), "regenerate: migsafe rules --markdown > docs/rules.md"
+    generated = rule_docs()
+    for relative, text in generated.items():
+        path = REPO / "docs" / relative
+        assert path.is_file() and path.read_text(encoding="utf-8") == text, (
+            f"docs/{relative} is stale: regenerate with `migsafe rules --docs docs`"
+        )
+    pages = {f"rules/{p.name}" for p in (REPO / "docs" / "rules").glob("*.md")}
+    assert pages == {r for r in generated if r.startswith("rules/")}, "a page of no rule"
 
 
 def test_readme_names_the_test_command_that_ci_runs() -> None:

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
 from pglast import ast
-from pglast.enums import AlterTableType, ConstrType, ObjectType
+from pglast.enums import AlterTableType, ConstrType, NullTestType, ObjectType
 from pglast.stream import RawStream
 
 DEFAULT_SCHEMA = "public"
@@ -61,6 +61,7 @@ class Constraint:
     referred_columns: tuple[str, ...] = ()
     expression: str | None = None  # a CHECK's condition
     validated: bool = True
+    not_null_column: str | None = None  # a CHECK (column IS NOT NULL) proves this column
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,8 @@ class Catalog:
             constraint = replace(constraint, referred=qualified_name(node.pktable),
                                  referred_columns=tuple(_strings(node.pk_attrs)))  # fmt: skip
         elif kind == "check":
-            constraint = replace(constraint, expression=sql_text(node.raw_expr))
+            constraint = replace(constraint, expression=sql_text(node.raw_expr),
+                                 not_null_column=not_null_column(node))  # fmt: skip
         table.constraints[name] = constraint
         if kind in ("primary key", "unique") or node.indexname:
             index_name = node.indexname or name
@@ -165,6 +167,24 @@ class Catalog:
 
 def _change(table: Table, column: str, **values: object) -> None:
     table.columns[column] = replace(table.columns[column], **values)
+
+
+def not_null_column(constraint: ast.Node | None) -> str | None:
+    """The column of a ``CHECK (column IS NOT NULL)``, the constraint that lets PostgreSQL 12+
+    skip SET NOT NULL's scan; None for any other constraint."""
+    if not isinstance(constraint, ast.Constraint):
+        return None
+    if constraint.contype != ConstrType.CONSTR_CHECK:
+        return None
+    test = constraint.raw_expr
+    if (
+        isinstance(test, ast.NullTest)
+        and test.nulltesttype == NullTestType.IS_NOT_NULL
+        and isinstance(test.arg, ast.ColumnRef)
+        and isinstance(test.arg.fields[-1], ast.String)
+    ):
+        return test.arg.fields[-1].sval
+    return None
 
 
 def qualified_name(relation: ast.RangeVar | None) -> Name:

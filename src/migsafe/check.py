@@ -139,17 +139,19 @@ def check_script(
     script: MigrationScript, capturer: OfflineCapturer, settings: Settings
 ) -> ScriptReport:
     """All findings for one revision, after suppressions; notices about its capture."""
-    upgrade, downgrade = capturer.capture(script)
-    up_statements, up_problems = statements(upgrade.judged)
-    down_statements, down_problems = statements(downgrade.judged)
+    captured = capturer.capture(script)
+    upgrade, downgrade = captured.upgrade, captured.downgrade
+    up_statements, up_problems = statements(upgrade.judged, "upgrade")
+    down_statements, down_problems = statements(downgrade.judged, "downgrade")
     notes = capture_notes(script, upgrade, downgrade)
     unrendered = [
         Diagnostic(script.path, p.message, fatal=False, line=p.line)
         for p in (*up_problems, *down_problems)
     ]
     revision = RevisionContext(
-        script, up_statements, down_statements, upgrade, downgrade, settings.target_pg_version
-    )
+        script, up_statements, down_statements, upgrade, downgrade, settings.target_pg_version,
+        captured.schema_before,
+    )  # fmt: skip
     suppressions = Suppressions.parse(script.source)
     for line, name in suppressions.unknown(rule_keys()):
         message = f"# migsafe: ignore names no rule {name!r}{closest_rule(name)}"

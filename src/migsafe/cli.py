@@ -148,12 +148,22 @@ def check(
 
 
 @cli.command(name="rules")
-@click.option("--markdown", is_flag=True, help="Print the full rule reference (docs/rules.md).")
-def list_rules(markdown: bool) -> None:
+@click.option(
+    "--docs",
+    "docs_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="Write the rule reference (DIR/rules.md and a page per rule in DIR/rules/).",
+)
+def list_rules(docs_dir: Path | None) -> None:
     """List every rule with its code, severity and summary."""
-    from migsafe.explain import rule_table, rules_markdown
+    from migsafe.explain import rule_table, write_rule_docs
 
-    click.echo(rules_markdown() if markdown else rule_table(), nl=not markdown)
+    if docs_dir is None:
+        click.echo(rule_table())
+        return
+    written = write_rule_docs(docs_dir)
+    click.echo(f"wrote {len(written)} files under {docs_dir}", err=True)
 
 
 @cli.command()

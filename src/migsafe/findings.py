@@ -37,7 +37,11 @@ class Finding:
     line: int
     revision: str | None
     message: str
-    hint: str
+    hint: str  # the safe recipe, as Alembic code (several lines)
+    help: str = ""  # the recipe in one line, for annotations and SARIF
+    url: str = ""  # the rule's page
+    end_line: int | None = None  # the issuing call's extent in the file, where known
+    column: int | None = None  # 1-based
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,11 @@ class LockMode(enum.IntEnum):
     ACCESS_EXCLUSIVE = 8
 
     @property
+    def label(self) -> str:
+        """As PostgreSQL's documentation writes it: ``ACCESS EXCLUSIVE``."""
+        return self.name.replace("_", " ")
+
+    @property
     def blocks(self) -> str:
         """What ordinary application traffic this lock keeps waiting, in words."""
         if self >= LockMode.ACCESS_EXCLUSIVE:

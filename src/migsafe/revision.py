@@ -17,15 +17,21 @@ from pglast.enums import AlterTableType, ConstrType
 
 from migsafe.capture import Capture
 from migsafe.capture.stand_ins import UNKNOWN_TYPE_SCHEMA, StandIn
+from migsafe.catalog import Catalog, not_null_column
 from migsafe.findings import Diagnostic, Finding
 from migsafe.project import MigrationScript
-from migsafe.rule import Rule
-from migsafe.sql import Statement, qualified
+from migsafe.rule import DOWNGRADE, Rule
+from migsafe.sql import Statement, TableName
 
 
 @dataclass
 class RevisionContext:
-    """One revision as rules see it: its parsed statements, in order, both directions."""
+    """One revision as rules see it: its parsed statements, in order, both directions, and the
+    facts several rules need, computed once.
+
+    ``schema_before`` is the catalog of what the earlier revisions built (None when the script
+    was checked alone): it knows a CHECK that an earlier revision validated.
+    """
 
     script: MigrationScript
     upgrade: list[Statement]
@@ -33,47 +39,70 @@ class RevisionContext:
     upgrade_capture: Capture
     downgrade_capture: Capture
     pg_version: int
+    schema_before: Catalog | None = None
     notes: list[Diagnostic] = field(default_factory=list, init=False)  # what rules cannot judge
-    _created: dict[str, int] = field(default_factory=dict, init=False)
+    _created: dict[tuple[str, TableName], int] = field(default_factory=dict, init=False)
     _position: dict[int, int] = field(default_factory=dict, init=False)
+    _not_null_proven: dict[tuple[TableName, str], int] = field(default_factory=dict, init=False)
+    _lines: dict[int, ast_py.stmt] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
-        for index, stmt in enumerate(self.upgrade):
-            self._position[id(stmt)] = index
-            if isinstance(stmt.node, (ast.CreateStmt, ast.CreateTableAsStmt)):
-                name = qualified(getattr(stmt.node, "relation", None)) or qualified(
-                    getattr(getattr(stmt.node, "into", None), "rel", None)
-                )
-                if name is not None:
-                    self._created.setdefault(name, index)
+        for statements in (self.upgrade, self.downgrade):
+            for index, stmt in enumerate(statements):
+                self._position[id(stmt)] = index
+                created = _created_table(stmt.node)
+                if created is not None:
+                    self._created.setdefault((stmt.direction, created), index)
+        self._not_null_proven = _validated_not_null_checks(self.upgrade)
+        for node in ast_py.walk(self.script.tree):  # innermost simple statement per line
+            if isinstance(node, (ast_py.Expr, ast_py.Assign)):
+                for line in range(node.lineno, (node.end_lineno or node.lineno) + 1):
+                    known = self._lines.get(line)
+                    if known is None or node.lineno >= known.lineno:
+                        self._lines[line] = node
 
-    def is_new_table(self, stmt: Statement, table: str | None = None) -> bool:
-        """True when the table was created earlier in this revision (so it has no traffic)."""
-        name = table or stmt.table
-        if name is None:
-            return False
-        created_at = self._created.get(name)
-        return created_at is not None and created_at < self._position.get(id(stmt), -1)
+    def statements(self, rule: Rule) -> Iterator[Statement]:
+        """The statements of the directions ``rule`` judges, each in its order."""
+        for direction in rule.directions:
+            yield from self.downgrade if direction == DOWNGRADE else self.upgrade
 
-    def existing_table_statements(self) -> Iterator[Statement]:
-        """Upgrade statements on tables that existed before this revision."""
-        for stmt in self.upgrade:
+    def existing_table_statements(self, rule: Rule) -> Iterator[Statement]:
+        """Those statements on tables that existed before the function ran."""
+        for stmt in self.statements(rule):
             if stmt.node is not None and stmt.table and not self.is_new_table(stmt):
                 yield stmt
 
+    def is_new_table(self, stmt: Statement, table: TableName | None = None) -> bool:
+        """True when the table was created earlier in the same function (so it has no
+        traffic yet)."""
+        name = table or stmt.table
+        if name is None:
+            return False
+        created_at = self._created.get((stmt.direction, name))
+        return created_at is not None and created_at < self._position.get(id(stmt), -1)
+
+    def not_null_proven(self, stmt: Statement, column: str) -> bool:
+        """True when a validated ``CHECK (column IS NOT NULL)`` on the statement's table
+        exists before it: from an earlier revision, or earlier in this upgrade. PostgreSQL
+        12 and later then skip SET NOT NULL's scan."""
+        table = stmt.table
+        if table is None:
+            return False
+        proven_at = self._not_null_proven.get((table, column))
+        if proven_at is not None and proven_at < self._position.get(id(stmt), -1):
+            return True
+        catalog_table = self.schema_before.table(table.key) if self.schema_before else None
+        return catalog_table is not None and any(
+            c.kind == "check" and c.validated and c.not_null_column == column
+            for c in catalog_table.constraints.values()
+        )
+
     def source_at(self, line: int) -> str | None:
         """The source of the innermost simple statement (e.g. an ``op.*`` call) at ``line``."""
-        best: ast_py.stmt | None = None
-        for node in ast_py.walk(self.script.tree):
-            if (
-                isinstance(node, (ast_py.Expr, ast_py.Assign))
-                and node.lineno <= line <= (node.end_lineno or node.lineno)
-                and (best is None or node.lineno >= best.lineno)
-            ):
-                best = node
-        if best is None:
+        node = self._lines.get(line)
+        if node is None:
             return None
-        segment = ast_py.get_source_segment(self.script.source, best)
+        segment = ast_py.get_source_segment(self.script.source, node)
         return textwrap.dedent(segment) if segment else None
 
     def cannot_judge(self, rule: Rule, line: int, why: str) -> None:
@@ -82,7 +111,12 @@ class RevisionContext:
         message = f"{rule.name} cannot judge this: {why}"
         self.notes.append(Diagnostic(self.script.path, message, fatal=False, line=line))
 
-    def finding(self, rule: Rule, line: int, message: str, **hint_values: Any) -> Finding:
+    def finding(self, rule: Rule, at: Statement | int, message: str, **hint_values: Any) -> Finding:
+        """A finding of ``rule`` at a statement (or a line); a downgrade's says it is one."""
+        line = at.line if isinstance(at, Statement) else at
+        if isinstance(at, Statement) and at.direction == DOWNGRADE:
+            message = f"In downgrade(): {message}"
+        node = self._lines.get(line)
         return Finding(
             code=rule.code,
             rule=rule.name,
@@ -92,7 +126,48 @@ class RevisionContext:
             revision=self.script.revision,
             message=message,
             hint=rule.hint(**hint_values),
+            help=rule.help,
+            url=rule.url,
+            end_line=node.end_lineno if node is not None else None,
+            column=node.col_offset + 1 if node is not None else None,
         )
+
+
+def table_values(table: TableName) -> dict[str, str]:
+    """What recipes say of a table: its name for an Alembic call (``table``), the
+    ``schema=`` argument that goes with it, and the name as SQL for ``op.execute``."""
+    return {"table": table.name, "schema": table.schema_argument, "table_sql": table.sql}
+
+
+def _created_table(node: ast.Node | None) -> TableName | None:
+    if isinstance(node, ast.CreateStmt):
+        return TableName.of(node.relation)
+    if isinstance(node, ast.CreateTableAsStmt):
+        return TableName.of(node.into.rel)
+    return None
+
+
+def _validated_not_null_checks(statements: list[Statement]) -> dict[tuple[TableName, str], int]:
+    """Where in the upgrade each ``CHECK (column IS NOT NULL)`` becomes validated: when it is
+    added without NOT VALID, or when a later VALIDATE CONSTRAINT names it."""
+    pending: dict[tuple[TableName, str], str] = {}  # (table, constraint name) -> column
+    proven: dict[tuple[TableName, str], int] = {}
+    for index, stmt in enumerate(statements):
+        if stmt.table is None:
+            continue
+        for command in alter_commands(stmt.node, AlterTableType.AT_AddConstraint):
+            column = not_null_column(command.def_)
+            if column is None:
+                continue
+            if command.def_.skip_validation:
+                pending[(stmt.table, command.def_.conname or "")] = column
+            else:
+                proven.setdefault((stmt.table, column), index)
+        for command in alter_commands(stmt.node, AlterTableType.AT_ValidateConstraint):
+            column = pending.get((stmt.table, command.name))
+            if column is not None:
+                proven.setdefault((stmt.table, column), index)
+    return proven
 
 
 def alter_commands(node: ast.Node | None, *subtypes: AlterTableType) -> Iterator[ast.AlterTableCmd]:

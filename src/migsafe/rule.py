@@ -8,24 +8,59 @@ purpose: the graph rules, and commands that only need rule names, import nothing
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from typing import Any
 
 from migsafe.findings import Severity
 
+# Where each rule's page is published: docs/rules/<name>.md of migsafe's repository.
+RULE_PAGE_URL = "https://github.com/migsafe/migsafe/blob/main/docs/rules/{name}.md"
+PG_DOCS = "https://www.postgresql.org/docs/current/"
+
+
+class Category(str, enum.Enum):
+    """What kind of harm a rule is about; the rule reference is grouped by it."""
+
+    LOCKING = "locking"  # a lock or a rewrite that stalls traffic on a live table
+    COMPATIBILITY = "compatibility"  # the code still running during a deploy breaks
+    ROLLBACK = "rollback"  # the way back does not work
+    HISTORY = "history"  # the revision graph itself
+
+    def __str__(self) -> str:
+        return self.value
+
+
+UPGRADE, DOWNGRADE = "upgrade", "downgrade"
+
 
 @dataclass(frozen=True)
 class Rule:
-    """Everything a user reads about a rule; ``fix`` is Alembic code with ``{placeholders}``."""
+    """Everything a user reads about a rule; ``fix`` is Alembic code with ``{placeholders}``.
+
+    ``directions`` are the migration functions the rule judges: lock and transaction rules
+    judge ``downgrade()`` too, since a rollback runs it against the live database.
+    ``opt_in`` rules run only when selected (opinions, not hazards).
+    """
 
     code: str
     name: str
     severity: Severity
-    summary: str
+    category: Category
+    summary: str  # the hazard, in one line
+    help: str  # what to do instead, in one line
     why: str
     fix: str
     bad: tuple[str, ...]
     good: tuple[str, ...]
+    references: tuple[str, ...] = ()  # pages of PostgreSQL's documentation
+    directions: tuple[str, ...] = (UPGRADE,)
+    opt_in: bool = False
+    since: str = "0.1.0"
+
+    @property
+    def url(self) -> str:
+        return RULE_PAGE_URL.format(name=self.name)
 
     def hint(self, **values: Any) -> str:
         return self.fix.format(**{k: _as_code(v) for k, v in values.items()}).strip()

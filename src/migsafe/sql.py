@@ -44,9 +44,10 @@ class Statement:
     line: int
     operation: MigrateOperation | None
     in_transaction: bool
-    table: str | None
+    table: TableName | None
     lock: LockMode | None
     error: str | None = None
+    direction: str = "upgrade"  # or downgrade: the function that emitted it
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,9 @@ _ENDS_TRANSACTION = {
 _STARTS_TRANSACTION = {TransactionStmtKind.TRANS_STMT_BEGIN, TransactionStmtKind.TRANS_STMT_START}
 
 
-def statements(emitted: Iterable[EmittedSQL]) -> tuple[list[Statement], list[Unparsed]]:
+def statements(
+    emitted: Iterable[EmittedSQL], direction: str = "upgrade"
+) -> tuple[list[Statement], list[Unparsed]]:
     """Parse everything one direction of a migration emitted, tracking the transaction.
 
     Alembic runs a migration inside a transaction; ``autocommit_block()`` shows up as a
@@ -82,8 +85,9 @@ def statements(emitted: Iterable[EmittedSQL]) -> tuple[list[Statement], list[Unp
                 name = type(item.operation).__name__ if item.operation else "operation"
                 problems.append(Unparsed(item.line, f"{name} cannot be rendered: {item.error}"))
             unrendered = Statement(
-                "", None, item.line, item.operation, in_transaction, None, None, item.error
-            )
+                "", None, item.line, item.operation, in_transaction, None, None, item.error,
+                direction,
+            )  # fmt: skip
             result.append(unrendered)
             continue
         if item.parse_error is not None:
@@ -106,6 +110,7 @@ def statements(emitted: Iterable[EmittedSQL]) -> tuple[list[Statement], list[Unp
                     in_transaction,
                     target_table(node),
                     lock_for(node),
+                    direction=direction,
                 )
             )
     return result, problems
@@ -127,18 +132,48 @@ def _clip(sql: str, width: int = 80) -> str:
     return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
-def qualified(relation: ast.RangeVar | None) -> str | None:
-    """``schema.table`` (or ``table``) of a RangeVar."""
-    if relation is None:
-        return None
-    return f"{relation.schemaname}.{relation.relname}" if relation.schemaname else relation.relname
+@dataclass(frozen=True, order=True)
+class TableName:
+    """A table as a statement names it: ``schema`` is None when the statement leaves it to the
+    search path. Rendered as SQL for messages, as Alembic arguments for recipes."""
+
+    schema: str | None
+    name: str
+
+    @classmethod
+    def of(cls, relation: ast.RangeVar | None) -> TableName | None:
+        if relation is None:
+            return None
+        return cls(relation.schemaname or None, relation.relname)
+
+    @property
+    def sql(self) -> str:
+        """``"users"`` or ``"app"."users"``: quoted, so a dot in a name stays unambiguous."""
+        return ".".join(quote_identifier(part) for part in (self.schema, self.name) if part)
+
+    @property
+    def schema_argument(self) -> str:
+        """``, schema="app"`` for an Alembic call when qualified, else nothing."""
+        return f', schema="{self.schema}"' if self.schema else ""
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """The catalog's name for it: ``public`` when the statement left the schema out."""
+        return (self.schema or "public", self.name)
+
+    def __str__(self) -> str:
+        return f"{self.schema}.{self.name}" if self.schema else self.name
 
 
-def target_table(node: ast.Node) -> str | None:
+def quote_identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def target_table(node: ast.Node) -> TableName | None:
     """The table a statement changes or locks, when the statement names one."""
     relation = getattr(node, "relation", None)
     if isinstance(relation, ast.RangeVar) and not isinstance(node, ast.ReindexStmt):
-        return qualified(relation)
+        return TableName.of(relation)
     if isinstance(node, ast.TruncateStmt) and node.relations:
-        return qualified(node.relations[0])
+        return TableName.of(node.relations[0])
     return None

@@ -36,7 +36,7 @@ from migsafe.capture.recorder import Emitted, Read, Recorder, one_line
 from migsafe.catalog import Catalog
 from migsafe.project import BodyShape, MigrationScript, body_shape, failing_line
 
-__all__ = ["Capture", "Emitted", "Failure", "Guess", "OfflineCapturer"]
+__all__ = ["Capture", "Emitted", "Failure", "Guess", "OfflineCapturer", "ScriptCapture"]
 
 _module_ids = itertools.count()
 
@@ -96,6 +96,15 @@ class Capture:
         return result
 
 
+@dataclass(frozen=True)
+class ScriptCapture:
+    """Both directions of one script, and the schema the revisions before it built."""
+
+    upgrade: Capture
+    downgrade: Capture
+    schema_before: Catalog
+
+
 class OfflineCapturer:
     """Captures the scripts of one history, parents first, in this process (a worker's).
 
@@ -130,19 +139,20 @@ class OfflineCapturer:
         self._environment.__exit__(*exc_info)
         self._stand_ins.__exit__(*exc_info)
 
-    def capture(self, script: MigrationScript) -> tuple[Capture, Capture]:
+    def capture(self, script: MigrationScript) -> ScriptCapture:
         """Capture upgrade() and downgrade() of one script.
 
         The script is imported as Alembic imports it, with ``alembic.context`` and ``op``
         already in place; what its import does counts as part of upgrade().
         """
         revision = script.revision
+        before = self.catalog.copy()
         upgrade = Capture("upgrade", Recorder(script.path, self.catalog, revision))
         downgrade = Capture("downgrade", Recorder(script.path, None, revision))
         module = self._run(upgrade, script, lambda: load_module(script), importing=True)
         if upgrade.failure is not None:  # the import failed: neither function exists
             downgrade.failure, downgrade.stood_in = upgrade.failure, upgrade.stood_in
-            return upgrade, downgrade
+            return ScriptCapture(upgrade, downgrade, before)
         function = getattr(module, "upgrade", None)
         if callable(function):
             self._run(upgrade, script, function)
@@ -150,7 +160,7 @@ class OfflineCapturer:
         if callable(function):
             downgrade.recorder.catalog = self.catalog.copy()
             self._run(downgrade, script, function)
-        return upgrade, downgrade
+        return ScriptCapture(upgrade, downgrade, before)
 
     def _run(
         self, capture: Capture, script: MigrationScript, function: Callable[[], Any],

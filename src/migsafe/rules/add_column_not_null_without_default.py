@@ -13,13 +13,18 @@ from migsafe.revision import (
     column_type_code,
     constraint_types,
     is_serial,
+    table_values,
 )
-from migsafe.rule import Rule
+from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule
 
 RULE = Rule(
     code="MS009",
     name="add-column-not-null-without-default",
     severity=Severity.ERROR,
+    category=Category.LOCKING,
+    help="Give the column a constant server_default, or add it nullable and backfill first.",
+    references=(PG_DOCS + "sql-altertable.html",),
+    directions=(UPGRADE, DOWNGRADE),
     summary="Adding a NOT NULL column without a default fails on a table that has rows.",
     why=(
         "PostgreSQL must fill the new column for every existing row; with NOT NULL and no "
@@ -30,9 +35,9 @@ RULE = Rule(
     ),
     fix="""\
 # either give it a constant server default (instant on PostgreSQL >= 11):
-op.add_column({table!r}, sa.Column({column!r}, {type}, nullable=False, server_default=...))
+op.add_column({table!r}, sa.Column({column!r}, {type}, nullable=False, server_default=...){schema})
 # or add it nullable, backfill in batches, then enforce NOT NULL (see set-not-null):
-op.add_column({table!r}, sa.Column({column!r}, {type}, nullable=True))""",
+op.add_column({table!r}, sa.Column({column!r}, {type}, nullable=True){schema})""",
     bad=(
         """\
 def upgrade():
@@ -57,17 +62,17 @@ _NOT_NULL = {ConstrType.CONSTR_NOTNULL, ConstrType.CONSTR_PRIMARY}
 
 
 def check(rev: RevisionContext) -> Iterator[Finding]:
-    for stmt in rev.existing_table_statements():
+    for stmt in rev.existing_table_statements(RULE):
         for cmd in alter_commands(stmt.node, AlterTableType.AT_AddColumn):
             column = cmd.def_
             kinds = constraint_types(column)
             if kinds & _NOT_NULL and not kinds & _FILLS_ITSELF and not is_serial(column):
                 yield rev.finding(
                     RULE,
-                    stmt.line,
-                    f'Adding NOT NULL column "{column.colname}" to "{stmt.table}" without a '
+                    stmt,
+                    f'Adding NOT NULL column "{column.colname}" to {stmt.table.sql} without a '
                     "default fails as soon as the table has a row.",
-                    table=stmt.table,
+                    **table_values(stmt.table),
                     column=column.colname,
                     type=column_type_code(stmt.operation, column.typeName),
                 )

@@ -9,14 +9,28 @@ from pglast.enums import AlterTableType, ConstrType
 from pglast.visitors import Visitor
 
 from migsafe.findings import Finding, Severity
-from migsafe.revision import RevisionContext, alter_commands, column_type_code, is_serial
-from migsafe.rule import Rule
+from migsafe.locks import alter_table_command_lock
+from migsafe.revision import (
+    RevisionContext,
+    alter_commands,
+    column_type_code,
+    is_serial,
+    table_values,
+)
+from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule
 from migsafe.volatility import is_non_volatile
 
 RULE = Rule(
     code="MS013",
     name="add-column-volatile-default",
     severity=Severity.ERROR,
+    category=Category.LOCKING,
+    help="Add the column without a default, set the default afterwards, backfill in batches.",
+    references=(
+        PG_DOCS + "sql-altertable.html",
+        PG_DOCS + "ddl-alter.html#DDL-ALTER-ADDING-A-COLUMN",
+    ),
+    directions=(UPGRADE, DOWNGRADE),
     summary="Adding a column whose default is volatile rewrites the table under a full lock.",
     why=(
         "Since PostgreSQL 11 a column added with a constant or stable default (a literal, "
@@ -28,9 +42,9 @@ RULE = Rule(
     ),
     fix="""\
 # add the column without a default, then set the default for new rows only:
-op.add_column({table!r}, sa.Column({column!r}, {type}, nullable=True))
-op.alter_column({table!r}, {column!r}, server_default={default!r})
-# backfill existing rows in batches: UPDATE {table} SET {column} = ... WHERE id BETWEEN ...""",
+op.add_column({table!r}, sa.Column({column!r}, {type}, nullable=True){schema})
+op.alter_column({table!r}, {column!r}, server_default={default!r}{schema})
+# backfill existing rows in batches: UPDATE {table_sql} SET {column} = ... WHERE id BETWEEN ...""",
     bad=(
         """\
 def upgrade():
@@ -71,17 +85,18 @@ class _VolatileCalls(Visitor):
 
 
 def check(rev: RevisionContext) -> Iterator[Finding]:
-    for stmt in rev.existing_table_statements():
+    for stmt in rev.existing_table_statements(RULE):
         for cmd in alter_commands(stmt.node, AlterTableType.AT_AddColumn):
             column = cmd.def_
             reason = _rewrite_reason(column, rev.pg_version)
             if reason:
+                lock = alter_table_command_lock(cmd)
                 yield rev.finding(
                     RULE,
-                    stmt.line,
-                    f'Adding column "{column.colname}" to "{stmt.table}" with {reason} rewrites '
-                    "the table under an ACCESS EXCLUSIVE lock.",
-                    table=stmt.table,
+                    stmt,
+                    f'Adding column "{column.colname}" to {stmt.table.sql} with {reason} '
+                    f"rewrites the table under an {lock.label} lock.",
+                    **table_values(stmt.table),
                     column=column.colname,
                     type=column_type_code(stmt.operation, column.typeName),
                     default=_default_code(stmt.operation),

@@ -7,14 +7,19 @@ from collections.abc import Iterator
 from pglast.enums import AlterTableType, ConstrType
 
 from migsafe.findings import Finding, Severity
-from migsafe.revision import RevisionContext, alter_commands
-from migsafe.rule import Rule
-from migsafe.sql import qualified
+from migsafe.locks import alter_table_command_lock
+from migsafe.revision import RevisionContext, alter_commands, table_values
+from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, py_literal
+from migsafe.sql import TableName
 
 RULE = Rule(
     code="MS010",
     name="add-foreign-key-validated",
     severity=Severity.WARNING,
+    category=Category.LOCKING,
+    help="Add the foreign key NOT VALID, then VALIDATE CONSTRAINT in a separate transaction.",
+    references=(PG_DOCS + "sql-altertable.html", PG_DOCS + "explicit-locking.html#LOCKING-TABLES"),
+    directions=(UPGRADE, DOWNGRADE),
     summary="Adding a foreign key validates every row while writes to both tables are blocked.",
     why=(
         "ADD FOREIGN KEY takes a SHARE ROW EXCLUSIVE lock on the table and on the referenced "
@@ -25,9 +30,9 @@ RULE = Rule(
     ),
     fix="""\
 op.create_foreign_key({name!r}, {table!r}, {referred!r}, {columns!r}, {referred_columns!r},
-                      postgresql_not_valid=True)
+                      postgresql_not_valid=True{source_schema}{referent_schema})
 # then, in a separate transaction (a later revision, or after an autocommit_block):
-op.execute('ALTER TABLE "{table}" VALIDATE CONSTRAINT "{name}"')""",
+op.execute('ALTER TABLE {table_sql} VALIDATE CONSTRAINT "{name}"')""",
     bad=(
         """\
 def upgrade():
@@ -45,22 +50,30 @@ def upgrade():
 
 
 def check(rev: RevisionContext) -> Iterator[Finding]:
-    for stmt in rev.existing_table_statements():
+    for stmt in rev.existing_table_statements(RULE):
         for cmd in alter_commands(stmt.node, AlterTableType.AT_AddConstraint):
             constraint = cmd.def_
             if constraint.contype != ConstrType.CONSTR_FOREIGN or constraint.skip_validation:
                 continue
-            referred = qualified(constraint.pktable)
-            name = constraint.conname or f"fk_{stmt.table}_{referred}"
+            referred = TableName.of(constraint.pktable)
+            name = constraint.conname or f"fk_{stmt.table.name}_{referred.name}"
+            lock = alter_table_command_lock(cmd)
             yield rev.finding(
                 RULE,
-                stmt.line,
-                f'Foreign key "{name}" on "{stmt.table}" is validated as it is added: writes to '
-                f'"{stmt.table}" and "{referred}" are blocked (SHARE ROW EXCLUSIVE) while every '
-                "row is checked.",
+                stmt,
+                f'Foreign key "{name}" on {stmt.table.sql} is validated as it is added: '
+                f"{lock.blocks} on {stmt.table.sql} and {referred.sql} wait ({lock.label}) "
+                "while every row is checked.",
                 name=name,
-                table=stmt.table,
-                referred=referred,
+                **table_values(stmt.table),
+                referred=referred.name,
+                source_schema=_keyword("source_schema", stmt.table.schema),
+                referent_schema=_keyword("referent_schema", referred.schema),
                 columns=[s.sval for s in constraint.fk_attrs or ()],
                 referred_columns=[s.sval for s in constraint.pk_attrs or ()],
             )
+
+
+def _keyword(name: str, schema: str | None) -> str:
+    """``, source_schema="app"`` for Alembic's create_foreign_key, when qualified."""
+    return f", {name}={py_literal(schema)}" if schema else ""

@@ -7,13 +7,21 @@ from collections.abc import Iterator
 from pglast.enums import AlterTableType, ConstrType
 
 from migsafe.findings import Finding, Severity
-from migsafe.revision import RevisionContext, alter_commands
-from migsafe.rule import Rule
+from migsafe.locks import alter_table_command_lock
+from migsafe.revision import RevisionContext, alter_commands, table_values
+from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule
 
 RULE = Rule(
     code="MS014",
     name="add-unique-constraint",
     severity=Severity.ERROR,
+    category=Category.LOCKING,
+    help="Build the unique index CONCURRENTLY first, then add the constraint USING INDEX.",
+    references=(
+        PG_DOCS + "sql-altertable.html",
+        PG_DOCS + "sql-createindex.html#SQL-CREATEINDEX-CONCURRENTLY",
+    ),
+    directions=(UPGRADE, DOWNGRADE),
     summary="Adding a UNIQUE or PRIMARY KEY constraint builds an index while the table is locked.",
     why=(
         "ADD CONSTRAINT ... UNIQUE (or PRIMARY KEY) builds a new unique index while holding "
@@ -23,8 +31,9 @@ RULE = Rule(
     ),
     fix="""\
 with op.get_context().autocommit_block():
-    op.create_index({name!r}, {table!r}, {columns!r}, unique=True, postgresql_concurrently=True)
-op.execute('ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {kind} USING INDEX "{name}"')""",
+    op.create_index({name!r}, {table!r}, {columns!r}, unique=True,
+                    postgresql_concurrently=True{schema})
+op.execute('ALTER TABLE {table_sql} ADD CONSTRAINT "{name}" {kind} USING INDEX "{name}"')""",
     bad=(
         """\
 def upgrade():
@@ -48,22 +57,22 @@ _KINDS = {ConstrType.CONSTR_UNIQUE: "UNIQUE", ConstrType.CONSTR_PRIMARY: "PRIMAR
 
 
 def check(rev: RevisionContext) -> Iterator[Finding]:
-    for stmt in rev.existing_table_statements():
+    for stmt in rev.existing_table_statements(RULE):
         for cmd in alter_commands(stmt.node, AlterTableType.AT_AddConstraint):
             constraint = cmd.def_
             kind = _KINDS.get(constraint.contype)
             if kind is None or constraint.indexname:
                 continue
-            table = stmt.table.rsplit(".", 1)[-1]
             columns = [key.sval for key in constraint.keys or ()]
-            name = constraint.conname or f"{'uq' if kind == 'UNIQUE' else 'pk'}_{table}"
+            name = constraint.conname or f"{'uq' if kind == 'UNIQUE' else 'pk'}_{stmt.table.name}"
+            lock = alter_table_command_lock(cmd)
             yield rev.finding(
                 RULE,
-                stmt.line,
-                f'Adding {kind} constraint "{name}" to "{stmt.table}" builds its index under an '
-                "ACCESS EXCLUSIVE lock: all reads and writes wait.",
+                stmt,
+                f'Adding {kind} constraint "{name}" to {stmt.table.sql} builds its index under '
+                f"an {lock.label} lock: {lock.blocks} wait.",
                 name=name,
-                table=stmt.table,
+                **table_values(stmt.table),
                 columns=columns,
                 kind=kind,
             )

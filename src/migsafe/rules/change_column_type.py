@@ -10,13 +10,24 @@ from pglast.enums import AlterTableType
 from sqlalchemy.dialects import postgresql
 
 from migsafe.findings import Finding, Severity
-from migsafe.revision import RevisionContext, alter_commands, is_unknown_type, type_name
-from migsafe.rule import Rule
+from migsafe.locks import alter_table_command_lock
+from migsafe.revision import (
+    RevisionContext,
+    alter_commands,
+    is_unknown_type,
+    table_values,
+    type_name,
+)
+from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule
 
 RULE = Rule(
     code="MS012",
     name="change-column-type",
     severity=Severity.ERROR,
+    category=Category.LOCKING,
+    help="Add a column of the new type, write both, backfill, switch reads, drop the old one.",
+    references=(PG_DOCS + "sql-altertable.html", PG_DOCS + "explicit-locking.html#LOCKING-TABLES"),
+    directions=(UPGRADE, DOWNGRADE),
     summary="Changing a column's type rewrites the table and breaks running code.",
     why=(
         "Unless the old and new types are binary-coercible (varchar(n) to a wider varchar or "
@@ -26,8 +37,8 @@ RULE = Rule(
     ),
     fix="""\
 # Expand and contract: add a column of the new type, dual-write, backfill, switch, drop.
-op.add_column({table!r}, sa.Column({new_column!r}, ...))  # {new_type}
-# backfill in batches: UPDATE {table} SET {new_column} = {column}::{new_type} WHERE ...
+op.add_column({table!r}, sa.Column({new_column!r}, ...){schema})  # {new_type}
+# backfill in batches: UPDATE {table_sql} SET {new_column} = {column}::{new_type} WHERE ...
 # deploy code that reads {new_column!r}; drop {column!r} in a later revision""",
     bad=(
         """\
@@ -56,14 +67,14 @@ _PRECISION_TYPES = {"timestamp", "timestamptz", "time", "timetz", "interval"}
 
 
 def check(rev: RevisionContext) -> Iterator[Finding]:
-    for stmt in rev.existing_table_statements():
+    for stmt in rev.existing_table_statements(RULE):
         for cmd in alter_commands(stmt.node, AlterTableType.AT_AlterColumnType):
             new = cmd.def_.typeName
             old = _existing_type(stmt.operation)
             unknown = [t for t in (old, new) if is_unknown_type(t)]
             if unknown:
                 rev.cannot_judge(
-                    RULE, stmt.line, f'the type change of "{stmt.table}"."{cmd.name}" involves '
+                    RULE, stmt.line, f'the type change of {stmt.table.sql}."{cmd.name}" involves '
                     f"{type_name(unknown[0])}, a type whose module cannot be imported here",
                 )  # fmt: skip
                 continue
@@ -74,12 +85,13 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                 if old is not None
                 else "(old type unknown: pass existing_type= to let migsafe tell a safe change) "
             )
+            lock = alter_table_command_lock(cmd)
             yield rev.finding(
                 RULE,
-                stmt.line,
-                f'Changing the type of "{stmt.table}"."{cmd.name}" {old_text}to '
-                f"{type_name(new)} rewrites the table under an ACCESS EXCLUSIVE lock.",
-                table=stmt.table,
+                stmt,
+                f'Changing the type of {stmt.table.sql}."{cmd.name}" {old_text}to '
+                f"{type_name(new)} rewrites the table under an {lock.label} lock.",
+                **table_values(stmt.table),
                 column=cmd.name,
                 new_column=f"{cmd.name}_new",
                 new_type=type_name(new),

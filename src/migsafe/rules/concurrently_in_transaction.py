@@ -9,12 +9,19 @@ from pglast.enums import AlterTableType, ObjectType
 
 from migsafe.findings import Finding, Severity
 from migsafe.revision import RevisionContext, alter_commands
-from migsafe.rule import Rule, py_literal
+from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, py_literal
 
 RULE = Rule(
     code="MS005",
     name="concurrently-in-transaction",
     severity=Severity.ERROR,
+    category=Category.LOCKING,
+    help="Run CONCURRENTLY statements inside op.get_context().autocommit_block().",
+    references=(
+        PG_DOCS + "sql-createindex.html#SQL-CREATEINDEX-CONCURRENTLY",
+        "https://alembic.sqlalchemy.org/en/latest/api/runtime.html#alembic.runtime.migration.MigrationContext.autocommit_block",
+    ),
+    directions=(UPGRADE, DOWNGRADE),
     summary="CONCURRENTLY cannot run inside the migration's transaction.",
     why=(
         "Alembic runs each migration inside a transaction, and PostgreSQL rejects CREATE INDEX "
@@ -47,12 +54,12 @@ def upgrade():
 
 
 def check(rev: RevisionContext) -> Iterator[Finding]:
-    for stmt in rev.upgrade:
+    for stmt in rev.statements(RULE):
         what = _concurrent_kind(stmt.node)
         if what and stmt.in_transaction:
             yield rev.finding(
                 RULE,
-                stmt.line,
+                stmt,
                 f"{what} cannot run inside a transaction block: PostgreSQL rejects it and the "
                 "migration fails.",
                 statement=_indented(

@@ -11,12 +11,19 @@ from pglast.stream import RawStream
 
 from migsafe.findings import Finding, Severity
 from migsafe.revision import RevisionContext
-from migsafe.rule import Rule, py_literal
+from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, py_literal
 
 RULE = Rule(
     code="MS004",
     name="create-index-not-concurrently",
     severity=Severity.ERROR,
+    category=Category.LOCKING,
+    help="Create the index with postgresql_concurrently=True inside an autocommit_block().",
+    references=(
+        PG_DOCS + "sql-createindex.html#SQL-CREATEINDEX-CONCURRENTLY",
+        PG_DOCS + "explicit-locking.html#LOCKING-TABLES",
+    ),
+    directions=(UPGRADE, DOWNGRADE),
     summary="Creating an index without CONCURRENTLY blocks writes to the table while it builds.",
     why=(
         "CREATE INDEX takes a SHARE lock on the table for the whole build: every INSERT, "
@@ -54,14 +61,14 @@ def upgrade():
 
 
 def check(rev: RevisionContext) -> Iterator[Finding]:
-    for stmt in rev.existing_table_statements():
+    for stmt in rev.existing_table_statements(RULE):
         node = stmt.node
         if isinstance(node, ast.IndexStmt) and not node.concurrent:
             yield rev.finding(
                 RULE,
-                stmt.line,
-                f'CREATE INDEX "{node.idxname}" takes a SHARE lock on "{stmt.table}": all writes '
-                "to it wait until the index is built.",
+                stmt,
+                f'CREATE INDEX "{node.idxname}" takes a {stmt.lock.label} lock on '
+                f"{stmt.table.sql}: {stmt.lock.blocks} to it wait until the index is built.",
                 call=_concurrent_call(stmt.operation, node),
             )
 

@@ -7,13 +7,16 @@ from collections.abc import Iterator
 from pglast.enums import AlterTableType
 
 from migsafe.findings import Finding, Severity
-from migsafe.revision import RevisionContext, alter_commands
-from migsafe.rule import Rule
+from migsafe.revision import RevisionContext, alter_commands, table_values
+from migsafe.rule import Category, Rule
+from migsafe.sql import TableName
 
 RULE = Rule(
     code="MS003",
     name="drop-add-looks-like-rename",
     severity=Severity.WARNING,
+    category=Category.COMPATIBILITY,
+    help="If it is a rename, add the new column and copy the data before dropping the old one.",
     summary="Dropping one column and adding another on the same table looks like a lost rename.",
     why=(
         "Alembic's autogenerate cannot see renames: when a model attribute is renamed it emits "
@@ -22,8 +25,8 @@ RULE = Rule(
     ),
     fix="""\
 # If "{added}" is "{dropped}" renamed, keep the data: add, copy, drop later.
-op.add_column({table!r}, sa.Column({added!r}, ...))
-op.execute('UPDATE "{table}" SET "{added}" = "{dropped}"')  # in batches on big tables
+op.add_column({table!r}, sa.Column({added!r}, ...){schema})
+op.execute('UPDATE {table_sql} SET "{added}" = "{dropped}"')  # in batches on big tables
 # drop {dropped!r} in a later revision, once no running code reads it""",
     bad=(
         """\
@@ -43,9 +46,9 @@ def upgrade():
 
 
 def check(rev: RevisionContext) -> Iterator[Finding]:
-    dropped: dict[str, list[tuple[str, int]]] = {}
-    added: dict[str, list[tuple[str, int]]] = {}
-    for stmt in rev.existing_table_statements():
+    dropped: dict[TableName, list[tuple[str, int]]] = {}
+    added: dict[TableName, list[tuple[str, int]]] = {}
+    for stmt in rev.existing_table_statements(RULE):
         for cmd in alter_commands(stmt.node, AlterTableType.AT_DropColumn):
             dropped.setdefault(stmt.table, []).append((cmd.name, stmt.line))
         for cmd in alter_commands(stmt.node, AlterTableType.AT_AddColumn):
@@ -57,9 +60,9 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
             yield rev.finding(
                 RULE,
                 drop_line,
-                f'Column "{old}" of "{table}" is dropped and "{new}" added (line {add_line}): '
+                f'Column "{old}" of {table.sql} is dropped and "{new}" added (line {add_line}): '
                 f'if this is a rename, every value in "{old}" is lost.',
-                table=table,
+                **table_values(table),
                 dropped=old,
                 added=new,
             )

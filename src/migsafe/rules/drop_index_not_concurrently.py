@@ -10,12 +10,17 @@ from pglast.enums import ObjectType
 
 from migsafe.findings import Finding, Severity
 from migsafe.revision import RevisionContext
-from migsafe.rule import Rule, py_literal
+from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, py_literal
+from migsafe.sql import Statement, TableName
 
 RULE = Rule(
     code="MS006",
     name="drop-index-not-concurrently",
     severity=Severity.WARNING,
+    category=Category.LOCKING,
+    help="Drop the index with postgresql_concurrently=True inside an autocommit_block().",
+    references=(PG_DOCS + "sql-dropindex.html", PG_DOCS + "explicit-locking.html#LOCKING-TABLES"),
+    directions=(UPGRADE, DOWNGRADE),
     summary="Dropping an index without CONCURRENTLY locks its table against reads and writes.",
     why=(
         "DROP INDEX takes an ACCESS EXCLUSIVE lock on the index's table. The drop itself is "
@@ -43,38 +48,70 @@ def upgrade():
 
 
 def check(rev: RevisionContext) -> Iterator[Finding]:
-    created_here = {
-        stmt.node.idxname for stmt in rev.upgrade if isinstance(stmt.node, ast.IndexStmt)
-    }
-    for stmt in rev.upgrade:
+    for stmt in rev.statements(RULE):
         node = stmt.node
         if (
             isinstance(node, ast.DropStmt)
             and node.removeType == ObjectType.OBJECT_INDEX
             and not node.concurrent
         ):
+            created_here = _indexes_created_before(rev, stmt)
             names = [".".join(part.sval for part in obj) for obj in node.objects]
             if all(name.rsplit(".", 1)[-1] in created_here for name in names):
                 continue
             table = _table_of(stmt.operation)
-            on_table = f' on "{table}"' if table else ""
+            if table is not None and _dropped_later(rev, stmt, table):
+                continue  # the table's own DROP takes the same lock a moment later
+            on_table = f" on {table.sql}" if table else ""
             yield rev.finding(
                 RULE,
-                stmt.line,
-                f'DROP INDEX "{", ".join(names)}" takes an ACCESS EXCLUSIVE lock{on_table}: '
-                "all reads and writes queue behind it until running queries finish.",
+                stmt,
+                f'DROP INDEX "{", ".join(names)}" takes an {stmt.lock.label} lock{on_table}: '
+                f"{stmt.lock.blocks} queue behind it until running queries finish.",
                 call=_concurrent_call(stmt.operation, names[0]),
             )
 
 
-def _table_of(operation: object) -> str | None:
-    return operation.table_name if isinstance(operation, ops.DropIndexOp) else None
+def _indexes_created_before(rev: RevisionContext, drop: Statement) -> set[str]:
+    """Indexes the same function created before dropping: nothing uses them yet."""
+    statements = rev.downgrade if drop.direction == "downgrade" else rev.upgrade
+    created = set()
+    for stmt in statements:
+        if stmt is drop:
+            break
+        if isinstance(stmt.node, ast.IndexStmt) and stmt.node.idxname:
+            created.add(stmt.node.idxname)
+    return created
+
+
+def _dropped_later(rev: RevisionContext, drop: Statement, table: TableName) -> bool:
+    statements = rev.downgrade if drop.direction == "downgrade" else rev.upgrade
+    later = statements[statements.index(drop) + 1 :]
+    return any(
+        isinstance(s.node, ast.DropStmt)
+        and s.node.removeType == ObjectType.OBJECT_TABLE
+        and any(TableName(*_dotted(obj)) == table for obj in s.node.objects)
+        for s in later
+    )
+
+
+def _dotted(names: list) -> tuple[str | None, str]:
+    parts = [part.sval for part in names]
+    return (parts[0], parts[1]) if len(parts) > 1 else (None, parts[0])
+
+
+def _table_of(operation: object) -> TableName | None:
+    if isinstance(operation, ops.DropIndexOp) and operation.table_name:
+        return TableName(operation.schema, operation.table_name)
+    return None
 
 
 def _concurrent_call(operation: object, name: str) -> str:
     if isinstance(operation, ops.DropIndexOp) and operation.table_name:
+        schema = f", schema={py_literal(operation.schema)}" if operation.schema else ""
         return (
             f"op.drop_index({py_literal(operation.index_name)}, "
-            f"table_name={py_literal(operation.table_name)}, postgresql_concurrently=True)"
+            f"table_name={py_literal(operation.table_name)}{schema}, "
+            "postgresql_concurrently=True)"
         )
     return f"op.execute('DROP INDEX CONCURRENTLY IF EXISTS {name}')"

@@ -7,13 +7,16 @@ from collections.abc import Iterator
 from alembic.operations import ops
 
 from migsafe.findings import Finding, Severity
-from migsafe.revision import RevisionContext
-from migsafe.rule import Rule
+from migsafe.revision import RevisionContext, table_values
+from migsafe.rule import Category, Rule
+from migsafe.sql import TableName
 
 RULE = Rule(
     code="MS015",
     name="drop-unnamed-constraint",
     severity=Severity.ERROR,
+    category=Category.ROLLBACK,
+    help="Name the constraint; a naming convention on the MetaData makes autogenerate do so.",
     summary="A constraint cannot be dropped without its name.",
     why=(
         "Autogenerate writes op.drop_constraint(None, ...) for constraints it created without "
@@ -22,7 +25,7 @@ RULE = Rule(
         "constraint a predictable name."
     ),
     fix="""\
-op.drop_constraint("<name from \\d {table}>", {table!r}, type_={type!r})
+op.drop_constraint("<name from \\d {table_sql}>", {table!r}, type_={type!r}{schema})
 # and set a naming convention so autogenerate writes names, e.g.
 # MetaData(naming_convention={{
 #     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s"}})""",
@@ -52,11 +55,12 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
         for item in capture.operations:
             operation = item.operation
             if isinstance(operation, ops.DropConstraintOp) and operation.constraint_name is None:
+                table = TableName(operation.schema, operation.table_name)
                 yield rev.finding(
                     RULE,
                     item.line,
-                    f'{capture.function}() drops a constraint of "{operation.table_name}" '
+                    f"{capture.function}() drops a constraint of {table.sql} "
                     "without naming it: the migration fails when it runs.",
-                    table=operation.table_name,
+                    **table_values(table),
                     type=operation.constraint_type,
                 )

@@ -7,12 +7,14 @@ from collections.abc import Iterator
 from migsafe.findings import Finding, Severity
 from migsafe.project import BodyShape, body_shape
 from migsafe.revision import RevisionContext
-from migsafe.rule import Rule
+from migsafe.rule import Category, Rule
 
 RULE = Rule(
     code="MS008",
     name="irreversible-downgrade",
     severity=Severity.NOTICE,
+    category=Category.ROLLBACK,
+    help="Nothing to change if one-way is intended; plan the rollout for a restore.",
     summary="The revision's downgrade() raises: it is a one-way revision.",
     why=(
         "A downgrade() that raises is an explicit, honest statement that the revision cannot "

@@ -10,12 +10,14 @@ from alembic.operations import ops
 from migsafe.findings import Finding, Severity
 from migsafe.project import BodyShape, body_shape
 from migsafe.revision import RevisionContext
-from migsafe.rule import Rule
+from migsafe.rule import Category, Rule
 
 RULE = Rule(
     code="MS007",
     name="missing-downgrade",
     severity=Severity.WARNING,
+    category=Category.ROLLBACK,
+    help="Write the reverse operations in downgrade(), or raise there if it is one-way.",
     summary="The revision has no working downgrade().",
     why=(
         "When a deploy goes wrong, `alembic downgrade` is the way back. A downgrade() that is "

@@ -8,13 +8,16 @@ from pglast import ast
 from pglast.enums import ObjectType
 
 from migsafe.findings import Finding, Severity
-from migsafe.revision import RevisionContext
-from migsafe.rule import Rule
+from migsafe.revision import RevisionContext, table_values
+from migsafe.rule import PG_DOCS, Category, Rule
 
 RULE = Rule(
     code="MS001",
     name="rename-column",
     severity=Severity.ERROR,
+    category=Category.COMPATIBILITY,
+    help="Add the new column, write both, backfill, switch reads, then drop the old one later.",
+    references=(PG_DOCS + "sql-altertable.html",),
     summary="Renaming a column breaks running code that still uses the old name.",
     why=(
         "During a rolling deploy the old version of the application keeps running until the "
@@ -25,10 +28,10 @@ RULE = Rule(
     fix="""\
 # Expand and contract instead of renaming in place:
 # 1. this revision: add the new column; the application writes both columns
-op.add_column({table!r}, sa.Column({new!r}, ...))  # same type as {old!r}
-# 2. backfill in batches:  UPDATE {table} SET {new} = {old} WHERE {new} IS NULL ...
+op.add_column({table!r}, sa.Column({new!r}, ...){schema})  # same type as {old!r}
+# 2. backfill in batches:  UPDATE {table_sql} SET {new} = {old} WHERE {new} IS NULL ...
 # 3. deploy code that reads {new!r}, then drop {old!r} in a later revision:
-op.drop_column({table!r}, {old!r})""",
+op.drop_column({table!r}, {old!r}{schema})""",
     bad=(
         """\
 def upgrade():
@@ -55,16 +58,16 @@ def upgrade():
 
 
 def check(rev: RevisionContext) -> Iterator[Finding]:
-    for stmt in rev.existing_table_statements():
+    for stmt in rev.existing_table_statements(RULE):
         node = stmt.node
         if isinstance(node, ast.RenameStmt) and node.renameType == ObjectType.OBJECT_COLUMN:
             yield rev.finding(
                 RULE,
-                stmt.line,
-                f'Renaming column "{node.subname}" of "{stmt.table}" to "{node.newname}" breaks '
-                f'the running application, which still uses "{node.subname}" '
-                "(and takes an ACCESS EXCLUSIVE lock).",
-                table=stmt.table,
+                stmt,
+                f'Renaming column "{node.subname}" of {stmt.table.sql} to "{node.newname}" '
+                f'breaks the running application, which still uses "{node.subname}" '
+                f"(and takes an {stmt.lock.label} lock).",
+                **table_values(stmt.table),
                 old=node.subname,
                 new=node.newname,
             )

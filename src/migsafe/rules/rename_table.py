@@ -9,12 +9,16 @@ from pglast.enums import ObjectType
 
 from migsafe.findings import Finding, Severity
 from migsafe.revision import RevisionContext
-from migsafe.rule import Rule
+from migsafe.rule import PG_DOCS, Category, Rule
+from migsafe.sql import TableName
 
 RULE = Rule(
     code="MS002",
     name="rename-table",
     severity=Severity.ERROR,
+    category=Category.COMPATIBILITY,
+    help="Rename, and keep the old name alive with a view until no running code uses it.",
+    references=(PG_DOCS + "sql-altertable.html",),
     summary="Renaming a table breaks running code that still uses the old name.",
     why=(
         "The old version of the application keeps querying the old table name until the "
@@ -23,10 +27,10 @@ RULE = Rule(
     ),
     fix="""\
 # Rename, and keep the old name working with a view until no running code uses it:
-op.rename_table({old!r}, {new!r})
-op.execute('CREATE VIEW "{old}" AS SELECT * FROM "{new}"')  # simple views are updatable
+op.rename_table({old!r}, {new!r}{schema})
+op.execute('CREATE VIEW {old_sql} AS SELECT * FROM {new_sql}')  # simple views are updatable
 # later revision, after the new code is everywhere:
-op.execute('DROP VIEW "{old}"')""",
+op.execute('DROP VIEW {old_sql}')""",
     bad=(
         """\
 def upgrade():
@@ -45,24 +49,27 @@ def upgrade():
 
 def check(rev: RevisionContext) -> Iterator[Finding]:
     views = _views_created(rev)
-    for stmt in rev.existing_table_statements():
+    for stmt in rev.existing_table_statements(RULE):
         node = stmt.node
         if (
             isinstance(node, ast.RenameStmt)
             and node.renameType == ObjectType.OBJECT_TABLE
-            and node.relation.relname not in views
+            and stmt.table not in views
         ):
-            old, new = node.relation.relname, node.newname
+            old, new = stmt.table, TableName(stmt.table.schema, node.newname)
             yield rev.finding(
                 RULE,
-                stmt.line,
-                f'Renaming table "{old}" to "{new}" breaks the running application, which '
-                f'still queries "{old}" (and takes an ACCESS EXCLUSIVE lock).',
-                old=old,
-                new=new,
+                stmt,
+                f"Renaming table {old.sql} to {new.sql} breaks the running application, which "
+                f"still queries {old.sql} (and takes an {stmt.lock.label} lock).",
+                old=old.name,
+                new=new.name,
+                schema=old.schema_argument,
+                old_sql=old.sql,
+                new_sql=new.sql,
             )
 
 
-def _views_created(rev: RevisionContext) -> set[str]:
+def _views_created(rev: RevisionContext) -> set[TableName | None]:
     """Old names kept alive by a compatibility view in the same revision."""
-    return {stmt.node.view.relname for stmt in rev.upgrade if isinstance(stmt.node, ast.ViewStmt)}
+    return {TableName.of(s.node.view) for s in rev.upgrade if isinstance(s.node, ast.ViewStmt)}

@@ -7,13 +7,18 @@ from collections.abc import Iterator
 from pglast.enums import AlterTableType
 
 from migsafe.findings import Finding, Severity
-from migsafe.revision import RevisionContext, alter_commands
-from migsafe.rule import Rule
+from migsafe.locks import alter_table_command_lock
+from migsafe.revision import RevisionContext, alter_commands, table_values
+from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule
 
 RULE = Rule(
     code="MS011",
     name="set-not-null",
     severity=Severity.WARNING,
+    category=Category.LOCKING,
+    help="Prove NOT NULL with a CHECK added NOT VALID and validated, then SET NOT NULL (PG 12+).",
+    references=(PG_DOCS + "sql-altertable.html", PG_DOCS + "explicit-locking.html#LOCKING-TABLES"),
+    directions=(UPGRADE, DOWNGRADE),
     summary="SET NOT NULL scans the whole table while reads and writes are blocked.",
     why=(
         "ALTER COLUMN ... SET NOT NULL takes an ACCESS EXCLUSIVE lock and reads every row to "
@@ -24,11 +29,11 @@ RULE = Rule(
     ),
     fix="""\
 op.create_check_constraint({check!r}, {table!r}, '"{column}" IS NOT NULL',
-                           postgresql_not_valid=True)
+                           postgresql_not_valid=True{schema})
 with op.get_context().autocommit_block():  # validate in its own transaction
-    op.execute('ALTER TABLE "{table}" VALIDATE CONSTRAINT "{check}"')
-op.alter_column({table!r}, {column!r}, nullable=False)  # no scan on PostgreSQL >= 12
-op.drop_constraint({check!r}, {table!r}, type_="check")""",
+    op.execute('ALTER TABLE {table_sql} VALIDATE CONSTRAINT "{check}"')
+op.alter_column({table!r}, {column!r}, nullable=False{schema})  # no scan on PostgreSQL >= 12
+op.drop_constraint({check!r}, {table!r}, type_="check"{schema})""",
     bad=(
         """\
 def upgrade():
@@ -55,21 +60,19 @@ def upgrade():
 
 
 def check(rev: RevisionContext) -> Iterator[Finding]:
-    validated: set[str] = set()
-    for stmt in rev.existing_table_statements():
-        if any(alter_commands(stmt.node, AlterTableType.AT_ValidateConstraint)):
-            validated.add(stmt.table)
+    for stmt in rev.existing_table_statements(RULE):
         for cmd in alter_commands(stmt.node, AlterTableType.AT_SetNotNull):
-            if rev.pg_version >= 12 and stmt.table in validated:
+            if rev.pg_version >= 12 and rev.not_null_proven(stmt, cmd.name):
                 continue
             if getattr(stmt.operation, "existing_nullable", None) is False:
                 continue  # already NOT NULL: PostgreSQL skips the scan
+            lock = alter_table_command_lock(cmd)
             yield rev.finding(
                 RULE,
-                stmt.line,
-                f'SET NOT NULL on "{stmt.table}"."{cmd.name}" scans the whole table under an '
-                "ACCESS EXCLUSIVE lock: all reads and writes wait.",
-                table=stmt.table,
+                stmt,
+                f'SET NOT NULL on {stmt.table.sql}."{cmd.name}" scans the whole table under '
+                f"an {lock.label} lock: {lock.blocks} wait.",
+                **table_values(stmt.table),
                 column=cmd.name,
-                check=f"ck_{stmt.table.rsplit('.', 1)[-1]}_{cmd.name}_not_null",
+                check=f"ck_{stmt.table.name}_{cmd.name}_not_null",
             )

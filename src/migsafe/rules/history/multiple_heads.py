@@ -6,12 +6,14 @@ from collections.abc import Iterator
 
 from migsafe.findings import Finding, Severity
 from migsafe.project import History
-from migsafe.rule import Rule
+from migsafe.rule import Category, Rule
 
 RULE = Rule(
     code="MS016",
     name="multiple-heads",
     severity=Severity.ERROR,
+    category=Category.HISTORY,
+    help="Merge the heads with `alembic merge heads` (and check their operations do not clash).",
     summary="The history has more than one head.",
     why=(
         "Two branches each added a revision on top of the same parent (typically two pull "
@@ -42,6 +44,8 @@ def check_history(history: History) -> Iterator[Finding]:
             message=f"Revision {script.revision} is a head, and so is {others}: "
             "`alembic upgrade head` refuses to run.",
             hint=RULE.hint(heads=" ".join(ids)),
+            help=RULE.help,
+            url=RULE.url,
         )
 
 
