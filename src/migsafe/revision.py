@@ -43,7 +43,9 @@ class RevisionContext:
     notes: list[Diagnostic] = field(default_factory=list, init=False)  # what rules cannot judge
     _created: dict[tuple[str, TableName], int] = field(default_factory=dict, init=False)
     _position: dict[int, int] = field(default_factory=dict, init=False)
-    _not_null_proven: dict[tuple[TableName, str], int] = field(default_factory=dict, init=False)
+    _not_null_proven: dict[tuple[str, TableName, str], int] = field(
+        default_factory=dict, init=False
+    )
     _lines: dict[int, ast_py.stmt] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
@@ -53,7 +55,8 @@ class RevisionContext:
                 created = _created_table(stmt.node)
                 if created is not None:
                     self._created.setdefault((stmt.direction, created), index)
-        self._not_null_proven = _validated_not_null_checks(self.upgrade)
+        for statements in (self.upgrade, self.downgrade):
+            self._not_null_proven.update(_validated_not_null_checks(statements))
         for node in ast_py.walk(self.script.tree):  # innermost simple statement per line
             if isinstance(node, (ast_py.Expr, ast_py.Assign)):
                 for line in range(node.lineno, (node.end_lineno or node.lineno) + 1):
@@ -83,12 +86,12 @@ class RevisionContext:
 
     def not_null_proven(self, stmt: Statement, column: str) -> bool:
         """True when a validated ``CHECK (column IS NOT NULL)`` on the statement's table
-        exists before it: from an earlier revision, or earlier in this upgrade. PostgreSQL
+        exists before it: from an earlier revision, or earlier in the same function. PostgreSQL
         12 and later then skip SET NOT NULL's scan."""
         table = stmt.table
         if table is None:
             return False
-        proven_at = self._not_null_proven.get((table, column))
+        proven_at = self._not_null_proven.get((stmt.direction, table, column))
         if proven_at is not None and proven_at < self._position.get(id(stmt), -1):
             return True
         catalog_table = self.schema_before.table(table.key) if self.schema_before else None
@@ -147,11 +150,13 @@ def _created_table(node: ast.Node | None) -> TableName | None:
     return None
 
 
-def _validated_not_null_checks(statements: list[Statement]) -> dict[tuple[TableName, str], int]:
-    """Where in the upgrade each ``CHECK (column IS NOT NULL)`` becomes validated: when it is
-    added without NOT VALID, or when a later VALIDATE CONSTRAINT names it."""
+def _validated_not_null_checks(
+    statements: list[Statement],
+) -> dict[tuple[str, TableName, str], int]:
+    """Where in one function each ``CHECK (column IS NOT NULL)`` becomes validated: when it
+    is added without NOT VALID, or when a later VALIDATE CONSTRAINT names it."""
     pending: dict[tuple[TableName, str], str] = {}  # (table, constraint name) -> column
-    proven: dict[tuple[TableName, str], int] = {}
+    proven: dict[tuple[str, TableName, str], int] = {}
     for index, stmt in enumerate(statements):
         if stmt.table is None:
             continue
@@ -162,11 +167,11 @@ def _validated_not_null_checks(statements: list[Statement]) -> dict[tuple[TableN
             if command.def_.skip_validation:
                 pending[(stmt.table, command.def_.conname or "")] = column
             else:
-                proven.setdefault((stmt.table, column), index)
+                proven.setdefault((stmt.direction, stmt.table, column), index)
         for command in alter_commands(stmt.node, AlterTableType.AT_ValidateConstraint):
             column = pending.get((stmt.table, command.name))
             if column is not None:
-                proven.setdefault((stmt.table, column), index)
+                proven.setdefault((stmt.direction, stmt.table, column), index)
     return proven
 
 

@@ -1,0 +1,60 @@
+"""What every per-rule test module uses: lint a migration body, get one rule's findings
+rendered as a user reads them, and pin that text.
+
+A rule's test module pins the message and the hint of its typical finding with
+:func:`assert_renders`, so a change to either shows up as a diff in review, and lists
+its edge cases beside it with :func:`lines_flagged` (``[]`` means "not flagged").
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from migsafe.check import check_trusted_file
+from migsafe.config import Settings
+from migsafe.findings import Finding
+from migsafe.rules import all_rules
+from tests.conftest import HEADER, migration_source
+
+#: the first line of the body passed to :func:`lint` is this line of the written file
+FIRST_BODY_LINE = HEADER.count("\n") + 1
+
+
+def lint(
+    tmp_path: Path, body: str, *, rule: str, pg_version: int = 16, revision: str = "a1"
+) -> list[Finding]:
+    """The findings of the rule named ``rule`` on a migration whose functions are ``body``.
+
+    Line numbers are returned as in the written file; :func:`lines_flagged` gives them
+    relative to ``body``. Notices about the input fail the test: a rule's cases must run
+    offline the way a user's migration does.
+    """
+    assert any(r.name == rule for r in all_rules()), f"no rule named {rule!r}"
+    path = tmp_path / f"{revision}.py"
+    path.write_text(migration_source(body, revision=revision), encoding="utf-8")
+    report = check_trusted_file(path, Settings(pg_version=pg_version))
+    assert report.diagnostics == [], [d.message for d in report.diagnostics]
+    return [f for f in report.findings if f.rule == rule]
+
+
+def lines_flagged(tmp_path: Path, body: str, *, rule: str, pg_version: int = 16) -> list[int]:
+    """The lines of ``body`` (1-based, as in the test's source text) the rule flags."""
+    findings = lint(tmp_path, body, rule=rule, pg_version=pg_version)
+    return [f.line - FIRST_BODY_LINE + 1 for f in findings]
+
+
+def rendered(finding: Finding) -> str:
+    """One finding as the text report shows it: the line, the message, the recipe."""
+    return f"{finding.line - FIRST_BODY_LINE + 1}: {finding.message}\n{finding.hint}\n"
+
+
+def assert_renders(
+    tmp_path: Path, body: str, expected: str, *, rule: str, pg_version: int = 16
+) -> None:
+    """The rule flags ``body`` exactly once, and renders it as ``expected`` (dedented)."""
+    findings = lint(tmp_path, body, rule=rule, pg_version=pg_version)
+    assert len(findings) == 1, [rendered(f) for f in findings]
+    (finding,) = findings
+    assert finding.help and finding.url.endswith(f"/{rule}.md")
+    assert rendered(finding) == textwrap.dedent(expected)

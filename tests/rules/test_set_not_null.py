@@ -1,0 +1,156 @@
+"""set-not-null (MS011): SET NOT NULL on a table that already exists."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.rules.lint import assert_renders, lines_flagged, lint
+
+RULE = "set-not-null"
+
+
+def test_renders_the_recipe_with_the_users_names(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.alter_column("users", "email", existing_type=sa.Text(), nullable=False)
+"""
+    assert_renders(
+        tmp_path,
+        body,
+        """\
+        2: SET NOT NULL on "users"."email" scans the whole table under an ACCESS EXCLUSIVE lock: all reads and writes wait.
+        op.create_check_constraint("ck_users_email_not_null", "users", '"email" IS NOT NULL',
+                                   postgresql_not_valid=True)
+        with op.get_context().autocommit_block():  # validate in its own transaction
+            op.execute('ALTER TABLE "users" VALIDATE CONSTRAINT "ck_users_email_not_null"')
+        op.alter_column("users", "email", nullable=False)  # no scan on PostgreSQL >= 12
+        op.drop_constraint("ck_users_email_not_null", "users", type_="check")
+        """,  # noqa: E501
+        rule=RULE,
+    )
+
+
+def test_a_schema_qualified_table_keeps_its_schema_in_the_recipe(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.alter_column("users", "email", existing_type=sa.Text(), nullable=False, schema="app")
+"""
+    assert_renders(
+        tmp_path,
+        body,
+        """\
+        2: SET NOT NULL on "app"."users"."email" scans the whole table under an ACCESS EXCLUSIVE lock: all reads and writes wait.
+        op.create_check_constraint("ck_users_email_not_null", "users", '"email" IS NOT NULL',
+                                   postgresql_not_valid=True, schema="app")
+        with op.get_context().autocommit_block():  # validate in its own transaction
+            op.execute('ALTER TABLE "app"."users" VALIDATE CONSTRAINT "ck_users_email_not_null"')
+        op.alter_column("users", "email", nullable=False, schema="app")  # no scan on PostgreSQL >= 12
+        op.drop_constraint("ck_users_email_not_null", "users", type_="check", schema="app")
+        """,  # noqa: E501
+        rule=RULE,
+    )
+
+
+def test_a_validated_check_proves_its_own_column(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.create_check_constraint("ck_email", "users", "email IS NOT NULL", postgresql_not_valid=True)
+    op.execute('ALTER TABLE users VALIDATE CONSTRAINT ck_email')
+    op.alter_column("users", "email", existing_type=sa.Text(), nullable=False)
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == []
+    assert lines_flagged(tmp_path, body, rule=RULE, pg_version=11) == [4]
+
+
+def test_a_validated_check_on_another_column_proves_nothing(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.create_check_constraint("ck_name", "users", "name IS NOT NULL", postgresql_not_valid=True)
+    op.execute('ALTER TABLE users VALIDATE CONSTRAINT ck_name')
+    op.alter_column("users", "name", existing_type=sa.Text(), nullable=False)
+    op.alter_column("users", "email", existing_type=sa.Text(), nullable=False)
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [5]
+
+
+def test_a_check_left_not_valid_proves_nothing(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.create_check_constraint("ck_email", "users", "email IS NOT NULL", postgresql_not_valid=True)
+    op.alter_column("users", "email", existing_type=sa.Text(), nullable=False)
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [3]
+
+
+def test_a_check_on_the_same_column_of_another_table_proves_nothing(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.create_check_constraint("ck_email", "staff", "email IS NOT NULL", postgresql_not_valid=True)
+    op.execute('ALTER TABLE staff VALIDATE CONSTRAINT ck_email')
+    op.alter_column("users", "email", existing_type=sa.Text(), nullable=False)
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [4]
+
+
+def test_a_column_already_not_null_is_not_scanned(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.alter_column("users", "email", existing_type=sa.Text(), existing_nullable=False,
+                    nullable=False)
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == []
+
+
+def test_a_table_created_in_the_same_revision_is_empty(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.create_table("users", sa.Column("email", sa.Text()))
+    op.alter_column("users", "email", existing_type=sa.Text(), nullable=False)
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == []
+
+
+def test_raw_sql_is_judged_like_alembic_operations(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.execute("ALTER TABLE users ALTER COLUMN email SET NOT NULL")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [2]
+
+
+def test_a_downgrade_that_sets_not_null_says_so(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.alter_column("users", "email", existing_type=sa.Text(), nullable=True)
+
+def downgrade():
+    op.alter_column("users", "email", existing_type=sa.Text(), nullable=False)
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [5]
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    assert finding.message.startswith("In downgrade(): SET NOT NULL")
+
+
+def test_a_check_validated_in_upgrade_proves_nothing_in_downgrade(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.create_check_constraint("ck_name", "users", "name IS NOT NULL")
+    op.drop_constraint("ck_name", "users", type_="check")
+
+def downgrade():
+    op.execute("SELECT 1")
+    op.alter_column("users", "name", existing_type=sa.Text(), nullable=False)
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [7]
+
+
+def test_a_check_validated_in_downgrade_proves_its_column_there(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    pass
+
+def downgrade():
+    op.create_check_constraint("ck_name", "users", "name IS NOT NULL")
+    op.alter_column("users", "name", existing_type=sa.Text(), nullable=False)
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == []
