@@ -20,6 +20,7 @@ from pathlib import Path
 
 import psycopg
 
+from migsafe.cache import cache_directory
 from migsafe.postgres import local
 from migsafe.postgres.binaries import (
     embedded_installation,
@@ -36,7 +37,7 @@ def first_query(host: Path) -> None:
 
 def migsafe_run(installation, cold: bool) -> tuple[float, float]:
     if cold:
-        shutil.rmtree(local.cache_dir() / "templates", ignore_errors=True)
+        shutil.rmtree(cache_directory() / "templates", ignore_errors=True)
     start = time.perf_counter()
     server = local.start(installation)
     first_query(server.socket_dir)
@@ -75,7 +76,7 @@ def main() -> None:
     installation = embedded_installation()
     account = unprivileged_account() if running_as_root() else None
     bin_dir = (
-        usable_by(installation, account, local.cache_dir()) if account else installation.bin_dir
+        usable_by(installation, account, cache_directory()) if account else installation.bin_dir
     )
     results: dict[str, list[tuple[float, float]]] = {"cold": [], "warm": [], "by hand": []}
     migsafe_run(installation, cold=False)  # warm the page cache

@@ -3,6 +3,9 @@ PostgreSQL per test module that needs a server."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -49,6 +52,22 @@ def write_migration(tmp_path: Path):
         return path
 
     return write
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache() -> Iterator[None]:
+    """The tests' check results never land in (or come from) the user's own cache. The
+    directory is world-traversable, as migsafe's own is for the unprivileged server."""
+    previous = os.environ.get("MIGSAFE_CACHE_DIR")
+    directory = tempfile.mkdtemp(prefix="migsafe-tests-")
+    os.chmod(directory, 0o755)
+    os.environ["MIGSAFE_CACHE_DIR"] = directory
+    yield
+    if previous is None:
+        del os.environ["MIGSAFE_CACHE_DIR"]
+    else:
+        os.environ["MIGSAFE_CACHE_DIR"] = previous
+    shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

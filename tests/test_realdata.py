@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from migsafe import command
-from migsafe.check import CheckResult
+from migsafe.findings import CheckResult
 from tests.realdata import CKAN, FIDELITY, MLFLOW, extract, extracted_root, source_tree
 
 pytestmark = pytest.mark.realdata

@@ -9,18 +9,20 @@ judged here, from the source alone.
 
 from __future__ import annotations
 
+import sys
 import traceback
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
 from pathlib import Path
 
 from alembic.config import Config
 
-from migsafe.capture import Capture, OfflineCapturer
+from migsafe.capture import Capture, OfflineCapturer, stand_ins
 from migsafe.catalog import Catalog
 from migsafe.config import Settings
-from migsafe.findings import Diagnostic, Finding, Severity
+from migsafe.findings import CheckResult, Diagnostic, Finding
+from migsafe.footprint import Footprint, ImportedModules, footprint_of, imported_since
 from migsafe.isolation import Worker, answers_in_order
 from migsafe.project import MigrationScript, Project, import_path, read_script
 from migsafe.revision import RevisionContext
@@ -35,27 +37,6 @@ from migsafe.sql import split_statements, statements
 from migsafe.suppress import Suppressions
 
 
-@dataclass
-class CheckResult:
-    findings: list[Finding] = field(default_factory=list)
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    checked: int = 0
-    fail_on: Severity = Severity.WARNING
-    paths: list[Path] = field(default_factory=list)  # the scripts checked
-
-    @property
-    def has_fatal(self) -> bool:
-        return any(d.fatal for d in self.diagnostics)
-
-    @property
-    def exit_code(self) -> int:
-        """2 bad input, 1 a finding at or above ``fail_on``, else 0: the verdict the CLI,
-        the GitHub Action and a pytest plugin all give."""
-        if self.has_fatal:
-            return 2
-        return int(any(f.severity >= self.fail_on for f in self.findings))
-
-
 @dataclass(frozen=True)
 class ScriptReport:
     """What checking one script gave: its findings, what to tell about its capture, and the
@@ -64,6 +45,7 @@ class ScriptReport:
     findings: list[Finding]
     diagnostics: list[Diagnostic]
     upgrade_sql: tuple[str, ...] = ()
+    imported: ImportedModules | None = None  # None: its worker was lost
 
 
 class InternalError(RuntimeError):
@@ -99,6 +81,9 @@ def check_project(project: Project, settings: Settings | None = None) -> CheckRe
         result.findings.extend(report.findings)
         result.diagnostics.extend(report.diagnostics)
     result.checked, result.paths = len(scripts), [script.path for script in scripts]
+    imported = [report.imported for report in reports]
+    if all(imported):
+        result.footprint = _footprint(project, imported)
     result.findings.extend(history_findings(project.history, settings.ignore))
     result.findings.sort(key=lambda f: (str(f.path), f.line, f.code))
     return result
@@ -116,13 +101,35 @@ def _serve(
     capturer = OfflineCapturer(project.config, settings.target_pg_version, replayed(done))
     with import_path(project.sys_path), capturer:
         for script in project.scripts[len(done) :]:
+            known = set(sys.modules)
             try:
                 report: ScriptReport | InternalError = check_script(script, capturer, settings)
             except Exception:
                 report = InternalError(
                     f"while checking {script.path}: {traceback.format_exc(limit=-3)}"
                 )
+            else:
+                imported = ImportedModules(
+                    imported_since(known, sys.modules), stand_ins.not_found(), tuple(sys.path)
+                )
+                report = replace(report, imported=imported)
             connection.send(report)
+
+
+def _footprint(project: Project, imported: Sequence[ImportedModules]) -> Footprint:
+    """What the check read: each file as it was read (a script changed since is not what
+    was judged), the versions directories, and what the migrations imported."""
+    contents: dict[Path, bytes | None] = {s.path: s.source.encode() for s in project.scripts}
+    named = [*project.sources.files]
+    if project.sources.config is not None and project.sources.config.config_file_name:
+        named.append(Path(project.sources.config.config_file_name).resolve())
+    for path in named:
+        if path not in contents:
+            try:
+                contents[path] = path.read_bytes()
+            except OSError:
+                contents[path] = None  # unreadable then: any content now is a change
+    return footprint_of(contents, project.sources.listed, imported)
 
 
 def check_trusted_file(path: Path, settings: Settings) -> ScriptReport:

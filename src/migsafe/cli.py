@@ -100,6 +100,8 @@ def cli() -> None:
          help="Skip a rule (name or code; comma-separated or repeated).")  # fmt: skip
 @timeout_option
 @x_option
+@_option("--no-cache", is_flag=True,
+         help="Check everything again, even if nothing changed since the last check.")  # fmt: skip
 @debug_option
 def check(
     paths: tuple[Path, ...],
@@ -110,6 +112,7 @@ def check(
     ignore: tuple[str, ...],
     timeout: float | None,
     x_arguments: tuple[str, ...],
+    no_cache: bool,
     debug: bool,
 ) -> None:
     """Flag unsafe operations in Alembic migration scripts.
@@ -118,27 +121,29 @@ def check(
     alembic.ini, or alembic.ini itself (default: the current directory).
 
     Each script's upgrade() and downgrade() really run, offline, as under
-    `alembic upgrade --sql`: only check migrations you would run.
+    `alembic upgrade --sql`: only check migrations you would run. A re-run on an unchanged
+    project answers from the last run's result (see --no-cache).
 
     \b
     Exit codes: 0 nothing at or above --fail-on, 1 findings, 2 bad input or usage,
     130 interrupted.
     """
     from migsafe import command
-    from migsafe.project import load_project
+    from migsafe.cache import ResultCache
+    from migsafe.config import Overrides
     from migsafe.report import renderer
-    from migsafe.rules import resolve_rules
 
+    overrides = Overrides(
+        pg_version=pg_version,
+        fail_on=Severity.parse(fail_on) if fail_on else None,
+        ignore=ignore,
+        timeout=timeout,
+    )
     with _handled(debug):
-        _exempt_imports_from_gc()
-        project = load_project(paths, config_file, x_arguments=x_arguments)
-        settings = project.settings.with_overrides(
-            pg_version=pg_version,
-            fail_on=Severity.parse(fail_on) if fail_on else None,
-            ignore=_ignored(project.settings, ignore, resolve_rules),
-            timeout=timeout,
-        )
-        result = command.check(project, settings)
+        result = command.check(
+            paths, overrides=overrides, config_file=config_file, x_arguments=x_arguments,
+            cache=None if no_cache else ResultCache(),
+        )  # fmt: skip
     if result.checked == 0 and not result.diagnostics:
         click.echo("no migrations found", err=output_format != "text")
         if output_format == "text":
@@ -265,21 +270,21 @@ def roundtrip(
     2 bad input, or no PostgreSQL could be had, 130 interrupted (what was done is reported).
     """
     from migsafe import command
-    from migsafe.project import load_project
+    from migsafe.config import Overrides
     from migsafe.report.roundtrip import streaming_renderer
     from migsafe.report.roundtrip.progress import RevisionProgress
     from migsafe.roundtrip import RoundtripOptions
 
     stream = streaming_renderer(output_format, sys.stdout)
+    overrides = Overrides(pg_version=pg_version, metadata=metadata, timeout=timeout)
+    options = RoundtripOptions(postgres, start, stop, since, use_env, one_way == "fail")
     with _handled(debug):
         _exempt_imports_from_gc()
-        loaded = load_project([project] if project else (), config_file, x_arguments=x_arguments)
-        settings = loaded.settings.with_overrides(
-            pg_version=pg_version, metadata=metadata, timeout=timeout
-        )
-        options = RoundtripOptions(postgres, start, stop, since, use_env, one_way == "fail")
         with RevisionProgress(stream.revision) as progress:
-            result = command.roundtrip(loaded, options, settings, progress)
+            result = command.roundtrip(
+                [project] if project else [], options, progress=progress, overrides=overrides,
+                config_file=config_file, x_arguments=x_arguments,
+            )  # fmt: skip
     if not result.revisions and not result.diagnostics and not result.interrupted:
         click.echo("no migrations found", err=output_format != "text")
     stream.finish(result)
@@ -302,13 +307,6 @@ def _handled(debug: bool, interrupted: str = "interrupted; nothing was changed."
         if debug:
             raise
         _fail(f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)")
-
-
-def _ignored(settings, ignore: tuple[str, ...], resolve_rules) -> frozenset[str]:
-    """The rules to skip: the project's and the command line's, each named where it came
-    from should one not exist."""
-    where = f"{settings.source} [tool.migsafe] ignore"
-    return resolve_rules(settings.ignore, where) | resolve_rules(ignore, "--ignore")
 
 
 def _wait_for_interrupt() -> None:

@@ -1,9 +1,9 @@
 """migsafe's commands as plain functions, as ``alembic.command`` has Alembic's.
 
 Each takes the project (a loaded ``Project``, an ``alembic.config.Config``, or paths) and,
-optionally, settings that replace the ones found next to the project, and returns a result
-that knows its verdict (``exit_code``). The command line, a pytest plugin and the GitHub
-Action all call these, so they reach the same verdict::
+optionally, settings that replace the ones found next to the project and overrides said over
+them, and returns a result that knows its verdict (``exit_code``). The command line, a pytest
+plugin and the GitHub Action all call these, so they reach the same verdict::
 
     from alembic.config import Config
     from migsafe import command
@@ -13,45 +13,115 @@ Action all call these, so they reach the same verdict::
 
 Bad input that stops a command (unusable settings, an unknown rule, no PostgreSQL to be had)
 raises ``migsafe.errors.MigsafeError``; a bad script is a diagnostic of the result.
+
+Importing this module is cheap: Alembic, the rules and the runner are imported when a
+command needs them, so that ``check`` can answer from its cache without them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic.config import Config
+from migsafe.config import Overrides, Settings
+from migsafe.findings import CheckResult
+from migsafe.project import Project, load_project, project_settings
 
-from migsafe.check import CheckResult, check_project
-from migsafe.config import Settings
-from migsafe.project import Project, load_project
-from migsafe.roundtrip import ProgressCallbacks, RoundtripOptions, roundtrip_project
-from migsafe.roundtrip.result import RoundtripResult
+if TYPE_CHECKING:
+    from alembic.config import Config
 
-Target = Project | Config | Path | str | Sequence[Path | str]
+    from migsafe.cache import ResultCache
+    from migsafe.roundtrip import ProgressCallbacks, RoundtripOptions
+    from migsafe.roundtrip.result import RoundtripResult
 
 
-def check(target: Target, settings: Settings | None = None) -> CheckResult:
-    """Flag unsafe operations in the project's migration scripts."""
-    return check_project(as_project(target), settings)
+def check(
+    target: Project | Config | Path | str | Sequence[Path | str],
+    settings: Settings | None = None,
+    overrides: Overrides | None = None,
+    *,
+    config_file: Path | None = None,
+    x_arguments: Sequence[str] = (),
+    cache: ResultCache | None = None,
+) -> CheckResult:
+    """Flag unsafe operations in the project's migration scripts.
+
+    With ``cache``, a target given as paths (and ``config_file``) answers from the last
+    check of the same, unchanged, project.
+    """
+    overrides = overrides or Overrides()
+    paths = _paths(target)
+    key = None
+    if cache is not None and paths is not None:
+        from migsafe.cache import check_request
+
+        asked = overrides.over(settings or project_settings(paths, config_file))
+        key = cache.key(check_request(paths, config_file, x_arguments), asked)
+        cached = cache.lookup(key)
+        if cached is not None:
+            return cached
+    from migsafe.check import check_project
+
+    project = _project(target, config_file, x_arguments)
+    result = check_project(project, _settings(project, settings, overrides))
+    if cache is not None and key is not None:
+        cache.store(key, result)
+    return result
 
 
 def roundtrip(
-    target: Target,
+    target: Project | Config | Path | str | Sequence[Path | str],
     options: RoundtripOptions | None = None,
     settings: Settings | None = None,
     progress: ProgressCallbacks | None = None,
+    overrides: Overrides | None = None,
+    *,
+    config_file: Path | None = None,
+    x_arguments: Sequence[str] = (),
 ) -> RoundtripResult:
     """Upgrade, downgrade and upgrade again every revision on a disposable PostgreSQL."""
-    return roundtrip_project(as_project(target), options, settings, progress)
+    from migsafe.roundtrip import roundtrip_project
+
+    project = _project(target, config_file, x_arguments)
+    settings = _settings(project, settings, overrides or Overrides())
+    return roundtrip_project(project, options, settings, progress)
 
 
-def as_project(target: Target) -> Project:
+def as_project(target: Project | Config | Path | str | Sequence[Path | str]) -> Project:
     """The project ``target`` names, loaded once."""
+    return _project(target, None, ())
+
+
+def _project(
+    target: Project | Config | Path | str | Sequence[Path | str],
+    config_file: Path | None,
+    x_arguments: Sequence[str],
+) -> Project:
     if isinstance(target, Project):
         return target
-    if isinstance(target, Config):
-        return load_project(config=target)
+    paths = _paths(target)
+    if paths is None:  # an Alembic Config
+        return load_project(config=target, x_arguments=x_arguments)  # type: ignore[arg-type]
+    return load_project(paths, config_file, x_arguments=x_arguments)
+
+
+def _paths(target: object) -> list[Path] | None:
+    """The paths ``target`` names; None for a loaded project or an Alembic Config."""
     if isinstance(target, (str, Path)):
-        return load_project([Path(target)])
-    return load_project([Path(path) for path in target])
+        return [Path(target)]
+    if isinstance(target, (list, tuple)):
+        return [Path(path) for path in target]
+    return None
+
+
+def _settings(project: Project, settings: Settings | None, overrides: Overrides) -> Settings:
+    """The settings in effect; every rule they ignore must exist, each said where it was
+    named."""
+    from migsafe.rules import resolve_rules
+
+    base = settings or project.settings
+    where = f"{base.source} [tool.migsafe] ignore" if base.source else "ignore"
+    resolve_rules(base.ignore, where)
+    resolve_rules(overrides.ignore, "--ignore")
+    return overrides.over(base)

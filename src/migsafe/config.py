@@ -49,6 +49,27 @@ class Settings:
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
 
 
+@dataclass(frozen=True)
+class Overrides:
+    """What the command line says over the project's ``[tool.migsafe]``: each value that
+    is set replaces the project's, and ``ignore`` adds to the project's list."""
+
+    pg_version: int | None = None
+    fail_on: Severity | None = None
+    ignore: tuple[str, ...] = ()
+    timeout: float | None = None
+    metadata: str | None = None
+
+    def over(self, settings: Settings) -> Settings:
+        return settings.with_overrides(
+            pg_version=self.pg_version,
+            fail_on=self.fail_on,
+            ignore=settings.ignore | frozenset(self.ignore) if self.ignore else None,
+            timeout=self.timeout,
+            metadata=self.metadata,
+        )
+
+
 def find_pyproject(start: Path) -> Path | None:
     for directory in (start, *start.parents):
         candidate = directory / "pyproject.toml"

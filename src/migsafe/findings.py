@@ -1,10 +1,15 @@
-"""What a check produces: findings about migrations, and diagnostics about unreadable input."""
+"""What a check produces: findings about migrations, diagnostics about unreadable input, and
+the result that holds them and knows its verdict."""
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from migsafe.footprint import Footprint
 
 
 class Severity(enum.IntEnum):
@@ -57,3 +62,27 @@ class Diagnostic:
     message: str
     fatal: bool
     line: int | None = None
+
+
+@dataclass
+class CheckResult:
+    """What ``migsafe check`` found in a project, and the verdict it gives."""
+
+    findings: list[Finding] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    checked: int = 0
+    fail_on: Severity = Severity.WARNING
+    paths: list[Path] = field(default_factory=list)  # the scripts checked
+    footprint: Footprint | None = None  # what it read; None: a re-run may differ (a timeout)
+
+    @property
+    def has_fatal(self) -> bool:
+        return any(d.fatal for d in self.diagnostics)
+
+    @property
+    def exit_code(self) -> int:
+        """2 bad input, 1 a finding at or above ``fail_on``, else 0: the verdict the CLI,
+        the GitHub Action and a pytest plugin all give."""
+        if self.has_fatal:
+            return 2
+        return int(any(f.severity >= self.fail_on for f in self.findings))

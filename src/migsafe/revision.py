@@ -14,8 +14,10 @@ from typing import Any
 
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType
+from sqlalchemy.types import NullType
 
 from migsafe.capture import Capture
+from migsafe.capture.reflection import sqlalchemy_type
 from migsafe.capture.stand_ins import UNKNOWN_TYPE_SCHEMA, StandIn
 from migsafe.catalog import Catalog, not_null_column
 from migsafe.findings import Diagnostic, Finding
@@ -46,7 +48,8 @@ class RevisionContext:
     _not_null_proven: dict[tuple[str, TableName, str], int] = field(
         default_factory=dict, init=False
     )
-    _lines: dict[int, ast_py.stmt] = field(default_factory=dict, init=False)
+    _lines: dict[int, ast_py.stmt] | None = field(default=None, init=False)
+    _source_lines: list[str] | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         for statements in (self.upgrade, self.downgrade):
@@ -57,12 +60,6 @@ class RevisionContext:
                     self._created.setdefault((stmt.direction, created), index)
         for statements in (self.upgrade, self.downgrade):
             self._not_null_proven.update(_validated_not_null_checks(statements))
-        for node in ast_py.walk(self.script.tree):  # innermost simple statement per line
-            if isinstance(node, (ast_py.Expr, ast_py.Assign)):
-                for line in range(node.lineno, (node.end_lineno or node.lineno) + 1):
-                    known = self._lines.get(line)
-                    if known is None or node.lineno >= known.lineno:
-                        self._lines[line] = node
 
     def statements(self, rule: Rule) -> Iterator[Statement]:
         """The statements of the directions ``rule`` judges, each in its order."""
@@ -100,13 +97,26 @@ class RevisionContext:
             for c in catalog_table.constraints.values()
         )
 
+    def _statement_at(self, line: int) -> ast_py.stmt | None:
+        """The innermost simple statement (an expression or an assignment) spanning ``line``;
+        the index is built on the first finding, as most revisions have none."""
+        if self._lines is None:
+            self._lines = {}
+            for node in _simple_statements(self.script.tree.body):
+                for spanned in range(node.lineno, (node.end_lineno or node.lineno) + 1):
+                    known = self._lines.get(spanned)
+                    if known is None or node.lineno >= known.lineno:
+                        self._lines[spanned] = node
+        return self._lines.get(line)
+
     def source_at(self, line: int) -> str | None:
         """The source of the innermost simple statement (e.g. an ``op.*`` call) at ``line``."""
-        node = self._lines.get(line)
+        node = self._statement_at(line)
         if node is None:
             return None
-        segment = ast_py.get_source_segment(self.script.source, node)
-        return textwrap.dedent(segment) if segment else None
+        if self._source_lines is None:  # get_source_segment would split the file each call
+            self._source_lines = self.script.source.splitlines(keepends=True)
+        return textwrap.dedent(_segment(self._source_lines, node))
 
     def cannot_judge(self, rule: Rule, line: int, why: str) -> None:
         """A statement this rule would judge depends on something the capture does not know
@@ -119,7 +129,7 @@ class RevisionContext:
         line = at.line if isinstance(at, Statement) else at
         if isinstance(at, Statement) and at.direction == DOWNGRADE:
             message = f"In downgrade(): {message}"
-        node = self._lines.get(line)
+        node = self._statement_at(line)
         return Finding(
             code=rule.code,
             rule=rule.name,
@@ -134,6 +144,30 @@ class RevisionContext:
             end_line=node.end_lineno if node is not None else None,
             column=node.col_offset + 1 if node is not None else None,
         )
+
+
+def _segment(lines: list[str], node: ast_py.stmt) -> str:
+    """The source of ``node`` from the file's lines, its first line indented as the others
+    are, so that ``dedent`` keeps its shape (the offsets count UTF-8 bytes)."""
+    chunk = [line.encode() for line in lines[node.lineno - 1 : node.end_lineno]]
+    chunk[-1] = chunk[-1][: node.end_col_offset]
+    before = chunk[0][: node.col_offset]
+    indent = before if not before.strip() else b" " * node.col_offset
+    chunk[0] = indent + chunk[0][node.col_offset :]
+    return b"".join(chunk).decode()
+
+
+def _simple_statements(body: list[ast_py.stmt]) -> Iterator[ast_py.stmt]:
+    """Every expression statement and assignment in ``body`` and the blocks nested in it,
+    without descending into expressions (a script's expressions outnumber its statements
+    twenty to one)."""
+    for node in body:
+        if isinstance(node, (ast_py.Expr, ast_py.Assign)):
+            yield node
+        for block in ("body", "orelse", "finalbody"):
+            yield from _simple_statements(getattr(node, block, []))
+        for clause in (*getattr(node, "handlers", ()), *getattr(node, "cases", ())):
+            yield from _simple_statements(clause.body)
 
 
 def table_values(table: TableName) -> dict[str, str]:
@@ -198,15 +232,21 @@ def type_name(type_node: ast.TypeName | None) -> str:
     return f"{name}({', '.join(mods)}){array}" if mods else f"{name}{array}"
 
 
+_PG_TYPES = "sqlalchemy.dialects.postgresql"
+
+
 def column_type_code(operation: object, fallback: ast.TypeName | None) -> str:
     """The SQLAlchemy type of an added column as code, e.g. ``sa.String(length=20)``."""
     column = getattr(operation, "column", None)
     column_type = getattr(column, "type", None)
     if isinstance(column_type, StandIn):  # the application's own type, as the script names it
         return column_type.code_name
-    if column_type is not None:
-        return f"sa.{column_type!r}"
-    return f"sa.types.NullType()  # {type_name(fallback)}"
+    if column_type is None:  # added in raw SQL: the type reflection would give
+        column_type = sqlalchemy_type(fallback, Catalog())
+    if isinstance(column_type, NullType):
+        return "sa.types.NullType()"
+    prefix = "postgresql" if type(column_type).__module__.startswith(_PG_TYPES) else "sa"
+    return f"{prefix}.{column_type!r}"
 
 
 def constraint_types(column: ast.ColumnDef) -> set[ConstrType]:

@@ -195,7 +195,7 @@ class OfflineCapturer:
 
 
 def _deliberately_one_way(script: MigrationScript, function: str, exc: BaseException) -> bool:
-    """A downgrade() whose body starts by raising says it cannot be undone: not a failure."""
+    """A downgrade() that raises unconditionally says it cannot be undone: not a failure."""
     return (
         function == "downgrade"
         and isinstance(exc, Exception)

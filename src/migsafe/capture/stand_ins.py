@@ -318,6 +318,12 @@ def installed() -> Iterator[None]:
         LOG.missing.clear()
 
 
+def not_found() -> tuple[str, ...]:
+    """The modules stood in because no finder has them (installing one changes what the
+    migrations do)."""
+    return tuple(sorted(n for n, m in sys.modules.items() if isinstance(m, StandInModule)))
+
+
 def missing_modules(modules: set[str]) -> tuple[tuple[str, str], ...]:
     """The outermost stood-in module behind each of ``modules``, with why it is stood in:
     ``("myapp", "no module named 'myapp'")`` for ``myapp.db.types`` when ``myapp`` itself

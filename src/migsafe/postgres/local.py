@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from migsafe.cache import cache_directory
 from migsafe.lifetime import die_with_parent
 from migsafe.postgres.binaries import (
     Installation,
@@ -40,21 +41,11 @@ SPEED_SETTINGS = ("fsync=off", "synchronous_commit=off", "full_page_writes=off")
 RUN_SETTINGS = (*SPEED_SETTINGS, "dynamic_shared_memory_type=mmap")
 
 
-def cache_dir() -> Path:
-    """migsafe's own cache; as root a world-traversable one, for the unprivileged server."""
-    if os.environ.get("MIGSAFE_CACHE_DIR"):
-        return Path(os.environ["MIGSAFE_CACHE_DIR"])
-    if running_as_root():
-        return Path("/var/tmp") / "migsafe-root"
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "migsafe"
-
-
 def runtime_dir() -> Path:
     """Where data directories live: tmpfs when it has room (file creation on disk is slow)."""
     if TMPFS.is_dir() and shutil.disk_usage(TMPFS).free >= TMPFS_MIN_FREE:
         return TMPFS / f"migsafe-{os.getuid()}"
-    return cache_dir() / "run"
+    return cache_directory() / "run"
 
 
 @dataclass
@@ -110,7 +101,7 @@ def start(installation: Installation) -> LocalServer:
 
 def _start(installation: Installation) -> LocalServer:
     account = unprivileged_account() if running_as_root() else None
-    cache = cache_dir()
+    cache = cache_directory()
     _make_dir(cache, account=None, mode=0o755)
     bin_dir = usable_by(installation, account, cache) if account else installation.bin_dir
     template = _template(bin_dir, installation, cache, account)

@@ -11,8 +11,7 @@ import argparse
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from alembic.config import Config
+from typing import TYPE_CHECKING
 
 from migsafe.config import Settings, load_settings
 from migsafe.findings import Diagnostic
@@ -27,6 +26,9 @@ from migsafe.project.scripts import (
 )
 from migsafe.project.sources import Sources, find_sources
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 __all__ = [
     "BodyShape",
     "History",
@@ -39,6 +41,7 @@ __all__ = [
     "import_path",
     "load_history",
     "load_project",
+    "project_settings",
     "read_script",
 ]
 
@@ -78,23 +81,43 @@ def load_project(
     Raises ``ConfigError`` when the project's ``[tool.migsafe]`` cannot be used; everything
     wrong with the scripts themselves is a diagnostic, so that the others still get checked.
     """
-    targets = list(paths) or ([] if config_file or config else [Path.cwd()])
+    targets = _targets(paths, config_file, config)
     sources = find_sources(targets, config_file, config)
     history, diagnostics = load_history(sources)
-    named = [*targets, *([config_file] if config_file else [])]
-    if config is not None and config.config_file_name:
-        named.append(Path(config.config_file_name))
-    location = named[0] if named else Path.cwd()
     alembic_config = sources.config or _bare_config(sources)
     if x_arguments:
         alembic_config.cmd_opts = argparse.Namespace(x=list(x_arguments))
-    settings = load_settings(location if location.is_dir() else location.parent)
+    settings = project_settings(paths, config_file, config)
+    location = _location(targets, config_file, config)
     return Project(location, alembic_config, sources, history, settings, diagnostics)
+
+
+def project_settings(
+    paths: Sequence[Path] = (), config_file: Path | None = None, config: Config | None = None
+) -> Settings:
+    """The ``[tool.migsafe]`` settings of the project ``load_project`` would load, without
+    loading it (or importing Alembic)."""
+    location = _location(_targets(paths, config_file, config), config_file, config)
+    return load_settings(location if location.is_dir() else location.parent)
+
+
+def _targets(paths: Sequence[Path], config_file: Path | None, config: Config | None) -> list[Path]:
+    return list(paths) or ([] if config_file or config else [Path.cwd()])
+
+
+def _location(targets: list[Path], config_file: Path | None, config: Config | None) -> Path:
+    """What was named first: where settings (and git) are looked up from."""
+    named = [*targets, *([config_file] if config_file else [])]
+    if config is not None and config.config_file_name:
+        named.append(Path(config.config_file_name))
+    return named[0] if named else Path.cwd()
 
 
 def _bare_config(sources: Sources) -> Config:
     """A config for versions directories without alembic.ini, as Alembic would need one:
     the script directory, and the versions directory itself when it has no env.py."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("path_separator", "os")
     location = sources.script_location

@@ -104,7 +104,7 @@ class BodyShape(enum.Enum):
 
     ABSENT = "absent"  # no such function
     EMPTY = "empty"  # pass, ``...`` or only a docstring
-    RAISES = "raises"  # starts by raising: a deliberately one-way revision
+    RAISES = "raises"  # raises unconditionally (a top-level raise): deliberately one-way
     CODE = "code"
 
 
@@ -118,7 +118,7 @@ def body_shape(function: ast.FunctionDef | None) -> BodyShape:
     ]
     if not body:
         return BodyShape.EMPTY
-    if isinstance(body[0], ast.Raise):
+    if any(isinstance(node, ast.Raise) for node in body):  # unconditionally, at some point
         return BodyShape.RAISES
     return BodyShape.CODE
 

@@ -6,11 +6,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from alembic.config import Config
+from typing import TYPE_CHECKING
 
 from migsafe.findings import Diagnostic
 from migsafe.project.imports import import_path
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 
 @dataclass
@@ -23,6 +25,7 @@ class Sources:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     config: Config | None = None  # the project's Alembic config, when it has one
     script_location: Path | None = None  # the directory holding env.py, or the versions
+    listed: list[tuple[Path, bool]] = field(default_factory=list)  # directories, recursive?
 
 
 def find_sources(
@@ -40,13 +43,13 @@ def find_sources(
         if not target.exists():
             sources.diagnostics.append(Diagnostic(target, "path does not exist", fatal=True))
         elif target.is_file() and target.suffix == ".ini":
-            _add_config(sources, Config(str(target)))
+            _add_config(sources, _read_config(target))
         elif target.is_file():
             sources.files.append(target)
             sources.complete = False
             sources.script_location = sources.script_location or _script_location(target.parent)
         elif (target / "alembic.ini").is_file():
-            _add_config(sources, Config(str(target / "alembic.ini")))
+            _add_config(sources, _read_config(target / "alembic.ini"))
         elif (target / "env.py").is_file() and (target / "versions").is_dir():
             _add_versions_dir(sources, target / "versions", recursive=False)
             sources.script_location = sources.script_location or target.resolve()
@@ -64,8 +67,15 @@ def _script_location(versions: Path) -> Path:
 
 
 def _add_versions_dir(sources: Sources, directory: Path, recursive: bool) -> None:
+    sources.listed.append((directory.resolve(), recursive))
     pattern = "**/*.py" if recursive else "*.py"
     sources.files.extend(p for p in directory.glob(pattern) if p.name != "__init__.py")
+
+
+def _read_config(ini: Path) -> Config:
+    from alembic.config import Config  # importing Alembic takes 0.2 s: only when there is one
+
+    return Config(str(ini))
 
 
 def _add_config(sources: Sources, config: Config) -> None:

@@ -9,7 +9,7 @@ from migsafe.findings import Finding
 from migsafe.report import display_path, severity_counts
 
 if TYPE_CHECKING:
-    from migsafe.check import CheckResult
+    from migsafe.findings import CheckResult
 
 SCHEMA_VERSION = 1
 

@@ -12,7 +12,7 @@ from migsafe.findings import Finding
 from migsafe.report import diagnostic_line, display_path
 
 if TYPE_CHECKING:
-    from migsafe.check import CheckResult
+    from migsafe.findings import CheckResult
 
 
 def render(result: CheckResult, out: TextIO) -> None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, TextIO
 from migsafe.report import diagnostic_line, display_path
 
 if TYPE_CHECKING:
-    from migsafe.check import CheckResult
+    from migsafe.findings import CheckResult
 
 _ICON = {"error": "❌", "warning": "⚠️", "notice": "💬"}
 

@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.syntax import Syntax
 
 if TYPE_CHECKING:
-    from migsafe.check import CheckResult
+    from migsafe.findings import CheckResult
 
 from migsafe.findings import Diagnostic, Finding, Severity
 from migsafe.report import counted, display_path, location, severity_counts

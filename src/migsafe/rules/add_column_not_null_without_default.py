@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from pglast import ast
 from pglast.enums import AlterTableType, ConstrType
 
 from migsafe.findings import Finding, Severity
@@ -57,7 +58,7 @@ def upgrade():
     ),
 )
 
-_FILLS_ITSELF = {ConstrType.CONSTR_DEFAULT, ConstrType.CONSTR_IDENTITY, ConstrType.CONSTR_GENERATED}
+_GENERATES_VALUES = {ConstrType.CONSTR_IDENTITY, ConstrType.CONSTR_GENERATED}
 _NOT_NULL = {ConstrType.CONSTR_NOTNULL, ConstrType.CONSTR_PRIMARY}
 
 
@@ -65,8 +66,7 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
     for stmt in rev.existing_table_statements(RULE):
         for cmd in alter_commands(stmt.node, AlterTableType.AT_AddColumn):
             column = cmd.def_
-            kinds = constraint_types(column)
-            if kinds & _NOT_NULL and not kinds & _FILLS_ITSELF and not is_serial(column):
+            if constraint_types(column) & _NOT_NULL and not _fills_existing_rows(column):
                 yield rev.finding(
                     RULE,
                     stmt,
@@ -76,3 +76,21 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                     column=column.colname,
                     type=column_type_code(stmt.operation, column.typeName),
                 )
+
+
+def _fills_existing_rows(column: ast.ColumnDef) -> bool:
+    """Whether existing rows get a value: from a sequence, a generated expression or a
+    default. ``DEFAULT NULL`` (what ``server_default=sa.null()`` renders) is no default here:
+    the NULL it fills in fails NOT NULL all the same."""
+    return is_serial(column) or any(
+        c.contype in _GENERATES_VALUES
+        or (c.contype == ConstrType.CONSTR_DEFAULT and not _is_null(c.raw_expr))
+        for c in column.constraints or ()
+    )
+
+
+def _is_null(expr: ast.Node | None) -> bool:
+    """``NULL``, or ``NULL::type``."""
+    if isinstance(expr, ast.TypeCast):
+        expr = expr.arg
+    return isinstance(expr, ast.A_Const) and expr.isnull

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType
+from pglast.stream import RawStream
 from pglast.visitors import Visitor
 
 from migsafe.findings import Finding, Severity
@@ -17,7 +18,7 @@ from migsafe.revision import (
     is_serial,
     table_values,
 )
-from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule
+from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, py_literal
 from migsafe.volatility import is_non_volatile
 
 RULE = Rule(
@@ -43,7 +44,7 @@ RULE = Rule(
     fix="""\
 # add the column without a default, then set the default for new rows only:
 op.add_column({table!r}, sa.Column({column!r}, {type}, nullable=True){schema})
-op.alter_column({table!r}, {column!r}, server_default={default!r}{schema})
+op.alter_column({table!r}, {column!r}, server_default={default}{schema})
 # backfill existing rows in batches: UPDATE {table_sql} SET {column} = ... WHERE id BETWEEN ...""",
     bad=(
         """\
@@ -99,7 +100,7 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                     **table_values(stmt.table),
                     column=column.colname,
                     type=column_type_code(stmt.operation, column.typeName),
-                    default=_default_code(stmt.operation),
+                    default=_default_code(stmt.operation, column),
                 )
 
 
@@ -125,8 +126,16 @@ def _is_null(expr: ast.Node | None) -> bool:
     return isinstance(expr, ast.A_Const) and expr.isnull
 
 
-def _default_code(operation: object) -> object:
-    column = getattr(operation, "column", None)
-    default = getattr(column, "server_default", None)
-    arg = getattr(default, "arg", None)
-    return str(arg) if arg is not None else "..."
+def _default_code(operation: object, column: ast.ColumnDef) -> str:
+    """The column's default as an argument for ``alter_column``: a plain string as the user
+    passed it, since Alembic quotes it as a literal; any expression as ``sa.text()`` of its
+    SQL, since the same string would set the literal text ``'gen_random_uuid()'``; ``...``
+    when the column has no DEFAULT (serial, identity, generated)."""
+    column_op = getattr(operation, "column", None)
+    arg = getattr(getattr(column_op, "server_default", None), "arg", None)
+    if isinstance(arg, str):
+        return py_literal(arg)
+    for constraint in column.constraints or ():
+        if constraint.contype == ConstrType.CONSTR_DEFAULT:
+            return f"sa.text({py_literal(RawStream()(constraint.raw_expr))})"
+    return "..."

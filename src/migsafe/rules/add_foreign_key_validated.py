@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from pglast import ast
 from pglast.enums import AlterTableType, ConstrType
 
 from migsafe.findings import Finding, Severity
-from migsafe.locks import alter_table_command_lock
+from migsafe.locks import LockMode, alter_table_command_lock
 from migsafe.revision import RevisionContext, alter_commands, table_values
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, py_literal
-from migsafe.sql import TableName
+from migsafe.sql import Statement, TableName
 
 RULE = Rule(
     code="MS010",
@@ -30,7 +31,7 @@ RULE = Rule(
     ),
     fix="""\
 op.create_foreign_key({name!r}, {table!r}, {referred!r}, {columns!r}, {referred_columns!r},
-                      postgresql_not_valid=True{source_schema}{referent_schema})
+                      postgresql_not_valid=True{options}{source_schema}{referent_schema})
 # then, in a separate transaction (a later revision, or after an autocommit_block):
 op.execute('ALTER TABLE {table_sql} VALIDATE CONSTRAINT "{name}"')""",
     bad=(
@@ -49,29 +50,72 @@ def upgrade():
 )
 
 
+# Referential actions as pglast spells them; "a" (NO ACTION) is the default, left out.
+_ACTIONS = {"r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
+
+
 def check(rev: RevisionContext) -> Iterator[Finding]:
-    for stmt in rev.existing_table_statements(RULE):
-        for cmd in alter_commands(stmt.node, AlterTableType.AT_AddConstraint):
-            constraint = cmd.def_
-            if constraint.contype != ConstrType.CONSTR_FOREIGN or constraint.skip_validation:
+    # Foreign keys added NOT VALID in the open transaction: validating one there scans while
+    # the SHARE ROW EXCLUSIVE locks of the ADD are still held, as if it had been validated.
+    not_valid: dict[tuple[str, TableName, str], tuple[ast.Constraint, LockMode]] = {}
+    for stmt in rev.statements(RULE):
+        if not stmt.in_transaction:  # a COMMIT or autocommit: earlier locks are released
+            not_valid.clear()
+        if stmt.node is None or stmt.table is None or rev.is_new_table(stmt):
+            continue
+        for cmd in alter_commands(
+            stmt.node, AlterTableType.AT_AddConstraint, AlterTableType.AT_ValidateConstraint
+        ):
+            if cmd.subtype == AlterTableType.AT_ValidateConstraint:
+                added = not_valid.pop((stmt.direction, stmt.table, cmd.name), None)
+                if added is not None:
+                    how = "is validated in the transaction that added it NOT VALID"
+                    yield _finding(rev, stmt, *added, how)
                 continue
-            referred = TableName.of(constraint.pktable)
-            name = constraint.conname or f"fk_{stmt.table.name}_{referred.name}"
+            constraint = cmd.def_
+            if constraint.contype != ConstrType.CONSTR_FOREIGN:
+                continue
             lock = alter_table_command_lock(cmd)
-            yield rev.finding(
-                RULE,
-                stmt,
-                f'Foreign key "{name}" on {stmt.table.sql} is validated as it is added: '
-                f"{lock.blocks} on {stmt.table.sql} and {referred.sql} wait ({lock.label}) "
-                "while every row is checked.",
-                name=name,
-                **table_values(stmt.table),
-                referred=referred.name,
-                source_schema=_keyword("source_schema", stmt.table.schema),
-                referent_schema=_keyword("referent_schema", referred.schema),
-                columns=[s.sval for s in constraint.fk_attrs or ()],
-                referred_columns=[s.sval for s in constraint.pk_attrs or ()],
-            )
+            if not constraint.skip_validation:
+                yield _finding(rev, stmt, constraint, lock, "is validated as it is added")
+            elif stmt.in_transaction and constraint.conname:
+                not_valid[(stmt.direction, stmt.table, constraint.conname)] = (constraint, lock)
+
+
+def _finding(
+    rev: RevisionContext, stmt: Statement, constraint: ast.Constraint, lock: LockMode, how: str
+) -> Finding:
+    table = stmt.table
+    assert table is not None
+    referred = TableName.of(constraint.pktable)
+    name = constraint.conname or f"fk_{table.name}_{referred.name}"
+    return rev.finding(
+        RULE,
+        stmt,
+        f'Foreign key "{name}" on {table.sql} {how}: {lock.blocks} on {table.sql} and '
+        f"{referred.sql} wait ({lock.label}) while every row is checked.",
+        name=name,
+        **table_values(table),
+        referred=referred.name,
+        options=_options(constraint),
+        source_schema=_keyword("source_schema", table.schema),
+        referent_schema=_keyword("referent_schema", referred.schema),
+        columns=[s.sval for s in constraint.fk_attrs or ()],
+        referred_columns=[s.sval for s in constraint.pk_attrs or ()],
+    )
+
+
+def _options(constraint: ast.Constraint) -> str:
+    """The key's ON DELETE, ON UPDATE, DEFERRABLE and MATCH FULL as create_foreign_key
+    keywords: the recipe replaces the user's key, so it must behave the same."""
+    options = {
+        "ondelete": _ACTIONS.get(constraint.fk_del_action),
+        "onupdate": _ACTIONS.get(constraint.fk_upd_action),
+        "deferrable": True if constraint.deferrable else None,
+        "initially": "DEFERRED" if constraint.initdeferred else None,
+        "match": "FULL" if constraint.fk_matchtype == "f" else None,
+    }
+    return "".join(f", {key}={py_literal(value)}" for key, value in options.items() if value)
 
 
 def _keyword(name: str, schema: str | None) -> str:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from pglast import ast
 from pglast.enums import AlterTableType, ConstrType
 
 from migsafe.findings import Finding, Severity
 from migsafe.locks import alter_table_command_lock
 from migsafe.revision import RevisionContext, alter_commands, table_values
-from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule
+from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, py_literal
 
 RULE = Rule(
     code="MS014",
@@ -32,8 +33,8 @@ RULE = Rule(
     fix="""\
 with op.get_context().autocommit_block():
     op.create_index({name!r}, {table!r}, {columns!r}, unique=True,
-                    postgresql_concurrently=True{schema})
-op.execute('ALTER TABLE {table_sql} ADD CONSTRAINT "{name}" {kind} USING INDEX "{name}"')""",
+                    postgresql_concurrently=True{schema}{index_options})
+op.execute('ALTER TABLE {table_sql} ADD CONSTRAINT "{name}" {kind} USING INDEX "{name}"{defer}')""",
     bad=(
         """\
 def upgrade():
@@ -58,12 +59,8 @@ _KINDS = {ConstrType.CONSTR_UNIQUE: "UNIQUE", ConstrType.CONSTR_PRIMARY: "PRIMAR
 
 def check(rev: RevisionContext) -> Iterator[Finding]:
     for stmt in rev.existing_table_statements(RULE):
-        for cmd in alter_commands(stmt.node, AlterTableType.AT_AddConstraint):
-            constraint = cmd.def_
-            kind = _KINDS.get(constraint.contype)
-            if kind is None or constraint.indexname:
-                continue
-            columns = [key.sval for key in constraint.keys or ()]
+        for cmd, constraint, columns in _index_building_constraints(stmt.node):
+            kind = _KINDS[constraint.contype]
             name = constraint.conname or f"{'uq' if kind == 'UNIQUE' else 'pk'}_{stmt.table.name}"
             lock = alter_table_command_lock(cmd)
             yield rev.finding(
@@ -75,4 +72,40 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                 **table_values(stmt.table),
                 columns=columns,
                 kind=kind,
+                index_options=_index_options(constraint),
+                defer=_defer(constraint),
             )
+
+
+def _index_building_constraints(
+    node: ast.Node | None,
+) -> Iterator[tuple[ast.AlterTableCmd, ast.Constraint, list[str]]]:
+    """The UNIQUE and PRIMARY KEY constraints ``node`` adds that build their own index, with
+    their columns: those of ADD CONSTRAINT, and those declared inline on an added column."""
+    for cmd in alter_commands(node, AlterTableType.AT_AddConstraint, AlterTableType.AT_AddColumn):
+        if cmd.subtype == AlterTableType.AT_AddColumn:
+            column = cmd.def_
+            found = [(c, [column.colname]) for c in column.constraints or ()]
+        else:
+            found = [(cmd.def_, [key.sval for key in cmd.def_.keys or ()])]
+        for constraint, columns in found:
+            if constraint.contype in _KINDS and not constraint.indexname:
+                yield cmd, constraint, columns
+
+
+def _index_options(constraint: ast.Constraint) -> str:
+    """What the constraint's own index would have: without it the recipe's index (and so the
+    constraint) is a different one."""
+    options = ""
+    if constraint.including:
+        options += f", postgresql_include={py_literal([c.sval for c in constraint.including])}"
+    if constraint.nulls_not_distinct:
+        options += ", postgresql_nulls_not_distinct=True"
+    return options
+
+
+def _defer(constraint: ast.Constraint) -> str:
+    """DEFERRABLE belongs to the constraint, so USING INDEX must say it again."""
+    if constraint.initdeferred:
+        return " DEFERRABLE INITIALLY DEFERRED"
+    return " DEFERRABLE" if constraint.deferrable else ""

@@ -78,7 +78,8 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                     f"{type_name(unknown[0])}, a type whose module cannot be imported here",
                 )  # fmt: skip
                 continue
-            if old is not None and cmd.def_.raw_default is None and _no_rewrite(old, new):
+            using = cmd.def_.raw_default
+            if old is not None and _keeps_contents(using, cmd.name, new) and _no_rewrite(old, new):
                 continue
             old_text = (
                 f"from {type_name(old)} "
@@ -116,6 +117,25 @@ def _parts(type_node: ast.TypeName) -> tuple[str, list[int]]:
     name = type_node.names[-1].sval
     mods = [m.val.ival for m in type_node.typmods or () if isinstance(m, ast.A_Const)]
     return name, mods
+
+
+def _keeps_contents(using: ast.Node | None, column: str, new: ast.TypeName) -> bool:
+    """True without USING, or when USING is the column itself or the column cast to the new
+    type (``postgresql_using="name::text"``): PostgreSQL then skips the rewrite as it does
+    without USING. Any other expression may change the values, so the table is rewritten."""
+    if isinstance(using, ast.TypeCast) and _same_type(using.typeName, new):
+        using = using.arg
+    if using is None:
+        return True
+    return (
+        isinstance(using, ast.ColumnRef)
+        and len(using.fields) == 1
+        and getattr(using.fields[0], "sval", None) == column
+    )
+
+
+def _same_type(a: ast.TypeName, b: ast.TypeName) -> bool:
+    return _parts(a) == _parts(b) and bool(a.arrayBounds) == bool(b.arrayBounds)
 
 
 def _no_rewrite(old: ast.TypeName, new: ast.TypeName) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast as ast_py
 from collections.abc import Iterator
 
 from pglast import ast
@@ -10,6 +11,7 @@ from pglast.enums import AlterTableType, ObjectType
 from migsafe.findings import Finding, Severity
 from migsafe.revision import RevisionContext, alter_commands
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, py_literal
+from migsafe.sql import Statement
 
 RULE = Rule(
     code="MS005",
@@ -54,18 +56,73 @@ def upgrade():
 
 
 def check(rev: RevisionContext) -> Iterator[Finding]:
+    shared = _shared_texts(rev)
+    reported: set[tuple[str, int, tuple[str, ...]]] = set()
     for stmt in rev.statements(RULE):
         what = _concurrent_kind(stmt.node)
-        if what and stmt.in_transaction:
+        if what is None:
+            continue
+        text = shared.get((stmt.direction, stmt.line, stmt.sql))
+        if text is not None:
+            if (stmt.direction, stmt.line, text) not in reported:
+                reported.add((stmt.direction, stmt.line, text))
+                yield rev.finding(
+                    RULE,
+                    stmt,
+                    f"{what} shares one op.execute() with other statements: PostgreSQL runs "
+                    "them as one transaction block, rejects it and the migration fails.",
+                    statement="\n    ".join(f"op.execute({py_literal(sql)})" for sql in text),
+                )
+        elif stmt.in_transaction:
             yield rev.finding(
                 RULE,
                 stmt,
                 f"{what} cannot run inside a transaction block: PostgreSQL rejects it and the "
                 "migration fails.",
-                statement=_indented(
-                    rev.source_at(stmt.line) or f"op.execute({py_literal(stmt.sql)})"
-                ),
+                statement=_indented(_own_statement(rev, stmt)),
             )
+
+
+def _shared_texts(rev: RevisionContext) -> dict[tuple[str, int, str], tuple[str, ...]]:
+    """For each statement of a text that holds several, the text's statements one by one.
+
+    PostgreSQL runs a multi-statement text as one implicit transaction block, even in
+    autocommit mode and even after a COMMIT in the text: CONCURRENTLY needs a text of its
+    own. Transaction control is left out of the split, autocommit_block() replaces it.
+    """
+    shared: dict[tuple[str, int, str], tuple[str, ...]] = {}
+    for direction, capture in ((UPGRADE, rev.upgrade_capture), (DOWNGRADE, rev.downgrade_capture)):
+        for item in capture.judged:
+            if len(item.parsed) > 1:
+                split = tuple(
+                    sql for sql, node in item.parsed if not isinstance(node, ast.TransactionStmt)
+                )
+                shared.update(((direction, item.line, sql), split) for sql, _ in item.parsed)
+    return shared
+
+
+def _own_statement(rev: RevisionContext, stmt: Statement) -> str:
+    """The user's statement; as SQL for a batch operation, which runs when its
+    ``batch_alter_table()`` block ends, so that wrapping the call alone changes nothing."""
+    source = rev.source_at(stmt.line)
+    if source is None or _in_batch_block(rev.script.tree, stmt.line):
+        return f"op.execute({py_literal(stmt.sql)})"
+    return source
+
+
+def _in_batch_block(tree: ast_py.Module, line: int) -> bool:
+    """True when ``line`` is in the body of a ``with ... batch_alter_table(...)`` block."""
+    return any(
+        isinstance(node, ast_py.With)
+        and any(
+            isinstance(item.context_expr, ast_py.Call)
+            and isinstance(item.context_expr.func, ast_py.Attribute)
+            and item.context_expr.func.attr == "batch_alter_table"
+            for item in node.items
+        )
+        and node.body[0].lineno <= line <= (node.end_lineno or line)
+        for node in ast_py.walk(tree)
+    )
 
 
 def _concurrent_kind(node: ast.Node | None) -> str | None:

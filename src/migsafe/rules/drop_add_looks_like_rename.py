@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from pglast import ast
 from pglast.enums import AlterTableType
+from pglast.visitors import Visitor
 
 from migsafe.findings import Finding, Severity
 from migsafe.revision import RevisionContext, alter_commands, table_values
@@ -45,18 +47,48 @@ def upgrade():
 )
 
 
+class _ColumnsRead(Visitor):
+    """The column names an expression reads, qualified or not."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: set[str] = set()
+
+    def visit_ColumnRef(self, ancestors: object, node: ast.ColumnRef) -> None:
+        last = node.fields[-1]
+        if isinstance(last, ast.String):
+            self.names.add(last.sval)
+
+
+def _copies(node: ast.Node | None) -> Iterator[tuple[str, str]]:
+    """(target, source) for each ``SET target = <expression reading source>`` of an UPDATE:
+    once copied there, the source's values survive its drop."""
+    if isinstance(node, ast.UpdateStmt):
+        for target in node.targetList or ():
+            reader = _ColumnsRead()
+            reader(target.val)
+            for source in reader.names:
+                yield target.name, source
+
+
 def check(rev: RevisionContext) -> Iterator[Finding]:
+    """One column dropped and another added on a table, unless the data is copied across
+    (or the names are the same: that is a destructive type change, not a rename)."""
     dropped: dict[TableName, list[tuple[str, int]]] = {}
     added: dict[TableName, list[tuple[str, int]]] = {}
+    copied: set[tuple[TableName, str, str]] = set()
     for stmt in rev.existing_table_statements(RULE):
         for cmd in alter_commands(stmt.node, AlterTableType.AT_DropColumn):
             dropped.setdefault(stmt.table, []).append((cmd.name, stmt.line))
         for cmd in alter_commands(stmt.node, AlterTableType.AT_AddColumn):
             added.setdefault(stmt.table, []).append((cmd.def_.colname, stmt.line))
+        copied.update((stmt.table, target, source) for target, source in _copies(stmt.node))
     for table, drops in dropped.items():
         adds = added.get(table, [])
-        if len(drops) == 1 and len(adds) == 1:
-            (old, drop_line), (new, add_line) = drops[0], adds[0]
+        if len(drops) != 1 or len(adds) != 1:
+            continue
+        (old, drop_line), (new, add_line) = drops[0], adds[0]
+        if old != new and (table, new, old) not in copied:
             yield rev.finding(
                 RULE,
                 drop_line,

@@ -7,11 +7,12 @@ from collections.abc import Iterator
 from alembic.operations import ops
 from pglast import ast
 from pglast.enums import ObjectType
+from sqlalchemy.sql.elements import conv
 
 from migsafe.findings import Finding, Severity
 from migsafe.revision import RevisionContext
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, py_literal
-from migsafe.sql import Statement, TableName
+from migsafe.sql import Statement, TableName, quote_identifier
 
 RULE = Rule(
     code="MS006",
@@ -56,8 +57,8 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
             and not node.concurrent
         ):
             created_here = _indexes_created_before(rev, stmt)
-            names = [".".join(part.sval for part in obj) for obj in node.objects]
-            if all(name.rsplit(".", 1)[-1] in created_here for name in names):
+            names = [[part.sval for part in obj] for obj in node.objects]
+            if all(name[-1] in created_here for name in names):
                 continue
             table = _table_of(stmt.operation)
             if table is not None and _dropped_later(rev, stmt, table):
@@ -66,9 +67,10 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
             yield rev.finding(
                 RULE,
                 stmt,
-                f'DROP INDEX "{", ".join(names)}" takes an {stmt.lock.label} lock{on_table}: '
-                f"{stmt.lock.blocks} queue behind it until running queries finish.",
-                call=_concurrent_call(stmt.operation, names[0]),
+                f"DROP INDEX {', '.join(_sql(name) for name in names)} takes an "
+                f"{stmt.lock.label} lock{on_table}: {stmt.lock.blocks} queue behind it until "
+                "running queries finish.",
+                call=_concurrent_calls(stmt.operation, names),
             )
 
 
@@ -106,12 +108,28 @@ def _table_of(operation: object) -> TableName | None:
     return None
 
 
-def _concurrent_call(operation: object, name: str) -> str:
-    if isinstance(operation, ops.DropIndexOp) and operation.table_name:
-        schema = f", schema={py_literal(operation.schema)}" if operation.schema else ""
-        return (
-            f"op.drop_index({py_literal(operation.index_name)}, "
-            f"table_name={py_literal(operation.table_name)}{schema}, "
-            "postgresql_concurrently=True)"
-        )
-    return f"op.execute('DROP INDEX CONCURRENTLY IF EXISTS {name}')"
+def _concurrent_calls(operation: object, names: list[list[str]]) -> str:
+    """The user's own call, made concurrent; one statement per index for SQL, since DROP INDEX
+    CONCURRENTLY takes a single name."""
+    if isinstance(operation, ops.DropIndexOp):
+        args = [_name_code(operation.index_name)]
+        if operation.table_name:
+            args.append(f"table_name={py_literal(operation.table_name)}")
+        if operation.schema:
+            args.append(f"schema={py_literal(operation.schema)}")
+        if operation.if_exists:
+            args.append("if_exists=True")
+        return f"op.drop_index({', '.join(args)}, postgresql_concurrently=True)"
+    return "\n    ".join(
+        f"op.execute('DROP INDEX CONCURRENTLY IF EXISTS {_sql(name)}')" for name in names
+    )
+
+
+def _name_code(name: str) -> str:
+    """An ``op.f()`` name stays one: it tells Alembic to apply no naming convention."""
+    return f"op.f({py_literal(str(name))})" if isinstance(name, conv) else py_literal(name)
+
+
+def _sql(name: list[str]) -> str:
+    """``"app"."ix_a"``: each part quoted on its own, so a schema never joins the name."""
+    return ".".join(quote_identifier(part) for part in name)

@@ -8,7 +8,7 @@ from alembic.operations import ops
 
 from migsafe.findings import Finding, Severity
 from migsafe.revision import RevisionContext, table_values
-from migsafe.rule import Category, Rule
+from migsafe.rule import DOWNGRADE, UPGRADE, Category, Rule, py_literal
 from migsafe.sql import TableName
 
 RULE = Rule(
@@ -17,6 +17,7 @@ RULE = Rule(
     severity=Severity.ERROR,
     category=Category.ROLLBACK,
     help="Name the constraint; a naming convention on the MetaData makes autogenerate do so.",
+    directions=(UPGRADE, DOWNGRADE),
     summary="A constraint cannot be dropped without its name.",
     why=(
         "Autogenerate writes op.drop_constraint(None, ...) for constraints it created without "
@@ -25,7 +26,7 @@ RULE = Rule(
         "constraint a predictable name."
     ),
     fix="""\
-op.drop_constraint("<name from \\d {table_sql}>", {table!r}, type_={type!r}{schema})
+op.drop_constraint("<its name>", {table!r}{type}{schema})  # psql's \\d {table_sql} lists it
 # and set a naming convention so autogenerate writes names, e.g.
 # MetaData(naming_convention={{
 #     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s"}})""",
@@ -51,7 +52,8 @@ def downgrade():
 
 
 def check(rev: RevisionContext) -> Iterator[Finding]:
-    for capture in (rev.upgrade_capture, rev.downgrade_capture):
+    captures = {UPGRADE: rev.upgrade_capture, DOWNGRADE: rev.downgrade_capture}
+    for capture in (captures[direction] for direction in RULE.directions):
         for item in capture.operations:
             operation = item.operation
             if isinstance(operation, ops.DropConstraintOp) and operation.constraint_name is None:
@@ -62,5 +64,11 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                     f"{capture.function}() drops a constraint of {table.sql} "
                     "without naming it: the migration fails when it runs.",
                     **table_values(table),
-                    type=operation.constraint_type,
+                    type=_type_argument(operation.constraint_type),
                 )
+
+
+def _type_argument(constraint_type: str | None) -> str:
+    """``, type_="foreignkey"`` as the user wrote it; nothing when they left it out, since
+    PostgreSQL drops a constraint by its name alone."""
+    return f", type_={py_literal(constraint_type)}" if constraint_type else ""

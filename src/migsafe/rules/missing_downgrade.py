@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import textwrap
 from collections.abc import Iterator
 
@@ -54,12 +55,16 @@ def downgrade():
 
 
 def check(rev: RevisionContext) -> Iterator[Finding]:
-    shape = body_shape(rev.script.function("downgrade"))
-    upgrade = body_shape(rev.script.function("upgrade"))
-    if shape not in (BodyShape.ABSENT, BodyShape.EMPTY) or upgrade is BodyShape.EMPTY:
-        return
     function = rev.script.function("downgrade")
-    line = function.lineno if function else rev.script.function("upgrade").lineno
+    upgrade = rev.script.function("upgrade")
+    shape = body_shape(function)
+    if shape not in (BodyShape.ABSENT, BodyShape.EMPTY):
+        return
+    if upgrade is None or body_shape(upgrade) is BodyShape.EMPTY:
+        return  # nothing to undo
+    if shape is BodyShape.ABSENT and rev.downgrade_capture.emitted:
+        return  # bound another way (``downgrade = _down``, an import), and it does something
+    line = function.lineno if function else upgrade.lineno
     what = "has no downgrade()" if shape is BodyShape.ABSENT else "has an empty downgrade()"
     yield rev.finding(
         RULE,
@@ -72,19 +77,83 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
 
 
 def _undo_hint(rev: RevisionContext) -> str:
-    """Alembic's own reverse of each upgrade operation, rendered as code, last one first."""
-    operations = reversed(rev.upgrade_capture.operations)
-    rendered = [_render_reverse(item.operation) for item in operations]
-    lines = "\n".join(code for code in rendered if code)
-    return textwrap.indent(lines, "    ").lstrip() if lines else "..."
+    """The reverse of each upgrade operation, last one first, rendered as code; a comment
+    for each one whose reverse the call alone does not tell."""
+    lines: list[str] = []
+    seen: set[int] = set()
+    for item in reversed(rev.upgrade_capture.operations):
+        code = _render_reverse(item.operation)
+        if code:
+            lines.append(code)
+        elif item.line not in seen:  # once per line: a loop issues the same call again
+            seen.add(item.line)
+            call = rev.source_at(item.line) or f"line {item.line}"
+            lines.append(f"# undo by hand: {_one_line(call)}")
+    if all(line.startswith("#") for line in lines):
+        lines.append("...")
+    return textwrap.indent("\n".join(lines), "    ").lstrip()
 
 
 def _render_reverse(operation: ops.MigrateOperation) -> str | None:
+    reverse = _reverse(operation)
+    if reverse is None:
+        return None
+    if isinstance(reverse, ops.RenameTableOp):  # autogenerate has no renderer for it
+        schema = f", schema={reverse.schema!r}" if reverse.schema else ""
+        return f"op.rename_table({reverse.table_name!r}, {reverse.new_table_name!r}{schema})"
     from alembic.autogenerate import render_python_code  # imports Mako: only when needed
 
     try:
-        code = render_python_code(ops.UpgradeOps(ops=[operation.reverse()]))
-    except Exception:  # no reverse (raw SQL), or autogenerate cannot render it
+        code = render_python_code(ops.UpgradeOps(ops=[reverse]))
+    except Exception:  # autogenerate cannot render it
         return None
     body = "\n".join(line for line in code.splitlines() if not line.strip().startswith("# ###"))
-    return textwrap.dedent(body).strip()
+    body = textwrap.dedent(body).strip()
+    if getattr(reverse, "kw", {}).get("postgresql_concurrently"):
+        return f"with op.get_context().autocommit_block():\n{textwrap.indent(body, '    ')}"
+    return body
+
+
+def _reverse(operation: ops.MigrateOperation) -> ops.MigrateOperation | None:
+    """The operation that undoes ``operation``, when its call says enough to know it.
+
+    Alembic's ``reverse()`` is written for autogenerate, which knows the object before the
+    change; an ``op.*`` call does not carry it, and ``reverse()`` then makes something up
+    (a dropped index comes back on a column named "x", a dropped table with no columns), or
+    returns a no-op (a column whose former type or default was not written, a renamed one).
+    """
+    if isinstance(operation, ops.RenameTableOp):
+        return ops.RenameTableOp(
+            operation.new_table_name, operation.table_name, schema=operation.schema
+        )
+    if isinstance(operation, ops.AlterColumnOp):
+        return _reverse_alter_column(operation)
+    if getattr(operation, "_reverse", False) is None:  # a drop, without the dropped object
+        return None
+    try:
+        return operation.reverse()
+    except Exception:  # no reverse: raw SQL, bulk inserts, ...
+        return None
+
+
+def _reverse_alter_column(operation: ops.AlterColumnOp) -> ops.AlterColumnOp | None:
+    """Each change reversed (a rename too, which ``reverse()`` forgets); None when the
+    former type or default was not written. Nullability is a boolean: the former one is
+    the other value."""
+    if operation.modify_type is not None and operation.existing_type is None:
+        return None
+    if operation.modify_server_default is not False and operation.existing_server_default is False:
+        return None
+    known = copy.copy(operation)
+    if known.modify_nullable is not None and known.existing_nullable is None:
+        known.existing_nullable = not known.modify_nullable
+    reverse = known.reverse()
+    if operation.modify_name is not None:
+        reverse.column_name, reverse.modify_name = operation.modify_name, operation.column_name
+    return reverse
+
+
+def _one_line(source: str) -> str:
+    """A call as one short line of a comment."""
+    text = " ".join(source.split())
+    return text if len(text) <= 72 else text[:69] + "..."

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pglast import ast
-from pglast.enums import ObjectType
+from pglast.enums import AlterTableType, ObjectType
 
 from migsafe.findings import Finding, Severity
-from migsafe.revision import RevisionContext, table_values
+from migsafe.revision import RevisionContext, alter_commands, table_values
 from migsafe.rule import PG_DOCS, Category, Rule
+from migsafe.sql import TableName, quote_identifier
 
 RULE = Rule(
     code="MS001",
@@ -29,7 +30,7 @@ RULE = Rule(
 # Expand and contract instead of renaming in place:
 # 1. this revision: add the new column; the application writes both columns
 op.add_column({table!r}, sa.Column({new!r}, ...){schema})  # same type as {old!r}
-# 2. backfill in batches:  UPDATE {table_sql} SET {new} = {old} WHERE {new} IS NULL ...
+# 2. backfill in batches:  UPDATE {table_sql} SET {new_sql} = {old_sql} WHERE {new_sql} IS NULL ...
 # 3. deploy code that reads {new!r}, then drop {old!r} in a later revision:
 op.drop_column({table!r}, {old!r}{schema})""",
     bad=(
@@ -58,9 +59,17 @@ def upgrade():
 
 
 def check(rev: RevisionContext) -> Iterator[Finding]:
+    """Renames of columns the running code knows: not of one added earlier in the function."""
+    added: set[tuple[str, TableName, str]] = set()
     for stmt in rev.existing_table_statements(RULE):
         node = stmt.node
-        if isinstance(node, ast.RenameStmt) and node.renameType == ObjectType.OBJECT_COLUMN:
+        for cmd in alter_commands(node, AlterTableType.AT_AddColumn):
+            added.add((stmt.direction, stmt.table, cmd.def_.colname))
+        if (
+            isinstance(node, ast.RenameStmt)
+            and node.renameType == ObjectType.OBJECT_COLUMN
+            and (stmt.direction, stmt.table, node.subname) not in added
+        ):
             yield rev.finding(
                 RULE,
                 stmt,
@@ -70,4 +79,6 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                 **table_values(stmt.table),
                 old=node.subname,
                 new=node.newname,
+                old_sql=quote_identifier(node.subname),
+                new_sql=quote_identifier(node.newname),
             )

@@ -1,0 +1,152 @@
+"""What a check read, to tell later whether its result still holds without redoing it.
+
+A check depends on more than its scripts: the alembic.ini, which files the versions
+directories hold, the modules the migrations import (a helper in the project, the
+application's models) and the modules they could not import (stood in: installing one
+changes what the script does). A ``Footprint`` lists all of that; ``holds()`` answers from
+file contents, directory listings and ``stat`` calls alone, without importing Alembic, so a
+re-run on an unchanged tree costs a fraction of a check.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.machinery
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Footprint:
+    """Everything a check's result depends on besides the request and the settings."""
+
+    files: Mapping[str, str] = field(default_factory=dict)  # path -> digest of its bytes
+    listings: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # dir -> its scripts
+    modules: Mapping[str, tuple[int, int]] = field(default_factory=dict)  # path -> size, mtime
+    missing: tuple[str, ...] = ()  # modules that were stood in
+    search_path: tuple[str, ...] = ()  # where the migrations looked for modules
+
+    def holds(self) -> bool:
+        """True while every input is as it was when the result was computed."""
+        return (
+            all(file_digest(Path(path)) == digest for path, digest in self.files.items())
+            and all(
+                scripts_listed(Path(directory)) == names
+                for directory, names in self.listings.items()
+            )
+            and all(_stat(Path(path)) == stat for path, stat in self.modules.items())
+            and not any(_importable(name, self.search_path) for name in self.missing)
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "files": dict(self.files),
+            "listings": {d: list(names) for d, names in self.listings.items()},
+            "modules": {path: list(stat) for path, stat in self.modules.items()},
+            "missing": list(self.missing),
+            "search_path": list(self.search_path),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Footprint:
+        return cls(
+            files=dict(data["files"]),
+            listings={d: tuple(names) for d, names in data["listings"].items()},
+            modules={path: (stat[0], stat[1]) for path, stat in data["modules"].items()},
+            missing=tuple(data["missing"]),
+            search_path=tuple(data["search_path"]),
+        )
+
+
+@dataclass(frozen=True)
+class ImportedModules:
+    """What running migration code imported: module files (with their stat), and the
+    names that could not be found and were stood in."""
+
+    files: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    missing: tuple[str, ...] = ()
+    search_path: tuple[str, ...] = ()  # sys.path then (a script may have added to it)
+
+
+def imported_since(before: set[str], modules: Mapping[str, Any]) -> dict[str, tuple[int, int]]:
+    """The files (with their stat) of the modules in ``modules`` (``sys.modules``) that are
+    not in ``before``; built-in modules and stand-ins have none."""
+    files: dict[str, tuple[int, int]] = {}
+    for name in modules.keys() - before:
+        origin = getattr(modules[name], "__file__", None)
+        stat = _stat(Path(origin)) if isinstance(origin, str) else None
+        if stat is not None:
+            files[origin] = stat
+    return files
+
+
+def footprint_of(
+    contents: Mapping[Path, bytes | None],
+    listed: Iterable[tuple[Path, bool]],
+    imported: Iterable[ImportedModules],
+) -> Footprint:
+    """The footprint of a check that read ``contents`` (each file's bytes as it read them;
+    None for one it could not read),
+    listed the scripts of ``listed`` directories (recursively or not) and ran code that
+    imported ``imported``."""
+    modules: dict[str, tuple[int, int]] = {}
+    missing: set[str] = set()
+    search_path: dict[str, None] = {}
+    for part in imported:
+        modules.update(part.files)
+        missing.update(part.missing)
+        search_path.update(dict.fromkeys(part.search_path))
+    return Footprint(
+        files={str(p): "" if data is None else _digest(data) for p, data in contents.items()},
+        listings={str(d): scripts_listed(d, recursive) for d, recursive in listed},
+        modules=modules,
+        missing=tuple(sorted(missing)),
+        search_path=tuple(search_path),
+    )
+
+
+def file_digest(path: Path) -> str | None:
+    try:
+        return _digest(path.read_bytes())
+    except OSError:
+        return None
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def scripts_listed(directory: Path, recursive: bool = False) -> tuple[str, ...]:
+    """The migration scripts a versions directory holds, as migsafe lists them."""
+    pattern = "**/*.py" if recursive else "*.py"
+    return tuple(
+        sorted(
+            str(path.relative_to(directory))
+            for path in directory.glob(pattern)
+            if path.name != "__init__.py"
+        )
+    )
+
+
+def _stat(path: Path) -> tuple[int, int] | None:
+    try:
+        result = os.stat(path)
+    except OSError:
+        return None
+    return (result.st_size, result.st_mtime_ns)
+
+
+def _importable(name: str, search_path: Sequence[str]) -> bool:
+    """Whether ``name`` (dotted) can now be found on ``search_path``, without importing it."""
+    path: Sequence[str] | None = list(search_path)
+    for part in name.split("."):
+        if path is None:
+            return False
+        spec = importlib.machinery.PathFinder.find_spec(part, path)
+        if spec is None:
+            return False
+        path = spec.submodule_search_locations
+    return True

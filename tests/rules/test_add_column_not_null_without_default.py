@@ -1,0 +1,161 @@
+"""add-column-not-null-without-default (MS009): a NOT NULL column that existing rows cannot fill."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from tests.rules.lint import assert_renders, lines_flagged, lint
+
+RULE = "add-column-not-null-without-default"
+
+
+def test_renders_the_recipe_with_the_users_names(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.add_column("users", sa.Column("tenant_id", sa.Integer(), nullable=False))
+"""
+    assert_renders(
+        tmp_path,
+        body,
+        """\
+        2: Adding NOT NULL column "tenant_id" to "users" without a default fails as soon as the table has a row.
+        # either give it a constant server default (instant on PostgreSQL >= 11):
+        op.add_column("users", sa.Column("tenant_id", sa.Integer(), nullable=False, server_default=...))
+        # or add it nullable, backfill in batches, then enforce NOT NULL (see set-not-null):
+        op.add_column("users", sa.Column("tenant_id", sa.Integer(), nullable=True))
+        """,  # noqa: E501
+        rule=RULE,
+    )
+
+
+def test_a_schema_qualified_table_keeps_its_schema_in_the_recipe(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.add_column("users", sa.Column("name", sa.String(50), nullable=False), schema="app")
+"""
+    assert_renders(
+        tmp_path,
+        body,
+        """\
+        2: Adding NOT NULL column "name" to "app"."users" without a default fails as soon as the table has a row.
+        # either give it a constant server default (instant on PostgreSQL >= 11):
+        op.add_column("users", sa.Column("name", sa.String(length=50), nullable=False, server_default=...), schema="app")
+        # or add it nullable, backfill in batches, then enforce NOT NULL (see set-not-null):
+        op.add_column("users", sa.Column("name", sa.String(length=50), nullable=True), schema="app")
+        """,  # noqa: E501
+        rule=RULE,
+    )
+
+
+def test_a_constant_server_default_fills_the_existing_rows(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.add_column("users", sa.Column("is_admin", sa.Boolean(), nullable=False,
+                                     server_default=sa.false()))
+    op.add_column("users", sa.Column("plan", sa.String(20), nullable=False, server_default="free"))
+    op.add_column("users", sa.Column("score", sa.Integer(), nullable=False, server_default="0"))
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == []
+    assert lines_flagged(tmp_path, body, rule=RULE, pg_version=10) == []
+
+
+def test_a_python_side_default_never_reaches_the_database(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.add_column("users", sa.Column("is_admin", sa.Boolean(), nullable=False, default=False))
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [2]
+
+
+def test_a_null_server_default_fills_nothing(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.add_column("users", sa.Column("score", sa.Integer(), nullable=False,
+                                     server_default=sa.null()))
+    op.execute("ALTER TABLE users ADD COLUMN rank int NOT NULL DEFAULT NULL::int")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [2, 4]
+
+
+def test_identity_serial_and_generated_columns_fill_themselves(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.add_column("users", sa.Column("seq", sa.BigInteger(), sa.Identity(), nullable=False))
+    op.add_column("users", sa.Column("total", sa.Integer(), sa.Computed("a + b", persisted=True),
+                                     nullable=False))
+    op.add_column("users", sa.Column("legacy_id", sa.Integer(), primary_key=True))
+    op.execute("ALTER TABLE users ADD COLUMN n bigserial NOT NULL")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == []
+
+
+def test_a_primary_key_column_of_a_type_without_a_sequence_is_flagged(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.execute("ALTER TABLE users ADD COLUMN code text PRIMARY KEY")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [2]
+
+
+def test_a_nullable_column_is_not_flagged(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.add_column("users", sa.Column("tenant_id", sa.Integer(), nullable=True))
+    op.add_column("users", sa.Column("nickname", sa.Text()))
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == []
+
+
+def test_raw_sql_is_judged_like_alembic_operations(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.execute("ALTER TABLE users ADD COLUMN tenant_id integer NOT NULL")
+    op.execute("ALTER TABLE users ADD COLUMN plan text NOT NULL DEFAULT 'free'")
+    op.execute("ALTER TABLE users ADD COLUMN a int, ADD COLUMN b int NOT NULL")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [2, 4]
+
+
+def test_the_recipe_for_raw_sql_is_valid_python(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.execute("ALTER TABLE users ADD COLUMN tenant_id integer NOT NULL")
+"""
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    ast.parse(finding.hint)
+
+
+def test_a_batch_operation_is_judged_like_a_plain_one(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    with op.batch_alter_table("task_instance", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("try_number", sa.Integer(), nullable=False))
+        batch_op.add_column(sa.Column("pool_slots", sa.Integer(), nullable=False,
+                                      server_default="1"))
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [3]
+
+
+def test_a_table_created_earlier_in_the_function_is_empty(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.create_table("users", sa.Column("id", sa.Integer(), primary_key=True), schema="app")
+    op.add_column("users", sa.Column("tenant_id", sa.Integer(), nullable=False), schema="app")
+    op.add_column("users", sa.Column("tenant_id", sa.Integer(), nullable=False))
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [4]
+
+
+def test_a_downgrade_that_restores_a_dropped_column_says_so(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.drop_column("users", "legacy_id")
+
+def downgrade():
+    op.add_column("users", sa.Column("legacy_id", sa.INTEGER(), autoincrement=False,
+                                     nullable=False))
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [5]
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    assert finding.message.startswith('In downgrade(): Adding NOT NULL column "legacy_id"')

@@ -1,0 +1,168 @@
+"""add-unique-constraint (MS014): UNIQUE/PRIMARY KEY builds its index while the table is locked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.rules.lint import assert_renders, lines_flagged, lint
+
+RULE = "add-unique-constraint"
+
+
+def recipe(tmp_path: Path, body: str) -> list[str]:
+    """The one finding's recipe, a line per element, as the user would paste it."""
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    return finding.hint.splitlines()
+
+
+def test_renders_the_recipe_with_the_users_names(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.create_unique_constraint("uq_users_email", "users", ["email"])
+"""
+    assert_renders(
+        tmp_path,
+        body,
+        """\
+        2: Adding UNIQUE constraint "uq_users_email" to "users" builds its index under an ACCESS EXCLUSIVE lock: all reads and writes wait.
+        with op.get_context().autocommit_block():
+            op.create_index("uq_users_email", "users", ["email"], unique=True,
+                            postgresql_concurrently=True)
+        op.execute('ALTER TABLE "users" ADD CONSTRAINT "uq_users_email" UNIQUE USING INDEX "uq_users_email"')
+        """,  # noqa: E501
+        rule=RULE,
+    )
+
+
+def test_a_schema_qualified_table_keeps_its_schema_in_the_recipe(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.create_unique_constraint("uq_users_org_email", "users", ["org_id", "email"], schema="app")
+"""
+    assert_renders(
+        tmp_path,
+        body,
+        """\
+        2: Adding UNIQUE constraint "uq_users_org_email" to "app"."users" builds its index under an ACCESS EXCLUSIVE lock: all reads and writes wait.
+        with op.get_context().autocommit_block():
+            op.create_index("uq_users_org_email", "users", ["org_id", "email"], unique=True,
+                            postgresql_concurrently=True, schema="app")
+        op.execute('ALTER TABLE "app"."users" ADD CONSTRAINT "uq_users_org_email" UNIQUE USING INDEX "uq_users_org_email"')
+        """,  # noqa: E501
+        rule=RULE,
+    )
+
+
+def test_a_constraint_using_an_index_built_beforehand_is_fine(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    with op.get_context().autocommit_block():
+        op.create_index("uq_users_email", "users", ["email"], unique=True,
+                        postgresql_concurrently=True)
+    op.execute("ALTER TABLE users ADD CONSTRAINT uq_users_email UNIQUE USING INDEX uq_users_email")
+    op.execute("ALTER TABLE users ADD CONSTRAINT users_pkey PRIMARY KEY USING INDEX ix_users_id")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == []
+
+
+def test_a_primary_key_is_attached_as_a_primary_key(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.create_primary_key("pk_memberships", "memberships", ["user_id", "group_id"])
+"""
+    assert recipe(tmp_path, body)[-1] == (
+        """op.execute('ALTER TABLE "memberships" ADD CONSTRAINT "pk_memberships" """
+        """PRIMARY KEY USING INDEX "pk_memberships"')"""
+    )
+
+
+def test_raw_sql_is_judged_like_alembic_operations(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.execute("ALTER TABLE users ADD CONSTRAINT uq_users_email UNIQUE (email)")
+    op.execute("ALTER TABLE users ADD PRIMARY KEY (id)")
+    op.execute("ALTER TABLE users ADD UNIQUE (a), ADD CONSTRAINT uq_users_b UNIQUE (b)")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [2, 3, 4, 4]
+
+
+def test_a_column_added_with_an_inline_unique_builds_the_index_too(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.add_column("users", sa.Column("api_key", sa.Text(), unique=True))
+    op.execute("ALTER TABLE users ADD COLUMN slug text CONSTRAINT uq_users_slug UNIQUE")
+    op.execute("ALTER TABLE users ADD COLUMN nickname text")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [2, 3]
+
+
+def test_other_constraints_build_no_unique_index(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.create_check_constraint("ck_users_age", "users", "age >= 0")
+    op.create_foreign_key("fk_users_org", "users", "orgs", ["org_id"], ["id"])
+    op.execute("ALTER TABLE users ADD COLUMN code text NOT NULL DEFAULT ''")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == []
+
+
+def test_a_table_created_earlier_in_the_same_function_is_empty(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.create_unique_constraint("uq_tags_slug", "tags", ["slug"])
+    op.create_table("tags", sa.Column("slug", sa.Text()))
+    op.create_unique_constraint("uq_tags_slug2", "tags", ["slug"])
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [2]
+
+
+def test_a_batch_operation_is_flagged_with_its_table(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    with op.batch_alter_table("dataset_alias", schema=None) as batch_op:
+        batch_op.create_unique_constraint("dataset_alias_name_uq", ["name"])
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [3]
+    assert recipe(tmp_path, body)[1] == (
+        '    op.create_index("dataset_alias_name_uq", "dataset_alias", ["name"], unique=True,'
+    )
+
+
+def test_a_downgrade_that_restores_a_constraint_says_so(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.drop_constraint("uq_users_email", "users", type_="unique")
+
+def downgrade():
+    op.create_unique_constraint("uq_users_email", "users", ["email"])
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [5]
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    assert finding.message.startswith('In downgrade(): Adding UNIQUE constraint "uq_users_email"')
+
+
+def test_a_deferrable_constraint_stays_deferrable(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.create_unique_constraint("uq_slots_pos", "slots", ["position"], deferrable=True,
+                                initially="DEFERRED")
+"""
+    assert recipe(tmp_path, body)[-1] == (
+        """op.execute('ALTER TABLE "slots" ADD CONSTRAINT "uq_slots_pos" UNIQUE USING INDEX """
+        """"uq_slots_pos" DEFERRABLE INITIALLY DEFERRED')"""
+    )
+
+
+def test_the_index_keeps_include_and_nulls_not_distinct(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.execute(
+        "ALTER TABLE users ADD CONSTRAINT uq_users_email UNIQUE NULLS NOT DISTINCT (email)"
+        " INCLUDE (name)"
+    )
+"""
+    assert recipe(tmp_path, body)[1:3] == [
+        '    op.create_index("uq_users_email", "users", ["email"], unique=True,',
+        "                    postgresql_concurrently=True, "
+        'postgresql_include=["name"], postgresql_nulls_not_distinct=True)',
+    ]

@@ -1,0 +1,167 @@
+"""change-column-type (MS012): a type change that rewrites the table under a full lock."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.rules.lint import assert_renders, lines_flagged, lint
+
+RULE = "change-column-type"
+
+
+def test_renders_the_recipe_with_the_users_names(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.alter_column("orders", "amount", existing_type=sa.Integer(), type_=sa.BigInteger())
+"""
+    assert_renders(
+        tmp_path,
+        body,
+        """\
+        2: Changing the type of "orders"."amount" from int4 to int8 rewrites the table under an ACCESS EXCLUSIVE lock.
+        # Expand and contract: add a column of the new type, dual-write, backfill, switch, drop.
+        op.add_column("orders", sa.Column("amount_new", ...))  # int8
+        # backfill in batches: UPDATE "orders" SET amount_new = amount::int8 WHERE ...
+        # deploy code that reads "amount_new"; drop "amount" in a later revision
+        """,  # noqa: E501
+        rule=RULE,
+    )
+
+
+def test_a_schema_qualified_table_keeps_its_schema_in_the_recipe(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.alter_column("orders", "amount", existing_type=sa.Integer(), type_=sa.BigInteger(),
+                    schema="app")
+"""
+    assert_renders(
+        tmp_path,
+        body,
+        """\
+        2: Changing the type of "app"."orders"."amount" from int4 to int8 rewrites the table under an ACCESS EXCLUSIVE lock.
+        # Expand and contract: add a column of the new type, dual-write, backfill, switch, drop.
+        op.add_column("orders", sa.Column("amount_new", ...), schema="app")  # int8
+        # backfill in batches: UPDATE "app"."orders" SET amount_new = amount::int8 WHERE ...
+        # deploy code that reads "amount_new"; drop "amount" in a later revision
+        """,  # noqa: E501
+        rule=RULE,
+    )
+
+
+def test_widening_a_varchar_or_making_it_text_is_binary_coercible(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.alter_column("users", "name", existing_type=sa.String(20), type_=sa.String(40))
+    op.alter_column("users", "bio", existing_type=sa.String(20), type_=sa.Text())
+    op.alter_column("users", "note", existing_type=sa.Text(), type_=sa.String())
+    op.alter_column("users", "code", existing_type=sa.String(40), type_=sa.String(20))
+    op.alter_column("users", "slug", existing_type=sa.Text(), type_=sa.String(40))
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [5, 6]
+
+
+def test_numeric_precision_may_grow_but_its_scale_may_not_change(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.alter_column("items", "price", existing_type=sa.Numeric(10, 2), type_=sa.Numeric(12, 2))
+    op.alter_column("items", "price", existing_type=sa.Numeric(10, 2), type_=sa.Numeric(12, 4))
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [3]
+
+
+def test_timestamp_precision_may_grow_but_a_time_zone_rewrites(tmp_path: Path) -> None:
+    body = """\
+from sqlalchemy.dialects import postgresql
+
+def upgrade():
+    op.alter_column("runs", "start", existing_type=postgresql.TIMESTAMP(precision=3),
+                    type_=postgresql.TIMESTAMP(precision=6))
+    op.alter_column("runs", "end", existing_type=sa.DateTime(), type_=sa.DateTime(timezone=True))
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [6]
+
+
+def test_an_unknown_old_type_is_flagged_and_says_so(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.alter_column("users", "name", type_=sa.String(40))
+"""
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    assert "(old type unknown: pass existing_type=" in finding.message
+
+
+def test_raw_sql_is_flagged_since_it_never_names_the_old_type(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.execute("ALTER TABLE users ALTER COLUMN name TYPE text")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [2]
+
+
+def test_a_using_that_only_casts_the_column_keeps_a_safe_change_safe(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.alter_column("users", "name", existing_type=sa.String(20), type_=sa.String(40),
+                    postgresql_using="name::varchar(40)")
+    op.alter_column("users", "bio", existing_type=sa.String(20), type_=sa.Text(),
+                    postgresql_using="bio")
+    op.alter_column("users", "code", existing_type=sa.String(20), type_=sa.String(40),
+                    postgresql_using="upper(code)")
+    op.alter_column("users", "slug", existing_type=sa.String(20), type_=sa.String(40),
+                    postgresql_using="slug::text")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [6, 8]
+
+
+def test_a_using_on_a_real_conversion_is_flagged(tmp_path: Path) -> None:
+    body = """\
+from sqlalchemy.dialects import postgresql
+
+def upgrade():
+    op.alter_column("runs", "payload", existing_type=sa.JSON(), type_=postgresql.JSONB(),
+                    postgresql_using="payload::jsonb")
+    op.alter_column("runs", "status", existing_type=sa.Enum("ok", "failed", name="run_status"),
+                    type_=sa.String(20), postgresql_using="status::text")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [4, 6]
+
+
+def test_changing_only_nullability_is_no_type_change(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.alter_column("users", "name", existing_type=sa.String(20), type_=sa.String(20),
+                    nullable=True)
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == []
+
+
+def test_a_batch_operation_is_judged_like_a_plain_one(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    with op.batch_alter_table("dag_run") as batch_op:
+        batch_op.alter_column("run_id", existing_type=sa.String(250), type_=sa.String(500))
+        batch_op.alter_column("conf", existing_type=sa.LargeBinary(), type_=sa.Text())
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [4]
+
+
+def test_a_table_created_earlier_in_the_function_is_empty(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.create_table("orders", sa.Column("amount", sa.Integer()))
+    op.alter_column("orders", "amount", existing_type=sa.Integer(), type_=sa.BigInteger())
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == []
+
+
+def test_the_downgrade_of_a_widening_narrows_and_says_so(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.alter_column("users", "name", existing_type=sa.String(20), type_=sa.String(40))
+
+def downgrade():
+    op.alter_column("users", "name", existing_type=sa.String(40), type_=sa.String(20))
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [5]
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    assert finding.message.startswith('In downgrade(): Changing the type of "users"."name"')

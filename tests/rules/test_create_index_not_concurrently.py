@@ -1,0 +1,186 @@
+"""create-index-not-concurrently (MS004): a plain CREATE INDEX blocks all writes while it builds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.rules.lint import assert_renders, lines_flagged, lint
+
+RULE = "create-index-not-concurrently"
+
+
+def recipe_call(tmp_path: Path, body: str) -> str:
+    """The call the one finding's recipe puts inside the autocommit block."""
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    opening, call = finding.hint.split("\n", 1)
+    assert opening == "with op.get_context().autocommit_block():"
+    return call.strip()
+
+
+def test_renders_the_recipe_with_the_users_names(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.create_index("ix_users_email", "users", ["email"])
+"""
+    assert_renders(
+        tmp_path,
+        body,
+        """\
+        2: CREATE INDEX "ix_users_email" takes a SHARE lock on "users": all writes (INSERT, UPDATE, DELETE) to it wait until the index is built.
+        with op.get_context().autocommit_block():
+            op.create_index("ix_users_email", "users", ["email"], postgresql_concurrently=True)
+        """,  # noqa: E501
+        rule=RULE,
+    )
+
+
+def test_a_schema_qualified_table_keeps_its_schema_in_the_recipe(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.create_index("ix_users_email", "users", ["email"], unique=True, schema="app")
+"""
+    assert_renders(
+        tmp_path,
+        body,
+        """\
+        2: CREATE INDEX "ix_users_email" takes a SHARE lock on "app"."users": all writes (INSERT, UPDATE, DELETE) to it wait until the index is built.
+        with op.get_context().autocommit_block():
+            op.create_index("ix_users_email", "users", ["email"], unique=True, schema="app", postgresql_concurrently=True)
+        """,  # noqa: E501
+        rule=RULE,
+    )
+
+
+def test_an_index_built_concurrently_is_fine(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    with op.get_context().autocommit_block():
+        op.create_index("ix_users_email", "users", ["email"], unique=True,
+                        postgresql_concurrently=True)
+    op.execute("CREATE INDEX CONCURRENTLY ix_users_name ON users (name)")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == []
+
+
+def test_raw_sql_is_judged_like_alembic_operations(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.execute("CREATE UNIQUE INDEX ix_orders_ref ON orders (reference)")
+    op.execute("CREATE INDEX IF NOT EXISTS ix_orders_day ON app.orders (created_at)")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [2, 3]
+
+
+def test_each_statement_of_one_execute_is_judged(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.execute(
+        "CREATE INDEX ix_a ON orders (a); CREATE INDEX CONCURRENTLY ix_b ON orders (b);"
+        "CREATE INDEX ix_c ON orders (c)"
+    )
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [2, 2]
+
+
+def test_a_table_created_earlier_in_the_same_function_is_empty(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.create_index("ix_tags_slug", "tags", ["slug"])
+    op.create_table("tags", sa.Column("slug", sa.Text()))
+    op.create_index("ix_tags_name", "tags", ["slug"])
+    op.execute("CREATE TABLE tag_counts AS SELECT slug, 0 AS n FROM tags")
+    op.execute("CREATE INDEX ix_tag_counts_slug ON tag_counts (slug)")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [2]
+
+
+def test_a_table_of_the_same_name_in_another_schema_is_not_new(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.create_table("tags", sa.Column("slug", sa.Text()), schema="app")
+    op.create_index("ix_tags_slug", "tags", ["slug"])
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [3]
+
+
+def test_a_table_created_in_upgrade_is_live_in_downgrade(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.create_table("tags", sa.Column("slug", sa.Text()))
+
+def downgrade():
+    op.create_index("ix_tags_slug", "tags", ["slug"])
+    op.drop_table("tags")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [5]
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    assert finding.message.startswith('In downgrade(): CREATE INDEX "ix_tags_slug"')
+
+
+def test_a_batch_operation_gets_an_op_call_outside_the_batch(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    with op.batch_alter_table("dag_run", schema=None) as batch_op:
+        batch_op.create_index(op.f("idx_dag_run_queued"), ["state", "queued_at"], unique=False)
+"""
+    assert recipe_call(tmp_path, body) == (
+        'op.create_index(op.f("idx_dag_run_queued"), "dag_run", ["state", "queued_at"], '
+        "postgresql_concurrently=True)"
+    )
+
+
+def test_the_recipe_keeps_a_partial_unique_index_partial(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.create_index("uq_users_email", "users", ["email"], unique=True,
+                    postgresql_where=sa.text("deleted_at IS NULL"))
+"""
+    assert recipe_call(tmp_path, body) == (
+        'op.create_index("uq_users_email", "users", ["email"], unique=True, '
+        'postgresql_where=sa.text("deleted_at IS NULL"), postgresql_concurrently=True)'
+    )
+
+
+def test_the_recipe_keeps_the_index_method_and_operator_class(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.create_index("ix_runs_params", "runs", ["params"], postgresql_using="gin",
+                    postgresql_ops={"params": "jsonb_path_ops"}, if_not_exists=True)
+"""
+    assert recipe_call(tmp_path, body) == (
+        'op.create_index("ix_runs_params", "runs", ["params"], if_not_exists=True, '
+        'postgresql_using="gin", postgresql_ops={"params": "jsonb_path_ops"}, '
+        "postgresql_concurrently=True)"
+    )
+
+
+def test_the_recipe_keeps_an_expression_column_an_expression(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.create_index("ix_users_lower_email", "users", [sa.text("lower(email)")])
+"""
+    assert recipe_call(tmp_path, body) == (
+        'op.create_index("ix_users_lower_email", "users", [sa.text("lower(email)")], '
+        "postgresql_concurrently=True)"
+    )
+
+
+def test_an_argument_that_is_not_a_literal_makes_the_recipe_sql(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.create_index("ix_jobs_open", "jobs", ["id"], postgresql_where=sa.column("done").is_(False))
+"""
+    assert recipe_call(tmp_path, body) == (
+        'op.execute("CREATE INDEX CONCURRENTLY ix_jobs_open ON jobs (id) WHERE done IS FALSE")'
+    )
+
+
+def test_raw_sql_keeps_its_own_clauses_in_the_recipe(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.execute("CREATE INDEX IF NOT EXISTS ix_pkg_name ON package USING gin (name gin_trgm_ops)")
+"""
+    assert recipe_call(tmp_path, body) == (
+        'op.execute("CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_pkg_name ON package '
+        'USING gin (name gin_trgm_ops)")'
+    )

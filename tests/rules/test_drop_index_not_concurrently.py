@@ -1,0 +1,171 @@
+"""drop-index-not-concurrently (MS006): DROP INDEX locks its table against reads and writes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.rules.lint import assert_renders, lines_flagged, lint
+
+RULE = "drop-index-not-concurrently"
+
+
+def recipe_calls(tmp_path: Path, body: str) -> list[str]:
+    """The calls the one finding's recipe puts inside the autocommit block."""
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    opening, *calls = finding.hint.splitlines()
+    assert opening == "with op.get_context().autocommit_block():"
+    return [call.strip() for call in calls]
+
+
+def test_renders_the_recipe_with_the_users_names(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.drop_index("ix_users_email", table_name="users")
+"""
+    assert_renders(
+        tmp_path,
+        body,
+        """\
+        2: DROP INDEX "ix_users_email" takes an ACCESS EXCLUSIVE lock on "users": all reads and writes queue behind it until running queries finish.
+        with op.get_context().autocommit_block():
+            op.drop_index("ix_users_email", table_name="users", postgresql_concurrently=True)
+        """,  # noqa: E501
+        rule=RULE,
+    )
+
+
+def test_a_schema_qualified_table_keeps_its_schema_in_the_recipe(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.drop_index("ix_users_email", table_name="users", schema="app")
+"""
+    assert_renders(
+        tmp_path,
+        body,
+        """\
+        2: DROP INDEX "app"."ix_users_email" takes an ACCESS EXCLUSIVE lock on "app"."users": all reads and writes queue behind it until running queries finish.
+        with op.get_context().autocommit_block():
+            op.drop_index("ix_users_email", table_name="users", schema="app", postgresql_concurrently=True)
+        """,  # noqa: E501
+        rule=RULE,
+    )
+
+
+def test_a_drop_concurrently_is_fine(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    with op.get_context().autocommit_block():
+        op.drop_index("ix_users_email", table_name="users", postgresql_concurrently=True)
+        op.execute("DROP INDEX CONCURRENTLY IF EXISTS ix_users_name")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == []
+
+
+def test_raw_sql_gets_one_quoted_drop_per_index(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.execute('DROP INDEX IF EXISTS ix_runs_status, app."IX_Runs_Start"')
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [2]
+    assert recipe_calls(tmp_path, body) == [
+        """op.execute('DROP INDEX CONCURRENTLY IF EXISTS "ix_runs_status"')""",
+        """op.execute('DROP INDEX CONCURRENTLY IF EXISTS "app"."IX_Runs_Start"')""",
+    ]
+
+
+def test_an_index_created_earlier_in_the_same_function_is_unused(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.drop_index("ix_users_email", table_name="users")
+    op.create_index("ix_users_email", "users", ["email", "org_id"])
+    op.create_index("ix_tmp", "users", ["name"])
+    op.execute("DROP INDEX ix_tmp")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [2]
+
+
+def test_a_table_dropped_later_in_the_same_function_is_locked_anyway(tmp_path: Path) -> None:
+    body = """\
+def downgrade():
+    op.drop_index(op.f("ix_task_map_dag_id"), table_name="task_map")
+    op.drop_table("task_map")
+    op.drop_index("ix_log_dttm", table_name="log")
+    op.execute("DROP TABLE log")
+
+def upgrade():
+    pass
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == []
+
+
+def test_a_table_dropped_later_in_another_schema_is_not_the_same_table(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.drop_index("ix_log_dttm", table_name="log", schema="audit")
+    op.drop_table("log")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [2]
+
+
+def test_a_table_dropped_only_in_the_other_function_is_still_live(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.drop_index("ix_log_dttm", table_name="log")
+
+def downgrade():
+    op.drop_table("log")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [2]
+
+
+def test_a_downgrade_that_drops_an_index_says_so(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    with op.get_context().autocommit_block():
+        op.create_index("ix_users_email", "users", ["email"], postgresql_concurrently=True)
+
+def downgrade():
+    op.drop_index("ix_users_email", table_name="users")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [6]
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    assert finding.message.startswith('In downgrade(): DROP INDEX "ix_users_email"')
+
+
+def test_a_batch_operation_gets_an_op_call_with_its_table(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    with op.batch_alter_table("dag_run", schema=None) as batch_op:
+        batch_op.drop_index("idx_dag_run_queued")
+"""
+    assert recipe_calls(tmp_path, body) == [
+        'op.drop_index("idx_dag_run_queued", table_name="dag_run", postgresql_concurrently=True)'
+    ]
+
+
+def test_the_recipe_keeps_op_f_and_if_exists(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.drop_index(op.f("ix_runs_name"), table_name="runs", if_exists=True)
+"""
+    assert recipe_calls(tmp_path, body) == [
+        'op.drop_index(op.f("ix_runs_name"), table_name="runs", if_exists=True, '
+        "postgresql_concurrently=True)"
+    ]
+
+
+def test_an_index_named_without_its_table_keeps_the_alembic_call(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.drop_index("ix_users_email")
+"""
+    assert_renders(
+        tmp_path,
+        body,
+        """\
+        2: DROP INDEX "ix_users_email" takes an ACCESS EXCLUSIVE lock: all reads and writes queue behind it until running queries finish.
+        with op.get_context().autocommit_block():
+            op.drop_index("ix_users_email", postgresql_concurrently=True)
+        """,  # noqa: E501
+        rule=RULE,
+    )

@@ -1,0 +1,214 @@
+"""missing-downgrade (MS007): a revision whose downgrade() does nothing."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from migsafe.check import check_trusted_file
+from migsafe.config import Settings
+from migsafe.findings import Finding
+from tests.conftest import HEADER
+from tests.rules.lint import FIRST_BODY_LINE, assert_renders, lines_flagged, lint
+
+RULE = "missing-downgrade"
+
+
+def lint_as_written(tmp_path: Path, body: str) -> list[Finding]:
+    """Like ``lint``, without the ``downgrade()`` that ``migration_source`` adds."""
+    path = tmp_path / "a1.py"
+    path.write_text(HEADER.format(revision="a1", down_revision=None) + textwrap.dedent(body))
+    report = check_trusted_file(path, Settings(pg_version=16))
+    assert report.diagnostics == [], [d.message for d in report.diagnostics]
+    return [f for f in report.findings if f.rule == RULE]
+
+
+def recipe(tmp_path: Path, upgrade: str) -> str:
+    """The downgrade() the finding proposes for an upgrade() of ``upgrade``."""
+    body = f"def upgrade():\n    {upgrade}\n\ndef downgrade():\n    pass\n"
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    return finding.hint.split("\n# or,")[0]
+
+
+def test_renders_the_reverse_of_each_upgrade_operation_last_first(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.add_column("users", sa.Column("nickname", sa.Text()))
+    op.create_index("ix_users_nickname", "users", ["nickname"])
+
+def downgrade():
+    pass
+"""
+    assert_renders(
+        tmp_path,
+        body,
+        """\
+        5: Revision a1 has an empty downgrade(): rolling it back would do nothing while Alembic records it as undone.
+        def downgrade():
+            op.drop_index('ix_users_nickname', table_name='users')
+            op.drop_column('users', 'nickname')
+        # or, for a deliberately one-way revision:
+        # def downgrade():
+        #     raise NotImplementedError("a1 cannot be undone: <why>")
+        """,  # noqa: E501
+        rule=RULE,
+    )
+
+
+def test_a_module_without_downgrade_is_flagged_at_its_upgrade(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.add_column("users", sa.Column("nickname", sa.Text()))
+"""
+    (finding,) = lint_as_written(tmp_path, body)
+    assert finding.line == FIRST_BODY_LINE
+    assert finding.message.startswith("Revision a1 has no downgrade():")
+
+
+@pytest.mark.parametrize(
+    "downgrade",
+    ["pass", "...", '"""Nothing to undo."""', "# op.drop_column('users', 'nickname')\n    pass"],
+)
+def test_pass_ellipsis_a_docstring_or_comments_do_nothing(tmp_path: Path, downgrade: str) -> None:
+    body = f"""\
+def upgrade():
+    op.add_column("users", sa.Column("nickname", sa.Text()))
+
+def downgrade():
+    {downgrade}
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [4]
+
+
+def test_a_downgrade_that_raises_is_irreversible_not_missing(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.drop_column("users", "legacy_flags")
+
+def downgrade():
+    raise NotImplementedError("legacy_flags data is gone")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == []
+
+
+def test_a_downgrade_calling_a_helper_is_not_judged_empty(tmp_path: Path) -> None:
+    body = """\
+def _drop_nickname():
+    op.drop_column("users", "nickname")
+
+def upgrade():
+    op.add_column("users", sa.Column("nickname", sa.Text()))
+
+def downgrade():
+    _drop_nickname()
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == []
+
+
+def test_a_downgrade_that_acts_only_online_is_not_judged_empty(tmp_path: Path) -> None:
+    body = """\
+from alembic import context
+
+def upgrade():
+    op.add_column("users", sa.Column("nickname", sa.Text()))
+
+def downgrade():
+    if not context.is_offline_mode():
+        op.drop_column("users", "nickname")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == []
+
+
+def test_a_merge_revision_has_nothing_to_undo(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    pass
+
+def downgrade():
+    pass
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == []
+
+
+def test_a_module_with_neither_function_has_nothing_to_undo(tmp_path: Path) -> None:
+    assert lint_as_written(tmp_path, "") == []
+
+
+def test_a_downgrade_bound_to_another_function_is_not_missing(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.add_column("users", sa.Column("nickname", sa.Text()))
+
+def _drop_nickname():
+    op.drop_column("users", "nickname")
+
+downgrade = _drop_nickname
+"""
+    assert lint_as_written(tmp_path, body) == []
+
+
+@pytest.mark.parametrize(
+    ("upgrade", "expected"),
+    [
+        (
+            'op.rename_table("accounts", "customers")',
+            "op.rename_table('customers', 'accounts')",
+        ),
+        (
+            'op.alter_column("users", "email", new_column_name="mail")',
+            "op.alter_column('users', 'mail',\n               new_column_name='email')",
+        ),
+        (
+            'op.alter_column("users", "email", existing_type=sa.Text(), nullable=False)',
+            "op.alter_column('users', 'email',\n"
+            "               existing_type=sa.Text(),\n"
+            "               nullable=True)",
+        ),
+        (
+            'op.create_index("ix_users_email", "users", ["email"], postgresql_concurrently=True)',
+            "with op.get_context().autocommit_block():\n"
+            "        op.drop_index('ix_users_email', table_name='users', "
+            "postgresql_concurrently=True)",
+        ),
+    ],
+    ids=["rename-table", "rename-column", "nullable", "concurrently"],
+)
+def test_the_recipe_reverses_what_the_call_says(
+    tmp_path: Path, upgrade: str, expected: str
+) -> None:
+    assert recipe(tmp_path, upgrade) == f"def downgrade():\n    {expected}"
+
+
+@pytest.mark.parametrize(
+    "upgrade",
+    [
+        'op.drop_column("users", "nickname")',
+        'op.drop_index("ix_users_email", table_name="users")',
+        'op.drop_table("sessions")',
+        'op.alter_column("users", "age", type_=sa.BigInteger())',
+        'op.execute("CREATE EXTENSION citext")',
+    ],
+    ids=["drop-column", "drop-index", "drop-table", "type-unknown-before", "raw-sql"],
+)
+def test_what_the_call_cannot_tell_is_left_to_undo_by_hand(tmp_path: Path, upgrade: str) -> None:
+    assert recipe(tmp_path, upgrade) == f"def downgrade():\n    # undo by hand: {upgrade}\n    ..."
+
+
+def test_a_loop_of_raw_sql_is_left_to_undo_by_hand_once(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.add_column("users", sa.Column("nickname", sa.Text()))
+    for table in ("users", "staff"):
+        op.execute(f"ALTER TABLE {table} ADD COLUMN z int")
+
+def downgrade():
+    pass
+"""
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    assert finding.hint.startswith(
+        "def downgrade():\n"
+        '    # undo by hand: op.execute(f"ALTER TABLE {table} ADD COLUMN z int")\n'
+        "    op.drop_column('users', 'nickname')\n# or,"
+    )

@@ -1,0 +1,216 @@
+"""The check cache: a re-run on an unchanged project answers from the last result, and
+anything the result depended on that changes makes it check again."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from migsafe import command
+from migsafe.cache import MAX_ENTRIES, ResultCache
+from migsafe.cli import cli
+from migsafe.config import Overrides
+
+INDEX = (
+    "def upgrade():\n    op.create_index('ix_t_a', 't', ['a'], postgresql_concurrently=False)\n\n"
+    "def downgrade():\n    op.execute('SELECT 1')\n"
+)
+SAFE = (
+    "def upgrade():\n    op.add_column('t', sa.Column('b', sa.Text()))\n\n"
+    "def downgrade():\n    op.drop_column('t', 'b')\n"
+)
+
+
+@pytest.fixture
+def cache(tmp_path: Path) -> ResultCache:
+    return ResultCache(tmp_path / "cache")
+
+
+@pytest.fixture
+def cached_check(cache: ResultCache, monkeypatch: pytest.MonkeyPatch):
+    """A check through the cache, and whether the cache answered it (no script ran)."""
+    import migsafe.check
+
+    ran = []
+    check_project = migsafe.check.check_project
+    monkeypatch.setattr(
+        migsafe.check, "check_project", lambda *a, **k: ran.append(1) or check_project(*a, **k)
+    )
+
+    def check(paths: list[Path], **kwargs: object):
+        ran.clear()
+        result = command.check(paths, cache=cache, **kwargs)  # type: ignore[arg-type]
+        return result, not ran
+
+    return check
+
+
+def test_an_unchanged_project_answers_from_the_cache(write_migration, cached_check) -> None:
+    path = write_migration(INDEX)
+    first, answered = cached_check([path.parent])
+    assert not answered and [f.rule for f in first.findings] == ["create-index-not-concurrently"]
+    again, answered = cached_check([path.parent])
+    assert answered and again.findings == first.findings and again.checked == first.checked
+    assert again.exit_code == first.exit_code == 1
+
+
+def test_the_cached_result_is_the_result(write_migration, cache) -> None:
+    write_migration(INDEX)
+    path = write_migration(
+        "def upgrade():\n    op.execute('ALTER TABLE t ALTER COLUMN a TYPE text')\n",
+        revision="b2", down_revision="a1",
+    )  # fmt: skip
+    (path.parent / "broken.py").write_text("def upgrade(:\n", encoding="utf-8")
+    fresh = command.check([path.parent])
+    command.check([path.parent], cache=cache)
+    answered = command.check([path.parent], cache=cache)
+    assert answered.findings == fresh.findings
+    assert answered.diagnostics == fresh.diagnostics
+    assert (answered.checked, answered.paths, answered.fail_on) == (
+        fresh.checked, fresh.paths, fresh.fail_on,
+    )  # fmt: skip
+
+
+def test_editing_a_script_checks_again(write_migration, cached_check) -> None:
+    path = write_migration(INDEX)
+    cached_check([path.parent])
+    path.write_text(path.read_text().replace("'ix_t_a'", "'ix_t_b'"), "utf-8")
+    result, answered = cached_check([path.parent])
+    assert not answered and '"ix_t_b"' in result.findings[0].hint
+
+
+def test_a_new_script_checks_again(write_migration, cached_check) -> None:
+    path = write_migration(SAFE)
+    assert cached_check([path.parent])[0].findings == []
+    write_migration(INDEX, revision="b2", down_revision="a1")
+    result, answered = cached_check([path.parent])
+    assert not answered and result.checked == 2 and result.findings
+
+
+def test_other_settings_are_another_entry(write_migration, cached_check) -> None:
+    path = write_migration(INDEX)
+    cached_check([path.parent])
+    ignored = Overrides(ignore=("create-index-not-concurrently",))
+    result, answered = cached_check([path.parent], overrides=ignored)
+    assert not answered and result.findings == []
+    pyproject = path.parent.parent / "pyproject.toml"
+    pyproject.write_text('[tool.migsafe]\nignore = ["MS004"]\n', encoding="utf-8")
+    result, answered = cached_check([path.parent])
+    assert not answered and result.findings == []
+
+
+def test_a_changed_helper_module_checks_again(tmp_path, write_migration, cached_check) -> None:
+    library = tmp_path / "lib"
+    library.mkdir()
+    (library / "helpers_for_cache_test.py").write_text("NAME = 'ix_one'\n", encoding="utf-8")
+    path = write_migration(
+        f"import sys\nsys.path.insert(0, {str(library)!r})\n"
+        "from helpers_for_cache_test import NAME\n\n"
+        "def upgrade():\n    op.create_index(NAME, 't', ['a'])\n"
+    )
+    first, _ = cached_check([path])
+    assert '"ix_one"' in first.findings[0].hint
+    (library / "helpers_for_cache_test.py").write_text("NAME = 'ix_two'\n", encoding="utf-8")
+    result, answered = cached_check([path])
+    assert not answered and '"ix_two"' in result.findings[0].hint
+
+
+def test_a_module_that_appears_checks_again(tmp_path, write_migration, cached_check) -> None:
+    library = tmp_path / "lib"
+    library.mkdir()
+    path = write_migration(
+        f"import sys\nsys.path.insert(0, {str(library)!r})\n"
+        "import cache_test_app_models\n\n"
+        "def upgrade():\n    op.create_index('ix_t_a', 't', ['a'])\n"
+    )
+    cached_check([path])
+    assert cached_check([path])[1]  # still missing: answered
+    (library / "cache_test_app_models.py").write_text("NAME = 't'\n", encoding="utf-8")
+    assert not cached_check([path])[1]
+
+
+def test_a_timed_out_script_is_never_cached(write_migration, cache) -> None:
+    path = write_migration("import time\n\ndef upgrade():\n    time.sleep(30)\n")
+    result = command.check([path], overrides=Overrides(timeout=0.5), cache=cache)
+    assert result.exit_code == 2 and result.footprint is None
+    assert not cache.directory.exists() or not list(cache.directory.iterdir())
+
+
+def test_a_damaged_entry_is_a_miss(write_migration, cache, cached_check) -> None:
+    path = write_migration(INDEX)
+    cached_check([path.parent])
+    (entry,) = cache.directory.glob("*.json")
+    entry.write_text("{not json", encoding="utf-8")
+    result, answered = cached_check([path.parent])
+    assert not answered and result.findings
+    assert json.loads(entry.read_text(encoding="utf-8"))["format"] == 1
+
+
+def test_an_unwritable_cache_only_costs_time(write_migration, tmp_path: Path) -> None:
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("", encoding="utf-8")
+    path = write_migration(INDEX)
+    result = command.check([path.parent], cache=ResultCache(blocked))
+    assert [f.rule for f in result.findings] == ["create-index-not-concurrently"]
+
+
+def test_the_least_recently_used_entries_go(cache) -> None:
+    cache.directory.mkdir(parents=True)
+    for index in range(MAX_ENTRIES + 5):
+        entry = cache.directory / f"{index:04d}.json"
+        entry.write_text("{}", encoding="utf-8")
+        os.utime(entry, ns=(index * 10**9, index * 10**9))
+    cache._prune()
+    remaining = sorted(p.name for p in cache.directory.glob("*.json"))
+    assert len(remaining) == MAX_ENTRIES and remaining[0] == "0005.json"
+
+
+def test_no_cache_checks_again(write_migration, monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("MIGSAFE_CACHE_DIR", str(tmp_path / "cli-cache"))
+    path = write_migration(INDEX)
+    runner = CliRunner()
+    runner.invoke(cli, ["check", str(path.parent)])
+    entries = list((tmp_path / "cli-cache" / "check").glob("*.json"))
+    assert len(entries) == 1
+    entries[0].write_text("{}", encoding="utf-8")  # a run that used it would miss and rewrite
+    result = runner.invoke(cli, ["check", "--no-cache", str(path.parent)])
+    assert result.exit_code == 1 and entries[0].read_text(encoding="utf-8") == "{}"
+
+
+def test_two_runs_sharing_the_cache_each_get_a_whole_result(write_migration, tmp_path) -> None:
+    path = write_migration(INDEX)
+    environment = {**os.environ, "MIGSAFE_CACHE_DIR": str(tmp_path / "shared")}
+    command_line = [sys.executable, "-m", "migsafe", "check", "--format", "json", str(path)]
+    runs = [
+        subprocess.Popen(command_line, stdout=subprocess.PIPE, env=environment) for _ in range(4)
+    ]
+    outputs = [json.loads(run.communicate()[0]) for run in runs]
+    assert all(run.returncode == 1 for run in runs)
+    assert all(o["findings"] == outputs[0]["findings"] for o in outputs)
+    assert [p.suffix for p in (tmp_path / "shared" / "check").iterdir()] == [".json"]
+
+
+def test_a_cache_hit_imports_neither_alembic_nor_the_rules(write_migration, tmp_path) -> None:
+    path = write_migration(INDEX)
+    environment = {**os.environ, "MIGSAFE_CACHE_DIR": str(tmp_path / "light")}
+    probe = (
+        "import sys\nfrom migsafe.cli import main\nsys.argv = ['migsafe', 'check', "
+        f"'--format', 'json', {str(path)!r}]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('alembic', 'sqlalchemy', 'pglast', 'migsafe.rules') "
+        "if m in sys.modules]\nprint(heavy, file=sys.stderr)\n"
+    )
+    runs = [
+        subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                       env=environment, check=False)
+        for _ in range(2)
+    ]  # fmt: skip
+    assert "alembic" in runs[0].stderr  # the first run checks
+    assert runs[1].stderr.strip().splitlines()[-1] == "[]"
+    assert json.loads(runs[1].stdout) == json.loads(runs[0].stdout)
