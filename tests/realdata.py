@@ -36,6 +36,11 @@ AIRFLOW = History("apache-airflow-core", "3.3.2", "airflow/migrations/versions")
 DAGSTER = History("dagster", "1.13.28", "dagster/_core/storage/alembic/versions")
 PHOENIX = History("arize-phoenix", "20.26.1", "phoenix/db/migrations/versions")
 LANGFLOW = History("langflow-base", "1.13.0", "langflow/alembic/versions")
+# A small product's history whose every script renders with Alembic alone (no app import):
+# an 8 KB initial revision and a 17 KB data migration, for the speed benchmark.
+CONDA_STORE = History(
+    "conda-store-server", "2025.2.2", "conda_store_server/_internal/alembic/versions"
+)
 # Every history the fidelity benchmark and its test measure, none with its app installed.
 FIDELITY = (MLFLOW, OPTUNA, CKAN, PREFECT, AIRFLOW, DAGSTER, PHOENIX, LANGFLOW)
 

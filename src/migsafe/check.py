@@ -100,8 +100,8 @@ def _serve(
     lost), to rebuild the schema they made."""
     capturer = OfflineCapturer(project.config, settings.target_pg_version, replayed(done))
     with import_path(project.sys_path), capturer:
+        known = set(sys.modules)
         for script in project.scripts[len(done) :]:
-            known = set(sys.modules)
             try:
                 report: ScriptReport | InternalError = check_script(script, capturer, settings)
             except Exception:
@@ -112,6 +112,7 @@ def _serve(
                 imported = ImportedModules(
                     imported_since(known, sys.modules), stand_ins.not_found(), tuple(sys.path)
                 )
+                known.update(sys.modules)
                 report = replace(report, imported=imported)
             connection.send(report)
 

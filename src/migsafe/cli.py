@@ -7,7 +7,6 @@ one line on stderr and exit code 2 (``_handled``).
 
 from __future__ import annotations
 
-import gc
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -278,13 +277,11 @@ def roundtrip(
     stream = streaming_renderer(output_format, sys.stdout)
     overrides = Overrides(pg_version=pg_version, metadata=metadata, timeout=timeout)
     options = RoundtripOptions(postgres, start, stop, since, use_env, one_way == "fail")
-    with _handled(debug):
-        _exempt_imports_from_gc()
-        with RevisionProgress(stream.revision) as progress:
-            result = command.roundtrip(
-                [project] if project else [], options, progress=progress, overrides=overrides,
-                config_file=config_file, x_arguments=x_arguments,
-            )  # fmt: skip
+    with _handled(debug), RevisionProgress(stream.revision) as progress:
+        result = command.roundtrip(
+            [project] if project else [], options, progress=progress, overrides=overrides,
+            config_file=config_file, x_arguments=x_arguments,
+        )  # fmt: skip
     if not result.revisions and not result.diagnostics and not result.interrupted:
         click.echo("no migrations found", err=output_format != "text")
     stream.finish(result)
@@ -315,23 +312,13 @@ def _wait_for_interrupt() -> None:
     threading.Event().wait()
 
 
-def _exempt_imports_from_gc() -> None:
-    """Keep the garbage collector from walking, again and again, the objects that importing
-    Alembic, SQLAlchemy and pglast created: they live until the process exits anyway.
-
-    Each full collection visits every live object; on mlflow's history that was 0.3 s of a
-    1.5 s check (docs/benchmarks.md). Objects made later (migrations, parse trees) are
-    collected as usual. Only in migsafe's own process: a host that runs the commands
-    in-process (tests) keeps its collector as it was.
-    """
-    if (click.get_current_context().find_root().obj or {}).get("own_process"):
-        gc.freeze()
-
-
 def _fail(message: str) -> NoReturn:
     click.echo(f"migsafe: {message}", err=True)
     sys.exit(EXIT_BAD_INPUT)
 
 
 def main() -> None:
-    cli(obj={"own_process": True})
+    from migsafe import own_process
+
+    own_process.claim()
+    cli()

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from migsafe import own_process
 from migsafe.config import Overrides, Settings
 from migsafe.findings import CheckResult
 from migsafe.project import Project, load_project, project_settings
@@ -63,6 +64,7 @@ def check(
             return cached
     from migsafe.check import check_project
 
+    own_process.exempt_imports_from_gc()
     project = _project(target, config_file, x_arguments)
     result = check_project(project, _settings(project, settings, overrides))
     if cache is not None and key is not None:
@@ -83,6 +85,7 @@ def roundtrip(
     """Upgrade, downgrade and upgrade again every revision on a disposable PostgreSQL."""
     from migsafe.roundtrip import roundtrip_project
 
+    own_process.exempt_imports_from_gc()
     project = _project(target, config_file, x_arguments)
     settings = _settings(project, settings, overrides or Overrides())
     return roundtrip_project(project, options, settings, progress)

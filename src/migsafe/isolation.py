@@ -15,6 +15,7 @@ dies with its parent.
 from __future__ import annotations
 
 import faulthandler
+import gc
 import multiprocessing
 import os
 import signal
@@ -95,6 +96,10 @@ class Worker:
 
 
 def _child_main(serve: Callable[..., None], connection: Connection, *args: Any) -> None:
+    # what the worker starts with (Alembic, SQLAlchemy, pglast: hundreds of thousands of
+    # objects) lives until it exits: the collector need not walk it again at every full
+    # collection while migrations allocate (docs/benchmarks.md)
+    gc.freeze()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     faulthandler.disable()  # a migration that crashes the interpreter is reported, not dumped
     die_with_parent()

@@ -30,6 +30,7 @@ from alembic.runtime.environment import EnvironmentContext
 from alembic.script import ScriptDirectory
 
 from migsafe.capture import stand_ins
+from migsafe.capture.bytecode import script_code
 from migsafe.capture.offline_bind import OfflineBind
 from migsafe.capture.operations import Recording
 from migsafe.capture.recorder import Emitted, Read, Recorder, one_line
@@ -220,7 +221,7 @@ def load_module(script: MigrationScript) -> types.ModuleType:
     """
     module = types.ModuleType(f"_migsafe_revision_{next(_module_ids)}")
     module.__file__ = str(script.path)
-    exec(compile(script.tree, str(script.path), "exec"), module.__dict__)
+    exec(script_code(script), module.__dict__)
     return module
 
 

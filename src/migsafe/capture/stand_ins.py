@@ -67,6 +67,7 @@ class StandInLog:
 
 
 LOG = StandInLog()
+_NOT_FOUND: set[str] = set()  # the modules stood in because no finder has them
 
 
 class StandIn(UserDefinedType):
@@ -217,6 +218,7 @@ class StandInFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
+        _NOT_FOUND.add(spec.name)
         module = StandInModule(spec.name)
         module.__path__ = []
         return module
@@ -316,12 +318,13 @@ def installed() -> Iterator[None]:
             if name in LOG.missing or (origin and is_project_file(origin)):
                 del sys.modules[name]
         LOG.missing.clear()
+        _NOT_FOUND.clear()
 
 
 def not_found() -> tuple[str, ...]:
     """The modules stood in because no finder has them (installing one changes what the
     migrations do)."""
-    return tuple(sorted(n for n, m in sys.modules.items() if isinstance(m, StandInModule)))
+    return tuple(sorted(_NOT_FOUND))
 
 
 def missing_modules(modules: set[str]) -> tuple[tuple[str, str], ...]:

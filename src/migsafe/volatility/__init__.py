@@ -12,7 +12,7 @@ Kept free of the database layer: rules import it while parsing, with no server a
 from __future__ import annotations
 
 from functools import cache
-from importlib import resources
+from pathlib import Path
 
 LIST_NAME = "non_volatile_functions.txt"
 BUILTIN_SCHEMA = "pg_catalog"
@@ -21,7 +21,7 @@ BUILTIN_SCHEMA = "pg_catalog"
 @cache
 def non_volatile_functions() -> frozenset[str]:
     """The shipped allowlist, read once: one name a line, ``#`` lines are its header."""
-    text = resources.files(__name__).joinpath(LIST_NAME).read_text(encoding="utf-8")
+    text = Path(__file__).with_name(LIST_NAME).read_text(encoding="utf-8")  # in the wheel
     lines = (line.strip() for line in text.splitlines())
     return frozenset(line for line in lines if line and not line.startswith("#"))
 
