@@ -200,9 +200,9 @@ def test_a_cache_hit_imports_neither_alembic_nor_the_rules(write_migration, tmp_
     path = write_migration(INDEX)
     environment = {**os.environ, "MIGSAFE_CACHE_DIR": str(tmp_path / "light")}
     probe = (
-        "import sys\nfrom migsafe.cli import main\nsys.argv = ['migsafe', 'check', "
-        f"'--format', 'json', {str(path)!r}]\n"
-        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "import sys\nfrom migsafe.cli import cli\n"
+        f"try:\n    cli(['check', '--format', 'json', {str(path)!r}])\n"
+        "except SystemExit:\n    pass\n"
         "heavy = [m for m in ('alembic', 'sqlalchemy', 'pglast', 'migsafe.rules') "
         "if m in sys.modules]\nprint(heavy, file=sys.stderr)\n"
     )

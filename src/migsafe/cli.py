@@ -321,4 +321,7 @@ def main() -> None:
     from migsafe import own_process
 
     own_process.claim()
-    cli()
+    try:
+        cli()  # click ends every command with sys.exit
+    except SystemExit as done:
+        own_process.exit_now(done.code)

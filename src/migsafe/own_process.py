@@ -5,6 +5,8 @@
 from __future__ import annotations
 
 import gc
+import os
+import sys
 
 _claimed = False
 
@@ -26,3 +28,19 @@ def exempt_imports_from_gc() -> None:
     """
     if _claimed:
         gc.freeze()
+
+
+def exit_now(code: object) -> None:
+    """End the process with ``code`` (as ``sys.exit`` takes it) without tearing the
+    interpreter down: freeing every object Alembic and SQLAlchemy made costs 80 ms that
+    nobody waits for (mypy does the same). Everything migsafe must undo (servers, temporary
+    directories, workers) is undone by then, in ``finally`` blocks and context managers."""
+    if code is not None and not isinstance(code, int):
+        print(code, file=sys.stderr)
+        code = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (| head): nothing more to say
+            code = code or 1
+    os._exit(code or 0)
