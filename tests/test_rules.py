@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,7 @@ def test_rule_examples(tmp_path: Path, rule, kind: str, index: int, source: str)
         assert rule.code in codes
         finding = next(f for f in findings if f.code == rule.code)
         assert finding.line > 0 and finding.hint and finding.message
+        ast.parse(finding.hint)  # a recipe the user can paste
     else:
         assert rule.code not in codes
 

@@ -8,6 +8,7 @@ its edge cases beside it with :func:`lines_flagged` (``[]`` means "not flagged")
 
 from __future__ import annotations
 
+import ast
 import textwrap
 from pathlib import Path
 
@@ -58,3 +59,9 @@ def assert_renders(
     (finding,) = findings
     assert finding.help and finding.url.endswith(f"/{rule}.md")
     assert rendered(finding) == textwrap.dedent(expected)
+
+
+def assert_recipe_is_python(tmp_path: Path, body: str, *, rule: str) -> None:
+    """The rule flags ``body`` once, with a recipe that is valid Python to paste."""
+    (finding,) = lint(tmp_path, body, rule=rule)
+    ast.parse(finding.hint)

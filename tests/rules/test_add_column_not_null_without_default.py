@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
-from tests.rules.lint import assert_renders, lines_flagged, lint
+from tests.rules.lint import assert_recipe_is_python, assert_renders, lines_flagged, lint
 
 RULE = "add-column-not-null-without-default"
 
@@ -122,8 +121,7 @@ def test_the_recipe_for_raw_sql_is_valid_python(tmp_path: Path) -> None:
 def upgrade():
     op.execute("ALTER TABLE users ADD COLUMN tenant_id integer NOT NULL")
 """
-    (finding,) = lint(tmp_path, body, rule=RULE)
-    ast.parse(finding.hint)
+    assert_recipe_is_python(tmp_path, body, rule=RULE)
 
 
 def test_a_batch_operation_is_judged_like_a_plain_one(tmp_path: Path) -> None:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
-from tests.rules.lint import assert_renders, lines_flagged, lint
+from tests.rules.lint import assert_recipe_is_python, assert_renders, lines_flagged, lint
 
 RULE = "add-column-volatile-default"
 
@@ -129,8 +128,7 @@ def test_the_recipe_for_raw_sql_is_valid_python(tmp_path: Path) -> None:
 def upgrade():
     op.execute("ALTER TABLE users ADD COLUMN token uuid DEFAULT gen_random_uuid()")
 """
-    (finding,) = lint(tmp_path, body, rule=RULE)
-    ast.parse(finding.hint)
+    assert_recipe_is_python(tmp_path, body, rule=RULE)
 
 
 def test_setting_the_default_after_adding_the_column_is_not_flagged(tmp_path: Path) -> None:

@@ -79,3 +79,8 @@ def severity_counts(findings: Iterable[Finding]) -> dict[Severity, int]:
 
 def counted(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def table_cell(text: str) -> str:
+    """Text for a Markdown table cell: on one line, its pipes escaped."""
+    return text.replace("|", "\\|").replace("\n", " ")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, TextIO
 
-from migsafe.report import diagnostic_line, display_path
+from migsafe.report import diagnostic_line, display_path, table_cell
 
 if TYPE_CHECKING:
     from migsafe.findings import CheckResult
@@ -22,15 +22,13 @@ def render(result: CheckResult, out: TextIO) -> None:
         out.write("\n| | where | rule | what happens |\n|---|---|---|---|\n")
         for f in result.findings:
             where = f"`{display_path(f.path)}:{f.line}`"
-            out.write(f"| {_ICON[str(f.severity)]} | {where} | {f.rule} | {_cell(f.message)} |\n")
+            out.write(
+                f"| {_ICON[str(f.severity)]} | {where} | {f.rule} | {table_cell(f.message)} |\n"
+            )
         for f in result.findings:
             out.write(f"\n<details><summary>{f.rule} at <code>{display_path(f.path)}:{f.line}"
                       "</code>: what to write instead</summary>\n\n")  # fmt: skip
             out.write(f"```python\n{f.hint}\n```\n\n</details>\n")
     if result.diagnostics:
         out.write("\n")
-        out.writelines(f"- {_cell(diagnostic_line(d))}\n" for d in result.diagnostics)
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+        out.writelines(f"- {table_cell(diagnostic_line(d))}\n" for d in result.diagnostics)

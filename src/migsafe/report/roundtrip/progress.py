@@ -19,7 +19,7 @@ class RevisionProgress(ProgressCallbacks):
 
     def __init__(self, on_finished: Callable[[RevisionResult], None] = lambda r: None) -> None:
         self.on_finished = on_finished
-        self.console = Console(file=sys.stderr)
+        self.console = Console(file=sys.stderr, soft_wrap=True)  # a URL stays on one line
         self.bar: Progress | None = None
         self.task = None
 
