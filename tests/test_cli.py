@@ -113,9 +113,13 @@ def test_json_output_schema(tmp_path: Path, write_migration) -> None:
         "severity": "error",
         "path": str(path),
         "line": 10,
+        "end_line": 10,
+        "column": 5,
         "revision": "a1",
         "message": finding["message"],
+        "help": "Create the index with postgresql_concurrently=True inside an autocommit_block().",
         "hint": finding["hint"],
+        "url": "https://github.com/migsafe/migsafe/blob/main/docs/rules/create-index-not-concurrently.md",
     }
     assert 'SHARE lock on "t"' in finding["message"]
 

@@ -23,8 +23,12 @@ def finding_document(finding: Finding) -> dict[str, object]:
         "path": display_path(finding.path),
         "line": finding.line,
         "revision": finding.revision,
+        "end_line": finding.end_line,
+        "column": finding.column,
         "message": finding.message,
+        "help": finding.help,
         "hint": finding.hint,
+        "url": finding.url,
     }
 
 
