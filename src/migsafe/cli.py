@@ -290,6 +290,129 @@ def roundtrip(
     sys.exit(result.exit_code)
 
 
+@cli.command()
+@click.argument("directory", required=False, default=".", type=click.Path(path_type=Path))
+@_option("--template", type=click.Choice(["sync", "async"]), default="sync", show_default=True,
+         help="The engine env.py and database.py use: sync, or async (psycopg 3).")  # fmt: skip
+@_option("--metadata", metavar="MODULE:ATTR",
+         help="Your models' MetaData, e.g. app.models:Base.metadata (else a models.py "
+         "starter is written).")  # fmt: skip
+@_option("--existing", is_flag=True,
+         help="For a project that has Alembic already: print the changes as a patch.")  # fmt: skip
+@_option("--apply", is_flag=True, help="With --existing: make the changes instead.")
+@config_option
+@debug_option
+def init(
+    directory: Path,
+    template: str,
+    metadata: str | None,
+    existing: bool,
+    apply: bool,
+    config_file: Path | None,
+    debug: bool,
+) -> None:
+    """Set up Alembic safely in DIRECTORY (default: here): a file name that sorts by date and
+    cannot collide, a constraint naming convention, lock and statement timeouts, and a hook
+    that checks every new revision as it is written.
+
+    Never overwrites a file. With --existing, proposes the same safeguards to a project that
+    already uses Alembic, as a patch to review (or --apply it).
+    """
+    from migsafe import command
+
+    with _handled(debug):
+        if existing:
+            adoption = command.adopt(config_file or directory / "alembic.ini", metadata)
+            for note in adoption.notes:
+                click.echo(f"note: {note}", err=True)
+            if not adoption.changes:
+                click.echo("nothing to change", err=True)
+            elif apply:
+                for path in adoption.apply():
+                    click.echo(f"changed {path}", err=True)
+            else:
+                click.echo(adoption.patch, nl=False)
+                click.echo("review it, then: git apply (or run again with --apply)", err=True)
+            sys.exit(EXIT_OK)
+        if apply or config_file:
+            _fail("--apply and -c go with --existing")
+        result = command.init(directory, template, metadata)
+    for path in result.written:
+        click.echo(f"wrote {path}")
+    if result.pyproject:
+        click.echo(f"added [tool.migsafe] to {result.pyproject}")
+    elif result.pyproject_note:
+        click.echo(result.pyproject_note)
+    click.echo("\nNext:")
+    for line in result.next_commands:
+        click.echo(f"  {line}")
+
+
+@cli.command()
+@click.argument("project", required=False, type=click.Path(path_type=Path))
+@config_option
+@_option("-m", "--message", help="The revision's message (its file name's slug).")
+@_option("--autogenerate", is_flag=True,
+         help="Compare the models with a disposable database upgraded to head.")  # fmt: skip
+@_option("--head", default="head", show_default=True, help="The head to base it on.")
+@_option("--splice", is_flag=True, help="Allow a non-head revision as the head.")
+@_option("--branch-label", help="A label for the new revision's branch.")
+@_option("--depends-on", help="Revisions it depends on (comma-separated).")
+@_option("--rev-id", help="Its revision id, instead of a generated one.")
+@_option("--version-path", help="The versions directory to write it into.")
+@postgres_option
+@pg_version_option
+@timeout_option
+@x_option
+@debug_option
+def revision(
+    project: Path | None,
+    config_file: Path | None,
+    message: str | None,
+    autogenerate: bool,
+    head: str,
+    splice: bool,
+    branch_label: str | None,
+    depends_on: str | None,
+    rev_id: str | None,
+    version_path: str | None,
+    postgres: str,
+    pg_version: int | None,
+    timeout: float | None,
+    x_arguments: tuple[str, ...],
+    debug: bool,
+) -> None:
+    """Write a new revision, as `alembic revision` does, then check it.
+
+    PROJECT is a directory holding alembic.ini, or alembic.ini itself (default: here). With
+    --autogenerate the models are compared with a disposable PostgreSQL upgraded to head
+    (--postgres), through your env.py: no database of your own is needed.
+
+    \b
+    Exit codes: 0 written (its findings, if any, are printed), 2 bad input (several heads
+    without --head, no metadata for --autogenerate, ...), 130 interrupted.
+    """
+    from migsafe import command
+    from migsafe.config import Overrides
+    from migsafe.report import display_path, renderer
+    from migsafe.scaffold.revision import RevisionOptions
+
+    options = RevisionOptions(
+        message, autogenerate, head, splice, branch_label, depends_on, rev_id, version_path,
+        postgres,
+    )  # fmt: skip
+    with _handled(debug):
+        result = command.revision(
+            [project] if project else [], options, overrides=Overrides(pg_version=pg_version,
+            timeout=timeout), config_file=config_file, x_arguments=x_arguments,
+        )  # fmt: skip
+    for path in result.paths:
+        click.echo(f"wrote {display_path(path)}", err=True)
+    if result.check is not None:
+        renderer("check", "text")(result.check, sys.stdout)
+    sys.exit(EXIT_OK)
+
+
 @contextmanager
 def _handled(debug: bool, interrupted: str = "interrupted; nothing was changed.") -> Iterator[None]:
     """One place that turns what a command raises into a line on stderr and an exit code."""

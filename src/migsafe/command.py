@@ -35,6 +35,9 @@ if TYPE_CHECKING:
     from migsafe.cache import ResultCache
     from migsafe.roundtrip import ProgressCallbacks, RoundtripOptions
     from migsafe.roundtrip.result import RoundtripResult
+    from migsafe.scaffold.existing import Adoption
+    from migsafe.scaffold.init import InitResult
+    from migsafe.scaffold.revision import RevisionOptions, RevisionResult
 
 
 def check(
@@ -89,6 +92,44 @@ def roundtrip(
     project = _project(target, config_file, x_arguments)
     settings = _settings(project, settings, overrides or Overrides())
     return roundtrip_project(project, options, settings, progress)
+
+
+def init(directory: Path, template: str = "sync", metadata: str | None = None) -> InitResult:
+    """Write a new project's Alembic setup from migsafe's templates (never over a file)."""
+    from migsafe.scaffold.init import init_project
+    from migsafe.scaffold.templates import MetadataReference
+
+    reference = MetadataReference.parse(metadata) if metadata else None
+    return init_project(Path(directory), template, reference)
+
+
+def adopt(config_file: Path, metadata: str | None = None) -> Adoption:
+    """The safeguards of ``init`` for a project that has Alembic already, as changes to
+    review (``Adoption.patch``) or to make (``Adoption.apply()``)."""
+    from migsafe.scaffold.existing import adoption
+    from migsafe.scaffold.templates import MetadataReference
+
+    project = load_project(config_file=Path(config_file))
+    reference = metadata or project.settings.metadata
+    parsed = MetadataReference.parse(reference) if reference else None
+    return adoption(Path(config_file), parsed, project.sys_path)
+
+
+def revision(
+    target: Project | Config | Path | str | Sequence[Path | str],
+    options: RevisionOptions,
+    settings: Settings | None = None,
+    overrides: Overrides | None = None,
+    *,
+    config_file: Path | None = None,
+    x_arguments: Sequence[str] = (),
+) -> RevisionResult:
+    """Write a revision as ``alembic revision`` does (with ``--autogenerate`` against a
+    disposable database at head), then check it."""
+    from migsafe.scaffold.revision import new_revision
+
+    project = _project(target, config_file, x_arguments)
+    return new_revision(project, options, _settings(project, settings, overrides or Overrides()))
 
 
 def as_project(target: Project | Config | Path | str | Sequence[Path | str]) -> Project:

@@ -11,12 +11,13 @@ re-run on an unchanged tree costs a fraction of a check.
 from __future__ import annotations
 
 import hashlib
-import importlib.machinery
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from migsafe.project.imports import find_module
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class Footprint:
                 for directory, names in self.listings.items()
             )
             and all(_stat(Path(path)) == stat for path, stat in self.modules.items())
-            and not any(_importable(name, self.search_path) for name in self.missing)
+            and not any(find_module(name, self.search_path) for name in self.missing)
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -137,16 +138,3 @@ def _stat(path: Path) -> tuple[int, int] | None:
     except OSError:
         return None
     return (result.st_size, result.st_mtime_ns)
-
-
-def _importable(name: str, search_path: Sequence[str]) -> bool:
-    """Whether ``name`` (dotted) can now be found on ``search_path``, without importing it."""
-    path: Sequence[str] | None = list(search_path)
-    for part in name.split("."):
-        if path is None:
-            return False
-        spec = importlib.machinery.PathFinder.find_spec(part, path)
-        if spec is None:
-            return False
-        path = spec.submodule_search_locations
-    return True

@@ -1,9 +1,11 @@
-"""The import path a project's migrations expect (alembic.ini's ``prepend_sys_path``)."""
+"""The import path a project's migrations expect (alembic.ini's ``prepend_sys_path``), and
+finding a module on a path without importing it."""
 
 from __future__ import annotations
 
+import importlib.machinery
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -18,3 +20,18 @@ def import_path(extra: Iterable[Path]) -> Iterator[None]:
         yield
     finally:
         sys.path[:] = saved
+
+
+def find_module(name: str, search_path: Sequence[str]) -> importlib.machinery.ModuleSpec | None:
+    """Where the dotted module ``name`` is on ``search_path``, found without importing it
+    or its packages; None when it is not there."""
+    path: Sequence[str] | None = list(search_path)
+    spec = None
+    for part in name.split("."):
+        if path is None:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(part, path)
+        if spec is None:
+            return None
+        path = spec.submodule_search_locations
+    return spec

@@ -150,7 +150,7 @@ class Migrator:
                 project.config.attributes["connection"] = self.connection
                 url = self.connection.engine.url.render_as_string(hide_password=False)
                 project.config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-                with _only_connections_to(self.connection):
+                with only_connections_to(self.connection):
                     project.scripts.run_env()
             else:
                 environment.configure(
@@ -169,7 +169,7 @@ class Migrator:
 
 
 @contextmanager
-def _only_connections_to(connection: Connection) -> Iterator[None]:
+def only_connections_to(connection: Connection) -> Iterator[None]:
     """Refuse any new database connection env.py opens to a database other than ours.
 
     An env.py that ignores ``config.attributes["connection"]`` and builds its own engine from
