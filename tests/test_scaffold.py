@@ -4,6 +4,7 @@ same safeguards proposed to a project that has Alembic, as a patch."""
 from __future__ import annotations
 
 import configparser
+import os
 import shutil
 import subprocess
 import sys
@@ -165,3 +166,15 @@ def test_existing_without_alembic_ini_is_one_line(tmp_path: Path) -> None:
     code, _, err = run("init", "--existing", str(tmp_path))
     assert code == 2
     assert "alembic.ini: no such file; `migsafe init` starts a new project" in err
+
+
+def test_the_env_says_when_no_database_is_configured(tmp_path: Path) -> None:
+    run("init", str(tmp_path))
+    environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    completed = subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"],
+                               cwd=tmp_path, env=environment, capture_output=True, text=True,
+                               check=False)  # fmt: skip
+    assert completed.returncode == 1
+    assert "FAILED: no database: set DATABASE_URL, or sqlalchemy.url in alembic.ini" in (
+        completed.stderr
+    )
