@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from migsafe import command
-from migsafe.cache import MAX_ENTRIES, ResultCache
+from migsafe.cache import FORMAT, MAX_ENTRIES, ResultCache
 from migsafe.cli import cli
 from migsafe.config import Overrides
 
@@ -149,7 +149,7 @@ def test_a_damaged_entry_is_a_miss(write_migration, cache, cached_check) -> None
     entry.write_text("{not json", encoding="utf-8")
     result, answered = cached_check([path.parent])
     assert not answered and result.findings
-    assert json.loads(entry.read_text(encoding="utf-8"))["format"] == 1
+    assert json.loads(entry.read_text(encoding="utf-8"))["format"] == FORMAT
 
 
 def test_an_unwritable_cache_only_costs_time(write_migration, tmp_path: Path) -> None:

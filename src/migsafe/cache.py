@@ -28,10 +28,10 @@ from typing import Any
 
 from migsafe import __version__
 from migsafe.config import Settings
-from migsafe.findings import CheckResult, Diagnostic, Finding, Severity
+from migsafe.findings import CheckResult, Diagnostic, Finding, RevisionLocks, Severity
 from migsafe.footprint import Footprint
 
-FORMAT = 1  # of the entries; a migsafe that writes another format never reads these
+FORMAT = 2  # of the entries; a migsafe that writes another format never reads these
 MAX_ENTRIES = 256  # the least recently used beyond this are removed
 _LIBRARIES = ("alembic", "sqlalchemy", "pglast")
 
@@ -174,6 +174,10 @@ def _result_json(result: CheckResult) -> dict[str, Any]:
         "checked": result.checked,
         "fail_on": int(result.fail_on),
         "paths": [str(p) for p in result.paths],
+        "revisions": [
+            {"path": str(r.path), "revision": r.revision, "locks": [list(lock) for lock in r.locks]}
+            for r in result.revisions
+        ],
     }
 
 
@@ -192,4 +196,8 @@ def _result_from_json(data: Mapping[str, Any]) -> CheckResult:
         checked=data["checked"],
         fail_on=Severity(data["fail_on"]),
         paths=[Path(p) for p in data["paths"]],
+        revisions=[
+            RevisionLocks(Path(r["path"]), r["revision"], tuple((t, m) for t, m in r["locks"]))
+            for r in data["revisions"]
+        ],
     )

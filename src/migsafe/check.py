@@ -21,9 +21,10 @@ from alembic.config import Config
 from migsafe.capture import Capture, OfflineCapturer, stand_ins
 from migsafe.catalog import Catalog
 from migsafe.config import Settings
-from migsafe.findings import CheckResult, Diagnostic, Finding
+from migsafe.findings import CheckResult, Diagnostic, Finding, RevisionLocks
 from migsafe.footprint import Footprint, ImportedModules, footprint_of, imported_since
 from migsafe.isolation import Worker, answers_in_order
+from migsafe.locks import LockMode
 from migsafe.project import MigrationScript, Project, import_path, read_script
 from migsafe.revision import RevisionContext
 from migsafe.rules import (
@@ -46,6 +47,7 @@ class ScriptReport:
     diagnostics: list[Diagnostic]
     upgrade_sql: tuple[str, ...] = ()
     imported: ImportedModules | None = None  # None: its worker was lost
+    locks: RevisionLocks | None = None
 
 
 class InternalError(RuntimeError):
@@ -80,6 +82,8 @@ def check_project(project: Project, settings: Settings | None = None) -> CheckRe
             raise report
         result.findings.extend(report.findings)
         result.diagnostics.extend(report.diagnostics)
+        if report.locks is not None:
+            result.revisions.append(report.locks)
     result.checked, result.paths = len(scripts), [script.path for script in scripts]
     imported = [report.imported for report in reports]
     if all(imported):
@@ -178,8 +182,19 @@ def check_script(
     flagged = {f.line for f in findings}  # an unrenderable operation a rule already names
     upgrade_sql = tuple(s.sql for s in up_statements if s.node is not None)
     return ScriptReport(
-        findings, notes + [n for n in unrendered if n.line not in flagged], upgrade_sql
-    )
+        findings, notes + [n for n in unrendered if n.line not in flagged], upgrade_sql,
+        locks=RevisionLocks(script.path, script.revision, _strongest_locks(revision)),
+    )  # fmt: skip
+
+
+def _strongest_locks(revision: RevisionContext) -> tuple[tuple[str, str], ...]:
+    """Per table that existed before the upgrade, the strongest lock it takes there."""
+    strongest: dict[str, LockMode] = {}
+    for stmt in revision.upgrade:
+        if stmt.table is not None and stmt.lock is not None and not revision.is_new_table(stmt):
+            name = stmt.table.sql
+            strongest[name] = max(stmt.lock, strongest.get(name, stmt.lock))
+    return tuple((table, lock.label) for table, lock in strongest.items())
 
 
 def replayed(done: Sequence[tuple[str, Sequence[str]]]) -> Catalog:

@@ -64,6 +64,16 @@ class Diagnostic:
     line: int | None = None
 
 
+@dataclass(frozen=True)
+class RevisionLocks:
+    """The strongest lock a revision's upgrade takes on each table that existed before it
+    (tables it creates have no traffic yet): what a rollout has to plan around."""
+
+    path: Path
+    revision: str
+    locks: tuple[tuple[str, str], ...] = ()  # (table as SQL, lock mode as PostgreSQL names it)
+
+
 @dataclass
 class CheckResult:
     """What ``migsafe check`` found in a project, and the verdict it gives."""
@@ -73,6 +83,7 @@ class CheckResult:
     checked: int = 0
     fail_on: Severity = Severity.WARNING
     paths: list[Path] = field(default_factory=list)  # the scripts checked
+    revisions: list[RevisionLocks] = field(default_factory=list)  # in history order
     footprint: Footprint | None = None  # what it read; None: a re-run may differ (a timeout)
 
     @property

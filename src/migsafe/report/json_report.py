@@ -47,6 +47,14 @@ def render(result: CheckResult, out: TextIO) -> None:
             }
             for d in result.diagnostics
         ],
+        "revisions": [
+            {
+                "path": display_path(r.path),
+                "revision": r.revision,
+                "locks": [{"table": table, "lock": lock} for table, lock in r.locks],
+            }
+            for r in result.revisions
+        ],
     }
     json.dump(document, out, indent=2)
     out.write("\n")
