@@ -125,13 +125,18 @@ class ResultCache:
 
 
 def check_request(
-    paths: Sequence[Path], config_file: Path | None, x_arguments: Sequence[str]
+    paths: Sequence[Path],
+    config_file: Path | None,
+    x_arguments: Sequence[str],
+    changed: set[Path] | None = None,
 ) -> dict[str, Any]:
-    """What a check of these paths asks, in the terms of a cache key."""
+    """What a check of these paths asks, in the terms of a cache key (``changed``: the
+    files ``--since`` found, which decide what is judged)."""
     return {
         "paths": [str(p.resolve()) for p in paths],
         "config_file": str(config_file.resolve()) if config_file else None,
         "x": list(x_arguments),
+        "changed": sorted(map(str, changed)) if changed is not None else None,
     }
 
 

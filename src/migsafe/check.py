@@ -34,7 +34,7 @@ from migsafe.rules import (
     rule_keys,
     rule_modules,
 )
-from migsafe.sql import split_statements, statements
+from migsafe.sql import TableName, split_statements, statements
 from migsafe.suppress import Suppressions
 
 
@@ -47,18 +47,23 @@ class ScriptReport:
     diagnostics: list[Diagnostic]
     upgrade_sql: tuple[str, ...] = ()
     imported: ImportedModules | None = None  # None: its worker was lost
-    locks: RevisionLocks | None = None
+    locks: RevisionLocks | None = None  # for a judged revision
+    created: frozenset[TableName] = frozenset()  # the tables a judged revision creates
 
 
 class InternalError(RuntimeError):
     """migsafe itself failed while checking a script (a bug, not the migration's fault)."""
 
 
-def check_project(project: Project, settings: Settings | None = None) -> CheckResult:
+def check_project(
+    project: Project, settings: Settings | None = None, judged: set[Path] | None = None
+) -> CheckResult:
     """Check every migration of the project; bad input never stops the other files.
 
     ``settings`` default to the project's own; raises UnknownRule when they ignore a rule
-    that does not exist.
+    that does not exist. With ``judged`` (``--since``: the files a change touched), only
+    those scripts are judged; the others still run, upgrade only, for the schema they build,
+    and a table an earlier judged revision creates counts as new (no traffic yet).
     """
     settings = settings or project.settings
     settings = replace(settings, ignore=resolve_rules(settings.ignore, "ignore"))
@@ -71,7 +76,8 @@ def check_project(project: Project, settings: Settings | None = None) -> CheckRe
             (script.revision, report.upgrade_sql)
             for script, report in zip(scripts[: len(reports)], reports, strict=True)
         ]
-        return Worker(_serve, project, settings, done)
+        created = frozenset().union(*(report.created for report in reports))
+        return Worker(_serve, project, settings, done, judged, created)
 
     def lost(index: int, how: str) -> ScriptReport:
         return ScriptReport([], [Diagnostic(scripts[index].path, f"running it {how}", True)])
@@ -84,11 +90,13 @@ def check_project(project: Project, settings: Settings | None = None) -> CheckRe
         result.diagnostics.extend(report.diagnostics)
         if report.locks is not None:
             result.revisions.append(report.locks)
-    result.checked, result.paths = len(scripts), [script.path for script in scripts]
+    checked = [s.path for s in scripts if judged is None or s.path in judged]
+    result.checked, result.paths = len(checked), checked
     imported = [report.imported for report in reports]
     if all(imported):
         result.footprint = _footprint(project, imported)
-    result.findings.extend(history_findings(project.history, settings.ignore))
+    graph = history_findings(project.history, settings.ignore)
+    result.findings.extend(f for f in graph if judged is None or f.path in judged)
     result.findings.sort(key=lambda f: (str(f.path), f.line, f.code))
     return result
 
@@ -98,16 +106,26 @@ def _serve(
     project: Project,
     settings: Settings,
     done: list[tuple[str, tuple[str, ...]]],
+    judged: set[Path] | None,
+    created: frozenset[TableName],
 ) -> None:
     """A check worker: sends the ScriptReport of each script after those in ``done``, in
     order. ``done`` holds the upgrade SQL of the scripts checked before (by a worker that was
-    lost), to rebuild the schema they made."""
+    lost), to rebuild the schema they made; ``created``, the tables the judged ones among
+    them created."""
     capturer = OfflineCapturer(project.config, settings.target_pg_version, replayed(done))
     with import_path(project.sys_path), capturer:
         known = set(sys.modules)
         for script in project.scripts[len(done) :]:
+            report: ScriptReport | InternalError
             try:
-                report: ScriptReport | InternalError = check_script(script, capturer, settings)
+                if judged is None:
+                    report = check_script(script, capturer, settings)
+                elif script.path in judged:
+                    report = check_script(script, capturer, settings, created)
+                    created |= report.created  # no traffic yet for what follows in the change
+                else:
+                    report = follow_script(script, capturer)
             except Exception:
                 report = InternalError(
                     f"while checking {script.path}: {traceback.format_exc(limit=-3)}"
@@ -148,7 +166,10 @@ def check_trusted_file(path: Path, settings: Settings) -> ScriptReport:
 
 
 def check_script(
-    script: MigrationScript, capturer: OfflineCapturer, settings: Settings
+    script: MigrationScript,
+    capturer: OfflineCapturer,
+    settings: Settings,
+    created_by_change: frozenset[TableName] = frozenset(),
 ) -> ScriptReport:
     """All findings for one revision, after suppressions; notices about its capture."""
     captured = capturer.capture(script)
@@ -162,7 +183,7 @@ def check_script(
     ]
     revision = RevisionContext(
         script, up_statements, down_statements, upgrade, downgrade, settings.target_pg_version,
-        captured.schema_before,
+        captured.schema_before, created_by_change,
     )  # fmt: skip
     suppressions = Suppressions.parse(script.source)
     for line, name in suppressions.unknown(rule_keys()):
@@ -184,7 +205,18 @@ def check_script(
     return ScriptReport(
         findings, notes + [n for n in unrendered if n.line not in flagged], upgrade_sql,
         locks=RevisionLocks(script.path, script.revision, _strongest_locks(revision)),
+        created=revision.tables_created,
     )  # fmt: skip
+
+
+def follow_script(script: MigrationScript, capturer: OfflineCapturer) -> ScriptReport:
+    """A revision outside the change (``--since``): its upgrade runs, for the schema the
+    judged ones meet, and nothing of it is judged; only what stops the history (a script
+    that exits) is reported."""
+    upgrade = capturer.capture(script, with_downgrade=False).upgrade
+    notes = [n for n in capture_notes(script, upgrade) if n.fatal]
+    parsed, _ = statements(upgrade.judged, "upgrade")
+    return ScriptReport([], notes, tuple(s.sql for s in parsed if s.node is not None))
 
 
 def _strongest_locks(revision: RevisionContext) -> tuple[tuple[str, str], ...]:

@@ -97,6 +97,9 @@ def cli() -> None:
 @pg_version_option
 @_option("--ignore", multiple=True, metavar="RULE",
          help="Skip a rule (name or code; comma-separated or repeated).")  # fmt: skip
+@_option("--since", metavar="GIT_REF",
+         help="Judge only the revisions whose files changed since GIT_REF (committed or "
+         "not); the others still run, for the schema they build.")  # fmt: skip
 @timeout_option
 @x_option
 @_option("--no-cache", is_flag=True,
@@ -109,6 +112,7 @@ def check(
     fail_on: str | None,
     pg_version: int | None,
     ignore: tuple[str, ...],
+    since: str | None,
     timeout: float | None,
     x_arguments: tuple[str, ...],
     no_cache: bool,
@@ -141,7 +145,7 @@ def check(
     with _handled(debug):
         result = command.check(
             paths, overrides=overrides, config_file=config_file, x_arguments=x_arguments,
-            cache=None if no_cache else ResultCache(),
+            since=since, cache=None if no_cache else ResultCache(),
         )  # fmt: skip
     if result.checked == 0 and not result.diagnostics:
         click.echo("no migrations found", err=output_format != "text")

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from migsafe import own_process
 from migsafe.config import Overrides, Settings
 from migsafe.findings import CheckResult
-from migsafe.project import Project, load_project, project_settings
+from migsafe.project import Project, load_project, project_directory, project_settings
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -47,21 +47,25 @@ def check(
     *,
     config_file: Path | None = None,
     x_arguments: Sequence[str] = (),
+    since: str | None = None,
     cache: ResultCache | None = None,
 ) -> CheckResult:
     """Flag unsafe operations in the project's migration scripts.
 
-    With ``cache``, a target given as paths (and ``config_file``) answers from the last
-    check of the same, unchanged, project.
+    With ``since`` (a git ref), only the revisions whose files changed since then are
+    judged. With ``cache``, a target given as paths (and ``config_file``) answers from the
+    last check of the same, unchanged, project.
     """
     overrides = overrides or Overrides()
     paths = _paths(target)
+    changed = _changed(target, paths, config_file, since)
     key = None
     if cache is not None and paths is not None:
         from migsafe.cache import check_request
 
         asked = overrides.over(settings or project_settings(paths, config_file))
-        key = cache.key(check_request(paths, config_file, x_arguments), asked)
+        request = check_request(paths, config_file, x_arguments, changed)
+        key = cache.key(request, asked)
         cached = cache.lookup(key)
         if cached is not None:
             return cached
@@ -69,7 +73,7 @@ def check(
 
     own_process.exempt_imports_from_gc()
     project = _project(target, config_file, x_arguments)
-    result = check_project(project, _settings(project, settings, overrides))
+    result = check_project(project, _settings(project, settings, overrides), changed)
     if cache is not None and key is not None:
         cache.store(key, result)
     return result
@@ -148,6 +152,23 @@ def _project(
     if paths is None:  # an Alembic Config
         return load_project(config=target, x_arguments=x_arguments)  # type: ignore[arg-type]
     return load_project(paths, config_file, x_arguments=x_arguments)
+
+
+def _changed(
+    target: object, paths: list[Path] | None, config_file: Path | None, since: str | None
+) -> set[Path] | None:
+    """The files changed since git ``since``, looked up from the project's directory."""
+    if since is None:
+        return None
+    from migsafe.project.changes import changed_since
+
+    if isinstance(target, Project):
+        directory = target.location if target.location.is_dir() else target.location.parent
+    elif paths is None:  # an Alembic Config
+        directory = project_directory(config=target)  # type: ignore[arg-type]
+    else:
+        directory = project_directory(paths, config_file)
+    return changed_since(since, directory)
 
 
 def _paths(target: object) -> list[Path] | None:

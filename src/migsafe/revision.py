@@ -42,6 +42,8 @@ class RevisionContext:
     downgrade_capture: Capture
     pg_version: int
     schema_before: Catalog | None = None
+    # tables an earlier revision of the same change (--since) creates: no traffic yet
+    created_by_change: frozenset[TableName] = frozenset()
     notes: list[Diagnostic] = field(default_factory=list, init=False)  # what rules cannot judge
     _created: dict[tuple[str, TableName], int] = field(default_factory=dict, init=False)
     _position: dict[int, int] = field(default_factory=dict, init=False)
@@ -61,6 +63,11 @@ class RevisionContext:
         for statements in (self.upgrade, self.downgrade):
             self._not_null_proven.update(_validated_not_null_checks(statements))
 
+    @property
+    def tables_created(self) -> frozenset[TableName]:
+        """The tables this revision's upgrade creates."""
+        return frozenset(name for direction, name in self._created if direction != DOWNGRADE)
+
     def statements(self, rule: Rule) -> Iterator[Statement]:
         """The statements of the directions ``rule`` judges, each in its order."""
         for direction in rule.directions:
@@ -73,11 +80,13 @@ class RevisionContext:
                 yield stmt
 
     def is_new_table(self, stmt: Statement, table: TableName | None = None) -> bool:
-        """True when the table was created earlier in the same function (so it has no
-        traffic yet)."""
+        """True when the table was created earlier in the same function, or (upgrade) by an
+        earlier revision of the same change: either way it has no traffic yet."""
         name = table or stmt.table
         if name is None:
             return False
+        if stmt.direction != DOWNGRADE and name in self.created_by_change:
+            return True
         created_at = self._created.get((stmt.direction, name))
         return created_at is not None and created_at < self._position.get(id(stmt), -1)
 

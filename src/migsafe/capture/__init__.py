@@ -140,8 +140,8 @@ class OfflineCapturer:
         self._environment.__exit__(*exc_info)
         self._stand_ins.__exit__(*exc_info)
 
-    def capture(self, script: MigrationScript) -> ScriptCapture:
-        """Capture upgrade() and downgrade() of one script.
+    def capture(self, script: MigrationScript, with_downgrade: bool = True) -> ScriptCapture:
+        """Capture upgrade() and (unless told not to) downgrade() of one script.
 
         The script is imported as Alembic imports it, with ``alembic.context`` and ``op``
         already in place; what its import does counts as part of upgrade().
@@ -149,19 +149,19 @@ class OfflineCapturer:
         revision = script.revision
         before = self.catalog.copy()
         upgrade = Capture("upgrade", Recorder(script.path, self.catalog, revision))
-        downgrade = Capture("downgrade", Recorder(script.path, None, revision))
+        down = Capture("downgrade", Recorder(script.path, None, revision))
         module = self._run(upgrade, script, lambda: load_module(script), importing=True)
         if upgrade.failure is not None:  # the import failed: neither function exists
-            downgrade.failure, downgrade.stood_in = upgrade.failure, upgrade.stood_in
-            return ScriptCapture(upgrade, downgrade, before)
+            down.failure, down.stood_in = upgrade.failure, upgrade.stood_in
+            return ScriptCapture(upgrade, down, before)
         function = getattr(module, "upgrade", None)
         if callable(function):
             self._run(upgrade, script, function)
         function = getattr(module, "downgrade", None)
-        if callable(function):
-            downgrade.recorder.catalog = self.catalog.copy()
-            self._run(downgrade, script, function)
-        return ScriptCapture(upgrade, downgrade, before)
+        if callable(function) and with_downgrade:
+            down.recorder.catalog = self.catalog.copy()
+            self._run(down, script, function)
+        return ScriptCapture(upgrade, down, before)
 
     def _run(
         self, capture: Capture, script: MigrationScript, function: Callable[[], Any],

@@ -41,6 +41,7 @@ __all__ = [
     "import_path",
     "load_history",
     "load_project",
+    "project_directory",
     "project_settings",
     "read_script",
 ]
@@ -97,8 +98,15 @@ def project_settings(
 ) -> Settings:
     """The ``[tool.migsafe]`` settings of the project ``load_project`` would load, without
     loading it (or importing Alembic)."""
+    return load_settings(project_directory(paths, config_file, config))
+
+
+def project_directory(
+    paths: Sequence[Path] = (), config_file: Path | None = None, config: Config | None = None
+) -> Path:
+    """The directory of what was named first: where settings and git are looked up from."""
     location = _location(_targets(paths, config_file, config), config_file, config)
-    return load_settings(location if location.is_dir() else location.parent)
+    return location if location.is_dir() else location.parent
 
 
 def _targets(paths: Sequence[Path], config_file: Path | None, config: Config | None) -> list[Path]:
