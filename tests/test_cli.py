@@ -198,3 +198,26 @@ def test_roundtrip_bad_input_is_one_line_and_exit_2(
 def test_roundtrip_of_an_empty_directory_says_so(tmp_path: Path) -> None:
     code, output = run("roundtrip", str(tmp_path))
     assert code == 0 and "no migrations found" in output
+
+
+def test_one_run_writes_every_report_asked_for(tmp_path: Path, write_migration) -> None:
+    path = write_migration(UNSAFE)
+    outputs = {name: tmp_path / f"report.{name}" for name in ("json", "junit", "markdown")}
+    code, output = run(
+        "check", str(path), "--format", "text",
+        *(f"--output={name}={file}" for name, file in outputs.items()),
+    )  # fmt: skip
+    assert code == 1 and "create-index-not-concurrently" in output
+    assert json.loads(outputs["json"].read_text())["findings"][0]["rule"] == (
+        "create-index-not-concurrently"
+    )
+    assert outputs["junit"].read_text().startswith("<?xml")
+    assert outputs["markdown"].read_text().startswith("## migsafe check")
+
+
+def test_a_report_that_cannot_be_written_is_one_line(tmp_path: Path, write_migration) -> None:
+    path = write_migration(UNSAFE)
+    code, output = run("check", str(path), "--output", f"json={tmp_path / 'no' / 'x.json'}")
+    assert code == 2 and "cannot write the report" in output
+    code, output = run("check", str(path), "--output", "yaml=x.yaml")
+    assert code == 2 and "expected FORMAT=PATH" in output

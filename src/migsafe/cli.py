@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, TextIO
 
 import click
 
@@ -78,6 +78,30 @@ def format_option(command_name: str) -> Callable[[Callable], Callable]:
     )  # fmt: skip
 
 
+def output_option(command_name: str) -> Callable[[Callable], Callable]:
+    """-o/--output FORMAT=PATH: the same result in more formats, from the one run (a CI job
+    writes its annotations, SARIF, summary and junit without running anything twice)."""
+    from migsafe.report import format_names
+
+    names = format_names(command_name)
+
+    def parse(context: click.Context, parameter: click.Parameter, values: tuple[str, ...]):
+        outputs = []
+        for value in values:
+            name, _, path = value.partition("=")
+            if name not in names or not path:
+                raise click.BadParameter(
+                    f"{value!r}: expected FORMAT=PATH, FORMAT one of {', '.join(names)}"
+                )
+            outputs.append((name, Path(path)))
+        return outputs
+
+    return _option(
+        "-o", "--output", "outputs", multiple=True, metavar="FORMAT=PATH", callback=parse,
+        help="Also write the report in FORMAT to PATH; repeatable.",
+    )  # fmt: skip
+
+
 def debug_option(command: Callable) -> Callable:
     return _option("--debug", is_flag=True, help="Show tracebacks for internal errors.")(command)
 
@@ -104,6 +128,7 @@ def cli() -> None:
 @x_option
 @_option("--no-cache", is_flag=True,
          help="Check everything again, even if nothing changed since the last check.")  # fmt: skip
+@output_option("check")
 @debug_option
 def check(
     paths: tuple[Path, ...],
@@ -116,6 +141,7 @@ def check(
     timeout: float | None,
     x_arguments: tuple[str, ...],
     no_cache: bool,
+    outputs: list[tuple[str, Path]],
     debug: bool,
 ) -> None:
     """Flag unsafe operations in Alembic migration scripts.
@@ -152,6 +178,9 @@ def check(
         if output_format == "text":
             sys.exit(EXIT_OK)
     renderer("check", output_format)(result, sys.stdout)
+    for name, path in outputs:
+        with _handled(debug), _written(path) as out:
+            renderer("check", name)(result, out)
     sys.exit(result.exit_code)
 
 
@@ -243,6 +272,7 @@ def postgres(postgres: str, pg_version: int | None, debug: bool) -> None:
 )
 @timeout_option
 @x_option
+@output_option("roundtrip")
 @debug_option
 def roundtrip(
     project: Path | None,
@@ -258,6 +288,7 @@ def roundtrip(
     one_way: str,
     timeout: float | None,
     x_arguments: tuple[str, ...],
+    outputs: list[tuple[str, Path]],
     debug: bool,
 ) -> None:
     """Upgrade, downgrade and upgrade again every revision on a disposable PostgreSQL.
@@ -289,6 +320,12 @@ def roundtrip(
     if not result.revisions and not result.diagnostics and not result.interrupted:
         click.echo("no migrations found", err=output_format != "text")
     stream.finish(result)
+    for name, path in outputs:
+        with _handled(debug), _written(path) as out:
+            report = streaming_renderer(name, out)
+            for revision in result.revisions:
+                report.revision(revision)
+            report.finish(result)
     if result.interrupted:
         click.echo("interrupted; the databases it created are removed.", err=True)
     sys.exit(result.exit_code)
@@ -415,6 +452,16 @@ def revision(
     if result.check is not None:
         renderer("check", "text")(result.check, sys.stdout)
     sys.exit(EXIT_OK)
+
+
+@contextmanager
+def _written(path: Path) -> Iterator[TextIO]:
+    """``path`` open for a report; a path that cannot be written is bad input (exit 2)."""
+    try:
+        with path.open("w", encoding="utf-8") as out:
+            yield out
+    except OSError as exc:
+        _fail(f"{path}: cannot write the report: {exc.strerror}")
 
 
 @contextmanager
