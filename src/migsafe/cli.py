@@ -251,6 +251,9 @@ def postgres(postgres: str, pg_version: int | None, debug: bool) -> None:
 @click.option(
     "--since", metavar="GIT_REF", help="Only revisions whose files changed since GIT_REF."
 )
+@_option("--shard", metavar="K/N",
+         help="Only shard K of N: the selected revisions cut into N contiguous, nearly "
+         "equal slices, for a CI matrix (merge their junit with migsafe merge-junit).")  # fmt: skip
 @format_option("roundtrip")
 @click.option(
     "--use-env",
@@ -282,6 +285,7 @@ def roundtrip(
     start: str | None,
     stop: str | None,
     since: str | None,
+    shard: str | None,
     output_format: str,
     use_env: bool,
     metadata: str | None,
@@ -311,14 +315,17 @@ def roundtrip(
 
     stream = streaming_renderer(output_format, sys.stdout)
     overrides = Overrides(pg_version=pg_version, metadata=metadata, timeout=timeout)
-    options = RoundtripOptions(postgres, start, stop, since, use_env, one_way == "fail")
+    options = RoundtripOptions(postgres, start, stop, since, use_env, one_way == "fail", shard)
     with _handled(debug), RevisionProgress(stream.revision) as progress:
         result = command.roundtrip(
             [project] if project else [], options, progress=progress, overrides=overrides,
             config_file=config_file, x_arguments=x_arguments,
         )  # fmt: skip
     if not result.revisions and not result.diagnostics and not result.interrupted:
-        click.echo("no migrations found", err=output_format != "text")
+        if result.shard is None:
+            click.echo("no migrations found", err=output_format != "text")
+        else:
+            click.echo(f"shard {result.shard}: no revisions in this slice", err=True)
     stream.finish(result)
     for name, path in outputs:
         with _handled(debug), _written(path) as out:
@@ -452,6 +459,31 @@ def revision(
     if result.check is not None:
         renderer("check", "text")(result.check, sys.stdout)
     sys.exit(EXIT_OK)
+
+
+@cli.command(name="merge-junit")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--output", "output", type=click.Path(path_type=Path),
+              help="Write the merged report here instead of standard output.")  # fmt: skip
+@debug_option
+def merge_junit(files: tuple[Path, ...], output: Path | None, debug: bool) -> None:
+    """Merge the junit reports of roundtrip's shards (--shard K/N) into one, as the
+    unsharded run would have written it."""
+    from migsafe.report.roundtrip.junit_merge import merge_junit as merge
+
+    documents = []
+    for path in files:
+        try:
+            documents.append(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            _fail(f"{path}: cannot read the report: {exc.strerror}")
+    with _handled(debug):
+        merged = merge(documents, names=[str(path) for path in files])
+    if output is None:
+        click.echo(merged, nl=False)
+    else:
+        with _written(output) as out:
+            out.write(merged)
 
 
 @contextmanager

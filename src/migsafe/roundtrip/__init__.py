@@ -1,8 +1,9 @@
 """``migsafe roundtrip``: prove every revision upgrades, downgrades cleanly and upgrades again.
 
-``roundtrip_project`` picks the revisions of a loaded project, gets a disposable PostgreSQL,
-walks the stairway there (in a worker process: ``isolated.py``), and finally compares the
-target metadata (when known) with the upgraded database.
+``roundtrip_project`` picks the revisions of a loaded project (``selection.py``: ``--from``,
+``--to``, ``--since``, ``--shard``), gets a disposable PostgreSQL, walks the stairway there
+(in a worker process: ``isolated.py``), and finally compares the target metadata (when known)
+with the upgraded database.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from dataclasses import dataclass, replace
 from migsafe.config import Settings
 from migsafe.findings import Diagnostic
 from migsafe.project import Project, import_path
+from migsafe.project.changes import changed_since
 from migsafe.roundtrip.isolated import StairwayRun, StairwaySettings, Supervisor
 from migsafe.roundtrip.result import RevisionResult, RoundtripResult
-from migsafe.roundtrip.selection import changed_since, plan_revisions
+from migsafe.roundtrip.selection import Shard, ShardPlan, plan_revisions, shard_plan
 from migsafe.roundtrip.stairway import PlannedRevision
 from migsafe.rules import history_findings, resolve_rules
 from migsafe.runner.alembic_project import AlembicProject, alembic_project, import_object
@@ -32,6 +34,8 @@ class RoundtripOptions:
     since: str | None = None  # git ref
     use_env: bool = False
     one_way_fails: bool = False
+    # --shard K/N: "2/4" (checked when the run starts, like --from) or a Shard
+    shard: str | Shard | None = None
 
 
 class ProgressCallbacks:
@@ -60,15 +64,20 @@ def roundtrip_project(
     from migsafe.postgres import disposable_postgres
 
     options, progress = options or RoundtripOptions(), progress or ProgressCallbacks()
+    shard = Shard.parse(options.shard) if isinstance(options.shard, str) else options.shard
     settings = settings or project.settings
     settings = replace(settings, ignore=resolve_rules(settings.ignore, "ignore"))
     began = time.perf_counter()
     result = RoundtripResult(one_way_fails=options.one_way_fails)
+    result.shard = None if shard is None else str(shard)
     result.diagnostics.extend(project.diagnostics)
     if result.has_fatal:
         return result
     alembic = alembic_project(replace(project, settings=settings))
     plan = _plan(project, options)
+    sharded = None if shard is None else shard_plan(plan, shard)
+    if sharded is not None:
+        plan, progress = sharded.plan, _OwnResults(progress, sharded)
     result.findings = history_findings(project.history, settings.ignore)
     if not plan:
         return result
@@ -79,28 +88,29 @@ def roundtrip_project(
             with disposable_postgres(options.postgres, settings.pg_version) as database:
                 result.provider = database.description
                 progress.started(sum(p.selected for p in plan), database.description)
+                to_head = options.stop is None and (sharded is None or sharded.reaches_head)
                 stairway = StairwaySettings(
                     alembic, alembic.version_table, alembic.version_schema or "public",
-                    options.use_env, metadata, options.stop is None, settings.timeout,
+                    options.use_env, metadata, to_head, settings.timeout,
                 )  # fmt: skip
                 supervisor = Supervisor(
                     stairway, database.url, progress.revision, progress.finished
                 )
-                _take(supervisor.walk(plan), alembic, project, options, result)
+                _take(supervisor.walk(plan), alembic, project, options, sharded, result)
         except KeyboardInterrupt:
             result.interrupted = True
             if supervisor is not None:
-                result.revisions = supervisor.run.results
+                result.revisions = _reported(supervisor.run.results, sharded)
     result.seconds = time.perf_counter() - began
     return result
 
 
 def _take(
     run: StairwayRun, alembic: AlembicProject, project: Project, options: RoundtripOptions,
-    result: RoundtripResult,
+    sharded: ShardPlan | None, result: RoundtripResult,
 ) -> None:  # fmt: skip
     """The supervised run's results into the roundtrip's, with the drift verdict."""
-    result.revisions, result.rebuilds = run.results, run.rebuilds
+    result.revisions, result.rebuilds = _reported(run.results, sharded), run.rebuilds
     if run.fatal is not None:
         kind, message = run.fatal
         where = alembic.env_py if kind == "foreign" else project.location
@@ -108,6 +118,8 @@ def _take(
         return
     if options.stop is not None:
         result.drift_note = "not checked: --to stops before the head"
+    elif sharded is not None and not sharded.reaches_head:
+        result.drift_note = "not checked: this shard stops before the head (the last one checks)"
     elif run.blocked:
         result.drift_note = "not checked: some revisions did not upgrade"
     elif run.drift is None:
@@ -117,6 +129,30 @@ def _take(
         )
     else:
         result.drift = run.drift
+
+
+class _OwnResults(ProgressCallbacks):
+    """A shard's progress: the verdicts of revisions another shard reports are not shown."""
+
+    def __init__(self, inner: ProgressCallbacks, sharded: ShardPlan) -> None:
+        self._inner, self._reported = inner, sharded.reported
+
+    def started(self, total: int, description: str) -> None:
+        self._inner.started(total, description)
+
+    def revision(self, revision: str, selected: bool) -> None:
+        self._inner.revision(revision, selected)
+
+    def finished(self, result: RevisionResult) -> None:
+        if result.revision in self._reported:
+            self._inner.finished(result)
+
+
+def _reported(results: list[RevisionResult], sharded: ShardPlan | None) -> list[RevisionResult]:
+    """The results this run reports: a shard's own revisions only."""
+    if sharded is None:
+        return results
+    return [r for r in results if r.revision in sharded.reported]
 
 
 def _plan(project: Project, options: RoundtripOptions) -> list[PlannedRevision]:

@@ -73,6 +73,7 @@ class RoundtripResult:
     one_way_fails: bool = False
     rebuilds: int = 0  # databases rebuilt after a step left them in an unexpected state
     seconds: float = 0.0
+    shard: str | None = None  # "2/4" for --shard 2/4: the revisions are that slice's
 
     @property
     def has_fatal(self) -> bool:
