@@ -70,6 +70,13 @@ def _private_cache() -> Iterator[None]:
     shutil.rmtree(directory, ignore_errors=True)
 
 
+@pytest.fixture(autouse=True)
+def _outside_github_actions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Text output adds annotations inside GitHub Actions; the tests pin it as users see it
+    elsewhere (the tests of the annotations set the variable themselves)."""
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+
+
 @pytest.fixture(scope="module")
 def server_url() -> Iterator[str]:
     """One embedded server for the module; each roundtrip gets scratch databases on it."""

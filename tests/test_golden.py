@@ -41,13 +41,17 @@ NORMALIZE = [
     (re.compile(r'"seconds": [0-9.]+'), '"seconds": <seconds>'),
     (re.compile(r'\btime="[0-9.]+"'), 'time="<seconds>"'),
     (re.compile(r", [0-9.]+ s\)"), ", <seconds> s)"),
+    # migsafe's own version in SARIF's tool.driver: a release is no change of the format
+    (re.compile(r'("name": "migsafe",\s+"version": )"[^"]+"'), r'\1"<version>"'),
 ]
 
 # The raw output must be a well-formed document before it is normalized.
-PARSE = {"json": json.loads, "junit": ElementTree.fromstring}
+PARSE = {"json": json.loads, "junit": ElementTree.fromstring, "sarif": json.loads}
 
-# Variables that make rich write colour codes even into a pipe.
-NO_FORCED_COLOUR = {"FORCE_COLOR": None, "TTY_COMPATIBLE": None}
+# Variables that make rich write colour codes even into a pipe, and GitHub's, which add
+# annotations to the text output and change what annotation paths are relative to.
+NO_FORCED_COLOUR = {"FORCE_COLOR": None, "TTY_COMPATIBLE": None,
+                    "GITHUB_ACTIONS": None, "GITHUB_WORKSPACE": None}  # fmt: skip
 
 
 def normalize(output: str) -> str:

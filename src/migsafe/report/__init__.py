@@ -1,10 +1,12 @@
 """Output formats: one table says which formats each command has and which module renders
 each, so the command line's choices and the dispatch cannot disagree. Every module has
-``render(result, out)``; shared pieces (paths, locations, counts) live here.
+``render(result, out)``; shared pieces (paths, locations, counts, the repository root that
+SARIF and GitHub annotations locate files from) live here.
 """
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Callable, Iterable
 from importlib import import_module
 from pathlib import Path
@@ -21,12 +23,16 @@ FORMATS: dict[str, dict[str, str]] = {
         "json": "migsafe.report.json_report",
         "junit": "migsafe.report.junit",
         "markdown": "migsafe.report.markdown",
+        "sarif": "migsafe.report.sarif",
+        "github": "migsafe.report.github",
     },
     "roundtrip": {
         "text": "migsafe.report.roundtrip.text",
         "json": "migsafe.report.roundtrip.json_report",
         "junit": "migsafe.report.roundtrip.junit",
         "markdown": "migsafe.report.roundtrip.markdown",
+        "sarif": "migsafe.report.roundtrip.sarif",
+        "github": "migsafe.report.roundtrip.github",
     },
 }
 
@@ -55,6 +61,35 @@ def display_path(path: Path | None) -> str:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:  # outside the working directory
         return str(path)
+
+
+def repository_root(paths: Iterable[Path | None]) -> Path:
+    """Where the checked files' repository starts: the git top-level of the first of
+    ``paths`` (one ``git rev-parse``), else the working directory. Code scanning and
+    annotations locate files relative to it, whatever directory migsafe ran in."""
+    first = next((path for path in paths if path is not None), None)
+    if first is not None:
+        directory = first.resolve()
+        while not directory.is_dir() and directory != directory.parent:
+            directory = directory.parent  # a file, or one that could not be read
+        try:
+            completed = subprocess.run(
+                ["git", "-C", str(directory), "rev-parse", "--show-toplevel"],
+                capture_output=True, text=True, timeout=30, check=False,
+            )  # fmt: skip
+        except (OSError, subprocess.SubprocessError):  # no git, or it hangs
+            completed = None
+        if completed is not None and completed.returncode == 0 and completed.stdout.strip():
+            return Path(completed.stdout.strip())
+    return Path.cwd()
+
+
+def repository_path(path: Path, root: Path) -> str | None:
+    """``path`` relative to ``root`` with forward slashes, or None when it is outside."""
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return None
 
 
 def location(diagnostic: Diagnostic) -> str:

@@ -1,4 +1,9 @@
-"""Human output: rich styling on a terminal, plain text when piped or when NO_COLOR is set."""
+"""Human output: rich styling on a terminal, plain text when piped or when NO_COLOR is set.
+
+In a GitHub Actions job (``GITHUB_ACTIONS=true``) the findings' annotations
+(``migsafe.report.github``) come first on standard output, so a plain ``migsafe check`` step
+annotates the diff.
+"""
 
 from __future__ import annotations
 
@@ -12,12 +17,14 @@ if TYPE_CHECKING:
     from migsafe.findings import CheckResult
 
 from migsafe.findings import Diagnostic, Finding, Severity
-from migsafe.report import counted, display_path, location, severity_counts
+from migsafe.report import counted, display_path, github, location, severity_counts
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.NOTICE: "cyan"}
 
 
 def render(result: CheckResult, out: TextIO) -> None:
+    if github.annotates(out):
+        github.annotate(result.findings, result.diagnostics, github.workspace(result.paths), out)
     console = Console(file=out, highlight=False, soft_wrap=True)
     for finding in result.findings:
         print_finding(console, finding)

@@ -61,4 +61,5 @@ def summary(result: RoundtripResult) -> str:
     elif result.drift is not None:
         drift = "; no model drift"
     stopped = " (interrupted: the rest was not run)" if result.interrupted else ""
-    return f"Roundtrip of {len(result.revisions)} {noun}{stopped}: {parts}{drift}."
+    shard = f" (shard {result.shard})" if result.shard else ""
+    return f"Roundtrip of {len(result.revisions)} {noun}{shard}{stopped}: {parts}{drift}."

@@ -18,6 +18,7 @@ def render(result: RoundtripResult, out: TextIO) -> None:
         "schema_version": SCHEMA_VERSION,
         "passed": result.passed,
         "interrupted": result.interrupted,
+        "shard": result.shard,
         "provider": result.provider,
         "seconds": round(result.seconds, 3),
         "revisions": [

@@ -15,12 +15,18 @@ def render(result: RoundtripResult, out: TextIO) -> None:
     suite = ElementTree.Element(
         "testsuite",
         name="migsafe roundtrip",
-        tests=str(len(result.revisions) + (result.drift is not None) + len(result.findings)),
+        tests=str(
+            len(result.revisions) + (result.drift is not None) + len(result.findings)
+            + len(result.diagnostics)
+        ),
         failures=str(len(failures) + bool(result.drift) + len(result.findings)),
         skipped=str(sum(r.verdict is Verdict.SKIPPED for r in result.revisions)),
-        errors=str(sum(d.fatal for d in result.diagnostics)),
+        errors=str(len(result.diagnostics)),  # each is a test case with an <error>
         time=f"{result.seconds:.3f}",
-    )
+    )  # fmt: skip
+    if result.shard is not None:  # which slice of a --shard K/N matrix (merge-junit reads it)
+        properties = ElementTree.SubElement(suite, "properties")
+        ElementTree.SubElement(properties, "property", name="shard", value=result.shard)
     for revision in result.revisions:
         case = ElementTree.SubElement(
             suite,

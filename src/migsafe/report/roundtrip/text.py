@@ -1,4 +1,8 @@
-"""Human output for roundtrip: one line per revision, details under the ones that failed."""
+"""Human output for roundtrip: one line per revision, details under the ones that failed.
+
+In a GitHub Actions job (``GITHUB_ACTIONS=true``) the failures' annotations
+(``migsafe.report.roundtrip.github``) follow the revisions' lines on standard output.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,9 @@ from rich.console import Console
 from rich.markup import escape
 
 from migsafe.report import display_path
+from migsafe.report.github import annotates
 from migsafe.report.roundtrip import problem_lines, summary
+from migsafe.report.roundtrip.github import annotate_roundtrip
 from migsafe.report.text import print_diagnostic, print_finding
 from migsafe.roundtrip.result import RevisionResult, RoundtripResult, Verdict
 
@@ -37,6 +43,8 @@ def render_revision(revision: RevisionResult, out: TextIO) -> None:
 
 def render_end(result: RoundtripResult, out: TextIO) -> None:
     """What follows the revisions: findings about the graph, input errors, drift, summary."""
+    if annotates(out):
+        annotate_roundtrip(result, out)
     console = _console(out)
     for finding in result.findings:
         print_finding(console, finding)
