@@ -109,7 +109,8 @@ def installed(package: str, version: str, *requirements: str) -> Path:
     Installed with --no-deps plus ``requirements``, so that nothing migsafe runs on (SQLAlchemy,
     Alembic) is replaced by another version, and nothing lands in migsafe's own environment.
     """
-    target = CACHE / "site" / f"{package}-{version}"
+    python = f"py{sys.version_info.major}{sys.version_info.minor}"  # compiled parts differ
+    target = CACHE / "site" / python / f"{package}-{version}"
     if not (target / ".complete").exists():
         _pip("install", "--target", str(target), f"{package}=={version}", *requirements)
         (target / ".complete").touch()
