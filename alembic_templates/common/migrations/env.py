@@ -6,6 +6,8 @@
 - The database comes from DATABASE_URL, else sqlalchemy.url in alembic.ini. A connection
   handed over in config.attributes["connection"] (tests, `migsafe roundtrip --use-env`,
   `migsafe revision --autogenerate`) is used as it is.
+- A migration that cannot get a lock within lock_timeout is run again after a pause
+  (migsafe.runtime.retry_on_lock_timeout, when alembic-migsafe is installed).
 - `alembic upgrade --sql` needs no database.
 """
 
@@ -24,6 +26,13 @@ from sqlalchemy import {{sqlalchemy_imports}}
 {{engine_imports}}
 
 {{metadata_import}}
+
+try:  # alembic-migsafe where the migrations run: a busy lock is waited out, not fatal
+    from migsafe.runtime import retry_on_lock_timeout
+except ImportError:
+
+    def retry_on_lock_timeout(run: Callable[[], None], **options: object) -> None:
+        run()
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):

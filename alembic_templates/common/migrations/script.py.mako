@@ -10,6 +10,8 @@ Before it ships (`migsafe check` ran on this file when it was written):
   then SET NOT NULL;
 - a rename or a drop: the code still running uses the old name: expand, deploy, contract;
 - downgrade() undoes upgrade() exactly; if it cannot, it raises and says why.
+migsafe.runtime writes the safe forms: create_index_concurrently, add_foreign_key_safely,
+set_not_null_safely, batched_update (docs/runbook.md).
 """
 
 from collections.abc import Sequence
