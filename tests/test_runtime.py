@@ -280,3 +280,53 @@ def test_migrations_written_with_the_helpers_pass_check(write_migration) -> None
     assert result.findings == [] and result.diagnostics == [], (
         [f.message for f in result.findings], [d.message for d in result.diagnostics],
     )  # fmt: skip
+
+
+def run_helper(engine: Engine, helper) -> None:
+    connection = engine.connect()
+    migration = MigrationContext.configure(connection, opts={"transaction_per_migration": True})
+    with Operations.context(migration), migration.begin_transaction(_per_migration=True):
+        helper()
+    connection.commit()
+    connection.close()
+
+
+def test_a_helper_stopped_half_way_goes_on_when_run_again(engine: Engine) -> None:
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE orders SET user_id = 99 WHERE id = 1"))  # no such user
+    foreign_key = lambda: add_foreign_key_safely(  # noqa: E731
+        "fk_orders_user_id", "orders", "users", ["user_id"], ["id"]
+    )
+    with pytest.raises(Exception, match="violates foreign key constraint"):
+        run_helper(engine, foreign_key)  # added NOT VALID, then the validation failed
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE orders SET user_id = 1 WHERE id = 1"))
+    run_helper(engine, foreign_key)
+    with engine.connect() as connection:
+        validated = connection.execute(text(
+            "SELECT convalidated FROM pg_constraint WHERE conname = 'fk_orders_user_id'"
+        )).scalar()  # fmt: skip
+    assert validated is True
+
+
+def test_a_backfill_leaves_no_trace_for_roundtrip(tmp_path, server_url: str) -> None:
+    from tests.conftest import migration_source, roundtrip
+
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    first = (
+        "def upgrade():\n    op.create_table('t', sa.Column('id', sa.Integer(), primary_key=True),"
+        " sa.Column('a', sa.Integer()))\n    op.execute('INSERT INTO t SELECT g, g FROM "
+        "generate_series(1, 50) g')\n\ndef downgrade():\n    op.drop_table('t')\n"
+    )
+    second = (
+        "from migsafe.runtime import batched_update\n\n"
+        "def upgrade():\n    op.add_column('t', sa.Column('b', sa.Integer()))\n"
+        "    with op.get_context().autocommit_block():\n"
+        "        batched_update(op.get_bind(), 't', 'b = a * 2', batch_size=7)\n\n"
+        "def downgrade():\n    op.drop_column('t', 'b')\n"
+    )
+    (versions / "r1.py").write_text(migration_source(first, "r1", None))
+    (versions / "r2.py").write_text(migration_source(second, "r2", "r1"))
+    result = roundtrip(versions, server_url)
+    assert [str(r.verdict) for r in result.revisions] == ["ok", "ok"], result.revisions

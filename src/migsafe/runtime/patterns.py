@@ -10,6 +10,9 @@ gives it, from ``migsafe.locks``:
 - ``set_not_null_safely``: a CHECK (column IS NOT NULL) added NOT VALID, validated (SHARE
   UPDATE EXCLUSIVE), then SET NOT NULL, which PostgreSQL 12 and later do without scanning
   (ACCESS EXCLUSIVE, for a moment), then the CHECK dropped.
+
+The NOT VALID constraint commits before it is validated; if the validation fails (a lock
+timeout, a row that breaks it), running the revision again goes on from there.
 """
 
 from __future__ import annotations
@@ -48,12 +51,15 @@ def add_foreign_key_safely(
 ) -> None:
     from alembic import op
 
-    op.create_foreign_key(
-        name, source, referent, list(local_columns), list(remote_columns),
-        source_schema=source_schema, referent_schema=referent_schema,
-        postgresql_not_valid=True, **kw,
-    )  # fmt: skip
-    _validate(op, source, source_schema, name)
+    state = _constraint_state(op, source_schema, source, name)
+    if state is None:
+        op.create_foreign_key(
+            name, source, referent, list(local_columns), list(remote_columns),
+            source_schema=source_schema, referent_schema=referent_schema,
+            postgresql_not_valid=True, **kw,
+        )  # fmt: skip
+    if state != VALID:
+        _validate(op, source, source_schema, name)
 
 
 def set_not_null_safely(
@@ -62,12 +68,39 @@ def set_not_null_safely(
     from alembic import op
 
     check = check_name or f"{table}_{column}_not_null"[:63]
-    op.create_check_constraint(
-        check, table, f"{quoted(column)} IS NOT NULL", schema=schema, postgresql_not_valid=True
-    )
-    _validate(op, table, schema, check)
+    state = _constraint_state(op, schema, table, check)
+    if state is None:
+        op.create_check_constraint(
+            check, table, f"{quoted(column)} IS NOT NULL", schema=schema, postgresql_not_valid=True
+        )
+    if state != VALID:
+        _validate(op, table, schema, check)
     op.alter_column(table, column, nullable=False, schema=schema)
     op.drop_constraint(check, table, type_="check", schema=schema)
+
+
+VALID, NOT_VALID = "valid", "not valid"
+
+
+def _constraint_state(op: Any, schema: str | None, table: str, name: str) -> str | None:
+    """Whether the constraint exists already (an earlier run that stopped half-way added it):
+    None when it does not, or when migrations are only written out (``--sql``)."""
+    if op.get_context().as_sql:
+        return None
+    validated = (
+        op.get_bind()
+        .execute(
+            text(
+                "SELECT convalidated FROM pg_constraint "
+                "WHERE conname = :name AND conrelid = to_regclass(:relation)"
+            ),
+            {"name": name, "relation": qualified(schema, table)},
+        )
+        .scalar()
+    )
+    if validated is None:
+        return None
+    return VALID if validated else NOT_VALID
 
 
 def _validate(op: Any, table: str, schema: str | None, constraint: str) -> None:

@@ -21,6 +21,8 @@ import hashlib
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from migsafe.runtime.backfill import PROGRESS_TABLE
+
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
@@ -78,6 +80,9 @@ relations AS (
     WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f', 'c')
       AND {_own("c.oid", "pg_class")}
       AND NOT (c.relname = {{version_table}} AND s.nspname = {{version_schema}})
+      -- where migsafe.runtime.batched_update records how far a backfill got: bookkeeping
+      -- that stays after a downgrade, as the version table does
+      AND c.relname <> '{PROGRESS_TABLE}'
 ),
 user_types AS (
     SELECT t.*, quote_ident(s.nspname) || '.' || quote_ident(t.typname) AS qualified
