@@ -28,10 +28,18 @@ from typing import Any
 
 from migsafe import __version__
 from migsafe.config import Settings
-from migsafe.findings import CheckResult, Diagnostic, Finding, RevisionLocks, Severity
+from migsafe.findings import (
+    Change,
+    ChangeKind,
+    CheckResult,
+    Diagnostic,
+    Finding,
+    RevisionLocks,
+    Severity,
+)
 from migsafe.footprint import Footprint
 
-FORMAT = 2  # of the entries; a migsafe that writes another format never reads these
+FORMAT = 3  # of the entries; a migsafe that writes another format never reads these
 MAX_ENTRIES = 256  # the least recently used beyond this are removed
 _LIBRARIES = ("alembic", "sqlalchemy", "pglast")
 
@@ -179,11 +187,32 @@ def _result_json(result: CheckResult) -> dict[str, Any]:
         "checked": result.checked,
         "fail_on": int(result.fail_on),
         "paths": [str(p) for p in result.paths],
-        "revisions": [
-            {"path": str(r.path), "revision": r.revision, "locks": [list(lock) for lock in r.locks]}
-            for r in result.revisions
-        ],
+        "revisions": [_revision_json(r) for r in result.revisions],
     }
+
+
+def _revision_json(revision: RevisionLocks) -> dict[str, Any]:
+    return {
+        **asdict(revision),
+        "path": str(revision.path),
+        "changes": [{**asdict(c), "kind": c.kind.value} for c in revision.changes],
+    }
+
+
+def _revision_from_json(data: Mapping[str, Any]) -> RevisionLocks:
+    changes = tuple(
+        Change(**{**c, "kind": ChangeKind(c["kind"]), "tags": tuple(c["tags"])})
+        for c in data["changes"]
+    )
+    return RevisionLocks(
+        path=Path(data["path"]),
+        revision=data["revision"],
+        locks=tuple((table, mode) for table, mode in data["locks"]),
+        changes=changes,
+        title=data["title"],
+        parents=tuple(data["parents"]),
+        downgrade=data["downgrade"],
+    )
 
 
 def _result_from_json(data: Mapping[str, Any]) -> CheckResult:
@@ -201,8 +230,5 @@ def _result_from_json(data: Mapping[str, Any]) -> CheckResult:
         checked=data["checked"],
         fail_on=Severity(data["fail_on"]),
         paths=[Path(p) for p in data["paths"]],
-        revisions=[
-            RevisionLocks(Path(r["path"]), r["revision"], tuple((t, m) for t, m in r["locks"]))
-            for r in data["revisions"]
-        ],
+        revisions=[_revision_from_json(r) for r in data["revisions"]],
     )

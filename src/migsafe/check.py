@@ -27,6 +27,7 @@ from migsafe.isolation import Worker, answers_in_order
 from migsafe.locks import LockMode
 from migsafe.project import MigrationScript, Project, import_path, read_script
 from migsafe.revision import RevisionContext
+from migsafe.rollout.changes import classify, downgrade_state
 from migsafe.rules import (
     closest_rule,
     history_findings,
@@ -47,7 +48,7 @@ class ScriptReport:
     diagnostics: list[Diagnostic]
     upgrade_sql: tuple[str, ...] = ()
     imported: ImportedModules | None = None  # None: its worker was lost
-    locks: RevisionLocks | None = None  # for a judged revision
+    locks: RevisionLocks | None = None  # for a judged revision: its locks and changes
     created: frozenset[TableName] = frozenset()  # the tables a judged revision creates
 
 
@@ -200,12 +201,28 @@ def check_script(
             message = f"rule {module.RULE.name} crashed ({crash}); please report this"
             notes.append(Diagnostic(script.path, message, fatal=False))
     notes += revision.notes
+    profile = _profile(revision, notes)
     flagged = {f.line for f in findings}  # an unrenderable operation a rule already names
     upgrade_sql = tuple(s.sql for s in up_statements if s.node is not None)
     return ScriptReport(
         findings, notes + [n for n in unrendered if n.line not in flagged], upgrade_sql,
-        locks=RevisionLocks(script.path, script.revision, _strongest_locks(revision)),
-        created=revision.tables_created,
+        locks=profile, created=revision.tables_created,
+    )  # fmt: skip
+
+
+def _profile(revision: RevisionContext, notes: list[Diagnostic]) -> RevisionLocks:
+    """What the runbook plans around: locks, changes, and whether a downgrade undoes it."""
+    script = revision.script
+    try:
+        changes = classify(revision)
+    except Exception as exc:  # the runbook must not cost the check its findings
+        changes = ()
+        crash = f"{type(exc).__name__}: {exc}"
+        message = f"classifying the upgrade for the runbook crashed ({crash}); please report this"
+        notes.append(Diagnostic(script.path, message, fatal=False))
+    return RevisionLocks(
+        script.path, script.revision, _strongest_locks(revision), changes, script.title,
+        script.down_revisions, downgrade_state(revision),
     )  # fmt: skip
 
 

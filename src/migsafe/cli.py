@@ -78,6 +78,13 @@ def format_option(command_name: str) -> Callable[[Callable], Callable]:
     )  # fmt: skip
 
 
+def no_cache_option(command: Callable) -> Callable:
+    return _option(
+        "--no-cache", is_flag=True,
+        help="Check everything again, even if nothing changed since the last check.",
+    )(command)  # fmt: skip
+
+
 def output_option(command_name: str) -> Callable[[Callable], Callable]:
     """-o/--output FORMAT=PATH: the same result in more formats, from the one run (a CI job
     writes its annotations, SARIF, summary and junit without running anything twice)."""
@@ -126,8 +133,7 @@ def cli() -> None:
          "not); the others still run, for the schema they build.")  # fmt: skip
 @timeout_option
 @x_option
-@_option("--no-cache", is_flag=True,
-         help="Check everything again, even if nothing changed since the last check.")  # fmt: skip
+@no_cache_option
 @output_option("check")
 @debug_option
 def check(
@@ -336,6 +342,71 @@ def roundtrip(
     if result.interrupted:
         click.echo("interrupted; the databases it created are removed.", err=True)
     sys.exit(result.exit_code)
+
+
+@cli.command()
+@click.argument("project", required=False, type=click.Path(path_type=Path))
+@config_option
+@_option("--since", metavar="GIT_REF",
+         help="Only the revisions whose files changed since GIT_REF (committed or not): "
+         "a pull request's.")  # fmt: skip
+@_option("--from", "start", metavar="REV", help="First revision of the plan (id or prefix).")
+@_option("--to", "stop", metavar="REV", help="Last revision of the plan (id or prefix).")
+@_option("--roundtrip", "roundtrip_json", type=click.Path(path_type=Path), metavar="FILE",
+         help="The report of `migsafe roundtrip --format json`: the downgrades that passed "
+         "it are the rollback path.")  # fmt: skip
+@format_option("runbook")
+@pg_version_option
+@timeout_option
+@x_option
+@no_cache_option
+@output_option("runbook")
+@debug_option
+def runbook(
+    project: Path | None,
+    config_file: Path | None,
+    since: str | None,
+    start: str | None,
+    stop: str | None,
+    roundtrip_json: Path | None,
+    output_format: str,
+    pg_version: int | None,
+    timeout: float | None,
+    x_arguments: tuple[str, ...],
+    no_cache: bool,
+    outputs: list[tuple[str, Path]],
+    debug: bool,
+) -> None:
+    """Plan shipping the revisions without downtime, one at a time, in order.
+
+    For each: its phase (before the deploy: additive; after it: the code must stop using
+    something first; a maintenance window: a strong lock on a table with rows), a call-out
+    with how to split a revision that mixes both, the locks it takes and what they block,
+    the timeouts, the alembic command, the checks to run after, and the rollback path
+    (--roundtrip tells which downgrades passed). PROJECT is as for roundtrip (default: the
+    current directory). The revisions run offline, as for `migsafe check`.
+
+    \b
+    Exit codes: 0 a plan was made (maintenance windows included: it is a plan, not a
+    gate; `migsafe check` is the gate), 2 bad input or usage, 130 interrupted.
+    """
+    from migsafe import command
+    from migsafe.cache import ResultCache
+    from migsafe.config import Overrides
+    from migsafe.report import renderer
+
+    overrides = Overrides(pg_version=pg_version, timeout=timeout)
+    with _handled(debug):
+        plan = command.runbook(
+            [project] if project else [], overrides=overrides, config_file=config_file,
+            x_arguments=x_arguments, since=since, start=start, stop=stop,
+            roundtrip_json=roundtrip_json, cache=None if no_cache else ResultCache(),
+        )  # fmt: skip
+    renderer("runbook", output_format)(plan, sys.stdout)
+    for name, path in outputs:
+        with _handled(debug), _written(path) as out:
+            renderer("runbook", name)(plan, out)
+    sys.exit(plan.exit_code)
 
 
 @cli.command()

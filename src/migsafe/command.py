@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from migsafe import own_process
 from migsafe.config import Overrides, Settings
+from migsafe.errors import MigsafeError
 from migsafe.findings import CheckResult
 from migsafe.project import Project, load_project, project_directory, project_settings
 
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
     from migsafe.cache import ResultCache
+    from migsafe.rollout.plan import Runbook
     from migsafe.roundtrip import ProgressCallbacks, RoundtripOptions
     from migsafe.roundtrip.result import RoundtripResult
     from migsafe.scaffold.existing import Adoption
@@ -56,9 +58,71 @@ def check(
     judged. With ``cache``, a target given as paths (and ``config_file``) answers from the
     last check of the same, unchanged, project.
     """
+    changed = _changed(target, _paths(target), config_file, since)
+    return _check(target, settings, overrides, config_file, x_arguments, changed, cache)
+
+
+def runbook(
+    target: Project | Config | Path | str | Sequence[Path | str],
+    settings: Settings | None = None,
+    overrides: Overrides | None = None,
+    *,
+    config_file: Path | None = None,
+    x_arguments: Sequence[str] = (),
+    since: str | None = None,
+    start: str | None = None,
+    stop: str | None = None,
+    roundtrip_json: Path | None = None,
+    cache: ResultCache | None = None,
+) -> Runbook:
+    """The plan for shipping revisions without downtime: for each, in order, its phase
+    (before the deploy, after it, or in a maintenance window), the locks it takes, the
+    timeouts, the commands, the checks after and the rollback path.
+
+    The revisions are every one of the history, those whose files changed since git
+    ``since``, or those from ``start`` to ``stop`` (ids or unique prefixes). The check runs
+    as ``check`` does (with ``cache``); ``roundtrip_json`` (the report of ``roundtrip
+    --format json``) tells which downgrades passed. A plan is no gate: its ``exit_code`` is
+    2 for bad input, else 0, maintenance windows included.
+    """
+    from migsafe.rollout.plan import Invocation, build
+    from migsafe.rollout.roundtrip_report import read_verdicts
+
+    if since is not None and (start is not None or stop is not None):
+        raise MigsafeError("--since selects the revisions by git, --from/--to by id: use one")
+    verdicts = read_verdicts(Path(roundtrip_json)) if roundtrip_json is not None else None
+    paths = _paths(target)
+    if start is None and stop is None:
+        changed = _changed(target, paths, config_file, since)
+        result = _check(target, settings, overrides, config_file, x_arguments, changed, cache)
+    else:
+        from migsafe.roundtrip.selection import plan_revisions
+
+        project = _project(target, config_file, x_arguments)
+        planned = plan_revisions(project.history, start, stop)
+        changed = {p.script.path for p in planned if p.selected}
+        result = _check(
+            target if paths is not None else project, settings, overrides, config_file,
+            x_arguments, changed, cache, project,
+        )  # fmt: skip
+    invocation = Invocation(*_named(target, paths, config_file), since, start, stop)
+    return build(result, invocation, verdicts, Path(roundtrip_json) if roundtrip_json else None)
+
+
+def _check(
+    target: Project | Config | Path | str | Sequence[Path | str],
+    settings: Settings | None,
+    overrides: Overrides | None,
+    config_file: Path | None,
+    x_arguments: Sequence[str],
+    changed: set[Path] | None,
+    cache: ResultCache | None,
+    project: Project | None = None,
+) -> CheckResult:
+    """The check of ``target`` judging ``changed`` (None: every revision), answered from
+    ``cache`` when it can; ``project``: the target, loaded already."""
     overrides = overrides or Overrides()
     paths = _paths(target)
-    changed = _changed(target, paths, config_file, since)
     key = None
     if cache is not None and paths is not None:
         from migsafe.cache import check_request
@@ -72,7 +136,7 @@ def check(
     from migsafe.check import check_project
 
     own_process.exempt_imports_from_gc()
-    project = _project(target, config_file, x_arguments)
+    project = project or _project(target, config_file, x_arguments)
     result = check_project(project, _settings(project, settings, overrides), changed)
     if cache is not None and key is not None:
         cache.store(key, result)
@@ -169,6 +233,32 @@ def _changed(
     else:
         directory = project_directory(paths, config_file)
     return changed_since(since, directory)
+
+
+def _named(
+    target: object, paths: list[Path] | None, config_file: Path | None
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """How the commands a runbook writes name the project: migsafe's PROJECT (and -c)
+    arguments, and alembic's -c: the config file named, else the project's alembic.ini
+    unless it is the working directory's."""
+    from migsafe.report import display_path
+
+    if paths is None:  # a loaded project, or an Alembic Config
+        config = target.config if isinstance(target, Project) else target
+        name = getattr(config, "config_file_name", None)
+        ini = Path(name) if name else None
+        named = ("-c", display_path(ini)) if ini is not None else ()
+        return named, named
+    project = tuple(display_path(p) for p in paths)
+    if config_file is not None:
+        named = ("-c", display_path(config_file))
+        return project + named, named
+    ini = None
+    if len(paths) == 1:
+        ini = paths[0] if paths[0].suffix == ".ini" else paths[0] / "alembic.ini"
+    if ini is None or not ini.is_file() or ini.resolve() == Path("alembic.ini").resolve():
+        return project, ()
+    return project, ("-c", display_path(ini))
 
 
 def _paths(target: object) -> list[Path] | None:

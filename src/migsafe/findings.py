@@ -64,14 +64,46 @@ class Diagnostic:
     line: int | None = None
 
 
+class ChangeKind(str, enum.Enum):
+    """What one upgrade statement means for the code running beside it during a rollout."""
+
+    EXPAND = "expand"  # additive: the running code is unaffected, the new code may need it
+    CONTRACT = "contract"  # the running code must stop using (or violating) something first
+    BREAKING = "breaking"  # both at once (a rename): no moment suits both versions of the code
+    DATA = "data"  # rows written (a backfill)
+    NEUTRAL = "neutral"  # nothing the application sees (a relaxation, a validation, ...)
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class Change:
+    """One thing a revision's upgrade does, as the runbook plans it (``migsafe.rollout``)."""
+
+    kind: ChangeKind
+    what: str  # 'add column "users"."email"'
+    line: int
+    table: str | None = None  # the table it names, as SQL
+    # "concurrent-index", "validate", "not-valid", "rewrite", "bulk": what to time and check
+    tags: tuple[str, ...] = ()
+    split: str = ""  # for a breaking change: how to do it in steps
+
+
 @dataclass(frozen=True)
 class RevisionLocks:
-    """The strongest lock a revision's upgrade takes on each table that existed before it
-    (tables it creates have no traffic yet): what a rollout has to plan around."""
+    """What a rollout has to plan around in one judged revision: the strongest lock its
+    upgrade takes on each table that existed before it (tables it creates have no traffic
+    yet), what the upgrade changes, and whether a downgrade can undo it."""
 
     path: Path
     revision: str
     locks: tuple[tuple[str, str], ...] = ()  # (table as SQL, lock mode as PostgreSQL names it)
+    changes: tuple[Change, ...] = ()  # in the upgrade's order
+    title: str = ""  # the first line of its docstring (Alembic's -m message)
+    parents: tuple[str, ...] = ()  # its down_revision(s)
+    # "exists", "raises", "missing" (absent or empty), "nothing" (nothing to undo); "": unknown
+    downgrade: str = ""
 
 
 @dataclass

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import pglast
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType
 from sqlalchemy.types import NullType
@@ -229,6 +230,31 @@ def alter_commands(node: ast.Node | None, *subtypes: AlterTableType) -> Iterator
 def is_unknown_type(type_node: ast.TypeName | None) -> bool:
     """A type from a module that could not be imported (rendered by a stand-in)."""
     return type_node is not None and type_node.names[0].sval == UNKNOWN_TYPE_SCHEMA
+
+
+def existing_type(operation: object) -> ast.TypeName | None:
+    """The ``existing_type=`` of an Alembic call, as PostgreSQL's parser reads it; None when
+    it was not given or cannot be rendered for PostgreSQL (unknown)."""
+    existing = getattr(operation, "existing_type", None)
+    if existing is None:
+        existing = getattr(operation, "kw", {}).get("existing_type")
+    if existing is None:
+        return None
+    try:
+        from sqlalchemy.dialects import postgresql
+
+        sql_type = existing.compile(dialect=postgresql.dialect())
+        (raw,) = pglast.parse_sql(f"SELECT NULL::{sql_type}")
+    except Exception:  # a type this dialect cannot render: unknown
+        return None
+    return raw.stmt.targetList[0].val.typeName
+
+
+def type_parts(type_node: ast.TypeName) -> tuple[str, list[int]]:
+    """A type's name (the last part: ``varchar``) and its numeric modifiers (``[20]``)."""
+    name = type_node.names[-1].sval
+    mods = [m.val.ival for m in type_node.typmods or () if isinstance(m, ast.A_Const)]
+    return name, mods
 
 
 def type_name(type_node: ast.TypeName | None) -> str:

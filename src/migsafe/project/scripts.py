@@ -29,6 +29,12 @@ class MigrationScript:
     branch_labels: tuple[str, ...] = ()
     depends_on: tuple[str, ...] = ()
 
+    @property
+    def title(self) -> str:
+        """The first line of its docstring (Alembic's ``-m`` message)."""
+        lines = (ast.get_docstring(self.tree) or "").strip().splitlines()
+        return lines[0].strip() if lines else ""
+
     def function(self, name: str) -> ast.FunctionDef | None:
         """The module-level ``def name()``, if the script has one."""
         for node in self.tree.body:

@@ -34,6 +34,11 @@ FORMATS: dict[str, dict[str, str]] = {
         "sarif": "migsafe.report.roundtrip.sarif",
         "github": "migsafe.report.roundtrip.github",
     },
+    "runbook": {
+        "text": "migsafe.report.runbook.text",
+        "markdown": "migsafe.report.runbook.markdown",
+        "json": "migsafe.report.runbook.json_report",
+    },
 }
 
 Renderer = Callable[[Any, TextIO], None]

@@ -33,7 +33,6 @@ from migsafe.roundtrip.stairway import (
     RebuildFailed,
     Stairway,
     StairwayEvents,
-    title,
 )
 from migsafe.runner.alembic_project import AlembicProject
 from migsafe.runner.migrator import ForeignConnection
@@ -153,7 +152,7 @@ class Supervisor:
         if step == "rebuild":
             self.run.fatal = ("rebuild", f"rebuilding the database failed: the migration {how}")
             return
-        result = RevisionResult(planned.revision, planned.script.path, title(planned.script))
+        result = RevisionResult(planned.revision, planned.script.path, planned.script.title)
         result.verdict = _VERDICT_OF_LOST_STEP.get(step, Verdict.UPGRADE_FAILED)
         result.error = StepError(step, f"the migration {how}")
         if result.verdict is Verdict.UPGRADE_FAILED:

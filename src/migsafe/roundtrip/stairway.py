@@ -14,7 +14,6 @@ revision it was running.
 
 from __future__ import annotations
 
-import ast
 import time
 from dataclasses import dataclass
 
@@ -152,7 +151,7 @@ class Stairway:
 
     def _revision(self, planned: PlannedRevision) -> RevisionResult | None:
         script = planned.script
-        result = RevisionResult(script.revision, script.path, title(script))
+        result = RevisionResult(script.revision, script.path, script.title)
         parents = (*script.down_revisions, *script.depends_on)
         blocked_by = [p for p in parents if p in self.blocked]
         if blocked_by:
@@ -260,9 +259,3 @@ class Stairway:
         return Migrator(
             self.project, connection, self.use_env, self.target_metadata, self._wait_for_snapshot
         )
-
-
-def title(script: MigrationScript) -> str:
-    """The first line of the revision's docstring (Alembic's ``-m`` message)."""
-    lines = (ast.get_docstring(script.tree) or "").strip().splitlines()
-    return lines[0] if lines else ""

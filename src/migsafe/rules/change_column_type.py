@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import pglast
 from pglast import ast
 from pglast.enums import AlterTableType
-from sqlalchemy.dialects import postgresql
 
 from migsafe.findings import Finding, Severity
 from migsafe.locks import alter_table_command_lock
 from migsafe.revision import (
     RevisionContext,
     alter_commands,
+    existing_type,
     is_unknown_type,
     table_values,
     type_name,
+    type_parts,
 )
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule
 
@@ -70,7 +70,7 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
     for stmt in rev.existing_table_statements(RULE):
         for cmd in alter_commands(stmt.node, AlterTableType.AT_AlterColumnType):
             new = cmd.def_.typeName
-            old = _existing_type(stmt.operation)
+            old = existing_type(stmt.operation)
             unknown = [t for t in (old, new) if is_unknown_type(t)]
             if unknown:
                 rev.cannot_judge(
@@ -99,26 +99,6 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
             )
 
 
-def _existing_type(operation: object) -> ast.TypeName | None:
-    existing = getattr(operation, "existing_type", None)
-    if existing is None:
-        existing = getattr(operation, "kw", {}).get("existing_type")
-    if existing is None:
-        return None
-    try:
-        sql_type = existing.compile(dialect=postgresql.dialect())
-        (raw,) = pglast.parse_sql(f"SELECT NULL::{sql_type}")
-    except Exception:  # a type this dialect cannot render: treat as unknown
-        return None
-    return raw.stmt.targetList[0].val.typeName
-
-
-def _parts(type_node: ast.TypeName) -> tuple[str, list[int]]:
-    name = type_node.names[-1].sval
-    mods = [m.val.ival for m in type_node.typmods or () if isinstance(m, ast.A_Const)]
-    return name, mods
-
-
 def _keeps_contents(using: ast.Node | None, column: str, new: ast.TypeName) -> bool:
     """True without USING, or when USING is the column itself or the column cast to the new
     type (``postgresql_using="name::text"``): PostgreSQL then skips the rewrite as it does
@@ -135,14 +115,14 @@ def _keeps_contents(using: ast.Node | None, column: str, new: ast.TypeName) -> b
 
 
 def _same_type(a: ast.TypeName, b: ast.TypeName) -> bool:
-    return _parts(a) == _parts(b) and bool(a.arrayBounds) == bool(b.arrayBounds)
+    return type_parts(a) == type_parts(b) and bool(a.arrayBounds) == bool(b.arrayBounds)
 
 
 def _no_rewrite(old: ast.TypeName, new: ast.TypeName) -> bool:
     """True for the binary-coercible changes PostgreSQL applies without touching rows."""
     if bool(old.arrayBounds) != bool(new.arrayBounds):
         return False
-    (old_name, old_mods), (new_name, new_mods) = _parts(old), _parts(new)
+    (old_name, old_mods), (new_name, new_mods) = type_parts(old), type_parts(new)
     if (old_name, old_mods) == (new_name, new_mods):
         return True
     if old_name in _VARCHAR_LIKE and new_name in _VARCHAR_LIKE:
