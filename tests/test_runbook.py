@@ -424,3 +424,17 @@ def test_a_broken_script_makes_an_incomplete_plan(write_migration) -> None:
     assert "incomplete: the input errors below" in out.getvalue()
     assert "Python syntax error" in out.getvalue()
     assert ChangeKind.EXPAND in {c.kind for c in planned.steps[0].changes}
+
+
+def test_a_table_renamed_with_a_view_under_its_old_name_is_expand(write_migration) -> None:
+    body = """\
+def upgrade():
+    op.rename_table("users", "people")
+    op.execute("CREATE VIEW users AS SELECT * FROM people")
+"""
+    assert changes_of(write_migration, body)[0] == (
+        "expand",
+        'rename table "users" to "people", a view keeps "users"',
+    )
+    step = plan_of(write_migration, BASE, body).steps[-1]
+    assert step.phase is Phase.BEFORE_DEPLOY and not step.mixed

@@ -10,6 +10,7 @@ import ast as ast_py
 import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import pglast
@@ -63,6 +64,16 @@ class RevisionContext:
                     self._created.setdefault((stmt.direction, created), index)
         for statements in (self.upgrade, self.downgrade):
             self._not_null_proven.update(_validated_not_null_checks(statements))
+
+    @cached_property
+    def views_created(self) -> frozenset[TableName]:
+        """The views the upgrade creates: an old table name kept alive after a rename."""
+        return frozenset(
+            view
+            for stmt in self.upgrade
+            if isinstance(stmt.node, ast.ViewStmt)
+            and (view := TableName.of(stmt.node.view)) is not None
+        )
 
     @property
     def tables_created(self) -> frozenset[TableName]:

@@ -56,8 +56,9 @@ _SPLIT_RENAME_COLUMN = (
     "backfill it, deploy code that reads {new}, then drop {old} in a later revision"
 )
 _SPLIT_RENAME_TABLE = (
-    "create {new} (or a view named {new} over {old}) here, deploy code that uses {new}, "
-    "then drop {old} in a later revision"
+    "rename {old} to {new} and create a view named {old} over it in the same revision (the "
+    "running code goes on through the view), deploy code that uses {new}, then drop the view "
+    "{old} in a later revision"
 )
 _SPLIT_TYPE = (
     "add a column of the new type here and keep it in step (a trigger, or the code writing "
@@ -288,6 +289,8 @@ class _Classifier:
             self._change(NEUTRAL, f"rename {noun} {old} to {new}", stmt)
         elif stmt.table is not None and self._is_new(stmt):
             self._change(NEUTRAL, f"rename {noun} {old} to {new}", stmt)
+        elif stmt.table is not None and stmt.table in self.revision.views_created:
+            self._change(EXPAND, f"rename {noun} {old} to {new}, a view keeps {old}", stmt)
         else:
             template = _SPLIT_RENAME_TABLE if stmt.table is not None else _SPLIT_RENAME_OBJECT
             split = template.format(old=old, new=new)

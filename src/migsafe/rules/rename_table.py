@@ -48,7 +48,7 @@ def upgrade():
 
 
 def check(rev: RevisionContext) -> Iterator[Finding]:
-    views = _views_created(rev)
+    views = rev.views_created
     for stmt in rev.existing_table_statements(RULE):
         node = stmt.node
         if (
@@ -68,8 +68,3 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                 old_sql=old.sql,
                 new_sql=new.sql,
             )
-
-
-def _views_created(rev: RevisionContext) -> set[TableName | None]:
-    """Old names kept alive by a compatibility view in the same revision."""
-    return {TableName.of(s.node.view) for s in rev.upgrade if isinstance(s.node, ast.ViewStmt)}
