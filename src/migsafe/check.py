@@ -31,7 +31,7 @@ from migsafe.rollout.changes import classify, downgrade_state
 from migsafe.rules import (
     closest_rule,
     history_findings,
-    resolve_rules,
+    in_effect,
     rule_keys,
     rule_modules,
 )
@@ -61,13 +61,15 @@ def check_project(
 ) -> CheckResult:
     """Check every migration of the project; bad input never stops the other files.
 
-    ``settings`` default to the project's own; raises UnknownRule when they ignore a rule
-    that does not exist. With ``judged`` (``--since``: the files a change touched), only
+    ``settings`` default to the project's own; raises UnknownRule when they name a rule
+    that does not exist; scripts their ``exclude`` matches run but are not judged. With
+    ``judged`` (``--since``: the files a change touched), only
     those scripts are judged; the others still run, upgrade only, for the schema they build,
     and a table an earlier judged revision creates counts as new (no traffic yet).
     """
     settings = settings or project.settings
-    settings = replace(settings, ignore=resolve_rules(settings.ignore, "ignore"))
+    settings = in_effect(settings)
+    excluded = {s.path for s in project.scripts if any(s.path.match(g) for g in settings.exclude)}
     result = CheckResult(diagnostics=list(project.diagnostics), fail_on=settings.fail_on)
     scripts = project.scripts
     rule_modules()  # imported here, before the worker forks, not again in each worker
@@ -78,7 +80,7 @@ def check_project(
             for script, report in zip(scripts[: len(reports)], reports, strict=True)
         ]
         created = frozenset().union(*(report.created for report in reports))
-        return Worker(_serve, project, settings, done, judged, created)
+        return Worker(_serve, project, settings, done, judged, excluded, created)
 
     def lost(index: int, how: str) -> ScriptReport:
         return ScriptReport([], [Diagnostic(scripts[index].path, f"running it {how}", True)])
@@ -91,13 +93,18 @@ def check_project(
         result.diagnostics.extend(report.diagnostics)
         if report.locks is not None:
             result.revisions.append(report.locks)
-    checked = [s.path for s in scripts if judged is None or s.path in judged]
+    checked = [s.path for s in scripts if _is_judged(s.path, judged, excluded)]
     result.checked, result.paths = len(checked), checked
     imported = [report.imported for report in reports]
     if all(imported):
         result.footprint = _footprint(project, imported)
     graph = history_findings(project.history, settings.ignore)
-    result.findings.extend(f for f in graph if judged is None or f.path in judged)
+    result.findings.extend(f for f in graph if _is_judged(f.path, judged, excluded))
+    levels = dict(settings.severity)
+    if levels:
+        result.findings = [
+            replace(f, severity=levels.get(f.rule, f.severity)) for f in result.findings
+        ]
     result.findings.sort(key=lambda f: (str(f.path), f.line, f.code))
     return result
 
@@ -108,6 +115,7 @@ def _serve(
     settings: Settings,
     done: list[tuple[str, tuple[str, ...]]],
     judged: set[Path] | None,
+    excluded: set[Path],
     created: frozenset[TableName],
 ) -> None:
     """A check worker: sends the ScriptReport of each script after those in ``done``, in
@@ -120,7 +128,9 @@ def _serve(
         for script in project.scripts[len(done) :]:
             report: ScriptReport | InternalError
             try:
-                if judged is None:
+                if script.path in excluded:
+                    report = follow_script(script, capturer)
+                elif judged is None:
                     report = check_script(script, capturer, settings)
                 elif script.path in judged:
                     report = check_script(script, capturer, settings, created)
@@ -138,6 +148,10 @@ def _serve(
                 known.update(sys.modules)
                 report = replace(report, imported=imported)
             connection.send(report)
+
+
+def _is_judged(path: Path, judged: set[Path] | None, excluded: set[Path]) -> bool:
+    return path not in excluded and (judged is None or path in judged)
 
 
 def _footprint(project: Project, imported: Sequence[ImportedModules]) -> Footprint:
@@ -201,6 +215,12 @@ def check_script(
             message = f"rule {module.RULE.name} crashed ({crash}); please report this"
             notes.append(Diagnostic(script.path, message, fatal=False))
     notes += revision.notes
+    if settings.report_unused_ignores:
+        notes += [
+            Diagnostic(script.path, "# migsafe: ignore hides no finding here: remove it",
+                       fatal=False, line=line)
+            for line in suppressions.unused()
+        ]  # fmt: skip
     profile = _profile(revision, notes)
     flagged = {f.line for f in findings}  # an unrenderable operation a rule already names
     upgrade_sql = tuple(s.sql for s in up_statements if s.node is not None)

@@ -126,8 +126,15 @@ def cli() -> None:
 @_option("--fail-on", type=SEVERITY_CHOICE,
          help="Exit 1 when a finding is at least this severe. [default: warning]")  # fmt: skip
 @pg_version_option
+@_option("--select", multiple=True, metavar="RULE",
+         help="Run only these rules (names, codes, code prefixes such as MS01, or ALL; "
+         "comma-separated or repeated), instead of [tool.migsafe] select.")  # fmt: skip
+@_option("--extend-select", multiple=True, metavar="RULE",
+         help="Run these rules too (how opt-in rules are turned on).")  # fmt: skip
 @_option("--ignore", multiple=True, metavar="RULE",
-         help="Skip a rule (name or code; comma-separated or repeated).")  # fmt: skip
+         help="Skip a rule (name, code or code prefix; comma-separated or repeated).")  # fmt: skip
+@_option("--report-unused-ignores", is_flag=True, default=None,
+         help="A notice for each # migsafe: ignore that hides no finding.")  # fmt: skip
 @_option("--since", metavar="GIT_REF",
          help="Judge only the revisions whose files changed since GIT_REF (committed or "
          "not); the others still run, for the schema they build.")  # fmt: skip
@@ -142,7 +149,10 @@ def check(
     output_format: str,
     fail_on: str | None,
     pg_version: int | None,
+    select: tuple[str, ...],
+    extend_select: tuple[str, ...],
     ignore: tuple[str, ...],
+    report_unused_ignores: bool | None,
     since: str | None,
     timeout: float | None,
     x_arguments: tuple[str, ...],
@@ -172,6 +182,9 @@ def check(
         pg_version=pg_version,
         fail_on=Severity.parse(fail_on) if fail_on else None,
         ignore=ignore,
+        select=select or None,
+        extend_select=extend_select,
+        report_unused_ignores=report_unused_ignores,
         timeout=timeout,
     )
     with _handled(debug):

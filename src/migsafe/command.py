@@ -271,12 +271,17 @@ def _paths(target: object) -> list[Path] | None:
 
 
 def _settings(project: Project, settings: Settings | None, overrides: Overrides) -> Settings:
-    """The settings in effect; every rule they ignore must exist, each said where it was
+    """The settings in effect; every rule they name must exist, each said where it was
     named."""
     from migsafe.rules import resolve_rules
 
     base = settings or project.settings
-    where = f"{base.source} [tool.migsafe] ignore" if base.source else "ignore"
-    resolve_rules(base.ignore, where)
-    resolve_rules(overrides.ignore, "--ignore")
+    config = f"{base.source} [tool.migsafe]" if base.source else "settings:"
+    for key, names in (("ignore", base.ignore), ("select", base.select or ()),
+                       ("extend-select", base.extend_select),
+                       ("severity", [rule for rule, _ in base.severity])):  # fmt: skip
+        resolve_rules(names, f"{config} {key}")
+    for option, names in (("--ignore", overrides.ignore), ("--select", overrides.select or ()),
+                          ("--extend-select", overrides.extend_select)):  # fmt: skip
+        resolve_rules(names, option)
     return overrides.over(base)

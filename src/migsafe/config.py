@@ -31,9 +31,23 @@ class ConfigError(MigsafeError):
 
 @dataclass(frozen=True)
 class Settings:
+    """What a project asks of migsafe (``[tool.migsafe]``), the command line said over it.
+
+    Rules: the ones ``select`` names (default: every rule that is not opt-in), plus
+    ``extend_select`` (how opt-in rules are turned on), less ``ignore``; each a rule name, a
+    code, a code prefix (``MS01``) or ``ALL``. ``severity`` changes a rule's severity;
+    ``exclude`` (path globs, matched from the right: ``versions/0001_*.py``) keeps scripts
+    from being judged (they still run, for the schema they build).
+    """
+
     pg_version: int | None = None  # the major the migrations run on; None: not said
     fail_on: Severity = Severity.WARNING
     ignore: frozenset[str] = field(default_factory=frozenset)
+    select: frozenset[str] | None = None
+    extend_select: frozenset[str] = field(default_factory=frozenset)
+    severity: tuple[tuple[str, Severity], ...] = ()  # (rule, severity)
+    exclude: tuple[str, ...] = ()
+    report_unused_ignores: bool = False
     metadata: str | None = None  # "package.module:Base.metadata", for roundtrip's drift check
     version_table: str | None = None
     version_table_schema: str | None = None
@@ -57,16 +71,23 @@ class Overrides:
     pg_version: int | None = None
     fail_on: Severity | None = None
     ignore: tuple[str, ...] = ()
+    select: tuple[str, ...] | None = None  # replaces the project's select
+    extend_select: tuple[str, ...] = ()
     timeout: float | None = None
     metadata: str | None = None
+    report_unused_ignores: bool | None = None
 
     def over(self, settings: Settings) -> Settings:
+        extended = settings.extend_select | frozenset(self.extend_select)
         return settings.with_overrides(
             pg_version=self.pg_version,
             fail_on=self.fail_on,
             ignore=settings.ignore | frozenset(self.ignore) if self.ignore else None,
+            select=frozenset(self.select) if self.select is not None else None,
+            extend_select=extended if self.extend_select else None,
             timeout=self.timeout,
             metadata=self.metadata,
+            report_unused_ignores=self.report_unused_ignores,
         )
 
 
@@ -92,7 +113,10 @@ def load_settings(start: Path | None = None) -> Settings:
 
 
 def settings_from_table(table: Mapping[str, Any], path: Path) -> Settings:
-    known = {"postgres-version", "fail-on", "ignore", "timeout", *_STRING_KEYS}
+    known = {
+        "postgres-version", "fail-on", "ignore", "select", "extend-select", "severity",
+        "exclude", "report-unused-ignores", "timeout", *_STRING_KEYS,
+    }  # fmt: skip
     unknown = sorted(set(table) - known)
     if unknown:
         raise ConfigError(f"{path}: unknown key [tool.migsafe] {unknown[0]!r}")
@@ -107,11 +131,20 @@ def settings_from_table(table: Mapping[str, Any], path: Path) -> Settings:
             settings = replace(settings, fail_on=Severity.parse(str(table["fail-on"])))
         except ValueError as exc:
             raise ConfigError(f"{path}: [tool.migsafe] fail-on: {exc}") from None
-    if "ignore" in table:
-        ignore = table["ignore"]
-        if not isinstance(ignore, list) or not all(isinstance(i, str) for i in ignore):
-            raise ConfigError(f"{path}: [tool.migsafe] ignore must be a list of rule names")
-        settings = replace(settings, ignore=frozenset(i.strip() for i in ignore))
+    for key, attribute in (("ignore", "ignore"), ("select", "select"),
+                           ("extend-select", "extend_select")):  # fmt: skip
+        if key in table:
+            names = _strings(table[key], path, key, "a list of rule names, codes or prefixes")
+            settings = replace(settings, **{attribute: frozenset(names)})
+    if "exclude" in table:
+        globs = _strings(table["exclude"], path, "exclude", "a list of path globs")
+        settings = replace(settings, exclude=tuple(globs))
+    if "severity" in table:
+        settings = replace(settings, severity=_severities(table["severity"], path))
+    if "report-unused-ignores" in table:
+        if not isinstance(table["report-unused-ignores"], bool):
+            raise ConfigError(f"{path}: [tool.migsafe] report-unused-ignores must be true or false")
+        settings = replace(settings, report_unused_ignores=table["report-unused-ignores"])
     if "timeout" in table:
         timeout = table["timeout"]
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
@@ -123,3 +156,22 @@ def settings_from_table(table: Mapping[str, Any], path: Path) -> Settings:
                 raise ConfigError(f"{path}: [tool.migsafe] {key} must be a non-empty string")
             settings = replace(settings, **{attribute: table[key].strip()})
     return settings
+
+
+def _strings(value: object, path: Path, key: str, what: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ConfigError(f"{path}: [tool.migsafe] {key} must be {what}")
+    return [item.strip() for item in value]
+
+
+def _severities(table: object, path: Path) -> tuple[tuple[str, Severity], ...]:
+    """``[tool.migsafe.severity]``: rule = "error" | "warning" | "notice"."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [tool.migsafe.severity] must be a table of rule = level")
+    found = []
+    for rule, level in table.items():
+        try:
+            found.append((rule.strip(), Severity.parse(str(level))))
+        except ValueError as exc:
+            raise ConfigError(f"{path}: [tool.migsafe.severity] {rule}: {exc}") from None
+    return tuple(found)

@@ -20,9 +20,12 @@ ALL = "*"
 
 @dataclass
 class Suppressions:
-    by_line: dict[int, set[str]] = field(default_factory=dict)  # lowercased names and codes
-    whole_file: set[str] = field(default_factory=set)
     named: list[tuple[int, str]] = field(default_factory=list)  # (line, name as written)
+    # each directive: its line, the lines it covers (None: the file), its lowercased names
+    directives: list[tuple[int, tuple[int, ...] | None, frozenset[str]]] = field(
+        default_factory=list
+    )
+    used: set[int] = field(default_factory=set)  # indices of directives that hid a finding
 
     @classmethod
     def parse(cls, source: str) -> Suppressions:
@@ -34,16 +37,23 @@ class Suppressions:
                 written = [n.strip() for n in names.split(",") if n.strip()]
                 result.named += [(number, name) for name in written]
                 rules = {name.lower() for name in written} if names.strip() else {ALL}
-                if kind == "ignore-file":
-                    result.whole_file |= rules
-                else:
-                    for target in (number, number + 1):
-                        result.by_line.setdefault(target, set()).update(rules)
+                covered = None if kind == "ignore-file" else (number, number + 1)
+                result.directives.append((number, covered, frozenset(rules)))
         return result
 
     def hides(self, finding: Finding) -> bool:
         keys = {finding.rule, finding.code.lower(), ALL}
-        return bool(keys & self.whole_file or keys & self.by_line.get(finding.line, set()))
+        hidden = False
+        for index, (_, lines, rules) in enumerate(self.directives):
+            if keys & rules and (lines is None or finding.line in lines):
+                self.used.add(index)
+                hidden = True
+        return hidden
+
+    def unused(self) -> Iterator[int]:
+        """The lines of the directives that hid no finding (``--report-unused-ignores``)."""
+        return (line for index, (line, _, _) in enumerate(self.directives)
+                if index not in self.used)  # fmt: skip
 
     def unknown(self, known: Iterable[str]) -> Iterator[tuple[int, str]]:
         """``(line, name)`` of every suppressed name that is not in ``known`` (lowercase

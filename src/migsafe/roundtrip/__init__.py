@@ -19,7 +19,7 @@ from migsafe.roundtrip.isolated import StairwayRun, StairwaySettings, Supervisor
 from migsafe.roundtrip.result import RevisionResult, RoundtripResult
 from migsafe.roundtrip.selection import Shard, ShardPlan, plan_revisions, shard_plan
 from migsafe.roundtrip.stairway import PlannedRevision
-from migsafe.rules import history_findings, resolve_rules
+from migsafe.rules import history_findings, in_effect
 from migsafe.runner.alembic_project import AlembicProject, alembic_project, import_object
 
 
@@ -66,7 +66,7 @@ def roundtrip_project(
     options, progress = options or RoundtripOptions(), progress or ProgressCallbacks()
     shard = Shard.parse(options.shard) if isinstance(options.shard, str) else options.shard
     settings = settings or project.settings
-    settings = replace(settings, ignore=resolve_rules(settings.ignore, "ignore"))
+    settings = in_effect(settings)
     began = time.perf_counter()
     result = RoundtripResult(one_way_fails=options.one_way_fails)
     result.shard = None if shard is None else str(shard)

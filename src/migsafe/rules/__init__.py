@@ -7,9 +7,11 @@ import difflib
 import importlib
 import pkgutil
 from collections.abc import Iterable
+from dataclasses import replace
 from functools import cache
 from types import ModuleType
 
+from migsafe.config import Settings
 from migsafe.errors import MigsafeError
 from migsafe.findings import Finding
 from migsafe.project import History
@@ -67,17 +69,57 @@ class UnknownRule(MigsafeError):
     """A rule name or code that names no rule; the message says where and what is close."""
 
 
+def rules_matching(key: str) -> list[Rule]:
+    """The rules ``key`` names: a name or a code (any case), a code prefix (``MS01``), or
+    ``ALL``."""
+    key = key.strip().lower()
+    if key == "all":
+        return list(all_rules())
+    exact = find_rule(key)
+    if exact is not None:
+        return [exact]
+    return [r for r in all_rules() if key.startswith("ms") and r.code.lower().startswith(key)]
+
+
 def resolve_rules(names: Iterable[str], where: str) -> frozenset[str]:
-    """Rule names for ``names`` (names or codes, any case, comma-separated lists allowed)."""
+    """Rule names for ``names`` (names, codes, code prefixes or ``ALL``, any case,
+    comma-separated lists allowed)."""
     found = set()
     for entry in names:
         for name in filter(None, (n.strip() for n in entry.split(","))):
-            rule = find_rule(name)
-            if rule is None:
+            matched = rules_matching(name)
+            if not matched:
                 raise UnknownRule(f"{where}: no rule named {name!r}{closest_rule(name)}; "
                                   "`migsafe rules` lists them")  # fmt: skip
-            found.add(rule.name)
+            found.update(rule.name for rule in matched)
     return frozenset(found)
+
+
+def enabled_rules(
+    select: Iterable[str] | None, extend_select: Iterable[str], ignore: Iterable[str]
+) -> frozenset[str]:
+    """The names of the rules that run: those ``select`` names (default: every rule that
+    is not opt-in), those ``extend_select`` adds, less those ``ignore`` names."""
+    if select is None:
+        chosen = {rule.name for rule in all_rules() if not rule.opt_in}
+    else:
+        chosen = set(resolve_rules(select, "select"))
+    chosen |= resolve_rules(extend_select, "extend-select")
+    return frozenset(chosen - resolve_rules(ignore, "ignore"))
+
+
+def in_effect(settings: Settings) -> Settings:
+    """``settings`` with the rule selection resolved: ``ignore`` holds the name of every rule
+    that does not run, ``severity`` rule names. Raises UnknownRule for a name that is no
+    rule."""
+    enabled = enabled_rules(settings.select, settings.extend_select, settings.ignore)
+    severity = tuple(
+        (name, level)
+        for key, level in settings.severity
+        for name in resolve_rules([key], "severity")
+    )
+    ignored = frozenset(rule.name for rule in all_rules()) - enabled
+    return replace(settings, ignore=ignored, severity=severity)
 
 
 def history_findings(history: History, ignore: frozenset[str] = frozenset()) -> list[Finding]:
