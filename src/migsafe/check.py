@@ -26,6 +26,7 @@ from migsafe.footprint import Footprint, ImportedModules, footprint_of, imported
 from migsafe.isolation import Worker, answers_in_order
 from migsafe.locks import LockMode
 from migsafe.project import MigrationScript, Project, import_path, read_script
+from migsafe.project.environment import Environment, read_environment
 from migsafe.revision import RevisionContext
 from migsafe.rollout.changes import classify, downgrade_state
 from migsafe.rules import (
@@ -69,6 +70,7 @@ def check_project(
     """
     settings = settings or project.settings
     settings = in_effect(settings)
+    environment = project_environment(project)
     excluded = {s.path for s in project.scripts if any(s.path.match(g) for g in settings.exclude)}
     result = CheckResult(diagnostics=list(project.diagnostics), fail_on=settings.fail_on)
     scripts = project.scripts
@@ -80,7 +82,7 @@ def check_project(
             for script, report in zip(scripts[: len(reports)], reports, strict=True)
         ]
         created = frozenset().union(*(report.created for report in reports))
-        return Worker(_serve, project, settings, done, judged, excluded, created)
+        return Worker(_serve, project, settings, done, judged, excluded, created, environment)
 
     def lost(index: int, how: str) -> ScriptReport:
         return ScriptReport([], [Diagnostic(scripts[index].path, f"running it {how}", True)])
@@ -117,6 +119,7 @@ def _serve(
     judged: set[Path] | None,
     excluded: set[Path],
     created: frozenset[TableName],
+    environment: Environment,
 ) -> None:
     """A check worker: sends the ScriptReport of each script after those in ``done``, in
     order. ``done`` holds the upgrade SQL of the scripts checked before (by a worker that was
@@ -131,9 +134,9 @@ def _serve(
                 if script.path in excluded:
                     report = follow_script(script, capturer)
                 elif judged is None:
-                    report = check_script(script, capturer, settings)
+                    report = check_script(script, capturer, settings, environment=environment)
                 elif script.path in judged:
-                    report = check_script(script, capturer, settings, created)
+                    report = check_script(script, capturer, settings, created, environment)
                     created |= report.created  # no traffic yet for what follows in the change
                 else:
                     report = follow_script(script, capturer)
@@ -150,6 +153,14 @@ def _serve(
             connection.send(report)
 
 
+def project_environment(project: Project) -> Environment:
+    """What the project's env.py and alembic.ini set for every migration."""
+    location = project.sources.script_location
+    config = project.config
+    options = config.get_section(config.config_ini_section) or {}
+    return read_environment(location / "env.py" if location else None, options)
+
+
 def _is_judged(path: Path, judged: set[Path] | None, excluded: set[Path]) -> bool:
     return path not in excluded and (judged is None or path in judged)
 
@@ -161,6 +172,9 @@ def _footprint(project: Project, imported: Sequence[ImportedModules]) -> Footpri
     named = [*project.sources.files]
     if project.sources.config is not None and project.sources.config.config_file_name:
         named.append(Path(project.sources.config.config_file_name).resolve())
+    location = project.sources.script_location
+    if location is not None and (location / "env.py").is_file():
+        named.append((location / "env.py").resolve())  # what it sets counts for every rule
     for path in named:
         if path not in contents:
             try:
@@ -185,6 +199,7 @@ def check_script(
     capturer: OfflineCapturer,
     settings: Settings,
     created_by_change: frozenset[TableName] = frozenset(),
+    environment: Environment | None = None,
 ) -> ScriptReport:
     """All findings for one revision, after suppressions; notices about its capture."""
     captured = capturer.capture(script)
@@ -198,7 +213,7 @@ def check_script(
     ]
     revision = RevisionContext(
         script, up_statements, down_statements, upgrade, downgrade, settings.target_pg_version,
-        captured.schema_before, created_by_change,
+        captured.schema_before, created_by_change, environment or Environment(),
     )  # fmt: skip
     suppressions = Suppressions.parse(script.source)
     for line, name in suppressions.unknown(rule_keys()):

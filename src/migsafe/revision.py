@@ -24,6 +24,7 @@ from migsafe.capture.stand_ins import UNKNOWN_TYPE_SCHEMA, StandIn
 from migsafe.catalog import Catalog, not_null_column
 from migsafe.findings import Diagnostic, Finding
 from migsafe.project import MigrationScript
+from migsafe.project.environment import Environment, turned_off
 from migsafe.rule import DOWNGRADE, Rule
 from migsafe.sql import Statement, TableName
 
@@ -46,6 +47,7 @@ class RevisionContext:
     schema_before: Catalog | None = None
     # tables an earlier revision of the same change (--since) creates: no traffic yet
     created_by_change: frozenset[TableName] = frozenset()
+    environment: Environment = field(default_factory=Environment)  # what env.py sets
     notes: list[Diagnostic] = field(default_factory=list, init=False)  # what rules cannot judge
     _created: dict[tuple[str, TableName], int] = field(default_factory=dict, init=False)
     _position: dict[int, int] = field(default_factory=dict, init=False)
@@ -64,6 +66,23 @@ class RevisionContext:
                     self._created.setdefault((stmt.direction, created), index)
         for statements in (self.upgrade, self.downgrade):
             self._not_null_proven.update(_validated_not_null_checks(statements))
+
+    def setting_before(self, stmt: Statement, name: str) -> bool:
+        """Whether ``name`` (``lock_timeout``) is in force for ``stmt``: env.py sets it for
+        every migration, or a ``SET`` earlier in the same function gives it a value other
+        than 0 (and no later one before ``stmt`` turns it off)."""
+        if self.environment.sets(name):
+            return True
+        in_force = False
+        for earlier in self.downgrade if stmt.direction == DOWNGRADE else self.upgrade:
+            if earlier is stmt:
+                return in_force
+            node = earlier.node
+            if isinstance(node, ast.VariableSetStmt) and node.name == name:
+                value = "".join(str(getattr(a.val, "sval", getattr(a.val, "ival", "")))
+                                for a in node.args or () if isinstance(a, ast.A_Const))  # fmt: skip
+                in_force = not turned_off(value)
+        return in_force
 
     @cached_property
     def views_created(self) -> frozenset[TableName]:

@@ -34,6 +34,11 @@ def run_migrations_online() -> None:
 
 
 def run_migrations(connection: Connection) -> None:
+    # a migration waits at most 5 s for a lock, instead of queueing the application behind it
+    idle = not connection.in_transaction()
+    connection.exec_driver_sql("SET lock_timeout = '5s'")
+    if idle:
+        connection.commit()  # only the SET was in it: each migration begins its own
     context.configure(
         connection=connection, target_metadata=target_metadata, transaction_per_migration=True
     )

@@ -1,0 +1,88 @@
+"""What the project's env.py and alembic.ini set for every migration, read from their text.
+
+A linter of single files cannot see env.py; migsafe reads it (without running it) so that a
+timeout env.py sets for every migration counts for each of them, and a revision that needs
+``transaction_per_migration`` knows whether env.py configures it. Each fact is True, False,
+or None when it cannot be told (no env.py, or one that decides at run time).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote
+
+# `SET lock_timeout = '5s'`, `set_config('lock_timeout', ...)`, `-c lock_timeout=5s`
+_SETTING = r"{name}\W+(?:=|to)?\W*'?(?P<value>[\w.]+)"
+_OFF = {"", "0", "0ms", "0s", "0min"}
+
+
+@dataclass(frozen=True)
+class Environment:
+    lock_timeout: bool | None = None  # env.py or the connection sets one (not 0)
+    statement_timeout: bool | None = None
+    transaction_per_migration: bool | None = None
+
+    def sets(self, setting: str) -> bool:
+        return bool(getattr(self, setting))
+
+
+def read_environment(env_py: Path | None, options: dict[str, str]) -> Environment:
+    """The facts of an env.py (its source) and alembic.ini's ``[alembic]`` options."""
+    if env_py is None or not env_py.is_file():
+        return Environment()
+    try:
+        tree = ast.parse(env_py.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, SyntaxError):
+        return Environment()
+    strings = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant)
+               and isinstance(n.value, str)]  # fmt: skip
+    strings.append(unquote(options.get("sqlalchemy.url", "")))
+    return Environment(
+        lock_timeout=_sets(strings, options, "lock_timeout"),
+        statement_timeout=_sets(strings, options, "statement_timeout"),
+        transaction_per_migration=_configures_transaction_per_migration(tree),
+    )
+
+
+def _sets(strings: list[str], options: dict[str, str], name: str) -> bool:
+    """Whether env.py's strings (not its comments) or the database URL set ``name`` to
+    something other than 0: ``SET lock_timeout = '5s'``, ``-c lock_timeout=5s``; or name it
+    alone, as migsafe's own env.py does, reading the value from alembic.ini's option of the
+    same name, which must not be 0 then."""
+    if name in options and turned_off(options[name]):
+        return False
+    pattern = re.compile(_SETTING.format(name=name), re.IGNORECASE)
+    values = [m.group("value").lower() for text in strings for m in pattern.finditer(text)]
+    return any(not turned_off(value) for value in values) or name in strings
+
+
+def turned_off(value: str) -> bool:
+    """A timeout of 0 (or none given) means no timeout."""
+    return value.strip().strip("'\"").lower() in _OFF
+
+
+def _configures_transaction_per_migration(tree: ast.Module) -> bool | None:
+    """Whether the ``configure(...)`` calls that run migrations on a connection (offline
+    mode, which writes SQL, does not matter here) say ``transaction_per_migration=True``;
+    None when one passes it through a variable or ``**options``, or there is none."""
+    calls = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "configure"
+    ]
+    online = [c for c in calls if any(k.arg == "connection" for k in c.keywords)] or calls
+    found: list[bool | None] = []
+    for call in online:
+        keyword = next((k for k in call.keywords if k.arg == "transaction_per_migration"), None)
+        if keyword is None:
+            found.append(None if any(k.arg is None for k in call.keywords) else False)
+        elif isinstance(keyword.value, ast.Constant):
+            found.append(bool(keyword.value.value))
+        else:
+            found.append(None)
+    if not found or None in found:
+        return None
+    return all(found)

@@ -1,0 +1,38 @@
+"""For the rules that judge a revision with what env.py sets: a project of one revision
+beside an env.py, checked as a user's project is."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from migsafe import command
+from migsafe.config import Overrides
+from migsafe.findings import Finding
+from tests.conftest import migration_source
+from tests.rules.lint import FIRST_BODY_LINE
+
+#: an env.py that sets no timeout (its text is all migsafe reads)
+PLAIN_ENV_PY = """\
+from alembic import context
+
+
+def run_migrations(connection):
+    context.configure(connection=connection, transaction_per_migration=True)
+"""
+
+
+def findings(tmp_path: Path, body: str, *, rule: str, env_py: str = PLAIN_ENV_PY) -> list[Finding]:
+    (tmp_path / "env.py").write_text(env_py, encoding="utf-8")
+    versions = tmp_path / "versions"
+    versions.mkdir(exist_ok=True)
+    (versions / "a1.py").write_text(migration_source(body), encoding="utf-8")
+    result = command.check([versions], overrides=Overrides(extend_select=(rule,)))
+    assert not [d for d in result.diagnostics if d.fatal], result.diagnostics
+    return [f for f in result.findings if f.rule == rule]
+
+
+def lines(tmp_path: Path, body: str, *, rule: str, env_py: str = PLAIN_ENV_PY) -> list[int]:
+    """The lines of ``body`` (1-based) the rule flags."""
+    return [
+        f.line - FIRST_BODY_LINE + 1 for f in findings(tmp_path, body, rule=rule, env_py=env_py)
+    ]

@@ -1,0 +1,65 @@
+"""autocommit-without-transaction-per-migration (MS060): autocommit_block() while env.py runs
+every revision in one transaction, which it then commits halfway."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from migsafe import command
+
+RULE = "autocommit-without-transaction-per-migration"
+REPO = Path(__file__).resolve().parents[2]
+CONCURRENT = (
+    '"""Index users."""\nimport sqlalchemy as sa\nfrom alembic import op\n\n'
+    "revision = 'c1'\ndown_revision = '1a2b3c4d5e05'\n\n\ndef upgrade():\n"
+    "    with op.get_context().autocommit_block():\n"
+    "        op.create_index('ix_users_email', 'users', ['email'], "
+    "postgresql_concurrently=True)\n\n\ndef downgrade():\n"
+    "    with op.get_context().autocommit_block():\n"
+    "        op.drop_index('ix_users_email', table_name='users', "
+    "postgresql_concurrently=True)\n"
+)
+
+
+def shop_with(tmp_path: Path, transaction_per_migration: str | None) -> Path:
+    project = tmp_path / "shop"
+    shutil.copytree(REPO / "examples" / "shop", project)
+    (project / "migrations" / "versions" / "c1.py").write_text(CONCURRENT)
+    env = project / "migrations" / "env.py"
+    text = env.read_text()
+    replacement = (
+        "" if transaction_per_migration is None
+        else f", transaction_per_migration={transaction_per_migration}"
+    )  # fmt: skip
+    env.write_text(text.replace(", transaction_per_migration=True", replacement))
+    return project
+
+
+def found(project: Path) -> list[tuple[str, int, str]]:
+    return [(f.path.name, f.line, f.message) for f in command.check([project]).findings
+            if f.rule == RULE]  # fmt: skip
+
+
+def test_flagged_when_env_py_runs_every_revision_in_one_transaction(tmp_path: Path) -> None:
+    findings = found(shop_with(tmp_path, None))
+    assert [(name, line) for name, line, _ in findings] == [
+        ("2026-11-09_index_orders_by_user.py", 17),  # the shop's own concurrent index
+        ("c1.py", 10),
+    ]
+    assert "commits everything this `alembic upgrade` did before it" in findings[0][2]
+
+
+def test_not_flagged_with_transaction_per_migration(tmp_path: Path) -> None:
+    assert found(shop_with(tmp_path, "True")) == []
+
+
+def test_not_flagged_when_env_py_decides_at_run_time(tmp_path: Path) -> None:
+    assert found(shop_with(tmp_path, "settings.per_migration")) == []
+
+
+def test_not_flagged_without_an_env_py(tmp_path: Path) -> None:
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    (versions / "c1.py").write_text(CONCURRENT.replace("'1a2b3c4d5e05'", "None"))
+    assert [f for f in command.check([versions]).findings if f.rule == RULE] == []

@@ -1,0 +1,156 @@
+"""lock-timeout-missing (MS058): a lock that blocks writes, requested with no lock_timeout,
+judged with what env.py and alembic.ini set."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from pathlib import Path
+
+from migsafe import command
+from tests.rules.envpy import PLAIN_ENV_PY, findings, lines
+from tests.rules.lint import lint, rendered
+
+RULE = "lock-timeout-missing"
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_renders_the_setting_to_add(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.add_column("users", sa.Column("nickname", sa.Text()))
+"""
+    (finding,) = findings(tmp_path, body, rule=RULE)
+    assert rendered(finding) == textwrap.dedent("""\
+        2: "users" is locked ACCESS EXCLUSIVE with no lock_timeout set: if a transaction holds the table, this migration waits and all reads and writes queue behind it until it gets the lock.
+        # for every migration, in env.py (what migsafe init writes), or first thing in upgrade():
+        op.execute("SET lock_timeout = '5s'")
+        """)  # noqa: E501
+
+
+def test_a_schema_qualified_table_is_named_with_its_schema(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.create_index("ix_users_email", "users", ["email"], schema="app")
+"""
+    (finding,) = findings(tmp_path, body, rule=RULE)
+    assert finding.message.startswith('"app"."users" is locked SHARE with no lock_timeout set')
+    assert "all writes (INSERT, UPDATE, DELETE) queue behind it" in finding.message
+
+
+def test_a_set_earlier_in_the_function_counts(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.execute("SET lock_timeout = '3s'")
+    op.add_column("users", sa.Column("nickname", sa.Text()))
+"""
+    assert lines(tmp_path, body, rule=RULE) == []
+
+
+def test_a_set_local_counts_and_zero_does_not(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.execute("SET LOCAL lock_timeout TO '3s'")
+    op.execute("SET lock_timeout = 0")
+    op.add_column("users", sa.Column("nickname", sa.Text()))
+"""
+    assert lines(tmp_path, body, rule=RULE) == [4]
+
+
+def test_a_set_after_the_lock_is_too_late(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.drop_column("users", "nickname")
+    op.execute("SET lock_timeout = '3s'")
+"""
+    assert lines(tmp_path, body, rule=RULE) == [2]
+
+
+def test_one_finding_per_function(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.add_column("users", sa.Column("a", sa.Text()))
+    op.add_column("users", sa.Column("b", sa.Text()))
+
+def downgrade():
+    op.drop_column("users", "b")
+    op.drop_column("users", "a")
+"""
+    assert lines(tmp_path, body, rule=RULE) == [2, 6]
+
+
+def test_locks_that_let_writes_through_and_new_tables_are_fine(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.create_table("t", sa.Column("id", sa.Integer()))
+    op.create_index("ix_t_id", "t", ["id"])
+    with op.get_context().autocommit_block():
+        op.create_index("ix_users_email", "users", ["email"], postgresql_concurrently=True)
+    op.execute("ALTER TABLE users VALIDATE CONSTRAINT ck_users_email")
+
+def downgrade():
+    op.execute("SELECT 1")
+"""
+    assert lines(tmp_path, body, rule=RULE) == []
+
+
+def test_env_py_setting_it_counts_for_every_revision(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.add_column("users", sa.Column("nickname", sa.Text()))
+"""
+    env_py = PLAIN_ENV_PY.replace(
+        "    context.configure(", "    connection.exec_driver_sql(\"SET lock_timeout = '5s'\")\n"
+        "    context.configure("
+    )  # fmt: skip
+    assert lines(tmp_path, body, rule=RULE, env_py=env_py) == []
+    url_env_py = PLAIN_ENV_PY + '\nOPTIONS = {"options": "-c lock_timeout=5000"}\n'
+    assert lines(tmp_path, body, rule=RULE, env_py=url_env_py) == []
+    off = PLAIN_ENV_PY + "\nSETTING = \"SET lock_timeout = '0'\"\n"
+    assert lines(tmp_path, body, rule=RULE, env_py=off) == [2]
+
+
+def test_a_file_checked_alone_is_not_judged(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.add_column("users", sa.Column("nickname", sa.Text()))
+"""
+    assert lint(tmp_path, body, rule=RULE) == []  # no env.py read: nothing can be told
+
+
+def copy_shop(tmp_path: Path) -> Path:
+    project = tmp_path / "shop"
+    shutil.copytree(REPO / "examples" / "shop", project)
+    return project
+
+
+def rules_of(project: Path) -> set[tuple[str, str]]:
+    return {(f.path.name[:10], f.rule) for f in command.check([project]).findings}
+
+
+def test_a_timeout_env_py_sets_counts_for_every_revision(tmp_path: Path) -> None:
+    project = copy_shop(tmp_path)
+    assert not any(rule == RULE for _, rule in rules_of(project))  # its env.py sets 5 s
+    env = project / "migrations" / "env.py"
+    env.write_text(env.read_text().replace("SET lock_timeout = '5s'", "SET lock_timeout = 0"))
+    assert any(rule == RULE for _, rule in rules_of(project))
+
+
+def test_migsafe_inits_env_py_counts_unless_alembic_ini_turns_it_off(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from migsafe.cli import cli
+
+    project = tmp_path / "app"
+    CliRunner().invoke(cli, ["init", str(project), "--metadata", "models:metadata"])
+    versions = project / "migrations" / "versions"
+    (versions / "a1.py").write_text(
+        "import sqlalchemy as sa\nfrom alembic import op\n\nrevision = 'a1'\n"
+        "down_revision = None\n\n\ndef upgrade() -> None:\n"
+        "    op.add_column('users', sa.Column('nickname', sa.Text()))\n\n\n"
+        "def downgrade() -> None:\n    op.drop_column('users', 'nickname')\n"
+    )
+    assert not any(rule == RULE for _, rule in rules_of(project))
+    ini = project / "alembic.ini"
+    ini.write_text(ini.read_text().replace("lock_timeout = 5s", "lock_timeout = 0"))
+    assert any(rule == RULE for _, rule in rules_of(project))
