@@ -10,6 +10,7 @@ from migsafe.findings import Finding, Severity
 from migsafe.locks import alter_table_command_lock
 from migsafe.revision import RevisionContext, alter_commands, table_values
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule
+from migsafe.sql import Statement
 
 RULE = Rule(
     code="MS011",
@@ -66,6 +67,8 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                 continue
             if getattr(stmt.operation, "existing_nullable", None) is False:
                 continue  # already NOT NULL: PostgreSQL skips the scan
+            if _already_not_null(rev, stmt, cmd.name):
+                continue  # the same, known from the revisions before this one
             lock = alter_table_command_lock(cmd)
             yield rev.finding(
                 RULE,
@@ -76,3 +79,9 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                 column=cmd.name,
                 check=f"ck_{stmt.table.name}_{cmd.name}_not_null",
             )
+
+
+def _already_not_null(rev: RevisionContext, stmt: Statement, column: str) -> bool:
+    table = rev.schema_before.table(stmt.table.key) if rev.schema_before else None
+    known = table.columns.get(column) if table is not None else None
+    return known is not None and not known.nullable and not rev.is_new_table(stmt)
