@@ -52,7 +52,7 @@ class Statement:
 
 @dataclass(frozen=True)
 class Unparsed:
-    """SQL that pglast rejected (or an operation that could not be rendered)."""
+    """An operation that could not be rendered to SQL."""
 
     line: int
     message: str
@@ -90,10 +90,13 @@ def statements(
             )  # fmt: skip
             result.append(unrendered)
             continue
-        if item.parse_error is not None:
-            problems.append(
-                Unparsed(item.line, f"SQL does not parse ({item.parse_error}): {_clip(item.sql)}")
-            )
+        if item.parse_error is not None:  # a rule (sql-does-not-parse) reports it
+            result.append(
+                Statement(
+                    item.sql, None, item.line, item.operation, in_transaction, None, None,
+                    item.parse_error, direction,
+                )
+            )  # fmt: skip
             continue
         for sql, node in item.parsed:
             if isinstance(node, ast.TransactionStmt):
