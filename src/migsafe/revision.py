@@ -15,7 +15,7 @@ from typing import Any
 
 import pglast
 from pglast import ast
-from pglast.enums import AlterTableType, ConstrType
+from pglast.enums import AlterTableType, ConstrType, ObjectType
 from sqlalchemy.types import NullType
 
 from migsafe.capture import Capture
@@ -23,6 +23,7 @@ from migsafe.capture.reflection import sqlalchemy_type
 from migsafe.capture.stand_ins import UNKNOWN_TYPE_SCHEMA, StandIn
 from migsafe.catalog import Catalog, not_null_column
 from migsafe.findings import Diagnostic, Finding
+from migsafe.locks import LockMode, dropped_names, foreign_key_targets
 from migsafe.project import MigrationScript
 from migsafe.project.environment import Environment, turned_off
 from migsafe.rule import DOWNGRADE, Rule
@@ -83,6 +84,43 @@ class RevisionContext:
                                 for a in node.args or () if isinstance(a, ast.A_Const))  # fmt: skip
                 in_force = not turned_off(value)
         return in_force
+
+    def tables_locked(self, stmt: Statement) -> Iterator[tuple[TableName, LockMode]]:
+        """Every table ``stmt`` locks, with the mode: the table it names, the tables its new
+        foreign keys refer to, the tables it drops, and the tables of the indexes it drops
+        (an index this function created, or one the history's catalog knows)."""
+        if stmt.table is not None and stmt.lock is not None:
+            yield stmt.table, stmt.lock
+        for relation in foreign_key_targets(stmt.node):
+            yield (
+                TableName(relation.schemaname or None, relation.relname),
+                (LockMode.SHARE_ROW_EXCLUSIVE),
+            )
+        for schema, name in dropped_names(stmt.node, ObjectType.OBJECT_TABLE):
+            yield TableName(schema, name), LockMode.ACCESS_EXCLUSIVE
+        if not getattr(stmt.node, "concurrent", False):
+            for schema, name in dropped_names(stmt.node, ObjectType.OBJECT_INDEX):
+                table = self._table_of_index(stmt, schema, name)
+                if table is not None:
+                    yield table, LockMode.ACCESS_EXCLUSIVE
+
+    def _table_of_index(self, stmt: Statement, schema: str | None, name: str) -> TableName | None:
+        for earlier in self.downgrade if stmt.direction == DOWNGRADE else self.upgrade:
+            if earlier is stmt:
+                break
+            if isinstance(earlier.node, ast.IndexStmt) and earlier.node.idxname == name:
+                return earlier.table
+        known = (
+            self.schema_before.indexes.get((schema or "public", name))
+            if self.schema_before
+            else None
+        )
+        if known is None:
+            return None
+        table_schema, table = known.table
+        return TableName(
+            None if table_schema == "public" and schema is None else table_schema, table
+        )
 
     @cached_property
     def views_created(self) -> frozenset[TableName]:

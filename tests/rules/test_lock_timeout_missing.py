@@ -9,7 +9,7 @@ from pathlib import Path
 
 from migsafe import command
 from tests.rules.envpy import PLAIN_ENV_PY, findings, lines
-from tests.rules.lint import lint, rendered
+from tests.rules.lint import FIRST_BODY_LINE, lint, rendered
 
 RULE = "lock-timeout-missing"
 REPO = Path(__file__).resolve().parents[2]
@@ -154,3 +154,53 @@ def test_migsafe_inits_env_py_counts_unless_alembic_ini_turns_it_off(tmp_path: P
     ini = project / "alembic.ini"
     ini.write_text(ini.read_text().replace("lock_timeout = 5s", "lock_timeout = 0"))
     assert any(rule == RULE for _, rule in rules_of(project))
+
+
+def test_a_new_tables_foreign_key_locks_the_table_it_refers_to(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.create_table(
+        "orders",
+        sa.Column("id", sa.BigInteger(), primary_key=True),
+        sa.Column("user_id", sa.BigInteger(), sa.ForeignKey("users.id")),
+    )
+"""
+    (finding,) = findings(tmp_path, body, rule=RULE)
+    assert finding.message.startswith('"users" is locked SHARE ROW EXCLUSIVE')
+
+
+def test_a_foreign_key_to_a_table_created_just_before_blocks_nobody(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.create_table("users", sa.Column("id", sa.BigInteger(), primary_key=True))
+    op.create_table(
+        "orders",
+        sa.Column("id", sa.BigInteger(), primary_key=True),
+        sa.Column("user_id", sa.BigInteger(), sa.ForeignKey("users.id")),
+    )
+"""
+    assert lines(tmp_path, body, rule=RULE) == []
+
+
+def test_drop_table_locks_the_table_it_drops(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.create_table("scratch", sa.Column("id", sa.BigInteger(), primary_key=True))
+    op.drop_table("scratch")
+    op.execute("DROP TABLE IF EXISTS app.legacy_sessions")
+"""
+    (finding,) = findings(tmp_path, body, rule=RULE)
+    assert finding.line - FIRST_BODY_LINE + 1 == 4
+    assert finding.message.startswith('"app"."legacy_sessions" is locked ACCESS EXCLUSIVE')
+
+
+def test_drop_index_locks_the_table_of_the_index(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    with op.get_context().autocommit_block():
+        op.create_index("ix_users_email", "users", ["email"], postgresql_concurrently=True)
+    op.drop_index("ix_users_email")
+"""
+    (finding,) = findings(tmp_path, body, rule=RULE)
+    assert finding.line - FIRST_BODY_LINE + 1 == 4
+    assert finding.message.startswith('"users" is locked ACCESS EXCLUSIVE')

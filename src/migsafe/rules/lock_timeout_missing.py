@@ -46,16 +46,22 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
     if rev.environment.lock_timeout is None:
         return
     judged: set[str] = set()
-    for stmt in rev.existing_table_statements(RULE):
-        if stmt.direction in judged or stmt.lock is None or stmt.lock < LockMode.SHARE:
+    for stmt in rev.statements(RULE):
+        if stmt.direction in judged or stmt.node is None:
             continue
-        if rev.setting_before(stmt, "lock_timeout"):
+        blocking = [
+            (table, mode)
+            for table, mode in rev.tables_locked(stmt)
+            if mode >= LockMode.SHARE and not rev.is_new_table(stmt, table)
+        ]
+        if not blocking or rev.setting_before(stmt, "lock_timeout"):
             continue
+        table, mode = max(blocking, key=lambda locked: locked[1])
         judged.add(stmt.direction)
         yield rev.finding(
             RULE,
             stmt,
-            f"{stmt.table.sql} is locked {stmt.lock.label} with no lock_timeout set: "
-            f"if a transaction holds the table, this migration waits and {stmt.lock.blocks} "
-            "queue behind it until it gets the lock.",
+            f"{table.sql} is locked {mode.label} with no lock_timeout set: if a transaction "
+            f"holds the table, this migration waits and {mode.blocks} queue behind it until "
+            "it gets the lock.",
         )

@@ -37,14 +37,20 @@ op.execute("SET statement_timeout = '15min'")""",
 def check(rev: RevisionContext) -> Iterator[Finding]:
     if rev.environment.statement_timeout is None:
         return  # without env.py nothing can be told
-    for stmt in rev.existing_table_statements(RULE):
-        if stmt.lock is None or stmt.in_transaction is False:
+    for stmt in rev.statements(RULE):
+        if stmt.node is None or stmt.in_transaction is False:
             continue  # in an autocommit block a long statement is expected
-        if not rev.setting_before(stmt, "statement_timeout"):
+        held = [
+            (table, mode)
+            for table, mode in rev.tables_locked(stmt)
+            if not rev.is_new_table(stmt, table)
+        ]
+        if held and not rev.setting_before(stmt, "statement_timeout"):
+            table, mode = max(held, key=lambda locked: locked[1])
             yield rev.finding(
                 RULE,
                 stmt,
-                f"Nothing bounds how long this statement on {stmt.table.sql} runs, holding "
-                f"its {stmt.lock.label} lock: no statement_timeout is set.",
+                f"Nothing bounds how long this statement on {table.sql} runs, holding its "
+                f"{mode.label} lock: no statement_timeout is set.",
             )
             return
