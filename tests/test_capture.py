@@ -10,7 +10,7 @@ from alembic.operations import ops
 
 from migsafe.capture import OfflineCapturer
 from migsafe.project import load_project, read_script
-from migsafe.sql import statements
+from migsafe.sql import split_statements, statements
 
 
 def capture(script, config: Config | None = None, pg_version: int = 15):
@@ -341,3 +341,9 @@ def upgrade():
         "UPDATE t SET a = $1",
         "INSERT INTO t (a) VALUES ($1)",
     ]
+
+
+def test_statements_with_non_ascii_text_are_split_whole() -> None:
+    """pglast's locations count characters: slicing bytes cut these statements short."""
+    split = [sql for sql, _ in split_statements("SELECT 1; SELECT 'é'; COMMENT ON TABLE t IS 'ü'")]
+    assert split == ["SELECT 1", "SELECT 'é'", "COMMENT ON TABLE t IS 'ü'"]

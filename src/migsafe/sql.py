@@ -120,13 +120,13 @@ def statements(
 
 
 def split_statements(text: str) -> tuple[tuple[str, ast.Node], ...]:
-    """Each statement of ``text`` with its own SQL; raises pglast's ParseError."""
-    encoded = text.encode("utf-8")
+    """Each statement of ``text`` with its own SQL; raises pglast's ParseError. pglast gives
+    locations in characters of the str (not bytes of the UTF-8 PostgreSQL parsed)."""
     parsed = []
     for raw in pglast.parse_sql(text):
         start = raw.stmt_location or 0
-        end = start + raw.stmt_len if raw.stmt_len else len(encoded)
-        parsed.append((encoded[start:end].decode("utf-8").strip(), raw.stmt))
+        end = start + raw.stmt_len if raw.stmt_len else len(text)
+        parsed.append((text[start:end].strip(), raw.stmt))
     return tuple(parsed)
 
 
