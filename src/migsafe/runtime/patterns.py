@@ -2,9 +2,10 @@
 work in migrations and in ``alembic upgrade --sql``). Each step takes the lock the runbook
 gives it, from ``migsafe.locks``:
 
-- ``create_index_concurrently``: CREATE INDEX CONCURRENTLY (SHARE UPDATE EXCLUSIVE: reads
-  and writes go on) in an autocommit block, after dropping an INVALID index of that name that
-  a failed build left behind;
+- ``create_index_concurrently``: CREATE INDEX CONCURRENTLY IF NOT EXISTS (SHARE UPDATE
+  EXCLUSIVE: reads and writes go on) in an autocommit block, after dropping an INVALID index
+  of that name that a failed build left behind; a valid one an earlier run built is kept, so
+  running the revision again goes on (``if_not_exists=False`` to fail on it instead);
 - ``add_foreign_key_safely``: ADD ... NOT VALID (SHARE ROW EXCLUSIVE on both tables, for a
   moment), then VALIDATE in its own transaction (SHARE UPDATE EXCLUSIVE);
 - ``set_not_null_safely``: a CHECK (column IS NOT NULL) added NOT VALID, validated (SHARE
@@ -34,6 +35,7 @@ def create_index_concurrently(
     with context.autocommit_block():
         if not context.as_sql:
             _drop_invalid_index(op.get_bind(), name, schema)
+        kw.setdefault("if_not_exists", True)
         op.create_index(name, table, list(columns), schema=schema, postgresql_concurrently=True,
                         **kw)  # fmt: skip
 
