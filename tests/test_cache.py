@@ -214,3 +214,32 @@ def test_a_cache_hit_imports_neither_alembic_nor_the_rules(write_migration, tmp_
     assert "alembic" in runs[0].stderr  # the first run checks
     assert runs[1].stderr.strip().splitlines()[-1] == "[]"
     assert json.loads(runs[1].stdout) == json.loads(runs[0].stdout)
+
+
+def test_a_model_env_py_takes_its_metadata_from_is_in_the_footprint(
+    tmp_path: Path, cached_check
+) -> None:
+    """naming-convention-missing reads the models env.py imports: fixing them checks again."""
+    from tests.rules._f_project import project, revision
+
+    env_py = (
+        "from alembic import context\nfrom app.models import Base\n\n"
+        "target_metadata = Base.metadata\n"
+    )
+    base = "from sqlalchemy.orm import DeclarativeBase\n\n\nclass Base(DeclarativeBase):\n"
+    root = project(
+        tmp_path,
+        {
+            "migrations/versions/a1.py": revision("a1"),
+            "app/__init__.py": "",
+            "app/models.py": base + "    pass\n",
+        },
+        env_py=env_py,
+    )
+    first, _ = cached_check([root])
+    assert [f.rule for f in first.findings] == ["naming-convention-missing"]
+    assert cached_check([root])[1]
+    convention = '    metadata = sa.MetaData(naming_convention={"pk": "pk_%(table_name)s"})\n'
+    (root / "app" / "models.py").write_text("import sqlalchemy as sa\n" + base + convention)
+    result, answered = cached_check([root])
+    assert not answered and result.findings == []

@@ -65,10 +65,10 @@ def test_shop_is_valid_sarif_with_rules_and_relative_locations(
     assert run["invocations"] == [{"executionSuccessful": True}]
 
     results = run["results"]
-    assert len(results) == 7
+    assert len(results) == 9
     assert {r["level"] for r in results} == {"error", "warning"}
     rules = driver["rules"]
-    assert len({r["id"] for r in rules}) == len(rules) == 7  # each rule once
+    assert len({r["id"] for r in rules}) == len(rules) == 8  # each rule once
     for result in results:
         rule = rules[result["ruleIndex"]]
         assert result["ruleId"] == rule["id"]

@@ -67,7 +67,7 @@ def test_each_revision_gets_its_phase(plan: Runbook) -> None:
     assert 'add "users"."full_name" here' in by_id["rb06"].split[0]
     assert [f.rule for f in by_id["rb03"].blocking] == ["change-column-type"]
     assert by_id["rb05"].blocking == ()  # set-not-null is a warning: no window
-    assert [f.rule for f in by_id["rb05"].findings] == ["set-not-null"]
+    assert [f.rule for f in by_id["rb05"].findings] == ["drop-column", "set-not-null"]
 
 
 def test_changes_locks_timeouts_and_checks(plan: Runbook) -> None:

@@ -32,6 +32,7 @@ from migsafe.rollout.changes import classify, downgrade_state
 from migsafe.rules import (
     closest_rule,
     history_findings,
+    history_rule_modules,
     in_effect,
     rule_keys,
     rule_modules,
@@ -175,6 +176,8 @@ def _footprint(project: Project, imported: Sequence[ImportedModules]) -> Footpri
     location = project.sources.script_location
     if location is not None and (location / "env.py").is_file():
         named.append((location / "env.py").resolve())  # what it sets counts for every rule
+    for module in history_rule_modules():  # what the rules about the graph read besides
+        named += getattr(module, "files_read", lambda history: [])(project.history)
     for path in named:
         if path not in contents:
             try:

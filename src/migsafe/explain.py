@@ -135,6 +135,7 @@ _CATEGORY_TITLES = {
     Category.COMPATIBILITY: "The code still running during a deploy",
     Category.ROLLBACK: "The way back",
     Category.HISTORY: "The revision graph",
+    Category.SCHEMA: "Types and schema hygiene",
 }
 
 

@@ -11,6 +11,8 @@ import enum
 from pglast import ast
 from pglast.enums import AlterTableType, ObjectType
 
+from migsafe.sqltree import constraints_added
+
 
 class LockMode(enum.IntEnum):
     """Table-level lock modes, weakest first; the value orders them by strength."""
@@ -82,27 +84,11 @@ def foreign_key_targets(node: ast.Node | None) -> list[ast.RangeVar]:
     """The tables that foreign keys added by a CREATE TABLE or an ALTER TABLE refer to: each
     is locked SHARE ROW EXCLUSIVE, which blocks its writes, though the statement names
     another table."""
-    constraints: list[object] = []
-    if isinstance(node, ast.CreateStmt):
-        for element in node.tableElts or ():
-            constraints += getattr(element, "constraints", None) or (element,)
-    elif isinstance(node, ast.AlterTableStmt):
-        for command in node.cmds or ():
-            if command.subtype == AlterTableType.AT_AddConstraint:
-                constraints.append(command.def_)
-            elif command.subtype == AlterTableType.AT_AddColumn:
-                constraints += command.def_.constraints or ()
-    return [c.pktable for c in constraints if _is_foreign_key(c) and c.pktable is not None]
-
-
-def dropped_names(node: ast.Node | None, kind: ObjectType) -> list[tuple[str | None, str]]:
-    """(schema or None, name) of each object of ``kind`` a DROP statement drops; DROP TABLE
-    and DROP INDEX (without CONCURRENTLY) lock a table ACCESS EXCLUSIVE though the statement
-    names no relation."""
-    if not isinstance(node, ast.DropStmt) or node.removeType != kind:
-        return []
-    names = [tuple(part.sval for part in name) for name in node.objects or ()]
-    return [(name[-2] if len(name) > 1 else None, name[-1]) for name in names]
+    return [
+        constraint.pktable
+        for constraint, _ in constraints_added(node)
+        if _is_foreign_key(constraint) and constraint.pktable is not None
+    ]
 
 
 def lock_for(node: ast.Node) -> LockMode | None:

@@ -14,6 +14,7 @@ from functools import cached_property
 from typing import Any
 
 import pglast
+from alembic.operations import ops
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType, ObjectType
 from sqlalchemy.types import NullType
@@ -23,11 +24,12 @@ from migsafe.capture.reflection import sqlalchemy_type
 from migsafe.capture.stand_ins import UNKNOWN_TYPE_SCHEMA, StandIn
 from migsafe.catalog import Catalog, not_null_column
 from migsafe.findings import Diagnostic, Finding
-from migsafe.locks import LockMode, dropped_names, foreign_key_targets
+from migsafe.locks import LockMode, foreign_key_targets
 from migsafe.project import MigrationScript
 from migsafe.project.environment import Environment, turned_off
-from migsafe.rule import DOWNGRADE, Rule
+from migsafe.rule import DOWNGRADE, Rule, sql_code
 from migsafe.sql import Statement, TableName
+from migsafe.sqltree import alter_commands, dropped_names
 
 
 @dataclass
@@ -104,10 +106,46 @@ class RevisionContext:
                 if table is not None:
                     yield table, LockMode.ACCESS_EXCLUSIVE
 
-    def _table_of_index(self, stmt: Statement, schema: str | None, name: str) -> TableName | None:
+    def transactions(self, rule: Rule) -> Iterator[list[Statement]]:
+        """The statements of each function ``rule`` judges, split where a transaction ends:
+        ``autocommit_block()`` shows as a COMMIT, and its body runs outside any transaction,
+        each statement on its own (so it is in none of the lists); a COMMIT through the bind
+        ends one too."""
+        for direction in rule.directions:
+            current: list[Statement] = []
+            for stmt in self.downgrade if direction == DOWNGRADE else self.upgrade:
+                if not stmt.in_transaction or isinstance(stmt.node, ast.TransactionStmt):
+                    if current:
+                        yield current
+                    current = []
+                elif stmt.node is not None:
+                    current.append(stmt)
+            if current:
+                yield current
+
+    def earlier(self, stmt: Statement) -> Iterator[Statement]:
+        """The statements of the same function before ``stmt``, in order."""
         for earlier in self.downgrade if stmt.direction == DOWNGRADE else self.upgrade:
             if earlier is stmt:
-                break
+                return
+            yield earlier
+
+    def own_statement(self, stmt: Statement) -> str:
+        """The user's call as written, for a recipe that keeps it; as ``op.execute()`` of the
+        statement alone when it came from SQL text (maybe of several statements), when it is
+        a batch operation (it runs when its ``batch_alter_table()`` block ends, so moving the
+        call alone changes nothing), or when its source cannot be told."""
+        source = self.source_at(stmt.line)
+        if (
+            source is None
+            or isinstance(stmt.operation, ops.ExecuteSQLOp)
+            or in_batch_block(self.script.tree, stmt.line)
+        ):
+            return f"op.execute({sql_code(stmt.sql)})"
+        return source.strip()
+
+    def _table_of_index(self, stmt: Statement, schema: str | None, name: str) -> TableName | None:
+        for earlier in self.earlier(stmt):
             if isinstance(earlier.node, ast.IndexStmt) and earlier.node.idxname == name:
                 return earlier.table
         known = (
@@ -248,6 +286,29 @@ def _simple_statements(body: list[ast_py.stmt]) -> Iterator[ast_py.stmt]:
             yield from _simple_statements(clause.body)
 
 
+def is_version_table(table: TableName | None) -> bool:
+    """Alembic's version table (or a project's variant of its name), or sqlalchemy-migrate's,
+    which histories often drop when they take over: bookkeeping, never the application's."""
+    return table is not None and (
+        "alembic_version" in table.name or table.name == "migrate_version"
+    )
+
+
+def in_batch_block(tree: ast_py.Module, line: int) -> bool:
+    """True when ``line`` is in the body of a ``with ... batch_alter_table(...)`` block."""
+    return any(
+        isinstance(node, ast_py.With)
+        and any(
+            isinstance(item.context_expr, ast_py.Call)
+            and isinstance(item.context_expr.func, ast_py.Attribute)
+            and item.context_expr.func.attr == "batch_alter_table"
+            for item in node.items
+        )
+        and node.body[0].lineno <= line <= (node.end_lineno or line)
+        for node in ast_py.walk(tree)
+    )
+
+
 def table_values(table: TableName) -> dict[str, str]:
     """What recipes say of a table: its name for an Alembic call (``table``), the
     ``schema=`` argument that goes with it, and the name as SQL for ``op.execute``."""
@@ -285,14 +346,6 @@ def _validated_not_null_checks(
             if column is not None:
                 proven.setdefault((stmt.direction, stmt.table, column), index)
     return proven
-
-
-def alter_commands(node: ast.Node | None, *subtypes: AlterTableType) -> Iterator[ast.AlterTableCmd]:
-    """The ALTER TABLE subcommands of ``node`` of the given kinds."""
-    if isinstance(node, ast.AlterTableStmt):
-        for command in node.cmds or ():
-            if command.subtype in subtypes:
-                yield command
 
 
 def is_unknown_type(type_node: ast.TypeName | None) -> bool:

@@ -26,6 +26,7 @@ class Category(str, enum.Enum):
     COMPATIBILITY = "compatibility"  # the code still running during a deploy breaks
     ROLLBACK = "rollback"  # the way back does not work
     HISTORY = "history"  # the revision graph itself
+    SCHEMA = "schema"  # a type or a shape that costs later (opt-in opinions)
 
     def __str__(self) -> str:
         return self.value
@@ -84,3 +85,17 @@ def _as_code(value: Any) -> Any:
 def py_literal(value: Any) -> str:
     """``value`` as Python source, strings double-quoted."""
     return repr(_as_code(value))
+
+
+def sql_code(sql: str) -> str:
+    """SQL as a Python string literal on one line, for ``op.execute(...)`` in a recipe:
+    double-quoted, or single-quoted when that spares the escapes of double-quoted names. SQL
+    written over several lines is joined into one (its line breaks escaped instead, when a
+    string constant might hold one)."""
+    if "\n" in sql or "\r" in sql:
+        if "'" in sql or "$" in sql:  # a constant may hold the line break: keep it
+            return py_literal(sql).replace("\r", "\\r").replace("\n", "\\n")
+        sql = " ".join(sql.split())
+    if '"' in sql and "'" not in sql and "\\" not in sql:
+        return f"'{sql}'"
+    return py_literal(sql)

@@ -184,3 +184,16 @@ def upgrade():
         'op.execute("CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_pkg_name ON package '
         'USING gin (name gin_trgm_ops)")'
     )
+
+
+def test_postgresql_14_is_told_about_the_concurrent_build_bug(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.create_index("ix_users_email", "users", ["email"])
+"""
+    (on_14,) = lint(tmp_path, body, rule=RULE, pg_version=14)
+    (on_15,) = lint(tmp_path, body, rule=RULE, pg_version=15)
+    assert on_14.hint.splitlines()[0] == (
+        "# PostgreSQL 14.0-14.3 could corrupt indexes built CONCURRENTLY: run 14.4 or later"
+    )
+    assert on_15.hint.startswith("with op.get_context().autocommit_block():")

@@ -24,6 +24,9 @@ _CATALOG_NAMES = {
     "int4": "integer", "int": "integer", "int8": "bigint", "int2": "smallint",
     "varchar": "character varying", "bpchar": "character", "float8": "double precision",
     "float4": "real", "bool": "boolean", "decimal": "numeric", "varbit": "bit varying",
+    # a serial column is reflected as its integer type (with a nextval() default)
+    "serial": "integer", "serial4": "integer", "bigserial": "bigint", "serial8": "bigint",
+    "smallserial": "smallint", "serial2": "smallint",
 }  # fmt: skip
 _WITH_TIME_ZONE = {"timestamptz": (TIMESTAMP, True), "timestamp": (TIMESTAMP, False),
                    "timetz": (TIME, True), "time": (TIME, False)}  # fmt: skip

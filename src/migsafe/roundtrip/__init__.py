@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, replace
 
 from migsafe.config import Settings
-from migsafe.findings import Diagnostic
+from migsafe.findings import Diagnostic, Severity
 from migsafe.project import Project, import_path
 from migsafe.project.changes import changed_since
 from migsafe.roundtrip.isolated import StairwayRun, StairwaySettings, Supervisor
@@ -78,7 +78,13 @@ def roundtrip_project(
     sharded = None if shard is None else shard_plan(plan, shard)
     if sharded is not None:
         plan, progress = sharded.plan, _OwnResults(progress, sharded)
-    result.findings = history_findings(project.history, settings.ignore)
+    # what stops a roundtrip in the graph itself (several heads); the notes on files and on
+    # env.py that history rules make are check's to report
+    result.findings = [
+        finding
+        for finding in history_findings(project.history, settings.ignore)
+        if finding.severity is Severity.ERROR
+    ]
     if not plan:
         return result
     supervisor: Supervisor | None = None

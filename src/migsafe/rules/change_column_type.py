@@ -79,7 +79,7 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                 )  # fmt: skip
                 continue
             using = cmd.def_.raw_default
-            if old is not None and _keeps_contents(using, cmd.name, new) and _no_rewrite(old, new):
+            if old is not None and keeps_contents(using, cmd.name, new) and no_rewrite(old, new):
                 continue
             old_text = (
                 f"from {type_name(old)} "
@@ -99,7 +99,7 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
             )
 
 
-def _keeps_contents(using: ast.Node | None, column: str, new: ast.TypeName) -> bool:
+def keeps_contents(using: ast.Node | None, column: str, new: ast.TypeName) -> bool:
     """True without USING, or when USING is the column itself or the column cast to the new
     type (``postgresql_using="name::text"``): PostgreSQL then skips the rewrite as it does
     without USING. Any other expression may change the values, so the table is rewritten."""
@@ -118,7 +118,7 @@ def _same_type(a: ast.TypeName, b: ast.TypeName) -> bool:
     return type_parts(a) == type_parts(b) and bool(a.arrayBounds) == bool(b.arrayBounds)
 
 
-def _no_rewrite(old: ast.TypeName, new: ast.TypeName) -> bool:
+def no_rewrite(old: ast.TypeName, new: ast.TypeName) -> bool:
     """True for the binary-coercible changes PostgreSQL applies without touching rows."""
     if bool(old.arrayBounds) != bool(new.arrayBounds):
         return False

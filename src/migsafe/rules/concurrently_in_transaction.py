@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast as ast_py
 from collections.abc import Iterator
 
 from pglast import ast
@@ -11,7 +10,6 @@ from pglast.enums import AlterTableType, ObjectType
 from migsafe.findings import Finding, Severity
 from migsafe.revision import RevisionContext, alter_commands
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, py_literal
-from migsafe.sql import Statement
 
 RULE = Rule(
     code="MS005",
@@ -79,7 +77,7 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                 stmt,
                 f"{what} cannot run inside a transaction block: PostgreSQL rejects it and the "
                 "migration fails.",
-                statement=_indented(_own_statement(rev, stmt)),
+                statement=_indented(rev.own_statement(stmt)),
             )
 
 
@@ -99,30 +97,6 @@ def _shared_texts(rev: RevisionContext) -> dict[tuple[str, int, str], tuple[str,
                 )
                 shared.update(((direction, item.line, sql), split) for sql, _ in item.parsed)
     return shared
-
-
-def _own_statement(rev: RevisionContext, stmt: Statement) -> str:
-    """The user's statement; as SQL for a batch operation, which runs when its
-    ``batch_alter_table()`` block ends, so that wrapping the call alone changes nothing."""
-    source = rev.source_at(stmt.line)
-    if source is None or _in_batch_block(rev.script.tree, stmt.line):
-        return f"op.execute({py_literal(stmt.sql)})"
-    return source
-
-
-def _in_batch_block(tree: ast_py.Module, line: int) -> bool:
-    """True when ``line`` is in the body of a ``with ... batch_alter_table(...)`` block."""
-    return any(
-        isinstance(node, ast_py.With)
-        and any(
-            isinstance(item.context_expr, ast_py.Call)
-            and isinstance(item.context_expr.func, ast_py.Attribute)
-            and item.context_expr.func.attr == "batch_alter_table"
-            for item in node.items
-        )
-        and node.body[0].lineno <= line <= (node.end_lineno or line)
-        for node in ast_py.walk(tree)
-    )
 
 
 def _concurrent_kind(node: ast.Node | None) -> str | None:

@@ -30,10 +30,12 @@ RULE = Rule(
         "CREATE INDEX takes a SHARE lock on the table for the whole build: every INSERT, "
         "UPDATE and DELETE waits, which on a large table means minutes of failed requests. "
         "CREATE INDEX CONCURRENTLY builds the index without blocking writes; it must run "
-        "outside a transaction, hence the autocommit block."
+        "outside a transaction, hence the autocommit block. On PostgreSQL 14.0 to 14.3 a bug "
+        "could leave an index built concurrently silently missing entries (fixed in 14.4): "
+        "with postgres-version 14, the recipe says to check the server's minor version."
     ),
     fix="""\
-with op.get_context().autocommit_block():
+{bug}with op.get_context().autocommit_block():
     {call}""",
     bad=(
         """\
@@ -70,14 +72,18 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                 stmt,
                 f'CREATE INDEX "{node.idxname}" takes a {stmt.lock.label} lock on '
                 f"{stmt.table.sql}: {stmt.lock.blocks} to it wait until the index is built.",
-                call=_concurrent_call(stmt.operation, node),
+                call=concurrent_call(stmt.operation, node),
+                bug=_BUG_14 if rev.pg_version == 14 else "",
             )
 
 
-def _concurrent_call(operation: object, node: ast.IndexStmt) -> str:
+_BUG_14 = "# PostgreSQL 14.0-14.3 could corrupt indexes built CONCURRENTLY: run 14.4 or later\n"
+
+
+def concurrent_call(operation: object, node: ast.IndexStmt) -> str:
     """The user's own call, made concurrent; as SQL when an argument cannot be written back."""
     if isinstance(operation, ops.CreateIndexOp):
-        call = _create_index_call(operation)
+        call = create_index_call(operation)
         if call is not None:
             return call
     concurrent = copy.deepcopy(node)
@@ -85,7 +91,7 @@ def _concurrent_call(operation: object, node: ast.IndexStmt) -> str:
     return f"op.execute({py_literal(RawStream()(concurrent))})"
 
 
-def _create_index_call(operation: ops.CreateIndexOp) -> str | None:
+def create_index_call(operation: ops.CreateIndexOp) -> str | None:
     """``op.create_index(...)`` with every argument of ``operation`` (a WHERE, a USING, an
     expression column): a recipe that drops one builds another index. None when an argument
     is an SQLAlchemy expression this cannot write back as code."""

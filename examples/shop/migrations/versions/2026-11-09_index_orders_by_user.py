@@ -15,6 +15,10 @@ depends_on = None
 
 def upgrade() -> None:
     with op.get_context().autocommit_block():
+        # a failed run may have left the index behind, INVALID: a re-run starts clean
+        op.drop_index(
+            "ix_orders_user_id", table_name="orders", postgresql_concurrently=True, if_exists=True
+        )
         op.create_index("ix_orders_user_id", "orders", ["user_id"], postgresql_concurrently=True)
 
 

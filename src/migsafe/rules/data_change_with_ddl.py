@@ -1,0 +1,249 @@
+"""data-change-with-ddl: a data change and a schema change on live tables in one transaction,
+so that one holds its locks for as long as the other takes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pglast import ast
+from pglast.enums import A_Expr_Kind, BoolExprType, SetOperation
+
+from migsafe.findings import Finding, Severity
+from migsafe.locks import LockMode
+from migsafe.revision import RevisionContext, is_version_table
+from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule
+from migsafe.rules.unbatched_update import batched
+from migsafe.sql import Statement, TableName
+from migsafe.sqltree import walk
+
+RULE = Rule(
+    code="MS034",
+    name="data-change-with-ddl",
+    severity=Severity.WARNING,
+    category=Category.LOCKING,
+    help="Run the data change in a transaction of its own: an autocommit_block() with "
+    "batched_update(), or a separate revision.",
+    references=(
+        PG_DOCS + "explicit-locking.html#LOCKING-TABLES",
+        PG_DOCS + "explicit-locking.html#LOCKING-DEADLOCKS",
+        "https://alembic.sqlalchemy.org/en/latest/api/runtime.html#alembic.runtime.migration.MigrationContext.autocommit_block",
+    ),
+    directions=(UPGRADE, DOWNGRADE),
+    summary="A backfill in the same transaction as a schema change keeps the schema change's "
+    "lock held.",
+    why=(
+        "Alembic runs a migration in one transaction, and PostgreSQL holds every lock until it "
+        "commits. An UPDATE, DELETE, MERGE or INSERT ... SELECT after a schema change (ADD COLUMN, "
+        "CREATE INDEX, ...) on a live table runs while that change's lock is still held: with "
+        "ACCESS EXCLUSIVE, every query on the table waits for the whole backfill. The other "
+        "way round, the rows the backfill changed stay locked while the schema change waits "
+        "for its lock, so the application's writes to them wait, and an application "
+        "transaction that waits for one of them while holding the table deadlocks with the "
+        "migration. Give the data change a transaction of its own: an autocommit_block() "
+        "(batched_update() commits batch by batch) or a revision of its own; and never call "
+        "batched_update() inside the transaction: its connection would wait for the "
+        "migration's lock while the migration waits for it. Tables the revision creates have "
+        "no traffic yet, and an UPDATE or DELETE that pins a unique key (WHERE id = 42) is a "
+        "moment's work: neither is flagged."
+    ),
+    fix="""\
+# In a transaction of its own, apart from the schema change's (or in a revision of its own):
+{batched}""",
+    bad=(
+        """\
+def upgrade():
+    op.add_column("users", sa.Column("email_lower", sa.Text()))
+    op.execute("UPDATE users SET email_lower = lower(email)")
+""",
+    ),
+    good=(
+        """\
+def upgrade():
+    from migsafe.runtime import batched_update
+
+    op.add_column("users", sa.Column("email_lower", sa.Text()))
+    with op.get_context().autocommit_block():
+        batched_update(op.get_bind(), "users", "email_lower = lower(email)")
+""",
+        """\
+def upgrade():
+    op.create_table("tags", sa.Column("id", sa.Integer(), primary_key=True),
+                    sa.Column("name", sa.Text()))
+    op.execute("INSERT INTO tags (id, name) SELECT id, name FROM labels")
+    op.create_index("ix_tags_name", "tags", ["name"])
+""",
+    ),
+    since="0.2.0",
+)
+
+
+def check(rev: RevisionContext) -> Iterator[Finding]:
+    for transaction in rev.transactions(RULE):
+        yield from _judge(rev, transaction)
+
+
+def _judge(rev: RevisionContext, transaction: list[Statement]) -> Iterator[Finding]:
+    schema_changes = [(at, s) for at, s in enumerate(transaction) if _is_schema_change(rev, s)]
+    for at, stmt in enumerate(transaction):
+        kind = _data_change(stmt.node)
+        if kind is None or not _is_live(rev, stmt) or _one_row(rev, stmt):
+            continue
+        table = stmt.table.sql
+        before = [s for where, s in schema_changes if where < at]
+        after = [s for where, s in schema_changes if where > at and s.table == stmt.table]
+        if "batched_update(" in (rev.source_at(stmt.line) or ""):
+            # its batches run on a connection of their own: a lock held here blocks them
+            own = [s for s in before if s.table == stmt.table]
+            if not own:
+                continue
+            ddl = max(own, key=lambda s: s.lock)
+            message = (
+                f"batched_update() of {table} runs its batches on a connection of its own, "
+                f"which waits for the {ddl.lock.label} lock this transaction holds on it since "
+                f"line {ddl.line}, while the migration waits for batched_update(): it hangs "
+                "for good, as PostgreSQL cannot see this deadlock. Call it in an "
+                "autocommit_block()."
+            )
+        elif before:
+            # the lock that matters most: on the table itself, else the strongest
+            ddl = max(before, key=lambda s: (s.table == stmt.table, s.lock))
+            on = "it" if ddl.table == stmt.table else ddl.table.sql
+            message = (
+                f"{_PHRASE[kind]} {table} runs while the {ddl.lock.label} lock taken on "
+                f"{ddl.table.sql} at line {ddl.line} is held: {ddl.lock.blocks} of {on} wait "
+                f"until the {kind} is done and the migration commits."
+            )
+        elif after and kind != "INSERT ... SELECT":  # rows it adds are no one else's yet
+            ddl = after[0]
+            message = (
+                f"{_PHRASE[kind]} {table} runs in the transaction that then takes "
+                f"{_article(ddl.lock)} {ddl.lock.label} lock on it at line {ddl.line}: the rows "
+                "it changed stay locked while that lock is waited for and held, so the "
+                "application's writes to them wait, or deadlock with the migration."
+            )
+        else:
+            continue
+        yield rev.finding(RULE, stmt, message, batched=batched(rev, stmt))
+
+
+def _is_live(rev: RevisionContext, stmt: Statement) -> bool:
+    """The statement's table existed before (it has traffic) and is the application's."""
+    return (
+        stmt.table is not None and not is_version_table(stmt.table) and not rev.is_new_table(stmt)
+    )
+
+
+def _is_schema_change(rev: RevisionContext, stmt: Statement) -> bool:
+    """A statement that locks a live table against writes at least (LOCK TABLE is
+    lock-table's to judge)."""
+    return (
+        _is_live(rev, stmt)
+        and stmt.lock is not None
+        and stmt.lock >= LockMode.SHARE
+        and not isinstance(stmt.node, ast.LockStmt)
+        and _data_change(stmt.node) is None
+    )
+
+
+_PHRASE = {
+    "UPDATE": "UPDATE of",
+    "DELETE": "DELETE from",
+    "INSERT ... SELECT": "INSERT ... SELECT into",
+    "MERGE": "MERGE into",
+}
+
+
+def _data_change(node: ast.Node | None) -> str | None:
+    if isinstance(node, ast.UpdateStmt):
+        return "UPDATE"
+    if isinstance(node, ast.DeleteStmt):
+        return "DELETE"
+    if isinstance(node, ast.MergeStmt):
+        return "MERGE"
+    if isinstance(node, ast.InsertStmt) and _reads_a_table(node.selectStmt):
+        return "INSERT ... SELECT"
+    return None
+
+
+def _reads_a_table(select: ast.Node | None) -> bool:
+    """An INSERT's SELECT that reads rows of a table (INSERT ... VALUES, a SELECT of
+    constants, or of a VALUES list, is no backfill)."""
+    if not isinstance(select, ast.SelectStmt):
+        return False
+    if select.op != SetOperation.SETOP_NONE:
+        return _reads_a_table(select.larg) or _reads_a_table(select.rarg)
+    return any(isinstance(node, ast.RangeVar) for node in walk(select.fromClause))
+
+
+def _one_row(rev: RevisionContext, stmt: Statement) -> bool:
+    """An UPDATE or DELETE whose WHERE pins a unique key to constants (``id = 42``,
+    ``id IN (1, 2)``): a few rows, changed in a moment, no backfill."""
+    node = stmt.node
+    if not isinstance(node, (ast.UpdateStmt, ast.DeleteStmt)) or node.whereClause is None:
+        return False
+    if getattr(node, "fromClause", None) or getattr(node, "usingClause", None):
+        return False  # a join may match each row many times over
+    pinned = set()
+    for term in _conjuncts(node.whereClause):
+        column = _pinned_column(term)
+        if column is not None:
+            pinned.add(column)
+    return any(set(key) <= pinned for key in _unique_keys(rev, stmt.table))
+
+
+def _conjuncts(where: ast.Node) -> Iterator[ast.Node]:
+    if isinstance(where, ast.BoolExpr) and where.boolop == BoolExprType.AND_EXPR:
+        for arg in where.args:
+            yield from _conjuncts(arg)
+    else:
+        yield where
+
+
+def _pinned_column(term: ast.Node) -> str | None:
+    """The column of ``col = constant`` or ``col IN (constants)``."""
+    if not isinstance(term, ast.A_Expr) or term.name[-1].sval != "=":
+        return None  # NOT IN is written <>
+    if term.kind == A_Expr_Kind.AEXPR_OP:
+        for column, value in ((term.lexpr, term.rexpr), (term.rexpr, term.lexpr)):
+            if isinstance(column, ast.ColumnRef) and _is_constant(value):
+                return _column_name(column)
+    if term.kind == A_Expr_Kind.AEXPR_IN:
+        values = term.rexpr if isinstance(term.rexpr, (list, tuple)) else [term.rexpr]
+        if isinstance(term.lexpr, ast.ColumnRef) and all(_is_constant(v) for v in values):
+            return _column_name(term.lexpr)
+    return None
+
+
+def _is_constant(node: object) -> bool:
+    while isinstance(node, ast.TypeCast):
+        node = node.arg
+    return isinstance(node, (ast.A_Const, ast.ParamRef))
+
+
+def _column_name(column: ast.ColumnRef) -> str | None:
+    last = column.fields[-1]
+    return last.sval if isinstance(last, ast.String) else None
+
+
+def _unique_keys(rev: RevisionContext, table: TableName) -> list[tuple[str, ...]]:
+    """The table's unique keys as the earlier revisions made them; ``id`` when the history
+    is not known (the file is checked alone)."""
+    catalog = rev.schema_before
+    known = catalog.table(table.key) if catalog is not None else None
+    if known is None:
+        return [("id",)]
+    keys = [
+        c.columns
+        for c in known.constraints.values()
+        if c.kind in ("primary key", "unique") and c.columns
+    ]
+    keys += [
+        tuple(index.columns)
+        for index in catalog.indexes_of(table.key)
+        if index.unique and index.where is None and index.columns and None not in index.columns
+    ]
+    return keys
+
+
+def _article(lock: LockMode) -> str:
+    return "an" if lock.label.startswith(("A", "E")) else "a"

@@ -1,0 +1,183 @@
+"""drop-column: the code still running during the deploy selects and inserts the column."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pglast.enums import AlterTableType
+
+from migsafe.findings import Finding, Severity
+from migsafe.revision import RevisionContext, alter_commands
+from migsafe.rule import PG_DOCS, Category, Rule, py_literal
+from migsafe.rules import drop_add_looks_like_rename
+from migsafe.rules.drop_table import named_in_revision
+from migsafe.sql import TableName, quote_identifier
+
+RULE = Rule(
+    code="MS037",
+    name="drop-column",
+    severity=Severity.WARNING,
+    category=Category.COMPATIBILITY,
+    help="Deploy code that no longer maps the column first; drop it in a later revision.",
+    references=(PG_DOCS + "sql-altertable.html#SQL-ALTERTABLE-DESC-DROP-COLUMN",),
+    summary="Dropping a column breaks running code whose model still selects and inserts it.",
+    why=(
+        "During a rolling deploy the old version of the application keeps running until the "
+        "new one has replaced it. Its ORM model still lists the column, so every SELECT of "
+        'the model and every INSERT names it, and each fails with "column does not exist" '
+        "from the moment the migration commits. Dropping a column is a contract step: it "
+        "belongs in a revision deployed after the code that stopped using the column."
+    ),
+    fix="""\
+# {header}
+{steps}""",
+    bad=(
+        """\
+def upgrade():
+    op.drop_column("users", "legacy_flags")
+""",
+        """\
+def upgrade():
+    op.execute("ALTER TABLE users DROP COLUMN legacy_flags")
+""",
+    ),
+    good=(
+        """\
+def upgrade():
+    op.add_column("users", sa.Column("nickname", sa.Text(), nullable=True))
+""",
+        """\
+def upgrade():
+    op.create_table("drafts", sa.Column("id", sa.Integer(), primary_key=True),
+                    sa.Column("body", sa.Text()))
+    op.drop_column("drafts", "body")
+""",
+    ),
+    since="0.2.0",
+)
+
+_CONTRACT = "A contract step, after the deploy: no code then running may use {columns}."
+_AGAIN_HEADER = (
+    "Dropped and added again, {column} loses its values while the running code reads it."
+)
+_AGAIN = """\
+# Keep the data: change the column in place, converting its values,
+{change}
+# or add a new column beside it, backfill it, deploy code that reads it, then drop
+# {column} in a later revision."""
+_UNMAP = """\
+# {n}. deploy code without {columns} (remove from the model, or leave unmapped
+#    meanwhile: __mapper_args__ = {{"exclude_properties": {names}}})
+"""
+_STEPS = (
+    _UNMAP
+    + """\
+# {m}. then, in a later revision{now}:
+{drops}"""
+)
+# NOT NULL without a default: the code that stops writing the column needs it nullable first
+_STRICT_STEPS = (
+    """\
+# 1. this revision: let inserts leave it out (NOT NULL without a default)
+{relax}
+"""
+    + _STEPS
+)
+
+
+def check(rev: RevisionContext) -> Iterator[Finding]:
+    """Columns of existing tables dropped in upgrade(): not one added earlier in the same
+    function, not the drop that drop-add-looks-like-rename reports as a lost rename."""
+    renamed = _reported_as_renames(rev)
+    added: set[tuple[TableName, str]] = set()
+    for at, stmt in enumerate(rev.upgrade):
+        table = stmt.table
+        for cmd in alter_commands(stmt.node, AlterTableType.AT_AddColumn):
+            added.add((table, cmd.def_.colname))
+        dropped = [
+            cmd.name
+            for cmd in alter_commands(stmt.node, AlterTableType.AT_DropColumn)
+            if (table, cmd.name) not in added
+        ]
+        if not dropped or (table, stmt.line) in renamed or named_in_revision(rev, at, table):
+            continue
+        again = _added_later(rev, at, table)
+        gone = [name for name in dropped if name not in again]
+        if gone:
+            one = len(gone) == 1
+            columns = ", ".join(quote_identifier(name) for name in gone)
+            yield rev.finding(
+                RULE,
+                stmt,
+                f"Dropping {'column' if one else 'columns'} {columns} of {table.sql} breaks "
+                "the running application, whose model still selects and inserts "
+                f"{'it' if one else 'them'} until the new code is deployed.",
+                header=_CONTRACT.format(columns=columns),
+                steps=_steps(rev, table, gone, columns),
+            )
+        for name in (name for name in dropped if name in again):
+            column = quote_identifier(name)
+            using = f", type_=..., postgresql_using='{column}::...'{table.schema_argument}"
+            yield rev.finding(
+                RULE,
+                stmt,
+                f"Column {column} of {table.sql} is dropped and added again (line "
+                f"{again[name]}): every value in it is lost, and the running code reads NULL "
+                "in their place.",
+                header=_AGAIN_HEADER.format(column=column),
+                steps=_AGAIN.format(
+                    change=_call("alter_column", table, name, using), column=column
+                ),
+            )
+
+
+def _added_later(rev: RevisionContext, at: int, table: TableName) -> dict[str, int]:
+    """The columns upgrade() adds to ``table`` after its statement ``at``, and their lines."""
+    added: dict[str, int] = {}
+    for stmt in rev.upgrade[at + 1 :]:
+        if stmt.table == table:
+            for cmd in alter_commands(stmt.node, AlterTableType.AT_AddColumn):
+                added.setdefault(cmd.def_.colname, stmt.line)
+    return added
+
+
+def _steps(rev: RevisionContext, table: TableName, dropped: list[str], columns: str) -> str:
+    """The recipe's steps; one more first when a column is NOT NULL without a default (as
+    the earlier revisions left it): the code that stops writing it could not insert."""
+    schema = table.schema_argument
+    values = {
+        "columns": columns,
+        "names": py_literal(dropped),
+        "drops": "\n".join(_call("drop_column", table, name, schema) for name in dropped),
+    }
+    strict = [name for name in dropped if _strict(rev, table, name)]
+    if not strict:
+        return _STEPS.format(n=1, m=2, now=" (this one, if that code is out already)", **values)
+    relax = "\n".join(_call("alter_column", table, name, schema + ", nullable=True")
+                       for name in strict)  # fmt: skip
+    return _STRICT_STEPS.format(n=2, m=3, now="", relax=relax, **values)
+
+
+def _call(function: str, table: TableName, column: str, rest: str) -> str:
+    return f"op.{function}({py_literal(table.name)}, {py_literal(column)}{rest})"
+
+
+def _strict(rev: RevisionContext, table: TableName, name: str) -> bool:
+    """NOT NULL without a default or identity, as the earlier revisions made the column."""
+    known = rev.schema_before.table(table.key) if rev.schema_before else None
+    column = known.columns.get(name) if known is not None else None
+    return (
+        column is not None and not column.nullable and column.default is None
+        and not column.identity
+    )  # fmt: skip
+
+
+def _reported_as_renames(rev: RevisionContext) -> set[tuple[TableName, int]]:
+    """(table, line) of the drops drop-add-looks-like-rename reports: it pairs exactly one
+    drop with one add on a table, and its finding is at the drop."""
+    lines = {finding.line for finding in drop_add_looks_like_rename.check(rev)}
+    drops: dict[TableName, list[int]] = {}
+    for stmt in rev.existing_table_statements(RULE):
+        for _ in alter_commands(stmt.node, AlterTableType.AT_DropColumn):
+            drops.setdefault(stmt.table, []).append(stmt.line)
+    return {(table, at[0]) for table, at in drops.items() if len(at) == 1 and at[0] in lines}

@@ -1,0 +1,300 @@
+"""drop-constraint: the running code may rely on what the constraint guaranteed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from alembic.operations import ops
+from pglast import ast
+from pglast.enums import AlterTableType, ConstrType, ObjectType
+
+from migsafe.catalog import Constraint
+from migsafe.findings import Finding, Severity
+from migsafe.revision import RevisionContext, alter_commands, table_values
+from migsafe.rule import PG_DOCS, Category, Rule, py_literal
+from migsafe.rules.drop_table import (
+    columns_dropped_later,
+    named_in_revision,
+    table_dropped_later,
+)
+from migsafe.sql import TableName, quote_identifier
+
+RULE = Rule(
+    code="MS039",
+    name="drop-constraint",
+    severity=Severity.NOTICE,
+    category=Category.COMPATIBILITY,
+    help="Check that no running code relies on the constraint; add a replacement before dropping.",
+    references=(PG_DOCS + "sql-altertable.html", PG_DOCS + "ddl-constraints.html"),
+    summary="Dropping a constraint removes a guarantee the running code may rely on.",
+    why=(
+        "Code is written against the constraints it knows: it catches the IntegrityError a "
+        "duplicate raises instead of looking first, upserts with ON CONFLICT on the columns "
+        "of a unique constraint (which fails once no constraint matches), counts on ON DELETE "
+        "CASCADE to clean up, or trusts that a CHECK kept bad values out. After the drop the "
+        "database no longer says no, and data the code did not expect can be written. Often "
+        "that is the intent: this notice asks to check."
+    ),
+    fix="""\
+# Make sure no running code relies on {name!r}:
+# {relies}.
+# To replace it, add the new constraint first, in the same revision.
+op.drop_constraint({name!r}, {table!r}{type}{schema})""",
+    bad=(
+        """\
+def upgrade():
+    op.drop_constraint("uq_users_email", "users", type_="unique")
+""",
+        """\
+def upgrade():
+    op.execute("ALTER TABLE orders DROP CONSTRAINT fk_orders_user_id_users")
+""",
+    ),
+    good=(
+        """\
+def upgrade():
+    op.drop_constraint("fk_orders_user_id_users", "orders", type_="foreignkey")
+    op.create_foreign_key("fk_orders_user_id_users", "orders", "users", ["user_id"], ["id"],
+                          ondelete="CASCADE")
+""",
+        """\
+def upgrade():
+    op.create_check_constraint("ck_orders_total", "orders", "total >= 0")
+    op.drop_constraint("ck_orders_total", "orders", type_="check")
+""",
+    ),
+    since="0.2.0",
+)
+
+_KINDS = {
+    ConstrType.CONSTR_PRIMARY: "primary key",
+    ConstrType.CONSTR_UNIQUE: "unique",
+    ConstrType.CONSTR_FOREIGN: "foreign key",
+    ConstrType.CONSTR_CHECK: "check",
+    ConstrType.CONSTR_EXCLUSION: "exclude",
+}
+_ALEMBIC_KINDS = {"primary": "primary key", "unique": "unique", "foreignkey": "foreign key",
+                  "check": "check"}  # fmt: skip
+_TYPE_ARGUMENTS = {kind: type_ for type_, kind in _ALEMBIC_KINDS.items()}
+_NOUNS = {"primary key": "primary key", "unique": "unique constraint",
+          "foreign key": "foreign key", "check": "check constraint",
+          "exclude": "exclusion constraint"}  # fmt: skip
+_RELIES = {
+    "primary key": "the ORM identifies rows by it, and INSERT ... ON CONFLICT on its columns\n"
+    "# fails without it",
+    "unique": "INSERT ... ON CONFLICT on its columns fails without it, and code that catches\n"
+    "# the IntegrityError of a duplicate no longer gets one",
+    "foreign key": "rows may point at rows that do not exist, and no ON DELETE action runs",
+    "check": "values it kept out can be written from now on",
+    "exclude": "rows it kept apart can be written from now on",
+}
+_UNKNOWN = "whatever it enforced (its kind is not known here) is no longer enforced"
+
+
+@dataclass(frozen=True)
+class _Added:
+    """A constraint (or unique index) the revision adds: what may replace a dropped one."""
+
+    table: TableName
+    name: str | None
+    kind: str
+    columns: tuple[str, ...]
+    at: int  # its statement's index in upgrade()
+
+
+def check(rev: RevisionContext) -> Iterator[Finding]:
+    """Constraints of existing tables dropped by upgrade(), unless the revision made them,
+    replaces them, or drops their table or all their columns (other rules report those)."""
+    final = _final_name(rev)
+    added = _added(rev, final)
+    renamed = _renamed_columns(rev, final)
+    for at, stmt in enumerate(rev.upgrade):
+        table = stmt.table
+        for cmd in alter_commands(stmt.node, AlterTableType.AT_DropConstraint):
+            if named_in_revision(rev, at, table):
+                break
+            known = _known(rev, table, cmd.name)
+            if known is None and cmd.missing_ok and _knows_table(rev, table):
+                continue  # the history never made it: a no-op on the schema it builds
+            kind = known.kind if known is not None else _alembic_kind(stmt.operation)
+            columns = known.columns if known is not None else ()
+            columns = tuple(renamed.get((final(table), column), column) for column in columns)
+            alone = not _knows_table(rev, table)  # made outside the history read: no telling
+            if _made_or_replaced(added, at, final(table), cmd.name, kind, columns, alone):
+                continue
+            if table_dropped_later(rev, at, table) or (
+                columns and set(columns) <= columns_dropped_later(rev, at, table)
+            ):
+                continue  # it goes with them, and drop-table or drop-column says so
+            noun = _NOUNS.get(kind or "", "constraint")
+            relies = _RELIES.get(kind or "", _UNKNOWN)
+            again = _added_again(rev, added, at, final(table), cmd.name)
+            consequence = (
+                _consequence(kind, columns, known) if again is None else _changed(again, columns)
+            )
+            yield rev.finding(
+                RULE,
+                stmt,
+                f"Dropping {noun} {quote_identifier(cmd.name)} of {stmt.table.sql} removes a "
+                f"guarantee the running code may rely on: {consequence}.",
+                **table_values(stmt.table),
+                name=cmd.name,
+                relies=relies,
+                type=_type_argument(stmt.operation, kind),
+            )
+
+
+def _consequence(kind: str | None, columns: tuple[str, ...], known: Constraint | None) -> str:
+    on = f" ({', '.join(quote_identifier(c) for c in columns)})" if columns else ""
+    if kind in ("unique", "primary key"):
+        return f"duplicates{on.replace(' (', ' in (', 1)} are accepted from now on"
+    if kind == "foreign key":
+        return f"references{on} are no longer enforced"
+    if kind == "check":
+        if known is not None and known.expression:
+            return f"rows breaking CHECK ({_clip(known.expression)}) are accepted from now on"
+        return "values it kept out are accepted from now on"
+    return "whatever it enforced is no longer enforced"
+
+
+def _added_again(
+    rev: RevisionContext, added: list[_Added], at: int, table: TableName, name: str
+) -> tuple[_Added, int] | None:
+    """The same name added back later in upgrade(), and its line."""
+    for other in added:
+        if other.table == table and other.name == name and other.at > at:
+            return other, rev.upgrade[other.at].line
+    return None
+
+
+def _changed(again: tuple[_Added, int], columns: tuple[str, ...]) -> str:
+    other, line = again
+    new = ", ".join(quote_identifier(c) for c in other.columns)
+    if not columns:
+        return (
+            f"line {line} adds it back on ({new}), and what it was on before is not known "
+            "from the history: check that it guards what the old one did"
+        )
+    old = ", ".join(quote_identifier(c) for c in columns)
+    return f"line {line} adds it back on ({new}) instead of ({old})"
+
+
+def _clip(sql: str, width: int = 60) -> str:
+    flat = " ".join(sql.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def _known(rev: RevisionContext, table: TableName, name: str) -> Constraint | None:
+    """The constraint as the earlier revisions made it."""
+    known = rev.schema_before.table(table.key) if rev.schema_before else None
+    return known.constraints.get(name) if known is not None else None
+
+
+def _alembic_kind(operation: object) -> str | None:
+    if isinstance(operation, ops.DropConstraintOp):
+        return _ALEMBIC_KINDS.get(operation.constraint_type or "")
+    return None
+
+
+def _type_argument(operation: object, kind: str | None) -> str:
+    """``, type_="unique"``: as the user wrote it, else from what the constraint is."""
+    if isinstance(operation, ops.DropConstraintOp) and operation.constraint_type:
+        return f", type_={py_literal(operation.constraint_type)}"
+    type_ = _TYPE_ARGUMENTS.get(kind or "")
+    return f", type_={py_literal(type_)}" if type_ else ""
+
+
+def _added(rev: RevisionContext, final: Callable[[TableName], TableName]) -> list[_Added]:
+    """Every constraint and unique index the upgrade adds to a table (by the table's name at
+    the end of the revision), in order."""
+    found = []
+    for at, stmt in enumerate(rev.upgrade):
+        if stmt.table is None:
+            continue
+        table = final(stmt.table)
+        for cmd in alter_commands(stmt.node, AlterTableType.AT_AddConstraint):
+            kind = _KINDS.get(cmd.def_.contype)
+            if kind is not None:
+                columns = _strings(cmd.def_.fk_attrs if kind == "foreign key" else cmd.def_.keys)
+                found.append(_Added(table, cmd.def_.conname, kind, columns, at))
+        node = stmt.node
+        if isinstance(node, ast.IndexStmt) and node.unique and not node.whereClause:
+            columns = tuple(e.name for e in node.indexParams or () if e.name)
+            if len(columns) == len(node.indexParams or ()):
+                found.append(_Added(table, None, "unique index", columns, at))
+    return found
+
+
+def _made_or_replaced(
+    added: list[_Added],
+    at: int,
+    table: TableName,
+    name: str,
+    kind: str | None,
+    columns: tuple[str, ...],
+    alone: bool,
+) -> bool:
+    """Made earlier in the revision under that name (no running code knows it), or replaced
+    by one of the same kind on the same columns (a unique index does for a unique
+    constraint) added anywhere in the revision, under any name; in a file checked alone, one
+    added under its name. Added back under its name on other columns, or when the history
+    read does not know what it was on, is not shown to be a replacement:
+    the guarantee changed (a primary key made wider accepts rows the old one refused, and
+    ON CONFLICT on the old columns fails)."""
+    for other in added:
+        if other.table != table:
+            continue
+        if other.name == name and other.at < at:
+            return True
+        same_kind = other.kind == kind or (
+            other.kind == "unique index" and kind in ("unique", "primary key")
+        )
+        if other.name == name and not columns and alone and (same_kind or kind is None):
+            return True  # a file checked alone: the usual way to change an option
+        if columns and same_kind and other.columns == columns:
+            return True
+    return False
+
+
+def _knows_table(rev: RevisionContext, table: TableName) -> bool:
+    return rev.schema_before is not None and rev.schema_before.table(table.key) is not None
+
+
+def _final_name(rev: RevisionContext) -> Callable[[TableName], TableName]:
+    """A table's name at the end of upgrade(), after the renames in it: a constraint dropped
+    before a rename is replaced by the same one added after it."""
+    renames = {
+        stmt.table: TableName(stmt.table.schema, stmt.node.newname)
+        for stmt in rev.upgrade
+        if isinstance(stmt.node, ast.RenameStmt)
+        and stmt.node.renameType == ObjectType.OBJECT_TABLE
+        and stmt.table is not None
+    }
+
+    def final(table: TableName) -> TableName:
+        for _ in range(len(renames)):
+            if table not in renames:
+                break
+            table = renames[table]
+        return table
+
+    return final
+
+
+def _renamed_columns(
+    rev: RevisionContext, final: Callable[[TableName], TableName]
+) -> dict[tuple[TableName, str], str]:
+    """(table, old name) -> new name for the columns upgrade() renames: a constraint added on
+    the new name replaces one dropped on the old."""
+    return {
+        (final(stmt.table), stmt.node.subname): stmt.node.newname
+        for stmt in rev.upgrade
+        if isinstance(stmt.node, ast.RenameStmt)
+        and stmt.node.renameType == ObjectType.OBJECT_COLUMN
+        and stmt.table is not None
+    }
+
+
+def _strings(nodes: object) -> tuple[str, ...]:
+    return tuple(n.sval for n in nodes or () if isinstance(n, ast.String))

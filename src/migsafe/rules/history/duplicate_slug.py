@@ -1,0 +1,125 @@
+"""duplicate-slug: two revision files say they make the same change."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from migsafe.findings import Finding, Severity
+from migsafe.project import History, MigrationScript
+from migsafe.project.alembic_config import (
+    DEFAULT_FILE_TEMPLATE,
+    AlembicConfig,
+    alembic_config,
+    config_files,
+)
+from migsafe.rule import Category, Rule
+from migsafe.rules.history.filename_convention import (
+    revision_line,
+    shown,
+    template_match,
+    visible,
+)
+
+RULE = Rule(
+    code="MS057",
+    name="duplicate-slug",
+    severity=Severity.WARNING,
+    category=Category.HISTORY,
+    help="If it is the same change twice, delete the later revision; else name what differs.",
+    summary="Two revision files have the same slug: the same change twice, or two names "
+    "that cannot be told apart.",
+    why=(
+        "The slug is the part of a revision's file name `alembic revision -m` makes of its "
+        "message. Two revisions with one slug are most often the same change made twice: a "
+        "branch that generated its migration again after a rebase, a revision copied from "
+        'another branch. Then the later one fails on deploy ("already exists") or does the '
+        "work twice. When the two really differ, nobody can tell them apart in `versions/`, "
+        "in a traceback or in `alembic history`; and with a file_template without "
+        "`%(rev)s`, two such revisions made the same day get the same file name: `alembic "
+        "revision` silently overwrites the first, two branches clash in git. Merge revisions "
+        "and one-word or default slugs (`merge_heads`, `auto`, `empty_message`) are not "
+        "judged."
+    ),
+    fix="""\
+# the same change twice: delete the later file, and set the down_revision of the revisions
+# that follow it to its own down_revision ({parents});
+# two different changes: say what this one does in its file name (and docstring)
+git mv {old} {new}""",
+    bad=(),
+    good=(),
+    since="0.2.0",
+)
+
+_DEFAULT_MESSAGE = "empty_message"  # Alembic's message when -m is not given
+
+
+def files_read(history: History) -> list[Path]:
+    """Besides the scripts, the verdict depends on the configuration's file_template."""
+    return config_files(history.scripts)
+
+
+def check_history(history: History) -> Iterator[Finding]:
+    first_with: dict[str, MigrationScript] = {}
+    known: dict[Path, AlembicConfig | None] = {}
+    for script in history.scripts:  # parents first: the later of two is flagged
+        slug = _slug(script, known)
+        if slug is None or len(script.down_revisions) > 1:
+            continue
+        first = first_with.setdefault(slug, script)
+        if first is script:
+            continue
+        config = alembic_config(script.path, known)
+        directory = config.directory if config is not None else None
+        finding = Finding(
+            code=RULE.code,
+            rule=RULE.name,
+            severity=RULE.severity,
+            path=script.path,
+            line=revision_line(script),
+            revision=script.revision,
+            message=f"Revision {script.revision} ({script.path.name}) has the slug {slug!r} "
+            f"of revision {first.revision} ({first.path.name}): the same change twice, or "
+            "two revisions nobody can tell apart by name.",
+            hint=RULE.hint(
+                parents=", ".join(script.down_revisions) or "None",
+                old=shown(script.path, directory),
+                new=shown(_renamed(script.path, slug), directory),
+            ),
+            help=RULE.help,
+            url=RULE.url,
+        )
+        if visible(finding, script):
+            yield finding
+
+
+def _slug(script: MigrationScript, known: dict[Path, AlembicConfig | None]) -> str | None:
+    """The slug of the file name, by the project's file_template when the name follows it,
+    else what is left of the name without the revision id and leading numbers (a date);
+    None when that is one word, none, or Alembic's default message."""
+    config = alembic_config(script.path, known)
+    template = config.file_template if config is not None else DEFAULT_FILE_TEMPLATE
+    match = template_match(template, script)
+    if isinstance(match, re.Match) and "slug" in match.re.groupindex:
+        slug = match.group("slug")
+    else:
+        words = [w for w in re.split(r"[\W_]+", script.path.stem) if w]
+        words = [w for w in words if w.lower() != script.revision.lower()]
+        while words and words[0].isdigit():
+            words.pop(0)
+        slug = "_".join(words)
+    slug = slug.strip("_").lower()
+    if len([w for w in slug.split("_") if w]) < 2 or slug == _DEFAULT_MESSAGE:
+        return None
+    return slug
+
+
+def _renamed(path: Path, slug: str) -> Path:
+    """The path with the slug in its name marked for a better one."""
+    name = path.name
+    at = name.lower().rfind(slug)
+    if at < 0:
+        return path.with_name(f"{path.stem}_WHAT_DIFFERS{path.suffix}")
+    end = at + len(slug)
+    return path.with_name(f"{name[:end]}_WHAT_DIFFERS{name[end:]}")

@@ -1,0 +1,282 @@
+"""unbatched-update: an UPDATE or DELETE of every row of a table in one statement."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+
+from pglast import ast
+from pglast.enums import (
+    AlterTableType,
+    ConstrType,
+    LimitOption,
+    NullTestType,
+    SetOperation,
+    SubLinkType,
+)
+from pglast.stream import RawStream
+
+from migsafe.findings import Finding, Severity
+from migsafe.revision import (
+    RevisionContext,
+    alter_commands,
+    constraint_types,
+    is_version_table,
+)
+from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, py_literal, sql_code
+from migsafe.sql import Statement, TableName, quote_identifier
+from migsafe.sqltree import walk
+
+RULE = Rule(
+    code="MS035",
+    name="unbatched-update",
+    severity=Severity.WARNING,
+    category=Category.LOCKING,
+    help="Backfill in batches, each committed on its own: migsafe.runtime.batched_update().",
+    references=(
+        PG_DOCS + "sql-update.html",
+        PG_DOCS + "routine-vacuuming.html",
+        "https://github.com/migsafe/migsafe/blob/main/docs/runbook.md",
+    ),
+    directions=(UPGRADE, DOWNGRADE),
+    summary="An UPDATE or DELETE of the whole table locks every row until the migration commits.",
+    why=(
+        "One UPDATE or DELETE of every row of a table is one transaction: each row it changes "
+        "stays locked until the migration commits, so the application's writes to any of "
+        "them wait for the whole statement and what follows it; every updated row leaves a "
+        "dead copy behind, so the table and its indexes bloat until VACUUM catches up; and "
+        "replicas receive it as one burst of WAL. Done in batches of a few thousand rows, "
+        "each committed on its own, locks are short and VACUUM keeps up. "
+        "migsafe.runtime.batched_update() does that by ranges of a key, and picks up where "
+        "it stopped if a deploy is interrupted. Only statements that match every row are "
+        "flagged: no WHERE, WHERE TRUE, or a backfill's WHERE col IS NULL on the column it "
+        "sets."
+    ),
+    fix="{recipe}",
+    bad=(
+        """\
+def upgrade():
+    op.execute("UPDATE users SET email = lower(email)")
+""",
+        """\
+def upgrade():
+    op.execute("DELETE FROM sessions")
+""",
+    ),
+    good=(
+        """\
+def upgrade():
+    from migsafe.runtime import batched_update
+
+    with op.get_context().autocommit_block():
+        batched_update(op.get_bind(), "users", "email = lower(email)")
+""",
+        """\
+def upgrade():
+    op.execute("UPDATE users SET email = lower(email) WHERE id = 42")
+""",
+        """\
+def upgrade():
+    op.create_table("tags", sa.Column("id", sa.Integer(), primary_key=True),
+                    sa.Column("name", sa.Text()))
+    op.execute("INSERT INTO tags (id) SELECT id FROM users")
+    op.execute("UPDATE tags SET name = 'none'")
+""",
+    ),
+    since="0.2.0",
+)
+
+BATCH = 1000
+
+
+def check(rev: RevisionContext) -> Iterator[Finding]:
+    for stmt in rev.statements(RULE):
+        node = stmt.node
+        if not isinstance(node, (ast.UpdateStmt, ast.DeleteStmt)) or not is_judged(rev, stmt):
+            continue
+        scope = _whole_table(rev, stmt)
+        if scope is None:
+            continue
+        table = stmt.table.sql
+        # in an autocommit block the statement is a transaction of its own
+        until = "the migration commits" if stmt.in_transaction else "the statement ends"
+        if isinstance(node, ast.UpdateStmt):
+            message = (
+                f"UPDATE of {table} changes every row ({scope}) in one transaction: each stays "
+                f"locked until {until} (the application's writes to it wait), and the table "
+                "bloats with a dead copy of each."
+            )
+        else:
+            message = (
+                f"DELETE FROM {table} removes every row ({scope}) in one transaction: each "
+                f"stays locked until {until} (the application's writes to it wait), and "
+                "their space stays dead until VACUUM."
+            )
+        yield rev.finding(RULE, stmt, message, recipe=batched(rev, stmt))
+
+
+def is_judged(rev: RevisionContext, stmt: Statement) -> bool:
+    """A data change on a table of the application that existed before, not already written
+    with ``batched_update()`` (which writes one statement when migrations are written out)."""
+    if stmt.table is None or is_version_table(stmt.table) or rev.is_new_table(stmt):
+        return False
+    source = rev.source_at(stmt.line) or ""
+    return "batched_update(" not in source
+
+
+def _whole_table(rev: RevisionContext, stmt: Statement) -> str | None:
+    """How the statement matches every row (None: it may not)."""
+    node = stmt.node
+    where = node.whereClause
+    if where is None:
+        return "no WHERE"
+    if isinstance(where, ast.A_Const) and isinstance(where.val, ast.Boolean) and where.val.boolval:
+        return "WHERE TRUE"
+    if (
+        isinstance(node, ast.UpdateStmt)
+        and isinstance(where, ast.NullTest)
+        and where.nulltesttype == NullTestType.IS_NULL
+        and isinstance(where.arg, ast.ColumnRef)
+        and isinstance(where.arg.fields[-1], ast.String)
+        and where.arg.fields[-1].sval in {target.name for target in node.targetList}
+        and _added_without_default(rev, stmt, where.arg.fields[-1].sval)
+    ):
+        column = quote_identifier(where.arg.fields[-1].sval)
+        return f"WHERE {column} IS NULL, a column added just before"
+    return None
+
+
+def _added_without_default(rev: RevisionContext, update: Statement, column: str) -> bool:
+    """Whether the same function added ``column`` to the table before, with no default: then
+    every row has it NULL (a column that existed before may have few NULLs)."""
+    for stmt in rev.downgrade if update.direction == DOWNGRADE else rev.upgrade:
+        if stmt is update:
+            return False
+        if stmt.table != update.table:
+            continue
+        for cmd in alter_commands(stmt.node, AlterTableType.AT_AddColumn):
+            if cmd.def_.colname == column and not _FILLED & constraint_types(cmd.def_):
+                return True
+    return False
+
+
+_FILLED = {ConstrType.CONSTR_DEFAULT, ConstrType.CONSTR_IDENTITY, ConstrType.CONSTR_GENERATED}
+
+
+def batched(rev: RevisionContext, stmt: Statement) -> str:
+    """The data change as code that commits batch by batch, in an autocommit block, with the
+    user's table, SET and WHERE."""
+    prelude, body = _batches(rev, stmt)
+    how = "each batch commits on its own" if prelude or "while" in body else "its own transaction"
+    params = sorted({f"${n.number}" for n in walk(stmt.node) if isinstance(n, ast.ParamRef)})
+    if params and "postcompile" not in stmt.sql.lower():
+        body += f"\n# {', '.join(params)}: the values the original call binds"
+    if not stmt.in_transaction:  # already in an autocommit block
+        return f"{prelude}{body}"
+    return f"{prelude}with op.get_context().autocommit_block():  # {how}\n" + "\n".join(
+        f"    {line}" for line in body.splitlines()
+    )
+
+
+IMPORT = "from migsafe.runtime import batched_update\n\n"
+
+
+def _batches(rev: RevisionContext, stmt: Statement) -> tuple[str, str]:
+    node = stmt.node
+    table = stmt.table
+    key, known = key_of(rev, table)
+    column = quote_identifier(key or "id")
+    key_note = f"  # {column}: a unique column of {table.sql}" if known and not key else ""
+    if "postcompile" in stmt.sql.lower():  # an expanding IN: the values are not in the SQL
+        source = rev.source_at(stmt.line) or f"op.execute({sql_code(stmt.sql)})"
+        return "", f"{source.strip()}  # in batches of rows, by ranges of a key"
+    if isinstance(node, ast.UpdateStmt):
+        update = _without_from(node)
+        if update is None:
+            return IMPORT, (
+                "# batched_update() takes a SET and a WHERE on the table alone: write the "
+                "join\n# (WITH, an alias, a row assignment) as subqueries, e.g.\n"
+                f"batched_update(op.get_bind(), {py_literal(table.name)}, "
+                f"{sql_code(f'col = (SELECT ... WHERE ... = {table.sql}.{column})')}"
+                f"{_options(table, key)}){key_note}"
+            )
+        assignments, condition = update
+        where = f", where={sql_code(condition)}" if condition else ""
+        return IMPORT, (
+            f"batched_update(op.get_bind(), {py_literal(table.name)}, "
+            f"{sql_code(assignments)}{where}{_options(table, key)}){key_note}"
+        )
+    if isinstance(node, ast.DeleteStmt) and not (node.usingClause or node.withClause):
+        where = f" WHERE {_sql(node.whereClause)}" if node.whereClause else ""
+        batch = (
+            f"DELETE FROM {table.sql} WHERE {column} IN (SELECT {column} FROM {table.sql}"
+            f"{where} ORDER BY {column} LIMIT {BATCH})"
+        )
+        return "", (
+            f"batch = sa.text({sql_code(batch)}){key_note}\n"
+            "while op.get_bind().execute(batch).rowcount:\n"
+            "    pass"
+        )
+    return "", f"op.execute({sql_code(stmt.sql)})  # in batches of rows, by ranges of a key"
+
+
+def _without_from(node: ast.UpdateStmt) -> tuple[str, str | None] | None:
+    """The UPDATE's SET list and WHERE as batched_update() takes them; a FROM list becomes a
+    subquery in each assignment and an EXISTS in the WHERE (as UPDATE ... FROM, each row
+    takes the value of the one row it joins). None for what cannot be said so."""
+    if node.withClause or node.returningClause or node.relation.alias:
+        return None
+    if any(isinstance(target.val, ast.MultiAssignRef) for target in node.targetList):
+        return None
+    if not node.fromClause:
+        where = _sql(node.whereClause) if node.whereClause else None
+        return _assignments(node), where
+    targets = [
+        ast.ResTarget(
+            name=target.name,
+            indirection=target.indirection,
+            val=_sublink(SubLinkType.EXPR_SUBLINK, target.val, node),
+        )
+        for target in node.targetList
+    ]
+    exists = _sublink(SubLinkType.EXISTS_SUBLINK, ast.A_Const(val=ast.Integer(1)), node)
+    return _assignments(ast.UpdateStmt(relation=node.relation, targetList=targets)), _sql(exists)
+
+
+def _sublink(kind: SubLinkType, value: ast.Node, node: ast.UpdateStmt) -> ast.SubLink:
+    select = ast.SelectStmt(
+        targetList=[ast.ResTarget(val=copy.deepcopy(value))],
+        fromClause=copy.deepcopy(node.fromClause),
+        whereClause=copy.deepcopy(node.whereClause),
+        limitOption=LimitOption.LIMIT_OPTION_DEFAULT,
+        op=SetOperation.SETOP_NONE,
+    )
+    return ast.SubLink(subLinkType=kind, subselect=select)
+
+
+def _assignments(node: ast.UpdateStmt) -> str:
+    """The SET list as SQL: ``email = lower(email)``."""
+    bare = ast.UpdateStmt(relation=node.relation, targetList=node.targetList)
+    rendered = RawStream()(bare)
+    prefix = f"UPDATE {RawStream()(node.relation)} SET "
+    return rendered[len(prefix) :] if rendered.startswith(prefix) else rendered
+
+
+def key_of(rev: RevisionContext, table: TableName) -> tuple[str | None, bool]:
+    """The table's one-column primary key, and whether the schema so far knows the table."""
+    known = rev.schema_before.table(table.key) if rev.schema_before else None
+    if known is None:
+        return None, False
+    for constraint in known.constraints.values():
+        if constraint.kind == "primary key" and len(constraint.columns) == 1:
+            return constraint.columns[0], True
+    return None, True
+
+
+def _options(table: TableName, key: str | None) -> str:
+    options = f", key={py_literal(key)}" if key and key != "id" else ""
+    return options + (f", schema={py_literal(table.schema)}" if table.schema else "")
+
+
+def _sql(node: ast.Node) -> str:
+    return RawStream()(copy.deepcopy(node))

@@ -1,0 +1,189 @@
+"""work-after-access-exclusive-lock: slow work later in the transaction that took an ACCESS
+EXCLUSIVE lock on a live table keeps every query of that table waiting for it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pglast import ast
+from pglast.enums import ObjectType
+
+from migsafe.findings import Finding, Severity
+from migsafe.locks import LockMode
+from migsafe.revision import RevisionContext, in_batch_block, is_version_table
+from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, py_literal
+from migsafe.rules.create_index_not_concurrently import concurrent_call
+from migsafe.rules.several_alters_same_table import statement_passes
+from migsafe.sql import Statement
+
+RULE = Rule(
+    code="MS025",
+    name="work-after-access-exclusive-lock",
+    severity=Severity.WARNING,
+    category=Category.LOCKING,
+    help="Commit the ACCESS EXCLUSIVE statement before the slow work: an autocommit_block() "
+    "or a revision of its own for the work, or take the lock last.",
+    references=(
+        PG_DOCS + "explicit-locking.html#LOCKING-TABLES",
+        "https://alembic.sqlalchemy.org/en/latest/api/runtime.html#alembic.runtime.migration.MigrationContext.autocommit_block",
+    ),
+    directions=(UPGRADE, DOWNGRADE),
+    summary="Slow work after an ACCESS EXCLUSIVE lock in the same transaction keeps the table "
+    "locked while it runs.",
+    why=(
+        "Alembic runs a migration in one transaction, and PostgreSQL holds every lock until it "
+        "commits. A quick ALTER TABLE (ADD COLUMN, DROP COLUMN, a rename) takes ACCESS "
+        "EXCLUSIVE for a moment, but whatever runs after it in the same transaction runs "
+        "with that lock still held, so every read and write of the table waits for it too: "
+        "an index build (CREATE INDEX lets reads through on its own, not under this lock), a "
+        "validation or another scan, a table rewrite, REINDEX, CLUSTER, REFRESH MATERIALIZED "
+        "VIEW, CREATE TABLE AS. Counted as work are the statements that read or rewrite a "
+        "table's rows; catalog-only changes are not, nor a statement that takes ACCESS "
+        "EXCLUSIVE on the same table itself (it would block that table anyway). Data changes "
+        "(UPDATE, DELETE, INSERT ... SELECT) are data-change-with-ddl's to report. Tables the "
+        "revision creates have no traffic yet, and statements in an autocommit_block() each "
+        "commit on their own."
+    ),
+    fix="""\
+{lock}
+with op.get_context().autocommit_block():  # commits first: the lock of line {lock_line} is released
+    {work}
+# (or run it before line {lock_line} if it does not need that change, or in its own revision)""",
+    bad=(
+        """\
+def upgrade():
+    op.add_column("orders", sa.Column("tenant_id", sa.Integer()))
+    op.create_index("ix_orders_tenant_id", "orders", ["tenant_id"])
+""",
+    ),
+    good=(
+        """\
+def upgrade():
+    op.add_column("orders", sa.Column("tenant_id", sa.Integer()))
+    with op.get_context().autocommit_block():
+        op.create_index("ix_orders_tenant_id", "orders", ["tenant_id"],
+                        postgresql_concurrently=True)
+""",
+        """\
+def upgrade():
+    op.create_index("ix_orders_created_at", "orders", ["created_at"])
+    op.add_column("orders", sa.Column("note", sa.Text()))
+""",
+    ),
+    since="0.2.0",
+)
+
+
+def check(rev: RevisionContext) -> Iterator[Finding]:
+    for transaction in rev.transactions(RULE):
+        yield from _judge(rev, transaction)
+
+
+def _judge(rev: RevisionContext, transaction: list[Statement]) -> Iterator[Finding]:
+    """One finding per held lock: at the first slow statement under it, naming the others."""
+    held: list[Statement] = []  # the first ACCESS EXCLUSIVE statement on each live table
+    under: dict[int, tuple[Statement, list[tuple[Statement, str]]]] = {}  # by id of the lock
+    for stmt in transaction:
+        work = _work(rev, stmt)
+        lock = _lock_that_matters(held, stmt) if work is not None else None
+        if lock is not None:
+            works = under.setdefault(id(lock), (lock, []))[1]
+            if all(line != stmt.line for line in (s.line for s, _ in works)):
+                works.append((stmt, work))  # one call may render several statements
+        if _takes_access_exclusive(rev, stmt) and all(s.table != stmt.table for s in held):
+            held.append(stmt)
+    for lock, works in under.values():
+        (stmt, work), others = works[0], [s.line for s, _ in works[1:]]
+        on = "it" if lock.table == stmt.table else lock.table.sql
+        more = f", {_as_do(others)} after it ({_lines(others)})" if others else ""
+        also = f"\n    # and the same for the slow work at {_lines(others)}" if others else ""
+        yield rev.finding(
+            RULE,
+            stmt,
+            f"{work} runs while the ACCESS EXCLUSIVE lock taken on {lock.table.sql} at line "
+            f"{lock.line} is held{more}: all reads and writes of {on} wait until "
+            f"{'they are' if others else 'it is'} done and the migration commits.",
+            lock=_source(rev, lock, transaction),
+            lock_line=lock.line,
+            work=_source(rev, stmt, transaction).replace("\n", "\n    ") + also,
+        )
+
+
+def _as_do(lines: list[int]) -> str:
+    if len(lines) == 1:
+        return "as does 1 more slow statement"
+    return f"as do {len(lines)} more slow statements"
+
+
+def _lines(lines: list[int]) -> str:
+    if len(lines) == 1:
+        return f"line {lines[0]}"
+    return f"lines {', '.join(str(n) for n in lines[:-1])} and {lines[-1]}"
+
+
+def _lock_that_matters(held: list[Statement], work: Statement) -> Statement | None:
+    """The held lock to name: on the work's own table, else the one held longest. A lock on
+    the table the work itself locks ACCESS EXCLUSIVE adds nothing: it is left out."""
+    itself = work.lock == LockMode.ACCESS_EXCLUSIVE
+    candidates = [s for s in held if not (itself and s.table == work.table)]
+    same = [s for s in candidates if s.table == work.table]
+    return (same or candidates or [None])[0]
+
+
+def _takes_access_exclusive(rev: RevisionContext, stmt: Statement) -> bool:
+    """A statement that holds ACCESS EXCLUSIVE on a live table until commit (LOCK TABLE is
+    lock-table's to judge; DROP INDEX names no table)."""
+    node = stmt.node
+    if isinstance(node, ast.LockStmt) or stmt.table is None or stmt.lock is None:
+        return False
+    if isinstance(node, ast.RenameStmt) and node.renameType == ObjectType.OBJECT_INDEX:
+        return False
+    if isinstance(node, ast.AlterTableStmt) and node.objtype == ObjectType.OBJECT_INDEX:
+        return False
+    return (
+        stmt.lock == LockMode.ACCESS_EXCLUSIVE
+        and not is_version_table(stmt.table)
+        and not rev.is_new_table(stmt)
+    )
+
+
+def _work(rev: RevisionContext, stmt: Statement) -> str | None:
+    """What makes ``stmt`` slow, in words; None for a statement that only changes the
+    catalog (or a data change, which data-change-with-ddl reports)."""
+    node = stmt.node
+    if isinstance(node, ast.IndexStmt):
+        if node.concurrent or rev.is_new_table(stmt):
+            return None
+        name = f' "{node.idxname}"' if node.idxname else ""
+        return f"Building index{name} on {stmt.table.sql}"
+    if isinstance(node, ast.AlterTableStmt):
+        if stmt.table is None or rev.is_new_table(stmt):
+            return None
+        passes = list(dict.fromkeys(statement_passes(rev, stmt)))
+        if not passes:
+            return None
+        return f"ALTER TABLE {stmt.table.sql} ({', '.join(passes)})"
+    if isinstance(node, ast.ReindexStmt):
+        concurrent = any(p.defname == "concurrently" for p in node.params or ())
+        return None if concurrent else "REINDEX"
+    if isinstance(node, ast.ClusterStmt):
+        return f"CLUSTER {stmt.table.sql}" if stmt.table else "CLUSTER"
+    if isinstance(node, ast.RefreshMatViewStmt) and not node.skipData:
+        return f"REFRESH MATERIALIZED VIEW {stmt.table.sql}"
+    if isinstance(node, ast.CreateTableAsStmt) and not node.into.skipData:
+        what = "MATERIALIZED VIEW" if node.objtype == ObjectType.OBJECT_MATVIEW else "TABLE"
+        return f"CREATE {what} ... AS"
+    return None
+
+
+def _source(rev: RevisionContext, stmt: Statement, transaction: list[Statement]) -> str:
+    """The user's own call; as op.execute() of the statements it rendered when the source is
+    no single call, or a batch operation (which runs when its batch_alter_table() block
+    ends, so that wrapping the call alone changes nothing)."""
+    if isinstance(stmt.node, ast.IndexStmt):  # out of the transaction, it can be concurrent
+        return concurrent_call(stmt.operation, stmt.node)
+    source = rev.source_at(stmt.line)
+    if source is None or in_batch_block(rev.script.tree, stmt.line):
+        rendered = dict.fromkeys(s.sql for s in transaction if s.line == stmt.line)
+        return "\n".join(f"op.execute({py_literal(sql)})" for sql in rendered)
+    return source.strip()

@@ -1,0 +1,61 @@
+"""What a statement's syntax tree says, read the same way by every rule: the constraints a
+statement adds, the objects a DROP names, every node below a node.
+
+Pure functions of pglast nodes, below ``locks`` and ``revision`` (which import them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pglast import ast
+from pglast.enums import AlterTableType, ObjectType
+
+
+def walk(node: object) -> Iterator[ast.Node]:
+    """``node`` and every node below it, depth first."""
+    if isinstance(node, (list, tuple)):
+        for item in node:
+            yield from walk(item)
+    elif isinstance(node, ast.Node):
+        yield node
+        for name in node:
+            yield from walk(getattr(node, name))
+
+
+def alter_commands(node: ast.Node | None, *subtypes: AlterTableType) -> Iterator[ast.AlterTableCmd]:
+    """The ALTER TABLE subcommands of ``node`` of the given kinds."""
+    if isinstance(node, ast.AlterTableStmt):
+        for command in node.cmds or ():
+            if command.subtype in subtypes:
+                yield command
+
+
+def constraints_added(node: ast.Node | None) -> Iterator[tuple[ast.Constraint, str | None]]:
+    """Each constraint a CREATE TABLE or an ALTER TABLE (ADD CONSTRAINT, ADD COLUMN) adds,
+    with the column it is declared on when it is written inline (``REFERENCES``, ``UNIQUE``
+    after a column), else None. NOT NULL and DEFAULT are constraints to pglast too."""
+    found: list[tuple[object, str | None]] = []
+    if isinstance(node, ast.CreateStmt):
+        for element in node.tableElts or ():
+            if isinstance(element, ast.ColumnDef):
+                found += [(c, element.colname) for c in element.constraints or ()]
+            else:
+                found.append((element, None))
+    for command in alter_commands(node, AlterTableType.AT_AddConstraint):
+        found.append((command.def_, None))
+    for command in alter_commands(node, AlterTableType.AT_AddColumn):
+        found += [(c, command.def_.colname) for c in command.def_.constraints or ()]
+    for constraint, column in found:
+        if isinstance(constraint, ast.Constraint):
+            yield constraint, column
+
+
+def dropped_names(node: ast.Node | None, kind: ObjectType) -> list[tuple[str | None, str]]:
+    """(schema or None, name) of each object of ``kind`` a DROP statement drops; DROP TABLE
+    and DROP INDEX (without CONCURRENTLY) lock a table ACCESS EXCLUSIVE though the statement
+    names no relation."""
+    if not isinstance(node, ast.DropStmt) or node.removeType != kind:
+        return []
+    names = [tuple(part.sval for part in name) for name in node.objects or ()]
+    return [(name[-2] if len(name) > 1 else None, name[-1]) for name in names]

@@ -1,0 +1,222 @@
+"""data-change-with-ddl (MS034): a backfill in the transaction of a schema change on a live
+table holds the schema change's lock, or its rows stay locked while the lock is waited for."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from migsafe import command
+from migsafe.findings import Finding
+from tests.rules.lint import FIRST_BODY_LINE, assert_renders, lines_flagged, lint
+
+RULE = "data-change-with-ddl"
+
+
+def line(body_line: int) -> int:
+    """A line of a test's body as the written file numbers it (messages name file lines)."""
+    return FIRST_BODY_LINE + body_line - 1
+
+
+def test_renders_the_recipe_with_the_users_names(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.add_column("users", sa.Column("email_lower", sa.Text()))
+    op.execute("UPDATE users SET email_lower = lower(email)")
+"""
+    assert_renders(
+        tmp_path,
+        body,
+        f"""\
+        3: UPDATE of "users" runs while the ACCESS EXCLUSIVE lock taken on "users" at line {line(2)} is held: all reads and writes of it wait until the UPDATE is done and the migration commits.
+        # In a transaction of its own, apart from the schema change's (or in a revision of its own):
+        from migsafe.runtime import batched_update
+
+        with op.get_context().autocommit_block():  # each batch commits on its own
+            batched_update(op.get_bind(), "users", "email_lower = lower(email)")
+        """,  # noqa: E501
+        rule=RULE,
+    )
+
+
+def test_a_backfill_before_the_schema_change_keeps_its_rows_locked(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.execute("UPDATE app.orders SET status = 'new' WHERE status IS NULL")
+    op.alter_column("orders", "status", existing_type=sa.Text(), nullable=False, schema="app")
+"""
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    assert finding.message == (
+        'UPDATE of "app"."orders" runs in the transaction that then takes an ACCESS EXCLUSIVE '
+        f"lock on it at line {line(3)}: the rows it changed stay locked while that lock is "
+        "waited for and held, so the application's writes to them wait, or deadlock with the "
+        "migration."
+    )
+    assert finding.hint.splitlines()[-1] == (
+        '    batched_update(op.get_bind(), "orders", "status = \'new\'", '
+        'where="status IS NULL", schema="app")'
+    )
+
+
+def test_rows_inserted_before_a_schema_change_are_no_one_elses(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.execute("INSERT INTO roles (name) SELECT DISTINCT role FROM users")
+    op.create_index("ix_roles_name", "roles", ["name"])
+    op.execute("DELETE FROM roles WHERE name IS NULL")
+    op.create_index("ix_roles_level", "roles", ["level"])
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [4]
+
+
+def test_a_backfill_in_an_autocommit_block_has_a_transaction_of_its_own(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.add_column("users", sa.Column("email_lower", sa.Text()))
+    with op.get_context().autocommit_block():
+        op.execute("UPDATE users SET email_lower = lower(email)")
+    op.execute("UPDATE users SET email_lower = '' WHERE email IS NULL")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == []
+
+
+def test_a_schema_change_after_an_autocommit_block_is_another_transaction(
+    tmp_path: Path,
+) -> None:
+    body = """\
+def upgrade():
+    op.execute("UPDATE users SET email = lower(email)")
+    with op.get_context().autocommit_block():
+        op.execute("SELECT 1")
+    op.alter_column("users", "email", existing_type=sa.Text(), nullable=False)
+    op.execute("UPDATE users SET name = '' WHERE name IS NULL")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [6]
+
+
+def test_a_change_of_a_few_rows_by_their_key_is_no_backfill(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    users = sa.table("users", sa.column("id", sa.Integer), sa.column("role", sa.Text))
+    op.add_column("users", sa.Column("role", sa.Text()))
+    op.execute("UPDATE users SET role = 'admin' WHERE id = 1")
+    op.execute(users.update().where(users.c.id == 2).values(role="admin"))
+    op.execute(users.delete().where(users.c.id.in_([3, 4])))
+    op.execute("UPDATE users SET role = 'admin' WHERE id = 5 AND role IS NULL")
+    op.execute("UPDATE users SET role = 'user' WHERE role IS NULL")
+    op.execute("DELETE FROM users WHERE id <> 1")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [8, 9]
+
+
+def test_insert_of_values_is_no_backfill_but_insert_select_from_a_table_is(
+    tmp_path: Path,
+) -> None:
+    body = """\
+def upgrade():
+    op.add_column("roles", sa.Column("level", sa.Integer()))
+    op.execute("INSERT INTO roles (name, level) VALUES ('admin', 1), ('user', 2)")
+    op.execute("INSERT INTO roles (name) SELECT 'guest' WHERE NOT EXISTS (SELECT 1 FROM roles)")
+    op.execute("INSERT INTO roles (name, level) SELECT * FROM (VALUES ('x', 3)) AS v")
+    op.bulk_insert(sa.table("roles", sa.column("name", sa.Text)), [{"name": "owner"}])
+    op.execute("INSERT INTO roles (name) SELECT DISTINCT role FROM users")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [7]
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    assert finding.message.startswith('INSERT ... SELECT into "roles" runs while the ACCESS')
+
+
+def test_tables_created_in_the_same_revision_have_no_traffic(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.create_table("tags", sa.Column("id", sa.Integer(), primary_key=True),
+                    sa.Column("name", sa.Text()))
+    op.execute("INSERT INTO tags (id, name) SELECT id, name FROM labels")
+    op.create_index("ix_tags_name", "tags", ["name"])
+    op.execute("UPDATE tags SET name = lower(name)")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == []
+
+
+def test_a_lock_on_another_table_is_held_through_the_backfill(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.create_index("ix_orders_user_id", "orders", ["user_id"])
+    op.execute("UPDATE users SET email = lower(email)")
+"""
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    assert finding.message == (
+        f'UPDATE of "users" runs while the SHARE lock taken on "orders" at line {line(2)} is '
+        'held: all writes (INSERT, UPDATE, DELETE) of "orders" wait until the UPDATE is done '
+        "and the migration commits."
+    )
+
+
+def test_locks_that_let_writes_through_are_not_schema_changes(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.execute("ALTER TABLE users VALIDATE CONSTRAINT ck_users_email")
+    op.execute("COMMENT ON TABLE users IS 'people'")
+    op.execute("UPDATE users SET email = lower(email)")
+    op.execute("UPDATE alembic_version SET version_num = 'a1'")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == []
+
+
+def test_batched_update_inside_the_transaction_waits_for_its_lock(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    from migsafe.runtime import batched_update
+
+    op.add_column("users", sa.Column("email_lower", sa.Text()))
+    batched_update(op.get_bind(), "users", "email_lower = lower(email)")
+    with op.get_context().autocommit_block():
+        batched_update(op.get_bind(), "users", "email_lower = lower(email)")
+    batched_update(op.get_bind(), "orders", "total = 0")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [5]
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    assert finding.message.startswith(
+        'batched_update() of "users" runs its batches on a connection of its own, which waits '
+        f"for the ACCESS EXCLUSIVE lock this transaction holds on it since line {line(4)}"
+    )
+
+
+def test_a_downgrade_that_backfills_after_a_schema_change_says_so(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.drop_column("users", "email_lower")
+
+def downgrade():
+    op.add_column("users", sa.Column("email_lower", sa.Text()))
+    op.execute("UPDATE users SET email_lower = lower(email)")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [6]
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    assert finding.message.startswith('In downgrade(): UPDATE of "users" runs while the ACCESS')
+
+
+def history(write_migration, before: str, body: str) -> list[Finding]:
+    """The rule's findings on ``body``, a revision after ``before`` (which made the schema)."""
+    write_migration(before, revision="a1", name="1_a1.py")
+    path = write_migration(body, revision="b2", down_revision="a1", name="2_b2.py")
+    result = command.check([path.parent])
+    return [f for f in result.findings if f.rule == RULE and f.path.name == path.name]
+
+
+def test_the_unique_keys_come_from_the_history(write_migration) -> None:
+    before = """\
+def upgrade():
+    op.create_table("countries", sa.Column("code", sa.Text(), primary_key=True),
+                    sa.Column("id", sa.Integer()), sa.Column("iso3", sa.Text()),
+                    sa.Column("name", sa.Text()))
+    op.create_index("ux_countries_iso3", "countries", ["iso3"], unique=True)
+"""
+    body = """\
+def upgrade():
+    op.add_column("countries", sa.Column("region", sa.Text()))
+    op.execute("UPDATE countries SET region = 'eu' WHERE code IN ('fr', 'de')")
+    op.execute("UPDATE countries SET region = 'eu' WHERE iso3 = 'ITA'")
+    op.execute("UPDATE countries SET region = 'eu' WHERE id = 7")
+"""
+    findings = history(write_migration, before, body)
+    assert [f.line - FIRST_BODY_LINE + 1 for f in findings] == [5]

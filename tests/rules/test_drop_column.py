@@ -1,0 +1,173 @@
+"""drop-column (MS037): the code still running during the deploy selects and inserts it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from migsafe import command
+from migsafe.findings import Finding
+from tests.rules.lint import FIRST_BODY_LINE, assert_renders, lines_flagged, rendered
+
+RULE = "drop-column"
+
+
+def test_renders_the_recipe_with_the_users_names(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.drop_column("users", "legacy_flags")
+"""
+    assert_renders(
+        tmp_path,
+        body,
+        """\
+        2: Dropping column "legacy_flags" of "users" breaks the running application, whose model still selects and inserts it until the new code is deployed.
+        # A contract step, after the deploy: no code then running may use "legacy_flags".
+        # 1. deploy code without "legacy_flags" (remove from the model, or leave unmapped
+        #    meanwhile: __mapper_args__ = {"exclude_properties": ["legacy_flags"]})
+        # 2. then, in a later revision (this one, if that code is out already):
+        op.drop_column("users", "legacy_flags")
+        """,  # noqa: E501
+        rule=RULE,
+    )
+
+
+def test_a_schema_qualified_table_keeps_its_schema_in_the_recipe(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.execute("ALTER TABLE app.users DROP COLUMN legacy_flags, DROP COLUMN nickname")
+"""
+    assert_renders(
+        tmp_path,
+        body,
+        """\
+        2: Dropping columns "legacy_flags", "nickname" of "app"."users" breaks the running application, whose model still selects and inserts them until the new code is deployed.
+        # A contract step, after the deploy: no code then running may use "legacy_flags", "nickname".
+        # 1. deploy code without "legacy_flags", "nickname" (remove from the model, or leave unmapped
+        #    meanwhile: __mapper_args__ = {"exclude_properties": ["legacy_flags", "nickname"]})
+        # 2. then, in a later revision (this one, if that code is out already):
+        op.drop_column("users", "legacy_flags", schema="app")
+        op.drop_column("users", "nickname", schema="app")
+        """,  # noqa: E501
+        rule=RULE,
+    )
+
+
+def history(write_migration, before: str, body: str) -> list[Finding]:
+    """The rule's findings on ``body``, a revision after ``before`` (which made the schema)."""
+    write_migration(before, revision="a1", name="1_a1.py")
+    path = write_migration(body, revision="b2", down_revision="a1", name="2_b2.py")
+    result = command.check([path.parent])
+    return [f for f in result.findings if f.rule == RULE and f.path.name == path.name]
+
+
+def test_a_not_null_column_without_default_is_made_nullable_first(write_migration) -> None:
+    before = """\
+def upgrade():
+    op.create_table("users", sa.Column("id", sa.Integer(), primary_key=True),
+                    sa.Column("flags", sa.Integer(), nullable=False),
+                    sa.Column("note", sa.Text(), nullable=False, server_default=""))
+"""
+    body = """\
+def upgrade():
+    op.drop_column("users", "flags")
+    op.drop_column("users", "note")
+"""
+    flags, note = history(write_migration, before, body)
+    assert rendered(flags).splitlines()[2:] == [
+        "# 1. this revision: let inserts leave it out (NOT NULL without a default)",
+        'op.alter_column("users", "flags", nullable=True)',
+        '# 2. deploy code without "flags" (remove from the model, or leave unmapped',
+        '#    meanwhile: __mapper_args__ = {"exclude_properties": ["flags"]})',
+        "# 3. then, in a later revision:",
+        'op.drop_column("users", "flags")',
+    ]
+    assert "alter_column" not in note.hint  # it has a default: inserts can leave it out
+
+
+def test_batch_mode_and_raw_sql_are_flagged(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    with op.batch_alter_table("users") as batch_op:
+        batch_op.drop_column("legacy_flags")
+    op.execute("ALTER TABLE users DROP COLUMN IF EXISTS nickname")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [3, 4]
+
+
+def test_a_table_created_in_the_same_revision_has_no_running_code(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.create_table("drafts", sa.Column("id", sa.Integer(), primary_key=True),
+                    sa.Column("body", sa.Text()))
+    op.drop_column("drafts", "body")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == []
+
+
+def test_a_column_added_earlier_in_the_revision_has_no_running_code(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.add_column("users", sa.Column("tmp", sa.Text()))
+    op.drop_column("users", "tmp")
+    op.drop_column("staff", "tmp")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [4]
+
+
+def test_a_table_renamed_in_the_revision_is_left_to_rename_table(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.rename_table("callback_request", "callback")
+    op.drop_column("callback", "callback_data")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == []
+
+
+def test_a_lost_rename_is_left_to_drop_add_looks_like_rename(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.drop_column("users", "fullname")
+    op.add_column("users", sa.Column("full_name", sa.Text(), nullable=True))
+    op.drop_column("orders", "legacy")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [4]
+
+
+def test_a_column_dropped_and_added_again_says_its_values_are_lost(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.drop_column("package_tag", "package_id")
+    op.add_column("package_tag", sa.Column("package_id", sa.Text()))
+"""
+    assert_renders(
+        tmp_path,
+        body,
+        f"""\
+        2: Column "package_id" of "package_tag" is dropped and added again (line {FIRST_BODY_LINE + 2}): every value in it is lost, and the running code reads NULL in their place.
+        # Dropped and added again, "package_id" loses its values while the running code reads it.
+        # Keep the data: change the column in place, converting its values,
+        op.alter_column("package_tag", "package_id", type_=..., postgresql_using='"package_id"::...')
+        # or add a new column beside it, backfill it, deploy code that reads it, then drop
+        # "package_id" in a later revision.
+        """,  # noqa: E501
+        rule=RULE,
+    )
+
+
+def test_the_version_table_is_never_flagged(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.drop_column("alembic_version", "legacy")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == []
+
+
+def test_a_downgrade_that_drops_what_the_upgrade_added_is_the_rollback(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.add_column("users", sa.Column("nickname", sa.Text(), nullable=True))
+
+def downgrade():
+    op.drop_column("users", "nickname")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == []

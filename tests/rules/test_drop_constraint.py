@@ -1,0 +1,202 @@
+"""drop-constraint (MS039): the running code may rely on what the constraint guaranteed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from migsafe import command
+from tests.rules.lint import FIRST_BODY_LINE, assert_renders, lines_flagged
+
+RULE = "drop-constraint"
+
+
+def test_renders_the_recipe_with_the_users_names(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.drop_constraint("uq_users_email", "users", type_="unique")
+"""
+    assert_renders(
+        tmp_path,
+        body,
+        """\
+        2: Dropping unique constraint "uq_users_email" of "users" removes a guarantee the running code may rely on: duplicates are accepted from now on.
+        # Make sure no running code relies on "uq_users_email":
+        # INSERT ... ON CONFLICT on its columns fails without it, and code that catches
+        # the IntegrityError of a duplicate no longer gets one.
+        # To replace it, add the new constraint first, in the same revision.
+        op.drop_constraint("uq_users_email", "users", type_="unique")
+        """,  # noqa: E501
+        rule=RULE,
+    )
+
+
+def test_a_schema_qualified_table_keeps_its_schema_in_the_recipe(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.drop_constraint("fk_orders_user_id_users", "orders", type_="foreignkey", schema="app")
+"""
+    assert_renders(
+        tmp_path,
+        body,
+        """\
+        2: Dropping foreign key "fk_orders_user_id_users" of "app"."orders" removes a guarantee the running code may rely on: references are no longer enforced.
+        # Make sure no running code relies on "fk_orders_user_id_users":
+        # rows may point at rows that do not exist, and no ON DELETE action runs.
+        # To replace it, add the new constraint first, in the same revision.
+        op.drop_constraint("fk_orders_user_id_users", "orders", type_="foreignkey", schema="app")
+        """,  # noqa: E501
+        rule=RULE,
+    )
+
+
+BEFORE = """\
+def upgrade():
+    op.create_table("users", sa.Column("id", sa.Integer(), primary_key=True),
+                    sa.Column("email", sa.Text()), sa.Column("org", sa.Integer()),
+                    sa.Column("age", sa.Integer()),
+                    sa.UniqueConstraint("email", name="uq_users_email"),
+                    sa.UniqueConstraint("org", name="uq_users_org"),
+                    sa.CheckConstraint("age > 0", name="ck_users_age"))
+"""
+
+
+def history_lines(write_migration, body: str) -> list[int]:
+    """The lines of ``body`` the rule flags, in a revision after BEFORE."""
+    write_migration(BEFORE, revision="a1", name="1_a1.py")
+    path = write_migration(body, revision="b2", down_revision="a1", name="2_b2.py")
+    result = command.check([path.parent])
+    return [
+        f.line - FIRST_BODY_LINE + 1
+        for f in result.findings
+        if f.rule == RULE and f.path.name == path.name
+    ]
+
+
+def test_what_the_earlier_revisions_made_names_what_is_lost(write_migration) -> None:
+    write_migration(BEFORE, revision="a1", name="1_a1.py")
+    body = 'def upgrade():\n    op.execute("ALTER TABLE users DROP CONSTRAINT ck_users_age")\n'
+    path = write_migration(body, revision="b2", down_revision="a1", name="2_b2.py")
+    (finding,) = [f for f in command.check([path.parent]).findings if f.rule == RULE]
+    assert finding.message == (
+        'Dropping check constraint "ck_users_age" of "users" removes a guarantee the running '
+        "code may rely on: rows breaking CHECK (age > 0) are accepted from now on."
+    )
+    assert finding.hint.endswith('op.drop_constraint("ck_users_age", "users", type_="check")')
+
+
+def test_a_unique_index_on_the_same_columns_replaces_a_unique_constraint(
+    write_migration,
+) -> None:
+    body = """\
+def upgrade():
+    op.drop_constraint("uq_users_email", "users")
+    op.create_index("ix_users_email", "users", ["email"], unique=True)
+    op.drop_constraint("uq_users_org", "users")
+    op.create_index("ix_users_org", "users", ["org"], unique=True, postgresql_where="org > 0")
+"""
+    assert history_lines(write_migration, body) == [4]  # a partial index is no replacement
+
+
+def test_constraints_that_go_with_their_columns_or_table_are_left_to_those_rules(
+    write_migration,
+) -> None:
+    body = """\
+def upgrade():
+    op.drop_constraint("uq_users_org", "users")
+    op.drop_column("users", "org")
+    op.drop_constraint("uq_users_email", "users")
+    op.drop_table("users")
+"""
+    assert history_lines(write_migration, body) == []
+
+
+def test_dropping_if_exists_what_the_history_never_made_changes_nothing(write_migration) -> None:
+    body = """\
+def upgrade():
+    op.execute("ALTER TABLE users DROP CONSTRAINT IF EXISTS users_legacy_key")
+    op.execute("ALTER TABLE users DROP CONSTRAINT IF EXISTS uq_users_email")
+"""
+    assert history_lines(write_migration, body) == [3]
+
+
+def test_raw_sql_and_batch_mode_are_flagged(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.execute("ALTER TABLE orders DROP CONSTRAINT fk_orders_user_id_users")
+    with op.batch_alter_table("users") as batch_op:
+        batch_op.drop_constraint("ck_users_age", type_="check")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [2, 4]
+
+
+def test_a_constraint_added_again_under_its_name_is_a_replacement(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.drop_constraint("fk_orders_user_id_users", "orders", type_="foreignkey")
+    op.create_foreign_key("fk_orders_user_id_users", "orders", "users", ["user_id"], ["id"],
+                          ondelete="CASCADE")
+    op.drop_constraint("fk_orders_shop_id_shops", "orders", type_="foreignkey")
+    op.create_foreign_key("fk_orders_shop_id_shops", "items", "shops", ["shop_id"], ["id"])
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [5]  # the new one is on another table
+
+
+def test_a_replacement_after_the_table_is_renamed_is_still_one(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.drop_constraint("dataset_event_fkey", "dataset_event", type_="foreignkey")
+    op.rename_table("dataset_event", "asset_event")
+    op.create_foreign_key("dataset_event_fkey", "asset_event", "asset", ["asset_id"], ["id"])
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == []
+
+
+def test_a_constraint_made_in_the_same_revision_has_no_running_code(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.create_check_constraint("ck_orders_total", "orders", "total >= 0")
+    op.drop_constraint("ck_orders_total", "orders", type_="check")
+    op.create_table("tags", sa.Column("id", sa.Integer()),
+                    sa.UniqueConstraint("id", name="uq_tags_id"))
+    op.drop_constraint("uq_tags_id", "tags", type_="unique")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == []
+
+
+def test_a_downgrade_that_drops_what_the_upgrade_added_is_the_rollback(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.create_unique_constraint("uq_users_email", "users", ["email"])
+
+def downgrade():
+    op.drop_constraint("uq_users_email", "users", type_="unique")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == []
+
+
+def test_added_back_under_its_name_on_other_columns_changes_the_guarantee(
+    write_migration,
+) -> None:
+    """mlflow's metric_pk, widened by a column: rows the old key refused are accepted."""
+    metrics = """\
+def upgrade():
+    op.create_table("metrics", sa.Column("key", sa.Text()), sa.Column("run_uuid", sa.Text()),
+                    sa.Column("step", sa.Integer()),
+                    sa.PrimaryKeyConstraint("key", "run_uuid", name="metric_pk"))
+"""
+    write_migration(metrics, revision="a1", name="1_a1.py")
+    body = """\
+def upgrade():
+    op.drop_constraint("metric_pk", "metrics", type_="primary")
+    op.create_primary_key("metric_pk", "metrics", {columns})
+"""
+    widened = body.format(columns='["key", "run_uuid", "step"]')
+    path = write_migration(widened, revision="b2", down_revision="a1", name="2_b2.py")
+    (finding,) = [f for f in command.check([path.parent]).findings if f.rule == RULE]
+    assert finding.message.startswith('Dropping primary key "metric_pk" of "metrics"')
+    assert finding.message.endswith(
+        'line 11 adds it back on ("key", "run_uuid", "step") instead of ("key", "run_uuid").'
+    )
+    same = body.format(columns='["key", "run_uuid"]')
+    path = write_migration(same, revision="b2", down_revision="a1", name="2_b2.py")
+    assert [f for f in command.check([path.parent]).findings if f.rule == RULE] == []

@@ -1,0 +1,118 @@
+"""drop-table (MS038): the code still running during the deploy queries the table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.rules.lint import assert_renders, lines_flagged
+
+RULE = "drop-table"
+
+
+def test_renders_the_recipe_with_the_users_names(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.drop_table("legacy_sessions")
+"""
+    assert_renders(
+        tmp_path,
+        body,
+        """\
+        2: Dropping table "legacy_sessions" breaks the running application, which still queries it until the new code is deployed.
+        # A contract step, after the deploy: no code then running may use "legacy_sessions".
+        # 1. deploy code without it: its model, relationships to it, queries of it
+        # 2. then, in a later revision (this one, if that code is out already):
+        op.drop_table("legacy_sessions")
+        """,  # noqa: E501
+        rule=RULE,
+    )
+
+
+def test_a_schema_qualified_table_keeps_its_schema_in_the_recipe(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.drop_table("legacy_sessions", schema="app")
+"""
+    assert_renders(
+        tmp_path,
+        body,
+        """\
+        2: Dropping table "app"."legacy_sessions" breaks the running application, which still queries it until the new code is deployed.
+        # A contract step, after the deploy: no code then running may use "app"."legacy_sessions".
+        # 1. deploy code without it: its model, relationships to it, queries of it
+        # 2. then, in a later revision (this one, if that code is out already):
+        op.drop_table("legacy_sessions", schema="app")
+        """,  # noqa: E501
+        rule=RULE,
+    )
+
+
+def test_raw_sql_naming_several_tables_is_one_finding(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.execute("DROP TABLE IF EXISTS changeset, app.changemask CASCADE")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [2]
+
+
+def test_a_table_created_in_the_same_revision_has_no_running_code(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.create_table("import_batch", sa.Column("id", sa.Integer(), primary_key=True))
+    op.execute("INSERT INTO import_batch (id) VALUES (1)")
+    op.drop_table("import_batch")
+    op.drop_table("import_log")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [5]
+
+
+def test_a_table_recreated_or_copied_into_place_is_still_there(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.create_table("_tmp_users", sa.Column("id", sa.Integer(), primary_key=True))
+    op.drop_table("users")
+    op.rename_table("_tmp_users", "users")
+    op.drop_table("cache")
+    op.create_table("cache", sa.Column("key", sa.Text(), primary_key=True))
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == []
+
+
+def test_a_name_the_revision_renamed_a_table_to_is_not_known_to_running_code(
+    tmp_path: Path,
+) -> None:
+    body = """\
+def upgrade():
+    op.rename_table("users", "users_old")
+    op.drop_table("users_old")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == []
+
+
+def test_version_tables_are_never_flagged(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.drop_table("alembic_version_legacy")
+    op.execute("DROP TABLE IF EXISTS migrate_version")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == []
+
+
+def test_views_and_other_objects_are_not_tables(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.execute("DROP VIEW active_users")
+    op.execute("DROP INDEX ix_users_email")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == []
+
+
+def test_a_downgrade_that_drops_what_the_upgrade_created_is_the_rollback(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.create_table("tags", sa.Column("id", sa.Integer(), primary_key=True))
+
+def downgrade():
+    op.drop_table("tags")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == []

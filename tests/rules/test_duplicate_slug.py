@@ -1,0 +1,143 @@
+"""duplicate-slug (MS057): two revision files whose names carry the same slug."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.rules._f_project import INI, findings, project, revision
+
+RULE = "duplicate-slug"
+VERSIONS = "migrations/versions"
+DATED = INI + "file_template = %%(year)d-%%(month).2d-%%(day).2d_%%(slug)s\n"
+
+
+def flagged(root: Path, target: Path | None = None) -> list[str]:
+    return [f.path.name for f in findings(target or root, RULE)]
+
+
+def test_renders_both_revisions_and_the_two_ways_out(tmp_path: Path) -> None:
+    root = project(
+        tmp_path,
+        {
+            f"{VERSIONS}/2026-11-02_add_users_table.py": revision("a1"),
+            f"{VERSIONS}/2026-11-09_index_orders.py": revision("b2", "a1"),
+            f"{VERSIONS}/2026-11-22_add_users_table.py": revision("c3", "b2"),
+        },
+        ini=DATED,
+    )
+    (finding,) = findings(root, RULE)
+    assert (finding.path.name, finding.line, finding.revision) == (
+        "2026-11-22_add_users_table.py", 4, "c3",
+    )  # fmt: skip
+    assert finding.message == (
+        "Revision c3 (2026-11-22_add_users_table.py) has the slug 'add_users_table' of "
+        "revision a1 (2026-11-02_add_users_table.py): the same change twice, or two revisions "
+        "nobody can tell apart by name."
+    )
+    assert finding.hint == (
+        "# the same change twice: delete the later file, and set the down_revision of the "
+        "revisions\n# that follow it to its own down_revision (b2);\n"
+        "# two different changes: say what this one does in its file name (and docstring)\n"
+        "git mv migrations/versions/2026-11-22_add_users_table.py "
+        "migrations/versions/2026-11-22_add_users_table_WHAT_DIFFERS.py"
+    )
+    assert finding.url.endswith("/duplicate-slug.md") and finding.help
+
+
+def test_the_default_template_puts_the_revision_id_first(tmp_path: Path) -> None:
+    root = project(
+        tmp_path,
+        {
+            f"{VERSIONS}/a1_add_users.py": revision("a1"),
+            f"{VERSIONS}/b2_add_users.py": revision("b2", "a1"),
+            f"{VERSIONS}/c3_add_users_email.py": revision("c3", "b2"),
+        },
+    )
+    assert flagged(root) == ["b2_add_users.py"]
+
+
+def test_a_third_one_names_the_first(tmp_path: Path) -> None:
+    root = project(
+        tmp_path,
+        {f"{VERSIONS}/{rev}_add_users.py": revision(rev, down) for rev, down in
+         (("a1", None), ("b2", "a1"), ("c3", "b2"))},
+    )  # fmt: skip
+    messages = [f.message.split(":")[0] for f in findings(root, RULE)]
+    assert messages == [
+        "Revision b2 (b2_add_users.py) has the slug 'add_users' of revision a1 (a1_add_users.py)",
+        "Revision c3 (c3_add_users.py) has the slug 'add_users' of revision a1 (a1_add_users.py)",
+    ]
+
+
+def test_the_later_revision_in_the_graph_is_flagged_not_the_later_name(tmp_path: Path) -> None:
+    root = project(
+        tmp_path,
+        {
+            f"{VERSIONS}/zz_add_users.py": revision("zz"),
+            f"{VERSIONS}/aa_add_users.py": revision("aa", "zz"),
+        },
+    )
+    assert flagged(root) == ["aa_add_users.py"]
+
+
+def test_merge_revisions_and_generic_slugs_are_not_judged(tmp_path: Path) -> None:
+    root = project(
+        tmp_path,
+        {
+            f"{VERSIONS}/a1_init.py": revision("a1"),
+            f"{VERSIONS}/b2_auto.py": revision("b2", "a1"),
+            f"{VERSIONS}/c3_auto.py": revision("c3", "a1"),
+            f"{VERSIONS}/d4_merge_heads.py": revision("d4", ("b2", "c3")),
+            f"{VERSIONS}/e5_empty_message.py": revision("e5", "d4"),
+            f"{VERSIONS}/f6_empty_message.py": revision("f6", "e5"),
+            f"{VERSIONS}/g7_merge_heads.py": revision("g7", ("f6", "a1")),
+        },
+    )
+    assert flagged(root) == []
+
+
+def test_without_alembic_ini_the_revision_id_and_a_leading_date_are_left_out(
+    tmp_path: Path,
+) -> None:
+    root = project(
+        tmp_path,
+        {
+            f"{VERSIONS}/20261102_1200_add_users_table_a1.py": revision("a1"),
+            f"{VERSIONS}/20261122_0900_add_users_table_b2.py": revision("b2", "a1"),
+            f"{VERSIONS}/20261123_0900_add_users_table_2_c3.py": revision("c3", "b2"),
+        },
+        ini=None,
+    )
+    assert flagged(root, root / VERSIONS) == ["20261122_0900_add_users_table_b2.py"]
+
+
+def test_slugs_differ_by_case_only_are_the_same(tmp_path: Path) -> None:
+    root = project(
+        tmp_path,
+        {
+            f"{VERSIONS}/a1_add_users.py": revision("a1"),
+            f"{VERSIONS}/b2_Add_Users.py": revision("b2", "a1"),
+        },
+        ini=None,
+    )
+    assert flagged(root, root / VERSIONS) == ["b2_Add_Users.py"]
+
+
+def test_an_inline_suppression_in_the_later_file_hides_it(tmp_path: Path) -> None:
+    later = revision("b2", "a1").replace(
+        "revision = 'b2'", "revision = 'b2'  # migsafe: ignore[ms057]"
+    )
+    root = project(
+        tmp_path,
+        {
+            f"{VERSIONS}/a1_add_users.py": revision("a1"),
+            f"{VERSIONS}/b2_add_users.py": later,
+            f"{VERSIONS}/c3_add_users.py": revision("c3", "b2"),
+        },
+    )
+    assert flagged(root) == ["c3_add_users.py"]
+
+
+def test_the_example_project_has_no_duplicates() -> None:
+    shop = Path(__file__).parents[2] / "examples" / "shop"
+    assert flagged(shop) == []

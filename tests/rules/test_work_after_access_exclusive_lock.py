@@ -1,0 +1,216 @@
+"""work-after-access-exclusive-lock (MS025): slow work while an ACCESS EXCLUSIVE lock taken
+earlier in the same transaction is held."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.rules.lint import assert_renders, lines_flagged, lint
+
+RULE = "work-after-access-exclusive-lock"
+
+
+def test_renders_the_recipe_with_the_users_names(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.add_column("orders", sa.Column("tenant_id", sa.Integer()), schema="shop")
+    op.create_index("ix_orders_tenant_id", "orders", ["tenant_id"], schema="shop")
+"""
+    assert_renders(
+        tmp_path,
+        body,
+        """\
+        3: Building index "ix_orders_tenant_id" on "shop"."orders" runs while the ACCESS EXCLUSIVE lock taken on "shop"."orders" at line 10 is held: all reads and writes of it wait until it is done and the migration commits.
+        op.add_column("orders", sa.Column("tenant_id", sa.Integer()), schema="shop")
+        with op.get_context().autocommit_block():  # commits first: the lock of line 10 is released
+            op.create_index("ix_orders_tenant_id", "orders", ["tenant_id"], schema="shop", postgresql_concurrently=True)
+        # (or run it before line 10 if it does not need that change, or in its own revision)
+        """,  # noqa: E501
+        rule=RULE,
+    )
+
+
+def test_work_on_another_table_keeps_the_locked_one_waiting(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.execute("ALTER TABLE orders RENAME COLUMN total TO total_cents")
+    op.execute("ALTER TABLE users VALIDATE CONSTRAINT ck_users_email")
+"""
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    assert finding.message == (
+        'ALTER TABLE "users" (a validation scan) runs while the ACCESS EXCLUSIVE lock '
+        'taken on "orders" at line 10 is held: all reads and writes of "orders" wait until it '
+        "is done and the migration commits."
+    )
+    assert 'op.execute("ALTER TABLE users VALIDATE CONSTRAINT ck_users_email")' in finding.hint
+
+
+def test_a_statement_that_locks_its_own_table_anyway_is_not_flagged(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.add_column("orders", sa.Column("note", sa.Text()))
+    op.alter_column("orders", "total", type_=sa.BigInteger(), existing_type=sa.Integer())
+    op.alter_column("users", "id", type_=sa.BigInteger(), existing_type=sa.Integer())
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [4]
+
+
+def test_the_lock_on_the_works_own_table_is_the_one_named(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.add_column("users", sa.Column("note", sa.Text()))
+    op.add_column("orders", sa.Column("tenant_id", sa.Integer()))
+    op.create_foreign_key("fk_orders_tenant", "orders", "tenants", ["tenant_id"], ["id"])
+"""
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    assert finding.message.startswith(
+        'ALTER TABLE "orders" (a validation scan) runs while the ACCESS EXCLUSIVE lock '
+        'taken on "orders" at line 11 is held'
+    )
+
+
+def test_cheap_follow_ups_are_not_work(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.add_column("orders", sa.Column("note", sa.Text()))
+    op.add_column("users", sa.Column("kind", sa.Text(), server_default="user"))
+    op.drop_column("users", "legacy")
+    op.create_check_constraint("ck_total", "orders", "total >= 0", postgresql_not_valid=True)
+    op.execute("COMMENT ON TABLE orders IS 'orders'")
+    op.drop_index("ix_users_legacy", table_name="users")
+    op.execute("SELECT 1")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == []
+    assert lines_flagged(tmp_path, body, rule=RULE, pg_version=10) == [3]
+
+
+def test_data_changes_are_left_to_data_change_with_ddl(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.add_column("orders", sa.Column("note", sa.Text()))
+    op.execute("UPDATE orders SET note = ''")
+    op.execute("INSERT INTO audit SELECT id FROM orders")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == []
+    assert len(lint(tmp_path, body, rule="data-change-with-ddl")) == 2
+
+
+def test_work_before_the_lock_or_in_another_transaction_is_not_flagged(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.create_index("ix_orders_created_at", "orders", ["created_at"])
+    op.add_column("orders", sa.Column("tenant_id", sa.Integer()))
+    with op.get_context().autocommit_block():
+        op.create_index("ix_orders_tenant_id", "orders", ["tenant_id"],
+                        postgresql_concurrently=True)
+    op.create_index("ix_orders_note", "orders", ["note"])
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == []
+
+
+def test_statements_in_an_autocommit_block_each_commit(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    with op.get_context().autocommit_block():
+        op.add_column("orders", sa.Column("tenant_id", sa.Integer()))
+        op.create_index("ix_orders_tenant_id", "orders", ["tenant_id"])
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == []
+
+
+def test_tables_created_in_the_revision_have_no_traffic(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.create_table("refunds", sa.Column("id", sa.Integer()), sa.Column("order_id", sa.Integer()))
+    op.add_column("refunds", sa.Column("note", sa.Text()))
+    op.create_index("ix_refunds_order_id", "refunds", ["order_id"])
+    op.create_index("ix_orders_user_id", "orders", ["user_id"])
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == []
+
+
+def test_lock_table_and_the_version_table_are_not_lock_sources(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.execute("LOCK TABLE orders IN ACCESS EXCLUSIVE MODE")
+    op.execute("ALTER TABLE alembic_version ALTER COLUMN version_num TYPE varchar(64)")
+    op.create_index("ix_orders_user_id", "orders", ["user_id"])
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == []
+
+
+def test_other_slow_statements_count_as_work(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.execute("TRUNCATE sessions")
+    op.execute("REFRESH MATERIALIZED VIEW CONCURRENTLY order_totals")
+    op.execute("REFRESH MATERIALIZED VIEW order_totals WITH NO DATA")
+    op.execute("CREATE TABLE orders_copy AS SELECT * FROM orders")
+    op.execute("REINDEX TABLE orders")
+    op.execute("CLUSTER orders USING ix_orders_user_id")
+    op.execute("CREATE INDEX ix_users_email ON users (email)")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [3]
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    assert finding.message == (
+        'REFRESH MATERIALIZED VIEW "order_totals" runs while the ACCESS EXCLUSIVE lock taken on '
+        '"sessions" at line 10 is held, as do 4 more slow statements after it (lines 13, 14, '
+        '15 and 16): all reads and writes of "sessions" wait until they are done and the '
+        "migration commits."
+    )
+    assert (
+        finding.hint.splitlines()[3]
+        == "    # and the same for the slow work at lines 13, 14, 15 and 16"
+    )
+
+
+def test_a_downgrade_says_so(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    pass
+
+def downgrade():
+    op.drop_column("orders", "tenant_id")
+    op.create_index("ix_orders_user_id", "orders", ["user_id"])
+"""
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    assert finding.message.startswith('In downgrade(): Building index "ix_orders_user_id"')
+    assert lines_flagged(tmp_path, body, rule=RULE) == [6]
+
+
+def test_a_batch_operation_is_one_finding_with_its_statements_as_sql(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.add_column("orders", sa.Column("note", sa.Text()))
+    with op.batch_alter_table("users") as batch_op:
+        batch_op.alter_column("id", type_=sa.BigInteger(), nullable=False,
+                              existing_type=sa.Integer())
+"""
+    assert_renders(
+        tmp_path,
+        body,
+        """\
+        4: ALTER TABLE "users" (a table rewrite) runs while the ACCESS EXCLUSIVE lock taken on "orders" at line 10 is held: all reads and writes of "orders" wait until it is done and the migration commits.
+        op.add_column("orders", sa.Column("note", sa.Text()))
+        with op.get_context().autocommit_block():  # commits first: the lock of line 10 is released
+            op.execute("ALTER TABLE users ALTER COLUMN id TYPE BIGINT")
+            op.execute("ALTER TABLE users ALTER COLUMN id SET NOT NULL")
+        # (or run it before line 10 if it does not need that change, or in its own revision)
+        """,  # noqa: E501
+        rule=RULE,
+    )
+
+
+def test_one_finding_per_held_lock_at_its_first_slow_statement(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.add_column("orders", sa.Column("ref", sa.Text()))
+    op.add_column("users", sa.Column("ref", sa.Text()))
+    op.create_index("ix_users_ref", "users", ["ref"])
+    op.create_index("ix_orders_ref", "orders", ["ref"])
+    op.create_index("ix_orders_ref_2", "orders", ["ref", "id"])
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [4, 5]
+    first, second = lint(tmp_path, body, rule=RULE)
+    assert 'lock taken on "users" at line 11 is held: all reads' in first.message
+    assert 'lock taken on "orders" at line 10 is held, as does 1 more slow' in second.message
