@@ -130,6 +130,25 @@ class RevisionContext:
                 return
             yield earlier
 
+    @cached_property
+    def _batch_blocks(self) -> list[tuple[int, int]]:
+        """The lines of the bodies of ``with ... batch_alter_table(...)`` blocks."""
+        return [
+            (node.body[0].lineno, node.end_lineno or node.body[0].lineno)
+            for node in ast_py.walk(self.script.tree)
+            if isinstance(node, ast_py.With)
+            and any(
+                isinstance(item.context_expr, ast_py.Call)
+                and isinstance(item.context_expr.func, ast_py.Attribute)
+                and item.context_expr.func.attr == "batch_alter_table"
+                for item in node.items
+            )
+        ]
+
+    def in_batch_block(self, line: int) -> bool:
+        """``line`` is in a ``batch_alter_table()`` block: its operations run when it ends."""
+        return any(first <= line <= last for first, last in self._batch_blocks)
+
     def own_statement(self, stmt: Statement) -> str:
         """The user's call as written, for a recipe that keeps it; as ``op.execute()`` of the
         statement alone when it came from SQL text (maybe of several statements), when it is
@@ -139,7 +158,7 @@ class RevisionContext:
         if (
             source is None
             or isinstance(stmt.operation, ops.ExecuteSQLOp)
-            or in_batch_block(self.script.tree, stmt.line)
+            or self.in_batch_block(stmt.line)
         ):
             return f"op.execute({sql_code(stmt.sql)})"
         return source.strip()
@@ -291,21 +310,6 @@ def is_version_table(table: TableName | None) -> bool:
     which histories often drop when they take over: bookkeeping, never the application's."""
     return table is not None and (
         "alembic_version" in table.name or table.name == "migrate_version"
-    )
-
-
-def in_batch_block(tree: ast_py.Module, line: int) -> bool:
-    """True when ``line`` is in the body of a ``with ... batch_alter_table(...)`` block."""
-    return any(
-        isinstance(node, ast_py.With)
-        and any(
-            isinstance(item.context_expr, ast_py.Call)
-            and isinstance(item.context_expr.func, ast_py.Attribute)
-            and item.context_expr.func.attr == "batch_alter_table"
-            for item in node.items
-        )
-        and node.body[0].lineno <= line <= (node.end_lineno or line)
-        for node in ast_py.walk(tree)
     )
 
 

@@ -95,8 +95,8 @@ def _judge(rev: RevisionContext, transaction: list[Statement]) -> Iterator[Findi
             else:
                 added.append((stmt, node))
             continue
-        if isinstance(node, (ast.AlterEnumStmt, ast.CommentStmt)) or node is None:
-            continue
+        if not added or isinstance(node, (ast.AlterEnumStmt, ast.CommentStmt)) or node is None:
+            continue  # nothing added yet: no literal to look for (most statements)
         literals = _string_literals(node)
         for add_stmt, add in added:
             if add.newVal in literals:

@@ -10,7 +10,7 @@ from pglast.enums import ObjectType
 
 from migsafe.findings import Finding, Severity
 from migsafe.locks import LockMode
-from migsafe.revision import RevisionContext, in_batch_block, is_version_table
+from migsafe.revision import RevisionContext, is_version_table
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, py_literal
 from migsafe.rules.create_index_not_concurrently import concurrent_call
 from migsafe.rules.several_alters_same_table import statement_passes
@@ -84,7 +84,7 @@ def _judge(rev: RevisionContext, transaction: list[Statement]) -> Iterator[Findi
     held: list[Statement] = []  # the first ACCESS EXCLUSIVE statement on each live table
     under: dict[int, tuple[Statement, list[tuple[Statement, str]]]] = {}  # by id of the lock
     for stmt in transaction:
-        work = _work(rev, stmt)
+        work = _work(rev, stmt) if held else None  # nothing held: nothing waits
         lock = _lock_that_matters(held, stmt) if work is not None else None
         if lock is not None:
             works = under.setdefault(id(lock), (lock, []))[1]
@@ -183,7 +183,7 @@ def _source(rev: RevisionContext, stmt: Statement, transaction: list[Statement])
     if isinstance(stmt.node, ast.IndexStmt):  # out of the transaction, it can be concurrent
         return concurrent_call(stmt.operation, stmt.node)
     source = rev.source_at(stmt.line)
-    if source is None or in_batch_block(rev.script.tree, stmt.line):
+    if source is None or rev.in_batch_block(stmt.line):
         rendered = dict.fromkeys(s.sql for s in transaction if s.line == stmt.line)
         return "\n".join(f"op.execute({py_literal(sql)})" for sql in rendered)
     return source.strip()
