@@ -8,6 +8,7 @@ from pathlib import Path
 from alembic.config import Config
 from alembic.operations import ops
 
+from migsafe import command
 from migsafe.capture import OfflineCapturer
 from migsafe.project import load_project, read_script
 from migsafe.sql import split_statements, statements
@@ -347,3 +348,17 @@ def test_statements_with_non_ascii_text_are_split_whole() -> None:
     """pglast's locations count characters: slicing bytes cut these statements short."""
     split = [sql for sql, _ in split_statements("SELECT 1; SELECT 'é'; COMMENT ON TABLE t IS 'ü'")]
     assert split == ["SELECT 1", "SELECT 'é'", "COMMENT ON TABLE t IS 'ü'"]
+
+
+def test_a_script_is_compiled_with_its_own_future_imports_only(write_migration) -> None:
+    """migsafe's modules use ``from __future__ import annotations``; a script compiled without
+    ``dont_inherit`` took that too, and SQLAlchemy could not resolve ``Mapped[int]``."""
+    path = write_migration(
+        "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column\n\n\n"
+        "class Base(DeclarativeBase):\n    pass\n\n\n"
+        "class Span(Base):\n    __tablename__ = 'spans'\n"
+        "    id: Mapped[int] = mapped_column(primary_key=True)\n\n\n"
+        "def upgrade():\n    op.add_column('spans', sa.Column('tokens', sa.Integer()))\n"
+    )
+    result = command.check([path])
+    assert result.diagnostics == [], [d.message for d in result.diagnostics]

@@ -21,7 +21,11 @@ _HEADER = 16  # magic, flags, then mtime and size or the source hash (PEP 552)
 
 def script_code(script: MigrationScript) -> CodeType:
     cached = _cached(script)
-    return cached if cached is not None else compile(script.tree, str(script.path), "exec")
+    return (
+        cached
+        if cached is not None
+        else compile(script.tree, str(script.path), "exec", dont_inherit=True)
+    )
 
 
 def _cached(script: MigrationScript) -> CodeType | None:

@@ -100,7 +100,10 @@ class _LazyModule(types.ModuleType):
         if self._module is None:
             module = types.ModuleType(f"_migsafe_roundtrip_{self._script.revision}")
             module.__file__ = str(self._script.path)
-            exec(compile(self._script.tree, str(self._script.path), "exec"), module.__dict__)
+            exec(
+                compile(self._script.tree, str(self._script.path), "exec", dont_inherit=True),
+                module.__dict__,
+            )
             self._module = module
         return self._module
 
