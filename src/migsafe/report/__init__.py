@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from migsafe.findings import Severity
 
 if TYPE_CHECKING:
-    from migsafe.findings import Diagnostic, Finding
+    from migsafe.findings import CheckResult, Diagnostic, Finding
 
 FORMATS: dict[str, dict[str, str]] = {
     "check": {
@@ -124,3 +124,12 @@ def counted(count: int, noun: str) -> str:
 def table_cell(text: str) -> str:
     """Text for a Markdown table cell: on one line, its pipes escaped."""
     return text.replace("|", "\\|").replace("\n", " ")
+
+
+def summary(result: CheckResult) -> str:
+    """``Checked 5 migrations: 4 errors, 2 warnings; 1 input error.``"""
+    parts = [counted(n, str(level)) for level, n in severity_counts(result.findings).items() if n]
+    found = ", ".join(parts) if parts else "no problems"
+    broken = sum(1 for d in result.diagnostics if d.fatal)
+    tail = f"; {counted(broken, 'input error')}" if broken else ""
+    return f"Checked {counted(result.checked, 'migration')}: {found}{tail}."

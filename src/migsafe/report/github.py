@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from migsafe.findings import Severity
-from migsafe.report import repository_path, repository_root
+from migsafe.report import repository_path, repository_root, summary
 
 if TYPE_CHECKING:
     from migsafe.findings import CheckResult, Diagnostic, Finding
@@ -33,7 +33,6 @@ COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTICE
 
 
 def render(result: CheckResult, out: TextIO) -> None:
-    from migsafe.report.text import summary
 
     annotate(result.findings, result.diagnostics, workspace(result.paths), out)
     out.write(f"{summary(result)}\n")

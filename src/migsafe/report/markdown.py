@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from migsafe.findings import Severity
-from migsafe.report import counted, diagnostic_line, display_path, table_cell
+from migsafe.report import counted, diagnostic_line, display_path, summary, table_cell
 
 if TYPE_CHECKING:
     from migsafe.findings import CheckResult, Finding
@@ -68,7 +68,6 @@ class _Section:
 
 
 def _head(result: CheckResult) -> str:
-    from migsafe.report.text import summary
 
     verdict = "✅ passed" if result.exit_code == 0 else "❌ failed"
     return f"## migsafe check: {verdict}\n\n{summary(result)}\n"

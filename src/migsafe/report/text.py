@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from migsafe.findings import CheckResult
 
 from migsafe.findings import Diagnostic, Finding, Severity
-from migsafe.report import counted, display_path, github, location, severity_counts
+from migsafe.report import display_path, github, location, summary
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.NOTICE: "cyan"}
 
@@ -54,12 +54,3 @@ def print_finding(console: Console, finding: Finding) -> None:
     else:
         console.print("\n".join("    " + line for line in finding.hint.splitlines()))
     console.print()
-
-
-def summary(result: CheckResult) -> str:
-    """``Checked 5 migrations: 4 errors, 2 warnings; 1 input error.``"""
-    parts = [counted(n, str(level)) for level, n in severity_counts(result.findings).items() if n]
-    found = ", ".join(parts) if parts else "no problems"
-    broken = sum(1 for d in result.diagnostics if d.fatal)
-    tail = f"; {counted(broken, 'input error')}" if broken else ""
-    return f"Checked {counted(result.checked, 'migration')}: {found}{tail}."
