@@ -28,7 +28,12 @@ def test_migsafe_misses_none_of_squawks_true_positives(
 ) -> None:
     monkeypatch.setattr(sys, "path", list(sys.path))  # compare() adds the history's root
     binary = installed(*SQUAWK) / "bin" / "squawk"
-    result = compare(history, binary)
+    package = history.versions_dir.split("/")[0]
+    try:
+        result = compare(history, binary)
+    finally:  # the history's package as extracted (its migrations only) must not stay
+        for name in [m for m in sys.modules if m == package or m.startswith(f"{package}.")]:
+            del sys.modules[name]
     assert result.squawk_findings > 50  # squawk ran, and said something
     verdicts = {o.verdict for o in result.outcomes}
     assert verdicts <= set(VERDICTS)

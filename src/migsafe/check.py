@@ -26,7 +26,7 @@ from migsafe.footprint import Footprint, ImportedModules, footprint_of, imported
 from migsafe.isolation import Worker, answers_in_order
 from migsafe.locks import LockMode
 from migsafe.project import MigrationScript, Project, import_path, read_script
-from migsafe.project.environment import Environment, read_environment
+from migsafe.project.environment import Environment, find_env_py, read_environment
 from migsafe.revision import RevisionContext
 from migsafe.rollout.changes import classify, downgrade_state
 from migsafe.rules import (
@@ -156,10 +156,9 @@ def _serve(
 
 def project_environment(project: Project) -> Environment:
     """What the project's env.py and alembic.ini set for every migration."""
-    location = project.sources.script_location
     config = project.config
     options = config.get_section(config.config_ini_section) or {}
-    return read_environment(location / "env.py" if location else None, options)
+    return read_environment(find_env_py(project.sources.script_location), options)
 
 
 def _is_judged(path: Path, judged: set[Path] | None, excluded: set[Path]) -> bool:
@@ -173,9 +172,9 @@ def _footprint(project: Project, imported: Sequence[ImportedModules]) -> Footpri
     named = [*project.sources.files]
     if project.sources.config is not None and project.sources.config.config_file_name:
         named.append(Path(project.sources.config.config_file_name).resolve())
-    location = project.sources.script_location
-    if location is not None and (location / "env.py").is_file():
-        named.append((location / "env.py").resolve())  # what it sets counts for every rule
+    env_py = find_env_py(project.sources.script_location)
+    if env_py is not None:
+        named.append(env_py.resolve())  # what it sets counts for every rule
     for module in history_rule_modules():  # what the rules about the graph read besides
         named += getattr(module, "files_read", lambda history: [])(project.history)
     for path in named:

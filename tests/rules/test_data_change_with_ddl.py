@@ -220,3 +220,12 @@ def upgrade():
 """
     findings = history(write_migration, before, body)
     assert [f.line - FIRST_BODY_LINE + 1 for f in findings] == [5]
+
+
+def test_a_table_emptied_for_a_required_column_is_left_alone(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.execute("DELETE FROM trial_values")
+    op.add_column("trial_values", sa.Column("objective", sa.Integer(), nullable=False))
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == []

@@ -171,3 +171,26 @@ def downgrade():
     op.drop_column("users", "nickname")
 """
     assert lines_flagged(tmp_path, body, rule=RULE) == []
+
+
+def test_a_column_renamed_to_the_dropped_name_takes_its_place(tmp_path: Path) -> None:
+    """langflow: the old column goes, a converted one is renamed to its name."""
+    body = """\
+def upgrade():
+    with op.batch_alter_table("deployment") as batch_op:
+        batch_op.drop_column("deployment_type")
+        batch_op.alter_column("deployment_type_v2", new_column_name="deployment_type")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == []
+
+
+def test_a_table_emptied_first_loses_no_value_when_its_column_comes_back(tmp_path: Path) -> None:
+    """airflow 0080: DELETE FROM deadline, then the column dropped and added again."""
+    body = """\
+def upgrade():
+    op.execute("DELETE FROM deadline")
+    op.drop_column("deadline", "callback")
+    op.add_column("deadline", sa.Column("callback", sa.JSON(), nullable=False))
+    op.drop_column("deadline", "legacy")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [5]  # the running code still uses it

@@ -200,3 +200,49 @@ def upgrade():
     same = body.format(columns='["key", "run_uuid"]')
     path = write_migration(same, revision="b2", down_revision="a1", name="2_b2.py")
     assert [f for f in command.check([path.parent]).findings if f.rule == RULE] == []
+
+
+def test_a_check_added_back_says_how_its_condition_changed(write_migration) -> None:
+    before = """\
+def upgrade():
+    op.create_table("annotations", sa.Column("kind", sa.Text()),
+                    sa.CheckConstraint("kind IN ('LLM', 'HUMAN')", name="valid_kind"))
+"""
+    write_migration(before, revision="a1", name="1_a1.py")
+    body = """\
+def upgrade():
+    with op.batch_alter_table("annotations") as batch_op:
+        batch_op.drop_constraint("valid_kind", type_="check")
+        batch_op.create_check_constraint("valid_kind", {condition})
+"""
+    wider = body.format(condition="\"kind IN ('LLM', 'CODE', 'HUMAN')\"")
+    path = write_migration(wider, revision="b2", down_revision="a1", name="2_b2.py")
+    (finding,) = [f for f in command.check([path.parent]).findings if f.rule == RULE]
+    assert finding.message.endswith(
+        "line 12 adds it back as CHECK (kind IN ('LLM', 'CODE', 'HUMAN')) instead of "
+        "CHECK (kind IN ('LLM', 'HUMAN'))."
+    )
+    same = body.format(condition="\"kind IN ('LLM', 'HUMAN')\"")
+    path = write_migration(same, revision="b2", down_revision="a1", name="2_b2.py")
+    assert [f for f in command.check([path.parent]).findings if f.rule == RULE] == []
+
+
+def test_a_primary_key_on_the_same_columns_keeps_a_unique_constraints_guarantee(
+    write_migration,
+) -> None:
+    before = """\
+def upgrade():
+    op.create_table("team", sa.Column("id", sa.Integer(), primary_key=True),
+                    sa.Column("name", sa.Text()), sa.UniqueConstraint("name", name="team_name_uq"))
+"""
+    write_migration(before, revision="a1", name="1_a1.py")
+    body = """\
+def upgrade():
+    with op.batch_alter_table("team") as batch_op:
+        batch_op.drop_constraint("team_pkey", type_="primary")
+        batch_op.drop_constraint("team_name_uq", type_="unique")
+        batch_op.drop_column("id")
+        batch_op.create_primary_key("team_pkey", ["name"])
+"""
+    path = write_migration(body, revision="b2", down_revision="a1", name="2_b2.py")
+    assert [f for f in command.check([path.parent]).findings if f.rule == RULE] == []

@@ -124,3 +124,18 @@ def upgrade():
 """
     (finding,) = history(write_migration, before, body)
     assert finding.message.startswith('DROP NOT NULL on "users"."email"')
+
+
+def test_a_call_that_renames_the_column_too_keeps_the_rename(tmp_path: Path) -> None:
+    """airflow 0032: execution_date becomes logical_date, nullable, in one alter_column."""
+    body = """\
+def upgrade():
+    op.alter_column("dag_run", "execution_date", new_column_name="logical_date",
+                    existing_type=sa.TIMESTAMP(), nullable=True)
+"""
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    assert '"execution_date" (renamed to "logical_date") lets NULLs in' in finding.message
+    assert finding.hint.endswith(
+        'op.alter_column("dag_run", "execution_date", nullable=True, '
+        'new_column_name="logical_date")'
+    )

@@ -35,11 +35,12 @@ def test_renders_both_revisions_and_the_two_ways_out(tmp_path: Path) -> None:
         "nobody can tell apart by name."
     )
     assert finding.hint == (
-        "# the same change twice: delete the later file, and set the down_revision of the "
-        "revisions\n# that follow it to its own down_revision (b2);\n"
         "# two different changes: say what this one does in its file name (and docstring)\n"
         "git mv migrations/versions/2026-11-22_add_users_table.py "
-        "migrations/versions/2026-11-22_add_users_table_WHAT_DIFFERS.py"
+        "migrations/versions/2026-11-22_add_users_table_WHAT_DIFFERS.py\n"
+        "# the same change twice, and no database has run it yet (not released): delete the "
+        "later\n# file, and set the down_revision of the revisions that follow it to its own\n"
+        "# down_revision (b2); once released, a database stamped with it cannot lose it"
     )
     assert finding.url.endswith("/duplicate-slug.md") and finding.help
 

@@ -8,6 +8,7 @@ import textwrap
 from pathlib import Path
 
 from migsafe import command
+from tests.conftest import migration_source
 from tests.rules.envpy import PLAIN_ENV_PY, findings, lines
 from tests.rules.lint import FIRST_BODY_LINE, lint, rendered
 
@@ -204,3 +205,14 @@ def upgrade():
     (finding,) = findings(tmp_path, body, rule=RULE)
     assert finding.line - FIRST_BODY_LINE + 1 == 4
     assert finding.message.startswith('"users" is locked ACCESS EXCLUSIVE')
+
+
+def test_env_py_two_levels_above_a_nested_versions_directory_is_read(tmp_path: Path) -> None:
+    """prefect's layout: migrations/env.py beside versions/postgresql/*.py."""
+    (tmp_path / "env.py").write_text(PLAIN_ENV_PY, encoding="utf-8")
+    nested = tmp_path / "versions" / "postgresql"
+    nested.mkdir(parents=True)
+    body = 'def upgrade():\n    op.add_column("users", sa.Column("nickname", sa.Text()))\n'
+    (nested / "a1.py").write_text(migration_source(body), encoding="utf-8")
+    result = command.check([nested])
+    assert [f.rule for f in result.findings if f.rule == RULE] == [RULE]

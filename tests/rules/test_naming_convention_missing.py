@@ -230,3 +230,20 @@ def test_the_files_read_are_listed_for_the_cache(tmp_path: Path) -> None:
 def test_the_example_project_has_no_metadata(tmp_path: Path) -> None:
     shop = Path(__file__).parents[2] / "examples" / "shop"
     assert findings(shop, RULE) == []
+
+
+def test_an_env_py_deep_in_a_package_finds_the_packages_models(tmp_path: Path) -> None:
+    """mlflow's layout: mlflow/store/db_migrations/env.py imports mlflow.store.db.base, which
+    is imported from the directory above the package, not from env.py's."""
+    package = tmp_path / "app"
+    for directory in ("", "store", "store/db", "store/db_migrations"):
+        (package / directory).mkdir(parents=True, exist_ok=True)
+        (package / directory / "__init__.py").write_text("", encoding="utf-8")
+    (package / "store" / "db" / "base.py").write_text(DECLARATIVE, encoding="utf-8")
+    migrations = package / "store" / "db_migrations"
+    env_py = env_with("Base.metadata", "from app.store.db.base import Base")
+    (migrations / "env.py").write_text(env_py, encoding="utf-8")
+    (migrations / "versions").mkdir()
+    (migrations / "versions" / "a1_first.py").write_text(revision("a1"), encoding="utf-8")
+    (finding,) = findings(migrations / "versions", RULE)
+    assert (finding.path, finding.line) == (migrations / "env.py", 4)

@@ -183,3 +183,16 @@ def upgrade():
     assert finding.hint.splitlines()[-1] == (
         '    batched_update(op.get_bind(), "countries", "name = upper(name)", key="code")'
     )
+
+
+def test_a_table_emptied_for_a_required_column_is_left_alone(tmp_path: Path) -> None:
+    """optuna v2.4.0.a, airflow 0047: the rows go so that a NOT NULL column without a default
+    can be added in the same transaction; batches outside it would let rows in between."""
+    body = """\
+def upgrade():
+    op.execute("DELETE FROM trial_values")
+    op.add_column("trial_values", sa.Column("objective", sa.Integer(), nullable=False))
+    op.execute("DELETE FROM dag_code")
+    op.add_column("dag_code", sa.Column("note", sa.Text()))
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [4]

@@ -214,3 +214,21 @@ def upgrade():
     first, second = lint(tmp_path, body, rule=RULE)
     assert 'lock taken on "users" at line 11 is held: all reads' in first.message
     assert 'lock taken on "orders" at line 10 is held, as does 1 more slow' in second.message
+
+
+def test_one_call_that_locks_and_works_is_split_not_repeated(tmp_path: Path) -> None:
+    """A batch add_column with a ForeignKey renders ADD COLUMN, then ADD FOREIGN KEY (a
+    validation scan under the ADD COLUMN's lock): each goes to its own side of the recipe."""
+    body = """\
+def upgrade():
+    with op.batch_alter_table("code_evaluators") as batch_op:
+        batch_op.add_column(sa.Column("language", sa.Text(), sa.ForeignKey("languages.name")))
+"""
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    lines = finding.hint.splitlines()
+    assert lines[0] == 'op.execute("ALTER TABLE code_evaluators ADD COLUMN language TEXT")'
+    assert lines[1] == "with op.get_context().autocommit_block():  " + (
+        f"# commits first: the lock of line {finding.line} is released"
+    )
+    assert lines[2].startswith('    op.execute("ALTER TABLE code_evaluators ADD FOREIGN KEY')
+    assert sum("ADD COLUMN" in line for line in lines) == 1

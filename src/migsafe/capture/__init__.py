@@ -80,6 +80,11 @@ class Capture:
         return self.recorder.reads
 
     @property
+    def index_lookups(self) -> list[int]:
+        """The lines that reflected a table's indexes (``inspect(bind).get_indexes()``)."""
+        return self.recorder.index_lookups
+
+    @property
     def judged(self) -> list[Emitted]:
         """What rules may judge: everything up to the first guess."""
         exact = self.recorder.exact_until

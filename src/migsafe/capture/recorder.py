@@ -65,6 +65,9 @@ class Recorder:
         self.filename = str(path)
         self.emitted: list[Emitted] = []
         self.reads: list[Read] = []
+        # lines that looked up a table's indexes (reflection): a build after one may be
+        # guarded by what exists, which a database answered as empty cannot show
+        self.index_lookups: list[int] = []
         self.in_transaction = True  # Alembic runs each migration in a transaction
         self.catalog = catalog  # kept current with every exact statement, for reflection
         self.revision = revision

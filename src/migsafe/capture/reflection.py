@@ -137,6 +137,9 @@ class CatalogReflection:
 
     def get_multi_indexes(self, connection: Any, schema: str | None, filter_names: Any,
                           scope: Any, kind: Any, **kw: Any) -> Any:  # fmt: skip
+        recorder = connection.connection.dbapi_connection.recorder
+        if recorder is not None:
+            recorder.index_lookups.append(recorder.issuing_line())
         catalog = _catalog(connection)
         result = []
         for table in self._tables(connection, schema, filter_names):

@@ -29,6 +29,18 @@ class Environment:
         return bool(getattr(self, setting))
 
 
+def find_env_py(location: Path | None) -> Path | None:
+    """The env.py of a script directory: in ``location``, or, for a versions directory named
+    on its own, in one up to two levels above it (prefect keeps its PostgreSQL revisions in
+    ``versions/postgresql``, beside its env.py's ``versions``)."""
+    if location is None:
+        return None
+    for directory in [location, *location.parents][:3]:
+        if (directory / "env.py").is_file():
+            return directory / "env.py"
+    return None
+
+
 def read_environment(env_py: Path | None, options: dict[str, str]) -> Environment:
     """The facts of an env.py (its source) and alembic.ini's ``[alembic]`` options."""
     if env_py is None or not env_py.is_file():

@@ -59,14 +59,14 @@ def upgrade():
 )
 
 _GENERATES_VALUES = {ConstrType.CONSTR_IDENTITY, ConstrType.CONSTR_GENERATED}
-_NOT_NULL = {ConstrType.CONSTR_NOTNULL, ConstrType.CONSTR_PRIMARY}
+NOT_NULL = {ConstrType.CONSTR_NOTNULL, ConstrType.CONSTR_PRIMARY}
 
 
 def check(rev: RevisionContext) -> Iterator[Finding]:
     for stmt in rev.existing_table_statements(RULE):
         for cmd in alter_commands(stmt.node, AlterTableType.AT_AddColumn):
             column = cmd.def_
-            if constraint_types(column) & _NOT_NULL and not _fills_existing_rows(column):
+            if constraint_types(column) & NOT_NULL and not fills_existing_rows(column):
                 yield rev.finding(
                     RULE,
                     stmt,
@@ -78,7 +78,7 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                 )
 
 
-def _fills_existing_rows(column: ast.ColumnDef) -> bool:
+def fills_existing_rows(column: ast.ColumnDef) -> bool:
     """Whether existing rows get a value: from a sequence, a generated expression or a
     default. ``DEFAULT NULL`` (what ``server_default=sa.null()`` renders) is no default here:
     the NULL it fills in fails NOT NULL all the same."""

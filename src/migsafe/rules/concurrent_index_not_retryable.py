@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from alembic.operations import ops
@@ -91,6 +92,8 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
             continue
         if node.idxname is None or _dropped_first(rev, stmt, node.idxname):
             continue  # an unnamed index gets a new name on each run
+        if _looks_first(rev, stmt):
+            continue  # it builds what is not there yet: retry-safe, as far as can be told
         schema = stmt.table.schema
         index_sql = ".".join(quote_identifier(p) for p in (schema, node.idxname) if p)
         yield rev.finding(
@@ -101,6 +104,16 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
             'running the revision again fails with "already exists".',
             recipe=_recipe(rev, stmt, node, index_sql),
         )
+
+
+def _looks_first(rev: RevisionContext, create: Statement) -> bool:
+    """The function looked up the indexes that exist (reflection, or a query of pg_index or
+    pg_indexes) before the build: it builds only what is missing, which a database answered
+    as empty cannot show."""
+    capture = rev.downgrade_capture if create.direction == DOWNGRADE else rev.upgrade_capture
+    looked = [*capture.index_lookups]
+    looked += [r.line for r in capture.reads if re.search(r"\bpg_(index|indexes|class)\b", r.sql)]
+    return any(line <= create.line for line in looked)
 
 
 def _dropped_first(rev: RevisionContext, create: Statement, name: str) -> bool:

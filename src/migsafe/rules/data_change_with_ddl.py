@@ -12,7 +12,7 @@ from migsafe.findings import Finding, Severity
 from migsafe.locks import LockMode
 from migsafe.revision import RevisionContext, is_version_table
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule
-from migsafe.rules.unbatched_update import batched
+from migsafe.rules.unbatched_update import batched, empties_for_a_required_column
 from migsafe.sql import Statement, TableName
 from migsafe.sqltree import walk
 
@@ -87,6 +87,8 @@ def _judge(rev: RevisionContext, transaction: list[Statement]) -> Iterator[Findi
     for at, stmt in enumerate(transaction):
         kind = _data_change(stmt.node)
         if kind is None or not _is_live(rev, stmt) or _one_row(rev, stmt):
+            continue
+        if empties_for_a_required_column(rev, stmt):
             continue
         table = stmt.table.sql
         before = [s for where, s in schema_changes if where < at]

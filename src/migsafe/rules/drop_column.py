@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pglast.enums import AlterTableType
+from pglast import ast
+from pglast.enums import AlterTableType, ObjectType
 
 from migsafe.findings import Finding, Severity
 from migsafe.revision import RevisionContext, alter_commands
@@ -102,7 +103,8 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
         if not dropped or (table, stmt.line) in renamed or named_in_revision(rev, at, table):
             continue
         again = _added_later(rev, at, table)
-        gone = [name for name in dropped if name not in again]
+        replaced = set(again) | _renamed_to(rev, at, table)
+        gone = [name for name in dropped if name not in replaced]
         if gone:
             one = len(gone) == 1
             columns = ", ".join(quote_identifier(name) for name in gone)
@@ -115,6 +117,8 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                 header=_CONTRACT.format(columns=columns),
                 steps=_steps(rev, table, gone, columns),
             )
+        if _emptied_before(rev, at, table):
+            continue  # no value to lose: the function emptied the table first
         for name in (name for name in dropped if name in again):
             column = quote_identifier(name)
             using = f", type_=..., postgresql_using='{column}::...'{table.schema_argument}"
@@ -129,6 +133,33 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                     change=_call("alter_column", table, name, using), column=column
                 ),
             )
+
+
+def _renamed_to(rev: RevisionContext, at: int, table: TableName) -> set[str]:
+    """The names upgrade() gives columns of ``table`` after its statement ``at``: a column
+    renamed to a dropped one's name takes its place (a change of type, if any, is
+    change-column-type's)."""
+    return {
+        stmt.node.newname
+        for stmt in rev.upgrade[at + 1 :]
+        if stmt.table == table
+        and isinstance(stmt.node, ast.RenameStmt)
+        and stmt.node.renameType == ObjectType.OBJECT_COLUMN
+    }
+
+
+def _emptied_before(rev: RevisionContext, at: int, table: TableName) -> bool:
+    """upgrade() deletes every row of ``table`` (DELETE without WHERE, TRUNCATE) before its
+    statement ``at``: dropping a column then loses no value."""
+    for stmt in rev.upgrade[:at]:
+        node = stmt.node
+        if isinstance(node, ast.DeleteStmt) and node.whereClause is None and stmt.table == table:
+            return True
+        if isinstance(node, ast.TruncateStmt) and any(
+            TableName.of(relation) == table for relation in node.relations or ()
+        ):
+            return True
+    return False
 
 
 def _added_later(rev: RevisionContext, at: int, table: TableName) -> dict[str, int]:

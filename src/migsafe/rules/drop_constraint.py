@@ -9,7 +9,7 @@ from alembic.operations import ops
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType, ObjectType
 
-from migsafe.catalog import Constraint
+from migsafe.catalog import Constraint, sql_text
 from migsafe.findings import Finding, Severity
 from migsafe.revision import RevisionContext, alter_commands, table_values
 from migsafe.rule import PG_DOCS, Category, Rule, py_literal
@@ -101,6 +101,7 @@ class _Added:
     kind: str
     columns: tuple[str, ...]
     at: int  # its statement's index in upgrade()
+    expression: str | None = None  # a CHECK's condition, as SQL
 
 
 def check(rev: RevisionContext) -> Iterator[Finding]:
@@ -121,7 +122,10 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
             columns = known.columns if known is not None else ()
             columns = tuple(renamed.get((final(table), column), column) for column in columns)
             alone = not _knows_table(rev, table)  # made outside the history read: no telling
-            if _made_or_replaced(added, at, final(table), cmd.name, kind, columns, alone):
+            condition = known.expression if known is not None else None
+            if _made_or_replaced(
+                added, at, final(table), cmd.name, kind, columns, alone, condition
+            ):
                 continue
             if table_dropped_later(rev, at, table) or (
                 columns and set(columns) <= columns_dropped_later(rev, at, table)
@@ -131,7 +135,9 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
             relies = _RELIES.get(kind or "", _UNKNOWN)
             again = _added_again(rev, added, at, final(table), cmd.name)
             consequence = (
-                _consequence(kind, columns, known) if again is None else _changed(again, columns)
+                _consequence(kind, columns, known)
+                if again is None
+                else _changed(again, columns, condition)
             )
             yield rev.finding(
                 RULE,
@@ -168,8 +174,11 @@ def _added_again(
     return None
 
 
-def _changed(again: tuple[_Added, int], columns: tuple[str, ...]) -> str:
+def _changed(again: tuple[_Added, int], columns: tuple[str, ...], condition: str | None) -> str:
     other, line = again
+    if other.kind == "check":
+        was = f" instead of CHECK ({_clip(condition)})" if condition else ""
+        return f"line {line} adds it back as CHECK ({_clip(other.expression or '...')}){was}"
     new = ", ".join(quote_identifier(c) for c in other.columns)
     if not columns:
         return (
@@ -178,6 +187,10 @@ def _changed(again: tuple[_Added, int], columns: tuple[str, ...]) -> str:
         )
     old = ", ".join(quote_identifier(c) for c in columns)
     return f"line {line} adds it back on ({new}) instead of ({old})"
+
+
+def _flat(sql: str | None) -> str:
+    return " ".join((sql or "").split())
 
 
 def _clip(sql: str, width: int = 60) -> str:
@@ -217,7 +230,8 @@ def _added(rev: RevisionContext, final: Callable[[TableName], TableName]) -> lis
             kind = _KINDS.get(cmd.def_.contype)
             if kind is not None:
                 columns = _strings(cmd.def_.fk_attrs if kind == "foreign key" else cmd.def_.keys)
-                found.append(_Added(table, cmd.def_.conname, kind, columns, at))
+                condition = sql_text(cmd.def_.raw_expr) if kind == "check" else None
+                found.append(_Added(table, cmd.def_.conname, kind, columns, at, condition))
         node = stmt.node
         if isinstance(node, ast.IndexStmt) and node.unique and not node.whereClause:
             columns = tuple(e.name for e in node.indexParams or () if e.name)
@@ -234,6 +248,7 @@ def _made_or_replaced(
     kind: str | None,
     columns: tuple[str, ...],
     alone: bool,
+    condition: str | None,
 ) -> bool:
     """Made earlier in the revision under that name (no running code knows it), or replaced
     by one of the same kind on the same columns (a unique index does for a unique
@@ -241,14 +256,21 @@ def _made_or_replaced(
     added under its name. Added back under its name on other columns, or when the history
     read does not know what it was on, is not shown to be a replacement:
     the guarantee changed (a primary key made wider accepts rows the old one refused, and
-    ON CONFLICT on the old columns fails)."""
+    ON CONFLICT on the old columns fails). A CHECK is replaced by one with the same
+    condition; a unique constraint by a primary key too."""
     for other in added:
         if other.table != table:
             continue
         if other.name == name and other.at < at:
             return True
-        same_kind = other.kind == kind or (
-            other.kind == "unique index" and kind in ("unique", "primary key")
+        if kind == "check" and other.kind == "check" and condition is not None:
+            if _flat(other.expression) == _flat(condition):
+                return True
+            continue
+        same_kind = (
+            other.kind == kind
+            or (other.kind == "unique index" and kind in ("unique", "primary key"))
+            or (other.kind == "primary key" and kind == "unique")
         )
         if other.name == name and not columns and alone and (same_kind or kind is None):
             return True  # a file checked alone: the usual way to change an option

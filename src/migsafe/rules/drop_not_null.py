@@ -8,7 +8,7 @@ from pglast.enums import AlterTableType
 
 from migsafe.findings import Finding, Severity
 from migsafe.revision import RevisionContext, alter_commands, table_values
-from migsafe.rule import PG_DOCS, Category, Rule
+from migsafe.rule import PG_DOCS, Category, Rule, py_literal
 from migsafe.rules.drop_table import (
     columns_dropped_later,
     named_in_revision,
@@ -35,7 +35,7 @@ RULE = Rule(
 # Harmless by itself: the risk is the old code reading a NULL the new code wrote.
 # Ship code that copes with a NULL {column_sql} (Mapped[... | None], reads that
 # handle None) before any code writes one; then the change is safe at any time:
-op.alter_column({table!r}, {column!r}, nullable=True{schema})""",
+op.alter_column({table!r}, {column!r}, nullable=True{renamed}{schema})""",
     bad=(
         """\
 def upgrade():
@@ -81,14 +81,17 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                 or column in columns_dropped_later(rev, at, table)
             ):
                 continue
+            new_name = getattr(stmt.operation, "modify_name", None)  # one call renames it too
+            also = f" (renamed to {quote_identifier(new_name)})" if new_name else ""
             yield rev.finding(
                 RULE,
                 stmt,
-                f"DROP NOT NULL on {table.sql}.{quote_identifier(column)} lets NULLs in: the "
-                "running code may read a NULL it does not expect once new code writes one.",
+                f"DROP NOT NULL on {table.sql}.{quote_identifier(column)}{also} lets NULLs in: "
+                "the running code may read a NULL it does not expect once new code writes one.",
                 **table_values(table),
                 column=column,
-                column_sql=quote_identifier(column),
+                column_sql=quote_identifier(new_name or column),
+                renamed=f", new_column_name={py_literal(new_name)}" if new_name else "",
             )
 
 

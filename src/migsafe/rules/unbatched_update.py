@@ -24,6 +24,7 @@ from migsafe.revision import (
     is_version_table,
 )
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, py_literal, sql_code
+from migsafe.rules.add_column_not_null_without_default import NOT_NULL, fills_existing_rows
 from migsafe.sql import Statement, TableName, quote_identifier
 from migsafe.sqltree import walk
 
@@ -94,6 +95,8 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
         node = stmt.node
         if not isinstance(node, (ast.UpdateStmt, ast.DeleteStmt)) or not is_judged(rev, stmt):
             continue
+        if empties_for_a_required_column(rev, stmt):
+            continue
         scope = _whole_table(rev, stmt)
         if scope is None:
             continue
@@ -122,6 +125,28 @@ def is_judged(rev: RevisionContext, stmt: Statement) -> bool:
         return False
     source = rev.source_at(stmt.line) or ""
     return "batched_update(" not in source
+
+
+def empties_for_a_required_column(rev: RevisionContext, stmt: Statement) -> bool:
+    """A DELETE of every row that lets a later statement of the same transaction add a NOT
+    NULL column without a default (optuna, airflow): it must stay in that transaction (out
+    of it, new rows could come in before the column), and the ADD COLUMN's ACCESS EXCLUSIVE
+    lock holds the table until the commit anyway."""
+    node = stmt.node
+    if not isinstance(node, ast.DeleteStmt) or node.whereClause is not None:
+        return False
+    later = rev.upgrade if stmt.direction != DOWNGRADE else rev.downgrade
+    following = later[later.index(stmt) + 1 :]
+    for other in following:
+        if not other.in_transaction:
+            return False  # a commit in between: the table can fill again
+        if other.table != stmt.table:
+            continue
+        for cmd in alter_commands(other.node, AlterTableType.AT_AddColumn):
+            column = cmd.def_
+            if constraint_types(column) & NOT_NULL and not fills_existing_rows(column):
+                return True
+    return False
 
 
 def _whole_table(rev: RevisionContext, stmt: Statement) -> str | None:

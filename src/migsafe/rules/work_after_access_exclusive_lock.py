@@ -8,10 +8,11 @@ from collections.abc import Iterator
 from pglast import ast
 from pglast.enums import ObjectType
 
+from migsafe.capture.stand_ins import UNKNOWN_TYPE_SCHEMA
 from migsafe.findings import Finding, Severity
 from migsafe.locks import LockMode
 from migsafe.revision import RevisionContext, is_version_table
-from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, py_literal
+from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, sql_code
 from migsafe.rules.create_index_not_concurrently import concurrent_call
 from migsafe.rules.several_alters_same_table import statement_passes
 from migsafe.sql import Statement
@@ -94,6 +95,7 @@ def _judge(rev: RevisionContext, transaction: list[Statement]) -> Iterator[Findi
             held.append(stmt)
     for lock, works in under.values():
         (stmt, work), others = works[0], [s.line for s, _ in works[1:]]
+        shared = stmt.line == lock.line  # one call renders both (ADD COLUMN ... REFERENCES)
         on = "it" if lock.table == stmt.table else lock.table.sql
         more = f", {_as_do(others)} after it ({_lines(others)})" if others else ""
         also = f"\n    # and the same for the slow work at {_lines(others)}" if others else ""
@@ -103,9 +105,10 @@ def _judge(rev: RevisionContext, transaction: list[Statement]) -> Iterator[Findi
             f"{work} runs while the ACCESS EXCLUSIVE lock taken on {lock.table.sql} at line "
             f"{lock.line} is held{more}: all reads and writes of {on} wait until "
             f"{'they are' if others else 'it is'} done and the migration commits.",
-            lock=_source(rev, lock, transaction),
+            lock=_source(rev, lock, transaction, shared=shared, upto=True),
             lock_line=lock.line,
-            work=_source(rev, stmt, transaction).replace("\n", "\n    ") + also,
+            work=_source(rev, stmt, transaction, shared=shared, upto=False).replace("\n", "\n    ")
+            + also,
         )
 
 
@@ -176,14 +179,34 @@ def _work(rev: RevisionContext, stmt: Statement) -> str | None:
     return None
 
 
-def _source(rev: RevisionContext, stmt: Statement, transaction: list[Statement]) -> str:
+def _source(
+    rev: RevisionContext,
+    stmt: Statement,
+    transaction: list[Statement],
+    *,
+    shared: bool,
+    upto: bool,
+) -> str:
     """The user's own call; as op.execute() of the statements it rendered when the source is
-    no single call, or a batch operation (which runs when its batch_alter_table() block
-    ends, so that wrapping the call alone changes nothing)."""
-    if isinstance(stmt.node, ast.IndexStmt):  # out of the transaction, it can be concurrent
-        return concurrent_call(stmt.operation, stmt.node)
+    no single call, a batch operation (which runs when its batch_alter_table() block ends,
+    so that wrapping the call alone changes nothing), or a call that renders both the lock
+    and the work (``shared``): then the statements of that line up to ``stmt`` (``upto``,
+    the lock's part) or from it on (the work's part), so that none runs twice."""
+    if isinstance(stmt.node, ast.IndexStmt) and not shared:  # out of the transaction, it can
+        return concurrent_call(stmt.operation, stmt.node)  # be concurrent
     source = rev.source_at(stmt.line)
-    if source is None or rev.in_batch_block(stmt.line):
-        rendered = dict.fromkeys(s.sql for s in transaction if s.line == stmt.line)
-        return "\n".join(f"op.execute({py_literal(sql)})" for sql in rendered)
-    return source.strip()
+    if source is not None and not shared and not rev.in_batch_block(stmt.line):
+        return source.strip()
+    at = transaction.index(stmt)
+    same_line = [
+        s for i, s in enumerate(transaction)
+        if s.line == stmt.line and (i <= at if upto else i >= at)
+    ]  # fmt: skip
+    rendered = dict.fromkeys(s.sql for s in same_line)
+    lines = [f"op.execute({sql_code(sql)})" for sql in rendered]
+    if any(UNKNOWN_TYPE_SCHEMA in sql for sql in rendered):
+        lines.append(
+            f"# {UNKNOWN_TYPE_SCHEMA}.* stands for a type of the application migsafe could not "
+            "import: write the script's own"
+        )
+    return "\n".join(lines)

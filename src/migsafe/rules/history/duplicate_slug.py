@@ -27,7 +27,8 @@ RULE = Rule(
     name="duplicate-slug",
     severity=Severity.WARNING,
     category=Category.HISTORY,
-    help="If it is the same change twice, delete the later revision; else name what differs.",
+    help="Name what this revision does differently; delete it only if it is the same change "
+    "twice and no database has run it yet.",
     summary="Two revision files have the same slug: the same change twice, or two names "
     "that cannot be told apart.",
     why=(
@@ -43,10 +44,11 @@ RULE = Rule(
         "judged."
     ),
     fix="""\
-# the same change twice: delete the later file, and set the down_revision of the revisions
-# that follow it to its own down_revision ({parents});
 # two different changes: say what this one does in its file name (and docstring)
-git mv {old} {new}""",
+git mv {old} {new}
+# the same change twice, and no database has run it yet (not released): delete the later
+# file, and set the down_revision of the revisions that follow it to its own
+# down_revision ({parents}); once released, a database stamped with it cannot lose it""",
     bad=(),
     good=(),
     since="0.2.0",

@@ -424,12 +424,17 @@ def _env_py(history: History) -> tuple[Path, AlembicConfig | None] | None:
 
 def _roots(env_py: Path, config: AlembicConfig | None) -> list[Path]:
     """Where the project's modules are imported from: the directories alembic.ini's
-    ``prepend_sys_path`` names (and the one it is in), env.py's, and their ``src``."""
+    ``prepend_sys_path`` names (and the one it is in), env.py's, the one its package is
+    imported from (above the top-most directory with an ``__init__.py``: mlflow's env.py
+    sits deep in mlflow/store/db_migrations), and their ``src``."""
     roots: list[Path] = []
     if config is not None:
         roots += [(config.directory / p).resolve() for p in config.list_option("prepend_sys_path")]
         roots.append(config.directory)
-    roots += [env_py.parent, env_py.parent.parent]
+    package = env_py.parent
+    while (package / "__init__.py").is_file() and package.parent != package:
+        package = package.parent
+    roots += [env_py.parent, env_py.parent.parent, package]
     roots += [root / "src" for root in list(roots)]
     return [r for r in dict.fromkeys(roots) if r.is_dir()]
 
