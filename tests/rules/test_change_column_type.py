@@ -165,3 +165,20 @@ def downgrade():
     assert lines_flagged(tmp_path, body, rule=RULE) == [5]
     (finding,) = lint(tmp_path, body, rule=RULE)
     assert finding.message.startswith('In downgrade(): Changing the type of "users"."name"')
+
+
+def test_timestamp_to_timestamptz_needs_no_rewrite_in_utc_from_postgresql_12(
+    tmp_path: Path,
+) -> None:
+    body = """\
+def upgrade():
+    op.alter_column("events", "at", existing_type=sa.DateTime(),
+                    type_=sa.DateTime(timezone=True))
+"""
+    (on_12,) = lint(tmp_path, body, rule=RULE, pg_version=12)
+    (on_11,) = lint(tmp_path, body, rule=RULE, pg_version=11)
+    assert on_12.message.endswith(
+        "rewrites the table under an ACCESS EXCLUSIVE lock (unless the session's TimeZone is "
+        "UTC: SET LOCAL TIME ZONE 'UTC' first)."
+    )
+    assert on_11.message.endswith("rewrites the table under an ACCESS EXCLUSIVE lock.")

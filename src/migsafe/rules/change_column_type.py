@@ -91,12 +91,23 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                 RULE,
                 stmt,
                 f'Changing the type of {stmt.table.sql}."{cmd.name}" {old_text}to '
-                f"{type_name(new)} rewrites the table under an {lock.label} lock.",
+                f"{type_name(new)} rewrites the table under an {lock.label} lock"
+                f"{_unless_utc(old, new, rev.pg_version)}.",
                 **table_values(stmt.table),
                 column=cmd.name,
                 new_column=f"{cmd.name}_new",
                 new_type=type_name(new),
             )
+
+
+def _unless_utc(old: ast.TypeName | None, new: ast.TypeName, pg_version: int) -> str:
+    """timestamp to timestamptz keeps every value's bits when the session's TimeZone is UTC:
+    PostgreSQL 12 and later skip the rewrite then (only the column's indexes are rebuilt)."""
+    if old is None or pg_version < 12:
+        return ""
+    if (type_parts(old)[0], type_parts(new)[0]) != ("timestamp", "timestamptz"):
+        return ""
+    return " (unless the session's TimeZone is UTC: SET LOCAL TIME ZONE 'UTC' first)"
 
 
 def keeps_contents(using: ast.Node | None, column: str, new: ast.TypeName) -> bool:
