@@ -418,3 +418,25 @@ SERIAL_TYPES = frozenset({"serial", "serial4", "bigserial", "serial8", "smallser
 
 def is_serial(column: ast.ColumnDef) -> bool:
     return bool(column.typeName) and column.typeName.names[-1].sval in SERIAL_TYPES
+
+
+NOT_NULL = {ConstrType.CONSTR_NOTNULL, ConstrType.CONSTR_PRIMARY}  # a column's constraints
+_GENERATES_VALUES = {ConstrType.CONSTR_IDENTITY, ConstrType.CONSTR_GENERATED}
+
+
+def fills_existing_rows(column: ast.ColumnDef) -> bool:
+    """Whether existing rows get a value: from a sequence, a generated expression or a
+    default. ``DEFAULT NULL`` (what ``server_default=sa.null()`` renders) is no default here:
+    the NULL it fills in fails NOT NULL all the same."""
+    return is_serial(column) or any(
+        c.contype in _GENERATES_VALUES
+        or (c.contype == ConstrType.CONSTR_DEFAULT and not is_null_constant(c.raw_expr))
+        for c in column.constraints or ()
+    )
+
+
+def is_null_constant(expr: ast.Node | None) -> bool:
+    """``NULL``, or ``NULL::type`` (what ``server_default=sa.null()`` renders)."""
+    if isinstance(expr, ast.TypeCast):
+        expr = expr.arg
+    return isinstance(expr, ast.A_Const) and expr.isnull

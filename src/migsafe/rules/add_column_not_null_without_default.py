@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pglast import ast
-from pglast.enums import AlterTableType, ConstrType
+from pglast.enums import AlterTableType
 
 from migsafe.findings import Finding, Severity
 from migsafe.revision import (
+    NOT_NULL,
     RevisionContext,
     alter_commands,
     column_type_code,
     constraint_types,
-    is_serial,
+    fills_existing_rows,
     table_values,
 )
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule
@@ -58,9 +58,6 @@ def upgrade():
     ),
 )
 
-_GENERATES_VALUES = {ConstrType.CONSTR_IDENTITY, ConstrType.CONSTR_GENERATED}
-NOT_NULL = {ConstrType.CONSTR_NOTNULL, ConstrType.CONSTR_PRIMARY}
-
 
 def check(rev: RevisionContext) -> Iterator[Finding]:
     for stmt in rev.existing_table_statements(RULE):
@@ -76,21 +73,3 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                     column=column.colname,
                     type=column_type_code(stmt.operation, column.typeName),
                 )
-
-
-def fills_existing_rows(column: ast.ColumnDef) -> bool:
-    """Whether existing rows get a value: from a sequence, a generated expression or a
-    default. ``DEFAULT NULL`` (what ``server_default=sa.null()`` renders) is no default here:
-    the NULL it fills in fails NOT NULL all the same."""
-    return is_serial(column) or any(
-        c.contype in _GENERATES_VALUES
-        or (c.contype == ConstrType.CONSTR_DEFAULT and not _is_null(c.raw_expr))
-        for c in column.constraints or ()
-    )
-
-
-def _is_null(expr: ast.Node | None) -> bool:
-    """``NULL``, or ``NULL::type``."""
-    if isinstance(expr, ast.TypeCast):
-        expr = expr.arg
-    return isinstance(expr, ast.A_Const) and expr.isnull

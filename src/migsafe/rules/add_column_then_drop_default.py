@@ -9,7 +9,13 @@ from pglast import ast
 from pglast.enums import AlterTableType, ConstrType
 
 from migsafe.findings import Finding, Severity
-from migsafe.revision import RevisionContext, alter_commands, constraint_types, table_values
+from migsafe.revision import (
+    RevisionContext,
+    alter_commands,
+    constraint_types,
+    is_null_constant,
+    table_values,
+)
 from migsafe.rule import PG_DOCS, Category, Rule
 from migsafe.sql import Statement, TableName, quote_identifier
 
@@ -81,10 +87,7 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
 
 def _drops(command: ast.AlterTableCmd) -> bool:
     """DROP DEFAULT, or SET DEFAULT NULL (what ``server_default=sa.null()`` renders)."""
-    default = command.def_
-    if isinstance(default, ast.TypeCast):
-        default = default.arg
-    return default is None or (isinstance(default, ast.A_Const) and default.isnull)
+    return command.def_ is None or is_null_constant(command.def_)
 
 
 def _finding(rev: RevisionContext, stmt: Statement, table: TableName, column: str) -> Finding:

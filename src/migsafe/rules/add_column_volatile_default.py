@@ -15,6 +15,7 @@ from migsafe.revision import (
     RevisionContext,
     alter_commands,
     column_type_code,
+    is_null_constant,
     is_serial,
     table_values,
 )
@@ -158,17 +159,13 @@ def _rewrite_reason(column: ast.ColumnDef, pg_version: int) -> str | None:
         if constraint.contype == ConstrType.CONSTR_GENERATED and stored:
             return "a stored generated expression"
         if constraint.contype == ConstrType.CONSTR_DEFAULT:
-            if pg_version < 11 and not _is_null(constraint.raw_expr):
+            if pg_version < 11 and not is_null_constant(constraint.raw_expr):
                 return f"a default (PostgreSQL {pg_version} rewrites for any default)"
             visitor = _VolatileCalls()
             visitor(constraint.raw_expr)
             if visitor.names:
                 return f"the volatile default {visitor.names[0]}()"
     return None
-
-
-def _is_null(expr: ast.Node | None) -> bool:
-    return isinstance(expr, ast.A_Const) and expr.isnull
 
 
 def _default_code(operation: object, column: ast.ColumnDef) -> str:

@@ -11,7 +11,7 @@ from pglast.stream import RawStream
 
 from migsafe.findings import Finding, Severity
 from migsafe.locks import LockMode, alter_table_command_lock
-from migsafe.revision import RevisionContext, alter_commands
+from migsafe.revision import RevisionContext, alter_commands, is_null_constant
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, sql_code
 from migsafe.sql import Statement, TableName
 
@@ -160,7 +160,7 @@ def _bound_condition(bound: ast.PartitionBoundSpec | None, parent: TableName) ->
             parts.append(f"{KEY} < {_sql(upper)}")
         return " AND ".join(parts)
     if bound.strategy == "l":
-        values = [d for d in bound.listdatums or () if not _is_null(d)]
+        values = [d for d in bound.listdatums or () if not is_null_constant(d)]
         listed = f"{KEY} IN ({', '.join(_sql(v) for v in values)})" if values else None
         if len(values) < len(bound.listdatums or ()):
             return f"{KEY} IS NULL OR {listed}" if listed else f"{KEY} IS NULL"
@@ -177,10 +177,6 @@ def _bound_condition(bound: ast.PartitionBoundSpec | None, parent: TableName) ->
 
 def _is_infinite(datum: ast.Node) -> bool:
     return isinstance(datum, ast.ColumnRef) and datum.fields[-1].sval in ("minvalue", "maxvalue")
-
-
-def _is_null(datum: ast.Node) -> bool:
-    return isinstance(datum, ast.A_Const) and bool(datum.isnull)
 
 
 def _sql(node: ast.Node) -> str:

@@ -19,6 +19,7 @@ from migsafe.revision import (
     type_parts,
 )
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule
+from migsafe.rules._passes import keeps_contents, no_rewrite
 
 RULE = Rule(
     code="MS012",
@@ -61,9 +62,6 @@ def upgrade():
 """,
     ),
 )
-
-_VARCHAR_LIKE = {"varchar", "text"}
-_PRECISION_TYPES = {"timestamp", "timestamptz", "time", "timetz", "interval"}
 
 
 def check(rev: RevisionContext) -> Iterator[Finding]:
@@ -108,46 +106,3 @@ def _unless_utc(old: ast.TypeName | None, new: ast.TypeName, pg_version: int) ->
     if (type_parts(old)[0], type_parts(new)[0]) != ("timestamp", "timestamptz"):
         return ""
     return " (unless the session's TimeZone is UTC: SET LOCAL TIME ZONE 'UTC' first)"
-
-
-def keeps_contents(using: ast.Node | None, column: str, new: ast.TypeName) -> bool:
-    """True without USING, or when USING is the column itself or the column cast to the new
-    type (``postgresql_using="name::text"``): PostgreSQL then skips the rewrite as it does
-    without USING. Any other expression may change the values, so the table is rewritten."""
-    if isinstance(using, ast.TypeCast) and _same_type(using.typeName, new):
-        using = using.arg
-    if using is None:
-        return True
-    return (
-        isinstance(using, ast.ColumnRef)
-        and len(using.fields) == 1
-        and getattr(using.fields[0], "sval", None) == column
-    )
-
-
-def _same_type(a: ast.TypeName, b: ast.TypeName) -> bool:
-    return type_parts(a) == type_parts(b) and bool(a.arrayBounds) == bool(b.arrayBounds)
-
-
-def no_rewrite(old: ast.TypeName, new: ast.TypeName) -> bool:
-    """True for the binary-coercible changes PostgreSQL applies without touching rows."""
-    if bool(old.arrayBounds) != bool(new.arrayBounds):
-        return False
-    (old_name, old_mods), (new_name, new_mods) = type_parts(old), type_parts(new)
-    if (old_name, old_mods) == (new_name, new_mods):
-        return True
-    if old_name in _VARCHAR_LIKE and new_name in _VARCHAR_LIKE:
-        if new_name == "text" or not new_mods:
-            return True
-        return old_name == "varchar" and bool(old_mods) and new_mods[0] >= old_mods[0]
-    if old_name == new_name == "numeric":
-        if not new_mods:
-            return True
-        return (
-            len(old_mods) == len(new_mods) == 2
-            and old_mods[1] == new_mods[1]
-            and new_mods[0] >= old_mods[0]
-        )
-    if old_name == new_name and old_name in ("varbit", *_PRECISION_TYPES):
-        return not new_mods or (bool(old_mods) and new_mods[0] >= old_mods[0])
-    return (old_name, new_name) == ("cidr", "inet")

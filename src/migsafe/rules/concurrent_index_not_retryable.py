@@ -12,7 +12,7 @@ from pglast.enums import ObjectType
 from migsafe.findings import Finding, Severity
 from migsafe.revision import RevisionContext
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, py_literal, sql_code
-from migsafe.rules.create_index_not_concurrently import create_index_call
+from migsafe.rules._index_calls import create_index_call
 from migsafe.sql import Statement, quote_identifier
 
 RULE = Rule(

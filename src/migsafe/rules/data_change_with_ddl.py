@@ -12,7 +12,7 @@ from migsafe.findings import Finding, Severity
 from migsafe.locks import LockMode
 from migsafe.revision import RevisionContext, is_version_table
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule
-from migsafe.rules.unbatched_update import batched, empties_for_a_required_column
+from migsafe.rules._batches import batched, empties_for_a_required_column
 from migsafe.sql import Statement, TableName
 from migsafe.sqltree import walk
 

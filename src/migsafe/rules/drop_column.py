@@ -11,7 +11,7 @@ from migsafe.findings import Finding, Severity
 from migsafe.revision import RevisionContext, alter_commands
 from migsafe.rule import PG_DOCS, Category, Rule, py_literal
 from migsafe.rules import drop_add_looks_like_rename
-from migsafe.rules.drop_table import named_in_revision
+from migsafe.rules._same_revision import named_in_revision
 from migsafe.sql import TableName, quote_identifier
 
 RULE = Rule(

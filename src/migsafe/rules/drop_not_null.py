@@ -9,7 +9,7 @@ from pglast.enums import AlterTableType
 from migsafe.findings import Finding, Severity
 from migsafe.revision import RevisionContext, alter_commands, table_values
 from migsafe.rule import PG_DOCS, Category, Rule, py_literal
-from migsafe.rules.drop_table import (
+from migsafe.rules._same_revision import (
     columns_dropped_later,
     named_in_revision,
     table_dropped_later,

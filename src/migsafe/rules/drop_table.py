@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pglast import ast
-from pglast.enums import AlterTableType, ObjectType
+from pglast.enums import ObjectType
 
 from migsafe.findings import Finding, Severity
-from migsafe.revision import RevisionContext, alter_commands, is_version_table
+from migsafe.revision import RevisionContext
 from migsafe.rule import PG_DOCS, Category, Rule, py_literal
-from migsafe.sql import TableName
+from migsafe.rules._same_revision import dropped_tables, named_again, named_in_revision
 
 RULE = Rule(
     code="MS038",
@@ -63,7 +63,7 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
         tables = [
             table
             for table in dropped_tables(node)
-            if not named_in_revision(rev, at, table) and not _named_again(rev, at, table)
+            if not named_in_revision(rev, at, table) and not named_again(rev, at, table)
         ]
         if not tables:
             continue
@@ -83,61 +83,3 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
 
 # Helpers the other rules about the code still running share (drop-column, drop-constraint,
 # drop-not-null, change-column-default, rename-index-or-constraint).
-
-
-def dropped_tables(node: ast.DropStmt) -> list[TableName]:
-    """The tables (or other relations) a DROP statement names."""
-    names = []
-    for item in node.objects or ():
-        parts = [s.sval for s in item if isinstance(s, ast.String)]
-        if parts:
-            names.append(TableName(parts[-2] if len(parts) > 1 else None, parts[-1]))
-    return names
-
-
-def named_in_revision(rev: RevisionContext, at: int, table: TableName | None) -> bool:
-    """No running code knows ``table`` by this name when upgrade()'s statement ``at`` runs:
-    it was created earlier in the revision (or the change), or renamed to this name earlier
-    in it (rename-table reports that rename), or it is a version table."""
-    if table is None:
-        return False
-    if rev.is_new_table(rev.upgrade[at], table) or is_version_table(table):
-        return True
-    return any(
-        isinstance(s.node, ast.RenameStmt) and _names_table(s.node, table) for s in rev.upgrade[:at]
-    )
-
-
-def table_dropped_later(rev: RevisionContext, at: int, table: TableName) -> bool:
-    """upgrade() drops ``table`` after its statement ``at``."""
-    return any(
-        isinstance(s.node, ast.DropStmt)
-        and s.node.removeType == ObjectType.OBJECT_TABLE
-        and table in dropped_tables(s.node)
-        for s in rev.upgrade[at + 1 :]
-    )
-
-
-def columns_dropped_later(rev: RevisionContext, at: int, table: TableName) -> set[str]:
-    """The columns of ``table`` upgrade() drops after its statement ``at``."""
-    return {
-        cmd.name
-        for s in rev.upgrade[at + 1 :]
-        if s.table == table
-        for cmd in alter_commands(s.node, AlterTableType.AT_DropColumn)
-    }
-
-
-def _named_again(rev: RevisionContext, at: int, table: TableName) -> bool:
-    """A table of that name replaces the dropped one later in the revision: a batch
-    operation's copy renamed into place, or the table created anew."""
-    return any(_names_table(s.node, table) for s in rev.upgrade[at + 1 :])
-
-
-def _names_table(node: ast.Node | None, table: TableName) -> bool:
-    """``node`` gives ``table`` its name: creates it, or renames a table to it."""
-    if isinstance(node, ast.CreateStmt):
-        return TableName.of(node.relation) == table
-    if isinstance(node, ast.RenameStmt) and node.renameType == ObjectType.OBJECT_TABLE:
-        return TableName(node.relation.schemaname or None, node.newname) == table
-    return False

@@ -10,7 +10,7 @@ from pglast.enums import AlterTableType, ObjectType
 from migsafe.findings import Finding, Severity
 from migsafe.revision import RevisionContext, alter_commands
 from migsafe.rule import PG_DOCS, Category, Rule
-from migsafe.rules.drop_table import dropped_tables, named_in_revision
+from migsafe.rules._same_revision import dropped_tables, named_in_revision
 from migsafe.sql import Statement, TableName, quote_identifier
 
 RULE = Rule(

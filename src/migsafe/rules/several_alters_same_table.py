@@ -4,20 +4,16 @@ its own pass over the rows (or, outside a transaction, each queueing for its own
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from pglast import ast
-from pglast.enums import AlterTableType, ConstrType
 from pglast.stream import RawStream
-from pglast.visitors import Visitor
 
 from migsafe.findings import Finding, Severity
 from migsafe.locks import LockMode
-from migsafe.revision import RevisionContext, existing_type, is_serial, is_version_table
+from migsafe.revision import RevisionContext, is_version_table
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, py_literal
-from migsafe.rules.change_column_type import keeps_contents, no_rewrite
+from migsafe.rules._passes import COMBINED, statement_passes
 from migsafe.sql import Statement, TableName
-from migsafe.volatility import is_non_volatile
 
 RULE = Rule(
     code="MS024",
@@ -165,116 +161,3 @@ def _lines(lines: list[int]) -> str:
     if len(unique) == 1:
         return f"line {unique[0]}"
     return f"lines {', '.join(unique[:-1])} and {unique[-1]}"
-
-
-# What an ALTER TABLE does over the rows of its table; work-after-access-exclusive-lock uses
-# it too (it could move to a shared module beside locks.py).
-
-# One ALTER TABLE makes a single pass for all its rewrites and its CHECK / NOT NULL checks
-# (COMBINED); the other passes run on their own however the statements are written.
-REWRITE, SCAN = "a table rewrite", "a full-table scan"
-VALIDATION, INDEX_BUILD, COPY = "a validation scan", "an index build", "a copy of the table"
-COMBINED = (REWRITE, SCAN)
-_REWRITES = {
-    AlterTableType.AT_SetLogged,
-    AlterTableType.AT_SetUnLogged,
-    AlterTableType.AT_SetAccessMethod,
-}
-_CHECKED = {ConstrType.CONSTR_CHECK, ConstrType.CONSTR_NOTNULL}
-_INDEXED = {ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_UNIQUE, ConstrType.CONSTR_EXCLUSION}
-
-
-def statement_passes(rev: RevisionContext, stmt: Statement) -> list[str]:
-    """The passes over its table's rows an ALTER TABLE statement makes, one per subcommand
-    that rewrites, scans or indexes the table (empty for catalog-only changes)."""
-    if not isinstance(stmt.node, ast.AlterTableStmt):
-        return []
-    return [p for cmd in stmt.node.cmds or () if (p := command_pass(rev, stmt, cmd)) is not None]
-
-
-def command_pass(rev: RevisionContext, stmt: Statement, cmd: ast.AlterTableCmd) -> str | None:
-    """What one subcommand does over the rows: a rewrite, a scan, an index build, or None."""
-    kind = cmd.subtype
-    if kind in _REWRITES:
-        return REWRITE
-    if kind == AlterTableType.AT_SetTableSpace:
-        return COPY
-    if kind == AlterTableType.AT_AlterColumnType:
-        old, new = _before(rev, stmt, cmd.name, "type"), cmd.def_.typeName
-        keeps = old is not None and keeps_contents(cmd.def_.raw_default, cmd.name, new)
-        return None if keeps and no_rewrite(old, new) else REWRITE
-    if kind == AlterTableType.AT_SetNotNull:
-        nullable = getattr(stmt.operation, "existing_nullable", None)
-        if nullable is False or _before(rev, stmt, cmd.name, "nullable") is False:
-            return None  # already NOT NULL: nothing to check
-        return None if rev.pg_version >= 12 and rev.not_null_proven(stmt, cmd.name) else SCAN
-    if kind == AlterTableType.AT_ValidateConstraint:
-        return VALIDATION
-    if kind == AlterTableType.AT_AddConstraint and isinstance(cmd.def_, ast.Constraint):
-        return _constraint_pass(cmd.def_)
-    if kind == AlterTableType.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):
-        return _added_column_pass(cmd.def_, rev.pg_version)
-    return None
-
-
-def _before(rev: RevisionContext, stmt: Statement, column: str, what: str) -> Any:
-    """The column's type (or nullability) before the statement: the Alembic call's
-    ``existing_type=``, else what the earlier revisions made it (None: unknown)."""
-    if what == "type" and (given := existing_type(stmt.operation)) is not None:
-        return given
-    if rev.schema_before is None or stmt.table is None or rev.is_new_table(stmt):
-        return None
-    table = rev.schema_before.table(stmt.table.key)
-    known = table.columns.get(column) if table is not None else None
-    return getattr(known, what) if known is not None else None
-
-
-def _constraint_pass(constraint: ast.Constraint) -> str | None:
-    if constraint.contype in _CHECKED:
-        return None if constraint.skip_validation else SCAN
-    if constraint.contype == ConstrType.CONSTR_FOREIGN:
-        return None if constraint.skip_validation else VALIDATION
-    if constraint.contype in _INDEXED:
-        return None if constraint.indexname else INDEX_BUILD  # USING INDEX: built already
-    return None
-
-
-def _added_column_pass(column: ast.ColumnDef, pg_version: int) -> str | None:
-    """A new column that fills every row (a rewrite), or checks or indexes them."""
-    if is_serial(column):
-        return REWRITE
-    passes = []
-    for constraint in column.constraints or ():
-        kind = constraint.contype
-        fills = kind in (ConstrType.CONSTR_IDENTITY, ConstrType.CONSTR_GENERATED) or (
-            kind == ConstrType.CONSTR_DEFAULT and _default_rewrites(constraint, pg_version)
-        )
-        if fills:
-            passes.append(REWRITE)
-        elif kind in _INDEXED:
-            passes.append(INDEX_BUILD)
-        elif kind == ConstrType.CONSTR_CHECK:
-            passes.append(SCAN)
-        elif kind == ConstrType.CONSTR_FOREIGN:
-            passes.append(VALIDATION)
-    return min(passes, key=(REWRITE, INDEX_BUILD, VALIDATION, SCAN).index) if passes else None
-
-
-def _default_rewrites(constraint: ast.Constraint, pg_version: int) -> bool:
-    expr = constraint.raw_expr
-    if isinstance(expr, ast.A_Const) and expr.isnull:
-        return False
-    if pg_version < 11:
-        return True  # any default was written into every row before PostgreSQL 11
-    calls = _Calls()
-    calls(expr)
-    return any(not is_non_volatile(name) for name in calls.names)
-
-
-class _Calls(Visitor):
-    def __init__(self) -> None:
-        super().__init__()
-        self.names: list[str] = []
-
-    def visit_FuncCall(self, ancestors: object, node: ast.FuncCall) -> None:
-        self.names.append(".".join(part.sval for part in node.funcname))

@@ -12,7 +12,7 @@ from migsafe.findings import Finding, Severity
 from migsafe.revision import RevisionContext, alter_commands, is_version_table, table_values
 from migsafe.rule import PG_DOCS, Category, Rule, py_literal
 from migsafe.rules._columns import primary_key_columns
-from migsafe.rules.drop_table import dropped_tables
+from migsafe.rules._same_revision import dropped_tables
 from migsafe.sql import Statement, TableName, quote_identifier
 
 RULE = Rule(

@@ -10,8 +10,8 @@ from pglast.enums import DropBehavior, ObjectType
 from migsafe.findings import Finding, Severity
 from migsafe.revision import RevisionContext, is_version_table
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, sql_code
-from migsafe.rules.drop_table import dropped_tables
-from migsafe.rules.unbatched_update import BATCH, key_of
+from migsafe.rules._batches import BATCH, key_of
+from migsafe.rules._same_revision import dropped_tables
 from migsafe.sql import Statement, TableName, quote_identifier
 
 RULE = Rule(

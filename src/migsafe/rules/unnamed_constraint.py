@@ -16,7 +16,7 @@ from migsafe.catalog import sql_text
 from migsafe.findings import Finding, Severity
 from migsafe.revision import RevisionContext, is_version_table
 from migsafe.rule import PG_DOCS, Category, Rule, py_literal
-from migsafe.rules.drop_table import table_dropped_later
+from migsafe.rules._same_revision import table_dropped_later
 from migsafe.sql import Statement, TableName, quote_identifier
 from migsafe.sqltree import constraints_added
 

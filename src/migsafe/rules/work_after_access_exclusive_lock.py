@@ -13,7 +13,7 @@ from migsafe.findings import Finding, Severity
 from migsafe.locks import LockMode
 from migsafe.revision import RevisionContext, is_version_table
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, sql_code
-from migsafe.rules.create_index_not_concurrently import concurrent_call
+from migsafe.rules._index_calls import concurrent_call
 from migsafe.rules.several_alters_same_table import statement_passes
 from migsafe.sql import Statement
 
