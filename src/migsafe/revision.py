@@ -265,19 +265,14 @@ class RevisionContext:
         if isinstance(at, Statement) and at.direction == DOWNGRADE:
             message = f"In downgrade(): {message}"
         node = self._statement_at(line)
-        return Finding(
-            code=rule.code,
-            rule=rule.name,
-            severity=rule.severity,
-            path=self.script.path,
-            line=line or 1,
-            revision=self.script.revision,
-            message=message,
-            hint=rule.hint(**hint_values),
-            help=rule.help,
-            url=rule.url,
-            end_line=node.end_lineno if node is not None else None,
-            column=node.col_offset + 1 if node is not None else None,
+        return rule.finding(
+            self.script.path,
+            line or 1,
+            self.script.revision,
+            message,
+            node.end_lineno if node is not None else None,
+            node.col_offset + 1 if node is not None else None,
+            **hint_values,
         )
 
 

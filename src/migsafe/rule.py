@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from migsafe.findings import Severity
+from migsafe.findings import Finding, Severity
 
 # Where each rule's page is published: docs/rules/<name>.md of migsafe's repository.
 RULE_PAGE_URL = "https://github.com/migsafe/migsafe/blob/main/docs/rules/{name}.md"
@@ -65,6 +66,34 @@ class Rule:
 
     def hint(self, **values: Any) -> str:
         return self.fix.format(**{k: _as_code(v) for k, v in values.items()}).strip()
+
+    def finding(
+        self,
+        path: Path,
+        line: int,
+        revision: str | None,
+        message: str,
+        end_line: int | None = None,
+        column: int | None = None,
+        /,
+        **hint_values: Any,
+    ) -> Finding:
+        """A finding of this rule at ``path:line`` (of ``revision``; None for env.py), its
+        recipe filled in with ``hint_values`` (positional-only above: any name serves)."""
+        return Finding(
+            code=self.code,
+            rule=self.name,
+            severity=self.severity,
+            path=path,
+            line=line,
+            revision=revision,
+            message=message,
+            hint=self.hint(**hint_values),
+            help=self.help,
+            url=self.url,
+            end_line=end_line,
+            column=column,
+        )
 
 
 class PyStr(str):

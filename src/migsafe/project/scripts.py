@@ -35,6 +35,14 @@ class MigrationScript:
         lines = (ast.get_docstring(self.tree) or "").strip().splitlines()
         return lines[0].strip() if lines else ""
 
+    @property
+    def revision_line(self) -> int:
+        """The line that sets ``revision``: where a finding about the whole file points."""
+        for number, line in enumerate(self.source.splitlines(), start=1):
+            if line.lstrip().startswith("revision"):
+                return number
+        return 1
+
     def function(self, name: str) -> ast.FunctionDef | None:
         """The module-level ``def name()``, if the script has one."""
         for node in self.tree.body:

@@ -16,7 +16,6 @@ from migsafe.project.alembic_config import (
 )
 from migsafe.rule import Category, Rule
 from migsafe.rules.history.filename_convention import (
-    revision_line,
     shown,
     template_match,
     visible,
@@ -74,23 +73,16 @@ def check_history(history: History) -> Iterator[Finding]:
             continue
         config = alembic_config(script.path, known)
         directory = config.directory if config is not None else None
-        finding = Finding(
-            code=RULE.code,
-            rule=RULE.name,
-            severity=RULE.severity,
-            path=script.path,
-            line=revision_line(script),
-            revision=script.revision,
-            message=f"Revision {script.revision} ({script.path.name}) has the slug {slug!r} "
+        finding = RULE.finding(
+            script.path,
+            script.revision_line,
+            script.revision,
+            f"Revision {script.revision} ({script.path.name}) has the slug {slug!r} "
             f"of revision {first.revision} ({first.path.name}): the same change twice, or "
             "two revisions nobody can tell apart by name.",
-            hint=RULE.hint(
-                parents=", ".join(script.down_revisions) or "None",
-                old=shown(script.path, directory),
-                new=shown(_renamed(script.path, slug), directory),
-            ),
-            help=RULE.help,
-            url=RULE.url,
+            parents=", ".join(script.down_revisions) or "None",
+            old=shown(script.path, directory),
+            new=shown(_renamed(script.path, slug), directory),
         )
         if visible(finding, script):
             yield finding

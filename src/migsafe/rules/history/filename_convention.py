@@ -148,13 +148,6 @@ def _version_directory(path: Path, config: AlembicConfig, template: str) -> Path
     return path.parents[template.count("/")]
 
 
-def revision_line(script: MigrationScript) -> int:
-    for number, line in enumerate(script.source.splitlines(), start=1):
-        if line.lstrip().startswith("revision"):
-            return number
-    return 1
-
-
 def shown(path: Path, directory: Path | None) -> str:
     """A path as the user types it from the project's directory (where alembic.ini is)."""
     if directory is not None:
@@ -187,21 +180,15 @@ def check_history(history: History) -> Iterator[Finding]:
             continue  # it matches, or the template is not one migsafe can read
         expected = expected_name(template, script, config.truncate_slug_length)
         new = _version_directory(script.path, config, template) / expected
-        finding = Finding(
-            code=RULE.code,
-            rule=RULE.name,
-            severity=RULE.severity,
-            path=script.path,
-            line=revision_line(script),
-            revision=script.revision,
-            message=f"The file name {script.path.name!r} does not follow the file_template "
+        finding = RULE.finding(
+            script.path,
+            script.revision_line,
+            script.revision,
+            f"The file name {script.path.name!r} does not follow the file_template "
             f"{template!r} of {config.path.name}: `alembic revision` would have named it "
             f"{expected!r}.",
-            hint=RULE.hint(
-                old=shown(script.path, config.directory), new=shown(new, config.directory)
-            ),
-            help=RULE.help,
-            url=RULE.url,
+            old=shown(script.path, config.directory),
+            new=shown(new, config.directory),
         )
         if visible(finding, script):
             yield finding

@@ -66,23 +66,11 @@ def _findings(heads: list[MigrationScript]) -> Iterator[Finding]:
     ids = [script.revision for script in heads]
     for script in heads:
         others = ", ".join(i for i in ids if i != script.revision)
-        yield Finding(
-            code=RULE.code,
-            rule=RULE.name,
-            severity=RULE.severity,
-            path=script.path,
-            line=_revision_line(script),
-            revision=script.revision,
-            message=f"Revision {script.revision} is a head, and so is {others}: "
+        yield RULE.finding(
+            script.path,
+            script.revision_line,
+            script.revision,
+            f"Revision {script.revision} is a head, and so is {others}: "
             "`alembic upgrade head` refuses to run.",
-            hint=RULE.hint(heads=" ".join(ids)),
-            help=RULE.help,
-            url=RULE.url,
+            heads=" ".join(ids),
         )
-
-
-def _revision_line(script: MigrationScript) -> int:
-    for number, line in enumerate(script.source.splitlines(), start=1):
-        if line.lstrip().startswith("revision"):
-            return number
-    return 1

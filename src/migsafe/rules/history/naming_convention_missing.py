@@ -498,21 +498,17 @@ def _judge(history: History) -> tuple[Finding | None, list[Path]]:
     directory = config.directory if config is not None else env_py.parent.parent
     where = shown(verdict.module.path, directory)
     line = getattr(target, "lineno", 1)
-    finding = Finding(
-        code=RULE.code,
-        rule=RULE.name,
-        severity=RULE.severity,
-        path=env_py,
-        line=line,
-        revision=None,
-        message=f"target_metadata ({env.segment(target)}) has no naming_convention: its "
+    finding = RULE.finding(
+        env_py,
+        line,
+        None,
+        f"target_metadata ({env.segment(target)}) has no naming_convention: its "
         f"MetaData is made in {where} (line {verdict.line}) without one, so the unique, "
         "foreign key, check and primary key constraints autogenerate writes without a name "
         "get names PostgreSQL chooses, and the op.drop_constraint(None, ...) of their "
         "downgrade cannot run.",
-        hint=RULE.hint(where=where, made=verdict.made),
-        help=RULE.help,
-        url=RULE.url,
+        where=where,
+        made=verdict.made,
     )
     if Suppressions.parse(env.source).hides(finding):
         return None, read
