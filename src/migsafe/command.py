@@ -197,7 +197,10 @@ def revision(
     from migsafe.scaffold.revision import new_revision
 
     project = _project(target, config_file, x_arguments)
-    return new_revision(project, options, _settings(project, settings, overrides or Overrides()))
+    in_effect = _settings(project, settings, overrides or Overrides())
+    result = new_revision(project, options, in_effect)
+    result.check = check(result.paths, in_effect) if result.paths else None
+    return result
 
 
 def as_project(target: Project | Config | Path | str | Sequence[Path | str]) -> Project:

@@ -47,9 +47,8 @@ class RevisionResult:
 
 
 def new_revision(project: Project, options: RevisionOptions, settings: Settings) -> RevisionResult:
-    """Write the revision (raises ScaffoldError with Alembic's reason when it cannot)."""
-    from migsafe.command import check
-
+    """Write the revision (raises ScaffoldError with Alembic's reason when it cannot); the
+    caller checks what it wrote (``result.paths``)."""
     if project.sources.config is None:
         raise ScaffoldError(
             f"{project.location}: no alembic.ini; `migsafe revision` works in an Alembic "
@@ -65,7 +64,6 @@ def new_revision(project: Project, options: RevisionOptions, settings: Settings)
             result.paths = _in_worker(project, options, settings, database.url)
     else:
         result.paths = _in_worker(project, options, settings, None)
-    result.check = check(result.paths, settings) if result.paths else None
     return result
 
 
