@@ -7,9 +7,10 @@ revision has no traffic yet, so lock rules leave it alone.
 from __future__ import annotations
 
 import ast as ast_py
+import re
 import textwrap
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
@@ -265,7 +266,7 @@ class RevisionContext:
         if isinstance(at, Statement) and at.direction == DOWNGRADE:
             message = f"In downgrade(): {message}"
         node = self._statement_at(line)
-        return rule.finding(
+        finding = rule.finding(
             self.script.path,
             line or 1,
             self.script.revision,
@@ -274,6 +275,18 @@ class RevisionContext:
             node.col_offset + 1 if node is not None else None,
             **hint_values,
         )
+        stood_in = sorted(set(_STOOD_IN_TYPE.findall(finding.hint)))
+        if not stood_in:
+            return finding
+        note = (  # SQL rendered from the script holds a type of a module that is not here
+            f"# {', '.join(f'{UNKNOWN_TYPE_SCHEMA}.{name}' for name in stood_in)}: the type "
+            "the script names, from a module migsafe could not import; write it as the "
+            "script does"
+        )
+        return replace(finding, hint=f"{finding.hint}\n{note}")
+
+
+_STOOD_IN_TYPE = re.compile(rf'{UNKNOWN_TYPE_SCHEMA}\."([^"]+)"')
 
 
 def _segment(lines: list[str], node: ast_py.stmt) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from migsafe import command
 from tests.rules.lint import assert_renders, lines_flagged, lint
 
 RULE = "work-after-access-exclusive-lock"
@@ -232,3 +233,20 @@ def upgrade():
     )
     assert lines[2].startswith('    op.execute("ALTER TABLE code_evaluators ADD FOREIGN KEY')
     assert sum("ADD COLUMN" in line for line in lines) == 1
+
+
+def test_sql_with_a_type_of_a_module_not_installed_says_what_to_write(write_migration) -> None:
+    """The recipe's SQL names a stood-in type (migsafe_unknown."UUIDType"), which cannot run
+    as written: a line under it says so."""
+    path = write_migration(
+        "from myapp_not_installed.types import UUIDType\n\n"
+        "def upgrade():\n"
+        "    with op.batch_alter_table('orders') as batch_op:\n"
+        "        batch_op.add_column(sa.Column('owner', UUIDType(), sa.ForeignKey('users.id')))\n"
+    )
+    (finding,) = [f for f in command.check([path]).findings if f.rule == RULE]
+    assert 'migsafe_unknown."UUIDType"' in finding.hint
+    assert finding.hint.splitlines()[-1] == (
+        "# migsafe_unknown.UUIDType: the type the script names, from a module migsafe could not "
+        "import; write it as the script does"
+    )

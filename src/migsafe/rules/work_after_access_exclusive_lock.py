@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from pglast import ast
 from pglast.enums import ObjectType
 
-from migsafe.capture.stand_ins import UNKNOWN_TYPE_SCHEMA
 from migsafe.findings import Finding, Severity
 from migsafe.locks import LockMode
 from migsafe.revision import RevisionContext, is_version_table
@@ -203,10 +202,4 @@ def _source(
         if s.line == stmt.line and (i <= at if upto else i >= at)
     ]  # fmt: skip
     rendered = dict.fromkeys(s.sql for s in same_line)
-    lines = [f"op.execute({sql_code(sql)})" for sql in rendered]
-    if any(UNKNOWN_TYPE_SCHEMA in sql for sql in rendered):
-        lines.append(
-            f"# {UNKNOWN_TYPE_SCHEMA}.* stands for a type of the application migsafe could not "
-            "import: write the script's own"
-        )
-    return "\n".join(lines)
+    return "\n".join(f"op.execute({sql_code(sql)})" for sql in rendered)
