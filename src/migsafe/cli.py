@@ -11,13 +11,16 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NoReturn, TextIO
+from typing import TYPE_CHECKING, NoReturn, TextIO
 
 import click
 
 from migsafe import __version__
 from migsafe.errors import MigsafeError
 from migsafe.findings import Severity
+
+if TYPE_CHECKING:
+    from migsafe.cache import ResultCache
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -83,6 +86,15 @@ def no_cache_option(command: Callable) -> Callable:
         "--no-cache", is_flag=True,
         help="Check everything again, even if nothing changed since the last check.",
     )(command)  # fmt: skip
+
+
+def _result_cache(no_cache: bool) -> ResultCache | None:
+    """The result cache, unless --no-cache (which then costs nothing: not even its import)."""
+    if no_cache:
+        return None
+    from migsafe.cache import ResultCache
+
+    return ResultCache()
 
 
 def output_option(command_name: str) -> Callable[[Callable], Callable]:
@@ -174,7 +186,6 @@ def check(
     130 interrupted.
     """
     from migsafe import command
-    from migsafe.cache import ResultCache
     from migsafe.config import Overrides
     from migsafe.report import renderer
 
@@ -190,7 +201,7 @@ def check(
     with _handled(debug):
         result = command.check(
             paths, overrides=overrides, config_file=config_file, x_arguments=x_arguments,
-            since=since, cache=None if no_cache else ResultCache(),
+            since=since, cache=_result_cache(no_cache),
         )  # fmt: skip
     if result.checked == 0 and not result.diagnostics:
         click.echo("no migrations found", err=output_format != "text")
@@ -404,7 +415,6 @@ def runbook(
     gate; `migsafe check` is the gate), 2 bad input or usage, 130 interrupted.
     """
     from migsafe import command
-    from migsafe.cache import ResultCache
     from migsafe.config import Overrides
     from migsafe.report import renderer
 
@@ -413,7 +423,7 @@ def runbook(
         plan = command.runbook(
             [project] if project else [], overrides=overrides, config_file=config_file,
             x_arguments=x_arguments, since=since, start=start, stop=stop,
-            roundtrip_json=roundtrip_json, cache=None if no_cache else ResultCache(),
+            roundtrip_json=roundtrip_json, cache=_result_cache(no_cache),
         )  # fmt: skip
     renderer("runbook", output_format)(plan, sys.stdout)
     for name, path in outputs:
