@@ -12,8 +12,9 @@ import ast
 import textwrap
 from pathlib import Path
 
+from migsafe import command
 from migsafe.check import check_trusted_file
-from migsafe.config import Settings
+from migsafe.config import Overrides, Settings
 from migsafe.findings import Finding
 from migsafe.rules import all_rules
 from tests.conftest import HEADER, migration_source
@@ -65,3 +66,12 @@ def assert_recipe_is_python(tmp_path: Path, body: str, *, rule: str) -> None:
     """The rule flags ``body`` once, with a recipe that is valid Python to paste."""
     (finding,) = lint(tmp_path, body, rule=rule)
     ast.parse(finding.hint)
+
+
+def after_history(write_migration, before: str, body: str, *, rule: str) -> list[Finding]:
+    """The findings of ``rule`` (selected, if opt-in) on ``body``, a revision checked after
+    ``before``, which made the schema it works on: what the history's catalog tells."""
+    write_migration(before, revision="a1", name="1_a1.py")
+    path = write_migration(body, revision="b2", down_revision="a1", name="2_b2.py")
+    result = command.check([path.parent], overrides=Overrides(extend_select=(rule,)))
+    return [f for f in result.findings if f.rule == rule and f.path.name == path.name]

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from migsafe import command
-from migsafe.config import Settings
-from migsafe.findings import Finding
-from tests.rules.lint import assert_renders, lines_flagged, lint
+from tests.rules.lint import after_history, assert_renders, lines_flagged, lint
 
 RULE = "change-column-default"
 
@@ -123,14 +120,6 @@ def downgrade():
     assert lines_flagged(tmp_path, body, rule=RULE) == []
 
 
-def history(write_migration, before: str, body: str) -> list[Finding]:
-    """The rule's findings on ``body``, a revision after ``before`` (which made the schema)."""
-    write_migration(before, revision="a1", name="1_a1.py")
-    path = write_migration(body, revision="b2", down_revision="a1", name="2_b2.py")
-    result = command.check([path.parent], Settings(extend_select=frozenset({RULE})))
-    return [f for f in result.findings if f.rule == RULE and f.path.name == path.name]
-
-
 def test_the_earlier_revisions_tell_the_default_it_had(write_migration) -> None:
     before = """\
 def upgrade():
@@ -143,7 +132,7 @@ def upgrade():
     op.alter_column("orders", "status", server_default=None)
     op.alter_column("orders", "kind", server_default="a")
 """
-    (finding,) = history(write_migration, before, body)
+    (finding,) = after_history(write_migration, before, body, rule=RULE)
     assert finding.message == (
         'DROP DEFAULT on "orders"."status" (was \'new\'): the running code\'s inserts that '
         "leave it out fail from now on (it is NOT NULL)."

@@ -6,8 +6,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from migsafe import command
-from tests.rules.lint import FIRST_BODY_LINE, assert_renders, lines_flagged, lint
+from tests.rules.lint import FIRST_BODY_LINE, after_history, assert_renders, lines_flagged, lint
 
 RULE = "concurrent-index-not-retryable"
 
@@ -165,7 +164,6 @@ def test_a_build_after_a_look_at_the_existing_indexes_builds_only_what_is_missin
 ) -> None:
     """langflow's retry-safe form: reflect the indexes, drop INVALID ones, build the others."""
     table = 'def upgrade():\n    op.create_table("message", sa.Column("flow_id", sa.Text()))\n'
-    write_migration(table, revision="a1", name="1_a1.py")
     body = """\
 def upgrade():
     existing = {i["name"] for i in sa.inspect(op.get_bind()).get_indexes("message")}
@@ -177,6 +175,5 @@ def downgrade():
     with op.get_context().autocommit_block():
         op.create_index("ix_message_flow", "message", ["flow_id"], postgresql_concurrently=True)
 """
-    path = write_migration(body, revision="b2", down_revision="a1", name="2_b2.py")
-    flagged = [f for f in command.check([path.parent]).findings if f.rule == RULE]
+    flagged = after_history(write_migration, table, body, rule=RULE)
     assert [f.message.startswith("In downgrade():") for f in flagged] == [True]  # looks at nothing

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from migsafe import command
-from migsafe.findings import Finding
-from tests.rules.lint import FIRST_BODY_LINE, assert_renders, lines_flagged, lint
+from tests.rules.lint import FIRST_BODY_LINE, after_history, assert_renders, lines_flagged, lint
 
 RULE = "data-change-with-ddl"
 
@@ -195,14 +193,6 @@ def downgrade():
     assert finding.message.startswith('In downgrade(): UPDATE of "users" runs while the ACCESS')
 
 
-def history(write_migration, before: str, body: str) -> list[Finding]:
-    """The rule's findings on ``body``, a revision after ``before`` (which made the schema)."""
-    write_migration(before, revision="a1", name="1_a1.py")
-    path = write_migration(body, revision="b2", down_revision="a1", name="2_b2.py")
-    result = command.check([path.parent])
-    return [f for f in result.findings if f.rule == RULE and f.path.name == path.name]
-
-
 def test_the_unique_keys_come_from_the_history(write_migration) -> None:
     before = """\
 def upgrade():
@@ -218,7 +208,7 @@ def upgrade():
     op.execute("UPDATE countries SET region = 'eu' WHERE iso3 = 'ITA'")
     op.execute("UPDATE countries SET region = 'eu' WHERE id = 7")
 """
-    findings = history(write_migration, before, body)
+    findings = after_history(write_migration, before, body, rule=RULE)
     assert [f.line - FIRST_BODY_LINE + 1 for f in findings] == [5]
 
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from migsafe import command
-from migsafe.findings import Finding
-from tests.rules.lint import FIRST_BODY_LINE, assert_renders, lines_flagged, rendered
+from tests.rules.lint import FIRST_BODY_LINE, after_history, assert_renders, lines_flagged, rendered
 
 RULE = "drop-column"
 
@@ -52,14 +50,6 @@ def upgrade():
     )
 
 
-def history(write_migration, before: str, body: str) -> list[Finding]:
-    """The rule's findings on ``body``, a revision after ``before`` (which made the schema)."""
-    write_migration(before, revision="a1", name="1_a1.py")
-    path = write_migration(body, revision="b2", down_revision="a1", name="2_b2.py")
-    result = command.check([path.parent])
-    return [f for f in result.findings if f.rule == RULE and f.path.name == path.name]
-
-
 def test_a_not_null_column_without_default_is_made_nullable_first(write_migration) -> None:
     before = """\
 def upgrade():
@@ -72,7 +62,7 @@ def upgrade():
     op.drop_column("users", "flags")
     op.drop_column("users", "note")
 """
-    flags, note = history(write_migration, before, body)
+    flags, note = after_history(write_migration, before, body, rule=RULE)
     assert rendered(flags).splitlines()[2:] == [
         "# 1. this revision: let inserts leave it out (NOT NULL without a default)",
         'op.alter_column("users", "flags", nullable=True)',

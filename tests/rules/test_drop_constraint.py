@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from migsafe import command
-from tests.rules.lint import FIRST_BODY_LINE, assert_renders, lines_flagged
+from tests.rules.lint import FIRST_BODY_LINE, after_history, assert_renders, lines_flagged
 
 RULE = "drop-constraint"
 
@@ -62,21 +61,13 @@ def upgrade():
 
 def history_lines(write_migration, body: str) -> list[int]:
     """The lines of ``body`` the rule flags, in a revision after BEFORE."""
-    write_migration(BEFORE, revision="a1", name="1_a1.py")
-    path = write_migration(body, revision="b2", down_revision="a1", name="2_b2.py")
-    result = command.check([path.parent])
-    return [
-        f.line - FIRST_BODY_LINE + 1
-        for f in result.findings
-        if f.rule == RULE and f.path.name == path.name
-    ]
+    findings = after_history(write_migration, BEFORE, body, rule=RULE)
+    return [f.line - FIRST_BODY_LINE + 1 for f in findings]
 
 
 def test_what_the_earlier_revisions_made_names_what_is_lost(write_migration) -> None:
-    write_migration(BEFORE, revision="a1", name="1_a1.py")
     body = 'def upgrade():\n    op.execute("ALTER TABLE users DROP CONSTRAINT ck_users_age")\n'
-    path = write_migration(body, revision="b2", down_revision="a1", name="2_b2.py")
-    (finding,) = [f for f in command.check([path.parent]).findings if f.rule == RULE]
+    (finding,) = after_history(write_migration, BEFORE, body, rule=RULE)
     assert finding.message == (
         'Dropping check constraint "ck_users_age" of "users" removes a guarantee the running '
         "code may rely on: rows breaking CHECK (age > 0) are accepted from now on."
@@ -184,22 +175,19 @@ def upgrade():
                     sa.Column("step", sa.Integer()),
                     sa.PrimaryKeyConstraint("key", "run_uuid", name="metric_pk"))
 """
-    write_migration(metrics, revision="a1", name="1_a1.py")
     body = """\
 def upgrade():
     op.drop_constraint("metric_pk", "metrics", type_="primary")
     op.create_primary_key("metric_pk", "metrics", {columns})
 """
     widened = body.format(columns='["key", "run_uuid", "step"]')
-    path = write_migration(widened, revision="b2", down_revision="a1", name="2_b2.py")
-    (finding,) = [f for f in command.check([path.parent]).findings if f.rule == RULE]
+    (finding,) = after_history(write_migration, metrics, widened, rule=RULE)
     assert finding.message.startswith('Dropping primary key "metric_pk" of "metrics"')
     assert finding.message.endswith(
         'line 11 adds it back on ("key", "run_uuid", "step") instead of ("key", "run_uuid").'
     )
     same = body.format(columns='["key", "run_uuid"]')
-    path = write_migration(same, revision="b2", down_revision="a1", name="2_b2.py")
-    assert [f for f in command.check([path.parent]).findings if f.rule == RULE] == []
+    assert after_history(write_migration, metrics, same, rule=RULE) == []
 
 
 def test_a_check_added_back_says_how_its_condition_changed(write_migration) -> None:
@@ -208,7 +196,6 @@ def upgrade():
     op.create_table("annotations", sa.Column("kind", sa.Text()),
                     sa.CheckConstraint("kind IN ('LLM', 'HUMAN')", name="valid_kind"))
 """
-    write_migration(before, revision="a1", name="1_a1.py")
     body = """\
 def upgrade():
     with op.batch_alter_table("annotations") as batch_op:
@@ -216,15 +203,13 @@ def upgrade():
         batch_op.create_check_constraint("valid_kind", {condition})
 """
     wider = body.format(condition="\"kind IN ('LLM', 'CODE', 'HUMAN')\"")
-    path = write_migration(wider, revision="b2", down_revision="a1", name="2_b2.py")
-    (finding,) = [f for f in command.check([path.parent]).findings if f.rule == RULE]
+    (finding,) = after_history(write_migration, before, wider, rule=RULE)
     assert finding.message.endswith(
         "line 12 adds it back as CHECK (kind IN ('LLM', 'CODE', 'HUMAN')) instead of "
         "CHECK (kind IN ('LLM', 'HUMAN'))."
     )
     same = body.format(condition="\"kind IN ('LLM', 'HUMAN')\"")
-    path = write_migration(same, revision="b2", down_revision="a1", name="2_b2.py")
-    assert [f for f in command.check([path.parent]).findings if f.rule == RULE] == []
+    assert after_history(write_migration, before, same, rule=RULE) == []
 
 
 def test_a_primary_key_on_the_same_columns_keeps_a_unique_constraints_guarantee(
@@ -235,7 +220,6 @@ def upgrade():
     op.create_table("team", sa.Column("id", sa.Integer(), primary_key=True),
                     sa.Column("name", sa.Text()), sa.UniqueConstraint("name", name="team_name_uq"))
 """
-    write_migration(before, revision="a1", name="1_a1.py")
     body = """\
 def upgrade():
     with op.batch_alter_table("team") as batch_op:
@@ -244,5 +228,4 @@ def upgrade():
         batch_op.drop_column("id")
         batch_op.create_primary_key("team_pkey", ["name"])
 """
-    path = write_migration(body, revision="b2", down_revision="a1", name="2_b2.py")
-    assert [f for f in command.check([path.parent]).findings if f.rule == RULE] == []
+    assert after_history(write_migration, before, body, rule=RULE) == []

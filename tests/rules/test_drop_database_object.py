@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from migsafe import command
-from migsafe.findings import Finding
-from tests.rules.lint import FIRST_BODY_LINE, assert_renders, lines_flagged, lint
+from tests.rules.lint import FIRST_BODY_LINE, after_history, assert_renders, lines_flagged, lint
 
 RULE = "drop-database-object"
 
@@ -151,12 +149,7 @@ def downgrade():
 def history(write_migration, before: str, body: str) -> list[int]:
     """The lines the rule flags in ``body``, a revision after ``before`` (which made the
     schema)."""
-    write_migration(before, revision="a1", name="1_a1.py")
-    path = write_migration(body, revision="b2", down_revision="a1", name="2_b2.py")
-    result = command.check([path.parent])
-    findings: list[Finding] = [
-        f for f in result.findings if f.rule == RULE and f.path.name == path.name
-    ]
+    findings = after_history(write_migration, before, body, rule=RULE)
     return [f.line - FIRST_BODY_LINE + 1 for f in findings]
 
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from migsafe import command
-from migsafe.findings import Finding
-from tests.rules.lint import assert_renders, lines_flagged, lint
+from tests.rules.lint import after_history, assert_renders, lines_flagged, lint
 
 RULE = "drop-not-null"
 
@@ -102,14 +100,6 @@ def downgrade():
     assert lines_flagged(tmp_path, body, rule=RULE) == []
 
 
-def history(write_migration, before: str, body: str) -> list[Finding]:
-    """The rule's findings on ``body``, a revision after ``before`` (which made the schema)."""
-    write_migration(before, revision="a1", name="1_a1.py")
-    path = write_migration(body, revision="b2", down_revision="a1", name="2_b2.py")
-    result = command.check([path.parent])
-    return [f for f in result.findings if f.rule == RULE and f.path.name == path.name]
-
-
 def test_the_earlier_revisions_tell_which_columns_are_nullable(write_migration) -> None:
     before = """\
 def upgrade():
@@ -122,7 +112,7 @@ def upgrade():
     op.execute("ALTER TABLE users ALTER COLUMN phone DROP NOT NULL")
     op.execute("ALTER TABLE users ALTER COLUMN email DROP NOT NULL")
 """
-    (finding,) = history(write_migration, before, body)
+    (finding,) = after_history(write_migration, before, body, rule=RULE)
     assert finding.message.startswith('DROP NOT NULL on "users"."email"')
 
 

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from migsafe import command
-from migsafe.config import Settings
-from migsafe.findings import Finding
-from tests.rules.lint import FIRST_BODY_LINE, assert_renders, lines_flagged, rendered
+from tests.rules.lint import FIRST_BODY_LINE, after_history, assert_renders, lines_flagged, rendered
 
 RULE = "foreign-key-without-index"
 
@@ -33,14 +30,6 @@ def upgrade():
     )
 
 
-def history(write_migration, before: str, body: str) -> list[Finding]:
-    """The rule's findings on ``body``, a revision after ``before`` (which made the schema)."""
-    write_migration(before, revision="a1", name="1_a1.py")
-    path = write_migration(body, revision="b2", down_revision="a1", name="2_b2.py")
-    result = command.check([path.parent], Settings(extend_select=frozenset({RULE})))
-    return [f for f in result.findings if f.rule == RULE and f.path.name == path.name]
-
-
 BEFORE = """\
 def upgrade():
     op.create_table("users", sa.Column("id", sa.Integer(), primary_key=True))
@@ -61,7 +50,7 @@ def upgrade():
     op.create_foreign_key("orders_user_id_fkey", "orders", "users", ["user_id"], ["id"],
                           source_schema="app")
 """
-    (finding,) = history(write_migration, BEFORE, body)
+    (finding,) = after_history(write_migration, BEFORE, body, rule=RULE)
     assert rendered(finding).splitlines() == [
         f"{finding.line - FIRST_BODY_LINE + 1}: "
         'The foreign key "app"."orders"("user_id") has no index that starts with its columns: '
@@ -78,7 +67,7 @@ def upgrade():
     op.execute("ALTER TABLE app.orders ADD CONSTRAINT orders_shop_id_fkey "
                "FOREIGN KEY (shop_id) REFERENCES users (id)")
 """
-    assert history(write_migration, BEFORE, body) == []
+    assert after_history(write_migration, BEFORE, body, rule=RULE) == []
 
 
 def test_an_index_created_later_in_the_revision_serves(tmp_path: Path) -> None:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from migsafe import command
-from migsafe.findings import Finding
-from tests.rules.lint import assert_renders, lines_flagged, lint
+from tests.rules.lint import after_history, assert_renders, lines_flagged, lint
 
 RULE = "rename-index-or-constraint"
 
@@ -126,14 +124,6 @@ def downgrade():
     assert lines_flagged(tmp_path, body, rule=RULE) == []
 
 
-def history(write_migration, before: str, body: str) -> list[Finding]:
-    """The rule's findings on ``body``, a revision after ``before`` (which made the schema)."""
-    write_migration(before, revision="a1", name="1_a1.py")
-    path = write_migration(body, revision="b2", down_revision="a1", name="2_b2.py")
-    result = command.check([path.parent])
-    return [f for f in result.findings if f.rule == RULE and f.path.name == path.name]
-
-
 def test_alter_table_rename_of_a_known_index_is_an_index_rename(write_migration) -> None:
     before = """\
 def upgrade():
@@ -146,5 +136,5 @@ def upgrade():
     op.execute("ALTER TABLE ix_user_email RENAME TO ix_users_email")
     op.execute("ALTER TABLE users RENAME TO customers")
 """
-    (finding,) = history(write_migration, before, body)
+    (finding,) = after_history(write_migration, before, body, rule=RULE)
     assert finding.message.startswith('Renaming index "ix_user_email" to "ix_users_email"')

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from migsafe import command
-from migsafe.findings import Finding
-from tests.rules.lint import assert_renders, lines_flagged, lint
+from tests.rules.lint import after_history, assert_renders, lines_flagged, lint
 
 RULE = "truncate-table"
 
@@ -136,14 +134,6 @@ def downgrade():
     assert lines_flagged(tmp_path, body, rule=RULE) == []
 
 
-def history(write_migration, before: str, body: str) -> list[Finding]:
-    """The rule's findings on ``body``, a revision after ``before`` (which made the schema)."""
-    write_migration(before, revision="a1", name="1_a1.py")
-    path = write_migration(body, revision="b2", down_revision="a1", name="2_b2.py")
-    result = command.check([path.parent])
-    return [f for f in result.findings if f.rule == RULE and f.path.name == path.name]
-
-
 def test_the_batches_go_by_the_primary_key_the_history_made(write_migration) -> None:
     before = """\
 def upgrade():
@@ -153,5 +143,5 @@ def upgrade():
 def upgrade():
     op.execute("TRUNCATE sessions")
 """
-    (finding,) = history(write_migration, before, body)
+    (finding,) = after_history(write_migration, before, body, rule=RULE)
     assert '(SELECT "token" FROM "sessions" ORDER BY "token" LIMIT 1000)' in finding.hint

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from migsafe import command
-from migsafe.findings import Finding
-from tests.rules.lint import assert_renders, lines_flagged, lint, rendered
+from tests.rules.lint import after_history, assert_renders, lines_flagged, lint, rendered
 
 RULE = "unbatched-update"
 
@@ -161,14 +159,6 @@ def upgrade():
     assert lines_flagged(tmp_path, body, rule=RULE) == []
 
 
-def history(write_migration, before: str, body: str) -> list[Finding]:
-    """The rule's findings on ``body``, a revision after ``before`` (which made the schema)."""
-    write_migration(before, revision="a1", name="1_a1.py")
-    path = write_migration(body, revision="b2", down_revision="a1", name="2_b2.py")
-    result = command.check([path.parent])
-    return [f for f in result.findings if f.rule == RULE and f.path.name == path.name]
-
-
 def test_the_recipe_batches_by_the_primary_key_the_history_made(write_migration) -> None:
     before = """\
 def upgrade():
@@ -179,7 +169,7 @@ def upgrade():
 def upgrade():
     op.execute("UPDATE countries SET name = upper(name)")
 """
-    (finding,) = history(write_migration, before, body)
+    (finding,) = after_history(write_migration, before, body, rule=RULE)
     assert finding.hint.splitlines()[-1] == (
         '    batched_update(op.get_bind(), "countries", "name = upper(name)", key="code")'
     )
