@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from migsafe.findings import Severity
+from migsafe.project import load_project
+from migsafe.rules import history_findings
 from tests.rules._f_project import INI, findings, project, revision
 
 RULE = "duplicate-slug"
@@ -142,3 +145,22 @@ def test_an_inline_suppression_in_the_later_file_hides_it(tmp_path: Path) -> Non
 def test_the_example_project_has_no_duplicates() -> None:
     shop = Path(__file__).parents[2] / "examples" / "shop"
     assert flagged(shop) == []
+
+
+def test_a_severity_the_project_sets_is_the_one_roundtrip_judges_by(tmp_path: Path) -> None:
+    """Roundtrip keeps the graph's errors only: a project that makes this rule an error
+    sees it there too."""
+    root = project(
+        tmp_path,
+        {
+            f"{VERSIONS}/2026-11-02_add_users_table.py": revision("a1"),
+            f"{VERSIONS}/2026-11-22_add_users_table.py": revision("c3", "a1"),
+        },
+        ini=DATED,
+    )
+    history = load_project([root]).history
+    (default,) = [f for f in history_findings(history) if f.rule == RULE]
+    (raised,) = [
+        f for f in history_findings(history, severity=((RULE, Severity.ERROR),)) if f.rule == RULE
+    ]
+    assert (default.severity, raised.severity) == (Severity.WARNING, Severity.ERROR)

@@ -82,7 +82,7 @@ def roundtrip_project(
     # env.py that history rules make are check's to report
     result.findings = [
         finding
-        for finding in history_findings(project.history, settings.ignore)
+        for finding in history_findings(project.history, settings.ignore, settings.severity)
         if finding.severity is Severity.ERROR
     ]
     if not plan:

@@ -13,7 +13,7 @@ from types import ModuleType
 
 from migsafe.config import Settings
 from migsafe.errors import MigsafeError
-from migsafe.findings import Finding
+from migsafe.findings import Finding, Severity
 from migsafe.project import History
 from migsafe.rule import Rule
 
@@ -122,14 +122,20 @@ def in_effect(settings: Settings) -> Settings:
     return replace(settings, ignore=ignored, severity=severity)
 
 
-def history_findings(history: History, ignore: frozenset[str] = frozenset()) -> list[Finding]:
+def history_findings(
+    history: History,
+    ignore: frozenset[str] = frozenset(),
+    severity: tuple[tuple[str, Severity], ...] = (),
+) -> list[Finding]:
     """What the rules about the revision graph (``check_history``) find, after the inline
-    suppressions of the files they name; ``ignore`` holds rule names."""
+    suppressions of the files they name; ``ignore`` holds rule names, ``severity`` the
+    project's levels for them (as ``in_effect`` resolves them)."""
     from migsafe.suppress import Suppressions
 
     suppressions = {script.path: Suppressions.parse(script.source) for script in history.heads}
+    levels = dict(severity)
     return [
-        finding
+        replace(finding, severity=levels.get(finding.rule, finding.severity))
         for module in history_rule_modules()
         if module.RULE.name not in ignore
         for finding in module.check_history(history)
