@@ -1,6 +1,5 @@
 """migsafe beside squawk, as bench/squawk_comparison.py measures it (docs/comparison.md), held
-as a floor: on released histories migsafe misses none of squawk's true positives but the
-ones the page explains."""
+as a floor: on released histories migsafe misses none of squawk's true positives."""
 
 from __future__ import annotations
 
@@ -12,15 +11,6 @@ from bench.squawk_comparison import SQUAWK, VERDICTS, compare
 from tests.realdata import CKAN, MLFLOW, OPTUNA, History, installed
 
 pytestmark = pytest.mark.realdata
-
-# metric_pk is dropped and added back on other columns, but the table comes from a revision
-# that builds it from mlflow's ORM models, which cannot be imported here: migsafe cannot tell
-# the old columns from the new, and takes it for a replacement
-EXPLAINED = {
-    ("451aebb31d03_add_metric_step.py", "ban-drop-constraint"),
-    ("181f10493468_allow_nulls_for_metric_values.py", "ban-drop-constraint"),
-}
-
 
 @pytest.mark.parametrize("history", [MLFLOW, OPTUNA, CKAN], ids=lambda h: h.package)
 def test_migsafe_misses_none_of_squawks_true_positives(
@@ -38,4 +28,4 @@ def test_migsafe_misses_none_of_squawks_true_positives(
     verdicts = {o.verdict for o in result.outcomes}
     assert verdicts <= set(VERDICTS)
     misses = {(o.revision.name, o.rule) for o in result.outcomes if o.verdict == "miss"}
-    assert misses <= EXPLAINED, sorted(misses - EXPLAINED)
+    assert misses == set(), sorted(misses)

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.rules.lint import FIRST_BODY_LINE, after_history, assert_renders, lines_flagged
+from tests.rules.lint import (
+    FIRST_BODY_LINE,
+    after_history,
+    assert_renders,
+    lines_flagged,
+    lint,
+)
 
 RULE = "drop-constraint"
 
@@ -130,6 +136,38 @@ def upgrade():
     op.create_foreign_key("fk_orders_shop_id_shops", "items", "shops", ["shop_id"], ["id"])
 """
     assert lines_flagged(tmp_path, body, rule=RULE) == [5]  # the new one is on another table
+
+
+def test_alone_a_key_or_check_added_back_under_its_name_is_not_shown_to_be_one(
+    tmp_path: Path,
+) -> None:
+    """mlflow's metric_pk on a table its history never made: a primary key, a unique
+    constraint or a CHECK has nothing to change but its columns or condition, unknown here
+    (squawk's ban-drop-constraint rightly flags it); a foreign key's options are what such a
+    revision usually changes."""
+    body = """\
+def upgrade():
+    with op.batch_alter_table("metrics") as batch_op:
+        batch_op.drop_constraint(constraint_name="metric_pk", type_="primary")
+        batch_op.create_primary_key(constraint_name="metric_pk",
+                                    columns=["key", "timestamp", "step"])
+    op.drop_constraint("uq_users_email", "users", type_="unique")
+    op.create_unique_constraint("uq_users_email", "users", ["email", "tenant_id"])
+    op.drop_constraint("ck_runs_status", "runs", type_="check")
+    op.create_check_constraint("ck_runs_status", "runs", "status IN ('RUNNING', 'KILLED')")
+    op.drop_constraint("fk_runs_experiment_id", "runs", type_="foreignkey")
+    op.create_foreign_key("fk_runs_experiment_id", "runs", "experiments", ["experiment_id"],
+                          ["id"], ondelete="CASCADE")
+"""
+    findings = lint(tmp_path, body, rule=RULE)
+    assert [f.line - FIRST_BODY_LINE + 1 for f in findings] == [3, 6, 8]
+    assert findings[0].message.endswith(
+        f'line {FIRST_BODY_LINE + 3} adds it back on ("key", "timestamp", "step"), and what it '
+        "was on before is not known from the history: check that it guards what the old one did."
+    )
+    assert findings[2].message.endswith(
+        f"line {FIRST_BODY_LINE + 8} adds it back as CHECK (status IN ('RUNNING', 'KILLED'))."
+    )
 
 
 def test_a_replacement_after_the_table_is_renamed_is_still_one(tmp_path: Path) -> None:

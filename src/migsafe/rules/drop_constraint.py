@@ -252,12 +252,15 @@ def _made_or_replaced(
 ) -> bool:
     """Made earlier in the revision under that name (no running code knows it), or replaced
     by one of the same kind on the same columns (a unique index does for a unique
-    constraint) added anywhere in the revision, under any name; in a file checked alone, one
-    added under its name. Added back under its name on other columns, or when the history
-    read does not know what it was on, is not shown to be a replacement:
+    constraint) added anywhere in the revision, under any name. Added back under its name on
+    other columns, or when the history read does not know what it was on, is not shown to be
+    a replacement:
     the guarantee changed (a primary key made wider accepts rows the old one refused, and
     ON CONFLICT on the old columns fails). A CHECK is replaced by one with the same
-    condition; a unique constraint by a primary key too."""
+    condition; a unique constraint by a primary key too. In a file checked alone, a foreign
+    key added back under its name counts as a replacement (its options are what such a
+    revision changes); a primary key, unique constraint or CHECK has nothing to change but
+    its columns or condition, which were not known."""
     for other in added:
         if other.table != table:
             continue
@@ -272,8 +275,9 @@ def _made_or_replaced(
             or (other.kind == "unique index" and kind in ("unique", "primary key"))
             or (other.kind == "primary key" and kind == "unique")
         )
-        if other.name == name and not columns and alone and (same_kind or kind is None):
-            return True  # a file checked alone: the usual way to change an option
+        option_change = other.kind == "foreign key" and kind in ("foreign key", None)
+        if other.name == name and not columns and alone and option_change:
+            return True  # a file checked alone: the usual way to change ON DELETE
         if columns and same_kind and other.columns == columns:
             return True
     return False
