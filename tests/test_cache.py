@@ -243,3 +243,11 @@ def test_a_model_env_py_takes_its_metadata_from_is_in_the_footprint(
     (root / "app" / "models.py").write_text("import sqlalchemy as sa\n" + base + convention)
     result, answered = cached_check([root])
     assert not answered and result.findings == []
+
+
+def test_the_footprint_is_recorded_only_for_a_cache(write_migration, cache) -> None:
+    """What the check read is what a cache entry needs; without a cache it is not worked out."""
+    path = write_migration(INDEX)
+    assert command.check([path.parent]).footprint is None
+    stored = command.check([path.parent], cache=cache)
+    assert stored.footprint is not None and stored.footprint.holds()

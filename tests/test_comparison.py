@@ -12,6 +12,7 @@ from tests.realdata import CKAN, MLFLOW, OPTUNA, History, installed
 
 pytestmark = pytest.mark.realdata
 
+
 @pytest.mark.parametrize("history", [MLFLOW, OPTUNA, CKAN], ids=lambda h: h.package)
 def test_migsafe_misses_none_of_squawks_true_positives(
     history: History, monkeypatch: pytest.MonkeyPatch

@@ -20,6 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from migsafe.cli import cli
+from migsafe.isolation import Worker, answers_in_order
 
 UNSAFE_INDEX = "def upgrade():\n    op.create_index('ix_{name}', 't', ['a'])\n"
 
@@ -148,3 +149,24 @@ def test_ctrl_c_stops_check_at_once_and_leaves_no_worker(tmp_path: Path, write_m
     assert process.returncode == 130 and "interrupted" in stderr
     leftover = subprocess.run(["pgrep", "-g", str(process.pid)], capture_output=True)
     assert leftover.stdout == b""
+
+
+def test_work_done_meanwhile_that_raises_leaves_no_worker() -> None:
+    """The parent's own work while the first worker runs (the revision graph's findings)
+    may fail; the worker it started must not outlive the call."""
+    started = []
+
+    def start_worker(answers: list[object]) -> Worker:
+        started.append(Worker(_sleep_forever))
+        return started[0]
+
+    def meanwhile() -> None:
+        raise RuntimeError("the graph could not be read")
+
+    with pytest.raises(RuntimeError, match="graph"):
+        answers_in_order(start_worker, 1, 60, lambda index, how: how, meanwhile)
+    assert len(started) == 1 and not started[0].process.is_alive()
+
+
+def _sleep_forever(connection: object) -> None:
+    time.sleep(3600)

@@ -54,4 +54,4 @@ def test_the_wheel_carries_what_the_code_reads(dist: Path) -> None:
     assert "migsafe/volatility/non_volatile_functions.txt" in names
     assert not any("__pycache__" in name for name in names)
     assert "Name: alembic-migsafe" in metadata and f"Version: {__version__}" in metadata
-    assert "migsafe = migsafe.cli:main" in entry_points
+    assert "migsafe = migsafe.__main__:main" in entry_points

@@ -1,5 +1,18 @@
-"""Allow ``python -m migsafe``."""
+"""The command line's entry point, for ``migsafe`` and ``python -m migsafe``.
 
-from migsafe.cli import main
+The process is claimed as migsafe's (``own_process``) before the command line is imported,
+so that what it imports is made with the collector off.
+"""
 
-main()
+from migsafe import own_process
+
+
+def main() -> None:
+    own_process.claim()
+    from migsafe.cli import main as run_command_line
+
+    run_command_line()
+
+
+if __name__ == "__main__":
+    main()

@@ -59,7 +59,11 @@ class InternalError(RuntimeError):
 
 
 def check_project(
-    project: Project, settings: Settings | None = None, judged: set[Path] | None = None
+    project: Project,
+    settings: Settings | None = None,
+    judged: set[Path] | None = None,
+    *,
+    record_footprint: bool = False,
 ) -> CheckResult:
     """Check every migration of the project; bad input never stops the other files.
 
@@ -67,7 +71,9 @@ def check_project(
     that does not exist; scripts their ``exclude`` matches run but are not judged. With
     ``judged`` (``--since``: the files a change touched), only
     those scripts are judged; the others still run, upgrade only, for the schema they build,
-    and a table an earlier judged revision creates counts as new (no traffic yet).
+    and a table an earlier judged revision creates counts as new (no traffic yet). With
+    ``record_footprint``, the result also says what the check read (``footprint``): what a
+    result cache needs to tell whether its answer still holds, and costs time otherwise.
     """
     settings = settings or project.settings
     settings = in_effect(settings)
@@ -83,12 +89,20 @@ def check_project(
             for script, report in zip(scripts[: len(reports)], reports, strict=True)
         ]
         created = frozenset().union(*(report.created for report in reports))
-        return Worker(_serve, project, settings, done, judged, excluded, created, environment)
+        return Worker(
+            _serve, project, settings, done, judged, excluded, created, environment,
+            record_footprint,
+        )  # fmt: skip
 
     def lost(index: int, how: str) -> ScriptReport:
         return ScriptReport([], [Diagnostic(scripts[index].path, f"running it {how}", True)])
 
-    reports = answers_in_order(start_worker, len(scripts), settings.timeout, lost)
+    graph: list[Finding] = []
+
+    def meanwhile() -> None:  # the revision graph's findings, on a core the worker leaves
+        graph.extend(history_findings(project.history, settings.ignore))
+
+    reports = answers_in_order(start_worker, len(scripts), settings.timeout, lost, meanwhile)
     for report in reports:
         if isinstance(report, InternalError):
             raise report
@@ -99,9 +113,8 @@ def check_project(
     checked = [s.path for s in scripts if _is_judged(s.path, judged, excluded)]
     result.checked, result.paths = len(checked), checked
     imported = [report.imported for report in reports]
-    if all(imported):
+    if record_footprint and all(imported):
         result.footprint = _footprint(project, imported)
-    graph = history_findings(project.history, settings.ignore)
     result.findings.extend(f for f in graph if _is_judged(f.path, judged, excluded))
     levels = dict(settings.severity)
     if levels:
@@ -121,11 +134,12 @@ def _serve(
     excluded: set[Path],
     created: frozenset[TableName],
     environment: Environment,
+    record_footprint: bool,
 ) -> None:
     """A check worker: sends the ScriptReport of each script after those in ``done``, in
     order. ``done`` holds the upgrade SQL of the scripts checked before (by a worker that was
     lost), to rebuild the schema they made; ``created``, the tables the judged ones among
-    them created."""
+    them created. With ``record_footprint``, each report says what its script imported."""
     capturer = OfflineCapturer(project.config, settings.target_pg_version, replayed(done))
     with import_path(project.sys_path), capturer:
         known = set(sys.modules)
@@ -146,11 +160,13 @@ def _serve(
                     f"while checking {script.path}: {traceback.format_exc(limit=-3)}"
                 )
             else:
-                imported = ImportedModules(
-                    imported_since(known, sys.modules), stand_ins.not_found(), tuple(sys.path)
-                )
-                known.update(sys.modules)
-                report = replace(report, imported=imported)
+                if record_footprint:
+                    imported = ImportedModules(
+                        imported_since(known, sys.modules), stand_ins.not_found(),
+                        tuple(sys.path),
+                    )  # fmt: skip
+                    known.update(sys.modules)
+                    report = replace(report, imported=imported)
             connection.send(report)
 
 

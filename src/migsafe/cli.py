@@ -618,9 +618,9 @@ def _fail(message: str) -> NoReturn:
 
 
 def main() -> None:
+    """Run the command line in a process claimed for it (``migsafe.__main__``)."""
     from migsafe import own_process
 
-    own_process.claim()
     try:
         cli()  # click ends every command with sys.exit
     except SystemExit as done:

@@ -137,8 +137,10 @@ def _check(
 
     own_process.exempt_imports_from_gc()
     project = project or _project(target, config_file, x_arguments)
-    result = check_project(project, _settings(project, settings, overrides), changed)
-    if cache is not None and key is not None:
+    storing = cache is not None and key is not None
+    settings = _settings(project, settings, overrides)
+    result = check_project(project, settings, changed, record_footprint=storing)
+    if storing:
         cache.store(key, result)
     return result
 

@@ -113,17 +113,22 @@ def answers_in_order(
     count: int,
     timeout: float,
     lost: Callable[[int, str], Any],
+    meanwhile: Callable[[], None] = lambda: None,
 ) -> list[Any]:
     """The answers ``0 .. count-1``, which a worker sends one after the other unasked.
 
     ``start_worker(answers)`` starts a worker that goes on after the answers so far: at
     first, and after an answer its worker died before giving or took longer than ``timeout``
-    seconds to give (that answer is ``lost(index, how)``). Every worker is gone when this
-    returns, or raises.
+    seconds to give (that answer is ``lost(index, how)``). ``meanwhile()`` is this process's
+    own work, done while the first worker starts on its answers. Every worker is gone when
+    this returns, or raises.
     """
     answers: list[Any] = []
     worker: Worker | None = None
     try:
+        if count:
+            worker = start_worker(answers)
+        meanwhile()
         while len(answers) < count:
             worker = worker or start_worker(answers)
             try:

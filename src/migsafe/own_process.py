@@ -12,9 +12,15 @@ _claimed = False
 
 
 def claim() -> None:
-    """The command line's entry point: this process is migsafe's, and ends with the command."""
+    """The command line's entry point: this process is migsafe's, and ends with the command.
+
+    The collector is off until the command's imports are done (``exempt_imports_from_gc``):
+    importing Alembic, SQLAlchemy and pglast makes only objects that live until the process
+    ends, and collecting while they are made cost a seventh of the imports
+    (docs/benchmarks.md). A command that never gets that far is short and ends soon."""
     global _claimed
     _claimed = True
+    gc.disable()
 
 
 def exempt_imports_from_gc() -> None:
@@ -28,6 +34,7 @@ def exempt_imports_from_gc() -> None:
     """
     if _claimed:
         gc.freeze()
+        gc.enable()
 
 
 def exit_now(code: object) -> None:
