@@ -16,6 +16,7 @@ from migsafe import command
 from migsafe.cache import FORMAT, MAX_ENTRIES, ResultCache
 from migsafe.cli import cli
 from migsafe.config import Overrides
+from tests.conftest import migration_source
 
 INDEX = (
     "def upgrade():\n    op.create_index('ix_t_a', 't', ['a'], postgresql_concurrently=False)\n\n"
@@ -251,3 +252,20 @@ def test_the_footprint_is_recorded_only_for_a_cache(write_migration, cache) -> N
     assert command.check([path.parent]).footprint is None
     stored = command.check([path.parent], cache=cache)
     assert stored.footprint is not None and stored.footprint.holds()
+
+
+def test_a_versions_directory_with_subdirectories_is_cached_and_watched(
+    write_migration, cached_check
+) -> None:
+    """Listed with its release subdirectories, it is listed so again to tell whether the
+    result holds: unchanged, the cache answers; a revision added below, it checks again."""
+    path = write_migration(INDEX)
+    release = path.parent / "2024.1"
+    release.mkdir()
+    (release / "b1.py").write_text(migration_source(SAFE, "b1", "a1"), encoding="utf-8")
+    first, answered = cached_check([path.parent])
+    assert not answered and first.checked == 2
+    assert cached_check([path.parent])[1]
+    (release / "c1.py").write_text(migration_source(SAFE, "c1", "b1"), encoding="utf-8")
+    again, answered = cached_check([path.parent])
+    assert not answered and again.checked == 3

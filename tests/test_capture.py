@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -362,3 +364,45 @@ def test_a_script_is_compiled_with_its_own_future_imports_only(write_migration) 
     )
     result = command.check([path])
     assert result.diagnostics == [], [d.message for d in result.diagnostics]
+
+
+def test_alembic_version_table_is_there_before_the_first_revision(write_migration) -> None:
+    """Alembic creates it before any migration runs; neutron's first revision looks at its
+    primary key."""
+    _, upgrade, _ = capture_body(
+        write_migration,
+        """\
+def upgrade():
+    inspector = sa.inspect(op.get_bind())
+    assert inspector.get_pk_constraint("alembic_version")["constrained_columns"] == [
+        "version_num"
+    ]
+    assert "alembic_version" in inspector.get_table_names()
+    op.create_table("users", sa.Column("id", sa.Integer, primary_key=True))
+""",
+    )
+    assert upgrade.failure is None
+    assert [e.sql.split("(")[0].strip() for e in upgrade.emitted] == ["CREATE TABLE users"]
+
+
+def test_sqlalchemy_submodules_are_there_without_their_import(write_migration) -> None:
+    """``sa.orm.Session`` with only ``import sqlalchemy as sa``: it works under ``alembic
+    upgrade`` because env.py imported the application's models (and sqlalchemy.orm); in
+    migsafe's own process nothing has imported it (hence a process of its own here)."""
+    path = write_migration(
+        """\
+def upgrade():
+    session = sa.orm.Session(bind=op.get_bind())
+    session.execute(sa.text("UPDATE users SET name = 'x'"))
+"""
+    )
+    checked = subprocess.run(
+        [sys.executable, "-m", "migsafe", "check", "--no-cache", "--format", "json", str(path)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    report = json.loads(checked.stdout)
+    assert report["diagnostics"] == [], report["diagnostics"]
+    assert "unbatched-update" in [f["rule"] for f in report["findings"]]
+    import sqlalchemy
+
+    assert "__getattr__" not in vars(sqlalchemy)  # only while capturing

@@ -72,3 +72,40 @@ def test_alembic_ini_and_project_directory(tmp_path: Path, write_migration) -> N
     for target in (tmp_path, tmp_path / "alembic.ini"):
         history, diagnostics = history_of(target)
         assert diagnostics == [] and [s.revision for s in history.scripts] == ["a"]
+
+
+def test_a_versions_directory_is_read_with_its_release_subdirectories(tmp_path: Path) -> None:
+    """OpenStack's layout (neutron, keystone): ``versions/<release>/expand/``, each branch
+    labelled with a name from the application (``(cli.EXPAND_BRANCH,)``)."""
+    versions = tmp_path / "versions"
+    for folder in ("2024.1/expand", "2024.1/contract", "helpers", ".hidden"):
+        (versions / folder).mkdir(parents=True)
+    (versions / "initial.py").write_text("revision = 'kilo'\ndown_revision = None\n" + UPGRADE)
+    (versions / "2024.1" / "expand" / "a1.py").write_text(
+        "from myapp import cli\nrevision = 'e1'\ndown_revision = 'kilo'\n"
+        "branch_labels = (cli.EXPAND_BRANCH,)\n" + UPGRADE
+    )
+    (versions / "2024.1" / "contract" / "b1.py").write_text(
+        "revision: str = 'c1'\ndown_revision = 'kilo'\nbranch_labels = ('contract',)\n" + UPGRADE
+    )
+    (versions / "2024.1" / "expand" / "a2.py").write_text(
+        "revision = 'e2'\ndown_revision = 'e1'\n" + UPGRADE
+    )
+    (versions / "helpers" / "ops.py").write_text("def create_things():\n    pass\n")
+    (versions / ".hidden" / "old.py").write_text("revision = 'x'\ndown_revision = None\n")
+    history, diagnostics = history_of(versions)
+    assert diagnostics == []
+    assert sorted(s.revision for s in history.scripts) == ["c1", "e1", "e2", "kilo"]
+    assert {s.revision: s.branch_labels for s in history.scripts}["e1"] == ("cli.EXPAND_BRANCH",)
+    assert sorted(s.revision for s in history.heads) == ["c1", "e2"]
+
+
+def test_a_directory_that_holds_no_revision_is_not_searched_below(tmp_path: Path) -> None:
+    """A repository's root named as PATH: the revisions of an installed package deep
+    below it (a virtualenv's site-packages) are not this project's."""
+    packages = tmp_path / "venv" / "lib" / "site-packages" / "app" / "versions"
+    packages.mkdir(parents=True)
+    (packages / "a1.py").write_text("revision = 'a1'\ndown_revision = None\n" + UPGRADE)
+    (tmp_path / "setup.py").write_text("print('setup')\n")
+    sources = find_sources([tmp_path])
+    assert [p.name for p in sources.files] == ["setup.py"]

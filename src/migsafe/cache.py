@@ -39,7 +39,7 @@ from migsafe.findings import (
 )
 from migsafe.footprint import Footprint
 
-FORMAT = 3  # of the entries; a migsafe that writes another format never reads these
+FORMAT = 4  # of the entries; a migsafe that writes another format never reads these
 MAX_ENTRIES = 256  # the least recently used beyond this are removed
 _LIBRARIES = ("alembic", "sqlalchemy", "pglast")
 

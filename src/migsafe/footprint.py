@@ -26,6 +26,7 @@ class Footprint:
 
     files: Mapping[str, str] = field(default_factory=dict)  # path -> digest of its bytes
     listings: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # dir -> its scripts
+    recursive: tuple[str, ...] = ()  # the directories listed with their subdirectories
     modules: Mapping[str, tuple[int, int]] = field(default_factory=dict)  # path -> size, mtime
     missing: tuple[str, ...] = ()  # modules that were stood in
     search_path: tuple[str, ...] = ()  # where the migrations looked for modules
@@ -35,7 +36,7 @@ class Footprint:
         return (
             all(file_digest(Path(path)) == digest for path, digest in self.files.items())
             and all(
-                scripts_listed(Path(directory)) == names
+                scripts_listed(Path(directory), directory in self.recursive) == names
                 for directory, names in self.listings.items()
             )
             and all(_stat(Path(path)) == stat for path, stat in self.modules.items())
@@ -46,6 +47,7 @@ class Footprint:
         return {
             "files": dict(self.files),
             "listings": {d: list(names) for d, names in self.listings.items()},
+            "recursive": list(self.recursive),
             "modules": {path: list(stat) for path, stat in self.modules.items()},
             "missing": list(self.missing),
             "search_path": list(self.search_path),
@@ -56,6 +58,7 @@ class Footprint:
         return cls(
             files=dict(data["files"]),
             listings={d: tuple(names) for d, names in data["listings"].items()},
+            recursive=tuple(data["recursive"]),
             modules={path: (stat[0], stat[1]) for path, stat in data["modules"].items()},
             missing=tuple(data["missing"]),
             search_path=tuple(data["search_path"]),
@@ -103,6 +106,7 @@ def footprint_of(
     return Footprint(
         files={str(p): "" if data is None else _digest(data) for p, data in contents.items()},
         listings={str(d): scripts_listed(d, recursive) for d, recursive in listed},
+        recursive=tuple(str(d) for d, recursive in listed if recursive),
         modules=modules,
         missing=tuple(sorted(missing)),
         search_path=tuple(search_path),

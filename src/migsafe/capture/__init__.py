@@ -28,14 +28,16 @@ from typing import Any
 from alembic.config import Config
 from alembic.runtime.environment import EnvironmentContext
 from alembic.script import ScriptDirectory
+from sqlalchemy.schema import CreateTable
 
 from migsafe.capture import stand_ins
 from migsafe.capture.bytecode import script_code
 from migsafe.capture.offline_bind import OfflineBind
 from migsafe.capture.operations import Recording
 from migsafe.capture.recorder import Emitted, Read, Recorder, one_line
-from migsafe.catalog import Catalog
+from migsafe.catalog import DEFAULT_SCHEMA, Catalog
 from migsafe.project import BodyShape, MigrationScript, body_shape, failing_line
+from migsafe.sql import split_statements
 
 __all__ = ["Capture", "Emitted", "Failure", "Guess", "OfflineCapturer", "ScriptCapture"]
 
@@ -136,6 +138,7 @@ class OfflineCapturer:
         self._environment.configure(connection=connection, literal_binds=True)
         self.bind.release(connection)
         self._context = self._environment.get_context()
+        self._add_version_table()
         self._recording = Recording(self._context)
         self._recording.operations._install_proxy()
         return self
@@ -144,6 +147,17 @@ class OfflineCapturer:
         self._recording.operations._remove_proxy()
         self._environment.__exit__(*exc_info)
         self._stand_ins.__exit__(*exc_info)
+
+    def _add_version_table(self) -> None:
+        """Alembic creates its version table before the first migration runs (``--sql``
+        prints it first), so reflection sees it: neutron's first revision looks at its
+        primary key. It is in the catalog from the start, made by no revision."""
+        version = self._context._version
+        if self.catalog.table((version.schema or DEFAULT_SCHEMA, version.name)) is not None:
+            return
+        ddl = str(CreateTable(version).compile(dialect=self._context.dialect))
+        for _, node in split_statements(ddl):
+            self.catalog.apply(node)
 
     def capture(self, script: MigrationScript, with_downgrade: bool = True) -> ScriptCapture:
         """Capture upgrade() and (unless told not to) downgrade() of one script.

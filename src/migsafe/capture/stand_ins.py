@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import sqlalchemy
 from sqlalchemy.types import UserDefinedType
 
 from migsafe.capture.code_origin import first_project_frame, is_project_file
@@ -303,14 +304,21 @@ def _stand_in_attribute(owner: str, name: str, module: str) -> StandIn:
 def installed() -> Iterator[None]:
     """Hand out stand-ins while inside; afterwards the import system is as it was: no
     stand-in, and no module of the project imported alongside them, is left in
-    ``sys.modules``."""
+    ``sys.modules``.
+
+    Inside, a submodule of SQLAlchemy asked for as an attribute (``sa.orm.Session`` after
+    only ``import sqlalchemy as sa``) is imported then: under ``alembic upgrade``, env.py
+    imports the application's models, and with them ``sqlalchemy.orm``, before any
+    migration runs; nothing here does."""
     forgiving, missing = ForgivingFinder(), StandInFinder()
     before = set(sys.modules)
     sys.meta_path.insert(0, forgiving)
     sys.meta_path.append(missing)
+    sqlalchemy.__getattr__ = _missing_attribute(sqlalchemy, partial=False)  # type: ignore[attr-defined]
     try:
         yield
     finally:
+        del sqlalchemy.__getattr__  # type: ignore[attr-defined]
         sys.meta_path.remove(forgiving)
         sys.meta_path.remove(missing)
         for name in set(sys.modules) - before:

@@ -97,10 +97,21 @@ def _module_literals(tree: ast.Module) -> dict[str, object]:
                 try:
                     values[target.id] = ast.literal_eval(value)
                 except ValueError:
-                    raise ValueError(
-                        f"`{target.id}` (line {node.lineno}) is not a literal string, tuple or None"
-                    ) from None
+                    if target.id != "branch_labels":
+                        raise ValueError(
+                            f"`{target.id}` (line {node.lineno}) is not a literal string, "
+                            "tuple or None"
+                        ) from None
+                    values[target.id] = _expressions(value)
     return values
+
+
+def _expressions(value: ast.expr) -> tuple[str, ...]:
+    """Branch labels set from names (``(cli.EXPAND_BRANCH,)``, as OpenStack's are): their
+    source text. Their values take running the application, but that there are labels is
+    all the graph needs, and the revision keeps its place in it."""
+    items = value.elts if isinstance(value, (ast.Tuple, ast.List)) else [value]
+    return tuple(ast.unparse(item) for item in items)
 
 
 def _as_tuple(value: object) -> tuple[str, ...]:

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,10 +53,10 @@ def find_sources(
         elif (target / "alembic.ini").is_file():
             _add_config(sources, _read_config(target / "alembic.ini"))
         elif (target / "env.py").is_file() and (target / "versions").is_dir():
-            _add_versions_dir(sources, target / "versions", recursive=False)
+            _add_versions_dir(sources, target / "versions", recursive=True)
             sources.script_location = sources.script_location or target.resolve()
         else:
-            _add_versions_dir(sources, target, recursive=False)
+            _add_versions_dir(sources, target, recursive=_is_versions_dir(target))
             sources.script_location = sources.script_location or _script_location(target)
     sources.files = sorted(dict.fromkeys(p.resolve() for p in sources.files))
     return sources
@@ -68,8 +70,50 @@ def _script_location(versions: Path) -> Path:
 
 def _add_versions_dir(sources: Sources, directory: Path, recursive: bool) -> None:
     sources.listed.append((directory.resolve(), recursive))
-    pattern = "**/*.py" if recursive else "*.py"
-    sources.files.extend(p for p in directory.glob(pattern) if p.name != "__init__.py")
+    sources.files.extend(scripts_in(directory, recursive))
+
+
+# a module-level ``revision = ...`` (or ``revision: str = ...``): what makes a file a revision
+_DECLARES_REVISION = re.compile(rb"^revision\s*(?::[^=\n]*)?=", re.MULTILINE)
+
+
+def scripts_in(directory: Path, recursive: bool) -> list[Path]:
+    """The migration scripts a versions directory holds: its ``.py`` files but
+    ``__init__.py``; with ``recursive``, also those of its subdirectories that declare a
+    ``revision`` (a helper module kept beside them is not one). Hidden directories and
+    ``__pycache__`` are not looked into."""
+    found = [p for p in directory.glob("*.py") if p.name != "__init__.py"]
+    if not recursive:
+        return found
+    for root, directories, files in os.walk(directory):
+        directories[:] = sorted(d for d in directories if not d.startswith((".", "__")))
+        if Path(root) == directory:
+            continue
+        found += [
+            Path(root, name)
+            for name in sorted(files)
+            if name.endswith(".py")
+            and name != "__init__.py"
+            and _declares_revision(Path(root, name))
+        ]
+    return found
+
+
+def _is_versions_dir(directory: Path) -> bool:
+    """A directory named on the command line is a versions directory (listed with its
+    subdirectories, as OpenStack keeps ``versions/<release>/expand/``) when it belongs to a
+    script directory (env.py beside it) or holds a revision itself; any other directory (a
+    repository's root) is not searched below its own files."""
+    if (directory.resolve().parent / "env.py").is_file():
+        return True
+    return any(_declares_revision(p) for p in directory.glob("*.py") if p.name != "__init__.py")
+
+
+def _declares_revision(path: Path) -> bool:
+    try:
+        return _DECLARES_REVISION.search(path.read_bytes()) is not None
+    except OSError:
+        return False
 
 
 def _read_config(ini: Path) -> Config:
