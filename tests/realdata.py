@@ -41,6 +41,9 @@ LANGFLOW = History("langflow-base", "1.13.0", "langflow/alembic/versions")
 CONDA_STORE = History(
     "conda-store-server", "2025.2.2", "conda_store_server/_internal/alembic/versions"
 )
+# OpenStack's layout: versions/<release>/{expand,contract}/, branch labels set from names,
+# a first revision that reflects Alembic's version table; 133 scripts.
+NEUTRON = History("neutron", "29.0.0", "neutron/db/migration/alembic_migrations/versions")
 # Every history the fidelity benchmark and its test measure, none with its app installed.
 FIDELITY = (MLFLOW, OPTUNA, CKAN, PREFECT, AIRFLOW, DAGSTER, PHOENIX, LANGFLOW)
 

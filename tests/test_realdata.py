@@ -11,7 +11,15 @@ import pytest
 
 from migsafe import command
 from migsafe.findings import CheckResult
-from tests.realdata import CKAN, FIDELITY, MLFLOW, extract, extracted_root, source_tree
+from tests.realdata import (
+    CKAN,
+    FIDELITY,
+    MLFLOW,
+    NEUTRON,
+    extract,
+    extracted_root,
+    source_tree,
+)
 
 pytestmark = pytest.mark.realdata
 
@@ -119,3 +127,21 @@ def test_fidelity_on_released_histories_with_their_source_but_not_their_dependen
         total += result.checked
         clean += result.checked - len(noticed)
     assert clean / total >= 0.88, f"{clean}/{total}"
+
+
+def test_neutron_release_subdirectories_are_all_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """OpenStack keeps revisions in ``versions/<release>/{expand,contract}/`` with branch
+    labels set from names: every one is checked, and the first revision, which reflects
+    Alembic's version table, builds the schema the others reflect."""
+    root = source_tree(NEUTRON)
+    versions = root / NEUTRON.versions_dir
+    monkeypatch.syspath_prepend(str(root))
+    result = command.check([versions])
+    scripts = [p for p in versions.rglob("*.py") if p.name != "__init__.py"]
+    assert len(scripts) > 100 and result.checked == len(scripts)
+    assert not result.has_fatal
+    messages = [d.message for d in result.diagnostics]
+    assert not [m for m in messages if "alembic_version" in m or "names no revision" in m]
+    assert not [m for m in messages if "has no attribute 'orm'" in m]
+    initial = [f for f in result.findings if Path(f.path).name == "kilo_initial.py"]
+    assert initial  # its schema was captured, and judged
