@@ -305,6 +305,35 @@ def test_a_project_module_that_fails_to_import_keeps_what_it_defined(tmp_path: P
     assert "myapp_half" not in sys.modules
 
 
+def test_a_project_module_that_exits_at_import_stands_in(tmp_path: Path) -> None:
+    """open-webui's settings module exits when a secret is not set: the migration that
+    imports it is still captured, and the notice says why the module stood in."""
+    package = tmp_path / "appsrc" / "myapp_exits"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "config.py").write_text(
+        "import sys\nTABLE = 'users'\nsys.exit('SECRET_KEY is not set')\nKindType = 1\n"
+    )
+    path = tmp_path / "m.py"
+    path.write_text(
+        "from alembic import op\nimport sqlalchemy as sa\nrevision = 'x'\ndown_revision = None\n"
+        "from myapp_exits.config import TABLE, KindType\n"
+        "def upgrade():\n"
+        "    op.create_table(TABLE, sa.Column('id', sa.Integer), sa.Column('kind', KindType()))\n"
+    )
+    sys.path.insert(0, str(tmp_path / "appsrc"))
+    try:
+        upgrade, _ = capture(read_script(path))
+    finally:
+        sys.path.remove(str(tmp_path / "appsrc"))
+    assert upgrade.failure is None
+    (created,) = [e.sql for e in upgrade.judged]
+    assert created.startswith("CREATE TABLE users (\n    id INTEGER, \n    kind migsafe_unknown.")
+    assert upgrade.stood_in == (
+        ("myapp_exits.config", "importing it called sys.exit('SECRET_KEY is not set')"),
+    )
+
+
 def test_sys_exit_is_a_fatal_failure_of_the_function(write_migration) -> None:
     body = """
 import sys

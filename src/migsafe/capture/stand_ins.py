@@ -7,7 +7,7 @@ beside them, never an installed library):
 
 - a module that cannot be found is replaced by a stand-in module, every public attribute of
   which is a ``StandIn``, which can be called, subclassed, iterated (as empty) and chained;
-- a module of the project whose import raises (typically: one of *its* imports is missing,
+- a module of the project whose import raises or exits (typically: one of *its* imports is missing,
   or it needs configuration) keeps what it defined before the error, and its other
   attributes are stand-ins. Its submodules still import for real, so a small helper module
   of the application (``myapp.migration_utils``) works even when ``myapp/__init__.py`` does
@@ -230,7 +230,7 @@ class StandInFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
 class ForgivingFinder(importlib.abc.MetaPathFinder):
     """The first finder on ``sys.meta_path``: a module of the project, imported by the
-    project, whose import raises keeps what it defined and stands in for the rest."""
+    project, whose import raises (or exits) keeps what it defined and stands in for the rest."""
 
     def find_spec(
         self, fullname: str, path: Any = None, target: Any = None
@@ -264,6 +264,9 @@ class _ForgivingLoader(importlib.abc.Loader):
             self._loader.exec_module(module)
         except Exception as exc:
             LOG.missing[module.__name__] = f"importing it raised {type(exc).__name__}: {exc}"[:200]
+            partial = True
+        except SystemExit as exc:  # configuration it needs is not there (open-webui's secret)
+            LOG.missing[module.__name__] = f"importing it called sys.exit({exc.code!r})"[:200]
             partial = True
         if partial or (hasattr(module, "__path__") and "__getattr__" not in vars(module)):
             module.__getattr__ = _missing_attribute(module, partial)
