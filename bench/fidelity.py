@@ -11,7 +11,11 @@ Two settings, neither with the application or its dependencies installed:
   that checks out the application's repository and installs only migsafe;
 - ``migrations``: only the versions directory (plus what the history declares it needs).
 
-Usage: python bench/fidelity.py [--setting source|migrations] [--show N]
+``--histories unseen`` measures the histories first tried after the capture was built
+(``tests.realdata.UNSEEN``), apart from the issue's set.
+
+Usage: python bench/fidelity.py [--setting source|migrations] [--histories issue|unseen]
+                                [--show N]
 """
 
 from __future__ import annotations
@@ -27,7 +31,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.realdata import FIDELITY, extract, extracted_root, source_tree  # noqa: E402
+from migsafe.project.sources import scripts_in  # noqa: E402
+from tests.realdata import FIDELITY, UNSEEN, extract, extracted_root, source_tree  # noqa: E402
 
 
 def measure(history, setting: str, show: int) -> tuple[int, int]:
@@ -37,15 +42,15 @@ def measure(history, setting: str, show: int) -> tuple[int, int]:
     else:
         versions = extract(history)
         root = extracted_root(history) if history.extra else None
-    scripts = sorted(p for p in versions.glob("*.py") if p.name != "__init__.py")
     command = [sys.executable, "-m", "migsafe", "check", "--format", "json", str(versions)]
     env = {**os.environ, "PYTHONPATH": str(root)} if root else None
     completed = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     if completed.returncode not in (0, 1, 2):
         sys.exit(f"{history.package}: migsafe check crashed:\n{completed.stderr[-2000:]}")
     document = json.loads(completed.stdout)
-    named = {Path(d["path"]).name for d in document["diagnostics"] if d["path"]}
-    clean = len(scripts) - len(named & {p.name for p in scripts})
+    scripts = {str(p.resolve()) for p in scripts_in(versions, recursive=True)}  # as check does
+    named = {str(Path(d["path"]).resolve()) for d in document["diagnostics"] if d["path"]}
+    clean = len(scripts - named)
     share = 100.0 * clean / len(scripts)
     print(f"{history.package} {history.version}: {clean}/{len(scripts)} scripts without a notice "
           f"({share:.1f}%), {len(document['findings'])} findings")  # fmt: skip
@@ -68,10 +73,11 @@ def _kind(message: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--setting", choices=("source", "migrations"), default="source")
+    parser.add_argument("--histories", choices=("issue", "unseen"), default="issue")
     parser.add_argument("--show", type=int, default=0, metavar="N")
     args = parser.parse_args()
     clean = total = 0
-    for history in FIDELITY:
+    for history in FIDELITY if args.histories == "issue" else UNSEEN:
         c, t = measure(history, args.setting, args.show)
         clean, total = clean + c, total + t
     print(f"all: {clean}/{total} scripts without a notice ({100.0 * clean / total:.1f}%)")
