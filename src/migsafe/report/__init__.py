@@ -6,6 +6,8 @@ SARIF and GitHub annotations locate files from) live here.
 
 from __future__ import annotations
 
+import functools
+import os
 import subprocess
 from collections.abc import Callable, Iterable
 from importlib import import_module
@@ -62,8 +64,15 @@ def display_path(path: Path | None) -> str:
     """Paths relative to the working directory when they are below it, as editors expect."""
     if path is None:
         return "-"
+    return _relative(path, os.getcwd())
+
+
+@functools.lru_cache(maxsize=1024)
+def _relative(path: Path, working_directory: str) -> str:
+    """Once per path and directory: a report names the same few files hundreds of times, and
+    resolving one takes a system call per component of it."""
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        return str(path.resolve().relative_to(Path(working_directory).resolve()))
     except ValueError:  # outside the working directory
         return str(path)
 

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from rich.console import Console
 from rich.markup import escape
 
 from migsafe.report import display_path
 from migsafe.report.github import annotates
 from migsafe.report.roundtrip import problem_lines, summary
 from migsafe.report.roundtrip.github import annotate_roundtrip
-from migsafe.report.text import print_diagnostic, print_finding
+from migsafe.report.text import new_console, print_diagnostic, print_finding
 from migsafe.roundtrip.result import RevisionResult, RoundtripResult, Verdict
 
 _MARK = {Verdict.OK: "[green]ok[/]", Verdict.ONE_WAY: "[cyan]one-way[/]",
@@ -30,7 +29,7 @@ def render(result: RoundtripResult, out: TextIO) -> None:
 
 def render_revision(revision: RevisionResult, out: TextIO) -> None:
     """One revision's verdict line, and the details of a failure under it."""
-    console = _console(out)
+    console = new_console(out)
     mark = _MARK.get(revision.verdict, f"[bold red]{revision.verdict}[/]")
     title = f" {escape(revision.message)}" if revision.message else ""
     console.print(
@@ -45,7 +44,7 @@ def render_end(result: RoundtripResult, out: TextIO) -> None:
     """What follows the revisions: findings about the graph, input errors, drift, summary."""
     if annotates(out):
         annotate_roundtrip(result, out)
-    console = _console(out)
+    console = new_console(out)
     for finding in result.findings:
         print_finding(console, finding)
     for diagnostic in result.diagnostics:
@@ -58,7 +57,3 @@ def render_end(result: RoundtripResult, out: TextIO) -> None:
         console.print(f"[dim]model drift {escape(result.drift_note)}[/]")
     if result.revisions or result.interrupted:
         console.print(summary(result))
-
-
-def _console(out: TextIO) -> Console:
-    return Console(file=out, highlight=False, soft_wrap=True)
