@@ -435,3 +435,56 @@ def upgrade():
     import sqlalchemy
 
     assert "__getattr__" not in vars(sqlalchemy)  # only while capturing
+
+
+PLUGIN = '''\
+"""An Alembic plugin, as geoalchemy2.alembic_helpers is: importing it registers an op."""
+from alembic.operations import MigrateOperation, Operations
+
+
+@Operations.register_operation("create_widget_sequence")
+class CreateWidgetSequenceOp(MigrateOperation):
+    def __init__(self, name):
+        self.name = name
+
+    @classmethod
+    def create_widget_sequence(cls, operations, name):
+        return operations.invoke(cls(name))
+
+
+@Operations.implementation_for(CreateWidgetSequenceOp)
+def create_widget_sequence(operations, operation):
+    operations.execute(f"CREATE SEQUENCE {operation.name}")
+'''
+
+
+def test_the_plugins_env_py_imports_register_their_operations(tmp_path: Path, monkeypatch) -> None:
+    """fittrackee's env.py imports geoalchemy2.alembic_helpers, which gives migrations
+    ``add_geospatial_column``; check imports what env.py imports from installed libraries
+    (here a plugin in a site-packages directory), never the application's own modules."""
+    from migsafe.capture import code_origin
+
+    site = tmp_path / "venv" / "site-packages"
+    site.mkdir(parents=True)
+    (site / "migsafe_test_widget_plugin.py").write_text(PLUGIN)
+    (tmp_path / "myapp_env_only.py").write_text("open(__file__ + '.imported', 'w').close()\n")
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    code_origin._environment_prefixes.cache_clear()
+    monkeypatch.setattr(code_origin, "_environment_prefixes", code_origin._environment_prefixes)
+    (tmp_path / "env.py").write_text(
+        "from alembic import context\nimport migsafe_test_widget_plugin\nimport myapp_env_only\n"
+    )
+    (tmp_path / "versions").mkdir()
+    (tmp_path / "versions" / "a1.py").write_text(
+        "from alembic import op\nrevision = 'a1'\ndown_revision = None\n"
+        "def upgrade():\n    op.create_widget_sequence('widget_ids')\n"
+        "def downgrade():\n    op.execute('DROP SEQUENCE widget_ids')\n"
+    )
+    try:
+        result = command.check([tmp_path])
+    finally:
+        code_origin._environment_prefixes.cache_clear()
+    assert [d.message for d in result.diagnostics] == []
+    assert "migsafe_test_widget_plugin" not in sys.modules  # imported in the worker only
+    assert not (tmp_path / "myapp_env_only.py.imported").exists()

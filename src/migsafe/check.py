@@ -19,6 +19,7 @@ from pathlib import Path
 from alembic.config import Config
 
 from migsafe.capture import Capture, OfflineCapturer, stand_ins
+from migsafe.capture.env_imports import import_installed
 from migsafe.catalog import Catalog
 from migsafe.config import Settings
 from migsafe.findings import CheckResult, Diagnostic, Finding, RevisionLocks
@@ -143,6 +144,7 @@ def _serve(
     capturer = OfflineCapturer(project.config, settings.target_pg_version, replayed(done))
     with import_path(project.sys_path), capturer:
         known = set(sys.modules)
+        import_installed(environment.imports)  # the plugins env.py loads, before any script
         for script in project.scripts[len(done) :]:
             report: ScriptReport | InternalError
             try:

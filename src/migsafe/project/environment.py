@@ -24,6 +24,9 @@ class Environment:
     lock_timeout: bool | None = None  # env.py or the connection sets one (not 0)
     statement_timeout: bool | None = None
     transaction_per_migration: bool | None = None
+    # the modules env.py imports at its top (``geoalchemy2.alembic_helpers``): importing an
+    # Alembic plugin registers the operations the migrations call (``add_geospatial_column``)
+    imports: tuple[str, ...] = ()
 
     def sets(self, setting: str) -> bool:
         return bool(getattr(self, setting))
@@ -56,7 +59,20 @@ def read_environment(env_py: Path | None, options: dict[str, str]) -> Environmen
         lock_timeout=_sets(strings, options, "lock_timeout"),
         statement_timeout=_sets(strings, options, "statement_timeout"),
         transaction_per_migration=_configures_transaction_per_migration(tree),
+        imports=_top_level_imports(tree),
     )
+
+
+def _top_level_imports(tree: ast.Module) -> tuple[str, ...]:
+    """``import a.b`` gives ``a.b``; ``from a import b`` gives ``a`` and ``a.b`` (``b`` may be
+    a submodule); relative imports are the project's own."""
+    names: list[str] = []
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names += [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+    return tuple(dict.fromkeys(names))
 
 
 def _sets(strings: list[str], options: dict[str, str], name: str) -> bool:

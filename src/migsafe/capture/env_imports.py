@@ -1,0 +1,46 @@
+"""The installed libraries env.py imports, imported before the migrations run.
+
+Under ``alembic upgrade`` env.py runs first, and its imports can change what a migration may
+call: ``from geoalchemy2 import alembic_helpers`` registers ``op.add_geospatial_column``,
+``import alembic_postgresql_enum`` registers ``op.sync_enum_values``. check does not run
+env.py (it connects, configures and runs migrations), but imports what it imports from the
+environment, so those operations exist. The application's own modules are not imported here:
+a migration that needs one imports it itself.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from collections.abc import Iterable
+
+from migsafe.capture.code_origin import is_project_file
+
+
+def import_installed(names: Iterable[str]) -> None:
+    """Import each of ``names`` that an installed library provides; skip the rest quietly
+    (not installed, the project's own, or failing to import: the migration then fails, or
+    not, as it would have)."""
+    for name in names:
+        if name in sys.modules or not _installed(name.partition(".")[0]):
+            continue
+        try:
+            if importlib.util.find_spec(name) is not None:
+                importlib.import_module(name)
+        except Exception:  # a library that cannot be imported here registers nothing
+            continue
+
+
+def _installed(top_level: str) -> bool:
+    """A top-level module found outside the project (finding it imports nothing)."""
+    try:
+        spec = importlib.util.find_spec(top_level)
+    except (ImportError, ValueError):
+        return False
+    origin = spec.origin if spec is not None else None
+    if spec is not None and origin is None and spec.submodule_search_locations:
+        origin = next(iter(spec.submodule_search_locations), None)  # a namespace package
+    return (
+        origin is not None and origin not in ("built-in", "frozen") and not is_project_file(origin)
+    )
