@@ -260,6 +260,29 @@ def upgrade():
     assert "myapp_not_installed" not in sys.modules  # nothing left behind in this process
 
 
+def test_a_class_of_a_stand_in_and_an_abc_is_no_metaclass_conflict(write_migration) -> None:
+    """galaxy's models: ``class User(Base, Dictifiable)`` with ``Base`` stood in and
+    ``Dictifiable`` an ABC; the class must be made, as the real ``Base`` would allow."""
+    body = """
+import abc
+from myapp_not_installed.db import Base
+
+class Dictifiable(abc.ABC):
+    STATES = ("new", "ok")
+
+class User(Base, Dictifiable):
+    pass
+
+def upgrade():
+    op.create_check_constraint("ck_user_state", "users", f"state IN {User.STATES}")
+"""
+    _, upgrade, _ = capture_body(write_migration, body)
+    assert upgrade.failure is None and upgrade.guesses == []
+    assert [e.sql for e in upgrade.judged] == [
+        "ALTER TABLE users ADD CONSTRAINT ck_user_state CHECK (state IN ('new', 'ok'));"
+    ]
+
+
 def test_branching_on_a_stand_in_is_a_guess_and_ends_what_is_judged(write_migration) -> None:
     body = """
 from myapp_not_installed.migration_utils import has_table

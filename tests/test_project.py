@@ -109,3 +109,19 @@ def test_a_directory_that_holds_no_revision_is_not_searched_below(tmp_path: Path
     (tmp_path / "setup.py").write_text("print('setup')\n")
     sources = find_sources([tmp_path])
     assert [p.name for p in sources.files] == ["setup.py"]
+
+
+def test_a_script_directory_without_versions_finds_its_version_locations(tmp_path: Path) -> None:
+    """galaxy's script directory: env.py beside ``versions_gxy`` and ``versions_tsi`` (named
+    in its alembic.ini); named alone, env.py and helpers beside it are not revisions."""
+    (tmp_path / "env.py").write_text("from alembic import context\n")
+    (tmp_path / "helpers.py").write_text("def create_things():\n    pass\n")
+    for folder, revision in (("versions_gxy", "g1"), ("versions_tsi", "t1")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / f"{revision}.py").write_text(
+            f"revision = '{revision}'\ndown_revision = None\nbranch_labels = ('{folder}',)\n"
+            + UPGRADE
+        )
+    history, diagnostics = history_of(tmp_path)
+    assert diagnostics == []
+    assert sorted(s.revision for s in history.scripts) == ["g1", "t1"]

@@ -98,9 +98,15 @@ class StandIn(UserDefinedType):
         return self.__call__()
 
     def __mro_entries__(self, bases: tuple[Any, ...]) -> tuple[type, ...]:
-        """A class deriving from a stand-in derives from a class of its own."""
+        """A class deriving from a stand-in derives from a class of its own, whose metaclass
+        agrees with the other bases' (``class User(Base, Dictifiable)`` where ``Dictifiable``
+        is an ABC: a plain stand-in class would be a metaclass conflict)."""
         name = self._migsafe_path.rsplit(".", 1)[-1].replace("()", "") or "StandIn"
-        return (StandInMeta(name, (StandInBase,), {"__module__": self._migsafe_root}),)
+        meta: type = StandInMeta
+        for other in {type(base) for base in bases if isinstance(base, type)}:
+            if not issubclass(meta, other):
+                meta = type(f"{other.__name__}StandIn", (meta, other), {})
+        return (meta(name, (StandInBase,), {"__module__": self._migsafe_root}),)
 
     def __or__(self, other: Any) -> StandIn:  # ``StandIn | None`` in a runtime annotation
         return self

@@ -79,10 +79,18 @@ _DECLARES_REVISION = re.compile(rb"^revision\s*(?::[^=\n]*)?=", re.MULTILINE)
 
 def scripts_in(directory: Path, recursive: bool) -> list[Path]:
     """The migration scripts a versions directory holds: its ``.py`` files but
-    ``__init__.py``; with ``recursive``, also those of its subdirectories that declare a
-    ``revision`` (a helper module kept beside them is not one). Hidden directories and
-    ``__pycache__`` are not looked into."""
-    found = [p for p in directory.glob("*.py") if p.name != "__init__.py"]
+    ``__init__.py`` (one that is not a revision is reported as such); with ``recursive``,
+    also those of its subdirectories that declare a ``revision`` (a helper module kept
+    beside them is not one). In a script directory (one with env.py, whose versions
+    directories are named in alembic.ini: galaxy's ``versions_gxy``), only the files that
+    declare a revision count at any level. Hidden directories and ``__pycache__`` are not
+    looked into."""
+    script_directory = (directory / "env.py").is_file()
+    found = [
+        p
+        for p in sorted(directory.glob("*.py"))
+        if p.name != "__init__.py" and (not script_directory or _declares_revision(p))
+    ]
     if not recursive:
         return found
     for root, directories, files in os.walk(directory):
@@ -100,11 +108,11 @@ def scripts_in(directory: Path, recursive: bool) -> list[Path]:
 
 
 def _is_versions_dir(directory: Path) -> bool:
-    """A directory named on the command line is a versions directory (listed with its
-    subdirectories, as OpenStack keeps ``versions/<release>/expand/``) when it belongs to a
-    script directory (env.py beside it) or holds a revision itself; any other directory (a
+    """A directory named on the command line is read with its subdirectories when it is a
+    script directory (env.py in it), belongs to one (env.py beside it) or holds a revision
+    itself: OpenStack keeps ``versions/<release>/expand/``. Any other directory (a
     repository's root) is not searched below its own files."""
-    if (directory.resolve().parent / "env.py").is_file():
+    if (directory / "env.py").is_file() or (directory.resolve().parent / "env.py").is_file():
         return True
     return any(_declares_revision(p) for p in directory.glob("*.py") if p.name != "__init__.py")
 
