@@ -125,3 +125,18 @@ def test_a_script_directory_without_versions_finds_its_version_locations(tmp_pat
     history, diagnostics = history_of(tmp_path)
     assert diagnostics == []
     assert sorted(s.revision for s in history.scripts) == ["g1", "t1"]
+
+
+def test_the_same_revision_ids_in_two_directories_suggest_two_histories(tmp_path: Path) -> None:
+    """skypilot keeps one history per database beside one env.py, each from ``001``."""
+    (tmp_path / "env.py").write_text("from alembic import context\n")
+    for folder in ("jobs", "serve"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "001_initial.py").write_text(
+            "revision = '001'\ndown_revision = None\n" + UPGRADE
+        )
+    _, diagnostics = history_of(tmp_path)
+    (problem,) = diagnostics
+    assert problem.fatal and problem.message.endswith(
+        "two histories of their own? check each of their directories alone"
+    )

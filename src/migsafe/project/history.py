@@ -31,13 +31,13 @@ def load_history(sources: Sources) -> tuple[History, list[Diagnostic]]:
             continue
         first = by_revision.get(script.revision)
         if first is not None:
-            diagnostics.append(
-                Diagnostic(
-                    script.path,
-                    f"duplicate revision id {script.revision!r} (also in {first.path})",
-                    fatal=True,
-                )
+            apart = (
+                "; two histories of their own? check each of their directories alone"
+                if first.path.parent != script.path.parent
+                else ""
             )
+            message = f"duplicate revision id {script.revision!r} (also in {first.path}){apart}"
+            diagnostics.append(Diagnostic(script.path, message, fatal=True))
             continue
         by_revision[script.revision] = script
 
