@@ -300,6 +300,35 @@ def upgrade():
     assert [e.sql for e in upgrade.judged] == ["ALTER TABLE t ADD COLUMN a INTEGER;"]
 
 
+def test_a_stand_in_written_into_sql_is_a_guess_not_a_finding(write_migration) -> None:
+    """neutron's ``sa.String(length=db_const.FQDN_FIELD_SIZE)``: SQLAlchemy writes the
+    stand-in's name into the DDL, which then does not parse. That SQL is not what the real
+    module gives, so it is a guess: noticed, never judged (no sql-does-not-parse error)."""
+    body = """
+from myapp_not_installed.db import constants
+
+def upgrade():
+    op.create_table("ports", sa.Column("id", sa.Integer))
+    op.add_column("ports", sa.Column("dns_name", sa.String(length=constants.FQDN_FIELD_SIZE)))
+    op.create_index("ix_ports_id", "ports", ["id"])
+"""
+    path, upgrade, _ = capture_body(write_migration, body)
+    assert [e.sql.split(" (")[0] for e in upgrade.judged] == ["CREATE TABLE ports"]
+    (guess,) = upgrade.guesses
+    assert guess.line == line_of(path, "dns_name")
+    assert guess.how.format(name=guess.name) == (
+        "writes myapp_not_installed.db.constants.FQDN_FIELD_SIZE into its SQL"
+    )
+    result = command.check([path])
+    assert "sql-does-not-parse" not in [f.rule for f in result.findings]
+    (notice,) = [d.message for d in result.diagnostics]
+    assert notice.startswith(
+        "upgrade() writes myapp_not_installed.db.constants.FQDN_FIELD_SIZE into its SQL "
+        "(myapp_not_installed stood in: no module named 'myapp_not_installed'): from this "
+        "line on it is not checked"
+    )
+
+
 def test_a_project_module_that_fails_to_import_keeps_what_it_defined(tmp_path: Path) -> None:
     package = tmp_path / "appsrc" / "myapp_half"
     package.mkdir(parents=True)

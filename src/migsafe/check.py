@@ -329,10 +329,11 @@ def capture_notes(script: MigrationScript, *captures: Capture) -> list[Diagnosti
             note(failure.line, f"{failure.message}{cause}; {rest}", failure.fatal)
         if capture.guesses:
             guess = capture.guesses[0]
+            did = guess.how.format(name=guess.name)
             note(
                 guess.line,
-                f"{name} branches on {guess.name}{_stood_in_clause(guess.modules)}: from "
-                "this line on it is not checked",
+                f"{name} {did}{_stood_in_clause(guess.modules)}: from this line on it is not "
+                "checked",
             )
         if capture.reads:
             read = capture.reads[0]

@@ -61,6 +61,7 @@ class Guess:
     line: int
     name: str  # e.g. myapp.db.helpers.has_table()
     modules: tuple[tuple[str, str], ...]  # the stood-in modules behind it, and why
+    how: str = "branches on {name}"  # what the migration did with it
 
 
 @dataclass
@@ -209,7 +210,7 @@ class OfflineCapturer:
                 sorted({*capture.stood_in, *stand_ins.missing_modules(log.touched)})
             )
             capture.guesses += [
-                Guess(use.line, use.name, stand_ins.missing_modules({use.name}))
+                Guess(use.line, use.name, stand_ins.missing_modules({use.name}), use.how)
                 for use in log.value_uses
             ]
 

@@ -24,6 +24,7 @@ import pglast
 from alembic.operations import MigrateOperation
 from pglast import ast
 
+from migsafe.capture.stand_ins import LOG, ValueUse
 from migsafe.catalog import Catalog
 from migsafe.sql import split_statements
 
@@ -146,6 +147,11 @@ class Recorder:
 
     def _append(self, sql: str) -> None:
         operation = self._operations[-1] if self._operations else None
+        written = next((name for name in LOG.written if name in sql), None)
+        if written is not None and self.exact_until is None:  # SQL made with a stand-in
+            how = "writes {name} into its SQL"
+            LOG.value_uses.append(ValueUse(written, self.issuing_line(), how))
+            self.guessed()
         try:
             parsed, error = split_statements(sql), None
         except pglast.parser.ParseError as exc:

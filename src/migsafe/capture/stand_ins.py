@@ -46,6 +46,7 @@ class ValueUse:
 
     name: str
     line: int
+    how: str = "branches on {name}"  # what the migration did with it, for the notice
 
 
 @dataclass
@@ -55,6 +56,9 @@ class StandInLog:
     missing: dict[str, str] = field(default_factory=dict)  # stood-in module -> why
     value_uses: list[ValueUse] = field(default_factory=list)
     touched: set[str] = field(default_factory=set)  # stood-in modules whose attributes ran
+    # stand-ins a library turned into text (SQLAlchemy writing ``String(length=...)``): SQL
+    # that holds one is not what the real module would give
+    written: set[str] = field(default_factory=set)
     current_file: str = ""  # the migration file being captured
     on_value_use: Callable[[], object] = lambda: None  # the capture stops being exact
     # while the script itself is imported, only its own module-level code counts: what the
@@ -62,7 +66,7 @@ class StandInLog:
     importing: bool = False
 
     def start(self, current_file: str, on_value_use: Callable[[], object], importing: bool) -> None:
-        self.value_uses, self.touched = [], set()
+        self.value_uses, self.touched, self.written = [], set(), set()
         self.current_file, self.on_value_use = current_file, on_value_use
         self.importing = importing
 
@@ -138,11 +142,11 @@ class StandIn(UserDefinedType):
         return False
 
     def __str__(self) -> str:
-        self._used_as_value(sys._getframe(1))
+        self._used_as_value(sys._getframe(1), as_text=True)
         return self._migsafe_path
 
     def __format__(self, spec: str) -> str:
-        self._used_as_value(sys._getframe(1))
+        self._used_as_value(sys._getframe(1), as_text=True)
         return self._migsafe_path
 
     def __enter__(self) -> StandIn:  # a helper's context manager: its body runs as written
@@ -168,10 +172,12 @@ class StandIn(UserDefinedType):
     def python_type(self) -> type:
         return object
 
-    def _used_as_value(self, frame: types.FrameType) -> None:
+    def _used_as_value(self, frame: types.FrameType, as_text: bool = False) -> None:
         LOG.touched.add(self._migsafe_root)
         filename = frame.f_code.co_filename
         if filename != LOG.current_file and (LOG.importing or not is_project_file(filename)):
+            if as_text:  # the recorder tells whether it ends up in SQL
+                LOG.written.add(self._migsafe_path)
             return  # SQLAlchemy inspecting what it was given, or an application module loading
         line = frame.f_lineno
         outer: types.FrameType | None = frame
