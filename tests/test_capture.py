@@ -329,29 +329,44 @@ def upgrade():
     )
 
 
-def test_a_project_module_that_fails_to_import_keeps_what_it_defined(tmp_path: Path) -> None:
-    package = tmp_path / "appsrc" / "myapp_half"
-    package.mkdir(parents=True)
-    (package / "__init__.py").write_text("import not_installed_dependency.sub\nVALUE = 1\n")
-    (package / "migration_utils.py").write_text(
-        "import sqlalchemy as sa\n"
-        "def table_exists(name, bind):\n"
-        "    return name in sa.inspect(bind).get_table_names()\n"
-        "raise RuntimeError('needs configuration')\n"
-    )
+def capture_beside_app(tmp_path: Path, modules: dict[str, str], body: str):
+    """The upgrade() capture of a migration whose application's ``modules`` (a path under
+    the source root -> its source) can be imported, as in a checkout of its repository."""
+    root = tmp_path / "appsrc"
+    for name, source in modules.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(source)
     path = tmp_path / "m.py"
     path.write_text(
         "from alembic import op\nimport sqlalchemy as sa\nrevision = 'x'\ndown_revision = None\n"
-        "from myapp_half.migration_utils import table_exists\n"
-        "def upgrade():\n"
-        "    if not table_exists('t', op.get_bind()):\n"
-        "        op.create_table('t', sa.Column('id', sa.Integer))\n"
+        + body
     )
-    sys.path.insert(0, str(tmp_path / "appsrc"))
+    sys.path.insert(0, str(root))
     try:
         upgrade, _ = capture(read_script(path))
     finally:
-        sys.path.remove(str(tmp_path / "appsrc"))
+        sys.path.remove(str(root))
+    return upgrade
+
+
+def test_a_project_module_that_fails_to_import_keeps_what_it_defined(tmp_path: Path) -> None:
+    modules = {
+        "myapp_half/__init__.py": "import not_installed_dependency.sub\nVALUE = 1\n",
+        "myapp_half/migration_utils.py": (
+            "import sqlalchemy as sa\n"
+            "def table_exists(name, bind):\n"
+            "    return name in sa.inspect(bind).get_table_names()\n"
+            "raise RuntimeError('needs configuration')\n"
+        ),
+    }
+    upgrade = capture_beside_app(
+        tmp_path,
+        modules,
+        "from myapp_half.migration_utils import table_exists\n"
+        "def upgrade():\n"
+        "    if not table_exists('t', op.get_bind()):\n"
+        "        op.create_table('t', sa.Column('id', sa.Integer))\n",
+    )
     assert upgrade.failure is None and upgrade.guesses == []  # the real helper ran
     assert [e.sql for e in upgrade.judged] == ["CREATE TABLE t (\n    id INTEGER\n);"]
     assert "myapp_half" not in sys.modules
@@ -360,24 +375,19 @@ def test_a_project_module_that_fails_to_import_keeps_what_it_defined(tmp_path: P
 def test_a_project_module_that_exits_at_import_stands_in(tmp_path: Path) -> None:
     """open-webui's settings module exits when a secret is not set: the migration that
     imports it is still captured, and the notice says why the module stood in."""
-    package = tmp_path / "appsrc" / "myapp_exits"
-    package.mkdir(parents=True)
-    (package / "__init__.py").write_text("")
-    (package / "config.py").write_text(
-        "import sys\nTABLE = 'users'\nsys.exit('SECRET_KEY is not set')\nKindType = 1\n"
-    )
-    path = tmp_path / "m.py"
-    path.write_text(
-        "from alembic import op\nimport sqlalchemy as sa\nrevision = 'x'\ndown_revision = None\n"
+    modules = {
+        "myapp_exits/__init__.py": "",
+        "myapp_exits/config.py": (
+            "import sys\nTABLE = 'users'\nsys.exit('SECRET_KEY is not set')\nKindType = 1\n"
+        ),
+    }
+    upgrade = capture_beside_app(
+        tmp_path,
+        modules,
         "from myapp_exits.config import TABLE, KindType\n"
         "def upgrade():\n"
-        "    op.create_table(TABLE, sa.Column('id', sa.Integer), sa.Column('kind', KindType()))\n"
+        "    op.create_table(TABLE, sa.Column('id', sa.Integer), sa.Column('kind', KindType()))\n",
     )
-    sys.path.insert(0, str(tmp_path / "appsrc"))
-    try:
-        upgrade, _ = capture(read_script(path))
-    finally:
-        sys.path.remove(str(tmp_path / "appsrc"))
     assert upgrade.failure is None
     (created,) = [e.sql for e in upgrade.judged]
     assert created.startswith("CREATE TABLE users (\n    id INTEGER, \n    kind migsafe_unknown.")
