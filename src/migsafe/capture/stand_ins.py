@@ -7,8 +7,8 @@ beside them, never an installed library):
 
 - a module that cannot be found is replaced by a stand-in module, every public attribute of
   which is a ``StandIn``, which can be called, subclassed, iterated (as empty) and chained;
-- a module of the project whose import raises or exits (typically: one of *its* imports is missing,
-  or it needs configuration) keeps what it defined before the error, and its other
+- a module of the project whose import raises or exits (typically: one of *its* imports is
+  missing, or it needs configuration) keeps what it defined before the error, and its other
   attributes are stand-ins. Its submodules still import for real, so a small helper module
   of the application (``myapp.migration_utils``) works even when ``myapp/__init__.py`` does
   not.
@@ -329,7 +329,8 @@ def installed() -> Iterator[None]:
     before = set(sys.modules)
     sys.meta_path.insert(0, forgiving)
     sys.meta_path.append(missing)
-    sqlalchemy.__getattr__ = _missing_attribute(sqlalchemy, partial=False)  # type: ignore[attr-defined]
+    on_first_use = _missing_attribute(sqlalchemy, partial=False)
+    sqlalchemy.__getattr__ = on_first_use  # type: ignore[attr-defined]
     try:
         yield
     finally:
