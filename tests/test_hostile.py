@@ -170,3 +170,22 @@ def test_work_done_meanwhile_that_raises_leaves_no_worker() -> None:
 
 def _sleep_forever(connection: object) -> None:
     time.sleep(3600)
+
+
+def test_ctrl_c_while_the_arguments_are_parsed_is_an_interruption_too() -> None:
+    """Before a command's own handler runs, click would print "Aborted!" and exit 1."""
+    script = (
+        "import sys\n"
+        "from migsafe import cli, own_process\n"
+        "def parse(*args, **kwargs):\n"
+        "    raise KeyboardInterrupt  # as Ctrl-C does, while click reads the arguments\n"
+        "cli.cli.make_context = parse\n"
+        "own_process.claim()\n"
+        "sys.argv = ['migsafe', 'check', '.']\n"
+        "cli.main()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 130
+    assert done.stderr.strip() == "interrupted; nothing was changed."

@@ -9,8 +9,10 @@ from migsafe import own_process
 
 def main() -> None:
     own_process.claim()
-    from migsafe.cli import main as run_command_line
-
+    try:
+        from migsafe.cli import main as run_command_line
+    except KeyboardInterrupt:
+        own_process.interrupted()
     run_command_line()
 
 

@@ -7,6 +7,7 @@ one line on stderr and exit code 2 (``_handled``).
 
 from __future__ import annotations
 
+import errno
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,14 +16,14 @@ from typing import TYPE_CHECKING, NoReturn, TextIO
 
 import click
 
-from migsafe import __version__
+from migsafe import __version__, own_process
 from migsafe.errors import MigsafeError
 from migsafe.findings import Severity
 
 if TYPE_CHECKING:
     from migsafe.cache import ResultCache
 
-EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, own_process.INTERRUPTED
 
 SEVERITY_CHOICE = click.Choice([str(s) for s in Severity], case_sensitive=False)
 
@@ -618,10 +619,23 @@ def _fail(message: str) -> NoReturn:
 
 
 def main() -> None:
-    """Run the command line in a process claimed for it (``migsafe.__main__``)."""
-    from migsafe import own_process
+    """Run the command line in a process claimed for it (``migsafe.__main__``).
 
+    Click's own ending is off (``standalone_mode=False``): it would turn a Ctrl-C that comes
+    while it parses the arguments, before a command's ``_handled``, into "Aborted!" and exit
+    code 1, where migsafe says it was interrupted and exits 130 at any moment.
+    """
     try:
-        cli()  # click ends every command with sys.exit
-    except SystemExit as done:
-        own_process.exit_now(done.code)
+        code = cli.main(standalone_mode=False)
+    except SystemExit as done:  # every command ends with sys.exit
+        code = done.code
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        own_process.interrupted()
+    except click.ClickException as exc:  # a usage error: what click itself prints
+        exc.show()
+        code = exc.exit_code
+    except OSError as exc:
+        if exc.errno != errno.EPIPE:
+            raise
+        code = 1  # the reader went away (| head)
+    own_process.exit_now(code)

@@ -51,3 +51,13 @@ def exit_now(code: object) -> None:
         except (OSError, ValueError):  # a closed pipe (| head): nothing more to say
             code = code or 1
     os._exit(code or 0)
+
+
+INTERRUPTED = 130  # the exit code of a command Ctrl-C stopped, as shells report SIGINT
+
+
+def interrupted() -> None:
+    """Ctrl-C before a command began its work (importing, parsing the arguments): nothing
+    was changed; say so and end as every interrupted command does."""
+    print("interrupted; nothing was changed.", file=sys.stderr)
+    exit_now(INTERRUPTED)
