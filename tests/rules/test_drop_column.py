@@ -18,7 +18,7 @@ def upgrade():
         tmp_path,
         body,
         """\
-        2: Dropping column "legacy_flags" of "users" breaks the running application, whose model still selects and inserts it until the new code is deployed.
+        2: Dropping column "legacy_flags" of "users" breaks the running application if its model still maps it: every SELECT and INSERT of the model names it until the new code is deployed.
         # A contract step, after the deploy: no code then running may use "legacy_flags".
         # 1. deploy code without "legacy_flags" (remove from the model, or leave unmapped
         #    meanwhile: __mapper_args__ = {"exclude_properties": ["legacy_flags"]})
@@ -38,7 +38,7 @@ def upgrade():
         tmp_path,
         body,
         """\
-        2: Dropping columns "legacy_flags", "nickname" of "app"."users" breaks the running application, whose model still selects and inserts them until the new code is deployed.
+        2: Dropping columns "legacy_flags", "nickname" of "app"."users" breaks the running application if its model still maps them: every SELECT and INSERT of the model names them until the new code is deployed.
         # A contract step, after the deploy: no code then running may use "legacy_flags", "nickname".
         # 1. deploy code without "legacy_flags", "nickname" (remove from the model, or leave unmapped
         #    meanwhile: __mapper_args__ = {"exclude_properties": ["legacy_flags", "nickname"]})

@@ -112,7 +112,8 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                 RULE,
                 stmt,
                 f"Dropping {'column' if one else 'columns'} {columns} of {table.sql} breaks "
-                "the running application, whose model still selects and inserts "
+                f"the running application if its model still maps {'it' if one else 'them'}: "
+                "every SELECT and INSERT of the model names "
                 f"{'it' if one else 'them'} until the new code is deployed.",
                 header=_CONTRACT.format(columns=columns),
                 steps=_steps(rev, table, gone, columns),
