@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import copy
+import functools
 import textwrap
 import warnings
 from collections.abc import Iterator
 
 from alembic.operations import ops
+from alembic.runtime.migration import MigrationContext
 
 from migsafe.findings import Finding, Severity
 from migsafe.project import BodyShape, body_shape
@@ -107,7 +109,9 @@ def _render_reverse(operation: ops.MigrateOperation) -> str | None:
     try:
         with warnings.catch_warnings():  # "drop_constraint() for an unnamed constraint": the
             warnings.simplefilter("ignore")  # recipe shows None there, unnamed-constraint says why
-            code = render_python_code(ops.UpgradeOps(ops=[reverse]))
+            code = render_python_code(
+                ops.UpgradeOps(ops=[reverse]), migration_context=_render_context()
+            )
     except Exception:  # autogenerate cannot render it
         return None
     body = "\n".join(line for line in code.splitlines() if not line.strip().startswith("# ###"))
@@ -115,6 +119,15 @@ def _render_reverse(operation: ops.MigrateOperation) -> str | None:
     if getattr(reverse, "kw", {}).get("postgresql_concurrently"):
         return f"with op.get_context().autocommit_block():\n{textwrap.indent(body, '    ')}"
     return body
+
+
+@functools.cache
+def _render_context() -> MigrationContext:
+    """One context for every recipe rendered: Alembic makes a new one per call otherwise,
+    four fifths of the cost of a recipe."""
+    from sqlalchemy.engine.default import DefaultDialect
+
+    return MigrationContext.configure(dialect=DefaultDialect())
 
 
 def _reverse(operation: ops.MigrateOperation) -> ops.MigrateOperation | None:
