@@ -137,6 +137,7 @@ def _check(
 
     own_process.exempt_imports_from_gc()
     project = project or _project(target, config_file, x_arguments)
+    own_process.keep_until_exit(project)
     storing = cache is not None and key is not None
     settings = _settings(project, settings, overrides)
     result = check_project(project, settings, changed, record_footprint=storing)
