@@ -523,19 +523,22 @@ def create_widget_sequence(operations, operation):
 def test_the_plugins_env_py_imports_register_their_operations(tmp_path: Path, monkeypatch) -> None:
     """fittrackee's env.py imports geoalchemy2.alembic_helpers, which gives migrations
     ``add_geospatial_column``; check imports what env.py imports from installed libraries
-    (here a plugin in a site-packages directory), never the application's own modules."""
+    (here a plugin in a site-packages directory), never the application's own modules; one
+    that exits as it is imported costs nothing."""
     from migsafe.capture import code_origin
 
     site = tmp_path / "venv" / "site-packages"
     site.mkdir(parents=True)
     (site / "migsafe_test_widget_plugin.py").write_text(PLUGIN)
+    (site / "migsafe_test_exiting_library.py").write_text("raise SystemExit(3)\n")
     (tmp_path / "myapp_env_only.py").write_text("open(__file__ + '.imported', 'w').close()\n")
     monkeypatch.syspath_prepend(str(site))
     monkeypatch.syspath_prepend(str(tmp_path))
     code_origin._environment_prefixes.cache_clear()
     monkeypatch.setattr(code_origin, "_environment_prefixes", code_origin._environment_prefixes)
     (tmp_path / "env.py").write_text(
-        "from alembic import context\nimport migsafe_test_widget_plugin\nimport myapp_env_only\n"
+        "from alembic import context\nimport migsafe_test_exiting_library\n"
+        "import migsafe_test_widget_plugin\nimport myapp_env_only\n"
     )
     (tmp_path / "versions").mkdir()
     (tmp_path / "versions" / "a1.py").write_text(

@@ -28,7 +28,7 @@ def import_installed(names: Iterable[str]) -> None:
         try:
             if importlib.util.find_spec(name) is not None:
                 importlib.import_module(name)
-        except Exception:  # a library that cannot be imported here registers nothing
+        except (Exception, SystemExit):  # one that cannot be imported here registers nothing
             continue
 
 
