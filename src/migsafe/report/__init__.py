@@ -64,17 +64,21 @@ def display_path(path: Path | None) -> str:
     """Paths relative to the working directory when they are below it, as editors expect."""
     if path is None:
         return "-"
-    return _relative(path, os.getcwd())
+    try:
+        return str(resolved(path).relative_to(resolved(Path.cwd())))
+    except ValueError:  # outside the working directory
+        return str(path)
+
+
+def resolved(path: Path) -> Path:
+    """``path.resolve()``, worked out once per path and working directory: a report names the
+    same few files hundreds of times, and resolving one costs a system call per component."""
+    return _resolved(path, os.getcwd())
 
 
 @functools.lru_cache(maxsize=1024)
-def _relative(path: Path, working_directory: str) -> str:
-    """Once per path and directory: a report names the same few files hundreds of times, and
-    resolving one takes a system call per component of it."""
-    try:
-        return str(path.resolve().relative_to(Path(working_directory).resolve()))
-    except ValueError:  # outside the working directory
-        return str(path)
+def _resolved(path: Path, working_directory: str) -> Path:
+    return path.resolve()
 
 
 def repository_root(paths: Iterable[Path | None]) -> Path:
@@ -101,7 +105,7 @@ def repository_root(paths: Iterable[Path | None]) -> Path:
 def repository_path(path: Path, root: Path) -> str | None:
     """``path`` relative to ``root`` with forward slashes, or None when it is outside."""
     try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
+        return resolved(path).relative_to(resolved(root)).as_posix()
     except ValueError:
         return None
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from migsafe.findings import Severity
-from migsafe.report import repository_path, repository_root, summary
+from migsafe.report import repository_path, repository_root, resolved, summary
 
 if TYPE_CHECKING:
     from migsafe.findings import CheckResult, Diagnostic, Finding
@@ -82,7 +82,7 @@ def annotation_path(path: Path, root: Path) -> str:
     """``path`` relative to the workspace; absolute when outside it (no annotation on the
     diff, but the log still names the file)."""
     relative = repository_path(path, root)
-    return relative if relative is not None else str(path.resolve())
+    return relative if relative is not None else str(resolved(path))
 
 
 def workflow_command(command: str, message: str, **properties: object) -> str:

@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 import migsafe
 from migsafe.findings import Severity
-from migsafe.report import repository_path, repository_root
+from migsafe.report import repository_path, repository_root, resolved
 
 if TYPE_CHECKING:
     from migsafe.findings import CheckResult, Diagnostic, Finding
@@ -163,7 +163,7 @@ def physical_location(
     ``#``, ``:`` and non-ASCII names survive), and the lines and column that are known."""
     relative = repository_path(path, root)
     if relative is None:  # outside the repository: an absolute file URI
-        artifact: Json = {"uri": path.resolve().as_uri()}
+        artifact: Json = {"uri": resolved(path).as_uri()}
     else:
         artifact = {"uri": quote(relative, safe="/"), "uriBaseId": SRCROOT}
     physical: Json = {"artifactLocation": artifact}
