@@ -176,7 +176,8 @@ def check(
     """Flag unsafe operations in Alembic migration scripts.
 
     PATHS may be versions directories, single migration files, a project directory holding
-    alembic.ini, or alembic.ini itself (default: the current directory).
+    alembic.ini, or alembic.ini itself (default: the current directory). A versions
+    directory is read with the revisions in its subdirectories (versions/<release>/expand/).
 
     Each script's upgrade() and downgrade() really run, offline, as under
     `alembic upgrade --sql`: only check migrations you would run. A re-run on an unchanged
@@ -592,7 +593,7 @@ def _written(path: Path) -> Iterator[TextIO]:
 
 
 @contextmanager
-def _handled(debug: bool, interrupted: str = "interrupted; nothing was changed.") -> Iterator[None]:
+def _handled(debug: bool, interrupted: str = own_process.NOTHING_CHANGED) -> Iterator[None]:
     """One place that turns what a command raises into a line on stderr and an exit code."""
     try:
         yield

@@ -65,10 +65,11 @@ def keep_until_exit(thing: object) -> None:
 
 
 INTERRUPTED = 130  # the exit code of a command Ctrl-C stopped, as shells report SIGINT
+NOTHING_CHANGED = "interrupted; nothing was changed."
 
 
 def interrupted() -> None:
     """Ctrl-C before a command began its work (importing, parsing the arguments): nothing
     was changed; say so and end as every interrupted command does."""
-    print("interrupted; nothing was changed.", file=sys.stderr)
+    print(NOTHING_CHANGED, file=sys.stderr)
     exit_now(INTERRUPTED)
