@@ -14,7 +14,6 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
-import pglast
 from alembic.operations import ops
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType, ObjectType
@@ -29,7 +28,7 @@ from migsafe.locks import LockMode, foreign_key_targets
 from migsafe.project import MigrationScript
 from migsafe.project.environment import Environment, turned_off
 from migsafe.rule import DOWNGRADE, Rule, sql_code
-from migsafe.sql import Statement, TableName
+from migsafe.sql import Statement, TableName, parse_sql
 from migsafe.sqltree import alter_commands, dropped_names
 
 
@@ -377,7 +376,7 @@ def existing_type(operation: object) -> ast.TypeName | None:
         from sqlalchemy.dialects import postgresql
 
         sql_type = existing.compile(dialect=postgresql.dialect())
-        (raw,) = pglast.parse_sql(f"SELECT NULL::{sql_type}")
+        (raw,) = parse_sql(f"SELECT NULL::{sql_type}")
     except Exception:  # a type this dialect cannot render: unknown
         return None
     return raw.stmt.targetList[0].val.typeName

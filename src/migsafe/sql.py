@@ -6,6 +6,7 @@ Parsing uses pglast (libpg_query, PostgreSQL's own parser), so a statement writt
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
@@ -123,11 +124,48 @@ def split_statements(text: str) -> tuple[tuple[str, ast.Node], ...]:
     """Each statement of ``text`` with its own SQL; raises pglast's ParseError. pglast gives
     locations in characters of the str (not bytes of the UTF-8 PostgreSQL parsed)."""
     parsed = []
-    for raw in pglast.parse_sql(text):
+    for raw in parse_sql(text):
         start = raw.stmt_location or 0
         end = start + raw.stmt_len if raw.stmt_len else len(text)
         parsed.append((text[start:end].strip(), raw.stmt))
     return tuple(parsed)
+
+
+def parse_sql(text: str) -> tuple[ast.RawStmt, ...]:
+    """``pglast.parse_sql``, without checking again what PostgreSQL's parser built.
+
+    pglast checks and converts every attribute of every node it makes (``Node.__setattr__``),
+    which is right for nodes built by hand and redundant for its parser's own output: that
+    check was two thirds of the time parsing took (docs/benchmarks.md). While this thread
+    parses, the parser's nodes are stored as they come; every other node, built by hand or
+    in another thread, is checked as before. tests/test_sql.py compares the trees both ways
+    on the SQL of every rule's examples and on statements of every shape the rules read.
+    """
+    _unchecked.active = True
+    try:
+        return pglast.parse_sql(text)
+    finally:
+        _unchecked.active = False
+
+
+_unchecked = threading.local()
+_checked_setattr = ast.Node.__setattr__
+
+
+def _set_attribute(node: ast.Node, name: str, value: object) -> None:
+    if getattr(_unchecked, "active", False):
+        object.__setattr__(node, name, value)
+    else:
+        _checked_setattr(node, name, value)
+
+
+def _set_boolean(node: ast.Node, name: str, value: object) -> None:
+    """The parser gives a Boolean's value as an int; the check made it a bool."""
+    _set_attribute(node, name, bool(value) if name == "boolval" and value is not None else value)
+
+
+ast.Node.__setattr__ = _set_attribute  # type: ignore[method-assign]
+ast.Boolean.__setattr__ = _set_boolean  # type: ignore[method-assign]
 
 
 def _clip(sql: str, width: int = 80) -> str:

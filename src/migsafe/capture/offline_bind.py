@@ -31,6 +31,7 @@ from sqlalchemy.pool import StaticPool
 
 from migsafe.capture.recorder import Recorder
 from migsafe.capture.reflection import CatalogReflection
+from migsafe.sql import parse_sql
 
 Row = tuple[Any, ...]
 Description = list[tuple[Any, ...]]
@@ -47,7 +48,7 @@ def empty_answer(sql: str) -> tuple[list[Row], Description | None]:
     ``None`` as the description means the statement returns no result set at all.
     """
     try:
-        parsed = pglast.parse_sql(sql)
+        parsed = parse_sql(sql)
     except pglast.parser.ParseError:
         return [], None
     if not parsed:

@@ -17,7 +17,7 @@ from migsafe.rules._same_revision import (
     named_in_revision,
     table_dropped_later,
 )
-from migsafe.sql import Statement, TableName, quote_identifier
+from migsafe.sql import Statement, TableName, parse_sql, quote_identifier
 
 RULE = Rule(
     code="MS042",
@@ -142,7 +142,7 @@ def _existing_default(operation: object) -> str | None:
     else:
         return None
     try:
-        (raw,) = pglast.parse_sql(f"SELECT {expression}")
+        (raw,) = parse_sql(f"SELECT {expression}")
     except pglast.parser.ParseError:
         return None
     return sql_text(raw.stmt.targetList[0].val)
