@@ -283,6 +283,53 @@ def upgrade():
     ]
 
 
+def test_a_class_of_stand_ins_can_be_a_declarative_base(write_migration) -> None:
+    """watcher's models: ``WatcherBase(ModelBase, TimestampMixin)`` from oslo_db, which is not
+    installed, then ``declarative_base(cls=WatcherBase)``; with a metaclass of migsafe's on
+    the stand-ins' classes, that was a metaclass conflict (SQLAlchemy's is another)."""
+    body = """
+from sqlalchemy import orm
+from myapp_not_installed.db import models
+
+class WatcherBase(models.ModelBase, models.TimestampMixin):
+    metadata = None
+
+Base = orm.declarative_base(cls=WatcherBase)
+
+class Audit(Base):
+    __tablename__ = "audits"
+    id = sa.Column(sa.Integer, primary_key=True)
+    strategy_id = sa.Column(sa.Integer)
+
+def upgrade():
+    op.execute(sa.update(Audit).values(strategy_id=Audit.id))
+"""
+    _, upgrade, _ = capture_body(write_migration, body)
+    assert upgrade.failure is None and upgrade.guesses == []
+    assert [e.sql for e in upgrade.judged] == ["UPDATE audits SET strategy_id=audits.id;"]
+
+
+def test_comparing_a_stand_in_is_a_guess_in_the_migration_only(write_migration) -> None:
+    """``if settings.VERSION > 2`` is a branch on a value nobody knows; a library comparing
+    one (sorting a stood-in with numbers) must not raise TypeError."""
+    body = """
+import statistics
+from myapp_not_installed import settings
+
+POOL = statistics.median([1, settings.POOL_SIZE, 3])
+
+def upgrade():
+    op.add_column("t", sa.Column("a", sa.Integer()))
+    if settings.VERSION > 2:  # compared
+        op.create_index("ix_t_a", "t", ["a"])
+"""
+    path, upgrade, _ = capture_body(write_migration, body)
+    assert upgrade.failure is None
+    (guess,) = upgrade.guesses
+    assert guess.line == line_of(path, "# compared") and not guess.confined
+    assert [e.sql for e in upgrade.judged] == ["ALTER TABLE t ADD COLUMN a INTEGER;"]
+
+
 def test_branching_on_a_stand_in_is_a_guess_and_ends_what_is_judged(write_migration) -> None:
     body = """
 from myapp_not_installed.migration_utils import has_table
@@ -315,7 +362,7 @@ def upgrade():
     path, upgrade, _ = capture_body(write_migration, body)
     assert [e.sql.split(" (")[0] for e in upgrade.judged] == ["CREATE TABLE ports"]
     (guess,) = upgrade.guesses
-    assert guess.line == line_of(path, "dns_name")
+    assert guess.line == line_of(path, "dns_name") and not guess.confined
     assert guess.how.format(name=guess.name) == (
         "writes myapp_not_installed.db.constants.FQDN_FIELD_SIZE into its SQL"
     )
@@ -327,6 +374,76 @@ def upgrade():
         "(myapp_not_installed stood in: no module named 'myapp_not_installed'): from this "
         "line on it is not checked"
     )
+
+
+def test_rows_written_with_a_stand_in_are_unknown_and_what_follows_is_exact(
+    write_migration,
+) -> None:
+    """trove's and mistral's revisions insert a value from their configuration, which is
+    stood in: only those rows are unknown. The migration never looked at the value, so the
+    tables it creates afterwards are judged and in the schema later revisions see."""
+    body = """
+from myapp_not_installed import settings
+
+def upgrade():
+    pools = op.create_table("pools", sa.Column("id", sa.String(36)))
+    op.bulk_insert(pools, [{"id": settings.DEFAULT_POOL_ID}])  # rows
+    op.execute(sa.table("pools", sa.column("id", sa.String)).update().values(id=settings.REGION))
+    op.create_table("zones", sa.Column("id", sa.Integer), sa.Column("pool_id", sa.String(36)))
+    op.create_index("ix_pools_id", "pools", ["id"])
+"""
+    path, upgrade, _ = capture_body(write_migration, body)
+    assert [e.sql.split(" (")[0] for e in upgrade.judged] == [
+        "CREATE TABLE pools",
+        "CREATE TABLE zones",
+        "CREATE INDEX ix_pools_id ON pools",
+    ]
+    assert [guess.line for guess in upgrade.guesses] == [
+        line_of(path, "# rows"),
+        line_of(path, "update().values"),
+    ]
+    assert all(guess.confined for guess in upgrade.guesses)
+    assert upgrade.recorder.catalog.table(("public", "zones")) is not None
+    result = command.check([path])
+    assert "create-index-not-concurrently" not in [f.rule for f in result.findings]
+    first, second = [d.message for d in result.diagnostics]
+    assert "settings.DEFAULT_POOL_ID" in first and "settings.REGION" in second
+    assert first.endswith(
+        "the rows that statement writes are not known, so it is not checked; what follows is"
+    )
+
+
+def test_a_type_of_the_application_writing_a_stand_in_confines_the_guess_too(
+    tmp_path: Path,
+) -> None:
+    """designate's UUID type turns the value it is given into text (``str(value)``): that
+    is the application's code, but it only decides what one row holds."""
+    modules = {
+        "myapp_types/__init__.py": (
+            "import sqlalchemy as sa\n"
+            "class UUID(sa.types.TypeDecorator):\n"
+            "    impl = sa.String(36)\n"
+            "    cache_ok = True\n"
+            "    def process_literal_param(self, value, dialect):\n"
+            "        return repr(str(value))\n"
+        ),
+    }
+    upgrade = capture_beside_app(
+        tmp_path,
+        modules,
+        "from myapp_types import UUID\n"
+        "from myapp_not_installed import settings\n"
+        "def upgrade():\n"
+        "    pools = op.create_table('pools', sa.Column('id', UUID))\n"
+        "    op.bulk_insert(pools, [{'id': settings.DEFAULT_POOL_ID}])\n"
+        "    op.create_table('zones', sa.Column('id', sa.Integer))\n",
+    )
+    (guess,) = upgrade.guesses
+    assert guess.confined and guess.how == "turns {name} into text"
+    assert [e.sql.split(" (")[0] for e in upgrade.judged] == [
+        "CREATE TABLE pools",
+        "CREATE TABLE zones",
+    ]
 
 
 def capture_beside_app(tmp_path: Path, modules: dict[str, str], body: str):

@@ -327,14 +327,14 @@ def capture_notes(script: MigrationScript, *captures: Capture) -> list[Diagnosti
                 f"only what {name} did before that is checked"
             )  # fmt: skip
             note(failure.line, f"{failure.message}{cause}; {rest}", failure.fatal)
-        if capture.guesses:
-            guess = capture.guesses[0]
-            did = guess.how.format(name=guess.name)
-            note(
-                guess.line,
-                f"{name} {did}{_stood_in_clause(guess.modules)}: from this line on it is not "
-                "checked",
-            )
+        for guess in capture.guesses:
+            did = f"{name} {guess.how.format(name=guess.name)}{_stood_in_clause(guess.modules)}"
+            if guess.confined:
+                note(guess.line, f"{did}: the rows that statement writes are not known, so it "
+                     "is not checked; what follows is")  # fmt: skip
+                continue
+            note(guess.line, f"{did}: from this line on it is not checked")
+            break
         if capture.reads:
             read = capture.reads[0]
             more = f" and {len(capture.reads) - 1} more" if len(capture.reads) > 1 else ""

@@ -62,6 +62,7 @@ class Guess:
     name: str  # e.g. myapp.db.helpers.has_table()
     modules: tuple[tuple[str, str], ...]  # the stood-in modules behind it, and why
     how: str = "branches on {name}"  # what the migration did with it
+    confined: bool = False  # only the rows one statement writes depend on it
 
 
 @dataclass
@@ -89,9 +90,11 @@ class Capture:
 
     @property
     def judged(self) -> list[Emitted]:
-        """What rules may judge: everything up to the first guess."""
+        """What rules may judge: everything up to the first guess, but the rows written with
+        a stand-in's value."""
         exact = self.recorder.exact_until
-        return self.emitted if exact is None else self.emitted[:exact]
+        emitted = self.emitted if exact is None else self.emitted[:exact]
+        return [item for item in emitted if not item.guessed]
 
     @property
     def operations(self) -> list[Emitted]:
@@ -210,7 +213,13 @@ class OfflineCapturer:
                 sorted({*capture.stood_in, *stand_ins.missing_modules(log.touched)})
             )
             capture.guesses += [
-                Guess(use.line, use.name, stand_ins.missing_modules({use.name}), use.how)
+                Guess(
+                    use.line,
+                    use.name,
+                    stand_ins.missing_modules({use.name}),
+                    use.how,
+                    use.confined,
+                )
                 for use in log.value_uses
             ]
 

@@ -17,7 +17,7 @@ import contextlib
 import sys
 import types
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pglast
@@ -47,6 +47,7 @@ class Emitted:
     error: str | None = None
     parsed: tuple[tuple[str, ast.Node], ...] = ()
     parse_error: str | None = None
+    guessed: bool = False  # rows written with a stand-in's value: not judged (Recorder)
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,9 @@ class Recorder:
         self.exact_until: int | None = None  # set at the first guess: emitted[:exact_until]
         self._operations: list[MigrateOperation] = []
         self._autocommit_depth = 0
+        # a stand-in was used as a value while an operation ran: from this statement, and
+        # from this value use on; settled when the operation ends
+        self._guess_from: tuple[int, int] | None = None
 
     # Alembic's output buffer
     def write(self, text: str) -> None:
@@ -124,6 +128,9 @@ class Recorder:
             yield
         finally:
             self._operations.pop()
+            if not self._operations and self._guess_from is not None:
+                self._settle_guess(*self._guess_from)
+                self._guess_from = None
 
     @contextlib.contextmanager
     def autocommit(self) -> Iterator[None]:
@@ -138,28 +145,58 @@ class Recorder:
         error = f"{type(exc).__name__}: {one_line(exc)}"
         self.emitted.append(Emitted(None, self.issuing_line(), operation, error))
 
-    def guessed(self) -> int:
-        """From now on the capture follows an assumed path: what comes next is not exact.
-        Returns how many statements are exact."""
-        if self.exact_until is None:
+    def guessed(self) -> None:
+        """A stand-in was used as a value: what comes next is not exact.
+
+        In the migration's own code that is a guess from here on: the path it takes may not
+        be the real one. While an Alembic operation runs, SQLAlchemy or a type of the
+        application is turning its arguments into SQL; what follows depends on what the
+        operation emits (``_settle_guess``), decided when it ends.
+        """
+        if self.exact_until is not None:
+            return
+        if not self._operations:
             self.exact_until = len(self.emitted)
-        return self.exact_until
+        elif self._guess_from is None:
+            self._guess_from = (len(self.emitted), len(LOG.value_uses))
+
+    def _settle_guess(self, first_statement: int, first_use: int) -> None:
+        """A stand-in used as a value by an operation: if all it emitted from then on is
+        rows to insert, update or delete, only those statements are unknown (what rows they
+        write), and they are not judged; the statements after them are exact, as the
+        migration itself did not look at the value. Anything else (DDL made with a stand-in:
+        a type's length, a default) is a guess from there on."""
+        made = self.emitted[first_statement:]
+        if all(_writes_rows_only(item) for item in made):
+            self.emitted[first_statement:] = [replace(item, guessed=True) for item in made]
+            LOG.value_uses[first_use:] = [
+                replace(use, confined=True) for use in LOG.value_uses[first_use:]
+            ]
+        else:
+            self.exact_until = first_statement
 
     def _append(self, sql: str) -> None:
         operation = self._operations[-1] if self._operations else None
         written = next((name for name in LOG.written if name in sql), None)
         if written is not None and self.exact_until is None:  # SQL made with a stand-in
+            self.guessed()
             how = "writes {name} into its SQL"
             LOG.value_uses.append(ValueUse(written, self.issuing_line(), how))
-            self.guessed()
         try:
             parsed, error = split_statements(sql), None
         except pglast.parser.ParseError as exc:
             parsed, error = (), str(exc)
         self.emitted.append(Emitted(sql, self.issuing_line(), operation, None, parsed, error))
-        if self.catalog is not None and self.exact_until is None:
+        if self.catalog is not None and self.exact_until is None and self._guess_from is None:
             for _, node in parsed:
                 self.catalog.apply(node, self.revision)
+
+
+_ROW_WRITES = (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.MergeStmt)
+
+
+def _writes_rows_only(item: Emitted) -> bool:
+    return bool(item.parsed) and all(isinstance(node, _ROW_WRITES) for _, node in item.parsed)
 
 
 def one_line(exc: BaseException) -> str:

@@ -6,7 +6,8 @@ would cost the whole capture, so for the project's own code (the migrations and 
 beside them, never an installed library):
 
 - a module that cannot be found is replaced by a stand-in module, every public attribute of
-  which is a ``StandIn``, which can be called, subclassed, iterated (as empty) and chained;
+  which is a ``StandIn``, which can be called, subclassed, iterated (as empty), compared
+  (as neither smaller nor larger) and chained;
 - a module of the project whose import raises or exits (typically: one of *its* imports is
   missing, or it needs configuration) keeps what it defined before the error, and its other
   attributes are stand-ins. Its submodules still import for real, so a small helper module
@@ -47,6 +48,7 @@ class ValueUse:
     name: str
     line: int
     how: str = "branches on {name}"  # what the migration did with it, for the notice
+    confined: bool = False  # only the rows one operation writes depend on it (recorder)
 
 
 @dataclass
@@ -102,13 +104,17 @@ class StandIn(UserDefinedType):
         return self.__call__()
 
     def __mro_entries__(self, bases: tuple[Any, ...]) -> tuple[type, ...]:
-        """A class deriving from a stand-in derives from a class of its own, whose metaclass
-        agrees with the other bases' (``class User(Base, Dictifiable)`` where ``Dictifiable``
-        is an ABC: a plain stand-in class would be a metaclass conflict)."""
+        """A class deriving from a stand-in derives from a plain class of its own, whose
+        metaclass is the other bases' (``class User(Base, Dictifiable)`` where
+        ``Dictifiable`` is an ABC). A metaclass of migsafe's would conflict later, when
+        the class is a base under another one: watcher's ``WatcherBase(ModelBase, ...)``
+        made into a declarative base by ``declarative_base(cls=WatcherBase)``."""
         name = self._migsafe_path.rsplit(".", 1)[-1].replace("()", "") or "StandIn"
-        meta: type = StandInMeta
+        meta: type = type
         for other in {type(base) for base in bases if isinstance(base, type)}:
-            if not issubclass(meta, other):
+            if issubclass(other, meta):
+                meta = other
+            elif not issubclass(meta, other):
                 meta = type(f"{other.__name__}StandIn", (meta, other), {})
         return (meta(name, (StandInBase,), {"__module__": self._migsafe_root}),)
 
@@ -140,6 +146,13 @@ class StandIn(UserDefinedType):
     def __contains__(self, item: Any) -> bool:
         self._used_as_value(sys._getframe(1))
         return False
+
+    def _compared(self, other: Any) -> bool:
+        """``<``, ``<=``, ``>``, ``>=``: no order is known (a version, a length, a count)."""
+        self._used_as_value(sys._getframe(1))
+        return False
+
+    __lt__ = __le__ = __gt__ = __ge__ = _compared
 
     def __str__(self) -> str:
         self._used_as_value(sys._getframe(1), as_text=True)
@@ -186,18 +199,12 @@ class StandIn(UserDefinedType):
         if outer is not None:
             line = outer.f_lineno
         LOG.on_value_use()
-        LOG.value_uses.append(ValueUse(self._migsafe_path, line))
+        how = "turns {name} into text" if as_text else "branches on {name}"
+        LOG.value_uses.append(ValueUse(self._migsafe_path, line, how))
 
 
-class StandInMeta(type):
-    """Classes deriving from a stand-in answer any public attribute (``Model.model_fields``)."""
-
-    def __getattr__(cls, name: str) -> StandIn:
-        return _stand_in_attribute(f"{cls.__module__}.{cls.__qualname__}", name, cls.__module__)
-
-
-class StandInBase(metaclass=StandInMeta):
-    """What a class deriving from a stand-in derives from: it accepts anything."""
+class StandInBase:
+    """What a class deriving from a stand-in derives from: its instances accept anything."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__()
