@@ -670,3 +670,24 @@ def test_the_plugins_env_py_imports_register_their_operations(tmp_path: Path, mo
     assert [d.message for d in result.diagnostics] == []
     assert "migsafe_test_widget_plugin" not in sys.modules  # imported in the worker only
     assert not (tmp_path / "myapp_env_only.py.imported").exists()
+
+
+def test_an_operation_of_a_plugin_that_is_not_installed_says_so(write_migration) -> None:
+    """dstack's env.py imports alembic_postgresql_enum, whose ``op.sync_enum_values`` its
+    migrations call: without the plugin, the failure names the operation and what to do."""
+    path = write_migration(
+        "def upgrade():\n"
+        "    op.sync_enum_values('public', 'status', ['a', 'b'])\n"
+        "    with op.batch_alter_table('t') as batch_op:\n"
+        "        batch_op.add_geospatial_column('t', sa.Column('g', sa.Integer()))\n",
+    )
+    upgrade, _ = capture(read_script(path))
+    assert upgrade.failure is not None and upgrade.failure.line == line_of(path, "sync_enum")
+    assert upgrade.failure.message == (
+        "upgrade() calls op.sync_enum_values, which is no operation of Alembic's: a plugin "
+        "adds it when env.py imports it (install that plugin where migsafe runs)"
+    )
+    path.write_text(path.read_text().replace("    op.sync_enum_values", "    # "))
+    upgrade, _ = capture(read_script(path))
+    assert upgrade.failure is not None
+    assert upgrade.failure.message.startswith("upgrade() calls batch_op.add_geospatial_column,")

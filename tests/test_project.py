@@ -100,6 +100,40 @@ def test_a_versions_directory_is_read_with_its_release_subdirectories(tmp_path: 
     assert sorted(s.revision for s in history.heads) == ["c1", "e2"]
 
 
+def test_a_depends_on_computed_at_import_keeps_the_revision_in_the_graph(
+    tmp_path: Path,
+) -> None:
+    """invenio's revisions build ``depends_on`` from the packages that are installed; the
+    revision keeps its place (by down_revision), and the notice says what is not known."""
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    (versions / "a.py").write_text("revision = 'a'\ndown_revision = None\n" + UPGRADE)
+    (versions / "b.py").write_text(
+        "resolved = ['a']\n"
+        "try:\n    import invenio_access_not_installed\n    resolved.append('x1')\n"
+        "except ImportError:\n    pass\n"
+        "revision = 'b'\ndown_revision = 'a'\ndepends_on = resolved\n" + UPGRADE
+    )
+    (versions / "c.py").write_text("revision = 'c'\ndown_revision = 'b'\n" + UPGRADE)
+    history, diagnostics = history_of(versions)
+    assert [s.revision for s in history.scripts] == ["a", "b", "c"]
+    (notice,) = diagnostics
+    assert not notice.fatal and notice.path.name == "b.py" and notice.line == 9
+    assert notice.message.startswith("`depends_on` is computed when the script is imported")
+
+
+def test_a_down_revision_computed_at_import_cannot_be_placed(tmp_path: Path) -> None:
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    (versions / "a.py").write_text("PARENT = None\nrevision = 'a'\ndown_revision = PARENT\n")
+    history, diagnostics = history_of(versions)
+    assert history.scripts == []
+    (error,) = diagnostics
+    assert error.fatal and error.message == (
+        "`down_revision` (line 3) is not a literal string, tuple or None"
+    )
+
+
 def test_a_directory_that_holds_no_revision_is_not_searched_below(tmp_path: Path) -> None:
     """A repository's root named as PATH: the revisions of an installed package deep
     below it (a virtualenv's site-packages) are not this project's."""

@@ -25,7 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from alembic import op as alembic_op
 from alembic.config import Config
+from alembic.operations import BatchOperations
 from alembic.runtime.environment import EnvironmentContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.schema import CreateTable
@@ -239,7 +241,27 @@ def _failure(exc: BaseException, path: Path, function: Callable[[], Any]) -> Fai
     where = f"{name}()" if name in ("upgrade", "downgrade") else "importing it"
     if isinstance(exc, SystemExit):
         return Failure(line, f"{where} called sys.exit({exc.code!r})", fatal=True)
+    operation = _plugin_operation(exc)
+    if operation is not None:
+        return Failure(
+            line,
+            f"{where} calls {operation}, which is no operation of Alembic's: a plugin adds it "
+            "when env.py imports it (install that plugin where migsafe runs)",
+        )
     return Failure(line, f"{where} raised {type(exc).__name__}: {one_line(exc)}")
+
+
+def _plugin_operation(exc: BaseException) -> str | None:
+    """``op.sync_enum_values`` when a migration called an operation Alembic does not have
+    (alembic_postgresql_enum's, geoalchemy2's: registered when their module is imported)."""
+    if not isinstance(exc, AttributeError) or not exc.name:
+        return None
+    owner = getattr(exc, "obj", None)
+    if owner is alembic_op:
+        return f"op.{exc.name}"
+    if isinstance(owner, BatchOperations):
+        return f"batch_op.{exc.name}"
+    return None
 
 
 def load_module(script: MigrationScript) -> types.ModuleType:

@@ -40,6 +40,12 @@ def load_history(sources: Sources) -> tuple[History, list[Diagnostic]]:
             diagnostics.append(Diagnostic(script.path, message, fatal=True))
             continue
         by_revision[script.revision] = script
+        for name, line in script.computed:
+            message = (
+                f"`{name}` is computed when the script is imported: the revisions it "
+                "depends on are not known, so only down_revision orders this one"
+            )
+            diagnostics.append(Diagnostic(script.path, message, fatal=False, line=line))
 
     if sources.complete:
         diagnostics.extend(_missing_parents(by_revision))

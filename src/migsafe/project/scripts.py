@@ -28,6 +28,9 @@ class MigrationScript:
     down_revisions: tuple[str, ...]
     branch_labels: tuple[str, ...] = ()
     depends_on: tuple[str, ...] = ()
+    # revision variables computed when the script is imported (invenio's depends_on, from
+    # the packages installed), with their line: their values are not known
+    computed: tuple[tuple[str, int], ...] = ()
 
     @property
     def title(self) -> str:
@@ -66,7 +69,7 @@ def read_script(path: Path) -> MigrationScript | Diagnostic:
     except SyntaxError as exc:
         return Diagnostic(path, f"Python syntax error: {exc.msg}", fatal=True, line=exc.lineno)
     try:
-        values = _module_literals(tree)
+        values, computed = _module_literals(tree)
     except ValueError as exc:
         return Diagnostic(path, str(exc), fatal=True)
     revision = values.get("revision")
@@ -80,11 +83,20 @@ def read_script(path: Path) -> MigrationScript | Diagnostic:
         down_revisions=_as_tuple(values.get("down_revision")),
         branch_labels=_as_tuple(values.get("branch_labels")),
         depends_on=_as_tuple(values.get("depends_on")),
+        computed=tuple(computed.items()),
     )
 
 
-def _module_literals(tree: ast.Module) -> dict[str, object]:
+def _module_literals(tree: ast.Module) -> tuple[dict[str, object], dict[str, int]]:
+    """The revision variables' values, and the lines of those computed at import.
+
+    ``revision`` and ``down_revision`` place the script in the graph: they must be literals.
+    Branch labels set from names keep their source text (``_expressions``); a ``depends_on``
+    computed when the script is imported is not known, and only ``down_revision`` orders
+    the script (a ``depends_on`` outside the history does not order it either).
+    """
     values: dict[str, object] = {}
+    computed: dict[str, int] = {}
     for node in tree.body:
         if isinstance(node, ast.Assign):
             targets, value = node.targets, node.value
@@ -97,13 +109,16 @@ def _module_literals(tree: ast.Module) -> dict[str, object]:
                 try:
                     values[target.id] = ast.literal_eval(value)
                 except ValueError:
-                    if target.id != "branch_labels":
+                    if target.id == "branch_labels":
+                        values[target.id] = _expressions(value)
+                    elif target.id == "depends_on":
+                        values[target.id], computed[target.id] = None, node.lineno
+                    else:
                         raise ValueError(
                             f"`{target.id}` (line {node.lineno}) is not a literal string, "
                             "tuple or None"
                         ) from None
-                    values[target.id] = _expressions(value)
-    return values
+    return values, computed
 
 
 def _expressions(value: ast.expr) -> tuple[str, ...]:
