@@ -254,6 +254,9 @@ def _drop_column(catalog: Catalog, table: Table, command: ast.AlterTableCmd) -> 
     for key, constraint in list(table.constraints.items()):
         if command.name in constraint.columns:
             del table.constraints[key]
+    for referring, key, constraint in _foreign_keys_to(catalog, table.name):
+        if command.name in constraint.referred_columns:
+            del referring.constraints[key]
     for key, index in list(catalog.indexes.items()):
         if index.table == table.name and command.name in index.columns:
             del catalog.indexes[key]
@@ -327,6 +330,8 @@ def _rename(catalog: Catalog, node: ast.RenameStmt, revision: str | None) -> Non
             for key, index in list(catalog.indexes.items()):
                 if index.table == old:
                     catalog.indexes[key] = replace(index, table=new)
+            for referring, key, key_constraint in _foreign_keys_to(catalog, old):
+                referring.constraints[key] = replace(key_constraint, referred=new)
         elif old in catalog.views:
             catalog.views[new] = catalog.views.pop(old)
     elif kind == ObjectType.OBJECT_INDEX:
@@ -358,6 +363,24 @@ def _rename_column(catalog: Catalog, table: Table, node: ast.RenameStmt) -> None
             columns = renamed(index.columns)
             expressions = tuple(c or e for c, e in zip(columns, index.expressions, strict=True))
             catalog.indexes[key] = replace(index, columns=columns, expressions=expressions)
+    for referring, key, key_constraint in _foreign_keys_to(catalog, table.name):
+        columns = renamed(key_constraint.referred_columns)
+        referring.constraints[key] = replace(key_constraint, referred_columns=columns)
+
+
+def _foreign_keys_to(catalog: Catalog, table: Name) -> list[tuple[Table, str, Constraint]]:
+    """The foreign keys that refer to ``table``, in any table (itself too), with their keys.
+
+    PostgreSQL keeps them pointing at the same table and columns through a rename (they hold
+    its identity, not its name), and a drop removes them (with CASCADE; without it, the drop
+    fails): reflecting a table follows its foreign keys to the tables they refer to.
+    """
+    return [
+        (referring, key, constraint)
+        for referring in catalog.tables.values()
+        for key, constraint in referring.constraints.items()
+        if constraint.kind == "foreign key" and constraint.referred == table
+    ]
 
 
 def _drop(catalog: Catalog, node: ast.DropStmt, revision: str | None) -> None:
@@ -371,6 +394,8 @@ def _drop(catalog: Catalog, node: ast.DropStmt, revision: str | None) -> None:
             catalog.tables.pop(name, None)
             for key in [k for k, index in catalog.indexes.items() if index.table == name]:
                 del catalog.indexes[key]
+            for referring, key, _ in _foreign_keys_to(catalog, name):
+                del referring.constraints[key]
         elif node.removeType == ObjectType.OBJECT_INDEX:
             catalog.indexes.pop(name, None)
         elif node.removeType in (ObjectType.OBJECT_VIEW, ObjectType.OBJECT_MATVIEW):

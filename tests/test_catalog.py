@@ -1,0 +1,87 @@
+"""The schema a history builds (migsafe.catalog): what PostgreSQL does with each statement."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic.config import Config
+
+from migsafe.capture import OfflineCapturer
+from migsafe.catalog import Catalog
+from migsafe.project import read_script
+from migsafe.sql import split_statements
+
+SHOP = """
+CREATE TABLE devices (id int PRIMARY KEY, code text UNIQUE);
+CREATE TABLE attributes (id int PRIMARY KEY,
+  device_id int CONSTRAINT fk_device REFERENCES devices (id),
+  device_code text CONSTRAINT fk_code REFERENCES devices (code));
+CREATE TABLE parts (id int PRIMARY KEY, parent_id int CONSTRAINT fk_parent REFERENCES parts (id));
+"""
+
+
+def catalog_after(*sql: str) -> Catalog:
+    catalog = Catalog()
+    for text in sql:
+        for _, node in split_statements(text):
+            catalog.apply(node)
+    return catalog
+
+
+def foreign_keys(catalog: Catalog, table: str) -> dict[str, tuple]:
+    constraints = catalog.tables[("public", table)].constraints.values()
+    return {
+        c.name: (c.columns, c.referred, c.referred_columns)
+        for c in constraints
+        if c.kind == "foreign key"
+    }
+
+
+def test_a_renamed_table_is_still_what_foreign_keys_refer_to() -> None:
+    catalog = catalog_after(
+        SHOP, "ALTER TABLE devices RENAME TO vnf; ALTER TABLE parts RENAME TO p"
+    )
+    assert foreign_keys(catalog, "attributes") == {
+        "fk_device": (("device_id",), ("public", "vnf"), ("id",)),
+        "fk_code": (("device_code",), ("public", "vnf"), ("code",)),
+    }
+    assert foreign_keys(catalog, "p") == {"fk_parent": (("parent_id",), ("public", "p"), ("id",))}
+
+
+def test_a_renamed_column_is_still_what_foreign_keys_refer_to() -> None:
+    catalog = catalog_after(SHOP, "ALTER TABLE devices RENAME COLUMN code TO serial")
+    assert foreign_keys(catalog, "attributes")["fk_code"][2] == ("serial",)
+    assert foreign_keys(catalog, "attributes")["fk_device"][2] == ("id",)
+
+
+def test_dropping_what_foreign_keys_refer_to_drops_them() -> None:
+    catalog = catalog_after(SHOP, "ALTER TABLE devices DROP COLUMN code CASCADE")
+    assert list(foreign_keys(catalog, "attributes")) == ["fk_device"]
+    catalog = catalog_after(SHOP, "DROP TABLE devices CASCADE")
+    assert foreign_keys(catalog, "attributes") == {}
+    assert "devices" not in {name for _, name in catalog.tables}
+
+
+def test_reflection_follows_foreign_keys_to_a_renamed_table(tmp_path: Path) -> None:
+    """tacker renames ``devicetemplates`` to ``vnfd``; a later revision reflects a table that
+    refers to it, and SQLAlchemy reflects the referred table too: by its name now."""
+    header = "from alembic import op\nimport sqlalchemy as sa\n"
+    scripts = {
+        "a": "op.create_table('devices', sa.Column('id', sa.Integer, primary_key=True))\n"
+        "    op.create_table('attrs', sa.Column('id', sa.Integer, primary_key=True),\n"
+        "                    sa.Column('device_id', sa.Integer, sa.ForeignKey('devices.id')))\n",
+        "b": "op.rename_table('devices', 'vnf')\n",
+        "c": "attrs = sa.Table('attrs', sa.MetaData(), autoload_with=op.get_bind())\n"
+        "    (key,) = attrs.foreign_keys\n"
+        "    assert key.column.table.name == 'vnf'\n",
+    }
+    captures = []
+    with OfflineCapturer(Config(), 15) as capturer:
+        for parent, (revision, body) in zip([None, "a", "b"], scripts.items(), strict=True):
+            path = tmp_path / f"{revision}.py"
+            path.write_text(
+                f"{header}revision = {revision!r}\ndown_revision = {parent!r}\n"
+                f"def upgrade():\n    {body}"
+            )
+            captures.append(capturer.capture(read_script(path), with_downgrade=False))
+    assert [c.upgrade.failure for c in captures] == [None, None, None]
