@@ -64,7 +64,7 @@ class RevisionContext:
         for statements in (self.upgrade, self.downgrade):
             for index, stmt in enumerate(statements):
                 self._position[id(stmt)] = index
-                created = _created_table(stmt.node)
+                created = _created_table(stmt)
                 if created is not None:
                     self._created.setdefault((stmt.direction, created), index)
         for statements in (self.upgrade, self.downgrade):
@@ -326,11 +326,17 @@ def table_values(table: TableName) -> dict[str, str]:
     return {"table": table.name, "schema": table.schema_argument, "table_sql": table.sql}
 
 
-def _created_table(node: ast.Node | None) -> TableName | None:
+def _created_table(stmt: Statement) -> TableName | None:
+    """The table ``stmt`` creates. An ``op.create_table()`` that could not be rendered still
+    creates its table (a type SQLAlchemy refused for it): what follows on that table in the
+    same function meets no traffic, and is not judged as if the table were live."""
+    node = stmt.node
     if isinstance(node, ast.CreateStmt):
         return TableName.of(node.relation)
     if isinstance(node, ast.CreateTableAsStmt):
         return TableName.of(node.into.rel)
+    if node is None and isinstance(stmt.operation, ops.CreateTableOp):
+        return TableName(stmt.operation.schema, stmt.operation.table_name)
     return None
 
 
