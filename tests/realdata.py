@@ -44,6 +44,11 @@ CONDA_STORE = History(
 # OpenStack's layout: versions/<release>/{expand,contract}/, branch labels set from names,
 # a first revision that reflects Alembic's version table; 133 scripts.
 NEUTRON = History("neutron", "29.0.0", "neutron/db/migration/alembic_migrations/versions")
+# OpenStack's DNS service: its initial revision inserts a row whose id comes from its
+# configuration (oslo_config, not installed) before creating most of its tables.
+DESIGNATE = History("designate", "23.0.0", "designate/storage/sqlalchemy/alembic/versions")
+# OpenStack's NFV orchestrator: renames tables that others refer to, then reflects those.
+TACKER = History("tacker", "16.0.0", "tacker/db/migration/alembic_migrations/versions")
 # Every history the fidelity benchmark and its test measure, none with its app installed.
 FIDELITY = (MLFLOW, OPTUNA, CKAN, PREFECT, AIRFLOW, DAGSTER, PHOENIX, LANGFLOW)
 # Histories first tried after the capture was built on those above, kept apart to see how it
