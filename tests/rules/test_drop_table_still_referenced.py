@@ -1,0 +1,95 @@
+"""drop-table-still-referenced (MS064): DROP TABLE fails while a foreign key refers to it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from migsafe.check import check_trusted_file
+from migsafe.config import Settings
+from tests.conftest import migration_source
+from tests.rules.lint import after_history, assert_recipe_is_python, assert_renders, lines_flagged
+
+RULE = "drop-table-still-referenced"
+
+TABLES = """\
+def upgrade():
+    op.create_table("users", sa.Column("id", sa.Integer(), primary_key=True))
+    op.create_table(
+        "orders",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("user_id", sa.Integer(), sa.ForeignKey("users.id", name="fk_orders_user")),
+    )
+"""
+
+
+def test_a_downgrade_dropping_parents_first_renders_the_order_to_use(tmp_path: Path) -> None:
+    body = (
+        TABLES + '\n\ndef downgrade():\n    op.drop_table("users")\n    op.drop_table("orders")\n'
+    )
+    assert_renders(
+        tmp_path,
+        body,
+        """\
+        11: In downgrade(): DROP TABLE "users" fails: the foreign key "orders"'s 'fk_orders_user' still refers to it, and PostgreSQL does not drop a table other tables depend on.
+        # first what refers to "users":
+        op.drop_table("orders")  # move it up: it is dropped later
+        op.drop_table("users")
+        """,  # noqa: E501
+        rule=RULE,
+    )
+
+
+def test_children_first_cascade_or_together_pass(tmp_path: Path) -> None:
+    for downgrade in (
+        'op.drop_table("orders")\n    op.drop_table("users")',
+        'op.execute("DROP TABLE users CASCADE")',
+        'op.execute("DROP TABLE users, orders")',
+        'op.drop_constraint("fk_orders_user", "orders", type_="foreignkey")\n'
+        '    op.drop_table("users")',
+    ):
+        body = f"{TABLES}\n\ndef downgrade():\n    {downgrade}\n"
+        assert lines_flagged(tmp_path, body, rule=RULE) == [], downgrade
+
+
+def test_a_table_referring_to_itself_can_be_dropped(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.create_table(
+        "nodes",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("parent_id", sa.Integer(), sa.ForeignKey("nodes.id")),
+    )
+    op.drop_table("nodes")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == []
+
+
+def test_a_foreign_key_from_an_earlier_revision_keeps_its_table(write_migration) -> None:
+    """aim's revision drops ``commits`` while ``commit_tag``, from an earlier revision, still
+    refers to it: the constraint to drop first is named in the recipe."""
+    body = 'def upgrade():\n    op.drop_table("users")\n'
+    (finding,) = after_history(write_migration, TABLES, body, rule=RULE)
+    assert finding.line == 10 and not finding.message.startswith("In downgrade()")
+    assert 'op.drop_constraint("fk_orders_user", "orders", type_="foreignkey")' in finding.hint
+
+
+def test_its_recipe_is_python(tmp_path: Path) -> None:
+    body = (
+        TABLES + '\n\ndef downgrade():\n    op.drop_table("users")\n    op.drop_table("orders")\n'
+    )
+    assert_recipe_is_python(tmp_path, body, rule=RULE)
+
+
+def test_a_downgrade_after_an_upgrade_not_captured_to_its_end_is_not_judged(
+    tmp_path: Path,
+) -> None:
+    """What the rest of upgrade() did is not known: it may have dropped that foreign key."""
+    body = (
+        TABLES
+        + '    raise RuntimeError("needs a live database")\n'
+        + '\n\ndef downgrade():\n    op.drop_table("users")\n    op.drop_table("orders")\n'
+    )
+    path = tmp_path / "a1.py"
+    path.write_text(migration_source(body), encoding="utf-8")
+    report = check_trusted_file(path, Settings())
+    assert [f for f in report.findings if f.rule == RULE] == []
