@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.rules.lint import assert_renders, lines_flagged, lint
+from tests.rules.lint import after_history, assert_renders, lines_flagged, lint
 
 RULE = "change-column-type"
 
@@ -182,3 +182,33 @@ def upgrade():
         "UTC: SET LOCAL TIME ZONE 'UTC' first)."
     )
     assert on_11.message.endswith("rewrites the table under an ACCESS EXCLUSIVE lock.")
+
+
+def test_the_schema_the_history_built_outweighs_a_stale_existing_type(write_migration) -> None:
+    """mistral's and tacker's alter_column() calls pass an ``existing_type=`` older than the
+    column (copied from an earlier revision): the column is varchar(1024) by then, and making
+    it text rewrites nothing."""
+    before = """\
+def upgrade():
+    op.create_table("workflows", sa.Column("id", sa.Integer()), sa.Column("spec", sa.String(100)))
+    op.alter_column("workflows", "spec", existing_type=sa.String(100), type_=sa.String(1024))
+"""
+    body = """\
+def upgrade():
+    op.alter_column("workflows", "spec", existing_type=sa.String(100), type_=sa.Text())
+    op.alter_column("workflows", "spec", existing_type=sa.String(100), type_=sa.Integer(),
+                    postgresql_using="length(spec)")
+"""
+    findings = after_history(write_migration, before, body, rule=RULE)
+    assert [f.line for f in findings] == [11]  # only the real conversion, judged from text
+    assert "from text to int4" in findings[0].message
+
+
+def test_an_existing_type_given_as_a_class_is_read(tmp_path: Path) -> None:
+    """invenio passes ``existing_type=sa.Integer``, which SQLAlchemy takes as well."""
+    body = """\
+def upgrade():
+    op.alter_column("accounts_role", "id", existing_type=sa.Integer, type_=sa.BigInteger())
+"""
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    assert "from int4 to int8" in finding.message

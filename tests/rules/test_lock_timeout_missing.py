@@ -95,6 +95,20 @@ def downgrade():
     assert lines(tmp_path, body, rule=RULE) == []
 
 
+def test_a_new_table_referring_to_itself_locks_nothing_live(tmp_path: Path) -> None:
+    """trove's ``instances`` and placement's ``resource_providers`` have foreign keys to
+    themselves: creating them locks no table that has traffic."""
+    body = """\
+def upgrade():
+    op.create_table(
+        "nodes",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("parent_id", sa.Integer(), sa.ForeignKey("nodes.id")),
+    )
+"""
+    assert lines(tmp_path, body, rule=RULE) == []
+
+
 def test_env_py_setting_it_counts_for_every_revision(tmp_path: Path) -> None:
     body = """\
 def upgrade():

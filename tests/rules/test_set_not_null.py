@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.rules.lint import assert_renders, lines_flagged, lint
+from tests.rules.lint import after_history, assert_renders, lines_flagged, lint
 
 RULE = "set-not-null"
 
@@ -154,3 +154,19 @@ def downgrade():
     op.alter_column("users", "name", existing_type=sa.Text(), nullable=False)
 """
     assert lines_flagged(tmp_path, body, rule=RULE) == []
+
+
+def test_a_column_already_not_null_is_found_after_its_table_was_renamed(write_migration) -> None:
+    """tacker renames ``devices`` to ``vnf`` and then sets NOT NULL on columns that already
+    are: the history's schema knows the table by its new name from the rename on."""
+    before = """\
+def upgrade():
+    op.create_table("devices", sa.Column("id", sa.Integer()),
+                    sa.Column("tenant_id", sa.String(64), nullable=False))
+"""
+    body = """\
+def upgrade():
+    op.rename_table("devices", "vnf")
+    op.alter_column("vnf", "tenant_id", existing_type=sa.String(64), nullable=False)
+"""
+    assert after_history(write_migration, before, body, rule=RULE) == []

@@ -72,11 +72,12 @@ def downgrade():
 
 
 def check(rev: RevisionContext) -> Iterator[Finding]:
-    for stmt, schema in _schemas_met(rev):
+    for stmt in rev.statements(RULE):
         node = stmt.node
         if not isinstance(node, ast.DropStmt) or node.removeType != ObjectType.OBJECT_TABLE:
             continue
-        if node.behavior == DropBehavior.DROP_CASCADE:
+        schema = rev.schema_at(stmt)
+        if node.behavior == DropBehavior.DROP_CASCADE or schema is None:
             continue
         dropped = {table.key for table in dropped_tables(node)}
         for table in dropped_tables(node):
@@ -119,25 +120,6 @@ def _finding(
         name=py_literal(table.name),
         schema=table.schema_argument,
     )
-
-
-def _schemas_met(rev: RevisionContext) -> Iterator[tuple[Statement, Catalog]]:
-    """Each statement of both functions with the schema it meets: the earlier revisions'
-    (or nothing, for a script checked alone), then what its function did before it. A
-    downgrade() meets the schema its upgrade() left, so it is judged only when that upgrade
-    was captured exactly to its end."""
-    schema = (rev.schema_before or Catalog()).copy()
-    for stmt in rev.upgrade:
-        yield stmt, schema
-        if stmt.node is not None:
-            schema.apply(stmt.node, rev.script.revision)
-    upgrade = rev.upgrade_capture
-    if upgrade.failure is not None or upgrade.guesses:
-        return
-    for stmt in rev.downgrade:
-        yield stmt, schema
-        if stmt.node is not None:
-            schema.apply(stmt.node, rev.script.revision)
 
 
 def _foreign_keys_to(

@@ -10,6 +10,7 @@ from migsafe.findings import Finding, Severity
 from migsafe.locks import alter_table_command_lock
 from migsafe.revision import RevisionContext, alter_commands, table_values
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule
+from migsafe.rules._passes import column_before
 from migsafe.sql import Statement
 
 RULE = Rule(
@@ -82,6 +83,4 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
 
 
 def _already_not_null(rev: RevisionContext, stmt: Statement, column: str) -> bool:
-    table = rev.schema_before.table(stmt.table.key) if rev.schema_before else None
-    known = table.columns.get(column) if table is not None else None
-    return known is not None and not known.nullable and not rev.is_new_table(stmt)
+    return column_before(rev, stmt, column, "nullable") is False
