@@ -132,6 +132,17 @@ def downgrade():
     assert lines_flagged(tmp_path, body, rule=RULE) == []
 
 
+def test_an_upgrade_that_emits_nothing_on_postgresql_has_nothing_to_undo(tmp_path: Path) -> None:
+    """designate's revisions that return at once unless the database is MySQL."""
+    body = """\
+def upgrade():
+    if op.get_bind().dialect.name != "mysql":
+        return
+    op.alter_column("records", "data", type_=sa.Text())
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == []
+
+
 def test_a_module_with_neither_function_has_nothing_to_undo(tmp_path: Path) -> None:
     assert lint_as_written(tmp_path, "") == []
 
@@ -172,8 +183,14 @@ downgrade = _drop_nickname
             "        op.drop_index('ix_users_email', table_name='users', "
             "postgresql_concurrently=True)",
         ),
+        (  # designate's: a type given as a class, which SQLAlchemy takes too
+            'op.alter_column("users", "age", existing_type=sa.Integer, type_=sa.BigInteger)',
+            "op.alter_column('users', 'age',\n"
+            "               existing_type=sa.BigInteger(),\n"
+            "               type_=sa.Integer())",
+        ),
     ],
-    ids=["rename-table", "rename-column", "nullable", "concurrently"],
+    ids=["rename-table", "rename-column", "nullable", "concurrently", "type-classes"],
 )
 def test_the_recipe_reverses_what_the_call_says(
     tmp_path: Path, upgrade: str, expected: str

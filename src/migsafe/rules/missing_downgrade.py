@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 from alembic.operations import ops
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy.types import TypeEngine
 
 from migsafe.findings import Finding, Severity
 from migsafe.project import BodyShape, body_shape
@@ -63,7 +64,7 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
     shape = body_shape(function)
     if shape not in (BodyShape.ABSENT, BodyShape.EMPTY):
         return
-    if upgrade is None or body_shape(upgrade) is BodyShape.EMPTY:
+    if upgrade is None or body_shape(upgrade) is BodyShape.EMPTY or _changes_nothing(rev):
         return  # nothing to undo
     if shape is BodyShape.ABSENT and rev.downgrade_capture.emitted:
         return  # bound another way (``downgrade = _down``, an import), and it does something
@@ -77,6 +78,13 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
         undo=_undo_hint(rev),
         revision=rev.script.revision,
     )
+
+
+def _changes_nothing(rev: RevisionContext) -> bool:
+    """upgrade() ran to its end, exactly, and emitted nothing on PostgreSQL (designate's
+    revisions that return unless the database is MySQL): nothing to undo here."""
+    capture = rev.upgrade_capture
+    return capture.failure is None and not capture.guesses and not capture.emitted
 
 
 def _undo_hint(rev: RevisionContext) -> str:
@@ -161,6 +169,10 @@ def _reverse_alter_column(operation: ops.AlterColumnOp) -> ops.AlterColumnOp | N
     if operation.modify_server_default is not False and operation.existing_server_default is False:
         return None
     known = copy.copy(operation)
+    for attribute in ("existing_type", "modify_type"):  # ``existing_type=sa.Enum``: a class
+        given = getattr(known, attribute)
+        if isinstance(given, type) and issubclass(given, TypeEngine):
+            setattr(known, attribute, given())
     if known.modify_nullable is not None and known.existing_nullable is None:
         known.existing_nullable = not known.modify_nullable
     reverse = known.reverse()
