@@ -345,6 +345,7 @@ def upgrade():
     assert guess.name == "myapp_not_installed.migration_utils.has_table()"
     assert guess.modules[0][0] == "myapp_not_installed"
     assert [e.sql for e in upgrade.judged] == ["ALTER TABLE t ADD COLUMN a INTEGER;"]
+    assert not upgrade.exact  # what it did to the schema after the guess is not known
 
 
 def test_a_stand_in_written_into_sql_is_a_guess_not_a_finding(write_migration) -> None:
@@ -387,7 +388,7 @@ from myapp_not_installed import settings
 
 def upgrade():
     pools = op.create_table("pools", sa.Column("id", sa.String(36)))
-    op.bulk_insert(pools, [{"id": settings.DEFAULT_POOL_ID}])  # rows
+    op.bulk_insert(pools, [{"id": settings.CONF["service:central"].default_pool_id}])  # rows
     op.execute(sa.table("pools", sa.column("id", sa.String)).update().values(id=settings.REGION))
     op.create_table("zones", sa.Column("id", sa.Integer), sa.Column("pool_id", sa.String(36)))
     op.create_index("ix_pools_id", "pools", ["id"])
@@ -403,11 +404,16 @@ def upgrade():
         line_of(path, "update().values"),
     ]
     assert all(guess.confined for guess in upgrade.guesses)
+    assert [guess.name for guess in upgrade.guesses] == [  # as the migration names them
+        'myapp_not_installed.settings.CONF["service:central"].default_pool_id',
+        "myapp_not_installed.settings.REGION",
+    ]
     assert upgrade.recorder.catalog.table(("public", "zones")) is not None
+    assert upgrade.exact  # the rows are unknown, the schema is not
     result = command.check([path])
     assert "create-index-not-concurrently" not in [f.rule for f in result.findings]
     first, second = [d.message for d in result.diagnostics]
-    assert "settings.DEFAULT_POOL_ID" in first and "settings.REGION" in second
+    assert "default_pool_id" in first and "settings.REGION" in second
     assert first.endswith(
         "the rows that statement writes are not known, so it is not checked; what follows is"
     )
@@ -487,6 +493,35 @@ def test_a_project_module_that_fails_to_import_keeps_what_it_defined(tmp_path: P
     assert upgrade.failure is None and upgrade.guesses == []  # the real helper ran
     assert [e.sql for e in upgrade.judged] == ["CREATE TABLE t (\n    id INTEGER\n);"]
     assert "myapp_half" not in sys.modules
+
+
+def test_what_an_application_module_does_at_import_is_no_guess_of_the_migration(
+    tmp_path: Path,
+) -> None:
+    """zun's migration names ``zun.db.sqlalchemy.models.JSONEncodedDict`` inside upgrade();
+    importing that module runs zun's configuration, which branches on a stood-in library.
+    That decides what the module defines, not what the migration emits."""
+    modules = {
+        "myzun/__init__.py": "",
+        "myzun/conf.py": (
+            "from osprofiler_not_installed import opts\nif opts:\n    PROFILING = True\n"
+        ),
+        "myzun/models.py": (
+            "import sqlalchemy as sa\nfrom myzun import conf\n"
+            "class JSONEncodedDict(sa.types.TypeDecorator):\n"
+            "    impl = sa.Text\n    cache_ok = True\n"
+        ),
+    }
+    upgrade = capture_beside_app(
+        tmp_path,
+        modules,
+        "import myzun\n"
+        "def upgrade():\n"
+        "    import myzun.models\n"
+        "    op.create_table('container', sa.Column('env', myzun.models.JSONEncodedDict()))\n",
+    )
+    assert upgrade.failure is None and upgrade.guesses == []
+    assert [e.sql for e in upgrade.judged] == ["CREATE TABLE container (\n    env TEXT\n);"]
 
 
 def test_a_project_module_that_exits_at_import_stands_in(tmp_path: Path) -> None:

@@ -87,7 +87,12 @@ class Table:
 
 @dataclass
 class Catalog:
-    """Columns, constraints and indexes are immutable, so a copy shares them."""
+    """Columns, constraints and indexes are immutable, so a copy shares them.
+
+    ``exact`` says every revision replayed into it was captured to its end: then what it
+    does not hold is not in the database either (a foreign key dropped by a revision whose
+    upgrade() stopped early would still be here otherwise).
+    """
 
     tables: dict[Name, Table] = field(default_factory=dict)
     views: dict[Name, str | None] = field(default_factory=dict)  # name -> created by
@@ -95,6 +100,7 @@ class Catalog:
     sequences: set[Name] = field(default_factory=set)
     enums: dict[Name, list[str]] = field(default_factory=dict)
     schemas: set[str] = field(default_factory=lambda: {DEFAULT_SCHEMA})
+    exact: bool = True
 
     def copy(self) -> Catalog:
         return Catalog(
@@ -104,6 +110,7 @@ class Catalog:
             sequences=set(self.sequences),
             enums={name: list(labels) for name, labels in self.enums.items()},
             schemas=set(self.schemas),
+            exact=self.exact,
         )
 
     def apply(self, node: ast.Node, revision: str | None = None) -> None:

@@ -50,6 +50,7 @@ class ScriptReport:
     findings: list[Finding]
     diagnostics: list[Diagnostic]
     upgrade_sql: tuple[str, ...] = ()
+    upgrade_exact: bool = False  # upgrade_sql is all it did to the schema (Capture.exact)
     imported: ImportedModules | None = None  # None: its worker was lost
     locks: RevisionLocks | None = None  # for a judged revision: its locks and changes
     created: frozenset[TableName] = frozenset()  # the tables a judged revision creates
@@ -86,7 +87,7 @@ def check_project(
 
     def start_worker(reports: list[ScriptReport]) -> Worker:
         done = [
-            (script.revision, report.upgrade_sql)
+            (script.revision, report.upgrade_sql, report.upgrade_exact)
             for script, report in zip(scripts[: len(reports)], reports, strict=True)
         ]
         created = frozenset().union(*(report.created for report in reports))
@@ -130,7 +131,7 @@ def _serve(
     connection: Connection,
     project: Project,
     settings: Settings,
-    done: list[tuple[str, tuple[str, ...]]],
+    done: list[tuple[str, tuple[str, ...], bool]],
     judged: set[Path] | None,
     excluded: set[Path],
     created: frozenset[TableName],
@@ -261,7 +262,7 @@ def check_script(
     upgrade_sql = tuple(s.sql for s in up_statements if s.node is not None)
     return ScriptReport(
         findings, notes + [n for n in unrendered if n.line not in flagged], upgrade_sql,
-        locks=profile, created=revision.tables_created,
+        upgrade.exact, locks=profile, created=revision.tables_created,
     )  # fmt: skip
 
 
@@ -288,7 +289,8 @@ def follow_script(script: MigrationScript, capturer: OfflineCapturer) -> ScriptR
     upgrade = capturer.capture(script, with_downgrade=False).upgrade
     notes = [n for n in capture_notes(script, upgrade) if n.fatal]
     parsed, _ = statements(upgrade.judged, "upgrade")
-    return ScriptReport([], notes, tuple(s.sql for s in parsed if s.node is not None))
+    upgrade_sql = tuple(s.sql for s in parsed if s.node is not None)
+    return ScriptReport([], notes, upgrade_sql, upgrade.exact)
 
 
 def _strongest_locks(revision: RevisionContext) -> tuple[tuple[str, str], ...]:
@@ -301,10 +303,12 @@ def _strongest_locks(revision: RevisionContext) -> tuple[tuple[str, str], ...]:
     return tuple((table, lock.label) for table, lock in strongest.items())
 
 
-def replayed(done: Sequence[tuple[str, Sequence[str]]]) -> Catalog:
-    """The catalog these revisions' statements build."""
+def replayed(done: Sequence[tuple[str, Sequence[str], bool]]) -> Catalog:
+    """The catalog these revisions' statements build; not exact if one of them was not
+    captured to its end (or its worker was lost)."""
     catalog = Catalog()
-    for revision, upgrade_sql in done:
+    for revision, upgrade_sql, exact in done:
+        catalog.exact &= exact
         for text in upgrade_sql:
             for _, node in split_statements(text):
                 catalog.apply(node, revision)

@@ -214,10 +214,8 @@ class RevisionContext:
         Read it, do not change it: it is valid until the next call. Asked in the order of the
         statements, as rules do, it is built once (the 5,000-operation script stays linear).
         """
-        if stmt.direction == DOWNGRADE:
-            upgrade = self.upgrade_capture
-            if upgrade.failure is not None or upgrade.guesses:
-                return None
+        if stmt.direction == DOWNGRADE and not self.upgrade_capture.exact:
+            return None
         target = self._order_index[id(stmt)]
         if self._schema is None or self._schema_at > target:
             self._schema, self._schema_at = (self.schema_before or Catalog()).copy(), 0

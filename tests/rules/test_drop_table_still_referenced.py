@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from migsafe import command
 from migsafe.check import check_trusted_file
-from migsafe.config import Settings
+from migsafe.config import Overrides, Settings
 from tests.conftest import migration_source
 from tests.rules.lint import after_history, assert_recipe_is_python, assert_renders, lines_flagged
 
@@ -93,3 +94,39 @@ def test_a_downgrade_after_an_upgrade_not_captured_to_its_end_is_not_judged(
     path.write_text(migration_source(body), encoding="utf-8")
     report = check_trusted_file(path, Settings())
     assert [f for f in report.findings if f.rule == RULE] == []
+
+
+def test_keys_a_revision_that_stopped_early_may_have_dropped_are_not_trusted(
+    write_migration,
+) -> None:
+    """superset's revision that drops ``alert_validators`` stopped at a guess before it got
+    there; a later revision dropping ``alerts`` must not be told that key still refers to
+    it. This revision's own keys are certain all the same."""
+    write_migration(TABLES, revision="a1", name="1_a1.py")
+    write_migration(
+        "from myapp_not_installed import helpers\n\n"
+        "def upgrade():\n"
+        "    if helpers.has_orders():\n"
+        '        op.drop_table("orders")\n',
+        revision="b2",
+        down_revision="a1",
+        name="2_b2.py",
+    )
+    path = write_migration(
+        "def upgrade():\n"
+        '    op.create_table("carts", sa.Column("id", sa.Integer(), primary_key=True))\n'
+        '    op.create_table("items", sa.Column("cart_id", sa.Integer(),\n'
+        '                    sa.ForeignKey("carts.id", name="fk_items_cart")))\n'
+        '    op.drop_table("users")\n\n\n'
+        "def downgrade():\n"
+        '    op.drop_table("carts")\n'
+        '    op.drop_table("items")\n',
+        revision="c3",
+        down_revision="b2",
+        name="3_c3.py",
+    )
+    result = command.check([path.parent], overrides=Overrides(extend_select=(RULE,)))
+    findings = [f for f in result.findings if f.rule == RULE]
+    assert [(f.path.name, f.message.startswith("In downgrade()")) for f in findings] == [
+        ("3_c3.py", True)  # carts, referred to by this revision's items; not users
+    ]

@@ -143,6 +143,23 @@ def upgrade():
     assert lines_flagged(tmp_path, body, rule=RULE) == []
 
 
+def test_an_upgrade_that_looks_at_the_schema_first_still_needs_its_downgrade(
+    tmp_path: Path,
+) -> None:
+    """dagster's return unless ``runs`` exists: it does in the databases they are written
+    for, not in the empty one the capture answers for."""
+    body = """\
+def upgrade():
+    if not sa.inspect(op.get_bind()).has_table("runs"):
+        return
+    op.create_table("secondary_indexes", sa.Column("id", sa.Integer()))
+
+def downgrade():
+    pass
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [6]
+
+
 def test_a_module_with_neither_function_has_nothing_to_undo(tmp_path: Path) -> None:
     assert lint_as_written(tmp_path, "") == []
 

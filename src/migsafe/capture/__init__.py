@@ -99,6 +99,12 @@ class Capture:
         return [item for item in emitted if not item.guessed]
 
     @property
+    def exact(self) -> bool:
+        """Everything it did to the schema is known: it ran to its end, and nothing it
+        emitted followed a guess (rows written with a stood-in value change no schema)."""
+        return self.failure is None and all(guess.confined for guess in self.guesses)
+
+    @property
     def operations(self) -> list[Emitted]:
         """One entry per Alembic operation (the first SQL text of each), of ``judged``."""
         seen: set[int] = set()
@@ -178,10 +184,12 @@ class OfflineCapturer:
         module = self._run(upgrade, script, lambda: load_module(script), importing=True)
         if upgrade.failure is not None:  # the import failed: neither function exists
             down.failure, down.stood_in = upgrade.failure, upgrade.stood_in
+            self.catalog.exact = False
             return ScriptCapture(upgrade, down, before)
         function = getattr(module, "upgrade", None)
         if callable(function):
             self._run(upgrade, script, function)
+        self.catalog.exact &= upgrade.exact
         function = getattr(module, "downgrade", None)
         if callable(function) and with_downgrade:
             down.recorder.catalog = self.catalog.copy()

@@ -70,6 +70,9 @@ class Recorder:
         # lines that looked up a table's indexes (reflection): a build after one may be
         # guarded by what exists, which a database answered as empty cannot show
         self.index_lookups: list[int] = []
+        # it looked at the schema (has_table, inspect): what it emitted depends on the
+        # database, and an empty one may not be the one it is written for
+        self.reflected = False
         self.in_transaction = True  # Alembic runs each migration in a transaction
         self.catalog = catalog  # kept current with every exact statement, for reflection
         self.revision = revision

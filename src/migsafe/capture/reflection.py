@@ -34,6 +34,8 @@ _WITH_TIME_ZONE = {"timestamptz": (TIMESTAMP, True), "timestamp": (TIMESTAMP, Fa
 
 def _catalog(connection: Any) -> Catalog:
     recorder = connection.connection.dbapi_connection.recorder
+    if recorder is not None:
+        recorder.reflected = True
     return recorder.catalog if recorder is not None and recorder.catalog else Catalog()
 
 

@@ -66,6 +66,7 @@ class StandInLog:
     # while the script itself is imported, only its own module-level code counts: what the
     # application's modules do when they are imported does not decide what the script emits
     importing: bool = False
+    loading: int = 0  # modules of the project being imported right now (nested), at any time
 
     def start(self, current_file: str, on_value_use: Callable[[], object], importing: bool) -> None:
         self.value_uses, self.touched, self.written = [], set(), set()
@@ -93,6 +94,11 @@ class StandIn(UserDefinedType):
                 raise AttributeError(f"{self._migsafe_path} is stood in and has no {name}")
             raise AttributeError(name)
         LOG.touched.add(self._migsafe_root)
+        caller = sys._getframe(1).f_code.co_filename
+        if caller != LOG.current_file and not is_project_file(caller):
+            # a library turning it into a literal (SQLAlchemy's ``value.replace("'", "''")``,
+            # ``value.isoformat()``): the value is still the one the migration named
+            return _Unchanged(self._migsafe_path, self._migsafe_root)
         return StandIn(f"{self._migsafe_path}.{name}", self._migsafe_root)
 
     def __call__(self, *args: Any, **kwargs: Any) -> StandIn:
@@ -101,7 +107,12 @@ class StandIn(UserDefinedType):
         return StandIn(path if path.endswith("()") else f"{path}()", self._migsafe_root)
 
     def __getitem__(self, key: Any) -> StandIn:
-        return self.__call__()
+        """``CONF['service:central']``, named as the migration wrote it."""
+        LOG.touched.add(self._migsafe_root)
+        # double quotes: the name may end up inside an SQL literal, which a library escapes
+        # by calling the stand-in's replace() (unchanged, see __getattr__)
+        index = f'"{key}"' if isinstance(key, str) else str(key) if isinstance(key, int) else "..."
+        return StandIn(f"{self._migsafe_path}[{index}]", self._migsafe_root)
 
     def __mro_entries__(self, bases: tuple[Any, ...]) -> tuple[type, ...]:
         """A class deriving from a stand-in derives from a plain class of its own, whose
@@ -188,7 +199,8 @@ class StandIn(UserDefinedType):
     def _used_as_value(self, frame: types.FrameType, as_text: bool = False) -> None:
         LOG.touched.add(self._migsafe_root)
         filename = frame.f_code.co_filename
-        if filename != LOG.current_file and (LOG.importing or not is_project_file(filename)):
+        loading = LOG.importing or LOG.loading  # an application module runs its own top level
+        if filename != LOG.current_file and (loading or not is_project_file(filename)):
             if as_text:  # the recorder tells whether it ends up in SQL
                 LOG.written.add(self._migsafe_path)
             return  # SQLAlchemy inspecting what it was given, or an application module loading
@@ -201,6 +213,13 @@ class StandIn(UserDefinedType):
         LOG.on_value_use()
         how = "turns {name} into text" if as_text else "branches on {name}"
         LOG.value_uses.append(ValueUse(self._migsafe_path, line, how))
+
+
+class _Unchanged(StandIn):
+    """A stand-in's method as a library calls it: calling it gives the same stand-in."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> StandIn:
+        return StandIn(self._migsafe_path, self._migsafe_root)
 
 
 class StandInBase:
@@ -279,6 +298,7 @@ class _ForgivingLoader(importlib.abc.Loader):
 
     def exec_module(self, module: types.ModuleType) -> None:
         partial = False
+        LOG.loading += 1
         try:
             self._loader.exec_module(module)
         except Exception as exc:
@@ -287,6 +307,8 @@ class _ForgivingLoader(importlib.abc.Loader):
         except SystemExit as exc:  # configuration it needs is not there (open-webui's secret)
             LOG.missing[module.__name__] = f"importing it called sys.exit({exc.code!r})"[:200]
             partial = True
+        finally:
+            LOG.loading -= 1
         if partial or (hasattr(module, "__path__") and "__getattr__" not in vars(module)):
             module.__getattr__ = _missing_attribute(module, partial)
 

@@ -82,9 +82,12 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
 
 def _changes_nothing(rev: RevisionContext) -> bool:
     """upgrade() ran to its end, exactly, and emitted nothing on PostgreSQL (designate's
-    revisions that return unless the database is MySQL): nothing to undo here."""
+    revisions that return unless the database is MySQL): nothing to undo here. Not when it
+    looked at the schema first: dagster's return unless ``runs`` exists, which it does in
+    the databases they are written for, not in the empty one the capture answers for."""
     capture = rev.upgrade_capture
-    return capture.failure is None and not capture.guesses and not capture.emitted
+    exact = capture.failure is None and not capture.guesses
+    return exact and not capture.emitted and not capture.recorder.reflected
 
 
 def _undo_hint(rev: RevisionContext) -> str:
