@@ -415,7 +415,8 @@ def upgrade():
     first, second = [d.message for d in result.diagnostics]
     assert "default_pool_id" in first and "settings.REGION" in second
     assert first.endswith(
-        "the rows that statement writes are not known, so it is not checked; what follows is"
+        "the rows that statement writes are not known, so it is not checked; "
+        "the statements after it are"
     )
 
 

@@ -162,7 +162,8 @@ def test_designate_rows_from_its_configuration_cost_only_those_rows(
     assert not [m for m in messages if "NoSuchTableError" in m]
     (initial,) = [d for d in result.diagnostics if d.path.name == "c9f427f7180a_liberty.py"]
     assert initial.message.endswith(
-        "the rows that statement writes are not known, so it is not checked; what follows is"
+        "the rows that statement writes are not known, so it is not checked; "
+        "the statements after it are"
     )
     assert len(result.diagnostics) <= 2  # that one, and a revision that reads rows
 

@@ -335,7 +335,7 @@ def capture_notes(script: MigrationScript, *captures: Capture) -> list[Diagnosti
             did = f"{name} {guess.how.format(name=guess.name)}{_stood_in_clause(guess.modules)}"
             if guess.confined:
                 note(guess.line, f"{did}: the rows that statement writes are not known, so it "
-                     "is not checked; what follows is")  # fmt: skip
+                     "is not checked; the statements after it are")  # fmt: skip
                 continue
             note(guess.line, f"{did}: from this line on it is not checked")
             break
