@@ -132,7 +132,7 @@ class Catalog:
         if kind is None:
             return
         columns = tuple(_strings(node.keys or node.fk_attrs)) or ((column,) if column else ())
-        name = node.conname or _default_name(table.name[1], columns, kind)
+        name = node.conname or default_constraint_name(table.name[1], columns, kind)
         constraint = Constraint(name, kind, columns, validated=not node.skip_validation)
         if kind == "foreign key":
             constraint = replace(constraint, referred=qualified_name(node.pktable),
@@ -213,8 +213,9 @@ def _dotted(names: Iterable[ast.String]) -> Name:
     return (parts[0], parts[1]) if len(parts) > 1 else (DEFAULT_SCHEMA, parts[0])
 
 
-def _default_name(table: str, columns: tuple[str, ...], kind: str) -> str:
-    """The name PostgreSQL gives a constraint created without one."""
+def default_constraint_name(table: str, columns: tuple[str, ...], kind: str) -> str:
+    """The name PostgreSQL gives a constraint (or an index) created without one: what later
+    revisions, and the recipes for an unnamed one, call it."""
     suffix = _NAME_SUFFIX[kind]
     if kind == "primary key" or not columns:
         return f"{table}_{suffix}"[:63]
@@ -316,7 +317,8 @@ def _create_index(catalog: Catalog, node: ast.IndexStmt, revision: str | None) -
     elements = list(node.indexParams or ())
     columns = tuple(e.name if e.name else None for e in elements)
     expressions = tuple(e.name or sql_text(e.expr) or "" for e in elements)
-    name = node.idxname or _default_name(table[1], tuple(c or "expr" for c in columns), "index")
+    named = tuple(c or "expr" for c in columns)
+    name = node.idxname or default_constraint_name(table[1], named, "index")
     key = (table[0], name)
     if key in catalog.indexes and node.if_not_exists:
         return

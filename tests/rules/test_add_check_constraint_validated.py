@@ -76,7 +76,10 @@ def upgrade():
 """
     assert lines_flagged(tmp_path, body, rule=RULE) == [2, 3]
     unnamed = lint(tmp_path, body, rule=RULE)[1]
-    assert unnamed.message.startswith('CHECK constraint "ck_orders_check" on "app"."orders"')
+    assert unnamed.message.startswith(
+        'CHECK constraint "orders_total_check" (unnamed: PostgreSQL\'s name for it) on '
+        '"app"."orders"'
+    )
 
 
 def test_not_valid_checks_are_not_flagged(tmp_path: Path) -> None:

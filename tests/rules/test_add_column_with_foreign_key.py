@@ -20,9 +20,9 @@ def upgrade():
         """\
         2: Adding column "user_id" to "orders" with REFERENCES "users" checks every row while all reads and writes on "orders" (ACCESS EXCLUSIVE) and all writes (INSERT, UPDATE, DELETE) on "users" (SHARE ROW EXCLUSIVE) wait.
         op.execute("ALTER TABLE orders ADD COLUMN user_id integer")
-        op.execute("ALTER TABLE orders ADD CONSTRAINT fk_orders_user_id_users FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID")
+        op.execute("ALTER TABLE orders ADD CONSTRAINT orders_user_id_fkey FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID")
         with op.get_context().autocommit_block():  # validate in its own transaction
-            op.execute('ALTER TABLE "orders" VALIDATE CONSTRAINT "fk_orders_user_id_users"')
+            op.execute('ALTER TABLE "orders" VALIDATE CONSTRAINT "orders_user_id_fkey"')
         """,  # noqa: E501
         rule=RULE,
     )
@@ -67,7 +67,7 @@ def upgrade():
     (finding,) = lint(tmp_path, body, rule=RULE)
     assert finding.hint.startswith(
         'op.execute("ALTER TABLE orders ADD COLUMN note text, ADD COLUMN shop_id integer")\n'
-        'op.execute("ALTER TABLE orders ADD CONSTRAINT fk_orders_shop_id_shops FOREIGN KEY '
+        'op.execute("ALTER TABLE orders ADD CONSTRAINT orders_shop_id_fkey FOREIGN KEY '
         '(shop_id) REFERENCES shops NOT VALID")'
     )
 

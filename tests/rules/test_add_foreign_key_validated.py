@@ -177,3 +177,21 @@ def downgrade():
     assert lines_flagged(tmp_path, body, rule=RULE) == [5]
     (finding,) = lint(tmp_path, body, rule=RULE)
     assert finding.message.startswith('In downgrade(): Foreign key "fk_orders_user_id_users"')
+
+
+def test_an_unnamed_key_is_called_what_postgresql_calls_it(tmp_path: Path) -> None:
+    """zun's ``create_foreign_key(constraint_name=None, ...)``: PostgreSQL names the key
+    ``volume_mapping_volume_id_fkey``, the name later revisions drop it by; the recipe keeps
+    that name, and the message does not pass it off as the migration's."""
+    body = """\
+def upgrade():
+    op.create_foreign_key(None, "volume_mapping", "volume", ["volume_id"], ["id"])
+"""
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    assert finding.message.startswith(
+        'Foreign key "volume_mapping_volume_id_fkey" (unnamed: PostgreSQL\'s name for it) on '
+        '"volume_mapping" is validated'
+    )
+    assert 'op.create_foreign_key("volume_mapping_volume_id_fkey", "volume_mapping"' in (
+        finding.hint
+    )

@@ -9,11 +9,13 @@ from pglast import ast
 from pglast.enums import AlterTableType, ConstrType
 from pglast.stream import RawStream
 
+from migsafe.catalog import default_constraint_name
 from migsafe.findings import Finding, Severity
 from migsafe.locks import LockMode
 from migsafe.revision import RevisionContext, alter_commands, table_values
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, py_literal
 from migsafe.sql import Statement
+from migsafe.sqltree import walk
 
 RULE = Rule(
     code="MS017",
@@ -112,20 +114,35 @@ def _finding(
 ) -> Finding:
     table = stmt.table
     assert table is not None
-    name = constraint.conname or f"ck_{table.name}_{column or 'check'}"
+    named = column or _only_column(constraint.raw_expr)  # as PostgreSQL names it
+    name = constraint.conname or default_constraint_name(
+        table.name, (named,) if named else (), "check"
+    )
+    key = f'"{name}"' if constraint.conname else f'"{name}" (unnamed: PostgreSQL\'s name for it)'
     condition = RawStream()(constraint.raw_expr)
     on = f'column "{column}" of {table.sql}' if column else table.sql
     lock = LockMode.ACCESS_EXCLUSIVE  # ADD CONSTRAINT and ADD COLUMN both take it
     return rev.finding(
         RULE,
         stmt,
-        f'CHECK constraint "{name}" on {on} is validated as it is added: every row is '
+        f"CHECK constraint {key} on {on} is validated as it is added: every row is "
         f"checked under an {lock.label} lock while {lock.blocks} wait.",
         name=name,
         condition=condition,
         add_column=add_column,
         **table_values(table),
     )
+
+
+def _only_column(expression: ast.Node | None) -> str | None:
+    """The column a CHECK's condition names, when it names one: PostgreSQL names an unnamed
+    CHECK after it (``orders_total_check``), and after the table alone otherwise."""
+    columns = {
+        node.fields[-1].sval
+        for node in walk(expression)
+        if isinstance(node, ast.ColumnRef) and isinstance(node.fields[-1], ast.String)
+    }
+    return columns.pop() if len(columns) == 1 else None
 
 
 def _add_column_without_check(

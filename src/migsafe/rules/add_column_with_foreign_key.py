@@ -10,6 +10,7 @@ from pglast import ast
 from pglast.enums import AlterTableType, ConstrType, ObjectType
 from pglast.stream import RawStream
 
+from migsafe.catalog import default_constraint_name
 from migsafe.findings import Finding, Severity
 from migsafe.locks import LockMode
 from migsafe.revision import RevisionContext, alter_commands, table_values
@@ -81,7 +82,9 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
             if key is None:
                 continue
             referred = TableName.of(key.pktable)
-            name = key.conname or f"fk_{table.name}_{column.colname}_{referred.name}"
+            name = key.conname or default_constraint_name(
+                table.name, (column.colname,), "foreign key"
+            )
             access, share = LockMode.ACCESS_EXCLUSIVE, LockMode.SHARE_ROW_EXCLUSIVE
             yield rev.finding(
                 RULE,

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType
 
+from migsafe.catalog import default_constraint_name
 from migsafe.findings import Finding, Severity
 from migsafe.locks import LockMode, alter_table_command_lock
 from migsafe.revision import RevisionContext, alter_commands, table_values
@@ -88,11 +89,13 @@ def _finding(
     table = stmt.table
     assert table is not None
     referred = TableName.of(constraint.pktable)
-    name = constraint.conname or f"fk_{table.name}_{referred.name}"
+    columns = tuple(s.sval for s in constraint.fk_attrs or ())
+    name = constraint.conname or default_constraint_name(table.name, columns, "foreign key")
+    key = f'"{name}"' if constraint.conname else f'"{name}" (unnamed: PostgreSQL\'s name for it)'
     return rev.finding(
         RULE,
         stmt,
-        f'Foreign key "{name}" on {table.sql} {how}: {lock.blocks} on {table.sql} and '
+        f"Foreign key {key} on {table.sql} {how}: {lock.blocks} on {table.sql} and "
         f"{referred.sql} wait ({lock.label}) while every row is checked.",
         name=name,
         **table_values(table),
@@ -100,7 +103,7 @@ def _finding(
         options=_options(constraint),
         source_schema=_keyword("source_schema", table.schema),
         referent_schema=_keyword("referent_schema", referred.schema),
-        columns=[s.sval for s in constraint.fk_attrs or ()],
+        columns=list(columns),
         referred_columns=[s.sval for s in constraint.pk_attrs or ()],
     )
 
