@@ -205,6 +205,38 @@ def upgrade():
     ]
 
 
+def test_another_connection_of_the_engine_does_not_end_the_migrations_transaction(
+    write_migration,
+) -> None:
+    """blazar reflects through ``MetaData`` bound to ``op.get_bind().engine`` and queries
+    with a Session on the engine: those connections' ROLLBACKs are theirs. The migration's
+    own transaction goes on, and a COMMIT through its own bind still ends it."""
+    body = """
+def upgrade():
+    engine = op.get_bind().engine
+    op.create_table("t", sa.Column("a", sa.Integer()))
+    op.execute("UPDATE t SET a = 1")
+    users = sa.Table("t", sa.MetaData(), autoload_with=engine)
+    session = sa.orm.Session(bind=engine)
+    session.execute(sa.text("SELECT 1"))
+    session.close()
+    with engine.connect() as other:
+        other.execute(sa.text("SELECT 2"))
+    op.execute("UPDATE t SET a = 2")
+    op.get_bind().commit()
+"""
+    _, upgrade, _ = capture_body(write_migration, body)
+    parsed, _ = statements(upgrade.judged)
+    assert upgrade.failure is None
+    assert [(s.sql, s.in_transaction) for s in parsed][1:] == [
+        ("UPDATE t SET a = 1", True),
+        ("SELECT 1", True),
+        ("SELECT 2", True),
+        ("UPDATE t SET a = 2", True),
+        ("COMMIT", False),
+    ]
+
+
 def test_reflection_sees_what_earlier_revisions_and_this_one_created(tmp_path: Path) -> None:
     versions = tmp_path / "versions"
     versions.mkdir()

@@ -23,7 +23,7 @@ from typing import Any
 import pglast
 from pglast import ast
 from pglast.enums import SetOperation, SubLinkType
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, event
 from sqlalchemy.dialects import registry
 from sqlalchemy.dialects.postgresql.base import PGDialect
 from sqlalchemy.engine import Connection, Engine
@@ -191,22 +191,28 @@ class _Cursor:
 
 
 class _DBAPIConnection:
-    """A DBAPI connection whose transaction calls go into the recorder's stream."""
+    """A DBAPI connection whose transaction calls go into the recorder's stream, when they
+    are the migration's own (``OfflineBind``: one DBAPI connection serves every SQLAlchemy
+    connection of the engine)."""
 
     def __init__(self) -> None:
         self.recorder: Recorder | None = None
         self.autocommit = False
+        self.migrations_own = True  # the SQLAlchemy connection ending a transaction now
 
     def cursor(self) -> _Cursor:
         return _Cursor(self)
 
     def commit(self) -> None:
-        if self.recorder is not None:
-            self.recorder.end_transaction("COMMIT")
+        self._end("COMMIT")
 
     def rollback(self) -> None:
-        if self.recorder is not None:
-            self.recorder.end_transaction("ROLLBACK")
+        self._end("ROLLBACK")
+
+    def _end(self, command: str) -> None:
+        if self.recorder is not None and self.migrations_own:
+            self.recorder.end_transaction(command)
+        self.migrations_own = True
 
     def close(self) -> None: ...
 
@@ -277,14 +283,29 @@ class OfflineBind:
             "postgresql+migsafe_offline://",
             creator=lambda: self._dbapi_connection,
             poolclass=StaticPool,
+            # another connection of the engine is returned to the pool when it is done; the
+            # ROLLBACK that resets it is not the migration's, whose transaction goes on
+            pool_reset_on_return=None,
             pg_version=pg_version,
         )
+
+        self._migration_connection: Connection | None = None
+        for ending in ("commit", "rollback"):
+            event.listen(self.engine, ending, self._ending)
+
+    def _ending(self, connection: Connection) -> None:
+        """Before a transaction ends: is it the migration's? Another connection of the
+        engine (``op.get_bind().engine.connect()``, a Session bound to the engine, blazar's
+        reflection through ``MetaData(bind=engine)``) has a transaction of its own, and its
+        COMMIT or ROLLBACK does not end the migration's."""
+        self._dbapi_connection.migrations_own = connection is self._migration_connection
 
     def connect(self, recorder: Recorder | None) -> Connection:
         self._dbapi_connection.autocommit = False
         connection = self.engine.connect()
         connection.begin()
         self._dbapi_connection.recorder = recorder
+        self._migration_connection = connection
         return connection
 
     def release(self, connection: Connection) -> None:
