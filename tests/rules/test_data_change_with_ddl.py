@@ -219,3 +219,17 @@ def upgrade():
     op.add_column("trial_values", sa.Column("objective", sa.Integer(), nullable=False))
 """
     assert lines_flagged(tmp_path, body, rule=RULE) == []
+
+
+def test_an_update_whose_where_is_always_false_changes_nothing(tmp_path: Path) -> None:
+    """mistral's ``.where(action_def.c.namespace is None)``: Python compares the column
+    object with None, False, and SQLAlchemy writes WHERE false."""
+    body = """\
+def upgrade():
+    op.add_column("actions", sa.Column("namespace", sa.String(255)))
+    actions = sa.table("actions", sa.column("namespace", sa.String))
+    op.execute(actions.update().where(actions.c.namespace is None).values(namespace=""))
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == []
+    flagged = body.replace("actions.c.namespace is None", "actions.c.namespace.is_(None)")
+    assert lines_flagged(tmp_path, flagged, rule=RULE) == [4]

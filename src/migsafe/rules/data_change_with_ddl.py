@@ -86,7 +86,7 @@ def _judge(rev: RevisionContext, transaction: list[Statement]) -> Iterator[Findi
     schema_changes = [(at, s) for at, s in enumerate(transaction) if _is_schema_change(rev, s)]
     for at, stmt in enumerate(transaction):
         kind = _data_change(stmt.node)
-        if kind is None or not _is_live(rev, stmt) or _one_row(rev, stmt):
+        if kind is None or not _is_live(rev, stmt) or _one_row(rev, stmt) or _no_row(stmt):
             continue
         if empties_for_a_required_column(rev, stmt):
             continue
@@ -175,6 +175,17 @@ def _reads_a_table(select: ast.Node | None) -> bool:
     if select.op != SetOperation.SETOP_NONE:
         return _reads_a_table(select.larg) or _reads_a_table(select.rarg)
     return any(isinstance(node, ast.RangeVar) for node in walk(select.fromClause))
+
+
+def _no_row(stmt: Statement) -> bool:
+    """``WHERE false``: what SQLAlchemy writes for ``.where(column is None)``, a Python
+    comparison that is always False (mistral's): it changes no row."""
+    where = getattr(stmt.node, "whereClause", None)
+    return (
+        isinstance(where, ast.A_Const)
+        and isinstance(where.val, ast.Boolean)
+        and not where.val.boolval
+    )
 
 
 def _one_row(rev: RevisionContext, stmt: Statement) -> bool:
