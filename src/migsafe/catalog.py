@@ -124,6 +124,13 @@ class Catalog:
     def table(self, name: Name) -> Table | None:
         return self.tables.get(name)
 
+    def certain(self, name: Name, revision: str | None) -> bool:
+        """What it holds of the table is in the database for sure: every revision before
+        was captured to its end, or ``revision`` (the one being judged) made the table, so
+        no revision before could have changed it."""
+        table = self.tables.get(name)
+        return table is not None and (self.exact or table.created_by == revision)
+
     def indexes_of(self, table: Name) -> Iterator[Index]:
         return (index for index in self.indexes.values() if index.table == table)
 

@@ -87,12 +87,11 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
 def _owner(
     rev: RevisionContext, schema: Catalog, index: tuple[str, str]
 ) -> tuple[TableName, Constraint] | None:
-    """The table and the constraint that own the index, when that is known for sure: every
-    revision before was captured to its end, or the table is this revision's own."""
+    """The table and the constraint that own the index, when that is known for sure."""
     known = schema.indexes.get(index)
-    table = schema.tables.get(known.table) if known is not None else None
-    if table is None or not (schema.exact or table.created_by == rev.script.revision):
+    if known is None or not schema.certain(known.table, rev.script.revision):
         return None
+    table = schema.tables[known.table]
     constraint = table.constraints.get(index[1])
     if constraint is None or constraint.kind not in _TYPES:
         return None

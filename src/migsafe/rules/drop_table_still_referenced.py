@@ -85,7 +85,7 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                 (name, constraint)
                 for name, constraint in _foreign_keys_to(schema, table.key)
                 if name not in dropped  # dropped together, or its own: PostgreSQL allows
-                and _certain(rev, schema, name)
+                and schema.certain(name, rev.script.revision)
             ]
             if referring:
                 yield _finding(rev, stmt, table, referring)
@@ -121,12 +121,6 @@ def _finding(
         name=py_literal(table.name),
         schema=table.schema_argument,
     )
-
-
-def _certain(rev: RevisionContext, schema: Catalog, table: tuple[str, str]) -> bool:
-    """The table's foreign keys are there for sure: every revision before was captured to
-    its end, or the table is this revision's own (no revision before could drop its keys)."""
-    return schema.exact or schema.tables[table].created_by == rev.script.revision
 
 
 def _foreign_keys_to(
