@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from migsafe.check import check_trusted_file
+from migsafe.config import Settings
+from tests.conftest import migration_source
 from tests.rules.lint import (
     FIRST_BODY_LINE,
     after_history,
@@ -267,3 +270,24 @@ def upgrade():
         batch_op.create_primary_key("team_pkey", ["name"])
 """
     assert after_history(write_migration, before, body, rule=RULE) == []
+
+
+def test_nothing_is_said_when_upgrade_was_not_captured_to_its_end(tmp_path: Path) -> None:
+    """backend.ai's revision re-adds its keys after the line where the capture stopped:
+    whether a dropped key is replaced cannot be told, so it is not judged."""
+    body = """\
+def upgrade():
+    op.drop_constraint("fk_kernels_session", "kernels", type_="foreignkey")
+    raise RuntimeError("needs the application's settings")
+    op.create_foreign_key("fk_kernels_session", "kernels", "sessions", ["session_id"], ["id"])
+"""
+    path = tmp_path / "a1.py"
+    path.write_text(migration_source(body), encoding="utf-8")
+    report = check_trusted_file(path, Settings())
+    assert [f for f in report.findings if f.rule == RULE] == []
+    assert lines_flagged(tmp_path, body.replace("    raise Runtime", "    # raise Runtime"),
+                         rule=RULE) == []  # fmt: skip
+    without = body.replace("    raise Runtime", "    # raise Runtime").replace(
+        "    op.create_foreign_key", "    # op.create_foreign_key"
+    )
+    assert lines_flagged(tmp_path, without, rule=RULE) == [2]
