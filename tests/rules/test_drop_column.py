@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from migsafe.check import check_trusted_file
+from migsafe.config import Settings
+from tests.conftest import migration_source
 from tests.rules.lint import FIRST_BODY_LINE, after_history, assert_renders, lines_flagged, rendered
 
 RULE = "drop-column"
@@ -184,3 +187,19 @@ def upgrade():
     op.drop_column("deadline", "legacy")
 """
     assert lines_flagged(tmp_path, body, rule=RULE) == [5]  # the running code still uses it
+
+
+def test_a_drop_in_an_upgrade_not_captured_to_its_end_may_be_undone_later(
+    tmp_path: Path,
+) -> None:
+    """The column may be added again after the point the capture reached."""
+    body = """\
+def upgrade():
+    op.drop_column("users", "legacy")
+    raise RuntimeError("needs the application's settings")
+    op.add_column("users", sa.Column("legacy", sa.Text()))
+"""
+    path = tmp_path / "a1.py"
+    path.write_text(migration_source(body), encoding="utf-8")
+    report = check_trusted_file(path, Settings())
+    assert [f for f in report.findings if f.rule == RULE] == []
