@@ -237,6 +237,28 @@ def upgrade():
     ]
 
 
+def test_a_batch_runs_its_operations_when_its_block_ends(write_migration) -> None:
+    """datajunction backfills with op.execute() inside a batch_alter_table() block whose
+    batch_op.alter_column() sets NOT NULL: Alembic runs that when the block ends, after the
+    UPDATE; each statement keeps the line that issued it."""
+    body = """
+def upgrade():
+    with op.batch_alter_table("nodes") as batch_op:
+        batch_op.add_column(sa.Column("kind", sa.Text()))  # add
+        op.execute("UPDATE nodes SET kind = 'x'")  # backfill
+        batch_op.alter_column("kind", existing_type=sa.Text(), nullable=False)  # not null
+    op.execute("SELECT 1")  # after
+"""
+    path, upgrade, _ = capture_body(write_migration, body)
+    assert [(e.sql, e.line) for e in upgrade.emitted] == [
+        ("UPDATE nodes SET kind = 'x';", line_of(path, "# backfill")),
+        ("ALTER TABLE nodes ADD COLUMN kind TEXT;", line_of(path, "# add")),
+        ("ALTER TABLE nodes ALTER COLUMN kind SET NOT NULL;", line_of(path, "# not null")),
+        ("SELECT 1;", line_of(path, "# after")),
+    ]
+    assert isinstance(upgrade.emitted[1].operation, ops.AddColumnOp)
+
+
 def test_reflection_sees_what_earlier_revisions_and_this_one_created(tmp_path: Path) -> None:
     versions = tmp_path / "versions"
     versions.mkdir()

@@ -5,8 +5,6 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-import pytest
-
 from tests.rules.lint import assert_renders, lines_flagged, lint
 
 RULE = "concurrently-in-transaction"
@@ -146,12 +144,9 @@ def upgrade():
     assert lines_flagged(tmp_path, body, rule=RULE) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the capture (capture/operations.py) applies a batch operation when it is issued; "
-    "Alembic runs it when the batch_alter_table() block ends, here back in the transaction",
-)
 def test_an_autocommit_block_inside_a_batch_does_not_help(tmp_path: Path) -> None:
+    """Alembic runs a batch's operations when the batch_alter_table() block ends: here back
+    in the transaction, after the autocommit block inside it is over."""
     body = """\
 def upgrade():
     with op.batch_alter_table("users") as batch_op:

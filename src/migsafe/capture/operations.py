@@ -14,17 +14,31 @@ from alembic.operations import MigrateOperation, Operations, ops
 from migsafe.capture.recorder import Recorder
 
 
-class _ApplyNow(list):
-    """Stands in for a batch's op list: PostgreSQL never needs the table-copy batch mode,
-    so each batch operation is applied the moment it is issued, which keeps its line."""
+class _ApplyAtEnd(list):
+    """Stands in for a batch's op list. On PostgreSQL Alembic needs no table copy: it runs
+    a batch's operations one by one, as issued, when the ``batch_alter_table()`` block ends,
+    after whatever the block ran directly (an ``op.execute()``, an ``autocommit_block()``).
+    They are applied then here too, each with the line and the operation that issued it."""
 
-    def __init__(self, batch_impl: Any) -> None:
+    def __init__(self, batch_impl: Any, recorder: Recorder) -> None:
         super().__init__()
         self._batch_impl = batch_impl
+        self._recorder = recorder
+        self._issued: list[tuple[tuple[str, tuple, dict], MigrateOperation | None, int]] = []
 
     def append(self, entry: tuple[str, tuple, dict]) -> None:
-        opname, args, kwargs = entry
-        getattr(self._batch_impl.operations.impl, opname)(*args, **kwargs)
+        recorder = self._recorder
+        self._issued.append((entry, recorder.current_operation, recorder.issuing_line()))
+
+    def apply(self) -> None:
+        impl = self._batch_impl.operations.impl
+        for (opname, args, kwargs), operation, line in self._issued:
+            with self._recorder.replaying(operation, line):
+                try:
+                    getattr(impl, opname)(*args, **kwargs)
+                except Exception as exc:  # rendering failed: record why, go on
+                    _record_failure(self._recorder, operation, impl.dialect, exc)
+        self._issued.clear()
 
 
 class Recording:
@@ -56,13 +70,15 @@ class Recording:
     @contextlib.contextmanager
     def _batch_alter_table(self, table_name: str, *args: Any, **kwargs: Any) -> Iterator[Any]:
         with Operations.batch_alter_table(self.operations, table_name, *args, **kwargs) as batch_op:
-            if batch_op.impl.recreate != "always":
-                batch_op.impl.batch = _ApplyNow(batch_op.impl)
             invoke, recorder = type(batch_op).invoke, self.recorder
+            issued = _ApplyAtEnd(batch_op.impl, recorder)
+            if batch_op.impl.recreate != "always":
+                batch_op.impl.batch = issued
             batch_op.invoke = lambda operation: _invoke_recorded(
                 invoke, batch_op, operation, recorder
             )
             yield batch_op
+            issued.apply()  # before Alembic's own flush, which then finds nothing left
 
 
 def _invoke_recorded(
@@ -72,12 +88,18 @@ def _invoke_recorded(
         try:
             return invoke(operations, operation)
         except Exception as exc:  # rendering failed: record why, let the script go on
-            sql = _with_placeholders(operation, operations.migration_context.dialect)
-            if sql is None:
-                recorder.unrenderable(operation, exc)
-            else:
-                recorder.write(sql)
+            _record_failure(recorder, operation, operations.migration_context.dialect, exc)
             return None
+
+
+def _record_failure(
+    recorder: Recorder, operation: MigrateOperation | None, dialect: Any, exc: Exception
+) -> None:
+    sql = _with_placeholders(operation, dialect) if operation is not None else None
+    if sql is None:
+        recorder.unrenderable(operation, exc)
+    else:
+        recorder.write(sql)
 
 
 def _with_placeholders(operation: MigrateOperation, dialect: Any) -> str | None:

@@ -82,6 +82,7 @@ class Recorder:
         # a stand-in was used as a value while an operation ran: from this statement, and
         # from this value use on; settled when the operation ends
         self._guess_from: tuple[int, int] | None = None
+        self._replayed_line: int | None = None
 
     # Alembic's output buffer
     def write(self, text: str) -> None:
@@ -116,13 +117,33 @@ class Recorder:
 
     # attribution
     def issuing_line(self) -> int:
-        """The innermost line of the migration file on the current call stack."""
+        """The innermost line of the migration file on the current call stack (or the line
+        of the batch operation being applied, ``replaying``)."""
+        if self._replayed_line is not None:
+            return self._replayed_line
         frame: types.FrameType | None = sys._getframe(1)
         while frame is not None:
             if frame.f_code.co_filename == self.filename:
                 return frame.f_lineno
             frame = frame.f_back
         return 0
+
+    @property
+    def current_operation(self) -> MigrateOperation | None:
+        return self._operations[-1] if self._operations else None
+
+    @contextlib.contextmanager
+    def replaying(self, operation: MigrateOperation | None, line: int) -> Iterator[None]:
+        """A batch operation applied when its block ends, as issued at ``line``."""
+        self._replayed_line = line
+        try:
+            if operation is None:
+                yield
+            else:
+                with self.operation(operation):
+                    yield
+        finally:
+            self._replayed_line = None
 
     @contextlib.contextmanager
     def operation(self, operation: MigrateOperation) -> Iterator[None]:
@@ -144,7 +165,7 @@ class Recorder:
         finally:
             self._autocommit_depth -= 1
 
-    def unrenderable(self, operation: MigrateOperation, exc: Exception) -> None:
+    def unrenderable(self, operation: MigrateOperation | None, exc: Exception) -> None:
         error = f"{type(exc).__name__}: {one_line(exc)}"
         self.emitted.append(Emitted(None, self.issuing_line(), operation, error))
 
@@ -179,7 +200,7 @@ class Recorder:
             self.exact_until = first_statement
 
     def _append(self, sql: str) -> None:
-        operation = self._operations[-1] if self._operations else None
+        operation = self.current_operation
         written = next((name for name in LOG.written if name in sql), None)
         if written is not None and self.exact_until is None:  # SQL made with a stand-in
             self.guessed()
