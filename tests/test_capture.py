@@ -363,6 +363,29 @@ def upgrade():
     assert [e.sql for e in upgrade.judged] == ["UPDATE audits SET strategy_id=audits.id;"]
 
 
+def test_a_model_of_a_declarative_base_and_a_stand_in_mixin_is_mapped(write_migration) -> None:
+    """cloudkitty's ``class State(Base, models.ModelBase)``, oslo.db stood in: the stand-in's
+    class takes SQLAlchemy's declarative metaclass from ``Base``, without being set up as
+    a mapped class of its own, and ``State`` is mapped as usual."""
+    body = """
+from sqlalchemy import orm
+from myapp_not_installed.db import models
+
+Base = orm.declarative_base()
+
+class State(Base, models.ModelBase):
+    __tablename__ = "states"
+    id = sa.Column(sa.Integer, primary_key=True)
+
+def upgrade():
+    for name, table in Base.metadata.tables.items():
+        op.create_index(f"ix_{name}_id", name, ["id"])
+"""
+    _, upgrade, _ = capture_body(write_migration, body)
+    assert upgrade.failure is None and upgrade.guesses == []
+    assert [e.sql for e in upgrade.judged] == ["CREATE INDEX ix_states_id ON states (id);"]
+
+
 def test_comparing_a_stand_in_is_a_guess_in_the_migration_only(write_migration) -> None:
     """``if settings.VERSION > 2`` is a branch on a value nobody knows; a library comparing
     one (sorting a stood-in with numbers) must not raise TypeError."""

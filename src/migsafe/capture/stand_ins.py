@@ -127,7 +127,12 @@ class StandIn(UserDefinedType):
                 meta = other
             elif not issubclass(meta, other):
                 meta = type(f"{other.__name__}StandIn", (meta, other), {})
-        return (meta(name, (StandInBase,), {"__module__": self._migsafe_root}),)
+        namespace = {"__module__": self._migsafe_root}
+        try:
+            return (meta(name, (StandInBase,), namespace),)
+        except Exception:  # a metaclass that expects its own kind of class (SQLAlchemy's
+            # declarative one wants a registry): made as its instance, without its setup
+            return (type.__new__(meta, name, (StandInBase,), namespace),)
 
     def __or__(self, other: Any) -> StandIn:  # ``StandIn | None`` in a runtime annotation
         return self
