@@ -286,7 +286,12 @@ def _set_not_null(catalog: Catalog, table: Table, command: ast.AlterTableCmd) ->
 
 
 def _drop_not_null(catalog: Catalog, table: Table, command: ast.AlterTableCmd) -> None:
-    _change(table, command.name, nullable=True)
+    """PostgreSQL refuses it on a column of the primary key: the column stays NOT NULL."""
+    in_key = any(
+        c.kind == "primary key" and command.name in c.columns for c in table.constraints.values()
+    )
+    if not in_key:
+        _change(table, command.name, nullable=True)
 
 
 def _column_default(catalog: Catalog, table: Table, command: ast.AlterTableCmd) -> None:

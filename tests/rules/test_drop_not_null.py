@@ -129,3 +129,22 @@ def upgrade():
         'op.alter_column("dag_run", "execution_date", nullable=True, '
         'new_column_name="logical_date")'
     )
+
+
+def test_a_primary_key_column_keeps_not_null(write_migration) -> None:
+    """privacyidea's ``alter_column("tokenrealm", "id", nullable=True)``: PostgreSQL refuses
+    DROP NOT NULL on a primary key column, so no NULL ever gets in; and a later SET NOT NULL
+    on it scans nothing, the column never stopped being NOT NULL."""
+    before = """\
+def upgrade():
+    op.create_table("tokenrealm", sa.Column("id", sa.Integer(), primary_key=True))
+"""
+    body = """\
+def upgrade():
+    op.alter_column("tokenrealm", "id", existing_type=sa.Integer(), nullable=True)
+
+def downgrade():
+    op.alter_column("tokenrealm", "id", existing_type=sa.Integer(), nullable=False)
+"""
+    assert after_history(write_migration, before, body, rule=RULE) == []
+    assert after_history(write_migration, before, body, rule="set-not-null") == []

@@ -52,6 +52,8 @@ def command_pass(rev: RevisionContext, stmt: Statement, cmd: ast.AlterTableCmd) 
         return COPY
     if kind == AlterTableType.AT_AlterColumnType:
         old, new = column_before(rev, stmt, cmd.name, "type"), cmd.def_.typeName
+        if is_unknown_type(old) or is_unknown_type(new):
+            return None  # a stood-in type: no telling (change-column-type says it cannot judge)
         keeps = old is not None and keeps_contents(cmd.def_.raw_default, cmd.name, new)
         return None if keeps and no_rewrite(old, new) else REWRITE
     if kind == AlterTableType.AT_SetNotNull:

@@ -9,6 +9,7 @@ from pglast.enums import AlterTableType
 from migsafe.findings import Finding, Severity
 from migsafe.revision import RevisionContext, alter_commands, table_values
 from migsafe.rule import PG_DOCS, Category, Rule, py_literal
+from migsafe.rules._passes import column_before
 from migsafe.rules._same_revision import (
     columns_dropped_later,
     named_in_revision,
@@ -96,9 +97,15 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
 
 
 def _already_nullable(rev: RevisionContext, stmt: Statement, column: str) -> bool:
-    """The call says the column is nullable already, or the earlier revisions made it so."""
+    """The call says the column is nullable already, or the history made it so; or it is
+    in the table's primary key, where PostgreSQL refuses DROP NOT NULL (NULLs never get
+    in: the statement fails)."""
     if getattr(stmt.operation, "existing_nullable", None) is True:
         return True
-    table = rev.schema_before.table(stmt.table.key) if rev.schema_before else None
-    known = table.columns.get(column) if table is not None else None
-    return known is not None and known.nullable
+    if column_before(rev, stmt, column, "nullable") is True:
+        return True
+    schema = rev.schema_at(stmt)
+    table = schema.table(stmt.table.key) if schema is not None and stmt.table else None
+    return table is not None and any(
+        c.kind == "primary key" and column in c.columns for c in table.constraints.values()
+    )
