@@ -9,6 +9,7 @@ import pytest
 
 from migsafe.check import check_trusted_file
 from migsafe.config import Settings
+from migsafe.rule import py_literal
 from migsafe.rules import all_rules, rule_modules
 from tests.conftest import migration_source
 
@@ -147,3 +148,11 @@ def test_index_on_table_created_in_same_revision_is_exempt(tmp_path: Path) -> No
     )
     findings, _ = run_example(tmp_path, source)
     assert [f.line for f in findings if f.code == "MS004"] == [12]
+
+
+def test_a_value_in_a_recipe_is_a_python_literal_of_itself() -> None:
+    """monasca's ``server_default='\\0' * 20`` put NUL bytes and line breaks into a recipe
+    inside a plain double-quoted string: not Python."""
+    for value in ("plain", 'a "name"', "back\\slash", "two\nlines", "nul\x00s", "it's", "é"):
+        code = py_literal(value)
+        assert code.startswith('"') and ast.literal_eval(code) == value, code

@@ -97,10 +97,18 @@ class Rule:
 
 
 class PyStr(str):
-    """A string whose repr is a double-quoted Python literal, as formatters write them."""
+    """A string whose repr is a double-quoted Python literal, as formatters write them; a
+    character that cannot stand in one as it is (a line break, a NUL byte: monasca's
+    ``server_default='\\0' * 20``) is escaped as Python escapes it."""
 
     def __repr__(self) -> str:
-        return '"' + self.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return '"' + "".join(_escaped(character) for character in self) + '"'
+
+
+def _escaped(character: str) -> str:
+    if character in '"\\':
+        return "\\" + character
+    return character if character.isprintable() else repr(character)[1:-1]
 
 
 def _as_code(value: Any) -> Any:
