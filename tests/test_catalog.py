@@ -85,3 +85,18 @@ def test_reflection_follows_foreign_keys_to_a_renamed_table(tmp_path: Path) -> N
             )
             captures.append(capturer.capture(read_script(path), with_downgrade=False))
     assert [c.upgrade.failure for c in captures] == [None, None, None]
+
+
+def test_a_renamed_type_is_the_type_of_its_columns_under_its_new_name() -> None:
+    """mage-ai renames an enum to make a new one in its place, then changes the column over:
+    the change is from the old type, not from the new one to itself."""
+    catalog = catalog_after(
+        "CREATE TYPE status AS ENUM ('a', 'b'); CREATE TABLE runs (id int, s status, t status[])",
+        "ALTER TYPE status RENAME TO old_status; CREATE TYPE status AS ENUM ('a', 'b', 'c')",
+    )
+    columns = catalog.tables[("public", "runs")].columns
+    assert [columns[c].type_sql for c in ("s", "t")] == ["old_status", "old_status[]"]
+    assert catalog.enums == {
+        ("public", "old_status"): ["a", "b"],
+        ("public", "status"): ["a", "b", "c"],
+    }

@@ -16,6 +16,7 @@ ignored, never an error. Names are (schema, name) pairs, ``public`` when unquali
 from __future__ import annotations
 
 import contextlib
+import copy
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
@@ -361,10 +362,30 @@ def _rename(catalog: Catalog, node: ast.RenameStmt, revision: str | None) -> Non
         catalog.indexes[(old[0], node.newname)] = replace(index, name=(old[0], node.newname))
     elif kind == ObjectType.OBJECT_COLUMN:
         _rename_column(catalog, catalog.tables[qualified_name(node.relation)], node)
+    elif kind == ObjectType.OBJECT_TYPE:
+        _rename_type(catalog, _dotted(node.object), node.newname)
     elif kind == ObjectType.OBJECT_TABCONSTRAINT:
         table = catalog.tables[qualified_name(node.relation)]
         constraint = table.constraints.pop(node.subname)
         table.constraints[node.newname] = replace(constraint, name=node.newname)
+
+
+def _rename_type(catalog: Catalog, old: Name, new_name: str) -> None:
+    """``ALTER TYPE status RENAME TO old_status``: the columns of that type have it under its
+    new name (mage-ai and gnocchi rename an enum so as to make a new one in its place)."""
+    new = (old[0], new_name)
+    if old in catalog.enums:
+        catalog.enums[new] = catalog.enums.pop(old)
+    for table in catalog.tables.values():
+        for name, column in table.columns.items():
+            if column.type is not None and _dotted(column.type.names) == old:
+                renamed = copy.copy(column.type)
+                qualified = len(column.type.names) > 1
+                renamed.names = (
+                    (ast.String(new[0]), ast.String(new_name)) if qualified
+                    else (ast.String(new_name),)
+                )  # fmt: skip
+                table.columns[name] = replace(column, type=renamed)
 
 
 def _rename_column(catalog: Catalog, table: Table, node: ast.RenameStmt) -> None:
