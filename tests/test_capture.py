@@ -386,6 +386,24 @@ def upgrade():
     assert [e.sql for e in upgrade.judged] == ["CREATE INDEX ix_states_id ON states (id);"]
 
 
+def test_a_failure_no_stand_in_is_behind_does_not_blame_them(write_migration) -> None:
+    """cloudkitty's ``conn.execute("SELECT ...")`` is refused by SQLAlchemy 2 whatever was
+    stood in: the notice says what failed, and leaves the stood-in modules out of it."""
+    path = write_migration(
+        "from myapp_not_installed import helpers\n\n"
+        "def upgrade():\n"
+        "    helpers.log('start')\n"
+        "    op.get_bind().execute('SELECT 1')\n"
+    )
+    result = command.check([path])
+    (notice,) = [d.message for d in result.diagnostics]
+    assert notice.startswith("upgrade() raised ObjectNotExecutableError")
+    assert "stood in" not in notice
+    path.write_text(path.read_text().replace("'SELECT 1'", "sa.select(helpers.COLUMN)"))
+    (notice,) = [d.message for d in command.check([path]).diagnostics]
+    assert "(myapp_not_installed stood in: no module named 'myapp_not_installed')" in notice
+
+
 def test_comparing_a_stand_in_is_a_guess_in_the_migration_only(write_migration) -> None:
     """``if settings.VERSION > 2`` is a branch on a value nobody knows; a library comparing
     one (sorting a stood-in with numbers) must not raise TypeError."""

@@ -34,6 +34,7 @@ from sqlalchemy.schema import CreateTable
 
 from migsafe.capture import stand_ins
 from migsafe.capture.bytecode import script_code
+from migsafe.capture.code_origin import is_project_file
 from migsafe.capture.offline_bind import OfflineBind
 from migsafe.capture.operations import Recording
 from migsafe.capture.recorder import Emitted, Read, Recorder, one_line
@@ -54,6 +55,8 @@ class Failure:
     line: int | None
     message: str
     fatal: bool = False
+    # a stood-in module may be behind it (the notice then names the stood-in modules)
+    stand_ins_behind: bool = True
 
 
 @dataclass(frozen=True)
@@ -256,7 +259,26 @@ def _failure(exc: BaseException, path: Path, function: Callable[[], Any]) -> Fai
             f"{where} calls {operation}, which is no operation of Alembic's: a plugin adds it "
             "when env.py imports it (install that plugin where migsafe runs)",
         )
-    return Failure(line, f"{where} raised {type(exc).__name__}: {one_line(exc)}")
+    message = f"{where} raised {type(exc).__name__}: {one_line(exc)}"
+    return Failure(line, message, stand_ins_behind=_stand_ins_behind(exc, path))
+
+
+def _stand_ins_behind(exc: BaseException, path: Path) -> bool:
+    """Whether a stand-in may have made ``exc``: it names one, or it was raised through
+    stand-in code or the application's own (whose imports may have been stood in). Raised by
+    a library the migration called directly, with no stand-in in sight (cloudkitty's
+    ``conn.execute("SELECT ...")``, which SQLAlchemy 2 refuses), it is the migration's."""
+    text = str(exc)
+    if "stand-in" in text or "StandIn" in text:
+        return True
+    own = {str(path), str(path.resolve())}
+    tb = exc.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename == stand_ins.__file__ or (filename not in own and is_project_file(filename)):
+            return True
+        tb = tb.tb_next
+    return False
 
 
 def _plugin_operation(exc: BaseException) -> str | None:
