@@ -227,6 +227,22 @@ class RevisionContext:
             self._schema_at += 1
         return self._schema
 
+    def column_before(self, stmt: Statement, column: str, what: str) -> Any:
+        """The column's ``type`` (or ``nullable``) when the statement runs (None: unknown).
+
+        What the history's statements made it, which is what the database has, comes first;
+        an ``existing_type=`` is only what the call claims, and revisions pass stale ones
+        (copied from an older call, or the type before a change earlier in the revision).
+        The claim counts when the history does not know the column, or only as a stood-in
+        type.
+        """
+        schema = self.schema_at(stmt) if stmt.table is not None else None
+        table = schema.table(stmt.table.key) if schema is not None and stmt.table else None
+        known = table.columns.get(column) if table is not None else None
+        if known is not None and not (what == "type" and is_unknown_type(known.type)):
+            return getattr(known, what)
+        return existing_type(stmt.operation) if what == "type" else None
+
     def existing_table_statements(self, rule: Rule) -> Iterator[Statement]:
         """Those statements on tables that existed before the function ran."""
         for stmt in self.statements(rule):

@@ -34,7 +34,6 @@ from migsafe.project import BodyShape, body_shape
 from migsafe.revision import (
     RevisionContext,
     constraint_types,
-    existing_type,
     is_serial,
     type_name,
     type_parts,
@@ -370,22 +369,11 @@ class _Classifier:
         what = f"change type of {column} to {type_name(new_type)}"
         if self._is_new_column(stmt, command.name):
             self._change(NEUTRAL, what, stmt)
-        elif _widens(self._type_before(stmt, command.name), new_type):
+        elif _widens(self.revision.column_before(stmt, command.name, "type"), new_type):
             self._change(EXPAND, what, stmt, tags=(REWRITE,))
         else:
             split = _SPLIT_TYPE.format(old=column)
             self._change(BREAKING, what, stmt, tags=(REWRITE,), split=split)
-
-    def _type_before(self, stmt: Statement, column: str) -> ast.TypeName | None:
-        """The column's type before the change: as the Alembic call says it
-        (``existing_type=``), else as the earlier revisions made it."""
-        said = existing_type(stmt.operation)
-        catalog = self.revision.schema_before
-        if said is not None or catalog is None:
-            return said
-        table = catalog.table(stmt.table.key)
-        known = table.columns.get(column) if table is not None else None
-        return known.type if known is not None else None
 
     def _add_constraint(self, constraint: ast.Constraint, stmt: Statement) -> None:
         table = stmt.table

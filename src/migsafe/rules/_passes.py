@@ -5,15 +5,12 @@ change-column-type. Not a rule (its name starts with an underscore)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType
 from pglast.visitors import Visitor
 
 from migsafe.revision import (
     RevisionContext,
-    existing_type,
     is_serial,
     is_unknown_type,
     type_parts,
@@ -51,14 +48,14 @@ def command_pass(rev: RevisionContext, stmt: Statement, cmd: ast.AlterTableCmd) 
     if kind == AlterTableType.AT_SetTableSpace:
         return COPY
     if kind == AlterTableType.AT_AlterColumnType:
-        old, new = column_before(rev, stmt, cmd.name, "type"), cmd.def_.typeName
+        old, new = rev.column_before(stmt, cmd.name, "type"), cmd.def_.typeName
         if is_unknown_type(old) or is_unknown_type(new):
             return None  # a stood-in type: no telling (change-column-type says it cannot judge)
         keeps = old is not None and keeps_contents(cmd.def_.raw_default, cmd.name, new)
         return None if keeps and no_rewrite(old, new) else REWRITE
     if kind == AlterTableType.AT_SetNotNull:
         nullable = getattr(stmt.operation, "existing_nullable", None)
-        if nullable is False or column_before(rev, stmt, cmd.name, "nullable") is False:
+        if nullable is False or rev.column_before(stmt, cmd.name, "nullable") is False:
             return None  # already NOT NULL: nothing to check
         return None if rev.pg_version >= 12 and rev.not_null_proven(stmt, cmd.name) else SCAN
     if kind == AlterTableType.AT_ValidateConstraint:
@@ -68,22 +65,6 @@ def command_pass(rev: RevisionContext, stmt: Statement, cmd: ast.AlterTableCmd) 
     if kind == AlterTableType.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):
         return _added_column_pass(cmd.def_, rev.pg_version)
     return None
-
-
-def column_before(rev: RevisionContext, stmt: Statement, column: str, what: str) -> Any:
-    """The column's type (or nullability) when the statement runs (None: unknown).
-
-    What the history's statements made it, which is what the database has, comes first; an
-    ``existing_type=`` is only what the call claims, and revisions pass stale ones (copied
-    from an older call, or the type before a change earlier in the same revision). The
-    claim counts when the history does not know the column, or only as a stood-in type.
-    """
-    schema = rev.schema_at(stmt) if stmt.table is not None else None
-    table = schema.table(stmt.table.key) if schema is not None and stmt.table else None
-    known = table.columns.get(column) if table is not None else None
-    if known is not None and not (what == "type" and is_unknown_type(known.type)):
-        return getattr(known, what)
-    return existing_type(stmt.operation) if what == "type" else None
 
 
 def _constraint_pass(constraint: ast.Constraint) -> str | None:

@@ -18,7 +18,7 @@ from migsafe.revision import (
     type_parts,
 )
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule
-from migsafe.rules._passes import column_before, keeps_contents, no_rewrite
+from migsafe.rules._passes import keeps_contents, no_rewrite
 
 RULE = Rule(
     code="MS012",
@@ -67,7 +67,7 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
     for stmt in rev.existing_table_statements(RULE):
         for cmd in alter_commands(stmt.node, AlterTableType.AT_AlterColumnType):
             new = cmd.def_.typeName
-            old = column_before(rev, stmt, cmd.name, "type")
+            old = rev.column_before(stmt, cmd.name, "type")
             unknown = [t for t in (old, new) if is_unknown_type(t)]
             if unknown:
                 rev.cannot_judge(

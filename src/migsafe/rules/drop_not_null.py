@@ -9,7 +9,6 @@ from pglast.enums import AlterTableType
 from migsafe.findings import Finding, Severity
 from migsafe.revision import RevisionContext, alter_commands, table_values
 from migsafe.rule import PG_DOCS, Category, Rule, py_literal
-from migsafe.rules._passes import column_before
 from migsafe.rules._same_revision import (
     columns_dropped_later,
     named_in_revision,
@@ -102,7 +101,7 @@ def _already_nullable(rev: RevisionContext, stmt: Statement, column: str) -> boo
     in: the statement fails)."""
     if getattr(stmt.operation, "existing_nullable", None) is True:
         return True
-    if column_before(rev, stmt, column, "nullable") is True:
+    if rev.column_before(stmt, column, "nullable") is True:
         return True
     schema = rev.schema_at(stmt)
     table = schema.table(stmt.table.key) if schema is not None and stmt.table else None

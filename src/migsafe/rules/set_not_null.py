@@ -10,7 +10,6 @@ from migsafe.findings import Finding, Severity
 from migsafe.locks import alter_table_command_lock
 from migsafe.revision import RevisionContext, alter_commands, table_values
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule
-from migsafe.rules._passes import column_before
 from migsafe.sql import Statement
 
 RULE = Rule(
@@ -83,4 +82,4 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
 
 
 def _already_not_null(rev: RevisionContext, stmt: Statement, column: str) -> bool:
-    return column_before(rev, stmt, column, "nullable") is False
+    return rev.column_before(stmt, column, "nullable") is False
