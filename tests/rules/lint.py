@@ -15,7 +15,7 @@ from pathlib import Path
 from migsafe import command
 from migsafe.check import check_trusted_file
 from migsafe.config import Overrides, Settings
-from migsafe.findings import Finding
+from migsafe.findings import Diagnostic, Finding
 from migsafe.rules import all_rules
 from tests.conftest import HEADER, migration_source
 
@@ -32,12 +32,23 @@ def lint(
     relative to ``body``. Notices about the input fail the test: a rule's cases must run
     offline the way a user's migration does.
     """
+    findings, notices = lint_with_notices(
+        tmp_path, body, rule=rule, pg_version=pg_version, revision=revision
+    )
+    assert notices == [], [d.message for d in notices]
+    return findings
+
+
+def lint_with_notices(
+    tmp_path: Path, body: str, *, rule: str, pg_version: int = 16, revision: str = "a1"
+) -> tuple[list[Finding], list[Diagnostic]]:
+    """Like :func:`lint`, for a case about a migration that cannot be captured whole (it
+    raises, a type cannot be rendered): the rule's findings, and the notices about it."""
     assert any(r.name == rule for r in all_rules()), f"no rule named {rule!r}"
     path = tmp_path / f"{revision}.py"
     path.write_text(migration_source(body, revision=revision), encoding="utf-8")
     report = check_trusted_file(path, Settings(pg_version=pg_version))
-    assert report.diagnostics == [], [d.message for d in report.diagnostics]
-    return [f for f in report.findings if f.rule == rule]
+    return [f for f in report.findings if f.rule == rule], report.diagnostics
 
 
 def lines_flagged(tmp_path: Path, body: str, *, rule: str, pg_version: int = 16) -> list[int]:

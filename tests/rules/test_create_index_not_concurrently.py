@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from migsafe.check import check_trusted_file
-from migsafe.config import Settings
-from tests.conftest import migration_source
-from tests.rules.lint import assert_renders, lines_flagged, lint
+from tests.rules.lint import assert_renders, lines_flagged, lint, lint_with_notices
 
 RULE = "create-index-not-concurrently"
 
@@ -206,17 +203,12 @@ def test_a_table_whose_create_table_could_not_be_rendered_is_still_new(tmp_path:
     """vitrage's initial revision: SQLAlchemy refused a column of one create_table() (a type
     it does not take for autoincrement), so that table's DDL is unknown, but it is created
     there: its indexes meet no traffic, and the notice says what could not be rendered."""
-    path = tmp_path / "a1.py"
-    path.write_text(
-        migration_source(
-            "def upgrade():\n"
-            "    op.create_table('changes', sa.Column('id', sa.Numeric(10, 2), primary_key=True,\n"
-            "                    autoincrement=True), sa.Column('severity', sa.String(64)))\n"
-            "    op.create_index('ix_changes_severity', 'changes', ['severity'])\n"
-        ),
-        encoding="utf-8",
+    body = (
+        "def upgrade():\n"
+        "    op.create_table('changes', sa.Column('id', sa.Numeric(10, 2), primary_key=True,\n"
+        "                    autoincrement=True), sa.Column('severity', sa.String(64)))\n"
+        "    op.create_index('ix_changes_severity', 'changes', ['severity'])\n"
     )
-    report = check_trusted_file(path, Settings())
-    assert [f.rule for f in report.findings if f.rule == RULE] == []
-    (notice,) = report.diagnostics
+    findings, (notice,) = lint_with_notices(tmp_path, body, rule=RULE)
+    assert findings == []
     assert notice.message.startswith("CreateTableOp cannot be rendered: ArgumentError:")

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from migsafe.check import check_trusted_file
-from migsafe.config import Settings
-from tests.conftest import migration_source
-from tests.rules.lint import FIRST_BODY_LINE, after_history, assert_renders, lines_flagged, rendered
+from tests.rules.lint import (
+    FIRST_BODY_LINE,
+    after_history,
+    assert_renders,
+    lines_flagged,
+    lint_with_notices,
+    rendered,
+)
 
 RULE = "drop-column"
 
@@ -199,7 +203,5 @@ def upgrade():
     raise RuntimeError("needs the application's settings")
     op.add_column("users", sa.Column("legacy", sa.Text()))
 """
-    path = tmp_path / "a1.py"
-    path.write_text(migration_source(body), encoding="utf-8")
-    report = check_trusted_file(path, Settings())
-    assert [f for f in report.findings if f.rule == RULE] == []
+    findings, notices = lint_with_notices(tmp_path, body, rule=RULE)
+    assert findings == [] and "RuntimeError" in notices[0].message

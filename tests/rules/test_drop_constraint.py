@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from migsafe.check import check_trusted_file
-from migsafe.config import Settings
-from tests.conftest import migration_source
 from tests.rules.lint import (
     FIRST_BODY_LINE,
     after_history,
     assert_renders,
     lines_flagged,
     lint,
+    lint_with_notices,
 )
 
 RULE = "drop-constraint"
@@ -281,10 +279,8 @@ def upgrade():
     raise RuntimeError("needs the application's settings")
     op.create_foreign_key("fk_kernels_session", "kernels", "sessions", ["session_id"], ["id"])
 """
-    path = tmp_path / "a1.py"
-    path.write_text(migration_source(body), encoding="utf-8")
-    report = check_trusted_file(path, Settings())
-    assert [f for f in report.findings if f.rule == RULE] == []
+    findings, notices = lint_with_notices(tmp_path, body, rule=RULE)
+    assert findings == [] and "RuntimeError" in notices[0].message
     assert lines_flagged(tmp_path, body.replace("    raise Runtime", "    # raise Runtime"),
                          rule=RULE) == []  # fmt: skip
     without = body.replace("    raise Runtime", "    # raise Runtime").replace(

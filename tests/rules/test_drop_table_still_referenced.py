@@ -5,10 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from migsafe import command
-from migsafe.check import check_trusted_file
-from migsafe.config import Overrides, Settings
-from tests.conftest import migration_source
-from tests.rules.lint import after_history, assert_recipe_is_python, assert_renders, lines_flagged
+from migsafe.config import Overrides
+from tests.rules.lint import (
+    after_history,
+    assert_recipe_is_python,
+    assert_renders,
+    lines_flagged,
+    lint_with_notices,
+)
 
 RULE = "drop-table-still-referenced"
 
@@ -90,10 +94,8 @@ def test_a_downgrade_after_an_upgrade_not_captured_to_its_end_is_not_judged(
         + '    raise RuntimeError("needs a live database")\n'
         + '\n\ndef downgrade():\n    op.drop_table("users")\n    op.drop_table("orders")\n'
     )
-    path = tmp_path / "a1.py"
-    path.write_text(migration_source(body), encoding="utf-8")
-    report = check_trusted_file(path, Settings())
-    assert [f for f in report.findings if f.rule == RULE] == []
+    findings, notices = lint_with_notices(tmp_path, body, rule=RULE)
+    assert findings == [] and "RuntimeError" in notices[0].message
 
 
 def test_keys_a_revision_that_stopped_early_may_have_dropped_are_not_trusted(

@@ -6,10 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from migsafe import command
-from migsafe.check import check_trusted_file
-from migsafe.config import Settings
-from tests.conftest import migration_source
-from tests.rules.lint import assert_renders, lines_flagged, lint
+from tests.rules.lint import assert_renders, lines_flagged, lint, lint_with_notices
 
 RULE = "work-after-access-exclusive-lock"
 
@@ -258,15 +255,11 @@ def test_sql_with_a_type_of_a_module_not_installed_says_what_to_write(write_migr
 def test_a_type_change_to_a_stood_in_type_is_not_called_a_rewrite(tmp_path: Path) -> None:
     """gnocchi's ``UUIDType(binary=True)`` from sqlalchemy_utils, not installed: whether the
     change rewrites the table cannot be told (change-column-type says so)."""
-    path = tmp_path / "a1.py"
-    path.write_text(
-        migration_source(
-            "from sqlalchemy_utils_not_installed import UUIDType\n\n\n"
-            "def upgrade():\n"
-            '    op.alter_column("metric", "id", type_=UUIDType(binary=True))\n'
-            '    op.alter_column("resource", "user_id", type_=UUIDType(binary=True))\n'
-        ),
-        encoding="utf-8",
+    body = (
+        "from sqlalchemy_utils_not_installed import UUIDType\n\n\n"
+        "def upgrade():\n"
+        '    op.alter_column("metric", "id", type_=UUIDType(binary=True))\n'
+        '    op.alter_column("resource", "user_id", type_=UUIDType(binary=True))\n'
     )
-    report = check_trusted_file(path, Settings())
-    assert [f for f in report.findings if f.rule == RULE] == []
+    findings, _ = lint_with_notices(tmp_path, body, rule=RULE)
+    assert findings == []
