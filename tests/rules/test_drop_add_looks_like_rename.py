@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.rules.lint import assert_renders, lines_flagged
+from tests.rules.lint import after_history, assert_renders, lines_flagged, lint_with_notices
 
 RULE = "drop-add-looks-like-rename"
 
@@ -170,3 +170,35 @@ def downgrade():
     op.drop_column("users", "full_name")
 """
     assert lines_flagged(tmp_path, body, rule=RULE) == [3]
+
+
+def test_columns_of_different_kinds_are_no_rename(write_migration) -> None:
+    """dstack drops ``removed`` (a boolean) and adds ``replica_num`` (a count): no rename;
+    copying one into the other, as the recipe would, fails. A varchar made text may be."""
+    before = """\
+def upgrade():
+    op.create_table("jobs", sa.Column("id", sa.Integer()), sa.Column("removed", sa.Boolean()),
+                    sa.Column("title", sa.String(64)))
+"""
+    body = """\
+def upgrade():
+    op.drop_column("jobs", "removed")
+    op.add_column("jobs", sa.Column("replica_num", sa.Integer(), server_default="0"))
+"""
+    assert after_history(write_migration, before, body, rule=RULE) == []
+    text = body.replace('"removed"', '"title"').replace(
+        'sa.Column("replica_num", sa.Integer(), server_default="0")', 'sa.Column("name", sa.Text())'
+    )
+    assert [f.line for f in after_history(write_migration, before, text, rule=RULE)] == [10]
+
+
+def test_nothing_is_said_when_upgrade_was_not_captured_to_its_end(tmp_path: Path) -> None:
+    """The copy may come after the point the capture reached."""
+    body = """\
+def upgrade():
+    op.drop_column("users", "email")
+    op.add_column("users", sa.Column("mail", sa.Text()))
+    raise RuntimeError("needs the application's settings")
+"""
+    findings, notices = lint_with_notices(tmp_path, body, rule=RULE)
+    assert findings == [] and "RuntimeError" in notices[0].message

@@ -9,7 +9,13 @@ from pglast.enums import AlterTableType
 from pglast.visitors import Visitor
 
 from migsafe.findings import Finding, Severity
-from migsafe.revision import RevisionContext, alter_commands, table_values
+from migsafe.revision import (
+    RevisionContext,
+    alter_commands,
+    is_unknown_type,
+    table_values,
+    type_parts,
+)
 from migsafe.rule import Category, Rule
 from migsafe.sql import TableName
 
@@ -72,22 +78,32 @@ def _copies(node: ast.Node | None) -> Iterator[tuple[str, str]]:
 
 
 def check(rev: RevisionContext) -> Iterator[Finding]:
-    """One column dropped and another added on a table, unless the data is copied across
-    (or the names are the same: that is a destructive type change, not a rename)."""
-    dropped: dict[TableName, list[tuple[str, int]]] = {}
-    added: dict[TableName, list[tuple[str, int]]] = {}
+    """One column dropped and another added on a table, unless the data is copied across,
+    the two hold different kinds of values (a flag dropped, a count added: no rename), or
+    the names are the same (a destructive type change, not a rename). Whether the data is
+    copied is told from the whole function: not when its capture stopped early."""
+    if not rev.upgrade_capture.exact:
+        return
+    dropped: dict[TableName, list[tuple[str, int, ast.TypeName | None]]] = {}
+    added: dict[TableName, list[tuple[str, int, ast.TypeName | None]]] = {}
     copied: set[tuple[TableName, str, str]] = set()
     for stmt in rev.existing_table_statements(RULE):
         for cmd in alter_commands(stmt.node, AlterTableType.AT_DropColumn):
-            dropped.setdefault(stmt.table, []).append((cmd.name, stmt.line))
+            kind = rev.column_before(stmt, cmd.name, "type")
+            dropped.setdefault(stmt.table, []).append((cmd.name, stmt.line, kind))
         for cmd in alter_commands(stmt.node, AlterTableType.AT_AddColumn):
-            added.setdefault(stmt.table, []).append((cmd.def_.colname, stmt.line))
+            added.setdefault(stmt.table, []).append(
+                (cmd.def_.colname, stmt.line, cmd.def_.typeName)
+            )
         copied.update((stmt.table, target, source) for target, source in _copies(stmt.node))
     for table, drops in dropped.items():
         adds = added.get(table, [])
         if len(drops) != 1 or len(adds) != 1:
             continue
-        (old, drop_line), (new, add_line) = drops[0], adds[0]
+        (old, drop_line, old_type), (new, add_line, new_type) = drops[0], adds[0]
+        families = {_family(old_type), _family(new_type)} - {None}
+        if len(families) > 1:
+            continue
         if old != new and (table, new, old) not in copied:
             yield rev.finding(
                 RULE,
@@ -98,3 +114,20 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                 dropped=old,
                 added=new,
             )
+
+
+_FAMILIES = {
+    **dict.fromkeys(("int2", "int4", "int8", "numeric", "float4", "float8"), "number"),
+    **dict.fromkeys(("varchar", "text", "bpchar", "char", "citext", "name"), "text"),
+    **dict.fromkeys(("timestamp", "timestamptz", "date", "time", "timetz"), "time"),
+    **dict.fromkeys(("json", "jsonb"), "json"),
+}
+
+
+def _family(type_node: ast.TypeName | None) -> str | None:
+    """What kind of value a column holds, as far as a rename goes: a rename may widen a
+    varchar to text, never turn a boolean into a count (None: not known, any may match)."""
+    if type_node is None or is_unknown_type(type_node):
+        return None
+    name = type_parts(type_node)[0]
+    return _FAMILIES.get(name, name)
