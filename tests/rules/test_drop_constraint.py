@@ -287,3 +287,21 @@ def upgrade():
         "    op.create_foreign_key", "    # op.create_foreign_key"
     )
     assert lines_flagged(tmp_path, without, rule=RULE) == [2]
+
+
+def test_a_unique_constraint_on_fewer_columns_still_keeps_rows_distinct(write_migration) -> None:
+    """cloudkitty drops its unique constraint on (field_id, name) while one on field_id
+    alone stays: no duplicate can get in; what breaks is ON CONFLICT on the two columns."""
+    before = """\
+def upgrade():
+    op.create_table("fields", sa.Column("field_id", sa.Integer()), sa.Column("name", sa.Text()),
+                    sa.UniqueConstraint("field_id", name="uq_fields_field_id"),
+                    sa.UniqueConstraint("field_id", "name", name="uniq_field"))
+"""
+    body = 'def upgrade():\n    op.drop_constraint("uniq_field", "fields", type_="unique")\n'
+    (finding,) = after_history(write_migration, before, body, rule=RULE)
+    assert "duplicates" not in finding.message
+    assert finding.message.endswith(
+        'INSERT ... ON CONFLICT ("field_id", "name") finds no constraint to use from now on '
+        '(rows stay distinct: a unique constraint on ("field_id") remains).'
+    )

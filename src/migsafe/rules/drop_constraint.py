@@ -18,7 +18,7 @@ from migsafe.rules._same_revision import (
     named_in_revision,
     table_dropped_later,
 )
-from migsafe.sql import TableName, quote_identifier
+from migsafe.sql import Statement, TableName, quote_identifier
 
 RULE = Rule(
     code="MS039",
@@ -140,7 +140,7 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
             relies = _RELIES.get(kind or "", _UNKNOWN)
             again = _added_again(rev, added, at, final(table), cmd.name)
             consequence = (
-                _consequence(kind, columns, known)
+                _consequence(kind, columns, known, _narrower_unique(rev, stmt, cmd.name, columns))
                 if again is None
                 else _changed(again, columns, condition)
             )
@@ -156,8 +156,19 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
             )
 
 
-def _consequence(kind: str | None, columns: tuple[str, ...], known: Constraint | None) -> str:
+def _consequence(
+    kind: str | None,
+    columns: tuple[str, ...],
+    known: Constraint | None,
+    narrower: tuple[str, ...] | None = None,
+) -> str:
     on = f" ({', '.join(quote_identifier(c) for c in columns)})" if columns else ""
+    if kind in ("unique", "primary key") and narrower:
+        kept = ", ".join(quote_identifier(c) for c in narrower)
+        return (
+            f"INSERT ... ON CONFLICT{on} finds no constraint to use from now on (rows stay "
+            f"distinct: a unique constraint on ({kept}) remains)"
+        )
     if kind in ("unique", "primary key"):
         return f"duplicates{on.replace(' (', ' in (', 1)} are accepted from now on"
     if kind == "foreign key":
@@ -167,6 +178,23 @@ def _consequence(kind: str | None, columns: tuple[str, ...], known: Constraint |
             return f"rows breaking CHECK ({_clip(known.expression)}) are accepted from now on"
         return "values it kept out are accepted from now on"
     return "whatever it enforced is no longer enforced"
+
+
+def _narrower_unique(
+    rev: RevisionContext, stmt: Statement, name: str, columns: tuple[str, ...]
+) -> tuple[str, ...] | None:
+    """The columns of another unique constraint or primary key of the table, on some of the
+    dropped one's columns (cloudkitty keeps one on ``field_id`` when it drops the one on
+    ``(field_id, name)``): no duplicate of the wider set can get in while it stands."""
+    schema = rev.schema_at(stmt)
+    table = schema.table(stmt.table.key) if schema is not None and stmt.table else None
+    if table is None or not columns:
+        return None
+    for other in table.constraints.values():
+        unique = other.kind in ("unique", "primary key") and bool(other.columns)
+        if unique and other.name != name and set(other.columns) <= set(columns):
+            return other.columns
+    return None
 
 
 def _added_again(
