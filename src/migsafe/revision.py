@@ -58,14 +58,15 @@ class RevisionContext:
         default_factory=dict, init=False
     )
     _lines: dict[int, ast_py.stmt] | None = field(default=None, init=False)
-    _order_index: dict[int, int] = field(default_factory=dict, init=False)  # both functions
+    _order: tuple[Statement, ...] = field(default=(), init=False)  # both functions, in turn
+    _order_index: dict[int, int] = field(default_factory=dict, init=False)
     _schema: Catalog | None = field(default=None, init=False)  # schema_at's, built so far
     _schema_at: int = field(default=0, init=False)
     _source_lines: list[str] | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
-        both = (*self.upgrade, *self.downgrade)
-        self._order_index = {id(stmt): at for at, stmt in enumerate(both)}
+        self._order = (*self.upgrade, *self.downgrade)
+        self._order_index = {id(stmt): at for at, stmt in enumerate(self._order)}
         for statements in (self.upgrade, self.downgrade):
             for index, stmt in enumerate(statements):
                 self._position[id(stmt)] = index
@@ -219,9 +220,8 @@ class RevisionContext:
         target = self._order_index[id(stmt)]
         if self._schema is None or self._schema_at > target:
             self._schema, self._schema_at = (self.schema_before or Catalog()).copy(), 0
-        order = (*self.upgrade, *self.downgrade)
         while self._schema_at < target:
-            node = order[self._schema_at].node
+            node = self._order[self._schema_at].node
             if node is not None:
                 self._schema.apply(node, self.script.revision)
             self._schema_at += 1
