@@ -205,3 +205,21 @@ def upgrade():
 """
     findings, notices = lint_with_notices(tmp_path, body, rule=RULE)
     assert findings == [] and "RuntimeError" in notices[0].message
+
+
+def test_a_column_added_back_as_a_generated_column_loses_no_value(tmp_path: Path) -> None:
+    """tacker drops columns and adds them back ``GENERATED ALWAYS AS (...) STORED``:
+    PostgreSQL computes every value again."""
+    body = """\
+def upgrade():
+    op.drop_column("vnf", "status_id")
+    op.add_column("vnf", sa.Column("status_id", sa.Integer(),
+                                   sa.Computed("id % 10", persisted=True)))
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == []
+    plain = """\
+def upgrade():
+    op.drop_column("vnf", "status_id")
+    op.add_column("vnf", sa.Column("status_id", sa.Integer()))
+"""
+    assert lines_flagged(tmp_path, plain, rule=RULE) == [2]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pglast import ast
-from pglast.enums import AlterTableType, ObjectType
+from pglast.enums import AlterTableType, ConstrType, ObjectType
 
 from migsafe.findings import Finding, Severity
 from migsafe.revision import RevisionContext, alter_commands
@@ -121,7 +121,8 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
             )
         if _emptied_before(rev, at, table):
             continue  # no value to lose: the function emptied the table first
-        for name in (name for name in dropped if name in again):
+        computed = _generated_later(rev, at, table)
+        for name in (name for name in dropped if name in again and name not in computed):
             column = quote_identifier(name)
             using = f", type_=..., postgresql_using='{column}::...'{table.schema_argument}"
             yield rev.finding(
@@ -172,6 +173,18 @@ def _added_later(rev: RevisionContext, at: int, table: TableName) -> dict[str, i
             for cmd in alter_commands(stmt.node, AlterTableType.AT_AddColumn):
                 added.setdefault(cmd.def_.colname, stmt.line)
     return added
+
+
+def _generated_later(rev: RevisionContext, at: int, table: TableName) -> set[str]:
+    """The columns added back later as generated columns (tacker's ``GENERATED ALWAYS AS
+    (...) STORED``): PostgreSQL computes every value again, none is lost."""
+    return {
+        cmd.def_.colname
+        for stmt in rev.upgrade[at + 1 :]
+        if stmt.table == table
+        for cmd in alter_commands(stmt.node, AlterTableType.AT_AddColumn)
+        if any(c.contype == ConstrType.CONSTR_GENERATED for c in cmd.def_.constraints or ())
+    }
 
 
 def _steps(rev: RevisionContext, table: TableName, dropped: list[str], columns: str) -> str:
