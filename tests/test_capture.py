@@ -259,6 +259,29 @@ def upgrade():
     assert isinstance(upgrade.emitted[1].operation, ops.AddColumnOp)
 
 
+def test_insert_returning_gives_what_an_empty_database_gives(write_migration) -> None:
+    """backend.ai inserts its default group and uses the id it returns: a new database
+    numbers a serial column from 1. Constants come back as given, the rest is unknown."""
+    body = """
+def upgrade():
+    op.create_table("groups", sa.Column("id", sa.Integer(), primary_key=True),
+                    sa.Column("name", sa.Text()), sa.Column("note", sa.Text()))
+    bind = op.get_bind()
+    first = bind.execute(sa.text(
+        "INSERT INTO groups (name) VALUES ('default') ON CONFLICT DO NOTHING RETURNING id, name"
+    )).first()
+    second = bind.execute(sa.text(
+        "INSERT INTO groups (name) VALUES ('x'), ('y') RETURNING id, note"
+    )).fetchall()
+    assert (first.id, first.name) == (1, "default"), first
+    assert [tuple(row) for row in second] == [(2, None), (3, None)], second
+    op.execute(f"UPDATE groups SET note = 'first' WHERE id = {first.id}")
+"""
+    _, upgrade, _ = capture_body(write_migration, body)
+    assert upgrade.failure is None, upgrade.failure
+    assert upgrade.judged[-1].sql == "UPDATE groups SET note = 'first' WHERE id = 1;"
+
+
 def test_reflection_sees_what_earlier_revisions_and_this_one_created(tmp_path: Path) -> None:
     versions = tmp_path / "versions"
     versions.mkdir()

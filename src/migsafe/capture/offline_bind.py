@@ -31,6 +31,7 @@ from sqlalchemy.pool import StaticPool
 
 from migsafe.capture.recorder import Recorder
 from migsafe.capture.reflection import CatalogReflection
+from migsafe.catalog import Catalog, Column, Name, qualified_name
 from migsafe.sql import parse_sql
 
 Row = tuple[Any, ...]
@@ -42,10 +43,15 @@ _AGGREGATES = {"count": 0, **dict.fromkeys(
      "bool_and", "bool_or", "every"))}  # fmt: skip
 
 
-def empty_answer(sql: str) -> tuple[list[Row], Description | None]:
+def empty_answer(
+    sql: str, catalog: Catalog | None = None, generated: dict[Name, int] | None = None
+) -> tuple[list[Row], Description | None]:
     """The rows and the cursor description an empty database gives for ``sql``.
 
-    ``None`` as the description means the statement returns no result set at all.
+    ``None`` as the description means the statement returns no result set at all. An
+    ``INSERT ... RETURNING`` returns the rows it inserted: the constants it was given, and
+    for a serial or identity column (as ``catalog`` knows it) the next number of its
+    sequence, counted in ``generated`` (a new database's sequences start at 1).
     """
     try:
         parsed = parse_sql(sql)
@@ -60,8 +66,9 @@ def empty_answer(sql: str) -> tuple[list[Row], Description | None]:
         if node.returningClause is None:
             return [], None
         names = _column_names(node.returningClause.exprs)
-        rows = _inserted_rows(node) if isinstance(node, ast.InsertStmt) else 0
-        return [(None,) * len(names) for _ in range(rows)], _description(names)
+        if not isinstance(node, ast.InsertStmt):
+            return [], _description(names)
+        return _returned(node, names, catalog, generated), _description(names)
     if isinstance(node, ast.VariableShowStmt):
         return [(None,)], _description([node.name])
     if isinstance(node, ast.ExplainStmt):
@@ -104,6 +111,39 @@ def _value_of(value: ast.Node | None) -> Any:
     if isinstance(value, ast.SubLink) and value.subLinkType == SubLinkType.EXISTS_SUBLINK:
         return False
     return None
+
+
+def _returned(
+    node: ast.InsertStmt,
+    names: list[str],
+    catalog: Catalog | None,
+    generated: dict[Name, int] | None,
+) -> list[Row]:
+    """What ``INSERT ... RETURNING names`` returns in an empty database, row by row."""
+    table = catalog.table(qualified_name(node.relation)) if catalog is not None else None
+    given = [target.name for target in node.cols or ()]
+    select = node.selectStmt
+    values = select.valuesLists if isinstance(select, ast.SelectStmt) else None
+    rows = []
+    for index in range(_inserted_rows(node)):
+        row = []
+        for name in names:
+            column = table.columns.get(name) if table is not None else None
+            if values and name in given:
+                row.append(_value_of(values[index][given.index(name)]))
+            elif column is not None and generated is not None and _numbered(column):
+                key = (table.name[0], f"{table.name[1]}.{name}")
+                generated[key] = generated.get(key, 0) + 1
+                row.append(generated[key])
+            else:
+                row.append(None)
+        rows.append(tuple(row))
+    return rows
+
+
+def _numbered(column: Column) -> bool:
+    """A serial or identity column: a new database numbers its rows from 1."""
+    return column.identity or "nextval(" in (column.default or "")
 
 
 def _inserted_rows(node: ast.InsertStmt) -> int:
@@ -152,7 +192,8 @@ class _Cursor:
         if recorder is not None:
             recorder.execute(operation, self._connection.autocommit)
         self._sql, self._read = operation, False
-        self._rows, self.description = empty_answer(operation)
+        catalog = recorder.catalog if recorder is not None else None
+        self._rows, self.description = empty_answer(operation, catalog, self._connection.generated)
         self.rowcount = len(self._rows) if self.description is not None else 0
 
     def executemany(self, operation: str, seq_of_parameters: Any) -> None:
@@ -199,6 +240,7 @@ class _DBAPIConnection:
         self.recorder: Recorder | None = None
         self.autocommit = False
         self.migrations_own = True  # the SQLAlchemy connection ending a transaction now
+        self.generated: dict[Name, int] = {}  # the numbers serial columns gave out so far
 
     def cursor(self) -> _Cursor:
         return _Cursor(self)
