@@ -305,3 +305,22 @@ def upgrade():
         'INSERT ... ON CONFLICT ("field_id", "name") finds no constraint to use from now on '
         '(rows stay distinct: a unique constraint on ("field_id") remains).'
     )
+
+
+def test_the_message_names_the_columns_as_they_are_at_the_drop(write_migration) -> None:
+    """designate drops its foreign keys, then renames ``domain_id`` to ``zone_id``: at the
+    drop the column is still ``domain_id``."""
+    before = """\
+def upgrade():
+    op.create_table("domains", sa.Column("id", sa.Integer(), primary_key=True))
+    op.create_table("records", sa.Column("id", sa.Integer()),
+                    sa.Column("domain_id", sa.Integer(),
+                              sa.ForeignKey("domains.id", name="fk_records_domain")))
+"""
+    body = """\
+def upgrade():
+    op.drop_constraint("fk_records_domain", "records", type_="foreignkey")
+    op.alter_column("records", "domain_id", new_column_name="zone_id")
+"""
+    (finding,) = after_history(write_migration, before, body, rule=RULE)
+    assert 'references ("domain_id")' in finding.message and "zone_id" not in finding.message

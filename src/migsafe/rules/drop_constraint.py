@@ -124,8 +124,8 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
             if known is None and cmd.missing_ok and _knows_table(rev, table):
                 continue  # the history never made it: a no-op on the schema it builds
             kind = known.kind if known is not None else _alembic_kind(stmt.operation)
-            columns = known.columns if known is not None else ()
-            columns = tuple(renamed.get((final(table), column), column) for column in columns)
+            named = known.columns if known is not None else ()  # as they are at the drop
+            columns = tuple(renamed.get((final(table), column), column) for column in named)
             alone = not _knows_table(rev, table)  # made outside the history read: no telling
             condition = known.expression if known is not None else None
             if _made_or_replaced(
@@ -140,7 +140,7 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
             relies = _RELIES.get(kind or "", _UNKNOWN)
             again = _added_again(rev, added, at, final(table), cmd.name)
             consequence = (
-                _consequence(kind, columns, known, _narrower_unique(rev, stmt, cmd.name, columns))
+                _consequence(kind, named, known, _narrower_unique(rev, stmt, cmd.name, named))
                 if again is None
                 else _changed(again, columns, condition)
             )
