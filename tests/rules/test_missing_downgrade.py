@@ -11,7 +11,7 @@ from migsafe.check import check_trusted_file
 from migsafe.config import Settings
 from migsafe.findings import Finding
 from tests.conftest import HEADER
-from tests.rules.lint import FIRST_BODY_LINE, assert_renders, lines_flagged, lint
+from tests.rules.lint import FIRST_BODY_LINE, after_history, assert_renders, lines_flagged, lint
 
 RULE = "missing-downgrade"
 
@@ -246,3 +246,21 @@ def downgrade():
         '    # undo by hand: op.execute(f"ALTER TABLE {table} ADD COLUMN z int")\n'
         "    op.drop_column('users', 'nickname')\n# or,"
     )
+
+
+def test_the_recipe_does_not_make_not_null_a_column_that_was_nullable(write_migration) -> None:
+    """ironic-inspector renames new timestamp columns into place with ``nullable=True``, as
+    they already were: undoing that renames them back and leaves their NULLs alone."""
+    before = """\
+def upgrade():
+    op.create_table("nodes", sa.Column("uuid", sa.String(36)))
+"""
+    body = """\
+def upgrade():
+    op.add_column("nodes", sa.Column("temp_finished", sa.DateTime(), nullable=True))
+    op.alter_column("nodes", "temp_finished", new_column_name="finished_at",
+                    existing_type=sa.DateTime(), nullable=True)
+"""
+    (finding,) = after_history(write_migration, before, body, rule=RULE)
+    assert "nullable=False" not in finding.hint
+    assert "new_column_name='temp_finished'" in finding.hint

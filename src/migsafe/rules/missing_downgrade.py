@@ -96,7 +96,7 @@ def _undo_hint(rev: RevisionContext) -> str:
     lines: list[str] = []
     seen: set[int] = set()
     for item in reversed(rev.upgrade_capture.operations):
-        code = _render_reverse(item.operation)
+        code = _render_reverse(_as_it_was(rev, item.operation))
         if code:
             lines.append(code)
         elif item.line not in seen:  # once per line: a loop issues the same call again
@@ -106,6 +106,25 @@ def _undo_hint(rev: RevisionContext) -> str:
     if all(line.startswith("#") for line in lines):
         lines.append("...")
     return textwrap.indent("\n".join(lines), "    ").lstrip()
+
+
+def _as_it_was(rev: RevisionContext, operation: ops.MigrateOperation) -> ops.MigrateOperation:
+    """An alter_column() that sets nullability without saying what it was: what the schema
+    says it was when it ran, so that its reverse does not make NOT NULL a column that was
+    nullable all along (ironic-inspector's renamed timestamps, which hold NULLs)."""
+    if not isinstance(operation, ops.AlterColumnOp) or operation.modify_nullable is None:
+        return operation
+    if operation.existing_nullable is not None:
+        return operation
+    stmt = next((s for s in rev.upgrade if s.operation is operation), None)
+    former = rev.column_before(stmt, operation.column_name, "nullable") if stmt else None
+    if former is None:
+        return operation
+    known = copy.copy(operation)
+    known.existing_nullable = former
+    if former == operation.modify_nullable:
+        known.modify_nullable = None  # no change to undo
+    return known
 
 
 def _render_reverse(operation: ops.MigrateOperation) -> str | None:
