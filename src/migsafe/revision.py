@@ -357,10 +357,14 @@ def _simple_statements(body: list[ast_py.stmt]) -> Iterator[ast_py.stmt]:
 
 
 def is_version_table(table: TableName | None) -> bool:
-    """Alembic's version table (or a project's variant of its name), or sqlalchemy-migrate's,
-    which histories often drop when they take over: bookkeeping, never the application's."""
+    """Alembic's version table (or a project's variant of its name), sqlalchemy-migrate's,
+    which histories often drop when they take over, or a table Alembic's batch mode copies
+    into (``_alembic_tmp_tag``, which open-webui drops if a failed run left it): bookkeeping,
+    never the application's."""
     return table is not None and (
-        "alembic_version" in table.name or table.name == "migrate_version"
+        "alembic_version" in table.name
+        or table.name == "migrate_version"
+        or table.name.startswith("_alembic_tmp_")
     )
 
 

@@ -166,3 +166,17 @@ def upgrade():
         "                    postgresql_concurrently=True, "
         'postgresql_include=["name"], postgresql_nulls_not_distinct=True)',
     ]
+
+
+def test_an_unnamed_constraint_is_called_what_postgresql_calls_it(tmp_path: Path) -> None:
+    """superset's ``create_unique_constraint(None, "dbs", ["verbose_name"])``: PostgreSQL
+    names it ``dbs_verbose_name_key``, and the recipe builds its index under that name."""
+    body = """\
+def upgrade():
+    op.create_unique_constraint(None, "dbs", ["verbose_name"])
+"""
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    assert finding.message.startswith(
+        'Adding UNIQUE constraint "dbs_verbose_name_key" (unnamed: PostgreSQL\'s name for it)'
+    )
+    assert '"dbs_verbose_name_key", "dbs", ["verbose_name"]' in finding.hint

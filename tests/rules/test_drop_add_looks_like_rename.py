@@ -202,3 +202,28 @@ def upgrade():
 """
     findings, notices = lint_with_notices(tmp_path, body, rule=RULE)
     assert findings == [] and "RuntimeError" in notices[0].message
+
+
+def test_values_carried_over_by_a_condition_are_not_lost(tmp_path: Path) -> None:
+    """zenml sets ``private`` from ``scope`` (``SET private = TRUE WHERE scope = 'user'``)
+    before dropping ``scope``."""
+    body = """\
+def upgrade():
+    op.add_column("secret", sa.Column("private", sa.Boolean(), server_default="false"))
+    op.execute("UPDATE secret SET private = TRUE WHERE scope = 'user'")
+    op.drop_column("secret", "scope")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == []
+
+
+def test_sql_that_could_not_be_read_may_hold_the_copy(tmp_path: Path) -> None:
+    """zenml copies with MySQL's backticks, which PostgreSQL's parser rejects
+    (sql-does-not-parse says so): whether the data was copied cannot be told."""
+    body = """\
+def upgrade():
+    op.add_column("action", sa.Column("project_id", sa.Integer()))
+    op.execute("UPDATE `action` SET project_id = workspace_id")
+    op.drop_column("action", "workspace_id")
+"""
+    findings, _ = lint_with_notices(tmp_path, body, rule=RULE)
+    assert findings == []

@@ -116,3 +116,12 @@ def downgrade():
     op.drop_table("tags")
 """
     assert lines_flagged(tmp_path, body, rule=RULE) == []
+
+
+def test_a_table_alembic_batch_mode_left_behind_is_bookkeeping(tmp_path: Path) -> None:
+    """open-webui drops ``_alembic_tmp_tag`` in case a failed batch run left it."""
+    body = """\
+def upgrade():
+    op.execute("DROP TABLE IF EXISTS _alembic_tmp_tag")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == []

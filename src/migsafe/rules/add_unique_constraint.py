@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType
 
+from migsafe.catalog import default_constraint_name
 from migsafe.findings import Finding, Severity
 from migsafe.locks import alter_table_command_lock
 from migsafe.revision import RevisionContext, alter_commands, table_values
@@ -61,12 +62,19 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
     for stmt in rev.existing_table_statements(RULE):
         for cmd, constraint, columns in _index_building_constraints(stmt.node):
             kind = _KINDS[constraint.contype]
-            name = constraint.conname or f"{'uq' if kind == 'UNIQUE' else 'pk'}_{stmt.table.name}"
+            name = constraint.conname or default_constraint_name(
+                stmt.table.name, tuple(columns), "unique" if kind == "UNIQUE" else "primary key"
+            )  # superset's create_unique_constraint(None, ...): PostgreSQL's name for it
+            said = (
+                f'"{name}"'
+                if constraint.conname
+                else f'"{name}" (unnamed: PostgreSQL\'s name for it)'
+            )
             lock = alter_table_command_lock(cmd)
             yield rev.finding(
                 RULE,
                 stmt,
-                f'Adding {kind} constraint "{name}" to {stmt.table.sql} builds its index under '
+                f"Adding {kind} constraint {said} to {stmt.table.sql} builds its index under "
                 f"an {lock.label} lock: {lock.blocks} wait.",
                 name=name,
                 **table_values(stmt.table),

@@ -67,13 +67,17 @@ class _ColumnsRead(Visitor):
 
 
 def _copies(node: ast.Node | None) -> Iterator[tuple[str, str]]:
-    """(target, source) for each ``SET target = <expression reading source>`` of an UPDATE:
-    once copied there, the source's values survive its drop."""
+    """(target, source) for each ``SET target = <expression>`` of an UPDATE that reads
+    source, in the expression or in its WHERE (zenml's ``SET private = TRUE WHERE scope =
+    'user'``): once carried over there, the source's values survive its drop."""
     if isinstance(node, ast.UpdateStmt):
+        condition = _ColumnsRead()
+        if node.whereClause is not None:
+            condition(node.whereClause)
         for target in node.targetList or ():
             reader = _ColumnsRead()
             reader(target.val)
-            for source in reader.names:
+            for source in {*reader.names, *condition.names}:
                 yield target.name, source
 
 
@@ -81,9 +85,10 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
     """One column dropped and another added on a table, unless the data is copied across,
     the two hold different kinds of values (a flag dropped, a count added: no rename), or
     the names are the same (a destructive type change, not a rename). Whether the data is
-    copied is told from the whole function: not when its capture stopped early."""
-    if not rev.upgrade_capture.exact:
-        return
+    copied is told from the whole function: not when its capture stopped early, or when
+    some of its SQL could not be read."""
+    if not rev.upgrade_capture.exact or any(stmt.node is None for stmt in rev.upgrade):
+        return  # a copy may be in SQL not read (zenml's MySQL UPDATE with backticks)
     dropped: dict[TableName, list[tuple[str, int, ast.TypeName | None]]] = {}
     added: dict[TableName, list[tuple[str, int, ast.TypeName | None]]] = {}
     copied: set[tuple[TableName, str, str]] = set()
