@@ -212,3 +212,22 @@ def upgrade():
 """
     (finding,) = lint(tmp_path, body, rule=RULE)
     assert "from int4 to int8" in finding.message
+
+
+def test_the_backfill_converts_as_the_migration_does(tmp_path: Path) -> None:
+    """open-webui converts with ``postgresql_using``: timestamp has no cast to bigint, so the
+    recipe's backfill uses the migration's own expression."""
+    body = """\
+def upgrade():
+    op.alter_column("folder", "created_at", existing_type=sa.DateTime(), type_=sa.BigInteger(),
+                    postgresql_using="extract(epoch from created_at)::bigint")
+"""
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    assert "SET created_at_new = CAST(EXTRACT(EPOCH FROM created_at) AS bigint) WHERE" in (
+        finding.hint
+    )
+    plain = body.replace(
+        ',\n                    postgresql_using="extract(epoch from created_at)::bigint"', ""
+    )
+    (finding,) = lint(tmp_path, plain, rule=RULE)
+    assert "SET created_at_new = created_at::int8 WHERE" in finding.hint

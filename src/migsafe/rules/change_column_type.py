@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from pglast import ast
 from pglast.enums import AlterTableType
+from pglast.stream import RawStream
 
 from migsafe.findings import Finding, Severity
 from migsafe.locks import alter_table_command_lock
@@ -38,7 +39,7 @@ RULE = Rule(
     fix="""\
 # Expand and contract: add a column of the new type, dual-write, backfill, switch, drop.
 op.add_column({table!r}, sa.Column({new_column!r}, ...){schema})  # {new_type}
-# backfill in batches: UPDATE {table_sql} SET {new_column} = {column}::{new_type} WHERE ...
+# backfill in batches: UPDATE {table_sql} SET {new_column} = {converted} WHERE ...
 # deploy code that reads {new_column!r}; drop {column!r} in a later revision""",
     bad=(
         """\
@@ -94,7 +95,18 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                 column=cmd.name,
                 new_column=f"{cmd.name}_new",
                 new_type=type_name(new),
+                converted=_converted(cmd, new),
             )
+
+
+def _converted(cmd: ast.AlterTableCmd, new: ast.TypeName) -> str:
+    """How the backfill computes a new value: the migration's own USING expression (open-
+    webui's ``extract(epoch from created_at)::bigint``: timestamp has no cast to bigint),
+    else a cast of the column."""
+    using = cmd.def_.raw_default
+    if using is not None:
+        return RawStream()(using)
+    return f"{cmd.name}::{type_name(new)}"
 
 
 def _unless_utc(old: ast.TypeName | None, new: ast.TypeName, pg_version: int) -> str:
