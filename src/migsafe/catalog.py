@@ -85,6 +85,12 @@ class Table:
     def copy(self) -> Table:
         return Table(self.name, dict(self.columns), dict(self.constraints), self.created_by)
 
+    def in_primary_key(self, column: str) -> bool:
+        """PostgreSQL keeps such a column NOT NULL: DROP NOT NULL on it fails."""
+        return any(
+            c.kind == "primary key" and column in c.columns for c in self.constraints.values()
+        )
+
 
 @dataclass
 class Catalog:
@@ -124,6 +130,21 @@ class Catalog:
 
     def table(self, name: Name) -> Table | None:
         return self.tables.get(name)
+
+    def foreign_keys_to(self, table: Name) -> list[tuple[Table, str, Constraint]]:
+        """The foreign keys that refer to ``table``, in any table (itself too), with the
+        table holding each and its key there.
+
+        PostgreSQL keeps them pointing at the same table and columns through a rename (they
+        hold its identity, not its name), a drop removes them (with CASCADE; without it the
+        drop fails), and reflecting a table follows them to the tables they refer to.
+        """
+        return [
+            (referring, key, constraint)
+            for referring in self.tables.values()
+            for key, constraint in referring.constraints.items()
+            if constraint.kind == "foreign key" and constraint.referred == table
+        ]
 
     def certain(self, name: Name, revision: str | None) -> bool:
         """What it holds of the table is in the database for sure: every revision before
@@ -270,7 +291,7 @@ def _drop_column(catalog: Catalog, table: Table, command: ast.AlterTableCmd) -> 
     for key, constraint in list(table.constraints.items()):
         if command.name in constraint.columns:
             del table.constraints[key]
-    for referring, key, constraint in _foreign_keys_to(catalog, table.name):
+    for referring, key, constraint in catalog.foreign_keys_to(table.name):
         if command.name in constraint.referred_columns:
             del referring.constraints[key]
     for key, index in list(catalog.indexes.items()):
@@ -288,10 +309,7 @@ def _set_not_null(catalog: Catalog, table: Table, command: ast.AlterTableCmd) ->
 
 def _drop_not_null(catalog: Catalog, table: Table, command: ast.AlterTableCmd) -> None:
     """PostgreSQL refuses it on a column of the primary key: the column stays NOT NULL."""
-    in_key = any(
-        c.kind == "primary key" and command.name in c.columns for c in table.constraints.values()
-    )
-    if not in_key:
+    if not table.in_primary_key(command.name):
         _change(table, command.name, nullable=True)
 
 
@@ -352,7 +370,7 @@ def _rename(catalog: Catalog, node: ast.RenameStmt, revision: str | None) -> Non
             for key, index in list(catalog.indexes.items()):
                 if index.table == old:
                     catalog.indexes[key] = replace(index, table=new)
-            for referring, key, key_constraint in _foreign_keys_to(catalog, old):
+            for referring, key, key_constraint in catalog.foreign_keys_to(old):
                 referring.constraints[key] = replace(key_constraint, referred=new)
         elif old in catalog.views:
             catalog.views[new] = catalog.views.pop(old)
@@ -405,24 +423,9 @@ def _rename_column(catalog: Catalog, table: Table, node: ast.RenameStmt) -> None
             columns = renamed(index.columns)
             expressions = tuple(c or e for c, e in zip(columns, index.expressions, strict=True))
             catalog.indexes[key] = replace(index, columns=columns, expressions=expressions)
-    for referring, key, key_constraint in _foreign_keys_to(catalog, table.name):
+    for referring, key, key_constraint in catalog.foreign_keys_to(table.name):
         columns = renamed(key_constraint.referred_columns)
         referring.constraints[key] = replace(key_constraint, referred_columns=columns)
-
-
-def _foreign_keys_to(catalog: Catalog, table: Name) -> list[tuple[Table, str, Constraint]]:
-    """The foreign keys that refer to ``table``, in any table (itself too), with their keys.
-
-    PostgreSQL keeps them pointing at the same table and columns through a rename (they hold
-    its identity, not its name), and a drop removes them (with CASCADE; without it, the drop
-    fails): reflecting a table follows its foreign keys to the tables they refer to.
-    """
-    return [
-        (referring, key, constraint)
-        for referring in catalog.tables.values()
-        for key, constraint in referring.constraints.items()
-        if constraint.kind == "foreign key" and constraint.referred == table
-    ]
 
 
 def _drop(catalog: Catalog, node: ast.DropStmt, revision: str | None) -> None:
@@ -436,7 +439,7 @@ def _drop(catalog: Catalog, node: ast.DropStmt, revision: str | None) -> None:
             catalog.tables.pop(name, None)
             for key in [k for k, index in catalog.indexes.items() if index.table == name]:
                 del catalog.indexes[key]
-            for referring, key, _ in _foreign_keys_to(catalog, name):
+            for referring, key, _ in catalog.foreign_keys_to(name):
                 del referring.constraints[key]
         elif node.removeType == ObjectType.OBJECT_INDEX:
             catalog.indexes.pop(name, None)

@@ -182,6 +182,12 @@ class TableName:
     name: str
 
     @classmethod
+    def from_key(cls, key: tuple[str, str]) -> TableName:
+        """The table the catalog knows as ``key`` (``public`` left out, as statements do)."""
+        schema, name = key
+        return cls(None if schema == "public" else schema, name)
+
+    @classmethod
     def of(cls, relation: ast.RangeVar | None) -> TableName | None:
         if relation is None:
             return None

@@ -13,6 +13,16 @@ from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, py_literal
 from migsafe.sql import Statement, TableName
 from migsafe.sqltree import dropped_names
 
+_TABLE = """\
+def upgrade():
+    op.create_table(
+        "containers",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("name", sa.String(255)),
+        sa.UniqueConstraint("name", name="uniq_container0name"),
+    )
+"""  # what both examples create
+
 RULE = Rule(
     code="MS065",
     name="drop-index-of-constraint",
@@ -34,15 +44,8 @@ RULE = Rule(
     fix="""\
 op.drop_constraint({name}, {table}, type_={kind}{schema})  # its index goes with it""",
     bad=(
-        """\
-def upgrade():
-    op.create_table(
-        "containers",
-        sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column("name", sa.String(255)),
-        sa.UniqueConstraint("name", name="uniq_container0name"),
-    )
-
+        _TABLE
+        + """
 
 def downgrade():
     op.drop_index("uniq_container0name", table_name="containers")
@@ -50,15 +53,8 @@ def downgrade():
 """,
     ),
     good=(
-        """\
-def upgrade():
-    op.create_table(
-        "containers",
-        sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column("name", sa.String(255)),
-        sa.UniqueConstraint("name", name="uniq_container0name"),
-    )
-
+        _TABLE
+        + """
 
 def downgrade():
     op.drop_constraint("uniq_container0name", "containers", type_="unique")
@@ -95,8 +91,7 @@ def _owner(
     constraint = table.constraints.get(index[1])
     if constraint is None or constraint.kind not in _TYPES:
         return None
-    schema_name = None if table.name[0] == DEFAULT_SCHEMA else table.name[0]
-    return TableName(schema_name, table.name[1]), constraint
+    return TableName.from_key(table.name), constraint
 
 
 def _finding(

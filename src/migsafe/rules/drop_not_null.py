@@ -105,6 +105,4 @@ def _already_nullable(rev: RevisionContext, stmt: Statement, column: str) -> boo
         return True
     schema = rev.schema_at(stmt)
     table = schema.table(stmt.table.key) if schema is not None and stmt.table else None
-    return table is not None and any(
-        c.kind == "primary key" and column in c.columns for c in table.constraints.values()
-    )
+    return table is not None and table.in_primary_key(column)

@@ -7,12 +7,22 @@ from collections.abc import Iterator
 from pglast import ast
 from pglast.enums import DropBehavior, ObjectType
 
-from migsafe.catalog import DEFAULT_SCHEMA, Catalog, Constraint
+from migsafe.catalog import Constraint
 from migsafe.findings import Finding, Severity
 from migsafe.revision import RevisionContext
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, py_literal
 from migsafe.rules._same_revision import dropped_tables
 from migsafe.sql import Statement, TableName
+
+_TABLES = """\
+def upgrade():
+    op.create_table("users", sa.Column("id", sa.Integer(), primary_key=True))
+    op.create_table(
+        "orders",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("user_id", sa.Integer(), sa.ForeignKey("users.id")),
+    )
+"""  # what both examples create
 
 RULE = Rule(
     code="MS064",
@@ -37,15 +47,8 @@ RULE = Rule(
 {first}
 op.drop_table({name}{schema})""",
     bad=(
-        """\
-def upgrade():
-    op.create_table("users", sa.Column("id", sa.Integer(), primary_key=True))
-    op.create_table(
-        "orders",
-        sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column("user_id", sa.Integer(), sa.ForeignKey("users.id")),
-    )
-
+        _TABLES
+        + """
 
 def downgrade():
     op.drop_table("users")
@@ -53,15 +56,8 @@ def downgrade():
 """,
     ),
     good=(
-        """\
-def upgrade():
-    op.create_table("users", sa.Column("id", sa.Integer(), primary_key=True))
-    op.create_table(
-        "orders",
-        sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column("user_id", sa.Integer(), sa.ForeignKey("users.id")),
-    )
-
+        _TABLES
+        + """
 
 def downgrade():
     op.drop_table("orders")
@@ -82,10 +78,10 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
         dropped = {table.key for table in dropped_tables(node)}
         for table in dropped_tables(node):
             referring = [
-                (name, constraint)
-                for name, constraint in _foreign_keys_to(schema, table.key)
-                if name not in dropped  # dropped together, or its own: PostgreSQL allows
-                and schema.certain(name, rev.script.revision)
+                (TableName.from_key(other.name), constraint)
+                for other, _, constraint in schema.foreign_keys_to(table.key)
+                if other.name not in dropped  # dropped together, or its own: PostgreSQL allows
+                and schema.certain(other.name, rev.script.revision)
             ]
             if referring:
                 yield _finding(rev, stmt, table, referring)
@@ -95,17 +91,14 @@ def _finding(
     rev: RevisionContext,
     stmt: Statement,
     table: TableName,
-    referring: list[tuple[tuple[str, str], Constraint]],
+    referring: list[tuple[TableName, Constraint]],
 ) -> Finding:
-    described = ", ".join(
-        f"{TableName(_schema(name), name[1]).sql}'s {constraint.name!r}"
-        for name, constraint in referring
-    )
+    described = ", ".join(f"{other.sql}'s {constraint.name!r}" for other, constraint in referring)
     later = _dropped_later(rev, stmt)
     first = []
-    for name, constraint in referring:
-        values = f"{py_literal(name[1])}{_schema_argument(name)}"
-        if name in later:
+    for other, constraint in referring:
+        values = f"{py_literal(other.name)}{other.schema_argument}"
+        if other.key in later:
             first.append(f"op.drop_table({values})  # move it up: it is dropped later")
         else:
             first.append(
@@ -123,15 +116,6 @@ def _finding(
     )
 
 
-def _foreign_keys_to(
-    schema: Catalog, table: tuple[str, str]
-) -> Iterator[tuple[tuple[str, str], Constraint]]:
-    for name, other in schema.tables.items():
-        for constraint in other.constraints.values():
-            if constraint.kind == "foreign key" and constraint.referred == table:
-                yield name, constraint
-
-
 def _dropped_later(rev: RevisionContext, stmt: Statement) -> set[tuple[str, str]]:
     statements = rev.downgrade if stmt.direction == DOWNGRADE else rev.upgrade
     at = next(index for index, other in enumerate(statements) if other is stmt)
@@ -141,11 +125,3 @@ def _dropped_later(rev: RevisionContext, stmt: Statement) -> set[tuple[str, str]
         if isinstance(later.node, ast.DropStmt) and later.node.removeType == ObjectType.OBJECT_TABLE
         for table in dropped_tables(later.node)
     }
-
-
-def _schema(name: tuple[str, str]) -> str | None:
-    return None if name[0] == DEFAULT_SCHEMA else name[0]
-
-
-def _schema_argument(name: tuple[str, str]) -> str:
-    return f", schema={py_literal(name[0])}" if name[0] != DEFAULT_SCHEMA else ""
