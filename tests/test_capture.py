@@ -12,7 +12,9 @@ from alembic.operations import ops
 
 from migsafe import command
 from migsafe.capture import OfflineCapturer
+from migsafe.capture.stood_in_values import UNKNOWN_MODIFIER
 from migsafe.project import load_project, read_script
+from migsafe.revision import is_unknown_type, type_name
 from migsafe.sql import split_statements, statements
 
 
@@ -466,41 +468,70 @@ def upgrade():
     assert not upgrade.exact  # what it did to the schema after the guess is not known
 
 
-def test_a_stand_in_written_into_sql_is_a_guess_not_a_finding(write_migration) -> None:
+def test_a_length_from_a_stand_in_leaves_the_statement_exact(write_migration) -> None:
     """neutron's ``sa.String(length=db_const.FQDN_FIELD_SIZE)``: SQLAlchemy writes the
-    stand-in's name into the DDL, which then does not parse. That SQL is not what the real
-    module gives, so it is a guess: noticed, never judged (no sql-does-not-parse error)."""
+    stand-in's name where the length goes. Only that number is unknown: the statement and
+    the ones after it are judged, the column is in the schema later revisions reflect, and
+    its type is unknown to rules (``varchar(?)``)."""
     body = """
 from myapp_not_installed.db import constants
 
 def upgrade():
     op.create_table("ports", sa.Column("id", sa.Integer))
     op.add_column("ports", sa.Column("dns_name", sa.String(length=constants.FQDN_FIELD_SIZE)))
+    op.add_column("ports", sa.Column("cost", sa.Numeric(constants.PRECISION, 2)))
+    op.create_index("ix_users_name", "users", ["name"])
+"""
+    path, upgrade, _ = capture_body(write_migration, body)
+    assert not upgrade.guesses and upgrade.exact
+    assert [e.sql for e in upgrade.judged[1:3]] == [
+        f"ALTER TABLE ports ADD COLUMN dns_name VARCHAR({UNKNOWN_MODIFIER});",
+        f"ALTER TABLE ports ADD COLUMN cost NUMERIC({UNKNOWN_MODIFIER}, 2);",
+    ]
+    (_, node), *_ = upgrade.judged[1].parsed
+    column_type = node.cmds[0].def_.typeName
+    assert is_unknown_type(column_type) and type_name(column_type) == "varchar(?)"
+    ports = upgrade.recorder.catalog.table(("public", "ports"))
+    assert ports is not None and type_name(ports.columns["dns_name"].type) == "varchar(?)"
+    result = command.check([path])
+    assert not result.diagnostics  # nothing to notice: every statement is judged
+    assert ("create-index-not-concurrently", line_of(path, "ix_users_name")) in {
+        (f.rule, f.line) for f in result.findings
+    }
+
+
+def test_a_stand_in_written_anywhere_else_is_a_guess(write_migration) -> None:
+    """A table named by a stood-in constant: which table it is depends on the real module,
+    so that SQL is a guess, noticed and never judged, and so is what follows."""
+    body = """
+from myapp_not_installed.db import constants
+
+def upgrade():
+    op.create_table("ports", sa.Column("id", sa.Integer))
+    op.create_table(constants.RULES_TABLE, sa.Column("id", sa.Integer))
     op.create_index("ix_ports_id", "ports", ["id"])
 """
     path, upgrade, _ = capture_body(write_migration, body)
     assert [e.sql.split(" (")[0] for e in upgrade.judged] == ["CREATE TABLE ports"]
     (guess,) = upgrade.guesses
-    assert guess.line == line_of(path, "dns_name") and not guess.confined
+    assert guess.line == line_of(path, "RULES_TABLE") and not guess.confined
     assert guess.how.format(name=guess.name) == (
-        "writes myapp_not_installed.db.constants.FQDN_FIELD_SIZE into its SQL"
+        "writes myapp_not_installed.db.constants.RULES_TABLE into its SQL"
     )
-    result = command.check([path])
-    assert "sql-does-not-parse" not in [f.rule for f in result.findings]
-    (notice,) = [d.message for d in result.diagnostics]
+    (notice,) = [d.message for d in command.check([path]).diagnostics]
     assert notice.startswith(
-        "upgrade() writes myapp_not_installed.db.constants.FQDN_FIELD_SIZE into its SQL "
+        "upgrade() writes myapp_not_installed.db.constants.RULES_TABLE into its SQL "
         "(myapp_not_installed stood in: no module named 'myapp_not_installed'): from this "
         "line on it is not checked"
     )
 
 
-def test_rows_written_with_a_stand_in_are_unknown_and_what_follows_is_exact(
-    write_migration,
-) -> None:
-    """trove's and mistral's revisions insert a value from their configuration, which is
-    stood in: only those rows are unknown. The migration never looked at the value, so the
-    tables it creates afterwards are judged and in the schema later revisions see."""
+def test_rows_written_with_a_stand_in_s_value_are_judged(write_migration) -> None:
+    """trove's, mistral's and ironic's revisions write a value from their configuration,
+    which is stood in, into rows: SQLAlchemy writes it as a literal. Only that value is
+    unknown, and no rule reads the values a statement writes: every statement is judged,
+    the tables created after them are in the schema later revisions see, nothing is
+    noticed."""
     body = """
 from myapp_not_installed import settings
 
@@ -514,28 +545,14 @@ def upgrade():
     path, upgrade, _ = capture_body(write_migration, body)
     assert [e.sql.split(" (")[0] for e in upgrade.judged] == [
         "CREATE TABLE pools",
+        "INSERT INTO pools",
+        "UPDATE pools SET id='myapp_not_installed.settings.REGION';",
         "CREATE TABLE zones",
         "CREATE INDEX ix_pools_id ON pools",
     ]
-    assert [guess.line for guess in upgrade.guesses] == [
-        line_of(path, "# rows"),
-        line_of(path, "update().values"),
-    ]
-    assert all(guess.confined for guess in upgrade.guesses)
-    assert [guess.name for guess in upgrade.guesses] == [  # as the migration names them
-        'myapp_not_installed.settings.CONF["service:central"].default_pool_id',
-        "myapp_not_installed.settings.REGION",
-    ]
+    assert not upgrade.guesses and upgrade.exact
     assert upgrade.recorder.catalog.table(("public", "zones")) is not None
-    assert upgrade.exact  # the rows are unknown, the schema is not
-    result = command.check([path])
-    assert "create-index-not-concurrently" not in [f.rule for f in result.findings]
-    first, second = [d.message for d in result.diagnostics]
-    assert "default_pool_id" in first and "settings.REGION" in second
-    assert first.endswith(
-        "the rows that statement writes are not known, so it is not checked; "
-        "the statements after it are"
-    )
+    assert not command.check([path]).diagnostics
 
 
 def test_a_type_of_the_application_writing_a_stand_in_confines_the_guess_too(

@@ -22,6 +22,7 @@ from sqlalchemy.types import NullType, TypeEngine
 from migsafe.capture import Capture
 from migsafe.capture.reflection import sqlalchemy_type
 from migsafe.capture.stand_ins import UNKNOWN_TYPE_SCHEMA, StandIn
+from migsafe.capture.stood_in_values import UNKNOWN_MODIFIER
 from migsafe.catalog import Catalog, not_null_column
 from migsafe.findings import Diagnostic, Finding
 from migsafe.locks import LockMode, foreign_key_targets
@@ -414,8 +415,20 @@ def _validated_not_null_checks(
 
 
 def is_unknown_type(type_node: ast.TypeName | None) -> bool:
-    """A type from a module that could not be imported (rendered by a stand-in)."""
-    return type_node is not None and type_node.names[0].sval == UNKNOWN_TYPE_SCHEMA
+    """A type from a module that could not be imported (rendered by a stand-in), or one
+    whose length or precision comes from such a module (``varchar(?)``)."""
+    return type_node is not None and (
+        type_node.names[0].sval == UNKNOWN_TYPE_SCHEMA or has_unknown_modifier(type_node)
+    )
+
+
+def has_unknown_modifier(type_node: ast.TypeName) -> bool:
+    """Its length or precision is a stood-in constant (``stood_in_values``)."""
+    return any(_modifier(m) == UNKNOWN_MODIFIER for m in type_node.typmods or ())
+
+
+def _modifier(node: object) -> int | None:
+    return getattr(node.val, "ival", None) if isinstance(node, ast.A_Const) else None
 
 
 def existing_type(operation: object) -> ast.TypeName | None:
@@ -450,7 +463,11 @@ def type_name(type_node: ast.TypeName | None) -> str:
     if type_node is None:
         return "?"
     name = ".".join(s.sval for s in type_node.names if s.sval != "pg_catalog")
-    mods = [str(m.val.ival) for m in type_node.typmods or () if isinstance(m, ast.A_Const)]
+    mods = [
+        "?" if value == UNKNOWN_MODIFIER else str(value)
+        for value in map(_modifier, type_node.typmods or ())
+        if value is not None
+    ]
     array = "[]" if type_node.arrayBounds else ""
     return f"{name}({', '.join(mods)}){array}" if mods else f"{name}{array}"
 

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.rules.lint import after_history, assert_renders, lines_flagged, lint
+from tests.rules.lint import (
+    after_history,
+    assert_renders,
+    lines_flagged,
+    lint,
+    lint_with_notices,
+)
 
 RULE = "change-column-type"
 
@@ -231,3 +237,24 @@ def upgrade():
     )
     (finding,) = lint(tmp_path, plain, rule=RULE)
     assert "SET created_at_new = created_at::int8 WHERE" in finding.hint
+
+
+def test_a_length_from_a_module_not_installed_is_not_judged(tmp_path: Path) -> None:
+    """neutron's ``sa.String(length=db_const.NAME_FIELD_SIZE)`` with neutron_lib not
+    installed: whether the new length is wider is not known, so the rule says it cannot
+    judge instead of calling it a rewrite or a safe widening."""
+    body = """\
+from myapp_not_installed.db import constants
+
+def upgrade():
+    op.alter_column("ports", "name", existing_type=sa.String(36),
+                    type_=sa.String(length=constants.NAME_FIELD_SIZE))
+"""
+    findings, notices = lint_with_notices(tmp_path, body, rule=RULE)
+    assert findings == []
+    (notice,) = [d.message for d in notices]
+    assert notice == (
+        'change-column-type cannot judge this: the type change of "ports"."name" involves '
+        "varchar(?), whose length or precision comes from a module that cannot be imported "
+        "here"
+    )

@@ -25,6 +25,7 @@ from alembic.operations import MigrateOperation
 from pglast import ast
 
 from migsafe.capture.stand_ins import LOG, ValueUse
+from migsafe.capture.stood_in_values import with_unknown_values
 from migsafe.catalog import Catalog
 from migsafe.sql import split_statements
 
@@ -201,11 +202,15 @@ class Recorder:
 
     def _append(self, sql: str) -> None:
         operation = self.current_operation
-        written = next((name for name in LOG.written if name in sql), None)
-        if written is not None and self.exact_until is None:  # SQL made with a stand-in
-            self.guessed()
-            how = "writes {name} into its SQL"
-            LOG.value_uses.append(ValueUse(written, self.issuing_line(), how))
+        written = [name for name in LOG.written if name in sql]  # SQL made with a stand-in
+        if written:
+            shaped = with_unknown_values(sql, written)  # exact but for a length or a literal
+            if shaped is not None:
+                sql = shaped
+            elif self.exact_until is None:
+                self.guessed()
+                how = "writes {name} into its SQL"
+                LOG.value_uses.append(ValueUse(min(written), self.issuing_line(), how))
         try:
             parsed, error = split_statements(sql), None
         except pglast.parser.ParseError as exc:

@@ -18,7 +18,12 @@ from pglast.enums import AlterTableType, ConstrType
 from sqlalchemy.types import TypeDecorator, UserDefinedType
 
 from migsafe.catalog import sql_text
-from migsafe.revision import RevisionContext, alter_commands, is_version_table
+from migsafe.revision import (
+    RevisionContext,
+    alter_commands,
+    has_unknown_modifier,
+    is_version_table,
+)
 from migsafe.rule import Rule, py_literal, sql_code
 from migsafe.sql import Statement, TableName, quote_identifier
 
@@ -42,8 +47,11 @@ class ColumnDefined:
         """The built-in type's name (``varchar``, ``timestamp``, ``serial``); None for a type
         of the application's own: one of its database schema, one whose module could not be
         imported, or its own SQLAlchemy type (a ``TypeDecorator`` over ``sa.String(255)``,
-        whose recipe would not be ``sa.Text()``). Rules do not judge those."""
+        whose recipe would not be ``sa.Text()``), or whose length comes from such a module.
+        Rules do not judge those."""
         if isinstance(self.sqlalchemy_type, (TypeDecorator, UserDefinedType)):
+            return None
+        if has_unknown_modifier(self.type):
             return None
         names = [n.sval for n in self.type.names]
         return names[-1] if len(names) == 1 or names[0] == "pg_catalog" else None

@@ -13,6 +13,7 @@ from migsafe.locks import alter_table_command_lock
 from migsafe.revision import (
     RevisionContext,
     alter_commands,
+    has_unknown_modifier,
     is_unknown_type,
     table_values,
     type_name,
@@ -71,9 +72,14 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
             old = rev.column_before(stmt, cmd.name, "type")
             unknown = [t for t in (old, new) if is_unknown_type(t)]
             if unknown:
+                what = (
+                    "whose length or precision comes from a module"
+                    if has_unknown_modifier(unknown[0])
+                    else "a type whose module"
+                )
                 rev.cannot_judge(
                     RULE, stmt.line, f'the type change of {stmt.table.sql}."{cmd.name}" involves '
-                    f"{type_name(unknown[0])}, a type whose module cannot be imported here",
+                    f"{type_name(unknown[0])}, {what} that cannot be imported here",
                 )  # fmt: skip
                 continue
             using = cmd.def_.raw_default
