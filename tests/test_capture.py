@@ -429,6 +429,31 @@ def test_a_failure_no_stand_in_is_behind_does_not_blame_them(write_migration) ->
     assert "(myapp_not_installed stood in: no module named 'myapp_not_installed')" in notice
 
 
+def test_arithmetic_and_formatting_on_a_stand_in_give_a_stand_in(write_migration) -> None:
+    """neutron's helpers raise ``RuntimeError(_("%s cannot be called while in offline mode")
+    % name)`` with oslo_i18n stood in: the message is a stand-in, not a TypeError that reads
+    as migsafe's own; a length computed from a stood-in constant is as unknown as the
+    constant, and the statement stays exact."""
+    body = """
+from myapp_not_installed import _, constants
+
+def refuse_offline():
+    raise RuntimeError(_("%s cannot be called while in offline mode") % "has_table")
+
+def upgrade():
+    op.add_column("ports", sa.Column("name", sa.String(constants.SIZE * 2)))
+    refuse_offline()
+"""
+    _, upgrade, _ = capture_body(write_migration, body)
+    assert [e.sql for e in upgrade.judged] == [
+        f"ALTER TABLE ports ADD COLUMN name VARCHAR({UNKNOWN_MODIFIER});"
+    ]
+    assert upgrade.failure is not None
+    assert upgrade.failure.message == (
+        "upgrade() raised RuntimeError: myapp_not_installed._() % ..."
+    )
+
+
 def test_comparing_a_stand_in_is_a_guess_in_the_migration_only(write_migration) -> None:
     """``if settings.VERSION > 2`` is a branch on a value nobody knows; a library comparing
     one (sorting a stood-in with numbers) must not raise TypeError."""

@@ -7,7 +7,7 @@ beside them, never an installed library):
 
 - a module that cannot be found is replaced by a stand-in module, every public attribute of
   which is a ``StandIn``, which can be called, subclassed, iterated (as empty), compared
-  (as neither smaller nor larger) and chained;
+  (as neither smaller nor larger), computed with (the result is a stand-in) and chained;
 - a module of the project whose import raises or exits (typically: one of *its* imports is
   missing, or it needs configuration) keeps what it defined before the error, and its other
   attributes are stand-ins. Its submodules still import for real, so a small helper module
@@ -78,6 +78,16 @@ LOG = StandInLog()
 _NOT_FOUND: set[str] = set()  # the modules stood in because no finder has them
 
 
+def _derived(form: str) -> Callable[..., StandIn]:
+    """An operator of a stand-in whose result is a stand-in named ``form`` of its name."""
+
+    def operator(self: StandIn, *other: Any) -> StandIn:
+        LOG.touched.add(self._migsafe_root)
+        return StandIn(form.format(self._migsafe_path), self._migsafe_root)
+
+    return operator
+
+
 class StandIn(UserDefinedType):
     """An attribute of a module that could not be imported; see the module docstring."""
 
@@ -145,6 +155,16 @@ class StandIn(UserDefinedType):
         return type(other)(other) if isinstance(other, (list, tuple)) else NotImplemented
 
     __radd__ = __add__
+
+    # arithmetic and formatting on a stand-in (``LENGTH * 2``, oslo's ``_("%s cannot run
+    # offline") % name``) give a stand-in: the result is as unknown
+    __mod__ = _derived("{} % ...")
+    __mul__ = __rmul__ = _derived("{} * ...")
+    __sub__ = _derived("{} - ...")
+    __rsub__ = _derived("... - {}")
+    __truediv__ = __floordiv__ = _derived("{} / ...")
+    __rtruediv__ = __rfloordiv__ = _derived("... / {}")
+    __neg__ = _derived("-{}")
 
     # uses as a value: the capture follows a path the real module might not take
     def __bool__(self) -> bool:
