@@ -136,3 +136,39 @@ def downgrade():
     op.drop_table("orders")
 """
     assert lines_flagged(tmp_path, body, rule=RULE) == [5, 6]
+
+
+def test_a_drop_inside_a_try_goes_to_its_handler_as_it_does_under_alembic(
+    tmp_path: Path,
+) -> None:
+    """superset's ``try: ...; op.drop_constraint(None, ...); ... except: pass``: SQLAlchemy
+    refuses the drop online as offline, the handler takes the error, and nothing after it in
+    the try block runs, so nothing there is judged; the code after the handler still is."""
+    body = """\
+def upgrade():
+    try:
+        op.drop_constraint(None, "orders", type_="foreignkey")
+        op.drop_column("orders", "user_id")
+    except Exception:
+        pass
+    op.drop_column("orders", "note")
+"""
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    assert finding.message == (
+        'upgrade() drops a constraint of "orders" without naming it: SQLAlchemy refuses it, '
+        "the migration's except catches that, and the constraint stays (nor does the rest "
+        "of that try block run)."
+    )
+    assert lines_flagged(tmp_path, body, rule="drop-column") == [7]
+
+
+def test_a_handler_for_other_errors_does_not_catch_it(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    try:
+        op.drop_constraint(None, "orders", type_="foreignkey")
+    except KeyError:
+        pass
+"""
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    assert finding.message.endswith("without naming it: the migration fails when it runs.")

@@ -182,8 +182,12 @@ class OfflineCapturer:
         """
         revision = script.revision
         before = self.catalog.copy()
-        upgrade = Capture("upgrade", Recorder(script.path, self.catalog, revision))
-        down = Capture("downgrade", Recorder(script.path, None, revision))
+        upgrade = Capture(
+            "upgrade", Recorder(script.path, self.catalog, revision, lambda: script.guarded_lines)
+        )
+        down = Capture(
+            "downgrade", Recorder(script.path, None, revision, lambda: script.guarded_lines)
+        )
         module = self._run(upgrade, script, lambda: load_module(script), importing=True)
         if upgrade.failure is not None:  # the import failed: neither function exists
             down.failure, down.stood_in = upgrade.failure, upgrade.stood_in

@@ -88,16 +88,30 @@ def _invoke_recorded(
         try:
             return invoke(operations, operation)
         except Exception as exc:  # rendering failed: record why, let the script go on
-            _record_failure(recorder, operation, operations.migration_context.dialect, exc)
+            caught = _fails_on_any_database(operation) and recorder.in_guarded_code()
+            _record_failure(recorder, operation, operations.migration_context.dialect, exc, caught)
+            if caught:  # as under `alembic upgrade`: the migration's handler takes it
+                raise
             return None
 
 
+def _fails_on_any_database(operation: MigrateOperation) -> bool:
+    """An operation SQLAlchemy refuses before any SQL is sent, online as offline: a
+    constraint dropped without its name. Other render failures are offline only (a value
+    with no literal form), and the migration goes on past them as it would online."""
+    return isinstance(operation, ops.DropConstraintOp) and operation.constraint_name is None
+
+
 def _record_failure(
-    recorder: Recorder, operation: MigrateOperation | None, dialect: Any, exc: Exception
+    recorder: Recorder,
+    operation: MigrateOperation | None,
+    dialect: Any,
+    exc: Exception,
+    caught: bool = False,
 ) -> None:
     sql = _with_placeholders(operation, dialect) if operation is not None else None
     if sql is None:
-        recorder.unrenderable(operation, exc)
+        recorder.unrenderable(operation, exc, caught)
     else:
         recorder.write(sql)
 

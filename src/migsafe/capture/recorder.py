@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import sys
 import types
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -49,6 +49,7 @@ class Emitted:
     parsed: tuple[tuple[str, ast.Node], ...] = ()
     parse_error: str | None = None
     guessed: bool = False  # rows written with a stand-in's value: not judged (Recorder)
+    caught: bool = False  # it failed on any database, and a handler of the migration caught it
 
 
 @dataclass(frozen=True)
@@ -63,9 +64,14 @@ class Recorder:
     """Alembic's output buffer and the offline bind's statement log, in one."""
 
     def __init__(
-        self, path: Path, catalog: Catalog | None = None, revision: str | None = None
+        self,
+        path: Path,
+        catalog: Catalog | None = None,
+        revision: str | None = None,
+        guarded_lines: Callable[[], frozenset[int]] = frozenset,
     ) -> None:
         self.filename = str(path)
+        self._guarded_lines = guarded_lines  # MigrationScript.guarded_lines
         self.emitted: list[Emitted] = []
         self.reads: list[Read] = []
         # lines that looked up a table's indexes (reflection): a build after one may be
@@ -166,9 +172,22 @@ class Recorder:
         finally:
             self._autocommit_depth -= 1
 
-    def unrenderable(self, operation: MigrateOperation | None, exc: Exception) -> None:
+    def unrenderable(
+        self, operation: MigrateOperation | None, exc: Exception, caught: bool = False
+    ) -> None:
         error = f"{type(exc).__name__}: {one_line(exc)}"
-        self.emitted.append(Emitted(None, self.issuing_line(), operation, error))
+        self.emitted.append(Emitted(None, self.issuing_line(), operation, error, caught=caught))
+
+    def in_guarded_code(self) -> bool:
+        """Whether a line of the migration on the call stack is inside a ``try`` whose
+        handler catches what SQLAlchemy raises (``MigrationScript.guarded_lines``)."""
+        lines = self._guarded_lines()
+        frame: types.FrameType | None = sys._getframe(1)
+        while frame is not None:
+            if frame.f_code.co_filename == self.filename and frame.f_lineno in lines:
+                return True
+            frame = frame.f_back
+        return False
 
     def guessed(self) -> None:
         """A stand-in was used as a value: what comes next is not exact.

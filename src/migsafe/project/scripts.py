@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import enum
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,6 +53,18 @@ class MigrationScript:
             if isinstance(node, ast.FunctionDef) and node.name == name:
                 return node
         return None
+
+    @functools.cached_property
+    def guarded_lines(self) -> frozenset[int]:
+        """The lines inside a ``try`` whose handler catches any error SQLAlchemy raises
+        (``except:``, ``except Exception:``): an operation that fails there goes on in the
+        handler, as superset's ``try: op.drop_constraint(None, ...) except: pass`` does."""
+        lines: set[int] = set()
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.Try) and any(map(_catches_any_error, node.handlers)):
+                first, last = node.body[0].lineno, node.body[-1].end_lineno or node.lineno
+                lines.update(range(first, last + 1))
+        return frozenset(lines)
 
 
 def read_script(path: Path) -> MigrationScript | Diagnostic:
@@ -127,6 +140,19 @@ def _expressions(value: ast.expr) -> tuple[str, ...]:
     all the graph needs, and the revision keeps its place in it."""
     items = value.elts if isinstance(value, (ast.Tuple, ast.List)) else [value]
     return tuple(ast.unparse(item) for item in items)
+
+
+_CATCH_ALL = {"Exception", "BaseException", "SQLAlchemyError", "CompileError"}
+
+
+def _catches_any_error(handler: ast.ExceptHandler) -> bool:
+    if handler.type is None:
+        return True
+    names = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+    return any(
+        (node.id if isinstance(node, ast.Name) else getattr(node, "attr", None)) in _CATCH_ALL
+        for node in names
+    )
 
 
 def _as_tuple(value: object) -> tuple[str, ...]:

@@ -58,11 +58,17 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
             operation = item.operation
             if isinstance(operation, ops.DropConstraintOp) and operation.constraint_name is None:
                 table = TableName(operation.schema, operation.table_name)
+                outcome = (
+                    "SQLAlchemy refuses it, the migration's except catches that, and the "
+                    "constraint stays (nor does the rest of that try block run)"
+                    if item.caught
+                    else "the migration fails when it runs"
+                )
                 yield rev.finding(
                     RULE,
                     item.line,
                     f"{capture.function}() drops a constraint of {table.sql} "
-                    "without naming it: the migration fails when it runs.",
+                    f"without naming it: {outcome}.",
                     **table_values(table),
                     type=_type_argument(operation.constraint_type),
                 )
