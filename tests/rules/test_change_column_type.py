@@ -258,3 +258,19 @@ def upgrade():
         "varchar(?), whose length or precision comes from a module that cannot be imported "
         "here"
     )
+
+
+def test_a_type_from_a_module_not_installed_is_not_judged(tmp_path: Path) -> None:
+    """airflow's ``UtcDateTime`` with airflow not installed: the rule cannot tell a rewrite."""
+    body = """\
+from myapp_not_installed.types import UtcDateTime
+
+def upgrade():
+    op.alter_column("dag_run", "start_date", existing_type=UtcDateTime(), type_=sa.DateTime())
+"""
+    findings, notices = lint_with_notices(tmp_path, body, rule=RULE)
+    assert findings == []
+    assert [d.message for d in notices] == [
+        'change-column-type cannot judge this: the type change of "dag_run"."start_date" '
+        "involves migsafe_unknown.UtcDateTime, a type whose module cannot be imported here"
+    ]

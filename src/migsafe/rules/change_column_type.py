@@ -73,13 +73,13 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
             unknown = [t for t in (old, new) if is_unknown_type(t)]
             if unknown:
                 what = (
-                    "whose length or precision comes from a module"
+                    "whose length or precision comes from a module that"
                     if has_unknown_modifier(unknown[0])
                     else "a type whose module"
                 )
                 rev.cannot_judge(
                     RULE, stmt.line, f'the type change of {stmt.table.sql}."{cmd.name}" involves '
-                    f"{type_name(unknown[0])}, {what} that cannot be imported here",
+                    f"{type_name(unknown[0])}, {what} cannot be imported here",
                 )  # fmt: skip
                 continue
             using = cmd.def_.raw_default
