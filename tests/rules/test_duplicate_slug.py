@@ -73,6 +73,22 @@ def test_a_third_one_names_the_first(tmp_path: Path) -> None:
     ]
 
 
+def test_the_halves_of_one_change_in_two_directories_are_not_judged(tmp_path: Path) -> None:
+    """neutron-vpnaas's ``mitaka/expand/28ee739a7e4b_multiple_local_subnets.py`` and
+    ``mitaka/contract/2cb4ee992b41_multiple_local_subnets.py``: the expand and contract
+    halves of one change; their paths tell them apart and cannot clash."""
+    root = project(
+        tmp_path,
+        {
+            f"{VERSIONS}/expand/a1_multiple_local_subnets.py": revision("a1"),
+            f"{VERSIONS}/contract/b2_multiple_local_subnets.py": revision("b2", "a1"),
+            f"{VERSIONS}/contract/c3_multiple_local_subnets.py": revision("c3", "b2"),
+        },
+        ini=INI + "recursive_version_locations = true\n",
+    )
+    assert flagged(root) == ["c3_multiple_local_subnets.py"]  # the same directory still is
+
+
 def test_the_later_revision_in_the_graph_is_flagged_not_the_later_name(tmp_path: Path) -> None:
     root = project(
         tmp_path,

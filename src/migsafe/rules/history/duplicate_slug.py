@@ -40,7 +40,8 @@ RULE = Rule(
         "`%(rev)s`, two such revisions made the same day get the same file name: `alembic "
         "revision` silently overwrites the first, two branches clash in git. Merge revisions "
         "and one-word or default slugs (`merge_heads`, `auto`, `empty_message`) are not "
-        "judged."
+        "judged, nor two files in different directories (OpenStack's `expand/` and "
+        "`contract/` halves of one change): their paths tell them apart and cannot clash."
     ),
     fix="""\
 # two different changes: say what this one does in its file name (and docstring)
@@ -62,13 +63,13 @@ def files_read(history: History) -> list[Path]:
 
 
 def check_history(history: History) -> Iterator[Finding]:
-    first_with: dict[str, MigrationScript] = {}
+    first_with: dict[tuple[Path, str], MigrationScript] = {}
     known: dict[Path, AlembicConfig | None] = {}
     for script in history.scripts:  # parents first: the later of two is flagged
         slug = _slug(script, known)
         if slug is None or len(script.down_revisions) > 1:
             continue
-        first = first_with.setdefault(slug, script)
+        first = first_with.setdefault((script.path.parent, slug), script)
         if first is script:
             continue
         config = alembic_config(script.path, known)
