@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.rules.lint import assert_renders, lines_flagged, lint
+from tests.rules.lint import after_history, assert_renders, lines_flagged, lint
 
 RULE = "drop-index-not-concurrently"
 
@@ -169,3 +169,21 @@ def upgrade():
         """,  # noqa: E501
         rule=RULE,
     )
+
+
+def test_an_index_that_went_with_its_table_takes_no_lock(write_migration) -> None:
+    """buildbot's downgrade drops the table ``projects``, then its index: the index went
+    with the table, so PostgreSQL answers "does not exist" and locks nothing."""
+    before = """\
+def upgrade():
+    op.create_table("projects", sa.Column("id", sa.Integer()), sa.Column("name_hash", sa.Text()))
+    op.create_index("projects_name_hash", "projects", ["name_hash"], unique=True)
+"""
+    body = """\
+def upgrade():
+    op.drop_table("projects")
+    op.drop_index("projects_name_hash")
+    op.drop_index("ix_users_email")  # a table the history does not know: flagged
+"""
+    findings = after_history(write_migration, before, body, rule=RULE)
+    assert [f.message.split(" takes")[0] for f in findings] == ['DROP INDEX "ix_users_email"']

@@ -9,6 +9,7 @@ from pglast import ast
 from pglast.enums import ObjectType
 from sqlalchemy.sql.elements import conv
 
+from migsafe.catalog import DEFAULT_SCHEMA
 from migsafe.findings import Finding, Severity
 from migsafe.revision import RevisionContext
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, py_literal
@@ -60,6 +61,8 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
             names = [[part.sval for part in obj] for obj in node.objects]
             if all(name[-1] in created_here for name in names):
                 continue
+            if _gone_before(rev, stmt, names):
+                continue  # PostgreSQL fails: "does not exist"; no lock to speak of
             table = _table_of(stmt.operation)
             if table is not None and _dropped_later(rev, stmt, table):
                 continue  # the table's own DROP takes the same lock a moment later
@@ -84,6 +87,20 @@ def _indexes_created_before(rev: RevisionContext, drop: Statement) -> set[str]:
         if isinstance(stmt.node, ast.IndexStmt) and stmt.node.idxname:
             created.add(stmt.node.idxname)
     return created
+
+
+def _gone_before(rev: RevisionContext, drop: Statement, names: list[list[str]]) -> bool:
+    """Each index was there when the function began and is gone by this statement: dropped
+    with its table earlier in the function (buildbot's downgrade drops ``projects``, then
+    the index ``projects_name_hash`` of it)."""
+    statements = rev.downgrade if drop.direction == DOWNGRADE else rev.upgrade
+    start = rev.schema_at(statements[0])
+    if start is None:
+        return False
+    keys = [(name[0] if len(name) > 1 else DEFAULT_SCHEMA, name[-1]) for name in names]
+    existed = all(key in start.indexes for key in keys)  # read before the next schema_at()
+    now = rev.schema_at(drop)
+    return existed and now is not None and not any(key in now.indexes for key in keys)
 
 
 def _dropped_later(rev: RevisionContext, drop: Statement, table: TableName) -> bool:
