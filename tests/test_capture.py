@@ -525,6 +525,36 @@ def upgrade():
     }
 
 
+def test_a_schema_from_a_stand_in_is_named_as_the_migration_names_it(write_migration) -> None:
+    """c2cgeoportal's ``schema = config["schema"]`` passed to every operation, with c2c not
+    installed: SQLAlchemy made the schema an empty name (false sql-does-not-parse errors) or
+    failed on ``schema + "." + name``. The operations are exact but for the schema's name,
+    which is the same in every revision: ``config_schema``."""
+    body = """
+from myapp_not_installed.template import config
+
+def upgrade():
+    schema = config["schema"]
+    op.drop_column("layer", "is_expanded", schema=schema)
+    op.create_table("dimension", sa.Column("layer_id", sa.Integer), schema=schema)
+    op.create_foreign_key("dimension_layer_id_fkey", "dimension", "layer", ["layer_id"],
+                          ["id"], source_schema=schema, referent_schema=schema)
+    with op.batch_alter_table("layer", schema=schema) as batch_op:
+        batch_op.alter_column("name", nullable=True)
+"""
+    path, upgrade, _ = capture_body(write_migration, body)
+    assert not upgrade.guesses and upgrade.failure is None
+    assert [e.sql.split(" (")[0].split(" ADD")[0] for e in upgrade.judged] == [
+        "ALTER TABLE config_schema.layer DROP COLUMN is_expanded;",
+        "CREATE TABLE config_schema.dimension",
+        "ALTER TABLE config_schema.dimension",
+        "ALTER TABLE config_schema.layer ALTER COLUMN name DROP NOT NULL;",
+    ]
+    result = command.check([path])
+    assert not result.diagnostics
+    assert "sql-does-not-parse" not in {f.rule for f in result.findings}
+
+
 def test_a_stand_in_written_anywhere_else_is_a_guess(write_migration) -> None:
     """A table named by a stood-in constant: which table it is depends on the real module,
     so that SQL is a guess, noticed and never judged, and so is what follows."""

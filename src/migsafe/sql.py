@@ -17,6 +17,7 @@ from pglast import ast
 from pglast.enums import TransactionStmtKind
 
 from migsafe.locks import LockMode, lock_for
+from migsafe.rule import py_literal
 
 
 class EmittedSQL(Protocol):
@@ -201,7 +202,7 @@ class TableName:
     @property
     def schema_argument(self) -> str:
         """``, schema="app"`` for an Alembic call when qualified, else nothing."""
-        return f', schema="{self.schema}"' if self.schema else ""
+        return f", schema={py_literal(self.schema)}" if self.schema else ""
 
     @property
     def key(self) -> tuple[str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from alembic.migration import MigrationContext
 from alembic.operations import MigrateOperation, Operations, ops
 
 from migsafe.capture.recorder import Recorder
+from migsafe.capture.stand_ins import StandIn
 
 
 class _ApplyAtEnd(list):
@@ -69,6 +71,8 @@ class Recording:
 
     @contextlib.contextmanager
     def _batch_alter_table(self, table_name: str, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        if isinstance(kwargs.get("schema"), StandIn):
+            kwargs["schema"] = stood_in_schema(kwargs["schema"])
         with Operations.batch_alter_table(self.operations, table_name, *args, **kwargs) as batch_op:
             invoke, recorder = type(batch_op).invoke, self.recorder
             issued = _ApplyAtEnd(batch_op.impl, recorder)
@@ -84,6 +88,7 @@ class Recording:
 def _invoke_recorded(
     invoke: Any, operations: Any, operation: MigrateOperation, recorder: Recorder
 ) -> Any:
+    _name_stood_in_schemas(operation)
     with recorder.operation(operation):
         try:
             return invoke(operations, operation)
@@ -93,6 +98,32 @@ def _invoke_recorded(
             if caught:  # as under `alembic upgrade`: the migration's handler takes it
                 raise
             return None
+
+
+_SCHEMA_ATTRIBUTES = ("schema", "source_schema", "referent_schema")
+
+
+def _name_stood_in_schemas(operation: MigrateOperation) -> None:
+    """Give the operation a name for each schema a stood-in value names (``stood_in_schema``),
+    as its attribute or in its ``kw`` (a foreign key's ``source_schema=``)."""
+    for attribute in _SCHEMA_ATTRIBUTES:
+        value = getattr(operation, attribute, None)
+        if isinstance(value, StandIn):
+            setattr(operation, attribute, stood_in_schema(value))
+    options = getattr(operation, "kw", None)
+    if isinstance(options, dict):
+        for key in _SCHEMA_ATTRIBUTES:
+            if isinstance(options.get(key), StandIn):
+                options[key] = stood_in_schema(options[key])
+
+
+def stood_in_schema(value: StandIn) -> str:
+    """A schema named by a stood-in value (c2cgeoportal's ``schema=config["schema"]``), by
+    how the migration names it (``config_schema``: one plain name, since Alembic splits a
+    schema at its dots and recipes quote it): the operation is exact but for the schema's
+    name, which is the same wherever the history names it so. SQLAlchemy, given the stand-in
+    itself, would make it an empty name or fail (``schema + "." + name``)."""
+    return re.sub(r"\W+", "_", value.code_name).strip("_") or "stood_in_schema"
 
 
 def _fails_on_any_database(operation: MigrateOperation) -> bool:
