@@ -170,3 +170,23 @@ def upgrade():
     op.alter_column("vnf", "tenant_id", existing_type=sa.String(64), nullable=False)
 """
     assert after_history(write_migration, before, body, rule=RULE) == []
+
+
+def test_a_column_of_another_history_may_be_not_null_already(write_migration) -> None:
+    """neutron-dynamic-routing alters neutron's ``bgp_speakers``, which its own history never
+    created: the finding says the column may be NOT NULL already, and how to tell migsafe."""
+    before = """\
+def upgrade():
+    op.create_table("bgp_peers", sa.Column("id", sa.Integer()), sa.Column("remote_as", sa.Integer))
+"""
+    body = """\
+def upgrade():
+    op.alter_column("bgp_speakers", "local_as", nullable=False, type_=sa.BigInteger())
+    op.alter_column("bgp_peers", "remote_as", nullable=False, type_=sa.BigInteger())
+"""
+    unknown, known = after_history(write_migration, before, body, rule=RULE)
+    assert unknown.message.endswith(
+        "all reads and writes wait (unless it is NOT NULL already, which the history does "
+        "not tell: then say so with existing_nullable=False)."
+    )
+    assert known.message.endswith("all reads and writes wait.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from alembic.operations import ops
 from pglast.enums import AlterTableType
 
 from migsafe.findings import Finding, Severity
@@ -67,19 +68,34 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                 continue
             if getattr(stmt.operation, "existing_nullable", None) is False:
                 continue  # already NOT NULL: PostgreSQL skips the scan
-            if _already_not_null(rev, stmt, cmd.name):
+            before = rev.column_before(stmt, cmd.name, "nullable")
+            if before is False:
                 continue  # the same, known from the revisions before this one
             lock = alter_table_command_lock(cmd)
             yield rev.finding(
                 RULE,
                 stmt,
                 f'SET NOT NULL on {stmt.table.sql}."{cmd.name}" scans the whole table under '
-                f"an {lock.label} lock: {lock.blocks} wait.",
+                f"an {lock.label} lock: {lock.blocks} wait{_unless_known(rev, stmt, before)}.",
                 **table_values(stmt.table),
                 column=cmd.name,
                 check=f"ck_{stmt.table.name}_{cmd.name}_not_null",
             )
 
 
-def _already_not_null(rev: RevisionContext, stmt: Statement, column: str) -> bool:
-    return rev.column_before(stmt, column, "nullable") is False
+def _unless_known(rev: RevisionContext, stmt: Statement, before: bool | None) -> str:
+    """When the history built tables but neither it nor the call says whether this column
+    allows NULLs (a table of another history: neutron's plugins alter neutron's tables), it
+    may be NOT NULL already, and then nothing is scanned. A script checked alone knows no
+    history to speak of."""
+    schema = rev.schema_before
+    if before is not None or schema is None:
+        return ""
+    if not any(table.created_by for table in schema.tables.values()):
+        return ""
+    if isinstance(stmt.operation, ops.AlterColumnOp):
+        return (
+            " (unless it is NOT NULL already, which the history does not tell: then say so "
+            "with existing_nullable=False)"
+        )
+    return " (unless it is NOT NULL already, which the history does not tell)"
