@@ -195,3 +195,15 @@ def upgrade():
     assert 'op.create_foreign_key("volume_mapping_volume_id_fkey", "volume_mapping"' in (
         finding.hint
     )
+
+
+def test_a_key_to_its_own_table_names_that_table_once(tmp_path: Path) -> None:
+    """networking-sfc's ``sfc_path_nodes.previous_node_id``: a tree of rows."""
+    body = """\
+def upgrade():
+    op.create_foreign_key(
+        "fk_nodes_previous", "sfc_path_nodes", "sfc_path_nodes", ["previous_node_id"], ["id"]
+    )
+"""
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    assert 'all writes (INSERT, UPDATE, DELETE) on "sfc_path_nodes" wait' in finding.message

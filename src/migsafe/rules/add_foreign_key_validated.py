@@ -92,11 +92,13 @@ def _finding(
     columns = tuple(s.sval for s in constraint.fk_attrs or ())
     name = constraint.conname or default_constraint_name(table.name, columns, "foreign key")
     key = f'"{name}"' if constraint.conname else f'"{name}" (unnamed: PostgreSQL\'s name for it)'
+    # a key to its own table (a tree of rows) blocks that one table
+    tables = table.sql if referred.key == table.key else f"{table.sql} and {referred.sql}"
     return rev.finding(
         RULE,
         stmt,
-        f"Foreign key {key} on {table.sql} {how}: {lock.blocks} on {table.sql} and "
-        f"{referred.sql} wait ({lock.label}) while every row is checked.",
+        f"Foreign key {key} on {table.sql} {how}: {lock.blocks} on {tables} wait "
+        f"({lock.label}) while every row is checked.",
         name=name,
         **table_values(table),
         referred=referred.name,
