@@ -12,6 +12,7 @@ from alembic.operations import ops
 
 from migsafe import command
 from migsafe.capture import OfflineCapturer
+from migsafe.capture.stand_ins import Reach
 from migsafe.capture.stood_in_values import UNKNOWN_MODIFIER
 from migsafe.project import load_project, read_script
 from migsafe.revision import is_unknown_type, type_name
@@ -454,6 +455,34 @@ def upgrade():
     )
 
 
+def test_a_stood_in_helper_called_for_its_effect_is_noticed(write_migration) -> None:
+    """networking-sfc calls neutron's ``migration.remove_foreign_keys(...)`` with neutron not
+    installed: whatever it does to the schema is not known. That is said, the capture is
+    not exact, and the statements after it, the migration's own, are still judged. A call
+    whose result is used, or a logger's, is no such thing."""
+    body = """
+from myapp_not_installed import LOG, migration, types
+
+def upgrade():
+    LOG.info("dropping keys")
+    migration.remove_foreign_keys("sfc_path_nodes", [])  # effect
+    op.add_column("sfc_path_nodes", sa.Column("uuid", types.UUIDType()))
+    op.create_index("ix_nodes_uuid", "sfc_path_nodes", ["uuid"])
+"""
+    path, upgrade, _ = capture_body(write_migration, body)
+    (guess,) = upgrade.guesses
+    assert (guess.line, guess.reach) == (line_of(path, "# effect"), Reach.EFFECT)
+    assert len(upgrade.judged) == 2 and not upgrade.exact
+    result = command.check([path])
+    (notice,) = [d.message for d in result.diagnostics]
+    assert notice == (
+        "upgrade() calls myapp_not_installed.migration.remove_foreign_keys() "
+        "(myapp_not_installed stood in: no module named 'myapp_not_installed'): what it does "
+        "is not known, so it is not checked; the statements after it are"
+    )
+    assert "create-index-not-concurrently" in {f.rule for f in result.findings}
+
+
 def test_comparing_a_stand_in_is_a_guess_in_the_migration_only(write_migration) -> None:
     """``if settings.VERSION > 2`` is a branch on a value nobody knows; a library comparing
     one (sorting a stood-in with numbers) must not raise TypeError."""
@@ -471,7 +500,7 @@ def upgrade():
     path, upgrade, _ = capture_body(write_migration, body)
     assert upgrade.failure is None
     (guess,) = upgrade.guesses
-    assert guess.line == line_of(path, "# compared") and not guess.confined
+    assert guess.line == line_of(path, "# compared") and guess.reach is Reach.REST
     assert [e.sql for e in upgrade.judged] == ["ALTER TABLE t ADD COLUMN a INTEGER;"]
 
 
@@ -569,7 +598,7 @@ def upgrade():
     path, upgrade, _ = capture_body(write_migration, body)
     assert [e.sql.split(" (")[0] for e in upgrade.judged] == ["CREATE TABLE ports"]
     (guess,) = upgrade.guesses
-    assert guess.line == line_of(path, "RULES_TABLE") and not guess.confined
+    assert guess.line == line_of(path, "RULES_TABLE") and guess.reach is Reach.REST
     assert guess.how.format(name=guess.name) == (
         "writes myapp_not_installed.db.constants.RULES_TABLE into its SQL"
     )
@@ -636,7 +665,7 @@ def test_a_type_of_the_application_writing_a_stand_in_confines_the_guess_too(
         "    op.create_table('zones', sa.Column('id', sa.Integer))\n",
     )
     (guess,) = upgrade.guesses
-    assert guess.confined and guess.how == "turns {name} into text"
+    assert guess.reach is Reach.ROWS and guess.how == "turns {name} into text"
     assert [e.sql.split(" (")[0] for e in upgrade.judged] == [
         "CREATE TABLE pools",
         "CREATE TABLE zones",

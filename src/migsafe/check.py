@@ -20,6 +20,7 @@ from alembic.config import Config
 
 from migsafe.capture import Capture, OfflineCapturer, stand_ins
 from migsafe.capture.env_imports import import_installed
+from migsafe.capture.stand_ins import Reach
 from migsafe.catalog import Catalog
 from migsafe.config import Settings
 from migsafe.findings import CheckResult, Diagnostic, Finding, RevisionLocks
@@ -333,12 +334,15 @@ def capture_notes(script: MigrationScript, *captures: Capture) -> list[Diagnosti
             note(failure.line, f"{failure.message}{cause}; {rest}", failure.fatal)
         for guess in capture.guesses:
             did = f"{name} {guess.how.format(name=guess.name)}{_stood_in_clause(guess.modules)}"
-            if guess.confined:
+            if guess.reach is Reach.ROWS:
                 note(guess.line, f"{did}: the rows that statement writes are not known, so it "
                      "is not checked; the statements after it are")  # fmt: skip
-                continue
-            note(guess.line, f"{did}: from this line on it is not checked")
-            break
+            elif guess.reach is Reach.EFFECT:
+                note(guess.line, f"{did}: what it does is not known, so it is not checked; "
+                     "the statements after it are")  # fmt: skip
+            else:
+                note(guess.line, f"{did}: from this line on it is not checked")
+                break
         if capture.reads:
             read = capture.reads[0]
             more = f" and {len(capture.reads) - 1} more" if len(capture.reads) > 1 else ""

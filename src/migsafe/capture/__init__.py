@@ -38,6 +38,7 @@ from migsafe.capture.code_origin import is_project_file
 from migsafe.capture.offline_bind import OfflineBind
 from migsafe.capture.operations import Recording
 from migsafe.capture.recorder import Emitted, Read, Recorder, one_line
+from migsafe.capture.stand_ins import Reach
 from migsafe.catalog import DEFAULT_SCHEMA, Catalog
 from migsafe.project import BodyShape, MigrationScript, body_shape, failing_line
 from migsafe.sql import split_statements
@@ -67,7 +68,7 @@ class Guess:
     name: str  # e.g. myapp.db.helpers.has_table()
     modules: tuple[tuple[str, str], ...]  # the stood-in modules behind it, and why
     how: str = "branches on {name}"  # what the migration did with it
-    confined: bool = False  # only the rows one statement writes depend on it
+    reach: Reach = Reach.REST  # what of the capture it leaves unknown
 
 
 @dataclass
@@ -103,9 +104,10 @@ class Capture:
 
     @property
     def exact(self) -> bool:
-        """Everything it did to the schema is known: it ran to its end, and nothing it
-        emitted followed a guess (rows written with a stood-in value change no schema)."""
-        return self.failure is None and all(guess.confined for guess in self.guesses)
+        """Everything it did to the schema is known: it ran to its end, nothing it emitted
+        followed a guess (rows written with a stood-in value change no schema), and it called
+        no stood-in helper for what that does."""
+        return self.failure is None and all(g.reach is Reach.ROWS for g in self.guesses)
 
     @property
     def operations(self) -> list[Emitted]:
@@ -235,7 +237,7 @@ class OfflineCapturer:
                     use.name,
                     stand_ins.missing_modules({use.name}),
                     use.how,
-                    use.confined,
+                    use.reach,
                 )
                 for use in log.value_uses
             ]

@@ -24,7 +24,7 @@ import pglast
 from alembic.operations import MigrateOperation
 from pglast import ast
 
-from migsafe.capture.stand_ins import LOG, ValueUse
+from migsafe.capture.stand_ins import LOG, Reach, ValueUse
 from migsafe.capture.stood_in_values import with_unknown_values
 from migsafe.catalog import Catalog
 from migsafe.sql import split_statements
@@ -214,7 +214,8 @@ class Recorder:
         if all(_writes_rows_only(item) for item in made):
             self.emitted[first_statement:] = [replace(item, guessed=True) for item in made]
             LOG.value_uses[first_use:] = [
-                replace(use, confined=True) for use in LOG.value_uses[first_use:]
+                replace(use, reach=Reach.ROWS) if use.reach is Reach.REST else use
+                for use in LOG.value_uses[first_use:]
             ]
         else:
             self.exact_until = first_statement

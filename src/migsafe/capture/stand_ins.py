@@ -18,15 +18,21 @@ A ``StandIn`` is also an SQLAlchemy type, rendered as ``migsafe_unknown."<Name>"
 ``UNKNOWN_TYPE_SCHEMA``), so a column of the application's own type still becomes exact DDL;
 rules treat that type as unknown. Using a stand-in as a *value* (a branch on it, iterating
 it, formatting it) in the migration, or in project code it calls, makes the capture a guess
-from there on: that is recorded with its line, and check reports it.
+from there on: that is recorded with its line, and check reports it. A stand-in the migration
+calls as a statement of its own, throwing the result away, was called for what it does,
+which is not known: that is recorded too (``Reach.EFFECT``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import dis
+import enum
+import functools
 import importlib
 import importlib.abc
 import importlib.machinery
+import itertools
 import sys
 import types
 from collections.abc import Callable, Iterator
@@ -41,6 +47,16 @@ from migsafe.capture.code_origin import first_project_frame, is_project_file
 UNKNOWN_TYPE_SCHEMA = "migsafe_unknown"
 
 
+class Reach(enum.Enum):
+    """How much of what a migration does a stand-in's use leaves unknown."""
+
+    REST = "rest"  # the path it takes from there on: nothing after it is judged
+    ROWS = "rows"  # only the rows the statement it went into writes (recorder)
+    # what a stood-in helper called for its effect does (``migration.remove_foreign_keys(
+    # ...)``): the migration's own statements after it are judged
+    EFFECT = "effect"
+
+
 @dataclass(frozen=True)
 class ValueUse:
     """A stand-in used as a value by the migration, at ``line`` of the migration file."""
@@ -48,7 +64,7 @@ class ValueUse:
     name: str
     line: int
     how: str = "branches on {name}"  # what the migration did with it, for the notice
-    confined: bool = False  # only the rows one operation writes depend on it (recorder)
+    reach: Reach = Reach.REST
 
 
 @dataclass
@@ -114,7 +130,11 @@ class StandIn(UserDefinedType):
     def __call__(self, *args: Any, **kwargs: Any) -> StandIn:
         LOG.touched.add(self._migsafe_root)
         path = self._migsafe_path
-        return StandIn(path if path.endswith("()") else f"{path}()", self._migsafe_root)
+        called = path if path.endswith("()") else f"{path}()"
+        frame = sys._getframe(1)
+        if frame.f_code.co_filename == LOG.current_file and _for_its_effect(frame, path):
+            LOG.value_uses.append(ValueUse(called, frame.f_lineno, "calls {name}", Reach.EFFECT))
+        return StandIn(called, self._migsafe_root)
 
     def __getitem__(self, key: Any) -> StandIn:
         """``CONF['service:central']``, named as the migration wrote it."""
@@ -238,6 +258,25 @@ class StandIn(UserDefinedType):
         LOG.on_value_use()
         how = "turns {name} into text" if as_text else "branches on {name}"
         LOG.value_uses.append(ValueUse(self._migsafe_path, line, how))
+
+
+_LOGGING = {"debug", "info", "warning", "warn", "error", "exception", "critical", "log"}
+
+
+def _for_its_effect(frame: types.FrameType, path: str) -> bool:
+    """The migration called a stood-in helper as a statement of its own, throwing its result
+    away: it was called for what it does (to the schema, most likely), which is not known.
+    A logger's call (oslo's ``LOG.info(...)``) does nothing to the database."""
+    if path.rsplit(".", 1)[-1] in _LOGGING:
+        return False
+    return _next_instruction(frame.f_code).get(frame.f_lasti) == "POP_TOP"
+
+
+@functools.lru_cache(maxsize=64)
+def _next_instruction(code: types.CodeType) -> dict[int, str]:
+    """For each instruction's offset, the name of the one after it."""
+    instructions = list(dis.get_instructions(code))
+    return {a.offset: b.opname for a, b in itertools.pairwise(instructions)}
 
 
 class _Unchanged(StandIn):
