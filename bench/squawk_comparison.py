@@ -182,6 +182,7 @@ class Rendered:
     nullability_kept: bool = False  # SET/DROP NOT NULL of a column already so
     index_tables: set[tuple[str, str]] = field(default_factory=set)  # DROP INDEX: theirs
     table_dropped_later: bool = False  # DROP INDEX of tables the revision then drops
+    table_locked_before: bool = False  # DROP INDEX of tables the transaction locked already
     constraint_kept: bool = False  # DROP CONSTRAINT of one the revision adds back
     sequence_unused: bool = False  # DROP SEQUENCE of known ones no column default draws on
     # script lines of other statements about the same thing: those that then drop a dropped
@@ -249,6 +250,7 @@ def _add_statements(sql: _SqlFile, parsed: list[Statement], before: Catalog) -> 
     created: set[tuple[str, str]] = set()  # tables and indexes the revision creates
     written, dropped_constraints = [], []
     renamed_tables: dict[tuple[str, str], int] = {}  # new name -> line
+    exclusive: set[tuple[str, str]] = set()  # tables the transaction holds ACCESS EXCLUSIVE
     for stmt in parsed:
         node = stmt.node
         rendered = sql.statement(stmt.sql, node, stmt.line)
@@ -282,6 +284,13 @@ def _add_statements(sql: _SqlFile, parsed: list[Statement], before: Catalog) -> 
             renamed_tables[(table[0], node.newname)] = stmt.line
         elif _renames(node, ObjectType.OBJECT_INDEX) and (index := catalog.indexes.get(table)):
             rendered.related_at = {renamed_tables.get(index.table)} - {None}
+        rendered.table_locked_before = bool(rendered.index_tables) and (
+            rendered.index_tables <= exclusive
+        )
+        if not stmt.in_transaction or isinstance(node, ast.TransactionStmt):
+            exclusive = set()
+        elif stmt.lock == LockMode.ACCESS_EXCLUSIVE and table is not None:
+            exclusive.add(table)
         if isinstance(node, ast.CreateStmt):
             created.add(table)
         elif isinstance(node, ast.IndexStmt) and node.idxname:
@@ -615,6 +624,14 @@ FALSE_POSITIVES: dict[str, tuple[set[str] | None, Callable[[Outcome], bool], str
         lambda o: o.statement.table_dropped_later,
         "The revision drops the index's table later on, which takes the same ACCESS "
         "EXCLUSIVE lock: dropping the index concurrently first would not shorten it.",
+    ),
+    "index of a table locked already": (
+        {"require-concurrent-index-deletion"},
+        lambda o: o.statement.table_locked_before,
+        "An earlier statement of the same transaction holds ACCESS EXCLUSIVE on the index's "
+        "table already (a batch's ADD COLUMN, a rename): the DROP INDEX waits for nobody, and "
+        "CONCURRENTLY cannot run in that transaction; the earlier statement is the one to "
+        "judge (migsafe's lock-timeout-missing, work-after-access-exclusive-lock).",
     ),
     "stable default": (
         {"adding-field-with-default"},

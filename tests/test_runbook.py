@@ -438,3 +438,14 @@ def upgrade():
     )
     step = plan_of(write_migration, BASE, body).steps[-1]
     assert step.phase is Phase.BEFORE_DEPLOY and not step.mixed
+
+
+def test_a_drop_index_locks_its_table(write_migration) -> None:
+    """The runbook's locks name the table of an index dropped without CONCURRENTLY."""
+    path = write_migration(
+        'def upgrade():\n    op.drop_index("ix_revoked_token_digest", table_name="revoked_token")\n'
+    )
+    (step,) = command.runbook([path]).steps
+    assert [(lock.table, lock.mode) for lock in step.locks] == [
+        ('"revoked_token"', "ACCESS EXCLUSIVE")
+    ]

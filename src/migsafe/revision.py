@@ -109,9 +109,17 @@ class RevisionContext:
             yield TableName(schema, name), LockMode.ACCESS_EXCLUSIVE
         if not getattr(stmt.node, "concurrent", False):
             for schema, name in dropped_names(stmt.node, ObjectType.OBJECT_INDEX):
-                table = self._table_of_index(stmt, schema, name)
+                table = self.index_table(stmt, schema, name)
                 if table is not None:
                     yield table, LockMode.ACCESS_EXCLUSIVE
+
+    def locked_table(self, stmt: Statement) -> TableName | None:
+        """The table ``stmt`` locks in its own mode (``stmt.lock``): the one it names, or
+        for a DROP INDEX of one index, that index's table (when it is known)."""
+        if stmt.table is not None or getattr(stmt.node, "concurrent", False):
+            return stmt.table
+        dropped = dropped_names(stmt.node, ObjectType.OBJECT_INDEX)
+        return self.index_table(stmt, *dropped[0]) if len(dropped) == 1 else None
 
     def transactions(self, rule: Rule) -> Iterator[list[Statement]]:
         """The statements of each function ``rule`` judges, split where a transaction ends:
@@ -170,7 +178,13 @@ class RevisionContext:
             return f"op.execute({sql_code(stmt.sql)})"
         return source.strip()
 
-    def _table_of_index(self, stmt: Statement, schema: str | None, name: str) -> TableName | None:
+    def index_table(self, stmt: Statement, schema: str | None, name: str) -> TableName | None:
+        """The table of the index ``name`` as ``stmt`` meets it: the ``table_name=`` of an
+        Alembic drop_index(), an index this function created, or one the history's catalog
+        knows; None when unknown."""
+        operation = stmt.operation
+        if isinstance(operation, ops.DropIndexOp) and operation.table_name:
+            return TableName(operation.schema, operation.table_name)
         for earlier in self.earlier(stmt):
             if isinstance(earlier.node, ast.IndexStmt) and earlier.node.idxname == name:
                 return earlier.table

@@ -263,3 +263,18 @@ def test_a_type_change_to_a_stood_in_type_is_not_called_a_rewrite(tmp_path: Path
     )
     findings, _ = lint_with_notices(tmp_path, body, rule=RULE)
     assert findings == []
+
+
+def test_a_drop_index_holds_its_table_until_commit(tmp_path: Path) -> None:
+    """skyline drops an index of ``revoked_token``, then builds one on another table: the
+    DROP INDEX's ACCESS EXCLUSIVE lock on its table is held meanwhile."""
+    body = """\
+def upgrade():
+    op.drop_index("ix_revoked_token_digest", table_name="revoked_token")
+    op.create_index("ix_settings_key", "settings", ["key"])
+"""
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    assert finding.message.startswith(
+        'Building index "ix_settings_key" on "settings" runs while the ACCESS EXCLUSIVE lock '
+        'taken on "revoked_token" at line'
+    )

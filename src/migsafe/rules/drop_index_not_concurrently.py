@@ -11,6 +11,7 @@ from sqlalchemy.sql.elements import conv
 
 from migsafe.catalog import DEFAULT_SCHEMA
 from migsafe.findings import Finding, Severity
+from migsafe.locks import LockMode
 from migsafe.revision import RevisionContext
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, py_literal
 from migsafe.sql import Statement, TableName, quote_identifier
@@ -63,9 +64,11 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                 continue
             if _gone_before(rev, stmt, names):
                 continue  # PostgreSQL fails: "does not exist"; no lock to speak of
-            table = _table_of(stmt.operation)
+            table = rev.locked_table(stmt)
             if table is not None and _dropped_later(rev, stmt, table):
                 continue  # the table's own DROP takes the same lock a moment later
+            if table is not None and _held_already(rev, stmt, table):
+                continue  # an earlier statement of the transaction holds the same lock
             on_table = f" on {table.sql}" if table else ""
             yield rev.finding(
                 RULE,
@@ -114,15 +117,23 @@ def _dropped_later(rev: RevisionContext, drop: Statement, table: TableName) -> b
     )
 
 
+def _held_already(rev: RevisionContext, drop: Statement, table: TableName) -> bool:
+    """An earlier statement of the same transaction took ACCESS EXCLUSIVE on the table
+    (networking-l2gw renames a column, then drops its index): the DROP INDEX waits for
+    nobody, and the earlier statement is the one reported. Another DROP INDEX does not
+    count: the recipe makes both concurrent, and then neither holds the table."""
+    held = False
+    for earlier in rev.earlier(drop):
+        if not earlier.in_transaction or isinstance(earlier.node, ast.TransactionStmt):
+            held = False  # a commit releases every lock
+        elif earlier.lock == LockMode.ACCESS_EXCLUSIVE and earlier.table is not None:
+            held = held or earlier.table.key == table.key
+    return held and drop.in_transaction
+
+
 def _dotted(names: list) -> tuple[str | None, str]:
     parts = [part.sval for part in names]
     return (parts[0], parts[1]) if len(parts) > 1 else (None, parts[0])
-
-
-def _table_of(operation: object) -> TableName | None:
-    if isinstance(operation, ops.DropIndexOp) and operation.table_name:
-        return TableName(operation.schema, operation.table_name)
-    return None
 
 
 def _concurrent_calls(operation: object, names: list[list[str]]) -> str:

@@ -14,7 +14,7 @@ from migsafe.revision import RevisionContext, is_version_table
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, sql_code
 from migsafe.rules._index_calls import concurrent_call
 from migsafe.rules.several_alters_same_table import statement_passes
-from migsafe.sql import Statement
+from migsafe.sql import Statement, TableName
 
 RULE = Rule(
     code="MS025",
@@ -81,27 +81,29 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
 
 def _judge(rev: RevisionContext, transaction: list[Statement]) -> Iterator[Finding]:
     """One finding per held lock: at the first slow statement under it, naming the others."""
-    held: list[Statement] = []  # the first ACCESS EXCLUSIVE statement on each live table
-    under: dict[int, tuple[Statement, list[tuple[Statement, str]]]] = {}  # by id of the lock
+    # the first statement that took ACCESS EXCLUSIVE on each live table, with the table
+    held: list[tuple[Statement, TableName]] = []
+    under: dict[int, tuple[Statement, TableName, list[tuple[Statement, str]]]] = {}
     for stmt in transaction:
         work = _work(rev, stmt) if held else None  # nothing held: nothing waits
-        lock = _lock_that_matters(held, stmt) if work is not None else None
-        if lock is not None:
-            works = under.setdefault(id(lock), (lock, []))[1]
+        taken = _lock_that_matters(held, stmt) if work is not None else None
+        if taken is not None:
+            works = under.setdefault(id(taken[0]), (*taken, []))[2]
             if all(line != stmt.line for line in (s.line for s, _ in works)):
                 works.append((stmt, work))  # one call may render several statements
-        if _takes_access_exclusive(rev, stmt) and all(s.table != stmt.table for s in held):
-            held.append(stmt)
-    for lock, works in under.values():
+        table = _takes_access_exclusive(rev, stmt)
+        if table is not None and all(t != table for _, t in held):
+            held.append((stmt, table))
+    for lock, table, works in under.values():
         (stmt, work), others = works[0], [s.line for s, _ in works[1:]]
         shared = stmt.line == lock.line  # one call renders both (ADD COLUMN ... REFERENCES)
-        on = "it" if lock.table == stmt.table else lock.table.sql
+        on = "it" if table == stmt.table else table.sql
         more = f", {_as_do(others)} after it ({_lines(others)})" if others else ""
         also = f"\n    # and the same for the slow work at {_lines(others)}" if others else ""
         yield rev.finding(
             RULE,
             stmt,
-            f"{work} runs while the ACCESS EXCLUSIVE lock taken on {lock.table.sql} at line "
+            f"{work} runs while the ACCESS EXCLUSIVE lock taken on {table.sql} at line "
             f"{lock.line} is held{more}: all reads and writes of {on} wait until "
             f"{'they are' if others else 'it is'} done and the migration commits.",
             lock=_source(rev, lock, transaction, shared=shared, upto=True),
@@ -123,30 +125,32 @@ def _lines(lines: list[int]) -> str:
     return f"lines {', '.join(str(n) for n in lines[:-1])} and {lines[-1]}"
 
 
-def _lock_that_matters(held: list[Statement], work: Statement) -> Statement | None:
+def _lock_that_matters(
+    held: list[tuple[Statement, TableName]], work: Statement
+) -> tuple[Statement, TableName] | None:
     """The held lock to name: on the work's own table, else the one held longest. A lock on
     the table the work itself locks ACCESS EXCLUSIVE adds nothing: it is left out."""
     itself = work.lock == LockMode.ACCESS_EXCLUSIVE
-    candidates = [s for s in held if not (itself and s.table == work.table)]
-    same = [s for s in candidates if s.table == work.table]
+    candidates = [(s, t) for s, t in held if not (itself and t == work.table)]
+    same = [(s, t) for s, t in candidates if t == work.table]
     return (same or candidates or [None])[0]
 
 
-def _takes_access_exclusive(rev: RevisionContext, stmt: Statement) -> bool:
-    """A statement that holds ACCESS EXCLUSIVE on a live table until commit (LOCK TABLE is
-    lock-table's to judge; DROP INDEX names no table)."""
+def _takes_access_exclusive(rev: RevisionContext, stmt: Statement) -> TableName | None:
+    """The live table a statement holds ACCESS EXCLUSIVE on until commit, if any: the one
+    it names, or the table of the index a DROP INDEX drops (LOCK TABLE is lock-table's to
+    judge)."""
     node = stmt.node
-    if isinstance(node, ast.LockStmt) or stmt.table is None or stmt.lock is None:
-        return False
+    if isinstance(node, ast.LockStmt) or stmt.lock != LockMode.ACCESS_EXCLUSIVE:
+        return None
     if isinstance(node, ast.RenameStmt) and node.renameType == ObjectType.OBJECT_INDEX:
-        return False
+        return None
     if isinstance(node, ast.AlterTableStmt) and node.objtype == ObjectType.OBJECT_INDEX:
-        return False
-    return (
-        stmt.lock == LockMode.ACCESS_EXCLUSIVE
-        and not is_version_table(stmt.table)
-        and not rev.is_new_table(stmt)
-    )
+        return None
+    table = rev.locked_table(stmt)
+    if table is None or is_version_table(table) or rev.is_new_table(stmt, table):
+        return None
+    return table
 
 
 def _work(rev: RevisionContext, stmt: Statement) -> str | None:
