@@ -58,9 +58,9 @@ def test_renders_the_convention_to_add_where_the_base_is_made(tmp_path: Path) ->
         "op.drop_constraint(None, ...) of their downgrade cannot run."
     )
     assert finding.hint == textwrap.dedent("""\
-        # in app/models.py:
+        # in app/models.py (indexes keep SQLAlchemy's own names, ix_<table>_<column>):
         NAMING_CONVENTION = {
-            "ix": "%(table_name)s_%(column_0_N_name)s_idx",
+            "ix": "ix_%(column_0_label)s",
             "uq": "%(table_name)s_%(column_0_N_name)s_key",
             "ck": "%(table_name)s_%(constraint_name)s_check",
             "fk": "%(table_name)s_%(column_0_N_name)s_fkey",
@@ -247,3 +247,16 @@ def test_an_env_py_deep_in_a_package_finds_the_packages_models(tmp_path: Path) -
     (migrations / "versions" / "a1_first.py").write_text(revision("a1"), encoding="utf-8")
     (finding,) = findings(migrations / "versions", RULE)
     assert (finding.path, finding.line) == (migrations / "env.py", 4)
+
+
+def test_a_module_outside_the_project_directory_is_named_relative_to_it(tmp_path: Path) -> None:
+    """mindsdb's metadata is made in mindsdb/interfaces/storage/db.py, beside the directory
+    of its alembic.ini (mindsdb/migrations): named from there, not by the machine's path."""
+    root = tmp_path / "app" / "store"
+    for directory in ("app", "app/store", "app/store/migrations"):
+        (tmp_path / directory).mkdir(parents=True, exist_ok=True)
+        (tmp_path / directory / "__init__.py").write_text("", encoding="utf-8")
+    (tmp_path / "app" / "db.py").write_text(DECLARATIVE, encoding="utf-8")
+    project(root, REVISION, env_py=env_with("Base.metadata", "from app.db import Base"))
+    (finding,) = findings(root, RULE)
+    assert "its MetaData is made in ../db.py (line 4)" in finding.message

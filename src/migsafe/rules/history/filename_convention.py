@@ -6,6 +6,7 @@ Its template reading (``template_match``, ``slug_of``) serves duplicate-slug too
 from __future__ import annotations
 
 import datetime
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -149,12 +150,13 @@ def _version_directory(path: Path, config: AlembicConfig, template: str) -> Path
 
 
 def shown(path: Path, directory: Path | None) -> str:
-    """A path as the user types it from the project's directory (where alembic.ini is)."""
+    """A path as the user types it from the project's directory (where alembic.ini is):
+    ``../app/db.py`` for a module beside it, never the machine's absolute path."""
     if directory is not None:
         try:
             return path.relative_to(directory).as_posix()
         except ValueError:
-            pass
+            return Path(os.path.relpath(path, directory)).as_posix()
     return path.as_posix()
 
 

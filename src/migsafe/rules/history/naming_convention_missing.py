@@ -38,16 +38,16 @@ RULE = Rule(
         "PostgreSQL chooses its name. The downgrade autogenerate writes for it, "
         "`op.drop_constraint(None, ...)`, cannot run, and every later revision that drops or "
         "changes the constraint must guess the name the server chose. A convention that "
-        "gives PostgreSQL's own names (the one `migsafe init` writes in models.py) names new "
+        "gives PostgreSQL's own names, and keeps SQLAlchemy's for indexes, names new "
         "constraints in every migration while the existing ones keep matching. migsafe "
         "reads env.py and the project's modules it imports the metadata from; a metadata "
         "from an installed package, or made at run time, is not judged, and neither is "
         "`target_metadata = None`."
     ),
     fix="""\
-# in {where}:
+# in {where} (indexes keep SQLAlchemy's own names, ix_<table>_<column>):
 NAMING_CONVENTION = {{
-    "ix": "%(table_name)s_%(column_0_N_name)s_idx",
+    "ix": "ix_%(column_0_label)s",
     "uq": "%(table_name)s_%(column_0_N_name)s_key",
     "ck": "%(table_name)s_%(constraint_name)s_check",
     "fk": "%(table_name)s_%(column_0_N_name)s_fkey",
