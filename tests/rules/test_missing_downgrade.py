@@ -160,6 +160,25 @@ def downgrade():
     assert lines_flagged(tmp_path, body, rule=RULE) == [6]
 
 
+def test_an_upgrade_not_seen_gets_no_empty_recipe(tmp_path: Path) -> None:
+    """neutron-fwaas drops its v1 tables only where they exist: the empty database the
+    capture answers for has none, so no operation was seen, and the recipe says so
+    instead of offering ``...`` as the fix."""
+    body = """\
+def upgrade():
+    if sa.inspect(op.get_bind()).has_table("firewall_rules"):
+        op.drop_table("firewall_rules")
+
+def downgrade():
+    pass
+"""
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    assert finding.hint.startswith(
+        "def downgrade():\n    # upgrade() decides what to do by what the database holds: "
+        "write its undo by hand\n    ..."
+    )
+
+
 def test_a_module_with_neither_function_has_nothing_to_undo(tmp_path: Path) -> None:
     assert lint_as_written(tmp_path, "") == []
 
@@ -206,8 +225,26 @@ downgrade = _drop_nickname
             "               existing_type=sa.BigInteger(),\n"
             "               type_=sa.Integer())",
         ),
+        (  # tap-as-a-service: dropped by the name PostgreSQL gave it, not by None
+            'op.create_foreign_key(None, "tap_id_associations", "tap_services", '
+            '["tap_service_id"], ["id"])',
+            "op.drop_constraint('tap_id_associations_tap_service_id_fkey', "
+            "'tap_id_associations', type_='foreignkey')",
+        ),
+        (
+            'op.create_unique_constraint(None, "users", ["email"])',
+            "op.drop_constraint('users_email_key', 'users', type_='unique')",
+        ),
     ],
-    ids=["rename-table", "rename-column", "nullable", "concurrently", "type-classes"],
+    ids=[
+        "rename-table",
+        "rename-column",
+        "nullable",
+        "concurrently",
+        "type-classes",
+        "unnamed-foreign-key",
+        "unnamed-unique",
+    ],
 )
 def test_the_recipe_reverses_what_the_call_says(
     tmp_path: Path, upgrade: str, expected: str

@@ -12,6 +12,7 @@ from alembic.operations import ops
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.types import TypeEngine
 
+from migsafe.catalog import default_constraint_name
 from migsafe.findings import Finding, Severity
 from migsafe.project import BodyShape, body_shape
 from migsafe.revision import RevisionContext
@@ -103,6 +104,14 @@ def _undo_hint(rev: RevisionContext) -> str:
             seen.add(item.line)
             call = rev.source_at(item.line) or f"line {item.line}"
             lines.append(f"# undo by hand: {_one_line(call)}")
+    if not lines:  # nothing it did was seen: say why, rather than offer an empty body
+        capture = rev.upgrade_capture
+        why = (
+            "what upgrade() does was not seen (its capture stopped early)"
+            if capture.failure is not None or capture.guesses
+            else "upgrade() decides what to do by what the database holds"
+        )
+        lines.append(f"# {why}: write its undo by hand")
     if all(line.startswith("#") for line in lines):
         lines.append("...")
     return textwrap.indent("\n".join(lines), "    ").lstrip()
@@ -177,9 +186,24 @@ def _reverse(operation: ops.MigrateOperation) -> ops.MigrateOperation | None:
     if getattr(operation, "_reverse", False) is None:  # a drop, without the dropped object
         return None
     try:
-        return operation.reverse()
+        return _named_as_postgresql_does(operation).reverse()
     except Exception:  # no reverse: raw SQL, bulk inserts, ...
         return None
+
+
+def _named_as_postgresql_does(operation: ops.MigrateOperation) -> ops.MigrateOperation:
+    """A foreign key or unique constraint created without a name, named as PostgreSQL names
+    it, so that its reverse drops it by that name (``op.drop_constraint(None, ...)`` cannot
+    run)."""
+    if isinstance(operation, ops.CreateForeignKeyOp) and operation.constraint_name is None:
+        table, columns, kind = operation.source_table, operation.local_cols, "foreign key"
+    elif isinstance(operation, ops.CreateUniqueConstraintOp) and not operation.constraint_name:
+        table, columns, kind = operation.table_name, operation.columns, "unique"
+    else:
+        return operation
+    named = copy.copy(operation)
+    named.constraint_name = default_constraint_name(table, tuple(columns), kind)
+    return named
 
 
 def _reverse_alter_column(operation: ops.AlterColumnOp) -> ops.AlterColumnOp | None:
