@@ -50,6 +50,21 @@ def test_flagged_when_env_py_runs_every_revision_in_one_transaction(tmp_path: Pa
     assert "commits everything this `alembic upgrade` did before it" in findings[0][2]
 
 
+def test_an_explicit_commit_is_named_for_what_it_is(tmp_path: Path) -> None:
+    """bodhi's ``op.execute("COMMIT")``, before a concurrent index: no autocommit block."""
+    project = shop_with(tmp_path, None)
+    script = project / "migrations" / "versions" / "c1.py"
+    script.write_text(
+        CONCURRENT.replace(
+            "    with op.get_context().autocommit_block():\n        op.create_index(",
+            "    op.execute('COMMIT')\n    op.create_index(",
+            1,
+        )
+    )
+    line, message = next((line, m) for name, line, m in found(project) if name == "c1.py")
+    assert (line, message.split(" everything")[0]) == (10, "This COMMIT commits")
+
+
 def test_not_flagged_with_transaction_per_migration(tmp_path: Path) -> None:
     assert found(shop_with(tmp_path, "True")) == []
 

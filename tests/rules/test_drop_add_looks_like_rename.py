@@ -227,3 +227,19 @@ def upgrade():
 """
     findings, _ = lint_with_notices(tmp_path, body, rule=RULE)
     assert findings == []
+
+
+def test_a_copy_of_each_row_read_cannot_be_told(tmp_path: Path) -> None:
+    """mindsdb reads every row and writes each one's value into the new column: offline the
+    read gives no rows, so no write is seen, which says nothing about a copy."""
+    body = """\
+def upgrade():
+    op.add_column("predictor", sa.Column("data_integration_ref", sa.JSON()))
+    conn = op.get_bind()
+    for row in conn.execute(sa.text("SELECT id, data_integration_id FROM predictor")):
+        conn.execute(sa.text("UPDATE predictor SET data_integration_ref = :r WHERE id = :i"),
+                     {"r": row[1], "i": row[0]})
+    op.drop_column("predictor", "data_integration_id")
+"""
+    findings, notices = lint_with_notices(tmp_path, body, rule=RULE)
+    assert findings == [] and "reads rows" in notices[0].message

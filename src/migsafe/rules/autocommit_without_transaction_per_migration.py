@@ -42,11 +42,17 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
         return
     for stmt in rev.upgrade:
         if stmt.node is not None and not stmt.in_transaction:
+            block = "autocommit_block" in (rev.source_at(stmt.line) or "")
+            what = (
+                "This statement runs in an autocommit block, which commits"
+                if block
+                else "This COMMIT commits"  # bodhi's op.execute("COMMIT"), a bind's commit()
+            )
             yield rev.finding(
                 RULE,
                 stmt,
-                "This statement runs in an autocommit block, which commits everything this "
-                "`alembic upgrade` did before it, earlier revisions included: env.py runs "
-                "every revision in one transaction (no transaction_per_migration=True).",
+                f"{what} everything this `alembic upgrade` did before it, earlier revisions "
+                "included: env.py runs every revision in one transaction (no "
+                "transaction_per_migration=True).",
             )
             return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from alembic.operations import ops
 from pglast import ast
 from pglast.enums import AlterTableType
 from pglast.stream import RawStream
@@ -21,6 +22,7 @@ from migsafe.revision import (
 )
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule
 from migsafe.rules._passes import keeps_contents, no_rewrite
+from migsafe.sql import Statement
 
 RULE = Rule(
     code="MS012",
@@ -85,11 +87,7 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
             using = cmd.def_.raw_default
             if old is not None and keeps_contents(using, cmd.name, new) and no_rewrite(old, new):
                 continue
-            old_text = (
-                f"from {type_name(old)} "
-                if old is not None
-                else "(old type unknown: pass existing_type= to let migsafe tell a safe change) "
-            )
+            old_text = f"from {type_name(old)} " if old is not None else _old_type_unknown(stmt)
             lock = alter_table_command_lock(cmd)
             yield rev.finding(
                 RULE,
@@ -103,6 +101,14 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                 new_type=type_name(new),
                 converted=_converted(cmd, new),
             )
+
+
+def _old_type_unknown(stmt: Statement) -> str:
+    """What to say when neither the history nor the call tells the former type: an Alembic
+    call can say it (``existing_type=``), raw SQL cannot."""
+    if isinstance(stmt.operation, ops.AlterColumnOp):
+        return "(old type unknown: pass existing_type= to let migsafe tell a safe change) "
+    return "(old type unknown: the history does not tell it) "
 
 
 def _converted(cmd: ast.AlterTableCmd, new: ast.TypeName) -> str:

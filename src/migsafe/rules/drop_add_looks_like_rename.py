@@ -85,9 +85,11 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
     """One column dropped and another added on a table, unless the data is copied across,
     the two hold different kinds of values (a flag dropped, a count added: no rename), or
     the names are the same (a destructive type change, not a rename). Whether the data is
-    copied is told from the whole function: not when its capture stopped early, or when
-    some of its SQL could not be read."""
-    if not rev.upgrade_capture.exact or any(stmt.node is None for stmt in rev.upgrade):
+    copied is told from the whole function: not when its capture stopped early, when some
+    of its SQL could not be read, or when it read rows (mindsdb copies each row it reads,
+    and offline there are none to copy)."""
+    capture = rev.upgrade_capture
+    if not capture.exact or capture.reads or any(stmt.node is None for stmt in rev.upgrade):
         return  # a copy may be in SQL not read (zenml's MySQL UPDATE with backticks)
     dropped: dict[TableName, list[tuple[str, int, ast.TypeName | None]]] = {}
     added: dict[TableName, list[tuple[str, int, ast.TypeName | None]]] = {}
