@@ -100,3 +100,41 @@ def test_a_renamed_type_is_the_type_of_its_columns_under_its_new_name() -> None:
         ("public", "old_status"): ["a", "b"],
         ("public", "status"): ["a", "b", "c"],
     }
+
+
+def test_a_table_the_history_only_altered_keeps_what_it_added() -> None:
+    """Kotti's ``nodes`` is made by ``metadata.create_all()``, and its revisions add columns:
+    those are known (a later widening of ``path`` is no rewrite), the table as a whole is
+    not, and reflection does not answer for it."""
+    catalog = catalog_after(
+        "ALTER TABLE nodes ADD COLUMN path varchar(1000)",
+        "CREATE INDEX ix_nodes_path ON nodes (path)",
+        "ALTER TABLE IF EXISTS pages ADD COLUMN body text",
+    )
+    assert catalog.table(("public", "nodes")) is None
+    assert not catalog.certain(("public", "nodes"), None)
+    assert catalog.column(("public", "nodes"), "path").type_sql == "varchar(1000)"
+    assert ("public", "pages") not in catalog.tables  # it may not exist
+    for _, node in split_statements("ALTER TABLE nodes DROP COLUMN path"):
+        catalog.apply(node)
+    assert ("public", "ix_nodes_path") not in catalog.indexes  # it went with its column
+
+
+def test_reflection_does_not_answer_for_a_table_the_history_only_altered(
+    tmp_path: Path,
+) -> None:
+    header = "from alembic import op\nimport sqlalchemy as sa\n"
+    scripts = {
+        "a": "op.add_column('nodes', sa.Column('path', sa.Unicode(1000)))\n",
+        "b": "assert not sa.inspect(op.get_bind()).has_table('nodes')\n",
+    }
+    captures = []
+    with OfflineCapturer(Config(), 15) as capturer:
+        for parent, (revision, body) in zip([None, "a"], scripts.items(), strict=True):
+            path = tmp_path / f"{revision}.py"
+            path.write_text(
+                f"{header}revision = {revision!r}\ndown_revision = {parent!r}\n"
+                f"def upgrade():\n    {body}"
+            )
+            captures.append(capturer.capture(read_script(path), with_downgrade=False))
+    assert [c.upgrade.failure for c in captures] == [None, None]

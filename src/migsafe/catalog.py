@@ -81,9 +81,14 @@ class Table:
     columns: dict[str, Column] = field(default_factory=dict)
     constraints: dict[str, Constraint] = field(default_factory=dict)
     created_by: str | None = None  # the revision that created it
+    # a table the history altered but never created (made by ``metadata.create_all()``, or
+    # by another history): only what the history added to it is known
+    partial: bool = False
 
     def copy(self) -> Table:
-        return Table(self.name, dict(self.columns), dict(self.constraints), self.created_by)
+        return Table(
+            self.name, dict(self.columns), dict(self.constraints), self.created_by, self.partial
+        )
 
     def in_primary_key(self, column: str) -> bool:
         """PostgreSQL keeps such a column NOT NULL: DROP NOT NULL on it fails."""
@@ -129,7 +134,14 @@ class Catalog:
                 handler(self, node, revision)
 
     def table(self, name: Name) -> Table | None:
-        return self.tables.get(name)
+        """The table, when the history shows all of it (not one it only altered)."""
+        table = self.tables.get(name)
+        return table if table is not None and not table.partial else None
+
+    def column(self, name: Name, column: str) -> Column | None:
+        """A column as the history made it, also of a table it only altered (``partial``)."""
+        table = self.tables.get(name)
+        return table.columns.get(column) if table is not None else None
 
     def foreign_keys_to(self, table: Name) -> list[tuple[Table, str, Constraint]]:
         """The foreign keys that refer to ``table``, in any table (itself too), with the
@@ -151,7 +163,9 @@ class Catalog:
         was captured to its end, or ``revision`` (the one being judged) made the table, so
         no revision before could have changed it."""
         table = self.tables.get(name)
-        return table is not None and (self.exact or table.created_by == revision)
+        return (
+            table is not None and not table.partial and (self.exact or table.created_by == revision)
+        )
 
     def indexes_of(self, table: Name) -> Iterator[Index]:
         return (index for index in self.indexes.values() if index.table == table)
@@ -274,9 +288,14 @@ def _create_table_as(catalog: Catalog, node: ast.CreateTableAsStmt, revision: st
 
 
 def _alter_table(catalog: Catalog, node: ast.AlterTableStmt, revision: str | None) -> None:
-    table = catalog.tables.get(qualified_name(node.relation))
-    if table is None or node.objtype != ObjectType.OBJECT_TABLE:
+    if node.objtype != ObjectType.OBJECT_TABLE:
         return
+    name = qualified_name(node.relation)
+    table = catalog.tables.get(name)
+    if table is None:  # it exists, or the statement would fail: what it adds is known
+        if node.missing_ok:
+            return
+        table = catalog.tables[name] = Table(name, partial=True)
     for command in node.cmds or ():
         _ALTER_COMMANDS.get(command.subtype, lambda *args: None)(catalog, table, command)
 

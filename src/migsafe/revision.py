@@ -249,11 +249,10 @@ class RevisionContext:
         an ``existing_type=`` is only what the call claims, and revisions pass stale ones
         (copied from an older call, or the type before a change earlier in the revision).
         The claim counts when the history does not know the column, or only as a stood-in
-        type.
+        type. A column the history added to a table it never created counts as known.
         """
         schema = self.schema_at(stmt) if stmt.table is not None else None
-        table = schema.table(stmt.table.key) if schema is not None and stmt.table else None
-        known = table.columns.get(column) if table is not None else None
+        known = schema.column(stmt.table.key, column) if schema is not None and stmt.table else None
         if known is not None and not (what == "type" and is_unknown_type(known.type)):
             return getattr(known, what)
         return existing_type(stmt.operation) if what == "type" else None

@@ -277,3 +277,17 @@ def upgrade():
         'change-column-type cannot judge this: the type change of "dag_run"."start_date" '
         "involves migsafe_unknown.UtcDateTime, a type whose module cannot be imported here"
     ]
+
+
+def test_a_column_added_to_a_table_made_outside_the_history_is_known(write_migration) -> None:
+    """Kotti creates ``nodes`` with ``metadata.create_all()``; a revision adds ``path``
+    varchar(1000), a later one widens it without existing_type=: no rewrite."""
+    before = """\
+def upgrade():
+    op.add_column("nodes", sa.Column("path", sa.Unicode(1000)))
+"""
+    body = """\
+def upgrade():
+    op.alter_column("nodes", "path", type_=sa.Unicode(2000))
+"""
+    assert after_history(write_migration, before, body, rule=RULE) == []

@@ -17,7 +17,7 @@ from sqlalchemy import types as sqltypes
 from sqlalchemy.dialects.postgresql import ARRAY, ENUM, INTERVAL, TIME, TIMESTAMP
 from sqlalchemy.dialects.postgresql.base import ischema_names
 
-from migsafe.catalog import DEFAULT_SCHEMA, Catalog, Column, Table
+from migsafe.catalog import DEFAULT_SCHEMA, Catalog, Column, Name, Table
 
 # pglast's internal type names, as PostgreSQL's catalog spells them for SQLAlchemy
 _CATALOG_NAMES = {
@@ -43,6 +43,12 @@ def _schema(schema: str | None) -> str:
     return schema or DEFAULT_SCHEMA
 
 
+def _whole_tables(catalog: Catalog) -> dict[Name, Table]:
+    """The tables reflection answers for: not those the history only altered (``partial``),
+    of which it knows a few columns; as before, a table it never saw is not there."""
+    return {name: table for name, table in catalog.tables.items() if not table.partial}
+
+
 class CatalogReflection:
     """Dialect reflection methods over ``Catalog``; see the module docstring."""
 
@@ -50,7 +56,7 @@ class CatalogReflection:
                   **kw: Any) -> bool:  # fmt: skip
         name = (_schema(schema), table_name)
         catalog = _catalog(connection)
-        return name in catalog.tables or name in catalog.views
+        return name in _whole_tables(catalog) or name in catalog.views
 
     def has_multi_table(self, connection: Any, table_names: Iterable[str],
                         schema: str | None = None, **kw: Any) -> Any:  # fmt: skip
@@ -71,7 +77,7 @@ class CatalogReflection:
         return sorted(_catalog(connection).schemas)
 
     def get_table_names(self, connection: Any, schema: str | None = None, **kw: Any) -> list[str]:
-        return sorted(t for s, t in _catalog(connection).tables if s == _schema(schema))
+        return sorted(t for s, t in _whole_tables(_catalog(connection)) if s == _schema(schema))
 
     def get_view_names(self, connection: Any, schema: str | None = None, **kw: Any) -> list[str]:
         return sorted(v for s, v in _catalog(connection).views if s == _schema(schema))
@@ -102,7 +108,7 @@ class CatalogReflection:
         wanted = set(filter_names) if filter_names else None
         return [
             table
-            for (s, name), table in catalog.tables.items()
+            for (s, name), table in _whole_tables(catalog).items()
             if s == _schema(schema) and (wanted is None or name in wanted)
         ]
 
