@@ -278,3 +278,15 @@ def upgrade():
         'Building index "ix_settings_key" on "settings" runs while the ACCESS EXCLUSIVE lock '
         'taken on "revoked_token" at line'
     )
+
+
+def test_an_index_of_an_added_column_is_built_concurrently_in_the_recipe(tmp_path: Path) -> None:
+    """Kotti's ``add_column("nodes", sa.Column("path", ..., index=True))`` renders the ADD
+    COLUMN and the index from one call: out of the transaction, the index can be built
+    concurrently, as create-index-not-concurrently asks."""
+    body = """\
+def upgrade():
+    op.add_column("nodes", sa.Column("path", sa.Unicode(1000), index=True))
+"""
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    assert 'op.execute("CREATE INDEX CONCURRENTLY ix_nodes_path ON nodes (path)")' in (finding.hint)

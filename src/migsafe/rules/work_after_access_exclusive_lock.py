@@ -205,5 +205,9 @@ def _source(
         s for i, s in enumerate(transaction)
         if s.line == stmt.line and (i <= at if upto else i >= at)
     ]  # fmt: skip
-    rendered = dict.fromkeys(s.sql for s in same_line)
-    return "\n".join(f"op.execute({sql_code(sql)})" for sql in rendered)
+    rendered = dict.fromkeys(  # an index out of the transaction can be built concurrently
+        concurrent_call(None, s.node) if isinstance(s.node, ast.IndexStmt) and not upto
+        else f"op.execute({sql_code(s.sql)})"
+        for s in same_line
+    )  # fmt: skip
+    return "\n".join(rendered)
