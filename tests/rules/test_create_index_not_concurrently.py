@@ -212,3 +212,16 @@ def test_a_table_whose_create_table_could_not_be_rendered_is_still_new(tmp_path:
     findings, (notice,) = lint_with_notices(tmp_path, body, rule=RULE)
     assert findings == []
     assert notice.message.startswith("CreateTableOp cannot be rendered: ArgumentError:")
+
+
+def test_an_index_of_add_column_says_to_leave_its_flag_out(tmp_path: Path) -> None:
+    """Kotti's ``Column(..., index=True)`` in add_column(): kept, it builds the index again."""
+    body = """\
+def upgrade():
+    op.add_column("nodes", sa.Column("path", sa.Unicode(1000), index=True))
+"""
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    assert finding.hint.endswith(
+        "# and leave index=True out of the add_column() call, which builds it too"
+    )
+    compile(finding.hint, "<hint>", "exec")

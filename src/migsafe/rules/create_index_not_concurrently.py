@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from alembic.operations import ops
 from pglast import ast
 
 from migsafe.findings import Finding, Severity
 from migsafe.revision import RevisionContext
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule
 from migsafe.rules._index_calls import concurrent_call
+from migsafe.sql import Statement
 
 RULE = Rule(
     code="MS004",
@@ -69,9 +71,17 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                 stmt,
                 f'CREATE INDEX "{node.idxname}" takes a {stmt.lock.label} lock on '
                 f"{stmt.table.sql}: {stmt.lock.blocks} to it wait until the index is built.",
-                call=concurrent_call(stmt.operation, node),
+                call=concurrent_call(stmt.operation, node) + _index_flag_note(stmt),
                 bug=_BUG_14 if rev.pg_version == 14 else "",
             )
+
+
+def _index_flag_note(stmt: Statement) -> str:
+    """An index of ``add_column()``'s ``Column(..., index=True)``: that call builds it again
+    unless the flag goes (Kotti's ``path``)."""
+    if isinstance(stmt.operation, ops.AddColumnOp):
+        return "\n# and leave index=True out of the add_column() call, which builds it too"
+    return ""
 
 
 _BUG_14 = "# PostgreSQL 14.0-14.3 could corrupt indexes built CONCURRENTLY: run 14.4 or later\n"
