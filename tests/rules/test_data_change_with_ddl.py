@@ -233,3 +233,21 @@ def upgrade():
     assert lines_flagged(tmp_path, body, rule=RULE) == []
     flagged = body.replace("actions.c.namespace is None", "actions.c.namespace.is_(None)")
     assert lines_flagged(tmp_path, flagged, rule=RULE) == [4]
+
+
+def test_a_change_whose_condition_reads_its_table_is_not_batched(tmp_path: Path) -> None:
+    """bodhi deletes every test case whose name appears twice: batched, a later batch would
+    count the names again without the rows already deleted, and keep some."""
+    body = """\
+def upgrade():
+    op.execute("DELETE FROM testcases WHERE name IN "
+               "(SELECT name FROM testcases GROUP BY name HAVING count(name) > 1)")
+    op.add_column("testcases", sa.Column("build_id", sa.Integer()))
+"""
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    assert "LIMIT" not in finding.hint and "while" not in finding.hint
+    assert finding.hint.endswith(
+        "    # in one statement: its WHERE reads \"testcases\" itself, so in batches it would "
+        "match other rows"
+    )
+    compile(finding.hint, "<hint>", "exec")
