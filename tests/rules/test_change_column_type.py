@@ -291,3 +291,36 @@ def upgrade():
     op.alter_column("nodes", "path", type_=sa.Unicode(2000))
 """
     assert after_history(write_migration, before, body, rule=RULE) == []
+
+
+def test_a_change_postgresql_cannot_cast_by_itself_fails(tmp_path: Path) -> None:
+    """mindsdb's downgrade turns a varchar back into an integer without USING: PostgreSQL
+    refuses ("cannot be cast automatically"); with postgresql_using= it is a rewrite."""
+    body = """\
+def upgrade():
+    op.alter_column("tasks", "company_id", existing_type=sa.String(), type_=sa.Integer())
+    op.alter_column("tasks", "owner_id", existing_type=sa.String(), type_=sa.Integer(),
+                    postgresql_using="owner_id::integer")
+    op.alter_column("tasks", "id", existing_type=sa.Integer(), type_=sa.String())
+"""
+    failing, converted, to_text = lint(tmp_path, body, rule=RULE)
+    assert failing.message.endswith(
+        "from varchar to int4 fails: PostgreSQL casts varchar to int4 only when told how "
+        "(postgresql_using=), and the migration stops here on deploy."
+    )
+    assert converted.message.endswith("rewrites the table under an ACCESS EXCLUSIVE lock.")
+    assert to_text.message.endswith("rewrites the table under an ACCESS EXCLUSIVE lock.")
+
+
+def test_an_enum_of_the_schema_takes_no_other_type_by_itself(tmp_path: Path) -> None:
+    """neutron-vpnaas changes a column from one enum type to another (misnamed): no cast."""
+    body = """\
+def upgrade():
+    op.execute("CREATE TYPE vpn_pfs AS ENUM ('group2', 'group5')")
+    op.execute("CREATE TYPE vpn_auth AS ENUM ('sha1', 'sha256')")
+    op.alter_column("ipsecpolicies", "auth_algorithm",
+                    existing_type=sa.Enum("sha1", "sha256", name="vpn_auth", create_type=False),
+                    type_=sa.Enum("group2", "group5", name="vpn_pfs", create_type=False))
+"""
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    assert "from vpn_auth to vpn_pfs fails" in finding.message

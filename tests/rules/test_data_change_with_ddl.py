@@ -247,7 +247,7 @@ def upgrade():
     (finding,) = lint(tmp_path, body, rule=RULE)
     assert "LIMIT" not in finding.hint and "while" not in finding.hint
     assert finding.hint.endswith(
-        "    # in one statement: its WHERE reads \"testcases\" itself, so in batches it would "
+        '    # in one statement: its WHERE reads "testcases" itself, so in batches it would '
         "match other rows"
     )
     compile(finding.hint, "<hint>", "exec")
