@@ -285,6 +285,29 @@ def upgrade():
     assert upgrade.judged[-1].sql == "UPDATE groups SET note = 'first' WHERE id = 1;"
 
 
+def test_insert_returning_gives_a_uuid_its_default_makes(write_migration) -> None:
+    """backend.ai's groups take their id from ``uuid_generate_v4()``: the id returned is a
+    uuid, the n-th of the column on every run, not None ("no such group")."""
+    body = """
+def upgrade():
+    op.create_table("groups", sa.Column("id", postgresql.UUID(),
+                                        server_default=sa.text("uuid_generate_v4()")),
+                    sa.Column("name", sa.Text()))
+    bind = op.get_bind()
+    first = bind.execute(sa.text("INSERT INTO groups (name) VALUES ('default') RETURNING id"))
+    group_id = first.scalar()
+    assert str(group_id) == "00000000-0000-0000-0000-000000000001", group_id
+    op.execute(f"UPDATE groups SET name = 'main' WHERE id = '{group_id}'")
+"""
+    _, upgrade, _ = capture_body(
+        write_migration, "from sqlalchemy.dialects import postgresql\n" + body
+    )
+    assert upgrade.failure is None, upgrade.failure
+    assert upgrade.judged[-1].sql == (
+        "UPDATE groups SET name = 'main' WHERE id = '00000000-0000-0000-0000-000000000001';"
+    )
+
+
 def test_reflection_sees_what_earlier_revisions_and_this_one_created(tmp_path: Path) -> None:
     versions = tmp_path / "versions"
     versions.mkdir()

@@ -17,6 +17,7 @@ being checked for, and placeholders render as ``$1``, which PostgreSQL's parser 
 from __future__ import annotations
 
 import types
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -131,10 +132,10 @@ def _returned(
             column = table.columns.get(name) if table is not None else None
             if values and name in given:
                 row.append(_value_of(values[index][given.index(name)]))
-            elif column is not None and generated is not None and _numbered(column):
+            elif column is not None and generated is not None and _generated(column):
                 key = (table.name[0], f"{table.name[1]}.{name}")
-                generated[key] = generated.get(key, 0) + 1
-                row.append(generated[key])
+                generated[key] = number = generated.get(key, 0) + 1
+                row.append(number if _numbered(column) else uuid.UUID(int=number))
             else:
                 row.append(None)
         rows.append(tuple(row))
@@ -144,6 +145,17 @@ def _returned(
 def _numbered(column: Column) -> bool:
     """A serial or identity column: a new database numbers its rows from 1."""
     return column.identity or "nextval(" in (column.default or "")
+
+
+_UUID_DEFAULTS = ("gen_random_uuid(", "uuid_generate_v", "uuidv4(", "uuidv7(")
+
+
+def _generated(column: Column) -> bool:
+    """A column whose value the database makes: a number (``_numbered``), or a new uuid from
+    its default (backend.ai's ``uuid_generate_v4()``), which is given as the n-th uuid of
+    the column, the same on every run."""
+    default = (column.default or "").lower()
+    return _numbered(column) or any(call in default for call in _UUID_DEFAULTS)
 
 
 def _inserted_rows(node: ast.InsertStmt) -> int:
