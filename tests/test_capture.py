@@ -262,6 +262,21 @@ def upgrade():
     assert isinstance(upgrade.emitted[1].operation, ops.AddColumnOp)
 
 
+def test_the_bind_says_what_alembic_upgrade_sql_says(write_migration) -> None:
+    """murano runs its PostgreSQL-only statements when ``dialect_description ==
+    "postgresql+psycopg2"``, as `alembic upgrade --sql` says for ``postgresql://``."""
+    body = """
+def upgrade():
+    dialect = op.get_bind().dialect
+    if dialect.dialect_description == "postgresql+psycopg2" and dialect.driver == "psycopg2":
+        op.drop_constraint("fk_package_owner", "package", type_="foreignkey")
+"""
+    _, upgrade, _ = capture_body(write_migration, body)
+    assert [e.sql for e in upgrade.judged] == [
+        "ALTER TABLE package DROP CONSTRAINT fk_package_owner;"
+    ]
+
+
 def test_insert_returning_gives_what_an_empty_database_gives(write_migration) -> None:
     """backend.ai inserts its default group and uses the id it returns: a new database
     numbers a serial column from 1. Constants come back as given, the rest is unknown."""

@@ -293,7 +293,9 @@ class OfflineDialect(CatalogReflection, PGDialect):
     """PostgreSQL, as SQLAlchemy compiles for it, over the recording DBAPI above; reflection
     answers from the catalog of what the history built so far."""
 
-    driver = "migsafe_offline"
+    # what a migration that looks sees: SQLAlchemy's driver for ``postgresql://``, as under
+    # ``alembic upgrade --sql`` (murano's ``dialect_description == "postgresql+psycopg2"``)
+    driver = "psycopg2"
     supports_statement_cache = True
     default_paramstyle = "numeric_dollar"
 
