@@ -27,10 +27,10 @@ RULE = Rule(
     summary="The revision has no working downgrade().",
     why=(
         "When a deploy goes wrong, `alembic downgrade` is the way back. A downgrade() that is "
-        "missing, `pass` or only a docstring silently does nothing: Alembic records the "
-        "revision as undone while the schema keeps every change, and the next upgrade fails "
-        "on objects that already exist. If the revision truly cannot be undone, say so by "
-        "raising."
+        "`pass` or only a docstring silently does nothing: Alembic records the revision as "
+        "undone while the schema keeps every change, and the next upgrade fails on objects "
+        "that already exist. A missing one fails the rollback when it gets there. If the "
+        "revision truly cannot be undone, say so by raising."
     ),
     fix="""\
 def downgrade():
@@ -70,12 +70,17 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
     if shape is BodyShape.ABSENT and rev.downgrade_capture.emitted:
         return  # bound another way (``downgrade = _down``, an import), and it does something
     line = function.lineno if function else upgrade.lineno
-    what = "has no downgrade()" if shape is BodyShape.ABSENT else "has an empty downgrade()"
+    what = (  # Alembic calls module.downgrade(): without one, the rollback raises
+        "has no downgrade(): rolling it back fails (Alembic finds no function to call), and "
+        "so does every rollback past it"
+        if shape is BodyShape.ABSENT
+        else "has an empty downgrade(): rolling it back would do nothing while Alembic "
+        "records it as undone"
+    )
     yield rev.finding(
         RULE,
         line,
-        f"Revision {rev.script.revision} {what}: rolling it back would do nothing while "
-        "Alembic records it as undone.",
+        f"Revision {rev.script.revision} {what}.",
         undo=_undo_hint(rev),
         revision=rev.script.revision,
     )
