@@ -157,3 +157,18 @@ def downgrade():
     assert lines_flagged(tmp_path, body, rule=RULE) == [5]
     (finding,) = lint(tmp_path, body, rule=RULE)
     assert finding.message.startswith('In downgrade(): Adding NOT NULL column "legacy_id"')
+
+
+def test_a_table_emptied_in_the_same_transaction_has_no_row_to_fail_on(tmp_path: Path) -> None:
+    """faraday deletes every agent schedule, then adds a required column: no row is left.
+    After a commit, other sessions may have added rows again."""
+    body = """\
+def upgrade():
+    op.execute("DELETE FROM agent_schedule")
+    op.add_column("agent_schedule", sa.Column("executor_id", sa.Integer(), nullable=False))
+    op.execute("TRUNCATE executor")
+    with op.get_context().autocommit_block():
+        pass
+    op.add_column("executor", sa.Column("parameters", sa.JSON(), nullable=False))
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [7]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from pglast import ast
 from pglast.enums import AlterTableType
 
 from migsafe.findings import Finding, Severity
@@ -17,6 +18,7 @@ from migsafe.revision import (
     table_values,
 )
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule
+from migsafe.sql import Statement, TableName
 
 RULE = Rule(
     code="MS009",
@@ -64,6 +66,8 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
         for cmd in alter_commands(stmt.node, AlterTableType.AT_AddColumn):
             column = cmd.def_
             if constraint_types(column) & NOT_NULL and not fills_existing_rows(column):
+                if _emptied_before(rev, stmt):
+                    continue
                 yield rev.finding(
                     RULE,
                     stmt,
@@ -73,3 +77,22 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                     column=column.colname,
                     type=column_type_code(stmt.operation, column.typeName),
                 )
+
+
+def _emptied_before(rev: RevisionContext, stmt: Statement) -> bool:
+    """The same transaction deleted every row of the table before (faraday's ``DELETE FROM
+    agent_schedule``, a TRUNCATE): no row is left for the column to fail on."""
+    emptied = False
+    for earlier in rev.earlier(stmt):
+        node = earlier.node
+        if not earlier.in_transaction or isinstance(node, ast.TransactionStmt):
+            emptied = False  # committed: other sessions may have added rows since
+        elif isinstance(node, ast.DeleteStmt) and node.whereClause is None:
+            emptied = emptied or (earlier.table is not None and earlier.table.key == stmt.table.key)
+        elif isinstance(node, ast.TruncateStmt):
+            emptied = emptied or any(
+                TableName.of(relation).key == stmt.table.key for relation in node.relations
+            )
+        elif isinstance(node, ast.InsertStmt) and earlier.table == stmt.table:
+            emptied = False
+    return emptied and stmt.in_transaction
