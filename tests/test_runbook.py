@@ -449,3 +449,19 @@ def test_a_drop_index_locks_its_table(write_migration) -> None:
     assert [(lock.table, lock.mode) for lock in step.locks] == [
         ('"revoked_token"', "ACCESS EXCLUSIVE")
     ]
+
+
+def test_a_binary_coercible_type_change_rewrites_nothing(write_migration) -> None:
+    """ihatemoney lengthens a varchar: catalog only, so no statistics to refresh and no
+    statement timeout to lift; a change to bigint rewrites the table."""
+    path = write_migration(
+        "def upgrade():\n"
+        '    op.alter_column("project", "name", existing_type=sa.String(128),\n'
+        "                    type_=sa.String(256))\n"
+        '    op.alter_column("project", "id", existing_type=sa.Integer(), type_=sa.BigInteger())\n'
+    )
+    (step,) = command.runbook([path]).steps
+    assert [(c.what, c.tags) for c in step.changes] == [
+        ('change type of "project"."name" to varchar(256)', ()),
+        ('change type of "project"."id" to int8', ("rewrite",)),
+    ]

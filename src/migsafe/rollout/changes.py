@@ -38,6 +38,7 @@ from migsafe.revision import (
     type_name,
     type_parts,
 )
+from migsafe.rules._passes import command_pass
 from migsafe.sql import Statement, TableName, quote_identifier
 
 EXPAND, CONTRACT, BREAKING = ChangeKind.EXPAND, ChangeKind.CONTRACT, ChangeKind.BREAKING
@@ -369,11 +370,15 @@ class _Classifier:
         what = f"change type of {column} to {type_name(new_type)}"
         if self._is_new_column(stmt, command.name):
             self._change(NEUTRAL, what, stmt)
-        elif _widens(self.revision.column_before(stmt, command.name, "type"), new_type):
-            self._change(EXPAND, what, stmt, tags=(REWRITE,))
         else:
-            split = _SPLIT_TYPE.format(old=column)
-            self._change(BREAKING, what, stmt, tags=(REWRITE,), split=split)
+            # a rewrite unless the change is binary-coercible (a longer varchar: ihatemoney)
+            rewrites = command_pass(self.revision, stmt, command) is not None
+            tags = (REWRITE,) if rewrites else ()
+            if _widens(self.revision.column_before(stmt, command.name, "type"), new_type):
+                self._change(EXPAND, what, stmt, tags=tags)
+            else:
+                split = _SPLIT_TYPE.format(old=column)
+                self._change(BREAKING, what, stmt, tags=tags, split=split)
 
     def _add_constraint(self, constraint: ast.Constraint, stmt: Statement) -> None:
         table = stmt.table
