@@ -465,3 +465,17 @@ def test_a_binary_coercible_type_change_rewrites_nothing(write_migration) -> Non
         ('change type of "project"."name" to varchar(256)', ()),
         ('change type of "project"."id" to int8', ("rewrite",)),
     ]
+
+
+def test_a_new_table_referring_to_a_live_one_locks_that_one(write_migration) -> None:
+    """buildbot 067 creates a table with a foreign key to ``projects``: the new table has no
+    traffic, but ``projects`` is locked SHARE ROW EXCLUSIVE while the key is added."""
+    path = write_migration(
+        "def upgrade():\n"
+        '    op.create_table("codebases", sa.Column("id", sa.Integer(), primary_key=True),\n'
+        '                    sa.Column("projectid", sa.Integer(), sa.ForeignKey("projects.id")))\n'
+    )
+    (step,) = command.runbook([path]).steps
+    assert [(lock.table, lock.mode) for lock in step.locks] == [
+        ('"projects"', "SHARE ROW EXCLUSIVE")
+    ]

@@ -298,9 +298,9 @@ def _strongest_locks(revision: RevisionContext) -> tuple[tuple[str, str], ...]:
     """Per table that existed before the upgrade, the strongest lock it takes there."""
     strongest: dict[str, LockMode] = {}
     for stmt in revision.upgrade:
-        table = revision.locked_table(stmt)
-        if table is not None and stmt.lock is not None and not revision.is_new_table(stmt, table):
-            strongest[table.sql] = max(stmt.lock, strongest.get(table.sql, stmt.lock))
+        for table, lock in revision.tables_locked(stmt):  # those its foreign keys refer to too
+            if not revision.is_new_table(stmt, table):
+                strongest[table.sql] = max(lock, strongest.get(table.sql, lock))
     return tuple((table, lock.label) for table, lock in strongest.items())
 
 
