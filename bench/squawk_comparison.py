@@ -183,6 +183,7 @@ class Rendered:
     index_tables: set[tuple[str, str]] = field(default_factory=set)  # DROP INDEX: theirs
     table_dropped_later: bool = False  # DROP INDEX of tables the revision then drops
     table_locked_before: bool = False  # DROP INDEX of tables the transaction locked already
+    table_emptied_before: bool = False  # its table's rows were all deleted in the transaction
     constraint_kept: bool = False  # DROP CONSTRAINT of one the revision adds back
     sequence_unused: bool = False  # DROP SEQUENCE of known ones no column default draws on
     # script lines of other statements about the same thing: those that then drop a dropped
@@ -251,6 +252,7 @@ def _add_statements(sql: _SqlFile, parsed: list[Statement], before: Catalog) -> 
     written, dropped_constraints = [], []
     renamed_tables: dict[tuple[str, str], int] = {}  # new name -> line
     exclusive: set[tuple[str, str]] = set()  # tables the transaction holds ACCESS EXCLUSIVE
+    emptied: set[tuple[str, str]] = set()  # tables whose rows the transaction deleted
     for stmt in parsed:
         node = stmt.node
         rendered = sql.statement(stmt.sql, node, stmt.line)
@@ -287,10 +289,17 @@ def _add_statements(sql: _SqlFile, parsed: list[Statement], before: Catalog) -> 
         rendered.table_locked_before = bool(rendered.index_tables) and (
             rendered.index_tables <= exclusive
         )
+        rendered.table_emptied_before = table in emptied
         if not stmt.in_transaction or isinstance(node, ast.TransactionStmt):
-            exclusive = set()
+            exclusive, emptied = set(), set()
         elif stmt.lock == LockMode.ACCESS_EXCLUSIVE and table is not None:
             exclusive.add(table)
+        if stmt.in_transaction and isinstance(node, ast.DeleteStmt) and node.whereClause is None:
+            emptied.add(table)
+        elif stmt.in_transaction and isinstance(node, ast.TruncateStmt):
+            emptied |= {(r.schemaname or "public", r.relname) for r in node.relations}
+        elif isinstance(node, ast.InsertStmt):
+            emptied.discard(table)
         if isinstance(node, ast.CreateStmt):
             created.add(table)
         elif isinstance(node, ast.IndexStmt) and node.idxname:
@@ -632,6 +641,13 @@ FALSE_POSITIVES: dict[str, tuple[set[str] | None, Callable[[Outcome], bool], str
         "table already (a batch's ADD COLUMN, a rename): the DROP INDEX waits for nobody, and "
         "CONCURRENTLY cannot run in that transaction; the earlier statement is the one to "
         "judge (migsafe's lock-timeout-missing, work-after-access-exclusive-lock).",
+    ),
+    "table emptied first": (
+        {"adding-required-field"},
+        lambda o: o.statement.table_emptied_before,
+        "The same transaction deleted every row of the table first (optuna's "
+        "`session.query(TrialValueModel).delete()`): no row is left for the NOT NULL column "
+        "to fail on.",
     ),
     "stable default": (
         {"adding-field-with-default"},
