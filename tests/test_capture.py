@@ -984,3 +984,15 @@ def test_an_operation_of_a_plugin_that_is_not_installed_says_so(write_migration)
     upgrade, _ = capture(read_script(path))
     assert upgrade.failure is not None
     assert upgrade.failure.message.startswith("upgrade() calls batch_op.add_geospatial_column,")
+
+
+def test_an_error_message_is_one_stable_line() -> None:
+    """Kallithea's FlushError names ``<Setting at 0x7f...>``, which differs on every run, and
+    runs past the width: the notice is the same every time, cut at a word."""
+    from migsafe.capture.recorder import one_line
+
+    error = RuntimeError("Instance <Setting at 0x7f3a9c2b1d90> has a NULL identity key.\n" * 9)
+    text = one_line(error, width=80)
+    assert "0x" not in text and "\n" not in text and text.endswith("…")
+    assert len(text) <= 80 and text.startswith("Instance <Setting> has a NULL identity key.")
+    assert not text[:-1].endswith(" ")

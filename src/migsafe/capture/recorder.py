@@ -14,6 +14,7 @@ inside ``autocommit_block()``, where statements run on their own.
 from __future__ import annotations
 
 import contextlib
+import re
 import sys
 import types
 from collections.abc import Callable, Iterator
@@ -248,5 +249,13 @@ def _writes_rows_only(item: Emitted) -> bool:
     return bool(item.parsed) and all(isinstance(node, _ROW_WRITES) for _, node in item.parsed)
 
 
-def one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())[:300]
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+
+
+def one_line(exc: BaseException, width: int = 300) -> str:
+    """The exception's message on one line, the same on every run (no ``<Setting at
+    0x7f...>`` addresses), cut at a word with an ellipsis when longer than ``width``."""
+    text = _ADDRESS.sub("", " ".join(str(exc).split()))
+    if len(text) <= width:
+        return text
+    return text[: width - 1].rsplit(" ", 1)[0] + "…"
