@@ -174,3 +174,28 @@ def test_the_same_revision_ids_in_two_directories_suggest_two_histories(tmp_path
     assert problem.fatal and problem.message.endswith(
         "two histories of their own? check each of their directories alone"
     )
+
+
+def test_a_subdirectory_repeating_the_directorys_ids_is_an_old_copy(tmp_path: Path) -> None:
+    """zou keeps its history from before a squash in ``versions/legacy/``, which Alembic does
+    not read without recursive_version_locations: it is left out, with a notice, rather
+    than ending the check on duplicate ids; the duplicate names the other file relatively."""
+    versions = tmp_path / "versions"
+    (versions / "legacy").mkdir(parents=True)
+    (versions / "0001_squash.py").write_text("revision = 'a1'\ndown_revision = None\n" + UPGRADE)
+    (versions / "0002_next.py").write_text("revision = 'b2'\ndown_revision = 'a1'\n" + UPGRADE)
+    (versions / "legacy" / "old_a1.py").write_text(
+        "revision = 'a1'\ndown_revision = None\n" + UPGRADE
+    )
+    (versions / "legacy" / "old_z9.py").write_text(
+        "revision = 'z9'\ndown_revision = 'a1'\n" + UPGRADE
+    )
+    history, diagnostics = history_of(versions)
+    assert [s.revision for s in history.scripts] == ["a1", "b2"]
+    (notice,) = diagnostics
+    assert not notice.fatal and notice.path == (versions / "legacy").resolve()
+    assert notice.message.startswith("left out: its revisions repeat ids of versions/ itself")
+    (versions / "0002_next.py").write_text("revision = 'a1'\ndown_revision = None\n" + UPGRADE)
+    (versions / "legacy" / "old_a1.py").unlink()
+    _, diagnostics = history_of(versions)
+    assert "(also in 0001_squash.py)" in diagnostics[0].message

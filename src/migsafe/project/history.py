@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import heapq
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from migsafe.findings import Diagnostic
 from migsafe.project.scripts import MigrationScript, read_script
@@ -23,12 +25,23 @@ class History:
 def load_history(sources: Sources) -> tuple[History, list[Diagnostic]]:
     """Read every script and order them; graph problems become fatal diagnostics."""
     diagnostics = list(sources.diagnostics)
-    by_revision: dict[str, MigrationScript] = {}
+    scripts: list[MigrationScript] = []
     for path in sources.files:
         script = read_script(path)
         if isinstance(script, Diagnostic):
             diagnostics.append(script)
-            continue
+        else:
+            scripts.append(script)
+    for old_copy in _old_copies(sources, scripts):
+        message = (
+            f"left out: its revisions repeat ids of {old_copy.parent.name}/ itself (an old "
+            "copy of the history?); Alembic reads a versions directory's subdirectories only "
+            "with recursive_version_locations"
+        )
+        diagnostics.append(Diagnostic(old_copy, message, fatal=False))
+        scripts = [s for s in scripts if old_copy not in s.path.parents]
+    by_revision: dict[str, MigrationScript] = {}
+    for script in scripts:
         first = by_revision.get(script.revision)
         if first is not None:
             apart = (
@@ -36,7 +49,8 @@ def load_history(sources: Sources) -> tuple[History, list[Diagnostic]]:
                 if first.path.parent != script.path.parent
                 else ""
             )
-            message = f"duplicate revision id {script.revision!r} (also in {first.path}){apart}"
+            also = Path(os.path.relpath(first.path, script.path.parent)).as_posix()
+            message = f"duplicate revision id {script.revision!r} (also in {also}){apart}"
             diagnostics.append(Diagnostic(script.path, message, fatal=True))
             continue
         by_revision[script.revision] = script
@@ -58,6 +72,25 @@ def load_history(sources: Sources) -> tuple[History, list[Diagnostic]]:
     children = {parent for s in by_revision.values() for parent in s.down_revisions}
     heads = [s for s in ordered if s.revision not in children]
     return History(ordered, heads, sources.complete), diagnostics
+
+
+def _old_copies(sources: Sources, scripts: list[MigrationScript]) -> list[Path]:
+    """The subdirectories of a versions directory read with its subdirectories although no
+    alembic.ini asked for it (named on the command line: OpenStack keeps
+    ``versions/<release>/expand/``) that repeat revision ids of the directory's own files:
+    zou keeps its history before a squash in ``versions/legacy/``, which Alembic never
+    reads."""
+    copies: set[Path] = set()
+    for directory, recursive in sources.listed:
+        if not recursive or sources.config is not None:
+            continue
+        own = {s.revision for s in scripts if s.path.parent == directory}
+        for script in scripts:
+            if directory in script.path.parents and script.revision in own:
+                below = script.path.relative_to(directory).parts
+                if len(below) > 1:
+                    copies.add(directory / below[0])
+    return sorted(copies)
 
 
 def _missing_parents(by_revision: dict[str, MigrationScript]) -> Iterable[Diagnostic]:
