@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.rules.lint import assert_renders, lines_flagged
+from tests.rules.lint import FIRST_BODY_LINE, assert_renders, lines_flagged, lint
 
 RULE = "drop-table"
 
@@ -66,16 +66,36 @@ def upgrade():
     assert lines_flagged(tmp_path, body, rule=RULE) == [5]
 
 
-def test_a_table_recreated_or_copied_into_place_is_still_there(tmp_path: Path) -> None:
+def test_a_table_copied_into_place_is_still_there(tmp_path: Path) -> None:
     body = """\
 def upgrade():
     op.create_table("_tmp_users", sa.Column("id", sa.Integer(), primary_key=True))
     op.drop_table("users")
     op.rename_table("_tmp_users", "users")
-    op.drop_table("cache")
-    op.create_table("cache", sa.Column("key", sa.Text(), primary_key=True))
 """
     assert lines_flagged(tmp_path, body, rule=RULE) == []
+
+
+def test_a_table_created_anew_loses_its_rows_unless_they_are_put_back(tmp_path: Path) -> None:
+    """nova drops ``share_mapping`` and creates it again: the running code still finds the
+    table, but not a row of it. Rows put back from a copy kept aside are not lost."""
+    body = """\
+def upgrade():
+    op.drop_table("cache")
+    op.create_table("cache", sa.Column("key", sa.Text(), primary_key=True))
+    op.execute("CREATE TABLE sessions_copy AS SELECT * FROM sessions")
+    op.drop_table("sessions")
+    op.create_table("sessions", sa.Column("id", sa.Integer(), primary_key=True))
+    op.execute("INSERT INTO sessions SELECT id FROM sessions_copy")
+"""
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    assert finding.line - FIRST_BODY_LINE + 1 == 2
+    assert finding.message.startswith('Table "cache" is dropped and created anew at line')
+    assert finding.message.endswith(
+        "every row it held is lost, and nothing in the revision puts them back."
+    )
+    assert 'op.rename_table("cache", "cache_old")' in finding.hint
+    compile(finding.hint, "<hint>", "exec")
 
 
 def test_a_name_the_revision_renamed_a_table_to_is_not_known_to_running_code(
