@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.rules.lint import assert_renders, lines_flagged
+from tests.rules.lint import assert_renders, lines_flagged, lint
 
 RULE = "rename-table"
 
@@ -125,3 +125,17 @@ def downgrade():
     op.rename_table("clients", "customers")
 """
     assert lines_flagged(tmp_path, body, rule=RULE) == [2]
+
+
+def test_a_name_created_anew_gets_no_view_in_the_recipe(tmp_path: Path) -> None:
+    """faraday renames ``action`` to ``oldaction`` and creates a new ``action``: a view by the
+    old name would clash with it (DuplicateTable)."""
+    body = """\
+def upgrade():
+    op.rename_table("action", "oldaction")
+    op.create_table("action", sa.Column("id", sa.Integer(), primary_key=True))
+"""
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    assert "CREATE VIEW" not in finding.hint
+    assert finding.hint.startswith('# "action" is created anew later in this revision')
+    compile(finding.hint, "<hint>", "exec")

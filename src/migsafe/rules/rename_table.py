@@ -9,8 +9,9 @@ from pglast.enums import ObjectType
 
 from migsafe.findings import Finding, Severity
 from migsafe.revision import RevisionContext
-from migsafe.rule import PG_DOCS, Category, Rule
-from migsafe.sql import TableName
+from migsafe.rule import PG_DOCS, Category, Rule, py_literal, sql_code
+from migsafe.rules._same_revision import named_again
+from migsafe.sql import Statement, TableName
 
 RULE = Rule(
     code="MS002",
@@ -26,11 +27,7 @@ RULE = Rule(
         '"relation does not exist". The rename takes an ACCESS EXCLUSIVE lock.'
     ),
     fix="""\
-# Rename, and keep the old name working with a view until no running code uses it:
-op.rename_table({old!r}, {new!r}{schema})
-op.execute('CREATE VIEW {old_sql} AS SELECT * FROM {new_sql}')  # simple views are updatable
-# later revision, after the new code is everywhere:
-op.execute('DROP VIEW {old_sql}')""",
+{keep}""",
     bad=(
         """\
 def upgrade():
@@ -62,9 +59,27 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                 stmt,
                 f"Renaming table {old.sql} to {new.sql} breaks the running application, which "
                 f"still queries {old.sql} (and takes an {stmt.lock.label} lock).",
-                old=old.name,
-                new=new.name,
-                schema=old.schema_argument,
-                old_sql=old.sql,
-                new_sql=new.sql,
+                keep=_keep_old_name(rev, stmt, old, new),
             )
+
+
+def _keep_old_name(rev: RevisionContext, stmt: Statement, old: TableName, new: TableName) -> str:
+    """The rename with a view under the old name; when the revision then creates a table of
+    that name itself (faraday renames ``action`` and makes a new ``action``), no view can
+    take the name, and the running code meets the new table instead."""
+    rename = f"op.rename_table({py_literal(old.name)}, {py_literal(new.name)}{old.schema_argument})"
+    at = rev.upgrade.index(stmt) if stmt in rev.upgrade else None
+    if at is not None and named_again(rev, at, old):
+        return (
+            f"# {old.sql} is created anew later in this revision: the running code's queries of "
+            "it reach the new table.\n# Deploy code that works with both tables first, or give "
+            f"the new table a name of its own.\n{rename}"
+        )
+    return (
+        "# Rename, and keep the old name working with a view until no running code uses it:\n"
+        f"{rename}\n"
+        f"op.execute({sql_code(f'CREATE VIEW {old.sql} AS SELECT * FROM {new.sql}')})"
+        "  # simple views are updatable\n"
+        "# later revision, after the new code is everywhere:\n"
+        f"op.execute({sql_code(f'DROP VIEW {old.sql}')})"
+    )
