@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.rules.lint import after_history, assert_renders, lines_flagged, lint, rendered
 
 RULE = "unbatched-update"
@@ -173,6 +175,42 @@ def upgrade():
     assert finding.hint.splitlines()[-1] == (
         '    batched_update(op.get_bind(), "countries", "name = upper(name)", key="code")'
     )
+
+
+@pytest.mark.parametrize(
+    ("columns", "last_line"),
+    [
+        (  # a unique NOT NULL column is a key too
+            'sa.Column("email", sa.Text(), nullable=False, unique=True), '
+            'sa.Column("name", sa.Text())',
+            '    batched_update(op.get_bind(), "members", "name = upper(name)", key="email")',
+        ),
+        (  # faraday's roles_users: no one-column key at all
+            'sa.Column("user_id", sa.Integer()), sa.Column("name", sa.Text())',
+            '    batched_update(op.get_bind(), "members", "name = upper(name)")  # "members" '
+            "has no one-column key (unique and NOT NULL) to batch by: add one first, or write "
+            "the batches by hand",
+        ),
+        (  # zou's id, added without NOT NULL: all NULL, nothing to range over
+            'sa.Column("id", sa.Integer(), unique=True), sa.Column("name", sa.Text())',
+            '    batched_update(op.get_bind(), "members", "name = upper(name)")  # "members" '
+            "has no one-column key (unique and NOT NULL) to batch by: add one first, or write "
+            "the batches by hand",
+        ),
+    ],
+    ids=["unique-not-null", "no-key", "nullable-unique"],
+)
+def test_the_recipe_batches_only_by_a_real_key(write_migration, columns, last_line) -> None:
+    before = f"""\
+def upgrade():
+    op.create_table("members", {columns})
+"""
+    body = """\
+def upgrade():
+    op.execute("UPDATE members SET name = upper(name)")
+"""
+    (finding,) = after_history(write_migration, before, body, rule=RULE)
+    assert finding.hint.splitlines()[-1] == last_line
 
 
 def test_a_table_emptied_for_a_required_column_is_left_alone(tmp_path: Path) -> None:

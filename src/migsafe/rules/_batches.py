@@ -74,7 +74,12 @@ def _batches(rev: RevisionContext, stmt: Statement) -> tuple[str, str]:
     table = stmt.table
     key, known = key_of(rev, table)
     column = quote_identifier(key or "id")
-    key_note = f"  # {column}: a unique column of {table.sql}" if known and not key else ""
+    key_note = (  # faraday's roles_users (user_id, role_id), zou's id added as all NULL
+        f"  # {table.sql} has no one-column key (unique and NOT NULL) to batch by: add one "
+        "first, or write the batches by hand"
+        if known and not key
+        else ""
+    )
     if "postcompile" in stmt.sql.lower():  # an expanding IN: the values are not in the SQL
         source = rev.source_at(stmt.line) or f"op.execute({sql_code(stmt.sql)})"
         return "", f"{source.strip()}  # in batches of rows, by ranges of a key"
@@ -167,12 +172,17 @@ def _assignments(node: ast.UpdateStmt) -> str:
 
 
 def key_of(rev: RevisionContext, table: TableName) -> tuple[str | None, bool]:
-    """The table's one-column primary key, and whether the schema so far knows the table."""
+    """The table's one-column key to batch by (its primary key, else a unique NOT NULL
+    column), and whether the schema so far knows the table."""
     known = rev.schema_before.table(table.key) if rev.schema_before else None
     if known is None:
         return None, False
-    for constraint in known.constraints.values():
-        if constraint.kind == "primary key" and len(constraint.columns) == 1:
+    keys = [c for c in known.constraints.values() if len(c.columns) == 1]
+    for constraint in sorted(keys, key=lambda c: c.kind != "primary key"):
+        column = known.columns.get(constraint.columns[0])
+        if constraint.kind == "primary key" or (
+            constraint.kind == "unique" and column is not None and not column.nullable
+        ):
             return constraint.columns[0], True
     return None, True
 
