@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.rules.lint import FIRST_BODY_LINE, assert_renders, lines_flagged, lint
+from tests.rules.lint import FIRST_BODY_LINE, assert_renders, lines_flagged, lint, lint_with_notices
 
 RULE = "drop-table"
 
@@ -145,3 +145,18 @@ def upgrade():
     op.execute("DROP TABLE IF EXISTS _alembic_tmp_tag")
 """
     assert lines_flagged(tmp_path, body, rule=RULE) == []
+
+
+def test_rows_put_back_where_the_capture_cannot_see_may_be_there(tmp_path: Path) -> None:
+    """Kotti fills the new ``images`` through its own session (kotti is not installed, so
+    that call is stood in): no claim that the rows are lost."""
+    body = """\
+from myapp_not_installed import DBSession
+
+def upgrade():
+    op.drop_table("images")
+    op.create_table("images", sa.Column("id", sa.Integer(), primary_key=True))
+    DBSession.execute("INSERT INTO images (id) SELECT id FROM files")
+"""
+    findings, _ = lint_with_notices(tmp_path, body, rule=RULE)
+    assert [f.message for f in findings if "created anew" in f.message] == []
