@@ -806,6 +806,30 @@ def test_a_project_module_that_exits_at_import_stands_in(tmp_path: Path) -> None
     )
 
 
+def test_a_type_of_the_application_deriving_from_a_stood_in_one_is_unknown(
+    tmp_path: Path,
+) -> None:
+    """gnocchi's ``ArchivePolicyDefinitionType(sqlalchemy_utils.JSONType)`` with
+    sqlalchemy_utils not installed: the column's type is unknown, the table is created."""
+    modules = {
+        "myapp_types/__init__.py": "",
+        "myapp_types/types.py": (
+            "import sqlalchemy_utils_not_installed as su\n"
+            "class DefinitionType(su.JSONType):\n    pass\n"
+        ),
+    }
+    upgrade = capture_beside_app(
+        tmp_path,
+        modules,
+        "from myapp_types.types import DefinitionType\n"
+        "def upgrade():\n"
+        "    op.create_table('policy', sa.Column('definition', DefinitionType()))\n",
+    )
+    assert upgrade.failure is None
+    (created,) = [e.sql for e in upgrade.judged]
+    assert 'definition migsafe_unknown."DefinitionType"' in created
+
+
 def test_sys_exit_is_a_fatal_failure_of_the_function(write_migration) -> None:
     body = """
 import sys

@@ -13,7 +13,7 @@ from alembic.migration import MigrationContext
 from alembic.operations import MigrateOperation, Operations, ops
 
 from migsafe.capture.recorder import Recorder
-from migsafe.capture.stand_ins import StandIn
+from migsafe.capture.stand_ins import StandIn, StandInBase
 
 
 class _ApplyAtEnd(list):
@@ -89,6 +89,7 @@ def _invoke_recorded(
     invoke: Any, operations: Any, operation: MigrateOperation, recorder: Recorder
 ) -> Any:
     _name_stood_in_schemas(operation)
+    _unknown_stood_in_types(operation)
     with recorder.operation(operation):
         try:
             return invoke(operations, operation)
@@ -115,6 +116,31 @@ def _name_stood_in_schemas(operation: MigrateOperation) -> None:
         for key in _SCHEMA_ATTRIBUTES:
             if isinstance(options.get(key), StandIn):
                 options[key] = stood_in_schema(options[key])
+
+
+def _unknown_stood_in_types(operation: MigrateOperation) -> None:
+    """A column type of the application's that derives from a stood-in one (gnocchi's
+    ``ArchivePolicyDefinitionType(sqlalchemy_utils.JSONType)``) is no SQLAlchemy type: it
+    becomes the unknown type it stands for, as a stood-in type itself does, instead of
+    failing the whole CREATE TABLE."""
+    columns = [*(getattr(operation, "columns", None) or ()), getattr(operation, "column", None)]
+    for column in columns:
+        if hasattr(column, "type") and _derives_from_stand_in(column.type):
+            column.type = _unknown_type(column.type)
+    for attribute in ("modify_type", "existing_type"):
+        value = getattr(operation, attribute, None)
+        if _derives_from_stand_in(value):
+            setattr(operation, attribute, _unknown_type(value))
+
+
+def _derives_from_stand_in(value: object) -> bool:
+    kind = value if isinstance(value, type) else type(value)
+    return issubclass(kind, StandInBase)
+
+
+def _unknown_type(value: object) -> StandIn:
+    kind = value if isinstance(value, type) else type(value)
+    return StandIn(f"{kind.__module__}.{kind.__qualname__}()", kind.__module__)
 
 
 def stood_in_schema(value: StandIn) -> str:
