@@ -140,9 +140,13 @@ def table_cell(text: str) -> str:
 
 
 def summary(result: CheckResult) -> str:
-    """``Checked 5 migrations: 4 errors, 2 warnings; 1 input error.``"""
+    """``Checked 5 migrations: 4 errors, 2 warnings; 1 input error, 3 notes on what could
+    not be checked.`` (the diagnostics printed above it, fatal or not)."""
     parts = [counted(n, str(level)) for level, n in severity_counts(result.findings).items() if n]
     found = ", ".join(parts) if parts else "no problems"
     broken = sum(1 for d in result.diagnostics if d.fatal)
-    tail = f"; {counted(broken, 'input error')}" if broken else ""
+    noted = len(result.diagnostics) - broken
+    about = [counted(broken, "input error")] if broken else []
+    about += [f"{counted(noted, 'note')} on what could not be checked"] if noted else []
+    tail = f"; {', '.join(about)}" if about else ""
     return f"Checked {counted(result.checked, 'migration')}: {found}{tail}."
