@@ -50,7 +50,9 @@ def test_a_small_result_is_complete_and_starts_with_the_verdict() -> None:
     text = render(result)
     lines = text.splitlines()
     assert lines[0] == "## migsafe check: ❌ failed"
-    assert lines[2] == "Checked 3 migrations: 6 errors, 1 notice; 1 note on what could not be checked."
+    assert lines[2] == (
+        "Checked 3 migrations: 6 errors, 1 notice; 1 note on what could not be checked."
+    )
     headings = [line for line in lines if line.startswith("### ")]
     assert headings == [
         "### ❌ `rev00000` · `versions/rev00000.py`",
