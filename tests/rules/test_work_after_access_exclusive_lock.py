@@ -6,7 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from migsafe import command
-from tests.rules.lint import assert_renders, lines_flagged, lint, lint_with_notices
+from tests.rules.lint import (
+    FIRST_BODY_LINE,
+    assert_renders,
+    lines_flagged,
+    lint,
+    lint_with_notices,
+)
 
 RULE = "work-after-access-exclusive-lock"
 
@@ -290,3 +296,18 @@ def upgrade():
 """
     (finding,) = lint(tmp_path, body, rule=RULE)
     assert 'op.execute("CREATE INDEX CONCURRENTLY ix_nodes_path ON nodes (path)")' in (finding.hint)
+
+
+def test_the_recipe_says_what_stays_between_the_lock_and_the_work(tmp_path: Path) -> None:
+    """lemur adds ``sensitive``, then ``source_id``, then the foreign key on ``source_id``:
+    the recipe keeps the line between, which the key needs, and says so."""
+    body = """\
+def upgrade():
+    op.add_column("certificates", sa.Column("sensitive", sa.Boolean()))
+    op.add_column("certificates", sa.Column("source_id", sa.Integer()))
+    op.create_foreign_key("fk_source", "certificates", "sources", ["source_id"], ["id"])
+"""
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    lines = finding.hint.splitlines()
+    assert lines[1] == f"# ... and what line {FIRST_BODY_LINE + 2} does, as before ..."
+    compile(finding.hint, "<hint>", "exec")

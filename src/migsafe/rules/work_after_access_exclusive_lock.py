@@ -45,7 +45,7 @@ RULE = Rule(
         "commit on their own."
     ),
     fix="""\
-{lock}
+{lock}{between}
 with op.get_context().autocommit_block():  # commits first: the lock of line {lock_line} is released
     {work}
 # (or run it before line {lock_line} if it does not need that change, or in its own revision)""",
@@ -107,10 +107,24 @@ def _judge(rev: RevisionContext, transaction: list[Statement]) -> Iterator[Findi
             f"{lock.line} is held{more}: all reads and writes of {on} wait until "
             f"{'they are' if others else 'it is'} done and the migration commits.",
             lock=_source(rev, lock, transaction, shared=shared, upto=True),
+            between=_between(transaction, lock, stmt),
             lock_line=lock.line,
             work=_source(rev, stmt, transaction, shared=shared, upto=False).replace("\n", "\n    ")
             + also,
         )
+
+
+def _between(transaction: list[Statement], lock: Statement, work: Statement) -> str:
+    """The statements of the transaction between the two, which the recipe leaves where they
+    are (lemur adds the column its foreign key needs there): said, so that nobody drops them
+    when replacing the lines."""
+    start, end = transaction.index(lock), transaction.index(work)
+    lines = sorted(
+        {s.line for s in transaction[start + 1 : end]} - {lock.line, work.line}
+    )  # fmt: skip
+    if not lines:
+        return ""
+    return f"\n# ... and what {_lines(lines)} do{'es' if len(lines) == 1 else ''}, as before ..."
 
 
 def _as_do(lines: list[int]) -> str:
