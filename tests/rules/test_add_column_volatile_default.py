@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.rules.lint import assert_recipe_is_python, assert_renders, lines_flagged, lint
+from tests.rules.lint import (
+    after_history,
+    assert_recipe_is_python,
+    assert_renders,
+    lines_flagged,
+    lint,
+)
 
 RULE = "add-column-volatile-default"
 
@@ -207,3 +213,21 @@ def upgrade():
 """
     (finding,) = lint(tmp_path, body, rule=RULE)
     assert finding.hint.startswith("# PostgreSQL 18: a VIRTUAL generated column")
+
+
+def test_the_backfill_ranges_over_the_table_s_key_not_the_new_column(write_migration) -> None:
+    """lemur adds a serial ``id`` itself: batches by ``id`` would match nothing, all NULL.
+    A table whose key the history made batches by that key."""
+    before = """\
+def upgrade():
+    op.create_table("roles_users", sa.Column("user_id", sa.Integer()))
+    op.create_table("certs", sa.Column("name", sa.Text(), primary_key=True))
+"""
+    body = """\
+def upgrade():
+    op.add_column("roles_users", sa.Column("id", sa.Integer(), sa.Identity()))
+    op.add_column("certs", sa.Column("uid", sa.Text(), server_default=sa.text("gen_random_uuid()")))
+"""
+    keyless, keyed = after_history(write_migration, before, body, rule=RULE)
+    assert "<a unique column> BETWEEN" in keyless.hint
+    assert 'WHERE "name" BETWEEN' in keyed.hint
