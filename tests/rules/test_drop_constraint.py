@@ -324,3 +324,16 @@ def upgrade():
 """
     (finding,) = after_history(write_migration, before, body, rule=RULE)
     assert 'references ("domain_id")' in finding.message and "zone_id" not in finding.message
+
+
+def test_the_recipe_keeps_if_exists(tmp_path: Path) -> None:
+    """faraday drops a constraint no revision made with ``DROP CONSTRAINT IF EXISTS``: the
+    recipe's drop keeps it, or it fails wherever the constraint is absent."""
+    body = """\
+def upgrade():
+    op.execute("ALTER TABLE vulnerability DROP CONSTRAINT IF EXISTS check_vulnerability_risk")
+"""
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    assert finding.hint.endswith(
+        'op.drop_constraint("check_vulnerability_risk", "vulnerability", if_exists=True)'
+    )
