@@ -152,7 +152,8 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                 **table_values(stmt.table),
                 name=cmd.name,
                 relies=relies,
-                type=_type_argument(stmt.operation, kind) + (
+                type=_type_argument(stmt.operation, kind)
+                + (
                     ", if_exists=True" if cmd.missing_ok else ""  # faraday's IF EXISTS
                 ),
             )
