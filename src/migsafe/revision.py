@@ -71,11 +71,21 @@ class RevisionContext:
         for statements in (self.upgrade, self.downgrade):
             for index, stmt in enumerate(statements):
                 self._position[id(stmt)] = index
-                created = _created_table(stmt)
+                created = _created_table(stmt) or self._renamed_new_table(stmt)
                 if created is not None:
                     self._created.setdefault((stmt.direction, created), index)
         for statements in (self.upgrade, self.downgrade):
             self._not_null_proven.update(_validated_not_null_checks(statements))
+
+    def _renamed_new_table(self, stmt: Statement) -> TableName | None:
+        """The new name of a table this function created (zuul builds ``zuul_build_new``,
+        drops ``zuul_build`` and renames the new one into its place): still new."""
+        node = stmt.node
+        if not (isinstance(node, ast.RenameStmt) and node.renameType == ObjectType.OBJECT_TABLE):
+            return None
+        if stmt.table is None or (stmt.direction, stmt.table) not in self._created:
+            return None
+        return TableName(stmt.table.schema, node.newname)
 
     def setting_before(self, stmt: Statement, name: str) -> bool:
         """Whether ``name`` (``lock_timeout``) is in force for ``stmt``: env.py sets it for

@@ -225,3 +225,18 @@ def upgrade():
         "# and leave index=True out of the add_column() call, which builds it too"
     )
     compile(finding.hint, "<hint>", "exec")
+
+
+def test_a_table_created_then_renamed_into_place_is_still_new(tmp_path: Path) -> None:
+    """zuul builds ``zuul_build_new``, drops ``zuul_build`` and renames the new one into its
+    place: its indexes and keys block nobody, whatever the name."""
+    body = """\
+def upgrade():
+    op.create_table("zuul_build_new", sa.Column("id", sa.Integer(), primary_key=True),
+                    sa.Column("uuid", sa.Text()))
+    op.drop_table("zuul_build")
+    op.rename_table("zuul_build_new", "zuul_build")
+    op.create_index("zuul_build_uuid_idx", "zuul_build", ["uuid"])
+    op.create_index("ix_zuul_ref_uuid", "zuul_ref", ["uuid"])
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [7]
