@@ -11,7 +11,14 @@ from migsafe.check import check_trusted_file
 from migsafe.config import Settings
 from migsafe.findings import Finding
 from tests.conftest import HEADER
-from tests.rules.lint import FIRST_BODY_LINE, after_history, assert_renders, lines_flagged, lint
+from tests.rules.lint import (
+    FIRST_BODY_LINE,
+    after_history,
+    assert_renders,
+    lines_flagged,
+    lint,
+    lint_with_notices,
+)
 
 RULE = "missing-downgrade"
 
@@ -304,3 +311,22 @@ def upgrade():
     (finding,) = after_history(write_migration, before, body, rule=RULE)
     assert "nullable=False" not in finding.hint
     assert "new_column_name='temp_finished'" in finding.hint
+
+
+def test_a_recipe_from_an_upgrade_seen_in_part_says_so(tmp_path: Path) -> None:
+    """gertty's upgrade() raises halfway: the reverse of what came before is not the whole
+    undo, and the recipe says so."""
+    body = """\
+def upgrade():
+    op.add_column("comment", sa.Column("file_key", sa.Integer()))
+    raise RuntimeError("cannot run offline")
+
+def downgrade():
+    pass
+"""
+    findings, _ = lint_with_notices(tmp_path, body, rule=RULE)
+    (finding,) = findings
+    assert finding.hint.startswith(
+        "def downgrade():\n    # upgrade() was seen only in part: undo what it does after that "
+        "too\n    op.drop_column('comment', 'file_key')"
+    )

@@ -12,6 +12,7 @@ from alembic.operations import ops
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.types import TypeEngine
 
+from migsafe.capture.stand_ins import Reach
 from migsafe.catalog import default_constraint_name
 from migsafe.findings import Finding, Severity
 from migsafe.project import BodyShape, body_shape
@@ -109,14 +110,17 @@ def _undo_hint(rev: RevisionContext) -> str:
             seen.add(item.line)
             call = rev.source_at(item.line) or f"line {item.line}"
             lines.append(f"# undo by hand: {_one_line(call)}")
+    capture = rev.upgrade_capture
+    stopped = capture.failure is not None or any(g.reach is Reach.REST for g in capture.guesses)
     if not lines:  # nothing it did was seen: say why, rather than offer an empty body
-        capture = rev.upgrade_capture
         why = (
             "what upgrade() does was not seen (its capture stopped early)"
-            if capture.failure is not None or capture.guesses
+            if stopped
             else "upgrade() decides what to do by what the database holds"
         )
         lines.append(f"# {why}: write its undo by hand")
+    elif stopped:  # gertty's upgrade() raised halfway: the rest is not in the recipe
+        lines.insert(0, "# upgrade() was seen only in part: undo what it does after that too")
     if all(line.startswith("#") for line in lines):
         lines.append("...")
     return textwrap.indent("\n".join(lines), "    ").lstrip()
