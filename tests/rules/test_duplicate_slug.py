@@ -180,3 +180,22 @@ def test_a_severity_the_project_sets_is_the_one_roundtrip_judges_by(tmp_path: Pa
         f for f in history_findings(history, severity=((RULE, Severity.ERROR),)) if f.rule == RULE
     ]
     assert (default.severity, raised.severity) == (Severity.WARNING, Severity.ERROR)
+
+
+def test_the_git_mv_works_from_where_migsafe_ran(tmp_path: Path, monkeypatch) -> None:
+    """zuul's alembic.ini lives in zuul/driver/sql/: the recipe's paths are the ones the
+    finding prints, from the working directory, not from the alembic.ini's."""
+    (tmp_path / "zuul" / "sql").mkdir(parents=True)
+    root = project(
+        tmp_path / "zuul" / "sql",
+        {
+            f"{VERSIONS}/a1_add_users.py": revision("a1"),
+            f"{VERSIONS}/b2_add_users.py": revision("b2", "a1"),
+        },
+    )
+    monkeypatch.chdir(tmp_path)
+    (finding,) = findings(root, RULE)
+    assert finding.hint.splitlines()[1] == (
+        "git mv zuul/sql/migrations/versions/b2_add_users.py "
+        "zuul/sql/migrations/versions/b2_add_users_WHAT_DIFFERS.py"
+    )

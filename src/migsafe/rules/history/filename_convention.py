@@ -150,8 +150,14 @@ def _version_directory(path: Path, config: AlembicConfig, template: str) -> Path
 
 
 def shown(path: Path, directory: Path | None) -> str:
-    """A path as the user types it from the project's directory (where alembic.ini is):
-    ``../app/db.py`` for a module beside it, never the machine's absolute path."""
+    """A path as the user types it where migsafe ran (a `git mv` in a recipe works from
+    there, as the finding's own path does: zuul's alembic.ini is three directories down),
+    else from the project's directory (where alembic.ini is): ``../app/db.py`` for a module
+    beside it, never the machine's absolute path when either will do."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        pass
     if directory is not None:
         try:
             return path.relative_to(directory).as_posix()
