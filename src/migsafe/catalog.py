@@ -63,6 +63,8 @@ class Constraint:
     expression: str | None = None  # a CHECK's condition
     validated: bool = True
     not_null_column: str | None = None  # a CHECK (column IS NOT NULL) proves this column
+    on_delete: str | None = None  # a foreign key's actions, as SQL (CASCADE, SET NULL, ...)
+    on_update: str | None = None
 
 
 @dataclass(frozen=True)
@@ -179,7 +181,9 @@ class Catalog:
         constraint = Constraint(name, kind, columns, validated=not node.skip_validation)
         if kind == "foreign key":
             constraint = replace(constraint, referred=qualified_name(node.pktable),
-                                 referred_columns=tuple(_strings(node.pk_attrs)))  # fmt: skip
+                                 referred_columns=tuple(_strings(node.pk_attrs)),
+                                 on_delete=_FK_ACTIONS.get(node.fk_del_action),
+                                 on_update=_FK_ACTIONS.get(node.fk_upd_action))  # fmt: skip
         elif kind == "check":
             constraint = replace(constraint, expression=sql_text(node.raw_expr),
                                  not_null_column=not_null_column(node))  # fmt: skip
@@ -254,6 +258,10 @@ def _strings(nodes: Iterable[ast.String] | None) -> Iterator[str]:
 def _dotted(names: Iterable[ast.String]) -> Name:
     parts = list(_strings(names))
     return (parts[0], parts[1]) if len(parts) > 1 else (DEFAULT_SCHEMA, parts[0])
+
+
+# a foreign key's ON DELETE / ON UPDATE as pglast gives it ('a': NO ACTION, the default)
+_FK_ACTIONS = {"c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT", "r": "RESTRICT"}
 
 
 def default_constraint_name(table: str, columns: tuple[str, ...], kind: str) -> str:

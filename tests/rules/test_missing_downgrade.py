@@ -330,3 +330,33 @@ def downgrade():
         "def downgrade():\n    # upgrade() was seen only in part: undo what it does after that "
         "too\n    op.drop_column('comment', 'file_key')"
     )
+
+
+def test_a_dropped_constraint_comes_back_as_the_history_made_it(write_migration) -> None:
+    """ckanext-comments drops its foreign key to add another: the recipe adds the old one
+    back, ON DELETE included, as the schema knows it (the drop's call does not say)."""
+    before = """\
+def upgrade():
+    op.create_table("threads", sa.Column("id", sa.Integer(), primary_key=True))
+    op.create_table("comments", sa.Column("id", sa.Integer(), primary_key=True),
+                    sa.Column("thread_id", sa.Integer()),
+                    sa.Column("body", sa.Text()),
+                    sa.CheckConstraint("length(body) > 0", name="ck_comments_body"))
+    op.create_foreign_key("fk_comments_thread", "comments", "threads", ["thread_id"], ["id"],
+                          ondelete="CASCADE")
+"""
+    body = """\
+def upgrade():
+    op.drop_constraint("fk_comments_thread", "comments", type_="foreignkey")
+    op.drop_constraint("ck_comments_body", "comments", type_="check")
+
+def downgrade():
+    pass
+"""
+    (finding,) = after_history(write_migration, before, body, rule=RULE)
+    assert finding.hint.startswith(
+        "def downgrade():\n"
+        "    op.create_check_constraint('ck_comments_body', 'comments', 'length(body) > 0')\n"
+        "    op.create_foreign_key('fk_comments_thread', 'comments', 'threads', ['thread_id'], "
+        "['id'], ondelete='CASCADE')"
+    )

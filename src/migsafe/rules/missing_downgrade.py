@@ -8,12 +8,13 @@ import textwrap
 import warnings
 from collections.abc import Iterator
 
+import sqlalchemy as sa
 from alembic.operations import ops
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.types import TypeEngine
 
 from migsafe.capture.stand_ins import Reach
-from migsafe.catalog import default_constraint_name
+from migsafe.catalog import DEFAULT_SCHEMA, default_constraint_name
 from migsafe.findings import Finding, Severity
 from migsafe.project import BodyShape, body_shape
 from migsafe.revision import RevisionContext
@@ -103,7 +104,11 @@ def _undo_hint(rev: RevisionContext) -> str:
     lines: list[str] = []
     seen: set[int] = set()
     for item in reversed(rev.upgrade_capture.operations):
-        code = _render_reverse(_as_it_was(rev, item.operation))
+        operation = item.operation
+        recreated = (
+            _recreated(rev, operation) if isinstance(operation, ops.DropConstraintOp) else None
+        )
+        code = _render(recreated or _reverse(_as_it_was(rev, operation)))
         if code:
             lines.append(code)
         elif item.line not in seen:  # once per line: a loop issues the same call again
@@ -145,8 +150,42 @@ def _as_it_was(rev: RevisionContext, operation: ops.MigrateOperation) -> ops.Mig
     return known
 
 
-def _render_reverse(operation: ops.MigrateOperation) -> str | None:
-    reverse = _reverse(operation)
+def _recreated(
+    rev: RevisionContext, operation: ops.DropConstraintOp
+) -> ops.MigrateOperation | None:
+    """A dropped constraint added back as the history made it (ckanext-comments drops its
+    foreign keys to add others): a drop's call does not say what it dropped, the schema
+    does, ON DELETE included. None when the schema does not know it."""
+    stmt = next((s for s in rev.upgrade if s.operation is operation), None)
+    if stmt is None or stmt.table is None:
+        return None
+    schema = rev.schema_at(stmt)
+    table = schema.table(stmt.table.key) if schema is not None else None
+    known = table.constraints.get(operation.constraint_name) if table is not None else None
+    if known is None:
+        return None
+    name, on, columns = known.name, stmt.table.name, list(known.columns)
+    if known.kind == "foreign key" and known.referred is not None:
+        referred_schema, referred = known.referred
+        return ops.CreateForeignKeyOp(
+            name, on, referred, columns, list(known.referred_columns),
+            source_schema=stmt.table.schema,
+            referent_schema=None if referred_schema == DEFAULT_SCHEMA else referred_schema,
+            ondelete=known.on_delete, onupdate=known.on_update,
+        )  # fmt: skip
+    if known.kind == "unique":
+        return ops.CreateUniqueConstraintOp(name, on, columns, schema=stmt.table.schema)
+    if known.kind == "primary key":
+        return ops.CreatePrimaryKeyOp(name, on, columns, schema=stmt.table.schema)
+    if known.kind == "check" and known.expression:
+        return ops.CreateCheckConstraintOp(
+            name, on, sa.text(known.expression), schema=stmt.table.schema
+        )
+    return None
+
+
+def _render(reverse: ops.MigrateOperation | None) -> str | None:
+    """An undo operation as the code autogenerate would write for it."""
     if reverse is None:
         return None
     if isinstance(reverse, ops.RenameTableOp):  # autogenerate has no renderer for it
