@@ -830,6 +830,24 @@ def test_a_type_of_the_application_deriving_from_a_stood_in_one_is_unknown(
     assert 'definition migsafe_unknown."DefinitionType"' in created
 
 
+def test_a_stood_in_type_with_a_variant_is_the_variant(write_migration) -> None:
+    """invenio-records' ``sqlalchemy_utils.JSONType().with_variant(JSONB(), "postgresql")``
+    with sqlalchemy_utils not installed: SQLAlchemy copies the type to make the variant, and
+    on PostgreSQL the column is the variant."""
+    body = """
+from sqlalchemy.dialects import postgresql
+from sqlalchemy_utils_not_installed.types import JSONType
+
+def upgrade():
+    op.create_table("records_metadata", sa.Column("json", JSONType().with_variant(
+        postgresql.JSONB(), "postgresql")))
+"""
+    _, upgrade, _ = capture_body(write_migration, body)
+    assert upgrade.failure is None, upgrade.failure
+    (created,) = [e.sql for e in upgrade.judged]
+    assert "json JSONB" in created
+
+
 def test_sys_exit_is_a_fatal_failure_of_the_function(write_migration) -> None:
     body = """
 import sys

@@ -109,9 +109,12 @@ class StandIn(UserDefinedType):
 
     cache_ok = True  # every stand-in renders the same way for caching purposes
 
-    def __init__(self, path: str, root: str) -> None:
-        self._migsafe_path = path
-        self._migsafe_root = root
+    # its arguments are named as the attributes they set: SQLAlchemy copies a type by
+    # calling its class with the attributes its __init__ names (``with_variant()``,
+    # ``adapt()``: invenio's ``JSONType().with_variant(...)``)
+    def __init__(self, _migsafe_path: str, _migsafe_root: str) -> None:
+        self._migsafe_path = _migsafe_path
+        self._migsafe_root = _migsafe_root
 
     def __getattr__(self, name: str) -> StandIn:
         if name.startswith("_"):  # protocol probes (``__clause_element__``, ``_is_...``)
@@ -132,6 +135,8 @@ class StandIn(UserDefinedType):
         path = self._migsafe_path
         called = path if path.endswith("()") else f"{path}()"
         frame = sys._getframe(1)
+        if frame.f_code is _TO_INSTANCE:  # SQLAlchemy making a type an instance: it is one
+            return self  # (and keeps its with_variant(): invenio's JSONType on PostgreSQL)
         if frame.f_code.co_filename == LOG.current_file and _for_its_effect(frame, path):
             LOG.value_uses.append(ValueUse(called, frame.f_lineno, "calls {name}", Reach.EFFECT))
         return StandIn(called, self._migsafe_root)
@@ -260,6 +265,7 @@ class StandIn(UserDefinedType):
         LOG.value_uses.append(ValueUse(self._migsafe_path, line, how))
 
 
+_TO_INSTANCE = sqlalchemy.sql.type_api.to_instance.__code__
 _LOGGING = {"debug", "info", "warning", "warn", "error", "exception", "critical", "log"}
 
 
