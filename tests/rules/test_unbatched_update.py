@@ -224,3 +224,22 @@ def upgrade():
     op.add_column("dag_code", sa.Column("note", sa.Text()))
 """
     assert lines_flagged(tmp_path, body, rule=RULE) == [4]
+
+
+def test_a_key_made_earlier_in_the_revision_is_the_batch_key(write_migration) -> None:
+    """ckanext-files makes ``file_id`` the primary key of ``files_owner``, then updates every
+    row: the batches range over ``file_id``, as the table is by then."""
+    before = """\
+def upgrade():
+    op.create_table("files_owner", sa.Column("file_id", sa.Text(), nullable=False),
+                    sa.Column("owner", sa.Text()))
+"""
+    body = """\
+def upgrade():
+    op.create_primary_key("files_owner_pkey", "files_owner", ["file_id"])
+    op.execute("UPDATE files_owner SET owner = lower(owner)")
+"""
+    (finding,) = after_history(write_migration, before, body, rule=RULE)
+    assert finding.hint.splitlines()[-1] == (
+        '    batched_update(op.get_bind(), "files_owner", "owner = lower(owner)", key="file_id")'
+    )

@@ -72,7 +72,7 @@ IMPORT = "from migsafe.runtime import batched_update\n\n"
 def _batches(rev: RevisionContext, stmt: Statement) -> tuple[str, str]:
     node = stmt.node
     table = stmt.table
-    key, known = key_of(rev, table)
+    key, known = key_of(rev, table, stmt)
     column = quote_identifier(key or "id")
     key_note = (  # faraday's roles_users (user_id, role_id), zou's id added as all NULL
         f"  # {table.sql} has no one-column key (unique and NOT NULL) to batch by: add one "
@@ -171,10 +171,16 @@ def _assignments(node: ast.UpdateStmt) -> str:
     return rendered[len(prefix) :] if rendered.startswith(prefix) else rendered
 
 
-def key_of(rev: RevisionContext, table: TableName) -> tuple[str | None, bool]:
+def key_of(
+    rev: RevisionContext, table: TableName, at: Statement | None = None
+) -> tuple[str | None, bool]:
     """The table's one-column key to batch by (its primary key, else a unique NOT NULL
-    column), and whether the schema so far knows the table."""
-    known = rev.schema_before.table(table.key) if rev.schema_before else None
+    column), and whether the schema knows the table: as ``at`` meets it (a key made earlier
+    in the revision counts: ckanext-files makes ``file_id`` the primary key first), else
+    as the revisions before left it."""
+    schema = rev.schema_at(at) if at is not None else None
+    schema = schema if schema is not None else rev.schema_before
+    known = schema.table(table.key) if schema is not None else None
     if known is None:
         return None, False
     keys = [c for c in known.constraints.values() if len(c.columns) == 1]

@@ -114,7 +114,7 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
 def _batch_key(rev: RevisionContext, stmt: Statement, column: str) -> str:
     """The column the backfill's batches range over: the table's key, when the schema knows
     one other than the column being added (lemur adds its serial ``id`` itself)."""
-    key, known = key_of(rev, stmt.table)
+    key, known = key_of(rev, stmt.table, stmt)
     if not known and column != "id":
         return "id"  # the usual name, for a table the history does not show
     return quote_identifier(key) if key and key != column else "<a unique column>"
