@@ -207,3 +207,19 @@ def upgrade():
 """
     (finding,) = lint(tmp_path, body, rule=RULE)
     assert 'all writes (INSERT, UPDATE, DELETE) on "sfc_path_nodes" wait' in finding.message
+
+
+def test_a_key_that_came_with_its_column_keeps_the_column_in_the_recipe(tmp_path: Path) -> None:
+    """invenio-accounts adds ``user_id`` with its ForeignKey in one add_column(): replacing
+    that call by the recipe must still add the column."""
+    body = """\
+def upgrade():
+    op.add_column("accounts_user_session_activity",
+                  sa.Column("user_id", sa.Integer(), sa.ForeignKey("accounts_user.id")))
+"""
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    assert finding.hint.startswith(
+        'op.add_column("accounts_user_session_activity", sa.Column("user_id", sa.Integer()))'
+        "  # without its ForeignKey\nop.create_foreign_key("
+    )
+    compile(finding.hint, "<hint>", "exec")

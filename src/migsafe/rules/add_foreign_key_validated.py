@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from alembic.operations import ops
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType
 
 from migsafe.catalog import default_constraint_name
 from migsafe.findings import Finding, Severity
 from migsafe.locks import LockMode, alter_table_command_lock
-from migsafe.revision import RevisionContext, alter_commands, table_values
+from migsafe.revision import RevisionContext, alter_commands, column_type_code, table_values
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, py_literal
 from migsafe.sql import Statement, TableName
 
@@ -31,7 +32,7 @@ RULE = Rule(
         "writes through."
     ),
     fix="""\
-op.create_foreign_key({name!r}, {table!r}, {referred!r}, {columns!r}, {referred_columns!r},
+{col}op.create_foreign_key({name!r}, {table!r}, {referred!r}, {columns!r}, {referred_columns!r},
                       postgresql_not_valid=True{options}{source_schema}{referent_schema})
 # then, in a separate transaction (a later revision, or after an autocommit_block):
 op.execute('ALTER TABLE {table_sql} VALIDATE CONSTRAINT "{name}"')""",
@@ -107,6 +108,22 @@ def _finding(
         referent_schema=_keyword("referent_schema", referred.schema),
         columns=list(columns),
         referred_columns=[s.sval for s in constraint.pk_attrs or ()],
+        col=_column_first(stmt, table),
+    )
+
+
+def _column_first(stmt: Statement, table: TableName) -> str:
+    """The column itself, when the key came with it (invenio-accounts'
+    ``add_column(sa.Column("user_id", ..., sa.ForeignKey(...)))``): the recipe replaces that
+    call, so it adds the column, without its key, first."""
+    operation = stmt.operation
+    if not isinstance(operation, ops.AddColumnOp):
+        return ""
+    name = py_literal(operation.column.name)
+    kind = column_type_code(operation, None)
+    return (
+        f"op.add_column({py_literal(table.name)}, sa.Column({name}, {kind}){table.schema_argument})"
+        "  # without its ForeignKey\n"
     )
 
 
