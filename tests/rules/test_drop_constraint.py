@@ -337,3 +337,21 @@ def upgrade():
     assert finding.hint.endswith(
         'op.drop_constraint("check_vulnerability_risk", "vulnerability", if_exists=True)'
     )
+
+
+def test_a_primary_key_dropped_by_another_name_is_the_table_s_key(write_migration) -> None:
+    """invenio-files-rest created its primary key unnamed and drops it by its naming
+    convention's name: a table has one primary key, and the history knows its columns."""
+    before = """\
+def upgrade():
+    op.create_table("files_object", sa.Column("bucket_id", sa.Integer(), nullable=False),
+                    sa.Column("version_id", sa.Integer(), nullable=False),
+                    sa.PrimaryKeyConstraint("bucket_id", "version_id"))
+"""
+    body = """\
+def upgrade():
+    op.drop_constraint("pk_files_object", "files_object", type_="primary")
+    op.create_primary_key("pk_files_object", "files_object", ["version_id"])
+"""
+    (finding,) = after_history(write_migration, before, body, rule=RULE)
+    assert 'instead of ("bucket_id", "version_id")' in finding.message

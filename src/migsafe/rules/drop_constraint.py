@@ -120,7 +120,7 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
         for cmd in alter_commands(stmt.node, AlterTableType.AT_DropConstraint):
             if named_in_revision(rev, at, table):
                 break
-            known = _known(rev, table, cmd.name)
+            known = _known(rev, table, cmd.name, _alembic_kind(stmt.operation))
             if known is None and cmd.missing_ok and _knows_table(rev, table):
                 continue  # the history never made it: a no-op on the schema it builds
             kind = known.kind if known is not None else _alembic_kind(stmt.operation)
@@ -234,10 +234,20 @@ def _clip(sql: str, width: int = 60) -> str:
     return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
-def _known(rev: RevisionContext, table: TableName, name: str) -> Constraint | None:
-    """The constraint as the earlier revisions made it."""
+def _known(
+    rev: RevisionContext, table: TableName, name: str, kind: str | None = None
+) -> Constraint | None:
+    """The constraint as the earlier revisions made it. A primary key dropped by a name
+    the history does not know is still the table's one primary key (invenio-files-rest
+    made it unnamed, ``files_object_pkey``, and drops ``pk_files_object``: the name its
+    naming convention gave it on the databases it runs on)."""
     known = rev.schema_before.table(table.key) if rev.schema_before else None
-    return known.constraints.get(name) if known is not None else None
+    if known is None:
+        return None
+    if name in known.constraints or kind != "primary key":
+        return known.constraints.get(name)
+    keys = [c for c in known.constraints.values() if c.kind == "primary key"]
+    return keys[0] if len(keys) == 1 else None
 
 
 def _alembic_kind(operation: object) -> str | None:
