@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.rules.lint import FIRST_BODY_LINE, after_history, assert_renders, lines_flagged, lint
+from tests.rules.lint import (
+    FIRST_BODY_LINE,
+    after_history,
+    assert_renders,
+    lines_flagged,
+    lint,
+    lint_with_notices,
+)
 
 RULE = "data-change-with-ddl"
 
@@ -250,4 +257,21 @@ def upgrade():
         '    # in one statement: its WHERE reads "testcases" itself, so in batches it would '
         "match other rows"
     )
+    compile(finding.hint, "<hint>", "exec")
+
+
+def test_a_change_built_from_rows_read_says_its_values_are_not_known(tmp_path: Path) -> None:
+    """ckanext-files deletes the orphans a query found: offline the query finds none, and the
+    statement the recipe moves holds that empty answer (``IN (NULL) AND 1 <> 1``)."""
+    body = """\
+def upgrade():
+    op.add_column("files_owner", sa.Column("note", sa.Text()))
+    conn = op.get_bind()
+    orphans = [row[0] for row in conn.execute(sa.text("SELECT file_id FROM files_owner"))]
+    op.execute(sa.table("files_owner", sa.column("file_id")).delete().where(
+        sa.column("file_id").in_(orphans)))
+"""
+    findings, _ = lint_with_notices(tmp_path, body, rule=RULE)
+    (finding,) = findings
+    assert "keep the migration's own code for them" in finding.hint
     compile(finding.hint, "<hint>", "exec")

@@ -59,6 +59,12 @@ def batched(rev: RevisionContext, stmt: Statement) -> str:
     params = sorted({f"${n.number}" for n in walk(stmt.node) if isinstance(n, ast.ParamRef)})
     if params and "postcompile" not in stmt.sql.lower():
         body += f"\n# {', '.join(params)}: the values the original call binds"
+    capture = rev.downgrade_capture if stmt.direction == DOWNGRADE else rev.upgrade_capture
+    if any(read.line <= stmt.line for read in capture.reads):
+        body += (  # ckanext-files deletes the orphans a query found: offline, none
+            "\n# its values come from rows the migration reads first (none offline, so what "
+            "is written here\n# may be empty): keep the migration's own code for them"
+        )
     if not stmt.in_transaction:  # already in an autocommit block
         return f"{prelude}{body}"
     return f"{prelude}with op.get_context().autocommit_block():  # {how}\n" + "\n".join(
