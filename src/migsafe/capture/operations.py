@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,8 @@ from alembic.migration import MigrationContext
 from alembic.operations import MigrateOperation, Operations, ops
 
 from migsafe.capture.recorder import Recorder
-from migsafe.capture.stand_ins import StandIn, StandInBase
+from migsafe.capture.stand_ins import StandIn
+from migsafe.capture.stood_in_arguments import stood_in_schema, without_stand_ins
 
 
 class _ApplyAtEnd(list):
@@ -88,8 +88,7 @@ class Recording:
 def _invoke_recorded(
     invoke: Any, operations: Any, operation: MigrateOperation, recorder: Recorder
 ) -> Any:
-    _name_stood_in_schemas(operation)
-    _unknown_stood_in_types(operation)
+    without_stand_ins(operation)
     with recorder.operation(operation):
         try:
             return invoke(operations, operation)
@@ -99,57 +98,6 @@ def _invoke_recorded(
             if caught:  # as under `alembic upgrade`: the migration's handler takes it
                 raise
             return None
-
-
-_SCHEMA_ATTRIBUTES = ("schema", "source_schema", "referent_schema")
-
-
-def _name_stood_in_schemas(operation: MigrateOperation) -> None:
-    """Give the operation a name for each schema a stood-in value names (``stood_in_schema``),
-    as its attribute or in its ``kw`` (a foreign key's ``source_schema=``)."""
-    for attribute in _SCHEMA_ATTRIBUTES:
-        value = getattr(operation, attribute, None)
-        if isinstance(value, StandIn):
-            setattr(operation, attribute, stood_in_schema(value))
-    options = getattr(operation, "kw", None)
-    if isinstance(options, dict):
-        for key in _SCHEMA_ATTRIBUTES:
-            if isinstance(options.get(key), StandIn):
-                options[key] = stood_in_schema(options[key])
-
-
-def _unknown_stood_in_types(operation: MigrateOperation) -> None:
-    """A column type of the application's that derives from a stood-in one (gnocchi's
-    ``ArchivePolicyDefinitionType(sqlalchemy_utils.JSONType)``) is no SQLAlchemy type: it
-    becomes the unknown type it stands for, as a stood-in type itself does, instead of
-    failing the whole CREATE TABLE."""
-    columns = [*(getattr(operation, "columns", None) or ()), getattr(operation, "column", None)]
-    for column in columns:
-        if hasattr(column, "type") and _derives_from_stand_in(column.type):
-            column.type = _unknown_type(column.type)
-    for attribute in ("modify_type", "existing_type"):
-        value = getattr(operation, attribute, None)
-        if _derives_from_stand_in(value):
-            setattr(operation, attribute, _unknown_type(value))
-
-
-def _derives_from_stand_in(value: object) -> bool:
-    kind = value if isinstance(value, type) else type(value)
-    return issubclass(kind, StandInBase)
-
-
-def _unknown_type(value: object) -> StandIn:
-    kind = value if isinstance(value, type) else type(value)
-    return StandIn(f"{kind.__module__}.{kind.__qualname__}()", kind.__module__)
-
-
-def stood_in_schema(value: StandIn) -> str:
-    """A schema named by a stood-in value (c2cgeoportal's ``schema=config["schema"]``), by
-    how the migration names it (``config_schema``: one plain name, since Alembic splits a
-    schema at its dots and recipes quote it): the operation is exact but for the schema's
-    name, which is the same wherever the history names it so. SQLAlchemy, given the stand-in
-    itself, would make it an empty name or fail (``schema + "." + name``)."""
-    return re.sub(r"\W+", "_", value.code_name).strip("_") or "stood_in_schema"
 
 
 def _fails_on_any_database(operation: MigrateOperation) -> bool:

@@ -1,0 +1,74 @@
+"""An Alembic operation's arguments that are stand-ins, made into what SQLAlchemy renders.
+
+SQLAlchemy takes an operation's schema for a string and its column types for its own types;
+given a stand-in it makes an empty schema name, fails on ``schema + "." + name``, or fails
+to compile a type of the application that derives from a stood-in one. Before an operation
+runs, each such argument becomes what it stands for: a schema name as the migration names
+it, an unknown type (``UNKNOWN_TYPE_SCHEMA``). The operation is then exact but for that
+name or type.
+"""
+
+from __future__ import annotations
+
+import re
+
+from alembic.operations import MigrateOperation
+
+from migsafe.capture.stand_ins import StandIn, StandInBase
+
+_SCHEMA_ATTRIBUTES = ("schema", "source_schema", "referent_schema")
+
+
+def without_stand_ins(operation: MigrateOperation) -> None:
+    """Each stood-in schema of ``operation`` named, each type derived from a stand-in made
+    the unknown type it stands for, in place."""
+    _name_stood_in_schemas(operation)
+    _unknown_stood_in_types(operation)
+
+
+def _name_stood_in_schemas(operation: MigrateOperation) -> None:
+    """Give the operation a name for each schema a stood-in value names (``stood_in_schema``),
+    as its attribute or in its ``kw`` (a foreign key's ``source_schema=``)."""
+    for attribute in _SCHEMA_ATTRIBUTES:
+        value = getattr(operation, attribute, None)
+        if isinstance(value, StandIn):
+            setattr(operation, attribute, stood_in_schema(value))
+    options = getattr(operation, "kw", None)
+    if isinstance(options, dict):
+        for key in _SCHEMA_ATTRIBUTES:
+            if isinstance(options.get(key), StandIn):
+                options[key] = stood_in_schema(options[key])
+
+
+def _unknown_stood_in_types(operation: MigrateOperation) -> None:
+    """A column type of the application's that derives from a stood-in one (gnocchi's
+    ``ArchivePolicyDefinitionType(sqlalchemy_utils.JSONType)``) is no SQLAlchemy type: it
+    becomes the unknown type it stands for, as a stood-in type itself does, instead of
+    failing the whole CREATE TABLE."""
+    columns = [*(getattr(operation, "columns", None) or ()), getattr(operation, "column", None)]
+    for column in columns:
+        if hasattr(column, "type") and _derives_from_stand_in(column.type):
+            column.type = _unknown_type(column.type)
+    for attribute in ("modify_type", "existing_type"):
+        value = getattr(operation, attribute, None)
+        if _derives_from_stand_in(value):
+            setattr(operation, attribute, _unknown_type(value))
+
+
+def _derives_from_stand_in(value: object) -> bool:
+    kind = value if isinstance(value, type) else type(value)
+    return issubclass(kind, StandInBase)
+
+
+def _unknown_type(value: object) -> StandIn:
+    kind = value if isinstance(value, type) else type(value)
+    return StandIn(f"{kind.__module__}.{kind.__qualname__}()", kind.__module__)
+
+
+def stood_in_schema(value: StandIn) -> str:
+    """A schema named by a stood-in value (c2cgeoportal's ``schema=config["schema"]``), by
+    how the migration names it (``config_schema``: one plain name, since Alembic splits a
+    schema at its dots and recipes quote it): the operation is exact but for the schema's
+    name, which is the same wherever the history names it so. SQLAlchemy, given the stand-in
+    itself, would make it an empty name or fail (``schema + "." + name``)."""
+    return re.sub(r"\W+", "_", value.code_name).strip("_") or "stood_in_schema"
