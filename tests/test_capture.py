@@ -1038,3 +1038,21 @@ def test_an_error_message_is_one_stable_line() -> None:
     assert "0x" not in text and "\n" not in text and text.endswith("…")
     assert len(text) <= 80 and text.startswith("Instance <Setting> has a NULL identity key.")
     assert not text[:-1].endswith(" ")
+
+
+def test_a_dotted_name_after_a_stood_in_schema_names_it_as_schema_does(write_migration) -> None:
+    """c2cgeoportal builds its foreign keys as ``ForeignKey(schema + ".user.id")``: the same
+    schema name as its ``schema=``, so the key refers to the table the history made."""
+    body = """
+from myapp_not_installed.template import config
+
+def upgrade():
+    schema = config["schema_static"]
+    op.create_table("user", sa.Column("id", sa.Integer, primary_key=True), schema=schema)
+    op.create_table("oauth2_client", sa.Column("id", sa.Integer, primary_key=True),
+                    sa.Column("user_id", sa.Integer, sa.ForeignKey(schema + ".user.id")),
+                    schema=schema)
+"""
+    _, upgrade, _ = capture_body(write_migration, body)
+    assert upgrade.failure is None and not upgrade.guesses
+    assert 'REFERENCES config_schema_static."user" (id)' in upgrade.judged[1].sql

@@ -33,6 +33,7 @@ import importlib
 import importlib.abc
 import importlib.machinery
 import itertools
+import re
 import sys
 import types
 from collections.abc import Callable, Iterator
@@ -175,11 +176,18 @@ class StandIn(UserDefinedType):
     __ror__ = __or__
 
     def __add__(self, other: Any) -> Any:
-        """Added to a list or tuple, a stand-in is empty (as when it is iterated); anything
-        else cannot be added to, so SQL never silently holds a stand-in's name."""
-        return type(other)(other) if isinstance(other, (list, tuple)) else NotImplemented
+        """Added to a list or tuple, a stand-in is empty (as when it is iterated). A dotted
+        name after it makes it a schema (c2cgeoportal's ``ForeignKey(schema + ".user.id")``),
+        named as a ``schema=`` it is given is named (``schema_name``). Anything else cannot
+        be added to, so SQL never silently holds a stand-in's name."""
+        if isinstance(other, (list, tuple)):
+            return type(other)(other)
+        if isinstance(other, str) and _DOTTED_NAME.fullmatch(other):
+            return self.schema_name + other
+        return NotImplemented
 
-    __radd__ = __add__
+    def __radd__(self, other: Any) -> Any:
+        return type(other)(other) if isinstance(other, (list, tuple)) else NotImplemented
 
     # arithmetic and formatting on a stand-in (``LENGTH * 2``, oslo's ``_("%s cannot run
     # offline") % name``) give a stand-in: the result is as unknown
@@ -238,6 +246,13 @@ class StandIn(UserDefinedType):
         return f'{UNKNOWN_TYPE_SCHEMA}."{name}"'
 
     @property
+    def schema_name(self) -> str:
+        """The stand-in as the name of a schema, one plain word made of how the migration
+        names it (``config["schema"]``: ``config_schema``), the same wherever it does so:
+        Alembic splits a schema at its dots, and recipes quote it."""
+        return re.sub(r"\W+", "_", self.code_name).strip("_") or "stood_in_schema"
+
+    @property
     def code_name(self) -> str:
         """How a migration most likely names it: ``UUIDType()`` for ``myapp.types.UUIDType()``."""
         return self._migsafe_path.rsplit(".", 1)[-1]
@@ -265,6 +280,7 @@ class StandIn(UserDefinedType):
         LOG.value_uses.append(ValueUse(self._migsafe_path, line, how))
 
 
+_DOTTED_NAME = re.compile(r"(\.\w+)+")  # ".user.id": a table (and column) in a schema
 _TO_INSTANCE = sqlalchemy.sql.type_api.to_instance.__code__
 _LOGGING = {"debug", "info", "warning", "warn", "error", "exception", "critical", "log"}
 

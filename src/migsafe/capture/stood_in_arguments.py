@@ -10,8 +10,6 @@ name or type.
 
 from __future__ import annotations
 
-import re
-
 from alembic.operations import MigrateOperation
 
 from migsafe.capture.stand_ins import StandIn, StandInBase
@@ -67,8 +65,7 @@ def _unknown_type(value: object) -> StandIn:
 
 def stood_in_schema(value: StandIn) -> str:
     """A schema named by a stood-in value (c2cgeoportal's ``schema=config["schema"]``), by
-    how the migration names it (``config_schema``: one plain name, since Alembic splits a
-    schema at its dots and recipes quote it): the operation is exact but for the schema's
-    name, which is the same wherever the history names it so. SQLAlchemy, given the stand-in
-    itself, would make it an empty name or fail (``schema + "." + name``)."""
-    return re.sub(r"\W+", "_", value.code_name).strip("_") or "stood_in_schema"
+    how the migration names it (``StandIn.schema_name``): the operation is exact but for the
+    schema's name, which is the same wherever the history names it so. SQLAlchemy, given
+    the stand-in itself, would make it an empty name or fail (``schema + "." + name``)."""
+    return value.schema_name
