@@ -311,3 +311,15 @@ def upgrade():
     lines = finding.hint.splitlines()
     assert lines[1] == f"# ... and what line {FIRST_BODY_LINE + 2} does, as before ..."
     compile(finding.hint, "<hint>", "exec")
+
+
+def test_a_lock_on_a_table_dropped_next_is_not_the_one_held(tmp_path: Path) -> None:
+    """fittrackee's downgrade drops an index of ``users_data_export``, then the table, then
+    scans ``users``: nobody reads the dropped table after the commit."""
+    body = """\
+def upgrade():
+    op.drop_index("ix_users_data_export_user_id", table_name="users_data_export")
+    op.drop_table("users_data_export")
+    op.create_index("ix_users_email", "users", ["email"])
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == []
