@@ -13,7 +13,7 @@ from alembic.operations import MigrateOperation, Operations, ops
 
 from migsafe.capture.recorder import Recorder
 from migsafe.capture.stand_ins import StandIn
-from migsafe.capture.stood_in_arguments import stood_in_schema, without_stand_ins
+from migsafe.capture.stood_in_arguments import without_stand_ins
 
 
 class _ApplyAtEnd(list):
@@ -72,7 +72,7 @@ class Recording:
     @contextlib.contextmanager
     def _batch_alter_table(self, table_name: str, *args: Any, **kwargs: Any) -> Iterator[Any]:
         if isinstance(kwargs.get("schema"), StandIn):
-            kwargs["schema"] = stood_in_schema(kwargs["schema"])
+            kwargs["schema"] = kwargs["schema"].schema_name
         with Operations.batch_alter_table(self.operations, table_name, *args, **kwargs) as batch_op:
             invoke, recorder = type(batch_op).invoke, self.recorder
             issued = _ApplyAtEnd(batch_op.impl, recorder)

@@ -25,17 +25,18 @@ def without_stand_ins(operation: MigrateOperation) -> None:
 
 
 def _name_stood_in_schemas(operation: MigrateOperation) -> None:
-    """Give the operation a name for each schema a stood-in value names (``stood_in_schema``),
-    as its attribute or in its ``kw`` (a foreign key's ``source_schema=``)."""
+    """Name each schema a stood-in value gives the operation, as its attribute or in its
+    ``kw`` (a foreign key's ``source_schema=``), by ``StandIn.schema_name``: the operation
+    is exact but for that name, the same wherever the history names the schema so."""
     for attribute in _SCHEMA_ATTRIBUTES:
         value = getattr(operation, attribute, None)
         if isinstance(value, StandIn):
-            setattr(operation, attribute, stood_in_schema(value))
+            setattr(operation, attribute, value.schema_name)
     options = getattr(operation, "kw", None)
     if isinstance(options, dict):
         for key in _SCHEMA_ATTRIBUTES:
             if isinstance(options.get(key), StandIn):
-                options[key] = stood_in_schema(options[key])
+                options[key] = options[key].schema_name
 
 
 def _unknown_stood_in_types(operation: MigrateOperation) -> None:
@@ -61,11 +62,3 @@ def _derives_from_stand_in(value: object) -> bool:
 def _unknown_type(value: object) -> StandIn:
     kind = value if isinstance(value, type) else type(value)
     return StandIn(f"{kind.__module__}.{kind.__qualname__}()", kind.__module__)
-
-
-def stood_in_schema(value: StandIn) -> str:
-    """A schema named by a stood-in value (c2cgeoportal's ``schema=config["schema"]``), by
-    how the migration names it (``StandIn.schema_name``): the operation is exact but for the
-    schema's name, which is the same wherever the history names it so. SQLAlchemy, given
-    the stand-in itself, would make it an empty name or fail (``schema + "." + name``)."""
-    return value.schema_name

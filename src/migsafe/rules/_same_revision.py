@@ -8,7 +8,8 @@ from pglast import ast
 from pglast.enums import AlterTableType, ObjectType
 
 from migsafe.revision import RevisionContext, alter_commands, is_version_table
-from migsafe.sql import TableName
+from migsafe.rule import DOWNGRADE
+from migsafe.sql import Statement, TableName
 
 
 def dropped_tables(node: ast.DropStmt) -> list[TableName]:
@@ -36,11 +37,18 @@ def named_in_revision(rev: RevisionContext, at: int, table: TableName | None) ->
 
 def table_dropped_later(rev: RevisionContext, at: int, table: TableName) -> bool:
     """upgrade() drops ``table`` after its statement ``at``."""
+    return dropped_after(rev, rev.upgrade[at], table)
+
+
+def dropped_after(rev: RevisionContext, stmt: Statement, table: TableName) -> bool:
+    """The function of ``stmt`` (upgrade() or downgrade()) drops ``table`` after it."""
+    statements = rev.downgrade if stmt.direction == DOWNGRADE else rev.upgrade
+    at = next((i for i, s in enumerate(statements) if s is stmt), len(statements))
     return any(
         isinstance(s.node, ast.DropStmt)
         and s.node.removeType == ObjectType.OBJECT_TABLE
-        and table in dropped_tables(s.node)
-        for s in rev.upgrade[at + 1 :]
+        and any(dropped.key == table.key for dropped in dropped_tables(s.node))
+        for s in statements[at + 1 :]
     )
 
 

@@ -14,6 +14,7 @@ from migsafe.findings import Finding, Severity
 from migsafe.locks import LockMode
 from migsafe.revision import RevisionContext
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, py_literal
+from migsafe.rules._same_revision import dropped_after
 from migsafe.sql import Statement, TableName, quote_identifier
 
 RULE = Rule(
@@ -65,7 +66,7 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
             if _gone_before(rev, stmt, names):
                 continue  # PostgreSQL fails: "does not exist"; no lock to speak of
             table = rev.locked_table(stmt)
-            if table is not None and _dropped_later(rev, stmt, table):
+            if table is not None and dropped_after(rev, stmt, table):
                 continue  # the table's own DROP takes the same lock a moment later
             if table is not None and _held_already(rev, stmt, table):
                 continue  # an earlier statement of the transaction holds the same lock
@@ -106,17 +107,6 @@ def _gone_before(rev: RevisionContext, drop: Statement, names: list[list[str]]) 
     return existed and now is not None and not any(key in now.indexes for key in keys)
 
 
-def _dropped_later(rev: RevisionContext, drop: Statement, table: TableName) -> bool:
-    statements = rev.downgrade if drop.direction == "downgrade" else rev.upgrade
-    later = statements[statements.index(drop) + 1 :]
-    return any(
-        isinstance(s.node, ast.DropStmt)
-        and s.node.removeType == ObjectType.OBJECT_TABLE
-        and any(TableName(*_dotted(obj)) == table for obj in s.node.objects)
-        for s in later
-    )
-
-
 def _held_already(rev: RevisionContext, drop: Statement, table: TableName) -> bool:
     """An earlier statement of the same transaction took ACCESS EXCLUSIVE on the table
     (networking-l2gw renames a column, then drops its index): the DROP INDEX waits for
@@ -129,11 +119,6 @@ def _held_already(rev: RevisionContext, drop: Statement, table: TableName) -> bo
         elif earlier.lock == LockMode.ACCESS_EXCLUSIVE and earlier.table is not None:
             held = held or earlier.table.key == table.key
     return held and drop.in_transaction
-
-
-def _dotted(names: list) -> tuple[str | None, str]:
-    parts = [part.sval for part in names]
-    return (parts[0], parts[1]) if len(parts) > 1 else (None, parts[0])
 
 
 def _concurrent_calls(operation: object, names: list[list[str]]) -> str:

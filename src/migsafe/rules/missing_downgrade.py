@@ -19,6 +19,7 @@ from migsafe.findings import Finding, Severity
 from migsafe.project import BodyShape, body_shape
 from migsafe.revision import RevisionContext
 from migsafe.rule import Category, Rule
+from migsafe.sql import Statement
 
 RULE = Rule(
     code="MS007",
@@ -139,7 +140,7 @@ def _as_it_was(rev: RevisionContext, operation: ops.MigrateOperation) -> ops.Mig
         return operation
     if operation.existing_nullable is not None:
         return operation
-    stmt = next((s for s in rev.upgrade if s.operation is operation), None)
+    stmt = _statement_of(rev, operation)
     former = rev.column_before(stmt, operation.column_name, "nullable") if stmt else None
     if former is None:
         return operation
@@ -156,7 +157,7 @@ def _recreated(
     """A dropped constraint added back as the history made it (ckanext-comments drops its
     foreign keys to add others): a drop's call does not say what it dropped, the schema
     does, ON DELETE included. None when the schema does not know it."""
-    stmt = next((s for s in rev.upgrade if s.operation is operation), None)
+    stmt = _statement_of(rev, operation)
     if stmt is None or stmt.table is None:
         return None
     schema = rev.schema_at(stmt)
@@ -182,6 +183,11 @@ def _recreated(
             name, on, sa.text(known.expression), schema=stmt.table.schema
         )
     return None
+
+
+def _statement_of(rev: RevisionContext, operation: ops.MigrateOperation) -> Statement | None:
+    """The first statement the upgrade operation rendered."""
+    return next((s for s in rev.upgrade if s.operation is operation), None)
 
 
 def _render(reverse: ops.MigrateOperation | None) -> str | None:

@@ -13,7 +13,7 @@ from migsafe.locks import LockMode
 from migsafe.revision import RevisionContext, is_version_table
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, sql_code
 from migsafe.rules._index_calls import concurrent_call
-from migsafe.rules._same_revision import dropped_tables
+from migsafe.rules._same_revision import dropped_after
 from migsafe.rules.several_alters_same_table import statement_passes
 from migsafe.sql import Statement, TableName
 
@@ -165,21 +165,9 @@ def _takes_access_exclusive(rev: RevisionContext, stmt: Statement) -> TableName 
     table = rev.locked_table(stmt)
     if table is None or is_version_table(table) or rev.is_new_table(stmt, table):
         return None
-    if _dropped_after(rev, stmt, table):
+    if dropped_after(rev, stmt, table):
         return None  # fittrackee drops an index, then its table: drop-table says what breaks
     return table
-
-
-def _dropped_after(rev: RevisionContext, stmt: Statement, table: TableName) -> bool:
-    """The same function drops the table after ``stmt``: no code reads it after the commit."""
-    statements = rev.downgrade if stmt.direction == DOWNGRADE else rev.upgrade
-    later = statements[statements.index(stmt) + 1 :] if stmt in statements else []
-    return any(
-        isinstance(s.node, ast.DropStmt)
-        and s.node.removeType == ObjectType.OBJECT_TABLE
-        and any(dropped.key == table.key for dropped in dropped_tables(s.node))
-        for s in later
-    )
 
 
 def _work(rev: RevisionContext, stmt: Statement) -> str | None:
