@@ -155,6 +155,19 @@ class RevisionContext:
                 return
             yield earlier
 
+    def earlier_in_transaction(self, stmt: Statement) -> list[Statement]:
+        """The statements before ``stmt`` in the same transaction (since the last COMMIT or
+        autocommit statement of its function); none when ``stmt`` runs on its own."""
+        if not stmt.in_transaction:
+            return []
+        found: list[Statement] = []
+        for earlier in self.earlier(stmt):
+            if not earlier.in_transaction or isinstance(earlier.node, ast.TransactionStmt):
+                found = []  # a commit ends the transaction: its locks and rows are others'
+            else:
+                found.append(earlier)
+        return found
+
     @cached_property
     def _batch_blocks(self) -> list[tuple[int, int]]:
         """The lines of the bodies of ``with ... batch_alter_table(...)`` blocks."""

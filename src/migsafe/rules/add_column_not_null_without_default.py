@@ -83,11 +83,9 @@ def _emptied_before(rev: RevisionContext, stmt: Statement) -> bool:
     """The same transaction deleted every row of the table before (faraday's ``DELETE FROM
     agent_schedule``, a TRUNCATE): no row is left for the column to fail on."""
     emptied = False
-    for earlier in rev.earlier(stmt):
+    for earlier in rev.earlier_in_transaction(stmt):
         node = earlier.node
-        if not earlier.in_transaction or isinstance(node, ast.TransactionStmt):
-            emptied = False  # committed: other sessions may have added rows since
-        elif isinstance(node, ast.DeleteStmt) and node.whereClause is None:
+        if isinstance(node, ast.DeleteStmt) and node.whereClause is None:
             emptied = emptied or (earlier.table is not None and earlier.table.key == stmt.table.key)
         elif isinstance(node, ast.TruncateStmt):
             emptied = emptied or any(
@@ -95,4 +93,4 @@ def _emptied_before(rev: RevisionContext, stmt: Statement) -> bool:
             )
         elif isinstance(node, ast.InsertStmt) and earlier.table == stmt.table:
             emptied = False
-    return emptied and stmt.in_transaction
+    return emptied

@@ -112,13 +112,12 @@ def _held_already(rev: RevisionContext, drop: Statement, table: TableName) -> bo
     (networking-l2gw renames a column, then drops its index): the DROP INDEX waits for
     nobody, and the earlier statement is the one reported. Another DROP INDEX does not
     count: the recipe makes both concurrent, and then neither holds the table."""
-    held = False
-    for earlier in rev.earlier(drop):
-        if not earlier.in_transaction or isinstance(earlier.node, ast.TransactionStmt):
-            held = False  # a commit releases every lock
-        elif earlier.lock == LockMode.ACCESS_EXCLUSIVE and earlier.table is not None:
-            held = held or earlier.table.key == table.key
-    return held and drop.in_transaction
+    return any(
+        earlier.lock == LockMode.ACCESS_EXCLUSIVE
+        and earlier.table is not None
+        and earlier.table.key == table.key
+        for earlier in rev.earlier_in_transaction(drop)
+    )
 
 
 def _concurrent_calls(operation: object, names: list[list[str]]) -> str:
