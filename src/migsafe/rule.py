@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from migsafe.clock_times import as_clock_sql
 from migsafe.findings import Finding, Severity
 
 # Where each rule's page is published: docs/rules/<name>.md of migsafe's repository.
@@ -128,7 +129,9 @@ def sql_code(sql: str) -> str:
     """SQL as a Python string literal on one line, for ``op.execute(...)`` in a recipe:
     double-quoted, or single-quoted when that spares the escapes of double-quoted names. SQL
     written over several lines is joined into one (its line breaks escaped instead, when a
-    string constant might hold one)."""
+    string constant might hold one). A time the migration took from the clock while migsafe
+    ran it is written as the clock's SQL (``migsafe.clock_times``)."""
+    sql = as_clock_sql(sql)
     if "\n" in sql or "\r" in sql:
         if "'" in sql or "$" in sql:  # a constant may hold the line break: keep it
             return py_literal(sql).replace("\r", "\\r").replace("\n", "\\n")

@@ -243,3 +243,24 @@ def upgrade():
     assert finding.hint.splitlines()[-1] == (
         '    batched_update(op.get_bind(), "files_owner", "owner = lower(owner)", key="file_id")'
     )
+
+
+def test_a_time_the_migration_takes_from_the_clock_is_the_clocks_sql(tmp_path: Path) -> None:
+    """invenio-oauthclient binds ``datetime.utcnow()``: the recipe must not hard-code the
+    moment migsafe ran the migration."""
+    body = """\
+from datetime import datetime, timezone
+
+
+def upgrade():
+    now = datetime.utcnow()
+    op.execute(sa.text("UPDATE users SET created = :now").bindparams(now=now))
+    op.execute(sa.text("UPDATE users SET seen = :now").bindparams(now=datetime.now(timezone.utc)))
+    op.execute("UPDATE users SET born = '2019-01-02 03:04:05.678'")
+"""
+    created, seen, born = (
+        finding.hint.splitlines()[-1] for finding in lint(tmp_path, body, rule=RULE)
+    )
+    assert created.endswith('"users", "created = timezone(\'utc\', now())")')
+    assert seen.endswith('"users", "seen = now()")')
+    assert born.endswith('"users", "born = \'2019-01-02 03:04:05.678\'")')
