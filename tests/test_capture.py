@@ -1056,3 +1056,106 @@ def upgrade():
     _, upgrade, _ = capture_body(write_migration, body)
     assert upgrade.failure is None and not upgrade.guesses
     assert 'REFERENCES config_schema_static."user" (id)' in upgrade.judged[1].sql
+
+
+def _notices(versions: Path) -> list[tuple[str, int | None, str]]:
+    result = command.check([versions])
+    return [(Path(d.path).name, d.line, d.message) for d in result.diagnostics]
+
+
+def test_a_table_asked_for_that_the_history_never_had_is_noticed(write_migration) -> None:
+    """jupyterhub alters its tables only ``if table in get_table_names()`` (the application
+    creates them), nova drops sqlalchemy-migrate's table if it is there: offline the answer
+    is no, so what the migration does when it is yes is not checked, and a notice says so.
+    The answer list is read after ``sa.inspect(engine)`` closed its connection."""
+    path = write_migration(
+        """
+def upgrade():
+    tables = sa.inspect(op.get_bind().engine).get_table_names()
+    if "spawners" in tables:  # asks
+        op.add_column("spawners", sa.Column("user_options", sa.Text()))
+    if sa.inspect(op.get_bind()).has_table("migrate_version"):  # has_table
+        op.drop_table("migrate_version")
+
+def downgrade():
+    pass
+"""
+    )
+    upgrade_notices = [n for n in _notices(path.parent) if n[2].startswith("upgrade()")]
+    assert upgrade_notices == [
+        (path.name, line_of(path, "# asks"), 'upgrade() asks whether table "spawners" exists: '
+         "no revision before it creates it, so offline it does not, and what upgrade() does "
+         "otherwise is not checked"),
+        (path.name, line_of(path, "# has_table"), 'upgrade() asks whether table '
+         '"migrate_version" exists: no revision before it creates it, so offline it does not, '
+         "and what upgrade() does otherwise is not checked"),
+    ]  # fmt: skip
+
+
+def test_a_table_asked_for_is_not_noticed_when_the_answer_is_every_databases(
+    write_migration,
+) -> None:
+    """No notice when the table is there, when the history dropped it (no database it
+    migrated has it), or when the function creates it itself (``if not in: create``)."""
+    write_migration(
+        """
+def upgrade():
+    op.create_table("kept", sa.Column("id", sa.Integer, primary_key=True))
+    op.create_table("old", sa.Column("id", sa.Integer, primary_key=True))
+    op.drop_table("old")
+
+def downgrade():
+    pass
+""",
+        revision="a1",
+    )
+    path = write_migration(
+        """
+def upgrade():
+    tables = sa.inspect(op.get_bind()).get_table_names()
+    if "kept" in tables and "old" not in tables and "new" not in tables:
+        op.create_table("new", sa.Column("id", sa.Integer, primary_key=True))
+
+def downgrade():
+    pass
+""",
+        revision="a2",
+        down_revision="a1",
+    )
+    assert _notices(path.parent) == []
+
+
+def test_a_table_asked_for_after_a_revision_not_checked_to_its_end_says_so(
+    write_migration,
+) -> None:
+    """pgadmin's revision that creates ``servergroup`` raised halfway: a later
+    ``has_table("servergroup")`` is answered no by a schema that is not known in full."""
+    write_migration(
+        """
+def upgrade():
+    raise RuntimeError("needs the application")
+    op.create_table("servergroup", sa.Column("id", sa.Integer, primary_key=True))
+
+def downgrade():
+    pass
+""",
+        revision="a1",
+    )
+    path = write_migration(
+        """
+def upgrade():
+    if sa.inspect(op.get_bind()).has_table("servergroup"):
+        op.create_index("ix_servergroup_id", "servergroup", ["id"])
+
+def downgrade():
+    pass
+""",
+        revision="a2",
+        down_revision="a1",
+    )
+    notice = next(m for name, _, m in _notices(path.parent) if name == path.name)
+    assert notice == (
+        'upgrade() asks whether table "servergroup" exists: the schema migsafe built does not '
+        "hold it, but a revision before it was not checked to its end, so offline it does "
+        "not, and what upgrade() does otherwise is not checked"
+    )

@@ -114,6 +114,9 @@ class Catalog:
     sequences: set[Name] = field(default_factory=set)
     enums: dict[Name, list[str]] = field(default_factory=dict)
     schemas: set[str] = field(default_factory=lambda: {DEFAULT_SCHEMA})
+    # tables and views the history had and then dropped or renamed away: that one is not
+    # there is what every database it migrated says, not only an empty one
+    gone: set[Name] = field(default_factory=set)
     exact: bool = True
 
     def copy(self) -> Catalog:
@@ -124,6 +127,7 @@ class Catalog:
             sequences=set(self.sequences),
             enums={name: list(labels) for name, labels in self.enums.items()},
             schemas=set(self.schemas),
+            gone=set(self.gone),
             exact=self.exact,
         )
 
@@ -390,6 +394,8 @@ def _rename(catalog: Catalog, node: ast.RenameStmt, revision: str | None) -> Non
     if kind in (ObjectType.OBJECT_TABLE, ObjectType.OBJECT_VIEW, ObjectType.OBJECT_MATVIEW):
         old = qualified_name(node.relation)
         new = (old[0], node.newname)
+        if old in catalog.tables or old in catalog.views:
+            catalog.gone.add(old)
         if old in catalog.tables:
             table = catalog.tables.pop(old)
             table.name = new
@@ -463,7 +469,8 @@ def _drop(catalog: Catalog, node: ast.DropStmt, revision: str | None) -> None:
         names = obj.names if isinstance(obj, ast.TypeName) else obj
         name = _dotted(names)
         if node.removeType == ObjectType.OBJECT_TABLE:
-            catalog.tables.pop(name, None)
+            if catalog.tables.pop(name, None) is not None:
+                catalog.gone.add(name)
             for key in [k for k, index in catalog.indexes.items() if index.table == name]:
                 del catalog.indexes[key]
             for referring, key, _ in catalog.foreign_keys_to(name):
@@ -471,7 +478,9 @@ def _drop(catalog: Catalog, node: ast.DropStmt, revision: str | None) -> None:
         elif node.removeType == ObjectType.OBJECT_INDEX:
             catalog.indexes.pop(name, None)
         elif node.removeType in (ObjectType.OBJECT_VIEW, ObjectType.OBJECT_MATVIEW):
-            catalog.views.pop(name, None)
+            if name in catalog.views:
+                catalog.gone.add(name)
+                del catalog.views[name]
         elif node.removeType == ObjectType.OBJECT_SEQUENCE:
             catalog.sequences.discard(name)
         elif node.removeType == ObjectType.OBJECT_TYPE:

@@ -20,6 +20,7 @@ from alembic.config import Config
 
 from migsafe.capture import Capture, OfflineCapturer, stand_ins
 from migsafe.capture.env_imports import import_installed
+from migsafe.capture.recorder import AskedAbsent
 from migsafe.capture.stand_ins import Reach
 from migsafe.catalog import Catalog
 from migsafe.config import Settings
@@ -29,7 +30,7 @@ from migsafe.isolation import Worker, answers_in_order
 from migsafe.locks import LockMode
 from migsafe.project import MigrationScript, Project, import_path, read_script
 from migsafe.project.environment import Environment, find_env_py, read_environment
-from migsafe.revision import RevisionContext
+from migsafe.revision import RevisionContext, is_version_table
 from migsafe.rollout.changes import classify, downgrade_state
 from migsafe.rules import (
     closest_rule,
@@ -229,9 +230,11 @@ def check_script(
     up_statements, up_problems = statements(upgrade.judged, "upgrade")
     down_statements, down_problems = statements(downgrade.judged, "downgrade")
     notes = capture_notes(script, upgrade, downgrade)
-    unrendered = [
-        Diagnostic(script.path, p.message, fatal=False, line=p.line)
-        for p in (*up_problems, *down_problems)
+    unrendered = [  # each once: a loop may render the same call many times
+        Diagnostic(script.path, message, fatal=False, line=line)
+        for line, message in dict.fromkeys(
+            (p.line, p.message) for p in (*up_problems, *down_problems)
+        )
     ]
     revision = RevisionContext(
         script, up_statements, down_statements, upgrade, downgrade, settings.target_pg_version,
@@ -343,6 +346,9 @@ def capture_notes(script: MigrationScript, *captures: Capture) -> list[Diagnosti
             else:
                 note(guess.line, f"{did}: from this line on it is not checked")
                 break
+        if capture.exact:  # else a note above says what of it is not known
+            for line, message in _asked_absent_notes(name, capture.tables_asked_absent):
+                note(line, message)
         if capture.reads:
             read = capture.reads[0]
             more = f" and {len(capture.reads) - 1} more" if len(capture.reads) > 1 else ""
@@ -353,6 +359,35 @@ def capture_notes(script: MigrationScript, *captures: Capture) -> list[Diagnosti
                 "them are not checked",
             )
     return list(notes.values())
+
+
+def _asked_absent_notes(function: str, asked: Sequence[AskedAbsent]) -> list[tuple[int, str]]:
+    """One note per line that asked for tables the schema built so far does not hold (not
+    for bookkeeping: sqlalchemy-migrate's table, a batch copy a failed run left)."""
+    by_line: dict[int, list[AskedAbsent]] = {}
+    for item in asked:
+        if not is_version_table(TableName.from_key(item.table)):
+            by_line.setdefault(item.line, []).append(item)
+    notes = []
+    for line, items in by_line.items():
+        tables = [TableName.from_key(item.table).sql for item in items]
+        if len(tables) == 1:
+            which, it, they = f"table {tables[0]} exists", "it", "it does"
+        else:
+            which = f"tables {', '.join(tables[:-1])} and {tables[-1]} exist"
+            it, they = "them", "they do"
+        why = (
+            f"no revision before it creates {it}"
+            if all(item.exact for item in items)
+            else f"the schema migsafe built does not hold {it}, but a revision before it was "
+            "not checked to its end"
+        )
+        notes.append((
+            line,
+            f"{function} asks whether {which}: {why}, so offline {they} not, and what "
+            f"{function} does otherwise is not checked",
+        ))  # fmt: skip
+    return notes
 
 
 def _stood_in_clause(modules: Sequence[tuple[str, str]]) -> str:

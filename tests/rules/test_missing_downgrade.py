@@ -167,7 +167,9 @@ def upgrade():
 def downgrade():
     pass
 """
-    assert lines_flagged(tmp_path, body, rule=RULE) == [6]
+    findings, (notice,) = lint_with_notices(tmp_path, body, rule=RULE)
+    assert [f.line - FIRST_BODY_LINE + 1 for f in findings] == [6]
+    assert notice.message.startswith('upgrade() asks whether table "runs" exists')
 
 
 def test_an_upgrade_not_seen_gets_no_empty_recipe(tmp_path: Path) -> None:
@@ -182,7 +184,8 @@ def upgrade():
 def downgrade():
     pass
 """
-    (finding,) = lint(tmp_path, body, rule=RULE)
+    (finding,), (notice,) = lint_with_notices(tmp_path, body, rule=RULE)
+    assert notice.message.startswith('upgrade() asks whether table "firewall_rules" exists')
     assert finding.hint.startswith(
         "def downgrade():\n    # upgrade() decides what to do by what the database holds: "
         "write its undo by hand\n    ..."

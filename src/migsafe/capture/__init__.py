@@ -37,7 +37,7 @@ from migsafe.capture.bytecode import script_code
 from migsafe.capture.code_origin import is_project_file
 from migsafe.capture.offline_bind import OfflineBind
 from migsafe.capture.operations import Recording
-from migsafe.capture.recorder import Emitted, Read, Recorder, one_line
+from migsafe.capture.recorder import AskedAbsent, Emitted, Read, Recorder, one_line
 from migsafe.capture.stand_ins import Reach
 from migsafe.catalog import DEFAULT_SCHEMA, Catalog
 from migsafe.project import BodyShape, MigrationScript, body_shape, failing_line
@@ -80,6 +80,7 @@ class Capture:
     failure: Failure | None = None
     guesses: list[Guess] = field(default_factory=list)
     stood_in: tuple[tuple[str, str], ...] = ()  # stood-in modules it used, and why
+    tables_asked_absent: list[AskedAbsent] = field(default_factory=list)
 
     @property
     def emitted(self) -> list[Emitted]:
@@ -228,6 +229,7 @@ class OfflineCapturer:
             return None
         finally:
             self.bind.release(connection)
+            capture.tables_asked_absent = recorder.tables_asked_absent()
             capture.stood_in = tuple(
                 sorted({*capture.stood_in, *stand_ins.missing_modules(log.touched)})
             )

@@ -27,7 +27,7 @@ from pglast import ast
 
 from migsafe.capture.stand_ins import LOG, Reach, ValueUse
 from migsafe.capture.stood_in_values import with_unknown_values
-from migsafe.catalog import Catalog
+from migsafe.catalog import Catalog, Name
 from migsafe.sql import split_statements
 
 _ENDS = {"COMMIT", "END", "ROLLBACK", "ABORT"}
@@ -61,6 +61,16 @@ class Read:
     sql: str
 
 
+@dataclass(frozen=True)
+class AskedAbsent:
+    """A table the migration asked for (``has_table``, ``in`` the table names) that the
+    schema built so far does not hold; ``exact``: that schema was known in full then."""
+
+    line: int
+    table: Name
+    exact: bool
+
+
 class Recorder:
     """Alembic's output buffer and the offline bind's statement log, in one."""
 
@@ -81,6 +91,9 @@ class Recorder:
         # it looked at the schema (has_table, inspect): what it emitted depends on the
         # database, and an empty one may not be the one it is written for
         self.reflected = False
+        # tables it asked for that the history never had (has_table, ``in`` the table
+        # names): the line asking, and whether the schema it asked was exact then
+        self._asked_absent: dict[Name, tuple[int, bool]] = {}
         self.in_transaction = True  # Alembic runs each migration in a transaction
         self.catalog = catalog  # kept current with every exact statement, for reflection
         self.revision = revision
@@ -122,6 +135,24 @@ class Recorder:
 
     def read(self, sql: str) -> None:
         self.reads.append(Read(self.issuing_line(), " ".join(sql.split())))
+
+    def asked_absent(self, name: Name) -> None:
+        """The migration asked whether a table it does not hold exists. A table the history
+        had and dropped is not there in any database it migrated; one it never had may be
+        (an older release's, one the application creates itself: jupyterhub alters its
+        tables only ``if table in get_table_names()``)."""
+        if self.catalog is not None and name not in self.catalog.gone:
+            self._asked_absent.setdefault(name, (self.issuing_line(), self.catalog.exact))
+
+    def tables_asked_absent(self) -> list[AskedAbsent]:
+        """The tables asked for that neither the history nor the function itself (``if
+        "t" not in tables: op.create_table("t")``) has made by now."""
+        catalog = self.catalog or Catalog()
+        return [
+            AskedAbsent(line, name, exact)
+            for name, (line, exact) in self._asked_absent.items()
+            if catalog.table(name) is None
+        ]
 
     # attribution
     def issuing_line(self) -> int:

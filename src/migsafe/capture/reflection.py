@@ -33,10 +33,31 @@ _WITH_TIME_ZONE = {"timestamptz": (TIMESTAMP, True), "timestamp": (TIMESTAMP, Fa
 
 
 def _catalog(connection: Any) -> Catalog:
-    recorder = connection.connection.dbapi_connection.recorder
+    recorder = _recorder(connection)
     if recorder is not None:
         recorder.reflected = True
     return recorder.catalog if recorder is not None and recorder.catalog else Catalog()
+
+
+def _recorder(connection: Any) -> Any:
+    return connection.connection.dbapi_connection.recorder
+
+
+class _TableNames(list):
+    """``get_table_names()``'s answer, which tells the recorder when a migration asks it for
+    a table it does not hold (``if "migrate_version" in tables:``), also after the
+    connection that got it is closed (``sa.inspect(engine)``)."""
+
+    def __init__(self, names: list[str], recorder: Any, schema: str) -> None:
+        super().__init__(names)
+        self._recorder = recorder
+        self._schema = schema
+
+    def __contains__(self, name: object) -> bool:
+        found = super().__contains__(name)
+        if not found and isinstance(name, str) and self._recorder is not None:
+            self._recorder.asked_absent((self._schema, name))
+        return found
 
 
 def _schema(schema: str | None) -> str:
@@ -56,7 +77,10 @@ class CatalogReflection:
                   **kw: Any) -> bool:  # fmt: skip
         name = (_schema(schema), table_name)
         catalog = _catalog(connection)
-        return name in _whole_tables(catalog) or name in catalog.views
+        found = name in _whole_tables(catalog) or name in catalog.views
+        if not found and _recorder(connection) is not None:
+            _recorder(connection).asked_absent(name)
+        return found
 
     def has_multi_table(self, connection: Any, table_names: Iterable[str],
                         schema: str | None = None, **kw: Any) -> Any:  # fmt: skip
@@ -77,7 +101,8 @@ class CatalogReflection:
         return sorted(_catalog(connection).schemas)
 
     def get_table_names(self, connection: Any, schema: str | None = None, **kw: Any) -> list[str]:
-        return sorted(t for s, t in _whole_tables(_catalog(connection)) if s == _schema(schema))
+        names = sorted(t for s, t in _whole_tables(_catalog(connection)) if s == _schema(schema))
+        return _TableNames(names, _recorder(connection), _schema(schema))
 
     def get_view_names(self, connection: Any, schema: str | None = None, **kw: Any) -> list[str]:
         return sorted(v for s, v in _catalog(connection).views if s == _schema(schema))
