@@ -208,6 +208,30 @@ def upgrade():
     ]
 
 
+def test_operations_after_a_commit_through_the_bind_begin_a_transaction(write_migration) -> None:
+    """``bind.commit()``, then Alembic operations: SQLAlchemy begins a new transaction on the
+    same connection, so the ADD COLUMN's lock is held through the UPDATE after it (letta).
+    A COMMIT run as SQL is one psycopg2 does not see: what follows runs on its own."""
+    body = """
+def upgrade():
+    op.get_bind().commit()
+    op.add_column("t", sa.Column("b", sa.Text()))
+    op.execute("UPDATE t SET b = 'x'")
+    op.execute("COMMIT")
+    op.execute("CREATE INDEX CONCURRENTLY ix_t_b ON t (b)")
+"""
+    _, upgrade, _ = capture_body(write_migration, body)
+    parsed, _ = statements(upgrade.judged)
+    assert [(s.sql, s.in_transaction) for s in parsed] == [
+        ("COMMIT", False),
+        ("BEGIN", True),
+        ("ALTER TABLE t ADD COLUMN b TEXT", True),
+        ("UPDATE t SET b = 'x'", True),
+        ("COMMIT", False),
+        ("CREATE INDEX CONCURRENTLY ix_t_b ON t (b)", False),
+    ]
+
+
 def test_another_connection_of_the_engine_does_not_end_the_migrations_transaction(
     write_migration,
 ) -> None:
@@ -1067,14 +1091,17 @@ def test_a_table_asked_for_that_the_history_never_had_is_noticed(write_migration
     """jupyterhub alters its tables only ``if table in get_table_names()`` (the application
     creates them), nova drops sqlalchemy-migrate's table if it is there: offline the answer
     is no, so what the migration does when it is yes is not checked, and a notice says so.
-    The answer list is read after ``sa.inspect(engine)`` closed its connection."""
+    The answer list is read after ``sa.inspect(engine)`` closed its connection. Not for
+    bookkeeping: sqlalchemy-migrate's table."""
     path = write_migration(
         """
 def upgrade():
     tables = sa.inspect(op.get_bind().engine).get_table_names()
     if "spawners" in tables:  # asks
         op.add_column("spawners", sa.Column("user_options", sa.Text()))
-    if sa.inspect(op.get_bind()).has_table("migrate_version"):  # has_table
+    if sa.inspect(op.get_bind()).has_table("legacy_settings"):  # has_table
+        op.drop_table("legacy_settings")
+    if "migrate_version" in tables:
         op.drop_table("migrate_version")
 
 def downgrade():
@@ -1087,7 +1114,7 @@ def downgrade():
          "no revision before it creates it, so offline it does not, and what upgrade() does "
          "otherwise is not checked"),
         (path.name, line_of(path, "# has_table"), 'upgrade() asks whether table '
-         '"migrate_version" exists: no revision before it creates it, so offline it does not, '
+         '"legacy_settings" exists: no revision before it creates it, so offline it does not, '
          "and what upgrade() does otherwise is not checked"),
     ]  # fmt: skip
 

@@ -95,6 +95,7 @@ class Recorder:
         # names): the line asking, and whether the schema it asked was exact then
         self._asked_absent: dict[Name, tuple[int, bool]] = {}
         self.in_transaction = True  # Alembic runs each migration in a transaction
+        self._autobegin = False  # the next statement begins one (after bind.commit())
         self.catalog = catalog  # kept current with every exact statement, for reflection
         self.revision = revision
         self.exact_until: int | None = None  # set at the first guess: emitted[:exact_until]
@@ -107,31 +108,44 @@ class Recorder:
 
     # Alembic's output buffer
     def write(self, text: str) -> None:
-        sql = text.strip()
-        keyword = sql.rstrip(";").split(None, 1)[0].upper() if sql else ""
-        if keyword in _ENDS:
-            self.in_transaction = False
-        elif keyword in _BEGINS:
-            self.in_transaction = True
-        self._append(sql)
+        """An operation's SQL, or Alembic's own COMMIT and BEGIN around autocommit_block()."""
+        self._run_on_connection(text.strip(), autocommit=False)
 
     def flush(self) -> None:
         """Alembic flushes after every statement; nothing is buffered here."""
 
     # the offline bind
     def execute(self, sql: str, autocommit: bool) -> None:
-        """A statement the script ran through the bind; SQLAlchemy begins a transaction first
-        when none is open (outside autocommit)."""
-        if not self.in_transaction and not (autocommit or self._autocommit_depth):
+        """A statement the script ran through the bind."""
+        self._run_on_connection(sql.strip(), autocommit)
+
+    def _run_on_connection(self, sql: str, autocommit: bool) -> None:
+        """A statement on the migration's connection. After ``bind.commit()`` the next one
+        begins a transaction (SQLAlchemy's autobegin), outside autocommit. A ``COMMIT`` run
+        as SQL (``op.execute("COMMIT")``, to build an index CONCURRENTLY after it) is one
+        neither SQLAlchemy nor psycopg2 sees: the statements after it run each on its own."""
+        keyword = sql.rstrip(";").split(None, 1)[0].upper() if sql else ""
+        if keyword in _ENDS:
+            self.in_transaction = self._autobegin = False
+        elif keyword in _BEGINS:
+            self.in_transaction = True
+        elif (
+            keyword
+            and not keyword.startswith("--")
+            and self._autobegin
+            and not self.in_transaction
+            and not (autocommit or self._autocommit_depth)
+        ):
             self._append("BEGIN")
             self.in_transaction = True
-        self._append(sql.strip())
+        self._append(sql)
 
     def end_transaction(self, command: str) -> None:
-        """``COMMIT`` or ``ROLLBACK`` through the bind."""
+        """``COMMIT`` or ``ROLLBACK`` through the bind's API (``bind.commit()``)."""
         if self.in_transaction and not self._autocommit_depth:
             self._append(command)
             self.in_transaction = False
+            self._autobegin = True
 
     def read(self, sql: str) -> None:
         self.reads.append(Read(self.issuing_line(), " ".join(sql.split())))
