@@ -517,6 +517,27 @@ def upgrade():
     )
 
 
+def test_a_string_added_to_a_stand_in_gives_a_stand_in(write_migration) -> None:
+    """reana-db's ``SHARED_VOLUME_PATH + os.sep + workflow.c.workspace_path`` with the
+    application not installed: the path is unknown, the UPDATE's shape is not."""
+    body = """
+import os
+from myapp_not_installed.config import SHARED_VOLUME_PATH
+
+workflow = sa.table("workflow", sa.column("workspace_path", sa.String))
+
+def upgrade():
+    op.execute(
+        workflow.update().values(workspace_path=SHARED_VOLUME_PATH + os.sep + workflow.c.workspace_path)
+    )
+    op.execute("SELECT 1")  # after
+"""
+    _, upgrade, _ = capture_body(write_migration, body)
+    assert upgrade.failure is None
+    assert [e.sql for e in upgrade.judged][-1] == "SELECT 1;"
+    assert "|| workflow.workspace_path" in upgrade.judged[0].sql
+
+
 def test_a_stood_in_helper_called_for_its_effect_is_noticed(write_migration) -> None:
     """networking-sfc calls neutron's ``migration.remove_foreign_keys(...)`` with neutron not
     installed: whatever it does to the schema is not known. That is said, the capture is

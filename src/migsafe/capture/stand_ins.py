@@ -42,6 +42,7 @@ from typing import Any
 
 import sqlalchemy
 from sqlalchemy.types import UserDefinedType
+from sqlalchemy.sql.elements import ClauseElement
 
 from migsafe.capture.code_origin import first_project_frame, is_project_file
 
@@ -93,6 +94,10 @@ class StandInLog:
 
 LOG = StandInLog()
 _NOT_FOUND: set[str] = set()  # the modules stood in because no finder has them
+
+
+def _is_sql_expression(value: Any) -> bool:
+    return isinstance(value, ClauseElement) or hasattr(value, "__clause_element__")
 
 
 def _derived(form: str) -> Callable[..., StandIn]:
@@ -178,16 +183,23 @@ class StandIn(UserDefinedType):
     def __add__(self, other: Any) -> Any:
         """Added to a list or tuple, a stand-in is empty (as when it is iterated). A dotted
         name after it makes it a schema (c2cgeoportal's ``ForeignKey(schema + ".user.id")``),
-        named as a ``schema=`` it is given is named (``schema_name``). Anything else cannot
-        be added to, so SQL never silently holds a stand-in's name."""
+        named as a ``schema=`` it is given is named (``schema_name``). Anything else added
+        to it gives a stand-in (reana's ``SHARED_VOLUME_PATH + os.sep + column``), so SQL
+        never silently holds a stand-in's name."""
         if isinstance(other, (list, tuple)):
             return type(other)(other)
         if isinstance(other, str) and _DOTTED_NAME.fullmatch(other):
             return self.schema_name + other
-        return NotImplemented
+        if _is_sql_expression(other):  # SQLAlchemy builds ``$1 || workspace_path``
+            return NotImplemented
+        return _derived("{} + ...")(self)
 
     def __radd__(self, other: Any) -> Any:
-        return type(other)(other) if isinstance(other, (list, tuple)) else NotImplemented
+        if isinstance(other, (list, tuple)):
+            return type(other)(other)
+        if _is_sql_expression(other):
+            return NotImplemented
+        return _derived("... + {}")(self)
 
     # arithmetic and formatting on a stand-in (``LENGTH * 2``, oslo's ``_("%s cannot run
     # offline") % name``) give a stand-in: the result is as unknown
