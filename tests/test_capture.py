@@ -538,6 +538,32 @@ def upgrade():
     assert "|| workflow.workspace_path" in upgrade.judged[0].sql
 
 
+def test_a_stood_in_decorator_keeps_what_it_decorates(write_migration) -> None:
+    """mailman decorates its helpers and types with atpublic's ``@public``, not installed:
+    the decorated function and class are the migration's own, and run as written. Called
+    with a function as its argument, a stand-in gives a stand-in as before."""
+    body = """
+from myapp_not_installed import public, register
+
+@public
+def is_sqlite(bind):
+    return bind.dialect.name == "sqlite"
+
+@public
+class Label(sa.types.TypeDecorator):
+    impl = sa.String(40)
+    cache_ok = True
+
+def upgrade():
+    if not is_sqlite(op.get_bind()):
+        op.add_column("t", sa.Column("label", Label()))
+    registered = register(is_sqlite)
+"""
+    _, upgrade, _ = capture_body(write_migration, body)
+    assert upgrade.failure is None and upgrade.guesses == []
+    assert [e.sql for e in upgrade.judged] == ["ALTER TABLE t ADD COLUMN label VARCHAR(40);"]
+
+
 def test_a_stood_in_helper_called_for_its_effect_is_noticed(write_migration) -> None:
     """networking-sfc calls neutron's ``migration.remove_foreign_keys(...)`` with neutron not
     installed: whatever it does to the schema is not known. That is said, the capture is

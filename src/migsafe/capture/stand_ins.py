@@ -143,6 +143,8 @@ class StandIn(UserDefinedType):
         frame = sys._getframe(1)
         if frame.f_code is _TO_INSTANCE:  # SQLAlchemy making a type an instance: it is one
             return self  # (and keeps its with_variant(): invenio's JSONType on PostgreSQL)
+        if len(args) == 1 and not kwargs and _decorating(frame, args[0]):
+            return args[0]  # mailman's ``@public`` (atpublic): the function, the class
         if frame.f_code.co_filename == LOG.current_file and _for_its_effect(frame, path):
             LOG.value_uses.append(ValueUse(called, frame.f_lineno, "calls {name}", Reach.EFFECT))
         return StandIn(called, self._migsafe_root)
@@ -304,6 +306,22 @@ def _for_its_effect(frame: types.FrameType, path: str) -> bool:
     if path.rsplit(".", 1)[-1] in _LOGGING:
         return False
     return _next_instruction(frame.f_code).get(frame.f_lasti) == "POP_TOP"
+
+
+def _decorating(frame: types.FrameType, argument: Any) -> bool:
+    """The stand-in is applied as a decorator: the caller's call hands it the function or
+    class just defined, with no argument list of its own (``@public`` is a ``CALL 0`` with
+    the function in the place of ``self``; ``public(f)`` is a ``CALL 1``)."""
+    if not (isinstance(argument, (type, types.FunctionType))):
+        return False
+    return frame.f_lasti in _calls_without_arguments(frame.f_code)
+
+
+@functools.lru_cache(maxsize=64)
+def _calls_without_arguments(code: types.CodeType) -> frozenset[int]:
+    return frozenset(
+        i.offset for i in dis.get_instructions(code) if i.opname == "CALL" and i.arg == 0
+    )
 
 
 @functools.lru_cache(maxsize=64)
