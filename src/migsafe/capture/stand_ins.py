@@ -41,8 +41,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy
-from sqlalchemy.types import UserDefinedType
 from sqlalchemy.sql.elements import ClauseElement
+from sqlalchemy.types import UserDefinedType
 
 from migsafe.capture.code_origin import first_project_frame, is_project_file
 
