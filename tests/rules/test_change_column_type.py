@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.rules.lint import (
     FIRST_BODY_LINE,
     after_history,
@@ -191,6 +193,35 @@ def upgrade():
         "UTC: SET LOCAL TIME ZONE 'UTC' first)."
     )
     assert on_11.message.endswith("rewrites the table under an ACCESS EXCLUSIVE lock.")
+
+
+def test_timestamptz_to_timestamp_is_the_same_case_the_other_way(tmp_path: Path) -> None:
+    """PostgreSQL skips the rewrite both ways (``ATColumnChangeRequiresRewrite``)."""
+    body = """\
+def upgrade():
+    op.alter_column("events", "at", existing_type=sa.DateTime(timezone=True),
+                    type_=sa.DateTime())
+"""
+    (finding,) = lint(tmp_path, body, rule=RULE, pg_version=15)
+    assert finding.message.endswith("(unless the session's TimeZone is UTC: SET LOCAL TIME "
+                                    "ZONE 'UTC' first).")  # fmt: skip
+
+
+@pytest.mark.parametrize("setting", ["SET LOCAL TIME ZONE 'UTC'", "SET timezone = 'Etc/UTC'"])
+def test_a_change_of_zone_after_the_session_is_set_to_utc_rewrites_nothing(
+    tmp_path: Path, setting: str
+) -> None:
+    """letta sets UTC first, then turns its timestamptz columns into timestamp: no rewrite,
+    nothing to say. A zone set in an earlier transaction, or another zone, is not that."""
+    body = f"""\
+def upgrade():
+    op.execute("{setting}")
+    op.alter_column("events", "at", existing_type=sa.DateTime(timezone=True),
+                    type_=sa.DateTime())
+    op.execute("SET LOCAL TIME ZONE 'Europe/Paris'")
+    op.alter_column("events", "seen", existing_type=sa.DateTime(), type_=sa.DateTime(True))
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [6]
 
 
 def test_the_schema_the_history_built_outweighs_a_stale_existing_type(write_migration) -> None:
