@@ -155,6 +155,19 @@ class RevisionContext:
                 return
             yield earlier
 
+    def later_in_transaction(self, stmt: Statement) -> list[Statement]:
+        """The statements after ``stmt`` that commit with it (up to the next COMMIT or
+        autocommit statement of its function); none when ``stmt`` runs on its own."""
+        if not stmt.in_transaction:
+            return []
+        statements = self.downgrade if stmt.direction == DOWNGRADE else self.upgrade
+        found: list[Statement] = []
+        for later in statements[statements.index(stmt) + 1 :]:
+            if not later.in_transaction or isinstance(later.node, ast.TransactionStmt):
+                break
+            found.append(later)
+        return found
+
     def earlier_in_transaction(self, stmt: Statement) -> list[Statement]:
         """The statements before ``stmt`` in the same transaction (since the last COMMIT or
         autocommit statement of its function); none when ``stmt`` runs on its own."""

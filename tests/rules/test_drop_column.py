@@ -223,3 +223,16 @@ def upgrade():
     op.add_column("vnf", sa.Column("status_id", sa.Integer()))
 """
     assert lines_flagged(tmp_path, plain, rule=RULE) == [2]
+
+
+def test_a_column_renamed_aside_earlier_in_the_function_is_its_own(tmp_path: Path) -> None:
+    """fides renames ``service_type`` to ``service_type_old`` and drops that at the end: no
+    running code maps a name the same revision made."""
+    body = """\
+def upgrade():
+    op.alter_column("t", "kind", new_column_name="kind_old")
+    op.add_column("t", sa.Column("kind", sa.Text()))
+    op.drop_column("t", "kind_old")
+    op.drop_column("t", "note")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [5]

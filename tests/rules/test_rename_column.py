@@ -136,3 +136,19 @@ def downgrade():
     op.alter_column("users", "email_address", new_column_name="email")
 """
     assert lines_flagged(tmp_path, body, rule=RULE) == [2]
+
+
+def test_a_column_renamed_aside_and_added_again_in_the_same_transaction(tmp_path: Path) -> None:
+    """fides swaps a column's type by renaming it aside, adding a new one under its name and
+    filling it: when the transaction commits, the running code finds its column. Renamed
+    aside with a commit in between, it does not."""
+    body = """\
+def upgrade():
+    op.alter_column("t", "kind", new_column_name="kind_old")
+    op.add_column("t", sa.Column("kind", sa.Text()))
+    op.execute("UPDATE t SET kind = kind_old::text")
+    op.alter_column("t", "label", new_column_name="label_old")
+    op.execute("COMMIT")
+    op.add_column("t", sa.Column("label", sa.Text()))
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [5]

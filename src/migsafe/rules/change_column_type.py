@@ -192,5 +192,3 @@ def _utc_session(rev: RevisionContext, stmt: Statement) -> bool:
             constant = getattr(value, "val", None)
             zone = str(getattr(constant, "sval", getattr(constant, "ival", ""))).lower()
     return zone in _UTC
-
-

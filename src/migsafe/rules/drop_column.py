@@ -86,16 +86,23 @@ _STRICT_STEPS = (
 )
 
 
+def _renames_column(node: object) -> bool:
+    return isinstance(node, ast.RenameStmt) and node.renameType == ObjectType.OBJECT_COLUMN
+
+
 def check(rev: RevisionContext) -> Iterator[Finding]:
-    """Columns of existing tables dropped in upgrade(): not one added earlier in the same
-    function, not the drop that drop-add-looks-like-rename reports as a lost rename, not one
-    added again or renamed to later (which only an upgrade() captured to its end tells)."""
+    """Columns of existing tables dropped in upgrade(): not one added (or renamed to) earlier
+    in the same function, not the drop that drop-add-looks-like-rename reports as a lost
+    rename, not one added again or renamed to later (which only an upgrade() captured to its
+    end tells)."""
     renamed = _reported_as_renames(rev)
     added: set[tuple[TableName, str]] = set()
     for at, stmt in enumerate(rev.upgrade):
         table = stmt.table
         for cmd in alter_commands(stmt.node, AlterTableType.AT_AddColumn):
             added.add((table, cmd.def_.colname))
+        if _renames_column(stmt.node):  # fides renames a column aside, then drops it
+            added.add((table, stmt.node.newname))
         dropped = [
             cmd.name
             for cmd in alter_commands(stmt.node, AlterTableType.AT_DropColumn)

@@ -10,7 +10,7 @@ from pglast.enums import AlterTableType, ObjectType
 from migsafe.findings import Finding, Severity
 from migsafe.revision import RevisionContext, alter_commands, table_values
 from migsafe.rule import PG_DOCS, Category, Rule
-from migsafe.sql import TableName, quote_identifier
+from migsafe.sql import Statement, TableName, quote_identifier
 
 RULE = Rule(
     code="MS001",
@@ -58,8 +58,20 @@ def upgrade():
 )
 
 
+def _added_back(rev: RevisionContext, stmt: Statement, name: str) -> bool:
+    """The same transaction adds a column under the old name again (fides renames
+    ``service_type`` aside, adds a new ``service_type`` and fills it): the running code
+    finds its column when the swap commits."""
+    return any(
+        later.table == stmt.table and cmd.def_.colname == name
+        for later in rev.later_in_transaction(stmt)
+        for cmd in alter_commands(later.node, AlterTableType.AT_AddColumn)
+    )
+
+
 def check(rev: RevisionContext) -> Iterator[Finding]:
-    """Renames of columns the running code knows: not of one added earlier in the function."""
+    """Renames of columns the running code knows: not of one added earlier in the function,
+    nor one whose name the same transaction adds again."""
     added: set[tuple[str, TableName, str]] = set()
     for stmt in rev.existing_table_statements(RULE):
         node = stmt.node
@@ -69,6 +81,7 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
             isinstance(node, ast.RenameStmt)
             and node.renameType == ObjectType.OBJECT_COLUMN
             and (stmt.direction, stmt.table, node.subname) not in added
+            and not _added_back(rev, stmt, node.subname)
         ):
             yield rev.finding(
                 RULE,
