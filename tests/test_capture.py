@@ -594,6 +594,43 @@ def upgrade():
     assert ("create-index-not-concurrently", line_of(path, "op.create_index")) in judged
 
 
+def test_a_default_of_a_class_on_a_stood_in_base_is_not_what_an_instance_holds(
+    write_migration,
+) -> None:
+    """letta's pydantic ``Settings`` (pydantic_settings not installed) declares ``pg_uri =
+    None``; pydantic would fill it from the environment. Every PostgreSQL-only revision
+    returned early unseen: the branch on it is noticed now. What the class's own
+    ``__init__`` sets, and methods, are as written."""
+    body = """
+from settings_lib_not_installed import BaseSettings
+
+class Settings(BaseSettings):
+    pg_uri = None
+
+    def __init__(self):
+        self.echo = False
+
+    def engine(self):
+        return "postgresql"
+
+settings = Settings()
+
+def upgrade():
+    if settings.echo or settings.engine() != "postgresql":
+        return
+    if not settings.pg_uri:  # branch
+        return
+    op.create_index("ix_t_x", "t", ["x"])
+"""
+    path, upgrade, _ = capture_body(write_migration, body)
+    (guess,) = upgrade.guesses
+    assert guess.line == line_of(path, "# branch")
+    assert guess.name.endswith(".Settings().pg_uri")
+    assert guess.modules == (
+        ("settings_lib_not_installed", "no module named 'settings_lib_not_installed'"),
+    )
+
+
 def test_a_stood_in_helper_called_for_its_effect_is_noticed(write_migration) -> None:
     """networking-sfc calls neutron's ``migration.remove_foreign_keys(...)`` with neutron not
     installed: whatever it does to the schema is not known. That is said, the capture is

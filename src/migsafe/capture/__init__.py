@@ -237,7 +237,7 @@ class OfflineCapturer:
                 Guess(
                     use.line,
                     use.name,
-                    stand_ins.missing_modules({use.name}),
+                    stand_ins.missing_modules({use.root}),
                     use.how,
                     use.reach,
                 )

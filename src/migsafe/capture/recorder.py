@@ -276,7 +276,8 @@ class Recorder:
             elif self.exact_until is None:
                 self.guessed()
                 how = "writes {name} into its SQL"
-                LOG.value_uses.append(ValueUse(min(written), self.issuing_line(), how))
+                name = min(written)  # a path that starts with its module's name
+                LOG.value_uses.append(ValueUse(name, name, self.issuing_line(), how))
         try:
             parsed, error = split_statements(sql), None
         except pglast.parser.ParseError as exc:

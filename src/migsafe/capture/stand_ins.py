@@ -64,6 +64,7 @@ class ValueUse:
     """A stand-in used as a value by the migration, at ``line`` of the migration file."""
 
     name: str
+    root: str  # the stood-in module it comes from
     line: int
     how: str = "branches on {name}"  # what the migration did with it, for the notice
     reach: Reach = Reach.REST
@@ -146,7 +147,9 @@ class StandIn(UserDefinedType):
         if len(args) == 1 and not kwargs and _decorating(frame, args[0]):
             return args[0]  # mailman's ``@public`` (atpublic): the function, the class
         if frame.f_code.co_filename == LOG.current_file and _for_its_effect(frame, path):
-            LOG.value_uses.append(ValueUse(called, frame.f_lineno, "calls {name}", Reach.EFFECT))
+            LOG.value_uses.append(
+                ValueUse(called, self._migsafe_root, frame.f_lineno, "calls {name}", Reach.EFFECT)
+            )
         return StandIn(called, self._migsafe_root)
 
     def __getitem__(self, key: Any) -> StandIn:
@@ -291,7 +294,7 @@ class StandIn(UserDefinedType):
             line = outer.f_lineno
         LOG.on_value_use()
         how = "turns {name} into text" if as_text else "branches on {name}"
-        LOG.value_uses.append(ValueUse(self._migsafe_path, line, how))
+        LOG.value_uses.append(ValueUse(self._migsafe_path, self._migsafe_root, line, how))
 
 
 _DOTTED_NAME = re.compile(r"(\.\w+)+")  # ".user.id": a table (and column) in a schema
@@ -347,8 +350,33 @@ class StandInBase:
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         pass
 
+    def __getattribute__(self, name: str) -> Any:
+        """A default the class body gives (``pg_uri: str | None = None`` of letta's pydantic
+        ``Settings``) is not what an instance holds: the stood-in base's ``__init__``, which
+        did not run, sets such attributes (from its arguments, from the environment). Read
+        from an instance, it is a stand-in, so a branch on it is noticed, not taken as
+        written. What the instance set itself, methods and private names are as they are."""
+        value = object.__getattribute__(self, name)
+        if name.startswith("_") or not isinstance(value, _PLAIN_DEFAULTS):
+            return value
+        if name in object.__getattribute__(self, "__dict__"):
+            return value
+        cls = type(self)
+        return StandIn(f"{cls.__module__}.{cls.__qualname__}().{name}", _stood_in_root(cls))
+
     def __getattr__(self, name: str) -> StandIn:
         return _stand_in_attribute(type(self).__qualname__, name, type(self).__module__)
+
+
+_PLAIN_DEFAULTS = (type(None), str, bytes, int, float, tuple, list, dict, set, frozenset)
+
+
+def _stood_in_root(cls: type) -> str:
+    """The stood-in module a class derives from (the module of the class made for it)."""
+    for base in cls.__mro__:
+        if base.__bases__ == (StandInBase,):
+            return base.__module__
+    return cls.__module__
 
 
 class StandInModule(types.ModuleType):
