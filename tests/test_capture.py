@@ -631,6 +631,33 @@ def upgrade():
     )
 
 
+def test_a_table_in_a_stood_in_schema_is_in_the_schema_named_for_it(write_migration) -> None:
+    """c2cgeoportal builds ``sa.Table("role", MetaData(), ..., schema=config["schema"])``
+    with ``c2c`` not installed, and asks ``has_table(..., schema=schema)``: the table is in
+    the schema its operations' ``schema=`` names (SQLAlchemy refuses a schema that is not a
+    string), and the question is no crash."""
+    body = """
+from c2c_not_installed import config
+
+def upgrade():
+    schema = config["schema"]
+    op.create_table("role", sa.Column("name", sa.Unicode), schema=schema)
+    role = sa.Table("role", sa.MetaData(), sa.Column("name", sa.Unicode), schema=schema)
+    op.bulk_insert(role, [{"name": "admin"}])
+    if sa.inspect(op.get_bind()).has_table("role", schema=schema):
+        op.execute("SELECT 1")
+    if "theme" in sa.inspect(op.get_bind()).get_table_names(schema=schema):
+        op.execute("SELECT 2")
+"""
+    _, upgrade, _ = capture_body(write_migration, body)
+    assert upgrade.failure is None and upgrade.guesses == []
+    assert [e.sql for e in upgrade.judged][1:] == [
+        "INSERT INTO config_schema.role (name) VALUES ('admin');",
+        "SELECT 1;",
+    ]
+    assert [asked.table for asked in upgrade.tables_asked_absent] == [("config_schema", "theme")]
+
+
 def test_a_stood_in_helper_called_for_its_effect_is_noticed(write_migration) -> None:
     """networking-sfc calls neutron's ``migration.remove_foreign_keys(...)`` with neutron not
     installed: whatever it does to the schema is not known. That is said, the capture is

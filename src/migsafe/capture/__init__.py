@@ -39,6 +39,7 @@ from migsafe.capture.offline_bind import OfflineBind
 from migsafe.capture.operations import Recording
 from migsafe.capture.recorder import AskedAbsent, Emitted, Read, Recorder, one_line
 from migsafe.capture.stand_ins import Reach
+from migsafe.capture.stood_in_arguments import tables_in_stood_in_schemas
 from migsafe.catalog import DEFAULT_SCHEMA, Catalog
 from migsafe.project import BodyShape, MigrationScript, body_shape, failing_line
 from migsafe.sql import split_statements
@@ -145,12 +146,14 @@ class OfflineCapturer:
         self.bind = OfflineBind(pg_version)
         self.catalog = catalog or Catalog()
         self._stand_ins = stand_ins.installed()
+        self._stood_in_schemas = tables_in_stood_in_schemas()
         self._environment = EnvironmentContext(self.config, self.script_directory, as_sql=True)
 
     def __enter__(self) -> OfflineCapturer:
         """Capture only inside ``with``: ``alembic.context``, ``op`` and stand-ins are in
         place until it ends (one offline migration context serves every script)."""
         self._stand_ins.__enter__()
+        self._stood_in_schemas.__enter__()
         self._environment.__enter__()
         connection = self.bind.connect(None)
         self._environment.configure(connection=connection, literal_binds=True)
@@ -164,6 +167,7 @@ class OfflineCapturer:
     def __exit__(self, *exc_info: object) -> None:
         self._recording.operations._remove_proxy()
         self._environment.__exit__(*exc_info)
+        self._stood_in_schemas.__exit__(*exc_info)
         self._stand_ins.__exit__(*exc_info)
 
     def _add_version_table(self) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy import types as sqltypes
 from sqlalchemy.dialects.postgresql import ARRAY, ENUM, INTERVAL, TIME, TIMESTAMP
 from sqlalchemy.dialects.postgresql.base import ischema_names
 
+from migsafe.capture.stand_ins import StandIn
 from migsafe.catalog import DEFAULT_SCHEMA, Catalog, Column, Name, Table
 
 # pglast's internal type names, as PostgreSQL's catalog spells them for SQLAlchemy
@@ -60,7 +61,10 @@ class _TableNames(list):
         return found
 
 
-def _schema(schema: str | None) -> str:
+def _schema(schema: Any) -> str:
+    """A stood-in schema (``schema=config["schema"]``) is the one operations name for it."""
+    if isinstance(schema, StandIn):
+        return schema.schema_name
     return schema or DEFAULT_SCHEMA
 
 

@@ -193,8 +193,8 @@ class StandIn(UserDefinedType):
         never silently holds a stand-in's name."""
         if isinstance(other, (list, tuple)):
             return type(other)(other)
-        if isinstance(other, str) and _DOTTED_NAME.fullmatch(other):
-            return self.schema_name + other
+        if isinstance(other, str) and (other == "." or _DOTTED_NAME.fullmatch(other)):
+            return self.schema_name + other  # SQLAlchemy's key for Table(schema=...) too
         if _is_sql_expression(other):  # SQLAlchemy builds ``$1 || workspace_path``
             return NotImplemented
         return _derived("{} + ...")(self)

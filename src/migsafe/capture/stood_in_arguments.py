@@ -10,7 +10,12 @@ name or type.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
 from alembic.operations import MigrateOperation
+from sqlalchemy.sql.schema import Table
 
 from migsafe.capture.stand_ins import StandIn, StandInBase
 
@@ -62,3 +67,22 @@ def _derives_from_stand_in(value: object) -> bool:
 def _unknown_type(value: object) -> StandIn:
     kind = value if isinstance(value, type) else type(value)
     return StandIn(f"{kind.__module__}.{kind.__qualname__}()", kind.__module__)
+
+
+@contextlib.contextmanager
+def tables_in_stood_in_schemas() -> Iterator[None]:
+    """While capturing, ``sa.Table(..., schema=config["schema"])`` (c2cgeoportal, with
+    ``c2c`` not installed) is a table in the schema named as an operation's ``schema=`` is,
+    where SQLAlchemy would refuse a schema that is not a string."""
+    original = Table.__dict__["_new"]
+
+    def named(cls: type[Table], *args: Any, **kw: Any) -> Any:
+        if isinstance(kw.get("schema"), StandIn):
+            kw["schema"] = kw["schema"].schema_name
+        return original.__func__(cls, *args, **kw)
+
+    Table._new = classmethod(named)  # type: ignore[method-assign, assignment]
+    try:
+        yield
+    finally:
+        Table._new = original  # type: ignore[method-assign]
