@@ -363,3 +363,72 @@ def downgrade():
         "    op.create_foreign_key('fk_comments_thread', 'comments', 'threads', ['thread_id'], "
         "['id'], ondelete='CASCADE')"
     )
+
+
+@pytest.mark.parametrize(
+    "statements",
+    [
+        "op.execute(\"DELETE FROM messaging_config WHERE service_type = 'twilio'\")",
+        "op.execute(\"ALTER TYPE run_status ADD VALUE IF NOT EXISTS 'paused'\")",
+        'op.execute("CREATE INDEX IF NOT EXISTS ix_users_email ON users (email)")\n'
+        '    op.execute("ALTER TABLE users ADD COLUMN IF NOT EXISTS nickname text")',
+    ],
+)
+def test_an_upgrade_that_runs_again_as_is_needs_no_undo(tmp_path: Path, statements: str) -> None:
+    """fides deletes rows it no longer wants and cognee adds an enum value IF NOT EXISTS:
+    an empty downgrade() loses nothing the next upgrade would trip on, and raising there
+    would only block rollbacks past it."""
+    body = f"""\
+def upgrade():
+    {statements}
+
+def downgrade():
+    pass
+"""
+    assert lint(tmp_path, body, rule=RULE) == []
+
+
+def test_an_upgrade_that_makes_an_object_unconditionally_still_needs_its_undo(
+    tmp_path: Path,
+) -> None:
+    body = """\
+def upgrade():
+    op.execute("UPDATE users SET active = true")
+    op.execute("ALTER TYPE run_status ADD VALUE 'paused'")
+
+def downgrade():
+    pass
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [5]
+
+
+def test_a_commit_is_nothing_to_undo(tmp_path: Path) -> None:
+    """invenio-db commits before building its indexes concurrently: the recipe lists the
+    index, not the COMMIT."""
+    body = """\
+def upgrade():
+    op.execute("COMMIT")
+    op.create_index("ix_users_email", "users", ["email"], postgresql_concurrently=True)
+
+def downgrade():
+    pass
+"""
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    assert "COMMIT" not in finding.hint
+    assert 'op.drop_index("ix_users_email"' in finding.hint.replace("'", '"')
+
+
+def test_a_type_change_is_undone_with_the_cast_postgresql_needs(tmp_path: Path) -> None:
+    """invenio-access made a varchar an integer's text: back, PostgreSQL casts it only when
+    told how (``postgresql_using=``); to text it casts by itself."""
+    body = """\
+def upgrade():
+    op.alter_column("roles", "role_id", existing_type=sa.Integer(), type_=sa.String(80))
+    op.alter_column("roles", "size", existing_type=sa.SmallInteger(), type_=sa.BigInteger())
+
+def downgrade():
+    pass
+"""
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    assert "postgresql_using='\"role_id\"::int4')" in finding.hint
+    assert finding.hint.count("postgresql_using") == 1

@@ -11,15 +11,18 @@ from collections.abc import Iterator
 import sqlalchemy as sa
 from alembic.operations import ops
 from alembic.runtime.migration import MigrationContext
+from pglast import ast
+from pglast.enums import AlterTableType
 from sqlalchemy.types import TypeEngine
 
 from migsafe.capture.stand_ins import Reach
 from migsafe.catalog import DEFAULT_SCHEMA, default_constraint_name
 from migsafe.findings import Finding, Severity
 from migsafe.project import BodyShape, body_shape
-from migsafe.revision import RevisionContext
+from migsafe.revision import RevisionContext, alter_commands, type_name
 from migsafe.rule import Category, Rule
-from migsafe.sql import Statement
+from migsafe.rules._casts import no_automatic_cast
+from migsafe.sql import Statement, quote_identifier
 
 RULE = Rule(
     code="MS007",
@@ -70,6 +73,8 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
         return
     if upgrade is None or body_shape(upgrade) is BodyShape.EMPTY or _changes_nothing(rev):
         return  # nothing to undo
+    if shape is BodyShape.EMPTY and _runs_again_as_is(rev):
+        return  # rows changed, or objects made only if missing: the next upgrade still runs
     if shape is BodyShape.ABSENT and rev.downgrade_capture.emitted:
         return  # bound another way (``downgrade = _down``, an import), and it does something
     line = function.lineno if function else upgrade.lineno
@@ -99,6 +104,44 @@ def _changes_nothing(rev: RevisionContext) -> bool:
     return exact and not capture.emitted and not capture.recorder.reflected
 
 
+# what an upgrade may leave in place under a downgrade() that does nothing: its next run
+# works again (rows are data, not schema; a transaction's control and settings are neither)
+_DATA_OR_CONTROL = (
+    ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.SelectStmt, ast.TransactionStmt,
+    ast.VariableSetStmt,
+)  # fmt: skip
+_CREATED_IF_MISSING = (
+    ast.CreateStmt, ast.IndexStmt, ast.CreateSeqStmt, ast.CreateSchemaStmt,
+    ast.CreateExtensionStmt,
+)  # fmt: skip
+
+
+def _runs_again_as_is(rev: RevisionContext) -> bool:
+    """upgrade() was seen whole and only changes rows (fides deletes rows it no longer
+    wants: no downgrade() brings them back, and raising there would only block rollbacks
+    past it) or makes objects only if they are missing (cognee's ``ALTER TYPE ... ADD VALUE
+    IF NOT EXISTS``, which PostgreSQL cannot undo): an empty downgrade() loses nothing the
+    next upgrade would trip on."""
+    capture = rev.upgrade_capture
+    if capture.failure is not None or capture.guesses or not rev.upgrade:
+        return False
+    return all(_safe_to_run_again(stmt.node) for stmt in rev.upgrade)
+
+
+def _safe_to_run_again(node: ast.Node | None) -> bool:
+    if isinstance(node, _DATA_OR_CONTROL):
+        return True
+    if isinstance(node, _CREATED_IF_MISSING):
+        return bool(node.if_not_exists)
+    if isinstance(node, ast.AlterEnumStmt):
+        return bool(node.skipIfNewValExists)
+    if isinstance(node, ast.AlterTableStmt):
+        return all(
+            cmd.subtype == AlterTableType.AT_AddColumn and cmd.missing_ok for cmd in node.cmds
+        )
+    return False
+
+
 def _undo_hint(rev: RevisionContext) -> str:
     """The reverse of each upgrade operation, last one first, rendered as code; a comment
     for each one whose reverse the call alone does not tell."""
@@ -106,10 +149,14 @@ def _undo_hint(rev: RevisionContext) -> str:
     seen: set[int] = set()
     for item in reversed(rev.upgrade_capture.operations):
         operation = item.operation
+        stmt = _statement_of(rev, operation)
+        if stmt is not None and isinstance(stmt.node, (ast.TransactionStmt, ast.VariableSetStmt)):
+            continue  # a COMMIT or a SET: nothing to undo
         recreated = (
             _recreated(rev, operation) if isinstance(operation, ops.DropConstraintOp) else None
         )
-        code = _render(recreated or _reverse(_as_it_was(rev, operation)))
+        reverse = recreated or _cast_back(rev, operation, _reverse(_as_it_was(rev, operation)))
+        code = _render(reverse)
         if code:
             lines.append(code)
         elif item.line not in seen:  # once per line: a loop issues the same call again
@@ -185,6 +232,24 @@ def _recreated(
     return None
 
 
+def _cast_back(
+    rev: RevisionContext, operation: ops.MigrateOperation, reverse: ops.MigrateOperation | None
+) -> ops.MigrateOperation | None:
+    """A type change undone with ``postgresql_using=`` where PostgreSQL has no automatic
+    cast back (invenio-access made a varchar an integer: back, it would refuse)."""
+    if not isinstance(reverse, ops.AlterColumnOp) or reverse.modify_type is None:
+        return reverse
+    stmt = _statement_of(rev, operation)
+    if stmt is None or not isinstance(operation, ops.AlterColumnOp):
+        return reverse
+    column = operation.column_name
+    former = rev.column_before(stmt, column, "type")
+    for cmd in alter_commands(stmt.node, AlterTableType.AT_AlterColumnType):
+        if former is not None and no_automatic_cast(rev, stmt, cmd.def_.typeName, former):
+            reverse.kw["postgresql_using"] = f"{quote_identifier(column)}::{type_name(former)}"
+    return reverse
+
+
 def _statement_of(rev: RevisionContext, operation: ops.MigrateOperation) -> Statement | None:
     """The first statement the upgrade operation rendered."""
     return next((s for s in rev.upgrade if s.operation is operation), None)
@@ -209,6 +274,9 @@ def _render(reverse: ops.MigrateOperation | None) -> str | None:
         return None
     body = "\n".join(line for line in code.splitlines() if not line.strip().startswith("# ###"))
     body = textwrap.dedent(body).strip()
+    using = getattr(reverse, "kw", {}).get("postgresql_using")
+    if using and body.endswith(")"):  # autogenerate's renderer leaves the option out
+        body = f"{body[:-1]},\n           postgresql_using={using!r})"
     if getattr(reverse, "kw", {}).get("postgresql_concurrently"):
         return f"with op.get_context().autocommit_block():\n{textwrap.indent(body, '    ')}"
     return body
