@@ -138,3 +138,32 @@ def test_reflection_does_not_answer_for_a_table_the_history_only_altered(
             )
             captures.append(capturer.capture(read_script(path), with_downgrade=False))
     assert [c.upgrade.failure for c in captures] == [None, None]
+
+
+def test_a_key_added_using_an_index_takes_its_columns_and_renames_it() -> None:
+    """qcfractal moves ``user_session``'s primary key to ``public_id`` through ``PRIMARY KEY
+    USING INDEX``: the key is on the index's columns, and the index takes its name."""
+    catalog = catalog_after(
+        "CREATE TABLE s (id int, public_id int NOT NULL)",
+        "CREATE UNIQUE INDEX s_public_id_idx ON s (public_id)",
+        "ALTER TABLE s ADD CONSTRAINT s_pkey PRIMARY KEY USING INDEX s_public_id_idx",
+    )
+    key = catalog.tables[("public", "s")].constraints["s_pkey"]
+    assert (key.kind, key.columns) == ("primary key", ("public_id",))
+    assert set(catalog.indexes) == {("public", "s_pkey")}
+    assert catalog.indexes[("public", "s_pkey")].columns == ("public_id",)
+
+
+def test_dropping_a_table_or_view_is_remembered_as_gone() -> None:
+    """A table the history had is not there in any database it migrated: asking for it
+    needs no notice (``Catalog.gone``); a name it never had is not gone."""
+    catalog = catalog_after(
+        "CREATE TABLE old (id int)",
+        "CREATE TABLE moved (id int)",
+        "CREATE VIEW v AS SELECT 1",
+        "DROP TABLE old",
+        "ALTER TABLE moved RENAME TO here",
+        "DROP VIEW v",
+        "DROP TABLE IF EXISTS never",
+    )
+    assert catalog.gone == {("public", "old"), ("public", "moved"), ("public", "v")}

@@ -181,6 +181,9 @@ class Catalog:
         if kind is None:
             return
         columns = tuple(_strings(node.keys or node.fk_attrs)) or ((column,) if column else ())
+        used = self.indexes.get((table.name[0], node.indexname)) if node.indexname else None
+        if used is not None and not columns:  # PRIMARY KEY USING INDEX: the index's columns
+            columns = used.columns
         name = node.conname or default_constraint_name(table.name[1], columns, kind)
         constraint = Constraint(name, kind, columns, validated=not node.skip_validation)
         if kind == "foreign key":
@@ -193,7 +196,9 @@ class Catalog:
                                  not_null_column=not_null_column(node))  # fmt: skip
         table.constraints[name] = constraint
         if kind in ("primary key", "unique") or node.indexname:
-            index_name = node.indexname or name
+            if used is not None:  # PostgreSQL renames the index to the constraint's name
+                del self.indexes[used.name]
+            index_name = name if used is not None else (node.indexname or name)
             self.indexes[(table.name[0], index_name)] = Index(
                 (table.name[0], index_name), table.name, columns, columns, unique=True
             )

@@ -355,3 +355,21 @@ def upgrade():
 """
     (finding,) = after_history(write_migration, before, body, rule=RULE)
     assert 'instead of ("bucket_id", "version_id")' in finding.message
+
+
+def test_a_primary_key_added_back_using_an_index_is_on_its_columns(write_migration) -> None:
+    """qcfractal: ``ADD CONSTRAINT user_session_pkey PRIMARY KEY USING INDEX ...`` over a
+    unique index on ``public_id``; the key is added back on that column, not on ()."""
+    before = """\
+def upgrade():
+    op.create_table("s", sa.Column("session_id", sa.Integer(), primary_key=True))
+"""
+    body = """\
+def upgrade():
+    op.add_column("s", sa.Column("public_id", sa.Integer(), nullable=False))
+    op.drop_constraint("s_pkey", "s")
+    op.execute("CREATE UNIQUE INDEX s_pkey ON s USING btree (public_id)")
+    op.execute("ALTER TABLE s ADD CONSTRAINT s_pkey PRIMARY KEY USING INDEX s_pkey")
+"""
+    (finding,) = after_history(write_migration, before, body, rule=RULE)
+    assert finding.message.endswith('adds it back on ("public_id") instead of ("session_id").')

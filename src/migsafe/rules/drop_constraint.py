@@ -268,6 +268,7 @@ def _added(rev: RevisionContext, final: Callable[[TableName], TableName]) -> lis
     """Every constraint and unique index the upgrade adds to a table (by the table's name at
     the end of the revision), in order."""
     found = []
+    unique_indexes: dict[str, tuple[str, ...]] = {}  # built here, by name
     for at, stmt in enumerate(rev.upgrade):
         if stmt.table is None:
             continue
@@ -276,6 +277,8 @@ def _added(rev: RevisionContext, final: Callable[[TableName], TableName]) -> lis
             kind = _KINDS.get(cmd.def_.contype)
             if kind is not None:
                 columns = _strings(cmd.def_.fk_attrs if kind == "foreign key" else cmd.def_.keys)
+                if not columns and cmd.def_.indexname:  # PRIMARY KEY USING INDEX (qcfractal)
+                    columns = unique_indexes.get(cmd.def_.indexname, ())
                 condition = sql_text(cmd.def_.raw_expr) if kind == "check" else None
                 found.append(_Added(table, cmd.def_.conname, kind, columns, at, condition))
         node = stmt.node
@@ -283,6 +286,8 @@ def _added(rev: RevisionContext, final: Callable[[TableName], TableName]) -> lis
             columns = tuple(e.name for e in node.indexParams or () if e.name)
             if len(columns) == len(node.indexParams or ()):
                 found.append(_Added(table, None, "unique index", columns, at))
+                if node.idxname:
+                    unique_indexes[node.idxname] = columns
     return found
 
 
