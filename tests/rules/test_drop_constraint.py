@@ -373,3 +373,46 @@ def upgrade():
 """
     (finding,) = after_history(write_migration, before, body, rule=RULE)
     assert finding.message.endswith('adds it back on ("public_id") instead of ("session_id").')
+
+
+def test_a_unique_constraint_made_again_on_its_columns_in_another_order(
+    write_migration,
+) -> None:
+    """reana-db replaces ``uq_workflow_name (name, owner_id)`` by ``uq_workflow_owner_id
+    (owner_id, name)``: the same rows are refused."""
+    before = """\
+def upgrade():
+    op.create_table("workflow", sa.Column("id", sa.Integer(), primary_key=True),
+                    sa.Column("name", sa.Text()), sa.Column("owner_id", sa.Integer()))
+    op.create_unique_constraint("uq_workflow_name", "workflow", ["name", "owner_id"])
+"""
+    body = """\
+def upgrade():
+    op.drop_constraint("uq_workflow_name", "workflow", type_="unique")
+    op.create_unique_constraint("uq_workflow_owner_id", "workflow", ["owner_id", "name"])
+"""
+    assert after_history(write_migration, before, body, rule=RULE) == []
+
+
+def test_a_key_dropped_while_a_unique_constraint_on_its_columns_stays(write_migration) -> None:
+    """rucio drops its history tables' primary keys, which a unique constraint on the same
+    columns duplicates: rows stay distinct and ON CONFLICT still finds an arbiter; the
+    table has no primary key any more. A duplicate unique constraint goes unremarked."""
+    before = """\
+def upgrade():
+    op.create_table("h", sa.Column("section", sa.Text(), nullable=False),
+                    sa.Column("opt", sa.Text(), nullable=False))
+    op.create_primary_key("h_pk", "h", ["section", "opt"])
+    op.create_unique_constraint("h_uq", "h", ["opt", "section"])
+    op.create_unique_constraint("h_uq2", "h", ["section", "opt"])
+"""
+    body = """\
+def upgrade():
+    op.drop_constraint("h_uq2", "h", type_="unique")
+    op.drop_constraint("h_pk", "h", type_="primary")
+"""
+    (finding,) = after_history(write_migration, before, body, rule=RULE)
+    assert finding.message.endswith(
+        "the table has no primary key from now on (a unique constraint on the same columns "
+        "still keeps rows distinct, and INSERT ... ON CONFLICT uses it)."
+    )

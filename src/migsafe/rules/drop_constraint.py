@@ -139,8 +139,11 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
             noun = _NOUNS.get(kind or "", "constraint")
             relies = _RELIES.get(kind or "", _UNKNOWN)
             again = _added_again(rev, added, at, final(table), cmd.name)
+            kept = _narrower_unique(rev, stmt, cmd.name, named)
+            if again is None and kind == "unique" and kept and set(kept) == set(named):
+                continue  # another one on the same columns stays: nothing is lost
             consequence = (
-                _consequence(kind, named, known, _narrower_unique(rev, stmt, cmd.name, named))
+                _consequence(kind, named, known, kept)
                 if again is None
                 else _changed(again, columns, condition)
             )
@@ -166,6 +169,11 @@ def _consequence(
     narrower: tuple[str, ...] | None = None,
 ) -> str:
     on = f" ({', '.join(quote_identifier(c) for c in columns)})" if columns else ""
+    if kind == "primary key" and narrower and set(narrower) == set(columns):
+        return (  # rucio's history tables keep a unique constraint on the key's columns
+            "the table has no primary key from now on (a unique constraint on the same "
+            "columns still keeps rows distinct, and INSERT ... ON CONFLICT uses it)"
+        )
     if kind in ("unique", "primary key") and narrower:
         kept = ", ".join(quote_identifier(c) for c in narrower)
         return (
@@ -329,9 +337,17 @@ def _made_or_replaced(
         option_change = other.kind == "foreign key" and kind in ("foreign key", None)
         if other.name == name and not columns and alone and option_change:
             return True  # a file checked alone: the usual way to change ON DELETE
-        if columns and same_kind and other.columns == columns:
+        if columns and same_kind and _same_key(other.columns, columns, kind):
             return True
     return False
+
+
+def _same_key(one: tuple[str, ...], other: tuple[str, ...], kind: str | None) -> bool:
+    """The same columns; for uniqueness in any order (reana-db's ``(name, owner_id)`` made
+    again as ``(owner_id, name)``), for a foreign key in its order (it pairs them)."""
+    if kind in ("unique", "primary key"):
+        return len(one) == len(other) and set(one) == set(other)
+    return one == other
 
 
 def _knows_table(rev: RevisionContext, table: TableName) -> bool:
