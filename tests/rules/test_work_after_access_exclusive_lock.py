@@ -323,3 +323,19 @@ def upgrade():
     op.create_index("ix_users_email", "users", ["email"])
 """
     assert lines_flagged(tmp_path, body, rule=RULE) == []
+
+
+def test_a_lock_taken_by_a_rename_names_the_table_both_ways(tmp_path: Path) -> None:
+    """fides renames ``backfill_history`` and indexes it under its new name: one table."""
+    body = """\
+def upgrade():
+    op.rename_table("backfill_history", "tasks")
+    op.create_index("ix_tasks_completed_at", "tasks", ["completed_at"])
+"""
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    assert finding.message == (
+        'Building index "ix_tasks_completed_at" on "tasks" runs while the ACCESS EXCLUSIVE '
+        'lock taken on "backfill_history" (renamed "tasks" there) at line '
+        f"{FIRST_BODY_LINE + 1} is held: all reads and writes of it wait until it is done and "
+        "the migration commits."
+    )

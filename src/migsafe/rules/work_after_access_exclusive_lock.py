@@ -80,6 +80,14 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
         yield from _judge(rev, transaction)
 
 
+def _renamed_to(lock: Statement, table: TableName) -> TableName | None:
+    """The table's new name when the statement that locked it renamed it."""
+    node = lock.node
+    if isinstance(node, ast.RenameStmt) and node.renameType == ObjectType.OBJECT_TABLE:
+        return TableName(table.schema, node.newname)
+    return None
+
+
 def _judge(rev: RevisionContext, transaction: list[Statement]) -> Iterator[Finding]:
     """One finding per held lock: at the first slow statement under it, naming the others."""
     # the first statement that took ACCESS EXCLUSIVE on each live table, with the table
@@ -98,13 +106,15 @@ def _judge(rev: RevisionContext, transaction: list[Statement]) -> Iterator[Findi
     for lock, table, works in under.values():
         (stmt, work), others = works[0], [s.line for s, _ in works[1:]]
         shared = stmt.line == lock.line  # one call renders both (ADD COLUMN ... REFERENCES)
-        on = "it" if table == stmt.table else table.sql
+        renamed = _renamed_to(lock, table)  # fides renames a table, then indexes it
+        on = "it" if stmt.table in (table, renamed) else table.sql
+        held_on = f"{table.sql} (renamed {renamed.sql} there)" if renamed else table.sql
         more = f", {_as_do(others)} after it ({_lines(others)})" if others else ""
         also = f"\n    # and the same for the slow work at {_lines(others)}" if others else ""
         yield rev.finding(
             RULE,
             stmt,
-            f"{work} runs while the ACCESS EXCLUSIVE lock taken on {table.sql} at line "
+            f"{work} runs while the ACCESS EXCLUSIVE lock taken on {held_on} at line "
             f"{lock.line} is held{more}: all reads and writes of {on} wait until "
             f"{'they are' if others else 'it is'} done and the migration commits.",
             lock=_source(rev, lock, transaction, shared=shared, upto=True),
