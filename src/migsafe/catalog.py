@@ -264,7 +264,8 @@ def _strings(nodes: Iterable[ast.String] | None) -> Iterator[str]:
     return (n.sval for n in nodes or () if isinstance(n, ast.String))
 
 
-def _dotted(names: Iterable[ast.String]) -> Name:
+def dotted_name(names: Iterable[ast.String]) -> Name:
+    """A type's or object's name as the catalog keys it (``public`` when unqualified)."""
     parts = list(_strings(names))
     return (parts[0], parts[1]) if len(parts) > 1 else (DEFAULT_SCHEMA, parts[0])
 
@@ -419,7 +420,7 @@ def _rename(catalog: Catalog, node: ast.RenameStmt, revision: str | None) -> Non
     elif kind == ObjectType.OBJECT_COLUMN:
         _rename_column(catalog, catalog.tables[qualified_name(node.relation)], node)
     elif kind == ObjectType.OBJECT_TYPE:
-        _rename_type(catalog, _dotted(node.object), node.newname)
+        _rename_type(catalog, dotted_name(node.object), node.newname)
     elif kind == ObjectType.OBJECT_TABCONSTRAINT:
         table = catalog.tables[qualified_name(node.relation)]
         constraint = table.constraints.pop(node.subname)
@@ -434,7 +435,7 @@ def _rename_type(catalog: Catalog, old: Name, new_name: str) -> None:
         catalog.enums[new] = catalog.enums.pop(old)
     for table in catalog.tables.values():
         for name, column in table.columns.items():
-            if column.type is not None and _dotted(column.type.names) == old:
+            if column.type is not None and dotted_name(column.type.names) == old:
                 renamed = copy.copy(column.type)
                 qualified = len(column.type.names) > 1
                 renamed.names = (
@@ -472,7 +473,7 @@ def _drop(catalog: Catalog, node: ast.DropStmt, revision: str | None) -> None:
             catalog.schemas.discard(obj.sval)
             continue
         names = obj.names if isinstance(obj, ast.TypeName) else obj
-        name = _dotted(names)
+        name = dotted_name(names)
         if node.removeType == ObjectType.OBJECT_TABLE:
             if catalog.tables.pop(name, None) is not None:
                 catalog.gone.add(name)
@@ -493,11 +494,11 @@ def _drop(catalog: Catalog, node: ast.DropStmt, revision: str | None) -> None:
 
 
 def _create_enum(catalog: Catalog, node: ast.CreateEnumStmt, revision: str | None) -> None:
-    catalog.enums[_dotted(node.typeName)] = list(_strings(node.vals))
+    catalog.enums[dotted_name(node.typeName)] = list(_strings(node.vals))
 
 
 def _alter_enum(catalog: Catalog, node: ast.AlterEnumStmt, revision: str | None) -> None:
-    labels = catalog.enums[_dotted(node.typeName)]
+    labels = catalog.enums[dotted_name(node.typeName)]
     if node.oldVal:  # RENAME VALUE
         labels[labels.index(node.oldVal)] = node.newVal
     elif node.newVal not in labels:

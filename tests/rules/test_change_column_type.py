@@ -355,3 +355,29 @@ def upgrade():
 """
     (finding,) = lint(tmp_path, body, rule=RULE)
     assert "from vpn_auth to vpn_pfs fails" in finding.message
+
+
+def test_an_enum_swapped_for_one_with_more_labels_gets_them_added_in_place(
+    write_migration,
+) -> None:
+    """fides renames ``ctype`` aside, makes ``ctype`` again with one label more and converts
+    every row to it: adding the label to the type rewrites nothing."""
+    before = """\
+def upgrade():
+    op.execute("CREATE TYPE ctype AS ENUM ('a', 'b')")
+    op.execute("CREATE TABLE cfg (id integer PRIMARY KEY, ctype ctype)")
+"""
+    body = """\
+def upgrade():
+    op.execute("ALTER TYPE ctype RENAME TO ctype_old")
+    op.execute("CREATE TYPE ctype AS ENUM ('a', 'b', 'it''s')")
+    op.execute("ALTER TABLE cfg ALTER COLUMN ctype TYPE ctype USING ctype::text::ctype")
+    op.execute("DROP TYPE ctype_old")
+"""
+    (finding,) = after_history(write_migration, before, body, rule=RULE)
+    assert finding.hint.splitlines()[:4] == [
+        "# ctype only adds labels to ctype_old: add them to the type in place instead",
+        "# (no rewrite), and leave the rename, the new type and the column change out:",
+        """op.execute("ALTER TYPE \\"ctype\\" ADD VALUE IF NOT EXISTS 'it''s'")""",
+        "# or else:",
+    ]

@@ -6,9 +6,10 @@ from collections.abc import Iterator
 
 from alembic.operations import ops
 from pglast import ast
-from pglast.enums import AlterTableType
+from pglast.enums import AlterTableType, ObjectType
 from pglast.stream import RawStream
 
+from migsafe.catalog import Name, dotted_name
 from migsafe.findings import Finding, Severity
 from migsafe.locks import alter_table_command_lock
 from migsafe.revision import (
@@ -20,10 +21,10 @@ from migsafe.revision import (
     type_name,
     type_parts,
 )
-from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule
+from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, sql_code
 from migsafe.rules._casts import no_automatic_cast
 from migsafe.rules._passes import keeps_contents, no_rewrite
-from migsafe.sql import Statement
+from migsafe.sql import Statement, TableName
 
 RULE = Rule(
     code="MS012",
@@ -41,7 +42,7 @@ RULE = Rule(
         "The running application may also break on values of the new type."
     ),
     fix="""\
-# Expand and contract: add a column of the new type, dual-write, backfill, switch, drop.
+{added}# Expand and contract: add a column of the new type, dual-write, backfill, switch, drop.
 op.add_column({table!r}, sa.Column({new_column!r}, ...){schema})  # {new_type}
 # backfill in batches: UPDATE {table_sql} SET {new_column} = {converted} WHERE ...
 # deploy code that reads {new_column!r}; drop {column!r} in a later revision""",
@@ -109,7 +110,35 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                 new_column=f"{cmd.name}_new",
                 new_type=type_name(new),
                 converted=_converted(cmd, new),
+                added=_labels_added(rev, stmt, old, new),
             )
+
+
+def _labels_added(rev: RevisionContext, stmt: Statement, old: ast.TypeName | None,
+                  new: ast.TypeName) -> str:  # fmt: skip
+    """For one enum swapped for another that only adds labels (fides renames ``ctype`` to
+    ``ctype_old``, creates ``ctype`` with one label more and converts every row): the labels
+    added to the type in place instead, which rewrites nothing."""
+    schema = rev.schema_at(stmt)
+    if old is None or schema is None:
+        return ""
+    before, after = dotted_name(old.names), dotted_name(new.names)
+    old_labels, new_labels = schema.enums.get(before), schema.enums.get(after)
+    if old_labels is None or new_labels is None or before == after:
+        return ""
+    added = [label for label in new_labels if label not in old_labels]
+    if not added or any(label not in new_labels for label in old_labels):
+        return ""
+    name = _name_before_renames(rev, stmt, before)
+    lines = "\n".join(
+        f"op.execute({sql_code(f'ALTER TYPE {name} ADD VALUE IF NOT EXISTS {_literal(label)}')})"
+        for label in added
+    )
+    return (
+        f"# {type_name(new)} only adds labels to {type_name(old)}: add them to the type in "
+        "place instead\n# (no rewrite), and leave the rename, the new type and the column "
+        f"change out:\n{lines}\n# or else:\n"
+    )
 
 
 def _old_type_unknown(stmt: Statement) -> str:
@@ -162,3 +191,18 @@ def _utc_session(rev: RevisionContext, stmt: Statement) -> bool:
             constant = getattr(value, "val", None)
             zone = str(getattr(constant, "sval", getattr(constant, "ival", ""))).lower()
     return zone in _UTC
+
+
+def _name_before_renames(rev: RevisionContext, stmt: Statement, enum: Name) -> str:
+    """The type's name before the function renamed it aside (``ALTER TYPE ctype RENAME TO
+    ctype_old``), as SQL."""
+    for earlier in reversed(list(rev.earlier(stmt))):
+        node = earlier.node
+        renamed = isinstance(node, ast.RenameStmt) and node.renameType == ObjectType.OBJECT_TYPE
+        if renamed and (enum[0], node.newname) == enum:
+            enum = dotted_name(node.object)
+    return TableName.from_key(enum).sql
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
