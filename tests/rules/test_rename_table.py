@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.rules.lint import assert_renders, lines_flagged, lint
+from tests.rules.lint import FIRST_BODY_LINE, assert_renders, lines_flagged, lint
 
 RULE = "rename-table"
 
@@ -139,3 +139,22 @@ def upgrade():
     assert "CREATE VIEW" not in finding.hint
     assert finding.hint.startswith('# "action" is created anew later in this revision')
     compile(finding.hint, "<hint>", "exec")
+
+
+def test_the_view_comes_after_the_revisions_changes_to_the_renamed_tables_columns(
+    tmp_path: Path,
+) -> None:
+    """invenio-jobs renames ``job`` and then drops one of its columns: a view made right
+    after the rename selects that column, and PostgreSQL refuses the drop."""
+    body = """\
+def upgrade():
+    op.rename_table("job", "jobs_job")
+    op.drop_column("jobs_job", "default_args")
+"""
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    assert finding.hint.splitlines()[2:4] == [
+        f"# after line {FIRST_BODY_LINE + 2}: PostgreSQL refuses to drop or retype a column a "
+        "view selects",
+        """op.execute('CREATE VIEW "job" AS SELECT * FROM "jobs_job"')  # simple views are """
+        "updatable",
+    ]

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pglast import ast
-from pglast.enums import ObjectType
+from pglast.enums import AlterTableType, ObjectType
 
 from migsafe.findings import Finding, Severity
-from migsafe.revision import RevisionContext
+from migsafe.revision import RevisionContext, alter_commands
 from migsafe.rule import PG_DOCS, Category, Rule, py_literal, sql_code
 from migsafe.rules._same_revision import named_again
 from migsafe.sql import Statement, TableName
@@ -75,11 +75,32 @@ def _keep_old_name(rev: RevisionContext, stmt: Statement, old: TableName, new: T
             "it reach the new table.\n# Deploy code that works with both tables first, or give "
             f"the new table a name of its own.\n{rename}"
         )
+    view = f"op.execute({sql_code(f'CREATE VIEW {old.sql} AS SELECT * FROM {new.sql}')})"
+    last = _last_column_change(rev, at, new) if at is not None else None
+    if last is not None:  # invenio-jobs renames, then drops a column of the renamed table
+        view = (
+            f"# after line {last}: PostgreSQL refuses to drop or retype a column a view "
+            f"selects\n{view}"
+        )
     return (
         "# Rename, and keep the old name working with a view until no running code uses it:\n"
-        f"{rename}\n"
-        f"op.execute({sql_code(f'CREATE VIEW {old.sql} AS SELECT * FROM {new.sql}')})"
+        f"{rename}\n{view}"
         "  # simple views are updatable\n"
         "# later revision, after the new code is everywhere:\n"
         f"op.execute({sql_code(f'DROP VIEW {old.sql}')})"
     )
+
+
+def _last_column_change(rev: RevisionContext, at: int, table: TableName) -> int | None:
+    """The line of the last statement after ``at`` that drops or retypes a column of
+    ``table``: a view on it must come after that."""
+    lines = [
+        stmt.line
+        for stmt in rev.upgrade[at + 1 :]
+        if stmt.table == table
+        and any(
+            alter_commands(stmt.node, kind)
+            for kind in (AlterTableType.AT_DropColumn, AlterTableType.AT_AlterColumnType)
+        )
+    ]
+    return max(lines) if lines else None
