@@ -658,6 +658,25 @@ def upgrade():
     assert [asked.table for asked in upgrade.tables_asked_absent] == [("config_schema", "theme")]
 
 
+def test_a_stood_in_server_default_is_an_unknown_string(write_migration) -> None:
+    """tap-as-a-service: ``server_default=constants.ACTIVE`` with neutron_lib not installed,
+    which SQLAlchemy refuses for not being a string: the statement is exact but for the
+    default's value, and the rest of upgrade() is judged."""
+    body = """
+from neutron_lib_not_installed import constants
+
+def upgrade():
+    op.add_column("tap_services", sa.Column("status", sa.String(16),
+                                            server_default=constants.ACTIVE, nullable=False))
+    op.execute("SELECT 1")
+"""
+    _, upgrade, _ = capture_body(write_migration, body)
+    assert upgrade.failure is None and upgrade.guesses == []
+    (add, after) = [e.sql for e in upgrade.judged]
+    assert add.startswith("ALTER TABLE tap_services ADD COLUMN status VARCHAR(16) DEFAULT '")
+    assert after == "SELECT 1;"
+
+
 def test_a_stood_in_helper_called_for_its_effect_is_noticed(write_migration) -> None:
     """networking-sfc calls neutron's ``migration.remove_foreign_keys(...)`` with neutron not
     installed: whatever it does to the schema is not known. That is said, the capture is

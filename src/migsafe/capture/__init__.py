@@ -39,7 +39,7 @@ from migsafe.capture.offline_bind import OfflineBind
 from migsafe.capture.operations import Recording
 from migsafe.capture.recorder import AskedAbsent, Emitted, Read, Recorder, one_line
 from migsafe.capture.stand_ins import Reach
-from migsafe.capture.stood_in_arguments import tables_in_stood_in_schemas
+from migsafe.capture.stood_in_arguments import sqlalchemy_taking_stand_ins
 from migsafe.catalog import DEFAULT_SCHEMA, Catalog
 from migsafe.project import BodyShape, MigrationScript, body_shape, failing_line
 from migsafe.sql import split_statements
@@ -146,7 +146,7 @@ class OfflineCapturer:
         self.bind = OfflineBind(pg_version)
         self.catalog = catalog or Catalog()
         self._stand_ins = stand_ins.installed()
-        self._stood_in_schemas = tables_in_stood_in_schemas()
+        self._stood_in_schemas = sqlalchemy_taking_stand_ins()
         self._environment = EnvironmentContext(self.config, self.script_directory, as_sql=True)
 
     def __enter__(self) -> OfflineCapturer:

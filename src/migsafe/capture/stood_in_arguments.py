@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from alembic.operations import MigrateOperation
-from sqlalchemy.sql.schema import Table
+from sqlalchemy.sql.schema import DefaultClause, Table
 
 from migsafe.capture.stand_ins import StandIn, StandInBase
 
@@ -70,19 +70,29 @@ def _unknown_type(value: object) -> StandIn:
 
 
 @contextlib.contextmanager
-def tables_in_stood_in_schemas() -> Iterator[None]:
-    """While capturing, ``sa.Table(..., schema=config["schema"])`` (c2cgeoportal, with
-    ``c2c`` not installed) is a table in the schema named as an operation's ``schema=`` is,
-    where SQLAlchemy would refuse a schema that is not a string."""
-    original = Table.__dict__["_new"]
+def sqlalchemy_taking_stand_ins() -> Iterator[None]:
+    """While capturing, what SQLAlchemy refuses for not being a string takes a stand-in as
+    the name or value it stands for: ``sa.Table(..., schema=config["schema"])``
+    (c2cgeoportal, ``c2c`` not installed) is a table in the schema named as an operation's
+    ``schema=`` is, and ``server_default=constants.ACTIVE`` (tap-as-a-service, neutron_lib
+    not installed) a string default whose value is unknown (``stood_in_values``)."""
+    new_table = Table.__dict__["_new"]
+    default_init = DefaultClause.__init__
 
     def named(cls: type[Table], *args: Any, **kw: Any) -> Any:
         if isinstance(kw.get("schema"), StandIn):
             kw["schema"] = kw["schema"].schema_name
-        return original.__func__(cls, *args, **kw)
+        return new_table.__func__(cls, *args, **kw)
+
+    def valued(self: DefaultClause, arg: Any, *args: Any, **kw: Any) -> None:
+        if isinstance(arg, StandIn):  # its name in a literal: an unknown value in exact SQL
+            arg = str(arg)
+        default_init(self, arg, *args, **kw)
 
     Table._new = classmethod(named)  # type: ignore[method-assign, assignment]
+    DefaultClause.__init__ = valued  # type: ignore[method-assign]
     try:
         yield
     finally:
-        Table._new = original  # type: ignore[method-assign]
+        Table._new = new_table  # type: ignore[method-assign]
+        DefaultClause.__init__ = default_init  # type: ignore[method-assign]
