@@ -677,6 +677,64 @@ def upgrade():
     assert after == "SELECT 1;"
 
 
+def test_reflecting_a_table_the_history_only_altered_is_noticed(write_migration) -> None:
+    """qcfractal reads the columns of ``molecule``, which its application made and its
+    history only altered: the answer holds the columns the history added, and says so."""
+    write_migration(
+        """
+def upgrade():
+    op.add_column("molecule", sa.Column("fragments", sa.JSON()))
+""",
+        revision="a1",
+    )
+    path = write_migration(
+        """
+def upgrade():
+    columns = {c["name"] for c in sa.inspect(op.get_bind()).get_columns("molecule")}  # here
+    if "identifiers" not in columns:
+        op.create_index("ix_molecule_fragments", "molecule", ["fragments"])
+""",
+        revision="a2",
+        down_revision="a1",
+    )
+    notices = [(line, m) for name, line, m in _notices(path.parent) if name == path.name]
+    assert notices == [
+        (
+            line_of(path, "# here"),
+            'upgrade() reflects table "molecule", which no revision creates (it only alters '
+            "it): of its columns only those the history added are known, so what depends on "
+            "the others is not checked",
+        )
+    ]
+
+
+def test_tables_reflected_on_one_line_are_one_notice(write_migration) -> None:
+    """zenml reflects its whole schema with ``MetaData().reflect()``: one notice for the
+    line, naming the tables the history only altered."""
+    write_migration(
+        """
+def upgrade():
+    op.add_column("stack", sa.Column("labels", sa.JSON()))
+    op.add_column("user", sa.Column("email", sa.Text()))
+""",
+        revision="a1",
+    )
+    path = write_migration(
+        """
+def upgrade():
+    sa.MetaData().reflect(bind=op.get_bind())
+""",
+        revision="a2",
+        down_revision="a1",
+    )
+    notices = [m for name, _, m in _notices(path.parent) if name == path.name]
+    assert notices == [
+        'upgrade() reflects tables "stack" and "user", which no revision creates (it only '
+        "alters them): of their columns only those the history added are known, so what "
+        "depends on the others is not checked"
+    ]
+
+
 def test_a_stood_in_helper_called_for_its_effect_is_noticed(write_migration) -> None:
     """networking-sfc calls neutron's ``migration.remove_foreign_keys(...)`` with neutron not
     installed: whatever it does to the schema is not known. That is said, the capture is

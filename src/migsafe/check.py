@@ -22,7 +22,7 @@ from migsafe.capture import Capture, OfflineCapturer, stand_ins
 from migsafe.capture.env_imports import import_installed
 from migsafe.capture.recorder import AskedAbsent
 from migsafe.capture.stand_ins import Reach
-from migsafe.catalog import Catalog
+from migsafe.catalog import Catalog, Name
 from migsafe.config import Settings
 from migsafe.findings import CheckResult, Diagnostic, Finding, RevisionLocks
 from migsafe.footprint import Footprint, ImportedModules, footprint_of, imported_since
@@ -349,6 +349,8 @@ def capture_notes(script: MigrationScript, *captures: Capture) -> list[Diagnosti
         if capture.exact:  # else a note above says what of it is not known
             for line, message in _asked_absent_notes(name, capture.tables_asked_absent):
                 note(line, message)
+        for line, message in _partial_reflection_notes(name, capture.recorder.partial_reflections):
+            note(line, message)
         if capture.reads:
             read = capture.reads[0]
             more = f" and {len(capture.reads) - 1} more" if len(capture.reads) > 1 else ""
@@ -359,6 +361,37 @@ def capture_notes(script: MigrationScript, *captures: Capture) -> list[Diagnosti
                 "them are not checked",
             )
     return list(notes.values())
+
+
+def _partial_reflection_notes(
+    function: str, reflected: dict[Name, tuple[int, bool]]
+) -> list[tuple[int, str]]:
+    """One note per line that reflected tables the history only altered (or made in a
+    revision not captured to its end): the columns it did not add are not known."""
+    by_line: dict[tuple[int, bool], list[str]] = {}
+    for table, (line, exact) in reflected.items():
+        by_line.setdefault((line, exact), []).append(TableName.from_key(table).sql)
+    notes = []
+    for (line, exact), tables in by_line.items():
+        one = len(tables) == 1
+        which = f"table {tables[0]}" if one else f"tables {_listed(tables)}"
+        known = (
+            f"which no revision creates (it only alters {'it' if one else 'them'})"
+            if exact
+            else "which the schema migsafe built holds only in part (a revision before it "
+            "was not checked to its end)"
+        )
+        notes.append((
+            line,
+            f"{function} reflects {which}, {known}: of {'its' if one else 'their'} columns "
+            "only those the history added are known, so what depends on the others is not "
+            "checked",
+        ))  # fmt: skip
+    return notes
+
+
+def _listed(names: Sequence[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def _asked_absent_notes(function: str, asked: Sequence[AskedAbsent]) -> list[tuple[int, str]]:
@@ -374,7 +407,7 @@ def _asked_absent_notes(function: str, asked: Sequence[AskedAbsent]) -> list[tup
         if len(tables) == 1:
             which, it, they = f"table {tables[0]} exists", "it", "it does"
         else:
-            which = f"tables {', '.join(tables[:-1])} and {tables[-1]} exist"
+            which = f"tables {_listed(tables)} exist"
             it, they = "them", "they do"
         why = (
             f"no revision before it creates {it}"

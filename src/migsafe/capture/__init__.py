@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import itertools
 import types
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -224,7 +225,9 @@ class OfflineCapturer:
         log = stand_ins.LOG
         log.start(recorder.filename, recorder.guessed, importing)
         try:
-            return function()
+            with warnings.catch_warnings():  # the migration's (and SQLAlchemy's about what it
+                warnings.simplefilter("ignore")  # reflected offline): not migsafe's to print
+                return function()
         except KeyboardInterrupt:
             raise
         except BaseException as exc:

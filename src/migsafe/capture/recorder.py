@@ -94,6 +94,9 @@ class Recorder:
         # tables it asked for that the history never had (has_table, ``in`` the table
         # names): the line asking, and whether the schema it asked was exact then
         self._asked_absent: dict[Name, tuple[int, bool]] = {}
+        # tables the history only altered whose columns it reflected: the line, and
+        # whether the schema was exact then
+        self.partial_reflections: dict[Name, tuple[int, bool]] = {}
         self.in_transaction = True  # Alembic runs each migration in a transaction
         self._autobegin = False  # the next statement begins one (after bind.commit())
         self.catalog = catalog  # kept current with every exact statement, for reflection
@@ -157,6 +160,12 @@ class Recorder:
         tables only ``if table in get_table_names()``)."""
         if self.catalog is not None and name not in self.catalog.gone:
             self._asked_absent.setdefault(name, (self.issuing_line(), self.catalog.exact))
+
+    def reflected_partial(self, name: Name) -> None:
+        """The migration reflected a table the history only altered: of its columns, only
+        those the history added are known (qcfractal reads ``molecule``'s)."""
+        exact = self.catalog is not None and self.catalog.exact
+        self.partial_reflections.setdefault(name, (self.issuing_line(), exact))
 
     def tables_asked_absent(self) -> list[AskedAbsent]:
         """The tables asked for that neither the history nor the function itself (``if

@@ -4,7 +4,9 @@ SQLAlchemy's inspector asks the dialect (``get_table_names``, ``get_multi_column
 the offline dialect mixes this class in, so ``sa.inspect(op.get_bind())``, ``has_table`` and
 ``sa.Table(..., autoload_with=bind)`` get the tables, columns, constraints and indexes that
 the earlier revisions (and this one, so far) created. That is exactly the answer a fresh
-database gives during ``alembic upgrade head``, so it needs no notice.
+database gives during ``alembic upgrade head``, so it needs no notice. A table the history
+only altered (made by the application's ``create_all()``) is there with the columns the
+history gave it: reflecting it is noticed, since the others are not known.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, ENUM, INTERVAL, TIME, TIMESTAM
 from sqlalchemy.dialects.postgresql.base import ischema_names
 
 from migsafe.capture.stand_ins import StandIn
-from migsafe.catalog import DEFAULT_SCHEMA, Catalog, Column, Name, Table
+from migsafe.catalog import DEFAULT_SCHEMA, Catalog, Column, Table
 
 # pglast's internal type names, as PostgreSQL's catalog spells them for SQLAlchemy
 _CATALOG_NAMES = {
@@ -61,17 +63,17 @@ class _TableNames(list):
         return found
 
 
+def _on_known_columns(table: Table, columns: Iterable[str | None]) -> bool:
+    """Of a table the history only altered, a constraint or index on columns it did not
+    make is left out: SQLAlchemy would look for them among the columns it was given."""
+    return not table.partial or {c for c in columns if c is not None} <= set(table.columns)
+
+
 def _schema(schema: Any) -> str:
     """A stood-in schema (``schema=config["schema"]``) is the one operations name for it."""
     if isinstance(schema, StandIn):
         return schema.schema_name
     return schema or DEFAULT_SCHEMA
-
-
-def _whole_tables(catalog: Catalog) -> dict[Name, Table]:
-    """The tables reflection answers for: not those the history only altered (``partial``),
-    of which it knows a few columns; as before, a table it never saw is not there."""
-    return {name: table for name, table in catalog.tables.items() if not table.partial}
 
 
 class CatalogReflection:
@@ -81,7 +83,7 @@ class CatalogReflection:
                   **kw: Any) -> bool:  # fmt: skip
         name = (_schema(schema), table_name)
         catalog = _catalog(connection)
-        found = name in _whole_tables(catalog) or name in catalog.views
+        found = name in catalog.tables or name in catalog.views
         if not found and _recorder(connection) is not None:
             _recorder(connection).asked_absent(name)
         return found
@@ -105,7 +107,7 @@ class CatalogReflection:
         return sorted(_catalog(connection).schemas)
 
     def get_table_names(self, connection: Any, schema: str | None = None, **kw: Any) -> list[str]:
-        names = sorted(t for s, t in _whole_tables(_catalog(connection)) if s == _schema(schema))
+        names = sorted(t for s, t in _catalog(connection).tables if s == _schema(schema))
         return _TableNames(names, _recorder(connection), _schema(schema))
 
     def get_view_names(self, connection: Any, schema: str | None = None, **kw: Any) -> list[str]:
@@ -135,11 +137,16 @@ class CatalogReflection:
     def _tables(self, connection: Any, schema: str | None, filter_names: Any) -> list[Table]:
         catalog = _catalog(connection)
         wanted = set(filter_names) if filter_names else None
-        return [
+        tables = [
             table
-            for (s, name), table in _whole_tables(catalog).items()
+            for (s, name), table in catalog.tables.items()
             if s == _schema(schema) and (wanted is None or name in wanted)
         ]
+        recorder = _recorder(connection)
+        for table in tables:
+            if table.partial and recorder is not None:
+                recorder.reflected_partial(table.name)
+        return tables
 
     def get_multi_columns(self, connection: Any, schema: str | None, filter_names: Any,
                           scope: Any, kind: Any, **kw: Any) -> Any:  # fmt: skip
@@ -153,7 +160,8 @@ class CatalogReflection:
                                 scope: Any, kind: Any, **kw: Any) -> Any:  # fmt: skip
         result = []
         for table in self._tables(connection, schema, filter_names):
-            key = next((c for c in table.constraints.values() if c.kind == "primary key"), None)
+            keys = [c for c in table.constraints.values() if c.kind == "primary key"]
+            key = next((c for c in keys if _on_known_columns(table, c.columns)), None)
             value = {"constrained_columns": list(key.columns) if key else [],
                      "name": key.name if key else None, "comment": None}  # fmt: skip
             result.append(((schema, table.name[1]), value))
@@ -162,9 +170,9 @@ class CatalogReflection:
     def get_multi_foreign_keys(self, connection: Any, schema: str | None, filter_names: Any,
                                scope: Any, kind: Any, **kw: Any) -> Any:  # fmt: skip
         """The keys to the tables reflection answers for: SQLAlchemy reflects the table a
-        key refers to as well, and one the history never made whole (mailman's ``domain``,
+        key refers to as well, and one the history never had (mailman's ``domain``,
         made by ``create_all()`` before its history began) would fail the reflection."""
-        whole = _whole_tables(_catalog(connection))
+        tables = _catalog(connection).tables
         return [
             ((schema, table.name[1]), [
                 {"name": c.name, "constrained_columns": list(c.columns),
@@ -172,7 +180,8 @@ class CatalogReflection:
                  "referred_table": c.referred[1], "referred_columns": list(c.referred_columns),
                  "options": {}, "comment": None}
                 for c in table.constraints.values()
-                if c.kind == "foreign key" and c.referred in whole
+                if c.kind == "foreign key" and c.referred in tables
+                and _on_known_columns(table, c.columns)
             ])
             for table in self._tables(connection, schema, filter_names)
         ]  # fmt: skip
@@ -212,7 +221,8 @@ class CatalogReflection:
         return [
             ((schema, t.name[1]), [{"name": c.name, "column_names": list(c.columns),
                                     "comment": None}
-                                   for c in t.constraints.values() if c.kind == "unique"])
+                                   for c in t.constraints.values()
+                                   if c.kind == "unique" and _on_known_columns(t, c.columns)])
             for t in self._tables(connection, schema, filter_names)
         ]  # fmt: skip
 
