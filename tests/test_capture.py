@@ -735,6 +735,41 @@ def upgrade():
     ]
 
 
+def test_an_enum_with_stood_in_labels_is_made_with_its_table(write_migration) -> None:
+    """neutron's ``sa.Enum(constants.EGRESS_DIRECTION, constants.INGRESS_DIRECTION,
+    name="directions")`` with neutron_lib not installed: SQLAlchemy refused the labels, and
+    the table and its type were never made. The type is made, its labels unknown."""
+    body = """
+from neutron_lib_not_installed import constants
+
+def upgrade():
+    op.create_table(
+        "qos_rules",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("direction", sa.Enum(constants.EGRESS, constants.INGRESS, name="directions"),
+                  server_default=constants.EGRESS),
+    )
+"""
+    _, upgrade, _ = capture_body(write_migration, body)
+    assert upgrade.failure is None and upgrade.guesses == [] and upgrade.exact
+    assert [e.sql.split(" (")[0] for e in upgrade.judged] == [
+        "CREATE TYPE directions AS ENUM",
+        "CREATE TABLE qos_rules",
+    ]
+
+
+def test_an_operation_that_cannot_be_rendered_leaves_the_schema_unknown(
+    write_migration,
+) -> None:
+    """What it would have made or changed is not in the schema the next revisions see."""
+    body = """
+def upgrade():
+    op.drop_column("spawners", sa.Column("user_options"))
+"""
+    _, upgrade, _ = capture_body(write_migration, body)
+    assert upgrade.failure is None and not upgrade.exact
+
+
 def test_a_stood_in_helper_called_for_its_effect_is_noticed(write_migration) -> None:
     """networking-sfc calls neutron's ``migration.remove_foreign_keys(...)`` with neutron not
     installed: whatever it does to the schema is not known. That is said, the capture is

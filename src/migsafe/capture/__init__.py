@@ -108,9 +108,15 @@ class Capture:
     @property
     def exact(self) -> bool:
         """Everything it did to the schema is known: it ran to its end, nothing it emitted
-        followed a guess (rows written with a stood-in value change no schema), and it called
-        no stood-in helper for what that does."""
-        return self.failure is None and all(g.reach is Reach.ROWS for g in self.guesses)
+        followed a guess (rows written with a stood-in value change no schema), it called no
+        stood-in helper for what that does, and every operation was rendered (neutron's
+        ``create_table()`` of an enum whose labels are stood in made a table and a type the
+        schema does not hold)."""
+        return (
+            self.failure is None
+            and all(g.reach is Reach.ROWS for g in self.guesses)
+            and not any(item.sql is None and not item.caught for item in self.emitted)
+        )
 
     @property
     def operations(self) -> list[Emitted]:

@@ -16,6 +16,7 @@ from typing import Any
 
 from alembic.operations import MigrateOperation
 from sqlalchemy.sql.schema import DefaultClause, Table
+from sqlalchemy.types import Enum
 
 from migsafe.capture.stand_ins import StandIn, StandInBase
 
@@ -75,9 +76,11 @@ def sqlalchemy_taking_stand_ins() -> Iterator[None]:
     the name or value it stands for: ``sa.Table(..., schema=config["schema"])``
     (c2cgeoportal, ``c2c`` not installed) is a table in the schema named as an operation's
     ``schema=`` is, and ``server_default=constants.ACTIVE`` (tap-as-a-service, neutron_lib
-    not installed) a string default whose value is unknown (``stood_in_values``)."""
+    not installed) a string default whose value is unknown (``stood_in_values``), as is
+    an enum label (``sa.Enum(constants.EGRESS_DIRECTION, ..., name="directions")``)."""
     new_table = Table.__dict__["_new"]
     default_init = DefaultClause.__init__
+    enum_init = Enum.__init__
 
     def named(cls: type[Table], *args: Any, **kw: Any) -> Any:
         if isinstance(kw.get("schema"), StandIn):
@@ -89,10 +92,15 @@ def sqlalchemy_taking_stand_ins() -> Iterator[None]:
             arg = str(arg)
         default_init(self, arg, *args, **kw)
 
+    def labelled(self: Enum, *enums: Any, **kw: Any) -> None:
+        enum_init(self, *(str(e) if isinstance(e, StandIn) else e for e in enums), **kw)
+
     Table._new = classmethod(named)  # type: ignore[method-assign, assignment]
     DefaultClause.__init__ = valued  # type: ignore[method-assign]
+    Enum.__init__ = labelled  # type: ignore[method-assign]
     try:
         yield
     finally:
         Table._new = new_table  # type: ignore[method-assign]
         DefaultClause.__init__ = default_init  # type: ignore[method-assign]
+        Enum.__init__ = enum_init  # type: ignore[method-assign]

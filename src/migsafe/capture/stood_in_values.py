@@ -64,9 +64,9 @@ def with_unknown_values(sql: str, names: Collection[str]) -> str | None:
             modifiers += sum(_is_unknown_modifier(m) for m in node.typmods or ())
         elif isinstance(node, ast.A_Const):
             constants += _is_unknown_modifier(node)
-            text = getattr(node.val, "sval", None)
+        elif isinstance(node, ast.String):  # a constant's text, or an enum's label
             for name in literal_counts:
-                literal_counts[name] += text.count(name) if isinstance(text, str) else 0
+                literal_counts[name] += node.sval.count(name)
     if modifiers != len(bare) or constants != len(bare) or literal_counts != in_literals:
         return None
     return shaped
