@@ -1,0 +1,99 @@
+"""enum-type-missing (MS066): add_column() or alter_column() of an enum type nothing created."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.rules.lint import after_history, assert_renders, lines_flagged
+
+RULE = "enum-type-missing"
+
+TABLE = """\
+def upgrade():
+    op.create_table("callbacks", sa.Column("id", sa.Integer(), primary_key=True))
+"""
+
+
+def test_renders_the_type_made_first_with_the_users_names(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.create_table("orders", sa.Column("id", sa.Integer(), primary_key=True))
+    op.add_column("orders", sa.Column("status", sa.Enum("new", "paid", name="order_status")))
+"""
+    assert_renders(
+        tmp_path,
+        body,
+        """\
+        3: Column "orders"."status" is of the enum type "order_status", which no revision before it creates and this call does not: on PostgreSQL it fails with "type "order_status" does not exist".
+        sa.Enum("new", "paid", name="order_status").create(op.get_bind(), checkfirst=True)  # add_column() does not create it
+        op.add_column("orders", sa.Column("status", sa.Enum("new", "paid", name="order_status")))
+        """,  # noqa: E501
+        rule=RULE,
+    )
+
+
+def test_an_enum_of_a_python_class_on_a_table_of_the_history(write_migration) -> None:
+    """openhands adds ``sa.Enum(EventCallbackStatus)`` to a table an earlier revision made;
+    alter_column() to an enum, and an array of one, are the same case."""
+    body = """\
+import enum
+
+class Status(enum.Enum):
+    ACTIVE = "ACTIVE"
+    DISABLED = "DISABLED"
+
+def upgrade():
+    op.add_column("callbacks", sa.Column("status", sa.Enum(Status), nullable=True))
+    op.alter_column("callbacks", "kind", existing_type=sa.Text(),
+                    type_=sa.Enum("a", "b", name="callback_kind"))
+    op.add_column("callbacks", sa.Column("tags", sa.ARRAY(sa.Enum("x", name="tag"))))
+"""
+    findings = after_history(write_migration, TABLE, body, rule=RULE)
+    assert [f.message.split(" is of the enum type ")[1].split(",")[0] for f in findings] == [
+        '"status"',
+        '"callback_kind"',
+        '"tag"',
+    ]
+
+
+def test_a_type_made_before_is_not_flagged(write_migration) -> None:
+    """Made by an earlier revision (create_table() makes its columns' enums), by the same
+    function (``.create(bind)``, raw SQL), or stored as text (``native_enum=False``)."""
+    before = """\
+def upgrade():
+    op.create_table("callbacks", sa.Column("id", sa.Integer(), primary_key=True),
+                    sa.Column("state", sa.Enum("on", "off", name="state")))
+"""
+    body = """\
+def upgrade():
+    op.add_column("callbacks", sa.Column("state2", sa.Enum("on", "off", name="state")))
+    level = sa.Enum("low", "high", name="level")
+    level.create(op.get_bind(), checkfirst=True)
+    op.add_column("callbacks", sa.Column("level", level))
+    op.execute("CREATE TYPE mood AS ENUM ('ok', 'not ok')")
+    op.add_column("callbacks", sa.Column("mood", sa.Enum("ok", "not ok", name="mood")))
+    op.add_column("callbacks", sa.Column("plain", sa.Enum("a", name="plain", native_enum=False)))
+"""
+    assert after_history(write_migration, before, body, rule=RULE) == []
+
+
+def test_not_flagged_on_a_table_the_history_read_did_not_make(tmp_path: Path) -> None:
+    """The type may come from wherever the table came from."""
+    body = """\
+def upgrade():
+    op.add_column("elsewhere", sa.Column("s", sa.Enum("a", name="s")))
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == []
+
+
+def test_not_flagged_past_a_revision_not_captured_to_its_end(write_migration) -> None:
+    before = """\
+def upgrade():
+    op.create_table("callbacks", sa.Column("id", sa.Integer(), primary_key=True))
+    raise RuntimeError("needs the application")
+"""
+    body = """\
+def upgrade():
+    op.add_column("callbacks", sa.Column("s", sa.Enum("a", name="s")))
+"""
+    assert after_history(write_migration, before, body, rule=RULE) == []
