@@ -679,7 +679,8 @@ def upgrade():
 
 def test_reflecting_a_table_the_history_only_altered_is_noticed(write_migration) -> None:
     """qcfractal reads the columns of ``molecule``, which its application made and its
-    history only altered: the answer holds the columns the history added, and says so."""
+    history only altered: the answer holds the columns the history added, and says so; the
+    path the migration takes on it is a guess, so nothing after it is judged."""
     write_migration(
         """
 def upgrade():
@@ -702,10 +703,13 @@ def upgrade():
         (
             line_of(path, "# here"),
             'upgrade() reflects table "molecule", which no revision creates (it only alters '
-            "it): of its columns only those the history added are known, so what depends on "
-            "the others is not checked",
+            "it): of its columns only those the history added are known, so from this line on "
+            "it is not checked",
         )
     ]
+    result = command.check([path.parent])
+    judged = [f.rule for f in result.findings if f.path.name == path.name]
+    assert "create-index-not-concurrently" not in judged
 
 
 def test_tables_reflected_on_one_line_are_one_notice(write_migration) -> None:
@@ -730,8 +734,8 @@ def upgrade():
     notices = [m for name, _, m in _notices(path.parent) if name == path.name]
     assert notices == [
         'upgrade() reflects tables "stack" and "user", which no revision creates (it only '
-        "alters them): of their columns only those the history added are known, so what "
-        "depends on the others is not checked"
+        "alters them): of their columns only those the history added are known, so from "
+        "this line on it is not checked"
     ]
 
 

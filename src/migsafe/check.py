@@ -384,8 +384,7 @@ def _partial_reflection_notes(
         notes.append((
             line,
             f"{function} reflects {which}, {known}: of {'its' if one else 'their'} columns "
-            "only those the history added are known, so what depends on the others is not "
-            "checked",
+            "only those the history added are known, so from this line on it is not checked",
         ))  # fmt: skip
     return notes
 

@@ -163,9 +163,12 @@ class Recorder:
 
     def reflected_partial(self, name: Name) -> None:
         """The migration reflected a table the history only altered: of its columns, only
-        those the history added are known (qcfractal reads ``molecule``'s)."""
+        those the history added are known (qcfractal reads ``molecule``'s), so the path it
+        takes from here is a guess, as after a stand-in's value (zenml branched on a column
+        of a table made by a revision that raised)."""
         exact = self.catalog is not None and self.catalog.exact
         self.partial_reflections.setdefault(name, (self.issuing_line(), exact))
+        self.guessed()  # what it does next may hang on a column the answer leaves out
 
     def tables_asked_absent(self) -> list[AskedAbsent]:
         """The tables asked for that neither the history nor the function itself (``if
