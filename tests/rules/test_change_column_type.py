@@ -381,3 +381,19 @@ def upgrade():
         """op.execute("ALTER TYPE \\"ctype\\" ADD VALUE IF NOT EXISTS 'it''s'")""",
         "# or else:",
     ]
+
+
+def test_to_text_from_an_unknown_type_says_a_text_type_is_not_rewritten(tmp_path: Path) -> None:
+    """mailman retypes columns its application made (old type unknown) to its own
+    ``SAUnicode`` (varchar): from any text type nothing is rewritten, and the message says
+    so; to varchar(n) it cannot tell."""
+    body = """\
+def upgrade():
+    op.alter_column("mailinglist", "info", type_=sa.Unicode())
+    op.alter_column("mailinglist", "name", type_=sa.Unicode(40))
+"""
+    unbounded, bounded = lint(tmp_path, body, rule=RULE)
+    assert unbounded.message.endswith(
+        "(unless it is text or varchar already: then nothing is rewritten)."
+    )
+    assert bounded.message.endswith("rewrites the table under an ACCESS EXCLUSIVE lock.")

@@ -416,3 +416,28 @@ def upgrade():
         "the table has no primary key from now on (a unique constraint on the same columns "
         "still keeps rows distinct, and INSERT ... ON CONFLICT uses it)."
     )
+
+
+def test_a_key_of_a_table_made_elsewhere_added_back_unnamed_replaces_it(tmp_path: Path) -> None:
+    """letta drops ``blocks_agents_agent_id_fkey`` and adds the key back unnamed, with ON
+    DELETE CASCADE: PostgreSQL names it as before. The table is not the history's, so the
+    columns are not known, but the name says the same key came back."""
+    body = """\
+def upgrade():
+    op.drop_constraint("blocks_agents_agent_id_fkey", "blocks_agents", type_="foreignkey")
+    op.create_foreign_key(None, "blocks_agents", "agents", ["agent_id"], ["id"],
+                          ondelete="CASCADE")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == []
+
+
+def test_a_key_named_for_a_column_dropped_after_it_goes_with_the_column(tmp_path: Path) -> None:
+    """letta drops ``agent_passages_agent_id_fkey``, then ``agent_id``: drop-column says what
+    breaks. A key named for another column is still a lost guarantee."""
+    body = """\
+def upgrade():
+    op.drop_constraint("agent_passages_agent_id_fkey", "agent_passages", type_="foreignkey")
+    op.drop_column("agent_passages", "agent_id")
+    op.drop_constraint("agent_passages_source_id_fkey", "agent_passages", type_="foreignkey")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [4]

@@ -98,7 +98,7 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                 "how (postgresql_using=), and the migration stops here on deploy"
                 if using is None and no_automatic_cast(rev, stmt, old, new)
                 else f"rewrites the table under an {lock.label} lock"
-                f"{_unless_utc(old, new, rev.pg_version)}"
+                f"{_unless_utc(old, new, rev.pg_version)}{_unless_text_already(old, new)}"
             )
             yield rev.finding(
                 RULE,
@@ -166,6 +166,15 @@ def _unless_utc(old: ast.TypeName | None, new: ast.TypeName, pg_version: int) ->
     if not _zone_only(old, new, pg_version):
         return ""
     return " (unless the session's TimeZone is UTC: SET LOCAL TIME ZONE 'UTC' first)"
+
+
+def _unless_text_already(old: ast.TypeName | None, new: ast.TypeName) -> str:
+    """To text or a varchar of no length every text type goes without a rewrite: with the
+    old type unknown (mailman's Storm-era columns made by its application), that is said."""
+    name, modifiers = type_parts(new)
+    if old is not None or new.arrayBounds or name not in ("text", "varchar") or modifiers:
+        return ""
+    return " (unless it is text or varchar already: then nothing is rewritten)"
 
 
 def _zone_only(old: ast.TypeName | None, new: ast.TypeName, pg_version: int) -> bool:

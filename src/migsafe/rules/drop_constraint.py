@@ -9,7 +9,7 @@ from alembic.operations import ops
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType, ObjectType
 
-from migsafe.catalog import Constraint, sql_text
+from migsafe.catalog import Constraint, default_constraint_name, sql_text
 from migsafe.findings import Finding, Severity
 from migsafe.revision import RevisionContext, alter_commands, table_values
 from migsafe.rule import PG_DOCS, Category, Rule, py_literal
@@ -132,10 +132,13 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                 added, at, final(table), cmd.name, kind, columns, alone, condition
             ):
                 continue
+            dropped_later = columns_dropped_later(rev, at, table)
             if table_dropped_later(rev, at, table) or (
-                columns and set(columns) <= columns_dropped_later(rev, at, table)
+                columns and set(columns) <= dropped_later
             ):
                 continue  # it goes with them, and drop-table or drop-column says so
+            if not columns and _named_for_one_of(table, cmd.name, kind, dropped_later):
+                continue  # letta's agent_passages_agent_id_fkey, then agent_id itself
             noun = _NOUNS.get(kind or "", "constraint")
             relies = _RELIES.get(kind or "", _UNKNOWN)
             again = _added_again(rev, added, at, final(table), cmd.name)
@@ -288,7 +291,8 @@ def _added(rev: RevisionContext, final: Callable[[TableName], TableName]) -> lis
                 if not columns and cmd.def_.indexname:  # PRIMARY KEY USING INDEX (qcfractal)
                     columns = unique_indexes.get(cmd.def_.indexname, ())
                 condition = sql_text(cmd.def_.raw_expr) if kind == "check" else None
-                found.append(_Added(table, cmd.def_.conname, kind, columns, at, condition))
+                name = cmd.def_.conname or _postgresql_name(stmt.table, columns, kind)
+                found.append(_Added(table, name, kind, columns, at, condition))
         node = stmt.node
         if isinstance(node, ast.IndexStmt) and node.unique and not node.whereClause:
             columns = tuple(e.name for e in node.indexParams or () if e.name)
@@ -340,6 +344,25 @@ def _made_or_replaced(
         if columns and same_kind and _same_key(other.columns, columns, kind):
             return True
     return False
+
+
+def _named_for_one_of(
+    table: TableName, name: str, kind: str | None, columns: set[str]
+) -> bool:
+    """A constraint of a table the history does not know, named as PostgreSQL names one on
+    a column the revision drops later: it goes with that column."""
+    kinds = (kind,) if kind else ("foreign key", "unique", "check")
+    return any(
+        name == _postgresql_name(table, (column,), one) for column in columns for one in kinds
+    )
+
+
+def _postgresql_name(table: TableName, columns: tuple[str, ...], kind: str) -> str | None:
+    """The name PostgreSQL gives an unnamed key or unique constraint (letta drops
+    ``blocks_agents_agent_id_fkey`` and adds the key back unnamed, with ON DELETE)."""
+    if kind in ("foreign key", "unique", "primary key") and columns:
+        return default_constraint_name(table.name, columns, kind)
+    return None
 
 
 def _same_key(one: tuple[str, ...], other: tuple[str, ...], kind: str | None) -> bool:
