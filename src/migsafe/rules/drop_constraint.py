@@ -133,9 +133,7 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
             ):
                 continue
             dropped_later = columns_dropped_later(rev, at, table)
-            if table_dropped_later(rev, at, table) or (
-                columns and set(columns) <= dropped_later
-            ):
+            if table_dropped_later(rev, at, table) or (columns and set(columns) <= dropped_later):
                 continue  # it goes with them, and drop-table or drop-column says so
             if not columns and _named_for_one_of(table, cmd.name, kind, dropped_later):
                 continue  # letta's agent_passages_agent_id_fkey, then agent_id itself
@@ -346,9 +344,7 @@ def _made_or_replaced(
     return False
 
 
-def _named_for_one_of(
-    table: TableName, name: str, kind: str | None, columns: set[str]
-) -> bool:
+def _named_for_one_of(table: TableName, name: str, kind: str | None, columns: set[str]) -> bool:
     """A constraint of a table the history does not know, named as PostgreSQL names one on
     a column the revision drops later: it goes with that column."""
     kinds = (kind,) if kind else ("foreign key", "unique", "check")
