@@ -173,3 +173,21 @@ def test_dropping_a_table_or_view_is_remembered_as_gone() -> None:
         "DROP TABLE IF EXISTS never",
     )
     assert catalog.gone == {("public", "old"), ("public", "moved"), ("public", "v")}
+
+
+def test_what_a_do_block_makes_is_made() -> None:
+    """datajunction makes its enum in ``DO $$ BEGIN CREATE TYPE ... EXCEPTION WHEN
+    duplicate_object THEN null; END $$``; others guard a CREATE TABLE with IF NOT EXISTS.
+    What a block changes or drops depends on its conditions and is left as it is; a body
+    in another language, or one that does not parse, changes nothing."""
+    catalog = catalog_after(
+        "CREATE TABLE kept (id int)",
+        "DO $$ BEGIN CREATE TYPE strategy AS ENUM ('broadcast', 'merge'); "
+        "EXCEPTION WHEN duplicate_object THEN null; END $$;",
+        "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_class WHERE relname = 'audit') THEN "
+        "CREATE TABLE audit (id int); END IF; DROP TABLE kept; END $$",
+        "DO LANGUAGE plpython3u $$ plpy.execute('CREATE TABLE py (id int)') $$",
+        "DO $$ BEGIN this is not plpgsql; END $$",
+    )
+    assert catalog.enums[("public", "strategy")] == ["broadcast", "merge"]
+    assert set(catalog.tables) == {("public", "kept"), ("public", "audit")}

@@ -24,6 +24,8 @@ from pglast import ast
 from pglast.enums import AlterTableType, ConstrType, NullTestType, ObjectType
 from pglast.stream import RawStream
 
+from migsafe.plpgsql import do_body_statements
+
 DEFAULT_SCHEMA = "public"
 Name = tuple[str, str]
 
@@ -521,6 +523,20 @@ def _create_schema(catalog: Catalog, node: ast.CreateSchemaStmt, revision: str |
     catalog.schemas.add(node.schemaname)
 
 
+# what a DO block may make: made once its block has run (guarded by IF NOT EXISTS or an
+# exception handler, which is why it is in a DO block), whichever branch made it
+_MADE_IN_DO_BLOCKS = (
+    ast.CreateStmt, ast.CreateEnumStmt, ast.CreateSeqStmt, ast.CreateSchemaStmt, ast.ViewStmt,
+    ast.AlterEnumStmt,
+)  # fmt: skip
+
+
+def _do(catalog: Catalog, node: ast.DoStmt, revision: str | None) -> None:
+    for made in do_body_statements(node):
+        if isinstance(made, _MADE_IN_DO_BLOCKS):
+            catalog.apply(made, revision)
+
+
 _HANDLERS = {
     ast.CreateStmt: _create_table,
     ast.CreateTableAsStmt: _create_table_as,
@@ -529,6 +545,7 @@ _HANDLERS = {
     ast.RenameStmt: _rename,
     ast.DropStmt: _drop,
     ast.CreateEnumStmt: _create_enum,
+    ast.DoStmt: _do,
     ast.AlterEnumStmt: _alter_enum,
     ast.CreateSeqStmt: _create_sequence,
     ast.ViewStmt: _create_view,
