@@ -654,8 +654,9 @@ def upgrade():
     assert [e.sql for e in upgrade.judged][1:] == [
         "INSERT INTO config_schema.role (name) VALUES ('admin');",
         "SELECT 1;",
+        "SELECT 2;",  # judged where the table it asked for exists
     ]
-    assert [asked.table for asked in upgrade.tables_asked_absent] == [("config_schema", "theme")]
+    assert [asked.table for asked in upgrade.tables_assumed] == [("config_schema", "theme")]
 
 
 def test_a_stood_in_server_default_is_an_unknown_string(write_migration) -> None:
@@ -1344,12 +1345,13 @@ def _notices(versions: Path) -> list[tuple[str, int | None, str]]:
     return [(Path(d.path).name, d.line, d.message) for d in result.diagnostics]
 
 
-def test_a_table_asked_for_that_the_history_never_had_is_noticed(write_migration) -> None:
+def test_a_table_asked_for_that_the_history_never_had_is_taken_to_exist(write_migration) -> None:
     """jupyterhub alters its tables only ``if table in get_table_names()`` (the application
-    creates them), nova drops sqlalchemy-migrate's table if it is there: offline the answer
-    is no, so what the migration does when it is yes is not checked, and a notice says so.
-    The answer list is read after ``sa.inspect(engine)`` closed its connection. Not for
-    bookkeeping: sqlalchemy-migrate's table."""
+    creates them): offline the answer is no, and the migration would do nothing. It is run
+    again where the tables it asked for exist, as on the databases it is written for, and
+    that run is judged; a notice says which tables were taken to exist. The answer list is
+    read after ``sa.inspect(engine)`` closed its connection. sqlalchemy-migrate's table is
+    bookkeeping: taken to exist too, without a word."""
     path = write_migration(
         """
 def upgrade():
@@ -1357,7 +1359,7 @@ def upgrade():
     if "spawners" in tables:  # asks
         op.add_column("spawners", sa.Column("user_options", sa.Text()))
     if sa.inspect(op.get_bind()).has_table("legacy_settings"):  # has_table
-        op.drop_table("legacy_settings")
+        op.create_index("ix_legacy_settings_key", "legacy_settings", ["key"])
     if "migrate_version" in tables:
         op.drop_table("migrate_version")
 
@@ -1368,11 +1370,41 @@ def downgrade():
     upgrade_notices = [n for n in _notices(path.parent) if n[2].startswith("upgrade()")]
     assert upgrade_notices == [
         (path.name, line_of(path, "# asks"), 'upgrade() asks whether table "spawners" exists: '
-         "no revision before it creates it, so offline it does not, and what upgrade() does "
-         "otherwise is not checked"),
+         "no revision before it creates it; it is checked as where it does, made outside the "
+         "history, whose columns are not known"),
         (path.name, line_of(path, "# has_table"), 'upgrade() asks whether table '
-         '"legacy_settings" exists: no revision before it creates it, so offline it does not, '
-         "and what upgrade() does otherwise is not checked"),
+         '"legacy_settings" exists: no revision before it creates it; it is checked as where '
+         "it does, made outside the history, whose columns are not known"),
+    ]  # fmt: skip
+    result = command.check([path.parent])
+    judged = {(f.rule, f.line) for f in result.findings}
+    assert ("create-index-not-concurrently", line_of(path, "op.create_index")) in judged
+
+
+def test_a_table_asked_for_stays_absent_when_the_run_where_it_exists_guesses(
+    write_migration,
+) -> None:
+    """dagster asks for ``runs`` and then reads its columns, which are not known where it
+    is taken to exist: that run is a guess, so the first one stands, and its notice says
+    what is not checked."""
+    path = write_migration(
+        """
+def upgrade():
+    if not sa.inspect(op.get_bind()).has_table("runs"):  # asks
+        return
+    columns = [c["name"] for c in sa.inspect(op.get_bind()).get_columns("runs")]
+    if "snapshot_id" not in columns:
+        op.add_column("runs", sa.Column("snapshot_id", sa.Text()))
+
+def downgrade():
+    pass
+"""
+    )
+    notices = [n for n in _notices(path.parent) if n[2].startswith("upgrade()")]
+    assert notices == [
+        (path.name, line_of(path, "# asks"), 'upgrade() asks whether table "runs" exists: no '
+         "revision before it creates it, so offline it does not, and what upgrade() does "
+         "otherwise is not checked"),
     ]  # fmt: skip
 
 

@@ -349,6 +349,8 @@ def capture_notes(script: MigrationScript, *captures: Capture) -> list[Diagnosti
         if capture.exact:  # else a note above says what of it is not known
             for line, message in _asked_absent_notes(name, capture.tables_asked_absent):
                 note(line, message)
+        for line, message in _asked_absent_notes(name, capture.tables_assumed, assumed=True):
+            note(line, message)
         for line, message in _partial_reflection_notes(name, capture.recorder.partial_reflections):
             note(line, message)
         if capture.reads:
@@ -393,9 +395,12 @@ def _listed(names: Sequence[str]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
-def _asked_absent_notes(function: str, asked: Sequence[AskedAbsent]) -> list[tuple[int, str]]:
+def _asked_absent_notes(
+    function: str, asked: Sequence[AskedAbsent], assumed: bool = False
+) -> list[tuple[int, str]]:
     """One note per line that asked for tables the schema built so far does not hold (not
-    for bookkeeping: sqlalchemy-migrate's table, a batch copy a failed run left)."""
+    for bookkeeping: sqlalchemy-migrate's table, a batch copy a failed run left); or, with
+    ``assumed``, that such tables were taken to exist for the run judged."""
     by_line: dict[int, list[AskedAbsent]] = {}
     for item in asked:
         if not is_version_table(TableName.from_key(item.table)):
@@ -414,11 +419,17 @@ def _asked_absent_notes(function: str, asked: Sequence[AskedAbsent]) -> list[tup
             else f"the schema migsafe built does not hold {it}, but a revision before it was "
             "not checked to its end"
         )
-        notes.append((
-            line,
-            f"{function} asks whether {which}: {why}, so offline {they} not, and what "
-            f"{function} does otherwise is not checked",
-        ))  # fmt: skip
+        if assumed:
+            message = (
+                f"{function} asks whether {which}: {why}; it is checked as where {they}, "
+                f"made outside the history, whose columns are not known"
+            )
+        else:
+            message = (
+                f"{function} asks whether {which}: {why}, so offline {they} not, and what "
+                f"{function} does otherwise is not checked"
+            )
+        notes.append((line, message))
     return notes
 
 

@@ -41,7 +41,7 @@ from migsafe.capture.operations import Recording
 from migsafe.capture.recorder import AskedAbsent, Emitted, Read, Recorder, one_line
 from migsafe.capture.stand_ins import Reach
 from migsafe.capture.stood_in_arguments import sqlalchemy_taking_stand_ins
-from migsafe.catalog import DEFAULT_SCHEMA, Catalog
+from migsafe.catalog import DEFAULT_SCHEMA, Catalog, Table
 from migsafe.project import BodyShape, MigrationScript, body_shape, failing_line
 from migsafe.sql import split_statements
 
@@ -83,6 +83,8 @@ class Capture:
     guesses: list[Guess] = field(default_factory=list)
     stood_in: tuple[tuple[str, str], ...] = ()  # stood-in modules it used, and why
     tables_asked_absent: list[AskedAbsent] = field(default_factory=list)
+    # tables it asked for that no revision made, taken to exist for the run judged
+    tables_assumed: list[AskedAbsent] = field(default_factory=list)
 
     @property
     def emitted(self) -> list[Emitted]:
@@ -210,13 +212,46 @@ class OfflineCapturer:
             return ScriptCapture(upgrade, down, before)
         function = getattr(module, "upgrade", None)
         if callable(function):
+            imported = not upgrade.emitted and not upgrade.guesses and not upgrade.reads
+            start = self.catalog.copy()
             self._run(upgrade, script, function)
+            if imported:  # the import did nothing a second run would lose
+                upgrade = self._where_they_exist(upgrade, script, function, start)
+                self.catalog = upgrade.recorder.catalog or self.catalog
         self.catalog.exact &= upgrade.exact
         function = getattr(module, "downgrade", None)
         if callable(function) and with_downgrade:
+            start = self.catalog.copy()
             down.recorder.catalog = self.catalog.copy()
             self._run(down, script, function)
+            down = self._where_they_exist(down, script, function, start)
         return ScriptCapture(upgrade, down, before)
+
+    def _where_they_exist(
+        self, capture: Capture, script: MigrationScript, function: Callable[[], Any],
+        start: Catalog,
+    ) -> Capture:  # fmt: skip
+        """The function run again where the tables it asked for, which no revision made,
+        exist (with columns not known): jupyterhub alters its tables only ``if table in
+        get_table_names()``, as they are made by the application, so the path it takes on
+        the databases it is written for is that one. Kept only if it runs to its end with
+        nothing left to guess (dagster reads the columns of the tables it asks for, which
+        are not known); a notice says which tables were taken to exist."""
+        assumed = [asked for asked in capture.tables_asked_absent if asked.exact]
+        if not assumed or not capture.exact:
+            return capture
+        catalog = start.copy()
+        for asked in assumed:
+            catalog.tables[asked.table] = Table(asked.table, partial=True)
+        again = Capture(
+            capture.function,
+            Recorder(script.path, catalog, script.revision, lambda: script.guarded_lines),
+        )
+        self._run(again, script, function)
+        if not again.exact:  # it reflected their columns, or raised: the first run stands
+            return capture
+        again.tables_assumed = assumed
+        return again
 
     def _run(
         self, capture: Capture, script: MigrationScript, function: Callable[[], Any],
