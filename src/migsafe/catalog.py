@@ -189,6 +189,11 @@ class Catalog:
         name = node.conname or default_constraint_name(table.name[1], columns, kind)
         constraint = Constraint(name, kind, columns, validated=not node.skip_validation)
         if kind == "foreign key":
+            referred = qualified_name(node.pktable)
+            if referred not in self.tables and referred != table.name:
+                # a key refers to it, so it exists: made outside the history (vmware-nsx's
+                # keys to neutron's tables), with columns not known
+                self.tables[referred] = Table(referred, partial=True)
             constraint = replace(constraint, referred=qualified_name(node.pktable),
                                  referred_columns=tuple(_strings(node.pk_attrs)),
                                  on_delete=_FK_ACTIONS.get(node.fk_del_action),

@@ -169,10 +169,6 @@ class CatalogReflection:
 
     def get_multi_foreign_keys(self, connection: Any, schema: str | None, filter_names: Any,
                                scope: Any, kind: Any, **kw: Any) -> Any:  # fmt: skip
-        """The keys to the tables reflection answers for: SQLAlchemy reflects the table a
-        key refers to as well, and one the history never had (mailman's ``domain``,
-        made by ``create_all()`` before its history began) would fail the reflection."""
-        tables = _catalog(connection).tables
         return [
             ((schema, table.name[1]), [
                 {"name": c.name, "constrained_columns": list(c.columns),
@@ -180,8 +176,7 @@ class CatalogReflection:
                  "referred_table": c.referred[1], "referred_columns": list(c.referred_columns),
                  "options": {}, "comment": None}
                 for c in table.constraints.values()
-                if c.kind == "foreign key" and c.referred in tables
-                and _on_known_columns(table, c.columns)
+                if c.kind == "foreign key" and _on_known_columns(table, c.columns)
             ])
             for table in self._tables(connection, schema, filter_names)
         ]  # fmt: skip
