@@ -368,6 +368,12 @@ class RevisionContext:
             node.col_offset + 1 if node is not None else None,
             **hint_values,
         )
+        if "autocommit_block()" in finding.hint and rule.name != _AUTOCOMMIT_RULE:
+            moved = rule.name in _MOVES_BATCH_WORK  # it rewrites the block's operations
+            if line and self.in_batch_block(line) and not moved:  # prefect's batch_op.create_index
+                finding = replace(finding, hint=f"{_AFTER_BATCH_NOTE}\n{finding.hint}")
+            if self.environment.transaction_per_migration is False:  # solum, vmware-nsx
+                finding = replace(finding, hint=f"{finding.hint}\n{_PER_MIGRATION_NOTE}")
         stood_in = sorted(set(_STOOD_IN_TYPE.findall(finding.hint)))
         if not stood_in:
             return finding
@@ -379,6 +385,19 @@ class RevisionContext:
         return replace(finding, hint=f"{finding.hint}\n{note}")
 
 
+_AUTOCOMMIT_RULE = "autocommit-without-transaction-per-migration"
+# a recipe with an autocommit block, in a project whose env.py runs every revision in one
+# transaction: the block would commit the revisions before it too (that rule's finding)
+_PER_MIGRATION_NOTE = (
+    "# autocommit_block() commits everything `alembic upgrade` did before it: first set\n"
+    "# transaction_per_migration=True in env.py's context.configure()"
+)
+_MOVES_BATCH_WORK = {"work-after-access-exclusive-lock"}
+# a recipe with an autocommit block for a statement in a batch_alter_table() block: the
+# block's operations run when it ends, the autocommit block at once
+_AFTER_BATCH_NOTE = (
+    "# after the batch_alter_table() block (its operations run when it ends), not in it:"
+)
 _STOOD_IN_TYPE = re.compile(rf'{UNKNOWN_TYPE_SCHEMA}\."([^"]+)"')
 
 

@@ -123,7 +123,8 @@ def upgrade():
         batch_op.create_unique_constraint("dataset_alias_name_uq", ["name"])
 """
     assert lines_flagged(tmp_path, body, rule=RULE) == [3]
-    assert recipe(tmp_path, body)[1] == (
+    assert recipe(tmp_path, body)[0].startswith("# after the batch_alter_table() block")
+    assert recipe(tmp_path, body)[2] == (
         '    op.create_index("dataset_alias_name_uq", "dataset_alias", ["name"], unique=True,'
     )
 

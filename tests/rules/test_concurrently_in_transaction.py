@@ -130,6 +130,7 @@ def upgrade():
 """
     (finding,) = lint(tmp_path, body, rule=RULE)
     assert finding.hint == textwrap.dedent("""\
+        # after the batch_alter_table() block (its operations run when it ends), not in it:
         with op.get_context().autocommit_block():
             op.execute("CREATE INDEX CONCURRENTLY ix_users_email ON users (email)")""")
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.rules.envpy import PLAIN_ENV_PY
+from tests.rules.envpy import findings as envpy_findings
 from tests.rules.lint import assert_renders, lines_flagged, lint, lint_with_notices
 
 RULE = "create-index-not-concurrently"
@@ -12,9 +14,13 @@ RULE = "create-index-not-concurrently"
 def recipe_call(tmp_path: Path, body: str) -> str:
     """The call the one finding's recipe puts inside the autocommit block."""
     (finding,) = lint(tmp_path, body, rule=RULE)
-    opening, call = finding.hint.split("\n", 1)
+    hint = finding.hint.removeprefix(BATCH_NOTE + "\n")
+    opening, call = hint.split("\n", 1)
     assert opening == "with op.get_context().autocommit_block():"
     return call.strip()
+
+
+BATCH_NOTE = "# after the batch_alter_table() block (its operations run when it ends), not in it:"
 
 
 def test_renders_the_recipe_with_the_users_names(tmp_path: Path) -> None:
@@ -240,3 +246,34 @@ def upgrade():
     op.create_index("ix_zuul_ref_uuid", "zuul_ref", ["uuid"])
 """
     assert lines_flagged(tmp_path, body, rule=RULE) == [7]
+
+
+def test_the_recipe_for_a_build_in_a_batch_block_says_to_move_it_after(tmp_path: Path) -> None:
+    """prefect and dstack build indexes with ``batch_op.create_index()``: the block's
+    operations run when it ends, an autocommit block at once, before the column exists."""
+    body = """\
+def upgrade():
+    with op.batch_alter_table("t") as batch_op:
+        batch_op.add_column(sa.Column("x", sa.Integer()))
+        batch_op.create_index("ix_t_x", ["x"])
+"""
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    assert finding.hint.splitlines()[0] == BATCH_NOTE
+
+
+def test_the_recipe_says_what_an_autocommit_block_needs_from_env_py(tmp_path: Path) -> None:
+    """solum's and vmware-nsx's env.py run every revision in one transaction: an autocommit
+    block would commit the revisions before it too, so the recipe says to change that."""
+    env_py = PLAIN_ENV_PY.replace(", transaction_per_migration=True", "")
+    body = """\
+def upgrade():
+    op.create_index("ix_users_email", "users", ["email"])
+"""
+    (finding,) = envpy_findings(tmp_path, body, rule=RULE, env_py=env_py)
+    assert finding.hint.splitlines()[-2:] == [
+        "# autocommit_block() commits everything `alembic upgrade` did before it: first set",
+        "# transaction_per_migration=True in env.py's context.configure()",
+    ]
+    (tmp_path / "again").mkdir()
+    (kept,) = envpy_findings(tmp_path / "again", body, rule=RULE)
+    assert "transaction_per_migration" not in kept.hint

@@ -12,7 +12,10 @@ RULE = "drop-index-not-concurrently"
 def recipe_calls(tmp_path: Path, body: str) -> list[str]:
     """The calls the one finding's recipe puts inside the autocommit block."""
     (finding,) = lint(tmp_path, body, rule=RULE)
-    opening, *calls = finding.hint.splitlines()
+    lines = finding.hint.splitlines()
+    if lines[0].startswith("# after the batch_alter_table() block"):
+        lines = lines[1:]  # a batch operation: the recipe goes after its block
+    opening, *calls = lines
     assert opening == "with op.get_context().autocommit_block():"
     return [call.strip() for call in calls]
 
