@@ -89,20 +89,28 @@ class RevisionContext:
 
     def setting_before(self, stmt: Statement, name: str) -> bool:
         """Whether ``name`` (``lock_timeout``) is in force for ``stmt``: env.py sets it for
-        every migration, or a ``SET`` earlier in the same function gives it a value other
-        than 0 (and no later one before ``stmt`` turns it off)."""
+        every migration, or a ``SET`` (or ``set_config()``) earlier in the same function
+        gives it a value other than 0 (and no later one before ``stmt`` turns it off). A
+        ``SET LOCAL`` lasts until its transaction ends (an autocommit block's commit)."""
         if self.environment.sets(name):
             return True
-        in_force = False
+        session: bool | None = None
+        local: bool | None = None
         for earlier in self.downgrade if stmt.direction == DOWNGRADE else self.upgrade:
             if earlier is stmt:
-                return in_force
-            node = earlier.node
-            if isinstance(node, ast.VariableSetStmt) and node.name == name:
-                value = "".join(str(getattr(a.val, "sval", getattr(a.val, "ival", "")))
-                                for a in node.args or () if isinstance(a, ast.A_Const))  # fmt: skip
-                in_force = not turned_off(value)
-        return in_force
+                break
+            if not earlier.in_transaction or isinstance(earlier.node, ast.TransactionStmt):
+                local = None  # the transaction ended: SET LOCAL with it
+            setting = _setting(earlier.node, name)
+            if setting is not None:
+                value, is_local = setting
+                if is_local:
+                    local = not turned_off(value) if earlier.in_transaction else local
+                else:
+                    session = local = not turned_off(value)
+        if not stmt.in_transaction:
+            local = None
+        return bool(local if local is not None else session)
 
     def tables_locked(self, stmt: Statement) -> Iterator[tuple[TableName, LockMode]]:
         """Every table ``stmt`` locks, with the mode: the table it names, the tables its new
@@ -383,6 +391,30 @@ class RevisionContext:
             "script does"
         )
         return replace(finding, hint=f"{finding.hint}\n{note}")
+
+
+def _setting(node: ast.Node | None, name: str) -> tuple[str, bool] | None:
+    """The value ``SET [LOCAL] name`` or ``SELECT set_config('name', value, is_local)``
+    gives, and whether it is local to the transaction."""
+    if isinstance(node, ast.VariableSetStmt) and node.name == name:
+        value = "".join(str(getattr(a.val, "sval", getattr(a.val, "ival", "")))
+                        for a in node.args or () if isinstance(a, ast.A_Const))  # fmt: skip
+        return value, bool(node.is_local)
+    if not isinstance(node, ast.SelectStmt) or len(node.targetList or ()) != 1:
+        return None
+    call = node.targetList[0].val
+    if not isinstance(call, ast.FuncCall) or call.funcname[-1].sval.lower() != "set_config":
+        return None
+    args = [_constant(arg) for arg in call.args or ()]
+    if len(args) != 3 or args[0] != name or not isinstance(args[1], str):
+        return None
+    return args[1], bool(args[2])
+
+
+def _constant(node: ast.Node) -> object:
+    """A string or boolean constant's value; None for anything else."""
+    value = getattr(node, "val", None)
+    return getattr(value, "sval", getattr(value, "boolval", None))
 
 
 _AUTOCOMMIT_RULE = "autocommit-without-transaction-per-migration"

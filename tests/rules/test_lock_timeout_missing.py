@@ -230,3 +230,32 @@ def test_env_py_two_levels_above_a_nested_versions_directory_is_read(tmp_path: P
     (nested / "a1.py").write_text(migration_source(body), encoding="utf-8")
     result = command.check([nested])
     assert [f.rule for f in result.findings if f.rule == RULE] == [RULE]
+
+
+def test_set_config_counts_as_set(tmp_path: Path) -> None:
+    """``set_config('lock_timeout', '5s', true)`` is SET LOCAL, and with false SET."""
+    body = """\
+def upgrade():
+    op.execute("SELECT set_config('lock_timeout', '5s', true)")
+    op.add_column("users", sa.Column("a", sa.Text()))
+    op.execute("SELECT set_config('lock_timeout', '0', false)")
+    op.add_column("users", sa.Column("b", sa.Text()))
+"""
+    assert lines(tmp_path, body, rule=RULE, env_py=PLAIN_ENV_PY) == [5]
+
+
+def test_a_set_local_ends_with_its_transaction(tmp_path: Path) -> None:
+    """An autocommit block commits the transaction a SET LOCAL was made in: the ALTER after
+    it waits without a timeout; a plain SET lasts the session."""
+    body = """\
+def upgrade():
+    op.execute("SET LOCAL lock_timeout = '5s'")
+    with op.get_context().autocommit_block():
+        op.create_index("ix_users_a", "users", ["a"], postgresql_concurrently=True)
+    op.add_column("users", sa.Column("b", sa.Text()))
+    op.execute("SET lock_timeout = '5s'")
+    with op.get_context().autocommit_block():
+        op.create_index("ix_users_c", "users", ["c"], postgresql_concurrently=True)
+    op.add_column("users", sa.Column("d", sa.Text()))
+"""
+    assert lines(tmp_path, body, rule=RULE, env_py=PLAIN_ENV_PY) == [5]
