@@ -434,3 +434,16 @@ def downgrade():
     (finding,) = lint(tmp_path, body, rule=RULE)
     assert "postgresql_using='\"role_id\"::int4')" in finding.hint
     assert finding.hint.count("postgresql_using") == 1
+
+
+def test_an_exception_made_but_not_raised_is_an_empty_downgrade(tmp_path: Path) -> None:
+    """subunit2sql writes ``NotImplementedError()`` without ``raise``: the rollback does
+    nothing, while Alembic records the revision as undone."""
+    body = """\
+def upgrade():
+    op.add_column("users", sa.Column("nickname", sa.Text()))
+
+def downgrade():
+    NotImplementedError()
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [4]
