@@ -11,6 +11,7 @@ name or type.
 from __future__ import annotations
 
 import contextlib
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
@@ -70,6 +71,16 @@ def _unknown_type(value: object) -> StandIn:
     return StandIn(f"{kind.__module__}.{kind.__qualname__}()", kind.__module__)
 
 
+# enums some of whose labels are stood in (their text is the stand-in's name)
+_UNKNOWN_LABELS: weakref.WeakSet[Enum] = weakref.WeakSet()
+
+
+def has_stood_in_labels(enum: Enum) -> bool:
+    """Some of the enum's labels came from a module that could not be imported: what they
+    are is not known, so neither is which of them a type lacks."""
+    return enum in _UNKNOWN_LABELS
+
+
 @contextlib.contextmanager
 def sqlalchemy_taking_stand_ins() -> Iterator[None]:
     """While capturing, what SQLAlchemy refuses for not being a string takes a stand-in as
@@ -93,6 +104,8 @@ def sqlalchemy_taking_stand_ins() -> Iterator[None]:
         default_init(self, arg, *args, **kw)
 
     def labelled(self: Enum, *enums: Any, **kw: Any) -> None:
+        if any(isinstance(e, StandIn) for e in enums):
+            _UNKNOWN_LABELS.add(self)
         enum_init(self, *(str(e) if isinstance(e, StandIn) else e for e in enums), **kw)
 
     Table._new = classmethod(named)  # type: ignore[method-assign, assignment]
