@@ -479,3 +479,32 @@ def test_a_new_table_referring_to_a_live_one_locks_that_one(write_migration) -> 
     assert [(lock.table, lock.mode) for lock in step.locks] == [
         ('"projects"', "SHARE ROW EXCLUSIVE")
     ]
+
+
+def test_a_dropped_foreign_key_locks_the_table_it_refers_to(write_migration) -> None:
+    """networking-bagpipe drops a table with a key to neutron's ``networks``, and refstack a
+    key to ``product_version``: PostgreSQL removes the key's triggers on the referred table
+    under ACCESS EXCLUSIVE too."""
+    write_migration(
+        "def upgrade():\n"
+        '    op.create_table("networks", sa.Column("id", sa.Integer(), primary_key=True))\n'
+        '    op.create_table("hops", sa.Column("id", sa.Integer(), primary_key=True),\n'
+        '                    sa.Column("net", sa.Integer(), sa.ForeignKey("networks.id")))\n'
+        '    op.create_table("ports", sa.Column("id", sa.Integer(), primary_key=True),\n'
+        '                    sa.Column("net", sa.Integer(),\n'
+        '                              sa.ForeignKey("networks.id", name="fk_ports_net")))\n',
+        revision="a1",
+    )
+    path = write_migration(
+        "def upgrade():\n"
+        '    op.drop_table("hops")\n'
+        '    op.drop_constraint("fk_ports_net", "ports", type_="foreignkey")\n',
+        revision="b2",
+        down_revision="a1",
+    )
+    step = command.runbook([path.parent]).steps[-1]
+    assert [(lock.table, lock.mode) for lock in step.locks] == [
+        ('"hops"', "ACCESS EXCLUSIVE"),
+        ('"networks"', "ACCESS EXCLUSIVE"),
+        ('"ports"', "ACCESS EXCLUSIVE"),
+    ]

@@ -23,7 +23,7 @@ from migsafe.capture import Capture
 from migsafe.capture.reflection import sqlalchemy_type
 from migsafe.capture.stand_ins import UNKNOWN_TYPE_SCHEMA, StandIn
 from migsafe.capture.stood_in_values import UNKNOWN_MODIFIER
-from migsafe.catalog import Catalog, not_null_column
+from migsafe.catalog import DEFAULT_SCHEMA, Catalog, not_null_column
 from migsafe.findings import Diagnostic, Finding
 from migsafe.locks import LockMode, foreign_key_targets
 from migsafe.project import MigrationScript
@@ -125,6 +125,8 @@ class RevisionContext:
                 yield target, LockMode.SHARE_ROW_EXCLUSIVE
         for schema, name in dropped_names(stmt.node, ObjectType.OBJECT_TABLE):
             yield TableName(schema, name), LockMode.ACCESS_EXCLUSIVE
+        for referred in self._keys_dropped_to(stmt):  # their triggers there go too
+            yield referred, LockMode.ACCESS_EXCLUSIVE
         if not getattr(stmt.node, "concurrent", False):
             for schema, name in dropped_names(stmt.node, ObjectType.OBJECT_INDEX):
                 table = self.index_table(stmt, schema, name)
@@ -221,6 +223,32 @@ class RevisionContext:
         ):
             return f"op.execute({sql_code(stmt.sql)})"
         return source.strip()
+
+    def _keys_dropped_to(self, stmt: Statement) -> list[TableName]:
+        """The tables other than its own that the foreign keys ``stmt`` drops refer to (a
+        DROP CONSTRAINT of one, a DROP TABLE of a table holding some): PostgreSQL removes the
+        keys' triggers on those tables under ACCESS EXCLUSIVE as well (bagpipe's drop of
+        a table with a key to neutron's ``networks``)."""
+        schema = self.schema_at(stmt)
+        if schema is None:
+            return []
+        dropped = {
+            (schema_name or DEFAULT_SCHEMA, name)
+            for schema_name, name in dropped_names(stmt.node, ObjectType.OBJECT_TABLE)
+        }
+        keys = [
+            key for name in dropped if name in schema.tables
+            for key in schema.tables[name].constraints.values()
+        ]  # fmt: skip
+        table = schema.tables.get(stmt.table.key) if stmt.table is not None else None
+        for cmd in alter_commands(stmt.node, AlterTableType.AT_DropConstraint):
+            if table is not None and cmd.name in table.constraints:
+                keys.append(table.constraints[cmd.name])
+        own = dropped | ({stmt.table.key} if stmt.table is not None else set())
+        referred = {
+            key.referred for key in keys if key.kind == "foreign key" and key.referred not in own
+        }
+        return [TableName.from_key(name) for name in sorted(r for r in referred if r)]
 
     def index_table(self, stmt: Statement, schema: str | None, name: str) -> TableName | None:
         """The table of the index ``name`` as ``stmt`` meets it: the ``table_name=`` of an
