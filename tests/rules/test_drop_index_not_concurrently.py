@@ -214,3 +214,18 @@ def upgrade():
     op.drop_index("idx_rating_user_id", table_name="rating")
 """
     assert lines_flagged(tmp_path, body, rule=RULE) == [2, 3]
+
+
+def test_an_index_built_before_a_commit_is_dropped_from_a_live_table(tmp_path: Path) -> None:
+    """prefect's downgrade builds an index in an autocommit block, then drops it: by then
+    the table is free again, and the DROP locks it. Built in the same transaction, the
+    build holds the table already."""
+    body = """\
+def upgrade():
+    with op.get_context().autocommit_block():
+        op.create_index("ix_flow_run_tmp", "flow_run", ["id"], postgresql_concurrently=True)
+    op.drop_index("ix_flow_run_tmp", table_name="flow_run")
+    op.create_index("ix_flow_run_other", "flow_run", ["state"])
+    op.drop_index("ix_flow_run_other", table_name="flow_run")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [4]

@@ -82,15 +82,14 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
 
 
 def _indexes_created_before(rev: RevisionContext, drop: Statement) -> set[str]:
-    """Indexes the same function created before dropping: nothing uses them yet."""
-    statements = rev.downgrade if drop.direction == "downgrade" else rev.upgrade
-    created = set()
-    for stmt in statements:
-        if stmt is drop:
-            break
-        if isinstance(stmt.node, ast.IndexStmt) and stmt.node.idxname:
-            created.add(stmt.node.idxname)
-    return created
+    """Indexes the same transaction built before dropping: nothing uses them yet, and the
+    build holds the table already. One built before a commit (prefect's downgrade builds
+    in an autocommit block, then drops) is the table's again when the DROP locks it."""
+    return {
+        stmt.node.idxname
+        for stmt in rev.earlier_in_transaction(drop)
+        if isinstance(stmt.node, ast.IndexStmt) and stmt.node.idxname
+    }
 
 
 def _gone_before(rev: RevisionContext, drop: Statement, names: list[list[str]]) -> bool:
