@@ -422,7 +422,7 @@ def _asked_absent_notes(
         if assumed:
             message = (
                 f"{function} asks whether {which}: {why}; it is checked as where {they}, "
-                f"made outside the history, whose columns are not known"
+                "made outside the history, whose columns are not known"
             )
         else:
             message = (

@@ -156,14 +156,14 @@ class OfflineCapturer:
         self.bind = OfflineBind(pg_version)
         self.catalog = catalog or Catalog()
         self._stand_ins = stand_ins.installed()
-        self._stood_in_schemas = sqlalchemy_taking_stand_ins()
+        self._sqlalchemy_given_stand_ins = sqlalchemy_taking_stand_ins()
         self._environment = EnvironmentContext(self.config, self.script_directory, as_sql=True)
 
     def __enter__(self) -> OfflineCapturer:
         """Capture only inside ``with``: ``alembic.context``, ``op`` and stand-ins are in
         place until it ends (one offline migration context serves every script)."""
         self._stand_ins.__enter__()
-        self._stood_in_schemas.__enter__()
+        self._sqlalchemy_given_stand_ins.__enter__()
         self._environment.__enter__()
         connection = self.bind.connect(None)
         self._environment.configure(connection=connection, literal_binds=True)
@@ -177,7 +177,7 @@ class OfflineCapturer:
     def __exit__(self, *exc_info: object) -> None:
         self._recording.operations._remove_proxy()
         self._environment.__exit__(*exc_info)
-        self._stood_in_schemas.__exit__(*exc_info)
+        self._sqlalchemy_given_stand_ins.__exit__(*exc_info)
         self._stand_ins.__exit__(*exc_info)
 
     def _add_version_table(self) -> None:
