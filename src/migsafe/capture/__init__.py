@@ -313,8 +313,9 @@ def _failure(exc: BaseException, path: Path, function: Callable[[], Any]) -> Fai
     if operation is not None:
         return Failure(
             line,
-            f"{where} calls {operation}, which is no operation of Alembic's: a plugin adds it "
-            "when env.py imports it (install that plugin where migsafe runs)",
+            f"{where} calls {operation}, which is no operation of Alembic's: unless a plugin "
+            "env.py imports adds it (install that plugin where migsafe runs), it fails under "
+            "alembic too",
         )
     message = f"{where} raised {type(exc).__name__}: {one_line(exc)}"
     return Failure(line, message, stand_ins_behind=_stand_ins_behind(exc, path))
