@@ -191,3 +191,31 @@ def test_what_a_do_block_makes_is_made() -> None:
     )
     assert catalog.enums[("public", "strategy")] == ["broadcast", "merge"]
     assert set(catalog.tables) == {("public", "kept"), ("public", "audit")}
+
+
+def test_a_primary_key_on_a_table_the_history_only_altered_makes_its_columns_not_null() -> None:
+    """mlflow's ``metrics`` is made by the application; its history adds a primary key on
+    ``(key, value)``: PostgreSQL makes both NOT NULL, so a later SET NOT NULL scans nothing."""
+    catalog = catalog_after(
+        "ALTER TABLE metrics ADD COLUMN step bigint",
+        "ALTER TABLE metrics ADD CONSTRAINT metric_pk PRIMARY KEY (key, value)",
+    )
+    metrics = catalog.tables[("public", "metrics")]
+    assert metrics.partial
+    assert [(c.name, c.nullable) for c in metrics.columns.values()] == [
+        ("step", True),
+        ("key", False),
+        ("value", False),
+    ]
+
+
+def test_a_label_placed_next_to_one_the_catalog_does_not_know_goes_last() -> None:
+    """tiled rebuilds an enum from the labels it reads (none, offline), then adds one
+    ``AFTER 'container'``: the catalog appends it rather than failing the whole check; and
+    whatever a statement names that the catalog lacks changes nothing, without an error."""
+    catalog = catalog_after(
+        "CREATE TYPE structurefamily AS ENUM ()",
+        "ALTER TYPE structurefamily ADD VALUE IF NOT EXISTS 'ragged' AFTER 'container'",
+        "ALTER TYPE structurefamily RENAME VALUE 'missing' TO 'other'",
+    )
+    assert catalog.enums[("public", "structurefamily")] == ["ragged"]

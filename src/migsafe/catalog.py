@@ -138,7 +138,7 @@ class Catalog:
         model (or that name objects it does not know) change nothing."""
         handler = _HANDLERS.get(type(node))
         if handler is not None:  # an object made outside the history, a form not modelled:
-            with contextlib.suppress(KeyError, AttributeError, IndexError, TypeError):
+            with contextlib.suppress(KeyError, AttributeError, IndexError, TypeError, ValueError):
                 handler(self, node, revision)
 
     def table(self, name: Name) -> Table | None:
@@ -213,6 +213,8 @@ class Catalog:
             for column_name in columns:
                 if column_name in table.columns:
                     _change(table, column_name, nullable=False)
+                elif table.partial:  # a column made outside the history: NOT NULL now
+                    table.columns[column_name] = Column(column_name, None, nullable=False)
 
     def _add_column(self, table: Table, node: ast.ColumnDef) -> None:
         type_node = node.typeName
@@ -509,10 +511,10 @@ def _alter_enum(catalog: Catalog, node: ast.AlterEnumStmt, revision: str | None)
     if node.oldVal:  # RENAME VALUE
         labels[labels.index(node.oldVal)] = node.newVal
     elif node.newVal not in labels:
-        if node.newValNeighbor:
+        if node.newValNeighbor in labels:
             at = labels.index(node.newValNeighbor) + (1 if node.newValIsAfter else 0)
             labels.insert(at, node.newVal)
-        else:
+        else:  # no neighbour, or one the catalog does not know (tiled read the labels)
             labels.append(node.newVal)
 
 
