@@ -38,10 +38,11 @@ def upgrade():
 
 def test_vmware_nsx_adds_vxlan_to_a_type_an_earlier_revision_made(write_migration) -> None:
     """vmware-nsx's mitaka revisions: ``alter_column(type_=sa.Enum(..., 'vxlan',
-    name='tz_binding_type'), existing_type=...)``, a batch operation too."""
+    name='tz_binding_type'), existing_type=...)``, a batch operation too; one finding for a
+    call that renders the type change and NOT NULL apart (neutron-vpnaas)."""
     body = """\
 def upgrade():
-    op.alter_column("tz", "binding_type",
+    op.alter_column("tz", "binding_type", nullable=False,
                     type_=sa.Enum("flat", "vlan", "vxlan", name="tz_binding_type"),
                     existing_type=sa.Enum("flat", "vlan", name="tz_binding_type"))
     with op.batch_alter_table("tz") as batch_op:

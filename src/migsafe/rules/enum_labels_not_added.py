@@ -60,10 +60,14 @@ def upgrade():
 
 
 def check(rev: RevisionContext) -> Iterator[Finding]:
+    judged: set[int] = set()  # one alter_column() renders the type and NOT NULL apart
     for stmt in rev.statements(RULE):
         operation = stmt.operation
         if not isinstance(operation, ops.AlterColumnOp) or stmt.table is None:
             continue
+        if id(operation) in judged:
+            continue
+        judged.add(id(operation))
         enum = operation.modify_type
         if not isinstance(enum, sa.Enum) or not enum.native_enum or not enum.name:
             continue
