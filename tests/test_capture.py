@@ -787,6 +787,27 @@ def upgrade():
     assert upgrade.failure is None and not upgrade.exact
 
 
+def test_arguments_env_py_passes_to_the_functions_stand_in(write_migration) -> None:
+    """trulens' env.py calls ``context.run_migrations(config=config)`` and its functions are
+    ``upgrade(config)``: Alembic passes the keyword on, check does not run env.py. The
+    argument stands in, and what the function does with it is noticed as any stand-in."""
+    body = """
+def upgrade(config):
+    op.add_column("feedbacks", sa.Column("x", sa.Integer()))
+    prefix = config.get_main_option("trulens.table_prefix") or ""  # branch
+    op.create_index("ix_feedbacks_x", prefix + "feedbacks", ["x"])
+"""
+    path, upgrade, _ = capture_body(write_migration, body)
+    assert upgrade.failure is None
+    assert [e.sql for e in upgrade.judged] == ["ALTER TABLE feedbacks ADD COLUMN x INTEGER;"]
+    (guess,) = upgrade.guesses
+    assert guess.line == line_of(path, "# branch")
+    assert guess.name == "context.run_migrations(config=...).get_main_option()"
+    assert guess.modules == (
+        ("context.run_migrations()", "env.py passes them, and check does not run env.py"),
+    )
+
+
 def test_a_stood_in_helper_called_for_its_effect_is_noticed(write_migration) -> None:
     """networking-sfc calls neutron's ``migration.remove_foreign_keys(...)`` with neutron not
     installed: whatever it does to the schema is not known. That is said, the capture is

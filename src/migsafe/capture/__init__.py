@@ -18,6 +18,7 @@ Capture runs somebody else's code: call it only in a worker process (``migsafe.i
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import types
 import warnings
@@ -269,7 +270,7 @@ class OfflineCapturer:
         try:
             with warnings.catch_warnings():  # the migration's (and SQLAlchemy's about what it
                 warnings.simplefilter("ignore")  # reflected offline): not migsafe's to print
-                return function()
+                return function(**_passed_by_env_py(function))
         except KeyboardInterrupt:
             raise
         except BaseException as exc:
@@ -292,6 +293,32 @@ class OfflineCapturer:
                 )
                 for use in log.value_uses
             ]
+
+
+# what stands for the keyword arguments env.py hands the migrations' functions
+_RUN_MIGRATIONS = "context.run_migrations()"
+
+
+def _passed_by_env_py(function: Callable[..., Any]) -> dict[str, Any]:
+    """Stand-ins for the arguments ``upgrade(config)`` requires: Alembic passes the keyword
+    arguments of env.py's ``context.run_migrations(config=config)`` on to each function
+    (trulens), and check does not run env.py."""
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        return {}
+    required = [
+        p.name for p in parameters
+        if p.default is p.empty and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    ]  # fmt: skip
+    if required:
+        stand_ins.LOG.missing.setdefault(
+            _RUN_MIGRATIONS, "env.py passes them, and check does not run env.py"
+        )
+    return {
+        name: stand_ins.StandIn(f"context.run_migrations({name}=...)", _RUN_MIGRATIONS)
+        for name in required
+    }
 
 
 def _deliberately_one_way(script: MigrationScript, function: str, exc: BaseException) -> bool:
