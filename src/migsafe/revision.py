@@ -116,15 +116,16 @@ class RevisionContext:
         """Every table ``stmt`` locks, with the mode: the table it names, the tables its new
         foreign keys refer to, the tables it drops, and the tables of the indexes it drops
         (an index this function created, or one the history's catalog knows)."""
-        if stmt.table is not None and stmt.lock is not None:
+        if stmt.table is not None and stmt.lock is not None and not self._no_op_drop(stmt):
             yield stmt.table, stmt.lock
         creates = _created_table(stmt)
         for relation in foreign_key_targets(stmt.node):
             target = TableName(relation.schemaname or None, relation.relname)
             if creates is None or target.key != creates.key:  # a table referring to itself
                 yield target, LockMode.SHARE_ROW_EXCLUSIVE
-        for schema, name in dropped_names(stmt.node, ObjectType.OBJECT_TABLE):
-            yield TableName(schema, name), LockMode.ACCESS_EXCLUSIVE
+        if not self._no_op_drop(stmt):
+            for schema, name in dropped_names(stmt.node, ObjectType.OBJECT_TABLE):
+                yield TableName(schema, name), LockMode.ACCESS_EXCLUSIVE
         for referred in self._keys_dropped_to(stmt):  # their triggers there go too
             yield referred, LockMode.ACCESS_EXCLUSIVE
         if not getattr(stmt.node, "concurrent", False):
@@ -223,6 +224,23 @@ class RevisionContext:
         ):
             return f"op.execute({sql_code(stmt.sql)})"
         return source.strip()
+
+    def _no_op_drop(self, stmt: Statement) -> bool:
+        """``DROP TABLE IF EXISTS`` of the copy Alembic's batch mode leaves only when a run
+        failed (open-webui's ``_alembic_tmp_tag``), which the schema does not hold: no lock
+        on a table the application uses."""
+        node = stmt.node
+        if not isinstance(node, ast.DropStmt) or not node.missing_ok:
+            return False
+        if node.removeType != ObjectType.OBJECT_TABLE:
+            return False
+        schema = self.schema_at(stmt)
+        names = dropped_names(node, ObjectType.OBJECT_TABLE)
+        return schema is not None and all(
+            name[1].startswith(BATCH_COPY)
+            and (name[0] or DEFAULT_SCHEMA, name[1]) not in schema.tables
+            for name in names
+        )
 
     def _keys_dropped_to(self, stmt: Statement) -> list[TableName]:
         """The tables other than its own that the foreign keys ``stmt`` drops refer to (a
@@ -453,6 +471,7 @@ _PER_MIGRATION_NOTE = (
     "# transaction_per_migration=True in env.py's context.configure()"
 )
 _MOVES_BATCH_WORK = {"work-after-access-exclusive-lock"}
+BATCH_COPY = "_alembic_tmp_"  # the prefix of the table batch mode copies into
 # a recipe with an autocommit block for a statement in a batch_alter_table() block: the
 # block's operations run when it ends, the autocommit block at once
 _AFTER_BATCH_NOTE = (
@@ -493,7 +512,7 @@ def is_version_table(table: TableName | None) -> bool:
     return table is not None and (
         "alembic_version" in table.name
         or table.name == "migrate_version"
-        or table.name.startswith("_alembic_tmp_")
+        or table.name.startswith(BATCH_COPY)
     )
 
 

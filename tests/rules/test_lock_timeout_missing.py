@@ -259,3 +259,16 @@ def upgrade():
     op.add_column("users", sa.Column("d", sa.Text()))
 """
     assert lines(tmp_path, body, rule=RULE, env_py=PLAIN_ENV_PY) == [5]
+
+
+def test_a_drop_if_exists_of_a_table_not_there_locks_nothing(tmp_path: Path) -> None:
+    """open-webui drops ``_alembic_tmp_tag`` IF EXISTS, the copy batch mode leaves only when
+    a run failed: no table the application uses is locked; the ALTER after it is."""
+    body = """\
+def upgrade():
+    op.execute("DROP TABLE IF EXISTS _alembic_tmp_tag")
+    op.add_column("tag", sa.Column("meta", sa.Text()))
+"""
+    (finding,) = findings(tmp_path, body, rule=RULE, env_py=PLAIN_ENV_PY)
+    assert finding.line - FIRST_BODY_LINE + 1 == 3
+    assert finding.message.startswith('"tag" is locked ACCESS EXCLUSIVE')

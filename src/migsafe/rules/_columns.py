@@ -19,6 +19,7 @@ from sqlalchemy.types import TypeDecorator, UserDefinedType
 
 from migsafe.catalog import sql_text
 from migsafe.revision import (
+    BATCH_COPY,
     RevisionContext,
     alter_commands,
     has_unknown_modifier,
@@ -103,10 +104,6 @@ class ColumnDefined:
         return getattr(self.sqlalchemy_column, "type", None)
 
 
-# the table batch_alter_table(recreate="always") copies a table into, columns and all
-_BATCH_COPY = "_alembic_tmp_"
-
-
 def columns_defined(rev: RevisionContext, rule: Rule) -> Iterator[ColumnDefined]:
     """Every column the statements ``rule`` judges define or retype, in order."""
     for stmt in rev.statements(rule):
@@ -135,7 +132,7 @@ def columns_defined(rev: RevisionContext, rule: Rule) -> Iterator[ColumnDefined]
 def alembics_own(table: TableName) -> bool:
     """Alembic's version table, or batch mode's copy of a table that exists already: tables
     whose names and columns the migration did not design."""
-    return is_version_table(table) or table.name.startswith(_BATCH_COPY)
+    return is_version_table(table) or table.name.startswith(BATCH_COPY)
 
 
 def primary_key_columns(node: ast.CreateStmt) -> set[str]:
