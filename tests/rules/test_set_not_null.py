@@ -190,3 +190,24 @@ def upgrade():
         "not tell: then say so with existing_nullable=False)."
     )
     assert known.message.endswith("all reads and writes wait.")
+
+
+def test_a_column_known_only_from_a_revision_not_checked_to_its_end_is_hedged(
+    write_migration,
+) -> None:
+    """airflow's 0069 sets ``dag.concurrency`` NOT NULL after the line where its capture
+    stopped (a stand-in): what the schema says of the column may be out of date."""
+    before = """\
+def upgrade():
+    op.create_table("dag", sa.Column("id", sa.Integer(), primary_key=True),
+                    sa.Column("concurrency", sa.Integer()))
+    raise RuntimeError("needs the application")
+"""
+    body = """\
+def upgrade():
+    op.alter_column("dag", "concurrency", nullable=False)
+"""
+    (finding,) = after_history(write_migration, before, body, rule=RULE)
+    assert finding.message.endswith(
+        "(unless it is NOT NULL already: a revision before it was not checked to its end)."
+    )
