@@ -339,3 +339,16 @@ def upgrade():
         f"{FIRST_BODY_LINE + 1} is held: all reads and writes of it wait until it is done and "
         "the migration commits."
     )
+
+
+def test_a_zone_change_in_a_utc_session_is_no_rewrite(tmp_path: Path) -> None:
+    """airflow 2.10's 0027 sets ``timezone=UTC`` before turning its timestamps into
+    timestamptz: change-column-type sees no rewrite there, and neither does this rule."""
+    body = """\
+def upgrade():
+    op.execute("SET timezone = 'UTC'")
+    op.add_column("chart", sa.Column("x", sa.Text()))
+    op.alter_column("dag", "last_scheduler_run", existing_type=sa.DateTime(),
+                    type_=sa.DateTime(timezone=True))
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == []

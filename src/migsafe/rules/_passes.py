@@ -1,5 +1,6 @@
 """What an ALTER TABLE does over the rows of its table: a rewrite, a scan, a validation, an
-index build, a copy; or nothing but the catalog. Shared by the rules about statements that run
+index build, a copy; or nothing but the catalog (timestamp to timestamptz in a UTC session
+among them). Shared by the rules about statements that run
 together (several-alters-same-table, work-after-access-exclusive-lock) and by
 change-column-type. Not a rule (its name starts with an underscore)."""
 
@@ -52,7 +53,11 @@ def command_pass(rev: RevisionContext, stmt: Statement, cmd: ast.AlterTableCmd) 
         if is_unknown_type(old) or is_unknown_type(new):
             return None  # a stood-in type: no telling (change-column-type says it cannot judge)
         keeps = old is not None and keeps_contents(cmd.def_.raw_default, cmd.name, new)
-        return None if keeps and no_rewrite(old, new) else REWRITE
+        if keeps and no_rewrite(old, new):
+            return None
+        if cmd.def_.raw_default is None and zone_only_change(old, new, rev.pg_version):
+            return None if utc_session(rev, stmt) else REWRITE  # airflow sets UTC first
+        return REWRITE
     if kind == AlterTableType.AT_SetNotNull:
         nullable = getattr(stmt.operation, "existing_nullable", None)
         if nullable is False or rev.column_before(stmt, cmd.name, "nullable") is False:
@@ -164,3 +169,28 @@ def no_rewrite(old: ast.TypeName, new: ast.TypeName) -> bool:
     if old_name == new_name and old_name in ("varbit", *_PRECISION_TYPES):
         return not new_mods or (bool(old_mods) and new_mods[0] >= old_mods[0])
     return (old_name, new_name) == ("cidr", "inet")
+
+
+def zone_only_change(old: ast.TypeName | None, new: ast.TypeName, pg_version: int) -> bool:
+    """A change between timestamp and timestamptz, either way, where the server can tell it
+    needs no rewrite (``ATColumnChangeRequiresRewrite``, PostgreSQL 12 and later)."""
+    if old is None or pg_version < 12:
+        return False
+    pair = {type_parts(old)[0], type_parts(new)[0]}
+    return pair == {"timestamp", "timestamptz"}
+
+
+_UTC = {"utc", "etc/utc", "z", "zulu", "gmt", "etc/gmt", "utc0", "00:00", "+00:00", "0"}
+
+
+def utc_session(rev: RevisionContext, stmt: Statement) -> bool:
+    """The same transaction set the session's TimeZone to UTC before ``stmt``."""
+    zone = None
+    for earlier in rev.earlier_in_transaction(stmt):
+        node = earlier.node
+        if isinstance(node, ast.VariableSetStmt) and (node.name or "").lower() == "timezone":
+            args = node.args or ()
+            value = args[0] if len(args) == 1 else None
+            constant = getattr(value, "val", None)
+            zone = str(getattr(constant, "sval", getattr(constant, "ival", ""))).lower()
+    return zone in _UTC

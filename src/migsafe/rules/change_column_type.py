@@ -23,7 +23,7 @@ from migsafe.revision import (
 )
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, sql_code
 from migsafe.rules._casts import no_automatic_cast
-from migsafe.rules._passes import keeps_contents, no_rewrite
+from migsafe.rules._passes import keeps_contents, no_rewrite, utc_session, zone_only_change
 from migsafe.sql import Statement, TableName
 
 RULE = Rule(
@@ -89,7 +89,11 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
             using = cmd.def_.raw_default
             if old is not None and keeps_contents(using, cmd.name, new) and no_rewrite(old, new):
                 continue
-            if using is None and _zone_only(old, new, rev.pg_version) and _utc_session(rev, stmt):
+            if (
+                using is None
+                and zone_only_change(old, new, rev.pg_version)
+                and utc_session(rev, stmt)
+            ):
                 continue  # the values keep their bits: no rewrite (letta sets UTC first)
             old_text = f"from {type_name(old)} " if old is not None else _old_type_unknown(stmt)
             lock = alter_table_command_lock(cmd)
@@ -163,7 +167,7 @@ def _unless_utc(old: ast.TypeName | None, new: ast.TypeName, pg_version: int) ->
     """timestamp to timestamptz, and back, keeps every value's bits when the session's
     TimeZone is UTC: PostgreSQL 12 and later skip the rewrite then (only the column's indexes
     are rebuilt)."""
-    if not _zone_only(old, new, pg_version):
+    if not zone_only_change(old, new, pg_version):
         return ""
     return " (unless the session's TimeZone is UTC: SET LOCAL TIME ZONE 'UTC' first)"
 
@@ -175,31 +179,6 @@ def _unless_text_already(old: ast.TypeName | None, new: ast.TypeName) -> str:
     if old is not None or new.arrayBounds or name not in ("text", "varchar") or modifiers:
         return ""
     return " (unless it is text or varchar already: then nothing is rewritten)"
-
-
-def _zone_only(old: ast.TypeName | None, new: ast.TypeName, pg_version: int) -> bool:
-    """A change between timestamp and timestamptz, either way, where the server can tell it
-    needs no rewrite (``ATColumnChangeRequiresRewrite``, PostgreSQL 12 and later)."""
-    if old is None or pg_version < 12:
-        return False
-    pair = {type_parts(old)[0], type_parts(new)[0]}
-    return pair == {"timestamp", "timestamptz"}
-
-
-_UTC = {"utc", "etc/utc", "z", "zulu", "gmt", "etc/gmt", "utc0", "00:00", "+00:00", "0"}
-
-
-def _utc_session(rev: RevisionContext, stmt: Statement) -> bool:
-    """The same transaction set the session's TimeZone to UTC before ``stmt``."""
-    zone = None
-    for earlier in rev.earlier_in_transaction(stmt):
-        node = earlier.node
-        if isinstance(node, ast.VariableSetStmt) and (node.name or "").lower() == "timezone":
-            args = node.args or ()
-            value = args[0] if len(args) == 1 else None
-            constant = getattr(value, "val", None)
-            zone = str(getattr(constant, "sval", getattr(constant, "ival", ""))).lower()
-    return zone in _UTC
 
 
 def _name_before_renames(rev: RevisionContext, stmt: Statement, enum: Name) -> str:
