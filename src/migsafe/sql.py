@@ -217,6 +217,16 @@ def quote_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def quote_literal(text: str) -> str:
+    """A string constant as SQL writes it (an enum label in a recipe's ADD VALUE)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def add_enum_value(type_sql: str, label: str) -> str:
+    """The statement that gives an enum type a label, and may run again."""
+    return f"ALTER TYPE {type_sql} ADD VALUE IF NOT EXISTS {quote_literal(label)}"
+
+
 def target_table(node: ast.Node) -> TableName | None:
     """The table a statement changes or locks, when the statement names one."""
     relation = getattr(node, "relation", None)

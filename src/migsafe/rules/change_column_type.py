@@ -24,7 +24,7 @@ from migsafe.revision import (
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, sql_code
 from migsafe.rules._casts import no_automatic_cast
 from migsafe.rules._passes import keeps_contents, no_rewrite, utc_session, zone_only_change
-from migsafe.sql import Statement, TableName
+from migsafe.sql import Statement, TableName, add_enum_value
 
 RULE = Rule(
     code="MS012",
@@ -134,10 +134,7 @@ def _labels_added(rev: RevisionContext, stmt: Statement, old: ast.TypeName | Non
     if not added or any(label not in new_labels for label in old_labels):
         return ""
     name = _name_before_renames(rev, stmt, before)
-    lines = "\n".join(
-        f"op.execute({sql_code(f'ALTER TYPE {name} ADD VALUE IF NOT EXISTS {_literal(label)}')})"
-        for label in added
-    )
+    lines = "\n".join(f"op.execute({sql_code(add_enum_value(name, label))})" for label in added)
     return (
         f"# {type_name(new)} only adds labels to {type_name(old)}: add them to the type in "
         "place instead\n# (no rewrite), and leave the rename, the new type and the column "
@@ -190,7 +187,3 @@ def _name_before_renames(rev: RevisionContext, stmt: Statement, enum: Name) -> s
         if renamed and (enum[0], node.newname) == enum:
             enum = dotted_name(node.object)
     return TableName.from_key(enum).sql
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"

@@ -14,7 +14,7 @@ from migsafe.catalog import DEFAULT_SCHEMA, Name, dotted_name
 from migsafe.findings import Finding, Severity
 from migsafe.revision import RevisionContext
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, sql_code
-from migsafe.sql import Statement, TableName
+from migsafe.sql import Statement, TableName, add_enum_value
 
 RULE = Rule(
     code="MS067",
@@ -95,16 +95,9 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
             f"{'is' if len(added) == 1 else 'are'} not in the type after it, and the first "
             "row that uses one fails.",
             statements="\n".join(
-                "    op.execute("
-                + sql_code(f"ALTER TYPE {type_sql} ADD VALUE IF NOT EXISTS " + _literal(label))
-                + ")"
-                for label in added
+                f"    op.execute({sql_code(add_enum_value(type_sql, label))})" for label in added
             ),
         )
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _added_later(rev: RevisionContext, stmt: Statement, name: Name, label: str) -> bool:
