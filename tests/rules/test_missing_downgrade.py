@@ -447,3 +447,23 @@ def downgrade():
     NotImplementedError()
 """
     assert lines_flagged(tmp_path, body, rule=RULE) == [4]
+
+
+def test_a_schema_change_run_through_the_bind_is_in_the_recipe(tmp_path: Path) -> None:
+    """tiled runs its ALTERs through ``connection.execute(sa.text(...))``: they are undone by
+    hand like an op.execute(), not "decided by what the database holds"."""
+    body = """\
+def upgrade():
+    connection = op.get_bind()
+    connection.execute(sa.text("ALTER TABLE principals ALTER COLUMN t SET DEFAULT now()"))
+    connection.execute(sa.text("UPDATE principals SET t = now()"))
+
+def downgrade():
+    pass
+"""
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    assert finding.hint.splitlines()[:3] == [
+        "def downgrade():",
+        "    # undo by hand: ALTER TABLE principals ALTER COLUMN t SET DEFAULT now()",
+        "    ...",
+    ]

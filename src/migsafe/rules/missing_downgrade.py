@@ -144,14 +144,23 @@ def _safe_to_run_again(node: ast.Node | None) -> bool:
 
 def _undo_hint(rev: RevisionContext) -> str:
     """The reverse of each upgrade operation, last one first, rendered as code; a comment
-    for each one whose reverse the call alone does not tell."""
+    for each one whose reverse the call alone does not tell, and for each schema change run
+    as SQL through the bind."""
     lines: list[str] = []
     seen: set[int] = set()
-    for item in reversed(rev.upgrade_capture.operations):
-        operation = item.operation
-        stmt = _statement_of(rev, operation)
-        if stmt is not None and isinstance(stmt.node, (ast.TransactionStmt, ast.VariableSetStmt)):
+    operations: set[int] = set()
+    for stmt in reversed(rev.upgrade):
+        operation = stmt.operation
+        if isinstance(stmt.node, (ast.TransactionStmt, ast.VariableSetStmt)):
             continue  # a COMMIT or a SET: nothing to undo
+        if operation is None:  # SQL run through the bind (tiled's connection.execute)
+            if not isinstance(stmt.node, _DATA_OR_CONTROL) and stmt.line not in seen:
+                seen.add(stmt.line)
+                lines.append(f"# undo by hand: {_one_line(stmt.sql)}")
+            continue
+        if id(operation) in operations:
+            continue  # one call renders several statements
+        operations.add(id(operation))
         recreated = (
             _recreated(rev, operation) if isinstance(operation, ops.DropConstraintOp) else None
         )
@@ -159,9 +168,9 @@ def _undo_hint(rev: RevisionContext) -> str:
         code = _render(reverse)
         if code:
             lines.append(code)
-        elif item.line not in seen:  # once per line: a loop issues the same call again
-            seen.add(item.line)
-            call = rev.source_at(item.line) or f"line {item.line}"
+        elif stmt.line not in seen:  # once per line: a loop issues the same call again
+            seen.add(stmt.line)
+            call = rev.source_at(stmt.line) or f"line {stmt.line}"
             lines.append(f"# undo by hand: {_one_line(call)}")
     capture = rev.upgrade_capture
     stopped = capture.failure is not None or any(g.reach is Reach.REST for g in capture.guesses)
