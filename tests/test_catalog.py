@@ -219,3 +219,24 @@ def test_a_label_placed_next_to_one_the_catalog_does_not_know_goes_last() -> Non
         "ALTER TYPE structurefamily RENAME VALUE 'missing' TO 'other'",
     )
     assert catalog.enums[("public", "structurefamily")] == ["ragged"]
+
+
+def test_a_key_added_using_an_index_without_a_name_takes_the_indexs() -> None:
+    """PostgreSQL names such a constraint as the index: a later DROP CONSTRAINT names it so."""
+    catalog = catalog_after(
+        "CREATE TABLE s (id int NOT NULL)",
+        "CREATE UNIQUE INDEX s_id_idx ON s (id)",
+        "ALTER TABLE s ADD PRIMARY KEY USING INDEX s_id_idx",
+    )
+    assert list(catalog.tables[("public", "s")].constraints) == ["s_id_idx"]
+    assert set(catalog.indexes) == {("public", "s_id_idx")}
+
+
+def test_a_create_in_a_do_block_leaves_an_object_that_exists_as_it_is() -> None:
+    """The block is there so that the CREATE may fail: an existing type keeps its labels."""
+    catalog = catalog_after(
+        "CREATE TYPE status AS ENUM ('a', 'b', 'c')",
+        "DO $$ BEGIN CREATE TYPE status AS ENUM ('a', 'b'); "
+        "EXCEPTION WHEN duplicate_object THEN null; END $$",
+    )
+    assert catalog.enums[("public", "status")] == ["a", "b", "c"]

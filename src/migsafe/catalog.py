@@ -186,7 +186,11 @@ class Catalog:
         used = self.indexes.get((table.name[0], node.indexname)) if node.indexname else None
         if used is not None and not columns:  # PRIMARY KEY USING INDEX: the index's columns
             columns = used.columns
-        name = node.conname or default_constraint_name(table.name[1], columns, kind)
+        name = node.conname or (  # USING INDEX: PostgreSQL names it as the index
+            node.indexname
+            if used is not None
+            else default_constraint_name(table.name[1], columns, kind)
+        )
         constraint = Constraint(name, kind, columns, validated=not node.skip_validation)
         if kind == "foreign key":
             referred = qualified_name(node.pktable)
@@ -203,7 +207,7 @@ class Catalog:
                                  not_null_column=not_null_column(node))  # fmt: skip
         table.constraints[name] = constraint
         if kind in ("primary key", "unique") or node.indexname:
-            if used is not None:  # PostgreSQL renames the index to the constraint's name
+            if used is not None and used.name[1] != name:  # renamed as the constraint
                 del self.indexes[used.name]
             index_name = name if used is not None else (node.indexname or name)
             self.indexes[(table.name[0], index_name)] = Index(
@@ -539,9 +543,24 @@ _MADE_IN_DO_BLOCKS = (
 
 
 def _do(catalog: Catalog, node: ast.DoStmt, revision: str | None) -> None:
+    """Each CREATE of the block as if IF NOT EXISTS: the block is there to let it fail when
+    the object exists (``EXCEPTION WHEN duplicate_object``), which leaves the object as it
+    was."""
     for made in do_body_statements(node):
-        if isinstance(made, _MADE_IN_DO_BLOCKS):
+        if isinstance(made, _MADE_IN_DO_BLOCKS) and not _exists(catalog, made):
             catalog.apply(made, revision)
+
+
+def _exists(catalog: Catalog, node: ast.Node) -> bool:
+    if isinstance(node, ast.CreateEnumStmt):
+        return dotted_name(node.typeName) in catalog.enums
+    if isinstance(node, ast.CreateStmt):
+        return qualified_name(node.relation) in catalog.tables
+    if isinstance(node, ast.ViewStmt):
+        return qualified_name(node.view) in catalog.views
+    if isinstance(node, ast.CreateSeqStmt):
+        return qualified_name(node.sequence) in catalog.sequences
+    return False
 
 
 _HANDLERS = {

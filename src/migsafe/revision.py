@@ -166,6 +166,11 @@ class RevisionContext:
                 return
             yield earlier
 
+    def index_of(self, stmt: Statement) -> int:
+        """Where ``stmt`` stands in its function's statements (by identity: two statements
+        may be equal)."""
+        return self._position[id(stmt)]
+
     def later_in_transaction(self, stmt: Statement) -> list[Statement]:
         """The statements after ``stmt`` that commit with it (up to the next COMMIT or
         autocommit statement of its function); none when ``stmt`` runs on its own."""
@@ -173,7 +178,7 @@ class RevisionContext:
             return []
         statements = self.downgrade if stmt.direction == DOWNGRADE else self.upgrade
         found: list[Statement] = []
-        for later in statements[statements.index(stmt) + 1 :]:
+        for later in statements[self.index_of(stmt) + 1 :]:
             if not later.in_transaction or isinstance(later.node, ast.TransactionStmt):
                 break
             found.append(later)

@@ -100,3 +100,20 @@ def upgrade():
     op.add_column("callbacks", sa.Column("s", sa.Enum("a", name="s")))
 """
     assert after_history(write_migration, before, body, rule=RULE) == []
+
+
+def test_an_unqualified_enum_on_a_table_of_another_schema_is_the_search_paths(
+    write_migration,
+) -> None:
+    """SQLAlchemy writes the type unqualified: PostgreSQL finds ``public.e``, made before."""
+    before = """\
+def upgrade():
+    op.execute("CREATE TYPE e AS ENUM ('a')")
+    op.execute("CREATE SCHEMA x")
+    op.create_table("t", sa.Column("id", sa.Integer(), primary_key=True), schema="x")
+"""
+    body = """\
+def upgrade():
+    op.add_column("t", sa.Column("c", sa.Enum("a", name="e")), schema="x")
+"""
+    assert after_history(write_migration, before, body, rule=RULE) == []

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from migsafe import command
 from migsafe.check import check_trusted_file
 from migsafe.config import Settings
 from migsafe.findings import Finding
@@ -467,3 +468,29 @@ def downgrade():
         "    # undo by hand: ALTER TABLE principals ALTER COLUMN t SET DEFAULT now()",
         "    ...",
     ]
+
+
+def test_an_upgrade_not_seen_to_its_end_is_not_taken_to_run_again_as_is(
+    write_migration,
+) -> None:
+    """An UPDATE, then the columns of a table the history only altered (a guess from there
+    on): what follows is not known, so the empty downgrade() is not excused."""
+    write_migration(
+        'def upgrade():\n    op.add_column("users", sa.Column("a", sa.Text()))\n',
+        revision="a1",
+    )
+    path = write_migration(
+        """\
+def upgrade():
+    op.execute("UPDATE users SET a = 'x'")
+    sa.inspect(op.get_bind()).get_columns("users")
+    op.drop_column("users", "a")
+
+def downgrade():
+    pass
+""",
+        revision="a2",
+        down_revision="a1",
+    )
+    result = command.check([path.parent])
+    assert "missing-downgrade" in [f.rule for f in result.findings if f.path.name == path.name]

@@ -289,7 +289,8 @@ def _added(rev: RevisionContext, final: Callable[[TableName], TableName]) -> lis
                 if not columns and cmd.def_.indexname:  # PRIMARY KEY USING INDEX (qcfractal)
                     columns = unique_indexes.get(cmd.def_.indexname, ())
                 condition = sql_text(cmd.def_.raw_expr) if kind == "check" else None
-                name = cmd.def_.conname or _postgresql_name(stmt.table, columns, kind)
+                name = cmd.def_.conname or cmd.def_.indexname  # USING INDEX: the index's
+                name = name or _postgresql_name(stmt.table, columns, kind)
                 found.append(_Added(table, name, kind, columns, at, condition))
         node = stmt.node
         if isinstance(node, ast.IndexStmt) and node.unique and not node.whereClause:

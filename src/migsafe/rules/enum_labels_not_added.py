@@ -74,7 +74,7 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
         if has_stood_in_labels(enum):
             continue  # neutron's labels from neutron_lib.constants: which are new is unknown
         schema = rev.schema_at(stmt)
-        name = (enum.schema or stmt.table.schema or DEFAULT_SCHEMA, enum.name)
+        name = (enum.schema or DEFAULT_SCHEMA, enum.name)  # unqualified: the search path
         labels = schema.enums.get(name) if schema is not None and schema.exact else None
         if labels is None:
             continue  # a new type, or one the schema does not know: enum-type-missing's
@@ -105,7 +105,7 @@ def _added_later(rev: RevisionContext, stmt: Statement, name: Name, label: str) 
     no-op on PostgreSQL, and the PostgreSQL branch after it swaps the type for one with
     the new labels)."""
     statements = rev.downgrade if stmt.direction == DOWNGRADE else rev.upgrade
-    for later in statements[statements.index(stmt) + 1 :]:
+    for later in statements[rev.index_of(stmt) + 1 :]:
         node = later.node
         if isinstance(node, (ast.CreateEnumStmt, ast.AlterEnumStmt)):
             made = dotted_name(node.typeName)

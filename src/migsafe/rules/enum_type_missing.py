@@ -62,7 +62,7 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
         if enum is None or stmt.table is None:
             continue
         schema = rev.schema_at(stmt)
-        name = (enum.schema or stmt.table.schema or DEFAULT_SCHEMA, enum.name)
+        name = (enum.schema or DEFAULT_SCHEMA, enum.name)  # unqualified: the search path
         if schema is None or not schema.exact or name in schema.enums:
             continue
         if schema.table(stmt.table.key) is None:

@@ -123,7 +123,7 @@ def _runs_again_as_is(rev: RevisionContext) -> bool:
     IF NOT EXISTS``, which PostgreSQL cannot undo): an empty downgrade() loses nothing the
     next upgrade would trip on."""
     capture = rev.upgrade_capture
-    if capture.failure is not None or capture.guesses or not rev.upgrade:
+    if not capture.exact or capture.guesses or not rev.upgrade:
         return False
     return all(_safe_to_run_again(stmt.node) for stmt in rev.upgrade)
 

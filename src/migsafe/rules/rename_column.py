@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterator
 
 from pglast import ast
@@ -9,7 +10,7 @@ from pglast.enums import AlterTableType, ObjectType
 
 from migsafe.findings import Finding, Severity
 from migsafe.revision import RevisionContext, alter_commands, table_values
-from migsafe.rule import PG_DOCS, Category, Rule
+from migsafe.rule import DOWNGRADE, PG_DOCS, Category, Rule
 from migsafe.sql import Statement, TableName, quote_identifier
 
 RULE = Rule(
@@ -58,21 +59,45 @@ def upgrade():
 )
 
 
-def _added_back(rev: RevisionContext, stmt: Statement, name: str) -> bool:
+def _added_back(
+    rev: RevisionContext, stmt: Statement, name: str, additions: dict[str, _Additions]
+) -> bool:
     """The same transaction adds a column under the old name again (fides renames
     ``service_type`` aside, adds a new ``service_type`` and fills it): the running code
-    finds its column when the swap commits."""
-    return any(
-        later.table == stmt.table and cmd.def_.colname == name
-        for later in rev.later_in_transaction(stmt)
-        for cmd in alter_commands(later.node, AlterTableType.AT_AddColumn)
-    )
+    finds its column when the swap commits. Found by position, so that thousands of renames
+    stay linear."""
+    if stmt.direction not in additions:
+        statements = rev.downgrade if stmt.direction == DOWNGRADE else rev.upgrade
+        additions[stmt.direction] = _additions(statements)
+    added, ends = additions[stmt.direction]
+    at = rev.index_of(stmt)
+    following = bisect.bisect_right(ends, at)
+    end = ends[following] if following < len(ends) else None
+    positions = added.get((stmt.table, name), [])
+    first_after = bisect.bisect_right(positions, at)
+    return first_after < len(positions) and (end is None or positions[first_after] < end)
+
+
+# where each (table, column) is added, and where the function's transactions end
+_Additions = tuple[dict[tuple[TableName | None, str], list[int]], list[int]]
+
+
+def _additions(statements: list[Statement]) -> _Additions:
+    added: dict[tuple[TableName | None, str], list[int]] = {}
+    ends = []
+    for at, later in enumerate(statements):
+        if not later.in_transaction or isinstance(later.node, ast.TransactionStmt):
+            ends.append(at)
+        for cmd in alter_commands(later.node, AlterTableType.AT_AddColumn):
+            added.setdefault((later.table, cmd.def_.colname), []).append(at)
+    return added, ends
 
 
 def check(rev: RevisionContext) -> Iterator[Finding]:
     """Renames of columns the running code knows: not of one added earlier in the function,
     nor one whose name the same transaction adds again."""
     added: set[tuple[str, TableName, str]] = set()
+    additions: dict[str, _Additions] = {}
     for stmt in rev.existing_table_statements(RULE):
         node = stmt.node
         for cmd in alter_commands(node, AlterTableType.AT_AddColumn):
@@ -81,7 +106,7 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
             isinstance(node, ast.RenameStmt)
             and node.renameType == ObjectType.OBJECT_COLUMN
             and (stmt.direction, stmt.table, node.subname) not in added
-            and not _added_back(rev, stmt, node.subname)
+            and not _added_back(rev, stmt, node.subname, additions)
         ):
             yield rev.finding(
                 RULE,
