@@ -1509,3 +1509,26 @@ def downgrade():
         "hold it, but a revision before it was not checked to its end, so offline it does "
         "not, and what upgrade() does otherwise is not checked"
     )
+
+
+def test_a_property_of_a_class_on_a_stood_in_base_computes_from_the_instance(
+    write_migration,
+) -> None:
+    """A property is the class's own code over what the instance holds: it runs as written."""
+    body = """
+from settings_lib_not_installed import BaseSettings
+
+class Settings(BaseSettings):
+    def __init__(self, n):
+        self.n = n
+
+    @property
+    def doubled(self):
+        return self.n * 2
+
+def upgrade():
+    if Settings(3).doubled == 6:
+        op.execute("SELECT 1")
+"""
+    _, upgrade, _ = capture_body(write_migration, body)
+    assert upgrade.guesses == [] and [e.sql for e in upgrade.judged] == ["SELECT 1;"]

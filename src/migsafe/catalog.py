@@ -269,6 +269,17 @@ def qualified_name(relation: ast.RangeVar | None) -> Name:
     return (relation.schemaname or DEFAULT_SCHEMA, relation.relname)
 
 
+BATCH_COPY = "_alembic_tmp_"  # the prefix of the table Alembic's batch mode copies into
+
+
+def is_bookkeeping_table(name: str) -> bool:
+    """Alembic's version table (or a project's variant of its name), sqlalchemy-migrate's,
+    which histories often drop when they take over, or a table Alembic's batch mode copies
+    into (``_alembic_tmp_tag``, which open-webui drops if a failed run left it): never the
+    application's."""
+    return "alembic_version" in name or name == "migrate_version" or name.startswith(BATCH_COPY)
+
+
 def sql_text(node: ast.Node | None) -> str | None:
     return RawStream()(node) if node is not None else None
 

@@ -15,7 +15,7 @@ import re
 from datetime import datetime, timedelta, timezone
 
 _TIMESTAMP = re.compile(
-    r"'(\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}\.\d{1,6})([+-]\d{2}:\d{2})?'(?!')"
+    r"(?<!')'(\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}\.\d{1,6})([+-]\d{2}:\d{2})?'(?!')"
 )
 _RECENT = timedelta(days=1)
 _AHEAD = timedelta(minutes=1)

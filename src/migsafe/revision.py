@@ -16,14 +16,20 @@ from typing import Any
 
 from alembic.operations import ops
 from pglast import ast
-from pglast.enums import AlterTableType, ConstrType, ObjectType
+from pglast.enums import AlterTableType, ConstrType, ObjectType, TransactionStmtKind
 from sqlalchemy.types import NullType, TypeEngine
 
 from migsafe.capture import Capture
 from migsafe.capture.reflection import sqlalchemy_type
 from migsafe.capture.stand_ins import UNKNOWN_TYPE_SCHEMA, StandIn
 from migsafe.capture.stood_in_values import UNKNOWN_MODIFIER
-from migsafe.catalog import DEFAULT_SCHEMA, Catalog, not_null_column
+from migsafe.catalog import (
+    BATCH_COPY,
+    DEFAULT_SCHEMA,
+    Catalog,
+    is_bookkeeping_table,
+    not_null_column,
+)
 from migsafe.findings import Diagnostic, Finding
 from migsafe.locks import LockMode, foreign_key_targets
 from migsafe.project import MigrationScript
@@ -99,8 +105,8 @@ class RevisionContext:
         for earlier in self.downgrade if stmt.direction == DOWNGRADE else self.upgrade:
             if earlier is stmt:
                 break
-            if not earlier.in_transaction or isinstance(earlier.node, ast.TransactionStmt):
-                local = None  # the transaction ended: SET LOCAL with it
+            if not earlier.in_transaction or _ends_or_begins(earlier.node):
+                local = None  # the transaction ended: SET LOCAL with it (not at a SAVEPOINT)
             setting = _setting(earlier.node, name)
             if setting is not None:
                 value, is_local = setting
@@ -114,8 +120,9 @@ class RevisionContext:
 
     def tables_locked(self, stmt: Statement) -> Iterator[tuple[TableName, LockMode]]:
         """Every table ``stmt`` locks, with the mode: the table it names, the tables its new
-        foreign keys refer to, the tables it drops, and the tables of the indexes it drops
-        (an index this function created, or one the history's catalog knows)."""
+        foreign keys refer to, the tables it drops and those their dropped keys refer to,
+        and the tables of the indexes it drops (an index this function created, or one the
+        history's catalog knows); none for a DROP IF EXISTS of batch mode's leftover copy."""
         if stmt.table is not None and stmt.lock is not None and not self._no_op_drop(stmt):
             yield stmt.table, stmt.lock
         creates = _created_table(stmt)
@@ -444,6 +451,17 @@ class RevisionContext:
         return replace(finding, hint=f"{finding.hint}\n{note}")
 
 
+def _ends_or_begins(node: ast.Node | None) -> bool:
+    return isinstance(node, ast.TransactionStmt) and node.kind not in _WITHIN_A_TRANSACTION
+
+
+_WITHIN_A_TRANSACTION = {
+    TransactionStmtKind.TRANS_STMT_SAVEPOINT,
+    TransactionStmtKind.TRANS_STMT_RELEASE,
+    TransactionStmtKind.TRANS_STMT_ROLLBACK_TO,
+}
+
+
 def _setting(node: ast.Node | None, name: str) -> tuple[str, bool] | None:
     """The value ``SET [LOCAL] name`` or ``SELECT set_config('name', value, is_local)``
     gives, and whether it is local to the transaction."""
@@ -476,7 +494,6 @@ _PER_MIGRATION_NOTE = (
     "# transaction_per_migration=True in env.py's context.configure()"
 )
 _MOVES_BATCH_WORK = {"work-after-access-exclusive-lock"}
-BATCH_COPY = "_alembic_tmp_"  # the prefix of the table batch mode copies into
 # a recipe with an autocommit block for a statement in a batch_alter_table() block: the
 # block's operations run when it ends, the autocommit block at once
 _AFTER_BATCH_NOTE = (
@@ -510,15 +527,8 @@ def _simple_statements(body: list[ast_py.stmt]) -> Iterator[ast_py.stmt]:
 
 
 def is_version_table(table: TableName | None) -> bool:
-    """Alembic's version table (or a project's variant of its name), sqlalchemy-migrate's,
-    which histories often drop when they take over, or a table Alembic's batch mode copies
-    into (``_alembic_tmp_tag``, which open-webui drops if a failed run left it): bookkeeping,
-    never the application's."""
-    return table is not None and (
-        "alembic_version" in table.name
-        or table.name == "migrate_version"
-        or table.name.startswith(BATCH_COPY)
-    )
+    """Bookkeeping (``catalog.is_bookkeeping_table``), never the application's table."""
+    return table is not None and is_bookkeeping_table(table.name)
 
 
 def table_values(table: TableName) -> dict[str, str]:

@@ -272,3 +272,13 @@ def upgrade():
     (finding,) = findings(tmp_path, body, rule=RULE, env_py=PLAIN_ENV_PY)
     assert finding.line - FIRST_BODY_LINE + 1 == 3
     assert finding.message.startswith('"tag" is locked ACCESS EXCLUSIVE')
+
+
+def test_a_savepoint_does_not_end_a_set_local(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.execute("SET LOCAL lock_timeout = '5s'")
+    op.execute("SAVEPOINT before_alter")
+    op.add_column("users", sa.Column("b", sa.Text()))
+"""
+    assert lines(tmp_path, body, rule=RULE, env_py=PLAIN_ENV_PY) == []

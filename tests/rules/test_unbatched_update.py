@@ -264,3 +264,15 @@ def upgrade():
     assert created.endswith('"users", "created = timezone(\'utc\', now())")')
     assert seen.endswith('"users", "seen = now()")')
     assert born.endswith('"users", "born = \'2019-01-02 03:04:05.678\'")')
+
+
+def test_a_timestamp_after_an_escaped_quote_is_left_alone() -> None:
+    """Inside a longer string constant a clock time is text, not a value to replace."""
+    from datetime import datetime, timezone
+
+    from migsafe.clock_times import as_clock_sql
+
+    now = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=5).isoformat(sep=" ")
+    inside = f"UPDATE t SET note = 'x''{now}'"
+    assert as_clock_sql(inside) == inside
+    assert as_clock_sql(f"UPDATE t SET at = '{now}'") == "UPDATE t SET at = timezone('utc', now())"

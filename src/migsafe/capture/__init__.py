@@ -18,6 +18,7 @@ Capture runs somebody else's code: call it only in a worker process (``migsafe.i
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import itertools
 import types
@@ -42,7 +43,7 @@ from migsafe.capture.operations import Recording
 from migsafe.capture.recorder import AskedAbsent, Emitted, Read, Recorder, one_line
 from migsafe.capture.stand_ins import Reach
 from migsafe.capture.stood_in_arguments import sqlalchemy_taking_stand_ins
-from migsafe.catalog import DEFAULT_SCHEMA, Catalog, Table
+from migsafe.catalog import DEFAULT_SCHEMA, Catalog, Table, is_bookkeeping_table
 from migsafe.project import BodyShape, MigrationScript, body_shape, failing_line
 from migsafe.sql import split_statements
 
@@ -163,23 +164,23 @@ class OfflineCapturer:
     def __enter__(self) -> OfflineCapturer:
         """Capture only inside ``with``: ``alembic.context``, ``op`` and stand-ins are in
         place until it ends (one offline migration context serves every script)."""
-        self._stand_ins.__enter__()
-        self._sqlalchemy_given_stand_ins.__enter__()
-        self._environment.__enter__()
-        connection = self.bind.connect(None)
-        self._environment.configure(connection=connection, literal_binds=True)
-        self.bind.release(connection)
-        self._context = self._environment.get_context()
-        self._add_version_table()
-        self._recording = Recording(self._context)
-        self._recording.operations._install_proxy()
+        with contextlib.ExitStack() as entered:  # undone as far as it got, should one fail
+            entered.enter_context(self._stand_ins)
+            entered.enter_context(self._sqlalchemy_given_stand_ins)
+            entered.enter_context(self._environment)
+            connection = self.bind.connect(None)
+            self._environment.configure(connection=connection, literal_binds=True)
+            self.bind.release(connection)
+            self._context = self._environment.get_context()
+            self._add_version_table()
+            self._recording = Recording(self._context)
+            self._recording.operations._install_proxy()
+            self._entered = entered.pop_all()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self._recording.operations._remove_proxy()
-        self._environment.__exit__(*exc_info)
-        self._sqlalchemy_given_stand_ins.__exit__(*exc_info)
-        self._stand_ins.__exit__(*exc_info)
+        self._entered.__exit__(*exc_info)
 
     def _add_version_table(self) -> None:
         """Alembic creates its version table before the first migration runs (``--sql``
@@ -238,7 +239,11 @@ class OfflineCapturer:
         the databases it is written for is that one. Kept only if it runs to its end with
         nothing left to guess (dagster reads the columns of the tables it asks for, which
         are not known); a notice says which tables were taken to exist."""
-        assumed = [asked for asked in capture.tables_asked_absent if asked.exact]
+        assumed = [
+            asked
+            for asked in capture.tables_asked_absent
+            if asked.exact and not is_bookkeeping_table(asked.table[1])
+        ]
         if not assumed or not capture.exact:
             return capture
         catalog = start.copy()

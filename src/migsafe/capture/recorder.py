@@ -6,9 +6,11 @@ the ``COMMIT``/``BEGIN`` around ``autocommit_block()``) and the offline bind beh
 Each text is kept with the Alembic operation that produced it and the line of the migration
 file that issued it.
 
-The transaction is modelled as on PostgreSQL with SQLAlchemy's autobegin: a COMMIT through the
-bind ends the migration's transaction, and the bind's next statement begins a new one, except
-inside ``autocommit_block()``, where statements run on their own.
+The transaction is modelled as on PostgreSQL with SQLAlchemy's autobegin: ``bind.commit()``
+ends the migration's transaction, and the next statement (the bind's or an operation's)
+begins a new one, except inside ``autocommit_block()``, where statements run on their own; a
+COMMIT run as SQL is one psycopg2 does not see, so the statements after it run each on its
+own.
 """
 
 from __future__ import annotations
@@ -158,7 +160,7 @@ class Recorder:
         had and dropped is not there in any database it migrated; one it never had may be
         (an older release's, one the application creates itself: jupyterhub alters its
         tables only ``if table in get_table_names()``)."""
-        if self.catalog is not None and name not in self.catalog.gone:
+        if self.catalog is not None and name not in self.catalog.gone | set(self.catalog.views):
             self._asked_absent.setdefault(name, (self.issuing_line(), self.catalog.exact))
 
     def reflected_partial(self, name: Name) -> None:

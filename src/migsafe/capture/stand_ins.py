@@ -32,6 +32,7 @@ import functools
 import importlib
 import importlib.abc
 import importlib.machinery
+import inspect
 import itertools
 import re
 import sys
@@ -361,6 +362,8 @@ class StandInBase:
             return value
         if name in object.__getattribute__(self, "__dict__"):
             return value
+        if hasattr(inspect.getattr_static(type(self), name, None), "__get__"):
+            return value  # a property computes it from what the instance holds
         cls = type(self)
         return StandIn(f"{cls.__module__}.{cls.__qualname__}().{name}", _stood_in_root(cls))
 

@@ -17,9 +17,8 @@ from pglast import ast
 from pglast.enums import AlterTableType, ConstrType
 from sqlalchemy.types import TypeDecorator, UserDefinedType
 
-from migsafe.catalog import sql_text
+from migsafe.catalog import BATCH_COPY, sql_text
 from migsafe.revision import (
-    BATCH_COPY,
     RevisionContext,
     alter_commands,
     has_unknown_modifier,

@@ -97,8 +97,8 @@ def _enum_of(operation: object) -> sa.Enum | None:
 
 
 def _creates(enum: sa.Enum) -> bool:
-    """``create_type=False`` says the type is made elsewhere (datajunction makes it in a DO
-    block, whose body the schema migsafe builds does not follow)."""
+    """``create_type=False`` says the type is made elsewhere (in a DO block, raw SQL, an
+    earlier revision): where the schema does not show it, migsafe takes the call's word."""
     return getattr(enum, "create_type", True) is not False
 
 
