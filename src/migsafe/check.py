@@ -18,11 +18,10 @@ from pathlib import Path
 
 from alembic.config import Config
 
-from migsafe.capture import Capture, OfflineCapturer, stand_ins
+from migsafe.capture import OfflineCapturer, stand_ins
 from migsafe.capture.env_imports import import_installed
-from migsafe.capture.recorder import AskedAbsent
-from migsafe.capture.stand_ins import Reach
-from migsafe.catalog import Catalog, Name
+from migsafe.capture_notes import capture_notes
+from migsafe.catalog import Catalog
 from migsafe.config import Settings
 from migsafe.findings import CheckResult, Diagnostic, Finding, RevisionLocks
 from migsafe.footprint import Footprint, ImportedModules, footprint_of, imported_since
@@ -30,7 +29,7 @@ from migsafe.isolation import Worker, answers_in_order
 from migsafe.locks import LockMode
 from migsafe.project import MigrationScript, Project, import_path, read_script
 from migsafe.project.environment import Environment, find_env_py, read_environment
-from migsafe.revision import RevisionContext, is_version_table
+from migsafe.revision import RevisionContext
 from migsafe.rollout.changes import classify, downgrade_state
 from migsafe.rules import (
     closest_rule,
@@ -317,133 +316,6 @@ def replayed(done: Sequence[tuple[str, Sequence[str], bool]]) -> Catalog:
             for _, node in split_statements(text):
                 catalog.apply(node, revision)
     return catalog
-
-
-def capture_notes(script: MigrationScript, *captures: Capture) -> list[Diagnostic]:
-    """What the capture could not follow exactly, each once, with its line."""
-    notes: dict[tuple[int | None, str], Diagnostic] = {}
-
-    def note(line: int | None, message: str, fatal: bool = False) -> None:
-        notes.setdefault((line, message), Diagnostic(script.path, message, fatal, line))
-
-    for capture in captures:
-        name = f"{capture.function}()"
-        if capture.failure is not None:
-            failure = capture.failure
-            cause = _stood_in_clause(capture.stood_in) if failure.stand_ins_behind else ""
-            rest = "nothing of it is checked" if failure.message.startswith("importing") else (
-                f"only what {name} did before that is checked"
-            )  # fmt: skip
-            note(failure.line, f"{failure.message}{cause}; {rest}", failure.fatal)
-        for guess in capture.guesses:
-            did = f"{name} {guess.how.format(name=guess.name)}{_stood_in_clause(guess.modules)}"
-            if guess.reach is Reach.ROWS:
-                note(guess.line, f"{did}: the rows that statement writes are not known, so it "
-                     "is not checked; the statements after it are")  # fmt: skip
-            elif guess.reach is Reach.EFFECT:
-                note(guess.line, f"{did}: what it does is not known, so it is not checked; "
-                     "the statements after it are")  # fmt: skip
-            else:
-                note(guess.line, f"{did}: from this line on it is not checked")
-                break
-        if capture.exact:  # else a note above says what of it is not known
-            for line, message in _asked_absent_notes(name, capture.tables_asked_absent):
-                note(line, message)
-        for line, message in _asked_absent_notes(name, capture.tables_assumed, assumed=True):
-            note(line, message)
-        for line, message in _partial_reflection_notes(name, capture.recorder.partial_reflections):
-            note(line, message)
-        if capture.reads:
-            read = capture.reads[0]
-            more = f" and {len(capture.reads) - 1} more" if len(capture.reads) > 1 else ""
-            note(
-                read.line,
-                f"{name} reads rows through op.get_bind() ({_clip(read.sql)}{more}): offline, "
-                "they come back as from an empty database, so statements that depend on "
-                "them are not checked",
-            )
-    return list(notes.values())
-
-
-def _partial_reflection_notes(
-    function: str, reflected: dict[Name, tuple[int, bool]]
-) -> list[tuple[int, str]]:
-    """One note per line that reflected tables the history only altered (or made in a
-    revision not captured to its end): the columns it did not add are not known."""
-    by_line: dict[tuple[int, bool], list[str]] = {}
-    for table, (line, exact) in reflected.items():
-        by_line.setdefault((line, exact), []).append(TableName.from_key(table).sql)
-    notes = []
-    for (line, exact), tables in by_line.items():
-        one = len(tables) == 1
-        which = f"table {tables[0]}" if one else f"tables {_listed(tables)}"
-        known = (
-            f"which no revision creates (it only alters {'it' if one else 'them'})"
-            if exact
-            else "which the schema migsafe built holds only in part (a revision before it "
-            "was not checked to its end)"
-        )
-        notes.append((
-            line,
-            f"{function} reflects {which}, {known}: of {'its' if one else 'their'} columns "
-            "only those the history added are known, so from this line on it is not checked",
-        ))  # fmt: skip
-    return notes
-
-
-def _listed(names: Sequence[str]) -> str:
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
-
-
-def _asked_absent_notes(
-    function: str, asked: Sequence[AskedAbsent], assumed: bool = False
-) -> list[tuple[int, str]]:
-    """One note per line that asked for tables the schema built so far does not hold (not
-    for bookkeeping: sqlalchemy-migrate's table, a batch copy a failed run left); or, with
-    ``assumed``, that such tables were taken to exist for the run judged."""
-    by_line: dict[int, list[AskedAbsent]] = {}
-    for item in asked:
-        if not is_version_table(TableName.from_key(item.table)):
-            by_line.setdefault(item.line, []).append(item)
-    notes = []
-    for line, items in by_line.items():
-        tables = [TableName.from_key(item.table).sql for item in items]
-        if len(tables) == 1:
-            which, it, they = f"table {tables[0]} exists", "it", "it does"
-        else:
-            which = f"tables {_listed(tables)} exist"
-            it, they = "them", "they do"
-        why = (
-            f"no revision before it creates {it}"
-            if all(item.exact for item in items)
-            else f"the schema migsafe built does not hold {it}, but a revision before it was "
-            "not checked to its end"
-        )
-        if assumed:
-            message = (
-                f"{function} asks whether {which}: {why}; it is checked as where {they}, "
-                "made outside the history, whose columns are not known"
-            )
-        else:
-            message = (
-                f"{function} asks whether {which}: {why}, so offline {they} not, and what "
-                f"{function} does otherwise is not checked"
-            )
-        notes.append((line, message))
-    return notes
-
-
-def _stood_in_clause(modules: Sequence[tuple[str, str]]) -> str:
-    """`` (myapp is stood in: no module named 'myapp')`` for the first stood-in module."""
-    if not modules:
-        return ""
-    module, why = modules[0]
-    more = f" and {len(modules) - 1} more" if len(modules) > 1 else ""
-    return f" ({module}{more} stood in: {why})"
-
-
-def _clip(sql: str, width: int = 60) -> str:
-    return sql if len(sql) <= width else sql[: width - 1] + "…"
 
 
 def _enabled(rule: object, settings: Settings) -> bool:
