@@ -117,3 +117,13 @@ def upgrade():
     op.add_column("t", sa.Column("c", sa.Enum("a", name="e")), schema="x")
 """
     assert after_history(write_migration, before, body, rule=RULE) == []
+
+
+def test_one_finding_for_a_call_that_renders_several_statements(write_migration) -> None:
+    """alter_column() renders the type change and NOT NULL apart: one call, one finding."""
+    body = """\
+def upgrade():
+    op.alter_column("callbacks", "kind", existing_type=sa.Text(), nullable=False,
+                    type_=sa.Enum("a", "b", name="callback_kind"))
+"""
+    assert len(after_history(write_migration, TABLE, body, rule=RULE)) == 1

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import sqlalchemy as sa
 from alembic.operations import ops
 from pglast import ast
 
 from migsafe.capture.stood_in_arguments import has_stood_in_labels
-from migsafe.catalog import DEFAULT_SCHEMA, Name, dotted_name
+from migsafe.catalog import Name, dotted_name
 from migsafe.findings import Finding, Severity
 from migsafe.revision import RevisionContext
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, sql_code
+from migsafe.rules._enums import enum_key, native_enum
 from migsafe.sql import Statement, TableName, add_enum_value
 
 RULE = Rule(
@@ -68,13 +68,11 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
         if id(operation) in judged:
             continue
         judged.add(id(operation))
-        enum = operation.modify_type
-        if not isinstance(enum, sa.Enum) or not enum.native_enum or not enum.name:
-            continue
-        if has_stood_in_labels(enum):
+        enum = native_enum(operation)
+        if enum is None or has_stood_in_labels(enum):
             continue  # neutron's labels from neutron_lib.constants: which are new is unknown
         schema = rev.schema_at(stmt)
-        name = (enum.schema or DEFAULT_SCHEMA, enum.name)  # unqualified: the search path
+        name = enum_key(enum)
         labels = schema.enums.get(name) if schema is not None and schema.exact else None
         if labels is None:
             continue  # a new type, or one the schema does not know: enum-type-missing's
@@ -109,11 +107,10 @@ def _added_later(rev: RevisionContext, stmt: Statement, name: Name, label: str) 
         node = later.node
         if isinstance(node, (ast.CreateEnumStmt, ast.AlterEnumStmt)):
             made = dotted_name(node.typeName)
-            values = _strings(node.vals) if isinstance(node, ast.CreateEnumStmt) else [node.newVal]
+            if isinstance(node, ast.CreateEnumStmt):
+                values = [value.sval for value in node.vals or () if isinstance(value, ast.String)]
+            else:
+                values = [node.newVal]
             if made == name and label in values:
                 return True
     return False
-
-
-def _strings(nodes: object) -> list[str]:
-    return [node.sval for node in nodes or () if isinstance(node, ast.String)]

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 import sqlalchemy as sa
 from alembic.operations import ops
 
-from migsafe.catalog import DEFAULT_SCHEMA
 from migsafe.findings import Finding, Severity
 from migsafe.revision import RevisionContext
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, py_literal
+from migsafe.rules._enums import enum_key, native_enum
 from migsafe.sql import TableName
 
 RULE = Rule(
@@ -57,12 +57,16 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
     end) may well exist."""
     if rev.schema_before is None or not rev.schema_before.exact:
         return
+    judged: set[int] = set()  # one call may render several statements
     for stmt in rev.statements(RULE):
-        enum = _enum_of(stmt.operation)
-        if enum is None or stmt.table is None:
+        enum = native_enum(stmt.operation)
+        if enum is None or not _creates(enum) or stmt.table is None:
             continue
+        if id(stmt.operation) in judged:
+            continue
+        judged.add(id(stmt.operation))
         schema = rev.schema_at(stmt)
-        name = (enum.schema or DEFAULT_SCHEMA, enum.name)  # unqualified: the search path
+        name = enum_key(enum)
         if schema is None or not schema.exact or name in schema.enums:
             continue
         if schema.table(stmt.table.key) is None:
@@ -79,21 +83,6 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
             enum=_enum_code(enum),
             call=rev.source_at(stmt.line) or "...",
         )
-
-
-def _enum_of(operation: object) -> sa.Enum | None:
-    """The native enum an add_column() or alter_column() gives its column."""
-    if isinstance(operation, ops.AddColumnOp):
-        kind = operation.column.type
-    elif isinstance(operation, ops.AlterColumnOp):
-        kind = operation.modify_type
-    else:
-        return None
-    if isinstance(kind, sa.ARRAY):
-        kind = kind.item_type
-    if isinstance(kind, sa.Enum) and kind.native_enum and kind.name and _creates(kind):
-        return kind
-    return None
 
 
 def _creates(enum: sa.Enum) -> bool:
