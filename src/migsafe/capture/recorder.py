@@ -160,8 +160,9 @@ class Recorder:
         had and dropped is not there in any database it migrated; one it never had may be
         (an older release's, one the application creates itself: jupyterhub alters its
         tables only ``if table in get_table_names()``)."""
-        if self.catalog is not None and name not in self.catalog.gone | set(self.catalog.views):
-            self._asked_absent.setdefault(name, (self.issuing_line(), self.catalog.exact))
+        catalog = self.catalog
+        if catalog is not None and name not in catalog.gone and name not in catalog.views:
+            self._asked_absent.setdefault(name, (self.issuing_line(), catalog.exact))
 
     def reflected_partial(self, name: Name) -> None:
         """The migration reflected a table the history only altered: of its columns, only
