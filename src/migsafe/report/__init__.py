@@ -7,6 +7,7 @@ SARIF and GitHub annotations locate files from) live here.
 from __future__ import annotations
 
 import functools
+import json
 import os
 import subprocess
 from collections.abc import Callable, Iterable
@@ -58,6 +59,13 @@ def report_module(command: str, name: str) -> Any:
 
 def renderer(command: str, name: str) -> Renderer:
     return report_module(command, name).render
+
+
+def write_json(document: object, out: TextIO, *, ensure_ascii: bool = True) -> None:
+    """``document`` as indented JSON, in one write: ``json.dump`` writes each token on its
+    own, a system call apiece when standard output is unbuffered (``PYTHONUNBUFFERED=1``, as
+    many CI images set it): 9,000 of them for mlflow's 135 findings."""
+    out.write(json.dumps(document, indent=2, ensure_ascii=ensure_ascii) + "\n")
 
 
 def display_path(path: Path | None) -> str:

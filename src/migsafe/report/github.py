@@ -34,8 +34,8 @@ COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTICE
 
 def render(result: CheckResult, out: TextIO) -> None:
 
-    annotate(result.findings, result.diagnostics, workspace(result.paths), out)
-    out.write(f"{summary(result)}\n")
+    found = annotation_text(result.findings, result.diagnostics, workspace(result.paths))
+    out.write(f"{found}{summary(result)}\n")
 
 
 def annotates(out: TextIO) -> bool:
@@ -51,14 +51,14 @@ def workspace(paths: Iterable[Path | None]) -> Path:
     return Path(configured) if configured else repository_root(paths)
 
 
-def annotate(
-    findings: Iterable[Finding], diagnostics: Iterable[Diagnostic], root: Path, out: TextIO
-) -> None:
-    """Write an annotation per finding and per diagnostic, paths relative to ``root``."""
-    for finding in findings:
-        out.write(finding_annotation(finding, root) + "\n")
-    for diagnostic in diagnostics:
-        out.write(diagnostic_annotation(diagnostic, root) + "\n")
+def annotation_text(
+    findings: Iterable[Finding], diagnostics: Iterable[Diagnostic], root: Path
+) -> str:
+    """An annotation per finding and per diagnostic, a line each, paths relative to
+    ``root``: written with the rest of the report, in one write (see ``write_json``)."""
+    lines = [finding_annotation(finding, root) + "\n" for finding in findings]
+    lines += [diagnostic_annotation(diagnostic, root) + "\n" for diagnostic in diagnostics]
+    return "".join(lines)
 
 
 def finding_annotation(finding: Finding, root: Path) -> str:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, TextIO
 
 from migsafe.findings import Finding
-from migsafe.report import display_path, severity_counts
+from migsafe.report import display_path, severity_counts, write_json
 
 if TYPE_CHECKING:
     from migsafe.findings import CheckResult
@@ -56,5 +55,4 @@ def render(result: CheckResult, out: TextIO) -> None:
             for r in result.revisions
         ],
     }
-    json.dump(document, out, indent=2)
-    out.write("\n")
+    write_json(document, out)

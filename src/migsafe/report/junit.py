@@ -44,9 +44,8 @@ def render(result: CheckResult, out: TextIO) -> None:
                                       name=display_path(diagnostic.path))  # fmt: skip
         ElementTree.SubElement(case, "error", message=diagnostic_line(diagnostic))
     ElementTree.indent(suite)
-    out.write('<?xml version="1.0" encoding="utf-8"?>\n')
-    out.write(ElementTree.tostring(suite, encoding="unicode"))
-    out.write("\n")
+    xml = ElementTree.tostring(suite, encoding="unicode")
+    out.write(f'<?xml version="1.0" encoding="utf-8"?>\n{xml}\n')
 
 
 def _finding_text(finding: Finding) -> str:

@@ -15,7 +15,6 @@ becomes ``invocations[0].toolExecutionNotifications``, and a fatal one makes
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -23,7 +22,7 @@ from urllib.parse import quote
 
 import migsafe
 from migsafe.findings import Severity
-from migsafe.report import repository_path, repository_root, resolved
+from migsafe.report import repository_path, repository_root, resolved, write_json
 
 if TYPE_CHECKING:
     from migsafe.findings import CheckResult, Diagnostic, Finding
@@ -42,7 +41,7 @@ def render(result: CheckResult, out: TextIO) -> None:
 
     known = {module.RULE.code: module.RULE for module in rule_modules()}
     root = repository_root(result.paths)
-    write(sarif_log(result.findings, known, result.diagnostics, root), out)
+    write_json(sarif_log(result.findings, known, result.diagnostics, root), out)
 
 
 def sarif_log(
@@ -87,11 +86,6 @@ def sarif_log(
     }
     run = {"tool": {"driver": driver}, "invocations": [invocation], "results": results}
     return {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
-
-
-def write(document: Json, out: TextIO) -> None:
-    json.dump(document, out, indent=2)
-    out.write("\n")
 
 
 def rule_descriptor(rule: Rule) -> Json:

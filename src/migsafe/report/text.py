@@ -25,16 +25,20 @@ Line = list[tuple[str, str]]  # (text, rich style or "") pieces of one line
 
 
 def render(result: CheckResult, out: TextIO) -> None:
+    pieces: list[str] = []
     if github.annotates(out):
-        github.annotate(result.findings, result.diagnostics, github.workspace(result.paths), out)
-    if not styled(out):  # piped (a CI log, a file): plain text, written as it is
+        root = github.workspace(result.paths)
+        pieces.append(github.annotation_text(result.findings, result.diagnostics, root))
+    if not styled(out):  # piped (a CI log, a file): plain text, in one write (it may be
+        # unbuffered, PYTHONUNBUFFERED=1: a system call per write)
         for finding in result.findings:
-            out.write("".join(f"{_plain(line)}\n" for line in _finding_lines(finding)))
-            out.write(f"{_indented(finding.hint)}\n\n")
-        for diagnostic in result.diagnostics:
-            out.write(f"{diagnostic_line(diagnostic)}\n")
-        out.write(f"{summary(result)}\n")
+            pieces.extend(f"{_plain(line)}\n" for line in _finding_lines(finding))
+            pieces.append(f"{_indented(finding.hint)}\n\n")
+        pieces.extend(f"{diagnostic_line(diagnostic)}\n" for diagnostic in result.diagnostics)
+        pieces.append(f"{summary(result)}\n")
+        out.write("".join(pieces))
         return
+    out.write("".join(pieces))
     console = new_console(out)
     for finding in result.findings:
         print_finding(console, finding)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TextIO
 
-from migsafe.report.github import annotate, annotation_path, workflow_command, workspace
+from migsafe.report.github import annotation_path, annotation_text, workflow_command, workspace
 from migsafe.report.roundtrip import problem_lines, summary
 from migsafe.roundtrip.result import RevisionResult, RoundtripResult
 
@@ -29,7 +29,7 @@ def annotate_roundtrip(result: RoundtripResult, out: TextIO) -> None:
     if result.drift:
         message = "\n".join(["the models and the migrated database differ:", *result.drift])
         out.write(workflow_command("error", message, title="model drift") + "\n")
-    annotate(result.findings, result.diagnostics, root, out)
+    out.write(annotation_text(result.findings, result.diagnostics, root))
 
 
 def revision_annotation(revision: RevisionResult, root: Path) -> str:

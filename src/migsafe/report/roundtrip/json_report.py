@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from typing import TextIO
 
-from migsafe.report import display_path
+from migsafe.report import display_path, write_json
 from migsafe.report.json_report import finding_document
 from migsafe.roundtrip.result import RoundtripResult
 
@@ -43,5 +42,4 @@ def render(result: RoundtripResult, out: TextIO) -> None:
             for d in result.diagnostics
         ],
     }
-    json.dump(document, out, indent=2)
-    out.write("\n")
+    write_json(document, out)

@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TextIO
 
-from migsafe.report import repository_root
+from migsafe.report import repository_root, write_json
 from migsafe.report.roundtrip import problem_lines
-from migsafe.report.sarif import Json, physical_location, sarif_log, write
+from migsafe.report.sarif import Json, physical_location, sarif_log
 from migsafe.roundtrip.result import RevisionResult, RoundtripResult, Verdict
 
 VERDICTS_URI = "https://github.com/migsafe/migsafe/blob/main/docs/roundtrip.md#verdicts"
@@ -30,7 +30,7 @@ def render(result: RoundtripResult, out: TextIO) -> None:
              for line in result.drift or ()]  # fmt: skip
     document = sarif_log(result.findings, known, result.diagnostics, root, extra=failed,
                          notes=drift)  # fmt: skip
-    write(document, out)
+    write_json(document, out)
 
 
 def verdict_descriptor(verdict: Verdict) -> Json:

@@ -22,11 +22,10 @@ is ``roundtripped``, ``not-roundtripped``, ``failed-roundtrip``, ``one-way`` or
 
 from __future__ import annotations
 
-import json
 from typing import TextIO
 
 from migsafe.findings import Change
-from migsafe.report import display_path
+from migsafe.report import display_path, write_json
 from migsafe.report.json_report import finding_document
 from migsafe.rollout.plan import Phase, Runbook, Step
 
@@ -51,8 +50,7 @@ def render(runbook: Runbook, out: TextIO) -> None:
             for d in runbook.diagnostics
         ],
     }
-    json.dump(document, out, indent=2, ensure_ascii=False)
-    out.write("\n")
+    write_json(document, out, ensure_ascii=False)
 
 
 def _change(change: Change) -> dict[str, object]:
