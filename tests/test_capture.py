@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from alembic.config import Config
 from alembic.operations import ops
 
@@ -806,6 +807,34 @@ def upgrade(config):
     assert guess.modules == (
         ("context.run_migrations()", "env.py passes them, and check does not run env.py"),
     )
+
+
+@pytest.mark.parametrize(
+    "definition",
+    [
+        "def upgrade(*, config):",
+        "@logged\ndef upgrade(config):",  # functools.wraps: the wrapper takes *args
+    ],
+)
+def test_arguments_env_py_passes_stand_in_however_the_function_takes_them(
+    write_migration, definition: str
+) -> None:
+    body = f"""
+import functools
+
+def logged(function):
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        return function(*args, **kwargs)
+    return wrapper
+
+{definition}
+    op.add_column("feedbacks", sa.Column("x", sa.Integer()))
+    config.get_main_option("trulens.table_prefix")
+"""
+    _, upgrade, _ = capture_body(write_migration, body)
+    assert upgrade.failure is None
+    assert [e.sql for e in upgrade.judged] == ["ALTER TABLE feedbacks ADD COLUMN x INTEGER;"]
 
 
 def test_a_stood_in_helper_called_for_its_effect_is_noticed(write_migration) -> None:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from alembic.config import Config
+from pglast.stream import RawStream
 
 from migsafe.capture import OfflineCapturer
-from migsafe.catalog import Catalog
+from migsafe.catalog import Catalog, sql_text
 from migsafe.project import read_script
 from migsafe.sql import split_statements
 
@@ -240,3 +242,61 @@ def test_a_create_in_a_do_block_leaves_an_object_that_exists_as_it_is() -> None:
         "EXCEPTION WHEN duplicate_object THEN null; END $$",
     )
     assert catalog.enums[("public", "status")] == ["a", "b", "c"]
+
+
+def snapshot(catalog: Catalog) -> dict:
+    """Everything a catalog holds, as plain values (tables compared by content)."""
+    return {
+        "tables": {
+            name: (t.name, dict(t.columns), dict(t.constraints), t.created_by, t.partial)
+            for name, t in catalog.tables.items()
+        },
+        "indexes": dict(catalog.indexes),
+        "enums": {name: list(labels) for name, labels in catalog.enums.items()},
+        "gone": set(catalog.gone),
+    }
+
+
+CHANGES = [
+    "ALTER TABLE devices ADD COLUMN serial text NOT NULL",
+    "ALTER TABLE devices DROP COLUMN code",  # drops attributes' fk_code too
+    "ALTER TABLE devices RENAME TO machines",  # attributes' keys follow it
+    "ALTER TABLE devices RENAME COLUMN id TO device_id",
+    "ALTER TABLE attributes RENAME CONSTRAINT fk_device TO fk_machine",
+    "ALTER TABLE parts ALTER COLUMN parent_id SET NOT NULL",
+    "DROP TABLE devices CASCADE",
+    "ALTER TYPE mood RENAME TO old_mood",
+    "ALTER TYPE mood ADD VALUE 'meh'",
+]
+
+
+@pytest.mark.parametrize("change", CHANGES)
+def test_a_copy_and_its_original_change_apart(change: str) -> None:
+    """Copies share their tables until one of them changes one: neither sees the other's
+    change, whichever of the two makes it, and a copy of a copy neither."""
+    original = catalog_after(
+        SHOP, "CREATE TYPE mood AS ENUM ('ok'); ALTER TABLE parts ADD COLUMN mood mood"
+    )
+    before = snapshot(original)
+    for changed_one in ("copy", "original", "copy of a copy"):
+        source = original.copy()
+        copy = source.copy()
+        target = {"copy": copy, "original": source, "copy of a copy": copy.copy()}[changed_one]
+        untouched = [c for c in (source, copy) if c is not target]
+        for _, node in split_statements(change):
+            target.apply(node)
+        assert snapshot(target) != before, change  # the change did something
+        for catalog in untouched:
+            assert snapshot(catalog) == before, (change, changed_one)
+    assert snapshot(original) == before
+
+
+@pytest.mark.parametrize(
+    "expression",
+    ["0", "-1", "1.5", "'it''s'", "E'a\\\\b'", "''", "TRUE", "false", "NULL", "B'101'",
+     "now()", "'x'::text", "1e10", "-2.5"],
+)  # fmt: skip
+def test_a_constant_is_written_as_pglast_writes_it(expression: str) -> None:
+    (_, node), *_ = split_statements(f"SELECT {expression}")
+    value = node.targetList[0].val
+    assert sql_text(value) == RawStream()(value)

@@ -88,11 +88,15 @@ class Table:
     # a table the history altered but never created (made by ``metadata.create_all()``, or
     # by another history): only what the history added to it is known
     partial: bool = False
+    # the catalog that may change it in place (its ``_token``); shared with the catalog's
+    # copies until one of them changes it, which then changes a copy of its own
+    owner: object = field(default=None, repr=False, compare=False)
 
-    def copy(self) -> Table:
+    def copy(self, owner: object) -> Table:
         return Table(
-            self.name, dict(self.columns), dict(self.constraints), self.created_by, self.partial
-        )
+            self.name, dict(self.columns), dict(self.constraints), self.created_by, self.partial,
+            owner,
+        )  # fmt: skip
 
     def in_primary_key(self, column: str) -> bool:
         """PostgreSQL keeps such a column NOT NULL: DROP NOT NULL on it fails."""
@@ -103,7 +107,10 @@ class Table:
 
 @dataclass
 class Catalog:
-    """Columns, constraints and indexes are immutable, so a copy shares them.
+    """Columns, constraints and indexes are immutable, so a copy shares them; tables are
+    shared too until a catalog changes one (``_writable``): a check copies the catalog
+    several times per revision, and copying each of a hundred tables every time was a
+    fortieth of the check.
 
     ``exact`` says every revision replayed into it was captured to its end: then what it
     does not hold is not in the database either (a foreign key dropped by a revision whose
@@ -120,10 +127,12 @@ class Catalog:
     # there is what every database it migrated says, not only an empty one
     gone: set[Name] = field(default_factory=set)
     exact: bool = True
+    _token: object = field(default_factory=object, repr=False, compare=False)
 
     def copy(self) -> Catalog:
+        self._token = object()  # the tables it shares from now on are no longer its own
         return Catalog(
-            tables={name: table.copy() for name, table in self.tables.items()},
+            tables=dict(self.tables),
             views=dict(self.views),
             indexes=dict(self.indexes),
             sequences=set(self.sequences),
@@ -140,6 +149,17 @@ class Catalog:
         if handler is not None:  # an object made outside the history, a form not modelled:
             with contextlib.suppress(KeyError, AttributeError, IndexError, TypeError, ValueError):
                 handler(self, node, revision)
+
+    def _writable(self, name: Name) -> Table:
+        """The table ``name``, this catalog's own to change in place."""
+        table = self.tables[name]
+        if table.owner is not self._token:
+            table = self.tables[name] = table.copy(self._token)
+        return table
+
+    def _new_table(self, name: Name, **values: object) -> Table:
+        table = self.tables[name] = Table(name, owner=self._token, **values)
+        return table
 
     def table(self, name: Name) -> Table | None:
         """The table, when the history shows all of it (not one it only altered)."""
@@ -197,7 +217,7 @@ class Catalog:
             if referred not in self.tables and referred != table.name:
                 # a key refers to it, so it exists: made outside the history (vmware-nsx's
                 # keys to neutron's tables), with columns not known
-                self.tables[referred] = Table(referred, partial=True)
+                self._new_table(referred, partial=True)
             constraint = replace(constraint, referred=qualified_name(node.pktable),
                                  referred_columns=tuple(_strings(node.pk_attrs)),
                                  on_delete=_FK_ACTIONS.get(node.fk_del_action),
@@ -281,7 +301,26 @@ def is_bookkeeping_table(name: str) -> bool:
 
 
 def sql_text(node: ast.Node | None) -> str | None:
-    return RawStream()(node) if node is not None else None
+    """``node`` as SQL, as pglast prints it. Most are constants (a server default, ``'0'``),
+    written here as pglast writes them: its printer walks the whole tree twice before it
+    prints a word, and a long history hands it hundreds of defaults."""
+    if node is None:
+        return None
+    if isinstance(node, ast.A_Const):
+        if node.isnull:
+            return "NULL"
+        written = _CONSTANTS.get(type(node.val))
+        if written is not None:
+            return written(node.val)
+    return RawStream()(node)
+
+
+_CONSTANTS = {
+    ast.String: lambda value: "'{}'".format(value.sval.replace("'", "''")),
+    ast.Integer: lambda value: str(value.ival),
+    ast.Float: lambda value: value.fval,
+    ast.Boolean: lambda value: "TRUE" if value.boolval else "FALSE",
+}
 
 
 def _strings(nodes: Iterable[ast.String] | None) -> Iterator[str]:
@@ -311,8 +350,7 @@ def _create_table(catalog: Catalog, node: ast.CreateStmt, revision: str | None) 
     name = qualified_name(node.relation)
     if name in catalog.tables and node.if_not_exists:
         return
-    table = Table(name, created_by=revision)
-    catalog.tables[name] = table
+    table = catalog._new_table(name, created_by=revision)
     for element in node.tableElts or ():
         if isinstance(element, ast.ColumnDef):
             catalog._add_column(table, element)
@@ -326,18 +364,19 @@ def _create_table_as(catalog: Catalog, node: ast.CreateTableAsStmt, revision: st
     if node.objtype == ObjectType.OBJECT_MATVIEW:
         catalog.views[name] = revision
     else:
-        catalog.tables[name] = Table(name, created_by=revision)
+        catalog._new_table(name, created_by=revision)
 
 
 def _alter_table(catalog: Catalog, node: ast.AlterTableStmt, revision: str | None) -> None:
     if node.objtype != ObjectType.OBJECT_TABLE:
         return
     name = qualified_name(node.relation)
-    table = catalog.tables.get(name)
-    if table is None:  # it exists, or the statement would fail: what it adds is known
-        if node.missing_ok:
-            return
-        table = catalog.tables[name] = Table(name, partial=True)
+    if name in catalog.tables:
+        table = catalog._writable(name)
+    elif node.missing_ok:
+        return
+    else:  # it exists, or the statement would fail: what it adds is known
+        table = catalog._new_table(name, partial=True)
     for command in node.cmds or ():
         _ALTER_COMMANDS.get(command.subtype, lambda *args: None)(catalog, table, command)
 
@@ -354,7 +393,7 @@ def _drop_column(catalog: Catalog, table: Table, command: ast.AlterTableCmd) -> 
             del table.constraints[key]
     for referring, key, constraint in catalog.foreign_keys_to(table.name):
         if command.name in constraint.referred_columns:
-            del referring.constraints[key]
+            del catalog._writable(referring.name).constraints[key]
     for key, index in list(catalog.indexes.items()):
         if index.table == table.name and command.name in index.columns:
             del catalog.indexes[key]
@@ -427,14 +466,16 @@ def _rename(catalog: Catalog, node: ast.RenameStmt, revision: str | None) -> Non
         if old in catalog.tables or old in catalog.views:
             catalog.gone.add(old)
         if old in catalog.tables:
-            table = catalog.tables.pop(old)
+            table = catalog._writable(old)
+            del catalog.tables[old]
             table.name = new
             catalog.tables[new] = table
             for key, index in list(catalog.indexes.items()):
                 if index.table == old:
                     catalog.indexes[key] = replace(index, table=new)
             for referring, key, key_constraint in catalog.foreign_keys_to(old):
-                referring.constraints[key] = replace(key_constraint, referred=new)
+                writable = catalog._writable(referring.name)
+                writable.constraints[key] = replace(key_constraint, referred=new)
         elif old in catalog.views:
             catalog.views[new] = catalog.views.pop(old)
     elif kind == ObjectType.OBJECT_INDEX:
@@ -442,11 +483,11 @@ def _rename(catalog: Catalog, node: ast.RenameStmt, revision: str | None) -> Non
         index = catalog.indexes.pop(old)
         catalog.indexes[(old[0], node.newname)] = replace(index, name=(old[0], node.newname))
     elif kind == ObjectType.OBJECT_COLUMN:
-        _rename_column(catalog, catalog.tables[qualified_name(node.relation)], node)
+        _rename_column(catalog, catalog._writable(qualified_name(node.relation)), node)
     elif kind == ObjectType.OBJECT_TYPE:
         _rename_type(catalog, dotted_name(node.object), node.newname)
     elif kind == ObjectType.OBJECT_TABCONSTRAINT:
-        table = catalog.tables[qualified_name(node.relation)]
+        table = catalog._writable(qualified_name(node.relation))
         constraint = table.constraints.pop(node.subname)
         table.constraints[node.newname] = replace(constraint, name=node.newname)
 
@@ -457,8 +498,8 @@ def _rename_type(catalog: Catalog, old: Name, new_name: str) -> None:
     new = (old[0], new_name)
     if old in catalog.enums:
         catalog.enums[new] = catalog.enums.pop(old)
-    for table in catalog.tables.values():
-        for name, column in table.columns.items():
+    for table_name, table in list(catalog.tables.items()):
+        for name, column in list(table.columns.items()):
             if column.type is not None and dotted_name(column.type.names) == old:
                 renamed = copy.copy(column.type)
                 qualified = len(column.type.names) > 1
@@ -466,7 +507,7 @@ def _rename_type(catalog: Catalog, old: Name, new_name: str) -> None:
                     (ast.String(new[0]), ast.String(new_name)) if qualified
                     else (ast.String(new_name),)
                 )  # fmt: skip
-                table.columns[name] = replace(column, type=renamed)
+                catalog._writable(table_name).columns[name] = replace(column, type=renamed)
 
 
 def _rename_column(catalog: Catalog, table: Table, node: ast.RenameStmt) -> None:
@@ -488,7 +529,8 @@ def _rename_column(catalog: Catalog, table: Table, node: ast.RenameStmt) -> None
             catalog.indexes[key] = replace(index, columns=columns, expressions=expressions)
     for referring, key, key_constraint in catalog.foreign_keys_to(table.name):
         columns = renamed(key_constraint.referred_columns)
-        referring.constraints[key] = replace(key_constraint, referred_columns=columns)
+        writable = catalog._writable(referring.name)
+        writable.constraints[key] = replace(key_constraint, referred_columns=columns)
 
 
 def _drop(catalog: Catalog, node: ast.DropStmt, revision: str | None) -> None:
@@ -504,7 +546,7 @@ def _drop(catalog: Catalog, node: ast.DropStmt, revision: str | None) -> None:
             for key in [k for k, index in catalog.indexes.items() if index.table == name]:
                 del catalog.indexes[key]
             for referring, key, _ in catalog.foreign_keys_to(name):
-                del referring.constraints[key]
+                del catalog._writable(referring.name).constraints[key]
         elif node.removeType == ObjectType.OBJECT_INDEX:
             catalog.indexes.pop(name, None)
         elif node.removeType in (ObjectType.OBJECT_VIEW, ObjectType.OBJECT_MATVIEW):

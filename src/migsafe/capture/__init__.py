@@ -308,6 +308,10 @@ def _passed_by_env_py(function: Callable[..., Any]) -> dict[str, Any]:
     """Stand-ins for the arguments ``upgrade(config)`` requires: Alembic passes the keyword
     arguments of env.py's ``context.run_migrations(config=config)`` on to each function
     (trulens), and check does not run env.py."""
+    code = getattr(function, "__code__", None)
+    plain = code is not None and not hasattr(function, "__wrapped__")  # signature() unwraps
+    if plain and code.co_argcount == code.co_kwonlyargcount == 0:
+        return {}  # the usual ``def upgrade():``, told apart without building a signature
     try:
         parameters = inspect.signature(function).parameters.values()
     except (TypeError, ValueError):
