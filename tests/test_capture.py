@@ -171,6 +171,21 @@ def upgrade():
     assert "SELECT id FROM t WHERE a > $1" in [e.sql for e in upgrade.emitted]
 
 
+def test_the_notice_of_a_read_quotes_its_sql_on_one_line(write_migration) -> None:
+    """A diagnostic is one line: SQL written over several is quoted flat, and cut short."""
+    path = write_migration(
+        "def upgrade():\n"
+        '    rows = op.get_bind().execute(sa.text("""\n'
+        "        SELECT id, value\n"
+        "        FROM variable\n"
+        "        WHERE key LIKE 'a%' AND value IS NOT NULL AND id > 100 ORDER BY id\n"
+        '    """)).fetchall()\n'
+    )
+    (notice,) = [d.message for d in command.check([path]).diagnostics]
+    assert "\n" not in notice
+    assert "(SELECT id, value FROM variable WHERE key LIKE 'a%' AND valu…)" in notice
+
+
 def test_a_bind_that_is_only_written_to_reads_nothing(write_migration) -> None:
     body = """
 def upgrade():

@@ -13,7 +13,7 @@ from migsafe.catalog import Name
 from migsafe.findings import Diagnostic
 from migsafe.project import MigrationScript
 from migsafe.revision import is_version_table
-from migsafe.sql import TableName
+from migsafe.sql import TableName, clipped
 
 
 def capture_notes(script: MigrationScript, *captures: Capture) -> list[Diagnostic]:
@@ -55,7 +55,7 @@ def capture_notes(script: MigrationScript, *captures: Capture) -> list[Diagnosti
             more = f" and {len(capture.reads) - 1} more" if len(capture.reads) > 1 else ""
             note(
                 read.line,
-                f"{name} reads rows through op.get_bind() ({_clip(read.sql)}{more}): offline, "
+                f"{name} reads rows through op.get_bind() ({clipped(read.sql)}{more}): offline, "
                 "they come back as from an empty database, so statements that depend on "
                 "them are not checked",
             )
@@ -137,7 +137,3 @@ def _stood_in_clause(modules: Sequence[tuple[str, str]]) -> str:
     module, why = modules[0]
     more = f" and {len(modules) - 1} more" if len(modules) > 1 else ""
     return f" ({module}{more} stood in: {why})"
-
-
-def _clip(sql: str, width: int = 60) -> str:
-    return sql if len(sql) <= width else sql[: width - 1] + "…"

@@ -259,19 +259,22 @@ class RevisionContext:
         DROP CONSTRAINT of one, a DROP TABLE of a table holding some): PostgreSQL removes the
         keys' triggers on those tables under ACCESS EXCLUSIVE as well (bagpipe's drop of
         a table with a key to neutron's ``networks``)."""
-        schema = self.schema_at(stmt)
-        if schema is None:
-            return []
         dropped = {
             (schema_name or DEFAULT_SCHEMA, name)
             for schema_name, name in dropped_names(stmt.node, ObjectType.OBJECT_TABLE)
         }
+        dropped_keys = list(alter_commands(stmt.node, AlterTableType.AT_DropConstraint))
+        if not dropped and not dropped_keys:
+            return []  # the schema is built only for the statements that drop something
+        schema = self.schema_at(stmt)
+        if schema is None:
+            return []
         keys = [
             key for name in dropped if name in schema.tables
             for key in schema.tables[name].constraints.values()
         ]  # fmt: skip
         table = schema.tables.get(stmt.table.key) if stmt.table is not None else None
-        for cmd in alter_commands(stmt.node, AlterTableType.AT_DropConstraint):
+        for cmd in dropped_keys:
             if table is not None and cmd.name in table.constraints:
                 keys.append(table.constraints[cmd.name])
         own = dropped | ({stmt.table.key} if stmt.table is not None else set())
@@ -435,8 +438,8 @@ class RevisionContext:
             **hint_values,
         )
         if "autocommit_block()" in finding.hint and rule.name != _AUTOCOMMIT_RULE:
-            moved = rule.name in _MOVES_BATCH_WORK  # it rewrites the block's operations
-            if line and self.in_batch_block(line) and not moved:  # prefect's batch_op.create_index
+            batch = line and self.in_batch_block(line) and not rule.rewrites_batch_blocks
+            if batch:  # prefect's batch_op.create_index
                 finding = replace(finding, hint=f"{_AFTER_BATCH_NOTE}\n{finding.hint}")
             if self.environment.transaction_per_migration is False:  # solum, vmware-nsx
                 finding = replace(finding, hint=f"{finding.hint}\n{_PER_MIGRATION_NOTE}")
@@ -493,7 +496,6 @@ _PER_MIGRATION_NOTE = (
     "# autocommit_block() commits everything `alembic upgrade` did before it: first set\n"
     "# transaction_per_migration=True in env.py's context.configure()"
 )
-_MOVES_BATCH_WORK = {"work-after-access-exclusive-lock"}
 # a recipe with an autocommit block for a statement in a batch_alter_table() block: the
 # block's operations run when it ends, the autocommit block at once
 _AFTER_BATCH_NOTE = (

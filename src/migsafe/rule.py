@@ -43,7 +43,9 @@ class Rule:
 
     ``directions`` are the migration functions the rule judges: lock and transaction rules
     judge ``downgrade()`` too, since a rollback runs it against the live database.
-    ``opt_in`` rules run only when selected (opinions, not hazards).
+    ``opt_in`` rules run only when selected (opinions, not hazards). A rule whose recipe
+    ``rewrites_batch_blocks`` places its statements around a ``batch_alter_table()`` block
+    itself; other recipes with an ``autocommit_block()`` there are told to go after it.
     """
 
     code: str
@@ -60,6 +62,7 @@ class Rule:
     directions: tuple[str, ...] = (UPGRADE,)
     opt_in: bool = False
     since: str = "0.1.0"
+    rewrites_batch_blocks: bool = False
 
     @property
     def url(self) -> str:

@@ -169,7 +169,8 @@ ast.Node.__setattr__ = _set_attribute  # type: ignore[method-assign]
 ast.Boolean.__setattr__ = _set_boolean  # type: ignore[method-assign]
 
 
-def _clip(sql: str, width: int = 80) -> str:
+def clipped(sql: str, width: int = 60) -> str:
+    """``sql`` on one line, cut to ``width`` characters: for a message that quotes it."""
     flat = " ".join(sql.split())
     return flat if len(flat) <= width else flat[: width - 1] + "…"
 

@@ -17,7 +17,7 @@ from migsafe.rules._same_revision import (
     named_in_revision,
     table_dropped_later,
 )
-from migsafe.sql import Statement, TableName, parse_sql, quote_identifier
+from migsafe.sql import Statement, TableName, clipped, parse_sql, quote_identifier
 
 RULE = Rule(
     code="MS042",
@@ -84,7 +84,7 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
             before = _known(rev, stmt, column)
             where = f"{table.sql}.{quote_identifier(column)}"
             old = before.default if before else _existing_default(stmt.operation)
-            was = f" (was {_clip(old)})" if old else ""
+            was = f" (was {clipped(old)})" if old else ""
             nullable = (
                 before.nullable if before else getattr(stmt.operation, "existing_nullable", None)
             )
@@ -101,7 +101,7 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
             else:
                 effect = "get the new default"
                 message = (
-                    f"SET DEFAULT {_clip(new)} on {where}{was} changes what the running code's "
+                    f"SET DEFAULT {clipped(new)} on {where}{was} changes what the running code's "
                     "inserts that leave it out store."
                 )
             yield rev.finding(
@@ -158,8 +158,3 @@ def _default_code(operation: object, new: str | None) -> str:
     if isinstance(given, TextClause):
         return f"sa.text({py_literal(given.text)})"
     return f"sa.text({py_literal(new)})"
-
-
-def _clip(sql: str, width: int = 60) -> str:
-    flat = " ".join(sql.split())
-    return flat if len(flat) <= width else flat[: width - 1] + "…"

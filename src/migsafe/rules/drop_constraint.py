@@ -18,7 +18,7 @@ from migsafe.rules._same_revision import (
     named_in_revision,
     table_dropped_later,
 )
-from migsafe.sql import Statement, TableName, quote_identifier
+from migsafe.sql import Statement, TableName, clipped, quote_identifier
 
 RULE = Rule(
     code="MS039",
@@ -187,7 +187,7 @@ def _consequence(
         return f"references{on} are no longer enforced"
     if kind == "check":
         if known is not None and known.expression:
-            return f"rows breaking CHECK ({_clip(known.expression)}) are accepted from now on"
+            return f"rows breaking CHECK ({clipped(known.expression)}) are accepted from now on"
         return "values it kept out are accepted from now on"
     return "whatever it enforced is no longer enforced"
 
@@ -222,8 +222,8 @@ def _added_again(
 def _changed(again: tuple[_Added, int], columns: tuple[str, ...], condition: str | None) -> str:
     other, line = again
     if other.kind == "check":
-        was = f" instead of CHECK ({_clip(condition)})" if condition else ""
-        return f"line {line} adds it back as CHECK ({_clip(other.expression or '...')}){was}"
+        was = f" instead of CHECK ({clipped(condition)})" if condition else ""
+        return f"line {line} adds it back as CHECK ({clipped(other.expression or '...')}){was}"
     new = ", ".join(quote_identifier(c) for c in other.columns)
     if not columns:
         return (
@@ -236,11 +236,6 @@ def _changed(again: tuple[_Added, int], columns: tuple[str, ...], condition: str
 
 def _flat(sql: str | None) -> str:
     return " ".join((sql or "").split())
-
-
-def _clip(sql: str, width: int = 60) -> str:
-    flat = " ".join(sql.split())
-    return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
 def _known(

@@ -273,11 +273,11 @@ def _object_name(name1: str, name2: str | None, label: str) -> str:
             first -= 1
         else:
             second -= 1
-    parts = [_clip(name1, first), *([_clip(name2, second)] if name2 else []), label]
+    parts = [_truncated(name1, first), *([_truncated(name2, second)] if name2 else []), label]
     return "_".join(parts)
 
 
-def _clip(name: str, size: int) -> str:
+def _truncated(name: str, size: int) -> str:
     return name.encode()[:size].decode("utf-8", errors="ignore")
 
 

@@ -29,6 +29,7 @@ RULE = Rule(
         "https://alembic.sqlalchemy.org/en/latest/api/runtime.html#alembic.runtime.migration.MigrationContext.autocommit_block",
     ),
     directions=(UPGRADE, DOWNGRADE),
+    rewrites_batch_blocks=True,
     summary="Slow work after an ACCESS EXCLUSIVE lock in the same transaction keeps the table "
     "locked while it runs.",
     why=(
