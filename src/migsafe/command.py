@@ -135,9 +135,9 @@ def _check(
             return cached
     from migsafe.check import check_project
 
-    own_process.exempt_imports_from_gc()
     project = project or _project(target, config_file, x_arguments)
     own_process.keep_until_exit(project)
+    own_process.exempt_from_gc()  # the imports, and the project's syntax trees
     storing = cache is not None and key is not None
     settings = _settings(project, settings, overrides)
     result = check_project(project, settings, changed, record_footprint=storing)
@@ -159,8 +159,8 @@ def roundtrip(
     """Upgrade, downgrade and upgrade again every revision on a disposable PostgreSQL."""
     from migsafe.roundtrip import roundtrip_project
 
-    own_process.exempt_imports_from_gc()
     project = _project(target, config_file, x_arguments)
+    own_process.exempt_from_gc()
     settings = _settings(project, settings, overrides or Overrides())
     return roundtrip_project(project, options, settings, progress)
 
