@@ -791,6 +791,37 @@ def upgrade():
     ]
 
 
+@pytest.mark.parametrize(
+    "how",
+    [
+        "op.bulk_insert(rules, [{{'direction': {value}}}])",
+        "op.get_bind().execute(rules.insert().values(direction={value}))",
+    ],
+)
+def test_a_stood_in_value_of_an_enum_with_stood_in_labels_is_inserted(
+    write_migration, how: str
+) -> None:
+    """neutron inserts its default security group rules with ``direction=
+    constants.EGRESS_DIRECTION``, the label the enum was made with: SQLAlchemy refused the
+    value (not among the labels) and upgrade() raised. It is the label the enum took."""
+    body = f"""
+from neutron_lib_not_installed import constants
+
+def upgrade():
+    rules = op.create_table(
+        "rules",
+        sa.Column("direction", sa.Enum(constants.EGRESS, constants.INGRESS, name="directions")),
+    )
+    {how.format(value="constants.EGRESS")}
+    op.create_index("ix_rules_direction", "rules", ["direction"])
+"""
+    _, upgrade, _ = capture_body(write_migration, body)
+    assert upgrade.failure is None
+    (inserted,) = [e.sql for e in upgrade.judged if e.sql.startswith("INSERT")]
+    assert inserted.startswith("INSERT INTO rules (direction) VALUES (")
+    assert upgrade.judged[-1].sql == "CREATE INDEX ix_rules_direction ON rules (direction);"
+
+
 def test_an_operation_that_cannot_be_rendered_leaves_the_schema_unknown(
     write_migration,
 ) -> None:

@@ -88,10 +88,12 @@ def sqlalchemy_taking_stand_ins() -> Iterator[None]:
     (c2cgeoportal, ``c2c`` not installed) is a table in the schema named as an operation's
     ``schema=`` is, and ``server_default=constants.ACTIVE`` (tap-as-a-service, neutron_lib
     not installed) a string default whose value is unknown (``stood_in_values``), as is
-    an enum label (``sa.Enum(constants.EGRESS_DIRECTION, ..., name="directions")``)."""
+    an enum label (``sa.Enum(constants.EGRESS_DIRECTION, ..., name="directions")``), and
+    a value given for such an enum (the same stand-in, the same label)."""
     new_table = Table.__dict__["_new"]
     default_init = DefaultClause.__init__
     enum_init = Enum.__init__
+    enum_value = Enum._db_value_for_elem
 
     def named(cls: type[Table], *args: Any, **kw: Any) -> Any:
         if isinstance(kw.get("schema"), StandIn):
@@ -108,12 +110,17 @@ def sqlalchemy_taking_stand_ins() -> Iterator[None]:
             _UNKNOWN_LABELS.add(self)
         enum_init(self, *(str(e) if isinstance(e, StandIn) else e for e in enums), **kw)
 
+    def label_of(self: Enum, value: Any) -> Any:  # the label a stood-in value made, above
+        return enum_value(self, str(value) if isinstance(value, StandIn) else value)
+
     Table._new = classmethod(named)  # type: ignore[method-assign, assignment]
     DefaultClause.__init__ = valued  # type: ignore[method-assign]
     Enum.__init__ = labelled  # type: ignore[method-assign]
+    Enum._db_value_for_elem = label_of  # type: ignore[method-assign]
     try:
         yield
     finally:
         Table._new = new_table  # type: ignore[method-assign]
         DefaultClause.__init__ = default_init  # type: ignore[method-assign]
         Enum.__init__ = enum_init  # type: ignore[method-assign]
+        Enum._db_value_for_elem = enum_value  # type: ignore[method-assign]
