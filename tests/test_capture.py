@@ -8,8 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from alembic.config import Config
 from alembic.operations import ops
+from sqlalchemy.engine import Connection
 
 from migsafe import command
 from migsafe.capture import OfflineCapturer
@@ -184,6 +186,44 @@ def test_the_notice_of_a_read_quotes_its_sql_on_one_line(write_migration) -> Non
     (notice,) = [d.message for d in command.check([path]).diagnostics]
     assert "\n" not in notice
     assert "(SELECT id, value FROM variable WHERE key LIKE 'a%' AND valu…)" in notice
+
+
+def test_sqlalchemy_1x_calls_run_as_sqlalchemy_1_4_ran_them(write_migration) -> None:
+    """Histories written for the SQLAlchemy 1.x their application pins: ``select([...])``
+    and ``connection.execute("SQL")`` (removed in 2.0, which migsafe runs on) do what 1.4
+    did, so the capture goes on to the end; psycopg2's placeholders are numbered as
+    PostgreSQL numbers them, ``%%`` is a ``%``."""
+    body = """
+from sqlalchemy import select
+
+def upgrade():
+    conn = op.get_bind()
+    users = sa.table("users", sa.column("id"), sa.column("name"))
+    conn.execute(select([users.c.id], users.c.name == "x", order_by=[users.c.id])).fetchall()
+    conn.execute("SHOW server_version").scalar()
+    conn.execute("SELECT id FROM users WHERE name = %s AND id > %s", ("a", 1)).fetchall()
+    conn.execute("UPDATE users SET name = %(n)s WHERE name LIKE 'a%%' OR name = %(n)s", n="b")
+    conn.execute("UPDATE users SET name = 'a%'")
+    conn.execute(users.update().where(users.c.id == 1), name="c")
+    conn.execute(users.update().values(name="d"), execution_options={"x": 1})
+    op.create_index("ix_users_name", "users", ["name"])  # the end
+"""
+    path, upgrade, _ = capture_body(write_migration, body)
+    assert upgrade.failure is None
+    assert [" ".join(e.sql.split()) for e in upgrade.emitted] == [
+        "SELECT users.id FROM users WHERE users.name = $1 ORDER BY users.id",
+        "SHOW server_version",
+        "SELECT id FROM users WHERE name = $1 AND id > $2",
+        "UPDATE users SET name = $1 WHERE name LIKE 'a%' OR name = $1",
+        "UPDATE users SET name = 'a%'",
+        "UPDATE users SET name=$1 WHERE users.id = $2",
+        "UPDATE users SET name=$1",
+        "CREATE INDEX ix_users_name ON users (name);",
+    ]
+    assert upgrade.judged[-1].line == line_of(path, "# the end")
+    # only while capturing: SQLAlchemy is as it was afterwards
+    assert sa.select is sa.sql.expression.select and sa.select.__module__.startswith("sqlalchemy")
+    assert Connection.execute.__module__ == "sqlalchemy.engine.base"
 
 
 def test_a_bind_that_is_only_written_to_reads_nothing(write_migration) -> None:
@@ -491,19 +531,19 @@ def upgrade():
 
 
 def test_a_failure_no_stand_in_is_behind_does_not_blame_them(write_migration) -> None:
-    """cloudkitty's ``conn.execute("SELECT ...")`` is refused by SQLAlchemy 2 whatever was
+    """A table executed as if it were a statement is refused by SQLAlchemy whatever was
     stood in: the notice says what failed, and leaves the stood-in modules out of it."""
     path = write_migration(
         "from myapp_not_installed import helpers\n\n"
         "def upgrade():\n"
         "    helpers.log('start')\n"
-        "    op.get_bind().execute('SELECT 1')\n"
+        "    op.get_bind().execute(sa.table('t'))\n"
     )
     result = command.check([path])
     (notice,) = [d.message for d in result.diagnostics]
     assert notice.startswith("upgrade() raised ObjectNotExecutableError")
     assert "stood in" not in notice
-    path.write_text(path.read_text().replace("'SELECT 1'", "sa.select(helpers.COLUMN)"))
+    path.write_text(path.read_text().replace("sa.table('t')", "sa.select(helpers.COLUMN)"))
     (notice,) = [d.message for d in command.check([path]).diagnostics]
     assert "(myapp_not_installed stood in: no module named 'myapp_not_installed')" in notice
 

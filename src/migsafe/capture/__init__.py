@@ -41,6 +41,7 @@ from migsafe.capture.code_origin import is_project_file
 from migsafe.capture.offline_bind import OfflineBind
 from migsafe.capture.operations import Recording
 from migsafe.capture.recorder import AskedAbsent, Emitted, Read, Recorder, one_line
+from migsafe.capture.sqlalchemy_1x import sqlalchemy_1x_calls
 from migsafe.capture.stand_ins import Reach
 from migsafe.capture.stood_in_arguments import sqlalchemy_taking_stand_ins
 from migsafe.catalog import DEFAULT_SCHEMA, Catalog, Table, is_bookkeeping_table
@@ -167,6 +168,7 @@ class OfflineCapturer:
         with contextlib.ExitStack() as entered:  # undone as far as it got, should one fail
             entered.enter_context(self._stand_ins)
             entered.enter_context(self._sqlalchemy_given_stand_ins)
+            entered.enter_context(sqlalchemy_1x_calls())
             entered.enter_context(self._environment)
             connection = self.bind.connect(None)
             self._environment.configure(connection=connection, literal_binds=True)
