@@ -923,6 +923,48 @@ def logged(function):
     assert [e.sql for e in upgrade.judged] == ["ALTER TABLE feedbacks ADD COLUMN x INTEGER;"]
 
 
+MULTIDB = """
+def upgrade(engine_name):
+    globals()[f"upgrade_{engine_name}"]()
+
+def downgrade(engine_name):
+    globals()[f"downgrade_{engine_name}"]()
+
+def upgrade_registrar():
+    op.create_index("ix_agents_ip", "agents", ["ip"])  # registrar
+
+def downgrade_registrar():
+    op.drop_index("ix_agents_ip", table_name="agents")
+
+def upgrade_verifier():
+    op.alter_column("verifiers", "name", new_column_name="label")  # verifier
+
+def downgrade_verifier():
+    op.alter_column("verifiers", "label", new_column_name="name")
+"""
+
+
+def test_alembics_multi_database_template_runs_for_each_database(write_migration) -> None:
+    """keylime's env.py is Alembic's multidb template: ``upgrade(engine_name)`` once for
+    each database alembic.ini's ``databases`` names. Each is checked; without alembic.ini
+    the notice says how to give it (all 40 of keylime's revisions passed unchecked)."""
+    path = write_migration(MULTIDB)
+    project = path.parent.parent
+    (project / "env.py").write_text("")
+    (project / "alembic.ini").write_text(
+        "[alembic]\nscript_location = %(here)s\ndatabases = registrar, verifier\n"
+    )
+    result = command.check([project])
+    assert not result.diagnostics
+    assert {(f.rule, f.line) for f in result.findings if f.rule != "lock-timeout-missing"} == {
+        ("create-index-not-concurrently", line_of(path, "# registrar")),
+        ("rename-column", line_of(path, "# verifier")),
+        ("drop-index-not-concurrently", line_of(path, "drop_index")),
+    }
+    notices = [d.message for d in command.check([path.parent]).diagnostics]
+    assert any("-c alembic.ini" in notice for notice in notices)
+
+
 def test_a_stood_in_helper_called_for_its_effect_is_noticed(write_migration) -> None:
     """networking-sfc calls neutron's ``migration.remove_foreign_keys(...)`` with neutron not
     installed: whatever it does to the schema is not known. That is said, the capture is

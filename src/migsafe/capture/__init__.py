@@ -21,9 +21,10 @@ from __future__ import annotations
 import contextlib
 import inspect
 import itertools
+import re
 import types
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -161,6 +162,9 @@ class OfflineCapturer:
         self._stand_ins = stand_ins.installed()
         self._sqlalchemy_given_stand_ins = sqlalchemy_taking_stand_ins()
         self._environment = EnvironmentContext(self.config, self.script_directory, as_sql=True)
+        # Alembic's multi-database template: upgrade(engine_name) once per database named
+        self._databases = re.split(r",\s*", config.get_main_option("databases") or "")
+        self._databases = [name for name in self._databases if name]
 
     def __enter__(self) -> OfflineCapturer:
         """Capture only inside ``with``: ``alembic.context``, ``op`` and stand-ins are in
@@ -277,7 +281,10 @@ class OfflineCapturer:
         try:
             with warnings.catch_warnings():  # the migration's (and SQLAlchemy's about what it
                 warnings.simplefilter("ignore")  # reflected offline): not migsafe's to print
-                return function(**_passed_by_env_py(function))
+                returned = None
+                for arguments in _passed_by_env_py(function, self._databases):
+                    returned = function(**arguments)
+                return returned
         except KeyboardInterrupt:
             raise
         except BaseException as exc:
@@ -306,30 +313,47 @@ class OfflineCapturer:
 _RUN_MIGRATIONS = "context.run_migrations()"
 
 
-def _passed_by_env_py(function: Callable[..., Any]) -> dict[str, Any]:
-    """Stand-ins for the arguments ``upgrade(config)`` requires: Alembic passes the keyword
-    arguments of env.py's ``context.run_migrations(config=config)`` on to each function
-    (trulens), and check does not run env.py."""
+def _passed_by_env_py(
+    function: Callable[..., Any], databases: Sequence[str] = ()
+) -> list[dict[str, Any]]:
+    """The arguments of each call env.py makes of ``upgrade(...)``: Alembic passes the
+    keyword arguments of env.py's ``context.run_migrations(config=config)`` on to each
+    function (trulens), and check does not run env.py. They stand in, except the
+    ``engine_name`` of Alembic's multi-database template, which calls the function once
+    for each database alembic.ini's ``databases`` names (keylime): so is it run here."""
     code = getattr(function, "__code__", None)
     plain = code is not None and not hasattr(function, "__wrapped__")  # signature() unwraps
     if plain and code.co_argcount == code.co_kwonlyargcount == 0:
-        return {}  # the usual ``def upgrade():``, told apart without building a signature
+        return [{}]  # the usual ``def upgrade():``, told apart without building a signature
     try:
         parameters = inspect.signature(function).parameters.values()
     except (TypeError, ValueError):
-        return {}
+        return [{}]
     required = [
         p.name for p in parameters
         if p.default is p.empty and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
     ]  # fmt: skip
-    if required:
-        stand_ins.LOG.missing.setdefault(
-            _RUN_MIGRATIONS, "env.py passes them, and check does not run env.py"
-        )
-    return {
+    stood_in = [name for name in required if not (name == _ENGINE_NAME and databases)]
+    if stood_in:
+        why = (
+            _NO_DATABASES if _ENGINE_NAME in stood_in
+            else "env.py passes them, and check does not run env.py"
+        )  # fmt: skip
+        stand_ins.LOG.missing.setdefault(_RUN_MIGRATIONS, why)
+    arguments = {
         name: stand_ins.StandIn(f"context.run_migrations({name}=...)", _RUN_MIGRATIONS)
-        for name in required
+        for name in stood_in
     }
+    if len(stood_in) == len(required):
+        return [arguments]
+    return [{**arguments, _ENGINE_NAME: database} for database in databases]
+
+
+_ENGINE_NAME = "engine_name"  # what Alembic's multidb env.py passes to upgrade(engine_name)
+_NO_DATABASES = (
+    "Alembic's multi-database template runs it for each database alembic.ini's `databases` "
+    "names, and no alembic.ini names them: check the project with -c alembic.ini"
+)
 
 
 def _deliberately_one_way(script: MigrationScript, function: str, exc: BaseException) -> bool:
