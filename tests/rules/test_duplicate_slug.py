@@ -199,3 +199,21 @@ def test_the_git_mv_works_from_where_migsafe_ran(tmp_path: Path, monkeypatch) ->
         "git mv zuul/sql/migrations/versions/b2_add_users.py "
         "zuul/sql/migrations/versions/b2_add_users_WHAT_DIFFERS.py"
     )
+
+
+def test_slugs_alembic_cut_short_from_different_messages_are_not_judged(tmp_path: Path) -> None:
+    """nonebot-plugin-tetris-stats: Alembic cuts a slug at 40 characters, so two messages
+    that differ after them make one slug; ``alembic history`` shows the messages apart.
+    The same message twice (a migration generated again) is still judged."""
+    cut = "migrate_nonebot_plugin_tetris_stats_"
+    historical = "migrate nonebot_plugin_tetris_stats_tetrioleaguehistorical"
+    stats = "migrate nonebot_plugin_tetris_stats_tetrioleaguestats"
+    root = project(
+        tmp_path,
+        {
+            f"{VERSIONS}/a1_{cut}.py": revision("a1", message=historical),
+            f"{VERSIONS}/b2_{cut}.py": revision("b2", "a1", message=stats),
+            f"{VERSIONS}/c3_{cut}.py": revision("c3", "b2", message=stats),
+        },
+    )
+    assert flagged(root) == [f"c3_{cut}.py"]

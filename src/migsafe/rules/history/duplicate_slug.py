@@ -17,6 +17,7 @@ from migsafe.project.alembic_config import (
 from migsafe.rule import Category, Rule
 from migsafe.rules.history.filename_convention import (
     shown,
+    slug_of,
     template_match,
     visible,
 )
@@ -41,7 +42,9 @@ RULE = Rule(
         "revision` silently overwrites the first, two branches clash in git. Merge revisions "
         "and one-word or default slugs (`merge_heads`, `auto`, `empty_message`) are not "
         "judged, nor two files in different directories (OpenStack's `expand/` and "
-        "`contract/` halves of one change): their paths tell them apart and cannot clash."
+        "`contract/` halves of one change): their paths tell them apart and cannot clash; "
+        "nor two slugs Alembic cut short at its `truncate_slug_length` from messages that "
+        "differ."
     ),
     fix="""\
 # two different changes: say what this one does in its file name (and docstring)
@@ -70,7 +73,7 @@ def check_history(history: History) -> Iterator[Finding]:
         if slug is None or len(script.down_revisions) > 1:
             continue
         first = first_with.setdefault((script.path.parent, slug), script)
-        if first is script:
+        if first is script or _messages_differ(first, script):
             continue
         config = alembic_config(script.path, known)
         directory = config.directory if config is not None else None
@@ -108,6 +111,17 @@ def _slug(script: MigrationScript, known: dict[Path, AlembicConfig | None]) -> s
     if len([w for w in slug.split("_") if w]) < 2 or slug == _DEFAULT_MESSAGE:
         return None
     return slug
+
+
+def _messages_differ(first: MigrationScript, later: MigrationScript) -> bool:
+    """Their messages are different changes, and Alembic cut both slugs short at its
+    ``truncate_slug_length``: ``alembic history`` shows them apart (nonebot's migrate
+    nonebot_plugin_tetris_stats_tetrioleague... revisions, one slug of 40 characters)."""
+    whole = [slug_of(script.title, _UNCUT) for script in (first, later)]
+    return all(whole) and whole[0] != whole[1]
+
+
+_UNCUT = 10_000  # longer than any message
 
 
 def _renamed(path: Path, slug: str) -> Path:
