@@ -66,14 +66,16 @@ def files_read(history: History) -> list[Path]:
 
 
 def check_history(history: History) -> Iterator[Finding]:
-    first_with: dict[tuple[Path, str], MigrationScript] = {}
+    earlier_with: dict[tuple[Path, str], list[MigrationScript]] = {}
     known: dict[Path, AlembicConfig | None] = {}
     for script in history.scripts:  # parents first: the later of two is flagged
         slug = _slug(script, known)
         if slug is None or len(script.down_revisions) > 1:
             continue
-        first = first_with.setdefault((script.path.parent, slug), script)
-        if first is script or _messages_differ(first, script):
+        earlier = earlier_with.setdefault((script.path.parent, slug), [])
+        earlier.append(script)
+        first = next((e for e in earlier[:-1] if not _messages_differ(e, script)), None)
+        if first is None:
             continue
         config = alembic_config(script.path, known)
         directory = config.directory if config is not None else None
