@@ -226,8 +226,9 @@ def check_script(
     """All findings for one revision, after suppressions; notices about its capture."""
     captured = capturer.capture(script)
     upgrade, downgrade = captured.upgrade, captured.downgrade
-    up_statements, up_problems = statements(upgrade.judged, "upgrade")
-    down_statements, down_problems = statements(downgrade.judged, "downgrade")
+    version = settings.target_pg_version
+    up_statements, up_problems = statements(upgrade.judged, "upgrade", version)
+    down_statements, down_problems = statements(downgrade.judged, "downgrade", version)
     notes = capture_notes(script, upgrade, downgrade)
     unrendered = [  # each once: a loop may render the same call many times
         Diagnostic(script.path, message, fatal=False, line=line)

@@ -91,8 +91,9 @@ def foreign_key_targets(node: ast.Node | None) -> list[ast.RangeVar]:
     ]
 
 
-def lock_for(node: ast.Node) -> LockMode | None:
-    """The strongest table lock ``node`` takes on the table it targets (None: no table lock)."""
+def lock_for(node: ast.Node, pg_version: int | None = None) -> LockMode | None:
+    """The strongest table lock ``node`` takes on the table it targets (None: no table lock),
+    on PostgreSQL ``pg_version`` (None: the newest)."""
     if isinstance(node, ast.AlterTableStmt):
         return max(alter_table_command_lock(cmd) for cmd in node.cmds or ())
     if isinstance(node, ast.IndexStmt):
@@ -105,6 +106,11 @@ def lock_for(node: ast.Node) -> LockMode | None:
         concurrent = any(p.defname == "concurrently" for p in node.params or ())
         return LockMode.SHARE_UPDATE_EXCLUSIVE if concurrent else LockMode.SHARE
     if isinstance(node, ast.RenameStmt):
+        if node.renameType == ObjectType.OBJECT_INDEX and (pg_version or 12) >= 12:
+            # ALTER INDEX ... RENAME locks the index alone, and blocks no query (PostgreSQL
+            # 12; checked with pg_locks); ALTER TABLE ... RENAME of an index, and before 12
+            # either, ACCESS EXCLUSIVE on it, which every query planning on its table waits for
+            return LockMode.SHARE_UPDATE_EXCLUSIVE
         return LockMode.ACCESS_EXCLUSIVE
     if isinstance(node, (ast.TruncateStmt, ast.ClusterStmt)):
         return LockMode.ACCESS_EXCLUSIVE

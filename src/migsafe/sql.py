@@ -70,9 +70,10 @@ _STARTS_TRANSACTION = {TransactionStmtKind.TRANS_STMT_BEGIN, TransactionStmtKind
 
 
 def statements(
-    emitted: Iterable[EmittedSQL], direction: str = "upgrade"
+    emitted: Iterable[EmittedSQL], direction: str = "upgrade", pg_version: int | None = None
 ) -> tuple[list[Statement], list[Unparsed]]:
-    """Parse everything one direction of a migration emitted, tracking the transaction.
+    """Parse everything one direction of a migration emitted, tracking the transaction;
+    each statement's lock is the one it takes on ``pg_version`` (None: the newest).
 
     Alembic runs a migration inside a transaction; ``autocommit_block()`` shows up as a
     ``COMMIT`` before and a ``BEGIN`` after its body, so the statements in between are the
@@ -114,7 +115,7 @@ def statements(
                     item.operation,
                     in_transaction,
                     target_table(node),
-                    lock_for(node),
+                    lock_for(node, pg_version),
                     direction=direction,
                 )
             )

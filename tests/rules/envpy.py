@@ -21,18 +21,22 @@ def run_migrations(connection):
 """
 
 
-def findings(tmp_path: Path, body: str, *, rule: str, env_py: str = PLAIN_ENV_PY) -> list[Finding]:
+def findings(
+    tmp_path: Path, body: str, *, rule: str, env_py: str = PLAIN_ENV_PY, pg_version: int = 15
+) -> list[Finding]:
     (tmp_path / "env.py").write_text(env_py, encoding="utf-8")
     versions = tmp_path / "versions"
     versions.mkdir(exist_ok=True)
     (versions / "a1.py").write_text(migration_source(body), encoding="utf-8")
-    result = command.check([versions], overrides=Overrides(extend_select=(rule,)))
+    overrides = Overrides(extend_select=(rule,), pg_version=pg_version)
+    result = command.check([versions], overrides=overrides)
     assert not [d for d in result.diagnostics if d.fatal], result.diagnostics
     return [f for f in result.findings if f.rule == rule]
 
 
-def lines(tmp_path: Path, body: str, *, rule: str, env_py: str = PLAIN_ENV_PY) -> list[int]:
+def lines(
+    tmp_path: Path, body: str, *, rule: str, env_py: str = PLAIN_ENV_PY, pg_version: int = 15
+) -> list[int]:
     """The lines of ``body`` (1-based) the rule flags."""
-    return [
-        f.line - FIRST_BODY_LINE + 1 for f in findings(tmp_path, body, rule=rule, env_py=env_py)
-    ]
+    found = findings(tmp_path, body, rule=rule, env_py=env_py, pg_version=pg_version)
+    return [f.line - FIRST_BODY_LINE + 1 for f in found]

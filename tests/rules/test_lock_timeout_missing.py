@@ -282,3 +282,17 @@ def upgrade():
     op.add_column("users", sa.Column("b", sa.Text()))
 """
     assert lines(tmp_path, body, rule=RULE, env_py=PLAIN_ENV_PY) == []
+
+
+def test_renaming_an_index_blocks_no_query_since_postgresql_12(tmp_path: Path) -> None:
+    """ALTER INDEX ... RENAME takes SHARE UPDATE EXCLUSIVE on the index alone since
+    PostgreSQL 12 (ziggurat_foundations); before, ACCESS EXCLUSIVE, as ALTER TABLE ... RENAME
+    of an index still does."""
+    body = """\
+def upgrade():
+    op.execute('ALTER INDEX "ix_users_email" RENAME TO "ix_users_mail"')
+"""
+    assert lines(tmp_path, body, rule=RULE, pg_version=12) == []
+    assert lines(tmp_path, body, rule=RULE, pg_version=11) == [2]
+    by_table = body.replace("ALTER INDEX", "ALTER TABLE")
+    assert lines(tmp_path, by_table, rule=RULE, pg_version=15) == [2]
