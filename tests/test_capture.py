@@ -226,6 +226,23 @@ def upgrade():
     assert Connection.execute.__module__ == "sqlalchemy.engine.base"
 
 
+def test_show_server_version_gives_the_version_checked_for(write_migration) -> None:
+    """fides reads ``SHOW server_version`` and makes a function only on 14 and later: the
+    answer is the PostgreSQL major being checked for."""
+    path = write_migration("""
+def upgrade():
+    version = op.get_bind().execute(sa.text("SHOW server_version;")).fetchone()[0]
+    number = op.get_bind().execute(sa.text("SHOW server_version_num")).scalar()
+    if int(version.split(".")[0]) >= 14 and int(number) >= 140000:
+        op.add_column("t", sa.Column("a", sa.Integer()))  # 14 and later
+    op.get_bind().execute(sa.text("SHOW lock_timeout")).scalar()
+""")
+    for pg_version, emitted in ((16, ["ALTER TABLE t ADD COLUMN a INTEGER;"]), (13, [])):
+        upgrade, _ = capture(read_script(path), pg_version=pg_version)
+        assert upgrade.failure is None
+        assert [e.sql for e in upgrade.judged if not e.sql.startswith("SHOW")] == emitted
+
+
 def test_a_bind_that_is_only_written_to_reads_nothing(write_migration) -> None:
     body = """
 def upgrade():

@@ -45,14 +45,18 @@ _AGGREGATES = {"count": 0, **dict.fromkeys(
 
 
 def empty_answer(
-    sql: str, catalog: Catalog | None = None, generated: dict[Name, int] | None = None
+    sql: str,
+    catalog: Catalog | None = None,
+    generated: dict[Name, int] | None = None,
+    pg_version: int | None = None,
 ) -> tuple[list[Row], Description | None]:
     """The rows and the cursor description an empty database gives for ``sql``.
 
     ``None`` as the description means the statement returns no result set at all. An
     ``INSERT ... RETURNING`` returns the rows it inserted: the constants it was given, and
     for a serial or identity column (as ``catalog`` knows it) the next number of its
-    sequence, counted in ``generated`` (a new database's sequences start at 1).
+    sequence, counted in ``generated`` (a new database's sequences start at 1). ``SHOW
+    server_version`` gives ``pg_version``, the major being checked for (fides branches on it).
     """
     try:
         parsed = parse_sql(sql)
@@ -71,10 +75,19 @@ def empty_answer(
             return [], _description(names)
         return _returned(node, names, catalog, generated), _description(names)
     if isinstance(node, ast.VariableShowStmt):
-        return [(None,)], _description([node.name])
+        return [(_shown(node.name, pg_version),)], _description([node.name])
     if isinstance(node, ast.ExplainStmt):
         return [], _description(["QUERY PLAN"])
     return [], None
+
+
+def _shown(setting: str, pg_version: int | None) -> str | None:
+    """A setting's value as SHOW gives it: the server's version, else not known."""
+    if pg_version is not None and setting == "server_version":
+        return f"{pg_version}.0"
+    if pg_version is not None and setting == "server_version_num":
+        return str(pg_version * 10_000)
+    return None
 
 
 def _select_answer(node: ast.SelectStmt) -> tuple[list[Row], Description]:
@@ -205,7 +218,10 @@ class _Cursor:
             recorder.execute(operation, self._connection.autocommit)
         self._sql, self._read = operation, False
         catalog = recorder.catalog if recorder is not None else None
-        self._rows, self.description = empty_answer(operation, catalog, self._connection.generated)
+        connection = self._connection
+        self._rows, self.description = empty_answer(
+            operation, catalog, connection.generated, connection.pg_version
+        )
         self.rowcount = len(self._rows) if self.description is not None else 0
 
     def executemany(self, operation: str, seq_of_parameters: Any) -> None:
@@ -248,7 +264,8 @@ class _DBAPIConnection:
     are the migration's own (``OfflineBind``: one DBAPI connection serves every SQLAlchemy
     connection of the engine)."""
 
-    def __init__(self) -> None:
+    def __init__(self, pg_version: int | None = None) -> None:
+        self.pg_version = pg_version  # the server's major, as SHOW server_version gives it
         self.recorder: Recorder | None = None
         self.autocommit = False
         self.migrations_own = True  # the SQLAlchemy connection ending a transaction now
@@ -334,7 +351,7 @@ class OfflineBind:
     be, for every migration function captured."""
 
     def __init__(self, pg_version: int) -> None:
-        self._dbapi_connection = _DBAPIConnection()
+        self._dbapi_connection = _DBAPIConnection(pg_version)
         self.engine: Engine = create_engine(
             "postgresql+migsafe_offline://",
             creator=lambda: self._dbapi_connection,
