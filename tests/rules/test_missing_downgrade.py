@@ -450,6 +450,26 @@ def downgrade():
     assert lines_flagged(tmp_path, body, rule=RULE) == [4]
 
 
+def test_an_early_return_alone_is_an_empty_downgrade(tmp_path: Path) -> None:
+    """nonebot-plugin-orm's template starts each function with ``if name: return`` (one
+    call per bind): with nothing after it, the rollback does nothing. A guard before real
+    work is not empty."""
+    body = """\
+def upgrade(name: str = ""):
+    if name:
+        return
+    op.add_column("users", sa.Column("nickname", sa.Text()))
+
+def downgrade(name: str = ""):
+    if name:
+        return
+    pass
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [6]
+    guarded = body.replace("    pass\n", '    op.drop_column("users", "nickname")\n')
+    assert lines_flagged(tmp_path, guarded, rule=RULE) == []
+
+
 def test_a_schema_change_run_through_the_bind_is_in_the_recipe(tmp_path: Path) -> None:
     """tiled runs its ALTERs through ``connection.execute(sa.text(...))``: they are undone by
     hand like an op.execute(), not "decided by what the database holds"."""

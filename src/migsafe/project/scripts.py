@@ -184,6 +184,7 @@ def body_shape(function: ast.FunctionDef | None) -> BodyShape:
             isinstance(node, ast.Pass)
             or _is_constant_expression(node)
             or _is_unraised_exception(node)
+            or _is_early_return(node)
         )
     ]
     if not body:
@@ -195,6 +196,23 @@ def body_shape(function: ast.FunctionDef | None) -> BodyShape:
 
 def _is_constant_expression(node: ast.stmt) -> bool:
     return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+
+
+def _is_early_return(node: ast.stmt) -> bool:
+    """``if name: return`` (nonebot-plugin-orm's template, for each bind but the default):
+    it returns, or goes on to what follows, so it does nothing itself."""
+    return (
+        isinstance(node, ast.If)
+        and not node.orelse
+        and all(
+            isinstance(inner, ast.Pass) or (isinstance(inner, ast.Return) and _is_none(inner.value))
+            for inner in node.body
+        )
+    )
+
+
+def _is_none(node: ast.expr | None) -> bool:
+    return node is None or (isinstance(node, ast.Constant) and node.value is None)
 
 
 def _is_unraised_exception(node: ast.stmt) -> bool:
