@@ -1,0 +1,418 @@
+"""env.py's ``target_metadata``, read without running env.py or the application.
+
+env.py and the modules it imports the metadata from are read, not run: ``target_metadata``
+is followed through assignments, ``from ... import`` of the project's own modules, declarative
+base classes and their bases, ``declarative_base()``, ``registry()`` and Flask-SQLAlchemy's
+``SQLAlchemy()``. Whatever leads outside the project (an installed package, a function call)
+or is decided at run time is not known. What it tells: whether the metadata has a naming
+convention (naming-convention-missing), and which (``naming_convention``: Alembic names the
+constraints an operation makes without a name by it, and so does the capture).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from migsafe.project.alembic_config import AlembicConfig, alembic_config
+from migsafe.project.history import History
+
+_DEPTH = 200  # steps taken before giving up (a cycle of imports)
+_CONVENTION = "naming_convention=NAMING_CONVENTION"
+_METADATA = f"MetaData({_CONVENTION})"
+
+
+@dataclass(frozen=True)
+class Module:
+    path: Path
+    tree: ast.Module
+    source: str
+    package: str | None  # the dotted package relative imports start from; None: env.py
+
+    def segment(self, node: ast.AST) -> str:
+        return ast.get_source_segment(self.source, node) or ast.unparse(node)
+
+
+@dataclass(frozen=True)
+class _Ref:
+    """What a name stands for: an expression, a class, a module of the project, or
+    something outside it (``external`` is its dotted name)."""
+
+    kind: str  # expr, class, module, external
+    module: Module | None = None
+    node: ast.AST | None = None
+    name: str = ""  # the name it was bound to, or the external dotted name
+
+
+@dataclass(frozen=True)
+class Missing:
+    """Where the metadata without a convention is made, and how to make it with one."""
+
+    module: Module
+    line: int
+    made: str  # the line(s) that make it with a convention, in the user's names
+
+
+_ABSENT = object()  # a class that says nothing about its metadata
+
+
+@dataclass
+class MetadataResolver:
+    roots: list[Path]
+    visited: set[Path] = field(default_factory=set)
+    _modules: dict[str, Module | None] = field(default_factory=dict)
+    depth: int = 0
+
+    # -- modules and names --------------------------------------------------------------
+
+    def module(self, dotted: str) -> Module | None:
+        if dotted not in self._modules:
+            self._modules[dotted] = self._load(dotted)
+        return self._modules[dotted]
+
+    def _load(self, dotted: str) -> Module | None:
+        parts = dotted.split(".")
+        for root in self.roots:
+            for path, package in (
+                (root.joinpath(*parts[:-1], f"{parts[-1]}.py"), ".".join(parts[:-1])),
+                (root.joinpath(*parts, "__init__.py"), dotted),
+            ):
+                if path.is_file():
+                    return load_module(path, package)
+        return None
+
+    def lookup(self, name: str, module: Module) -> _Ref | None:
+        """What the module-level ``name`` of ``module`` is bound to last."""
+        self.visited.add(module.path)
+        found: _Ref | None = None
+        stars: list[str] = []
+        for node in _top_level(module.tree.body):
+            if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+                    found = _Ref("expr", module, node.value, name)
+            elif isinstance(node, ast.ClassDef) and node.name == name:
+                found = _Ref("class", module, node, name)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
+                found = None
+            elif isinstance(node, ast.ImportFrom):
+                base = _absolute(node, module)
+                for alias in node.names:
+                    if alias.name == "*" and base is not None:
+                        stars.append(base)
+                    elif (alias.asname or alias.name) == name:
+                        found = self._imported(base, alias.name)
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    bound = alias.asname or alias.name.split(".")[0]
+                    if bound == name:
+                        dotted = alias.name if alias.asname else name
+                        found = self._module_ref(dotted)
+        if found is None:
+            for base in stars:
+                star_module = self.module(base)
+                if star_module is not None and self.depth < _DEPTH:
+                    self.depth += 1
+                    found = self.lookup(name, star_module) or found
+        return found
+
+    def _imported(self, base: str | None, name: str) -> _Ref | None:
+        if base is None:
+            return None
+        source = self.module(base)
+        if source is not None and self.depth < _DEPTH:
+            self.depth += 1
+            found = self.lookup(name, source)
+            if found is not None:
+                return found
+        submodule = self.module(f"{base}.{name}")
+        if submodule is not None:
+            return _Ref("module", submodule)
+        return _Ref("external", name=f"{base}.{name}") if source is None else None
+
+    def _module_ref(self, dotted: str) -> _Ref:
+        found = self.module(dotted)
+        return _Ref("module", found) if found is not None else _Ref("external", name=dotted)
+
+    def bound(self, node: ast.AST, module: Module) -> _Ref | None:
+        """What a name (``Base``) or a module's attribute (``models.Base``) is bound to."""
+        self.depth += 1
+        if self.depth > _DEPTH:
+            return None
+        if isinstance(node, ast.Name):
+            return self.lookup(node.id, module)
+        if isinstance(node, ast.Attribute):
+            owner = self.reference(node.value, module)
+            if owner is not None and owner.kind == "module" and owner.module is not None:
+                return self.lookup(node.attr, owner.module)
+            if owner is not None and owner.kind == "external":
+                return _Ref("external", name=f"{owner.name}.{node.attr}")
+            return None
+        return _Ref("expr", module, node)
+
+    def reference(self, node: ast.AST, module: Module) -> _Ref | None:
+        """What an expression naming an object (``Base``, ``models.Base``) stands for,
+        aliases (``Base = _Base``) followed."""
+        found = self.bound(node, module)
+        if (
+            found is not None
+            and found.kind == "expr"
+            and isinstance(found.node, (ast.Name, ast.Attribute))
+            and found.module is not None
+        ):
+            return self.reference(found.node, found.module)
+        return found
+
+    # -- metadata -----------------------------------------------------------------------
+
+    def metadata(self, node: ast.AST, module: Module, name: str = "") -> object:
+        """True when the metadata ``node`` makes or names has a naming convention (or there
+        is none: ``None``), a ``Missing`` when it has none, None when that cannot be told."""
+        self.depth += 1
+        if self.depth > _DEPTH:
+            return None
+        if isinstance(node, ast.Constant) and node.value is None:
+            return True
+        if isinstance(node, (ast.List, ast.Tuple)):
+            verdicts = [self.metadata(element, module) for element in node.elts]
+            if any(v is None for v in verdicts):
+                return None
+            return next((v for v in verdicts if isinstance(v, Missing)), True)
+        if isinstance(node, ast.Call):
+            return self._made(node, module, name)
+        if isinstance(node, ast.Attribute) and node.attr == "metadata":
+            owner = self.reference(node.value, module)
+            verdict = self.owned(owner) if owner is not None else None
+            return None if verdict is _ABSENT else verdict
+        if isinstance(node, (ast.Name, ast.Attribute)):
+            found = self.bound(node, module)
+            if found is not None and found.kind == "expr" and found.module is not None:
+                return self.metadata(found.node, found.module, found.name)
+        return None
+
+    def _made(self, call: ast.Call, module: Module, name: str) -> object:
+        if _called(call) != "MetaData":
+            return None
+        keyword = next((k for k in call.keywords if k.arg == "naming_convention"), None)
+        if any(k.arg is None for k in call.keywords) or len(call.args) >= 3:
+            return None  # passed through **options, or by position
+        if keyword is not None and not _empty(keyword.value):
+            return True
+        made = _with_keyword(module, call, "naming_convention", "NAMING_CONVENTION")
+        return Missing(module, call.lineno, f"{name} = {made}" if name else made)
+
+    def owned(self, owner: _Ref) -> object:
+        """The verdict on ``owner.metadata``: a declarative base class, ``declarative_base()``,
+        ``registry()``, ``SQLAlchemy()``, or a module's ``metadata``."""
+        self.depth += 1
+        if self.depth > _DEPTH:
+            return None
+        if owner.kind == "module" and owner.module is not None:
+            found = self.lookup("metadata", owner.module)
+            if found is None or found.kind != "expr" or found.module is None:
+                return None
+            return self.metadata(found.node, found.module, "metadata")
+        if owner.kind == "class" and isinstance(owner.node, ast.ClassDef):
+            return self._class(owner.node, owner.module)
+        if owner.kind == "expr" and isinstance(owner.node, ast.Call) and owner.module:
+            return self._factory(owner.node, owner.module, owner.name)
+        return None
+
+    def _class(self, node: ast.ClassDef, module: Module | None) -> object:
+        assert module is not None
+        self.visited.add(module.path)
+        for decorator in node.decorator_list:
+            if isinstance(decorator, ast.Call) and _called(decorator) == "as_declarative":
+                return self._metadata_keyword(decorator, module, node.name, as_class=True)
+        for statement in node.body:
+            if isinstance(statement, (ast.Assign, ast.AnnAssign)) and statement.value:
+                targets = (
+                    statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+                )
+                names = {t.id for t in targets if isinstance(t, ast.Name)}
+                if "metadata" in names:
+                    verdict = self.metadata(statement.value, module)
+                    if isinstance(verdict, Missing) and isinstance(statement.value, ast.Call):
+                        made = f"class {node.name}(...):\n    metadata = {verdict.made}"
+                        return Missing(verdict.module, verdict.line, made)  # in the class
+                    return verdict
+                if "registry" in names and isinstance(statement.value, ast.Call):
+                    return self._metadata_keyword(statement.value, module, "registry")
+        for base in node.bases:
+            found = self.reference(base, module)
+            if found is None:
+                return None
+            if found.kind == "class" and isinstance(found.node, ast.ClassDef):
+                verdict = self._class(found.node, found.module)
+            elif found.kind == "external":
+                verdict = _external_base(found.name, node, module)
+            else:
+                return None
+            if verdict is not _ABSENT:
+                return verdict
+        return _ABSENT
+
+    def _factory(self, call: ast.Call, module: Module, name: str) -> object:
+        called = _called(call)
+        if called in ("declarative_base", "registry"):
+            return self._metadata_keyword(call, module, name)
+        if called == "SQLAlchemy":  # Flask-SQLAlchemy
+            model_class = next((k for k in call.keywords if k.arg == "model_class"), None)
+            if model_class is not None and not any(k.arg == "metadata" for k in call.keywords):
+                found = self.reference(model_class.value, module)
+                verdict = self.owned(found) if found is not None else None
+                return None if verdict is _ABSENT else verdict
+            return self._metadata_keyword(call, module, name, positional=True)
+        return None
+
+    def _metadata_keyword(
+        self,
+        call: ast.Call,
+        module: Module,
+        name: str,
+        as_class: bool = False,
+        positional: bool = False,
+    ) -> object:
+        """``declarative_base(metadata=...)`` and its kind: the metadata passed, or one
+        without a convention when none is (``positional``: arguments before it are not the
+        metadata, as Flask-SQLAlchemy's app)."""
+        if any(k.arg is None for k in call.keywords) or (call.args and not positional):
+            return None
+        keyword = next((k for k in call.keywords if k.arg == "metadata"), None)
+        if keyword is not None:
+            return self.metadata(keyword.value, module)
+        made = _with_keyword(module, call, "metadata", _METADATA)
+        if as_class:
+            made = f"@{made}\nclass {name}:\n    ..."
+        elif name:
+            made = f"{name} = {made}"
+        return Missing(module, call.lineno, made)
+
+
+def _external_base(dotted: str, node: ast.ClassDef, module: Module) -> object:
+    """A base class from outside the project: SQLAlchemy's ``DeclarativeBase`` makes a
+    metadata without a convention; ``object`` says nothing; anything else is not known."""
+    if dotted.startswith("sqlalchemy.") and dotted.endswith(".DeclarativeBase"):
+        made = f"class {node.name}(DeclarativeBase):\n    metadata = {_METADATA}"
+        return Missing(module, node.lineno, made)
+    if dotted.startswith("sqlalchemy.") and dotted.endswith("NoMeta"):
+        return _ABSENT
+    return None
+
+
+def _called(call: ast.Call) -> str | None:
+    func = call.func
+    if isinstance(func, ast.Name):
+        return func.id
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return None
+
+
+def _empty(node: ast.AST) -> bool:
+    return (isinstance(node, ast.Constant) and node.value is None) or (
+        isinstance(node, ast.Dict) and not node.keys
+    )
+
+
+def _with_keyword(module: Module, call: ast.Call, keyword: str, value: str) -> str:
+    """The call's source with ``keyword=value`` (in place of one given empty)."""
+    parts = [module.segment(a) for a in call.args]
+    parts += [module.segment(k) for k in call.keywords if k.arg != keyword]
+    parts.append(f"{keyword}={value}")
+    return f"{module.segment(call.func)}({', '.join(parts)})"
+
+
+def _top_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """The module's statements, those under a top-level ``if`` or ``try`` included."""
+    for node in body:
+        if isinstance(node, (ast.If, ast.Try)):
+            yield from _top_level(node.body)
+            for handler in getattr(node, "handlers", ()):
+                yield from _top_level(handler.body)
+            yield from _top_level(node.orelse)
+            yield from _top_level(getattr(node, "finalbody", []))
+        else:
+            yield node
+
+
+def _absolute(node: ast.ImportFrom, module: Module) -> str | None:
+    """The dotted module a ``from ... import`` names, relative ones resolved."""
+    if not node.level:
+        return node.module
+    if module.package is None:
+        return None
+    parts = module.package.split(".") if module.package else []
+    if node.level - 1 > len(parts):
+        return None
+    parts = parts[: len(parts) - (node.level - 1)]
+    return ".".join([*parts, *([node.module] if node.module else [])]) or None
+
+
+def load_module(path: Path, package: str | None) -> Module | None:
+    try:
+        source = path.read_text(encoding="utf-8")
+        tree = ast.parse(source, filename=str(path))
+    except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+        return None
+    return Module(path, tree, source, package)
+
+
+def mentions_convention(module: Module) -> bool:
+    """Whether the module changes a metadata's convention after making it
+    (``Base.metadata.naming_convention = ...``, ``.naming_convention.update(...)``): then a
+    verdict of "none" is not sure."""
+    return any(
+        isinstance(node, ast.Attribute) and node.attr == "naming_convention"
+        for node in ast.walk(module.tree)
+    )
+
+
+def env_py_of(history: History) -> tuple[Path, AlembicConfig | None] | None:
+    for script in history.scripts:
+        config = alembic_config(script.path)
+        places = [config.script_location] if config and config.script_location else []
+        places += [script.path.parent.parent, script.path.parent]
+        for place in places:
+            if (place / "env.py").is_file():
+                return (place / "env.py").resolve(), config
+        return None
+    return None
+
+
+def import_roots(env_py: Path, config: AlembicConfig | None) -> list[Path]:
+    """Where the project's modules are imported from: the directories alembic.ini's
+    ``prepend_sys_path`` names (and the one it is in), env.py's, the one its package is
+    imported from (above the top-most directory with an ``__init__.py``: mlflow's env.py
+    sits deep in mlflow/store/db_migrations), and their ``src``."""
+    roots: list[Path] = []
+    if config is not None:
+        roots += [(config.directory / p).resolve() for p in config.list_option("prepend_sys_path")]
+        roots.append(config.directory)
+    package = env_py.parent
+    while (package / "__init__.py").is_file() and package.parent != package:
+        package = package.parent
+    roots += [env_py.parent, env_py.parent.parent, package]
+    roots += [root / "src" for root in list(roots)]
+    return [r for r in dict.fromkeys(roots) if r.is_dir()]
+
+
+def target_metadata_of(env: Module) -> ast.expr | None:
+    """What env.py gives Alembic as target_metadata: the module-level variable, else the
+    keyword of its ``configure(...)`` call."""
+    found = None
+    for node in _top_level(env.tree.body):
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Name) and t.id == "target_metadata" for t in targets):
+                found = node.value
+    if found is not None:
+        return found
+    for node in ast.walk(env.tree):
+        if isinstance(node, ast.Call) and _called(node) == "configure":
+            for keyword in node.keywords:
+                if keyword.arg == "target_metadata":
+                    return keyword.value
+    return None
