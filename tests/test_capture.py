@@ -13,7 +13,7 @@ from alembic.config import Config
 from alembic.operations import ops
 from sqlalchemy.engine import Connection
 
-from migsafe import command
+from migsafe import check, command
 from migsafe.capture import OfflineCapturer
 from migsafe.capture.stand_ins import Reach
 from migsafe.capture.stood_in_values import UNKNOWN_MODIFIER
@@ -980,6 +980,44 @@ def test_alembics_multi_database_template_runs_for_each_database(write_migration
     }
     notices = [d.message for d in command.check([path.parent]).diagnostics]
     assert any("-c alembic.ini" in notice for notice in notices)
+
+
+@pytest.mark.parametrize(
+    "convention",
+    [
+        '{"fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s", '
+        '"uq": "uq_%(table_name)s_%(column_0_name)s"}',
+        'dict(fk="fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s", '
+        'uq="uq_%(table_name)s_%(column_0_name)s")',
+    ],
+)
+def test_constraints_made_without_a_name_take_env_pys_naming_convention(
+    write_migration, convention: str
+) -> None:
+    """ziggurat_foundations' env.py gives target_metadata a naming convention, and Alembic
+    names by it what an operation makes without a name; its later revisions drop them by
+    those names. They were named as PostgreSQL would name them."""
+    path = write_migration("""
+def upgrade():
+    op.create_table("items", sa.Column("id", sa.Integer()), sa.Column("code", sa.Text(),
+                    unique=True), sa.Column("user_id", sa.Integer(), sa.ForeignKey("users.id")))
+    op.create_foreign_key(None, "items", "owners", ["owner_id"], ["id"])
+""")
+    project = path.parent.parent
+    (project / "models.py").write_text(f"NAMING_CONVENTION = {convention}\n")
+    (project / "env.py").write_text(
+        "from sqlalchemy import MetaData\nfrom models import NAMING_CONVENTION\n"
+        "target_metadata = MetaData(naming_convention=NAMING_CONVENTION)\n"
+    )
+    environment = check.project_environment(load_project([path.parent]))
+    with OfflineCapturer(
+        Config(), 15, naming_convention=dict(environment.naming_convention)
+    ) as capturer:
+        upgrade = capturer.capture(read_script(path)).upgrade
+    sql = " ".join(e.sql for e in upgrade.judged)
+    assert "CONSTRAINT uq_items_code UNIQUE (code)" in sql
+    assert "CONSTRAINT fk_items_user_id_users FOREIGN KEY(user_id)" in sql
+    assert "ADD CONSTRAINT fk_items_owner_id_owners FOREIGN KEY(owner_id)" in sql
 
 
 def test_a_stood_in_helper_called_for_its_effect_is_noticed(write_migration) -> None:

@@ -29,6 +29,7 @@ from migsafe.isolation import Worker, answers_in_order
 from migsafe.locks import LockMode
 from migsafe.project import MigrationScript, Project, import_path, read_script
 from migsafe.project.environment import Environment, find_env_py, read_environment
+from migsafe.project.target_metadata import naming_convention
 from migsafe.revision import RevisionContext
 from migsafe.rollout.changes import classify, downgrade_state
 from migsafe.rules import (
@@ -143,7 +144,10 @@ def _serve(
     order. ``done`` holds the upgrade SQL of the scripts checked before (by a worker that was
     lost), to rebuild the schema they made; ``created``, the tables the judged ones among
     them created. With ``record_footprint``, each report says what its script imported."""
-    capturer = OfflineCapturer(project.config, settings.target_pg_version, replayed(done))
+    capturer = OfflineCapturer(
+        project.config, settings.target_pg_version, replayed(done),
+        dict(environment.naming_convention),
+    )  # fmt: skip
     with import_path(project.sys_path), capturer:
         known = set(sys.modules)
         import_installed(environment.imports)  # the plugins env.py loads, before any script
@@ -178,7 +182,9 @@ def project_environment(project: Project) -> Environment:
     """What the project's env.py and alembic.ini set for every migration."""
     config = project.config
     options = config.get_section(config.config_ini_section) or {}
-    return read_environment(find_env_py(project.sources.script_location), options)
+    environment = read_environment(find_env_py(project.sources.script_location), options)
+    convention = naming_convention(project.history) or {}
+    return replace(environment, naming_convention=tuple(convention.items()))
 
 
 def _is_judged(path: Path, judged: set[Path] | None, excluded: set[Path]) -> bool:

@@ -217,3 +217,20 @@ def test_slugs_alembic_cut_short_from_different_messages_are_not_judged(tmp_path
         },
     )
     assert flagged(root) == [f"c3_{cut}.py"]
+
+
+def test_slugs_written_alike_by_hand_are_judged_whatever_the_messages(tmp_path: Path) -> None:
+    """prefect named two revisions migrate_artifact_data by hand: their files cannot be
+    told apart, though their messages can."""
+    root = project(
+        tmp_path,
+        {
+            f"{VERSIONS}/a1_migrate_artifact_data.py": revision(
+                "a1", message="Migrates state data to the artifact table"
+            ),
+            f"{VERSIONS}/b2_migrate_artifact_data.py": revision(
+                "b2", "a1", message="Migrate artifact data to artifact_collection table"
+            ),
+        },
+    )
+    assert flagged(root) == ["b2_migrate_artifact_data.py"]

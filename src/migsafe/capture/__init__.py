@@ -34,6 +34,7 @@ from alembic.config import Config
 from alembic.operations import BatchOperations
 from alembic.runtime.environment import EnvironmentContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import MetaData
 from sqlalchemy.schema import CreateTable
 
 from migsafe.capture import stand_ins
@@ -154,8 +155,17 @@ class OfflineCapturer:
     sees the schema after its own upgrade().
     """
 
-    def __init__(self, config: Config, pg_version: int, catalog: Catalog | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        pg_version: int,
+        catalog: Catalog | None = None,
+        naming_convention: dict[str, str] | None = None,
+    ) -> None:
         self.config = config
+        # what env.py's target_metadata names constraints by: Alembic gives the operations'
+        # unnamed ones those names (``op.create_foreign_key(None, ...)``, ``sa.ForeignKey``)
+        self._target_metadata = MetaData(naming_convention=naming_convention or {})
         self.script_directory = _script_directory(config)
         self.bind = OfflineBind(pg_version)
         self.catalog = catalog or Catalog()
@@ -175,7 +185,9 @@ class OfflineCapturer:
             entered.enter_context(sqlalchemy_1x_calls())
             entered.enter_context(self._environment)
             connection = self.bind.connect(None)
-            self._environment.configure(connection=connection, literal_binds=True)
+            self._environment.configure(
+                connection=connection, literal_binds=True, target_metadata=self._target_metadata
+            )
             self.bind.release(connection)
             self._context = self._environment.get_context()
             self._add_version_table()

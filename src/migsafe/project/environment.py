@@ -27,6 +27,9 @@ class Environment:
     # the modules env.py imports at its top (``geoalchemy2.alembic_helpers``): importing an
     # Alembic plugin registers the operations the migrations call (``add_geospatial_column``)
     imports: tuple[str, ...] = ()
+    # the naming convention of env.py's target_metadata (``project.target_metadata``), by
+    # which Alembic names the constraints an operation makes without a name
+    naming_convention: tuple[tuple[str, str], ...] = ()
 
     def sets(self, setting: str) -> bool:
         return bool(getattr(self, setting))

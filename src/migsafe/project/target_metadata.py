@@ -55,6 +55,14 @@ class Missing:
     made: str  # the line(s) that make it with a convention, in the user's names
 
 
+@dataclass(frozen=True)
+class Convention:
+    """The ``naming_convention=`` a metadata is made with: its expression, and where."""
+
+    node: ast.expr
+    module: Module
+
+
 _ABSENT = object()  # a class that says nothing about its metadata
 
 
@@ -168,8 +176,9 @@ class MetadataResolver:
     # -- metadata -----------------------------------------------------------------------
 
     def metadata(self, node: ast.AST, module: Module, name: str = "") -> object:
-        """True when the metadata ``node`` makes or names has a naming convention (or there
-        is none: ``None``), a ``Missing`` when it has none, None when that cannot be told."""
+        """A ``Convention`` when the metadata ``node`` makes or names has a naming
+        convention (True when there is no metadata, ``None``, or several), a ``Missing``
+        when it has none, None when that cannot be told."""
         self.depth += 1
         if self.depth > _DEPTH:
             return None
@@ -199,9 +208,28 @@ class MetadataResolver:
         if any(k.arg is None for k in call.keywords) or len(call.args) >= 3:
             return None  # passed through **options, or by position
         if keyword is not None and not _empty(keyword.value):
-            return True
+            return Convention(keyword.value, module)
         made = _with_keyword(module, call, "naming_convention", "NAMING_CONVENTION")
         return Missing(module, call.lineno, f"{name} = {made}" if name else made)
+
+    def literal(self, node: ast.AST, module: Module) -> object:
+        """The value of a literal expression, through the names bound to it (``dict(...)`` of
+        literals too); None when it is not one."""
+        self.depth += 1
+        if self.depth > _DEPTH:
+            return None
+        if isinstance(node, (ast.Name, ast.Attribute)):
+            found = self.bound(node, module)
+            if found is None or found.kind != "expr" or found.module is None:
+                return None
+            return self.literal(found.node, found.module)
+        if isinstance(node, ast.Call) and _called(node) == "dict" and not node.args:
+            values = {k.arg: self.literal(k.value, module) for k in node.keywords if k.arg}
+            return values if len(values) == len(node.keywords) else None
+        try:
+            return ast.literal_eval(node)
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            return None
 
     def owned(self, owner: _Ref) -> object:
         """The verdict on ``owner.metadata``: a declarative base class, ``declarative_base()``,
@@ -416,3 +444,27 @@ def target_metadata_of(env: Module) -> ast.expr | None:
                 if keyword.arg == "target_metadata":
                     return keyword.value
     return None
+
+
+def naming_convention(history: History) -> dict[str, str] | None:
+    """The naming convention of env.py's target_metadata, when it is a literal the project's
+    own modules spell out (a convention with callables, or from an installed package, is not
+    known): Alembic names by it the constraints an operation makes without a name."""
+    located = env_py_of(history)
+    if located is None:
+        return None
+    env_py, config = located
+    env = load_module(env_py, None)
+    target = target_metadata_of(env) if env is not None else None
+    if env is None or target is None:
+        return None
+    resolver = MetadataResolver(import_roots(env_py, config))
+    verdict = resolver.metadata(target, env)
+    if not isinstance(verdict, Convention):
+        return None
+    value = resolver.literal(verdict.node, verdict.module)
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        return None
+    return value

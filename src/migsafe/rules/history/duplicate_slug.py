@@ -74,7 +74,7 @@ def check_history(history: History) -> Iterator[Finding]:
             continue
         earlier = earlier_with.setdefault((script.path.parent, slug), [])
         earlier.append(script)
-        first = next((e for e in earlier[:-1] if not _messages_differ(e, script)), None)
+        first = next((e for e in earlier[:-1] if not _cut_short(slug, e, script)), None)
         if first is None:
             continue
         config = alembic_config(script.path, known)
@@ -115,12 +115,14 @@ def _slug(script: MigrationScript, known: dict[Path, AlembicConfig | None]) -> s
     return slug
 
 
-def _messages_differ(first: MigrationScript, later: MigrationScript) -> bool:
-    """Their messages are different changes, and Alembic cut both slugs short at its
-    ``truncate_slug_length``: ``alembic history`` shows them apart (nonebot's migrate
-    nonebot_plugin_tetris_stats_tetrioleague... revisions, one slug of 40 characters)."""
+def _cut_short(slug: str, first: MigrationScript, later: MigrationScript) -> bool:
+    """Alembic cut ``slug`` short (at its ``truncate_slug_length``) from two messages that
+    differ after it: ``alembic history`` shows them apart (nonebot's migrate
+    nonebot_plugin_tetris_stats_tetrioleague... revisions). Two slugs written alike by
+    hand are still judged, whatever their messages."""
     whole = [slug_of(script.title, _UNCUT) for script in (first, later)]
-    return all(whole) and whole[0] != whole[1]
+    cut = all(w != slug and w.startswith(slug) for w in whole)
+    return cut and whole[0] != whole[1]
 
 
 _UNCUT = 10_000  # longer than any message
