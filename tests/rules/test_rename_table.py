@@ -107,6 +107,23 @@ def upgrade():
     assert lines_flagged(tmp_path, body, rule=RULE) == [2]
 
 
+def test_a_copy_renamed_into_the_place_of_the_table_it_replaces_is_a_swap(
+    tmp_path: Path,
+) -> None:
+    """networking-odl copies its journal into ``opendaylightjournal_new`` (made by an
+    earlier revision), drops the old table and renames the copy into its place: the running
+    code's queries of the name reach the copy. Renaming it elsewhere is still a rename."""
+    body = """\
+def upgrade():
+    op.execute("INSERT INTO journal_new (data) SELECT data FROM journal")
+    op.drop_table("journal")
+    op.rename_table("journal_new", "journal")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == []
+    elsewhere = body.replace('"journal_new", "journal")', '"journal_new", "journal_v2")')
+    assert lines_flagged(tmp_path, elsewhere, rule=RULE) == [4]
+
+
 def test_a_table_created_in_the_same_function_has_no_running_code(tmp_path: Path) -> None:
     body = """\
 def upgrade():

@@ -35,6 +35,17 @@ def named_in_revision(rev: RevisionContext, at: int, table: TableName | None) ->
     )
 
 
+def dropped_before(rev: RevisionContext, stmt: Statement, table: TableName) -> bool:
+    """The function of ``stmt`` drops ``table`` before it (a copy renamed into the dropped
+    table's place is a swap: the running code's queries of the name reach the copy)."""
+    return any(
+        isinstance(s.node, ast.DropStmt)
+        and s.node.removeType == ObjectType.OBJECT_TABLE
+        and any(dropped.key == table.key for dropped in dropped_tables(s.node))
+        for s in rev.earlier(stmt)
+    )
+
+
 def table_dropped_later(rev: RevisionContext, at: int, table: TableName) -> bool:
     """upgrade() drops ``table`` after its statement ``at``."""
     return dropped_after(rev, rev.upgrade[at], table)
