@@ -69,7 +69,7 @@ class Rule:
         return RULE_PAGE_URL.format(name=self.name)
 
     def hint(self, **values: Any) -> str:
-        return self.fix.format(**{k: _as_code(v) for k, v in values.items()}).strip()
+        return filled(self.fix, **values)
 
     def finding(
         self,
@@ -113,6 +113,12 @@ def _escaped(character: str) -> str:
     if character in '"\\':
         return "\\" + character
     return character if character.isprintable() else repr(character)[1:-1]
+
+
+def filled(template: str, **values: Any) -> str:
+    """A recipe template with the user's names in it: ``{name!r}`` gives Python source,
+    double-quoted, ``{name}`` the text as it is."""
+    return template.format(**{k: _as_code(v) for k, v in values.items()}).strip()
 
 
 def _as_code(value: Any) -> Any:

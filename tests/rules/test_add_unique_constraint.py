@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from migsafe import command
 from tests.rules.lint import assert_renders, lines_flagged, lint
 
 RULE = "add-unique-constraint"
@@ -181,3 +182,35 @@ def upgrade():
         'Adding UNIQUE constraint "dbs_verbose_name_key" (unnamed: PostgreSQL\'s name for it)'
     )
     assert '"dbs_verbose_name_key", "dbs", ["verbose_name"]' in finding.hint
+
+
+def test_dropping_and_adding_it_again_under_a_new_name_is_a_rename(write_migration) -> None:
+    """nonebot-plugin-uninfo drops its ``unique_bot`` and adds the same columns back as
+    ``nonebot_plugin_uninfo_unique_bot``: the index is built again, for a new name. The
+    recipe renames it. Other columns, or another order, are a new constraint."""
+    write_migration(
+        """
+def upgrade():
+    op.create_table("bots", sa.Column("self_id", sa.Text()), sa.Column("adapter", sa.Text()),
+                    sa.UniqueConstraint("self_id", "adapter", name="unique_bot"))
+"""
+    )
+    body = """
+def upgrade():
+    op.drop_constraint("unique_bot", "bots", type_="unique")  # drop
+    op.create_unique_constraint("plugin_unique_bot", "bots", ["self_id", "adapter"])
+"""
+    path = write_migration(body, revision="b2", down_revision="a1")
+    (finding,) = [f for f in command.check([path.parent]).findings if f.rule == RULE]
+    drop = next(n for n, line in enumerate(path.read_text().splitlines(), 1) if "# drop" in line)
+    assert finding.message == (
+        f'Dropping UNIQUE constraint "unique_bot" (line {drop}) and adding '
+        '"plugin_unique_bot" on the same columns builds its index again under an ACCESS '
+        "EXCLUSIVE lock: all reads and writes wait, for a new name."
+    )
+    assert finding.hint.splitlines()[-1] == (
+        'op.execute(\'ALTER TABLE "bots" RENAME CONSTRAINT "unique_bot" TO "plugin_unique_bot"\')'
+    )
+    path.write_text(path.read_text().replace('["self_id", "adapter"]', '["adapter", "self_id"]'))
+    (finding,) = [f for f in command.check([path.parent]).findings if f.rule == RULE]
+    assert finding.message.startswith('Adding UNIQUE constraint "plugin_unique_bot"')

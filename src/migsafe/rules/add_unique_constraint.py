@@ -11,7 +11,17 @@ from migsafe.catalog import default_constraint_name
 from migsafe.findings import Finding, Severity
 from migsafe.locks import alter_table_command_lock
 from migsafe.revision import RevisionContext, alter_commands, table_values
-from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, py_literal
+from migsafe.rule import (
+    DOWNGRADE,
+    PG_DOCS,
+    UPGRADE,
+    Category,
+    Rule,
+    filled,
+    py_literal,
+    sql_code,
+)
+from migsafe.sql import Statement
 
 RULE = Rule(
     code="MS014",
@@ -29,13 +39,11 @@ RULE = Rule(
         "ADD CONSTRAINT ... UNIQUE (or PRIMARY KEY) builds a new unique index while holding "
         "an ACCESS EXCLUSIVE lock: no reads or writes until every row is indexed. Build the "
         "index CONCURRENTLY first, then attach it with USING INDEX, which is instant. (NOT "
-        "VALID does not help here: PostgreSQL only accepts it for CHECK and FOREIGN KEY.)"
+        "VALID does not help here: PostgreSQL only accepts it for CHECK and FOREIGN KEY.) "
+        "A constraint dropped and added again on the same columns under a new name is a "
+        "rename: ALTER TABLE ... RENAME CONSTRAINT renames its index too, without building it."
     ),
-    fix="""\
-with op.get_context().autocommit_block():
-    op.create_index({name!r}, {table!r}, {columns!r}, unique=True,
-                    postgresql_concurrently=True{schema}{index_options})
-op.execute('ALTER TABLE {table_sql} ADD CONSTRAINT "{name}" {kind} USING INDEX "{name}"{defer}')""",
+    fix="{recipe}",
     bad=(
         """\
 def upgrade():
@@ -56,6 +64,18 @@ def upgrade():
 )
 
 _KINDS = {ConstrType.CONSTR_UNIQUE: "UNIQUE", ConstrType.CONSTR_PRIMARY: "PRIMARY KEY"}
+_CATALOG_KINDS = {"UNIQUE": "unique", "PRIMARY KEY": "primary key"}
+
+_CONCURRENTLY = """\
+with op.get_context().autocommit_block():
+    op.create_index({name!r}, {table!r}, {columns!r}, unique=True,
+                    postgresql_concurrently=True{schema}{index_options})
+op.execute('ALTER TABLE {table_sql} ADD CONSTRAINT "{name}" {kind} USING INDEX "{name}"{defer}')"""
+
+_RENAME = """\
+# only its name changes: rename it (its index is renamed with it) instead of dropping it at
+# line {line} and adding it again; instant, though under the same lock
+op.execute({rename})"""
 
 
 def check(rev: RevisionContext) -> Iterator[Finding]:
@@ -71,18 +91,48 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                 else f'"{name}" (unnamed: PostgreSQL\'s name for it)'
             )
             lock = alter_table_command_lock(cmd)
+            dropped = _dropped_alike(rev, stmt, _CATALOG_KINDS[kind], tuple(columns))
+            if dropped is not None:  # nonebot-plugin-uninfo renames its keys this way
+                old, line = dropped
+                rename = f'ALTER TABLE {stmt.table.sql} RENAME CONSTRAINT "{old}" TO "{name}"'
+                yield rev.finding(
+                    RULE,
+                    stmt,
+                    f'Dropping {kind} constraint "{old}" (line {line}) and adding {said} on '
+                    f"the same columns builds its index again under an {lock.label} lock: "
+                    f"{lock.blocks} wait, for a new name.",
+                    recipe=_RENAME.format(line=line, rename=sql_code(rename)),
+                )
+                continue
+            values = dict(
+                name=name, **table_values(stmt.table), columns=columns, kind=kind,
+                index_options=_index_options(constraint), defer=_defer(constraint),
+            )  # fmt: skip
             yield rev.finding(
                 RULE,
                 stmt,
                 f"Adding {kind} constraint {said} to {stmt.table.sql} builds its index under "
                 f"an {lock.label} lock: {lock.blocks} wait.",
-                name=name,
-                **table_values(stmt.table),
-                columns=columns,
-                kind=kind,
-                index_options=_index_options(constraint),
-                defer=_defer(constraint),
+                recipe=filled(_CONCURRENTLY, **values),
             )
+
+
+def _dropped_alike(
+    rev: RevisionContext, stmt: Statement, kind: str, columns: tuple[str, ...]
+) -> tuple[str, int] | None:
+    """The constraint of the same kind on the same columns, in the same order, that the
+    function dropped from the table before ``stmt`` (its name and line): the add is a
+    rename."""
+    for earlier in rev.earlier(stmt):
+        if earlier.table != stmt.table:
+            continue
+        for cmd in alter_commands(earlier.node, AlterTableType.AT_DropConstraint):
+            schema = rev.schema_at(earlier)
+            table = schema.tables.get(stmt.table.key) if schema is not None else None
+            known = table.constraints.get(cmd.name) if table is not None else None
+            if known is not None and known.kind == kind and known.columns == columns:
+                return cmd.name, earlier.line
+    return None
 
 
 def _index_building_constraints(
