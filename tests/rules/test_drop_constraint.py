@@ -169,6 +169,28 @@ def upgrade():
     assert findings[2].message.endswith(
         f"line {FIRST_BODY_LINE + 8} adds it back as CHECK (status IN ('RUNNING', 'KILLED'))."
     )
+    # the recipe says what to check of a constraint added back, not to add one first
+    # (indico-plugin-livesync: its kind was not known, the message says it is a CHECK)
+    assert findings[2].hint.splitlines()[1:4] == [
+        f"# line {FIRST_BODY_LINE + 8} adds it back in the same transaction: no other "
+        "session sees it missing.",
+        "# Check that the running code writes nothing the new definition refuses, and expects",
+        "# what it accepts.",
+    ]
+
+
+def test_a_constraint_added_back_after_a_commit_leaves_a_gap(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.drop_constraint("ck_runs_status", "runs", type_="check")
+    with op.get_context().autocommit_block():
+        op.execute("SELECT 1")
+    op.create_check_constraint("ck_runs_status", "runs", "status IN ('RUNNING', 'KILLED')")
+"""
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    assert finding.hint.splitlines()[1] == (
+        f"# line {FIRST_BODY_LINE + 4} adds it back after a commit: until then nothing enforces it."
+    )
 
 
 def test_a_replacement_after_the_table_is_renamed_is_still_one(tmp_path: Path) -> None:

@@ -38,8 +38,7 @@ RULE = Rule(
     ),
     fix="""\
 # Make sure no running code relies on {name!r}:
-# {relies}.
-# To replace it, add the new constraint first, in the same revision.
+{advice}
 op.drop_constraint({name!r}, {table!r}{type}{schema})""",
     bad=(
         """\
@@ -90,6 +89,27 @@ _RELIES = {
     "exclude": "rows it kept apart can be written from now on",
 }
 _UNKNOWN = "whatever it enforced (its kind is not known here) is no longer enforced"
+
+
+def _advice(relies: str) -> str:
+    return f"# {relies}.\n# To replace it, add the new constraint first, in the same revision."
+
+
+def _added_back(rev: RevisionContext, stmt: Statement, again: tuple[_Added, int]) -> str:
+    """What to check of a constraint the function adds back under its name: not a gap, if
+    the same transaction does it, but what the new definition lets in or keeps out."""
+    added, line = again
+    same = any(later is rev.upgrade[added.at] for later in rev.later_in_transaction(stmt))
+    gap = (
+        "in the same transaction: no other session sees it missing"
+        if same
+        else "after a commit: until then nothing enforces it"
+    )
+    return (
+        f"# line {line} adds it back {gap}.\n"
+        "# Check that the running code writes nothing the new definition refuses, and expects\n"
+        "# what it accepts."
+    )
 
 
 @dataclass(frozen=True)
@@ -155,7 +175,7 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                 f"guarantee the running code may rely on: {consequence}.",
                 **table_values(stmt.table),
                 name=cmd.name,
-                relies=relies,
+                advice=_advice(relies) if again is None else _added_back(rev, stmt, again),
                 type=_type_argument(stmt.operation, kind)
                 + (
                     ", if_exists=True" if cmd.missing_ok else ""  # faraday's IF EXISTS
