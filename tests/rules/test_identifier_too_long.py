@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.rules.lint import assert_renders, lines_flagged, lint
+from migsafe.findings import Severity
+from tests.rules.lint import FIRST_BODY_LINE, assert_renders, lines_flagged, lint, lint_with_notices
 
 RULE = "identifier-too-long"
 
@@ -137,3 +138,26 @@ def upgrade():
         batch.add_column(sa.Column("note", sa.Text()))
 """
     assert lines_flagged(tmp_path, body, rule=RULE) == []
+
+
+def test_a_name_sqlalchemy_refuses_to_render_fails_on_every_database(tmp_path: Path) -> None:
+    """nonebot-plugin-user drops a foreign key by a name of 64 characters: SQLAlchemy
+    raises IdentifierError before anything reaches PostgreSQL, on every database (there,
+    inside a try/except that hides it). An error, not a notice that it could not be
+    checked."""
+    name = "fk_nonebot_plugin_user_bind_original_id_nonebot_plugin_user_user"
+    body = f"""\
+def upgrade():
+    try:
+        op.drop_constraint("{name}", "bind", type_="foreignkey")
+    except Exception:
+        pass
+"""
+    findings, notices = lint_with_notices(tmp_path, body, rule=RULE)
+    (finding,) = findings
+    assert (finding.line - FIRST_BODY_LINE + 1, finding.severity) == (3, Severity.ERROR)
+    assert finding.message == (
+        f'Constraint name "{name}" has 64 characters: SQLAlchemy refuses to render it for '
+        "PostgreSQL (at most 63), so this operation fails on every database."
+    )
+    assert notices == []  # the finding says why the operation has no SQL

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from dataclasses import replace
 
 from pglast import ast
 from pglast.enums import AlterTableType, ObjectType
@@ -12,6 +14,7 @@ from migsafe.findings import Finding, Severity
 from migsafe.revision import RevisionContext, alter_commands
 from migsafe.rule import PG_DOCS, Category, Rule
 from migsafe.rules._columns import alembics_own
+from migsafe.sql import Statement
 
 RULE = Rule(
     code="MS051",
@@ -31,7 +34,8 @@ RULE = Rule(
         "(inspect(), has_table()) returns the short name, so autogenerate proposes to drop "
         "and create the object again; and two names that agree on their first 63 bytes "
         'collide ("relation already exists"). Names SQLAlchemy shortens itself, with a hash '
-        "(op.f() and naming conventions), are not flagged."
+        "(op.f() and naming conventions), are not flagged. An operation SQLAlchemy refuses "
+        "to render for a name over 63 characters fails on every database: that is an error."
     ),
     fix="""\
 # name the {kind} in 63 bytes or fewer, here and wherever the code names it: this name has
@@ -71,6 +75,9 @@ _RENAMED = {
 
 def check(rev: RevisionContext) -> Iterator[Finding]:
     for stmt in rev.statements(RULE):
+        if stmt.node is None:
+            yield from _refused(rev, stmt)
+            continue
         if stmt.table is not None and alembics_own(stmt.table):
             continue
         # the parser has already cut the names: a cut one is 60 to 63 bytes long
@@ -93,6 +100,32 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                 length=_size(name),
                 truncated=truncated,
             )
+
+
+# SQLAlchemy's refusal to render a name longer than the dialect allows
+_REFUSED = re.compile(r"^IdentifierError: Identifier '(?P<name>.+)' exceeds maximum length")
+
+
+def _refused(rev: RevisionContext, stmt: Statement) -> Iterator[Finding]:
+    """An operation SQLAlchemy would not render for the name's length: it fails on every
+    database (nonebot-plugin-user drops a key of 64 characters, inside a try/except that
+    then hides it), which is an error, not a name cut short."""
+    refused = _REFUSED.match(stmt.error or "")
+    if refused is None:
+        return
+    name = refused.group("name")
+    kind = "index" if "Index" in type(stmt.operation).__name__ else "constraint"
+    finding = rev.finding(
+        RULE,
+        stmt,
+        f'{kind.capitalize()} name "{name}" has {len(name)} characters: SQLAlchemy refuses '
+        f"to render it for PostgreSQL (at most {LIMIT}), so this operation fails on every "
+        "database.",
+        kind=kind,
+        length=_size(name),
+        truncated=clip(name),
+    )
+    yield replace(finding, severity=Severity.ERROR)
 
 
 def clip(name: str) -> str:
