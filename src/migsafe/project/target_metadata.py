@@ -460,6 +460,9 @@ def naming_convention(history: History) -> dict[str, str] | None:
         return None
     resolver = MetadataResolver(import_roots(env_py, config))
     verdict = resolver.metadata(target, env)
+    if isinstance(verdict, Missing):  # fractal-server's MetaData(), then its attribute set
+        assigned = _assigned_conventions(verdict.module)
+        verdict = Convention(assigned[0], verdict.module) if len(assigned) == 1 else None
     if not isinstance(verdict, Convention):
         return None
     value = resolver.literal(verdict.node, verdict.module)
@@ -468,3 +471,16 @@ def naming_convention(history: History) -> dict[str, str] | None:
     ):
         return None
     return value
+
+
+def _assigned_conventions(module: Module) -> list[ast.expr]:
+    """What the module's top level assigns to a ``naming_convention`` attribute
+    (``target_metadata.naming_convention = NAMING_CONVENTION``)."""
+    return [
+        node.value
+        for node in _top_level(module.tree.body)
+        if isinstance(node, ast.Assign)
+        and any(
+            isinstance(t, ast.Attribute) and t.attr == "naming_convention" for t in node.targets
+        )
+    ]
