@@ -32,7 +32,10 @@ def convention_of(tmp_path: Path, env_py: str, models: str = "") -> dict[str, st
          "from sqlalchemy.orm import declarative_base\nfrom sqlalchemy import MetaData\n"
          f"CONVENTION = dict(fk='{FK}')\n"
          "Base = declarative_base(metadata=MetaData(naming_convention=CONVENTION))\n"),
-        # fractal-server: the metadata first, its convention set afterwards
+        # fractal-server: a library's metadata (sqlmodel, not installed), its convention set
+        # in env.py; or a metadata made first, its convention set afterwards
+        ("from sqlmodel import SQLModel\ntarget_metadata = SQLModel.metadata\n"
+         f"target_metadata.naming_convention = {{'fk': '{FK}'}}\n", ""),
         (f"import sqlalchemy as sa\nNAMING = {{'fk': '{FK}'}}\ntarget_metadata = sa.MetaData()\n"
          "target_metadata.naming_convention = NAMING\n", ""),
     ],

@@ -459,10 +459,13 @@ def naming_convention(history: History) -> dict[str, str] | None:
     if env is None or target is None:
         return None
     resolver = MetadataResolver(import_roots(env_py, config))
-    verdict = resolver.metadata(target, env)
-    if isinstance(verdict, Missing):  # fractal-server's MetaData(), then its attribute set
-        assigned = _assigned_conventions(verdict.module)
-        verdict = Convention(assigned[0], verdict.module) if len(assigned) == 1 else None
+    # set on the metadata after it is made, in env.py (fractal-server's SQLModel.metadata,
+    # from a library not installed) or where it is made: that one holds when env.py runs
+    verdict: object = _set_afterwards(env)
+    if verdict is None:
+        verdict = resolver.metadata(target, env)
+        if isinstance(verdict, Missing):
+            verdict = _set_afterwards(verdict.module)
     if not isinstance(verdict, Convention):
         return None
     value = resolver.literal(verdict.node, verdict.module)
@@ -473,10 +476,10 @@ def naming_convention(history: History) -> dict[str, str] | None:
     return value
 
 
-def _assigned_conventions(module: Module) -> list[ast.expr]:
-    """What the module's top level assigns to a ``naming_convention`` attribute
-    (``target_metadata.naming_convention = NAMING_CONVENTION``)."""
-    return [
+def _set_afterwards(module: Module) -> Convention | None:
+    """The one convention the module's top level assigns to a metadata's
+    ``naming_convention`` attribute (``target_metadata.naming_convention = NAMING``)."""
+    assigned = [
         node.value
         for node in _top_level(module.tree.body)
         if isinstance(node, ast.Assign)
@@ -484,3 +487,4 @@ def _assigned_conventions(module: Module) -> list[ast.expr]:
             isinstance(t, ast.Attribute) and t.attr == "naming_convention" for t in node.targets
         )
     ]
+    return Convention(assigned[0], module) if len(assigned) == 1 else None
