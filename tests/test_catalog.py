@@ -9,7 +9,7 @@ from alembic.config import Config
 from pglast.stream import RawStream
 
 from migsafe.capture import OfflineCapturer
-from migsafe.catalog import Catalog, sql_text
+from migsafe.catalog import Catalog, default_constraint_name, sql_text
 from migsafe.project import read_script
 from migsafe.sql import split_statements
 
@@ -300,3 +300,24 @@ def test_a_constant_is_written_as_pglast_writes_it(expression: str) -> None:
     (_, node), *_ = split_statements(f"SELECT {expression}")
     value = node.targetList[0].val
     assert sql_text(value) == RawStream()(value)
+
+
+@pytest.mark.parametrize(
+    ("table", "columns", "kind", "postgresql_names_it"),
+    [  # each as PostgreSQL 15 named it in pg_constraint
+        ("gp_es_to_l3p_associations", ("external_segment_id", "allocated_address"), "unique",
+         "gp_es_to_l3p_associations_external_segment_id_allocated_add_key"),
+        ("a_very_long_table_name_that_goes_on_and_on_and_on_forever_x", ("id",), "primary key",
+         "a_very_long_table_name_that_goes_on_and_on_and_on_forever__pkey"),
+        ("short", ("a_very_long_column_name_that_goes_on_and_on_and_on_forever_and_more",),
+         "unique", "short_a_very_long_column_name_that_goes_on_and_on_and_on_fo_key"),
+        ("tbl_é_long_name_with_accents_ééééééééééééééé", ("colonne_é_é_é_é_é_é_é_é_é_é_é",),
+         "check", "tbl_é_long_name_with_accent_colonne_é_é_é_é_é_é_é_check"),
+    ],
+)  # fmt: skip
+def test_a_long_default_name_is_shortened_as_postgresql_shortens_it(
+    table: str, columns: tuple[str, ...], kind: str, postgresql_names_it: str
+) -> None:
+    """group-based-policy drops an unnamed unique constraint by the name PostgreSQL gave
+    it: the longer of table and columns is shortened, and the suffix kept."""
+    assert default_constraint_name(table, columns, kind) == postgresql_names_it

@@ -342,8 +342,28 @@ def default_constraint_name(table: str, columns: tuple[str, ...], kind: str) -> 
     revisions, and the recipes for an unnamed one, call it."""
     suffix = _NAME_SUFFIX[kind]
     if kind == "primary key" or not columns:
-        return f"{table}_{suffix}"[:63]
-    return f"{table}_{'_'.join(columns)}_{suffix}"[:63]
+        return object_name(table, None, suffix)
+    return object_name(table, "_".join(columns), suffix)
+
+
+def object_name(name1: str, name2: str | None, label: str) -> str:
+    """PostgreSQL's makeObjectName: ``name1_name2_label``, the longer of the two names
+    shortened, a byte at a time, until the whole fits in 63 bytes (group-based-policy's
+    ``..._allocated_add_key``, where cutting the whole name would lose ``_key``)."""
+    available = 63 - len(label.encode()) - 1 - (1 if name2 else 0)
+    first, second = len(name1.encode()), len((name2 or "").encode())
+    while first + second > available:
+        if first > second:
+            first -= 1
+        else:
+            second -= 1
+    parts = [_clipped(name1, first), *([_clipped(name2, second)] if name2 else []), label]
+    return "_".join(parts)
+
+
+def _clipped(name: str, size: int) -> str:
+    """The first ``size`` bytes of ``name``, never half a character."""
+    return name.encode()[:size].decode("utf-8", errors="ignore")
 
 
 def _create_table(catalog: Catalog, node: ast.CreateStmt, revision: str | None) -> None:

@@ -12,7 +12,7 @@ from pglast import ast
 from pglast.enums import ConstrType
 from pglast.visitors import Visitor
 
-from migsafe.catalog import sql_text
+from migsafe.catalog import object_name, sql_text
 from migsafe.findings import Finding, Severity
 from migsafe.revision import RevisionContext, is_version_table
 from migsafe.rule import PG_DOCS, Category, Rule, py_literal
@@ -107,11 +107,11 @@ class Unnamed:
         """The name PostgreSQL gives it (before adding a number to a name already taken)."""
         label = _KINDS[self.constraint.contype][1]
         if self.constraint.contype == ConstrType.CONSTR_PRIMARY:
-            return _object_name(table, None, label)
+            return object_name(table, None, label)
         if self.constraint.contype == ConstrType.CONSTR_CHECK:
             referenced = _columns_in(self.constraint.raw_expr)  # tab_col_check for one column
-            return _object_name(table, referenced[0] if len(referenced) == 1 else None, label)
-        return _object_name(table, "_".join(self.columns) or None, label)
+            return object_name(table, referenced[0] if len(referenced) == 1 else None, label)
+        return object_name(table, "_".join(self.columns) or None, label)
 
 
 def check(rev: RevisionContext) -> Iterator[Finding]:
@@ -261,24 +261,6 @@ def _referred(constraint: ast.Constraint) -> tuple[list[str], str]:
         if action in _ACTIONS
     )
     return remote, actions
-
-
-def _object_name(name1: str, name2: str | None, label: str) -> str:
-    """PostgreSQL's makeObjectName: ``name1_name2_label``, the longer of the two names
-    shortened until the whole fits in 63 bytes."""
-    available = 63 - len(label) - 1 - (1 if name2 else 0)
-    first, second = len(name1.encode()), len((name2 or "").encode())
-    while first + second > available:
-        if first > second:
-            first -= 1
-        else:
-            second -= 1
-    parts = [_truncated(name1, first), *([_truncated(name2, second)] if name2 else []), label]
-    return "_".join(parts)
-
-
-def _truncated(name: str, size: int) -> str:
-    return name.encode()[:size].decode("utf-8", errors="ignore")
 
 
 def _columns_in(expression: ast.Node | None) -> list[str]:
