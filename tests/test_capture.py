@@ -1020,6 +1020,46 @@ def upgrade():
     assert "ADD CONSTRAINT fk_items_owner_id_owners FOREIGN KEY(owner_id)" in sql
 
 
+def test_a_schema_dump_under_set_search_path_makes_its_tables_in_that_schema(
+    write_migration,
+) -> None:
+    """pypnusershub and taxhub run their schema dumps, which set the search path first:
+    the constraints and indexes on tables the same SQL makes were judged as if on other,
+    live tables in ``public`` (60 wrong findings), and the next revisions reflected tables
+    they could not find."""
+    write_migration(
+        """
+def upgrade():
+    op.execute(\"\"\"
+SET search_path = app, pg_catalog, public;
+CREATE SCHEMA app;
+CREATE TABLE orgs (id integer NOT NULL);
+ALTER TABLE ONLY orgs ADD CONSTRAINT pk_orgs PRIMARY KEY (id);
+CREATE TABLE users (id integer NOT NULL, org_id integer);
+ALTER TABLE ONLY users ADD CONSTRAINT fk_users_org FOREIGN KEY (org_id) REFERENCES orgs (id);
+CREATE INDEX ix_users_org ON users (org_id);
+\"\"\")
+"""
+    )
+    path = write_migration(
+        """
+def upgrade():
+    columns = [c["name"] for c in sa.inspect(op.get_bind()).get_columns("users", schema="app")]
+    assert columns == ["id", "org_id"]
+    op.create_index("ix_users_id", "users", ["id"], schema="app")  # live by now
+""",
+        revision="b2",
+        down_revision="a1",
+    )
+    result = command.check([path.parent])
+    assert not result.diagnostics
+    locks = {"create-index-not-concurrently", "add-foreign-key-validated",
+             "add-unique-constraint", "work-after-access-exclusive-lock"}  # fmt: skip
+    assert {(f.path.name, f.rule) for f in result.findings if f.rule in locks} == {
+        ("b2.py", "create-index-not-concurrently")
+    }
+
+
 def test_a_stood_in_helper_called_for_its_effect_is_noticed(write_migration) -> None:
     """networking-sfc calls neutron's ``migration.remove_foreign_keys(...)`` with neutron not
     installed: whatever it does to the schema is not known. That is said, the capture is

@@ -321,3 +321,31 @@ def test_a_long_default_name_is_shortened_as_postgresql_shortens_it(
     """group-based-policy drops an unnamed unique constraint by the name PostgreSQL gave
     it: the longer of table and columns is shortened, and the suffix kept."""
     assert default_constraint_name(table, columns, kind) == postgresql_names_it
+
+
+def test_unqualified_names_live_where_set_search_path_puts_them() -> None:
+    """GeoNature's revisions run schema dumps that begin ``SET search_path = taxonomie,
+    pg_catalog, public``: their bare names are made in, and found along, that path, for
+    the rest of the session (later statements, later revisions)."""
+    catalog = catalog_after(
+        "CREATE TABLE shared (id int)",
+        "SET search_path = taxonomie, pg_catalog, public; CREATE SCHEMA taxonomie;"
+        "CREATE TABLE bib_noms (id int); ALTER TABLE ONLY bib_noms ADD CONSTRAINT pk PRIMARY"
+        " KEY (id); CREATE INDEX ix_shared ON shared (id); CREATE SEQUENCE seq_noms",
+    )
+    assert ("taxonomie", "bib_noms") in catalog.tables and (
+        "public",
+        "bib_noms",
+    ) not in catalog.tables
+    assert catalog.tables[("taxonomie", "bib_noms")].constraints["pk"].kind == "primary key"
+    assert catalog.indexes[("public", "ix_shared")].table == ("public", "shared")  # found in public
+    assert ("taxonomie", "seq_noms") in catalog.sequences
+    later = catalog.copy()  # the next revision, the same session
+    for _, node in split_statements("DROP TABLE bib_noms"):
+        later.apply(node)
+    assert ("taxonomie", "bib_noms") not in later.tables
+    for reset in ("RESET search_path", "SELECT set_config('search_path', 'public', false)"):
+        again = catalog.copy()
+        for _, node in split_statements(f"{reset}; CREATE TABLE bib_noms (id int)"):
+            again.apply(node)
+        assert ("public", "bib_noms") in again.tables

@@ -25,6 +25,7 @@ from pglast.enums import AlterTableType, ConstrType, NullTestType, ObjectType
 from pglast.stream import RawStream
 
 from migsafe.plpgsql import do_body_statements
+from migsafe.search_path import qualify, search_path_setting
 
 DEFAULT_SCHEMA = "public"
 Name = tuple[str, str]
@@ -127,6 +128,9 @@ class Catalog:
     # there is what every database it migrated says, not only an empty one
     gone: set[Name] = field(default_factory=set)
     exact: bool = True
+    # the search path a SET of the migrations left for the session (``search_path.py``);
+    # empty: the default, where unqualified names are ``public``'s
+    search_path: tuple[str, ...] = ()
     _token: object = field(default_factory=object, repr=False, compare=False)
 
     def copy(self) -> Catalog:
@@ -140,15 +144,29 @@ class Catalog:
             schemas=set(self.schemas),
             gone=set(self.gone),
             exact=self.exact,
+            search_path=self.search_path,
         )
 
     def apply(self, node: ast.Node, revision: str | None = None) -> None:
         """Change the catalog as PostgreSQL would run ``node``; statements it does not
-        model (or that name objects it does not know) change nothing."""
+        model (or that name objects it does not know) change nothing. Under a search path
+        a SET chose, the relations ``node`` names without a schema are given theirs."""
+        setting = search_path_setting(node)
+        if setting is not None:
+            self.search_path = setting
+            return
+        if self.search_path:
+            qualify(node, self.search_path, self.schemas, self._has_relation)
         handler = _HANDLERS.get(type(node))
         if handler is not None:  # an object made outside the history, a form not modelled:
             with contextlib.suppress(KeyError, AttributeError, IndexError, TypeError, ValueError):
                 handler(self, node, revision)
+
+    def _has_relation(self, name: Name) -> bool:
+        return (
+            name in self.tables or name in self.views or name in self.indexes
+            or name in self.sequences
+        )  # fmt: skip
 
     def _writable(self, name: Name) -> Table:
         """The table ``name``, this catalog's own to change in place."""

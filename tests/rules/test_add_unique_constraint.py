@@ -211,6 +211,11 @@ def upgrade():
     assert finding.hint.splitlines()[-1] == (
         'op.execute(\'ALTER TABLE "bots" RENAME CONSTRAINT "unique_bot" TO "plugin_unique_bot"\')'
     )
-    path.write_text(path.read_text().replace('["self_id", "adapter"]', '["adapter", "self_id"]'))
+    source = path.read_text()
+    path.write_text(source.replace('["self_id", "adapter"]', '["adapter", "self_id"]'))
     (finding,) = [f for f in command.check([path.parent]).findings if f.rule == RULE]
     assert finding.message.startswith('Adding UNIQUE constraint "plugin_unique_bot"')
+    # airflow drops and adds back the same name: built again, but no rename
+    path.write_text(source.replace('"plugin_unique_bot"', '"unique_bot"'))
+    (finding,) = [f for f in command.check([path.parent]).findings if f.rule == RULE]
+    assert finding.message.startswith('Adding UNIQUE constraint "unique_bot"')

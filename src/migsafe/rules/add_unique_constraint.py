@@ -92,7 +92,7 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
             )
             lock = alter_table_command_lock(cmd)
             dropped = _dropped_alike(rev, stmt, _CATALOG_KINDS[kind], tuple(columns))
-            if dropped is not None:  # nonebot-plugin-uninfo renames its keys this way
+            if dropped is not None and dropped[0] != name:  # nonebot-plugin-uninfo's renames
                 old, line = dropped
                 rename = f'ALTER TABLE {stmt.table.sql} RENAME CONSTRAINT "{old}" TO "{name}"'
                 yield rev.finding(
