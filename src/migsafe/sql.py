@@ -14,7 +14,7 @@ from typing import Protocol
 import pglast
 from alembic.operations import MigrateOperation
 from pglast import ast
-from pglast.enums import TransactionStmtKind
+from pglast.enums import ObjectType, TransactionStmtKind
 
 from migsafe.locks import LockMode, lock_for
 from migsafe.rule import py_literal
@@ -236,4 +236,12 @@ def target_table(node: ast.Node) -> TableName | None:
         return TableName.of(relation)
     if isinstance(node, ast.TruncateStmt) and node.relations:
         return TableName.of(node.relations[0])
+    if isinstance(node, ast.DropStmt) and node.removeType in _ON_A_TABLE and node.objects:
+        # DROP TRIGGER name ON table (and RULE, POLICY): ACCESS EXCLUSIVE on the table
+        names = [part.sval for part in node.objects[0]]
+        if len(names) >= 2:
+            return TableName(names[-3] if len(names) > 2 else None, names[-2])
     return None
+
+
+_ON_A_TABLE = {ObjectType.OBJECT_TRIGGER, ObjectType.OBJECT_RULE, ObjectType.OBJECT_POLICY}

@@ -296,3 +296,12 @@ def upgrade():
     assert lines(tmp_path, body, rule=RULE, pg_version=11) == [2]
     by_table = body.replace("ALTER INDEX", "ALTER TABLE")
     assert lines(tmp_path, by_table, rule=RULE, pg_version=15) == [2]
+
+
+def test_dropping_a_trigger_or_a_policy_locks_its_table(tmp_path: Path) -> None:
+    """guardrails-api drops its audit trigger: ACCESS EXCLUSIVE on the table (as
+    ``pg_locks`` shows), though the statement names the trigger first."""
+    for statement in ("DROP TRIGGER IF EXISTS guard_audit ON guards", "DROP POLICY p ON guards"):
+        body = f'def upgrade():\n    op.execute("{statement}")\n'
+        (finding,) = findings(tmp_path, body, rule=RULE)
+        assert finding.message.startswith('"guards" is locked ACCESS EXCLUSIVE')
