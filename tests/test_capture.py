@@ -243,6 +243,27 @@ def upgrade():
         assert [e.sql for e in upgrade.judged if not e.sql.startswith("SHOW")] == emitted
 
 
+def test_psycopg2s_copy_through_the_raw_connection_is_recorded(write_migration) -> None:
+    """pypn-ref-geo loads its grids with ``cursor.copy_expert(...)`` on the raw connection:
+    the offline cursor had no such method, and nothing after the COPY was checked."""
+    body = """
+import io
+
+def upgrade():
+    cursor = op.get_bind().connection.cursor()
+    cursor.copy_expert("COPY items FROM STDIN", io.StringIO("1\\tx\\n"))
+    cursor.copy_from(io.StringIO("1\\tx\\n"), "items", columns=("id", "label"))
+    op.create_index("ix_items_label", "items", ["label"])
+"""
+    _, upgrade, _ = capture_body(write_migration, body)
+    assert upgrade.failure is None
+    assert [e.sql for e in upgrade.judged] == [
+        "COPY items FROM STDIN",
+        "COPY items (id, label) FROM STDIN",
+        "CREATE INDEX ix_items_label ON items (label);",
+    ]
+
+
 def test_a_bind_that_is_only_written_to_reads_nothing(write_migration) -> None:
     body = """
 def upgrade():

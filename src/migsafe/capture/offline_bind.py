@@ -227,6 +227,18 @@ class _Cursor:
     def executemany(self, operation: str, seq_of_parameters: Any) -> None:
         self.execute(operation)
 
+    # psycopg2's COPY, which migrations loading data through the raw connection call
+    # (pypn-ref-geo's grids): the COPY is recorded, its rows are the file's
+    def copy_expert(self, sql: str, file: Any, size: int = 8192) -> None:
+        self.execute(sql)
+
+    def copy_from(
+        self, file: Any, table: str, sep: str = "\t", null: str = "\\N", size: int = 8192,
+        columns: Any = None,
+    ) -> None:  # fmt: skip
+        listed = f" ({', '.join(columns)})" if columns else ""
+        self.execute(f"COPY {table}{listed} FROM STDIN")
+
     def fetchone(self) -> Row | None:
         self._note_read()
         return self._rows.pop(0) if self._rows else None
