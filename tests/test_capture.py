@@ -1109,6 +1109,27 @@ def upgrade():
     assert "create-index-not-concurrently" in {f.rule for f in result.findings}
 
 
+def test_a_stood_in_context_manager_is_noticed_and_its_body_judged(write_migration) -> None:
+    """group-based-policy wraps its changes in neutron's ``with
+    migration.remove_fks_from_table(...)``, which drops the table's keys and adds them
+    back: that is not known, and said; the body is the migration's, and judged."""
+    body = """
+from myapp_not_installed import migration
+
+def upgrade():
+    with migration.remove_fks_from_table("assoc"):  # effect
+        op.create_index("ix_assoc_a", "assoc", ["a"])
+"""
+    path, upgrade, _ = capture_body(write_migration, body)
+    (guess,) = upgrade.guesses
+    assert (guess.line, guess.reach) == (line_of(path, "# effect"), Reach.EFFECT)
+    assert [e.sql for e in upgrade.judged] == ["CREATE INDEX ix_assoc_a ON assoc (a);"]
+    (notice,) = [d.message for d in command.check([path]).diagnostics]
+    assert notice.startswith(
+        "upgrade() uses myapp_not_installed.migration.remove_fks_from_table() as a context manager"
+    )
+
+
 def test_comparing_a_stand_in_is_a_guess_in_the_migration_only(write_migration) -> None:
     """``if settings.VERSION > 2`` is a branch on a value nobody knows; a library comparing
     one (sorting a stood-in with numbers) must not raise TypeError."""

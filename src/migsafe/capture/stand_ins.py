@@ -249,7 +249,17 @@ class StandIn(UserDefinedType):
         self._used_as_value(sys._getframe(1), as_text=True)
         return self._migsafe_path
 
-    def __enter__(self) -> StandIn:  # a helper's context manager: its body runs as written
+    def __enter__(self) -> StandIn:
+        """A helper's context manager: its body runs as written; what the helper does
+        around it is not known (group-based-policy's ``with migration.remove_fks_from_table(
+        ...)`` drops the table's keys and adds them back), as for a helper called for it."""
+        frame = sys._getframe(1)
+        if frame.f_code.co_filename == LOG.current_file:
+            how = "uses {name} as a context manager"
+            use = ValueUse(
+                self._migsafe_path, self._migsafe_root, frame.f_lineno, how, Reach.EFFECT
+            )
+            LOG.value_uses.append(use)
         return self.__call__()
 
     def __exit__(self, *exc_info: Any) -> bool:
