@@ -487,7 +487,8 @@ def upgrade():
         op.drop_column("t", "legacy")
 """
     _, upgrade, _ = capture_body(write_migration, body)
-    assert upgrade.failure is None and upgrade.guesses == []
+    # what the helper does around its body is not known (a test of its own says so)
+    assert upgrade.failure is None and [g.reach for g in upgrade.guesses] == [Reach.EFFECT]
     assert [e.sql for e in upgrade.judged] == [
         'ALTER TABLE t ADD COLUMN id migsafe_unknown."UUIDType";',
         "ALTER TABLE t DROP COLUMN legacy;",
