@@ -131,6 +131,9 @@ class Catalog:
     # the search path a SET of the migrations left for the session (``search_path.py``);
     # empty: the default, where unqualified names are ``public``'s
     search_path: tuple[str, ...] = ()
+    # tables (column None) and columns made, or made NULL or NOT NULL, since the last
+    # revision not captured to its end: what such a revision did cannot have changed them
+    settled: set[tuple[Name, str | None]] = field(default_factory=set)
     _token: object = field(default_factory=object, repr=False, compare=False)
 
     def copy(self) -> Catalog:
@@ -145,7 +148,22 @@ class Catalog:
             gone=set(self.gone),
             exact=self.exact,
             search_path=self.search_path,
+            settled=set(self.settled),
         )
+
+    def end_revision(self, exact: bool) -> None:
+        """A revision's statements are all applied; ``exact``: it was captured to its end.
+        If not, the schema is exact no more, and nothing is settled since."""
+        self.exact &= exact
+        if not exact:
+            self.settled.clear()
+
+    def nullability_known(self, name: Name, column: str) -> bool:
+        """Whether the column's NULL or NOT NULL is what the catalog says for certain: every
+        revision was captured to its end, or the table or the column was made (or its
+        nullability set) after the last one that was not (fractal-server's columns added
+        long after such a revision)."""
+        return self.exact or (name, None) in self.settled or (name, column) in self.settled
 
     def apply(self, node: ast.Node, revision: str | None = None) -> None:
         """Change the catalog as PostgreSQL would run ``node``; statements it does not
@@ -275,6 +293,7 @@ class Catalog:
             elif constraint.contype == ConstrType.CONSTR_IDENTITY:
                 values.update(identity=True, nullable=False)
         table.columns[node.colname] = Column(node.colname, **values)
+        self.settled.add((table.name, node.colname))
         for constraint in node.constraints or ():
             self._add_constraint(table, constraint, node.colname)
 
@@ -389,6 +408,7 @@ def _create_table(catalog: Catalog, node: ast.CreateStmt, revision: str | None) 
     if name in catalog.tables and node.if_not_exists:
         return
     table = catalog._new_table(name, created_by=revision)
+    catalog.settled.add((name, None))
     for element in node.tableElts or ():
         if isinstance(element, ast.ColumnDef):
             catalog._add_column(table, element)
@@ -443,12 +463,14 @@ def _alter_type(catalog: Catalog, table: Table, command: ast.AlterTableCmd) -> N
 
 def _set_not_null(catalog: Catalog, table: Table, command: ast.AlterTableCmd) -> None:
     _change(table, command.name, nullable=False)
+    catalog.settled.add((table.name, command.name))
 
 
 def _drop_not_null(catalog: Catalog, table: Table, command: ast.AlterTableCmd) -> None:
     """PostgreSQL refuses it on a column of the primary key: the column stays NOT NULL."""
     if not table.in_primary_key(command.name):
         _change(table, command.name, nullable=True)
+        catalog.settled.add((table.name, command.name))
 
 
 def _column_default(catalog: Catalog, table: Table, command: ast.AlterTableCmd) -> None:

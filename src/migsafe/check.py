@@ -318,10 +318,10 @@ def replayed(done: Sequence[tuple[str, Sequence[str], bool]]) -> Catalog:
     captured to its end (or its worker was lost)."""
     catalog = Catalog()
     for revision, upgrade_sql, exact in done:
-        catalog.exact &= exact
         for text in upgrade_sql:
             for _, node in split_statements(text):
                 catalog.apply(node, revision)
+        catalog.end_revision(exact)
     return catalog
 
 

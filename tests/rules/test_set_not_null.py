@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from migsafe import command
 from tests.rules.lint import after_history, assert_renders, lines_flagged, lint
 
 RULE = "set-not-null"
@@ -211,3 +212,36 @@ def upgrade():
     assert finding.message.endswith(
         "(unless it is NOT NULL already: a revision before it was not checked to its end)."
     )
+
+
+def test_a_column_made_after_a_revision_not_checked_to_its_end_is_known(
+    write_migration,
+) -> None:
+    """fractal-server adds ``resource_id`` NULL long after such a revision, and then sets
+    it NOT NULL: that revision cannot have changed a column made after it; nor one made
+    NULL or NOT NULL after it."""
+    before = """\
+def upgrade():
+    op.create_table("dag", sa.Column("id", sa.Integer(), primary_key=True),
+                    sa.Column("concurrency", sa.Integer()))
+    raise RuntimeError("needs the application")
+"""
+    body = """\
+def upgrade():
+    op.add_column("dag", sa.Column("resource_id", sa.Integer(), nullable=True))
+    op.alter_column("dag", "concurrency", nullable=True)
+    op.create_table("project", sa.Column("id", sa.Integer(), primary_key=True),
+                    sa.Column("owner_id", sa.Integer()))
+"""
+    write_migration(before, revision="a1", name="1_a1.py")
+    write_migration(body, revision="b2", down_revision="a1", name="2_b2.py")
+    after = """\
+def upgrade():
+    op.alter_column("dag", "resource_id", nullable=False)
+    op.alter_column("dag", "concurrency", nullable=False)
+    op.alter_column("project", "owner_id", nullable=False)
+"""
+    path = write_migration(after, revision="c3", down_revision="b2", name="3_c3.py")
+    result = command.check([path.parent])
+    messages = [f.message for f in result.findings if f.rule == RULE and f.path == path]
+    assert len(messages) == 3 and all(m.endswith("all reads and writes wait.") for m in messages)

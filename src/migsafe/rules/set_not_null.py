@@ -72,24 +72,27 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
             if before is False:
                 continue  # the same, known from the revisions before this one
             lock = alter_table_command_lock(cmd)
+            unless = _unless_known(rev, stmt, cmd.name, before)
             yield rev.finding(
                 RULE,
                 stmt,
                 f'SET NOT NULL on {stmt.table.sql}."{cmd.name}" scans the whole table under '
-                f"an {lock.label} lock: {lock.blocks} wait{_unless_known(rev, stmt, before)}.",
+                f"an {lock.label} lock: {lock.blocks} wait{unless}.",
                 **table_values(stmt.table),
                 column=cmd.name,
                 check=f"ck_{stmt.table.name}_{cmd.name}_not_null",
             )
 
 
-def _unless_known(rev: RevisionContext, stmt: Statement, before: bool | None) -> str:
+def _unless_known(rev: RevisionContext, stmt: Statement, column: str, before: bool | None) -> str:
     """When the history built tables but neither it nor the call says whether this column
     allows NULLs (a table of another history: neutron's plugins alter neutron's tables), it
     may be NOT NULL already, and then nothing is scanned; so may it be when a revision before
     was not captured to its end. A script checked alone knows no history to speak of."""
     schema = rev.schema_before
-    if before is not None and schema is not None and not schema.exact:
+    table = stmt.table.key if stmt.table is not None else None
+    settled = schema is not None and table is not None and schema.nullability_known(table, column)
+    if before is not None and schema is not None and not settled:
         # airflow's 0069 set it NOT NULL after the line where its capture stopped
         return " (unless it is NOT NULL already: a revision before it was not checked to its end)"
     if before is not None or schema is None:
