@@ -6,7 +6,7 @@ from pathlib import Path
 
 from tests.rules.envpy import PLAIN_ENV_PY
 from tests.rules.envpy import findings as envpy_findings
-from tests.rules.lint import assert_renders, lines_flagged, lint, lint_with_notices
+from tests.rules.lint import after_history, assert_renders, lines_flagged, lint, lint_with_notices
 
 RULE = "create-index-not-concurrently"
 
@@ -277,3 +277,21 @@ def upgrade():
     (tmp_path / "again").mkdir()
     (kept,) = envpy_findings(tmp_path / "again", body, rule=RULE)
     assert "transaction_per_migration" not in kept.hint
+
+
+def test_an_index_on_a_materialized_view_holds_up_its_refresh(write_migration) -> None:
+    """taxhub indexes its materialized views: no row is written to one, what waits is its
+    REFRESH."""
+    before = """\
+def upgrade():
+    op.execute("CREATE MATERIALIZED VIEW vm_names AS SELECT 1 AS id, 'x' AS name")
+"""
+    body = """\
+def upgrade():
+    op.create_index("ix_vm_names_name", "vm_names", ["name"])
+"""
+    (finding,) = after_history(write_migration, before, body, rule=RULE)
+    assert finding.message == (
+        'CREATE INDEX "ix_vm_names_name" takes a SHARE lock on "vm_names": its REFRESH '
+        "MATERIALIZED VIEW waits until the index is built."
+    )
