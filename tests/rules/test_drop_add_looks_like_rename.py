@@ -243,3 +243,18 @@ def upgrade():
 """
     findings, notices = lint_with_notices(tmp_path, body, rule=RULE)
     assert findings == [] and "reads rows" in notices[0].message
+
+
+def test_a_new_column_filled_from_other_columns_is_no_lost_rename(tmp_path: Path) -> None:
+    """pypn-ref-geo drops a cached ``geojson_4326`` and fills ``geom_4326`` from ``geom``:
+    the new values are the revision's own. Filled with a constant, it may still be a
+    rename whose values were lost."""
+    body = """\
+def upgrade():
+    op.drop_column("areas", "geojson_4326")
+    op.add_column("areas", sa.Column("geom_4326", sa.Text()))
+    op.execute("UPDATE areas SET geom_4326 = upper(geom)")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == []
+    constant = body.replace("upper(geom)", "'none'")
+    assert lines_flagged(tmp_path, constant, rule=RULE) == [2]

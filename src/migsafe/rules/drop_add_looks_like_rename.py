@@ -82,12 +82,13 @@ def _copies(node: ast.Node | None) -> Iterator[tuple[str, str]]:
 
 
 def check(rev: RevisionContext) -> Iterator[Finding]:
-    """One column dropped and another added on a table, unless the data is copied across,
-    the two hold different kinds of values (a flag dropped, a count added: no rename), or
-    the names are the same (a destructive type change, not a rename). Whether the data is
-    copied is told from the whole function: not when its capture stopped early, when some
-    of its SQL could not be read, or when it read rows (mindsdb copies each row it reads,
-    and offline there are none to copy)."""
+    """One column dropped and another added on a table, unless the data is copied across
+    (or the new column is filled from other columns: pypn-ref-geo's ``SET geom_4326 =
+    ST_Transform(geom, 4326)``, values of its own), the two hold different kinds of values
+    (a flag dropped, a count added: no rename), or the names are the same (a destructive
+    type change, not a rename). Whether the data is copied is told from the whole function:
+    not when its capture stopped early, when some of its SQL could not be read, or when it
+    read rows (mindsdb copies each row it reads, and offline there are none to copy)."""
     capture = rev.upgrade_capture
     if not capture.exact or capture.reads or any(stmt.node is None for stmt in rev.upgrade):
         return  # a copy may be in SQL not read (zenml's MySQL UPDATE with backticks)
@@ -111,7 +112,8 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
         families = {_family(old_type), _family(new_type)} - {None}
         if len(families) > 1:
             continue
-        if old != new and (table, new, old) not in copied:
+        filled = any(target == new for where, target, _ in copied if where == table)
+        if old != new and not filled:  # filled from other columns: a value of its own
             yield rev.finding(
                 RULE,
                 drop_line,
