@@ -7,7 +7,7 @@ Parsing uses pglast (libpg_query, PostgreSQL's own parser), so a statement writt
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -224,9 +224,33 @@ def quote_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def add_enum_value(type_sql: str, label: str) -> str:
-    """The statement that gives an enum type a label, and may run again."""
-    return f"ALTER TYPE {type_sql} ADD VALUE IF NOT EXISTS {quote_literal(label)}"
+def keeps_order(old: Sequence[str], new: Sequence[str]) -> bool:
+    """``new`` orders the labels it shares with ``old`` as ``old`` does."""
+    return [label for label in new if label in old] == [label for label in old if label in new]
+
+
+def add_enum_values(
+    type_sql: str, old: Sequence[str], new: Sequence[str], only: Collection[str] | None = None
+) -> list[str]:
+    """The statements that give an enum type with the labels ``old`` those of ``new`` it
+    lacks (or just ``only`` of them), in ``new``'s order, each of which may run again. A
+    label that comes before one the type has is added BEFORE it: a plain ADD VALUE puts it
+    last, and the order is what ORDER BY and ``<`` compare (fidesops adds 'bigquery'
+    before 'saas'). When ``new`` orders the labels the type has otherwise, which ADD VALUE
+    cannot change, each goes last."""
+    in_order = keeps_order(old, new)
+    has = set(old)
+    statements = []
+    for at, label in enumerate(new):
+        if label in has or (only is not None and label not in only):
+            continue
+        following = next((later for later in new[at + 1 :] if later in has), None)
+        place = f" BEFORE {quote_literal(following)}" if following and in_order else ""
+        statements.append(
+            f"ALTER TYPE {type_sql} ADD VALUE IF NOT EXISTS {quote_literal(label)}{place}"
+        )
+        has.add(label)
+    return statements
 
 
 def target_table(node: ast.Node) -> TableName | None:

@@ -383,6 +383,33 @@ def upgrade():
     ]
 
 
+def test_labels_added_between_the_types_own_go_before_the_next_one(write_migration) -> None:
+    """fidesops swaps ``('mariadb', 'saas')`` for ``('mariadb', 'bigquery', 'saas',
+    'manual')``: a plain ADD VALUE puts 'bigquery' after 'saas', another order for ORDER BY
+    and ``<``. It goes BEFORE 'saas'. An order of the type's own labels ADD VALUE cannot
+    make gets no in-place recipe."""
+    before = """\
+def upgrade():
+    op.execute("CREATE TYPE ctype AS ENUM ('mariadb', 'saas')")
+    op.execute("CREATE TABLE cfg (id integer PRIMARY KEY, ctype ctype)")
+"""
+    body = """\
+def upgrade():
+    op.execute("ALTER TYPE ctype RENAME TO ctype_old")
+    op.execute("CREATE TYPE ctype AS ENUM ('mariadb', 'bigquery', 'saas', 'manual')")
+    op.execute("ALTER TABLE cfg ALTER COLUMN ctype TYPE ctype USING ctype::text::ctype")
+    op.execute("DROP TYPE ctype_old")
+"""
+    (finding,) = after_history(write_migration, before, body, rule=RULE)
+    assert finding.hint.splitlines()[2:4] == [
+        """op.execute("ALTER TYPE \\"ctype\\" ADD VALUE IF NOT EXISTS 'bigquery' BEFORE 'saas'")""",
+        """op.execute("ALTER TYPE \\"ctype\\" ADD VALUE IF NOT EXISTS 'manual'")""",
+    ]
+    reordered = body.replace("'mariadb', 'bigquery', 'saas'", "'saas', 'bigquery', 'mariadb'")
+    (finding,) = after_history(write_migration, before, reordered, rule=RULE)
+    assert "only adds labels" not in finding.hint
+
+
 def test_to_text_from_an_unknown_type_says_a_text_type_is_not_rewritten(tmp_path: Path) -> None:
     """mailman retypes columns its application made (old type unknown) to its own
     ``SAUnicode`` (varchar): from any text type nothing is rewritten, and the message says

@@ -21,7 +21,7 @@ def upgrade():
     op.execute("CREATE TYPE network_type AS ENUM ('flat', 'vlan')")
     op.execute("CREATE TABLE networks (id integer PRIMARY KEY, kind network_type)")
     op.alter_column("networks", "kind",
-                    type_=sa.Enum("flat", "vlan", "vxlan", "it's", name="network_type"))
+                    type_=sa.Enum("flat", "vxlan", "vlan", "it's", name="network_type"))
 """
     assert_renders(
         tmp_path,
@@ -29,7 +29,7 @@ def upgrade():
         """\
         4: alter_column() of "networks"."kind" to an enum named "network_type", the type it has, adds no label: 'vxlan', 'it's' are not in the type after it, and the first row that uses one fails.
         with op.get_context().autocommit_block():  # in place of the alter_column()
-            op.execute("ALTER TYPE \\"network_type\\" ADD VALUE IF NOT EXISTS 'vxlan'")
+            op.execute("ALTER TYPE \\"network_type\\" ADD VALUE IF NOT EXISTS 'vxlan' BEFORE 'vlan'")
             op.execute("ALTER TYPE \\"network_type\\" ADD VALUE IF NOT EXISTS 'it''s'")
         """,  # noqa: E501
         rule=RULE,

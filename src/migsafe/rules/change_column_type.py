@@ -24,7 +24,7 @@ from migsafe.revision import (
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, sql_code
 from migsafe.rules._casts import no_automatic_cast
 from migsafe.rules._passes import keeps_contents, no_rewrite, utc_session, zone_only_change
-from migsafe.sql import Statement, TableName, add_enum_value
+from migsafe.sql import Statement, TableName, add_enum_values, keeps_order
 
 RULE = Rule(
     code="MS012",
@@ -133,8 +133,11 @@ def _labels_added(rev: RevisionContext, stmt: Statement, old: ast.TypeName | Non
     added = [label for label in new_labels if label not in old_labels]
     if not added or any(label not in new_labels for label in old_labels):
         return ""
+    if not keeps_order(old_labels, new_labels):
+        return ""  # ADD VALUE cannot put the type's own labels in another order
     name = _name_before_renames(rev, stmt, before)
-    lines = "\n".join(f"op.execute({sql_code(add_enum_value(name, label))})" for label in added)
+    statements = add_enum_values(name, old_labels, new_labels)
+    lines = "\n".join(f"op.execute({sql_code(statement)})" for statement in statements)
     return (
         f"# {type_name(new)} only adds labels to {type_name(old)}: add them to the type in "
         "place instead\n# (no rewrite), and leave the rename, the new type and the column "

@@ -14,7 +14,7 @@ from migsafe.findings import Finding, Severity
 from migsafe.revision import RevisionContext
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, sql_code
 from migsafe.rules._enums import enum_key, native_enum
-from migsafe.sql import Statement, TableName, add_enum_value
+from migsafe.sql import Statement, TableName, add_enum_values
 
 RULE = Rule(
     code="MS067",
@@ -93,7 +93,8 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
             f"{'is' if len(added) == 1 else 'are'} not in the type after it, and the first "
             "row that uses one fails.",
             statements="\n".join(
-                f"    op.execute({sql_code(add_enum_value(type_sql, label))})" for label in added
+                f"    op.execute({sql_code(statement)})"
+                for statement in add_enum_values(type_sql, labels, enum.enums, only=added)
             ),
         )
 
