@@ -219,3 +219,20 @@ def upgrade():
     path.write_text(source.replace('"plugin_unique_bot"', '"unique_bot"'))
     (finding,) = [f for f in command.check([path.parent]).findings if f.rule == RULE]
     assert finding.message.startswith('Adding UNIQUE constraint "unique_bot"')
+
+
+def test_a_column_added_unique_is_added_first_without_the_flag(tmp_path: Path) -> None:
+    """getitfixed adds ``sa.Column("hash", ..., unique=True)``: the recipe's index needs
+    the column, and the flag would add the constraint under the lock again."""
+    body = """\
+def upgrade():
+    op.add_column("photo", sa.Column("hash", sa.Text(), nullable=True, unique=True))
+"""
+    assert recipe(tmp_path, body)[:2] == [
+        "# the column first, without unique=True (it adds the constraint):",
+        'op.add_column("photo", sa.Column("hash", sa.Text(), nullable=True))',
+    ]
+    raw = 'def upgrade():\n    op.execute("ALTER TABLE photo ADD COLUMN hash text UNIQUE")\n'
+    assert recipe(tmp_path, raw)[0] == (
+        "# the column first, without its UNIQUE (which adds the constraint)"
+    )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
+from alembic.operations import ops
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType
 
@@ -108,13 +110,31 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                 name=name, **table_values(stmt.table), columns=columns, kind=kind,
                 index_options=_index_options(constraint), defer=_defer(constraint),
             )  # fmt: skip
+            recipe = filled(_CONCURRENTLY, **values)
+            new_column = cmd.subtype == AlterTableType.AT_AddColumn
+            if new_column or isinstance(stmt.operation, ops.AddColumnOp):  # getitfixed's
+                recipe = f"{_column_first(rev, stmt, kind)}\n{recipe}"
             yield rev.finding(
                 RULE,
                 stmt,
                 f"Adding {kind} constraint {said} to {stmt.table.sql} builds its index under "
                 f"an {lock.label} lock: {lock.blocks} wait.",
-                recipe=filled(_CONCURRENTLY, **values),
+                recipe=recipe,
             )
+
+
+_FLAGS = {"UNIQUE": "unique", "PRIMARY KEY": "primary_key"}
+
+
+def _column_first(rev: RevisionContext, stmt: Statement, kind: str) -> str:
+    """The column of an ``add_column(..., unique=True)`` added first, without the flag that
+    makes the constraint under the lock: the recipe's index and constraint come after."""
+    flag = _FLAGS[kind]
+    source = rev.source_at(stmt.line) or ""
+    plain, found = re.subn(rf",\s*{flag}\s*=\s*True\b", "", source)
+    if found != 1:
+        return f"# the column first, without its {kind} (which adds the constraint)"
+    return f"# the column first, without {flag}=True (it adds the constraint):\n{plain}"
 
 
 def _dropped_alike(
