@@ -529,6 +529,7 @@ def _rename(catalog: Catalog, node: ast.RenameStmt, revision: str | None) -> Non
             table = catalog._writable(old)
             del catalog.tables[old]
             table.name = new
+            catalog.settled = {(new if n == old else n, c) for n, c in catalog.settled}
             catalog.tables[new] = table
             for key, index in list(catalog.indexes.items()):
                 if index.table == old:
