@@ -349,3 +349,16 @@ def test_unqualified_names_live_where_set_search_path_puts_them() -> None:
         for _, node in split_statements(f"{reset}; CREATE TABLE bib_noms (id int)"):
             again.apply(node)
         assert ("public", "bib_noms") in again.tables
+
+
+def test_what_is_settled_after_a_revision_not_captured_whole_follows_renames() -> None:
+    catalog = catalog_after("CREATE TABLE old_t (a int); CREATE TABLE kept (b int)")
+    catalog.end_revision(exact=False)
+    for _, node in split_statements(
+        "CREATE TABLE t (a int); ALTER TABLE t RENAME TO u; ALTER TABLE kept ADD COLUMN c int"
+    ):
+        catalog.apply(node)
+    assert catalog.nullability_known(("public", "u"), "a")
+    assert catalog.nullability_known(("public", "kept"), "c")
+    assert not catalog.nullability_known(("public", "kept"), "b")
+    assert not catalog.nullability_known(("public", "old_t"), "a")
