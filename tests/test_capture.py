@@ -19,7 +19,7 @@ from migsafe.capture.stand_ins import Reach
 from migsafe.capture.stood_in_values import UNKNOWN_MODIFIER
 from migsafe.project import load_project, read_script
 from migsafe.revision import is_unknown_type, type_name
-from migsafe.sql import split_statements, statements
+from migsafe.sql import CallSite, split_statements, statements
 
 
 def capture(script, config: Config | None = None, pg_version: int = 15):
@@ -55,6 +55,37 @@ def upgrade():
     assert sqls == ["CREATE INDEX ix_t_a ON t (a);", "CREATE INDEX ix_t_b ON t (b);"]
     assert {e.line for e in upgrade.emitted} == {line_of(path, "# helper")}
     assert all(isinstance(e.operation, ops.CreateIndexOp) for e in upgrade.emitted)
+    # and where upgrade() called the helper; a comprehension is part of its function
+    assert {e.called_from for e in upgrade.emitted} == {
+        CallSite("add_index", line_of(path, "        add_index(column)"))
+    }
+    path.write_text(path.read_text().replace(
+        '    for column in ("a", "b"):\n        add_index(column)',
+        '    [op.create_index(f"ix_t_{c}", "t", [c]) for c in ("a", "b")]',
+    ))  # fmt: skip
+    upgrade, _ = capture(read_script(path))
+    assert [e.called_from for e in upgrade.emitted] == [None, None]
+
+
+def test_a_finding_in_a_helper_says_where_it_was_called(write_migration) -> None:
+    """langbot's ``_create_index_if_missing()``, called once per index: each finding at the
+    helper's line says which call made it, and an ignore on the call hides that one."""
+    path = write_migration("""
+def _index(name):
+    op.create_index(name, "t", ["k"])  # helper
+
+def upgrade():
+    _index("ix_a")
+    _index("ix_b")  # migsafe: ignore[create-index-not-concurrently]
+""")
+    findings = [
+        f for f in command.check([path]).findings if f.rule == "create-index-not-concurrently"
+    ]
+    assert [(f.line, f.called_at) for f in findings] == [
+        (line_of(path, "# helper"), line_of(path, '_index("ix_a")'))
+    ]
+    call = line_of(path, '_index("ix_a")')
+    assert findings[0].message.endswith(f"(in _index(), called at line {call}).")
 
 
 def test_batch_alter_table_operations_keep_their_own_lines(write_migration) -> None:

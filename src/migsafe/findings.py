@@ -47,6 +47,9 @@ class Finding:
     url: str = ""  # the rule's page
     end_line: int | None = None  # the issuing call's extent in the file, where known
     column: int | None = None  # 1-based
+    # issued in a helper of the file: the line that called the helper, which a
+    # ``# migsafe: ignore`` may name too
+    called_at: int | None = None
 
 
 @dataclass(frozen=True)

@@ -427,6 +427,10 @@ class RevisionContext:
         line = at.line if isinstance(at, Statement) else at
         if isinstance(at, Statement) and at.direction == DOWNGRADE:
             message = f"In downgrade(): {message}"
+        called = at.called_from if isinstance(at, Statement) else None
+        if called is not None:  # langbot's helpers, called once per index
+            where = f"in {called.helper}(), called at line {called.line}"
+            message = f"{message[:-1]} ({where})." if message.endswith(".") else message
         node = self._statement_at(line)
         finding = rule.finding(
             self.script.path,
@@ -437,6 +441,8 @@ class RevisionContext:
             node.col_offset + 1 if node is not None else None,
             **hint_values,
         )
+        if called is not None:
+            finding = replace(finding, called_at=called.line)
         if "autocommit_block()" in finding.hint and rule.name != _AUTOCOMMIT_RULE:
             batch = line and self.in_batch_block(line) and not rule.rewrites_batch_blocks
             if batch:  # prefect's batch_op.create_index

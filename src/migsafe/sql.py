@@ -35,6 +35,18 @@ class EmittedSQL(Protocol):
     def parsed(self) -> tuple[tuple[str, ast.Node], ...]: ...
     @property
     def parse_error(self) -> str | None: ...
+    @property
+    def called_from(self) -> CallSite | None: ...
+
+
+@dataclass(frozen=True)
+class CallSite:
+    """A statement issued inside a helper of the migration file: the helper, and the line
+    where upgrade() (or downgrade()) called it. Several calls of one helper issue their
+    statements at its one line; the call tells them apart (langbot, kadi)."""
+
+    helper: str
+    line: int
 
 
 @dataclass(frozen=True)
@@ -50,6 +62,7 @@ class Statement:
     lock: LockMode | None
     error: str | None = None
     direction: str = "upgrade"  # or downgrade: the function that emitted it
+    called_from: CallSite | None = None
 
 
 @dataclass(frozen=True)
@@ -89,7 +102,7 @@ def statements(
                 problems.append(Unparsed(item.line, f"{name} cannot be rendered: {item.error}"))
             unrendered = Statement(
                 "", None, item.line, item.operation, in_transaction, None, None, item.error,
-                direction,
+                direction, item.called_from,
             )  # fmt: skip
             result.append(unrendered)
             continue
@@ -97,7 +110,7 @@ def statements(
             result.append(
                 Statement(
                     item.sql, None, item.line, item.operation, in_transaction, None, None,
-                    item.parse_error, direction,
+                    item.parse_error, direction, item.called_from,
                 )
             )  # fmt: skip
             continue
@@ -117,6 +130,7 @@ def statements(
                     target_table(node),
                     lock_for(node, pg_version),
                     direction=direction,
+                    called_from=item.called_from,
                 )
             )
     return result, problems

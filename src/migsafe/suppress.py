@@ -44,8 +44,9 @@ class Suppressions:
     def hides(self, finding: Finding) -> bool:
         keys = {finding.rule, finding.code.lower(), ALL}
         hidden = False
+        at = {finding.line, finding.called_at}  # the helper's line, or the call of it
         for index, (_, lines, rules) in enumerate(self.directives):
-            if keys & rules and (lines is None or finding.line in lines):
+            if keys & rules and (lines is None or not at.isdisjoint(lines)):
                 self.used.add(index)
                 hidden = True
         return hidden

@@ -30,7 +30,7 @@ from pglast import ast
 from migsafe.capture.stand_ins import LOG, Reach, ValueUse
 from migsafe.capture.stood_in_values import with_unknown_values
 from migsafe.catalog import Catalog, Name
-from migsafe.sql import split_statements
+from migsafe.sql import CallSite, split_statements
 
 _ENDS = {"COMMIT", "END", "ROLLBACK", "ABORT"}
 _BEGINS = {"BEGIN", "START"}
@@ -52,6 +52,7 @@ class Emitted:
     parsed: tuple[tuple[str, ast.Node], ...] = ()
     parse_error: str | None = None
     guessed: bool = False  # rows written with a stand-in's value: not judged (Recorder)
+    called_from: CallSite | None = None  # issued in a helper of the file: where it was called
     caught: bool = False  # it failed on any database, and a handler of the migration caught it
 
 
@@ -196,6 +197,22 @@ class Recorder:
             frame = frame.f_back
         return 0
 
+    def called_from(self) -> CallSite | None:
+        """The helper of the migration file the current line is in, and where the function
+        Alembic called (or the module's own code) called it; None when the line is in that
+        function itself (a loop, a comprehension) or a batch operation is applied."""
+        if self._replayed_line is not None:
+            return None
+        frames = []
+        frame: types.FrameType | None = sys._getframe(1)
+        while frame is not None:
+            if frame.f_code.co_filename == self.filename and not _inline(frame.f_code):
+                frames.append(frame)
+            frame = frame.f_back
+        if len(frames) < 2 or frames[0].f_code is frames[-1].f_code:
+            return None
+        return CallSite(frames[0].f_code.co_name, frames[-1].f_lineno)
+
     @property
     def current_operation(self) -> MigrateOperation | None:
         return self._operations[-1] if self._operations else None
@@ -237,7 +254,12 @@ class Recorder:
         self, operation: MigrateOperation | None, exc: Exception, caught: bool = False
     ) -> None:
         error = f"{type(exc).__name__}: {one_line(exc)}"
-        self.emitted.append(Emitted(None, self.issuing_line(), operation, error, caught=caught))
+        self.emitted.append(
+            Emitted(
+                None, self.issuing_line(), operation, error, caught=caught,
+                called_from=self.called_from(),
+            )
+        )  # fmt: skip
 
     def in_guarded_code(self) -> bool:
         """Whether a line of the migration on the call stack is inside a ``try`` whose
@@ -297,7 +319,10 @@ class Recorder:
             parsed, error = split_statements(sql), None
         except pglast.parser.ParseError as exc:
             parsed, error = (), str(exc)
-        self.emitted.append(Emitted(sql, self.issuing_line(), operation, None, parsed, error))
+        line, called_from = self.issuing_line(), self.called_from()
+        self.emitted.append(
+            Emitted(sql, line, operation, None, parsed, error, called_from=called_from)
+        )
         if self.catalog is not None and self.exact_until is None and self._guess_from is None:
             for _, node in parsed:
                 self.catalog.apply(node, self.revision)
@@ -320,3 +345,8 @@ def one_line(exc: BaseException, width: int = 300) -> str:
     if len(text) <= width:
         return text
     return text[: width - 1].rsplit(" ", 1)[0] + "…"
+
+
+def _inline(code: types.CodeType) -> bool:
+    """A comprehension's or a lambda's frame: part of the function it is written in."""
+    return code.co_name.startswith("<") and code.co_name != "<module>"
