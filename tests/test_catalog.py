@@ -362,3 +362,17 @@ def test_what_is_settled_after_a_revision_not_captured_whole_follows_renames() -
     assert catalog.nullability_known(("public", "kept"), "c")
     assert not catalog.nullability_known(("public", "kept"), "b")
     assert not catalog.nullability_known(("public", "old_t"), "a")
+
+
+def test_dropping_a_column_or_a_view_drops_what_depends_on_it() -> None:
+    """PostgreSQL drops the CHECK constraints involving a dropped column (kadi's
+    ``ck_displayname_length``, then made again by the downgrade), and a materialized view's
+    indexes with it (taxhub drops and makes its views again, indexes too)."""
+    catalog = catalog_after(
+        "CREATE TABLE ident (id int, name text, CONSTRAINT ck_len CHECK (char_length(name) < 9),"
+        " CONSTRAINT ck_id CHECK (id > 0));"
+        "CREATE MATERIALIZED VIEW vm AS SELECT 1 AS gid; CREATE INDEX ix_vm ON vm (gid)",
+        "ALTER TABLE ident DROP COLUMN name; DROP MATERIALIZED VIEW vm",
+    )
+    assert set(catalog.tables[("public", "ident")].constraints) == {"ck_id"}
+    assert ("public", "ix_vm") not in catalog.indexes

@@ -114,6 +114,17 @@ def test_ckan_is_captured_whole_loops_included(ckan_result) -> None:
     assert not ckan_result.has_fatal
 
 
+def test_ckan_downgrade_that_roundtrip_sees_fail_is_found_without_a_database(
+    ckan_result,
+) -> None:
+    """034's downgrade creates again the indexes its table kept through both renames:
+    roundtrip finds it failing at line 154 (tests/test_realdata_roundtrip.py), and
+    object-already-exists says so from the capture alone."""
+    found = findings_at(ckan_result, "034_6c600693af5b_resource_group_table.py")
+    assert {(154, "object-already-exists"), (157, "object-already-exists")} <= found
+    assert sum(1 for f in ckan_result.findings if f.rule == "object-already-exists") == 2
+
+
 def test_fidelity_on_released_histories_with_their_source_but_not_their_dependencies(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

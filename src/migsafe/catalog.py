@@ -26,6 +26,7 @@ from pglast.stream import RawStream
 
 from migsafe.plpgsql import do_body_statements
 from migsafe.search_path import qualify, search_path_setting
+from migsafe.sqltree import walk
 
 DEFAULT_SCHEMA = "public"
 Name = tuple[str, str]
@@ -66,6 +67,7 @@ class Constraint:
     expression: str | None = None  # a CHECK's condition
     validated: bool = True
     not_null_column: str | None = None  # a CHECK (column IS NOT NULL) proves this column
+    uses: tuple[str, ...] = ()  # the columns a CHECK reads: dropping one drops it (kadi)
     on_delete: str | None = None  # a foreign key's actions, as SQL (CASCADE, SET NULL, ...)
     on_update: str | None = None
 
@@ -134,6 +136,9 @@ class Catalog:
     # tables (column None) and columns made, or made NULL or NOT NULL, since the last
     # revision not captured to its end: what such a revision did cannot have changed them
     settled: set[tuple[Name, str | None]] = field(default_factory=set)
+    # the revisions without a parent replayed into it: from two on, histories that may run
+    # on different databases (prefect 2's versions/postgresql and versions/sqlite) share it
+    bases: int = 0
     _token: object = field(default_factory=object, repr=False, compare=False)
 
     def copy(self) -> Catalog:
@@ -149,12 +154,15 @@ class Catalog:
             exact=self.exact,
             search_path=self.search_path,
             settled=set(self.settled),
+            bases=self.bases,
         )
 
-    def end_revision(self, exact: bool) -> None:
+    def end_revision(self, exact: bool, base: bool = False) -> None:
         """A revision's statements are all applied; ``exact``: it was captured to its end.
-        If not, the schema is exact no more, and nothing is settled since."""
+        If not, the schema is exact no more, and nothing is settled since. ``base``: it has
+        no parent."""
         self.exact &= exact
+        self.bases += base
         if not exact:
             self.settled.clear()
 
@@ -260,7 +268,8 @@ class Catalog:
                                  on_update=_FK_ACTIONS.get(node.fk_upd_action))  # fmt: skip
         elif kind == "check":
             constraint = replace(constraint, expression=sql_text(node.raw_expr),
-                                 not_null_column=not_null_column(node))  # fmt: skip
+                                 not_null_column=not_null_column(node),
+                                 uses=_columns_read(node.raw_expr, column))  # fmt: skip
         table.constraints[name] = constraint
         if kind in ("primary key", "unique") or node.indexname:
             if used is not None and used.name[1] != name:  # renamed as the constraint
@@ -296,6 +305,16 @@ class Catalog:
         self.settled.add((table.name, node.colname))
         for constraint in node.constraints or ():
             self._add_constraint(table, constraint, node.colname)
+
+
+def _columns_read(expression: ast.Node | None, column: str | None) -> tuple[str, ...]:
+    """The columns a CHECK's condition names (and the one it is declared on)."""
+    named = [
+        ref.fields[-1].sval
+        for ref in walk(expression)
+        if isinstance(ref, ast.ColumnRef) and isinstance(ref.fields[-1], ast.String)
+    ]
+    return tuple(dict.fromkeys([*([column] if column else []), *named]))
 
 
 def _change(table: Table, column: str, **values: object) -> None:
@@ -447,8 +466,8 @@ def _add_column_command(catalog: Catalog, table: Table, command: ast.AlterTableC
 def _drop_column(catalog: Catalog, table: Table, command: ast.AlterTableCmd) -> None:
     table.columns.pop(command.name, None)
     for key, constraint in list(table.constraints.items()):
-        if command.name in constraint.columns:
-            del table.constraints[key]
+        if command.name in constraint.columns or command.name in constraint.uses:
+            del table.constraints[key]  # PostgreSQL drops the constraints involving it
     for referring, key, constraint in catalog.foreign_keys_to(table.name):
         if command.name in constraint.referred_columns:
             del catalog._writable(referring.name).constraints[key]
@@ -582,7 +601,9 @@ def _rename_column(catalog: Catalog, table: Table, node: ast.RenameStmt) -> None
         return tuple(new if column == old else column for column in columns)
 
     for key, constraint in table.constraints.items():
-        table.constraints[key] = replace(constraint, columns=renamed(constraint.columns))
+        table.constraints[key] = replace(
+            constraint, columns=renamed(constraint.columns), uses=renamed(constraint.uses)
+        )
     for key, index in list(catalog.indexes.items()):
         if index.table == table.name:
             columns = renamed(index.columns)
@@ -614,6 +635,8 @@ def _drop(catalog: Catalog, node: ast.DropStmt, revision: str | None) -> None:
             if name in catalog.views:
                 catalog.gone.add(name)
                 del catalog.views[name]
+            for key in [k for k, index in catalog.indexes.items() if index.table == name]:
+                del catalog.indexes[key]  # a materialized view's indexes go with it (taxhub)
         elif node.removeType == ObjectType.OBJECT_SEQUENCE:
             catalog.sequences.discard(name)
         elif node.removeType == ObjectType.OBJECT_TYPE:

@@ -89,7 +89,7 @@ def check_project(
 
     def start_worker(reports: list[ScriptReport]) -> Worker:
         done = [
-            (script.revision, report.upgrade_sql, report.upgrade_exact)
+            (script, report.upgrade_sql, report.upgrade_exact)
             for script, report in zip(scripts[: len(reports)], reports, strict=True)
         ]
         created = frozenset().union(*(report.created for report in reports))
@@ -133,7 +133,7 @@ def _serve(
     connection: Connection,
     project: Project,
     settings: Settings,
-    done: list[tuple[str, tuple[str, ...], bool]],
+    done: list[tuple[MigrationScript, tuple[str, ...], bool]],
     judged: set[Path] | None,
     excluded: set[Path],
     created: frozenset[TableName],
@@ -313,15 +313,15 @@ def _strongest_locks(revision: RevisionContext) -> tuple[tuple[str, str], ...]:
     return tuple((table, lock.label) for table, lock in strongest.items())
 
 
-def replayed(done: Sequence[tuple[str, Sequence[str], bool]]) -> Catalog:
+def replayed(done: Sequence[tuple[MigrationScript, Sequence[str], bool]]) -> Catalog:
     """The catalog these revisions' statements build; not exact if one of them was not
     captured to its end (or its worker was lost)."""
     catalog = Catalog()
-    for revision, upgrade_sql, exact in done:
+    for script, upgrade_sql, exact in done:
         for text in upgrade_sql:
             for _, node in split_statements(text):
-                catalog.apply(node, revision)
-        catalog.end_revision(exact)
+                catalog.apply(node, script.revision)
+        catalog.end_revision(exact, base=not script.down_revisions)
     return catalog
 
 

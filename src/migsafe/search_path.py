@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterator
 from pglast import ast
 from pglast.enums import ObjectType, VariableSetKind
 
+from migsafe.sqltree import walk
+
 Name = tuple[str, str]
 
 # schemas a search path names that hold no table of the application
@@ -85,13 +87,4 @@ def _made_relation(node: ast.Node) -> ast.RangeVar | None:
 def _relations(node: object) -> Iterator[ast.RangeVar]:
     """Every RangeVar in ``node``'s tree (a CTE's name too: it is looked up and not found,
     which changes nothing migsafe models)."""
-    if isinstance(node, ast.RangeVar):
-        yield node
-    if isinstance(node, tuple):
-        for item in node:
-            yield from _relations(item)
-    elif isinstance(node, ast.Node):
-        for member in node:
-            value = getattr(node, member)
-            if isinstance(value, (ast.Node, tuple)):
-                yield from _relations(value)
+    return (found for found in walk(node) if isinstance(found, ast.RangeVar))

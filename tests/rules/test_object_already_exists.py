@@ -1,0 +1,120 @@
+"""object-already-exists (MS068): a table, index or constraint the history made, made again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from migsafe import command
+from tests.rules.lint import after_history, assert_renders, lines_flagged
+
+RULE = "object-already-exists"
+
+TABLE = """\
+def upgrade():
+    op.create_table("electron", sa.Column("id", sa.Integer(), primary_key=True),
+                    sa.Column("parent_id", sa.Integer()))
+    op.create_index("ix_electron_parent", "electron", ["parent_id"])
+    op.create_foreign_key("electron_link", "electron", "electron", ["parent_id"], ["id"])
+"""
+
+
+def test_renders_the_drop_to_write_first(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.create_table("users", sa.Column("id", sa.Integer(), primary_key=True))
+    op.create_index("ix_users_id", "users", ["id"])
+    op.create_index("ix_users_id", "users", ["id"])
+"""
+    assert_renders(
+        tmp_path,
+        body,
+        """\
+        4: Index "ix_users_id" exists already, and this statement makes it again: it fails on PostgreSQL, and with it the revision.
+        # index "ix_users_id" exists already: leave this statement out; to change it, drop it first:
+        op.drop_index("ix_users_id", table_name="users")
+        """,  # noqa: E501
+        rule=RULE,
+    )
+
+
+def test_what_an_earlier_revision_made_is_not_made_again(write_migration) -> None:
+    """covalent adds its foreign key ``electron_link`` in two revisions: the second fails;
+    so does a table or an index made twice."""
+    body = """\
+def upgrade():
+    op.create_foreign_key("electron_link", "electron", "electron", ["parent_id"], ["id"])
+    op.create_index("ix_electron_parent", "electron", ["parent_id"])
+    op.create_table("electron", sa.Column("id", sa.Integer(), primary_key=True))
+"""
+    messages = [f.message for f in after_history(write_migration, TABLE, body, rule=RULE)]
+    assert [m.split(" exists")[0] for m in messages] == [
+        'Constraint "electron_link" of "electron"',
+        'Index "ix_electron_parent"',
+        'Table "electron"',
+    ]
+
+
+def test_a_downgrade_making_again_what_its_upgrade_kept_fails(write_migration) -> None:
+    """CKAN's 034: the downgrade renames the table back and creates its indexes again,
+    which followed the table through both renames: the rollback fails at that line, as
+    roundtrip finds running it."""
+    body = """\
+def upgrade():
+    op.rename_table("electron", "particle")
+
+def downgrade():
+    op.rename_table("particle", "electron")
+    op.create_index("ix_electron_parent", "electron", ["parent_id"])
+"""
+    (finding,) = after_history(write_migration, TABLE, body, rule=RULE)
+    assert finding.message.startswith('In downgrade(): Index "ix_electron_parent" exists')
+
+
+def test_what_was_dropped_first_or_may_exist_already_is_left_alone(write_migration) -> None:
+    body = """\
+def upgrade():
+    op.drop_index("ix_electron_parent", table_name="electron")
+    op.create_index("ix_electron_parent", "electron", ["parent_id"])
+    op.execute("CREATE INDEX IF NOT EXISTS ix_electron_parent ON electron (parent_id)")
+    op.execute("CREATE TABLE IF NOT EXISTS electron (id int)")
+    try:
+        op.create_foreign_key("electron_link", "electron", "electron", ["parent_id"], ["id"])
+    except Exception:
+        pass
+"""
+    assert after_history(write_migration, TABLE, body, rule=RULE) == []
+
+
+def test_after_a_revision_not_captured_to_its_end_nothing_is_judged(write_migration) -> None:
+    """It may have dropped what the schema still holds."""
+    partial = TABLE + '    raise RuntimeError("needs the application")\n'
+    body = 'def upgrade():\n    op.create_index("ix_electron_parent", "electron", ["parent_id"])\n'
+    assert after_history(write_migration, partial, body, rule=RULE) == []
+
+
+def test_a_file_checked_alone_says_nothing_of_what_it_does_not_make(tmp_path: Path) -> None:
+    body = 'def upgrade():\n    op.create_index("ix_t_a", "t", ["a"])\n'
+    assert lines_flagged(tmp_path, body, rule=RULE) == []
+    path = tmp_path / "versions" / "a1.py"
+    path.parent.mkdir()
+    path.write_text((tmp_path / "a1.py").read_text())
+    assert not [f for f in command.check([path]).findings if f.rule == RULE]
+
+
+def test_two_histories_in_one_directory_or_an_unrendered_drop_say_nothing(
+    write_migration,
+) -> None:
+    """prefect 2 keeps a history for PostgreSQL and one for SQLite under one versions
+    directory: each makes the same tables, on different databases. mwdb's downgrade drops
+    a key by ``None`` (not rendered: what it would drop is not known) before adding one."""
+    write_migration(TABLE, revision="a1")
+    path = write_migration(TABLE, revision="s1", name="s1_sqlite.py")  # a second base
+    assert [f for f in command.check([path.parent]).findings if f.rule == RULE] == []
+    path.unlink()
+    body = """\
+def upgrade():
+    op.drop_constraint(None, "electron", type_="foreignkey")
+    op.create_foreign_key("electron_link", "electron", "electron", ["parent_id"], ["id"])
+"""
+    write_migration(body, revision="b2", down_revision="a1")
+    assert [f for f in command.check([path.parent]).findings if f.rule == RULE] == []
