@@ -58,11 +58,12 @@ def upgrade():
 def check(rev: RevisionContext) -> Iterator[Finding]:
     guarded = rev.script.guarded_lines
     base = not rev.script.down_revisions  # this revision starts a history of its own
+    unrendered: set[str] = set()  # the functions with an operation not rendered so far
     for stmt in rev.statements(RULE):
-        if stmt.node is None or stmt.line in guarded:
-            continue
-        if any(earlier.node is None for earlier in rev.earlier(stmt)):
-            continue  # an operation before it not rendered (mwdb's drop_constraint(None))
+        if stmt.node is None:
+            unrendered.add(stmt.direction)
+        if stmt.direction in unrendered or stmt.line in guarded:
+            continue  # what an operation not rendered did is not known (mwdb's drop by None)
         schema = rev.schema_at(stmt)
         if schema is None or not schema.exact or schema.bases + base > 1:
             continue  # a revision not captured to its end may have dropped it; another
