@@ -139,6 +139,10 @@ class Catalog:
     # the revisions without a parent replayed into it: from two on, histories that may run
     # on different databases (prefect 2's versions/postgresql and versions/sqlite) share it
     bases: int = 0
+    # the nodes of statements that made what the catalog held already (a CREATE TABLE, a
+    # CREATE INDEX, an ADD CONSTRAINT's constraint), kept by identity: told as they are
+    # applied, and shared with every copy, so rules read it without building the schema
+    made_again: dict[int, ast.Node] = field(default_factory=dict, repr=False, compare=False)
     _token: object = field(default_factory=object, repr=False, compare=False)
 
     def copy(self) -> Catalog:
@@ -155,6 +159,7 @@ class Catalog:
             search_path=self.search_path,
             settled=set(self.settled),
             bases=self.bases,
+            made_again=self.made_again,
         )
 
     def end_revision(self, exact: bool, base: bool = False) -> None:
@@ -187,6 +192,10 @@ class Catalog:
         if handler is not None:  # an object made outside the history, a form not modelled:
             with contextlib.suppress(KeyError, AttributeError, IndexError, TypeError, ValueError):
                 handler(self, node, revision)
+
+    def made_again_by(self, node: ast.Node | None) -> bool:
+        """``node`` made a table, an index or a constraint the schema held already."""
+        return node is not None and self.made_again.get(id(node)) is node
 
     def _has_relation(self, name: Name) -> bool:
         return (
@@ -426,6 +435,8 @@ def _create_table(catalog: Catalog, node: ast.CreateStmt, revision: str | None) 
     name = qualified_name(node.relation)
     if name in catalog.tables and node.if_not_exists:
         return
+    if name in catalog.tables and not catalog.tables[name].partial:
+        catalog.made_again[id(node)] = node
     table = catalog._new_table(name, created_by=revision)
     catalog.settled.add((name, None))
     for element in node.tableElts or ():
@@ -497,6 +508,9 @@ def _column_default(catalog: Catalog, table: Table, command: ast.AlterTableCmd) 
 
 
 def _add_constraint_command(catalog: Catalog, table: Table, command: ast.AlterTableCmd) -> None:
+    name = getattr(command.def_, "conname", None)
+    if name and name in table.constraints and not table.partial:
+        catalog.made_again[id(command.def_)] = command.def_
     catalog._add_constraint(table, command.def_, None)
 
 
@@ -532,6 +546,8 @@ def _create_index(catalog: Catalog, node: ast.IndexStmt, revision: str | None) -
     key = (table[0], name)
     if key in catalog.indexes and node.if_not_exists:
         return
+    if key in catalog.indexes:
+        catalog.made_again[id(node)] = node
     catalog.indexes[key] = Index(
         key, table, columns, expressions, bool(node.unique), sql_text(node.whereClause)
     )

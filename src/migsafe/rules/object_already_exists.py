@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pglast import ast
 from pglast.enums import AlterTableType
 
-from migsafe.catalog import BATCH_COPY, Catalog, qualified_name
+from migsafe.catalog import BATCH_COPY, Catalog
 from migsafe.findings import Finding, Severity
 from migsafe.revision import RevisionContext, alter_commands
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, py_literal
@@ -56,18 +56,24 @@ def upgrade():
 
 
 def check(rev: RevisionContext) -> Iterator[Finding]:
+    """The schema told, as each statement was captured, which made what it held already:
+    only where every revision before was captured to its end, with one base, and before
+    any operation of the function that could not be rendered."""
+    schema = rev.schema_before
+    if schema is None or not schema.exact:
+        return  # a revision not captured to its end may have dropped it
+    if schema.bases + (not rev.script.down_revisions) > 1:
+        return  # another history (another base: prefect 2's versions for SQLite) may run
+        # on another database
     guarded = rev.script.guarded_lines
-    base = not rev.script.down_revisions  # this revision starts a history of its own
     unrendered: set[str] = set()  # the functions with an operation not rendered so far
     for stmt in rev.statements(RULE):
         if stmt.node is None:
             unrendered.add(stmt.direction)
         if stmt.direction in unrendered or stmt.line in guarded:
             continue  # what an operation not rendered did is not known (mwdb's drop by None)
-        schema = rev.schema_at(stmt)
-        if schema is None or not schema.exact or schema.bases + base > 1:
-            continue  # a revision not captured to its end may have dropped it; another
-            # history (another base: prefect 2's versions for SQLite) may run elsewhere
+        if stmt.direction == DOWNGRADE and not rev.upgrade_capture.exact:
+            continue
         for what, drop in _made_again(schema, stmt):
             yield rev.finding(
                 RULE,
@@ -80,30 +86,25 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
 
 
 def _made_again(schema: Catalog, stmt: Statement) -> Iterator[tuple[str, str]]:
-    """What ``stmt`` makes that ``schema`` holds, and the call that drops it."""
+    """What ``stmt`` made that the schema held already, and the call that drops it."""
     node = stmt.node
-    if isinstance(node, ast.CreateStmt) and not node.if_not_exists:
-        name = qualified_name(node.relation)
-        table = schema.tables.get(name)
-        if table is not None and not table.partial and not name[1].startswith(BATCH_COPY):
-            table_name = TableName.from_key(name)
+    if isinstance(node, ast.CreateStmt) and schema.made_again_by(node):
+        table_name = TableName.of(node.relation)
+        if not table_name.name.startswith(BATCH_COPY):
             yield (
                 f"table {table_name.sql}",
                 f"op.drop_table({py_literal(table_name.name)}{table_name.schema_argument})",
             )
-    elif isinstance(node, ast.IndexStmt) and node.idxname and not node.if_not_exists:
+    elif isinstance(node, ast.IndexStmt) and node.idxname and schema.made_again_by(node):
         table_name = TableName.of(node.relation)
-        index = schema.indexes.get((table_name.key[0], node.idxname))
-        if index is not None:
-            yield (
-                f'index "{node.idxname}"',
-                f"op.drop_index({py_literal(node.idxname)}, "
-                f"table_name={py_literal(table_name.name)}{table_name.schema_argument})",
-            )
+        yield (
+            f'index "{node.idxname}"',
+            f"op.drop_index({py_literal(node.idxname)}, "
+            f"table_name={py_literal(table_name.name)}{table_name.schema_argument})",
+        )
     for cmd in alter_commands(node, AlterTableType.AT_AddConstraint):
-        name = cmd.def_.conname if isinstance(cmd.def_, ast.Constraint) else None
-        table = schema.table(stmt.table.key) if stmt.table is not None and name else None
-        if table is not None and name in table.constraints:
+        if stmt.table is not None and schema.made_again_by(cmd.def_):
+            name = cmd.def_.conname
             yield (
                 f'constraint "{name}" of {stmt.table.sql}',
                 f"op.drop_constraint({py_literal(name)}, {py_literal(stmt.table.name)}"
