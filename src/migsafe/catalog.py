@@ -171,6 +171,12 @@ class Catalog:
         if not exact:
             self.settled.clear()
 
+    def _settle(self, name: Name, column: str | None) -> None:
+        """Made (or made NULL or NOT NULL) now: known for certain from here on. Kept only
+        once the schema is not exact, when it is the only way to tell."""
+        if not self.exact:
+            self.settled.add((name, column))
+
     def nullability_known(self, name: Name, column: str) -> bool:
         """Whether the column's NULL or NOT NULL is what the catalog says for certain: every
         revision was captured to its end, or the table or the column was made (or its
@@ -311,7 +317,7 @@ class Catalog:
             elif constraint.contype == ConstrType.CONSTR_IDENTITY:
                 values.update(identity=True, nullable=False)
         table.columns[node.colname] = Column(node.colname, **values)
-        self.settled.add((table.name, node.colname))
+        self._settle(table.name, node.colname)
         for constraint in node.constraints or ():
             self._add_constraint(table, constraint, node.colname)
 
@@ -438,7 +444,7 @@ def _create_table(catalog: Catalog, node: ast.CreateStmt, revision: str | None) 
     if name in catalog.tables and not catalog.tables[name].partial:
         catalog.made_again[id(node)] = node
     table = catalog._new_table(name, created_by=revision)
-    catalog.settled.add((name, None))
+    catalog._settle(name, None)
     for element in node.tableElts or ():
         if isinstance(element, ast.ColumnDef):
             catalog._add_column(table, element)
@@ -493,14 +499,14 @@ def _alter_type(catalog: Catalog, table: Table, command: ast.AlterTableCmd) -> N
 
 def _set_not_null(catalog: Catalog, table: Table, command: ast.AlterTableCmd) -> None:
     _change(table, command.name, nullable=False)
-    catalog.settled.add((table.name, command.name))
+    catalog._settle(table.name, command.name)
 
 
 def _drop_not_null(catalog: Catalog, table: Table, command: ast.AlterTableCmd) -> None:
     """PostgreSQL refuses it on a column of the primary key: the column stays NOT NULL."""
     if not table.in_primary_key(command.name):
         _change(table, command.name, nullable=True)
-        catalog.settled.add((table.name, command.name))
+        catalog._settle(table.name, command.name)
 
 
 def _column_default(catalog: Catalog, table: Table, command: ast.AlterTableCmd) -> None:
