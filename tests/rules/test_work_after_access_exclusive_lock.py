@@ -352,3 +352,21 @@ def upgrade():
                     type_=sa.DateTime(timezone=True))
 """
     assert lines_flagged(tmp_path, body, rule=RULE) == []
+
+
+def test_a_loops_statements_are_counted_each(tmp_path: Path) -> None:
+    """networking-bgpvpn makes the same three changes to four tables in a loop: under the
+    first table's lock run the other tables' statements, each one of them, from two lines."""
+    body = """\
+def upgrade():
+    for t in ("t1", "t2", "t3"):
+        op.alter_column(t, "pid", nullable=False, existing_type=sa.BigInteger())
+        op.create_unique_constraint(f"uq_{t}_pid", t, ["pid"])
+"""
+    first = lint(tmp_path, body, rule=RULE)[0]
+    not_null, unique = FIRST_BODY_LINE + 2, FIRST_BODY_LINE + 3
+    assert first.message.startswith('ALTER TABLE "t2" (a full-table scan) runs while the')
+    # t2's UNIQUE, t3's SET NOT NULL and UNIQUE: three statements, from two lines
+    assert f"as do 3 more slow statements after it (lines {not_null} and {unique})" in (
+        first.message
+    )

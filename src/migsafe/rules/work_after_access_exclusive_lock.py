@@ -99,13 +99,13 @@ def _judge(rev: RevisionContext, transaction: list[Statement]) -> Iterator[Findi
         taken = _lock_that_matters(held, stmt) if work is not None else None
         if taken is not None:
             works = under.setdefault(id(taken[0]), (*taken, []))[2]
-            if all(line != stmt.line for line in (s.line for s, _ in works)):
+            if all(_call(s) != _call(stmt) for s, _ in works):
                 works.append((stmt, work))  # one call may render several statements
         table = _takes_access_exclusive(rev, stmt)
         if table is not None and all(t != table for _, t in held):
             held.append((stmt, table))
     for lock, table, works in under.values():
-        (stmt, work), others = works[0], [s.line for s, _ in works[1:]]
+        (stmt, work), others = works[0], [s.line for s, _ in works[1:]]  # a loop's: each
         shared = stmt.line == lock.line  # one call renders both (ADD COLUMN ... REFERENCES)
         renamed = _renamed_to(lock, table)  # fides renames a table, then indexes it
         on = "it" if stmt.table in (table, renamed) else table.sql
@@ -139,6 +139,13 @@ def _between(transaction: list[Statement], lock: Statement, work: Statement) -> 
     return f"\n# ... and what {_lines(lines)} do{'es' if len(lines) == 1 else ''}, as before ..."
 
 
+def _call(stmt: Statement) -> object:
+    """The call that issued ``stmt``: one Alembic operation may render several statements,
+    and a loop issues one from the same line each time round (networking-bgpvpn's four
+    tables), each a statement of its own."""
+    return id(stmt.operation) if stmt.operation is not None else stmt.line
+
+
 def _as_do(lines: list[int]) -> str:
     if len(lines) == 1:
         return "as does 1 more slow statement"
@@ -146,6 +153,7 @@ def _as_do(lines: list[int]) -> str:
 
 
 def _lines(lines: list[int]) -> str:
+    lines = sorted(set(lines))
     if len(lines) == 1:
         return f"line {lines[0]}"
     return f"lines {', '.join(str(n) for n in lines[:-1])} and {lines[-1]}"
