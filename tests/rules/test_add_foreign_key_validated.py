@@ -223,3 +223,16 @@ def upgrade():
         "  # without its ForeignKey\nop.create_foreign_key("
     )
     compile(finding.hint, "<hint>", "exec")
+
+
+def test_a_table_made_in_the_same_function_is_not_said_to_wait(tmp_path: Path) -> None:
+    """placement makes ``consumer_types`` and adds a key to it from ``consumers``: no other
+    session sees the new table until the commit, so only ``consumers``' writes wait."""
+    body = """\
+def upgrade():
+    op.create_table("consumer_types", sa.Column("id", sa.Integer(), primary_key=True))
+    op.add_column("consumers", sa.Column("consumer_type_id", sa.Integer()))
+    op.create_foreign_key(None, "consumers", "consumer_types", ["consumer_type_id"], ["id"])
+"""
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    assert 'all writes (INSERT, UPDATE, DELETE) on "consumers" wait' in finding.message

@@ -93,8 +93,10 @@ def _finding(
     columns = tuple(s.sval for s in constraint.fk_attrs or ())
     name = constraint.conname or default_constraint_name(table.name, columns, "foreign key")
     key = f'"{name}"' if constraint.conname else f'"{name}" (unnamed: PostgreSQL\'s name for it)'
-    # a key to its own table (a tree of rows) blocks that one table
-    tables = table.sql if referred.key == table.key else f"{table.sql} and {referred.sql}"
+    # a key to its own table (a tree of rows), or to one this function made (no session but
+    # the migration's sees it yet: placement's consumer_types), blocks that one table
+    alone = referred.key == table.key or rev.is_new_table(stmt, referred)
+    tables = table.sql if alone else f"{table.sql} and {referred.sql}"
     return rev.finding(
         RULE,
         stmt,
