@@ -7,8 +7,10 @@ revision has no traffic yet, so lock rules leave it alone.
 from __future__ import annotations
 
 import ast as ast_py
+import io
 import re
 import textwrap
+import tokenize
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -406,6 +408,22 @@ class RevisionContext:
                     if known is None or node.lineno >= known.lineno:
                         self._lines[spanned] = node
         return self._lines.get(line)
+
+    def code_at(self, line: int) -> str | None:
+        """``source_at(line)`` without its comments (midonet's ``op.execute(  # nosec``),
+        to quote inside a comment of a recipe."""
+        source = self.source_at(line)
+        if source is None:
+            return None
+        lines = source.splitlines()
+        try:
+            for token in tokenize.generate_tokens(io.StringIO(source).readline):
+                if token.type == tokenize.COMMENT:
+                    row, column = token.start
+                    lines[row - 1] = lines[row - 1][:column].rstrip()
+        except (tokenize.TokenError, SyntaxError):
+            return source
+        return "\n".join(lines)
 
     def source_at(self, line: int) -> str | None:
         """The source of the innermost simple statement (e.g. an ``op.*`` call) at ``line``."""

@@ -514,3 +514,27 @@ def downgrade():
     )
     result = command.check([path.parent])
     assert "missing-downgrade" in [f.rule for f in result.findings if f.path.name == path.name]
+
+
+def test_rows_of_a_new_table_need_no_undo_and_calls_are_quoted_without_comments(
+    tmp_path: Path,
+) -> None:
+    """networking-midonet inserts its first row into a table the revision makes (dropping
+    the table undoes it), and writes ``op.execute(  # nosec``: the recipe quoted the
+    comment inside its own."""
+    body = """\
+def upgrade():
+    op.create_table("state", sa.Column("id", sa.Integer(), primary_key=True))
+    op.execute("INSERT INTO state (id) VALUES (1)")
+    op.execute(  # nosec
+        "UPDATE users SET flag = true"
+    )
+    op.alter_column("users", "name", type_=sa.Text())
+
+def downgrade():
+    pass
+"""
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    hint = finding.hint
+    assert "INSERT INTO state" not in hint and "nosec" not in hint
+    assert """# undo by hand: op.execute( "UPDATE users SET flag = true" )""" in hint

@@ -153,6 +153,8 @@ def _undo_hint(rev: RevisionContext) -> str:
         operation = stmt.operation
         if isinstance(stmt.node, (ast.TransactionStmt, ast.VariableSetStmt)):
             continue  # a COMMIT or a SET: nothing to undo
+        if isinstance(stmt.node, _DATA_OR_CONTROL) and rev.is_new_table(stmt):
+            continue  # rows of a table the revision makes: dropping the table undoes them
         if operation is None:  # SQL run through the bind (tiled's connection.execute)
             if not isinstance(stmt.node, _DATA_OR_CONTROL) and stmt.line not in seen:
                 seen.add(stmt.line)
@@ -170,7 +172,7 @@ def _undo_hint(rev: RevisionContext) -> str:
             lines.append(code)
         elif stmt.line not in seen:  # once per line: a loop issues the same call again
             seen.add(stmt.line)
-            call = rev.source_at(stmt.line) or f"line {stmt.line}"
+            call = rev.code_at(stmt.line) or f"line {stmt.line}"  # without its comments
             lines.append(f"# undo by hand: {_one_line(call)}")
     capture = rev.upgrade_capture
     stopped = capture.failure is not None or any(g.reach is Reach.REST for g in capture.guesses)
