@@ -370,3 +370,27 @@ def upgrade():
     assert f"as do 3 more slow statements after it (lines {not_null} and {unique})" in (
         first.message
     )
+
+
+def test_a_key_dropped_and_added_back_is_added_not_valid_not_after_a_commit(
+    tmp_path: Path,
+) -> None:
+    """celery-director drops its key and adds it back with ON DELETE CASCADE: committing
+    before the add would leave the table without a key (rows written then skip the check,
+    and a failed add leaves none). The key goes back NOT VALID, and is validated after the
+    commit, which locks no reads or writes."""
+    body = """\
+def upgrade():
+    op.drop_constraint("fk_tasks_workflow_id", "tasks", type_="foreignkey")
+    op.create_foreign_key("fk_tasks_workflow_id", "tasks", "workflows", ["workflow_id"],
+                          ["id"], ondelete="CASCADE")
+"""
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    assert finding.hint.splitlines()[1:] == [
+        f"# NOT VALID: no scan, so the lock of line {FIRST_BODY_LINE + 1} is held an instant",
+        'op.create_foreign_key("fk_tasks_workflow_id", "tasks", "workflows", ["workflow_id"],',
+        '                      ["id"], ondelete="CASCADE", postgresql_not_valid=True)',
+        "with op.get_context().autocommit_block():  # commits first; VALIDATE locks no reads "
+        "or writes",
+        """    op.execute('ALTER TABLE "tasks" VALIDATE CONSTRAINT "fk_tasks_workflow_id"')""",
+    ]

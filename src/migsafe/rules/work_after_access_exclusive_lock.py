@@ -5,17 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from alembic.operations import ops
 from pglast import ast
-from pglast.enums import ObjectType
+from pglast.enums import AlterTableType, ObjectType
 
 from migsafe.findings import Finding, Severity
 from migsafe.locks import LockMode
-from migsafe.revision import RevisionContext, is_version_table
-from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, sql_code
+from migsafe.revision import RevisionContext, alter_commands, is_version_table
+from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, filled, sql_code
 from migsafe.rules._index_calls import concurrent_call
+from migsafe.rules._passes import VALIDATION
 from migsafe.rules._same_revision import dropped_after
 from migsafe.rules.several_alters_same_table import statement_passes
-from migsafe.sql import Statement, TableName
+from migsafe.sql import Statement, TableName, quote_identifier
 
 RULE = Rule(
     code="MS025",
@@ -44,13 +46,11 @@ RULE = Rule(
         "EXCLUSIVE on the same table itself (it would block that table anyway). Data changes "
         "(UPDATE, DELETE, INSERT ... SELECT) are data-change-with-ddl's to report. Tables the "
         "revision creates have no traffic yet, and statements in an autocommit_block() each "
-        "commit on their own."
+        "commit on their own. A foreign key or CHECK whose only slow part is checking the rows "
+        "is added NOT VALID instead, and validated after the commit: committing before it "
+        "would leave a key the revision dropped to replace missing in between."
     ),
-    fix="""\
-{lock}{between}
-with op.get_context().autocommit_block():  # commits first: the lock of line {lock_line} is released
-    {work}
-# (or run it before line {lock_line} if it does not need that change, or in its own revision)""",
+    fix="{recipe}",
     bad=(
         """\
 def upgrade():
@@ -112,18 +112,64 @@ def _judge(rev: RevisionContext, transaction: list[Statement]) -> Iterator[Findi
         held_on = f"{table.sql} (renamed {renamed.sql} there)" if renamed else table.sql
         more = f", {_as_do(others)} after it ({_lines(others)})" if others else ""
         also = f"\n    # and the same for the slow work at {_lines(others)}" if others else ""
+        values = dict(
+            lock=_source(rev, lock, transaction, shared=shared, upto=True),
+            between=_between(transaction, lock, stmt),
+            lock_line=lock.line,
+        )
+        not_valid = None if shared or others else _not_valid(rev, stmt)
+        if not_valid is not None:  # celery-director drops its key and adds it back
+            recipe = filled(_VALIDATE_LATER, **values, work=not_valid[0], validate=not_valid[1])
+        else:
+            work_source = _source(rev, stmt, transaction, shared=shared, upto=False)
+            recipe = filled(
+                _COMMIT_FIRST, **values, work=work_source.replace("\n", "\n    ") + also
+            )
         yield rev.finding(
             RULE,
             stmt,
             f"{work} runs while the ACCESS EXCLUSIVE lock taken on {held_on} at line "
             f"{lock.line} is held{more}: all reads and writes of {on} wait until "
             f"{'they are' if others else 'it is'} done and the migration commits.",
-            lock=_source(rev, lock, transaction, shared=shared, upto=True),
-            between=_between(transaction, lock, stmt),
-            lock_line=lock.line,
-            work=_source(rev, stmt, transaction, shared=shared, upto=False).replace("\n", "\n    ")
-            + also,
+            recipe=recipe,
         )
+
+
+_COMMIT_FIRST = """\
+{lock}{between}
+with op.get_context().autocommit_block():  # commits first: the lock of line {lock_line} is released
+    {work}
+# (or run it before line {lock_line} if it does not need that change, or in its own revision)"""
+
+_VALIDATE_LATER = """\
+{lock}{between}
+# NOT VALID: no scan, so the lock of line {lock_line} is held an instant
+{work}
+with op.get_context().autocommit_block():  # commits first; VALIDATE locks no reads or writes
+    op.execute({validate})"""
+
+# the operations that can add their constraint NOT VALID, and check the rows later
+_NOT_VALID_CALLS = (ops.CreateForeignKeyOp, ops.CreateCheckConstraintOp)
+
+
+def _not_valid(rev: RevisionContext, stmt: Statement) -> tuple[str, str] | None:
+    """For a constraint whose only slow part is checking the rows, added by an Alembic call:
+    the call with ``postgresql_not_valid=True``, and the VALIDATE to run after the commit.
+    Committing before the call instead would leave the table without the constraint it
+    dropped at the lock (celery-director drops a key and adds it back with a new ON
+    DELETE): a window where rows skip the check, and no constraint if the add fails."""
+    if not isinstance(stmt.operation, _NOT_VALID_CALLS) or stmt.table is None:
+        return None
+    if list(dict.fromkeys(statement_passes(rev, stmt))) != [VALIDATION]:
+        return None
+    source = rev.code_at(stmt.line)
+    added = next(alter_commands(stmt.node, AlterTableType.AT_AddConstraint), None)
+    name = getattr(added.def_, "conname", None) if added is not None else None
+    if source is None or not source.rstrip().endswith(")") or not name:
+        return None
+    call = source.rstrip()[:-1].rstrip().rstrip(",") + ", postgresql_not_valid=True)"
+    validate = f"ALTER TABLE {stmt.table.sql} VALIDATE CONSTRAINT {quote_identifier(name)}"
+    return call, sql_code(validate)
 
 
 def _between(transaction: list[Statement], lock: Statement, work: Statement) -> str:
