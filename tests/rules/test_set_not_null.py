@@ -193,22 +193,25 @@ def upgrade():
     assert known.message.endswith("all reads and writes wait.")
 
 
-def test_a_column_known_only_from_a_revision_not_checked_to_its_end_is_hedged(
-    write_migration,
-) -> None:
-    """airflow's 0069 sets ``dag.concurrency`` NOT NULL after the line where its capture
-    stopped (a stand-in): what the schema says of the column may be out of date."""
-    before = """\
+# a revision whose capture stops after it made ``dag``: what follows it is not known
+STOPPED_EARLY = """\
 def upgrade():
     op.create_table("dag", sa.Column("id", sa.Integer(), primary_key=True),
                     sa.Column("concurrency", sa.Integer()))
     raise RuntimeError("needs the application")
 """
+
+
+def test_a_column_known_only_from_a_revision_not_checked_to_its_end_is_hedged(
+    write_migration,
+) -> None:
+    """airflow's 0069 sets ``dag.concurrency`` NOT NULL after the line where its capture
+    stopped (a stand-in): what the schema says of the column may be out of date."""
     body = """\
 def upgrade():
     op.alter_column("dag", "concurrency", nullable=False)
 """
-    (finding,) = after_history(write_migration, before, body, rule=RULE)
+    (finding,) = after_history(write_migration, STOPPED_EARLY, body, rule=RULE)
     assert finding.message.endswith(
         "(unless it is NOT NULL already: a revision before it was not checked to its end)."
     )
@@ -220,12 +223,6 @@ def test_a_column_made_after_a_revision_not_checked_to_its_end_is_known(
     """fractal-server adds ``resource_id`` NULL long after such a revision, and then sets
     it NOT NULL: that revision cannot have changed a column made after it; nor one made
     NULL or NOT NULL after it."""
-    before = """\
-def upgrade():
-    op.create_table("dag", sa.Column("id", sa.Integer(), primary_key=True),
-                    sa.Column("concurrency", sa.Integer()))
-    raise RuntimeError("needs the application")
-"""
     body = """\
 def upgrade():
     op.add_column("dag", sa.Column("resource_id", sa.Integer(), nullable=True))
@@ -233,7 +230,7 @@ def upgrade():
     op.create_table("project", sa.Column("id", sa.Integer(), primary_key=True),
                     sa.Column("owner_id", sa.Integer()))
 """
-    write_migration(before, revision="a1", name="1_a1.py")
+    write_migration(STOPPED_EARLY, revision="a1", name="1_a1.py")
     write_migration(body, revision="b2", down_revision="a1", name="2_b2.py")
     after = """\
 def upgrade():
