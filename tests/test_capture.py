@@ -618,6 +618,29 @@ def test_a_failure_no_stand_in_is_behind_does_not_blame_them(write_migration) ->
     assert "(myapp_not_installed stood in: no module named 'myapp_not_installed')" in notice
 
 
+def test_a_class_on_a_stood_in_base_refused_by_sqlalchemy_names_the_stand_in(
+    write_migration,
+) -> None:
+    """freshmaker's ``Event(db.Model)``, with flask not installed: SQLAlchemy refuses the
+    class in ``sa.update(Event)``, and the notice says what was stood in behind it."""
+    path = write_migration(
+        "from shop_models import Event\n\n"
+        "def upgrade():\n"
+        "    op.execute(sa.update(Event).values(state=1))\n"
+    )
+    project = path.parent.parent  # its alembic.ini puts the project on the import path
+    (project / "alembic.ini").write_text("[alembic]\nscript_location = %(here)s\n")
+    (project / "env.py").write_text("")
+    (project / "shop_models.py").write_text(
+        "from flask_not_installed import db\n\n"
+        "class Event(db.Model):\n"
+        "    __tablename__ = 'events'\n"
+    )
+    (notice,) = [d.message for d in command.check([project]).diagnostics]
+    assert "got <class 'shop_models.Event'>" in notice
+    assert "(flask_not_installed stood in: no module named 'flask_not_installed')" in notice
+
+
 def test_arithmetic_and_formatting_on_a_stand_in_give_a_stand_in(write_migration) -> None:
     """neutron's helpers raise ``RuntimeError(_("%s cannot be called while in offline mode")
     % name)`` with oslo_i18n stood in: the message is a stand-in, not a TypeError that reads

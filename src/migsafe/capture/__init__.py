@@ -22,6 +22,7 @@ import contextlib
 import inspect
 import itertools
 import re
+import sys
 import types
 import warnings
 from collections.abc import Callable, Sequence
@@ -401,7 +402,7 @@ def _stand_ins_behind(exc: BaseException, path: Path) -> bool:
     a library the migration called directly, with no stand-in in sight (cloudkitty's
     ``conn.execute("SELECT ...")``, which SQLAlchemy 2 refuses), it is the migration's."""
     text = str(exc)
-    if "stand-in" in text or "StandIn" in text:
+    if "stand-in" in text or "StandIn" in text or any(map(_on_a_stand_in, _CLASS.findall(text))):
         return True
     own = {str(path), str(path.resolve())}
     tb = exc.__traceback__
@@ -411,6 +412,17 @@ def _stand_ins_behind(exc: BaseException, path: Path) -> bool:
             return True
         tb = tb.tb_next
     return False
+
+
+_CLASS = re.compile(r"<class '([\w.]+)'>")  # a class an error message names
+
+
+def _on_a_stand_in(dotted: str) -> bool:
+    """The class named ``module.Name`` derives from a stand-in (freshmaker's ``Event(db.Model)``
+    with flask not installed), which SQLAlchemy then refuses as what it is not."""
+    module, _, name = dotted.rpartition(".")
+    found = getattr(sys.modules.get(module), name, None)
+    return isinstance(found, type) and issubclass(found, stand_ins.StandInBase)
 
 
 def _plugin_operation(exc: BaseException) -> str | None:
