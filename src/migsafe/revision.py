@@ -38,7 +38,7 @@ from migsafe.project import MigrationScript
 from migsafe.project.environment import Environment, turned_off
 from migsafe.rule import DOWNGRADE, Rule, sql_code
 from migsafe.sql import Statement, TableName, parse_sql
-from migsafe.sqltree import alter_commands, dropped_names
+from migsafe.sqltree import alter_commands, dropped_names, set_config_call
 
 
 @dataclass
@@ -496,21 +496,10 @@ def _setting(node: ast.Node | None, name: str) -> tuple[str, bool] | None:
         value = "".join(str(getattr(a.val, "sval", getattr(a.val, "ival", "")))
                         for a in node.args or () if isinstance(a, ast.A_Const))  # fmt: skip
         return value, bool(node.is_local)
-    if not isinstance(node, ast.SelectStmt) or len(node.targetList or ()) != 1:
+    called = set_config_call(node)
+    if called is None or called[0] != name:
         return None
-    call = node.targetList[0].val
-    if not isinstance(call, ast.FuncCall) or call.funcname[-1].sval.lower() != "set_config":
-        return None
-    args = [_constant(arg) for arg in call.args or ()]
-    if len(args) != 3 or args[0] != name or not isinstance(args[1], str):
-        return None
-    return args[1], bool(args[2])
-
-
-def _constant(node: ast.Node) -> object:
-    """A string or boolean constant's value; None for anything else."""
-    value = getattr(node, "val", None)
-    return getattr(value, "sval", getattr(value, "boolval", None))
+    return called[1], called[2]
 
 
 _AUTOCOMMIT_RULE = "autocommit-without-transaction-per-migration"

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from pglast import ast
 from pglast.enums import ObjectType, VariableSetKind
 
-from migsafe.sqltree import walk
+from migsafe.sqltree import set_config_call, walk
 
 Name = tuple[str, str]
 
@@ -38,12 +38,9 @@ def search_path_setting(node: ast.Node | None) -> tuple[str, ...] | None:
         if node.kind != VariableSetKind.VAR_SET_VALUE:
             return ()  # RESET, SET ... TO DEFAULT
         return tuple(a.val.sval for a in node.args or () if isinstance(a.val, ast.String))
-    if isinstance(node, ast.SelectStmt) and len(node.targetList or ()) == 1:
-        call = node.targetList[0].val
-        if isinstance(call, ast.FuncCall) and call.funcname[-1].sval.lower() == "set_config":
-            args = [getattr(getattr(a, "val", None), "sval", None) for a in call.args or ()]
-            if len(args) == 3 and args[0] == "search_path" and isinstance(args[1], str):
-                return tuple(part.strip().strip('"') for part in args[1].split(",") if part.strip())
+    called = set_config_call(node)
+    if called is not None and called[0] == "search_path":
+        return tuple(part.strip().strip('"') for part in called[1].split(",") if part.strip())
     return None
 
 

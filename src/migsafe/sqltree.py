@@ -59,3 +59,23 @@ def dropped_names(node: ast.Node | None, kind: ObjectType) -> list[tuple[str | N
         return []
     names = [tuple(part.sval for part in name) for name in node.objects or ()]
     return [(name[-2] if len(name) > 1 else None, name[-1]) for name in names]
+
+
+def set_config_call(node: ast.Node | None) -> tuple[str, str, bool] | None:
+    """``SELECT set_config('name', 'value', is_local)``: the setting, its value, and whether
+    it is local to the transaction; None for any other statement."""
+    if not isinstance(node, ast.SelectStmt) or len(node.targetList or ()) != 1:
+        return None
+    call = node.targetList[0].val
+    if not isinstance(call, ast.FuncCall) or call.funcname[-1].sval.lower() != "set_config":
+        return None
+    args = [_constant(arg) for arg in call.args or ()]
+    if len(args) != 3 or not isinstance(args[0], str) or not isinstance(args[1], str):
+        return None
+    return args[0], args[1], bool(args[2])
+
+
+def _constant(node: ast.Node) -> object:
+    """A string or boolean constant's value; None for anything else."""
+    value = getattr(node, "val", None)
+    return getattr(value, "sval", getattr(value, "boolval", None))
