@@ -537,4 +537,4 @@ def downgrade():
     (finding,) = lint(tmp_path, body, rule=RULE)
     hint = finding.hint
     assert "INSERT INTO state" not in hint and "nosec" not in hint
-    assert """# undo by hand: op.execute( "UPDATE users SET flag = true" )""" in hint
+    assert """# undo by hand: op.execute("UPDATE users SET flag = true")""" in hint

@@ -362,5 +362,5 @@ def _reverse_alter_column(operation: ops.AlterColumnOp) -> ops.AlterColumnOp | N
 
 def _one_line(source: str) -> str:
     """A call as one short line of a comment."""
-    text = " ".join(source.split())
+    text = " ".join(source.split()).replace("( ", "(").replace(" )", ")")  # a call's lines
     return text if len(text) <= 72 else text[:69] + "..."
