@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from migsafe.findings import Severity
 from tests.rules.lint import (
     FIRST_BODY_LINE,
     after_history,
@@ -424,3 +425,31 @@ def upgrade():
         "(unless it is text or varchar already: then nothing is rewritten)."
     )
     assert bounded.message.endswith("rewrites the table under an ACCESS EXCLUSIVE lock.")
+
+
+def test_a_call_that_says_the_column_is_otherwise_than_the_history_made_it_is_a_notice(
+    write_migration,
+) -> None:
+    """celery-director's first revision was edited to make ``key`` varchar(255), and a
+    later one, "only useful for an existing instance", changes it from VARCHAR to
+    varchar(255): nothing is rewritten on the databases the history migrated, and the
+    table is rewritten where the column is what the call says. Said as a notice."""
+    before = """\
+def upgrade():
+    op.create_table("tasks", sa.Column("id", sa.Integer(), primary_key=True),
+                    sa.Column("key", sa.String(255)))
+"""
+    body = """\
+def upgrade():
+    op.alter_column("tasks", "key", existing_type=sa.VARCHAR(), type_=sa.String(255))
+"""
+    (finding,) = after_history(write_migration, before, body, rule=RULE)
+    assert finding.severity is Severity.NOTICE
+    assert finding.message == (
+        'The history made "tasks"."key" varchar(255), so changing it to varchar(255) rewrites '
+        "nothing on the databases it migrated; the call says existing_type=varchar, and where "
+        "the column is that (a database made before an earlier revision was edited), it "
+        "rewrites the table under an ACCESS EXCLUSIVE lock."
+    )
+    same = body.replace("sa.VARCHAR()", "sa.String(255)")
+    assert after_history(write_migration, before, same, rule=RULE) == []

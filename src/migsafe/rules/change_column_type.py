@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from alembic.operations import ops
 from pglast import ast
@@ -15,6 +16,7 @@ from migsafe.locks import alter_table_command_lock
 from migsafe.revision import (
     RevisionContext,
     alter_commands,
+    existing_type,
     has_unknown_modifier,
     is_unknown_type,
     table_values,
@@ -39,7 +41,10 @@ RULE = Rule(
         "Unless the old and new types are binary-coercible (varchar(n) to a wider varchar or "
         "to text, numeric to a wider precision, ...), PostgreSQL rewrites the table and its "
         "indexes under an ACCESS EXCLUSIVE lock: no reads or writes for the whole rewrite. "
-        "The running application may also break on values of the new type."
+        "The running application may also break on values of the new type. The type before "
+        "is the one the history made; when the call's existing_type= says otherwise and the "
+        "change would rewrite from that one, a notice says so (a revision written for "
+        "databases made before an earlier one was edited)."
     ),
     fix="""\
 {added}# Expand and contract: add a column of the new type, dual-write, backfill, switch, drop.
@@ -88,6 +93,9 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                 continue
             using = cmd.def_.raw_default
             if old is not None and keeps_contents(using, cmd.name, new) and no_rewrite(old, new):
+                claimed = existing_type(stmt.operation)
+                if claimed is not None and not no_rewrite(claimed, new):
+                    yield _claimed_otherwise(rev, stmt, cmd.name, old, claimed, new)
                 continue
             if (
                 using is None
@@ -116,6 +124,36 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                 converted=_converted(cmd, new),
                 added=_labels_added(rev, stmt, old, new),
             )
+
+
+def _claimed_otherwise(
+    rev: RevisionContext,
+    stmt: Statement,
+    column: str,
+    old: ast.TypeName,
+    claimed: ast.TypeName,
+    new: ast.TypeName,
+) -> Finding:
+    """The history made the column what the change asks, or as good (nothing is rewritten on
+    the databases it migrated), while the call's ``existing_type=`` says it is a type from
+    which the change would rewrite: the revision was written for databases made before an
+    earlier revision was edited (celery-director's, bentoml's). A notice, not a verdict."""
+    finding = rev.finding(
+        RULE,
+        stmt,
+        f'The history made {stmt.table.sql}."{column}" {type_name(old)}, so changing it to '
+        f"{type_name(new)} rewrites nothing on the databases it migrated; the call says "
+        f"existing_type={type_name(claimed)}, and where the column is that (a database made "
+        "before an earlier revision was edited), it rewrites the table under an ACCESS "
+        "EXCLUSIVE lock.",
+        **table_values(stmt.table),
+        column=column,
+        new_column=f"{column}_new",
+        new_type=type_name(new),
+        converted=f"{column}::{type_name(new)}",
+        added="",
+    )
+    return replace(finding, severity=Severity.NOTICE)
 
 
 def _labels_added(rev: RevisionContext, stmt: Statement, old: ast.TypeName | None,
