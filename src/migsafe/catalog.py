@@ -277,7 +277,7 @@ class Catalog:
                 # a key refers to it, so it exists: made outside the history (vmware-nsx's
                 # keys to neutron's tables), with columns not known
                 self._new_table(referred, partial=True)
-            constraint = replace(constraint, referred=qualified_name(node.pktable),
+            constraint = replace(constraint, referred=referred,
                                  referred_columns=tuple(_strings(node.pk_attrs)),
                                  on_delete=_FK_ACTIONS.get(node.fk_del_action),
                                  on_update=_FK_ACTIONS.get(node.fk_upd_action))  # fmt: skip

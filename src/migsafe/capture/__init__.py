@@ -174,8 +174,8 @@ class OfflineCapturer:
         self._sqlalchemy_given_stand_ins = sqlalchemy_taking_stand_ins()
         self._environment = EnvironmentContext(self.config, self.script_directory, as_sql=True)
         # Alembic's multi-database template: upgrade(engine_name) once per database named
-        self._databases = re.split(r",\s*", config.get_main_option("databases") or "")
-        self._databases = [name for name in self._databases if name]
+        databases = re.split(r",\s*", config.get_main_option("databases") or "")
+        self._databases = [name for name in databases if name]
 
     def __enter__(self) -> OfflineCapturer:
         """Capture only inside ``with``: ``alembic.context``, ``op`` and stand-ins are in

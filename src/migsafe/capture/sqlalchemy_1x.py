@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -109,15 +110,14 @@ def _numbered(sql: str, parameters: object) -> str:
     if parameters is None:
         return sql
     names: dict[str | None, int] = {}
-    counted = [0]
+    positions = itertools.count(1)
 
     def number(match: re.Match[str]) -> str:
         if match.group(0) == "%%":
             return "%"
         name = match.group(1)
         if name is None:  # positional: each its own
-            counted[0] += 1
-            return f"${counted[0]}"
+            return f"${next(positions)}"
         return f"${names.setdefault(name, len(names) + 1)}"
 
     return _PYFORMAT.sub(number, sql)
