@@ -6,7 +6,15 @@ figures are medians. Cold is `--no-cache` (everything imported and every script 
 unchanged is a re-run answered by the cache (primed once before timing).
 Targets (issue 10): cold at most 1.1x the bare render; unchanged at most 0.3 s.
 
-Usage: python bench/check_speed.py [--runs N] [--history NAME ...]
+Two settings. By default the application is not installed (the usual case for a linter in
+CI): the scripts that import it fail under the bare render and are skipped, while migsafe
+stands the missing modules in and captures them, so the two do not do the same work.
+``--installed`` measures both in a virtual environment of their own where the release and
+all its dependencies are installed (``pip install PACKAGE==VERSION``, with migsafe from
+this checkout): each then imports what the scripts import, as `alembic upgrade --sql` does
+for a team whose CI installs its application.
+
+Usage: python bench/check_speed.py [--runs N] [--history NAME ...] [--installed]
 """
 
 from __future__ import annotations
@@ -15,15 +23,25 @@ import argparse
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import tempfile
+import venv
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.common import precompile, timed  # noqa: E402
-from tests.realdata import AIRFLOW, CONDA_STORE, MLFLOW, PREFECT, extract  # noqa: E402
+from tests.realdata import (  # noqa: E402
+    AIRFLOW,
+    CACHE,
+    CONDA_STORE,
+    MLFLOW,
+    PREFECT,
+    RegistryUnreachable,
+    extract,
+)
 
 HISTORIES = {h.package: h for h in (MLFLOW, CONDA_STORE, AIRFLOW, PREFECT)}
 FINDINGS_OK = (0, 1)  # migsafe check exits 1 because the histories have findings
@@ -33,24 +51,59 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--history", action="append", choices=sorted(HISTORIES))
+    parser.add_argument(
+        "--installed",
+        action="store_true",
+        help="the release and its dependencies installed, in a venv of their own",
+    )
     args = parser.parse_args()
     print(f"python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory(prefix="migsafe-bench-cache-") as cache:
         os.chmod(cache, 0o755)
         environment = {**os.environ, "MIGSAFE_CACHE_DIR": cache}
         for name in args.history or [MLFLOW.package, CONDA_STORE.package]:
-            measure(HISTORIES[name], args.runs, environment)
+            history = HISTORIES[name]
+            if args.installed:
+                python, versions = installed_release(history)
+            else:
+                python, versions = Path(sys.executable), extract(history)
+                precompile(REPO / "src" / "migsafe", versions)
+            measure(history, python, versions, args.runs, environment)
 
 
-def measure(history, runs: int, environment: dict[str, str]) -> None:
-    versions = extract(history)
-    precompile(REPO / "src" / "migsafe", versions)
-    check = [sys.executable, "-m", "migsafe", "check", "--format", "json", str(versions)]
+def installed_release(history) -> tuple[Path, Path]:
+    """A virtual environment holding the release with all its dependencies (made once, in the
+    test cache) and migsafe as this checkout has it (installed again each time); its Python
+    and the installed versions directory."""
+    home = CACHE / "bench" / f"venv-{history.package}-{history.version}"
+    python = home / "bin" / "python"
+    if not (home / ".complete").exists():
+        venv.create(home, with_pip=True)
+        _pip(python, f"{history.package}=={history.version}", str(REPO))
+        (home / ".complete").touch()
+    _pip(python, "--no-deps", "--force-reinstall", str(REPO))
+    site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    return python, Path(site) / history.versions_dir
+
+
+def _pip(python: Path, *arguments: str) -> None:
+    """pip install into that environment (which compiles what it installs, as a user's has)."""
+    command = [str(python), "-m", "pip", "install", "--quiet", *arguments]
+    completed = subprocess.run(command, capture_output=True, text=True, check=False)
+    if completed.returncode != 0:
+        raise RegistryUnreachable((completed.stderr.strip().splitlines() or ["pip failed"])[-1])
+
+
+def measure(history, python: Path, versions: Path, runs: int, environment: dict[str, str]) -> None:
+    check = [str(python), "-m", "migsafe", "check", "--format", "json", str(versions)]
     commands = {
-        "bare render": [sys.executable, str(REPO / "bench" / "bare_render.py"), str(versions)],
+        "bare render": [str(python), str(REPO / "bench" / "bare_render.py"), str(versions)],
         "check, cold": [*check, "--no-cache"],
         "check, unchanged": check,
-        "python startup": [sys.executable, "-c", "pass"],
+        "python startup": [str(python), "-c", "pass"],
     }
     for command in commands.values():  # warm the file cache and .pyc files; prime the cache
         timed(command, env=environment, accepted=FINDINGS_OK)

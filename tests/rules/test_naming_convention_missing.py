@@ -249,6 +249,25 @@ def test_an_env_py_deep_in_a_package_finds_the_packages_models(tmp_path: Path) -
     assert (finding.path, finding.line) == (migrations / "env.py", 4)
 
 
+def test_an_env_py_in_a_script_directory_inside_a_package_finds_its_models(
+    tmp_path: Path,
+) -> None:
+    """zun's and nbgrader's layout: env.py in zun/db/sqlalchemy/alembic/, a directory without
+    an ``__init__.py``, imports ``zun.db.sqlalchemy.models`` from the package around it."""
+    package = tmp_path / "app"
+    for directory in ("", "db"):
+        (package / directory).mkdir(parents=True, exist_ok=True)
+        (package / directory / "__init__.py").write_text("", encoding="utf-8")
+    (package / "db" / "models.py").write_text(DECLARATIVE, encoding="utf-8")
+    migrations = package / "db" / "alembic"
+    (migrations / "versions").mkdir(parents=True)
+    env_py = env_with("Base.metadata", "from app.db.models import Base")
+    (migrations / "env.py").write_text(env_py, encoding="utf-8")
+    (migrations / "versions" / "a1_first.py").write_text(revision("a1"), encoding="utf-8")
+    (finding,) = findings(migrations / "versions", RULE)
+    assert (finding.path, finding.line) == (migrations / "env.py", 4)
+
+
 def test_a_module_outside_the_project_directory_is_named_relative_to_it(tmp_path: Path) -> None:
     """mindsdb's metadata is made in mindsdb/interfaces/storage/db.py, beside the directory
     of its alembic.ini (mindsdb/migrations): named from there, not by the machine's path."""

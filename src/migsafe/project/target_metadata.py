@@ -414,12 +414,15 @@ def import_roots(env_py: Path, config: AlembicConfig | None) -> list[Path]:
     """Where the project's modules are imported from: the directories alembic.ini's
     ``prepend_sys_path`` names (and the one it is in), env.py's, the one its package is
     imported from (above the top-most directory with an ``__init__.py``: mlflow's env.py
-    sits deep in mlflow/store/db_migrations), and their ``src``."""
+    sits deep in mlflow/store/db_migrations; zun's and nbgrader's in a script directory that
+    is no package, inside one), and their ``src``."""
     roots: list[Path] = []
     if config is not None:
         roots += [(config.directory / p).resolve() for p in config.list_option("prepend_sys_path")]
         roots.append(config.directory)
     package = env_py.parent
+    if not (package / "__init__.py").is_file():
+        package = package.parent  # zun/db/sqlalchemy/alembic/env.py: the package is above
     while (package / "__init__.py").is_file() and package.parent != package:
         package = package.parent
     roots += [env_py.parent, env_py.parent.parent, package]
