@@ -118,8 +118,28 @@ def test_a_package_style_script_location_resolves(tmp_path: Path) -> None:
     assert code == 2
     assert output.strip().splitlines()[0] == (
         f"{ini}: error: script_location 'not_a_package_here:migrations': "
-        "cannot import 'not_a_package_here'"
+        "cannot find the package 'not_a_package_here' on the import path"
     )
+
+
+def test_a_package_style_script_location_is_found_without_running_the_package(
+    tmp_path: Path,
+) -> None:
+    """aim's alembic.ini says ``aim:web/migrations``, and importing aim needs aimrocks, which
+    is not installed: the directory is found all the same, and the package's code never runs
+    in migsafe's process."""
+    package = tmp_path / "app_pkg_not_importable"
+    versions = package / "web" / "migrations" / "versions"
+    versions.mkdir(parents=True)
+    (package / "__init__.py").write_text("import os\nos._exit(7)\n")
+    (package / "web" / "migrations" / "env.py").write_text("")
+    (versions / "a.py").write_text(
+        "from alembic import op\nrevision = 'a'\ndown_revision = None\n" + UNSAFE
+    )
+    ini = tmp_path / "alembic.ini"
+    ini.write_text("[alembic]\nscript_location = app_pkg_not_importable:web/migrations\n")
+    code, output = run("check", "-c", str(ini))
+    assert code == 1 and "create-index-not-concurrently" in output, output
 
 
 def test_postgres_with_a_url_never_echoes_its_password(server_url: str) -> None:

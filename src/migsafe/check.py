@@ -144,11 +144,10 @@ def _serve(
     order. ``done`` holds the upgrade SQL of the scripts checked before (by a worker that was
     lost), to rebuild the schema they made; ``created``, the tables the judged ones among
     them created. With ``record_footprint``, each report says what its script imported."""
-    capturer = OfflineCapturer(
+    with import_path(project.sys_path), OfflineCapturer(
         project.config, settings.target_pg_version, replayed(done),
         dict(environment.naming_convention),
-    )  # fmt: skip
-    with import_path(project.sys_path), capturer:
+    ) as capturer:  # fmt: skip
         known = set(sys.modules)
         import_installed(environment.imports)  # the plugins env.py loads, before any script
         for script in project.scripts[len(done) :]:

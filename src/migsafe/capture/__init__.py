@@ -49,6 +49,7 @@ from migsafe.capture.stand_ins import Reach
 from migsafe.capture.stood_in_arguments import sqlalchemy_taking_stand_ins
 from migsafe.catalog import DEFAULT_SCHEMA, Catalog, Table, is_bookkeeping_table
 from migsafe.project import BodyShape, MigrationScript, body_shape, failing_line
+from migsafe.project.script_directory import script_directory
 from migsafe.sql import split_statements
 
 __all__ = ["Capture", "Emitted", "Failure", "Guess", "OfflineCapturer", "ScriptCapture"]
@@ -454,7 +455,7 @@ def _script_directory(config: Config) -> ScriptDirectory:
     """Alembic's script directory, for ``context.script``; never asked for its revisions
     (that would import every script)."""
     try:
-        return ScriptDirectory.from_config(config)
+        return script_directory(config)
     except Exception:  # a versions directory without env.py still makes a script directory
-        location = config.get_main_option("script_location") or str(Path.cwd())
-        return ScriptDirectory(location)
+        location = config.get_main_option("script_location")
+        return ScriptDirectory(location if location and Path(location).is_dir() else Path.cwd())

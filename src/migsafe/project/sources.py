@@ -131,23 +131,24 @@ def _read_config(ini: Path) -> Config:
 
 
 def _add_config(sources: Sources, config: Config) -> None:
-    from alembic.script import ScriptDirectory
     from alembic.util import CommandError
+
+    from migsafe.project.script_directory import script_directory
 
     ini = Path(config.config_file_name) if config.config_file_name else Path("<alembic Config>")
     here = ini.resolve().parent if config.config_file_name else Path.cwd()
     prepend = config.get_main_option("prepend_sys_path") or "."
     sys_path = [here / part for part in prepend.replace(",", " ").split()]
     try:
-        with import_path(sys_path):  # a package-style script_location imports its package
-            script_dir = ScriptDirectory.from_config(config)
+        with import_path(sys_path):
+            script_dir = script_directory(config)
     except (CommandError, KeyError, ValueError) as exc:
         sources.diagnostics.append(Diagnostic(ini, _one_line(str(exc)), fatal=True))
         return
     except ImportError as exc:
-        location = config.get_main_option("script_location")
-        message = f"script_location {location!r}: cannot import {exc.name or 'its package'!r}"
-        sources.diagnostics.append(Diagnostic(ini, message, fatal=True))
+        location = config.get_alembic_option("script_location")
+        message = f"script_location {location!r}: cannot find the package {exc.name!r}"
+        sources.diagnostics.append(Diagnostic(ini, f"{message} on the import path", fatal=True))
         return
     sources.config = sources.config or config
     sources.script_location = sources.script_location or Path(script_dir.dir)

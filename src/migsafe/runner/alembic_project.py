@@ -20,6 +20,7 @@ from alembic.script.revision import RevisionMap
 
 from migsafe.errors import MigsafeError
 from migsafe.project import History, MigrationScript, Project, import_path
+from migsafe.project.script_directory import script_directory
 
 DEFAULT_VERSION_TABLE = "alembic_version"
 
@@ -48,7 +49,7 @@ def alembic_project(project: Project) -> AlembicProject:
     """
     try:
         with import_path(project.sys_path):
-            scripts = ScriptDirectory.from_config(project.config)
+            scripts = script_directory(project.config)
     except Exception as exc:
         where = project.config.config_file_name or project.location
         raise ProjectError(f"{where}: {_one_line(exc)}") from None

@@ -256,10 +256,11 @@ def _append_to_section(text: str, section: str, new_lines: list[str]) -> str:
 
 def _env_py(ini: Path) -> Path | None:
     from alembic.config import Config
-    from alembic.script import ScriptDirectory
+
+    from migsafe.project.script_directory import script_directory
 
     try:
-        directory = Path(ScriptDirectory.from_config(Config(str(ini))).dir)
+        directory = Path(script_directory(Config(str(ini))).dir)
     except Exception:
         return None
     env_py = directory / "env.py"
