@@ -376,3 +376,31 @@ def test_dropping_a_column_or_a_view_drops_what_depends_on_it() -> None:
     )
     assert set(catalog.tables[("public", "ident")].constraints) == {"ck_id"}
     assert ("public", "ix_vm") not in catalog.indexes
+
+
+def test_a_default_name_already_taken_gets_the_next_number_as_postgresql_gives_it() -> None:
+    """mistral's history adds three unnamed UNIQUE constraints whose names PostgreSQL
+    shortens to the same ``..._key``: it names them ``_key``, ``_key1``, ``_key2``
+    (ChooseRelationName; checked on PostgreSQL 15), and mistral's own later revision drops
+    ``_key1`` by that name. A CHECK or a foreign key is numbered among constraints only."""
+    catalog = catalog_after(
+        "CREATE TABLE t (a int, b int, c int, UNIQUE (a, b))",
+        "ALTER TABLE t ADD UNIQUE (a, b)",
+        "ALTER TABLE t ADD UNIQUE (a, b)",
+        "CREATE INDEX ON t (c)",
+        "CREATE INDEX ON t (c)",
+        "ALTER TABLE t ADD CHECK (a > 0)",
+        "ALTER TABLE t ADD CHECK (a > 1)",
+        "CREATE TABLE t_c_idx2 (id int)",  # a table's name is taken for indexes too
+        "CREATE INDEX ON t (c)",
+    )
+    table = catalog.tables[("public", "t")]
+    assert [n for n, c in table.constraints.items() if c.kind == "unique"] == [
+        "t_a_b_key", "t_a_b_key1", "t_a_b_key2",
+    ]  # fmt: skip
+    assert [n for n, c in table.constraints.items() if c.kind == "check"] == [
+        "t_a_check", "t_a_check1",
+    ]  # fmt: skip
+    assert {n for (_, n), i in catalog.indexes.items() if i.columns == ("c",)} == {
+        "t_c_idx", "t_c_idx1", "t_c_idx3",
+    }  # fmt: skip

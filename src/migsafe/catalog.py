@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
@@ -254,6 +255,27 @@ class Catalog:
             table is not None and not table.partial and (self.exact or table.created_by == revision)
         )
 
+    def chosen_name(self, table: Name, columns: tuple[str, ...], kind: str) -> str:
+        """The name PostgreSQL gives a constraint or index created on ``table`` without one:
+        the default, else the first of ``_key1``, ``_key2``, … that no object of the schema
+        has (ChooseRelationName, ChooseConstraintName): an index and the index of a key may
+        not share a relation's name, a key no other constraint's. mistral's second unnamed
+        UNIQUE on the same leading columns is ``..._key1``."""
+        schema = table[0]
+        taken: set[str] = set()
+        if kind in ("index", "primary key", "unique", "exclude"):
+            relations = (*self.tables, *self.views, *self.indexes, *self.sequences)
+            taken.update(name for owner, name in relations if owner == schema)
+        if kind != "index":
+            for key, other in self.tables.items():
+                if key[0] == schema:
+                    taken.update(other.constraints)
+        for attempt in itertools.count():
+            name = default_constraint_name(table[1], columns, kind, attempt)
+            if name not in taken:
+                return name
+        raise AssertionError("unreachable: itertools.count() does not end")
+
     def indexes_of(self, table: Name) -> Iterator[Index]:
         return (index for index in self.indexes.values() if index.table == table)
 
@@ -262,13 +284,14 @@ class Catalog:
         if kind is None:
             return
         columns = tuple(_strings(node.keys or node.fk_attrs)) or ((column,) if column else ())
+        if kind == "check" and not columns:
+            named = check_named_after(node.raw_expr)
+            columns = (named,) if named else ()
         used = self.indexes.get((table.name[0], node.indexname)) if node.indexname else None
         if used is not None and not columns:  # PRIMARY KEY USING INDEX: the index's columns
             columns = used.columns
         name = node.conname or (  # USING INDEX: PostgreSQL names it as the index
-            node.indexname
-            if used is not None
-            else default_constraint_name(table.name[1], columns, kind)
+            node.indexname if used is not None else self.chosen_name(table.name, columns, kind)
         )
         constraint = Constraint(name, kind, columns, validated=not node.skip_validation)
         if kind == "foreign key":
@@ -330,6 +353,13 @@ def _columns_read(expression: ast.Node | None, column: str | None) -> tuple[str,
         if isinstance(ref, ast.ColumnRef) and isinstance(ref.fields[-1], ast.String)
     ]
     return tuple(dict.fromkeys([*([column] if column else []), *named]))
+
+
+def check_named_after(expression: ast.Node | None) -> str | None:
+    """The column an unnamed CHECK is named after: the one its condition names, when it names
+    one (``orders_total_check``); else it is named after the table alone."""
+    columns = _columns_read(expression, None)
+    return columns[0] if len(columns) == 1 else None
 
 
 def _change(table: Table, column: str, **values: object) -> None:
@@ -408,10 +438,14 @@ def dotted_name(names: Iterable[ast.String]) -> Name:
 _FK_ACTIONS = {"c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT", "r": "RESTRICT"}
 
 
-def default_constraint_name(table: str, columns: tuple[str, ...], kind: str) -> str:
-    """The name PostgreSQL gives a constraint (or an index) created without one: what later
-    revisions, and the recipes for an unnamed one, call it."""
-    suffix = _NAME_SUFFIX[kind]
+def default_constraint_name(
+    table: str, columns: tuple[str, ...], kind: str, attempt: int = 0
+) -> str:
+    """The name PostgreSQL gives a constraint (or an index) created without one, where no
+    other object has it (else see ``Catalog.chosen_name``): what later revisions, and the
+    recipes for an unnamed one, call it. ``attempt`` n > 0 is the name with n after its
+    label (``_key1``), PostgreSQL's next try when the name is taken."""
+    suffix = _NAME_SUFFIX[kind] + (str(attempt) if attempt else "")
     if kind == "primary key" or not columns:
         return object_name(table, None, suffix)
     return object_name(table, "_".join(columns), suffix)
@@ -548,7 +582,7 @@ def _create_index(catalog: Catalog, node: ast.IndexStmt, revision: str | None) -
     columns = tuple(e.name if e.name else None for e in elements)
     expressions = tuple(e.name or sql_text(e.expr) or "" for e in elements)
     named = tuple(c or "expr" for c in columns)
-    name = node.idxname or default_constraint_name(table[1], named, "index")
+    name = node.idxname or catalog.chosen_name(table, named, "index")
     key = (table[0], name)
     if key in catalog.indexes and node.if_not_exists:
         return

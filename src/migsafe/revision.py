@@ -29,6 +29,7 @@ from migsafe.catalog import (
     BATCH_COPY,
     DEFAULT_SCHEMA,
     Catalog,
+    default_constraint_name,
     is_bookkeeping_table,
     not_null_column,
 )
@@ -348,6 +349,16 @@ class RevisionContext:
                 self._schema.apply(node, self.script.revision)
             self._schema_at += 1
         return self._schema
+
+    def name_chosen(self, stmt: Statement, columns: tuple[str, ...], kind: str) -> str:
+        """The name PostgreSQL gives a constraint that ``stmt`` adds to its table without one:
+        not one another object of the schema has by then (``Catalog.chosen_name``)."""
+        table = stmt.table
+        assert table is not None
+        schema = self.schema_at(stmt)
+        if schema is None:
+            return default_constraint_name(table.name, columns, kind)
+        return schema.chosen_name(table.key, columns, kind)
 
     def column_before(self, stmt: Statement, column: str, what: str) -> Any:
         """The column's ``type`` (or ``nullable``) when the statement runs (None: unknown).

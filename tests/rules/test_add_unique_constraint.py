@@ -184,6 +184,22 @@ def upgrade():
     assert '"dbs_verbose_name_key", "dbs", ["verbose_name"]' in finding.hint
 
 
+def test_an_unnamed_constraint_whose_name_is_taken_gets_postgresqls_next_one(
+    tmp_path: Path,
+) -> None:
+    """mistral adds a second unnamed UNIQUE whose default name the first one has: PostgreSQL
+    calls it ``..._key1``, and a recipe building an index called ``..._key`` would fail."""
+    body = """\
+def upgrade():
+    op.create_unique_constraint(None, "dbs", ["verbose_name"])
+    op.create_unique_constraint(None, "dbs", ["verbose_name"])
+"""
+    first, second = lint(tmp_path, body, rule=RULE)
+    assert '"dbs_verbose_name_key" (unnamed' in first.message
+    assert '"dbs_verbose_name_key1" (unnamed' in second.message
+    assert '"dbs_verbose_name_key1", "dbs", ["verbose_name"]' in second.hint
+
+
 def test_dropping_and_adding_it_again_under_a_new_name_is_a_rename(write_migration) -> None:
     """nonebot-plugin-uninfo drops its ``unique_bot`` and adds the same columns back as
     ``nonebot_plugin_uninfo_unique_bot``: the index is built again, for a new name. The

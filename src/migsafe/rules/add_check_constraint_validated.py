@@ -9,13 +9,12 @@ from pglast import ast
 from pglast.enums import AlterTableType, ConstrType
 from pglast.stream import RawStream
 
-from migsafe.catalog import default_constraint_name
+from migsafe.catalog import check_named_after
 from migsafe.findings import Finding, Severity
 from migsafe.locks import LockMode
 from migsafe.revision import RevisionContext, alter_commands, table_values
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, py_literal
 from migsafe.sql import Statement
-from migsafe.sqltree import walk
 
 RULE = Rule(
     code="MS017",
@@ -114,10 +113,8 @@ def _finding(
 ) -> Finding:
     table = stmt.table
     assert table is not None
-    named = column or _only_column(constraint.raw_expr)  # as PostgreSQL names it
-    name = constraint.conname or default_constraint_name(
-        table.name, (named,) if named else (), "check"
-    )
+    named = column or check_named_after(constraint.raw_expr)  # as PostgreSQL names it
+    name = constraint.conname or rev.name_chosen(stmt, (named,) if named else (), "check")
     key = f'"{name}"' if constraint.conname else f'"{name}" (unnamed: PostgreSQL\'s name for it)'
     condition = RawStream()(constraint.raw_expr)
     on = f'column "{column}" of {table.sql}' if column else table.sql
@@ -132,17 +129,6 @@ def _finding(
         add_column=add_column,
         **table_values(table),
     )
-
-
-def _only_column(expression: ast.Node | None) -> str | None:
-    """The column a CHECK's condition names, when it names one: PostgreSQL names an unnamed
-    CHECK after it (``orders_total_check``), and after the table alone otherwise."""
-    columns = {
-        node.fields[-1].sval
-        for node in walk(expression)
-        if isinstance(node, ast.ColumnRef) and isinstance(node.fields[-1], ast.String)
-    }
-    return columns.pop() if len(columns) == 1 else None
 
 
 def _add_column_without_check(

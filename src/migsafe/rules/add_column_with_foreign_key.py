@@ -10,7 +10,6 @@ from pglast import ast
 from pglast.enums import AlterTableType, ConstrType, ObjectType
 from pglast.stream import RawStream
 
-from migsafe.catalog import default_constraint_name
 from migsafe.findings import Finding, Severity
 from migsafe.locks import LockMode
 from migsafe.revision import RevisionContext, alter_commands, table_values
@@ -82,9 +81,7 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
             if key is None:
                 continue
             referred = TableName.of(key.pktable)
-            name = key.conname or default_constraint_name(
-                table.name, (column.colname,), "foreign key"
-            )
+            name = key.conname or rev.name_chosen(stmt, (column.colname,), "foreign key")
             access, share = LockMode.ACCESS_EXCLUSIVE, LockMode.SHARE_ROW_EXCLUSIVE
             yield rev.finding(
                 RULE,

@@ -8,7 +8,6 @@ from alembic.operations import ops
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType
 
-from migsafe.catalog import default_constraint_name
 from migsafe.findings import Finding, Severity
 from migsafe.locks import LockMode, alter_table_command_lock
 from migsafe.revision import RevisionContext, alter_commands, column_type_code, table_values
@@ -91,7 +90,7 @@ def _finding(
     assert table is not None
     referred = TableName.of(constraint.pktable)
     columns = tuple(s.sval for s in constraint.fk_attrs or ())
-    name = constraint.conname or default_constraint_name(table.name, columns, "foreign key")
+    name = constraint.conname or rev.name_chosen(stmt, columns, "foreign key")
     key = f'"{name}"' if constraint.conname else f'"{name}" (unnamed: PostgreSQL\'s name for it)'
     # a key to its own table (a tree of rows), or to one this function made (no session but
     # the migration's sees it yet: placement's consumer_types), blocks that one table

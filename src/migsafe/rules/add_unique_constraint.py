@@ -9,7 +9,6 @@ from alembic.operations import ops
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType
 
-from migsafe.catalog import default_constraint_name
 from migsafe.findings import Finding, Severity
 from migsafe.locks import alter_table_command_lock
 from migsafe.revision import RevisionContext, alter_commands, table_values
@@ -84,8 +83,8 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
     for stmt in rev.existing_table_statements(RULE):
         for cmd, constraint, columns in _index_building_constraints(stmt.node):
             kind = _KINDS[constraint.contype]
-            name = constraint.conname or default_constraint_name(
-                stmt.table.name, tuple(columns), "unique" if kind == "UNIQUE" else "primary key"
+            name = constraint.conname or rev.name_chosen(
+                stmt, tuple(columns), "unique" if kind == "UNIQUE" else "primary key"
             )  # superset's create_unique_constraint(None, ...): PostgreSQL's name for it
             said = (
                 f'"{name}"'
