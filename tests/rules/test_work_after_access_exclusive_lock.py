@@ -394,3 +394,27 @@ def upgrade():
         "or writes",
         """    op.execute('ALTER TABLE "tasks" VALIDATE CONSTRAINT "fk_tasks_workflow_id"')""",
     ]
+
+
+def test_a_key_added_back_in_a_batch_block_is_added_not_valid_as_sql_in_order(
+    tmp_path: Path,
+) -> None:
+    """argilla and dstack add their key back with ``batch_op.create_foreign_key``, which runs
+    when the batch_alter_table() block ends: a recipe keeping that call beside the VALIDATE
+    would validate before the key exists. The recipe writes the add as SQL, in order."""
+    body = """\
+def upgrade():
+    with op.batch_alter_table("tasks") as batch_op:
+        batch_op.drop_constraint("fk_tasks_workflow_id", type_="foreignkey")
+        batch_op.create_foreign_key("fk_tasks_workflow_id", "workflows", ["workflow_id"],
+                                    ["id"], ondelete="CASCADE")
+"""
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    assert "batch_op" not in finding.hint
+    assert finding.hint.splitlines()[-3:] == [
+        'op.execute("ALTER TABLE tasks ADD CONSTRAINT fk_tasks_workflow_id FOREIGN KEY(workflow_id) '
+        'REFERENCES workflows (id) ON DELETE CASCADE NOT VALID")',
+        "with op.get_context().autocommit_block():  # commits first; VALIDATE locks no reads "
+        "or writes",
+        """    op.execute('ALTER TABLE "tasks" VALIDATE CONSTRAINT "fk_tasks_workflow_id"')""",
+    ]

@@ -162,12 +162,17 @@ def _not_valid(rev: RevisionContext, stmt: Statement) -> tuple[str, str] | None:
         return None
     if list(dict.fromkeys(statement_passes(rev, stmt))) != [VALIDATION]:
         return None
-    source = rev.code_at(stmt.line)
     added = next(alter_commands(stmt.node, AlterTableType.AT_AddConstraint), None)
     name = getattr(added.def_, "conname", None) if added is not None else None
-    if source is None or not source.rstrip().endswith(")") or not name:
+    if not name:
         return None
-    call = source.rstrip()[:-1].rstrip().rstrip(",") + ", postgresql_not_valid=True)"
+    if rev.in_batch_block(stmt.line):  # batch_op's call runs when its block ends, after
+        call = f"op.execute({sql_code(f'{stmt.sql} NOT VALID')})"  # the VALIDATE: as SQL
+    else:
+        source = rev.code_at(stmt.line)
+        if source is None or not source.rstrip().endswith(")"):
+            return None
+        call = source.rstrip()[:-1].rstrip().rstrip(",") + ", postgresql_not_valid=True)"
     validate = f"ALTER TABLE {stmt.table.sql} VALIDATE CONSTRAINT {quote_identifier(name)}"
     return call, sql_code(validate)
 
