@@ -152,3 +152,20 @@ def test_postgres_with_a_url_never_echoes_its_password(server_url: str) -> None:
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=30)
     assert "***" in printed and "s3cret-value" not in printed + stderr
+
+
+def test_a_config_file_with_another_name_is_read_as_alembic_reads_it(tmp_path: Path) -> None:
+    """mailman's configuration is ``alembic.cfg``: ``-c`` reads it as Alembic does, not as a
+    migration script."""
+    versions = tmp_path / "migrations" / "versions"
+    versions.mkdir(parents=True)
+    (tmp_path / "migrations" / "env.py").write_text("")
+    (versions / "a.py").write_text(
+        "from alembic import op\nrevision = 'a'\ndown_revision = None\n" + UNSAFE
+    )
+    config = tmp_path / "alembic.cfg"
+    config.write_text("[alembic]\nscript_location: %(here)s/migrations\n")
+    code, output = run("check", "-c", str(config))
+    assert code == 1 and "create-index-not-concurrently" in output, output
+    code, output = run("check", "-c", str(tmp_path))
+    assert code == 2 and f"{tmp_path}: error: not a file" in output, output

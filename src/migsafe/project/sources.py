@@ -38,10 +38,13 @@ def find_sources(
     sources = Sources()
     if config is not None:
         _add_config(sources, config)
-    targets = list(paths)
-    if config_file is not None:
-        targets.append(config_file)
-    for target in targets:
+    if config_file is not None:  # read as Alembic's -c reads it, whatever its name
+        if not config_file.is_file():  # (mailman's is alembic.cfg)
+            what = "path does not exist" if not config_file.exists() else "not a file"
+            sources.diagnostics.append(Diagnostic(config_file, what, fatal=True))
+        else:
+            _add_config(sources, _read_config(config_file))
+    for target in paths:
         if not target.exists():
             sources.diagnostics.append(Diagnostic(target, "path does not exist", fatal=True))
         elif target.is_file() and target.suffix == ".ini":
