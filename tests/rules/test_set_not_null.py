@@ -242,3 +242,19 @@ def upgrade():
     result = command.check([path.parent])
     messages = [f.message for f in result.findings if f.rule == RULE and f.path == path]
     assert len(messages) == 3 and all(m.endswith("all reads and writes wait.") for m in messages)
+
+
+def test_a_column_made_earlier_in_the_same_revision_is_known(write_migration) -> None:
+    """dstack adds a column NULL, fills it and sets it NOT NULL in one revision, after one
+    that was not checked to its end: that revision cannot have changed it."""
+    body = """\
+def upgrade():
+    op.add_column("dag", sa.Column("instance_num", sa.Integer(), nullable=True))
+    op.execute("UPDATE dag SET instance_num = 0")
+    op.alter_column("dag", "instance_num", nullable=False)
+    op.alter_column("dag", "concurrency", nullable=True)
+    op.alter_column("dag", "concurrency", nullable=False)
+"""
+    findings = after_history(write_migration, STOPPED_EARLY, body, rule=RULE)
+    assert len(findings) == 2
+    assert all(f.message.endswith("all reads and writes wait.") for f in findings)

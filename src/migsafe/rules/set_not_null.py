@@ -88,8 +88,10 @@ def _unless_known(rev: RevisionContext, stmt: Statement, column: str, before: bo
     """When the history built tables but neither it nor the call says whether this column
     allows NULLs (a table of another history: neutron's plugins alter neutron's tables), it
     may be NOT NULL already, and then nothing is scanned; so may it be when a revision before
-    was not captured to its end. A script checked alone knows no history to speak of."""
-    schema = rev.schema_before
+    was not captured to its end, unless the column was made (or made NULL) since, in this
+    revision too (dstack adds it, fills it, sets it NOT NULL). A script checked alone knows
+    no history to speak of."""
+    schema = rev.schema_at(stmt) or rev.schema_before
     table = stmt.table.key if stmt.table is not None else None
     settled = schema is not None and table is not None and schema.nullability_known(table, column)
     if before is not None and schema is not None and not settled:
