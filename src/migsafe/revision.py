@@ -288,19 +288,16 @@ class RevisionContext:
 
     def index_table(self, stmt: Statement, schema: str | None, name: str) -> TableName | None:
         """The table of the index ``name`` as ``stmt`` meets it: the ``table_name=`` of an
-        Alembic drop_index(), an index this function created, or one the history's catalog
-        knows; None when unknown."""
+        Alembic drop_index(), an index this function created, or one the schema it meets
+        holds (for a downgrade, one its upgrade created: buildbot's); None when unknown."""
         operation = stmt.operation
         if isinstance(operation, ops.DropIndexOp) and operation.table_name:
             return TableName(operation.schema, operation.table_name)
         for earlier in self.earlier(stmt):
             if isinstance(earlier.node, ast.IndexStmt) and earlier.node.idxname == name:
                 return earlier.table
-        known = (
-            self.schema_before.indexes.get((schema or "public", name))
-            if self.schema_before
-            else None
-        )
+        meets = self.schema_at(stmt) or self.schema_before
+        known = meets.indexes.get((schema or "public", name)) if meets else None
         if known is None:
             return None
         table_schema, table = known.table

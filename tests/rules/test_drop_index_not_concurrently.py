@@ -157,6 +157,22 @@ def upgrade():
     ]
 
 
+def test_a_downgrade_finds_the_table_of_an_index_its_upgrade_created(tmp_path: Path) -> None:
+    """buildbot's downgrade drops, by name alone, the index its upgrade created: the table
+    it locks is the one the upgrade built it on (and lock-timeout-missing finds it too)."""
+    body = """\
+def upgrade():
+    with op.get_context().autocommit_block():
+        op.create_index("builders_projectid", "builders", ["projectid"],
+                        postgresql_concurrently=True)
+
+def downgrade():
+    op.drop_index("builders_projectid")
+"""
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    assert 'takes an ACCESS EXCLUSIVE lock on "builders"' in finding.message
+
+
 def test_an_index_named_without_its_table_keeps_the_alembic_call(tmp_path: Path) -> None:
     body = """\
 def upgrade():
