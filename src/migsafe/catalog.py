@@ -49,7 +49,9 @@ _NAME_SUFFIX = {"primary key": "pkey", "unique": "key", "foreign key": "fkey", "
 class Column:
     name: str
     type: ast.TypeName | None
-    nullable: bool = True
+    # None: not known; a column of a table the history never made, whose type a revision
+    # changed, is known by its type alone (only ``Catalog.column`` gives such a column)
+    nullable: bool | None = True
     default: str | None = None  # SQL text
     identity: bool = False
 
@@ -528,7 +530,12 @@ def _drop_column(catalog: Catalog, table: Table, command: ast.AlterTableCmd) -> 
 
 
 def _alter_type(catalog: Catalog, table: Table, command: ast.AlterTableCmd) -> None:
-    _change(table, command.name, type=command.def_.typeName)
+    """A column of a table the history never made takes its type from here on (mailman
+    widens a column twice: the second change starts from the first's type)."""
+    if command.name not in table.columns and table.partial:
+        table.columns[command.name] = Column(command.name, command.def_.typeName, nullable=None)
+    else:
+        _change(table, command.name, type=command.def_.typeName)
 
 
 def _set_not_null(catalog: Catalog, table: Table, command: ast.AlterTableCmd) -> None:

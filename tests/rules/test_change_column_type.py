@@ -453,3 +453,23 @@ def upgrade():
     )
     same = body.replace("sa.VARCHAR()", "sa.String(255)")
     assert after_history(write_migration, before, same, rule=RULE) == []
+
+
+def test_a_type_set_on_a_table_the_history_never_made_is_the_next_changes_old_type(
+    write_migration,
+) -> None:
+    """mailman widens ``pendedkeyvalue.value`` (a table made by its application, not its
+    history) to varchar, and later to text: the second change starts from varchar, and
+    varchar to text rewrites nothing; so does the downgrade back to varchar."""
+    before = """\
+def upgrade():
+    op.alter_column("kv", "value", type_=sa.Unicode())
+"""
+    body = """\
+def upgrade():
+    op.alter_column("kv", "value", type_=sa.Text())
+
+def downgrade():
+    op.alter_column("kv", "value", type_=sa.Unicode())
+"""
+    assert after_history(write_migration, before, body, rule=RULE) == []

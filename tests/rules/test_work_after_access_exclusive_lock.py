@@ -412,8 +412,8 @@ def upgrade():
     (finding,) = lint(tmp_path, body, rule=RULE)
     assert "batch_op" not in finding.hint
     assert finding.hint.splitlines()[-3:] == [
-        'op.execute("ALTER TABLE tasks ADD CONSTRAINT fk_tasks_workflow_id FOREIGN KEY(workflow_id) '
-        'REFERENCES workflows (id) ON DELETE CASCADE NOT VALID")',
+        'op.execute("ALTER TABLE tasks ADD CONSTRAINT fk_tasks_workflow_id '
+        'FOREIGN KEY(workflow_id) REFERENCES workflows (id) ON DELETE CASCADE NOT VALID")',
         "with op.get_context().autocommit_block():  # commits first; VALIDATE locks no reads "
         "or writes",
         """    op.execute('ALTER TABLE "tasks" VALIDATE CONSTRAINT "fk_tasks_workflow_id"')""",

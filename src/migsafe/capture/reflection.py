@@ -245,7 +245,7 @@ def _column(column: Column, catalog: Catalog) -> dict[str, Any]:
     return {
         "name": column.name,
         "type": sqlalchemy_type(column.type, catalog),
-        "nullable": column.nullable,
+        "nullable": column.nullable is not False,
         "default": column.default,
         "autoincrement": column.identity or bool(column.default and "nextval(" in column.default),
         "comment": None,
