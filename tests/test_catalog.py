@@ -404,3 +404,25 @@ def test_a_default_name_already_taken_gets_the_next_number_as_postgresql_gives_i
     assert {n for (_, n), i in catalog.indexes.items() if i.columns == ("c",)} == {
         "t_c_idx", "t_c_idx1", "t_c_idx3",
     }  # fmt: skip
+
+
+def test_keys_of_one_create_table_on_the_same_columns_are_one_constraint() -> None:
+    """nbgrader's ``sa.Column("id", primary_key=True, unique=True)`` and aim's UNIQUE written
+    twice: PostgreSQL keeps the primary key, or the first UNIQUE, and no other index."""
+    catalog = catalog_after(
+        "CREATE TABLE course (id varchar(128) NOT NULL, PRIMARY KEY (id), UNIQUE (id))",
+        "CREATE TABLE tag (id int PRIMARY KEY, name text, UNIQUE (name), UNIQUE (name))",
+    )
+    assert list(catalog.tables[("public", "course")].constraints) == ["course_pkey"]
+    assert list(catalog.tables[("public", "tag")].constraints) == ["tag_pkey", "tag_name_key"]
+    assert sorted(name for _, name in catalog.indexes) == [
+        "course_pkey", "tag_name_key", "tag_pkey",
+    ]  # fmt: skip
+
+
+def test_an_unnamed_check_is_named_after_the_one_column_it_reads() -> None:
+    """Wherever it is declared: PostgreSQL names it from the condition's columns."""
+    catalog = catalog_after(
+        "CREATE TABLE t (a int CHECK (b > 0), b int, c int CHECK (a > 0 AND c > 0))"
+    )
+    assert list(catalog.tables[("public", "t")].constraints) == ["t_b_check", "t_check"]

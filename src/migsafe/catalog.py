@@ -286,14 +286,13 @@ class Catalog:
         if kind is None:
             return
         columns = tuple(_strings(node.keys or node.fk_attrs)) or ((column,) if column else ())
-        if kind == "check" and not columns:
-            named = check_named_after(node.raw_expr)
-            columns = (named,) if named else ()
         used = self.indexes.get((table.name[0], node.indexname)) if node.indexname else None
         if used is not None and not columns:  # PRIMARY KEY USING INDEX: the index's columns
             columns = used.columns
         name = node.conname or (  # USING INDEX: PostgreSQL names it as the index
-            node.indexname if used is not None else self.chosen_name(table.name, columns, kind)
+            node.indexname
+            if used is not None
+            else self.chosen_name(table.name, named_after(node, column), kind)
         )
         constraint = Constraint(name, kind, columns, validated=not node.skip_validation)
         if kind == "foreign key":
@@ -357,11 +356,26 @@ def _columns_read(expression: ast.Node | None, column: str | None) -> tuple[str,
     return tuple(dict.fromkeys([*([column] if column else []), *named]))
 
 
-def check_named_after(expression: ast.Node | None) -> str | None:
-    """The column an unnamed CHECK is named after: the one its condition names, when it names
-    one (``orders_total_check``); else it is named after the table alone."""
-    columns = _columns_read(expression, None)
-    return columns[0] if len(columns) == 1 else None
+def unnamed_constraint_name(table: str, constraint: ast.Constraint, column: str | None) -> str:
+    """The name PostgreSQL gives ``constraint`` (declared on ``column``, for a column
+    constraint) of ``table`` when no other object has it (else ``Catalog.chosen_name``)."""
+    kind = _KINDS[constraint.contype]
+    return default_constraint_name(table, named_after(constraint, column), kind)
+
+
+def named_after(constraint: ast.Constraint, column: str | None) -> tuple[str, ...]:
+    """The columns PostgreSQL names a constraint created without a name after: a CHECK's, the
+    one column its condition reads, whichever column it is declared on (else the table's
+    name alone: ``orders_check``); an EXCLUDE's, its elements' columns; a key's, its columns
+    (a column constraint's, that column)."""
+    if constraint.contype == ConstrType.CONSTR_CHECK:
+        read = _columns_read(constraint.raw_expr, None)
+        return read if len(read) == 1 else ()
+    if constraint.contype == ConstrType.CONSTR_EXCLUSION:
+        elements = (e[0] for e in constraint.exclusions or ())
+        return tuple(e.name for e in elements if getattr(e, "name", None))
+    keys = tuple(_strings(constraint.keys or constraint.fk_attrs))
+    return keys or ((column,) if column else ())
 
 
 def _change(table: Table, column: str, **values: object) -> None:
@@ -487,6 +501,20 @@ def _create_table(catalog: Catalog, node: ast.CreateStmt, revision: str | None) 
     for element in node.tableElts or ():
         if isinstance(element, ast.Constraint):
             catalog._add_constraint(table, element, None)
+    _one_index_per_key(catalog, table)
+
+
+def _one_index_per_key(catalog: Catalog, table: Table) -> None:
+    """PostgreSQL makes one constraint, with one index, of the keys a CREATE TABLE declares
+    on the same columns, the primary key's first (transformIndexConstraints): nbgrader's
+    ``unique=True`` on its primary key column, aim's UNIQUE written twice."""
+    keys = [c for c in table.constraints.values() if c.kind in ("primary key", "unique")]
+    seen: set[tuple[str, ...]] = set()
+    for key in sorted(keys, key=lambda c: c.kind != "primary key"):
+        if key.columns in seen:
+            del table.constraints[key.name]
+            catalog.indexes.pop((table.name[0], key.name), None)
+        seen.add(key.columns)
 
 
 def _create_table_as(catalog: Catalog, node: ast.CreateTableAsStmt, revision: str | None) -> None:

@@ -211,3 +211,20 @@ def upgrade():
     op.create_table("imports", sa.Column("code", sa.Text(), unique=True))
 """
     assert lines_flagged(tmp_path, body, rule=RULE) == [5]
+
+
+def test_a_unique_on_the_primary_keys_columns_is_no_constraint_of_its_own(
+    tmp_path: Path,
+) -> None:
+    """nbgrader declares its primary key ``unique=True`` as well, and aim a UNIQUE twice:
+    PostgreSQL makes one constraint of each pair, so only the second UNIQUE's first copy is
+    unnamed."""
+    body = """\
+def upgrade():
+    op.create_table("course", sa.Column("id", sa.String(128), unique=True, primary_key=True))
+    op.create_table("tag", sa.Column("id", sa.Integer(), primary_key=True),
+                    sa.Column("name", sa.Text()),
+                    sa.UniqueConstraint("name"), sa.UniqueConstraint("name"))
+"""
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    assert finding.message.startswith('UNIQUE (name) on "tag" has no name')

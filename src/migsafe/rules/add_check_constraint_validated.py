@@ -9,7 +9,7 @@ from pglast import ast
 from pglast.enums import AlterTableType, ConstrType
 from pglast.stream import RawStream
 
-from migsafe.catalog import check_named_after
+from migsafe.catalog import named_after
 from migsafe.findings import Finding, Severity
 from migsafe.locks import LockMode
 from migsafe.revision import RevisionContext, alter_commands, table_values
@@ -113,8 +113,7 @@ def _finding(
 ) -> Finding:
     table = stmt.table
     assert table is not None
-    named = column or check_named_after(constraint.raw_expr)  # as PostgreSQL names it
-    name = constraint.conname or rev.name_chosen(stmt, (named,) if named else (), "check")
+    name = constraint.conname or rev.name_chosen(stmt, named_after(constraint, column), "check")
     key = f'"{name}"' if constraint.conname else f'"{name}" (unnamed: PostgreSQL\'s name for it)'
     condition = RawStream()(constraint.raw_expr)
     on = f'column "{column}" of {table.sql}' if column else table.sql

@@ -10,9 +10,8 @@ import sqlalchemy as sa
 from alembic.operations import ops
 from pglast import ast
 from pglast.enums import ConstrType
-from pglast.visitors import Visitor
 
-from migsafe.catalog import object_name, sql_text
+from migsafe.catalog import sql_text, unnamed_constraint_name
 from migsafe.findings import Finding, Severity
 from migsafe.revision import RevisionContext, is_version_table
 from migsafe.rule import PG_DOCS, Category, Rule, py_literal
@@ -105,13 +104,7 @@ class Unnamed:
 
     def default_name(self, table: str) -> str:
         """The name PostgreSQL gives it (before adding a number to a name already taken)."""
-        label = _KINDS[self.constraint.contype][1]
-        if self.constraint.contype == ConstrType.CONSTR_PRIMARY:
-            return object_name(table, None, label)
-        if self.constraint.contype == ConstrType.CONSTR_CHECK:
-            referenced = _columns_in(self.constraint.raw_expr)  # tab_col_check for one column
-            return object_name(table, referenced[0] if len(referenced) == 1 else None, label)
-        return object_name(table, "_".join(self.columns) or None, label)
+        return unnamed_constraint_name(table, self.constraint, self.column)
 
 
 def check(rev: RevisionContext) -> Iterator[Finding]:
@@ -141,15 +134,24 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
 
 def _unnamed(node: ast.Node | None) -> Iterator[Unnamed]:
     """The constraints a statement creates without a name: not a primary key (always
-    <table>_pkey), nor ADD ... USING INDEX (it takes the index's name)."""
-    for constraint, column in constraints_added(node):
+    <table>_pkey), nor ADD ... USING INDEX (it takes the index's name), nor a UNIQUE on the
+    columns of the statement's primary key or of a UNIQUE before it: PostgreSQL makes one
+    constraint of those (nbgrader's ``unique=True`` on its primary key, aim's UNIQUE twice)."""
+    added = [Unnamed(constraint, column) for constraint, column in constraints_added(node)]
+    keys = {tuple(u.columns) for u in added if u.constraint.contype == ConstrType.CONSTR_PRIMARY}
+    for unnamed in added:
+        constraint = unnamed.constraint
+        if constraint.contype == ConstrType.CONSTR_UNIQUE:
+            if tuple(unnamed.columns) in keys:
+                continue
+            keys.add(tuple(unnamed.columns))
         if (
             constraint.contype in _KINDS
             and constraint.contype != ConstrType.CONSTR_PRIMARY
             and not constraint.conname
             and not constraint.indexname
         ):
-            yield Unnamed(constraint, column)
+            yield unnamed
 
 
 def _recipe(rev: RevisionContext, stmt: Statement, table: TableName, unnamed: list[Unnamed]) -> str:
@@ -261,18 +263,3 @@ def _referred(constraint: ast.Constraint) -> tuple[list[str], str]:
         if action in _ACTIONS
     )
     return remote, actions
-
-
-def _columns_in(expression: ast.Node | None) -> list[str]:
-    """The distinct columns an expression names, in order."""
-    found: list[str] = []
-
-    class Columns(Visitor):
-        def visit_ColumnRef(self, ancestors: object, node: ast.ColumnRef) -> None:
-            name = node.fields[-1]
-            if isinstance(name, ast.String) and name.sval not in found:
-                found.append(name.sval)
-
-    if expression is not None:
-        Columns()(expression)
-    return found
