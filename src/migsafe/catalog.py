@@ -735,7 +735,10 @@ def _drop(catalog: Catalog, node: ast.DropStmt, revision: str | None) -> None:
 
 
 def _create_enum(catalog: Catalog, node: ast.CreateEnumStmt, revision: str | None) -> None:
-    catalog.enums[dotted_name(node.typeName)] = list(_strings(node.vals))
+    name = dotted_name(node.typeName)
+    if name in catalog.enums:  # dstack's create_table() with an sa.Enum made before
+        catalog.made_again[id(node)] = node
+    catalog.enums[name] = list(_strings(node.vals))
 
 
 def _alter_enum(catalog: Catalog, node: ast.AlterEnumStmt, revision: str | None) -> None:

@@ -54,6 +54,28 @@ def upgrade():
     ]
 
 
+def test_an_enum_type_made_again_by_create_table_fails(write_migration) -> None:
+    """dstack's ``create_table()`` with an ``sa.Enum(..., name="backendtype")`` an earlier
+    revision made: Alembic emits CREATE TYPE again (unless both run in one `alembic upgrade`,
+    which remembers it made the type), and PostgreSQL refuses it. A type dropped first, or a
+    column that says create_type=False, is fine."""
+    before = """\
+def upgrade():
+    op.create_table("jobs", sa.Column("backend", sa.Enum("AWS", "GCP", name="backendtype")))
+"""
+    body = """\
+def upgrade():
+    op.create_table("pools", sa.Column("backend", sa.Enum("AWS", name="backendtype")))
+    op.create_table("fleets", sa.Column(
+        "backend", sa.dialects.postgresql.ENUM("AWS", name="backendtype", create_type=False)))
+    op.execute("DROP TYPE backendtype")
+    op.execute("CREATE TYPE backendtype AS ENUM ('AWS')")
+"""
+    (finding,) = after_history(write_migration, before, body, rule=RULE)
+    assert finding.message.startswith('Enum type "backendtype" exists already')
+    assert """op.execute('DROP TYPE "backendtype"')""" in finding.hint
+
+
 def test_a_downgrade_making_again_what_its_upgrade_kept_fails(write_migration) -> None:
     """CKAN's 034: the downgrade renames the table back and creates its indexes again,
     which followed the table through both renames: the rollback fails at that line, as

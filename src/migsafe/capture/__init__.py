@@ -290,6 +290,11 @@ class OfflineCapturer:
         context = self._context
         context.connection = context.impl.connection = connection  # op.get_bind()
         context.impl.output_buffer = self._recording.recorder = recorder
+        # SQLAlchemy remembers on Alembic's DDL runner the enum types it created, and leaves
+        # out a second CREATE TYPE of one within one `alembic upgrade`; a revision deployed
+        # in a run of its own (the usual case) emits it, and fails if an earlier revision
+        # made the type (dstack): each function starts with nothing remembered
+        context.impl.memo = {}
         log = stand_ins.LOG
         log.start(recorder.filename, recorder.guessed, importing)
         try:

@@ -1,4 +1,5 @@
-"""object-already-exists: a table, index or constraint the history made is created again."""
+"""object-already-exists: a table, index, constraint or enum type the history made is made
+again."""
 
 from __future__ import annotations
 
@@ -7,11 +8,11 @@ from collections.abc import Iterator
 from pglast import ast
 from pglast.enums import AlterTableType
 
-from migsafe.catalog import BATCH_COPY, Catalog
+from migsafe.catalog import BATCH_COPY, DEFAULT_SCHEMA, Catalog, dotted_name
 from migsafe.findings import Finding, Severity
 from migsafe.revision import RevisionContext, alter_commands
-from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, py_literal
-from migsafe.sql import Statement, TableName
+from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, py_literal, sql_code
+from migsafe.sql import Statement, TableName, quote_identifier
 
 RULE = Rule(
     code="MS068",
@@ -22,11 +23,13 @@ RULE = Rule(
     references=(PG_DOCS + "sql-createtable.html", PG_DOCS + "sql-altertable.html"),
     directions=(UPGRADE, DOWNGRADE),
     since="0.3.0",
-    summary="A table, index or constraint the history already made is created again: the "
-    "statement fails on PostgreSQL.",
+    summary="A table, index, constraint or enum type the history already made is created "
+    "again: the statement fails on PostgreSQL.",
     why=(
-        "Names are unique: a table or an index in its schema, a constraint on its table. "
-        "CREATE TABLE, CREATE INDEX or ADD CONSTRAINT of a name an earlier revision (or an "
+        "Names are unique: a table, an index or a type in its schema, a constraint on its "
+        "table. CREATE TABLE, CREATE INDEX, ADD CONSTRAINT or CREATE TYPE (which "
+        "create_table() emits for an sa.Enum column) of a name an earlier "
+        "revision (or an "
         "earlier statement of the same function) made, and nothing dropped since, fails "
         'with "already exists", and with it the whole revision, on every database the '
         "history built: a revision copied from another branch, a constraint autogenerate "
@@ -95,6 +98,14 @@ def _made_again(schema: Catalog, stmt: Statement) -> Iterator[tuple[str, str]]:
                 f"table {table_name.sql}",
                 f"op.drop_table({py_literal(table_name.name)}{table_name.schema_argument})",
             )
+    elif isinstance(node, ast.CreateEnumStmt) and schema.made_again_by(node):
+        schema_name, type_name = dotted_name(node.typeName)
+        qualified = "" if schema_name == DEFAULT_SCHEMA else f"{quote_identifier(schema_name)}."
+        yield (
+            f"enum type {qualified}{quote_identifier(type_name)}",
+            f"op.execute({sql_code(f'DROP TYPE {qualified}{quote_identifier(type_name)}')})"
+            "  # or create_type=False on the column's postgresql.ENUM",
+        )
     elif isinstance(node, ast.IndexStmt) and node.idxname and schema.made_again_by(node):
         table_name = TableName.of(node.relation)
         yield (
