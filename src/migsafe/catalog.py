@@ -129,8 +129,8 @@ class Catalog:
     sequences: set[Name] = field(default_factory=set)
     enums: dict[Name, list[str]] = field(default_factory=dict)
     schemas: set[str] = field(default_factory=lambda: {DEFAULT_SCHEMA})
-    # tables and views the history had and then dropped or renamed away: that one is not
-    # there is what every database it migrated says, not only an empty one
+    # tables, views and indexes the history had and then dropped or renamed away: that one
+    # is not there is what every database it migrated says, not only an empty one
     gone: set[Name] = field(default_factory=set)
     exact: bool = True
     # the search path a SET of the migrations left for the session (``search_path.py``);
@@ -146,6 +146,13 @@ class Catalog:
     # CREATE INDEX, an ADD CONSTRAINT's constraint), kept by identity: told as they are
     # applied, and shared with every copy, so rules read it without building the schema
     made_again: dict[int, ast.Node] = field(default_factory=dict, repr=False, compare=False)
+    # the same for statements that name, without IF EXISTS, what is not there on any database
+    # the history migrated: a table or an index it made and dropped, a column a table it
+    # made whole does not have; each with what it names
+    missing: dict[int, tuple[ast.Node, list[str]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    _applying: ast.Node | None = field(default=None, repr=False, compare=False)
     _token: object = field(default_factory=object, repr=False, compare=False)
 
     def copy(self) -> Catalog:
@@ -163,6 +170,7 @@ class Catalog:
             settled=set(self.settled),
             bases=self.bases,
             made_again=self.made_again,
+            missing=self.missing,
         )
 
     def end_revision(self, exact: bool, base: bool = False) -> None:
@@ -197,10 +205,26 @@ class Catalog:
             return
         if self.search_path:
             qualify(node, self.search_path, self.schemas, self._has_relation)
+        self._applying = node
         handler = _HANDLERS.get(type(node))
         if handler is not None:  # an object made outside the history, a form not modelled:
             with contextlib.suppress(KeyError, AttributeError, IndexError, TypeError, ValueError):
                 handler(self, node, revision)
+
+    def missing_for(self, node: ast.Node | None) -> list[str]:
+        """What ``node`` names that is not there (``missing``), each as a message says it."""
+        if node is None:
+            return []
+        found = self.missing.get(id(node))
+        return found[1] if found is not None and found[0] is node else []
+
+    def _not_there(self, what: str) -> None:
+        """The statement being applied names ``what``, which is not there."""
+        node = self._applying
+        if node is not None:
+            named = self.missing.setdefault(id(node), (node, []))[1]
+            if what not in named:  # a statement replayed into a copy names it again
+                named.append(what)
 
     def made_again_by(self, node: ast.Node | None) -> bool:
         """``node`` made a table, an index or a constraint the schema held already."""
@@ -297,6 +321,8 @@ class Catalog:
         constraint = Constraint(name, kind, columns, validated=not node.skip_validation)
         if kind == "foreign key":
             referred = qualified_name(node.pktable)
+            if referred not in self.tables and referred in self.gone:  # aim's downgrade
+                self._not_there(f"table {_relation_sql(referred)}")  # refers to it too soon
             if referred not in self.tables and referred != table.name:
                 # a key refers to it, so it exists: made outside the history (vmware-nsx's
                 # keys to neutron's tables), with columns not known
@@ -521,8 +547,8 @@ def _create_table_as(catalog: Catalog, node: ast.CreateTableAsStmt, revision: st
     name = qualified_name(node.into.rel)
     if node.objtype == ObjectType.OBJECT_MATVIEW:
         catalog.views[name] = revision
-    else:
-        catalog._new_table(name, created_by=revision)
+    else:  # its columns are the query's: not known
+        catalog._new_table(name, created_by=revision, partial=True)
 
 
 def _alter_table(catalog: Catalog, node: ast.AlterTableStmt, revision: str | None) -> None:
@@ -534,9 +560,33 @@ def _alter_table(catalog: Catalog, node: ast.AlterTableStmt, revision: str | Non
     elif node.missing_ok:
         return
     else:  # it exists, or the statement would fail: what it adds is known
+        if name in catalog.gone:
+            catalog._not_there(f"table {_relation_sql(name)}")
         table = catalog._new_table(name, partial=True)
     for command in node.cmds or ():
+        if (
+            command.subtype in _COLUMN_COMMANDS and not table.partial
+            and command.name not in table.columns and not command.missing_ok
+        ):  # fmt: skip
+            catalog._not_there(f'column "{command.name}" of {_relation_sql(name)}')
         _ALTER_COMMANDS.get(command.subtype, lambda *args: None)(catalog, table, command)
+
+
+# the commands on a column of the table, which fail when it has no such column
+_COLUMN_COMMANDS = (
+    AlterTableType.AT_DropColumn,
+    AlterTableType.AT_AlterColumnType,
+    AlterTableType.AT_SetNotNull,
+    AlterTableType.AT_DropNotNull,
+    AlterTableType.AT_ColumnDefault,
+)
+
+
+def _relation_sql(name: Name) -> str:
+    """A table's or an index's name as a message says it (``public`` left out)."""
+    schema, relation = name
+    qualified = (schema, relation) if schema != DEFAULT_SCHEMA else (relation,)
+    return ".".join(f'"{part}"' for part in qualified)
 
 
 def _add_column_command(catalog: Catalog, table: Table, command: ast.AlterTableCmd) -> None:
@@ -716,12 +766,18 @@ def _drop(catalog: Catalog, node: ast.DropStmt, revision: str | None) -> None:
         if node.removeType == ObjectType.OBJECT_TABLE:
             if catalog.tables.pop(name, None) is not None:
                 catalog.gone.add(name)
+            elif name in catalog.gone and not node.missing_ok:
+                catalog._not_there(f"table {_relation_sql(name)}")
             for key in [k for k, index in catalog.indexes.items() if index.table == name]:
                 del catalog.indexes[key]
+                catalog.gone.add(key)  # buildbot drops a table, then an index of it
             for referring, key, _ in catalog.foreign_keys_to(name):
                 del catalog._writable(referring.name).constraints[key]
         elif node.removeType == ObjectType.OBJECT_INDEX:
-            catalog.indexes.pop(name, None)
+            if catalog.indexes.pop(name, None) is not None:
+                catalog.gone.add(name)
+            elif name in catalog.gone and not node.missing_ok:
+                catalog._not_there(f"index {_relation_sql(name)}")
         elif node.removeType in (ObjectType.OBJECT_VIEW, ObjectType.OBJECT_MATVIEW):
             if name in catalog.views:
                 catalog.gone.add(name)

@@ -12,6 +12,7 @@ from migsafe.catalog import BATCH_COPY, DEFAULT_SCHEMA, Catalog, dotted_name
 from migsafe.findings import Finding, Severity
 from migsafe.revision import RevisionContext, alter_commands
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, py_literal, sql_code
+from migsafe.rules._known_schema import on_known_schema
 from migsafe.sql import Statement, TableName, quote_identifier
 
 RULE = Rule(
@@ -59,24 +60,7 @@ def upgrade():
 
 
 def check(rev: RevisionContext) -> Iterator[Finding]:
-    """The schema told, as each statement was captured, which made what it held already:
-    only where every revision before was captured to its end, with one base, and before
-    any operation of the function that could not be rendered."""
-    schema = rev.schema_before
-    if schema is None or not schema.exact:
-        return  # a revision not captured to its end may have dropped it
-    if schema.bases + (not rev.script.down_revisions) > 1:
-        return  # another history (another base: prefect 2's versions for SQLite) may run
-        # on another database
-    guarded = rev.script.guarded_lines
-    unrendered: set[str] = set()  # the functions with an operation not rendered so far
-    for stmt in rev.statements(RULE):
-        if stmt.node is None:
-            unrendered.add(stmt.direction)
-        if stmt.direction in unrendered or stmt.line in guarded:
-            continue  # what an operation not rendered did is not known (mwdb's drop by None)
-        if stmt.direction == DOWNGRADE and not rev.upgrade_capture.exact:
-            continue
+    for schema, stmt in on_known_schema(rev, RULE):
         for what, drop in _made_again(schema, stmt):
             yield rev.finding(
                 RULE,

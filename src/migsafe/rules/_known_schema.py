@@ -1,0 +1,36 @@
+"""The statements of a revision that meet a schema known whole: where a rule may say that an
+object is there (object-already-exists) or is not (object-does-not-exist) on every database
+the history migrated, not only on an empty one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from migsafe.catalog import Catalog
+from migsafe.revision import RevisionContext
+from migsafe.rule import DOWNGRADE, Rule
+from migsafe.sql import Statement
+
+
+def on_known_schema(rev: RevisionContext, rule: Rule) -> Iterator[tuple[Catalog, Statement]]:
+    """The statements ``rule`` judges, with the schema before the revision (which recorded,
+    as each statement was captured, what it found there or not), where that schema is known:
+    every revision before was captured to its end, from one base; the statement comes before
+    any operation of its function that could not be rendered, is outside a try/except, and
+    (in a downgrade) follows an upgrade captured to its end."""
+    schema = rev.schema_before
+    if schema is None or not schema.exact:
+        return  # a revision not captured to its end may have made or dropped anything
+    if schema.bases + (not rev.script.down_revisions) > 1:
+        return  # another history (another base: prefect 2's versions for SQLite) may run
+        # on another database
+    guarded = rev.script.guarded_lines
+    unrendered: set[str] = set()  # the functions with an operation not rendered so far
+    for stmt in rev.statements(rule):
+        if stmt.node is None:
+            unrendered.add(stmt.direction)
+        if stmt.direction in unrendered or stmt.line in guarded:
+            continue  # what an operation not rendered did is not known (mwdb's drop by None)
+        if stmt.direction == DOWNGRADE and not rev.upgrade_capture.exact:
+            continue
+        yield schema, stmt

@@ -1,0 +1,122 @@
+"""object-does-not-exist (MS069): a table or index the history dropped, or a column a table
+it made does not have, dropped, changed or referred to."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from migsafe import command
+from tests.rules.lint import after_history, assert_renders, lines_flagged
+
+RULE = "object-does-not-exist"
+
+TABLES = """\
+def upgrade():
+    op.create_table("projects", sa.Column("id", sa.Integer(), primary_key=True),
+                    sa.Column("name", sa.Text()))
+    op.create_index("projects_name", "projects", ["name"])
+    op.create_table("commits", sa.Column("uuid", sa.Text(), primary_key=True))
+"""
+
+
+def test_renders_what_to_do(tmp_path: Path) -> None:
+    """buildbot's downgrade drops ``projects``, then the index that went with it."""
+    body = """\
+def upgrade():
+    op.create_table("projects", sa.Column("id", sa.Integer(), primary_key=True),
+                    sa.Column("name", sa.Text()))
+    op.create_index("projects_name", "projects", ["name"])
+
+def downgrade():
+    op.drop_table("projects")
+    op.drop_index("projects_name")
+"""
+    assert_renders(
+        tmp_path,
+        body,
+        """\
+        8: In downgrade(): Index "projects_name" does not exist here (the history dropped it, and nothing made it again): this statement fails on PostgreSQL, and with it the revision.
+        # index "projects_name" does not exist here: drop or change it before it is gone, create it first, or
+        # leave this statement out
+        """,  # noqa: E501
+        rule=RULE,
+    )
+
+
+def test_a_key_to_a_table_the_downgrade_makes_only_later_fails(write_migration) -> None:
+    """aim's upgrade drops ``commits``; its downgrade creates ``commit_tag``, whose key
+    refers to ``commits``, before it creates ``commits`` again."""
+    body = """\
+def upgrade():
+    op.drop_table("commits")
+
+def downgrade():
+    op.create_table("commit_tag", sa.Column("commit_id", sa.Text(),
+                                            sa.ForeignKey("commits.uuid")))
+    op.create_table("commits", sa.Column("uuid", sa.Text(), primary_key=True))
+"""
+    (finding,) = after_history(write_migration, TABLES, body, rule=RULE)
+    assert finding.message.startswith('In downgrade(): Table "commits" does not exist here')
+
+
+def test_a_column_the_table_does_not_have_is_neither_dropped_nor_changed(
+    write_migration,
+) -> None:
+    body = """\
+def upgrade():
+    op.drop_column("projects", "project")
+    op.alter_column("projects", "title", nullable=False)
+    op.drop_column("projects", "name")
+    op.alter_column("projects", "name", type_=sa.String(20))
+    op.execute("ALTER TABLE projects DROP COLUMN IF EXISTS project")
+"""
+    messages = [f.message for f in after_history(write_migration, TABLES, body, rule=RULE)]
+    assert [m.split(" does not")[0] for m in messages] == [
+        'Column "project" of "projects"',
+        'Column "title" of "projects"',
+        'Column "name" of "projects"',
+    ]
+    assert messages[0].endswith(
+        "(the table the history made has no such column by then): this statement fails on "
+        "PostgreSQL, and with it the revision."
+    )
+
+
+def test_what_may_exist_all_the_same_is_left_alone(write_migration) -> None:
+    """A table the history never made (the application's), a column of a table it only
+    altered, IF EXISTS, a statement in a try/except, and what was made again."""
+    body = """\
+def upgrade():
+    op.drop_table("made_by_the_application")
+    op.add_column("runs", sa.Column("n", sa.Integer()))
+    op.drop_column("runs", "status")
+    op.execute("DROP INDEX IF EXISTS projects_title")
+    op.drop_table("projects")
+    try:
+        op.drop_index("projects_name")
+    except Exception:
+        pass
+    op.create_table("projects", sa.Column("id", sa.Integer(), primary_key=True))
+    op.drop_table("projects")
+    op.create_table("projects", sa.Column("id", sa.Integer(), primary_key=True))
+    op.alter_column("projects", "id", nullable=False)
+"""
+    assert after_history(write_migration, TABLES, body, rule=RULE) == []
+
+
+def test_after_a_revision_not_captured_to_its_end_nothing_is_judged(write_migration) -> None:
+    """It may have made again what the history dropped."""
+    partial = TABLES + (
+        '    op.drop_table("commits")\n    raise RuntimeError("needs the application")\n'
+    )
+    body = 'def upgrade():\n    op.drop_table("commits")\n'
+    assert after_history(write_migration, partial, body, rule=RULE) == []
+
+
+def test_a_file_checked_alone_says_nothing_of_what_it_does_not_make(tmp_path: Path) -> None:
+    body = 'def upgrade():\n    op.drop_index("ix_t_a")\n    op.drop_column("t", "a")\n'
+    assert lines_flagged(tmp_path, body, rule=RULE) == []
+    path = tmp_path / "versions" / "a1.py"
+    path.parent.mkdir()
+    path.write_text((tmp_path / "a1.py").read_text())
+    assert not [f for f in command.check([path]).findings if f.rule == RULE]
