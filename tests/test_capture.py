@@ -200,8 +200,8 @@ def upgrade():
     assert [r.line for r in upgrade.reads] == [line_of(path, "fetchall"), line_of(path, "count")]
     assert upgrade.judged[-1].sql == "CREATE INDEX ix_t_a ON t (a);"
     assert upgrade.judged[-1].line == line_of(path, "# after")
-    # the reads themselves are part of what the migration runs, with $n placeholders
-    assert "SELECT id FROM t WHERE a > $1" in [e.sql for e in upgrade.emitted]
+    # the reads themselves are part of what the migration runs
+    assert "SELECT id FROM t WHERE a > 1" in [e.sql for e in upgrade.emitted]  # value written in
 
 
 def test_the_notice_of_a_read_quotes_its_sql_on_one_line(write_migration) -> None:
@@ -222,8 +222,8 @@ def test_the_notice_of_a_read_quotes_its_sql_on_one_line(write_migration) -> Non
 def test_sqlalchemy_1x_calls_run_as_sqlalchemy_1_4_ran_them(write_migration) -> None:
     """Histories written for the SQLAlchemy 1.x their application pins: ``select([...])``
     and ``connection.execute("SQL")`` (removed in 2.0, which migsafe runs on) do what 1.4
-    did, so the capture goes on to the end; psycopg2's placeholders are numbered as
-    PostgreSQL numbers them, ``%%`` is a ``%``."""
+    did, so the capture goes on to the end; psycopg2's placeholders take their values
+    (numbered as PostgreSQL numbers them), ``%%`` is a ``%``."""
     body = """
 from sqlalchemy import select
 
@@ -242,13 +242,13 @@ def upgrade():
     path, upgrade, _ = capture_body(write_migration, body)
     assert upgrade.failure is None
     assert [" ".join(e.sql.split()) for e in upgrade.emitted] == [
-        "SELECT users.id FROM users WHERE users.name = $1 ORDER BY users.id",
+        "SELECT users.id FROM users WHERE users.name = 'x' ORDER BY users.id",
         "SHOW server_version",
-        "SELECT id FROM users WHERE name = $1 AND id > $2",
-        "UPDATE users SET name = $1 WHERE name LIKE 'a%' OR name = $1",
+        "SELECT id FROM users WHERE name = 'a' AND id > 1",
+        "UPDATE users SET name = 'b' WHERE name LIKE 'a%' OR name = 'b'",
         "UPDATE users SET name = 'a%'",
-        "UPDATE users SET name=$1 WHERE users.id = $2",
-        "UPDATE users SET name=$1",
+        "UPDATE users SET name='c' WHERE users.id = 1",
+        "UPDATE users SET name='d'",
         "CREATE INDEX ix_users_name ON users (name);",
     ]
     assert upgrade.judged[-1].line == line_of(path, "# the end")
@@ -1881,3 +1881,23 @@ def upgrade():
 """
     _, upgrade, _ = capture_body(write_migration, body)
     assert upgrade.guesses == [] and [e.sql for e in upgrade.judged] == ["SELECT 1;"]
+
+
+def test_values_bound_through_the_bind_are_written_in_when_plain(write_migration) -> None:
+    """As ``alembic upgrade --sql`` writes an op.execute()'s values: mistral's
+    ``session.execute(t.update().values(namespace=''))`` is ``SET namespace=''``, not
+    ``$1``; a value whose type the SQL would have to say (a date) keeps its placeholder."""
+    body = """\
+import datetime
+
+def upgrade():
+    bind = op.get_bind()
+    t = sa.table("t", sa.column("ns"), sa.column("n"), sa.column("on"), sa.column("ok"))
+    bind.execute(t.update().values(ns="it's", n=2, ok=None))
+    bind.execute(t.update().values(on=datetime.date(2020, 1, 2), ok=True))
+"""
+    _, upgrade, _ = capture_body(write_migration, body)
+    assert [e.sql for e in upgrade.emitted] == [
+        "UPDATE t SET ns='it''s', n=2, ok=NULL",
+        "UPDATE t SET \"on\"=$1, ok=true",
+    ]

@@ -94,9 +94,8 @@ def _accepting_a_string(execute: Callable[..., Any]) -> Callable[..., Any]:
             parameters = list(multiparams) if multiparams else params or None
         if not isinstance(statement, str):
             return execute(self, statement, parameters, execution_options=options)
-        return self.exec_driver_sql(
-            _numbered(statement, parameters), parameters, execution_options=options
-        )
+        numbered, parameters = _numbered(statement, parameters)
+        return self.exec_driver_sql(numbered, parameters, execution_options=options)
 
     return legacy_execute
 
@@ -104,12 +103,13 @@ def _accepting_a_string(execute: Callable[..., Any]) -> Callable[..., Any]:
 _PYFORMAT = re.compile(r"%%|%s|%\((\w+)\)s")
 
 
-def _numbered(sql: str, parameters: object) -> str:
+def _numbered(sql: str, parameters: Any) -> tuple[str, Any]:
     """psycopg2's placeholders as PostgreSQL numbers them (``$1``), which the recorded SQL
-    is parsed with; a string run without parameters is left as psycopg2 leaves it."""
+    is parsed with, and the parameters in that order; a string run without parameters is
+    left as psycopg2 leaves it."""
     if parameters is None:
-        return sql
-    names: dict[str | None, int] = {}
+        return sql, parameters
+    names: dict[str, int] = {}
     positions = itertools.count(1)
 
     def number(match: re.Match[str]) -> str:
@@ -120,4 +120,7 @@ def _numbered(sql: str, parameters: object) -> str:
             return f"${next(positions)}"
         return f"${names.setdefault(name, len(names) + 1)}"
 
-    return _PYFORMAT.sub(number, sql)
+    numbered = _PYFORMAT.sub(number, sql)
+    if names and isinstance(parameters, dict):
+        parameters = tuple(parameters.get(name) for name in names)
+    return numbered, parameters
