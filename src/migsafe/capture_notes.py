@@ -77,8 +77,9 @@ def _partial_reflection_notes(
         known = (
             f"which no revision creates (it only alters {'it' if one else 'them'})"
             if exact
-            else "which the schema migsafe built holds only in part (a revision before it "
-            "was not checked to its end)"
+            else f"which no revision before it is known to create (it only alters "
+            f"{'it' if one else 'them'}, or a revision before it not checked to its end made "
+            f"{'it' if one else 'them'})"
         )
         notes.append((
             line,
