@@ -56,6 +56,26 @@ def upgrade():
     ]
 
 
+def test_new_labels_given_as_existing_type_alone_are_not_added(write_migration) -> None:
+    """cyborg's ``alter_column("devices", "type", existing_type=sa.Enum(..., "AICHIP",
+    name="device_type"), nullable=False)``: MySQL's MODIFY writes the existing type out and
+    gains the label; PostgreSQL only sets NOT NULL. The labels go in beside the call."""
+    body = """\
+def upgrade():
+    op.alter_column("tz", "binding_type", nullable=False,
+                    existing_type=sa.Enum("flat", "vlan", "vxlan", name="tz_binding_type"))
+"""
+    (finding,) = after_history(write_migration, TABLE, body, rule=RULE)
+    assert 'with existing_type= an enum named "tz_binding_type" with more labels adds none' in (
+        finding.message
+    )
+    assert "'vxlan' is not in the type after it" in finding.message
+    assert finding.hint.startswith(
+        "with op.get_context().autocommit_block():  # besides the alter_column(), which keeps "
+        "its other changes\n"
+    )
+
+
 def test_no_finding_for_the_same_labels_another_type_or_a_type_not_known(
     write_migration,
 ) -> None:

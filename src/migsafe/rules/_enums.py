@@ -14,11 +14,14 @@ def native_enum(operation: object) -> sa.Enum | None:
     """The PostgreSQL enum type an add_column() or alter_column() gives its column (of an
     array too); None for anything else, or an enum stored as text (``native_enum=False``)."""
     if isinstance(operation, ops.AddColumnOp):
-        kind = operation.column.type
-    elif isinstance(operation, ops.AlterColumnOp):
-        kind = operation.modify_type
-    else:
-        return None
+        return enum_type(operation.column.type)
+    if isinstance(operation, ops.AlterColumnOp):
+        return enum_type(operation.modify_type)
+    return None
+
+
+def enum_type(kind: object) -> sa.Enum | None:
+    """The PostgreSQL enum type ``kind`` is (or is an array of); None for anything else."""
     if isinstance(kind, sa.ARRAY):
         kind = kind.item_type
     if isinstance(kind, sa.Enum) and kind.native_enum and kind.name:

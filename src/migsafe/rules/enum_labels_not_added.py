@@ -13,7 +13,7 @@ from migsafe.catalog import Name, dotted_name
 from migsafe.findings import Finding, Severity
 from migsafe.revision import RevisionContext
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, sql_code
-from migsafe.rules._enums import enum_key, native_enum
+from migsafe.rules._enums import enum_key, enum_type, native_enum
 from migsafe.sql import Statement, TableName, add_enum_values
 
 RULE = Rule(
@@ -31,11 +31,13 @@ RULE = Rule(
         "type_=sa.Enum(..., name=<the column's type>) renders ALTER COLUMN ... TYPE <that "
         "type>: PostgreSQL changes nothing, and the new labels do not exist. The migration "
         "passes, and the first INSERT of a new value fails in production with 'invalid "
-        "input value for enum'. ALTER TYPE ... ADD VALUE adds a label; in an autocommit "
-        "block it is committed before anything uses it."
+        "input value for enum'. So does an alter_column() that gives the enum with the "
+        "new labels as existing_type= and no type_= (on MySQL, whose MODIFY writes the "
+        "existing type out, that adds them). ALTER TYPE ... ADD VALUE adds a label; in an "
+        "autocommit block it is committed before anything uses it."
     ),
     fix="""\
-with op.get_context().autocommit_block():  # in place of the alter_column()
+with op.get_context().autocommit_block():  # {where}
 {statements}""",
     bad=(
         """\
@@ -69,6 +71,9 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
             continue
         judged.add(id(operation))
         enum = native_enum(operation)
+        claimed = enum is None and operation.modify_type is None  # MySQL's MODIFY idiom
+        if claimed:
+            enum = enum_type(operation.existing_type)
         if enum is None or has_stood_in_labels(enum):
             continue  # neutron's labels from neutron_lib.constants: which are new is unknown
         schema = rev.schema_at(stmt)
@@ -85,13 +90,25 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
             continue
         type_sql = TableName.from_key(name).sql
         listed = ", ".join(f"'{label}'" for label in added)
+        column = f'{stmt.table.sql}."{operation.column_name}"'
+        said = (
+            f"with existing_type= an enum named {type_sql} with more labels adds none: "
+            "existing_type only says what the column is (MySQL's MODIFY writes it out, "
+            "PostgreSQL's ALTER does not), so"
+            if claimed
+            else f"to an enum named {type_sql}, the type it has, adds no label:"
+        )
         yield rev.finding(
             RULE,
             stmt,
-            f'alter_column() of {stmt.table.sql}."{operation.column_name}" to an enum named '
-            f"{type_sql}, the type it has, adds no label: {listed} "
+            f"alter_column() of {column} {said} {listed} "
             f"{'is' if len(added) == 1 else 'are'} not in the type after it, and the first "
             "row that uses one fails.",
+            where=(
+                "besides the alter_column(), which keeps its other changes"
+                if claimed
+                else "in place of the alter_column()"
+            ),
             statements="\n".join(
                 f"    op.execute({sql_code(statement)})"
                 for statement in add_enum_values(type_sql, labels, enum.enums, only=added)
