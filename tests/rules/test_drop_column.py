@@ -236,3 +236,32 @@ def upgrade():
     op.drop_column("t", "note")
 """
     assert lines_flagged(tmp_path, body, rule=RULE) == [5]
+
+
+def test_a_column_back_with_the_type_it_had_changes_only_its_null(write_migration) -> None:
+    """zun drops ``request_id`` (varchar(36) NOT NULL) and adds it back NULL: the values are
+    kept by changing the NULL alone; a column back exactly as it was needs neither step."""
+    before = """\
+def upgrade():
+    op.create_table("pci_device", sa.Column("id", sa.Integer(), primary_key=True),
+                    sa.Column("request_id", sa.String(36), nullable=False),
+                    sa.Column("label", sa.String(36)))
+"""
+    body = """\
+def upgrade():
+    op.drop_column("pci_device", "request_id")
+    op.add_column("pci_device", sa.Column("request_id", sa.String(36), nullable=True))
+    op.drop_column("pci_device", "label")
+    op.add_column("pci_device", sa.Column("label", sa.String(36)))
+"""
+    findings = after_history(write_migration, before, body, rule=RULE)
+    assert [f.hint.splitlines()[1:3] for f in findings] == [
+        [
+            "# Keep the data: it keeps its type (varchar(36)); change its NULL in place,",
+            'op.alter_column("pci_device", "request_id", nullable=True)',
+        ],
+        [
+            "# Keep the data: it comes back as it was (varchar(36)): leave out both",
+            "# or add a new column beside it, backfill it, deploy code that reads it, then drop",
+        ],
+    ]

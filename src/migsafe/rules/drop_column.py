@@ -7,12 +7,13 @@ from collections.abc import Iterator
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType, ObjectType
 
+from migsafe.catalog import sql_text
 from migsafe.findings import Finding, Severity
 from migsafe.revision import RevisionContext, alter_commands
 from migsafe.rule import PG_DOCS, Category, Rule, py_literal
 from migsafe.rules import drop_add_looks_like_rename
 from migsafe.rules._same_revision import named_in_revision
-from migsafe.sql import TableName, quote_identifier
+from migsafe.sql import Statement, TableName, quote_identifier
 
 RULE = Rule(
     code="MS037",
@@ -62,7 +63,6 @@ _AGAIN_HEADER = (
     "Dropped and added again, {column} loses its values while the running code reads it."
 )
 _AGAIN = """\
-# Keep the data: change the column in place, converting its values,
 {change}
 # or add a new column beside it, backfill it, deploy code that reads it, then drop
 # {column} in a later revision."""
@@ -131,18 +131,39 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
         computed = _generated_later(rev, at, table)
         for name in (name for name in dropped if name in again and name not in computed):
             column = quote_identifier(name)
-            using = f", type_=..., postgresql_using='{column}::...'{table.schema_argument}"
+            line, definition = again[name]
             yield rev.finding(
                 RULE,
                 stmt,
                 f"Column {column} of {table.sql} is dropped and added again (line "
-                f"{again[name]}): every value in it is lost, and the running code reads NULL "
+                f"{line}): every value in it is lost, and the running code reads NULL "
                 "in their place.",
                 header=_AGAIN_HEADER.format(column=column),
-                steps=_AGAIN.format(
-                    change=_call("alter_column", table, name, using), column=column
-                ),
+                steps=_AGAIN.format(change=_in_place(rev, stmt, table, definition), column=column),
             )
+
+
+def _in_place(rev: RevisionContext, stmt: Statement, table: TableName, added: ast.ColumnDef) -> str:
+    """The change that keeps the values: of the type, converting them; where the column
+    comes back with the type it had (zun drops ``request_id`` and adds it back NULL), of
+    its NULL alone, or none."""
+    name = added.colname
+    before = rev.column_before(stmt, name, "type")
+    if before is None or sql_text(before) != sql_text(added.typeName):
+        using = f", type_=..., postgresql_using='{quote_identifier(name)}::...'"
+        return "# Keep the data: change the column in place, converting its values,\n" + _call(
+            "alter_column", table, name, using + table.schema_argument
+        )
+    nullable = not any(
+        c.contype in (ConstrType.CONSTR_NOTNULL, ConstrType.CONSTR_PRIMARY)
+        for c in added.constraints or ()
+    )
+    if rev.column_before(stmt, name, "nullable") in (None, nullable):
+        return f"# Keep the data: it comes back as it was ({sql_text(before)}): leave out both"
+    return (
+        f"# Keep the data: it keeps its type ({sql_text(before)}); change its NULL in place,\n"
+        + _call("alter_column", table, name, f", nullable={nullable}{table.schema_argument}")
+    )
 
 
 def _renamed_to(rev: RevisionContext, at: int, table: TableName) -> set[str]:
@@ -172,13 +193,16 @@ def _emptied_before(rev: RevisionContext, at: int, table: TableName) -> bool:
     return False
 
 
-def _added_later(rev: RevisionContext, at: int, table: TableName) -> dict[str, int]:
-    """The columns upgrade() adds to ``table`` after its statement ``at``, and their lines."""
-    added: dict[str, int] = {}
+def _added_later(
+    rev: RevisionContext, at: int, table: TableName
+) -> dict[str, tuple[int, ast.ColumnDef]]:
+    """The columns upgrade() adds to ``table`` after its statement ``at``: the line and the
+    definition of each."""
+    added: dict[str, tuple[int, ast.ColumnDef]] = {}
     for stmt in rev.upgrade[at + 1 :]:
         if stmt.table == table:
             for cmd in alter_commands(stmt.node, AlterTableType.AT_AddColumn):
-                added.setdefault(cmd.def_.colname, stmt.line)
+                added.setdefault(cmd.def_.colname, (stmt.line, cmd.def_))
     return added
 
 
