@@ -11,6 +11,7 @@ from tests.rules.lint import (
     assert_recipe_is_python,
     assert_renders,
     lines_flagged,
+    lint,
     lint_with_notices,
 )
 
@@ -131,4 +132,29 @@ def test_keys_a_revision_that_stopped_early_may_have_dropped_are_not_trusted(
     findings = [f for f in result.findings if f.rule == RULE]
     assert [(f.path.name, f.message.startswith("In downgrade()")) for f in findings] == [
         ("3_c3.py", True)  # carts, referred to by this revision's items; not users
+    ]
+
+
+def test_tables_to_move_up_come_in_an_order_that_works(tmp_path: Path) -> None:
+    """buildbot's downgrade drops ``codebases``, then ``codebase_commits``, then
+    ``codebase_branches``, whose key refers to ``codebase_commits``: the branches go first."""
+    body = """\
+def upgrade():
+    op.create_table("codebases", sa.Column("id", sa.Integer(), primary_key=True))
+    op.create_table("codebase_commits", sa.Column("id", sa.Integer(), primary_key=True),
+                    sa.Column("codebaseid", sa.Integer(), sa.ForeignKey("codebases.id")))
+    op.create_table("codebase_branches", sa.Column("id", sa.Integer(), primary_key=True),
+                    sa.Column("codebaseid", sa.Integer(), sa.ForeignKey("codebases.id")),
+                    sa.Column("commitid", sa.Integer(), sa.ForeignKey("codebase_commits.id")))
+
+def downgrade():
+    op.drop_table("codebases")
+    op.drop_table("codebase_commits")
+    op.drop_table("codebase_branches")
+"""
+    first = lint(tmp_path, body, rule=RULE)[0]
+    assert first.hint.splitlines()[1:] == [
+        'op.drop_table("codebase_branches")  # move it up: it is dropped later',
+        'op.drop_table("codebase_commits")  # move it up: it is dropped later',
+        'op.drop_table("codebases")',
     ]

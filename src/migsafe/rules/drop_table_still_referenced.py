@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pglast import ast
 from pglast.enums import DropBehavior, ObjectType
 
-from migsafe.catalog import Constraint
+from migsafe.catalog import Catalog, Constraint
 from migsafe.findings import Finding, Severity
 from migsafe.revision import RevisionContext
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, py_literal
@@ -84,7 +84,7 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                 and schema.certain(other.name, rev.script.revision)
             ]
             if referring:
-                yield _finding(rev, stmt, table, referring)
+                yield _finding(rev, stmt, table, referring, schema)
 
 
 def _finding(
@@ -92,11 +92,12 @@ def _finding(
     stmt: Statement,
     table: TableName,
     referring: list[tuple[TableName, Constraint]],
+    schema: Catalog,
 ) -> Finding:
     described = ", ".join(f"{other.sql}'s {constraint.name!r}" for other, constraint in referring)
     later = _dropped_later(rev, stmt)
     first = []
-    for other, constraint in referring:
+    for other, constraint in _referrers_first(referring, later, schema):
         values = f"{py_literal(other.name)}{other.schema_argument}"
         if other.key in later:
             first.append(f"op.drop_table({values})  # move it up: it is dropped later")
@@ -114,6 +115,32 @@ def _finding(
         name=py_literal(table.name),
         schema=table.schema_argument,
     )
+
+
+def _referrers_first(
+    referring: list[tuple[TableName, Constraint]],
+    later: set[tuple[str, str]],
+    schema: Catalog,
+) -> list[tuple[TableName, Constraint]]:
+    """The tables to drop first in an order that works: one whose key refers to another of
+    them before that one (buildbot's codebase_branches refers to codebase_commits, and both
+    to codebases); the constraints to drop keep their place."""
+    moved = {other.key for other, _ in referring if other.key in later}
+    waiting, ordered = list(referring), []
+
+    def blocked(item: tuple[TableName, Constraint]) -> bool:
+        """A table still to be dropped whose key refers to this one, to be dropped."""
+        key = item[0].key
+        pending = {other.key for other, _ in waiting if other.key in moved} - {key}
+        return key in moved and any(
+            referrer.name in pending for referrer, _, _ in schema.foreign_keys_to(key)
+        )
+
+    while waiting:
+        ready = next((item for item in waiting if not blocked(item)), waiting[0])  # a cycle
+        ordered.append(ready)
+        waiting.remove(ready)
+    return ordered
 
 
 def _dropped_later(rev: RevisionContext, stmt: Statement) -> set[tuple[str, str]]:
