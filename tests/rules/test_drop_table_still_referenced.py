@@ -158,3 +158,20 @@ def downgrade():
         'op.drop_table("codebase_commits")  # move it up: it is dropped later',
         'op.drop_table("codebases")',
     ]
+
+
+def test_a_key_the_history_added_to_a_table_it_only_altered_counts(write_migration) -> None:
+    """buildbot adds ``fk_builders_projectid`` to ``builders``, a table its history never
+    created; the downgrade drops ``projects`` while that key still refers to it."""
+    body = """\
+def upgrade():
+    op.create_table("projects", sa.Column("id", sa.Integer(), primary_key=True))
+    op.add_column("builders", sa.Column("projectid", sa.Integer(),
+                  sa.ForeignKey("projects.id", name="fk_builders_projectid")))
+
+def downgrade():
+    op.drop_table("projects")
+"""
+    path = write_migration(body)
+    (finding,) = [f for f in command.check([path.parent]).findings if f.rule == RULE]
+    assert "\"builders\"'s 'fk_builders_projectid' still refers to it" in finding.message
