@@ -1721,6 +1721,26 @@ def test_an_operation_of_a_plugin_that_is_not_installed_says_so(write_migration)
     assert upgrade.failure.message.startswith("upgrade() calls batch_op.add_geospatial_column,")
 
 
+def test_a_plugin_env_py_imports_that_is_not_installed_is_named(tmp_path: Path) -> None:
+    """When env.py imports the plugin and it is not installed, the notice names it."""
+    (tmp_path / "env.py").write_text(
+        "import migsafe_test_enum_plugin_absent\nfrom alembic import context\n"
+    )
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    (versions / "a1.py").write_text(
+        "from alembic import op\nrevision = 'a1'\ndown_revision = None\n"
+        "def upgrade():\n    op.sync_enum_values('public', 'status', ['a', 'b'])\n"
+    )
+    (message,) = [d.message for d in command.check([versions]).diagnostics]
+    assert message == (
+        "upgrade() calls op.sync_enum_values, which is no operation of Alembic's: env.py "
+        "imports migsafe_test_enum_plugin_absent, not installed where migsafe runs; a "
+        "plugin's operations exist once it is imported: install it there; only what "
+        "upgrade() did before that is checked"
+    )
+
+
 def test_an_error_message_is_one_stable_line() -> None:
     """Kallithea's FlushError names ``<Setting at 0x7f...>``, which differs on every run, and
     runs past the width: the notice is the same every time, cut at a word."""

@@ -149,7 +149,8 @@ def _serve(
         dict(environment.naming_convention),
     ) as capturer:  # fmt: skip
         known = set(sys.modules)
-        import_installed(environment.imports)  # the plugins env.py loads, before any script
+        # the plugins env.py loads, before any script
+        capturer.not_installed = import_installed(environment.imports)
         for script in project.scripts[len(done) :]:
             report: ScriptReport | InternalError
             try:

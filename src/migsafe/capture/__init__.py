@@ -172,6 +172,9 @@ class OfflineCapturer:
         self.bind = OfflineBind(pg_version)
         self.catalog = catalog or Catalog()
         self._stand_ins = stand_ins.installed()
+        # what env.py imports that is not installed here: a plugin's, whose operations
+        # (op.sync_enum_values) a migration then misses
+        self.not_installed: tuple[str, ...] = ()
         self._sqlalchemy_given_stand_ins = sqlalchemy_taking_stand_ins()
         self._environment = EnvironmentContext(self.config, self.script_directory, as_sql=True)
         # Alembic's multi-database template: upgrade(engine_name) once per database named
@@ -308,7 +311,7 @@ class OfflineCapturer:
             raise
         except BaseException as exc:
             if not _deliberately_one_way(script, capture.function, exc):
-                capture.failure = _failure(exc, script.path, function)
+                capture.failure = _failure(exc, script.path, function, self.not_installed)
             return None
         finally:
             self.bind.release(connection)
@@ -384,13 +387,22 @@ def _deliberately_one_way(script: MigrationScript, function: str, exc: BaseExcep
     )
 
 
-def _failure(exc: BaseException, path: Path, function: Callable[[], Any]) -> Failure:
+def _failure(
+    exc: BaseException, path: Path, function: Callable[[], Any], not_installed: Sequence[str]
+) -> Failure:
     line = failing_line(exc, path)
     name = getattr(function, "__name__", "")
     where = f"{name}()" if name in ("upgrade", "downgrade") else "importing it"
     if isinstance(exc, SystemExit):
         return Failure(line, f"{where} called sys.exit({exc.code!r})", fatal=True)
     operation = _plugin_operation(exc)
+    if operation is not None and not_installed:  # dstack's env.py: alembic_postgresql_enum
+        return Failure(
+            line,
+            f"{where} calls {operation}, which is no operation of Alembic's: env.py imports "
+            f"{', '.join(not_installed)}, not installed where migsafe runs; a plugin's "
+            "operations exist once it is imported: install it there",
+        )
     if operation is not None:
         return Failure(
             line,

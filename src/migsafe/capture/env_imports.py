@@ -18,18 +18,32 @@ from collections.abc import Iterable
 from migsafe.capture.code_origin import is_project_file
 
 
-def import_installed(names: Iterable[str]) -> None:
-    """Import each of ``names`` that an installed library provides; skip the rest quietly
-    (not installed, the project's own, or failing to import: the migration then fails, or
-    not, as it would have)."""
+def import_installed(names: Iterable[str]) -> tuple[str, ...]:
+    """Import each of ``names`` that an installed library provides; skip the rest (the
+    project's own, or failing to import: the migration then fails, or not, as it would
+    have). Returns those found nowhere: not installed here, which a notice about an
+    operation a plugin would have registered names."""
+    missing = []
     for name in names:
-        if name in sys.modules or not _installed(name.partition(".")[0]):
+        if name in sys.modules:
+            continue
+        if not _installed(name.partition(".")[0]):
+            if not _found(name.partition(".")[0]):
+                missing.append(name)
             continue
         try:
             if importlib.util.find_spec(name) is not None:
                 importlib.import_module(name)
         except (Exception, SystemExit):  # one that cannot be imported here registers nothing
             continue
+    return tuple(missing)
+
+
+def _found(top_level: str) -> bool:
+    try:
+        return importlib.util.find_spec(top_level) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def _installed(top_level: str) -> bool:
