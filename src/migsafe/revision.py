@@ -357,6 +357,17 @@ class RevisionContext:
             return default_constraint_name(table.name, columns, kind)
         return schema.chosen_name(table.key, columns, kind)
 
+    def schema_after_upgrade(self) -> Catalog | None:
+        """The schema downgrade() starts from, what upgrade() left; None when the upgrade was
+        not captured exactly to its end."""
+        if not self.upgrade_capture.exact:
+            return None
+        schema = (self.schema_before or Catalog()).copy()
+        for stmt in self.upgrade:
+            if stmt.node is not None:
+                schema.apply(stmt.node, self.script.revision)
+        return schema
+
     def column_before(self, stmt: Statement, column: str, what: str) -> Any:
         """The column's ``type`` (or ``nullable``) when the statement runs (None: unknown).
 

@@ -172,3 +172,28 @@ def upgrade():
 """
     (finding,) = lint(tmp_path, body, rule=RULE)
     assert finding.message.endswith("without naming it: the migration fails when it runs.")
+
+
+def test_the_one_key_a_table_made_whole_has_is_named(tmp_path: Path) -> None:
+    """aim's downgrade drops by None the key its upgrade named ``fk_experiment_note``: the
+    recipe names it, since the table has no other; with two, it cannot tell."""
+    body = """\
+def upgrade():
+    op.create_table("note", sa.Column("id", sa.Integer(), primary_key=True),
+                    sa.Column("experiment_id", sa.Integer()))
+    op.create_foreign_key("fk_experiment_note", "note", "note", ["experiment_id"], ["id"])
+
+def downgrade():
+    op.drop_constraint(None, "note", type_="foreignkey")
+"""
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    assert finding.hint.splitlines()[0] == (
+        'op.drop_constraint("fk_experiment_note", "note", type_="foreignkey")  # the only '
+        'foreign key of "note" when downgrade() starts'
+    )
+    two = body.replace(
+        "\n\ndef downgrade",
+        '\n    op.create_foreign_key("fk_two", "note", "note", ["id"], ["id"])\n\ndef downgrade',
+    )
+    (finding,) = lint(tmp_path, two, rule=RULE)
+    assert finding.hint.startswith('op.drop_constraint("<its name>", "note"')

@@ -26,7 +26,7 @@ RULE = Rule(
         "constraint a predictable name."
     ),
     fix="""\
-op.drop_constraint("<its name>", {table!r}{type}{schema})  # psql's \\d {table_sql} lists it
+op.drop_constraint({name}, {table!r}{type}{schema})  # {whence}
 # and set a naming convention so autogenerate writes names, e.g.
 # MetaData(naming_convention={{
 #     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s"}})""",
@@ -64,6 +64,7 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                     if item.caught
                     else "the migration fails when it runs"
                 )
+                known = _only_one(rev, capture.function, table, operation.constraint_type)
                 yield rev.finding(
                     RULE,
                     item.line,
@@ -71,7 +72,41 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                     f"without naming it: {outcome}.",
                     **table_values(table),
                     type=_type_argument(operation.constraint_type),
+                    name=py_literal(known) if known else '"<its name>"',
+                    whence=(
+                        f"the only {_KINDS[operation.constraint_type]} of {table.sql} when "
+                        f"{capture.function}() starts"
+                        if known
+                        else f"psql's \\d {table.sql} lists it"
+                    ),
                 )
+
+
+# Alembic's type_= and the catalog's kinds
+_KINDS = {
+    "foreignkey": "foreign key",
+    "unique": "unique",
+    "check": "check",
+    "primary": "primary key",
+}
+
+
+def _only_one(
+    rev: RevisionContext, function: str, table: TableName, constraint_type: str | None
+) -> str | None:
+    """The name of the one constraint of that type the table has when the function starts
+    (aim's downgrade drops by None the key its upgrade named ``fk_experiment_note``): where
+    the history made the table whole, and every revision before was captured to its end
+    (or this one made it)."""
+    kind = _KINDS.get(constraint_type or "")
+    schema = rev.schema_before if function == UPGRADE else rev.schema_after_upgrade()
+    if kind is None or schema is None:
+        return None
+    known = schema.tables.get(table.key)
+    if known is None or not schema.certain(table.key, rev.script.revision):
+        return None  # a table the history only altered may have keys it does not know
+    names = [name for name, c in known.constraints.items() if c.kind == kind]
+    return names[0] if len(names) == 1 else None
 
 
 def _type_argument(constraint_type: str | None) -> str:
