@@ -169,3 +169,22 @@ def test_a_config_file_with_another_name_is_read_as_alembic_reads_it(tmp_path: P
     assert code == 1 and "create-index-not-concurrently" in output, output
     code, output = run("check", "-c", str(tmp_path))
     assert code == 2 and f"{tmp_path}: error: not a file" in output, output
+
+
+def test_a_script_location_that_is_no_directory_says_how_alembic_reads_it(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """dstack's alembic.ini says ``script_location = migrations``, relative to the working
+    directory; nbgrader ships a template (``{alembic_dir}``): Alembic's advice to run
+    ``alembic init`` fits neither."""
+    ini = tmp_path / "alembic.ini"
+    ini.write_text("[alembic]\nscript_location = migrations\n")
+    monkeypatch.chdir(tmp_path.parent)
+    code, output = run("check", "-c", str(ini))
+    assert code == 2
+    assert output.strip().splitlines()[0] == (
+        f"{tmp_path.name}/alembic.ini: error: script_location 'migrations' is no directory, "
+        "taken from the working "
+        "directory as Alembic takes a relative path: run from the directory it is relative "
+        "to, or write it as %(here)s/..."
+    )

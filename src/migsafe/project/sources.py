@@ -146,7 +146,7 @@ def _add_config(sources: Sources, config: Config) -> None:
         with import_path(sys_path):
             script_dir = script_directory(config)
     except (CommandError, KeyError, ValueError) as exc:
-        sources.diagnostics.append(Diagnostic(ini, _one_line(str(exc)), fatal=True))
+        sources.diagnostics.append(Diagnostic(ini, _config_problem(config, exc), fatal=True))
         return
     except ImportError as exc:
         location = config.get_alembic_option("script_location")
@@ -159,6 +159,19 @@ def _add_config(sources: Sources, config: Config) -> None:
     recursive = bool(script_dir.recursive_version_locations)
     for location in script_dir._version_locations:
         _add_versions_dir(sources, Path(location), recursive)
+
+
+def _config_problem(config: Config, exc: Exception) -> str:
+    """What is wrong with the configuration, in one line: Alembic's words, except for a
+    script_location that is no directory, where they say to run ``alembic init``."""
+    location = config.get_alembic_option("script_location")
+    if isinstance(location, str) and "Path doesn't exist" in str(exc):
+        relative = "" if os.path.isabs(location) else (
+            ", taken from the working directory as Alembic takes a relative path: run from "
+            "the directory it is relative to, or write it as %(here)s/..."
+        )  # fmt: skip
+        return f"script_location {location!r} is no directory{relative}"
+    return _one_line(str(exc))
 
 
 def _one_line(text: str) -> str:
