@@ -685,6 +685,8 @@ def _rename(catalog: Catalog, node: ast.RenameStmt, revision: str | None) -> Non
         new = (old[0], node.newname)
         if old in catalog.tables or old in catalog.views:
             catalog.gone.add(old)
+        elif old in catalog.gone and not node.missing_ok:  # fidesops' downgrade
+            catalog._not_there(f"table {_relation_sql(old)}")
         if old in catalog.tables:
             table = catalog._writable(old)
             del catalog.tables[old]
@@ -701,10 +703,16 @@ def _rename(catalog: Catalog, node: ast.RenameStmt, revision: str | None) -> Non
             catalog.views[new] = catalog.views.pop(old)
     elif kind == ObjectType.OBJECT_INDEX:
         old = qualified_name(node.relation)
+        if old not in catalog.indexes and old in catalog.gone and not node.missing_ok:
+            catalog._not_there(f"index {_relation_sql(old)}")
         index = catalog.indexes.pop(old)
+        catalog.gone.add(old)
         catalog.indexes[(old[0], node.newname)] = replace(index, name=(old[0], node.newname))
     elif kind == ObjectType.OBJECT_COLUMN:
-        _rename_column(catalog, catalog._writable(qualified_name(node.relation)), node)
+        table = catalog._writable(qualified_name(node.relation))
+        if not table.partial and node.subname not in table.columns and not node.missing_ok:
+            catalog._not_there(f'column "{node.subname}" of {_relation_sql(table.name)}')
+        _rename_column(catalog, table, node)
     elif kind == ObjectType.OBJECT_TYPE:
         _rename_type(catalog, dotted_name(node.object), node.newname)
     elif kind == ObjectType.OBJECT_TABCONSTRAINT:

@@ -120,3 +120,22 @@ def test_a_file_checked_alone_says_nothing_of_what_it_does_not_make(tmp_path: Pa
     path.parent.mkdir()
     path.write_text((tmp_path / "a1.py").read_text())
     assert not [f for f in command.check([path]).findings if f.rule == RULE]
+
+
+def test_a_rename_of_what_is_not_there_fails(write_migration) -> None:
+    """fidesops' downgrade renames columns and tables under names they never had."""
+    body = """\
+def upgrade():
+    op.drop_table("commits")
+    op.rename_table("commits", "old_commits")
+    op.alter_column("projects", "title", new_column_name="label")
+    op.execute("ALTER INDEX projects_nam RENAME TO projects_label")
+    op.drop_index("projects_name", table_name="projects")
+    op.execute("ALTER INDEX projects_name RENAME TO projects_label")
+"""
+    messages = [f.message for f in after_history(write_migration, TABLES, body, rule=RULE)]
+    assert [m.split(" does not")[0] for m in messages] == [
+        'Table "commits"',
+        'Column "title" of "projects"',
+        'Index "projects_name"',
+    ]

@@ -20,7 +20,7 @@ RULE = Rule(
     directions=(UPGRADE, DOWNGRADE),
     since="0.3.0",
     summary="A table or index the history dropped, or a column a table it made does not "
-    "have, is dropped, changed or referred to: the statement fails on PostgreSQL.",
+    "have, is dropped, renamed, changed or referred to: the statement fails on PostgreSQL.",
     why=(
         'A statement that names what is not there fails with "does not exist", and with it '
         "the whole revision, on every database the history built: an index dropped after "
