@@ -258,3 +258,21 @@ def upgrade():
     findings = after_history(write_migration, STOPPED_EARLY, body, rule=RULE)
     assert len(findings) == 2
     assert all(f.message.endswith("all reads and writes wait.") for f in findings)
+
+
+def test_a_table_only_altered_by_a_history_that_made_none_is_hedged(write_migration) -> None:
+    """neutron-dynamic-routing alters neutron's tables and makes none of its own: a column
+    it never made may be NOT NULL already."""
+    before = """\
+def upgrade():
+    op.add_column("bgp_speakers", sa.Column("note", sa.Text()))
+"""
+    body = """\
+def upgrade():
+    op.alter_column("bgp_speakers", "local_as", nullable=False, type_=sa.BigInteger())
+"""
+    (finding,) = after_history(write_migration, before, body, rule=RULE)
+    assert finding.message.endswith(
+        "(unless it is NOT NULL already, which the history does not tell: then say so with "
+        "existing_nullable=False)."
+    )

@@ -89,8 +89,9 @@ def _unless_known(rev: RevisionContext, stmt: Statement, column: str, before: bo
     allows NULLs (a table of another history: neutron's plugins alter neutron's tables), it
     may be NOT NULL already, and then nothing is scanned; so may it be when a revision before
     was not captured to its end, unless the column was made (or made NULL) since, in this
-    revision too (dstack adds it, fills it, sets it NOT NULL). A script checked alone knows
-    no history to speak of."""
+    revision too (dstack adds it, fills it, sets it NOT NULL). Also when the history made no
+    table, if an earlier revision altered this one (neutron-dynamic-routing's tables are
+    neutron's). A script checked alone knows no history to speak of."""
     schema = rev.schema_at(stmt) or rev.schema_before
     table = stmt.table.key if stmt.table is not None else None
     settled = schema is not None and table is not None and schema.nullability_known(table, column)
@@ -99,8 +100,9 @@ def _unless_known(rev: RevisionContext, stmt: Statement, column: str, before: bo
         return " (unless it is NOT NULL already: a revision before it was not checked to its end)"
     if before is not None or schema is None:
         return ""
-    if not any(table.created_by for table in schema.tables.values()):
-        return ""
+    altered = schema.tables.get(table) if table is not None else None
+    if not any(t.created_by for t in schema.tables.values()) and not (altered and altered.partial):
+        return ""  # nothing known of any table: a script checked alone
     if isinstance(stmt.operation, ops.AlterColumnOp):
         return (
             " (unless it is NOT NULL already, which the history does not tell: then say so "
