@@ -1234,6 +1234,31 @@ def upgrade():
     assert [e.sql for e in upgrade.judged] == ["ALTER TABLE t ADD COLUMN a INTEGER;"]
 
 
+@pytest.mark.parametrize(
+    "test",
+    [
+        'settings["use_workflow"] == "kotti:workflow.zcml"',
+        'settings["use_workflow"] != "kotti:workflow.zcml"',
+        'settings["use_workflow"] in ("a", "b")',
+    ],
+)
+def test_testing_a_stand_in_for_equality_is_a_guess(write_migration, test: str) -> None:
+    """Kotti's ``get_settings()['kotti.use_workflow'] == '...'`` took a branch with no word
+    of it, and the revision passed as clean although its work was never seen."""
+    body = f"""
+from myapp_not_installed import settings
+
+def upgrade():
+    op.add_column("t", sa.Column("a", sa.Integer()))
+    if {test}:  # tested
+        return
+    op.create_index("ix_t_a", "t", ["a"])
+"""
+    path, upgrade, _ = capture_body(write_migration, body)
+    assert {g.line for g in upgrade.guesses} == {line_of(path, "# tested")}
+    assert [e.sql for e in upgrade.judged] == ["ALTER TABLE t ADD COLUMN a INTEGER;"]
+
+
 def test_branching_on_a_stand_in_is_a_guess_and_ends_what_is_judged(write_migration) -> None:
     body = """
 from myapp_not_installed.migration_utils import has_table
