@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import itertools
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
@@ -41,6 +42,9 @@ _KINDS = {
     ConstrType.CONSTR_CHECK: "check",
     ConstrType.CONSTR_EXCLUSION: "exclude",
 }
+# why the history says a table, index or column a statement names is not there
+_DROPPED = "the history dropped it, and nothing made it again"
+_NO_COLUMN = "the table the history made has no such column by then"
 _NAME_SUFFIX = {"primary key": "pkey", "unique": "key", "foreign key": "fkey", "check": "check",
                 "exclude": "excl", "index": "idx"}  # fmt: skip
 
@@ -149,7 +153,7 @@ class Catalog:
     # the same for statements that name, without IF EXISTS, what is not there on any database
     # the history migrated: a table or an index it made and dropped, a column a table it
     # made whole does not have; each with what it names
-    missing: dict[int, tuple[ast.Node, list[str]]] = field(
+    missing: dict[int, tuple[ast.Node, list[tuple[str, str]]]] = field(
         default_factory=dict, repr=False, compare=False
     )
     _applying: ast.Node | None = field(default=None, repr=False, compare=False)
@@ -211,20 +215,21 @@ class Catalog:
             with contextlib.suppress(KeyError, AttributeError, IndexError, TypeError, ValueError):
                 handler(self, node, revision)
 
-    def missing_for(self, node: ast.Node | None) -> list[str]:
-        """What ``node`` names that is not there (``missing``), each as a message says it."""
+    def missing_for(self, node: ast.Node | None) -> list[tuple[str, str]]:
+        """What ``node`` names that is not there (``missing``), each as a message says it,
+        with why the history says so."""
         if node is None:
             return []
         found = self.missing.get(id(node))
         return found[1] if found is not None and found[0] is node else []
 
-    def _not_there(self, what: str) -> None:
-        """The statement being applied names ``what``, which is not there."""
+    def _not_there(self, what: str, why: str = _DROPPED) -> None:
+        """The statement being applied names ``what``, which is not there, for ``why``."""
         node = self._applying
         if node is not None:
             named = self.missing.setdefault(id(node), (node, []))[1]
-            if what not in named:  # a statement replayed into a copy names it again
-                named.append(what)
+            if (what, why) not in named:  # a statement replayed into a copy names it again
+                named.append((what, why))
 
     def made_again_by(self, node: ast.Node | None) -> bool:
         """``node`` made a table, an index or a constraint the schema held already."""
@@ -404,6 +409,14 @@ def named_after(constraint: ast.Constraint, column: str | None) -> tuple[str, ..
     return keys or ((column,) if column else ())
 
 
+def _reads_column(index: Index, column: str) -> bool:
+    """An expression of the index, or its WHERE, names the column (``lower(email)``)."""
+    texts = [e for e, c in zip(index.expressions, index.columns, strict=False) if c is None]
+    texts += [index.where] if index.where else []
+    pattern = re.compile(rf'(?<![\w"]){re.escape(column)}(?![\w"])|"{re.escape(column)}"')
+    return any(pattern.search(text) for text in texts)
+
+
 def _change(table: Table, column: str, **values: object) -> None:
     table.columns[column] = replace(table.columns[column], **values)
 
@@ -568,7 +581,7 @@ def _alter_table(catalog: Catalog, node: ast.AlterTableStmt, revision: str | Non
             command.subtype in _COLUMN_COMMANDS and not table.partial
             and command.name not in table.columns and not command.missing_ok
         ):  # fmt: skip
-            catalog._not_there(f'column "{command.name}" of {_relation_sql(name)}')
+            catalog._not_there(f'column "{command.name}" of {_relation_sql(name)}', _NO_COLUMN)
         _ALTER_COMMANDS.get(command.subtype, lambda *args: None)(catalog, table, command)
 
 
@@ -580,6 +593,18 @@ _COLUMN_COMMANDS = (
     AlterTableType.AT_DropNotNull,
     AlterTableType.AT_ColumnDefault,
 )
+
+
+def _in_another_case(catalog: Catalog, name: Name) -> Name | None:
+    """The table the history made whose name differs from ``name`` in case alone, when it
+    made none called ``name``."""
+    return next(
+        (
+            key for key in catalog.tables
+            if key[0] == name[0] and key[1] != name[1] and key[1].lower() == name[1]
+        ),
+        None,
+    )  # fmt: skip
 
 
 def _relation_sql(name: Name) -> str:
@@ -603,8 +628,11 @@ def _drop_column(catalog: Catalog, table: Table, command: ast.AlterTableCmd) -> 
         if command.name in constraint.referred_columns:
             del catalog._writable(referring.name).constraints[key]
     for key, index in list(catalog.indexes.items()):
-        if index.table == table.name and command.name in index.columns:
-            del catalog.indexes[key]
+        if index.table == table.name and (
+            command.name in index.columns or _reads_column(index, command.name)
+        ):
+            del catalog.indexes[key]  # PostgreSQL drops the indexes using it
+            catalog.gone.add(key)  # anitya drops the column, then its index: that fails
 
 
 def _alter_type(catalog: Catalog, table: Table, command: ast.AlterTableCmd) -> None:
@@ -711,7 +739,9 @@ def _rename(catalog: Catalog, node: ast.RenameStmt, revision: str | None) -> Non
     elif kind == ObjectType.OBJECT_COLUMN:
         table = catalog._writable(qualified_name(node.relation))
         if not table.partial and node.subname not in table.columns and not node.missing_ok:
-            catalog._not_there(f'column "{node.subname}" of {_relation_sql(table.name)}')
+            catalog._not_there(
+                f'column "{node.subname}" of {_relation_sql(table.name)}', _NO_COLUMN
+            )
         _rename_column(catalog, table, node)
     elif kind == ObjectType.OBJECT_TYPE:
         _rename_type(catalog, dotted_name(node.object), node.newname)
@@ -776,6 +806,12 @@ def _drop(catalog: Catalog, node: ast.DropStmt, revision: str | None) -> None:
                 catalog.gone.add(name)
             elif name in catalog.gone and not node.missing_ok:
                 catalog._not_there(f"table {_relation_sql(name)}")
+            elif not node.missing_ok and (made := _in_another_case(catalog, name)):
+                catalog._not_there(  # zaqar made "PoolGroup", and drops PoolGroup
+                    f"table {_relation_sql(name)}",
+                    f"the history made {_relation_sql(made)}, and a name not quoted is "
+                    "folded to lower case: quote it",
+                )
             for key in [k for k, index in catalog.indexes.items() if index.table == name]:
                 del catalog.indexes[key]
                 catalog.gone.add(key)  # buildbot drops a table, then an index of it

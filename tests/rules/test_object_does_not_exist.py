@@ -139,3 +139,35 @@ def upgrade():
         'Column "title" of "projects"',
         'Index "projects_name"',
     ]
+
+
+def test_an_index_that_went_with_its_column_is_not_there(write_migration) -> None:
+    """anitya's downgrade drops ``last_check``, then the index on it, which PostgreSQL
+    dropped with the column; an index on an expression of the column goes too."""
+    body = """\
+def upgrade():
+    op.create_index("projects_lower_name", "projects", [sa.text("lower(name)")])
+    op.drop_column("projects", "name")
+    op.drop_index("projects_name", table_name="projects")
+    op.drop_index("projects_lower_name", table_name="projects")
+"""
+    messages = [f.message for f in after_history(write_migration, TABLES, body, rule=RULE)]
+    assert [m.split(" does not")[0] for m in messages] == [
+        'Index "projects_name"',
+        'Index "projects_lower_name"',
+    ]
+
+
+def test_a_name_not_quoted_does_not_reach_a_table_made_in_another_case(
+    write_migration,
+) -> None:
+    """zaqar made ``"PoolGroup"`` and drops ``PoolGroup``, which PostgreSQL reads as
+    ``poolgroup``."""
+    before = 'def upgrade():\n    op.create_table("PoolGroup", sa.Column("name", sa.Text()))\n'
+    body = 'def upgrade():\n    op.execute("drop table PoolGroup")\n'
+    (finding,) = after_history(write_migration, before, body, rule=RULE)
+    assert finding.message == (
+        'Table "poolgroup" does not exist here (the history made "PoolGroup", and a name not '
+        "quoted is folded to lower case: quote it): this statement fails on PostgreSQL, and "
+        "with it the revision."
+    )

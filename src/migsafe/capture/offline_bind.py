@@ -366,6 +366,9 @@ class OfflineDialect(CatalogReflection, PGDialect):
     driver = "psycopg2"
     supports_statement_cache = True
     default_paramstyle = "numeric_dollar"
+    # what SQLAlchemy 1.x's psycopg2 dialect had, which application types written for it
+    # read (waiverdb's JSON type: ``dialect._has_native_json``)
+    _has_native_json = True
 
     def __init__(self, pg_version: int = 15, **kwargs: Any) -> None:
         super().__init__(**kwargs)

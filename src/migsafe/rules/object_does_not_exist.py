@@ -64,12 +64,7 @@ def downgrade():
 
 def check(rev: RevisionContext) -> Iterator[Finding]:
     for schema, stmt in on_known_schema(rev, RULE):
-        for what in schema.missing_for(stmt.node):
-            why = (
-                "the table the history made has no such column by then"
-                if what.startswith("column")
-                else "the history dropped it, and nothing made it again"
-            )
+        for what, why in schema.missing_for(stmt.node):
             yield rev.finding(
                 RULE,
                 stmt,
