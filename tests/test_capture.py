@@ -1956,6 +1956,20 @@ def upgrade():
     assert upgrade.guesses == [] and [e.sql for e in upgrade.judged] == ["SELECT 1;"]
 
 
+def test_a_read_is_told_at_the_line_that_ran_the_query(write_migration) -> None:
+    """octavia and waiverdb run the SELECT, then loop over it lines later: the notice names
+    the query's line."""
+    body = """
+def upgrade():
+    result = op.get_bind().execute(sa.text("SELECT id FROM t"))  # query
+    op.add_column("t", sa.Column("a", sa.Integer()))
+    for row in result:
+        op.execute(f"UPDATE t SET a = {row.id}")
+"""
+    path, upgrade, _ = capture_body(write_migration, body)
+    assert [r.line for r in upgrade.reads] == [line_of(path, "# query")]
+
+
 def test_values_bound_through_the_bind_are_written_in_when_plain(write_migration) -> None:
     """As ``alembic upgrade --sql`` writes an op.execute()'s values: mistral's
     ``session.execute(t.update().values(namespace=''))`` is ``SET namespace=''``, not

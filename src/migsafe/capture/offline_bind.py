@@ -246,6 +246,7 @@ class _Cursor:
         self._rows: list[Row] = []
         self._sql = ""
         self._read = False
+        self._line: int | None = None  # the migration's line that ran the statement
         self.description: Description | None = None
         self.rowcount = -1
         self.lastrowid = None
@@ -256,6 +257,7 @@ class _Cursor:
         if recorder is not None:
             recorder.execute(operation, self._connection.autocommit)
         self._sql, self._read = operation, False
+        self._line = recorder.issuing_line() if recorder is not None else None
         catalog = recorder.catalog if recorder is not None else None
         connection = self._connection
         self._rows, self.description = empty_answer(
@@ -307,7 +309,7 @@ class _Cursor:
         recorder = self._connection.recorder
         if not self._read and self.description is not None and recorder is not None:
             self._read = True
-            recorder.read(self._sql)
+            recorder.read(self._sql, self._line)
 
 
 class _DBAPIConnection:

@@ -153,8 +153,10 @@ class Recorder:
             self.in_transaction = False
             self._autobegin = True
 
-    def read(self, sql: str) -> None:
-        self.reads.append(Read(self.issuing_line(), " ".join(sql.split())))
+    def read(self, sql: str, line: int | None = None) -> None:
+        """Rows of ``sql`` were read; ``line``: where the migration ran it (the loop that
+        fetches them may come later)."""
+        self.reads.append(Read(line or self.issuing_line(), " ".join(sql.split())))
 
     def asked_absent(self, name: Name) -> None:
         """The migration asked whether a table it does not hold exists. A table the history
