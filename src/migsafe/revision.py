@@ -633,15 +633,21 @@ def existing_type(operation: object) -> ast.TypeName | None:
     existing = getattr(operation, "existing_type", None)
     if existing is None:
         existing = getattr(operation, "kw", {}).get("existing_type")
-    if isinstance(existing, type) and issubclass(existing, TypeEngine):
-        existing = existing()  # ``existing_type=sa.Integer``: SQLAlchemy takes the class too
-    if existing is None:
+    return type_node(existing)
+
+
+def type_node(sql_type: object) -> ast.TypeName | None:
+    """A SQLAlchemy type (or type class) as PostgreSQL's parser reads it; None when there is
+    none or it cannot be rendered for PostgreSQL (unknown)."""
+    if isinstance(sql_type, type) and issubclass(sql_type, TypeEngine):
+        sql_type = sql_type()  # ``existing_type=sa.Integer``: SQLAlchemy takes the class too
+    if not isinstance(sql_type, TypeEngine):
         return None
     try:
         from sqlalchemy.dialects import postgresql
 
-        sql_type = existing.compile(dialect=postgresql.dialect())
-        (raw,) = parse_sql(f"SELECT NULL::{sql_type}")
+        rendered = sql_type.compile(dialect=postgresql.dialect())
+        (raw,) = parse_sql(f"SELECT NULL::{rendered}")
     except Exception:  # a type this dialect cannot render: unknown
         return None
     return raw.stmt.targetList[0].val.typeName

@@ -414,7 +414,7 @@ def upgrade():
 def test_to_text_from_an_unknown_type_says_a_text_type_is_not_rewritten(tmp_path: Path) -> None:
     """mailman retypes columns its application made (old type unknown) to its own
     ``SAUnicode`` (varchar): from any text type nothing is rewritten, and the message says
-    so; to varchar(n) it cannot tell."""
+    so; to varchar(n), from a varchar of at most n (bodhi widens its ``alias``)."""
     body = """\
 def upgrade():
     op.alter_column("mailinglist", "info", type_=sa.Unicode())
@@ -424,7 +424,30 @@ def upgrade():
     assert unbounded.message.endswith(
         "(unless it is text or varchar already: then nothing is rewritten)."
     )
-    assert bounded.message.endswith("rewrites the table under an ACCESS EXCLUSIVE lock.")
+    assert bounded.message.endswith(
+        "(unless it is a varchar of at most 40 characters already: then nothing is rewritten)."
+    )
+
+
+def test_the_type_the_downgrade_sets_back_is_the_old_type(tmp_path: Path) -> None:
+    """Kotti and bodhi widen a column their application made, and their downgrade narrows it
+    back: that is the type it had, so the widening rewrites nothing and the narrowing does."""
+    body = """\
+def upgrade():
+    op.alter_column("updates", "alias", type_=sa.Unicode(64))
+    op.alter_column("updates", "notes", type_=sa.Integer())
+
+def downgrade():
+    op.alter_column("updates", "alias", type_=sa.Unicode(32))
+    op.alter_column("updates", "notes", type_=sa.Unicode(32))
+"""
+    findings = lint(tmp_path, body, rule=RULE)
+    assert [f.message.split(" to ")[0] for f in findings] == [
+        'Changing the type of "updates"."notes" from varchar(32) (what downgrade() sets it '
+        "back to)",
+        'In downgrade(): Changing the type of "updates"."alias" from varchar(64)',
+        'In downgrade(): Changing the type of "updates"."notes" from int4',
+    ]
 
 
 def test_a_call_that_says_the_column_is_otherwise_than_the_history_made_it_is_a_notice(

@@ -21,6 +21,7 @@ from migsafe.revision import (
     is_unknown_type,
     table_values,
     type_name,
+    type_node,
     type_parts,
 )
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, sql_code
@@ -79,6 +80,9 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
         for cmd in alter_commands(stmt.node, AlterTableType.AT_AlterColumnType):
             new = cmd.def_.typeName
             old = rev.column_before(stmt, cmd.name, "type")
+            restored = None
+            if old is None:  # Kotti's and bodhi's downgrades set it back to what it was
+                old = restored = _type_downgrade_restores(rev, stmt, cmd.name)
             unknown = [t for t in (old, new) if is_unknown_type(t)]
             if unknown:
                 what = (
@@ -103,7 +107,11 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                 and utc_session(rev, stmt)
             ):
                 continue  # the values keep their bits: no rewrite (letta sets UTC first)
-            old_text = f"from {type_name(old)} " if old is not None else _old_type_unknown(stmt)
+            old_text = (
+                _old_type_unknown(stmt) if old is None
+                else f"from {type_name(old)} (what downgrade() sets it back to) " if restored
+                else f"from {type_name(old)} "
+            )  # fmt: skip
             lock = alter_table_command_lock(cmd)
             effect = (
                 f"fails: PostgreSQL casts {type_name(old)} to {type_name(new)} only when told "
@@ -211,12 +219,37 @@ def _unless_utc(old: ast.TypeName | None, new: ast.TypeName, pg_version: int) ->
 
 
 def _unless_text_already(old: ast.TypeName | None, new: ast.TypeName) -> str:
-    """To text or a varchar of no length every text type goes without a rewrite: with the
-    old type unknown (mailman's Storm-era columns made by its application), that is said."""
+    """To text or a varchar of no length every text type goes without a rewrite, and to
+    varchar(n) a varchar of n or fewer: with the old type unknown (mailman's Storm-era
+    columns made by its application, bodhi's widened alias), that is said."""
     name, modifiers = type_parts(new)
-    if old is not None or new.arrayBounds or name not in ("text", "varchar") or modifiers:
+    if old is not None or new.arrayBounds or name not in ("text", "varchar"):
         return ""
+    if modifiers:
+        return (
+            f" (unless it is a varchar of at most {modifiers[0]} characters already: then "
+            "nothing is rewritten)"
+        )
     return " (unless it is text or varchar already: then nothing is rewritten)"
+
+
+def _type_downgrade_restores(
+    rev: RevisionContext, stmt: Statement, column: str
+) -> ast.TypeName | None:
+    """For an upgrade's type change the history cannot tell the old type of: the one type
+    the downgrade's alter_column() gives the same column back, which is what it was."""
+    if stmt.direction == DOWNGRADE or stmt.table is None:
+        return None
+    restored = {
+        type_name(found): found
+        for item in rev.downgrade_capture.operations
+        if isinstance(item.operation, ops.AlterColumnOp)
+        and item.operation.table_name == stmt.table.name
+        and item.operation.schema == stmt.table.schema
+        and item.operation.column_name == column
+        and (found := type_node(item.operation.modify_type)) is not None
+    }
+    return next(iter(restored.values())) if len(restored) == 1 else None
 
 
 def _name_before_renames(rev: RevisionContext, stmt: Statement, enum: Name) -> str:
