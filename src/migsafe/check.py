@@ -233,8 +233,9 @@ def check_script(
     captured = capturer.capture(script)
     upgrade, downgrade = captured.upgrade, captured.downgrade
     version = settings.target_pg_version
-    up_statements, up_problems = statements(upgrade.judged, "upgrade", version)
-    down_statements, down_problems = statements(downgrade.judged, "downgrade", version)
+    autocommit = environment is not None and environment.autocommit
+    up_statements, up_problems = statements(upgrade.judged, "upgrade", version, autocommit)
+    down_statements, down_problems = statements(downgrade.judged, "downgrade", version, autocommit)
     notes = capture_notes(script, upgrade, downgrade)
     unrendered = [  # each once: a loop may render the same call many times
         Diagnostic(script.path, message, fatal=False, line=line)

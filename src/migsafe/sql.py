@@ -83,18 +83,22 @@ _STARTS_TRANSACTION = {TransactionStmtKind.TRANS_STMT_BEGIN, TransactionStmtKind
 
 
 def statements(
-    emitted: Iterable[EmittedSQL], direction: str = "upgrade", pg_version: int | None = None
+    emitted: Iterable[EmittedSQL],
+    direction: str = "upgrade",
+    pg_version: int | None = None,
+    autocommit: bool = False,
 ) -> tuple[list[Statement], list[Unparsed]]:
     """Parse everything one direction of a migration emitted, tracking the transaction;
     each statement's lock is the one it takes on ``pg_version`` (None: the newest).
 
     Alembic runs a migration inside a transaction; ``autocommit_block()`` shows up as a
     ``COMMIT`` before and a ``BEGIN`` after its body, so the statements in between are the
-    ones that run outside any transaction.
+    ones that run outside any transaction. On a connection in ``autocommit`` (env.py's
+    isolation level), every statement runs on its own: Alembic's BEGIN begins nothing.
     """
     result: list[Statement] = []
     problems: list[Unparsed] = []
-    in_transaction = True
+    in_transaction = not autocommit
     for item in emitted:
         if item.sql is None:
             if item.error is not None:
@@ -119,7 +123,7 @@ def statements(
                 if node.kind in _ENDS_TRANSACTION:
                     in_transaction = False
                 elif node.kind in _STARTS_TRANSACTION:
-                    in_transaction = True
+                    in_transaction = not autocommit
             result.append(
                 Statement(
                     sql,

@@ -20,6 +20,16 @@ def run_migrations(connection):
     context.configure(connection=connection, transaction_per_migration=True)
 """
 
+#: an env.py whose connection runs every statement on its own (privacyidea's)
+AUTOCOMMIT_ENV_PY = """\
+from alembic import context
+
+
+def run_migrations(connection):
+    connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+    context.configure(connection=connection)
+"""
+
 
 def findings(
     tmp_path: Path, body: str, *, rule: str, env_py: str = PLAIN_ENV_PY, pg_version: int = 15

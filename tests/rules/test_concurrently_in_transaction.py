@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+from tests.rules import envpy
 from tests.rules.lint import assert_renders, lines_flagged, lint
 
 RULE = "concurrently-in-transaction"
@@ -186,3 +187,16 @@ def upgrade():
                 "ix_users_email", "users", ["email"],
                 postgresql_concurrently=True,
             )""")
+
+
+def test_an_env_py_that_runs_in_autocommit_runs_each_statement_on_its_own(
+    tmp_path: Path,
+) -> None:
+    """privacyidea's env.py sets ``isolation_level="AUTOCOMMIT"`` on its connection:
+    Alembic's transaction begins nothing, and CONCURRENTLY runs where it is written."""
+    body = """\
+def upgrade():
+    op.create_index("ix_users_email", "users", ["email"], postgresql_concurrently=True)
+"""
+    assert envpy.findings(tmp_path, body, rule=RULE, env_py=envpy.AUTOCOMMIT_ENV_PY) == []
+    assert len(envpy.findings(tmp_path, body, rule=RULE)) == 1

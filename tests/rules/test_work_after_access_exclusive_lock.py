@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from migsafe import command
+from tests.rules import envpy
 from tests.rules.lint import (
     FIRST_BODY_LINE,
     assert_renders,
@@ -418,3 +419,15 @@ def upgrade():
         "or writes",
         """    op.execute('ALTER TABLE "tasks" VALIDATE CONSTRAINT "fk_tasks_workflow_id"')""",
     ]
+
+
+def test_nothing_is_held_on_a_connection_in_autocommit(tmp_path: Path) -> None:
+    """privacyidea's env.py runs every statement on its own: the ADD COLUMN's lock is gone
+    when the index build starts."""
+    body = """\
+def upgrade():
+    op.add_column("orders", sa.Column("note", sa.Text()))
+    op.create_index("ix_orders_total", "orders", ["total"])
+"""
+    assert envpy.findings(tmp_path, body, rule=RULE, env_py=envpy.AUTOCOMMIT_ENV_PY) == []
+    assert len(envpy.findings(tmp_path, body, rule=RULE)) == 1

@@ -24,6 +24,10 @@ class Environment:
     lock_timeout: bool | None = None  # env.py or the connection sets one (not 0)
     statement_timeout: bool | None = None
     transaction_per_migration: bool | None = None
+    # the connection runs every statement in a transaction of its own (privacyidea's
+    # ``execution_options(isolation_level="AUTOCOMMIT")``): no migration holds a lock past
+    # the statement that takes it
+    autocommit: bool = False
     # the modules env.py imports at its top (``geoalchemy2.alembic_helpers``): importing an
     # Alembic plugin registers the operations the migrations call (``add_geospatial_column``)
     imports: tuple[str, ...] = ()
@@ -62,8 +66,32 @@ def read_environment(env_py: Path | None, options: dict[str, str]) -> Environmen
         lock_timeout=_sets(strings, options, "lock_timeout"),
         statement_timeout=_sets(strings, options, "statement_timeout"),
         transaction_per_migration=_configures_transaction_per_migration(tree),
+        autocommit=_runs_in_autocommit(tree, options),
         imports=_top_level_imports(tree),
     )
+
+
+def _runs_in_autocommit(tree: ast.Module, options: dict[str, str]) -> bool:
+    """Whether env.py sets ``isolation_level="AUTOCOMMIT"`` (on the connection, the engine,
+    or in a dict of options it passes), or alembic.ini gives the engine it makes
+    ``sqlalchemy.isolation_level = AUTOCOMMIT``."""
+    if options.get("sqlalchemy.isolation_level", "").strip().upper() == "AUTOCOMMIT":
+        return True
+    for node in ast.walk(tree):
+        pairs: list[tuple[object, ast.expr]] = []
+        if isinstance(node, ast.keyword):
+            pairs.append((node.arg, node.value))
+        elif isinstance(node, ast.Dict):
+            pairs += [
+                (getattr(k, "value", None), v) for k, v in zip(node.keys, node.values, strict=True)
+            ]
+        for name, value in pairs:
+            if (
+                name == "isolation_level" and isinstance(value, ast.Constant)
+                and str(value.value).upper() == "AUTOCOMMIT"
+            ):  # fmt: skip
+                return True
+    return False
 
 
 def _top_level_imports(tree: ast.Module) -> tuple[str, ...]:
