@@ -188,3 +188,21 @@ def test_a_script_location_that_is_no_directory_says_how_alembic_reads_it(
         "directory as Alembic takes a relative path: run from the directory it is relative "
         "to, or write it as %(here)s/..."
     )
+
+
+def test_python_m_migsafe_is_not_shadowed_by_a_package_in_the_working_directory(
+    tmp_path: Path,
+) -> None:
+    """zuul keeps an ``alembic`` package beside its alembic.ini: ``python -m migsafe`` run
+    there imports the real Alembic, as the ``migsafe`` command does."""
+    (tmp_path / "alembic").mkdir()
+    (tmp_path / "alembic" / "__init__.py").write_text("raise SystemExit('the wrong alembic')\n")
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    (versions / "a.py").write_text(
+        "from alembic import op\nrevision = 'a'\ndown_revision = None\n" + UNSAFE
+    )
+    command = [sys.executable, "-m", "migsafe", "check", "versions"]
+    completed = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert completed.returncode == 1, completed.stderr
+    assert "create-index-not-concurrently" in completed.stdout

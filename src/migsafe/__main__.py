@@ -4,6 +4,9 @@ The process is claimed as migsafe's (``own_process``) before the command line is
 so that what it imports is made with the collector off.
 """
 
+import os
+import sys
+
 from migsafe import own_process
 
 
@@ -17,4 +20,10 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    # ``python -m`` puts the working directory first on the import path, where a project's
+    # own package named like a library hides it (zuul keeps an ``alembic`` package beside
+    # its alembic.ini): migsafe imports what it is installed with, as the ``migsafe``
+    # command does, and the project's modules from the paths its configuration names
+    if sys.path and os.path.realpath(sys.path[0] or ".") == os.path.realpath(os.getcwd()):
+        del sys.path[0]
     main()
