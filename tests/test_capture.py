@@ -1988,3 +1988,49 @@ def upgrade():
         "UPDATE t SET ns='it''s', n=2, ok=NULL",
         'UPDATE t SET "on"=$1, ok=true',
     ]
+
+
+def test_a_statement_postgresql_refuses_in_a_try_block_goes_to_its_handler(
+    write_migration,
+) -> None:
+    """privacyidea makes again, in one try block, indexes an earlier revision made: on
+    PostgreSQL the first fails, the handler takes it, and the rest of the block never runs;
+    the table it makes again keeps what it had. Outside a try block the statement is
+    object-already-exists' to report."""
+    write_migration(
+        """
+def upgrade():
+    op.create_table("token", sa.Column("id", sa.Integer(), primary_key=True),
+                    sa.Column("resolver", sa.String(256)), sa.Column("active", sa.Boolean()))
+    op.create_index("ix_token_resolver", "token", ["resolver"])
+""",
+        revision="a1",
+    )
+    path = write_migration(
+        """
+def upgrade():
+    try:
+        op.create_index("ix_token_resolver", "token", ["resolver"])  # refused
+        op.alter_column("token", "active", nullable=False)
+    except Exception:
+        pass
+    try:
+        op.create_table("token", sa.Column("id", sa.Integer(), primary_key=True))
+    except Exception:
+        pass
+    op.alter_column("token", "resolver", type_=sa.String(255))
+""",
+        revision="b2",
+        down_revision="a1",
+    )
+    result = command.check([path.parent])
+    mine = [f.rule for f in result.findings if f.path == path]
+    assert "set-not-null" not in mine and "change-column-type" in mine
+    notes = [(d.line, d.message) for d in result.diagnostics if d.path == path]
+    assert notes[0] == (
+        line_of(path, "# refused"),
+        "upgrade() runs CREATE INDEX ix_token_resolver ON token (resolver) in a try block, "
+        "which fails on PostgreSQL (what it makes exists already): the migration's handler "
+        "takes the error, as under alembic upgrade, and the rest of the try block does not run",
+    )
+    assert len(notes) == 2

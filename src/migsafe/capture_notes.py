@@ -50,6 +50,13 @@ def capture_notes(script: MigrationScript, *captures: Capture) -> list[Diagnosti
             note(line, message)
         for line, message in _partial_reflection_notes(name, capture.recorder.partial_reflections):
             note(line, message)
+        for refused in capture.recorder.refused:  # privacyidea makes its indexes again
+            note(
+                refused.line,
+                f"{name} runs {clipped(refused.sql)} in a try block, which fails on "
+                f"PostgreSQL ({refused.why}): the migration's handler takes the error, as "
+                "under alembic upgrade, and the rest of the try block does not run",
+            )
         if capture.reads:
             read = capture.reads[0]
             more = f" and {len(capture.reads) - 1} more" if len(capture.reads) > 1 else ""

@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pglast
+import sqlalchemy.exc
 from alembic.operations import MigrateOperation
 from pglast import ast
 
@@ -54,6 +55,27 @@ class Emitted:
     guessed: bool = False  # rows written with a stand-in's value: not judged (Recorder)
     called_from: CallSite | None = None  # issued in a helper of the file: where it was called
     caught: bool = False  # it failed on any database, and a handler of the migration caught it
+
+
+class FailsOnPostgreSQL(sqlalchemy.exc.ProgrammingError):
+    """A statement inside a migration's try block that PostgreSQL refuses on every database
+    the history built (what it makes exists already, what it names does not): raised into
+    the migration, whose handler takes it as it takes the server's error under ``alembic
+    upgrade``, so the rest of the try block does not run."""
+
+    def __init__(self, sql: str, why: str) -> None:
+        super().__init__(sql, None, Exception(why))
+        self.why = why
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A statement of a try block that fails on PostgreSQL, which the migration's handler
+    took (``FailsOnPostgreSQL``)."""
+
+    line: int
+    sql: str
+    why: str
 
 
 @dataclass(frozen=True)
@@ -111,6 +133,7 @@ class Recorder:
         # from this value use on; settled when the operation ends
         self._guess_from: tuple[int, int] | None = None
         self._replayed_line: int | None = None
+        self.refused: list[Refused] = []  # statements of try blocks that fail on PostgreSQL
 
     # Alembic's output buffer
     def write(self, text: str) -> None:
@@ -322,12 +345,40 @@ class Recorder:
         except pglast.parser.ParseError as exc:
             parsed, error = (), str(exc)
         line, called_from = self.issuing_line(), self.called_from()
+        applied = self.catalog is not None and self.exact_until is None and self._guess_from is None
+        if applied:
+            self._refuse_where_postgresql_does(sql, parsed, line)
         self.emitted.append(
             Emitted(sql, line, operation, None, parsed, error, called_from=called_from)
         )
-        if self.catalog is not None and self.exact_until is None and self._guess_from is None:
+        if applied:
             for _, node in parsed:
                 self.catalog.apply(node, self.revision)
+
+    def _refuse_where_postgresql_does(
+        self, sql: str, parsed: tuple[tuple[str, ast.Node], ...], line: int
+    ) -> None:
+        """Inside a try block of the migration, on a schema known whole: a statement that
+        makes what is there already, or names what is not, fails on PostgreSQL; the
+        migration's handler gets the error, as under ``alembic upgrade`` (privacyidea makes
+        indexes again in one try block, whose handler then skips the rest), and the
+        statement changes nothing."""
+        catalog = self.catalog
+        if catalog is None or not catalog.exact or catalog.bases > 1 or not parsed:
+            return
+        if not self.in_guarded_code():
+            return
+        probe = catalog.copy()
+        for _, node in parsed:
+            probe.apply(node, self.revision)
+            missing = probe.missing_for(node)
+            if probe.made_again_by(node) or missing:
+                why = (
+                    f"{missing[0][0]} does not exist" if missing
+                    else "what it makes exists already"
+                )  # fmt: skip
+                self.refused.append(Refused(line, " ".join(sql.split()).rstrip(";"), why))
+                raise FailsOnPostgreSQL(sql, why)
 
 
 _ROW_WRITES = (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.MergeStmt)
