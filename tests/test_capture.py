@@ -88,6 +88,28 @@ def upgrade():
     assert findings[0].message.endswith(f"(in _index(), called at line {call}).")
 
 
+def test_a_helper_called_by_a_helper_says_the_line_that_called_it(write_migration) -> None:
+    """zuul's ``upgrade()`` calls ``upgrade2()``, which calls ``rename_index()`` three
+    times: each finding names the call in ``upgrade2()`` that made it."""
+    path = write_migration("""
+def _index(name):
+    op.create_index(name, "t", ["k"])
+
+def _both():
+    _index("ix_a")
+    _index("ix_b")
+
+def upgrade():
+    _both()
+""")
+    findings = [
+        f for f in command.check([path]).findings if f.rule == "create-index-not-concurrently"
+    ]
+    assert [f.called_at for f in findings] == [
+        line_of(path, '_index("ix_a")'), line_of(path, '_index("ix_b")'),
+    ]  # fmt: skip
+
+
 def test_batch_alter_table_operations_keep_their_own_lines(write_migration) -> None:
     body = """
 def upgrade():

@@ -42,8 +42,9 @@ class EmittedSQL(Protocol):
 @dataclass(frozen=True)
 class CallSite:
     """A statement issued inside a helper of the migration file: the helper, and the line
-    where upgrade() (or downgrade()) called it. Several calls of one helper issue their
-    statements at its one line; the call tells them apart (langbot, kadi)."""
+    that called it (in upgrade(), downgrade(), or the helper calling it). Several calls of
+    one helper issue their statements at its one line; the call tells them apart (langbot,
+    kadi)."""
 
     helper: str
     line: int

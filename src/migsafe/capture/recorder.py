@@ -223,9 +223,11 @@ class Recorder:
         return 0
 
     def called_from(self) -> CallSite | None:
-        """The helper of the migration file the current line is in, and where the function
-        Alembic called (or the module's own code) called it; None when the line is in that
-        function itself (a loop, a comprehension) or a batch operation is applied."""
+        """The helper of the migration file the current line is in, and the line that called
+        it (in the function Alembic called, or in the helper that called it: zuul's
+        ``upgrade2()`` calls ``rename_index()`` three times); None when the line is in the
+        function Alembic called itself (a loop, a comprehension) or a batch operation is
+        applied."""
         if self._replayed_line is not None:
             return None
         frames = []
@@ -236,7 +238,7 @@ class Recorder:
             frame = frame.f_back
         if len(frames) < 2 or frames[0].f_code is frames[-1].f_code:
             return None
-        return CallSite(frames[0].f_code.co_name, frames[-1].f_lineno)
+        return CallSite(frames[0].f_code.co_name, frames[1].f_lineno)
 
     @property
     def current_operation(self) -> MigrateOperation | None:
