@@ -496,3 +496,32 @@ def downgrade():
     op.alter_column("kv", "value", type_=sa.Unicode())
 """
     assert after_history(write_migration, before, body, rule=RULE) == []
+
+
+def test_a_column_of_another_type_taking_a_dropped_ones_name_changes_its_type(
+    write_migration,
+) -> None:
+    """ironic-inspector adds ``temp_started_at`` (timestamp), copies, drops ``started_at``
+    (float) and renames the new column to it: the running code still writes floats. A
+    widening swap (varchar to text) changes nothing it reads."""
+    before = """\
+def upgrade():
+    op.create_table("nodes", sa.Column("uuid", sa.String(36), primary_key=True),
+                    sa.Column("started_at", sa.Float()), sa.Column("name", sa.String(20)))
+"""
+    body = """\
+def upgrade():
+    op.add_column("nodes", sa.Column("temp_started_at", sa.DateTime()))
+    op.add_column("nodes", sa.Column("temp_name", sa.Text()))
+    with op.batch_alter_table("nodes") as batch_op:
+        batch_op.drop_column("started_at")
+        batch_op.drop_column("name")
+        batch_op.alter_column("temp_started_at", new_column_name="started_at")
+        batch_op.alter_column("temp_name", new_column_name="name")
+"""
+    (finding,) = after_history(write_migration, before, body, rule=RULE)
+    assert finding.message == (
+        'Column "started_at" of "nodes" changes type from float8 to timestamp: '
+        '"temp_started_at" takes its name here, dropped at line '
+        f"{FIRST_BODY_LINE + 4}, and the running code reads and writes it as float8."
+    )

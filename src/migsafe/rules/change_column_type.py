@@ -27,7 +27,7 @@ from migsafe.revision import (
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, sql_code
 from migsafe.rules._casts import no_automatic_cast
 from migsafe.rules._passes import keeps_contents, no_rewrite, utc_session, zone_only_change
-from migsafe.sql import Statement, TableName, add_enum_values, keeps_order
+from migsafe.sql import Statement, TableName, add_enum_values, keeps_order, quote_identifier
 
 RULE = Rule(
     code="MS012",
@@ -45,7 +45,8 @@ RULE = Rule(
         "The running application may also break on values of the new type. The type before "
         "is the one the history made; when the call's existing_type= says otherwise and the "
         "change would rewrite from that one, a notice says so (a revision written for "
-        "databases made before an earlier one was edited)."
+        "databases made before an earlier one was edited). A column of another type added "
+        "and renamed to a dropped column's name changes its type for the running code too."
     ),
     fix="""\
 {added}# Expand and contract: add a column of the new type, dual-write, backfill, switch, drop.
@@ -76,6 +77,7 @@ def upgrade():
 
 
 def check(rev: RevisionContext) -> Iterator[Finding]:
+    yield from _swapped_in(rev)
     for stmt in rev.existing_table_statements(RULE):
         for cmd in alter_commands(stmt.node, AlterTableType.AT_AlterColumnType):
             new = cmd.def_.typeName
@@ -132,6 +134,51 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                 converted=_converted(cmd, new),
                 added=_labels_added(rev, stmt, old, new),
             )
+
+
+def _swapped_in(rev: RevisionContext) -> Iterator[Finding]:
+    """A column of another type that takes a dropped column's name (ironic-inspector adds
+    ``temp_started_at``, copies, drops ``started_at`` and renames the new one to it): the
+    type changes under the running code as with ALTER COLUMN ... TYPE, without the
+    rewrite (drop-column leaves such a drop to this rule)."""
+    for stmt in rev.existing_table_statements(RULE):
+        node = stmt.node
+        renamed = isinstance(node, ast.RenameStmt) and node.renameType == ObjectType.OBJECT_COLUMN
+        if not renamed or stmt.table is None:
+            continue
+        drop = next(
+            (
+                earlier for earlier in rev.earlier(stmt)
+                if earlier.table == stmt.table
+                and any(cmd.name == node.newname for cmd in
+                        alter_commands(earlier.node, AlterTableType.AT_DropColumn))
+            ),
+            None,
+        )  # fmt: skip
+        before = rev.schema_at(drop) if drop is not None else None
+        old = before.column(stmt.table.key, node.newname) if before is not None else None
+        old_type = old.type if old is not None else None  # read before the next schema_at()
+        now = rev.schema_at(stmt)
+        new = now.column(stmt.table.key, node.subname) if now is not None else None
+        new_type = new.type if new is not None else None
+        if drop is None or old_type is None or new_type is None:
+            continue
+        if any(map(is_unknown_type, (old_type, new_type))) or no_rewrite(old_type, new_type):
+            continue
+        yield rev.finding(
+            RULE,
+            stmt,
+            f'Column "{node.newname}" of {stmt.table.sql} changes type from '
+            f"{type_name(old_type)} to {type_name(new_type)}: {quote_identifier(node.subname)} "
+            f"takes its name here, dropped at line {drop.line}, and the running code reads "
+            f"and writes it as {type_name(old_type)}.",
+            **table_values(stmt.table),
+            column=node.newname,
+            new_column=node.subname,
+            new_type=type_name(new_type),
+            converted=f"{node.newname}::{type_name(new_type)}",
+            added="",
+        )
 
 
 def _claimed_otherwise(
