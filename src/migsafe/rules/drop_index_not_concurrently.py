@@ -6,13 +6,13 @@ from collections.abc import Iterator
 
 from alembic.operations import ops
 from pglast import ast
-from pglast.enums import ObjectType
+from pglast.enums import AlterTableType, ObjectType
 from sqlalchemy.sql.elements import conv
 
 from migsafe.catalog import DEFAULT_SCHEMA
 from migsafe.findings import Finding, Severity
 from migsafe.locks import LockMode
-from migsafe.revision import RevisionContext
+from migsafe.revision import RevisionContext, alter_commands
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, py_literal
 from migsafe.rules._same_revision import dropped_after
 from migsafe.sql import Statement, TableName, quote_identifier
@@ -68,6 +68,8 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
             table = rev.locked_table(stmt)
             if table is not None and dropped_after(rev, stmt, table):
                 continue  # the table's own DROP takes the same lock a moment later
+            if table is not None and _columns_dropped_after(rev, stmt, table, names):
+                continue  # so does the DROP COLUMN that would drop the index (mage-ai)
             if table is not None and _held_already(rev, stmt, table):
                 continue  # an earlier statement of the transaction holds the same lock
             on_table = f" on {table.sql}" if table else ""
@@ -79,6 +81,31 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                 "running queries finish.",
                 call=_concurrent_calls(stmt.operation, names),
             )
+
+
+def _columns_dropped_after(
+    rev: RevisionContext, drop: Statement, table: TableName, names: list[list[str]]
+) -> bool:
+    """Every column of each index is dropped later in the function, which takes the
+    table's ACCESS EXCLUSIVE lock and would drop the index itself: dropping it CONCURRENTLY
+    first gains nothing (mage-ai's downgrades drop the index, then its column)."""
+    schema = rev.schema_at(drop)
+    if schema is None:
+        return False
+    keys = [(name[0] if len(name) > 1 else DEFAULT_SCHEMA, name[-1]) for name in names]
+    indexes = [schema.indexes.get(key) for key in keys]
+    if any(index is None or None in index.columns for index in indexes):
+        return False
+    needed = {column for index in indexes if index is not None for column in index.columns}
+    statements = rev.downgrade if drop.direction == DOWNGRADE else rev.upgrade
+    later = statements[rev.index_of(drop) + 1 :]
+    dropped = {
+        cmd.name
+        for s in later
+        if s.table == table
+        for cmd in alter_commands(s.node, AlterTableType.AT_DropColumn)
+    }
+    return needed <= dropped
 
 
 def _indexes_created_before(rev: RevisionContext, drop: Statement) -> set[str]:
