@@ -48,6 +48,10 @@ def test_flagged_when_env_py_runs_every_revision_in_one_transaction(tmp_path: Pa
         ("c1.py", 10),
     ]
     assert "commits everything this `alembic upgrade` did before it" in findings[0][2]
+    (first, *_) = [f for f in command.check([shop_with(tmp_path / "again", None)]).findings
+                   if f.rule == RULE]  # fmt: skip
+    assert first.hint.splitlines()[-1] == "    transaction_per_migration=True,"  # one keyword
+    # more in the call env.py has (mage-ai's passes render_as_batch=True, kept)
 
 
 def test_an_explicit_commit_is_named_for_what_it_is(tmp_path: Path) -> None:

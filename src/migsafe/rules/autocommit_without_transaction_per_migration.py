@@ -29,9 +29,9 @@ RULE = Rule(
         "otherwise. migsafe reads env.py to know; a file-level linter cannot."
     ),
     fix="""\
-# env.py, where the migrations run on a connection:
-context.configure(connection=connection, target_metadata=target_metadata,
-                  transaction_per_migration=True)""",
+# env.py, where the migrations run on a connection: add to the context.configure() call,
+# keeping what it passes already,
+    transaction_per_migration=True,""",
     bad=(),
     good=(),
 )
