@@ -538,3 +538,16 @@ def downgrade():
     hint = finding.hint
     assert "INSERT INTO state" not in hint and "nosec" not in hint
     assert """# undo by hand: op.execute("UPDATE users SET flag = true")""" in hint
+
+
+def test_rendering_recipes_logs_nothing_of_alembic_s(tmp_path: Path, caplog) -> None:
+    """anitya's application sets Alembic's loggers to INFO: the context migsafe renders
+    recipes with must not log "Context impl DefaultImpl", which reads as if migsafe ran on
+    another database."""
+    from migsafe.rules import missing_downgrade
+
+    missing_downgrade._render_context.cache_clear()
+    with caplog.at_level("INFO", logger="alembic.runtime.migration"):
+        lint(tmp_path, 'def upgrade():\n    op.add_column("t", sa.Column("a", sa.Integer()))\n',
+             rule=RULE)  # fmt: skip
+    assert not [r for r in caplog.records if "DefaultImpl" in r.getMessage()]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import logging
 import textwrap
 import warnings
 from collections.abc import Iterator
@@ -299,7 +300,12 @@ def _render_context() -> MigrationContext:
     four fifths of the cost of a recipe."""
     from sqlalchemy.engine.default import DefaultDialect
 
-    return MigrationContext.configure(dialect=DefaultDialect())
+    log = logging.getLogger("alembic.runtime.migration")
+    was_disabled, log.disabled = log.disabled, True  # no "Context impl DefaultImpl." logged
+    try:  # a migration's application configured (anitya's): this context runs nothing
+        return MigrationContext.configure(dialect=DefaultDialect())
+    finally:
+        log.disabled = was_disabled
 
 
 def _reverse(operation: ops.MigrateOperation) -> ops.MigrateOperation | None:
