@@ -199,3 +199,24 @@ def test_a_subdirectory_repeating_the_directorys_ids_is_an_old_copy(tmp_path: Pa
     (versions / "legacy" / "old_a1.py").unlink()
     _, diagnostics = history_of(versions)
     assert "(also in 0001_squash.py)" in diagnostics[0].message
+
+
+def test_env_py_s_imports_of_its_own_application_are_not_plugins(tmp_path: Path) -> None:
+    """conda-store's env.py (in ``conda_store_server/_internal/alembic/``) imports its models,
+    which import conda_lock: installed, they are still the application's, which check does
+    not import for the migrations; a plugin (alembic_postgresql_enum) is."""
+    from migsafe.project.environment import read_environment
+
+    package = tmp_path / "conda_store_server" / "_internal"
+    (package / "alembic").mkdir(parents=True)
+    for directory in (package.parent, package):
+        (directory / "__init__.py").write_text("")
+    env_py = package / "alembic" / "env.py"
+    env_py.write_text(
+        "import alembic_postgresql_enum\n"
+        "from alembic import context\n"
+        "from conda_store_server._internal.orm import Base\n"
+    )
+    assert read_environment(env_py, {}).imports == (
+        "alembic_postgresql_enum", "alembic", "alembic.context",
+    )  # fmt: skip

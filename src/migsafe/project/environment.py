@@ -67,8 +67,22 @@ def read_environment(env_py: Path | None, options: dict[str, str]) -> Environmen
         statement_timeout=_sets(strings, options, "statement_timeout"),
         transaction_per_migration=_configures_transaction_per_migration(tree),
         autocommit=_runs_in_autocommit(tree, options),
-        imports=_top_level_imports(tree),
+        imports=_top_level_imports(tree, _application_package(env_py)),
     )
+
+
+def _application_package(env_py: Path) -> str | None:
+    """The top-level package env.py belongs to (conda_store_server, whose env.py sits in
+    ``conda_store_server/_internal/alembic/``), when it is inside one: the application's
+    own, installed or not."""
+    directory = env_py.parent
+    if not (directory / "__init__.py").is_file():
+        directory = directory.parent  # a script directory that is no package, inside one
+    if not (directory / "__init__.py").is_file():
+        return None
+    while (directory.parent / "__init__.py").is_file():
+        directory = directory.parent
+    return directory.name
 
 
 def _runs_in_autocommit(tree: ast.Module, options: dict[str, str]) -> bool:
@@ -94,16 +108,19 @@ def _runs_in_autocommit(tree: ast.Module, options: dict[str, str]) -> bool:
     return False
 
 
-def _top_level_imports(tree: ast.Module) -> tuple[str, ...]:
+def _top_level_imports(tree: ast.Module, application: str | None) -> tuple[str, ...]:
     """``import a.b`` gives ``a.b``; ``from a import b`` gives ``a`` and ``a.b`` (``b`` may be
-    a submodule); relative imports are the project's own."""
+    a submodule); relative imports, and those of the ``application``'s package, are the
+    project's own (installed, conda-store's models import conda_lock: a quarter second
+    that no migration needed)."""
     names: list[str] = []
     for node in tree.body:
         if isinstance(node, ast.Import):
             names += [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
             names += [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
-    return tuple(dict.fromkeys(names))
+    own = [name for name in names if name.partition(".")[0] == application]
+    return tuple(dict.fromkeys(name for name in names if name not in own))
 
 
 def _sets(strings: list[str], options: dict[str, str], name: str) -> bool:
