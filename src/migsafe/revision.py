@@ -136,7 +136,7 @@ class RevisionContext:
         if not self._no_op_drop(stmt):
             for schema, name in dropped_names(stmt.node, ObjectType.OBJECT_TABLE):
                 yield TableName(schema, name), LockMode.ACCESS_EXCLUSIVE
-        for referred in self._keys_dropped_to(stmt):  # their triggers there go too
+        for referred in self.keys_dropped_to(stmt):  # their triggers there go too
             yield referred, LockMode.ACCESS_EXCLUSIVE
         if not getattr(stmt.node, "concurrent", False):
             for schema, name in dropped_names(stmt.node, ObjectType.OBJECT_INDEX):
@@ -257,7 +257,7 @@ class RevisionContext:
             for name in names
         )
 
-    def _keys_dropped_to(self, stmt: Statement) -> list[TableName]:
+    def keys_dropped_to(self, stmt: Statement) -> list[TableName]:
         """The tables other than its own that the foreign keys ``stmt`` drops refer to (a
         DROP CONSTRAINT of one, a DROP TABLE of a table holding some): PostgreSQL removes the
         keys' triggers on those tables under ACCESS EXCLUSIVE as well (bagpipe's drop of

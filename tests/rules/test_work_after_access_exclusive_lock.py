@@ -9,6 +9,7 @@ from migsafe import command
 from tests.rules import envpy
 from tests.rules.lint import (
     FIRST_BODY_LINE,
+    after_history,
     assert_renders,
     lines_flagged,
     lint,
@@ -431,3 +432,27 @@ def upgrade():
 """
     assert envpy.findings(tmp_path, body, rule=RULE, env_py=envpy.AUTOCOMMIT_ENV_PY) == []
     assert len(envpy.findings(tmp_path, body, rule=RULE)) == 1
+
+
+def test_a_key_dropped_locks_the_table_it_refers_to_from_that_line(write_migration) -> None:
+    """octavia drops ``fk_listener_pool_id`` (its triggers on ``pool`` go too: ACCESS
+    EXCLUSIVE on ``pool``), then adds a column to ``pool`` and validates a key: the lock on
+    ``pool`` dates from the drop."""
+    before = """\
+def upgrade():
+    op.create_table("pool", sa.Column("id", sa.String(36), primary_key=True))
+    op.create_table("load_balancer", sa.Column("id", sa.String(36), primary_key=True))
+    op.create_table("listener", sa.Column("id", sa.String(36), primary_key=True),
+                    sa.Column("pool_id", sa.String(36),
+                              sa.ForeignKey("pool.id", name="fk_listener_pool_id")))
+"""
+    body = """\
+def upgrade():
+    op.drop_constraint("fk_listener_pool_id", "listener", type_="foreignkey")
+    op.add_column("pool", sa.Column("load_balancer_id", sa.String(36),
+                                    sa.ForeignKey("load_balancer.id"), nullable=True))
+"""
+    (finding,) = after_history(write_migration, before, body, rule=RULE)
+    assert f'ACCESS EXCLUSIVE lock taken on "pool" at line {FIRST_BODY_LINE + 1}' in (
+        finding.message
+    )

@@ -101,9 +101,9 @@ def _judge(rev: RevisionContext, transaction: list[Statement]) -> Iterator[Findi
             works = under.setdefault(id(taken[0]), (*taken, []))[2]
             if all(_call(s) != _call(stmt) for s, _ in works):
                 works.append((stmt, work))  # one call may render several statements
-        table = _takes_access_exclusive(rev, stmt)
-        if table is not None and all(t != table for _, t in held):
-            held.append((stmt, table))
+        for table in _takes_access_exclusive(rev, stmt):
+            if all(t != table for _, t in held):
+                held.append((stmt, table))
     for lock, table, works in under.values():
         (stmt, work), others = works[0], [s.line for s, _ in works[1:]]  # a loop's: each
         shared = stmt.line == lock.line  # one call renders both (ADD COLUMN ... REFERENCES)
@@ -221,23 +221,27 @@ def _lock_that_matters(
     return (same or candidates or [None])[0]
 
 
-def _takes_access_exclusive(rev: RevisionContext, stmt: Statement) -> TableName | None:
-    """The live table a statement holds ACCESS EXCLUSIVE on until commit, if any: the one
-    it names, or the table of the index a DROP INDEX drops (LOCK TABLE is lock-table's to
-    judge)."""
+def _takes_access_exclusive(rev: RevisionContext, stmt: Statement) -> list[TableName]:
+    """The live tables a statement holds ACCESS EXCLUSIVE on until commit: the one it names,
+    or the table of the index a DROP INDEX drops, and the tables the foreign keys it drops
+    refer to (octavia drops ``fk_listener_pool_id``: ``pool`` is locked from there). LOCK
+    TABLE is lock-table's to judge."""
     node = stmt.node
     if isinstance(node, ast.LockStmt) or stmt.lock != LockMode.ACCESS_EXCLUSIVE:
-        return None
+        return []
     if isinstance(node, ast.RenameStmt) and node.renameType == ObjectType.OBJECT_INDEX:
-        return None
+        return []
     if isinstance(node, ast.AlterTableStmt) and node.objtype == ObjectType.OBJECT_INDEX:
-        return None
-    table = rev.locked_table(stmt)
-    if table is None or is_version_table(table) or rev.is_new_table(stmt, table):
-        return None
-    if dropped_after(rev, stmt, table):
-        return None  # fittrackee drops an index, then its table: drop-table says what breaks
-    return table
+        return []
+    candidates = [rev.locked_table(stmt), *rev.keys_dropped_to(stmt)]
+    return [
+        table
+        for table in dict.fromkeys(t for t in candidates if t is not None)
+        if not is_version_table(table)
+        and not rev.is_new_table(stmt, table)
+        # fittrackee drops an index, then its table: drop-table says what breaks
+        and not dropped_after(rev, stmt, table)
+    ]
 
 
 def _work(rev: RevisionContext, stmt: Statement) -> str | None:
