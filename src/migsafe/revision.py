@@ -486,6 +486,8 @@ class RevisionContext:
                 finding = replace(finding, hint=f"{_AFTER_BATCH_NOTE}\n{finding.hint}")
             if self.environment.transaction_per_migration is False:  # solum, vmware-nsx
                 finding = replace(finding, hint=f"{finding.hint}\n{_PER_MIGRATION_NOTE}")
+        if _SA_NAME.search(finding.hint) and not _IMPORTS_SA.search(self.script.source):
+            finding = replace(finding, hint=f"{finding.hint}\n{_IMPORT_SA_NOTE}")
         stood_in = sorted(set(_STOOD_IN_TYPE.findall(finding.hint)))
         if not stood_in:
             return finding
@@ -533,6 +535,11 @@ _PER_MIGRATION_NOTE = (
 _AFTER_BATCH_NOTE = (
     "# after the batch_alter_table() block (its operations run when it ends), not in it:"
 )
+# recipes name SQLAlchemy ``sa.``, as Alembic's template imports it; a file that does not
+# (waiverdb's ``from sqlalchemy import text``) is told
+_SA_NAME = re.compile(r"(?<![\w.])sa\.")
+_IMPORTS_SA = re.compile(r"^\s*import\s+sqlalchemy\s+as\s+sa\b", re.MULTILINE)
+_IMPORT_SA_NOTE = "# sa: import sqlalchemy as sa (this file does not import it so)"
 _STOOD_IN_TYPE = re.compile(rf'{UNKNOWN_TYPE_SCHEMA}\."([^"]+)"')
 
 
