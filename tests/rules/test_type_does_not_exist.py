@@ -1,0 +1,58 @@
+"""type-does-not-exist (MS071): a type other databases have and PostgreSQL has not."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.rules.lint import assert_renders, lines_flagged, lint
+
+RULE = "type-does-not-exist"
+
+
+def test_renders_the_type_to_write(tmp_path: Path) -> None:
+    """freezer-api's first revision has ``sa.Column('log', sa.BLOB())``: SQLAlchemy writes
+    BLOB for PostgreSQL too, which has no such type."""
+    body = """\
+def upgrade():
+    op.add_column("backups", sa.Column("log", sa.BLOB()))
+"""
+    assert_renders(
+        tmp_path,
+        body,
+        """\
+        2: PostgreSQL has no type BLOB: the statement fails ('type "blob" does not exist'), and with it the revision.
+        # PostgreSQL has no type BLOB: write the column with sa.LargeBinary() (bytea)
+        """,  # noqa: E501
+        rule=RULE,
+    )
+
+
+def test_each_type_once_per_statement_and_casts_too(tmp_path: Path) -> None:
+    """aim's downgrade creates a table with ``sa.DATETIME()`` columns; monasca's has
+    ``mysql.DOUBLE()`` and ``sa.BINARY(20)``."""
+    body = """\
+from sqlalchemy.dialects import mysql
+
+def downgrade():
+    op.create_table("tags", sa.Column("created_at", sa.DATETIME()),
+                    sa.Column("updated_at", sa.DATETIME()),
+                    sa.Column("value", mysql.DOUBLE()),
+                    sa.Column("hash", sa.BINARY(20)))
+    op.execute("UPDATE tags SET created_at = '2020-01-01'::datetime")
+"""
+    findings = lint(tmp_path, body, rule=RULE)
+    assert [f.message.split(":")[1].split(" has no type ")[1] for f in findings] == [
+        "DATETIME", "DOUBLE", "BINARY", "DATETIME",
+    ]  # fmt: skip
+
+
+def test_postgresql_types_and_a_type_the_history_makes_pass(tmp_path: Path) -> None:
+    body = """\
+def upgrade():
+    op.execute("CREATE TYPE year AS ENUM ('2025', '2026')")
+    op.create_table("t", sa.Column("a", sa.LargeBinary()), sa.Column("b", sa.DateTime()),
+                    sa.Column("c", sa.Float()), sa.Column("d", sa.Text()),
+                    sa.Column("e", sa.SmallInteger()), sa.Column("f", sa.Enum("2025", name="year")),
+                    sa.Column("g", sa.dialects.postgresql.DOUBLE_PRECISION()))
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == []
