@@ -37,7 +37,7 @@ from migsafe.findings import Diagnostic, Finding
 from migsafe.locks import LockMode, foreign_key_targets
 from migsafe.project import MigrationScript
 from migsafe.project.environment import Environment, turned_off
-from migsafe.rule import DOWNGRADE, Rule, sql_code
+from migsafe.rule import DOWNGRADE, Rule, py_literal, sql_code
 from migsafe.sql import Statement, TableName, parse_sql
 from migsafe.sqltree import alter_commands, dropped_names, set_config_call
 
@@ -356,6 +356,15 @@ class RevisionContext:
         if schema is None:
             return default_constraint_name(table.name, columns, kind)
         return schema.chosen_name(table.key, columns, kind)
+
+    def name_code(self, name: str, kind: str) -> str:
+        """A constraint's name as a recipe passes it to an ``op.*`` call: ``op.f("...")`` where
+        env.py's naming convention for that kind (``ck``, ``fk``, ``uq``, ``pk``) builds on
+        ``%(constraint_name)s``, which Alembic would otherwise wrap the name in (migsafe's own
+        ``%(table_name)s_%(constraint_name)s_check``: the VALIDATE by name after it failed)."""
+        template = dict(self.environment.naming_convention).get(kind, "")
+        literal = py_literal(name)
+        return f"op.f({literal})" if "%(constraint_name)s" in template else literal
 
     def schema_after_upgrade(self) -> Catalog | None:
         """The schema downgrade() starts from, what upgrade() left; None when the upgrade was

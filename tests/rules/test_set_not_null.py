@@ -276,3 +276,32 @@ def upgrade():
         "(unless it is NOT NULL already, which the history does not tell: then say so with "
         "existing_nullable=False)."
     )
+
+
+def test_under_a_convention_built_on_the_constraint_name_the_recipe_keeps_its_name(
+    tmp_path: Path,
+) -> None:
+    """fmn's (and migsafe adopt's) ``"ck": "%(table_name)s_%(constraint_name)s_check"``:
+    Alembic would name the CHECK ``users_ck_..._check``, and the VALIDATE by name would
+    fail; ``op.f()`` keeps the name as written."""
+    from tests.rules import envpy
+
+    env_py = """\
+import sqlalchemy as sa
+from alembic import context
+
+target_metadata = sa.MetaData(naming_convention={
+    "ck": "%(table_name)s_%(constraint_name)s_check",
+})
+
+
+def run_migrations(connection):
+    context.configure(connection=connection, target_metadata=target_metadata,
+                      transaction_per_migration=True)
+"""
+    body = 'def upgrade():\n    op.alter_column("users", "email", nullable=False)\n'
+    (finding,) = envpy.findings(tmp_path, body, rule=RULE, env_py=env_py)
+    lines = finding.hint.splitlines()
+    assert lines[0].startswith('op.create_check_constraint(op.f("ck_users_email_not_null"), ')
+    assert lines[-1].startswith('op.drop_constraint(op.f("ck_users_email_not_null"), ')
+    assert 'VALIDATE CONSTRAINT "ck_users_email_not_null"' in lines[3]

@@ -41,7 +41,7 @@ RULE = Rule(
         "later); with an older one, write the ADD CONSTRAINT ... NOT VALID in op.execute()."
     ),
     fix="""\
-{add_column}op.create_check_constraint({name!r}, {table!r}, {condition!r},
+{add_column}op.create_check_constraint({name_code}, {table!r}, {condition!r},
                            postgresql_not_valid=True{schema})
 with op.get_context().autocommit_block():  # validate in its own transaction
     op.execute('ALTER TABLE {table_sql} VALIDATE CONSTRAINT "{name}"')""",
@@ -124,6 +124,7 @@ def _finding(
         f"CHECK constraint {key} on {on} is validated as it is added: every row is "
         f"checked under an {lock.label} lock while {lock.blocks} wait.",
         name=name,
+        name_code=rev.name_code(name, "ck"),
         condition=condition,
         add_column=add_column,
         **table_values(table),

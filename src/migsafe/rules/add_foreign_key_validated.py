@@ -31,7 +31,7 @@ RULE = Rule(
         "writes through."
     ),
     fix="""\
-{col}op.create_foreign_key({name!r}, {table!r}, {referred!r}, {columns!r}, {referred_columns!r},
+{col}op.create_foreign_key({name_code}, {table!r}, {referred!r}, {columns!r}, {referred_columns!r},
                       postgresql_not_valid=True{options}{source_schema}{referent_schema})
 # then, in a separate transaction (a later revision, or after an autocommit_block):
 op.execute('ALTER TABLE {table_sql} VALIDATE CONSTRAINT "{name}"')""",
@@ -102,6 +102,7 @@ def _finding(
         f"Foreign key {key} on {table.sql} {how}: {lock.blocks} on {tables} wait "
         f"({lock.label}) while every row is checked.",
         name=name,
+        name_code=rev.name_code(name, "fk"),
         **table_values(table),
         referred=referred.name,
         options=_options(constraint),

@@ -30,12 +30,12 @@ RULE = Rule(
         "lets reads and writes through."
     ),
     fix="""\
-op.create_check_constraint({check!r}, {table!r}, '"{column}" IS NOT NULL',
+op.create_check_constraint({check_code}, {table!r}, '"{column}" IS NOT NULL',
                            postgresql_not_valid=True{schema})
 with op.get_context().autocommit_block():  # validate in its own transaction
     op.execute('ALTER TABLE {table_sql} VALIDATE CONSTRAINT "{check}"')
 op.alter_column({table!r}, {column!r}, nullable=False{schema})  # no scan on PostgreSQL >= 12
-op.drop_constraint({check!r}, {table!r}, type_="check"{schema})""",
+op.drop_constraint({check_code}, {table!r}, type_="check"{schema})""",
     bad=(
         """\
 def upgrade():
@@ -73,6 +73,7 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                 continue  # the same, known from the revisions before this one
             lock = alter_table_command_lock(cmd)
             unless = _unless_known(rev, stmt, cmd.name, before)
+            check = f"ck_{stmt.table.name}_{cmd.name}_not_null"
             yield rev.finding(
                 RULE,
                 stmt,
@@ -80,7 +81,8 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                 f"an {lock.label} lock: {lock.blocks} wait{unless}.",
                 **table_values(stmt.table),
                 column=cmd.name,
-                check=f"ck_{stmt.table.name}_{cmd.name}_not_null",
+                check=check,
+                check_code=rev.name_code(check, "ck"),
             )
 
 
