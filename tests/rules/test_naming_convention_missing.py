@@ -279,3 +279,18 @@ def test_a_module_outside_the_project_directory_is_named_relative_to_it(tmp_path
     project(root, REVISION, env_py=env_with("Base.metadata", "from app.db import Base"))
     (finding,) = findings(root, RULE)
     assert "its MetaData is made in ../db.py (line 4)" in finding.message
+
+
+def test_an_env_py_in_a_namespace_package_finds_its_models(tmp_path: Path) -> None:
+    """datanommer's env.py (datanommer/models/alembic/) imports ``datanommer.models``, and
+    ``datanommer`` is a namespace package, with no ``__init__.py``."""
+    package = tmp_path / "datanommer" / "models"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text(DECLARATIVE, encoding="utf-8")
+    migrations = package / "alembic"
+    (migrations / "versions").mkdir(parents=True)
+    env_py = env_with("Base.metadata", "from datanommer.models import Base")
+    (migrations / "env.py").write_text(env_py, encoding="utf-8")
+    (migrations / "versions" / "a1_first.py").write_text(revision("a1"), encoding="utf-8")
+    (finding,) = findings(migrations / "versions", RULE)
+    assert (finding.path, finding.line) == (migrations / "env.py", 4)

@@ -410,6 +410,9 @@ def env_py_of(history: History) -> tuple[Path, AlembicConfig | None] | None:
     return None
 
 
+_ANCESTORS = 5  # how many directories above env.py's may be where imports start
+
+
 def import_roots(env_py: Path, config: AlembicConfig | None) -> list[Path]:
     """Where the project's modules are imported from: the directories alembic.ini's
     ``prepend_sys_path`` names (and the one it is in), env.py's, the one its package is
@@ -425,7 +428,9 @@ def import_roots(env_py: Path, config: AlembicConfig | None) -> list[Path]:
         package = package.parent  # zun/db/sqlalchemy/alembic/env.py: the package is above
     while (package / "__init__.py").is_file() and package.parent != package:
         package = package.parent
-    roots += [env_py.parent, env_py.parent.parent, package]
+    # and the directories above, a few: datanommer's models live in the namespace package
+    # ``datanommer`` (no ``__init__.py``), above which the import starts
+    roots += [package, *list(env_py.parents)[:_ANCESTORS]]
     roots += [root / "src" for root in list(roots)]
     return [r for r in dict.fromkeys(roots) if r.is_dir()]
 
