@@ -645,15 +645,24 @@ def _alter_type(catalog: Catalog, table: Table, command: ast.AlterTableCmd) -> N
 
 
 def _set_not_null(catalog: Catalog, table: Table, command: ast.AlterTableCmd) -> None:
-    _change(table, command.name, nullable=False)
+    _set_nullable(table, command.name, False)
     catalog._settle(table.name, command.name)
 
 
 def _drop_not_null(catalog: Catalog, table: Table, command: ast.AlterTableCmd) -> None:
     """PostgreSQL refuses it on a column of the primary key: the column stays NOT NULL."""
     if not table.in_primary_key(command.name):
-        _change(table, command.name, nullable=True)
+        _set_nullable(table, command.name, True)
         catalog._settle(table.name, command.name)
+
+
+def _set_nullable(table: Table, column: str, nullable: bool) -> None:
+    """A column of a table the history never made is known by its NULL from here on, its
+    type not (fmn's upgrade drops NOT NULL, its downgrade sets it back)."""
+    if column not in table.columns and table.partial:
+        table.columns[column] = Column(column, None, nullable=nullable)
+    else:
+        _change(table, column, nullable=nullable)
 
 
 def _column_default(catalog: Catalog, table: Table, command: ast.AlterTableCmd) -> None:

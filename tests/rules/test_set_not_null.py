@@ -305,3 +305,17 @@ def run_migrations(connection):
     assert lines[0].startswith('op.create_check_constraint(op.f("ck_users_email_not_null"), ')
     assert lines[-1].startswith('op.drop_constraint(op.f("ck_users_email_not_null"), ')
     assert 'VALIDATE CONSTRAINT "ck_users_email_not_null"' in lines[3]
+
+
+def test_a_downgrade_setting_back_what_its_upgrade_dropped_is_known(tmp_path: Path) -> None:
+    """fmn's upgrade makes ``rules.name`` NULL, a table its history never made; the
+    downgrade's SET NOT NULL meets a column the upgrade made NULL: no hedge."""
+    body = """\
+def upgrade():
+    op.alter_column("rules", "name", existing_type=sa.TEXT(), nullable=True)
+
+def downgrade():
+    op.alter_column("rules", "name", existing_type=sa.TEXT(), nullable=False)
+"""
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    assert finding.message.endswith("all reads and writes wait.")
