@@ -42,6 +42,8 @@ _KINDS = {
     ConstrType.CONSTR_CHECK: "check",
     ConstrType.CONSTR_EXCLUSION: "exclude",
 }
+# the constraints PostgreSQL builds an index for, named as the constraint
+_INDEX_BACKED = ("primary key", "unique", "exclude")
 # why the history says a table, index or column a statement names is not there
 _DROPPED = "the history dropped it, and nothing made it again"
 _NO_COLUMN = "the table the history made has no such column by then"
@@ -323,6 +325,12 @@ class Catalog:
             if used is not None
             else self.chosen_name(table.name, named_after(node, column), kind)
         )
+        if node.conname and used is None and kind in _INDEX_BACKED:
+            taken = self.indexes.get((table.name[0], name))
+            if (taken is not None and taken.table != table.name) or (
+                self._has_relation((table.name[0], name)) and taken is None
+            ):  # its index takes a relation's name: monasca's tenant_name, in two tables
+                self.made_again[id(node)] = node
         constraint = Constraint(name, kind, columns, validated=not node.skip_validation)
         if kind == "foreign key":
             referred = qualified_name(node.pktable)

@@ -140,3 +140,25 @@ def upgrade():
 """
     write_migration(body, revision="b2", down_revision="a1")
     assert [f for f in command.check([path.parent]).findings if f.rule == RULE] == []
+
+
+def test_a_key_whose_index_takes_another_relations_name_fails(write_migration) -> None:
+    """monasca names a UNIQUE ``tenant_name`` in two tables: PostgreSQL names each key's
+    index as the key, and index names are unique in a schema ('relation "tenant_name"
+    already exists'); the same name for keys of one table it made again is the table's."""
+    before = """\
+def upgrade():
+    op.create_table("alarm", sa.Column("a", sa.Integer()),
+                    sa.UniqueConstraint("a", name="tenant_name"))
+"""
+    body = """\
+def upgrade():
+    op.create_table("notification", sa.Column("a", sa.Integer()),
+                    sa.UniqueConstraint("a", name="tenant_name"))
+    op.create_unique_constraint("tenant_name", "alarm", ["a"])
+"""
+    findings = after_history(write_migration, before, body, rule=RULE)
+    assert [f.message.split(" exists already")[0] for f in findings] == [
+        'Index "tenant_name" (of "alarm"), whose name this key\'s index would take,',
+        'Constraint "tenant_name" of "alarm"',
+    ]

@@ -14,6 +14,7 @@ from migsafe.revision import RevisionContext, alter_commands
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, py_literal, sql_code
 from migsafe.rules._known_schema import on_known_schema
 from migsafe.sql import Statement, TableName, quote_identifier
+from migsafe.sqltree import walk
 
 RULE = Rule(
     code="MS068",
@@ -97,11 +98,40 @@ def _made_again(schema: Catalog, stmt: Statement) -> Iterator[tuple[str, str]]:
             f"op.drop_index({py_literal(node.idxname)}, "
             f"table_name={py_literal(table_name.name)}{table_name.schema_argument})",
         )
+    if isinstance(node, ast.CreateStmt):  # a key whose index takes a relation's name
+        for key in walk(node):
+            if isinstance(key, ast.Constraint) and schema.made_again_by(key):
+                yield _relation_named(schema, key.conname, stmt)
     for cmd in alter_commands(node, AlterTableType.AT_AddConstraint):
         if stmt.table is not None and schema.made_again_by(cmd.def_):
             name = cmd.def_.conname
+            if _is_relation(schema, stmt, name):
+                yield _relation_named(schema, name, stmt)
+                continue
             yield (
                 f'constraint "{name}" of {stmt.table.sql}',
                 f"op.drop_constraint({py_literal(name)}, {py_literal(stmt.table.name)}"
                 f"{stmt.table.schema_argument})",
             )
+
+
+def _is_relation(schema: Catalog, stmt: Statement, name: str) -> bool:
+    """The name is another relation's (an index of another table, a table) rather than a
+    constraint of the statement's own table."""
+    assert stmt.table is not None
+    own = schema.tables.get(stmt.table.key)
+    return own is None or name not in own.constraints
+
+
+def _relation_named(schema: Catalog, name: str, stmt: Statement) -> tuple[str, str]:
+    """An index (or table) that has the name a key's index would take."""
+    assert stmt.table is not None
+    index = schema.indexes.get((stmt.table.key[0], name))
+    if index is None:
+        return (f'a relation named "{name}"', "# rename the constraint")
+    table = TableName.from_key(index.table)
+    return (
+        f'index "{name}" (of {table.sql}), whose name this key\'s index would take,',
+        f"op.drop_index({py_literal(name)}, table_name={py_literal(table.name)}"
+        f"{table.schema_argument})  # or give this key another name",
+    )
