@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.rules.lint import assert_renders, lines_flagged
+from tests.rules.lint import assert_renders, lines_flagged, lint
 
 RULE = "irreversible-downgrade"
 
@@ -130,3 +130,21 @@ def downgrade():
     raise NotImplementedError("audit_log is gone")
 """
     assert lines_flagged(tmp_path, body, rule=RULE) == [6]
+
+
+def test_a_downgrade_that_returns_before_its_raise_here_is_not_one_way(tmp_path: Path) -> None:
+    """letta's SQLite baseline: ``if settings.letta_pg_uri_no_default: return`` before
+    ``raise NotImplementedError``; where the guard returns, the downgrade does nothing."""
+    body = """\
+GUARD = True
+
+def upgrade():
+    pass
+
+def downgrade():
+    if GUARD:
+        return
+    raise NotImplementedError("SQLite downgrade is not supported")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == []
+    assert len(lint(tmp_path, body.replace("GUARD = True", "GUARD = False"), rule=RULE)) == 1

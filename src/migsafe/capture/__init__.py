@@ -92,6 +92,8 @@ class Capture:
     tables_asked_absent: list[AskedAbsent] = field(default_factory=list)
     # tables it asked for that no revision made, taken to exist for the run judged
     tables_assumed: list[AskedAbsent] = field(default_factory=list)
+    ran: bool = False  # the function was called (not only the module imported)
+    one_way: bool = False  # a downgrade() that raises to say it cannot be undone, did
 
     @property
     def emitted(self) -> list[Emitted]:
@@ -304,13 +306,16 @@ class OfflineCapturer:
             with warnings.catch_warnings():  # the migration's (and SQLAlchemy's about what it
                 warnings.simplefilter("ignore")  # reflected offline): not migsafe's to print
                 returned = None
+                capture.ran = capture.ran or not importing
                 for arguments in _passed_by_env_py(function, self._databases):
                     returned = function(**arguments)
                 return returned
         except KeyboardInterrupt:
             raise
         except BaseException as exc:
-            if not _deliberately_one_way(script, capture.function, exc):
+            if _deliberately_one_way(script, capture.function, exc):
+                capture.one_way = True
+            else:
                 capture.failure = _failure(exc, script.path, function, self.not_installed)
             return None
         finally:
