@@ -56,3 +56,15 @@ def upgrade():
                     sa.Column("g", sa.dialects.postgresql.DOUBLE_PRECISION()))
 """
     assert lines_flagged(tmp_path, body, rule=RULE) == []
+
+
+def test_text_with_a_length_fails(tmp_path: Path) -> None:
+    """trove's and cloudkitty's ``sa.Text(length=65535)`` renders TEXT(65535)."""
+    body = """\
+def upgrade():
+    op.add_column("t", sa.Column("notes", sa.Text(length=65535)))
+    op.add_column("t", sa.Column("more", sa.Text()))
+"""
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    assert finding.message.startswith("PostgreSQL's text takes no length")
+    assert "sa.Text() (no length)" in finding.hint

@@ -23,15 +23,17 @@ RULE = Rule(
     directions=(UPGRADE, DOWNGRADE),
     since="0.3.0",
     summary="A column or cast of a type MySQL, SQLite or SQL Server has and PostgreSQL has "
-    "not (BLOB, DATETIME, DOUBLE, TINYINT, LONGTEXT, ...): the statement fails.",
+    "not (BLOB, DATETIME, DOUBLE, TINYINT, LONGTEXT, ..., or TEXT with a length): the "
+    "statement fails.",
     why=(
         "SQLAlchemy renders an uppercase type as it is named: sa.BLOB() is BLOB, "
         "sa.DATETIME() is DATETIME, mysql.DOUBLE() is DOUBLE, for every database. PostgreSQL "
         "has none of these, and the statement fails with 'type \"blob\" does not exist', and "
         "with it the revision: freezer-api's first revision cannot run on PostgreSQL, nor "
         "aim's downgrade. The generic types (sa.LargeBinary, sa.DateTime, sa.Float, sa.Text, "
-        "sa.SmallInteger) render the type each database has. A type of that name the "
-        "history creates itself is left alone."
+        "sa.SmallInteger) render the type each database has; sa.Text(length=N) renders "
+        "TEXT(N), which PostgreSQL refuses too. A type of that name the history creates "
+        "itself is left alone."
     ),
     fix="""\
 # PostgreSQL has no type {name}: write the column with {instead}""",
@@ -77,13 +79,17 @@ _INSTEAD = {
 
 def check(rev: RevisionContext) -> Iterator[Finding]:
     for stmt in rev.statements(RULE):
-        named = dict.fromkeys(
-            type_node.names[-1].sval
-            for type_node in walk(stmt.node)
-            if isinstance(type_node, ast.TypeName)
-            and len(type_node.names) == 1  # unqualified, as SQLAlchemy writes them
-            and type_node.names[-1].sval in _INSTEAD
-        )
+        types = [t for t in walk(stmt.node) if isinstance(t, ast.TypeName) and len(t.names) == 1]
+        named = dict.fromkeys(t.names[-1].sval for t in types if t.names[-1].sval in _INSTEAD)
+        if any(t.names[-1].sval == "text" and t.typmods for t in types):
+            yield rev.finding(  # trove's and cloudkitty's sa.Text(length=N)
+                RULE,
+                stmt,
+                "PostgreSQL's text takes no length: TEXT(n) fails ('type modifier is not "
+                'allowed for type "text"\'), and with it the revision.',
+                name="TEXT(n)",
+                instead="sa.Text() (no length), or sa.String(n) (varchar(n))",
+            )
         if not named:
             continue
         schema = rev.schema_at(stmt)  # a type of that name the history made is its own
