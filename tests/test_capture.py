@@ -2056,3 +2056,31 @@ def upgrade():
         "takes the error, as under alembic upgrade, and the rest of the try block does not run",
     )
     assert len(notes) == 2
+
+
+def test_a_table_whose_create_cannot_be_rendered_is_made_with_its_columns_unknown(
+    write_migration,
+) -> None:
+    """monasca's first revision makes four tables with MySQL's LONGTEXT, which SQLAlchemy
+    cannot render for PostgreSQL: each is in the schema with its columns unknown, and the
+    history stays known whole, so its downgrade's drop of a table still referred to is
+    found; an enum column's table (whose type is lost with it) keeps the history inexact."""
+    path = write_migration("""
+from sqlalchemy.dialects import mysql
+
+def upgrade():
+    op.create_table("alarm_state", sa.Column("name", sa.String(20), primary_key=True))
+    op.create_table("alarm", sa.Column("id", sa.Integer(), primary_key=True),
+                    sa.Column("state", sa.String(20),
+                              sa.ForeignKey("alarm_state.name", name="fk_alarm_state")))
+    op.create_table("event", sa.Column("id", sa.Integer(), primary_key=True),
+                    sa.Column("body", mysql.LONGTEXT(collation="utf8mb4_bin")))  # unrendered
+
+def downgrade():
+    op.drop_table("alarm_state")
+""")
+    upgrade, _ = capture(read_script(path))
+    assert upgrade.exact
+    result = command.check([path.parent])
+    assert "drop-table-still-referenced" in [f.rule for f in result.findings]
+    assert [d.line for d in result.diagnostics] == [line_of(path, "# unrendered") - 1]

@@ -220,3 +220,18 @@ def test_env_py_s_imports_of_its_own_application_are_not_plugins(tmp_path: Path)
     assert read_environment(env_py, {}).imports == (
         "alembic_postgresql_enum", "alembic", "alembic.context",
     )  # fmt: skip
+
+
+def test_env_py_named_relative_to_a_working_directory_that_is_a_package(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """evidently's alembic.ini says ``script_location = migrations``, run from its directory,
+    itself a package: env.py's path is relative, and finding its application's package
+    must end (it walked ``Path(".")`` upwards for ever)."""
+    from migsafe.project.environment import read_environment
+
+    (tmp_path / "__init__.py").write_text("")
+    (tmp_path / "migrations").mkdir()
+    (tmp_path / "migrations" / "env.py").write_text(f"from {tmp_path.name}.models import Base\n")
+    monkeypatch.chdir(tmp_path)
+    assert read_environment(Path("migrations/env.py"), {}).imports == ()

@@ -126,7 +126,9 @@ class Capture:
         return (
             self.failure is None
             and all(g.reach is Reach.ROWS for g in self.guesses)
-            and not any(item.sql is None and not item.caught for item in self.emitted)
+            and not any(
+                item.sql is None and not (item.caught or item.accounted) for item in self.emitted
+            )
             and self.recorder.exact_until is None
         )
 

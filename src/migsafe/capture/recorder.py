@@ -25,12 +25,14 @@ from pathlib import Path
 
 import pglast
 import sqlalchemy.exc
-from alembic.operations import MigrateOperation
+from alembic.operations import MigrateOperation, ops
 from pglast import ast
+from sqlalchemy import schema as sa_schema
+from sqlalchemy.sql import sqltypes
 
 from migsafe.capture.stand_ins import LOG, Reach, ValueUse
 from migsafe.capture.stood_in_values import with_unknown_values
-from migsafe.catalog import Catalog, Name
+from migsafe.catalog import DEFAULT_SCHEMA, Catalog, Name, Table
 from migsafe.sql import CallSite, split_statements
 
 _ENDS = {"COMMIT", "END", "ROLLBACK", "ABORT"}
@@ -55,6 +57,9 @@ class Emitted:
     guessed: bool = False  # rows written with a stand-in's value: not judged (Recorder)
     called_from: CallSite | None = None  # issued in a helper of the file: where it was called
     caught: bool = False  # it failed on any database, and a handler of the migration caught it
+    # not rendered, but what it does to the schema is in the catalog all the same: a table
+    # whose columns are not known (``Recorder.made_unseen``)
+    accounted: bool = False
 
 
 class FailsOnPostgreSQL(sqlalchemy.exc.ProgrammingError):
@@ -281,12 +286,32 @@ class Recorder:
         self, operation: MigrateOperation | None, exc: Exception, caught: bool = False
     ) -> None:
         error = f"{type(exc).__name__}: {one_line(exc)}"
+        accounted = not caught and self.made_unseen(operation)
         self.emitted.append(
             Emitted(
                 None, self.issuing_line(), operation, error, caught=caught,
-                called_from=self.called_from(),
+                called_from=self.called_from(), accounted=accounted,
             )
         )  # fmt: skip
+
+    def made_unseen(self, operation: MigrateOperation | None) -> bool:
+        """A ``create_table()`` whose SQL could not be rendered or parsed (monasca's MySQL
+        LONGTEXT, senlin's ``Float(precision='24,8')``) still made its table: it goes into
+        the schema with its columns unknown, as a table the history only altered, so that the
+        revisions after it are judged. Not one with an enum column: the type it would have
+        made is not known. Returns whether it went in."""
+        catalog = self.catalog
+        if (
+            not isinstance(operation, ops.CreateTableOp) or catalog is None
+            or self.exact_until is not None or self._guess_from is not None
+            or any(isinstance(c.type, sqltypes.Enum) for c in operation.columns
+                   if isinstance(c, sa_schema.Column))
+        ):  # fmt: skip
+            return False
+        name = (operation.schema or DEFAULT_SCHEMA, operation.table_name)
+        if name not in catalog.tables:
+            catalog.tables[name] = Table(name, partial=True, created_by=self.revision)
+        return True
 
     def in_guarded_code(self) -> bool:
         """Whether a line of the migration on the call stack is inside a ``try`` whose
@@ -353,6 +378,8 @@ class Recorder:
         self.emitted.append(
             Emitted(sql, line, operation, None, parsed, error, called_from=called_from)
         )
+        if applied and error is not None:
+            self.made_unseen(operation)
         if applied:
             for _, node in parsed:
                 self.catalog.apply(node, self.revision)

@@ -75,12 +75,12 @@ def _application_package(env_py: Path) -> str | None:
     """The top-level package env.py belongs to (conda_store_server, whose env.py sits in
     ``conda_store_server/_internal/alembic/``), when it is inside one: the application's
     own, installed or not."""
-    directory = env_py.parent
+    directory = env_py.resolve().parent  # relative, "." would be its own parent
     if not (directory / "__init__.py").is_file():
         directory = directory.parent  # a script directory that is no package, inside one
     if not (directory / "__init__.py").is_file():
         return None
-    while (directory.parent / "__init__.py").is_file():
+    while (directory.parent / "__init__.py").is_file() and directory.parent != directory:
         directory = directory.parent
     return directory.name
 
