@@ -196,6 +196,22 @@ def upgrade():
     assert on_11.message.endswith("rewrites the table under an ACCESS EXCLUSIVE lock.")
 
 
+def test_a_using_expression_rewrites_whatever_the_time_zone(tmp_path: Path) -> None:
+    """qcfractal converts with ``postgresql_using="timestamp at time zone 'Etc/UTC'"``:
+    computed for every row, it rewrites even under UTC; left out under UTC, nothing is."""
+    body = """\
+def upgrade():
+    op.alter_column("access_log", "timestamp", existing_type=sa.DateTime(),
+                    type_=sa.DateTime(timezone=True),
+                    postgresql_using="timestamp at time zone 'Etc/UTC'")
+"""
+    (finding,) = lint(tmp_path, body, rule=RULE, pg_version=15)
+    assert finding.message.endswith(
+        "(a USING expression rewrites it whatever the TimeZone; leave it out and SET LOCAL "
+        "TIME ZONE 'UTC' first, and nothing is rewritten)."
+    )
+
+
 def test_timestamptz_to_timestamp_is_the_same_case_the_other_way(tmp_path: Path) -> None:
     """PostgreSQL skips the rewrite both ways (``ATColumnChangeRequiresRewrite``)."""
     body = """\

@@ -120,7 +120,7 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                 "how (postgresql_using=), and the migration stops here on deploy"
                 if using is None and no_automatic_cast(rev, stmt, old, new)
                 else f"rewrites the table under an {lock.label} lock"
-                f"{_unless_utc(old, new, rev.pg_version)}{_unless_text_already(old, new)}"
+                f"{_unless_utc(old, new, rev.pg_version, using)}{_unless_text_already(old, new)}"
             )
             yield rev.finding(
                 RULE,
@@ -256,12 +256,21 @@ def _converted(cmd: ast.AlterTableCmd, new: ast.TypeName) -> str:
     return f"{cmd.name}::{type_name(new)}"
 
 
-def _unless_utc(old: ast.TypeName | None, new: ast.TypeName, pg_version: int) -> str:
+def _unless_utc(
+    old: ast.TypeName | None, new: ast.TypeName, pg_version: int, using: ast.Node | None
+) -> str:
     """timestamp to timestamptz, and back, keeps every value's bits when the session's
     TimeZone is UTC: PostgreSQL 12 and later skip the rewrite then (only the column's indexes
-    are rebuilt)."""
+    are rebuilt). Not with a USING expression (qcfractal's ``timestamp at time zone
+    'Etc/UTC'``), which is computed for every row: without it, under UTC, the values are
+    the same."""
     if not zone_only_change(old, new, pg_version):
         return ""
+    if using is not None:
+        return (
+            " (a USING expression rewrites it whatever the TimeZone; leave it out and SET "
+            "LOCAL TIME ZONE 'UTC' first, and nothing is rewritten)"
+        )
     return " (unless the session's TimeZone is UTC: SET LOCAL TIME ZONE 'UTC' first)"
 
 
