@@ -426,3 +426,15 @@ def test_an_unnamed_check_is_named_after_the_one_column_it_reads() -> None:
         "CREATE TABLE t (a int CHECK (b > 0), b int, c int CHECK (a > 0 AND c > 0))"
     )
     assert list(catalog.tables[("public", "t")].constraints) == ["t_b_check", "t_check"]
+
+
+def test_dropping_a_key_with_cascade_drops_the_foreign_keys_that_use_it() -> None:
+    """airflow's downgrade drops ``task_instance_composite_key`` CASCADE, then adds back the
+    keys that referred to it: they were gone."""
+    catalog = catalog_after(
+        "CREATE TABLE ti (dag_id text, run_id text, CONSTRAINT ti_key UNIQUE (dag_id, run_id))",
+        "CREATE TABLE xcom (dag_id text, run_id text, CONSTRAINT xcom_ti_fkey FOREIGN KEY "
+        "(dag_id, run_id) REFERENCES ti (dag_id, run_id))",
+        "ALTER TABLE ti DROP CONSTRAINT ti_key CASCADE",
+    )
+    assert foreign_keys(catalog, "xcom") == {}

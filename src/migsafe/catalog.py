@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
 from pglast import ast
-from pglast.enums import AlterTableType, ConstrType, NullTestType, ObjectType
+from pglast.enums import AlterTableType, ConstrType, DropBehavior, NullTestType, ObjectType
 from pglast.stream import RawStream
 
 from migsafe.plpgsql import do_body_statements
@@ -685,8 +685,17 @@ def _add_constraint_command(catalog: Catalog, table: Table, command: ast.AlterTa
 
 
 def _drop_constraint(catalog: Catalog, table: Table, command: ast.AlterTableCmd) -> None:
-    table.constraints.pop(command.name, None)
+    """With CASCADE, the foreign keys that depend on a dropped key's index go too (airflow's
+    downgrade drops ``task_instance_composite_key`` CASCADE, then adds the keys back)."""
+    dropped = table.constraints.pop(command.name, None)
     catalog.indexes.pop((table.name[0], command.name), None)
+    if (
+        dropped is not None and command.behavior == DropBehavior.DROP_CASCADE
+        and dropped.kind in _INDEX_BACKED
+    ):  # fmt: skip
+        for referring, key, constraint in catalog.foreign_keys_to(table.name):
+            if set(constraint.referred_columns) == set(dropped.columns):
+                del catalog._writable(referring.name).constraints[key]
 
 
 def _validate_constraint(catalog: Catalog, table: Table, command: ast.AlterTableCmd) -> None:
