@@ -463,3 +463,20 @@ def upgrade():
     op.drop_constraint("agent_passages_source_id_fkey", "agent_passages", type_="foreignkey")
 """
     assert lines_flagged(tmp_path, body, rule=RULE) == [4]
+
+
+def test_a_replacement_under_another_name_is_named(write_migration) -> None:
+    """qcfractal drops ``ux_..._hash`` and adds ``ux_..._specification_hash`` on the same
+    table: the message says what replaces it, not that nothing is enforced."""
+    body = """\
+def upgrade():
+    op.drop_constraint("uq_users_email", "users", type_="unique")
+    op.create_unique_constraint("uq_users_email_org", "users", ["email", "org"])
+"""
+    (finding,) = after_history(write_migration, BEFORE, body, rule=RULE)
+    assert finding.message.endswith(
+        f'line {FIRST_BODY_LINE + 2} adds it back on ("email", "org") instead of ("email").'
+    )
+    assert (
+        f"# line {FIRST_BODY_LINE + 2} adds it back as 'uq_users_email_org' in the same transaction"
+    ) in finding.hint

@@ -105,10 +105,18 @@ def _added_back(rev: RevisionContext, stmt: Statement, again: tuple[_Added, int]
         if same
         else "after a commit: until then nothing enforces it"
     )
+    named = "" if added.name is None or _drops(stmt, added.name) else f" as {added.name!r}"
     return (
-        f"# line {line} adds it back {gap}.\n"
+        f"# line {line} adds it back{named} {gap}.\n"
         "# Check that the running code writes nothing the new definition refuses, and expects\n"
         "# what it accepts."
+    )
+
+
+def _drops(stmt: Statement, name: str) -> bool:
+    """The statement drops the constraint ``name``."""
+    return any(
+        cmd.name == name for cmd in alter_commands(stmt.node, AlterTableType.AT_DropConstraint)
     )
 
 
@@ -232,11 +240,29 @@ def _narrower_unique(
 def _added_again(
     rev: RevisionContext, added: list[_Added], at: int, table: TableName, name: str
 ) -> tuple[_Added, int] | None:
-    """The same name added back later in upgrade(), and its line."""
+    """The same name added back later in upgrade(), and its line; else the one constraint of
+    the same kind added to the table after it under another name (qcfractal replaces
+    ``ux_..._hash`` by ``ux_..._specification_hash``)."""
     for other in added:
         if other.table == table and other.name == name and other.at > at:
             return other, rev.upgrade[other.at].line
+    kind = next((a.kind for a in added if a.table == table and a.name == name), None)
+    dropped = _kind_dropped(rev, at, table, name) or kind
+    others = [
+        other for other in added
+        if other.table == table and other.at > at and other.name != name
+        and dropped is not None and other.kind == dropped
+    ]  # fmt: skip
+    if len(others) == 1:
+        return others[0], rev.upgrade[others[0].at].line
     return None
+
+
+def _kind_dropped(rev: RevisionContext, at: int, table: TableName, name: str) -> str | None:
+    """The kind of the constraint the statement at ``at`` drops, as the schema or the
+    Alembic call tells it."""
+    known = _known(rev, table, name, _alembic_kind(rev.upgrade[at].operation))
+    return known.kind if known is not None else _alembic_kind(rev.upgrade[at].operation)
 
 
 def _changed(again: tuple[_Added, int], columns: tuple[str, ...], condition: str | None) -> str:
