@@ -480,3 +480,22 @@ def upgrade():
     assert (
         f"# line {FIRST_BODY_LINE + 2} adds it back as 'uq_users_email_org' in the same transaction"
     ) in finding.hint
+
+
+def test_a_constraint_the_history_added_to_a_table_it_only_altered_is_known(
+    write_migration,
+) -> None:
+    """qcfractal adds ``ux_neb_specification_keys`` to a table its history never made, and
+    a later revision drops it and adds it back NULLS NOT DISTINCT: what it was on is known."""
+    before = """\
+def upgrade():
+    op.create_unique_constraint("ux_neb_keys", "neb_specification", ["a", "b"])
+"""
+    body = """\
+def upgrade():
+    op.drop_constraint("ux_neb_keys", "neb_specification", type_="unique")
+    op.create_unique_constraint("ux_neb_keys", "neb_specification", ["a", "b"],
+                                postgresql_nulls_not_distinct=True)
+"""
+    findings = after_history(write_migration, before, body, rule=RULE)
+    assert all("is not known from the history" not in f.message for f in findings)

@@ -290,8 +290,15 @@ def _known(
     """The constraint as the earlier revisions made it. A primary key dropped by a name
     the history does not know is still the table's one primary key (invenio-files-rest
     made it unnamed, ``files_object_pkey``, and drops ``pk_files_object``: the name its
-    naming convention gave it on the databases it runs on)."""
-    known = rev.schema_before.table(table.key) if rev.schema_before else None
+    naming convention gave it on the databases it runs on). A constraint the history added
+    to a table it only altered is known by its name too (qcfractal's ``ux_..._keys``)."""
+    schema = rev.schema_before
+    if schema is None:
+        return None
+    altered = schema.tables.get(table.key)
+    if altered is not None and altered.partial:
+        return altered.constraints.get(name)
+    known = schema.table(table.key)
     if known is None:
         return None
     if name in known.constraints or kind != "primary key":
