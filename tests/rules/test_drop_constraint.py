@@ -499,3 +499,20 @@ def upgrade():
 """
     findings = after_history(write_migration, before, body, rule=RULE)
     assert all("is not known from the history" not in f.message for f in findings)
+
+
+def test_a_key_one_of_whose_columns_is_dropped_after_goes_with_it(write_migration) -> None:
+    """qcfractal drops the key on (owner_user_id, owner_group_id), then owner_group_id:
+    PostgreSQL would drop the key with that column; drop-column says what breaks."""
+    before = """\
+def upgrade():
+    op.create_table("ds", sa.Column("id", sa.Integer(), primary_key=True),
+                    sa.Column("u", sa.Integer()), sa.Column("g", sa.Integer()),
+                    sa.UniqueConstraint("u", "g", name="uq_ds_owner"))
+"""
+    body = """\
+def upgrade():
+    op.drop_constraint("uq_ds_owner", "ds", type_="unique")
+    op.drop_column("ds", "g")
+"""
+    assert after_history(write_migration, before, body, rule=RULE) == []

@@ -161,8 +161,9 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
             ):
                 continue
             dropped_later = columns_dropped_later(rev, at, table)
-            if table_dropped_later(rev, at, table) or (columns and set(columns) <= dropped_later):
-                continue  # it goes with them, and drop-table or drop-column says so
+            if table_dropped_later(rev, at, table) or set(columns) & dropped_later:
+                continue  # it goes with them (with one of its columns: PostgreSQL drops a
+                # constraint involving a dropped column), and drop-table or drop-column says so
             if not columns and _named_for_one_of(table, cmd.name, kind, dropped_later):
                 continue  # letta's agent_passages_agent_id_fkey, then agent_id itself
             noun = _NOUNS.get(kind or "", "constraint")
