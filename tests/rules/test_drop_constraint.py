@@ -516,3 +516,22 @@ def upgrade():
     op.drop_column("ds", "g")
 """
     assert after_history(write_migration, before, body, rule=RULE) == []
+
+
+def test_a_primary_key_dropped_by_another_name_is_not_kept_by_itself(write_migration) -> None:
+    """octavia drops MySQL's ``PRIMARY`` (PostgreSQL's ``listener_statistics_pkey``) and adds
+    a key on more columns: the message said a unique constraint on the same columns
+    remained, which was the dropped key itself."""
+    before = """\
+def upgrade():
+    op.create_table("listener_statistics", sa.Column("listener_id", sa.String(36),
+                                                     primary_key=True),
+                    sa.Column("amphora_id", sa.String(36)))
+"""
+    body = """\
+def upgrade():
+    op.drop_constraint("PRIMARY", "listener_statistics", type_="primary")
+"""
+    (finding,) = after_history(write_migration, before, body, rule=RULE)
+    assert "still keeps rows distinct" not in finding.message
+    assert 'duplicates in ("listener_id") are accepted from now on' in finding.message

@@ -169,7 +169,9 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
             noun = _NOUNS.get(kind or "", "constraint")
             relies = _RELIES.get(kind or "", _UNKNOWN)
             again = _added_again(rev, added, at, final(table), cmd.name)
-            kept = _narrower_unique(rev, stmt, cmd.name, named)
+            # the key itself is no other one, whatever name the drop gives it (octavia drops
+            # MySQL's "PRIMARY", which is listener_statistics_pkey on PostgreSQL)
+            kept = _narrower_unique(rev, stmt, known.name if known else cmd.name, named)
             if again is None and kind == "unique" and kept and set(kept) == set(named):
                 continue  # another one on the same columns stays: nothing is lost
             consequence = (
