@@ -235,3 +235,39 @@ def test_env_py_named_relative_to_a_working_directory_that_is_a_package(
     (tmp_path / "migrations" / "env.py").write_text(f"from {tmp_path.name}.models import Base\n")
     monkeypatch.chdir(tmp_path)
     assert read_environment(Path("migrations/env.py"), {}).imports == ()
+
+
+def test_an_engine_in_autocommit_made_only_to_create_the_database_does_not_count(
+    tmp_path: Path,
+) -> None:
+    """An env.py that creates the database on an AUTOCOMMIT engine, then migrates on a
+    plain connection, runs its migrations in transactions; privacyidea's puts the
+    migrations' own connection in AUTOCOMMIT."""
+    from migsafe.project.environment import read_environment
+
+    env_py = tmp_path / "env.py"
+    env_py.write_text("""\
+import sqlalchemy as sa
+from alembic import context
+
+
+def ensure_database(url):
+    with sa.create_engine(url, isolation_level="AUTOCOMMIT").connect() as c:
+        c.exec_driver_sql("CREATE DATABASE app")
+
+
+def run_migrations_online(engine):
+    with engine.connect() as connection:
+        context.configure(connection=connection)
+""")
+    assert read_environment(env_py, {}).autocommit is False
+    env_py.write_text(env_py.read_text().replace(
+        "        context.configure(connection=connection)",
+        '        connection = connection.execution_options(isolation_level="AUTOCOMMIT")\n'
+        "        context.configure(connection=connection)",
+    ))  # fmt: skip
+    assert read_environment(env_py, {}).autocommit is True
+    plain = tmp_path / "plain_env.py"
+    plain.write_text("from alembic import context\n")
+    assert read_environment(plain, {}).autocommit is False
+    assert read_environment(plain, {"sqlalchemy.isolation_level": "AUTOCOMMIT"}).autocommit

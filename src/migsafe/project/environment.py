@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
@@ -86,26 +87,50 @@ def _application_package(env_py: Path) -> str | None:
 
 
 def _runs_in_autocommit(tree: ast.Module, options: dict[str, str]) -> bool:
-    """Whether env.py sets ``isolation_level="AUTOCOMMIT"`` (on the connection, the engine,
-    or in a dict of options it passes), or alembic.ini gives the engine it makes
-    ``sqlalchemy.isolation_level = AUTOCOMMIT``."""
+    """Whether the connection the migrations run on is in autocommit: alembic.ini gives the
+    engine ``sqlalchemy.isolation_level = AUTOCOMMIT``, or the function of env.py that
+    configures the migrations on a connection sets ``isolation_level="AUTOCOMMIT"`` (on
+    that connection, its engine, or a dict of options; privacyidea's). An engine in
+    autocommit made elsewhere in env.py (to create the database first) does not count."""
     if options.get("sqlalchemy.isolation_level", "").strip().upper() == "AUTOCOMMIT":
         return True
-    for node in ast.walk(tree):
-        pairs: list[tuple[object, ast.expr]] = []
-        if isinstance(node, ast.keyword):
-            pairs.append((node.arg, node.value))
-        elif isinstance(node, ast.Dict):
-            pairs += [
-                (getattr(k, "value", None), v) for k, v in zip(node.keys, node.values, strict=True)
-            ]
-        for name, value in pairs:
-            if (
-                name == "isolation_level" and isinstance(value, ast.Constant)
-                and str(value.value).upper() == "AUTOCOMMIT"
-            ):  # fmt: skip
-                return True
+    scopes: list[ast.AST] = [
+        node for node in ast.walk(tree)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+    ] + [tree]  # fmt: skip
+    for scope in scopes:
+        inside = list(_own_nodes(scope))
+        configures = any(
+            isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "configure"
+            and any(k.arg == "connection" for k in node.keywords)
+            for node in inside
+        )  # fmt: skip
+        if configures and any(_sets_autocommit(node) for node in inside):
+            return True
     return False
+
+
+def _own_nodes(scope: ast.AST) -> Iterator[ast.AST]:
+    """The nodes of a function (or the module), not those of the functions inside it."""
+    for child in ast.iter_child_nodes(scope):
+        yield child
+        if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            yield from _own_nodes(child)
+
+
+def _sets_autocommit(node: ast.AST) -> bool:
+    pairs: list[tuple[object, ast.expr]] = []
+    if isinstance(node, ast.keyword):
+        pairs.append((node.arg, node.value))
+    elif isinstance(node, ast.Dict):
+        pairs += [
+            (getattr(k, "value", None), v) for k, v in zip(node.keys, node.values, strict=True)
+        ]
+    return any(
+        name == "isolation_level" and isinstance(value, ast.Constant)
+        and str(value.value).upper() == "AUTOCOMMIT"
+        for name, value in pairs
+    )  # fmt: skip
 
 
 def _top_level_imports(tree: ast.Module, application: str | None) -> tuple[str, ...]:
