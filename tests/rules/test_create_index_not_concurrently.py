@@ -295,3 +295,18 @@ def upgrade():
         'CREATE INDEX "ix_vm_names_name" takes a SHARE lock on "vm_names": its REFRESH '
         "MATERIALIZED VIEW waits until the index is built."
     )
+
+
+def test_the_lock_is_held_through_the_statements_after_it(tmp_path: Path) -> None:
+    """mirrormanager2 builds 17 indexes in one transaction: the first build's lock stays
+    until the migration commits, through the 16 after it."""
+    body = """\
+def upgrade():
+    op.create_index("ix_a", "access_stat", ["requests"])
+    op.create_index("ix_b", "file_detail", ["timestamp"])
+"""
+    first, second = lint(tmp_path, body, rule=RULE)
+    assert first.message.endswith(
+        "until the migration commits, after the 1 statement that follows it."
+    )
+    assert second.message.endswith("until the index is built.")

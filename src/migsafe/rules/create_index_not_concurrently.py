@@ -72,11 +72,18 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                 if schema is not None and stmt.table.key in schema.views
                 else f"{stmt.lock.blocks} to it wait"
             )
+            after = len(rev.later_in_transaction(stmt))  # the lock is held until commit
+            until = (
+                f"until the migration commits, after the {after} statement"
+                f"{'s' if after > 1 else ''} that follow{'' if after > 1 else 's'} it"
+                if after
+                else "until the index is built"
+            )  # mirrormanager2 builds 17 indexes in one transaction
             yield rev.finding(
                 RULE,
                 stmt,
                 f'CREATE INDEX "{node.idxname}" takes a {stmt.lock.label} lock on '
-                f"{stmt.table.sql}: {waits} until the index is built.",
+                f"{stmt.table.sql}: {waits} {until}.",
                 call=concurrent_call(stmt.operation, node) + _index_flag_note(stmt),
                 bug=_BUG_14 if rev.pg_version == 14 else "",
             )
