@@ -254,6 +254,12 @@ class Catalog:
         table = self.tables[name] = Table(name, owner=self._token, **values)
         return table
 
+    def made_unseen(self, name: Name, revision: str | None) -> None:
+        """A table a revision made with SQL that could not be rendered or parsed: there,
+        with its columns unknown (a partial table, as one the history only altered)."""
+        if name not in self.tables:
+            self._new_table(name, partial=True, created_by=revision)
+
     def table(self, name: Name) -> Table | None:
         """The table, when the history shows all of it (not one it only altered)."""
         table = self.tables.get(name)

@@ -32,7 +32,7 @@ from sqlalchemy.sql import sqltypes
 
 from migsafe.capture.stand_ins import LOG, Reach, ValueUse
 from migsafe.capture.stood_in_values import with_unknown_values
-from migsafe.catalog import DEFAULT_SCHEMA, Catalog, Name, Table
+from migsafe.catalog import DEFAULT_SCHEMA, Catalog, Name
 from migsafe.sql import CallSite, split_statements
 
 _ENDS = {"COMMIT", "END", "ROLLBACK", "ABORT"}
@@ -308,9 +308,9 @@ class Recorder:
                    if isinstance(c, sa_schema.Column))
         ):  # fmt: skip
             return False
-        name = (operation.schema or DEFAULT_SCHEMA, operation.table_name)
-        if name not in catalog.tables:
-            catalog.tables[name] = Table(name, partial=True, created_by=self.revision)
+        catalog.made_unseen(
+            (operation.schema or DEFAULT_SCHEMA, operation.table_name), self.revision
+        )
         return True
 
     def in_guarded_code(self) -> bool:
