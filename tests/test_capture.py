@@ -2084,3 +2084,20 @@ def downgrade():
     result = command.check([path.parent])
     assert "drop-table-still-referenced" in [f.rule for f in result.findings]
     assert [d.line for d in result.diagnostics] == [line_of(path, "# unrendered") - 1]
+
+
+def test_an_enum_bound_as_a_value_is_written_as_its_value() -> None:
+    """An IntEnum's repr is no SQL: its number is written; a str enum's text."""
+    import enum
+
+    from migsafe.capture.offline_bind import with_literals
+
+    class Level(enum.IntEnum):
+        HIGH = 3
+
+    class Kind(str, enum.Enum):
+        QUOTED = "it's"
+
+    assert with_literals("UPDATE t SET a = $1, b = $2 WHERE c = $10", (
+        Level.HIGH, Kind.QUOTED, 0, 0, 0, 0, 0, 0, 0, 7,
+    )) == "UPDATE t SET a = 3, b = 'it''s' WHERE c = 7"  # fmt: skip

@@ -229,10 +229,12 @@ def _sql_literal(value: Any) -> str | None:
         return "NULL"
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int) or (isinstance(value, float) and math.isfinite(value)):
-        return repr(value)
+    if isinstance(value, int):  # an IntEnum too: its number, not its repr
+        return str(int(value))
+    if isinstance(value, float) and math.isfinite(value):
+        return repr(float(value))
     if isinstance(value, str) and "\x00" not in value:
-        return "'" + value.replace("'", "''") + "'"
+        return "'" + str.replace(value, "'", "''") + "'"
     return None
 
 
