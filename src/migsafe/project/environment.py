@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
 
+from migsafe.project.imports import application_package
+
 # `SET lock_timeout = '5s'`, `set_config('lock_timeout', ...)`, `-c lock_timeout=5s`
 _SETTING = r"{name}\W+(?:=|to)?\W*'?(?P<value>[\w.]+)"
 _OFF = {"", "0", "0ms", "0s", "0min"}
@@ -68,22 +70,15 @@ def read_environment(env_py: Path | None, options: dict[str, str]) -> Environmen
         statement_timeout=_sets(strings, options, "statement_timeout"),
         transaction_per_migration=_configures_transaction_per_migration(tree),
         autocommit=_runs_in_autocommit(tree, options),
-        imports=_top_level_imports(tree, _application_package(env_py)),
+        imports=_top_level_imports(tree, _application_name(env_py)),
     )
 
 
-def _application_package(env_py: Path) -> str | None:
-    """The top-level package env.py belongs to (conda_store_server, whose env.py sits in
-    ``conda_store_server/_internal/alembic/``), when it is inside one: the application's
-    own, installed or not."""
-    directory = env_py.resolve().parent  # relative, "." would be its own parent
-    if not (directory / "__init__.py").is_file():
-        directory = directory.parent  # a script directory that is no package, inside one
-    if not (directory / "__init__.py").is_file():
-        return None
-    while (directory.parent / "__init__.py").is_file() and directory.parent != directory:
-        directory = directory.parent
-    return directory.name
+def _application_name(env_py: Path) -> str | None:
+    """The name of the top-level package env.py belongs to: the application's own,
+    installed or not (conda_store_server)."""
+    package = application_package(env_py)
+    return package.name if package is not None else None
 
 
 def _runs_in_autocommit(tree: ast.Module, options: dict[str, str]) -> bool:

@@ -35,3 +35,18 @@ def find_module(name: str, search_path: Sequence[str]) -> importlib.machinery.Mo
             return None
         path = spec.submodule_search_locations
     return spec
+
+
+def application_package(env_py: Path) -> Path | None:
+    """The top-level package directory env.py belongs to, when it is inside one: above the
+    top-most directory with an ``__init__.py`` (mlflow's env.py sits deep in
+    mlflow/store/db_migrations; zun's, conda-store's and nbgrader's in a script directory
+    that is no package, inside one)."""
+    directory = env_py.resolve().parent  # relative, "." would be its own parent
+    if not (directory / "__init__.py").is_file():
+        directory = directory.parent  # zun/db/sqlalchemy/alembic/env.py: the package is above
+    if not (directory / "__init__.py").is_file():
+        return None
+    while (directory.parent / "__init__.py").is_file() and directory.parent != directory:
+        directory = directory.parent
+    return directory

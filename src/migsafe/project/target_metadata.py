@@ -18,6 +18,7 @@ from pathlib import Path
 
 from migsafe.project.alembic_config import AlembicConfig, alembic_config
 from migsafe.project.history import History
+from migsafe.project.imports import application_package
 
 _DEPTH = 200  # steps taken before giving up (a cycle of imports)
 _CONVENTION = "naming_convention=NAMING_CONVENTION"
@@ -423,14 +424,12 @@ def import_roots(env_py: Path, config: AlembicConfig | None) -> list[Path]:
     if config is not None:
         roots += [(config.directory / p).resolve() for p in config.list_option("prepend_sys_path")]
         roots.append(config.directory)
-    package = env_py.parent
-    if not (package / "__init__.py").is_file():
-        package = package.parent  # zun/db/sqlalchemy/alembic/env.py: the package is above
-    while (package / "__init__.py").is_file() and package.parent != package:
-        package = package.parent
+    package = application_package(env_py)
+    if package is not None:
+        roots.append(package.parent)
     # and the directories above, a few: datanommer's models live in the namespace package
     # ``datanommer`` (no ``__init__.py``), above which the import starts
-    roots += [package, *list(env_py.parents)[:_ANCESTORS]]
+    roots += list(env_py.parents)[:_ANCESTORS]
     roots += [root / "src" for root in list(roots)]
     return [r for r in dict.fromkeys(roots) if r.is_dir()]
 
