@@ -29,10 +29,10 @@ RULE = Rule(
     "again: the statement fails on PostgreSQL.",
     why=(
         "Names are unique: a table, an index or a type in its schema, a constraint on its "
-        "table. CREATE TABLE, CREATE INDEX, ADD CONSTRAINT or CREATE TYPE (which "
-        "create_table() emits for an sa.Enum column) of a name an earlier "
-        "revision (or an "
-        "earlier statement of the same function) made, and nothing dropped since, fails "
+        "table, and a UNIQUE or PRIMARY KEY gives its index its own name. CREATE TABLE, "
+        "CREATE INDEX, ADD CONSTRAINT or CREATE TYPE (which create_table() emits for an "
+        "sa.Enum column) of a name an earlier revision (or an earlier statement of the same "
+        "function) made, and nothing dropped since, fails "
         'with "already exists", and with it the whole revision, on every database the '
         "history built: a revision copied from another branch, a constraint autogenerate "
         "wrote twice, a downgrade that makes again what its upgrade never dropped. Judged "
