@@ -8,7 +8,7 @@ from pglast import ast
 from pglast.enums import AlterTableType, ObjectType
 
 from migsafe.revision import RevisionContext, alter_commands, is_version_table
-from migsafe.rule import DOWNGRADE
+from migsafe.rule import DOWNGRADE, UPGRADE
 from migsafe.sql import Statement, TableName
 
 
@@ -63,11 +63,15 @@ def dropped_after(rev: RevisionContext, stmt: Statement, table: TableName) -> bo
     )
 
 
-def columns_dropped_later(rev: RevisionContext, at: int, table: TableName) -> set[str]:
-    """The columns of ``table`` upgrade() drops after its statement ``at``."""
+def columns_dropped_later(
+    rev: RevisionContext, at: int, table: TableName, direction: str = UPGRADE
+) -> set[str]:
+    """The columns of ``table`` the function (upgrade() unless told) drops after its
+    statement ``at``."""
+    statements = rev.downgrade if direction == DOWNGRADE else rev.upgrade
     return {
         cmd.name
-        for s in rev.upgrade[at + 1 :]
+        for s in statements[at + 1 :]
         if s.table == table
         for cmd in alter_commands(s.node, AlterTableType.AT_DropColumn)
     }

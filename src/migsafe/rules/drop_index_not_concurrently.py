@@ -6,15 +6,15 @@ from collections.abc import Iterator
 
 from alembic.operations import ops
 from pglast import ast
-from pglast.enums import AlterTableType, ObjectType
+from pglast.enums import ObjectType
 from sqlalchemy.sql.elements import conv
 
 from migsafe.catalog import DEFAULT_SCHEMA
 from migsafe.findings import Finding, Severity
 from migsafe.locks import LockMode
-from migsafe.revision import RevisionContext, alter_commands
+from migsafe.revision import RevisionContext
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, py_literal
-from migsafe.rules._same_revision import dropped_after
+from migsafe.rules._same_revision import columns_dropped_later, dropped_after
 from migsafe.sql import Statement, TableName, quote_identifier
 
 RULE = Rule(
@@ -97,15 +97,7 @@ def _columns_dropped_after(
     if any(index is None or None in index.columns for index in indexes):
         return False
     needed = {column for index in indexes if index is not None for column in index.columns}
-    statements = rev.downgrade if drop.direction == DOWNGRADE else rev.upgrade
-    later = statements[rev.index_of(drop) + 1 :]
-    dropped = {
-        cmd.name
-        for s in later
-        if s.table == table
-        for cmd in alter_commands(s.node, AlterTableType.AT_DropColumn)
-    }
-    return needed <= dropped
+    return needed <= columns_dropped_later(rev, rev.index_of(drop), table, drop.direction)
 
 
 def _indexes_created_before(rev: RevisionContext, drop: Statement) -> set[str]:
