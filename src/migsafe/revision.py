@@ -337,7 +337,11 @@ class RevisionContext:
         """
         if stmt.direction == DOWNGRADE and not self.upgrade_capture.exact:
             return None
-        target = self._order_index[id(stmt)]
+        return self._schema_through(self._order_index[id(stmt)])
+
+    def _schema_through(self, target: int) -> Catalog:
+        """The schema with the first ``target`` statements of both functions applied,
+        upgrade()'s first; built on from the last one asked for when it can be."""
         if self._schema is None or self._schema_at > target:
             self._schema, self._schema_at = (self.schema_before or Catalog()).copy(), 0
         while self._schema_at < target:
@@ -368,14 +372,11 @@ class RevisionContext:
 
     def schema_after_upgrade(self) -> Catalog | None:
         """The schema downgrade() starts from, what upgrade() left; None when the upgrade was
-        not captured exactly to its end."""
+        not captured exactly to its end. Read it as ``schema_at``'s: valid until the next
+        call."""
         if not self.upgrade_capture.exact:
             return None
-        schema = (self.schema_before or Catalog()).copy()
-        for stmt in self.upgrade:
-            if stmt.node is not None:
-                schema.apply(stmt.node, self.script.revision)
-        return schema
+        return self._schema_through(len(self.upgrade))
 
     def column_before(self, stmt: Statement, column: str, what: str) -> Any:
         """The column's ``type`` (or ``nullable``) when the statement runs (None: unknown).
