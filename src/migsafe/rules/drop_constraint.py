@@ -168,7 +168,7 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                 continue  # letta's agent_passages_agent_id_fkey, then agent_id itself
             noun = _NOUNS.get(kind or "", "constraint")
             relies = _RELIES.get(kind or "", _UNKNOWN)
-            again = _added_again(rev, added, at, final(table), cmd.name)
+            again = _added_again(rev, added, at, final(table), cmd.name, kind)
             # the key itself is no other one, whatever name the drop gives it (octavia drops
             # MySQL's "PRIMARY", which is listener_statistics_pkey on PostgreSQL)
             kept = _narrower_unique(rev, stmt, known.name if known else cmd.name, named)
@@ -241,31 +241,26 @@ def _narrower_unique(
 
 
 def _added_again(
-    rev: RevisionContext, added: list[_Added], at: int, table: TableName, name: str
+    rev: RevisionContext,
+    added: list[_Added],
+    at: int,
+    table: TableName,
+    name: str,
+    kind: str | None,
 ) -> tuple[_Added, int] | None:
     """The same name added back later in upgrade(), and its line; else the one constraint of
-    the same kind added to the table after it under another name (qcfractal replaces
-    ``ux_..._hash`` by ``ux_..._specification_hash``)."""
+    the dropped one's ``kind`` added to the table after it under another name (qcfractal
+    replaces ``ux_..._hash`` by ``ux_..._specification_hash``)."""
     for other in added:
         if other.table == table and other.name == name and other.at > at:
             return other, rev.upgrade[other.at].line
-    kind = next((a.kind for a in added if a.table == table and a.name == name), None)
-    dropped = _kind_dropped(rev, at, table, name) or kind
     others = [
         other for other in added
-        if other.table == table and other.at > at and other.name != name
-        and dropped is not None and other.kind == dropped
+        if other.table == table and other.at > at and kind is not None and other.kind == kind
     ]  # fmt: skip
     if len(others) == 1:
         return others[0], rev.upgrade[others[0].at].line
     return None
-
-
-def _kind_dropped(rev: RevisionContext, at: int, table: TableName, name: str) -> str | None:
-    """The kind of the constraint the statement at ``at`` drops, as the schema or the
-    Alembic call tells it."""
-    known = _known(rev, table, name, _alembic_kind(rev.upgrade[at].operation))
-    return known.kind if known is not None else _alembic_kind(rev.upgrade[at].operation)
 
 
 def _changed(again: tuple[_Added, int], columns: tuple[str, ...], condition: str | None) -> str:
