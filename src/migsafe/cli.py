@@ -36,7 +36,8 @@ def config_option(command: Callable) -> Callable:
     """-c/--config: an alembic.ini, in every command that reads a project."""
     return _option(
         "-c", "--config", "config_file", type=click.Path(path_type=Path),
-        help="An alembic.ini whose script_location holds the migrations.",
+        help="An Alembic configuration (alembic.ini, or any name) whose script_location holds "
+        "the migrations.",
     )(command)  # fmt: skip
 
 
