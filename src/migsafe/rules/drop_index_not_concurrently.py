@@ -86,18 +86,17 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
 def _columns_dropped_after(
     rev: RevisionContext, drop: Statement, table: TableName, names: list[list[str]]
 ) -> bool:
-    """Every column of each index is dropped later in the function, which takes the
-    table's ACCESS EXCLUSIVE lock and would drop the index itself: dropping it CONCURRENTLY
-    first gains nothing (mage-ai's downgrades drop the index, then its column)."""
+    """Each index has a column the function drops later: that DROP COLUMN takes the
+    table's ACCESS EXCLUSIVE lock and drops every index on the column itself, so dropping
+    the index CONCURRENTLY first gains nothing (mage-ai's downgrades drop the index, then
+    its column). One column is enough, as drop-constraint judges a key."""
     schema = rev.schema_at(drop)
     if schema is None:
         return False
     keys = [(name[0] if len(name) > 1 else DEFAULT_SCHEMA, name[-1]) for name in names]
     indexes = [schema.indexes.get(key) for key in keys]
-    if any(index is None or None in index.columns for index in indexes):
-        return False
-    needed = {column for index in indexes if index is not None for column in index.columns}
-    return needed <= columns_dropped_later(rev, rev.index_of(drop), table, drop.direction)
+    dropped = columns_dropped_later(rev, rev.index_of(drop), table, drop.direction)
+    return all(index is not None and not dropped.isdisjoint(index.columns) for index in indexes)
 
 
 def _indexes_created_before(rev: RevisionContext, drop: Statement) -> set[str]:
