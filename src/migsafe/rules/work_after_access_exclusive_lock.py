@@ -143,7 +143,7 @@ with op.get_context().autocommit_block():  # commits first: the lock of line {lo
 
 _VALIDATE_LATER = """\
 {lock}{between}
-# NOT VALID: no scan, so the lock of line {lock_line} is held an instant
+# NOT VALID: it no longer reads the rows while the lock of line {lock_line} is held
 {work}
 with op.get_context().autocommit_block():  # commits first; VALIDATE locks no reads or writes
     op.execute({validate})"""
