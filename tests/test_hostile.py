@@ -129,6 +129,75 @@ def test_a_migration_that_deletes_a_file_deletes_it_but_every_script_is_checked(
     assert index_findings(report) == ["2_b.py"]
 
 
+def test_a_process_a_migration_forks_does_not_outlive_the_check(
+    tmp_path: Path, write_migration
+) -> None:
+    """A forked child does not get the worker's parent-death signal; the worker's process
+    group is killed whole when it stops."""
+    pid_file = tmp_path / "child.pid"
+    body = (
+        "import os, time\n"
+        "def upgrade():\n"
+        "    if os.fork() == 0:\n"
+        f"        open({str(pid_file)!r}, 'w').write(str(os.getpid()))\n"
+        "        time.sleep(120)\n"
+        "        os._exit(0)\n"
+    )
+    versions = history_around(write_migration, body)
+    code, report = check_json(str(versions))
+    assert code == 1 and index_findings(report) == ["1_a.py", "3_c.py"]
+    deadline = time.monotonic() + 10
+    while not pid_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)  # the child may not have written it when the worker was killed
+    if pid_file.exists() and pid_file.read_text():
+        assert _gone(int(pid_file.read_text()), deadline)
+
+
+def _gone(pid: int, deadline: float) -> bool:
+    """The process has ended (a zombie waiting for init counts) by ``deadline``."""
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError):
+            return True
+        if state == "Z":
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_what_a_migration_does_to_the_process_is_undone_for_the_next(write_migration) -> None:
+    """Closing the standard streams (as objects and as descriptors) or changing directory
+    in one migration does not make the next ones fail."""
+    write_migration(UNSAFE_INDEX.format(name="a"), revision="a", name="1_a.py")
+    write_migration(
+        "import os, sys\n"
+        "def upgrade():\n"
+        "    sys.stdout.close()\n"
+        "    sys.stderr.close()\n"
+        "    os.close(1)\n"
+        "    os.close(2)\n"
+        "    os.chdir('/')\n",
+        revision="b",
+        down_revision="a",
+        name="2_hostile.py",
+    )
+    cwd = os.getcwd()
+    path = write_migration(
+        "import os\n"
+        "def upgrade():\n"
+        "    print('the next migration prints')\n"
+        f"    assert os.getcwd() == {cwd!r}, os.getcwd()\n"
+        "    op.create_index('ix_c', 't', ['a'])\n",
+        revision="c",
+        down_revision="b",
+        name="3_c.py",
+    )
+    code, report = check_json(str(path.parent))
+    assert report["diagnostics"] == []
+    assert code == 1 and index_findings(report) == ["1_a.py", "3_c.py"]
+
+
 def test_five_thousand_operations_are_all_checked(write_migration) -> None:
     body = "def upgrade():\n" + "".join(
         f"    op.add_column('t', sa.Column('c{i}', sa.Integer(), nullable=False))\n"
@@ -147,8 +216,8 @@ def test_ctrl_c_stops_check_at_once_and_leaves_no_worker(tmp_path: Path, write_m
     os.killpg(process.pid, signal.SIGINT)  # as a terminal does: the whole process group
     _, stderr = process.communicate(timeout=20)
     assert process.returncode == 130 and "interrupted" in stderr
-    leftover = subprocess.run(["pgrep", "-g", str(process.pid)], capture_output=True)
-    assert leftover.stdout == b""
+    leftover = subprocess.run(["pgrep", "-f", str(path)], capture_output=True)
+    assert leftover.stdout == b""  # the worker leads a group of its own: found by its path
 
 
 def test_work_done_meanwhile_that_raises_leaves_no_worker() -> None:

@@ -25,7 +25,7 @@ from migsafe.catalog import Catalog
 from migsafe.config import Settings
 from migsafe.findings import CheckResult, Diagnostic, Finding, RevisionLocks
 from migsafe.footprint import Footprint, ImportedModules, footprint_of, imported_since
-from migsafe.isolation import Worker, answers_in_order
+from migsafe.isolation import Worker, answers_in_order, process_state_kept
 from migsafe.locks import LockMode
 from migsafe.project import MigrationScript, Project, import_path, read_script
 from migsafe.project.environment import Environment, find_env_py, read_environment
@@ -154,15 +154,16 @@ def _serve(
         for script in project.scripts[len(done) :]:
             report: ScriptReport | InternalError
             try:
-                if script.path in excluded:
-                    report = follow_script(script, capturer)
-                elif judged is None:
-                    report = check_script(script, capturer, settings, environment=environment)
-                elif script.path in judged:
-                    report = check_script(script, capturer, settings, created, environment)
-                    created |= report.created  # no traffic yet for what follows in the change
-                else:
-                    report = follow_script(script, capturer)
+                with process_state_kept():
+                    if script.path in excluded:
+                        report = follow_script(script, capturer)
+                    elif judged is None:
+                        report = check_script(script, capturer, settings, environment=environment)
+                    elif script.path in judged:
+                        report = check_script(script, capturer, settings, created, environment)
+                        created |= report.created  # no traffic yet for what follows
+                    else:
+                        report = follow_script(script, capturer)
             except Exception:
                 report = InternalError(
                     f"while checking {script.path}: {traceback.format_exc(limit=-3)}"

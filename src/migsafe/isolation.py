@@ -9,7 +9,8 @@ the parent learns how (``WorkerLost``); when a request takes too long the parent
 
 The worker ignores Ctrl-C (the parent handles it and kills the worker), reads nothing from the
 terminal, writes what the migration prints to stderr (stdout carries migsafe's report), and
-dies with its parent.
+dies with its parent. It leads a process group of its own, killed whole when it stops, so
+that a process a migration forks or starts does not outlive the command either.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ import multiprocessing
 import os
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -78,7 +80,9 @@ class Worker:
             raise WorkerLost(self.how_it_ended()) from None
 
     def stop(self) -> None:
-        """Kill the worker (whatever it is doing) and wait until it is gone."""
+        """Kill the worker (whatever it is doing), and every process a migration started
+        from it, and wait until the worker is gone."""
+        _kill_group(self.process.pid)
         if self.process.is_alive():
             self.process.kill()
         self.process.join()
@@ -95,6 +99,17 @@ class Worker:
         return f"ended the process (exit code {code})"
 
 
+def _kill_group(pid: int | None) -> None:
+    """SIGKILL the process group the worker ``pid`` leads: what a migration forked or
+    started (a forked child sleeping, a server it launched) does not get the worker's
+    parent-death signal, and would outlive the command."""
+    if pid is None or not hasattr(os, "killpg"):
+        return
+    # ESRCH: the worker had not made its group yet, or the group is gone already
+    with suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+
+
 def _child_main(serve: Callable[..., None], connection: Connection, *args: Any) -> None:
     # what the worker starts with (Alembic, SQLAlchemy, pglast: hundreds of thousands of
     # objects) lives until it exits: the collector need not walk it again at every full
@@ -103,9 +118,36 @@ def _child_main(serve: Callable[..., None], connection: Connection, *args: Any) 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     faulthandler.disable()  # a migration that crashes the interpreter is reported, not dumped
     die_with_parent()
+    if hasattr(os, "setpgid"):
+        os.setpgid(0, 0)  # a group of its own, which stop() kills whole
     os.dup2(2, 1)  # stdout carries migsafe's report: what the migration prints goes to stderr
     sys.stdout = sys.stderr
     serve(connection, *args)
+
+
+@contextmanager
+def process_state_kept() -> Iterator[None]:
+    """Around one migration in a worker: what it may change of the process for the ones
+    after it is put back. Its working directory (a relative ``script_location``, a module's
+    ``open("data.json")``), the standard streams, closed or replaced (``sys.stdout.close()``
+    would make every later ``print()`` raise), and the descriptors 1 and 2 under them."""
+    cwd = os.getcwd()
+    spare = os.dup(2)
+    try:
+        yield
+    finally:
+        for fd in (1, 2):
+            try:
+                os.fstat(fd)
+            except OSError:
+                os.dup2(spare, fd)
+        os.close(spare)
+        if os.getcwd() != cwd:
+            os.chdir(cwd)
+        if sys.stderr is None or sys.stderr.closed or sys.stdout is not sys.stderr:
+            sys.stderr = sys.stdout = open(  # noqa: SIM115 - the worker's stream until it ends
+                2, "w", buffering=1, encoding="utf-8", errors="backslashreplace", closefd=False
+            )
 
 
 def answers_in_order(

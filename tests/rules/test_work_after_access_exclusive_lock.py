@@ -389,7 +389,8 @@ def upgrade():
 """
     (finding,) = lint(tmp_path, body, rule=RULE)
     assert finding.hint.splitlines()[1:] == [
-        f"# NOT VALID: it no longer reads the rows while the lock of line {FIRST_BODY_LINE + 1} is held",
+        "# NOT VALID: it no longer reads the rows while the lock of line "
+        f"{FIRST_BODY_LINE + 1} is held",
         'op.create_foreign_key("fk_tasks_workflow_id", "tasks", "workflows", ["workflow_id"],',
         '                      ["id"], ondelete="CASCADE", postgresql_not_valid=True)',
         "with op.get_context().autocommit_block():  # commits first; VALIDATE locks no reads "

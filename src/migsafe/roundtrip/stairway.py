@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from migsafe.isolation import process_state_kept
 from migsafe.project import BodyShape, MigrationScript, body_shape
 from migsafe.roundtrip.result import RevisionResult, StepError, Verdict
 from migsafe.runner.alembic_project import AlembicProject
@@ -214,7 +215,8 @@ class Stairway:
         """Run one step; what it raises (``sys.exit()`` included) is its error."""
         self.events.step(script.revision, step)
         try:
-            left_open = action(script.revision)
+            with process_state_kept():
+                left_open = action(script.revision)
         except (ForeignConnection, KeyboardInterrupt):
             raise
         except BaseException as exc:
