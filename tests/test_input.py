@@ -171,6 +171,34 @@ def test_a_config_file_with_another_name_is_read_as_alembic_reads_it(tmp_path: P
     assert code == 2 and f"{tmp_path}: error: not a file" in output, output
 
 
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (
+            "[alembic]\nscript_location = v\nschema = a\nschema = b\n",
+            "line 4 sets 'schema' of [alembic] a second time",
+        ),
+        ("script_location = v\n", "line 1 ('script_location = v') comes before any [section]"),
+        ("[alembic]\n[alembic]\n", "line 2 opens [alembic] a second time"),
+        ("[alembic]\n=x\n", "line 2 ('=x') is neither a [section] nor a key"),
+    ],
+)
+def test_an_ini_file_configparser_refuses_is_one_input_error(
+    text: str, problem: str, tmp_path: Path, write_migration
+) -> None:
+    """rucio's alembic.ini.template sets version_table_schema twice: an input error naming
+    the line, not an internal error; the scripts named beside it are still checked."""
+    ini = tmp_path / "alembic.ini"
+    ini.write_text(text)
+    versions = write_migration(UNSAFE).parent
+    for command in (["check"], ["roundtrip"]):
+        code, output = run(*command, "-c", str(ini), str(versions))
+        assert code == 2 and "internal error" not in output, output
+        assert f"{ini}: error: cannot be read as an ini file: {problem}" in output, output
+    code, output = run("check", "-c", str(ini), str(versions))
+    assert "create-index-not-concurrently" in output, output
+
+
 def test_a_script_location_that_is_no_directory_says_how_alembic_reads_it(
     tmp_path: Path, monkeypatch
 ) -> None:

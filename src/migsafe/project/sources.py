@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import configparser
 import os
 import re
 from collections.abc import Sequence
@@ -140,6 +141,11 @@ def _add_config(sources: Sources, config: Config) -> None:
 
     ini = Path(config.config_file_name) if config.config_file_name else Path("<alembic Config>")
     here = ini.resolve().parent if config.config_file_name else Path.cwd()
+    try:
+        config.file_config  # noqa: B018 - parsed here, once: a broken file is bad input
+    except (configparser.Error, UnicodeDecodeError) as exc:
+        sources.diagnostics.append(Diagnostic(ini, _ini_problem(exc), fatal=True))
+        return
     prepend = config.get_main_option("prepend_sys_path") or "."
     sys_path = [here / part for part in prepend.replace(",", " ").split()]
     try:
@@ -172,6 +178,23 @@ def _config_problem(config: Config, exc: Exception) -> str:
         )  # fmt: skip
         return f"script_location {location!r} is no directory{relative}"
     return _one_line(str(exc))
+
+
+def _ini_problem(exc: Exception) -> str:
+    """What makes the file no ini file Alembic can read, with its line: configparser's own
+    messages name the file (the diagnostic does already) and run over several lines."""
+    what = "cannot be read as an ini file"
+    if isinstance(exc, configparser.MissingSectionHeaderError):
+        return f"{what}: line {exc.lineno} ({exc.line.strip()!r}) comes before any [section]"
+    if isinstance(exc, configparser.DuplicateOptionError):
+        return f"{what}: line {exc.lineno} sets {exc.option!r} of [{exc.section}] a second time"
+    if isinstance(exc, configparser.DuplicateSectionError):
+        return f"{what}: line {exc.lineno} opens [{exc.section}] a second time"
+    if isinstance(exc, configparser.ParsingError):
+        lineno, line = exc.errors[0]  # the line as repr() gives it, newline and all
+        text = line.replace("\\n", "")
+        return f"{what}: line {lineno} ({text}) is neither a [section] nor a key"
+    return f"{what}: {_one_line(str(exc))}"
 
 
 def _one_line(text: str) -> str:
