@@ -861,17 +861,21 @@ def upgrade():
     assert after == "SELECT 1;"
 
 
-def test_reflecting_a_table_the_history_only_altered_is_noticed(write_migration) -> None:
+@pytest.mark.parametrize(
+    "altered",
+    [
+        'op.add_column("molecule", sa.Column("fragments", sa.JSON()))',
+        # an index says the table exists (lbaas indexes neutron's vips): no NoSuchTableError
+        'op.create_index("ix_molecule_hash", "molecule", ["hash"])',
+    ],
+)
+def test_reflecting_a_table_the_history_only_altered_is_noticed(
+    altered: str, write_migration
+) -> None:
     """qcfractal reads the columns of ``molecule``, which its application made and its
     history only altered: the answer holds the columns the history added, and says so; the
     path the migration takes on it is a guess, so nothing after it is judged."""
-    write_migration(
-        """
-def upgrade():
-    op.add_column("molecule", sa.Column("fragments", sa.JSON()))
-""",
-        revision="a1",
-    )
+    write_migration(f"\ndef upgrade():\n    {altered}\n", revision="a1")
     path = write_migration(
         """
 def upgrade():

@@ -733,6 +733,17 @@ def _create_index(catalog: Catalog, node: ast.IndexStmt, revision: str | None) -
         return
     if key in catalog.indexes:
         catalog.made_again[id(node)] = node
+    known = catalog.tables.get(table)
+    if known is None and table not in catalog.views:
+        if table in catalog.gone:
+            catalog._not_there(f"table {_relation_sql(table)}")
+        # it exists, or the statement would fail: made outside the history (lbaas indexes
+        # neutron's vips), there to reflect, with its columns not known
+        catalog._new_table(table, partial=True)
+    elif known is not None and not known.partial:
+        for column in columns:
+            if column is not None and column not in known.columns:
+                catalog._not_there(f'column "{column}" of {_relation_sql(table)}', _NO_COLUMN)
     catalog.indexes[key] = Index(
         key, table, columns, expressions, bool(node.unique), sql_text(node.whereClause)
     )

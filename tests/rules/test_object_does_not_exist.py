@@ -171,3 +171,21 @@ def test_a_name_not_quoted_does_not_reach_a_table_made_in_another_case(
         "quoted is folded to lower case: quote it): this statement fails on PostgreSQL, and "
         "with it the revision."
     )
+
+
+def test_an_index_on_what_is_not_there_fails(write_migration) -> None:
+    """CREATE INDEX on a table the history dropped, or on a column a table it made whole
+    does not have; an expression and a table the history never made are left alone."""
+    body = """\
+def upgrade():
+    op.create_index("projects_title", "projects", ["title"])
+    op.create_index("projects_lower_name", "projects", [sa.text("lower(name)")])
+    op.create_index("runs_status", "runs", ["status"])
+    op.drop_table("commits")
+    op.create_index("commits_uuid", "commits", ["uuid"])
+"""
+    messages = [f.message for f in after_history(write_migration, TABLES, body, rule=RULE)]
+    assert [m.split(" does not")[0] for m in messages] == [
+        'Column "title" of "projects"',
+        'Table "commits"',
+    ]
