@@ -222,6 +222,20 @@ class RevisionContext:
             )
         ]
 
+    @cached_property
+    def _loop_bodies(self) -> list[tuple[int, int]]:
+        """The lines of the bodies of ``for`` and ``while`` loops."""
+        return [
+            (node.body[0].lineno, node.end_lineno or node.body[0].lineno)
+            for node in ast_py.walk(self.script.tree)
+            if isinstance(node, ast_py.For | ast_py.AsyncFor | ast_py.While)
+        ]
+
+    def in_loop(self, line: int) -> bool:
+        """``line`` is in a loop's body: its source names the loop's variables, so a recipe
+        that moves it out of the loop cannot quote it (taas drops ``fk['name']``)."""
+        return any(first <= line <= last for first, last in self._loop_bodies)
+
     def in_batch_block(self, line: int) -> bool:
         """``line`` is in a ``batch_alter_table()`` block: its operations run when it ends."""
         return any(first <= line <= last for first, last in self._batch_blocks)

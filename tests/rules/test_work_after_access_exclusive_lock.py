@@ -457,3 +457,25 @@ def upgrade():
     assert f'ACCESS EXCLUSIVE lock taken on "pool" at line {FIRST_BODY_LINE + 1}' in (
         finding.message
     )
+
+
+def test_a_call_in_a_loop_is_not_quoted_out_of_it(tmp_path: Path) -> None:
+    """taas drops each key of a table in a loop, then adds one: the recipe cannot quote
+    ``op.drop_constraint(fk, ...)`` without its loop (``fk`` would not be defined), nor a
+    loop's ALTER as the call to make NOT VALID; it writes the SQL they ran."""
+    body = """\
+def upgrade():
+    for fk in ["fk_tasks_a", "fk_tasks_b"]:
+        op.drop_constraint(fk, "tasks", type_="foreignkey")
+    for table in ["tasks"]:
+        op.create_foreign_key("fk_tasks_workflow_id", table, "workflows", ["workflow_id"],
+                              ["id"])
+"""
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    recipe = finding.hint
+    assert "fk," not in recipe and "table," not in recipe, recipe
+    assert recipe.splitlines()[0] == 'op.execute("ALTER TABLE tasks DROP CONSTRAINT fk_tasks_a")'
+    compiled = compile(recipe, "<recipe>", "exec")
+    assert {"fk", "table"}.isdisjoint(compiled.co_names)
+    assert "ADD CONSTRAINT fk_tasks_workflow_id FOREIGN KEY(workflow_id) REFERENCES " in recipe
+    assert "NOT VALID" in recipe

@@ -166,8 +166,9 @@ def _not_valid(rev: RevisionContext, stmt: Statement) -> tuple[str, str] | None:
     name = getattr(added.def_, "conname", None) if added is not None else None
     if not name:
         return None
-    if rev.in_batch_block(stmt.line):  # batch_op's call runs when its block ends, after
-        call = f"op.execute({sql_code(f'{stmt.sql} NOT VALID')})"  # the VALIDATE: as SQL
+    if rev.in_batch_block(stmt.line) or rev.in_loop(stmt.line):  # batch_op's call runs
+        # when its block ends, after the VALIDATE; a loop's names its variables: as SQL
+        call = f"op.execute({sql_code(f'{stmt.sql} NOT VALID')})"
     else:
         source = rev.code_at(stmt.line)
         if source is None or not source.rstrip().endswith(")"):
@@ -289,7 +290,8 @@ def _source(
     if isinstance(stmt.node, ast.IndexStmt) and not shared:  # out of the transaction, it can
         return concurrent_call(stmt.operation, stmt.node)  # be concurrent
     source = rev.source_at(stmt.line)
-    if source is not None and not shared and not rev.in_batch_block(stmt.line):
+    moved = shared or rev.in_batch_block(stmt.line) or rev.in_loop(stmt.line)
+    if source is not None and not moved:
         return source.strip()
     at = transaction.index(stmt)
     same_line = [
