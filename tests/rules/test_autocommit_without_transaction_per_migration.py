@@ -69,6 +69,46 @@ def test_an_explicit_commit_is_named_for_what_it_is(tmp_path: Path) -> None:
     assert (line, message.split(" everything")[0]) == (10, "This COMMIT commits")
 
 
+HEAD = (
+    '"""Backfill."""\nimport sqlalchemy as sa\nfrom alembic import op\n'
+    "from sqlalchemy import orm\n\n"
+    "revision = 'c1'\ndown_revision = '1a2b3c4d5e05'\n\n\ndef upgrade():\n"
+    "    session = orm.Session(bind=op.get_bind())\n"
+)
+RAISING = """\
+    with session.begin():
+        session.execute(sa.text("UPDATE users SET email = lower(email)"))
+        raise ValueError("what a stood-in model raises")
+"""
+CAUGHT = """\
+    try:
+        with session.begin():
+            session.execute(sa.text("UPDATE users SET email = lower(email)"))
+            raise ValueError("what a stood-in model raises")
+    except ValueError:
+        pass
+"""
+
+
+def test_a_session_that_raises_rolls_back_only_if_the_migration_goes_on(
+    tmp_path: Path,
+) -> None:
+    """cinder's Session block raised (a stood-in model): the ROLLBACK it set off on the way
+    out is no COMMIT, and the function ends there. Caught, the ROLLBACK is the migration's
+    path, and undoes what the run did before it (a Session bound to Alembic's connection
+    rolls back Alembic's transaction)."""
+    project = shop_with(tmp_path, None)
+    script = project / "migrations" / "versions" / "c1.py"
+    script.write_text(HEAD + RAISING)
+    assert [name for name, _, _ in found(project)] == ["2026-11-09_index_orders_by_user.py"]
+    script.write_text(HEAD + CAUGHT)
+    (message,) = [m for name, _, m in found(project) if name == "c1.py"]
+    assert message.startswith(
+        "This ROLLBACK undoes everything this `alembic upgrade` did before it, earlier "
+        "revisions included, and Alembic goes on as if it had not"
+    )
+
+
 def test_not_flagged_with_transaction_per_migration(tmp_path: Path) -> None:
     assert found(shop_with(tmp_path, "True")) == []
 

@@ -319,6 +319,7 @@ class OfflineCapturer:
                 capture.one_way = True
             else:
                 capture.failure = _failure(exc, script.path, function, self.not_installed)
+            recorder.failed_with(exc)
             return None
         finally:
             self.bind.release(connection)

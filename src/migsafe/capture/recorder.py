@@ -138,6 +138,9 @@ class Recorder:
         # from this value use on; settled when the operation ends
         self._guess_from: tuple[int, int] | None = None
         self._replayed_line: int | None = None
+        # ROLLBACKs run while an exception was on its way out (``with session.begin():``
+        # rolls back when its block raises), with that exception
+        self._unwinding: list[tuple[Emitted, BaseException]] = []
         self.refused: list[Refused] = []  # statements of try blocks that fail on PostgreSQL
 
     # Alembic's output buffer
@@ -178,8 +181,28 @@ class Recorder:
         """``COMMIT`` or ``ROLLBACK`` through the bind's API (``bind.commit()``)."""
         if self.in_transaction and not self._autocommit_depth:
             self._append(command)
+            raising = sys.exc_info()[1]
+            if command == "ROLLBACK" and raising is not None:
+                self._unwinding.append((self.emitted[-1], raising))
             self.in_transaction = False
             self._autobegin = True
+
+    def failed_with(self, exc: BaseException) -> None:
+        """The function ended raising ``exc``. The ROLLBACKs it set off on its way out are
+        dropped from the end of what the function emitted: the function stops there anyway,
+        and the error is often one only the capture raises (a stood-in model in cinder's
+        Session block), so they are no path of the migration (nor a COMMIT to judge)."""
+        raised = set()
+        cause: BaseException | None = exc
+        while cause is not None and id(cause) not in raised:
+            raised.add(id(cause))
+            cause = cause.__context__
+        while (
+            self._unwinding and self.emitted and self.emitted[-1] is self._unwinding[-1][0]
+            and id(self._unwinding[-1][1]) in raised
+        ):  # fmt: skip
+            self.emitted.pop()
+            self._unwinding.pop()
 
     def read(self, sql: str, line: int | None = None) -> None:
         """Rows of ``sql`` were read; ``line``: where the migration ran it (the loop that

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from pglast import ast
+from pglast.enums import TransactionStmtKind
+
 from migsafe.findings import Finding, Severity
 from migsafe.revision import RevisionContext
 from migsafe.rule import UPGRADE, Category, Rule
@@ -43,16 +46,25 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
     for stmt in rev.upgrade:
         if stmt.node is not None and not stmt.in_transaction:
             block = "autocommit_block" in (rev.source_at(stmt.line) or "")
-            what = (
-                "This statement runs in an autocommit block, which commits"
-                if block
-                else "This COMMIT commits"  # bodhi's op.execute("COMMIT"), a bind's commit()
-            )
+            after = ""
+            if block:
+                what = "This statement runs in an autocommit block, which commits"
+            elif _is_rollback(stmt.node):  # a Session's block that raised, caught
+                what, after = "This ROLLBACK undoes", ", and Alembic goes on as if it had not"
+            else:  # bodhi's op.execute("COMMIT"), a bind's commit()
+                what = "This COMMIT commits"
             yield rev.finding(
                 RULE,
                 stmt,
                 f"{what} everything this `alembic upgrade` did before it, earlier revisions "
-                "included: env.py runs every revision in one transaction (no "
+                f"included{after}: env.py runs every revision in one transaction (no "
                 "transaction_per_migration=True).",
             )
             return
+
+
+def _is_rollback(node: ast.Node) -> bool:
+    return (
+        isinstance(node, ast.TransactionStmt)
+        and node.kind == TransactionStmtKind.TRANS_STMT_ROLLBACK
+    )
