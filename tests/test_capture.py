@@ -226,6 +226,34 @@ def upgrade():
     assert "SELECT id FROM t WHERE a > 1" in [e.sql for e in upgrade.emitted]  # value written in
 
 
+def test_a_set_returning_function_without_from_gives_its_rows_not_one(write_migration):
+    """tiled reads its enum's labels with ``SELECT unnest(enum_range(NULL::t))`` to make a
+    type of the others: the labels the schema holds, not one NULL (which made a type with
+    the label 'None'); a function returning rows of data gives none, as over no rows."""
+    write_migration(
+        "def upgrade():\n"
+        "    op.execute(\"CREATE TYPE family AS ENUM ('array', 'composite', 'table')\")\n",
+        revision="a1",
+    )
+    body = """
+def upgrade():
+    bind = op.get_bind()
+    labels = [r[0] for r in bind.execute(sa.text("SELECT unnest(enum_range(NULL::family))"))]
+    kept = ", ".join(f"'{label}'" for label in labels if label != "composite")
+    op.execute(f"CREATE TYPE family_new AS ENUM ({kept})")
+    keys = bind.execute(sa.text("SELECT jsonb_object_keys('{}'::jsonb)")).fetchall()
+    op.execute(f"SELECT {len(keys)}")
+"""
+    path = write_migration(body, revision="a2", down_revision="a1")
+    with OfflineCapturer(Config(), 15) as capturer:
+        capturer.capture(read_script(path.with_name("a1.py")))
+        upgrade = capturer.capture(read_script(path)).upgrade
+    assert [e.sql for e in upgrade.emitted if not e.sql.startswith("SELECT ")] == [
+        "CREATE TYPE family_new AS ENUM ('array', 'table');"
+    ]
+    assert upgrade.emitted[-1].sql == "SELECT 0;"
+
+
 def test_the_notice_of_a_read_quotes_its_sql_on_one_line(write_migration) -> None:
     """A diagnostic is one line: SQL written over several is quoted flat, and cut short."""
     path = write_migration(

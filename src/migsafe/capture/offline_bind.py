@@ -34,7 +34,7 @@ from sqlalchemy.pool import StaticPool
 
 from migsafe.capture.recorder import Recorder
 from migsafe.capture.reflection import CatalogReflection
-from migsafe.catalog import Catalog, Column, Name, qualified_name
+from migsafe.catalog import DEFAULT_SCHEMA, Catalog, Column, Name, qualified_name
 from migsafe.sql import parse_sql
 
 Row = tuple[Any, ...]
@@ -44,6 +44,17 @@ Description = list[tuple[Any, ...]]
 _AGGREGATES = {"count": 0, **dict.fromkeys(
     ("max", "min", "sum", "avg", "array_agg", "string_agg", "json_agg", "jsonb_agg",
      "bool_and", "bool_or", "every"))}  # fmt: skip
+
+
+# functions that return rows (a set), as PostgreSQL's catalog marks them (proretset)
+_SET_RETURNING = frozenset((
+    "unnest", "generate_series", "generate_subscripts", "regexp_matches",
+    "regexp_split_to_table", "string_to_table", "jsonb_array_elements",
+    "jsonb_array_elements_text", "json_array_elements", "json_array_elements_text",
+    "jsonb_each", "jsonb_each_text", "json_each", "json_each_text", "jsonb_object_keys",
+    "json_object_keys", "jsonb_to_recordset", "json_to_recordset", "jsonb_populate_recordset",
+    "json_populate_recordset", "jsonb_path_query", "pg_get_keywords", "pg_ls_dir",
+))  # fmt: skip
 
 
 def empty_answer(
@@ -68,7 +79,7 @@ def empty_answer(
         return [], None
     node = parsed[-1].stmt
     if isinstance(node, ast.SelectStmt):
-        return _select_answer(node)
+        return _select_answer(node, catalog)
     if isinstance(node, (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt)):
         if node.returningClause is None:
             return [], None
@@ -92,7 +103,7 @@ def _shown(setting: str, pg_version: int | None) -> str | None:
     return None
 
 
-def _select_answer(node: ast.SelectStmt) -> tuple[list[Row], Description]:
+def _select_answer(node: ast.SelectStmt, catalog: Catalog | None) -> tuple[list[Row], Description]:
     if node.op != SetOperation.SETOP_NONE or node.valuesLists:
         rows = len(node.valuesLists or ())
         width = len(node.valuesLists[0]) if node.valuesLists else 1
@@ -103,9 +114,36 @@ def _select_answer(node: ast.SelectStmt) -> tuple[list[Row], Description]:
         one_row = not node.groupClause and all(_aggregate(t.val) for t in targets)
     else:
         one_row = node.whereClause is None
+        if one_row and any(_set_returning(t.val) for t in targets):
+            labels = _enum_labels(targets[0].val, catalog) if len(targets) == 1 else None
+            return [(label,) for label in labels or ()], _description(names)
     if not one_row:
         return [], _description(names)
     return [tuple(_value_of(t.val) for t in targets)], _description(names)
+
+
+def _set_returning(value: ast.Node | None) -> bool:
+    """A call of a function that returns rows: without FROM, as many as it gives (over an
+    empty database's values, none), not the one row of a plain ``SELECT 1``."""
+    return isinstance(value, ast.FuncCall) and value.funcname[-1].sval.lower() in _SET_RETURNING
+
+
+def _enum_labels(value: ast.Node | None, catalog: Catalog | None) -> list[str] | None:
+    """The labels of ``unnest(enum_range(NULL::type))`` (tiled reads its enum's labels to
+    make a type without one), for a type the schema built so far holds."""
+    if catalog is None or not isinstance(value, ast.FuncCall) or len(value.args or ()) != 1:
+        return None
+    if value.funcname[-1].sval.lower() != "unnest":
+        return None
+    inner = value.args[0]
+    if not (
+        isinstance(inner, ast.FuncCall) and inner.funcname[-1].sval.lower() == "enum_range"
+        and len(inner.args or ()) == 1 and isinstance(inner.args[0], ast.TypeCast)
+    ):  # fmt: skip
+        return None
+    parts = [name.sval for name in inner.args[0].typeName.names]
+    key = (parts[0] if len(parts) > 1 else DEFAULT_SCHEMA, parts[-1])
+    return catalog.enums.get(key)
 
 
 def _aggregate(value: ast.Node | None) -> str | None:
