@@ -1823,13 +1823,14 @@ def test_a_plugin_env_py_imports_that_is_not_installed_is_named(tmp_path: Path) 
 def test_an_error_message_is_one_stable_line() -> None:
     """Kallithea's FlushError names ``<Setting at 0x7f...>``, which differs on every run, and
     runs past the width: the notice is the same every time, cut at a word."""
-    from migsafe.capture.recorder import one_line
+    from migsafe.errors import described
 
     error = RuntimeError("Instance <Setting at 0x7f3a9c2b1d90> has a NULL identity key.\n" * 9)
-    text = one_line(error, width=80)
+    text = described(error, width=80).removeprefix("RuntimeError: ")
     assert "0x" not in text and "\n" not in text and text.endswith("…")
     assert len(text) <= 80 and text.startswith("Instance <Setting> has a NULL identity key.")
     assert not text[:-1].endswith(" ")
+    assert described(NotImplementedError()) == "NotImplementedError"
 
 
 def test_a_dotted_name_after_a_stood_in_schema_names_it_as_schema_does(write_migration) -> None:

@@ -105,6 +105,29 @@ def test_the_schema_so_far_survives_a_lost_worker(write_migration) -> None:
     assert index_findings(report) == ["3_c.py"]
 
 
+def test_sqlalchemy_s_warnings_about_a_migration_are_not_printed(write_migration) -> None:
+    """tiled writes ``primary_eky=True``: SQLAlchemy warns when missing-downgrade builds the
+    reverse of that create_table(), which printed a warning pointing into migsafe. (In its
+    own process: pytest records warnings instead of printing them.)"""
+    path = write_migration(
+        "def upgrade():\n"
+        "    op.create_table('t', sa.Column('id', sa.Integer(), primary_eky=True))\n"
+        "\ndef downgrade():\n    pass\n"
+    )
+    command = [sys.executable, "-m", "migsafe", "check", "--format", "json", str(path.parent)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    report = json.loads(done.stdout)
+    assert [f["rule"] for f in report["findings"]] == ["missing-downgrade"]
+    assert "Warning" not in done.stderr, done.stderr
+
+
+def test_a_bare_raise_is_named_without_an_empty_message(write_migration) -> None:
+    path = write_migration("def upgrade():\n    raise NotImplementedError\n")
+    _, report = check_json(str(path.parent))
+    (notice,) = report["diagnostics"]
+    assert notice["message"].startswith("upgrade() raised NotImplementedError; only what")
+
+
 def test_input_does_not_hang_and_prints_do_not_corrupt_the_report(write_migration) -> None:
     path = write_migration("def upgrade():\n    print('hello from the migration')\n    input()\n")
     _, report = check_json(str(path.parent))  # json.loads would fail on stray output

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import sys
 import traceback
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
 from pathlib import Path
 
 from alembic.config import Config
+from sqlalchemy.exc import SAWarning
 
 from migsafe.capture import OfflineCapturer, stand_ins
 from migsafe.capture.env_imports import import_installed
@@ -144,10 +146,13 @@ def _serve(
     order. ``done`` holds the upgrade SQL of the scripts checked before (by a worker that was
     lost), to rebuild the schema they made; ``created``, the tables the judged ones among
     them created. With ``record_footprint``, each report says what its script imported."""
-    with import_path(project.sys_path), OfflineCapturer(
+    with warnings.catch_warnings(), import_path(project.sys_path), OfflineCapturer(
         project.config, settings.target_pg_version, replayed(done),
         dict(environment.naming_convention),
     ) as capturer:  # fmt: skip
+        # what SQLAlchemy says of the migrations' objects (tiled's ``primary_eky=True``) when
+        # rules build operations from them is the migrations' to hear, not a check's output
+        warnings.simplefilter("ignore", SAWarning)
         known = set(sys.modules)
         # the plugins env.py loads, before any script
         capturer.not_installed = import_installed(environment.imports)

@@ -154,6 +154,20 @@ def upgrade():
     assert lines_flagged(tmp_path, body, rule=RULE) == []
 
 
+def test_an_upgrade_that_always_raises_has_nothing_to_undo(tmp_path: Path) -> None:
+    """tiled's initial revision raises NotImplementedError (the application makes the schema
+    and stamps it): it never applies, so its empty downgrade() loses nothing."""
+    body = """\
+def upgrade():
+    raise NotImplementedError
+
+def downgrade():
+    "Nothing to do because this is the initial schema."
+"""
+    findings, _ = lint_with_notices(tmp_path, body, rule=RULE)
+    assert findings == []
+
+
 def test_an_upgrade_that_looks_at_the_schema_first_still_needs_its_downgrade(
     tmp_path: Path,
 ) -> None:

@@ -43,11 +43,12 @@ from migsafe.capture.bytecode import script_code
 from migsafe.capture.code_origin import is_project_file
 from migsafe.capture.offline_bind import OfflineBind
 from migsafe.capture.operations import Recording
-from migsafe.capture.recorder import AskedAbsent, Emitted, Read, Recorder, one_line
+from migsafe.capture.recorder import AskedAbsent, Emitted, Read, Recorder
 from migsafe.capture.sqlalchemy_1x import sqlalchemy_1x_calls
 from migsafe.capture.stand_ins import Reach
 from migsafe.capture.stood_in_arguments import sqlalchemy_taking_stand_ins
 from migsafe.catalog import DEFAULT_SCHEMA, Catalog, Table, is_bookkeeping_table
+from migsafe.errors import described
 from migsafe.project import BodyShape, MigrationScript, body_shape, failing_line
 from migsafe.project.script_directory import script_directory
 from migsafe.sql import split_statements
@@ -418,7 +419,7 @@ def _failure(
             "env.py imports adds it (install that plugin where migsafe runs), it fails under "
             "alembic too",
         )
-    message = f"{where} raised {type(exc).__name__}: {one_line(exc)}"
+    message = f"{where} raised {described(exc)}"
     return Failure(line, message, stand_ins_behind=_stand_ins_behind(exc, path))
 
 

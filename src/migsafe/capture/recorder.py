@@ -16,7 +16,6 @@ own.
 from __future__ import annotations
 
 import contextlib
-import re
 import sys
 import types
 from collections.abc import Callable, Iterator
@@ -33,6 +32,7 @@ from sqlalchemy.sql import sqltypes
 from migsafe.capture.stand_ins import LOG, Reach, ValueUse
 from migsafe.capture.stood_in_values import with_unknown_values
 from migsafe.catalog import DEFAULT_SCHEMA, Catalog, Name
+from migsafe.errors import described
 from migsafe.sql import CallSite, split_statements
 
 _ENDS = {"COMMIT", "END", "ROLLBACK", "ABORT"}
@@ -308,7 +308,7 @@ class Recorder:
     def unrenderable(
         self, operation: MigrateOperation | None, exc: Exception, caught: bool = False
     ) -> None:
-        error = f"{type(exc).__name__}: {one_line(exc)}"
+        error = described(exc)
         accounted = not caught and self.made_unseen(operation)
         self.emitted.append(
             Emitted(
@@ -438,18 +438,6 @@ _ROW_WRITES = (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.MergeStmt)
 
 def _writes_rows_only(item: Emitted) -> bool:
     return bool(item.parsed) and all(isinstance(node, _ROW_WRITES) for _, node in item.parsed)
-
-
-_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
-
-
-def one_line(exc: BaseException, width: int = 300) -> str:
-    """The exception's message on one line, the same on every run (no ``<Setting at
-    0x7f...>`` addresses), cut at a word with an ellipsis when longer than ``width``."""
-    text = _ADDRESS.sub("", " ".join(str(exc).split()))
-    if len(text) <= width:
-        return text
-    return text[: width - 1].rsplit(" ", 1)[0] + "…"
 
 
 def _inline(code: types.CodeType) -> bool:

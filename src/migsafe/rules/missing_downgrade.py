@@ -74,6 +74,9 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
         return
     if upgrade is None or body_shape(upgrade) is BodyShape.EMPTY or _changes_nothing(rev):
         return  # nothing to undo
+    if body_shape(upgrade) is BodyShape.RAISES and not rev.upgrade_capture.emitted:
+        return  # it raises before it does anything (tiled's initial revision, stamped by the
+        # application): it never applies, so there is nothing to undo
     if shape is BodyShape.EMPTY and _runs_again_as_is(rev):
         return  # rows changed, or objects made only if missing: the next upgrade still runs
     if shape is BodyShape.ABSENT and rev.downgrade_capture.emitted:

@@ -18,7 +18,7 @@ from alembic.config import Config
 from alembic.script import Script, ScriptDirectory
 from alembic.script.revision import RevisionMap
 
-from migsafe.errors import MigsafeError
+from migsafe.errors import MigsafeError, described
 from migsafe.project import History, MigrationScript, Project, import_path
 from migsafe.project.script_directory import script_directory
 
@@ -52,7 +52,7 @@ def alembic_project(project: Project) -> AlembicProject:
             scripts = script_directory(project.config)
     except Exception as exc:
         where = project.config.config_file_name or project.location
-        raise ProjectError(f"{where}: {_one_line(exc)}") from None
+        raise ProjectError(f"{where}: {described(exc)}") from None
     alembic = AlembicProject(project.config, scripts)
     literal = _env_configure_literals(alembic.env_py)
     settings = project.settings
@@ -132,9 +132,5 @@ def import_object(reference: str, source: str):
         for attribute in filter(None, attribute_path.split(".")):
             value = getattr(value, attribute)
     except Exception as exc:
-        raise ProjectError(f"{source}: cannot import {reference!r}: {_one_line(exc)}") from None
+        raise ProjectError(f"{source}: cannot import {reference!r}: {described(exc)}") from None
     return value
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(f"{type(exc).__name__}: {exc}".split())
