@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.rules.lint import assert_recipe_is_python, assert_renders, lines_flagged, lint
+from tests.rules.lint import (
+    assert_recipe_is_python,
+    assert_renders,
+    lines_flagged,
+    lint,
+    lint_with_notices,
+)
 
 RULE = "add-column-not-null-without-default"
 
@@ -172,3 +178,50 @@ def upgrade():
     op.add_column("executor", sa.Column("parameters", sa.JSON(), nullable=False))
 """
     assert lines_flagged(tmp_path, body, rule=RULE) == [7]
+
+
+def test_a_column_made_not_null_before_anything_fills_it_fails_the_same(tmp_path: Path) -> None:
+    """rucio adds ``purge_replicas`` with a Python-side default only, then a CHECK (IS NOT
+    NULL): every existing row holds NULL, so the CHECK (like a SET NOT NULL) fails on the
+    first row; set-not-null and add-check-constraint-validated, whose recipes would fail as
+    well, leave it to this rule. A backfill between, or a server default, fills it."""
+    body = """\
+def upgrade():
+    op.add_column("rules", sa.Column("purge", sa.Boolean(), default=False))
+    op.create_check_constraint("rules_purge_nn", "rules", "PURGE IS NOT NULL")
+    op.add_column("rules", sa.Column("other", sa.Boolean()))
+    op.alter_column("rules", "other", nullable=False)
+    op.add_column("rules", sa.Column("filled", sa.Boolean()))
+    op.execute("UPDATE rules SET filled = false")
+    op.alter_column("rules", "filled", nullable=False)
+    op.add_column("rules", sa.Column("defaulted", sa.Boolean(), server_default=sa.false()))
+    op.alter_column("rules", "defaulted", nullable=False)
+"""
+    findings = lint(tmp_path, body, rule=RULE)
+    assert [f.line - findings[0].line for f in findings] == [0, 2]
+    assert findings[0].message == (
+        'Column "purge" of "rules" is added without a default at line '
+        f"{findings[0].line - 1}, and nothing fills it before it is made NOT NULL here: this "
+        "fails as soon as the table has a row."
+    )
+    assert lint(tmp_path, body, rule="add-check-constraint-validated") == []
+    set_not_null = [f.line for f in lint(tmp_path, body, rule="set-not-null")]
+    assert set_not_null == [findings[1].line + 3, findings[1].line + 5]
+
+
+def test_a_backfill_the_capture_cannot_see_may_fill_it(tmp_path: Path) -> None:
+    """neutron fills ``standard_attr_id`` in a loop over the rows it reads (none, offline);
+    zenml through a Session of a module not installed: either may be the backfill."""
+    for fill in (
+        "for row in op.get_bind().execute(sa.text('SELECT id FROM rules')):\n"
+        "        op.execute(f'UPDATE rules SET other = true WHERE id = {row.id}')",
+        "import not_installed_app\n    not_installed_app.Session().fill('rules')",
+    ):
+        body = f"""\
+def upgrade():
+    op.add_column("rules", sa.Column("other", sa.Boolean()))
+    {fill}
+    op.alter_column("rules", "other", nullable=False)
+"""
+        findings, notices = lint_with_notices(tmp_path, body, rule=RULE)
+        assert findings == [] and len(notices) == 1, fill

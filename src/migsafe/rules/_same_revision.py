@@ -5,9 +5,16 @@ whose columns it drops later. Not a rule (its name starts with an underscore).""
 from __future__ import annotations
 
 from pglast import ast
-from pglast.enums import AlterTableType, ObjectType
+from pglast.enums import AlterTableType, NullTestType, ObjectType
 
-from migsafe.revision import RevisionContext, alter_commands, is_version_table
+from migsafe.revision import (
+    NOT_NULL,
+    RevisionContext,
+    alter_commands,
+    constraint_types,
+    fills_existing_rows,
+    is_version_table,
+)
 from migsafe.rule import DOWNGRADE, UPGRADE
 from migsafe.sql import Statement, TableName
 
@@ -90,3 +97,47 @@ def _names_table(node: ast.Node | None, table: TableName) -> bool:
     if isinstance(node, ast.RenameStmt) and node.renameType == ObjectType.OBJECT_TABLE:
         return TableName(node.relation.schemaname or None, node.newname) == table
     return False
+
+
+# what may write values into a column: a backfill (rows), a rewrite with USING, unknown SQL
+_WRITES_ROWS = (ast.UpdateStmt, ast.InsertStmt, ast.CopyStmt, ast.DoStmt, ast.CallStmt)
+
+
+def added_without_values(rev: RevisionContext, stmt: Statement, column: str) -> Statement | None:
+    """The ADD COLUMN, earlier in ``stmt``'s function, that added ``column`` to its table
+    with no default, when nothing since can have written into it (no UPDATE, INSERT, COPY,
+    DO block or retype): every row the table had holds NULL there, so making the column NOT
+    NULL now (SET NOT NULL, a validated CHECK (column IS NOT NULL): rucio's purge_replicas)
+    fails as soon as the table has a row. Not when the function read rows (neutron fills
+    the column in a loop over them, which an empty database never enters) or used a
+    stand-in (zenml's UPDATE through sqlmodel's Session, not installed): a backfill may be
+    there, unseen."""
+    capture = rev.downgrade_capture if stmt.direction == DOWNGRADE else rev.upgrade_capture
+    if capture.reads or capture.guesses:
+        return None
+    added = None
+    for earlier in rev.earlier(stmt):
+        node = earlier.node
+        if node is None or isinstance(node, _WRITES_ROWS):
+            added = None  # a statement not understood, or one that may be the backfill
+            continue
+        if earlier.table != stmt.table:
+            continue
+        for cmd in alter_commands(node, AlterTableType.AT_AddColumn):
+            if cmd.def_.colname == column:
+                filled = fills_existing_rows(cmd.def_) or constraint_types(cmd.def_) & NOT_NULL
+                added = None if filled else earlier
+        if any(c.name == column for c in alter_commands(node, AlterTableType.AT_AlterColumnType)):
+            added = None
+    return added
+
+
+def not_null_check_column(node: ast.Node | None) -> str | None:
+    """The column of a CHECK that says only ``column IS NOT NULL``."""
+    expr = getattr(node, "raw_expr", None)
+    if (
+        isinstance(expr, ast.NullTest) and expr.nulltesttype == NullTestType.IS_NOT_NULL
+        and isinstance(expr.arg, ast.ColumnRef) and isinstance(expr.arg.fields[-1], ast.String)
+    ):  # fmt: skip
+        return expr.arg.fields[-1].sval
+    return None

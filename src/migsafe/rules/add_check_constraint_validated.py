@@ -14,6 +14,7 @@ from migsafe.findings import Finding, Severity
 from migsafe.locks import LockMode
 from migsafe.revision import RevisionContext, alter_commands, table_values
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, py_literal
+from migsafe.rules._same_revision import added_without_values, not_null_check_column
 from migsafe.sql import Statement
 
 RULE = Rule(
@@ -79,6 +80,9 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
             stmt.node, AlterTableType.AT_AddConstraint, AlterTableType.AT_AddColumn
         ):
             if cmd.subtype == AlterTableType.AT_AddConstraint:
+                column = not_null_check_column(cmd.def_)
+                if column and added_without_values(rev, stmt, column):
+                    continue  # it fails on the first row: add-column-not-null-without-default
                 if _validated_check(cmd.def_):
                     yield _finding(rev, stmt, cmd.def_, add_column="")
                 continue

@@ -18,6 +18,7 @@ from migsafe.revision import (
     table_values,
 )
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule
+from migsafe.rules._same_revision import added_without_values, not_null_check_column
 from migsafe.sql import Statement, TableName
 
 RULE = Rule(
@@ -63,6 +64,7 @@ def upgrade():
 
 def check(rev: RevisionContext) -> Iterator[Finding]:
     for stmt in rev.existing_table_statements(RULE):
+        yield from _made_not_null_unfilled(rev, stmt)
         for cmd in alter_commands(stmt.node, AlterTableType.AT_AddColumn):
             column = cmd.def_
             if constraint_types(column) & NOT_NULL and not fills_existing_rows(column):
@@ -77,6 +79,37 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                     column=column.colname,
                     type=column_type_code(stmt.operation, column.typeName),
                 )
+
+
+def _made_not_null_unfilled(rev: RevisionContext, stmt: Statement) -> Iterator[Finding]:
+    """A column added without a default earlier in the function and made NOT NULL here
+    (SET NOT NULL, or rucio's CHECK (purge_replicas IS NOT NULL)) with nothing written into
+    it between: the same failure as adding it NOT NULL at once."""
+    made_not_null = [cmd.name for cmd in alter_commands(stmt.node, AlterTableType.AT_SetNotNull)]
+    made_not_null += [
+        column
+        for cmd in alter_commands(stmt.node, AlterTableType.AT_AddConstraint)
+        if not getattr(cmd.def_, "skip_validation", True)
+        and (column := not_null_check_column(cmd.def_)) is not None
+    ]
+    for name in made_not_null:
+        added = added_without_values(rev, stmt, name)
+        if added is None or _emptied_before(rev, stmt):
+            continue
+        column = next(
+            cmd.def_ for cmd in alter_commands(added.node, AlterTableType.AT_AddColumn)
+            if cmd.def_.colname == name
+        )  # fmt: skip
+        yield rev.finding(
+            RULE,
+            stmt,
+            f'Column "{name}" of {stmt.table.sql} is added without a default at line '
+            f"{added.line}, and nothing fills it before it is made NOT NULL here: this fails "
+            "as soon as the table has a row.",
+            **table_values(stmt.table),
+            column=name,
+            type=column_type_code(added.operation, column.typeName),
+        )
 
 
 def _emptied_before(rev: RevisionContext, stmt: Statement) -> bool:

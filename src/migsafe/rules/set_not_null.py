@@ -11,6 +11,7 @@ from migsafe.findings import Finding, Severity
 from migsafe.locks import alter_table_command_lock
 from migsafe.revision import RevisionContext, alter_commands, table_values
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule
+from migsafe.rules._same_revision import added_without_values
 from migsafe.sql import Statement
 
 RULE = Rule(
@@ -71,6 +72,8 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
             before = rev.column_before(stmt, cmd.name, "nullable")
             if before is False:
                 continue  # the same, known from the revisions before this one
+            if added_without_values(rev, stmt, cmd.name):
+                continue  # it fails on the first row: add-column-not-null-without-default
             lock = alter_table_command_lock(cmd)
             unless = _unless_known(rev, stmt, cmd.name, before)
             check = f"ck_{stmt.table.name}_{cmd.name}_not_null"
