@@ -35,7 +35,8 @@ RULE = Rule(
         'default there is no value to fill, so the ALTER fails with "column contains null '
         'values" in production, although it passed on an empty development database. Since '
         "PostgreSQL 11 a constant server default is stored in the catalog and the ALTER is "
-        "instant."
+        "instant. A column added without a default and then made NOT NULL (SET NOT NULL, or "
+        "a CHECK (column IS NOT NULL)) before anything fills it fails the same way."
     ),
     fix="""\
 # either give it a constant server default (instant on PostgreSQL >= 11):
