@@ -47,6 +47,7 @@ _INDEX_BACKED = ("primary key", "unique", "exclude")
 # why the history says a table, index or column a statement names is not there
 _DROPPED = "the history dropped it, and nothing made it again"
 _NO_COLUMN = "the table the history made has no such column by then"
+_NO_CONSTRAINT = "the table the history made has no constraint of that name by then"
 _NAME_SUFFIX = {"primary key": "pkey", "unique": "key", "foreign key": "fkey", "check": "check",
                 "exclude": "excl", "index": "idx"}  # fmt: skip
 
@@ -694,6 +695,12 @@ def _drop_constraint(catalog: Catalog, table: Table, command: ast.AlterTableCmd)
     """With CASCADE, the foreign keys that depend on a dropped key's index go too (airflow's
     downgrade drops ``task_instance_composite_key`` CASCADE, then adds the keys back)."""
     dropped = table.constraints.pop(command.name, None)
+    if dropped is None and not table.partial and not command.missing_ok:
+        # rucio drops "MESSAGES_EVENT_TYPE_NN", made unquoted (lower case); GBP, MySQL's
+        # "PRIMARY", which PostgreSQL names <table>_pkey
+        catalog._not_there(
+            f'constraint "{command.name}" of {_relation_sql(table.name)}', _NO_CONSTRAINT
+        )
     catalog.indexes.pop((table.name[0], command.name), None)
     if (
         dropped is not None and command.behavior == DropBehavior.DROP_CASCADE
@@ -779,6 +786,9 @@ def _rename(catalog: Catalog, node: ast.RenameStmt, revision: str | None) -> Non
         index = catalog.indexes.pop(old)
         catalog.gone.add(old)
         catalog.indexes[(old[0], node.newname)] = replace(index, name=(old[0], node.newname))
+        owner = catalog.tables.get(index.table)
+        if owner is not None and old[1] in owner.constraints:  # the key it backs: renamed
+            _rename_constraint(catalog._writable(index.table), old[1], node.newname)
     elif kind == ObjectType.OBJECT_COLUMN:
         table = catalog._writable(qualified_name(node.relation))
         if not table.partial and node.subname not in table.columns and not node.missing_ok:
@@ -790,8 +800,17 @@ def _rename(catalog: Catalog, node: ast.RenameStmt, revision: str | None) -> Non
         _rename_type(catalog, dotted_name(node.object), node.newname)
     elif kind == ObjectType.OBJECT_TABCONSTRAINT:
         table = catalog._writable(qualified_name(node.relation))
-        constraint = table.constraints.pop(node.subname)
-        table.constraints[node.newname] = replace(constraint, name=node.newname)
+        _rename_constraint(table, node.subname, node.newname)
+        index = catalog.indexes.pop((table.name[0], node.subname), None)
+        if index is not None:  # a key's index takes the key's new name
+            catalog.indexes[(table.name[0], node.newname)] = replace(
+                index, name=(table.name[0], node.newname)
+            )
+
+
+def _rename_constraint(table: Table, old: str, new: str) -> None:
+    constraint = table.constraints.pop(old)
+    table.constraints[new] = replace(constraint, name=new)
 
 
 def _rename_type(catalog: Catalog, old: Name, new_name: str) -> None:
@@ -923,6 +942,15 @@ def _do(catalog: Catalog, node: ast.DoStmt, revision: str | None) -> None:
     for made in do_body_statements(node):
         if isinstance(made, _MADE_IN_DO_BLOCKS) and not _exists(catalog, made):
             catalog.apply(made, revision)
+        elif _adds_constraints(made) and not _exists(catalog, made):
+            catalog.apply(made, revision)  # ``IF NOT EXISTS (... pg_constraint ...) THEN``
+
+
+def _adds_constraints(node: ast.Node) -> bool:
+    return isinstance(node, ast.AlterTableStmt) and all(
+        isinstance(cmd, ast.AlterTableCmd) and cmd.subtype == AlterTableType.AT_AddConstraint
+        for cmd in node.cmds or ()
+    )
 
 
 def _exists(catalog: Catalog, node: ast.Node) -> bool:
@@ -934,6 +962,10 @@ def _exists(catalog: Catalog, node: ast.Node) -> bool:
         return qualified_name(node.view) in catalog.views
     if isinstance(node, ast.CreateSeqStmt):
         return qualified_name(node.sequence) in catalog.sequences
+    if isinstance(node, ast.AlterTableStmt):  # constraints added: there, all of them
+        table = catalog.tables.get(qualified_name(node.relation))
+        names = [getattr(cmd.def_, "conname", None) for cmd in node.cmds or ()]
+        return table is None or all(name in table.constraints for name in names)
     return False
 
 

@@ -363,12 +363,15 @@ def upgrade():
 
 def test_a_primary_key_dropped_by_another_name_is_the_table_s_key(write_migration) -> None:
     """invenio-files-rest created its primary key unnamed and drops it by its naming
-    convention's name: a table has one primary key, and the history knows its columns."""
+    convention's name: a table has one primary key, and the history knows its columns.
+    (Where the schema is known whole, a name it does not have is object-does-not-exist's:
+    here a revision before was not captured to its end.)"""
     before = """\
 def upgrade():
     op.create_table("files_object", sa.Column("bucket_id", sa.Integer(), nullable=False),
                     sa.Column("version_id", sa.Integer(), nullable=False),
                     sa.PrimaryKeyConstraint("bucket_id", "version_id"))
+    raise RuntimeError("the rest needs the application")
 """
     body = """\
 def upgrade():
@@ -527,6 +530,7 @@ def upgrade():
     op.create_table("listener_statistics", sa.Column("listener_id", sa.String(36),
                                                      primary_key=True),
                     sa.Column("amphora_id", sa.String(36)))
+    raise RuntimeError("the rest needs the application")
 """
     body = """\
 def upgrade():

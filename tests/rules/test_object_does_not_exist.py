@@ -189,3 +189,41 @@ def upgrade():
         'Column "title" of "projects"',
         'Table "commits"',
     ]
+
+
+def test_a_constraint_the_table_does_not_have_is_not_dropped(write_migration) -> None:
+    """group-based-policy drops MySQL's "PRIMARY" (PostgreSQL named the key
+    <table>_pkey); rucio drops "MESSAGES_EVENT_TYPE_NN", made unquoted, so lower case. A
+    key's index renamed renames the key, and a DO block's guarded ADD CONSTRAINT makes it."""
+    before = """\
+def upgrade():
+    op.create_table("mappings", sa.Column("a", sa.Integer(), primary_key=True),
+                    sa.Column("b", sa.Integer()), sa.Column("c", sa.Integer()))
+    op.execute("ALTER TABLE mappings ADD CONSTRAINT MESSAGES_EVENT_TYPE_NN CHECK (b > 0)")
+    op.create_unique_constraint("uq_mappings_b", "mappings", ["b"])
+    op.execute("ALTER INDEX uq_mappings_b RENAME TO uq_mappings_b_renamed")
+    op.execute(\"\"\"DO $$ BEGIN
+        IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'uq_mappings_c') THEN
+            ALTER TABLE mappings ADD CONSTRAINT uq_mappings_c UNIQUE (c);
+        END IF;
+    END $$\"\"\")
+"""
+    body = """\
+def upgrade():
+    op.drop_constraint("PRIMARY", "mappings", type_="primary")
+    op.drop_constraint("MESSAGES_EVENT_TYPE_NN", "mappings", type_="check")
+    op.drop_constraint("messages_event_type_nn", "mappings", type_="check")
+    op.drop_constraint("uq_mappings_b_renamed", "mappings", type_="unique")
+    op.drop_constraint("uq_mappings_c", "mappings", type_="unique")
+    op.execute("ALTER TABLE mappings DROP CONSTRAINT IF EXISTS gone")
+"""
+    findings = after_history(write_migration, before, body, rule=RULE)
+    assert [f.message.split(" does not")[0] for f in findings] == [
+        'Constraint "PRIMARY" of "mappings"',
+        'Constraint "MESSAGES_EVENT_TYPE_NN" of "mappings"',
+    ]
+    assert "(the table the history made has no constraint of that name by then)" in (
+        findings[0].message
+    )
+    dropped = after_history(write_migration, before, body, rule="drop-constraint")
+    assert all('"PRIMARY"' not in f.message for f in dropped)

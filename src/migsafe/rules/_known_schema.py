@@ -34,3 +34,15 @@ def on_known_schema(rev: RevisionContext, rule: Rule) -> Iterator[tuple[Catalog,
         if stmt.direction == DOWNGRADE and not rev.upgrade_capture.exact:
             continue
         yield schema, stmt
+
+
+def missing_on_known_schema(
+    rev: RevisionContext, stmt: Statement, rule: Rule
+) -> list[tuple[str, str]]:
+    """What ``stmt`` (a statement ``rule`` judges) names that is not there, where
+    object-does-not-exist says so (see ``on_known_schema``): for the rules that must not
+    judge a statement that fails."""
+    for schema, known in on_known_schema(rev, rule):
+        if known is stmt:
+            return schema.missing_for(stmt.node)
+    return []

@@ -13,6 +13,7 @@ from migsafe.catalog import Constraint, default_constraint_name, sql_text
 from migsafe.findings import Finding, Severity
 from migsafe.revision import RevisionContext, alter_commands, table_values
 from migsafe.rule import PG_DOCS, Category, Rule, py_literal
+from migsafe.rules._known_schema import missing_on_known_schema
 from migsafe.rules._same_revision import (
     columns_dropped_later,
     named_in_revision,
@@ -148,6 +149,8 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
         for cmd in alter_commands(stmt.node, AlterTableType.AT_DropConstraint):
             if named_in_revision(rev, at, table):
                 break
+            if missing_on_known_schema(rev, stmt, RULE):
+                break  # it fails: object-does-not-exist says so (GBP's "PRIMARY")
             known = _known(rev, table, cmd.name, _alembic_kind(stmt.operation))
             if known is None and cmd.missing_ok and _knows_table(rev, table):
                 continue  # the history never made it: a no-op on the schema it builds

@@ -19,15 +19,18 @@ RULE = Rule(
     references=(PG_DOCS + "sql-droptable.html", PG_DOCS + "sql-altertable.html"),
     directions=(UPGRADE, DOWNGRADE),
     since="0.3.0",
-    summary="A table or index the history dropped, or a column a table it made does not "
-    "have, is dropped, renamed, changed or referred to: the statement fails on PostgreSQL.",
+    summary="A table or index the history dropped, or a column or constraint a table it "
+    "made does not have, is dropped, renamed, changed or referred to: the statement fails on "
+    "PostgreSQL.",
     why=(
         'A statement that names what is not there fails with "does not exist", and with it '
         "the whole revision, on every database the history built: an index dropped after "
         "the table it went with, a foreign key to a table a downgrade makes only later, a "
         "column dropped under a name it never had. The history says so only for what it "
         "made itself: a table or an index it made and then dropped (or renamed away), a "
-        "column of a table it made whole. A table it never made may exist all the same "
+        "column or a constraint of a table it made whole (MySQL's \"PRIMARY\" is "
+        "<table>_pkey on PostgreSQL; a name written unquoted is lower case). A table it never "
+        "made may exist all the same "
         "(the application made it), so naming one is left alone. Judged only where every "
         "revision before was captured to its end, so the schema is known whole; IF EXISTS, "
         "and a statement inside a try/except, are left alone."
