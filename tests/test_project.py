@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from migsafe import command
 from migsafe.project import find_sources, load_history
 
 UPGRADE = "def upgrade():\n    pass\n"
@@ -120,6 +121,37 @@ def test_a_depends_on_computed_at_import_keeps_the_revision_in_the_graph(
     (notice,) = diagnostics
     assert not notice.fatal and notice.path.name == "b.py" and notice.line == 9
     assert notice.message.startswith("`depends_on` is computed when the script is imported")
+
+
+def test_a_depends_on_outside_the_history_is_noticed_and_unknown(write_migration) -> None:
+    """invenio-communities depends on invenio-accounts' revisions, not in its directory:
+    they run first and drop its foreign keys, so from that revision on nothing is said to
+    exist or not (it said a key it adds back "exists already"). A branch label and the start
+    of a revision id are Alembic's own ways to name revisions of the history."""
+    write_migration(
+        "branch_labels = ('communities',)\n"
+        'def upgrade():\n    op.create_table("members", sa.Column("id", sa.Integer()))\n'
+        '    op.create_unique_constraint("uq_members_id", "members", ["id"])\n',
+        revision="a1b2", name="1.py",
+    )  # fmt: skip
+    write_migration(
+        "depends_on = ['a1', 'communities']\ndef upgrade():\n    pass\n",
+        revision="b", down_revision="a1b2", name="2.py",
+    )  # fmt: skip
+    path = write_migration(
+        "depends_on = ['f2522cdd5fcd']\ndef upgrade():\n"
+        '    op.create_unique_constraint("uq_members_id", "members", ["id"])\n',
+        revision="c", down_revision="b", name="3.py",
+    )  # fmt: skip
+    history, diagnostics = history_of(path.parent)
+    assert [s.outside for s in history.scripts] == [(), (), ("f2522cdd5fcd",)]
+    (notice,) = diagnostics
+    assert not notice.fatal and notice.path == path
+    assert notice.message.startswith(
+        "depends_on 'f2522cdd5fcd' names no revision of this history (another package's branch?)"
+    )
+    result = command.check([path.parent])
+    assert not [f for f in result.findings if f.rule == "object-already-exists"]
 
 
 def test_a_down_revision_computed_at_import_cannot_be_placed(tmp_path: Path) -> None:

@@ -228,6 +228,8 @@ class OfflineCapturer:
         already in place; what its import does counts as part of upgrade().
         """
         revision = script.revision
+        if script.outside:  # another history's revisions ran before it: their work unknown
+            self.catalog.end_revision(exact=False)
         before = self.catalog.copy()
         upgrade = Capture(
             "upgrade", Recorder(script.path, self.catalog, revision, lambda: script.guarded_lines)

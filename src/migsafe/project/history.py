@@ -5,7 +5,7 @@ from __future__ import annotations
 import heapq
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from migsafe.findings import Diagnostic
@@ -61,6 +61,12 @@ def load_history(sources: Sources) -> tuple[History, list[Diagnostic]]:
             )
             diagnostics.append(Diagnostic(script.path, message, fatal=False, line=line))
 
+    for revision, script in by_revision.items():
+        outside = _outside_dependencies(script, by_revision)
+        if outside:
+            by_revision[revision] = replace(script, outside=outside)
+            if sources.complete:
+                diagnostics.append(Diagnostic(script.path, _outside_message(outside), False))
     if sources.complete:
         diagnostics.extend(_missing_parents(by_revision))
     ordered, cyclic = _topological_order(by_revision)
@@ -91,6 +97,28 @@ def _old_copies(sources: Sources, scripts: list[MigrationScript]) -> list[Path]:
                 if len(below) > 1:
                     copies.add(directory / below[0])
     return sorted(copies)
+
+
+def _outside_dependencies(
+    script: MigrationScript, by_revision: dict[str, MigrationScript]
+) -> tuple[str, ...]:
+    """The ``depends_on`` entries naming nothing of this history: no revision id (nor the
+    start of exactly one, as Alembic accepts), no branch label."""
+    labels = {label for s in by_revision.values() for label in s.branch_labels}
+    return tuple(
+        name for name in script.depends_on
+        if name not in by_revision and name not in labels
+        and sum(1 for revision in by_revision if revision.startswith(name)) != 1
+    )  # fmt: skip
+
+
+def _outside_message(outside: tuple[str, ...]) -> str:
+    names = ", ".join(repr(name) for name in outside)
+    return (
+        f"depends_on {names} names no revision of this history (another package's "
+        "branch?): what it does before this revision is not known, so from here on nothing "
+        "is said to exist or not; check the histories together to know it"
+    )
 
 
 def _missing_parents(by_revision: dict[str, MigrationScript]) -> Iterable[Diagnostic]:

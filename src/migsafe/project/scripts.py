@@ -32,6 +32,10 @@ class MigrationScript:
     # revision variables computed when the script is imported (invenio's depends_on, from
     # the packages installed), with their line: their values are not known
     computed: tuple[tuple[str, int], ...] = ()
+    # ``depends_on`` entries that name no revision of the history read (another package's
+    # branch: invenio-communities depends on invenio-accounts'), set by the history: they
+    # run before this one, and what they do is not known
+    outside: tuple[str, ...] = ()
 
     @property
     def title(self) -> str:

@@ -28,7 +28,7 @@ RULE = Rule(
         "the table it went with, a foreign key to a table a downgrade makes only later, a "
         "column dropped under a name it never had. The history says so only for what it "
         "made itself: a table or an index it made and then dropped (or renamed away), a "
-        "column or a constraint of a table it made whole (MySQL's \"PRIMARY\" is "
+        'column or a constraint of a table it made whole (MySQL\'s "PRIMARY" is '
         "<table>_pkey on PostgreSQL; a name written unquoted is lower case). A table it never "
         "made may exist all the same "
         "(the application made it), so naming one is left alone. Judged only where every "
