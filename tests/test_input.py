@@ -234,3 +234,21 @@ def test_python_m_migsafe_is_not_shadowed_by_a_package_in_the_working_directory(
     completed = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, check=False)
     assert completed.returncode == 1, completed.stderr
     assert "create-index-not-concurrently" in completed.stdout
+
+
+def test_a_sqlalchemy_migrate_repository_is_one_input_error(tmp_path: Path) -> None:
+    """tricircle's ``migrate_repo/`` holds sqlalchemy-migrate scripts: one error naming the
+    directory and what it is, not one per file; and a summary that claims no pass."""
+    repository = tmp_path / "migrate_repo"
+    (repository / "versions").mkdir(parents=True)
+    (repository / "migrate.cfg").write_text("[db_settings]\nrepository_id=tricircle\n")
+    (repository / "versions" / "001_init.py").write_text("def upgrade(migrate_engine):\n    pass\n")
+    for target in (repository, repository / "versions"):
+        code, output = run("check", str(target))
+        assert code == 2, output
+        assert output.splitlines() == [
+            f"{target}: error: a sqlalchemy-migrate repository (migrate.cfg), not an Alembic "
+            "history: migsafe checks Alembic migrations; point it at the project's Alembic "
+            "versions directory, if it has one",
+            "Checked no migration: 1 input error.",
+        ]

@@ -59,11 +59,27 @@ def find_sources(
         elif (target / "env.py").is_file() and (target / "versions").is_dir():
             _add_versions_dir(sources, target / "versions", recursive=True)
             sources.script_location = sources.script_location or target.resolve()
+        elif _is_migrate_repository(target):
+            sources.diagnostics.append(Diagnostic(target, _MIGRATE_REPOSITORY, fatal=True))
         else:
             _add_versions_dir(sources, target, recursive=_is_versions_dir(target))
             sources.script_location = sources.script_location or _script_location(target)
     sources.files = sorted(dict.fromkeys(p.resolve() for p in sources.files))
     return sources
+
+
+_MIGRATE_REPOSITORY = (
+    "a sqlalchemy-migrate repository (migrate.cfg), not an Alembic history: migsafe checks "
+    "Alembic migrations; point it at the project's Alembic versions directory, if it has one"
+)
+
+
+def _is_migrate_repository(directory: Path) -> bool:
+    """tricircle's ``migrate_repo/`` (or its ``versions/``): sqlalchemy-migrate's scripts
+    define ``upgrade(migrate_engine)`` and no revision, so each would be an error of its own."""
+    return (directory / "migrate.cfg").is_file() or (
+        directory.name == "versions" and (directory.parent / "migrate.cfg").is_file()
+    )
 
 
 def _script_location(versions: Path) -> Path:

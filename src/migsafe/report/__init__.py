@@ -156,5 +156,7 @@ def summary(result: CheckResult) -> str:
     noted = len(result.diagnostics) - broken
     about = [counted(broken, "input error")] if broken else []
     about += [f"{counted(noted, 'note')} on what could not be checked"] if noted else []
+    if not result.checked and about:  # nothing was checked: "no problems" would read as a pass
+        return f"Checked no migration: {', '.join(about)}."
     tail = f"; {', '.join(about)}" if about else ""
     return f"Checked {counted(result.checked, 'migration')}: {found}{tail}."
