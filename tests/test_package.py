@@ -51,7 +51,8 @@ def test_the_wheel_carries_what_the_code_reads(dist: Path) -> None:
     for name in ("common/alembic.ini", "common/migrations/env.py", "sync/env_online.part",
                  "async/env_online.part"):  # fmt: skip
         assert f"migsafe/alembic_templates/{name}" in names, name
-    assert "migsafe/volatility/non_volatile_functions.txt" in names
+    assert "migsafe/builtins/non_volatile_functions.txt" in names
+    assert "migsafe/builtins/parameters.txt" in names
     assert not any("__pycache__" in name for name in names)
     assert "Name: alembic-migsafe" in metadata and f"Version: {__version__}" in metadata
     assert "migsafe = migsafe.__main__:main" in entry_points

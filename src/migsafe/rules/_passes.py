@@ -10,6 +10,7 @@ from pglast import ast
 from pglast.enums import AlterTableType, ConstrType
 from pglast.visitors import Visitor
 
+from migsafe.builtins import is_non_volatile
 from migsafe.revision import (
     RevisionContext,
     is_serial,
@@ -17,7 +18,6 @@ from migsafe.revision import (
     type_parts,
 )
 from migsafe.sql import Statement
-from migsafe.volatility import is_non_volatile
 
 # One ALTER TABLE makes a single pass for all its rewrites and its CHECK / NOT NULL checks
 # (COMBINED); the other passes run on their own however the statements are written.

@@ -9,6 +9,7 @@ from pglast.enums import AlterTableType, ConstrType
 from pglast.stream import RawStream
 from pglast.visitors import Visitor
 
+from migsafe.builtins import is_non_volatile
 from migsafe.findings import Finding, Severity
 from migsafe.locks import alter_table_command_lock
 from migsafe.revision import (
@@ -22,7 +23,6 @@ from migsafe.revision import (
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, py_literal
 from migsafe.rules._batches import key_of
 from migsafe.sql import Statement, quote_identifier
-from migsafe.volatility import is_non_volatile
 
 RULE = Rule(
     code="MS013",

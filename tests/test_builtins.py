@@ -1,5 +1,6 @@
-"""The shipped allowlist of non-volatile built-ins is what PostgreSQL says, and MS013 follows
-it: a default that calls anything else (a user function, a volatile built-in) rewrites."""
+"""The shipped lists of built-ins are what PostgreSQL says. MS013 follows the non-volatile
+functions: a default that calls anything else (a user function, a volatile built-in)
+rewrites; setting-does-not-exist follows the parameters."""
 
 from __future__ import annotations
 
@@ -10,11 +11,11 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
+from migsafe.builtins import is_non_volatile, is_parameter
+from migsafe.builtins.generate import COMMAND, LISTS, generate
 from migsafe.check import check_trusted_file
 from migsafe.config import Settings
 from migsafe.postgres.url import scratch_database
-from migsafe.volatility import is_non_volatile
-from migsafe.volatility.generate import COMMAND, LIST_PATH, generate
 from tests.conftest import migration_source
 
 # default expression -> whether ADD COLUMN with it rewrites the table on PostgreSQL 11+
@@ -53,23 +54,42 @@ def body_lines(content: str) -> list[str]:
     return [line for line in content.splitlines() if not line.startswith("#")]
 
 
-def test_shipped_list_is_what_the_server_says(server_url: str) -> None:
-    shipped = body_lines(LIST_PATH.read_text(encoding="utf-8"))
-    current = body_lines(generate(server_url))
-    assert shipped == current, (
-        f"the shipped list of non-volatile functions is stale "
-        f"(new: {sorted(set(current) - set(shipped))[:10]}, "
-        f"gone: {sorted(set(shipped) - set(current))[:10]}); regenerate it: {COMMAND}"
-    )
+def test_shipped_lists_are_what_the_server_says(server_url: str) -> None:
+    current = generate(server_url)
+    for listed in LISTS:
+        shipped = body_lines(listed.path.read_text(encoding="utf-8"))
+        now = body_lines(current[listed.name])
+        assert shipped == now, (
+            f"the shipped {listed.name} is stale "
+            f"(new: {sorted(set(now) - set(shipped))[:10]}, "
+            f"gone: {sorted(set(shipped) - set(now))[:10]}); regenerate it: {COMMAND}"
+        )
 
 
-def test_shipped_list_says_how_it_was_made() -> None:
-    content = LIST_PATH.read_text(encoding="utf-8")
-    header = "\n".join(line for line in content.splitlines() if line.startswith("#"))
-    assert COMMAND in header
-    assert re.search(r"from PostgreSQL \d+", header), "the header names the server's major"
-    names = body_lines(content)
-    assert names == sorted(names) and len(set(names)) == len(names)
+def test_shipped_lists_say_how_they_were_made() -> None:
+    for listed in LISTS:
+        content = listed.path.read_text(encoding="utf-8")
+        header = "\n".join(line for line in content.splitlines() if line.startswith("#"))
+        assert COMMAND in header
+        assert re.search(r"from PostgreSQL \d+", header), "the header names the server's major"
+        names = body_lines(content)
+        assert names == sorted(names) and len(set(names)) == len(names)
+
+
+@pytest.mark.parametrize(
+    ("name", "known"),
+    [
+        ("lock_timeout", True),
+        ("TimeZone", True),  # pg_settings' own spelling; names are not case-sensitive
+        ("role", True),  # not shown by pg_settings
+        ("wal_keep_segments", True),  # PostgreSQL 12's, removed in 13
+        ("app.tenant", True),  # a placeholder: an extension's or the application's
+        ("foreign_key_checks", False),  # MySQL's
+        ("sql_mode", False),
+    ],
+)
+def test_parameters(name: str, known: bool) -> None:
+    assert is_parameter(name) is known
 
 
 @pytest.mark.parametrize("name", ["now", "pg_catalog.now", "lower", "btrim", "txid_current"])
