@@ -68,3 +68,29 @@ def upgrade():
     (finding,) = lint(tmp_path, body, rule=RULE)
     assert finding.message.startswith("PostgreSQL's text takes no length")
     assert "sa.Text() (no length)" in finding.hint
+
+
+def test_a_collation_of_another_database_fails(tmp_path: Path) -> None:
+    """refstack's ``String(collation='latin1_swedish_ci')`` is MySQL's; SQL Server's and
+    SQLite's fail the same; PostgreSQL's own ("C", an ICU locale, en_US.utf8) pass."""
+    body = """\
+def upgrade():
+    op.create_table("products", sa.Column("name", sa.String(512, collation="latin1_swedish_ci")))
+    op.add_column("products", sa.Column("code", sa.String(20, collation="utf8mb4_bin")))
+    op.execute("ALTER TABLE products ADD COLUMN a text COLLATE \\"SQL_Latin1_General_CP1_CI_AS\\"")
+    op.add_column("products", sa.Column("b", sa.Text(collation="NOCASE")))
+    op.add_column("products", sa.Column("c", sa.Text(collation="C")))
+    op.add_column("products", sa.Column("d", sa.Text(collation="und-x-icu")))
+    op.add_column("products", sa.Column("e", sa.Text(collation="en_US.utf8")))
+"""
+    findings = lint(tmp_path, body, rule=RULE)
+    assert [f.message.split(": the")[0] for f in findings] == [
+        'PostgreSQL has no collation "latin1_swedish_ci" (MySQL\'s)',
+        'PostgreSQL has no collation "utf8mb4_bin" (MySQL\'s)',
+        'PostgreSQL has no collation "SQL_Latin1_General_CP1_CI_AS" (SQL Server\'s)',
+        'PostgreSQL has no collation "NOCASE" (SQLite\'s)',
+    ]
+    assert findings[0].hint.startswith(
+        '# PostgreSQL has no collation "latin1_swedish_ci" (MySQL\'s): write the column with '
+        "no collation"
+    )

@@ -1,7 +1,9 @@
-"""type-does-not-exist: a column or cast of a type another database has and PostgreSQL has not."""
+"""type-does-not-exist: a column or cast of a type (or a collation) another database has and
+PostgreSQL has not."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from pglast import ast
@@ -23,8 +25,8 @@ RULE = Rule(
     directions=(UPGRADE, DOWNGRADE),
     since="0.3.0",
     summary="A column or cast of a type MySQL, SQLite or SQL Server has and PostgreSQL has "
-    "not (BLOB, DATETIME, DOUBLE, TINYINT, LONGTEXT, ..., or TEXT with a length): the "
-    "statement fails.",
+    "not (BLOB, DATETIME, DOUBLE, TINYINT, LONGTEXT, ..., or TEXT with a length), or a "
+    "collation of theirs (utf8mb4_bin, NOCASE): the statement fails.",
     why=(
         "SQLAlchemy renders an uppercase type as it is named: sa.BLOB() is BLOB, "
         "sa.DATETIME() is DATETIME, mysql.DOUBLE() is DOUBLE, for every database. PostgreSQL "
@@ -33,10 +35,12 @@ RULE = Rule(
         "aim's downgrade. The generic types (sa.LargeBinary, sa.DateTime, sa.Float, sa.Text, "
         "sa.SmallInteger) render the type each database has; sa.Text(length=N) renders "
         "TEXT(N), which PostgreSQL refuses too. A type of that name the history creates "
-        "itself is left alone."
+        "itself is left alone. So is it with collations: refstack's "
+        "String(collation='latin1_swedish_ci') is MySQL's, and PostgreSQL says 'collation "
+        '"latin1_swedish_ci" for encoding "UTF8" does not exist\'.'
     ),
     fix="""\
-# PostgreSQL has no type {name}: write the column with {instead}""",
+# PostgreSQL has no {what}: write the column with {instead}""",
     bad=(
         """\
 def upgrade():
@@ -87,8 +91,18 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                 stmt,
                 "PostgreSQL's text takes no length: TEXT(n) fails ('type modifier is not "
                 'allowed for type "text"\'), and with it the revision.',
-                name="TEXT(n)",
+                what="type TEXT(n)",
                 instead="sa.Text() (no length), or sa.String(n) (varchar(n))",
+            )
+        for collation, owner in dict.fromkeys(_foreign_collations(stmt.node)):
+            yield rev.finding(
+                RULE,
+                stmt,
+                f'PostgreSQL has no collation "{collation}" ({owner}\'s): the statement fails '
+                f"('collation \"{collation}\" ... does not exist'), and with it the revision.",
+                what=f'collation "{collation}" ({owner}\'s)',
+                instead="no collation (the database's own orders it), or one PostgreSQL has "
+                '(collation="C" compares bytes; an ICU one such as "und-x-icu")',
             )
         if not named:
             continue
@@ -100,6 +114,33 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                 stmt,
                 f'PostgreSQL has no type {name.upper()}: the statement fails (\'type "{name}" '
                 "does not exist'), and with it the revision.",
-                name=name.upper(),
+                what=f"type {name.upper()}",
                 instead=_INSTEAD[name],
             )
+
+
+# MySQL's collations are its character set's name and a suffix (utf8mb4_unicode_ci,
+# latin1_swedish_ci, utf8mb4_bin); SQL Server's end in their case and accent sensitivity
+# (SQL_Latin1_General_CP1_CI_AS); SQLite has NOCASE and RTRIM
+_MYSQL_COLLATION = re.compile(
+    r"^(utf8mb4|utf8mb3|utf8|latin[1257]|ascii|binary|ucs2|utf16(le)?|utf32|cp\d+|gbk|gb2312|"
+    r"gb18030|big5|sjis|ujis|euckr|koi8[ru]|greek|hebrew|tis620|armscii8|macroman|macce|dec8|"
+    r"hp8|swe7|keybcs2|geostd8|eucjpms)_\w*(ci|cs|bin)$",
+    re.IGNORECASE,
+)
+_SQL_SERVER_COLLATION = re.compile(r"_c[is]_a[is](_\w+)?$", re.IGNORECASE)
+_SQLITE_COLLATIONS = {"nocase", "rtrim"}
+
+
+def _foreign_collations(node: ast.Node | None) -> Iterator[tuple[str, str]]:
+    """The collations ``node`` names that are another database's, with whose."""
+    for clause in walk(node):
+        if not isinstance(clause, ast.CollateClause) or len(clause.collname) != 1:
+            continue
+        name = clause.collname[0].sval
+        if _MYSQL_COLLATION.match(name):
+            yield name, "MySQL"
+        elif _SQL_SERVER_COLLATION.search(name):
+            yield name, "SQL Server"
+        elif name.lower() in _SQLITE_COLLATIONS:
+            yield name, "SQLite"
