@@ -565,3 +565,42 @@ def test_rendering_recipes_logs_nothing_of_alembic_s(tmp_path: Path, caplog) -> 
         lint(tmp_path, 'def upgrade():\n    op.add_column("t", sa.Column("a", sa.Integer()))\n',
              rule=RULE)  # fmt: skip
     assert not [r for r in caplog.records if "DefaultImpl" in r.getMessage()]
+
+
+def test_what_alembic_cannot_reverse_or_render_is_written_all_the_same(
+    write_migration,
+) -> None:
+    """networking-infoblox's create_table() holds an sa.Index() (its reverse() fails:
+    drop_table needs only the name); networking-ovn swaps a primary key (Alembic renders no
+    create_primary_key()); refstack changes a type without existing_type= (the schema
+    knows it)."""
+    before = """\\
+def upgrade():
+    op.create_table("revisions", sa.Column("uuid", sa.String(36), nullable=False),
+                    sa.Column("kind", sa.String(36), nullable=False),
+                    sa.PrimaryKeyConstraint("uuid"))
+    op.create_table("product", sa.Column("id", sa.Integer(), primary_key=True),
+                    sa.Column("product_id", sa.String(36)))
+"""
+    body = """\\
+def upgrade():
+    op.create_table("members", sa.Column("grid_id", sa.Integer()),
+                    sa.Column("status", sa.String(16)),
+                    sa.Index("ix_members_grid_id_status", "grid_id", "status"))
+    op.drop_constraint("revisions_pkey", "revisions", type_="primary")
+    op.create_primary_key("pk_revisions", "revisions", ["uuid", "kind"])
+    op.alter_column("product", "product_id", type_=sa.String(64))
+
+def downgrade():
+    pass
+"""
+    (finding,) = after_history(write_migration, before, body, rule=RULE)
+    assert "undo by hand" not in finding.hint, finding.hint
+    assert finding.hint.splitlines()[1:7] == [
+        "    op.alter_column('product', 'product_id',",
+        "               existing_type=sa.String(length=64),",
+        "               type_=sa.VARCHAR(length=36))",
+        "    op.drop_constraint('pk_revisions', 'revisions', type_='primary')",
+        "    op.create_primary_key('revisions_pkey', 'revisions', ['uuid'])",
+        "    op.drop_table('members')",
+    ]

@@ -16,11 +16,12 @@ from pglast import ast
 from pglast.enums import AlterTableType
 from sqlalchemy.types import TypeEngine
 
+from migsafe.capture.reflection import sqlalchemy_type
 from migsafe.capture.stand_ins import Reach
-from migsafe.catalog import DEFAULT_SCHEMA, default_constraint_name
+from migsafe.catalog import DEFAULT_SCHEMA, Catalog, default_constraint_name
 from migsafe.findings import Finding, Severity
 from migsafe.project import BodyShape, body_shape
-from migsafe.revision import RevisionContext, alter_commands, type_name
+from migsafe.revision import RevisionContext, alter_commands, is_unknown_type, type_name
 from migsafe.rule import Category, Rule
 from migsafe.rules._casts import no_automatic_cast
 from migsafe.sql import Statement, quote_identifier
@@ -195,21 +196,26 @@ def _undo_hint(rev: RevisionContext) -> str:
 
 
 def _as_it_was(rev: RevisionContext, operation: ops.MigrateOperation) -> ops.MigrateOperation:
-    """An alter_column() that sets nullability without saying what it was: what the schema
-    says it was when it ran, so that its reverse does not make NOT NULL a column that was
-    nullable all along (ironic-inspector's renamed timestamps, which hold NULLs)."""
-    if not isinstance(operation, ops.AlterColumnOp) or operation.modify_nullable is None:
-        return operation
-    if operation.existing_nullable is not None:
+    """An alter_column() that sets nullability, or a type, without saying what it was: what
+    the schema says it was when it ran, so that its reverse does not make NOT NULL a column
+    that was nullable all along (ironic-inspector's renamed timestamps, which hold NULLs),
+    and changes the type back (refstack's ``type_=sa.String(36)`` alone)."""
+    if not isinstance(operation, ops.AlterColumnOp):
         return operation
     stmt = _statement_of(rev, operation)
-    former = rev.column_before(stmt, operation.column_name, "nullable") if stmt else None
-    if former is None:
+    if stmt is None:
         return operation
     known = copy.copy(operation)
-    known.existing_nullable = former
-    if former == operation.modify_nullable:
-        known.modify_nullable = None  # no change to undo
+    if operation.modify_nullable is not None and operation.existing_nullable is None:
+        former = rev.column_before(stmt, operation.column_name, "nullable")
+        if former is not None:
+            known.existing_nullable = former
+            if former == operation.modify_nullable:
+                known.modify_nullable = None  # no change to undo
+    if operation.modify_type is not None and operation.existing_type is None:
+        former_type = rev.column_before(stmt, operation.column_name, "type")
+        if isinstance(former_type, ast.TypeName) and not is_unknown_type(former_type):
+            known.existing_type = sqlalchemy_type(former_type, rev.schema_at(stmt) or Catalog())
     return known
 
 
@@ -277,6 +283,12 @@ def _render(reverse: ops.MigrateOperation | None) -> str | None:
     if isinstance(reverse, ops.RenameTableOp):  # autogenerate has no renderer for it
         schema = f", schema={reverse.schema!r}" if reverse.schema else ""
         return f"op.rename_table({reverse.table_name!r}, {reverse.new_table_name!r}{schema})"
+    if isinstance(reverse, ops.CreatePrimaryKeyOp):  # nor for this one (it raises)
+        schema = f", schema={reverse.schema!r}" if reverse.schema else ""
+        return (
+            f"op.create_primary_key({reverse.constraint_name!r}, {reverse.table_name!r}, "
+            f"{list(reverse.columns)!r}{schema})"
+        )
     from alembic.autogenerate import render_python_code  # imports Mako: only when needed
 
     try:
@@ -325,6 +337,9 @@ def _reverse(operation: ops.MigrateOperation) -> ops.MigrateOperation | None:
         )
     if isinstance(operation, ops.AlterColumnOp):
         return _reverse_alter_column(operation)
+    if isinstance(operation, ops.CreateTableOp):  # its reverse() rebuilds the table, which
+        # fails on an sa.Index() of its columns (networking-infoblox): the name is enough
+        return ops.DropTableOp(operation.table_name, schema=operation.schema)
     if getattr(operation, "_reverse", False) is None:  # a drop, without the dropped object
         return None
     try:
