@@ -175,3 +175,28 @@ def downgrade():
     path = write_migration(body)
     (finding,) = [f for f in command.check([path.parent]).findings if f.rule == RULE]
     assert "\"builders\"'s 'fk_builders_projectid' still refers to it" in finding.message
+
+
+def test_tables_that_refer_to_each_other_drop_a_key_first(write_migration) -> None:
+    """datajunction's ``column`` and ``partition`` refer to each other: moving the drop of
+    ``column`` up fails as well (``partition`` refers to it), so its key goes first."""
+    before = """\
+def upgrade():
+    op.create_table("column", sa.Column("id", sa.Integer(), primary_key=True),
+                    sa.Column("partition_id", sa.Integer()))
+    op.create_table("partition", sa.Column("id", sa.Integer(), primary_key=True),
+                    sa.Column("column_id", sa.Integer(),
+                              sa.ForeignKey("column.id", name="fk_partition_column_id_column")))
+    op.create_foreign_key("fk_column_partition_id_partition", "column", "partition",
+                          ["partition_id"], ["id"])
+"""
+    body = """\
+def downgrade():
+    op.drop_table("partition")
+    op.drop_table("column")
+"""
+    (finding,) = after_history(write_migration, before, body, rule=RULE)
+    assert finding.hint.splitlines()[:2] == [
+        '# first what refers to "partition":',
+        'op.drop_constraint("fk_column_partition_id_partition", "column", type_="foreignkey")',
+    ]

@@ -97,7 +97,13 @@ def _finding(
     schema: Catalog,
 ) -> Finding:
     described = ", ".join(f"{other.sql}'s {constraint.name!r}" for other, constraint in referring)
-    later = _dropped_later(rev, stmt)
+    # a table dropped later that this one refers to in turn cannot be dropped first either
+    # (datajunction's "column" and "partition" refer to each other): its key goes instead
+    own = schema.tables.get(table.key)
+    referred = {c.referred for c in own.constraints.values() if c.kind == "foreign key"} if (
+        own is not None
+    ) else set()  # fmt: skip
+    later = _dropped_later(rev, stmt) - referred
     first = []
     for other, constraint in _referrers_first(referring, later, schema):
         values = f"{py_literal(other.name)}{other.schema_argument}"
