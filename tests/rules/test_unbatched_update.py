@@ -20,7 +20,7 @@ def upgrade():
         tmp_path,
         body,
         """\
-        2: UPDATE of "users" changes every row (no WHERE) in one transaction: each stays locked until the migration commits (the application's writes to it wait), and the table bloats with a dead copy of each.
+        2: UPDATE of "users" (SET email) changes every row (no WHERE) in one transaction: each stays locked until the migration commits (the application's writes to it wait), and the table bloats with a dead copy of each.
         from migsafe.runtime import batched_update
 
         with op.get_context().autocommit_block():  # each batch commits on its own
@@ -54,7 +54,9 @@ def upgrade():
     op.execute("UPDATE app.users SET active = true")
 """
     (finding,) = lint(tmp_path, body, rule=RULE)
-    assert finding.message.startswith('UPDATE of "app"."users" changes every row (no WHERE)')
+    assert finding.message.startswith(
+        'UPDATE of "app"."users" (SET active) changes every row (no WHERE)'
+    )
     assert finding.hint.splitlines()[-1] == (
         '    batched_update(op.get_bind(), "users", "active = TRUE", schema="app")'
     )
@@ -149,7 +151,9 @@ def downgrade():
 """
     assert lines_flagged(tmp_path, body, rule=RULE) == [5]
     (finding,) = lint(tmp_path, body, rule=RULE)
-    assert finding.message.startswith('In downgrade(): UPDATE of "users" changes every row')
+    assert finding.message.startswith(
+        'In downgrade(): UPDATE of "users" (SET role) changes every row'
+    )
 
 
 def test_the_version_table_is_never_flagged(tmp_path: Path) -> None:

@@ -96,8 +96,11 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
         # in an autocommit block the statement is a transaction of its own
         until = "the migration commits" if stmt.in_transaction else "the statement ends"
         if isinstance(node, ast.UpdateStmt):
+            # named, so that a loop's UPDATEs of one table read apart (rucio's, a column each)
+            columns = ", ".join(dict.fromkeys(target.name for target in node.targetList or ()))
             message = (
-                f"UPDATE of {table} changes every row ({scope}) in one transaction: each stays "
+                f"UPDATE of {table} (SET {columns}) changes every row ({scope}) in one "
+                "transaction: each stays "
                 f"locked until {until} (the application's writes to it wait), and the table "
                 "bloats with a dead copy of each."
             )
