@@ -2134,3 +2134,18 @@ def test_an_enum_bound_as_a_value_is_written_as_its_value() -> None:
     assert with_literals("UPDATE t SET a = $1, b = $2 WHERE c = $10", (
         Level.HIGH, Kind.QUOTED, 0, 0, 0, 0, 0, 0, 0, 7,
     )) == "UPDATE t SET a = 3, b = 'it''s' WHERE c = 7"  # fmt: skip
+
+
+def test_a_function_asking_whether_it_runs_offline_is_judged_as_deployed(write_migration):
+    """``if context.is_offline_mode(): return`` skipped everything under --sql, silently;
+    the run a deploy makes is the one judged, when it can be followed offline."""
+    path = write_migration(
+        "from alembic import context\n"
+        "def upgrade():\n"
+        "    if context.is_offline_mode():\n"
+        "        return\n"
+        "    op.create_index('ix_t_a', 't', ['a'])\n"
+    )
+    result = command.check([path.parent])
+    assert [f.rule for f in result.findings] == ["create-index-not-concurrently"]
+    assert result.diagnostics == []

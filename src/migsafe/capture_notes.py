@@ -50,6 +50,12 @@ def capture_notes(script: MigrationScript, *captures: Capture) -> list[Diagnosti
             note(line, message)
         for line, message in _partial_reflection_notes(name, capture.recorder.partial_reflections):
             note(line, message)
+        if capture.online_left_out:
+            note(
+                capture.recorder.asked_offline,
+                f"{name} asks whether it runs offline ({capture.online_left_out}), so it is "
+                "checked as under alembic upgrade --sql; what it does online is not",
+            )
         for refused in capture.recorder.refused:  # privacyidea makes its indexes again
             note(
                 refused.line,

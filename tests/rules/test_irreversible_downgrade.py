@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.rules.lint import assert_renders, lines_flagged, lint
+from tests.rules.lint import assert_renders, lines_flagged, lint, lint_with_notices
 
 RULE = "irreversible-downgrade"
 
@@ -91,7 +91,13 @@ def downgrade():
     if not context.is_offline_mode():
         raise NotImplementedError("run the SQL script instead")
 """
-    assert lines_flagged(tmp_path, body, rule=RULE) == []
+    findings, (notice,) = lint_with_notices(tmp_path, body, rule=RULE)
+    assert findings == []
+    assert notice.message == (
+        "downgrade() asks whether it runs offline (online it raised NotImplementedError: run "
+        "the SQL script instead), so it is checked as under alembic upgrade --sql; what it "
+        "does online is not"
+    )
 
 
 def test_a_downgrade_that_does_nothing_is_missing_not_irreversible(tmp_path: Path) -> None:

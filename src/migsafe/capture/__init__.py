@@ -94,6 +94,9 @@ class Capture:
     # tables it asked for that no revision made, taken to exist for the run judged
     tables_assumed: list[AskedAbsent] = field(default_factory=list)
     ran: bool = False  # the function was called (not only the module imported)
+    # it asked whether it runs offline, and what it does online (as a deploy runs it) is
+    # not what is judged: why (it raises there, or could not be followed)
+    online_left_out: str | None = None
     one_way: bool = False  # a downgrade() that raises to say it cannot be undone, did
 
     @property
@@ -182,6 +185,10 @@ class OfflineCapturer:
         self.not_installed: tuple[str, ...] = ()
         self._sqlalchemy_given_stand_ins = sqlalchemy_taking_stand_ins()
         self._environment = EnvironmentContext(self.config, self.script_directory, as_sql=True)
+        # what ``context.is_offline_mode()`` answers the migrations: True, as under
+        # ``alembic upgrade --sql``, but for the run a deploy makes (``_as_online``)
+        self._offline = True
+        self._environment.is_offline_mode = self._is_offline_mode  # type: ignore[method-assign]
         # Alembic's multi-database template: upgrade(engine_name) once per database named
         databases = re.split(r",\s*", config.get_main_option("databases") or "")
         self._databases = [name for name in databases if name]
@@ -209,6 +216,13 @@ class OfflineCapturer:
     def __exit__(self, *exc_info: object) -> None:
         self._recording.operations._remove_proxy()
         self._entered.__exit__(*exc_info)
+
+    def _is_offline_mode(self) -> bool:
+        recording = getattr(self, "_recording", None)  # set once the capture is entered
+        recorder = recording.recorder if recording is not None else None
+        if recorder is not None and recorder.asked_offline is None:
+            recorder.asked_offline = recorder.issuing_line()
+        return self._offline
 
     def _add_version_table(self) -> None:
         """Alembic creates its version table before the first migration runs (``--sql``
@@ -248,6 +262,7 @@ class OfflineCapturer:
             start = self.catalog.copy()
             self._run(upgrade, script, function)
             if imported:  # the import did nothing a second run would lose
+                upgrade = self._as_online(upgrade, script, function, start)
                 upgrade = self._where_they_exist(upgrade, script, function, start)
                 self.catalog = upgrade.recorder.catalog or self.catalog
         self.catalog.end_revision(upgrade.exact, base=not script.down_revisions)
@@ -256,8 +271,37 @@ class OfflineCapturer:
             start = self.catalog.copy()
             down.recorder.catalog = self.catalog.copy()
             self._run(down, script, function)
+            down = self._as_online(down, script, function, start)
             down = self._where_they_exist(down, script, function, start)
         return ScriptCapture(upgrade, down, before)
+
+    def _as_online(
+        self, capture: Capture, script: MigrationScript, function: Callable[[], Any],
+        start: Catalog,
+    ) -> Capture:  # fmt: skip
+        """The function run again as a deploy runs it, where it asked whether it runs
+        offline: ``if context.is_offline_mode(): return`` skips all it does under
+        ``alembic upgrade --sql`` (airflow's data migrations print a warning instead), and
+        the deploy is what is judged. Kept if it runs to its end with nothing to guess;
+        else the offline run stands, and a notice says what it left out."""
+        if capture.recorder.asked_offline is None or not capture.exact:
+            return capture
+        again = Capture(
+            capture.function,
+            Recorder(script.path, start.copy(), script.revision, lambda: script.guarded_lines),
+        )
+        self._offline = False
+        try:
+            self._run(again, script, function)
+        finally:
+            self._offline = True
+        if again.failure is not None:
+            capture.online_left_out = f"online it {again.failure.message.split(' ', 1)[1]}"
+            return capture
+        if not again.exact or again.guesses:
+            capture.online_left_out = "what it does online could not be followed to its end"
+            return capture
+        return again
 
     def _where_they_exist(
         self, capture: Capture, script: MigrationScript, function: Callable[[], Any],

@@ -121,6 +121,8 @@ class Recorder:
         # it looked at the schema (has_table, inspect): what it emitted depends on the
         # database, and an empty one may not be the one it is written for
         self.reflected = False
+        # the line that asked ``context.is_offline_mode()`` first, if it did
+        self.asked_offline: int | None = None
         # tables it asked for that the history never had (has_table, ``in`` the table
         # names): the line asking, and whether the schema it asked was exact then
         self._asked_absent: dict[Name, tuple[int, bool]] = {}
