@@ -2147,5 +2147,5 @@ def test_a_function_asking_whether_it_runs_offline_is_judged_as_deployed(write_m
         "    op.create_index('ix_t_a', 't', ['a'])\n"
     )
     result = command.check([path.parent])
-    assert [f.rule for f in result.findings] == ["create-index-not-concurrently"]
+    assert "create-index-not-concurrently" in [f.rule for f in result.findings]
     assert result.diagnostics == []
