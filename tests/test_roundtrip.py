@@ -302,6 +302,29 @@ def test_autocommit_merges_branches_data_and_commits_all_pass(
     assert "commits through op.get_bind()" in g6.note  # Alembic would lose its last statements
 
 
+def test_a_downgrade_that_fails_before_its_raise_is_no_one_way(
+    write_migration, server_url: str
+) -> None:
+    """A downgrade that ends with ``raise NotImplementedError`` is one-way when it stops
+    there; one that fails before (a column that is not there) failed, and the gate says so."""
+    write_migration(
+        'def upgrade():\n    op.create_table("users", sa.Column("id", sa.Integer))\n\n'
+        'def downgrade():\n    op.drop_table("users")\n',
+        "o1",
+    )
+    path = write_migration(
+        'def upgrade():\n    op.add_column("users", sa.Column("x", sa.Integer))\n\n'
+        "def downgrade():\n"
+        '    op.drop_column("users", "x_typo")\n'
+        '    raise NotImplementedError("x cannot be restored")\n',
+        "o2",
+        "o1",
+    )
+    result = roundtrip(path.parent, server_url)
+    assert verdicts(result) == {"o1": Verdict.OK, "o2": Verdict.DOWNGRADE_FAILED}
+    assert not result.passed
+
+
 def test_a_re_upgrade_that_builds_something_else_is_caught(write_migration, server_url: str):
     """The downgrade restores the schema, but the upgrade depends on data the downgrade keeps:
     the second upgrade builds another table than the first. (The comparison is made once the

@@ -49,7 +49,7 @@ from migsafe.capture.stand_ins import Reach
 from migsafe.capture.stood_in_arguments import sqlalchemy_taking_stand_ins
 from migsafe.catalog import DEFAULT_SCHEMA, Catalog, Table, is_bookkeeping_table
 from migsafe.errors import described
-from migsafe.project import BodyShape, MigrationScript, body_shape, failing_line
+from migsafe.project import MigrationScript, failing_line, raised_on_purpose
 from migsafe.project.script_directory import script_directory
 from migsafe.sql import split_statements
 
@@ -434,11 +434,12 @@ _NO_DATABASES = (
 
 
 def _deliberately_one_way(script: MigrationScript, function: str, exc: BaseException) -> bool:
-    """A downgrade() that raises unconditionally says it cannot be undone: not a failure."""
+    """A downgrade() that raises unconditionally says it cannot be undone: not a failure,
+    when it stopped at that raise (not at an error before it)."""
     return (
         function == "downgrade"
         and isinstance(exc, Exception)
-        and body_shape(script.function("downgrade")) is BodyShape.RAISES
+        and raised_on_purpose(script.function("downgrade"), failing_line(exc, script.path))
     )
 
 

@@ -22,6 +22,7 @@ from migsafe.project.scripts import (
     MigrationScript,
     body_shape,
     failing_line,
+    raised_on_purpose,
     read_script,
 )
 from migsafe.project.sources import Sources, find_sources
@@ -43,6 +44,7 @@ __all__ = [
     "load_project",
     "project_directory",
     "project_settings",
+    "raised_on_purpose",
     "read_script",
 ]
 

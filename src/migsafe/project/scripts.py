@@ -198,6 +198,18 @@ def body_shape(function: ast.FunctionDef | None) -> BodyShape:
     return BodyShape.CODE
 
 
+def raised_on_purpose(function: ast.FunctionDef | None, line: int | None) -> bool:
+    """The function stopped at one of its own top-level ``raise`` statements (a one-way
+    revision saying so), not at an error before it: a downgrade that drops a column that
+    is not there, then raises NotImplementedError, failed, and is no one-way revision."""
+    if function is None or line is None or body_shape(function) is not BodyShape.RAISES:
+        return False
+    return any(
+        isinstance(node, ast.Raise) and node.lineno <= line <= (node.end_lineno or node.lineno)
+        for node in function.body
+    )
+
+
 def _is_constant_expression(node: ast.stmt) -> bool:
     return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
 

@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 
 from migsafe.isolation import process_state_kept
-from migsafe.project import BodyShape, MigrationScript, body_shape
+from migsafe.project import BodyShape, MigrationScript, body_shape, raised_on_purpose
 from migsafe.roundtrip.result import RevisionResult, StepError, Verdict
 from migsafe.runner.alembic_project import AlembicProject
 from migsafe.runner.migrator import ForeignConnection, Migrator, step_error
@@ -187,7 +187,7 @@ class Stairway:
 
         failure = self._step(script, "downgrade", self.migrator.downgrade)
         if failure:
-            one_way = body_shape(script.function("downgrade")) is BodyShape.RAISES
+            one_way = raised_on_purpose(script.function("downgrade"), failure.line)
             result.verdict = Verdict.ONE_WAY if one_way else Verdict.DOWNGRADE_FAILED
             result.error = failure
             self._recover(upgraded, with_it)
