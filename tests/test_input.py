@@ -252,3 +252,20 @@ def test_a_sqlalchemy_migrate_repository_is_one_input_error(tmp_path: Path) -> N
             "versions directory, if it has one",
             "Checked no migration: 1 input error.",
         ]
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "inf", "nan", "1e9"])
+def test_a_timeout_that_is_no_time_limit_is_a_usage_error(value: str, write_migration) -> None:
+    """``--timeout 1e9`` made the pipe's poll() raise OverflowError: an internal error."""
+    path = write_migration(UNSAFE)
+    for command in ("check", "roundtrip"):
+        code, output = run(command, "--timeout", value, str(path.parent))
+        assert code == 2 and "internal error" not in output, output
+        assert "is not a number of seconds > 0, at most 86400" in output, output
+
+
+def test_a_timeout_in_the_config_is_checked_the_same(tmp_path: Path, write_migration) -> None:
+    path = write_migration(UNSAFE)
+    (tmp_path / "pyproject.toml").write_text("[tool.migsafe]\ntimeout = 1e400\n")
+    code, output = run("check", str(path.parent))
+    assert code == 2 and "timeout must be a number of seconds > 0, at most 86400" in output

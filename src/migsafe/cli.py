@@ -58,9 +58,19 @@ def postgres_option(command: Callable) -> Callable:
     )(command)  # fmt: skip
 
 
+def _timeout(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    from migsafe.config import MAX_TIMEOUT, valid_timeout
+
+    if value is not None and not valid_timeout(value):
+        raise click.BadParameter(
+            f"{value:g} is not a number of seconds > 0, at most {MAX_TIMEOUT:g}"
+        )
+    return value
+
+
 def timeout_option(command: Callable) -> Callable:
     return _option(
-        "--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+        "--timeout", type=float, callback=_timeout, metavar="SECONDS",
         help="Time limit for running one script (check) or one step (roundtrip). "
         "[default: timeout in [tool.migsafe], else 60]",
     )(command)  # fmt: skip

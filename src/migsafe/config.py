@@ -18,6 +18,18 @@ else:  # pragma: no cover - exercised only on Python 3.10
 
 DEFAULT_PG_VERSION = 15
 DEFAULT_TIMEOUT = 60.0  # seconds per script (check) or per step (roundtrip)
+# the longest limit taken: a day (what a pipe's poll() accepts runs out at 24 days)
+MAX_TIMEOUT = 86400.0
+
+
+def valid_timeout(value: object) -> bool:
+    """A number of seconds above 0, finite, at most MAX_TIMEOUT (not ``inf``, not ``nan``)."""
+    return (
+        isinstance(value, (int, float)) and not isinstance(value, bool)
+        and 0 < value <= MAX_TIMEOUT  # false for nan
+    )  # fmt: skip
+
+
 _STRING_KEYS = {
     "metadata": "metadata",
     "version-table": "version_table",
@@ -147,8 +159,11 @@ def settings_from_table(table: Mapping[str, Any], path: Path) -> Settings:
         settings = replace(settings, report_unused_ignores=table["report-unused-ignores"])
     if "timeout" in table:
         timeout = table["timeout"]
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
-            raise ConfigError(f"{path}: [tool.migsafe] timeout must be a number of seconds > 0")
+        if not valid_timeout(timeout):
+            raise ConfigError(
+                f"{path}: [tool.migsafe] timeout must be a number of seconds > 0, at most "
+                f"{MAX_TIMEOUT:g}"
+            )
         settings = replace(settings, timeout=float(timeout))
     for key, attribute in _STRING_KEYS.items():
         if key in table:
