@@ -153,6 +153,28 @@ def test_existing_apply_keeps_the_project_working(tmp_path: Path, server_url: st
     assert "1a2b3c4d5e01" in out and "ok" in out
 
 
+def test_existing_on_alembic_s_own_init_keeps_alembic_ini_readable(tmp_path: Path) -> None:
+    """``alembic init`` writes a [post_write_hooks] section of commented examples: the hook
+    goes into it (a second section made the file unreadable), before the comment that
+    introduces the next section."""
+    from alembic import command
+
+    project = tmp_path / "app"
+    project.mkdir()
+    ini = project / "alembic.ini"
+    command.init(Config(str(ini)), str(project / "migrations"))
+    code, _, err = run("init", "--existing", "--apply", str(project))
+    assert code == 0 and "changed" in err
+    text = ini.read_text()
+    assert text.count("[post_write_hooks]") == 1
+    config = Config(str(ini))
+    assert config.get_section_option("post_write_hooks", "hooks") == "migsafe"
+    assert config.get_section_option("post_write_hooks", "migsafe.entrypoint") == "migsafe"
+    assert text.index("hooks = migsafe") < text.index("# Logging configuration")
+    code, _, _ = run("check", str(project))
+    assert code == 0
+
+
 def test_existing_names_constraints_in_the_users_models(tmp_path: Path) -> None:
     project = copy_shop(tmp_path)
     (project / "models.py").write_text(

@@ -130,8 +130,14 @@ def _adopt_ini(text: str) -> tuple[str, str]:
     if additions:
         text = _append_to_section(text, "alembic", ["# migsafe", *additions])
     hooks = _option(text, "post_write_hooks", "hooks")
-    if hooks is None:
-        comment = "# every new revision is checked the moment it is written"
+    comment = "# every new revision is checked the moment it is written"
+    if hooks is None and _section(text, "post_write_hooks") is not None:
+        # Alembic's own alembic.ini has the section, its examples commented out: a second
+        # [post_write_hooks] would make the file unreadable (DuplicateSectionError)
+        text = _append_to_section(
+            text, "post_write_hooks", ["", comment, "hooks = migsafe", *HOOK_LINES]
+        )
+    elif hooks is None:
         block = ["", "[post_write_hooks]", comment, "hooks = migsafe", *HOOK_LINES]
         text = text.rstrip("\n") + "\n" + "\n".join(block) + "\n"
     elif "migsafe" not in re.split(r"[\s,]+", hooks):
@@ -245,11 +251,19 @@ def _section_pattern(section: str) -> re.Pattern[str]:
 
 
 def _append_to_section(text: str, section: str, new_lines: list[str]) -> str:
-    """``new_lines`` after the last line of ``section`` that is not blank."""
+    """``new_lines`` after the last line of ``section`` that is not blank, but before a last
+    paragraph of comments, which introduces the next section (Alembic's alembic.ini says
+    "# Logging configuration." above [loggers])."""
     match = _section_pattern(section).search(text)
     assert match is not None, section
     body = match.group(1)
     kept = body.rstrip()
+    paragraph_at = kept.rfind("\n\n")
+    last_paragraph = kept[paragraph_at:].strip().splitlines() if paragraph_at >= 0 else []
+    if last_paragraph and all(line.lstrip().startswith("#") for line in last_paragraph):
+        before, after = kept[:paragraph_at], kept[paragraph_at:]
+        added = "\n" + "\n".join(new_lines) + after + (body[len(kept) :] or "\n")
+        return text[: match.start(1)] + before + added + text[match.end(1) :]
     added = "\n" + "\n".join(new_lines) + (body[len(kept) :] or "\n")
     return text[: match.start(1)] + kept + added + text[match.end(1) :]
 
