@@ -100,6 +100,26 @@ def test_inline_suppression(tmp_path: Path, write_migration) -> None:
     assert findings[0]["message"].startswith('CREATE INDEX "ix_t_b"')
 
 
+def test_only_comments_suppress_and_a_multi_line_statement_s_last_line_counts(
+    tmp_path: Path, write_migration
+) -> None:
+    """``s = "# migsafe: ignore-file"`` is a string, no directive (it hid every finding);
+    the comment closing a multi-line op.execute() covers the statement."""
+    write_migration(
+        'NOTE = "# migsafe: ignore-file"\n'
+        "def upgrade():\n"
+        '    op.execute("""\n'
+        "        CREATE INDEX ix_t_a ON t (a)\n"
+        '    """)  # migsafe: ignore[create-index-not-concurrently]\n'
+        "    op.create_index('ix_t_b', 't', ['b'])\n"
+        "\n\ndef downgrade():\n    op.drop_table('t')\n"
+    )
+    code, output = run("check", "--format", "json", str(tmp_path / "versions"))
+    findings = json.loads(output)["findings"]
+    assert code == 1 and [f["rule"] for f in findings] == ["create-index-not-concurrently"]
+    assert findings[0]["message"].startswith('CREATE INDEX "ix_t_b"')
+
+
 def test_json_output_schema(tmp_path: Path, write_migration) -> None:
     path = write_migration(UNSAFE)
     code, output = run("check", "--format", "json", str(path))

@@ -1,14 +1,20 @@
 """Inline suppressions: ``# migsafe: ignore[rule]`` and ``# migsafe: ignore-file[rule]``.
 
-A line comment applies to its own line and to the line below it, so it can sit above a long
-call. Rules may be named by name or code (in any case), several separated by commas; an empty
-bracket list (or none) means every rule. The names are kept as written: the caller asks
-which of them name no rule (``unknown``), so that a typo does not silently suppress nothing.
+A comment on a line of its own applies to the line below it, so it can sit above a long
+call; one after code, to that line, or, at the end of a statement written over several
+lines (a multi-line ``op.execute()``), to every line of it. Only comments count: the same
+text inside a string is no directive. Rules may be named by name or code (in any case),
+several separated by commas; an empty bracket list (or none) means every rule. The names
+are kept as written: the caller asks which of them name no rule (``unknown``), so that a
+typo does not silently suppress nothing.
 """
 
 from __future__ import annotations
 
+import ast
+import io
 import re
+import tokenize
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -30,14 +36,17 @@ class Suppressions:
     @classmethod
     def parse(cls, source: str) -> Suppressions:
         result = cls()
-        for number, line in enumerate(source.splitlines(), start=1):
-            if "migsafe:" not in line:
-                continue
-            for kind, names in _DIRECTIVE.findall(line):
+        if "migsafe:" not in source:
+            return result
+        ends = _statement_ends(source)
+        for number, comment, alone in _comments(source):
+            for kind, names in _DIRECTIVE.findall(comment):
                 written = [n.strip() for n in names.split(",") if n.strip()]
                 result.named += [(number, name) for name in written]
                 rules = {name.lower() for name in written} if names.strip() else {ALL}
-                covered = None if kind == "ignore-file" else (number, number + 1)
+                first = ends.get(number, number)  # the statement it ends, from its start
+                lines = (number, number + 1) if alone else tuple(range(first, number + 1))
+                covered = None if kind == "ignore-file" else lines
                 result.directives.append((number, covered, frozenset(rules)))
         return result
 
@@ -61,3 +70,32 @@ class Suppressions:
         rule names and codes)."""
         known = set(known)
         return ((line, name) for line, name in self.named if name.lower() not in known)
+
+
+def _comments(source: str) -> Iterator[tuple[int, str, bool]]:
+    """``(line, text, alone on its line)`` of every comment; of every line, where the
+    source does not tokenize (the file is reported for that anyway)."""
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        for number, line in enumerate(source.splitlines(), start=1):
+            yield number, line, True
+        return
+    for token in tokens:
+        if token.type == tokenize.COMMENT and "migsafe:" in token.string:
+            alone = not token.line[: token.start[1]].strip()
+            yield token.start[0], token.string, alone
+
+
+def _statement_ends(source: str) -> dict[int, int]:
+    """For each simple statement written over several lines, its last line -> its first."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return {}
+    return {
+        node.end_lineno: node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.stmt) and not hasattr(node, "body")
+        and node.end_lineno is not None and node.end_lineno > node.lineno
+    }  # fmt: skip
