@@ -122,6 +122,25 @@ def test_a_changed_helper_module_checks_again(tmp_path, write_migration, cached_
     assert not answered and '"ix_two"' in result.findings[0].hint
 
 
+def test_a_file_a_migration_reads_is_in_the_footprint(tmp_path, write_migration, cached_check):
+    """A migration running the SQL of a file beside it: editing the file checks again (the
+    cache answered "no problems" for SQL it had never seen)."""
+    sql = tmp_path / "0002.sql"
+    sql.write_text("ALTER TABLE t ADD COLUMN note text;\n", encoding="utf-8")
+    path = write_migration(
+        f"from pathlib import Path\n\ndef upgrade():\n"
+        f"    op.execute(Path({str(sql)!r}).read_text())\n"
+    )
+    first, _ = cached_check([path])
+    assert not [f for f in first.findings if f.rule == "create-index-not-concurrently"]
+    _, answered = cached_check([path])
+    assert answered
+    sql.write_text("CREATE INDEX ix_t_note ON t (note);\n", encoding="utf-8")
+    result, answered = cached_check([path])
+    assert not answered
+    assert [f.rule for f in result.findings if f.rule == "create-index-not-concurrently"]
+
+
 def test_a_module_that_appears_checks_again(tmp_path, write_migration, cached_check) -> None:
     library = tmp_path / "lib"
     library.mkdir()

@@ -26,7 +26,13 @@ from migsafe.capture_notes import capture_notes
 from migsafe.catalog import Catalog
 from migsafe.config import Settings
 from migsafe.findings import CheckResult, Diagnostic, Finding, RevisionLocks
-from migsafe.footprint import Footprint, ImportedModules, footprint_of, imported_since
+from migsafe.footprint import (
+    FilesOpened,
+    Footprint,
+    ImportedModules,
+    footprint_of,
+    imported_since,
+)
 from migsafe.isolation import Worker, answers_in_order, process_state_kept
 from migsafe.locks import LockMode
 from migsafe.project import MigrationScript, Project, import_path, read_script
@@ -154,6 +160,7 @@ def _serve(
         # rules build operations from them is the migrations' to hear, not a check's output
         warnings.simplefilter("ignore", SAWarning)
         known = set(sys.modules)
+        opened = FilesOpened() if record_footprint else None
         # the plugins env.py loads, before any script
         capturer.not_installed = import_installed(environment.imports)
         for script in project.scripts[len(done) :]:
@@ -177,7 +184,7 @@ def _serve(
                 if record_footprint:
                     imported = ImportedModules(
                         imported_since(known, sys.modules), stand_ins.not_found(),
-                        tuple(sys.path),
+                        tuple(sys.path), opened.taken() if opened is not None else (),
                     )  # fmt: skip
                     known.update(sys.modules)
                     report = replace(report, imported=imported)
@@ -209,6 +216,7 @@ def _footprint(project: Project, imported: Sequence[ImportedModules]) -> Footpri
         named.append(env_py.resolve())  # what it sets counts for every rule
     for module in history_rule_modules():  # what the rules about the graph read besides
         named += getattr(module, "files_read", lambda history: [])(project.history)
+    named += [Path(path) for part in imported for path in part.read]  # SQL files, data
     for path in named:
         if path not in contents:
             try:

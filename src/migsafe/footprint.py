@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,6 +74,32 @@ class ImportedModules:
     files: Mapping[str, tuple[int, int]] = field(default_factory=dict)
     missing: tuple[str, ...] = ()
     search_path: tuple[str, ...] = ()  # sys.path then (a script may have added to it)
+    read: tuple[str, ...] = ()  # other files it opened (SQL kept beside the migration)
+
+
+# files opened that are code, whose change the modules' stat tells already
+_CODE_SUFFIXES = (".py", ".pyc", ".pyi", ".so", ".pth")
+
+
+class FilesOpened:
+    """The files the running code opens (an audit hook: Python says so for every
+    ``open()``), for a footprint: ``op.execute(Path("0002.sql").read_text())`` depends on
+    the SQL file as much as on the script. Installed once in a worker process, for good
+    (an audit hook cannot be removed); ``taken()`` says what was opened since the last call."""
+
+    def __init__(self) -> None:
+        self._opened: set[str] = set()
+        sys.addaudithook(self._hook)
+
+    def _hook(self, event: str, args: tuple[Any, ...]) -> None:
+        if event == "open" and args and isinstance(args[0], (str, os.PathLike)):
+            path = os.fspath(args[0])
+            if not path.endswith(_CODE_SUFFIXES):
+                self._opened.add(path)
+
+    def taken(self) -> tuple[str, ...]:
+        opened, self._opened = self._opened, set()
+        return tuple(sorted({os.path.abspath(p) for p in opened if os.path.isfile(p)}))
 
 
 def imported_since(before: set[str], modules: Mapping[str, Any]) -> dict[str, tuple[int, int]]:
