@@ -269,3 +269,17 @@ def test_a_timeout_in_the_config_is_checked_the_same(tmp_path: Path, write_migra
     (tmp_path / "pyproject.toml").write_text("[tool.migsafe]\ntimeout = 1e400\n")
     code, output = run("check", str(path.parent))
     assert code == 2 and "timeout must be a number of seconds > 0, at most 86400" in output
+
+
+def test_roundtrip_of_a_history_alembic_cannot_walk_is_an_input_error(write_migration) -> None:
+    """A depends_on naming no revision: Alembic fails with KeyError, which roundtrip blamed
+    on the first revision (exit 1); check, which judges what it has, notices it."""
+    write_migration("", revision="a1", name="1.py")
+    path = write_migration("depends_on = 'zzzz'\n", revision="b1", down_revision="a1", name="2.py")
+    code, output = run("roundtrip", str(path.parent))
+    assert code == 2, output
+    assert output.splitlines()[0] == (
+        f"{path}: error: depends_on 'zzzz' names no revision of this history, so Alembic "
+        "cannot run it: roundtrip it with the history it depends on (an alembic.ini whose "
+        "version_locations name both)"
+    )

@@ -70,7 +70,7 @@ def roundtrip_project(
     began = time.perf_counter()
     result = RoundtripResult(one_way_fails=options.one_way_fails)
     result.shard = None if shard is None else str(shard)
-    result.diagnostics.extend(project.diagnostics)
+    result.diagnostics.extend(_runnable_only(project))
     if result.has_fatal:
         return result
     alembic = alembic_project(replace(project, settings=settings))
@@ -167,3 +167,22 @@ def _plan(project: Project, options: RoundtripOptions) -> list[PlannedRevision]:
     directory = location if location.is_dir() else location.parent
     changed = changed_since(options.since, directory) if options.since else None
     return plan_revisions(project.history, options.start, options.stop, changed)
+
+
+def _runnable_only(project: Project) -> list[Diagnostic]:
+    """The project's diagnostics, where a ``depends_on`` outside the history (a notice for
+    check, which judges the revisions it has) is an error: Alembic cannot walk the history
+    to run it (KeyError)."""
+    outside = {s.path: s.outside for s in project.history.scripts if s.outside}
+    diagnostics = [d for d in project.diagnostics if not (d.path in outside and not d.fatal
+                   and d.message.startswith("depends_on "))]  # fmt: skip
+    for path, names in outside.items():
+        listed = ", ".join(repr(name) for name in names)
+        diagnostics.append(Diagnostic(
+            path,
+            f"depends_on {listed} names no revision of this history, so Alembic cannot run "
+            "it: roundtrip it with the history it depends on (an alembic.ini whose "
+            "version_locations name both)",
+            fatal=True,
+        ))  # fmt: skip
+    return diagnostics
