@@ -26,7 +26,7 @@ from pglast import ast
 from pglast.enums import AlterTableType, ConstrType, DropBehavior, NullTestType, ObjectType
 from pglast.stream import RawStream
 
-from migsafe.plpgsql import do_body_statements
+from migsafe.plpgsql import do_body
 from migsafe.search_path import qualify, search_path_setting
 from migsafe.sqltree import walk
 
@@ -226,10 +226,23 @@ class Catalog:
         found = self.missing.get(id(node))
         return found[1] if found is not None and found[0] is node else []
 
+    def _made_again(self, node: ast.Node) -> None:
+        """``node`` makes what the schema holds already: said only of a schema known whole
+        (after a statement of unknown effect, it may be gone)."""
+        if self.exact:
+            self.made_again[id(node)] = node
+
+    def unknown_change(self) -> None:
+        """A statement changed the schema in ways not known (a DO block running dynamic
+        SQL, a function that runs DDL): from here on the schema is not known whole."""
+        self.exact = False
+        self.settled.clear()
+
     def _not_there(self, what: str, why: str = _DROPPED) -> None:
-        """The statement being applied names ``what``, which is not there, for ``why``."""
+        """The statement being applied names ``what``, which is not there, for ``why``:
+        said only of a schema known whole."""
         node = self._applying
-        if node is not None:
+        if node is not None and self.exact:
             named = self.missing.setdefault(id(node), (node, []))[1]
             if (what, why) not in named:  # a statement replayed into a copy names it again
                 named.append((what, why))
@@ -337,7 +350,7 @@ class Catalog:
             if (taken is not None and taken.table != table.name) or (
                 self._has_relation((table.name[0], name)) and taken is None
             ):  # its index takes a relation's name: monasca's tenant_name, in two tables
-                self.made_again[id(node)] = node
+                self._made_again(node)
         constraint = Constraint(name, kind, columns, validated=not node.skip_validation)
         if kind == "foreign key":
             referred = qualified_name(node.pktable)
@@ -546,7 +559,7 @@ def _create_table(catalog: Catalog, node: ast.CreateStmt, revision: str | None) 
     if name in catalog.tables and node.if_not_exists:
         return
     if name in catalog.tables and not catalog.tables[name].partial:
-        catalog.made_again[id(node)] = node
+        catalog._made_again(node)
     table = catalog._new_table(name, created_by=revision)
     catalog._settle(name, None)
     for element in node.tableElts or ():
@@ -687,7 +700,7 @@ def _column_default(catalog: Catalog, table: Table, command: ast.AlterTableCmd) 
 def _add_constraint_command(catalog: Catalog, table: Table, command: ast.AlterTableCmd) -> None:
     name = getattr(command.def_, "conname", None)
     if name and name in table.constraints and not table.partial:
-        catalog.made_again[id(command.def_)] = command.def_
+        catalog._made_again(command.def_)
     catalog._add_constraint(table, command.def_, None)
 
 
@@ -739,7 +752,7 @@ def _create_index(catalog: Catalog, node: ast.IndexStmt, revision: str | None) -
     if key in catalog.indexes and node.if_not_exists:
         return
     if key in catalog.indexes:
-        catalog.made_again[id(node)] = node
+        catalog._made_again(node)
     known = catalog.tables.get(table)
     if known is None and table not in catalog.views:
         if table in catalog.gone:
@@ -899,7 +912,7 @@ def _drop(catalog: Catalog, node: ast.DropStmt, revision: str | None) -> None:
 def _create_enum(catalog: Catalog, node: ast.CreateEnumStmt, revision: str | None) -> None:
     name = dotted_name(node.typeName)
     if name in catalog.enums:  # dstack's create_table() with an sa.Enum made before
-        catalog.made_again[id(node)] = node
+        catalog._made_again(node)
     catalog.enums[name] = list(_strings(node.vals))
 
 
@@ -939,18 +952,39 @@ def _do(catalog: Catalog, node: ast.DoStmt, revision: str | None) -> None:
     """Each CREATE of the block as if IF NOT EXISTS: the block is there to let it fail when
     the object exists (``EXCEPTION WHEN duplicate_object``), which leaves the object as it
     was."""
-    for made in do_body_statements(node):
+    body = do_body(node)
+    if body is None or body.dynamic:  # ``EXECUTE 'ALTER TABLE ' || ...``: anything may change
+        catalog.unknown_change()
+        return
+    for made in body.statements:
         if isinstance(made, _MADE_IN_DO_BLOCKS) and not _exists(catalog, made):
             catalog.apply(made, revision)
-        elif _adds_constraints(made) and not _exists(catalog, made):
+        elif _only_adds(made) and not _exists(catalog, made):
             catalog.apply(made, revision)  # ``IF NOT EXISTS (... pg_constraint ...) THEN``
 
 
-def _adds_constraints(node: ast.Node) -> bool:
+def _only_adds(node: ast.Node) -> bool:
+    """An ALTER TABLE that only adds columns or constraints."""
     return isinstance(node, ast.AlterTableStmt) and all(
-        isinstance(cmd, ast.AlterTableCmd) and cmd.subtype == AlterTableType.AT_AddConstraint
+        isinstance(cmd, ast.AlterTableCmd)
+        and cmd.subtype in (AlterTableType.AT_AddConstraint, AlterTableType.AT_AddColumn)
         for cmd in node.cmds or ()
     )
+
+
+# what in a function's body changes the schema when it is called (at any time later)
+_DDL = re.compile(r"\b(ALTER|CREATE|DROP|RENAME)\s+(TABLE|INDEX|TYPE|COLUMN|SEQUENCE|VIEW)\b", re.I)
+
+
+def _create_function(catalog: Catalog, node: ast.CreateFunctionStmt, revision: str | None) -> None:
+    """A function whose body changes the schema (p_func's ``ALTER TABLE ... ADD COLUMN``,
+    called by a SELECT after it): what it does, and when, is not followed."""
+    options = {item.defname: item.arg for item in node.options or ()}
+    body = options.get("as")
+    parts = body if isinstance(body, (list, tuple)) else [body]
+    text = " ".join(getattr(part, "sval", "") or "" for part in parts)
+    if _DDL.search(text) or "EXECUTE" in text.upper():
+        catalog.unknown_change()
 
 
 def _exists(catalog: Catalog, node: ast.Node) -> bool:
@@ -962,10 +996,17 @@ def _exists(catalog: Catalog, node: ast.Node) -> bool:
         return qualified_name(node.view) in catalog.views
     if isinstance(node, ast.CreateSeqStmt):
         return qualified_name(node.sequence) in catalog.sequences
-    if isinstance(node, ast.AlterTableStmt):  # constraints added: there, all of them
+    if isinstance(node, ast.AlterTableStmt):  # columns, constraints added: there, all of them
         table = catalog.tables.get(qualified_name(node.relation))
-        names = [getattr(cmd.def_, "conname", None) for cmd in node.cmds or ()]
-        return table is None or all(name in table.constraints for name in names)
+        if table is None:
+            return True
+        for cmd in node.cmds or ():
+            if cmd.subtype == AlterTableType.AT_AddColumn:
+                if cmd.def_.colname not in table.columns:
+                    return False
+            elif getattr(cmd.def_, "conname", None) not in table.constraints:
+                return False
+        return True
     return False
 
 
@@ -978,6 +1019,7 @@ _HANDLERS = {
     ast.DropStmt: _drop,
     ast.CreateEnumStmt: _create_enum,
     ast.DoStmt: _do,
+    ast.CreateFunctionStmt: _create_function,
     ast.AlterEnumStmt: _alter_enum,
     ast.CreateSeqStmt: _create_sequence,
     ast.ViewStmt: _create_view,

@@ -10,6 +10,7 @@ it stands (an exception block, an IF branch, a loop).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pglast
@@ -18,22 +19,42 @@ from pglast import ast
 _DELIMITER = "$migsafe_do$"
 
 
-def do_body_statements(node: ast.DoStmt) -> list[ast.Node]:
-    """The statements a PL/pgSQL DO block may run, parsed; none for another language, or
-    a body that does not parse."""
+@dataclass(frozen=True)
+class DoBody:
+    """What a DO block runs: its SQL statements, parsed, and whether it also runs SQL built
+    at run time (``EXECUTE``, ``FOR ... IN EXECUTE``), which cannot be known here."""
+
+    statements: tuple[ast.Node, ...]
+    dynamic: bool
+
+
+def do_body(node: ast.DoStmt) -> DoBody | None:
+    """The body of a PL/pgSQL DO block; None for another language, or one that does not
+    parse (what it does is not known)."""
     options = {item.defname: item.arg for item in node.args or ()}
     body = getattr(options.get("as"), "sval", None)
     language = getattr(options.get("language"), "sval", "plpgsql")
     if body is None or language.lower() != "plpgsql" or _DELIMITER in body:
-        return []
+        return None
     try:
         function = pglast.parse_plpgsql(f"DO {_DELIMITER}{body}{_DELIMITER}")
         statements = []
         for query in _queries(function):
             statements.extend(raw.stmt for raw in pglast.parse_sql(query))
     except pglast.parser.ParseError:
-        return []
-    return statements
+        return None
+    return DoBody(tuple(statements), _dynamic(function))
+
+
+_DYNAMIC = ("PLpgSQL_stmt_dynexecute", "PLpgSQL_stmt_dynfors", "PLpgSQL_stmt_open")
+
+
+def _dynamic(tree: Any) -> bool:
+    if isinstance(tree, dict):
+        return any(key in _DYNAMIC or _dynamic(value) for key, value in tree.items())
+    if isinstance(tree, list):
+        return any(_dynamic(item) for item in tree)
+    return False
 
 
 def _queries(tree: Any) -> Iterator[str]:

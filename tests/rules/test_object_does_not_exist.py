@@ -227,3 +227,35 @@ def upgrade():
     )
     dropped = after_history(write_migration, before, body, rule="drop-constraint")
     assert all('"PRIMARY"' not in f.message for f in dropped)
+
+
+def test_what_a_do_block_or_a_function_may_have_made_is_not_said_missing(
+    write_migration,
+) -> None:
+    """A DO block's guarded ADD COLUMN makes the column; one that runs SQL built at run time
+    (EXECUTE), or a function whose body alters tables, may have made anything: after them
+    nothing is said to be missing (the column dropped in the downgrade is there)."""
+    made = {
+        "guarded": """
+    op.execute(\"\"\"DO $$ BEGIN
+        IF NOT EXISTS (SELECT 1 FROM information_schema.columns
+                       WHERE table_name = 'projects' AND column_name = 'pct') THEN
+            ALTER TABLE projects ADD COLUMN pct text;
+        END IF;
+    END $$\"\"\")
+""",
+        "dynamic": """
+    op.execute("DO $$ BEGIN EXECUTE 'ALTER TABLE projects ADD COLUMN pct text'; END $$")
+""",
+        "function": """
+    op.execute("CREATE FUNCTION add_pct() RETURNS void LANGUAGE sql "
+               "AS $$ ALTER TABLE projects ADD COLUMN pct text $$")
+    op.execute("SELECT add_pct()")
+""",
+    }
+    for how, upgrade in made.items():
+        body = f"def upgrade():{upgrade}\ndef downgrade():\n    op.drop_column('projects', 'pct')\n"
+        assert after_history(write_migration, TABLES, body, rule=RULE) == [], how
+    gone = 'def upgrade():\n    op.drop_column("projects", "pct")\n'
+    (finding,) = after_history(write_migration, TABLES, gone, rule=RULE)
+    assert finding.message.startswith('Column "pct" of "projects" does not exist here')
