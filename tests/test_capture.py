@@ -2136,6 +2136,30 @@ def test_an_enum_bound_as_a_value_is_written_as_its_value() -> None:
     )) == "UPDATE t SET a = 3, b = 'it''s' WHERE c = 7"  # fmt: skip
 
 
+def test_sql_given_to_the_driver_gets_its_values_as_the_driver_writes_them(
+    write_migration,
+) -> None:
+    """``exec_driver_sql("... %s", (v,))`` and ``%(name)s`` with a dict are the driver's
+    placeholders (they were 'does not parse' errors); ``%%`` is a percent sign, and SQL run
+    without values keeps its ``%`` as it is."""
+    body = """
+def upgrade():
+    bind = op.get_bind()
+    bind.exec_driver_sql("UPDATE t SET name = %s WHERE name LIKE %s", ("x", "a%%"))
+    bind.exec_driver_sql("UPDATE t SET name = %(n)s WHERE id = %(i)s", {"n": "y", "i": 1})
+    bind.exec_driver_sql("UPDATE t SET at = %s WHERE name LIKE '%%b'", (object(),))
+    bind.exec_driver_sql("DO $$ BEGIN RAISE NOTICE '%', 'x'; END $$")
+"""
+    _, upgrade, _ = capture_body(write_migration, body)
+    assert [e.sql for e in upgrade.emitted if e.sql.startswith(("UPDATE", "DO"))] == [
+        "UPDATE t SET name = 'x' WHERE name LIKE 'a%%'",
+        "UPDATE t SET name = 'y' WHERE id = 1",
+        "UPDATE t SET at = $1 WHERE name LIKE '%b'",
+        "DO $$ BEGIN RAISE NOTICE '%', 'x'; END $$",
+    ]
+    assert all(e.error is None for e in upgrade.emitted)
+
+
 def test_a_function_asking_whether_it_runs_offline_is_judged_as_deployed(write_migration):
     """``if context.is_offline_mode(): return`` skipped everything under --sql, silently;
     the run a deploy makes is the one judged, when it can be followed offline."""

@@ -246,8 +246,10 @@ def with_literals(operation: str, parameters: Any) -> str:
     ``alembic upgrade --sql`` writes the values of an ``op.execute()`` (literal binds): what
     rules judge and recipes show (mistral's ``session.execute(t.update().values(ns=''))``
     gave a recipe setting ``ns = $1``). Other values keep their ``$n``."""
-    if not parameters or not isinstance(parameters, (tuple, list)):
+    if not parameters or not isinstance(parameters, (tuple, list, dict)):
         return operation
+    if isinstance(parameters, dict) or not _PLACEHOLDER.search(operation):
+        return _with_driver_literals(operation, parameters)
 
     def literal(match: re.Match[str]) -> str:
         index = int(match.group(1)) - 1
@@ -255,6 +257,33 @@ def with_literals(operation: str, parameters: Any) -> str:
         return _sql_literal(value) or match.group(0)
 
     return _PLACEHOLDER.sub(literal, operation)
+
+
+# the placeholders of the application's own driver (psycopg2's pyformat): ``%s``,
+# ``%(name)s``, and ``%%`` for a percent sign
+_DRIVER_PLACEHOLDER = re.compile(r"%%|%s|%\((\w+)\)s")
+
+
+def _with_driver_literals(operation: str, parameters: Any) -> str:
+    """SQL the migration gave the driver itself (``exec_driver_sql("... %s", (v,))``): the
+    values written in as the driver would, ``%%`` as ``%``; a value that is not plainly a
+    constant as ``$n``, which parses as the value it stands for."""
+    count = 0
+
+    def literal(match: re.Match[str]) -> str:
+        nonlocal count
+        if match.group(0) == "%%":
+            return "%"
+        count += 1
+        if match.group(1) is not None:
+            named = parameters if isinstance(parameters, dict) else {}
+            value = named.get(match.group(1), _NOT_PLAIN)
+        else:
+            positional = parameters if isinstance(parameters, (tuple, list)) else ()
+            value = positional[count - 1] if count <= len(positional) else _NOT_PLAIN
+        return _sql_literal(value) or f"${count}"
+
+    return _DRIVER_PLACEHOLDER.sub(literal, operation)
 
 
 _NOT_PLAIN = object()
