@@ -154,6 +154,29 @@ def test_postgres_with_a_url_never_echoes_its_password(server_url: str) -> None:
     assert "***" in printed and "s3cret-value" not in printed + stderr
 
 
+def test_alembic_s_pyproject_layout_is_read_as_alembic_reads_it(tmp_path: Path) -> None:
+    """``alembic init -t pyproject`` keeps script_location in pyproject.toml's
+    [tool.alembic]; alembic.ini holds only the URL and logging: "No 'script_location' key
+    found" was an input error."""
+    from alembic import command as alembic_command
+    from alembic.config import Config
+
+    project = tmp_path / "app"
+    project.mkdir()
+    config = Config(str(project / "alembic.ini"), toml_file=str(project / "pyproject.toml"))
+    alembic_command.init(config, str(project / "migrations"), template="pyproject")
+    versions = project / "migrations" / "versions"
+    (versions / "a.py").write_text(
+        "from alembic import op\nrevision = 'a'\ndown_revision = None\n" + UNSAFE
+    )
+    for target in (project, project / "alembic.ini"):
+        code, output = run("check", str(target))
+        assert code == 1 and "create-index-not-concurrently" in output, output
+    (project / "alembic.ini").unlink()  # Alembic's settings in pyproject.toml alone
+    code, output = run("check", str(project))
+    assert code == 1 and "create-index-not-concurrently" in output, output
+
+
 def test_a_config_file_with_another_name_is_read_as_alembic_reads_it(tmp_path: Path) -> None:
     """mailman's configuration is ``alembic.cfg``: ``-c`` reads it as Alembic does, not as a
     migration script."""

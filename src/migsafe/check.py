@@ -209,8 +209,10 @@ def _footprint(project: Project, imported: Sequence[ImportedModules]) -> Footpri
     was judged), the versions directories, and what the migrations imported."""
     contents: dict[Path, bytes | None] = {s.path: s.source.encode() for s in project.scripts}
     named = [*project.sources.files]
-    if project.sources.config is not None and project.sources.config.config_file_name:
-        named.append(Path(project.sources.config.config_file_name).resolve())
+    config = project.sources.config
+    for file_name in (config.config_file_name, config.toml_file_name) if config else ():
+        if file_name:  # alembic.ini, and the pyproject.toml whose [tool.alembic] it reads
+            named.append(Path(file_name).resolve())
     env_py = find_env_py(project.sources.script_location)
     if env_py is not None:
         named.append(env_py.resolve())  # what it sets counts for every rule

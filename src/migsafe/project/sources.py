@@ -44,18 +44,22 @@ def find_sources(
             what = "path does not exist" if not config_file.exists() else "not a file"
             sources.diagnostics.append(Diagnostic(config_file, what, fatal=True))
         else:
-            _add_config(sources, _read_config(config_file))
+            _add_config(sources, read_config(config_file))
     for target in paths:
         if not target.exists():
             sources.diagnostics.append(Diagnostic(target, "path does not exist", fatal=True))
         elif target.is_file() and target.suffix == ".ini":
-            _add_config(sources, _read_config(target))
+            _add_config(sources, read_config(target))
         elif target.is_file():
             sources.files.append(target)
             sources.complete = False
             sources.script_location = sources.script_location or _script_location(target.parent)
         elif (target / "alembic.ini").is_file():
-            _add_config(sources, _read_config(target / "alembic.ini"))
+            _add_config(sources, read_config(target / "alembic.ini"))
+        elif has_alembic_table(target / "pyproject.toml"):  # Alembic's settings there alone
+            from alembic.config import Config
+
+            _add_config(sources, Config(toml_file=str(target / "pyproject.toml")))
         elif (target / "env.py").is_file() and (target / "versions").is_dir():
             _add_versions_dir(sources, target / "versions", recursive=True)
             sources.script_location = sources.script_location or target.resolve()
@@ -144,10 +148,22 @@ def _declares_revision(path: Path) -> bool:
         return False
 
 
-def _read_config(ini: Path) -> Config:
+def read_config(ini: Path) -> Config:
+    """Alembic's configuration from ``ini``, with the ``[tool.alembic]`` table of the
+    pyproject.toml beside it (``alembic init -t pyproject`` keeps script_location there),
+    as Alembic's command line reads both."""
     from alembic.config import Config  # importing Alembic takes 0.2 s: only when there is one
 
-    return Config(str(ini))
+    pyproject = ini.parent / "pyproject.toml"
+    return Config(str(ini), toml_file=str(pyproject) if has_alembic_table(pyproject) else None)
+
+
+def has_alembic_table(pyproject: Path) -> bool:
+    """``pyproject`` holds Alembic's own settings (``[tool.alembic]``)."""
+    try:
+        return "[tool.alembic" in pyproject.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def _add_config(sources: Sources, config: Config) -> None:
@@ -155,8 +171,9 @@ def _add_config(sources: Sources, config: Config) -> None:
 
     from migsafe.project.script_directory import script_directory
 
-    ini = Path(config.config_file_name) if config.config_file_name else Path("<alembic Config>")
-    here = ini.resolve().parent if config.config_file_name else Path.cwd()
+    named = config.config_file_name or config.toml_file_name
+    ini = Path(named) if named else Path("<alembic Config>")
+    here = ini.resolve().parent if named else Path.cwd()
     try:
         config.file_config  # noqa: B018 - parsed here, once: a broken file is bad input
     except (configparser.Error, UnicodeDecodeError) as exc:

@@ -269,12 +269,11 @@ def _append_to_section(text: str, section: str, new_lines: list[str]) -> str:
 
 
 def _env_py(ini: Path) -> Path | None:
-    from alembic.config import Config
-
     from migsafe.project.script_directory import script_directory
+    from migsafe.project.sources import read_config
 
     try:
-        directory = Path(script_directory(Config(str(ini))).dir)
+        directory = Path(script_directory(read_config(ini)).dir)
     except Exception:
         return None
     env_py = directory / "env.py"
