@@ -306,3 +306,13 @@ def test_roundtrip_of_a_history_alembic_cannot_walk_is_an_input_error(write_migr
         "cannot run it: roundtrip it with the history it depends on (an alembic.ini whose "
         "version_locations name both)"
     )
+
+
+def test_a_select_naming_no_rule_is_an_error(tmp_path: Path, write_migration) -> None:
+    """``--select "$RULES"`` with the variable empty ran no rule and passed."""
+    path = write_migration(UNSAFE)
+    code, output = run("check", "--select", "", str(path.parent))
+    assert code == 2 and "select names no rule, so nothing would be checked" in output
+    (tmp_path / "pyproject.toml").write_text("[tool.migsafe]\nselect = []\n")
+    code, output = run("check", str(path.parent))
+    assert code == 2 and "select names no rule" in output

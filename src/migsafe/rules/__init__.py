@@ -104,6 +104,11 @@ def enabled_rules(
         chosen = {rule.name for rule in all_rules() if not rule.opt_in}
     else:
         chosen = set(resolve_rules(select, "select"))
+        if not chosen:  # ``--select "$RULES"`` with the variable unset: no rule would run
+            raise UnknownRule(
+                "select names no rule, so nothing would be checked: leave it out for the "
+                "default rules, or name some (--select MS004,rename-column)"
+            )
     chosen |= resolve_rules(extend_select, "extend-select")
     return frozenset(chosen - resolve_rules(ignore, "ignore"))
 
