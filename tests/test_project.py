@@ -154,6 +154,25 @@ def test_a_depends_on_outside_the_history_is_noticed_and_unknown(write_migration
     assert not [f for f in result.findings if f.rule == "object-already-exists"]
 
 
+def test_revision_variables_set_from_a_module_constant_are_read(tmp_path: Path) -> None:
+    """``revision = REV`` (a name set once to a string) is what Alembic reads too; a number
+    is said to be no string, not "no revision variable"."""
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    (versions / "a.py").write_text("REV = 'a'\nrevision = REV\ndown_revision = None\n")
+    (versions / "b.py").write_text(
+        "REV = 'b'\nPARENT = 'a'\nPARENTS = (PARENT,)\nrevision = REV\ndown_revision = PARENTS\n"
+    )
+    (versions / "c.py").write_text("revision = 2\ndown_revision = 'b'\n")
+    history, diagnostics = history_of(versions)
+    assert [(s.revision, s.down_revisions) for s in history.scripts] == [
+        ("a", ()),
+        ("b", ("a",)),
+    ]
+    (error,) = diagnostics
+    assert error.fatal and error.message == "`revision` is 2, not a string"
+
+
 def test_a_down_revision_computed_at_import_cannot_be_placed(tmp_path: Path) -> None:
     versions = tmp_path / "versions"
     versions.mkdir()

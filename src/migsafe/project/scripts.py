@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import enum
 import functools
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,6 +91,8 @@ def read_script(path: Path) -> MigrationScript | Diagnostic:
     except ValueError as exc:
         return Diagnostic(path, str(exc), fatal=True)
     revision = values.get("revision")
+    if "revision" in values and not isinstance(revision, str):
+        return Diagnostic(path, f"`revision` is {revision!r}, not a string", fatal=True)
     if not isinstance(revision, str) or not revision:
         return Diagnostic(path, "no `revision` variable: not an Alembic migration", fatal=True)
     return MigrationScript(
@@ -114,6 +117,11 @@ def _module_literals(tree: ast.Module) -> tuple[dict[str, object], dict[str, int
     """
     values: dict[str, object] = {}
     computed: dict[str, int] = {}
+    constants: dict[str, object] = {}  # module-level names set once, to immutable literals
+    stored = Counter(
+        name.id for name in ast.walk(tree)
+        if isinstance(name, ast.Name) and isinstance(name.ctx, ast.Store)
+    )  # fmt: skip
     for node in tree.body:
         if isinstance(node, ast.Assign):
             targets, value = node.targets, node.value
@@ -122,9 +130,18 @@ def _module_literals(tree: ast.Module) -> tuple[dict[str, object], dict[str, int
         else:
             continue
         for target in targets:
-            if isinstance(target, ast.Name) and target.id in REVISION_VARIABLES:
+            if not isinstance(target, ast.Name):
+                continue
+            try:
+                constant = _literal(value, constants)
+            except ValueError:
+                constant = None
+            else:
+                if stored[target.id] == 1 and isinstance(constant, (str, tuple)):
+                    constants[target.id] = constant
+            if target.id in REVISION_VARIABLES:
                 try:
-                    values[target.id] = ast.literal_eval(value)
+                    values[target.id] = _literal(value, constants)
                 except ValueError:
                     if target.id == "branch_labels":
                         values[target.id] = _expressions(value)
@@ -136,6 +153,17 @@ def _module_literals(tree: ast.Module) -> tuple[dict[str, object], dict[str, int
                             "tuple or None"
                         ) from None
     return values, computed
+
+
+def _literal(node: ast.expr, constants: dict[str, object]) -> object:
+    """A literal's value, a name set to one earlier in the module standing for it
+    (``revision = REV``, which Alembic reads as well), in a tuple or list too."""
+    if isinstance(node, ast.Name) and node.id in constants:
+        return constants[node.id]
+    if isinstance(node, (ast.Tuple, ast.List)):
+        items = tuple(_literal(item, constants) for item in node.elts)
+        return items if isinstance(node, ast.Tuple) else list(items)
+    return ast.literal_eval(node)
 
 
 def _expressions(value: ast.expr) -> tuple[str, ...]:
