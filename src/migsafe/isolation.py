@@ -21,6 +21,8 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from multiprocessing.connection import Connection
@@ -70,10 +72,18 @@ class Worker:
             raise WorkerLost(self.how_it_ended()) from None
 
     def receive(self, timeout: float | None) -> Any:
-        """The next message; raises WorkerLost or WorkerTimedOut (after killing it)."""
-        if not self.connection.poll(timeout):
-            self.stop()
-            raise WorkerTimedOut(timed_out(timeout))
+        """The next message; raises WorkerLost or WorkerTimedOut (after killing it), and
+        KeyboardInterrupt on a Ctrl-C noticed while it waits (``interrupts_noticed``)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if self.connection.poll(_SLICE if left is None else min(_SLICE, left)):
+                break
+            if _INTERRUPTED.is_set():
+                raise KeyboardInterrupt
+            if left is not None and left <= _SLICE:
+                self.stop()
+                raise WorkerTimedOut(timed_out(timeout))
         try:
             return self.connection.recv()
         except (EOFError, ConnectionResetError, OSError):
@@ -97,6 +107,34 @@ class Worker:
         if code < 0:
             return f"killed the process ({signal.Signals(-code).name})"
         return f"ended the process (exit code {code})"
+
+
+# how long a wait for the worker lasts before it looks whether Ctrl-C was pressed
+_SLICE = 0.25
+_INTERRUPTED = threading.Event()
+
+
+@contextmanager
+def interrupts_noticed() -> Iterator[None]:
+    """While waiting for workers: Ctrl-C raises KeyboardInterrupt as always, and is also
+    remembered, so that a wait that goes on (the exception swallowed somewhere, a
+    finalizer's ``Exception ignored``) still ends within a quarter of a second. Only in the
+    main thread, and only where Python's own handler is in place; put back after."""
+    main = threading.current_thread() is threading.main_thread()
+    if not main or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield
+        return
+
+    def interrupted(signum: int, frame: object) -> None:
+        _INTERRUPTED.set()
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, interrupted)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        _INTERRUPTED.clear()
 
 
 def _kill_group(pid: int | None) -> None:
@@ -167,19 +205,20 @@ def answers_in_order(
     """
     answers: list[Any] = []
     worker: Worker | None = None
-    try:
-        if count:
-            worker = start_worker(answers)
-        meanwhile()
-        while len(answers) < count:
-            worker = worker or start_worker(answers)
-            try:
-                answers.append(worker.receive(timeout))
-            except (WorkerLost, WorkerTimedOut) as exc:
-                answers.append(lost(len(answers), str(exc)))
+    with interrupts_noticed():
+        try:
+            if count:
+                worker = start_worker(answers)
+            meanwhile()
+            while len(answers) < count:
+                worker = worker or start_worker(answers)
+                try:
+                    answers.append(worker.receive(timeout))
+                except (WorkerLost, WorkerTimedOut) as exc:
+                    answers.append(lost(len(answers), str(exc)))
+                    worker.stop()
+                    worker = None
+        finally:
+            if worker is not None:
                 worker.stop()
-                worker = None
-    finally:
-        if worker is not None:
-            worker.stop()
     return answers

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection
 from typing import Any
 
-from migsafe.isolation import Worker, WorkerLost, WorkerTimedOut
+from migsafe.isolation import Worker, WorkerLost, WorkerTimedOut, interrupts_noticed
 from migsafe.postgres.url import scratch_database
 from migsafe.roundtrip.result import RevisionResult, StepError, Verdict
 from migsafe.roundtrip.stairway import (
@@ -87,7 +87,7 @@ class Supervisor:
         self._position: tuple[str | None, str, int] | None = None  # revision, step, count
 
     def walk(self, plan: list[PlannedRevision]) -> StairwayRun:
-        with self._databases:
+        with interrupts_noticed(), self._databases:
             done = 0  # planned revisions finished
             while done < len(plan) and self.run.fatal is None:
                 done = self._one_worker(plan, done)
