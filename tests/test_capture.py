@@ -2173,3 +2173,32 @@ def test_a_function_asking_whether_it_runs_offline_is_judged_as_deployed(write_m
     result = command.check([path.parent])
     assert "create-index-not-concurrently" in [f.rule for f in result.findings]
     assert result.diagnostics == []
+
+
+def test_a_stand_in_used_in_a_guarded_try_raises_into_the_handler(write_migration) -> None:
+    """invenio-rdm-records takes a default from its model in a try whose handler falls back
+    to "P": with the model stood in, the value raised there, the handler went on, and the
+    UPDATE and SET NOT NULL after it are judged (all that followed was cut off before)."""
+    path = write_migration(
+        """
+import myapp_not_installed.models as models
+
+def _default():
+    try:
+        value = models.Record.status.default.arg
+        assert len(value) == 1
+    except Exception:
+        value = "P"
+    return value
+
+def upgrade():
+    op.add_column("records", sa.Column("status", sa.String(1)))
+    op.execute(f"UPDATE records SET status = '{_default()}'")
+    op.alter_column("records", "status", nullable=False)
+"""
+    )
+    result = command.check([path.parent])
+    assert {"unbatched-update", "set-not-null"} <= {f.rule for f in result.findings}
+    (notice,) = result.diagnostics
+    assert notice.line == line_of(path, "assert len")
+    assert "in a try block: it is not known offline, so it raised there" in notice.message

@@ -37,6 +37,10 @@ def capture_notes(script: MigrationScript, *captures: Capture) -> list[Diagnosti
             if guess.reach is Reach.ROWS:
                 note(guess.line, f"{did}: the rows that statement writes are not known, so it "
                      "is not checked; the statements after it are")  # fmt: skip
+            elif guess.reach is Reach.HANDLED:
+                note(guess.line, f"{did} in a try block: it is not known offline, so it "
+                     "raised there and the migration's handler went on; the statements "
+                     "after it are checked")  # fmt: skip
             elif guess.reach is Reach.EFFECT:
                 note(guess.line, f"{did}: what it does is not known, so it is not checked; "
                      "the statements after it are")  # fmt: skip

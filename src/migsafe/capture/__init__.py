@@ -350,7 +350,7 @@ class OfflineCapturer:
         # made the type (dstack): each function starts with nothing remembered
         context.impl.memo = {}
         log = stand_ins.LOG
-        log.start(recorder.filename, recorder.guessed, importing)
+        log.start(recorder.filename, recorder.guessed, importing, script.guarded_lines)
         try:
             with warnings.catch_warnings():  # the migration's (and SQLAlchemy's about what it
                 warnings.simplefilter("ignore")  # reflected offline): not migsafe's to print

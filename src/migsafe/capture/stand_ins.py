@@ -58,6 +58,10 @@ class Reach(enum.Enum):
     # what a stood-in helper called for its effect does (``migration.remove_foreign_keys(
     # ...)``): the migration's own statements after it are judged
     EFFECT = "effect"
+    # used in a ``try`` whose handler takes any error: it raised there (StandInUnknown), and
+    # the migration's handler went on, so the statements after it are judged; the schema
+    # after the revision is no longer taken as exact
+    HANDLED = "handled"
 
 
 @dataclass(frozen=True)
@@ -87,11 +91,16 @@ class StandInLog:
     # application's modules do when they are imported does not decide what the script emits
     importing: bool = False
     loading: int = 0  # modules of the project being imported right now (nested), at any time
+    # the lines of the migration file inside a try whose handler takes any error
+    guarded: frozenset[int] = frozenset()
 
-    def start(self, current_file: str, on_value_use: Callable[[], object], importing: bool) -> None:
+    def start(
+        self, current_file: str, on_value_use: Callable[[], object], importing: bool,
+        guarded: frozenset[int] = frozenset(),
+    ) -> None:  # fmt: skip
         self.value_uses, self.touched, self.written = [], set(), set()
         self.current_file, self.on_value_use = current_file, on_value_use
-        self.importing = importing
+        self.importing, self.guarded = importing, guarded
 
 
 LOG = StandInLog()
@@ -318,9 +327,30 @@ class StandIn(UserDefinedType):
             outer = outer.f_back
         if outer is not None:
             line = outer.f_lineno
-        LOG.on_value_use()
         how = "turns {name} into text" if as_text else "branches on {name}"
+        if _in_guarded_code(frame):
+            use = ValueUse(self._migsafe_path, self._migsafe_root, line, how, Reach.HANDLED)
+            LOG.value_uses.append(use)
+            raise StandInUnknown(f"{self._migsafe_path} is not known offline")
+        LOG.on_value_use()
         LOG.value_uses.append(ValueUse(self._migsafe_path, self._migsafe_root, line, how))
+
+
+class StandInUnknown(sqlalchemy.exc.CompileError):
+    """Raised where a migration uses a stand-in's value inside a ``try`` whose handler takes
+    any error (invenio's ``try: default = Model.status.default.arg ... except Exception:
+    default = "P"``): the path it follows then is the one its author wrote for a value that
+    cannot be had, rather than a guess at the real one. A CompileError, so that a handler
+    of SQLAlchemy's errors takes it too."""
+
+
+def _in_guarded_code(frame: types.FrameType | None) -> bool:
+    """A line of the migration file on the stack is inside such a ``try``."""
+    while frame is not None:
+        if frame.f_code.co_filename == LOG.current_file and frame.f_lineno in LOG.guarded:
+            return True
+        frame = frame.f_back
+    return False
 
 
 _DOTTED_NAME = re.compile(r"(\.\w+)+")  # ".user.id": a table (and column) in a schema
