@@ -1646,17 +1646,24 @@ def upgrade():
 
 
 def test_values_that_cannot_be_literals_render_with_placeholders(write_migration) -> None:
+    """A value bound to a column of no type has no literal form to SQLAlchemy: a plain one
+    is written in all the same (invenio's ``values(enabled=False)`` gave a recipe with
+    ``$1``), the others stay placeholders."""
     body = """
 def upgrade():
     value = sa.bindparam("a", 5, type_=sa.types.NullType())
     op.execute(sa.text("UPDATE t SET a = :a").bindparams(value))
-    t = sa.table("t", sa.column("a"))
+    t = sa.table("t", sa.column("a"), sa.column("b"))
+    op.execute(t.update().where(t.c.b.isnot(None)).values(a=False))
+    op.execute(t.update().values(a=object()))
     op.bulk_insert(t, [{"a": object()}])
 """
     _, upgrade, _ = capture_body(write_migration, body)
     assert [e.sql for e in upgrade.judged] == [
-        "UPDATE t SET a = $1",
-        "INSERT INTO t (a) VALUES ($1)",
+        "UPDATE t SET a = 5",
+        "UPDATE t SET a=false WHERE t.b IS NOT NULL",
+        "UPDATE t SET a=$1",
+        "INSERT INTO t (a, b) VALUES ($1, $2)",
     ]
 
 

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from alembic.migration import MigrationContext
 from alembic.operations import MigrateOperation, Operations, ops
 
+from migsafe.capture.offline_bind import with_literals
 from migsafe.capture.recorder import FailsOnPostgreSQL, Recorder
 from migsafe.capture.stand_ins import StandIn
 from migsafe.capture.stood_in_arguments import without_stand_ins
@@ -124,9 +125,11 @@ def _record_failure(
 
 
 def _with_placeholders(operation: MigrateOperation, dialect: Any) -> str | None:
-    """The statement of ``op.execute()`` or ``op.bulk_insert()`` with ``$1`` placeholders
-    where Alembic's offline render could not write a value as a literal (a bound value of
-    an unknown type): its shape is exact, and the values do not matter to any rule."""
+    """The statement of ``op.execute()`` or ``op.bulk_insert()``, where Alembic's offline
+    render could not write a value as a literal (a bound value of a column of no type:
+    invenio's ``sa.sql.column("enabled")`` set to False): the plain values written in all
+    the same, as ``--sql`` writes them, and ``$1`` placeholders for the others (its shape
+    is exact)."""
     if isinstance(operation, ops.ExecuteSQLOp):
         clause = operation.sqltext
         clause = sa.text(clause) if isinstance(clause, str) else clause
@@ -135,6 +138,11 @@ def _with_placeholders(operation: MigrateOperation, dialect: Any) -> str | None:
     else:
         return None
     try:
-        return str(clause.compile(dialect=dialect)).strip()
+        compiled = clause.compile(dialect=dialect)
     except Exception:
         return None
+    sql = str(compiled).strip()
+    if isinstance(operation, ops.BulkInsertOp):  # its rows are not the statement's values
+        return sql
+    values = compiled.params
+    return with_literals(sql, tuple(values.get(name) for name in compiled.positiontup or ()))
