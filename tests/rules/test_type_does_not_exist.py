@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.rules.lint import assert_renders, lines_flagged, lint
+from tests.rules.lint import assert_renders, lines_flagged, lint, lint_with_notices
 
 RULE = "type-does-not-exist"
 
@@ -94,3 +94,17 @@ def upgrade():
         '# PostgreSQL has no collation "latin1_swedish_ci" (MySQL\'s): write the column with '
         "no collation"
     )
+
+
+def test_an_enum_without_a_name_fails(tmp_path: Path) -> None:
+    """group-based-policy's ``sa.Enum("tcp", "udp")``: SQLAlchemy refuses it for PostgreSQL,
+    online as offline; said as an error of the revision, not a notice that it could not be
+    rendered."""
+    body = """\
+def upgrade():
+    op.create_table("rules", sa.Column("id", sa.Integer(), primary_key=True),
+                    sa.Column("protocol", sa.Enum("tcp", "udp")))
+"""
+    findings, notices = lint_with_notices(tmp_path, body, rule=RULE)
+    assert [f.message.split(":")[0] for f in findings] == ["An enum type without a name"]
+    assert notices == []

@@ -12,6 +12,7 @@ from migsafe.catalog import DEFAULT_SCHEMA
 from migsafe.findings import Finding, Severity
 from migsafe.revision import RevisionContext
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule
+from migsafe.sql import refused_by_postgresql
 from migsafe.sqltree import walk
 
 RULE = Rule(
@@ -25,8 +26,9 @@ RULE = Rule(
     directions=(UPGRADE, DOWNGRADE),
     since="0.3.0",
     summary="A column or cast of a type MySQL, SQLite or SQL Server has and PostgreSQL has "
-    "not (BLOB, DATETIME, DOUBLE, TINYINT, LONGTEXT, ..., or TEXT with a length), or a "
-    "collation of theirs (utf8mb4_bin, NOCASE): the statement fails.",
+    "not (BLOB, DATETIME, DOUBLE, TINYINT, LONGTEXT, ..., or TEXT with a length), a "
+    "collation of theirs (utf8mb4_bin, NOCASE), or an enum without a name: the statement "
+    "fails.",
     why=(
         "SQLAlchemy renders an uppercase type as it is named: sa.BLOB() is BLOB, "
         "sa.DATETIME() is DATETIME, mysql.DOUBLE() is DOUBLE, for every database. PostgreSQL "
@@ -83,6 +85,17 @@ _INSTEAD = {
 
 def check(rev: RevisionContext) -> Iterator[Finding]:
     for stmt in rev.statements(RULE):
+        if stmt.node is None and refused_by_postgresql(stmt.error):
+            yield rev.finding(  # group-based-policy's sa.Enum("a", "b") with no name
+                RULE,
+                stmt,
+                "An enum type without a name: PostgreSQL has none, and SQLAlchemy refuses the "
+                "statement ('PostgreSQL ENUM type requires a name'), and with it the revision.",
+                what="enum type without a name",
+                instead='sa.Enum(..., name="<table>_<column>") (or native_enum=False: a '
+                "VARCHAR and a CHECK)",
+            )
+            continue
         types = [t for t in walk(stmt.node) if isinstance(t, ast.TypeName) and len(t.names) == 1]
         named = dict.fromkeys(t.names[-1].sval for t in types if t.names[-1].sval in _INSTEAD)
         if any(t.names[-1].sval == "text" and t.typmods for t in types):
