@@ -604,3 +604,26 @@ def downgrade():
         "    op.create_primary_key('revisions_pkey', 'revisions', ['uuid'])",
         "    op.drop_table('members')",
     ]
+
+
+def test_changes_of_a_table_the_upgrade_made_go_with_its_drop(tmp_path: Path) -> None:
+    """cinder's initial revision alters a table it made: the recipe said to undo that by
+    hand, where dropping the table undoes it."""
+    body = """\
+def upgrade():
+    op.create_table("quota_usages", sa.Column("id", sa.Integer(), primary_key=True),
+                    sa.Column("resource", sa.String(255)))
+    op.create_index("ix_quota_usages_resource", "quota_usages", ["resource"])
+    with op.batch_alter_table("quota_usages") as batch_op:
+        batch_op.alter_column("resource", type_=sa.String(300))
+    op.add_column("volumes", sa.Column("note", sa.Text()))
+
+def downgrade():
+    pass
+"""
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    assert finding.hint.splitlines()[1:3] == [
+        "    op.drop_column('volumes', 'note')",
+        "    op.drop_table('quota_usages')",
+    ]
+    assert "undo by hand" not in finding.hint

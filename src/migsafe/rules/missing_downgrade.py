@@ -154,10 +154,17 @@ def _undo_hint(rev: RevisionContext) -> str:
     lines: list[str] = []
     seen: set[int] = set()
     operations: set[int] = set()
+    made = {stmt.table for stmt in rev.upgrade if isinstance(stmt.node, ast.CreateStmt)}
     for stmt in reversed(rev.upgrade):
         operation = stmt.operation
         if isinstance(stmt.node, (ast.TransactionStmt, ast.VariableSetStmt)):
             continue  # a COMMIT or a SET: nothing to undo
+        if (
+            stmt.table is not None
+            and stmt.table in made
+            and not isinstance(stmt.node, (ast.CreateStmt, ast.RenameStmt))
+        ):
+            continue  # a change of a table upgrade() made: dropping the table undoes it
         if isinstance(stmt.node, _DATA_OR_CONTROL) and rev.is_new_table(stmt):
             continue  # rows of a table the revision makes: dropping the table undoes them
         if operation is None:  # SQL run through the bind (tiled's connection.execute)
