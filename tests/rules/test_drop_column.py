@@ -265,3 +265,30 @@ def upgrade():
             "# or add a new column beside it, backfill it, deploy code that reads it, then drop",
         ],
     ]
+
+
+def test_the_keys_that_go_with_the_column_are_said(write_migration) -> None:
+    """manila drops ``host``, part of drivers_private_data's primary key, and adds a key back
+    only on MySQL: on PostgreSQL the table is left without one."""
+    before = """\
+def upgrade():
+    op.create_table("drivers_private_data", sa.Column("host", sa.String(255)),
+                    sa.Column("entity_uuid", sa.String(36)), sa.Column("key", sa.String(255)),
+                    sa.PrimaryKeyConstraint("host", "entity_uuid", "key"),
+                    sa.UniqueConstraint("host", name="uq_host"))
+"""
+    body = """\
+def upgrade():
+    op.drop_column("drivers_private_data", "host")
+"""
+    (finding,) = after_history(write_migration, before, body, rule=RULE)
+    assert finding.message.endswith(
+        "until the new code is deployed; and PostgreSQL drops primary key "
+        '"drivers_private_data_pkey" ("host", "entity_uuid", "key") and unique constraint '
+        '"uq_host" ("host") with it.'
+    )
+    again = (
+        body + '    op.create_primary_key("pk", "drivers_private_data", ["entity_uuid", "key"])\n'
+    )
+    (finding,) = after_history(write_migration, before, again, rule=RULE)
+    assert '("host", "entity_uuid", "key") (added back after)' in finding.message

@@ -86,6 +86,40 @@ _STRICT_STEPS = (
 )
 
 
+def _keys_going(rev: RevisionContext, stmt: Statement, columns: list[str]) -> str:
+    """The primary key and unique constraints PostgreSQL drops with the columns, said: the
+    table is left without them (manila drops ``host`` of drivers_private_data's key), unless
+    the revision adds one back after."""
+    schema = rev.schema_at(stmt)
+    table = schema.tables.get(stmt.table.key) if schema is not None and stmt.table else None
+    if table is None:
+        return ""
+    keys = [
+        c for c in table.constraints.values()
+        if c.kind in ("primary key", "unique") and set(c.columns) & set(columns)
+    ]  # fmt: skip
+    if not keys:
+        return ""
+    back = {
+        cmd.def_.contype
+        for later in rev.upgrade[rev.index_of(stmt) + 1 :]
+        if later.table == stmt.table
+        for cmd in alter_commands(later.node, AlterTableType.AT_AddConstraint)
+    }
+    said = []
+    for key in keys:
+        kind = "primary key" if key.kind == "primary key" else "unique constraint"
+        on = ", ".join(quote_identifier(c) for c in key.columns)
+        again = " (added back after)" if _KIND_OF.get(key.kind) in back else ""
+        said.append(f"{kind} {quote_identifier(key.name)} ({on}){again}")
+    it = "it" if len(columns) == 1 else "them"
+    return f"; and PostgreSQL drops {' and '.join(said)} with {it}"
+
+
+# the constraint kinds as pglast's ConstrType names them
+_KIND_OF = {"primary key": ConstrType.CONSTR_PRIMARY, "unique": ConstrType.CONSTR_UNIQUE}
+
+
 def _renames_column(node: object) -> bool:
     return isinstance(node, ast.RenameStmt) and node.renameType == ObjectType.OBJECT_COLUMN
 
@@ -122,7 +156,8 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                 f"Dropping {'column' if one else 'columns'} {columns} of {table.sql} breaks "
                 f"the running application if its model still maps {'it' if one else 'them'}: "
                 "every SELECT and INSERT of the model names "
-                f"{'it' if one else 'them'} until the new code is deployed.",
+                f"{'it' if one else 'them'} until the new code is deployed"
+                f"{_keys_going(rev, stmt, gone)}.",
                 header=_CONTRACT.format(columns=columns),
                 steps=_steps(rev, table, gone, columns),
             )
