@@ -135,6 +135,7 @@ class Catalog:
     indexes: dict[Name, Index] = field(default_factory=dict)
     sequences: set[Name] = field(default_factory=set)
     enums: dict[Name, list[str]] = field(default_factory=dict)
+    collations: set[Name] = field(default_factory=set)  # made by the history
     schemas: set[str] = field(default_factory=lambda: {DEFAULT_SCHEMA})
     # tables, views and indexes the history had and then dropped or renamed away: that one
     # is not there is what every database it migrated says, not only an empty one
@@ -170,6 +171,7 @@ class Catalog:
             indexes=dict(self.indexes),
             sequences=set(self.sequences),
             enums={name: list(labels) for name, labels in self.enums.items()},
+            collations=set(self.collations),
             schemas=set(self.schemas),
             gone=set(self.gone),
             exact=self.exact,
@@ -708,9 +710,11 @@ def _drop_constraint(catalog: Catalog, table: Table, command: ast.AlterTableCmd)
     """With CASCADE, the foreign keys that depend on a dropped key's index go too (airflow's
     downgrade drops ``task_instance_composite_key`` CASCADE, then adds the keys back)."""
     dropped = table.constraints.pop(command.name, None)
-    if dropped is None and not table.partial and not command.missing_ok:
-        # rucio drops "MESSAGES_EVENT_TYPE_NN", made unquoted (lower case); GBP, MySQL's
-        # "PRIMARY", which PostgreSQL names <table>_pkey
+    in_another_case = any(name.lower() == command.name.lower() for name in table.constraints)
+    if dropped is None and not table.partial and not command.missing_ok and not in_another_case:
+        # group-based-policy drops MySQL's "PRIMARY", which PostgreSQL names <table>_pkey. A
+        # name the table has in another case is left alone: the application may have named
+        # it so (rucio's event listener makes its keys' names upper case, "CONFIGS_PK")
         catalog._not_there(
             f'constraint "{command.name}" of {_relation_sql(table.name)}', _NO_CONSTRAINT
         )
@@ -907,6 +911,14 @@ def _drop(catalog: Catalog, node: ast.DropStmt, revision: str | None) -> None:
             catalog.sequences.discard(name)
         elif node.removeType == ObjectType.OBJECT_TYPE:
             catalog.enums.pop(name, None)
+        elif node.removeType == ObjectType.OBJECT_COLLATION:
+            catalog.collations.discard(name)
+
+
+def _define(catalog: Catalog, node: ast.DefineStmt, revision: str | None) -> None:
+    """CREATE COLLATION (quetz makes ``nocase`` for its case-insensitive names)."""
+    if node.kind == ObjectType.OBJECT_COLLATION:
+        catalog.collations.add(dotted_name(node.defnames))
 
 
 def _create_enum(catalog: Catalog, node: ast.CreateEnumStmt, revision: str | None) -> None:
@@ -1019,6 +1031,7 @@ _HANDLERS = {
     ast.DropStmt: _drop,
     ast.CreateEnumStmt: _create_enum,
     ast.DoStmt: _do,
+    ast.DefineStmt: _define,
     ast.CreateFunctionStmt: _create_function,
     ast.AlterEnumStmt: _alter_enum,
     ast.CreateSeqStmt: _create_sequence,

@@ -108,3 +108,16 @@ def upgrade():
     findings, notices = lint_with_notices(tmp_path, body, rule=RULE)
     assert [f.message.split(":")[0] for f in findings] == ["An enum type without a name"]
     assert notices == []
+
+
+def test_a_collation_the_history_makes_is_its_own(tmp_path: Path) -> None:
+    """quetz makes ``nocase`` (ICU, case-insensitive) on PostgreSQL, then uses it."""
+    body = """\
+def upgrade():
+    op.execute("CREATE COLLATION IF NOT EXISTS nocase (provider = icu, "
+               "locale = 'und-u-ks-level2', deterministic = false)")
+    op.add_column("channels", sa.Column("name2", sa.String(100, collation="nocase")))
+    op.execute("DROP COLLATION nocase")
+    op.add_column("channels", sa.Column("name3", sa.String(100, collation="nocase")))
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [6]

@@ -317,8 +317,15 @@ class _Cursor:
         self._read = False
         self._line: int | None = None  # the migration's line that ran the statement
         self.description: Description | None = None
-        self.rowcount = -1
+        self._rowcount = -1
         self.lastrowid = None
+
+    @property
+    def rowcount(self) -> int:
+        """How many rows a SELECT gave is a read too (cloudkitty's ``if res.rowcount:`` on a
+        query of information_schema)."""
+        self._note_read()
+        return self._rowcount
 
     def execute(self, operation: str, parameters: Any = None) -> None:
         operation = with_literals(operation, parameters)
@@ -332,7 +339,7 @@ class _Cursor:
         self._rows, self.description = empty_answer(
             operation, catalog, connection.generated, connection.pg_version
         )
-        self.rowcount = len(self._rows) if self.description is not None else 0
+        self._rowcount = len(self._rows) if self.description is not None else 0
 
     def executemany(self, operation: str, seq_of_parameters: Any) -> None:
         self.execute(operation)

@@ -4,12 +4,20 @@ the history migrated, not only on an empty one."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from migsafe.catalog import Catalog
 from migsafe.revision import RevisionContext
 from migsafe.rule import DOWNGRADE, Rule
 from migsafe.sql import Statement
+
+# a query of the database's own catalog: what exists, asked as SQL (not as reflection)
+_CATALOG = re.compile(
+    r"\b(information_schema|pg_catalog|pg_(constraint|class|index|indexes|"
+    r"tables|type|enum|attribute|namespace|proc|trigger))\b",
+    re.I,
+)
 
 
 def on_known_schema(rev: RevisionContext, rule: Rule) -> Iterator[tuple[Catalog, Statement]]:
@@ -26,11 +34,18 @@ def on_known_schema(rev: RevisionContext, rule: Rule) -> Iterator[tuple[Catalog,
         # on another database
     guarded = rev.script.guarded_lines
     unrendered: set[str] = set()  # the functions with an operation not rendered so far
+    asked = {  # the first line of each function that read the catalog through the bind
+        capture.function: min(r.line for r in capture.reads if _CATALOG.search(r.sql))
+        for capture in (rev.upgrade_capture, rev.downgrade_capture)
+        if any(_CATALOG.search(r.sql) for r in capture.reads)
+    }
     for stmt in rev.statements(rule):
         if stmt.node is None:
             unrendered.add(stmt.direction)
         if stmt.direction in unrendered or stmt.line in guarded:
             continue  # what an operation not rendered did is not known (mwdb's drop by None)
+        if stmt.line >= asked.get(stmt.direction, stmt.line + 1):
+            continue  # it branches on what the catalog holds, answered as empty (cloudkitty)
         if stmt.direction == DOWNGRADE and not rev.upgrade_capture.exact:
             continue
         yield schema, stmt

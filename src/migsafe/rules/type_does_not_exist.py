@@ -20,8 +20,9 @@ RULE = Rule(
     name="type-does-not-exist",
     severity=Severity.ERROR,
     category=Category.ROLLBACK,
-    help="Use the PostgreSQL type (bytea, timestamp, double precision, text, smallint, ...): "
-    "SQLAlchemy's generic types render it for each database.",
+    help="Use the PostgreSQL type (bytea, timestamp, double precision, text, smallint, ...), "
+    "which SQLAlchemy's generic types render for each database; no collation, or one "
+    "PostgreSQL has; a name for an enum.",
     references=(PG_DOCS + "datatype.html",),
     directions=(UPGRADE, DOWNGRADE),
     since="0.3.0",
@@ -107,7 +108,9 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                 what="type TEXT(n)",
                 instead="sa.Text() (no length), or sa.String(n) (varchar(n))",
             )
-        for collation, owner in dict.fromkeys(_foreign_collations(stmt.node)):
+        made = rev.schema_at(stmt)  # a collation of that name the history made is its own
+        collations = made.collations if made is not None else set()
+        for collation, owner in dict.fromkeys(_foreign_collations(stmt.node, collations)):
             yield rev.finding(
                 RULE,
                 stmt,
@@ -145,12 +148,17 @@ _SQL_SERVER_COLLATION = re.compile(r"_c[is]_a[is](_\w+)?$", re.IGNORECASE)
 _SQLITE_COLLATIONS = {"nocase", "rtrim"}
 
 
-def _foreign_collations(node: ast.Node | None) -> Iterator[tuple[str, str]]:
-    """The collations ``node`` names that are another database's, with whose."""
+def _foreign_collations(
+    node: ast.Node | None, made: set[tuple[str, str]]
+) -> Iterator[tuple[str, str]]:
+    """The collations ``node`` names that are another database's, with whose; not one the
+    history made (quetz's ``CREATE COLLATION nocase``, for PostgreSQL)."""
     for clause in walk(node):
         if not isinstance(clause, ast.CollateClause) or len(clause.collname) != 1:
             continue
         name = clause.collname[0].sval
+        if (DEFAULT_SCHEMA, name) in made:
+            continue
         if _MYSQL_COLLATION.match(name):
             yield name, "MySQL"
         elif _SQL_SERVER_COLLATION.search(name):
