@@ -304,3 +304,37 @@ def test_a_ctrl_c_swallowed_somewhere_still_ends_the_wait_for_a_worker() -> None
         finally:
             worker.stop()
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_check_lets_no_migration_reach_a_database(write_migration, server_url: str) -> None:
+    """A tester's check wrote rows to the database alembic.ini named: migrations build an
+    engine from the config's URL, or connect through the driver. check runs them offline:
+    the URL leads nowhere, and a connection of their own is refused (a notice)."""
+    query = dict(part.split("=", 1) for part in server_url.split("?", 1)[1].split("&"))
+    dsn = f"host={query['host']} port={query['port']} user=postgres dbname=postgres"
+    versions = write_migration(
+        "import psycopg\nfrom alembic import context\n"
+        "def upgrade():\n"
+        "    url = context.config.get_main_option('sqlalchemy.url')\n"
+        "    try:\n"
+        "        with sa.create_engine(url).begin() as connection:\n"
+        "            connection.execute(sa.text('CREATE TABLE from_the_url (id int)'))\n"
+        "    except Exception:\n"
+        "        pass\n"
+        f"    with psycopg.connect({dsn!r}) as connection:\n"
+        "        connection.execute('CREATE TABLE from_the_driver (id int)')\n"
+    ).parent
+    (versions.parent / "alembic.ini").write_text(
+        f"[alembic]\nscript_location = {versions.parent}\nsqlalchemy.url = {server_url}\n"
+    )
+    (versions.parent / "env.py").write_text("")
+    _, report = check_json(str(versions.parent))
+    (notice,) = report["diagnostics"]
+    assert "ConnectionRefused: check runs migrations offline" in notice["message"]
+    import psycopg
+
+    with psycopg.connect(dsn) as connection:
+        found = connection.execute(
+            "SELECT to_regclass('from_the_url'), to_regclass('from_the_driver')"
+        ).fetchone()
+    assert found == (None, None)

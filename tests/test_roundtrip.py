@@ -381,7 +381,50 @@ def test_env_py_that_connects_elsewhere_is_stopped(good_history: Path, server_ur
     (good_history.parent / "env.py").write_text(FOREIGN_ENV_PY.format(url=foreign))
     result = roundtrip(good_history.parent, server_url, use_env=True)
     assert result.has_fatal
-    assert "env.py connected to database 'template1'" in result.diagnostics[0].message
+    message = result.diagnostics[0].message
+    assert "env.py (line" in message and "connected to database 'template1'" in message
+
+
+def test_a_migration_that_connects_elsewhere_is_stopped(write_migration, server_url: str):
+    """Without --use-env too: a migration that opens its own engine to the URL of the
+    project's config gets migsafe's database (the config's URL is migsafe's), and one that
+    connects through the driver to another database is stopped before a statement runs on
+    it (docs/security.md: roundtrip never touches a database it did not create)."""
+    foreign = server_url.replace("/postgres?", "/template1?")
+    query = dict(part.split("=", 1) for part in server_url.split("?", 1)[1].split("&"))
+    dsn = f"host={query['host']} port={query['port']} user=postgres dbname=template1"
+    write_migration(
+        "from alembic import context\n"
+        "def upgrade():\n"
+        "    url = context.config.get_main_option('sqlalchemy.url')\n"
+        "    engine = sa.create_engine(url)\n"
+        "    with engine.begin() as connection:\n"
+        "        connection.execute(sa.text('CREATE TABLE side (id int)'))\n"
+        "\ndef downgrade():\n    op.drop_table('side')\n",
+        "f1",
+    )
+    assert "template1" in foreign
+    path = write_migration(
+        "import psycopg\n"
+        "def upgrade():\n"
+        f"    with psycopg.connect({dsn!r}) as connection:\n"
+        "        connection.execute('CREATE TABLE IF NOT EXISTS touched (id int)')\n"
+        "\ndef downgrade():\n    pass\n",
+        "f2",
+        "f1",
+    )
+    result = roundtrip(path.parent, server_url)
+    assert verdicts(result).get("f1") is Verdict.OK
+    assert result.has_fatal
+    message = result.diagnostics[0].message
+    line = next(n for n, text in enumerate(path.read_text().splitlines(), 1) if "psycopg.c" in text)
+    assert f"{path} (line {line})" in message
+    assert "connected to database 'template1'" in message
+    import psycopg
+
+    with psycopg.connect(dsn) as connection:
+        touched = connection.execute("SELECT to_regclass('touched')").fetchone()[0]
+    assert touched is None
 
 
 ENV_PY = """

@@ -25,7 +25,7 @@ import re
 import sys
 import types
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,13 +41,14 @@ from sqlalchemy.schema import CreateTable
 from migsafe.capture import stand_ins
 from migsafe.capture.bytecode import script_code
 from migsafe.capture.code_origin import is_project_file
-from migsafe.capture.offline_bind import OfflineBind
+from migsafe.capture.offline_bind import OfflineBind, is_offline
 from migsafe.capture.operations import Recording
 from migsafe.capture.recorder import AskedAbsent, Emitted, Read, Recorder
 from migsafe.capture.sqlalchemy_1x import sqlalchemy_1x_calls
 from migsafe.capture.stand_ins import Reach
 from migsafe.capture.stood_in_arguments import sqlalchemy_taking_stand_ins
 from migsafe.catalog import DEFAULT_SCHEMA, Catalog, Table, is_bookkeeping_table
+from migsafe.connection_guard import connections_checked
 from migsafe.errors import described
 from migsafe.project import MigrationScript, failing_line, raised_on_purpose
 from migsafe.project.script_directory import script_directory
@@ -200,6 +201,8 @@ class OfflineCapturer:
             entered.enter_context(self._stand_ins)
             entered.enter_context(self._sqlalchemy_given_stand_ins)
             entered.enter_context(sqlalchemy_1x_calls())
+            entered.enter_context(connections_checked(_refused_offline))
+            entered.enter_context(_url_nowhere(self.config))
             entered.enter_context(self._environment)
             connection = self.bind.connect(None)
             self._environment.configure(
@@ -384,6 +387,44 @@ class OfflineCapturer:
                 )
                 for use in log.value_uses
             ]
+
+
+class ConnectionRefused(RuntimeError):
+    """A migration opened a connection to a database while check runs it offline."""
+
+
+def _refused_offline(dbapi_connection: Any, record: Any = None) -> None:
+    """check runs migrations as ``alembic upgrade --sql`` does: a connection of their own
+    to a database (``psycopg.connect(os.environ["DSN"])``) is closed at once, and raises
+    into the migration, which is noticed as any error of its."""
+    if is_offline(dbapi_connection):
+        return
+    dbapi_connection.close()
+    raise ConnectionRefused("check runs migrations offline: no connection to a database")
+
+
+# where a migration that builds an engine from alembic.ini's URL connects during check: a
+# socket that does not exist (the URL is PostgreSQL's, for what reads its dialect)
+_NOWHERE = "postgresql://migsafe@/offline?host=/nonexistent/migsafe-check-runs-offline"
+
+
+@contextlib.contextmanager
+def _url_nowhere(config: Config) -> Iterator[None]:
+    """alembic.ini's ``sqlalchemy.url``, as migrations read it (``create_engine(config.
+    get_main_option("sqlalchemy.url"))``), leads nowhere while check runs them: it named
+    the user's database (a tester's production database got rows from a check)."""
+    try:
+        had = config.get_main_option("sqlalchemy.url")
+    except Exception:  # a config without its section: nothing to hide
+        had = None
+    config.set_main_option("sqlalchemy.url", _NOWHERE)
+    try:
+        yield
+    finally:
+        if had is None:
+            config.remove_main_option("sqlalchemy.url")
+        else:
+            config.set_main_option("sqlalchemy.url", had.replace("%", "%%"))
 
 
 # what stands for the keyword arguments env.py hands the migrations' functions

@@ -517,3 +517,8 @@ class OfflineBind:
         """Close without writing the closing ROLLBACK into the migration's stream."""
         self._dbapi_connection.recorder = None
         connection.close()
+
+
+def is_offline(dbapi_connection: Any) -> bool:
+    """The connection is the recording one (no database behind it)."""
+    return isinstance(dbapi_connection, _DBAPIConnection)

@@ -20,7 +20,7 @@ from migsafe.roundtrip.result import RevisionResult, RoundtripResult
 from migsafe.roundtrip.selection import Shard, ShardPlan, plan_revisions, shard_plan
 from migsafe.roundtrip.stairway import PlannedRevision
 from migsafe.rules import history_findings, in_effect
-from migsafe.runner.alembic_project import AlembicProject, alembic_project, import_object
+from migsafe.runner.alembic_project import alembic_project, import_object
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ def roundtrip_project(
                 supervisor = Supervisor(
                     stairway, database.url, progress.revision, progress.finished
                 )
-                _take(supervisor.walk(plan), alembic, project, options, sharded, result)
+                _take(supervisor.walk(plan), project, options, sharded, result)
         except KeyboardInterrupt:
             result.interrupted = True
             if supervisor is not None:
@@ -112,15 +112,14 @@ def roundtrip_project(
 
 
 def _take(
-    run: StairwayRun, alembic: AlembicProject, project: Project, options: RoundtripOptions,
-    sharded: ShardPlan | None, result: RoundtripResult,
+    run: StairwayRun, project: Project, options: RoundtripOptions, sharded: ShardPlan | None,
+    result: RoundtripResult,
 ) -> None:  # fmt: skip
     """The supervised run's results into the roundtrip's, with the drift verdict."""
     result.revisions, result.rebuilds = _reported(run.results, sharded), run.rebuilds
     if run.fatal is not None:
-        kind, message = run.fatal
-        where = alembic.env_py if kind == "foreign" else project.location
-        result.diagnostics.append(Diagnostic(where, message, fatal=True))
+        _, message = run.fatal  # a foreign connection's message names the file that made it
+        result.diagnostics.append(Diagnostic(project.location, message, fatal=True))
         return
     if options.stop is not None:
         result.drift_note = "not checked: --to stops before the head"

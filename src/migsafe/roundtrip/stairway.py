@@ -18,7 +18,13 @@ import time
 from dataclasses import dataclass
 
 from migsafe.isolation import process_state_kept
-from migsafe.project import BodyShape, MigrationScript, body_shape, raised_on_purpose
+from migsafe.project import (
+    BodyShape,
+    MigrationScript,
+    body_shape,
+    failing_line,
+    raised_on_purpose,
+)
 from migsafe.roundtrip.result import RevisionResult, StepError, Verdict
 from migsafe.runner.alembic_project import AlembicProject
 from migsafe.runner.migrator import ForeignConnection, Migrator, step_error
@@ -217,13 +223,24 @@ class Stairway:
         try:
             with process_state_kept():
                 left_open = action(script.revision)
-        except (ForeignConnection, KeyboardInterrupt):
+        except ForeignConnection as exc:  # the run stops: the file that connected is named
+            who = self._who(exc, script)
+            raise ForeignConnection(f"{step} of {script.revision}: {who} {exc}") from None
+        except KeyboardInterrupt:
             raise
         except BaseException as exc:
             return step_error(step, exc, script.path)
         if left_open:
             self.untracked.add(script.revision)
         return None
+
+    def _who(self, exc: ForeignConnection, script: MigrationScript) -> str:
+        """The file (and line) that opened the connection: the migration, or env.py."""
+        for path in (script.path, self.migrator.project.env_py):
+            line = failing_line(exc, path)
+            if line is not None:
+                return f"{path} (line {line})"
+        return str(script.path)
 
     def _recover(self, expected: Snapshot | None, revisions: list[str]) -> None:
         """Continue from ``expected``: keep the database if it is there, else rebuild it.

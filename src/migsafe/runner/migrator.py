@@ -29,8 +29,8 @@ from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationStep
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
-from sqlalchemy.pool import Pool
 
+from migsafe.connection_guard import connections_checked
 from migsafe.project import failing_line
 from migsafe.runner.alembic_project import AlembicProject, ProjectError
 
@@ -46,7 +46,7 @@ class StepError:
 
 
 class ForeignConnection(RuntimeError):
-    """env.py opened a connection to a database migsafe did not create."""
+    """env.py or a migration opened a connection to a database migsafe did not create."""
 
 
 class Migrator:
@@ -144,14 +144,18 @@ class Migrator:
             self.before_changes()
             return fn(heads, context)
 
-        with EnvironmentContext(project.config, project.scripts, fn=migrations) as environment:
-            if self.use_env:  # env.py may open connections of its own: nothing runs beside it
+        # env.py, and the migrations, read the URL of the database from the config, and
+        # may open connections of their own: they get migsafe's, and no other is let through
+        url = self.connection.engine.url.render_as_string(hide_password=False)
+        project.config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+        with (
+            EnvironmentContext(project.config, project.scripts, fn=migrations) as environment,
+            only_connections_to(self.connection),
+        ):
+            if self.use_env:  # env.py opens the connection: nothing runs beside it
                 self.before_changes()
                 project.config.attributes["connection"] = self.connection
-                url = self.connection.engine.url.render_as_string(hide_password=False)
-                project.config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-                with only_connections_to(self.connection):
-                    project.scripts.run_env()
+                project.scripts.run_env()
             else:
                 environment.configure(
                     connection=self.connection,
@@ -170,31 +174,27 @@ class Migrator:
 
 @contextmanager
 def only_connections_to(connection: Connection) -> Iterator[None]:
-    """Refuse any new database connection env.py opens to a database other than ours.
-
-    An env.py that ignores ``config.attributes["connection"]`` and builds its own engine from
-    an environment variable would otherwise migrate whatever database that names.
-    """
+    """Refuse any new database connection env.py or a migration opens to a database other
+    than ours: through SQLAlchemy (an engine of its own, from an environment variable), or
+    through the driver itself (``psycopg.connect(os.environ["PROD_DSN"])``). Each is closed
+    as soon as it is open, before a statement runs on it."""
     ours = connection.connection.driver_connection.info
     expected = (ours.host, ours.port, ours.dbname)
 
-    def check(dbapi_connection: Any, record: Any) -> None:
+    def check(dbapi_connection: Any, record: Any = None) -> None:
         info = getattr(dbapi_connection, "info", None)
         actual = (getattr(info, "host", None), getattr(info, "port", None),
                   getattr(info, "dbname", None))  # fmt: skip
         if actual != expected:
             dbapi_connection.close()
             raise ForeignConnection(
-                f"env.py connected to database {actual[2]!r} on {actual[0]}, not to the one "
-                "migsafe created; make env.py use config.attributes['connection'] "
-                "(see docs/roundtrip.md)"
+                f"connected to database {actual[2]!r} on {actual[0]}, not to the one migsafe "
+                "created; connect through op.get_bind() (and env.py through "
+                "config.attributes['connection']: see docs/roundtrip.md)"
             )
 
-    event.listen(Pool, "connect", check)
-    try:
+    with connections_checked(check):
         yield
-    finally:
-        event.remove(Pool, "connect", check)
 
 
 def step_error(step: str, exc: BaseException, path: Path | None) -> StepError:
