@@ -119,7 +119,7 @@ def start_holder() -> tuple[subprocess.Popen, Path, int]:
     return holder, run_dir, postmaster
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
 def test_interrupt_and_terminate_clean_up(sig: signal.Signals) -> None:
     holder, run_dir, postmaster = start_holder()
     holder.send_signal(sig)
