@@ -241,3 +241,15 @@ def test_a_report_that_cannot_be_written_is_one_line(tmp_path: Path, write_migra
     assert code == 2 and "cannot write the report" in output
     code, output = run("check", str(path), "--output", "yaml=x.yaml")
     assert code == 2 and "expected FORMAT=PATH" in output
+
+
+def test_check_with_nothing_named_and_no_project_here_is_an_error(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """A pre-commit hook or a CI step run from a repository whose project is in backend/
+    passed, checking nothing; a directory named that holds no migration still passes."""
+    monkeypatch.chdir(tmp_path)
+    code, output = run("check")
+    assert code == 2 and "no Alembic project in" in output
+    code, output = run("check", str(tmp_path))
+    assert code == 0 and "no migrations found" in output

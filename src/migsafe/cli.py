@@ -216,6 +216,13 @@ def check(
             paths, overrides=overrides, config_file=config_file, x_arguments=x_arguments,
             since=since, cache=_result_cache(no_cache),
         )  # fmt: skip
+    if result.checked == 0 and not result.diagnostics and not paths and config_file is None:
+        # nothing named and nothing here: a hook or a CI step run from the wrong directory
+        # would pass without checking anything
+        _fail(
+            f"no Alembic project in {Path.cwd()} (no alembic.ini, no versions directory): "
+            "name it, as in `migsafe check backend/`"
+        )
     if result.checked == 0 and not result.diagnostics:
         click.echo("no migrations found", err=output_format != "text")
         if output_format == "text":
