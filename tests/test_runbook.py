@@ -104,7 +104,7 @@ def test_rollback_paths_without_a_roundtrip(plan: Runbook) -> None:
     assert by_id["rb04"].rollback_text == "one-way (downgrade raises): roll forward instead"
     assert by_id["rb04"].rollback_command is None
     assert by_id["rb01"].rollback_command.endswith("downgrade base")
-    assert by_id["rb03"].rollback_command.endswith("downgrade rb02")
+    assert by_id["rb03"].rollback_command.endswith("downgrade rb03@-1")  # its own branch only
 
 
 def test_a_roundtrip_report_gives_the_rollback_paths(

@@ -315,9 +315,11 @@ def _rollback(downgrade: str, verdict: str | None) -> tuple[Rollback, str]:
 
 
 def _downgrade_command(profile: RevisionLocks, invocation: Invocation) -> str | None:
+    """One step down from this revision, on its own branch: ``downgrade <parent>`` would
+    also take back a sibling branch applied since (a history with two heads)."""
     if len(profile.parents) > 1:
         return None  # a merge: which branch to go back to is the user's choice
-    target = profile.parents[0] if profile.parents else "base"
+    target = f"{profile.revision}@-1" if profile.parents else "base"
     return _command("alembic", *invocation.alembic, "downgrade", target)
 
 
