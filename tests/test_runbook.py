@@ -508,3 +508,18 @@ def test_a_dropped_foreign_key_locks_the_table_it_refers_to(write_migration) -> 
         ('"networks"', "ACCESS EXCLUSIVE"),
         ('"ports"', "ACCESS EXCLUSIVE"),
     ]
+
+
+def test_an_upgrade_that_fails_as_written_is_no_maintenance_window(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The shop's 1a2b3c4d5e04 adds a NOT NULL column without a default: that upgrade fails
+    on any table with rows, window or not. The plan says to rewrite it, and does not give
+    it as a reason for a window (its type change, which holds a lock, still is one)."""
+    monkeypatch.chdir(REPO)
+    step = steps(command.runbook(Path("examples/shop")))["1a2b3c4d5e04"]
+    assert [f.rule for f in step.blocking] == ["change-column-type"]
+    assert step.notes[0] == (
+        "its upgrade fails as written (add-column-not-null-without-default, line 18): "
+        "rewrite it before the rollout, no window makes it run"
+    )

@@ -45,7 +45,9 @@ class Rule:
     judge ``downgrade()`` too, since a rollback runs it against the live database.
     ``opt_in`` rules run only when selected (opinions, not hazards). A rule whose recipe
     ``rewrites_batch_blocks`` places its statements around a ``batch_alter_table()`` block
-    itself; other recipes with an ``autocommit_block()`` there are told to go after it.
+    itself; other recipes with an ``autocommit_block()`` there are told to go after it. A
+    rule whose findings say the statement ``fails`` (on a table with rows, or on every
+    database) is one no maintenance window makes safe: the runbook says to rewrite it.
     """
 
     code: str
@@ -63,6 +65,7 @@ class Rule:
     opt_in: bool = False
     since: str = "0.1.0"
     rewrites_batch_blocks: bool = False
+    fails: bool = False
 
     @property
     def url(self) -> str:

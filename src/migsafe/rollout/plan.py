@@ -167,8 +167,16 @@ def build(
 
 def is_blocking(finding: Finding) -> bool:
     """An error of a locking rule in the upgrade: a strong lock held as long as the table
-    is big, which only a maintenance window (or the rule's recipe) makes safe."""
-    return not in_downgrade(finding) and _holds_strong_lock(finding)
+    is big, which only a maintenance window (or the rule's recipe) makes safe. Not one that
+    says the statement fails (a NOT NULL column added without a default): no window helps."""
+    return not in_downgrade(finding) and _holds_strong_lock(finding) and not _fails(finding)
+
+
+def _fails(finding: Finding) -> bool:
+    from migsafe.rules import find_rule
+
+    rule = find_rule(finding.rule)
+    return rule is not None and rule.fails
 
 
 def in_downgrade(finding: Finding) -> bool:
@@ -206,9 +214,16 @@ def _step(
             first = locking[0]
             text += (f"; the downgrade itself holds a strong lock ({first.rule}, line "
                      f"{first.line}): it needs a window too")  # fmt: skip
-    notes = ()
+    notes: tuple[str, ...] = ()
+    failing = [f for f in findings if not in_downgrade(f) and _fails(f)]
+    if failing:
+        first = failing[0]
+        notes += (
+            f"its upgrade fails as written ({first.rule}, line {first.line}): rewrite it "
+            "before the rollout, no window makes it run",
+        )
     if verdict in ("upgrade-failed", "skipped"):
-        notes = (f"the roundtrip did not upgrade it ({verdict}): fix that before the rollout",)
+        notes += (f"the roundtrip did not upgrade it ({verdict}): fix that before the rollout",)
     return Step(
         number, profile.revision, profile.title, profile.path, phase, after_deploy, changes,
         tuple(_locks(profile.locks)), tuple(findings), blocking, tuple(_split(changes)),

@@ -60,6 +60,7 @@ def upgrade():
     op.add_column("users", sa.Column("tenant_id", sa.Integer(), nullable=True))
 """,
     ),
+    fails=True,
 )
 
 

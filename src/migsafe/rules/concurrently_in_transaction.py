@@ -50,6 +50,7 @@ def upgrade():
         op.create_index("ix_users_email", "users", ["email"], postgresql_concurrently=True)
 """,
     ),
+    fails=True,
 )
 
 

@@ -61,6 +61,7 @@ def downgrade():
     op.drop_table("containers")
 """,
     ),
+    fails=True,
 )
 
 _TYPES = {"unique": "unique", "primary key": "primary", "exclude": "exclude"}

@@ -64,6 +64,7 @@ def downgrade():
     op.drop_table("users")
 """,
     ),
+    fails=True,
 )
 
 

@@ -63,6 +63,7 @@ def downgrade():
     op.execute("DROP TYPE granularity")
 """,
     ),
+    fails=True,
 )
 
 

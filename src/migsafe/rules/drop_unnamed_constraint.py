@@ -48,6 +48,7 @@ def downgrade():
     op.drop_constraint("fk_orders_user_id_users", "orders", type_="foreignkey")
 """,
     ),
+    fails=True,
 )
 
 

@@ -48,6 +48,7 @@ def upgrade():
     op.add_column("orders", sa.Column("status", status))
 """,
     ),
+    fails=True,
 )
 
 

@@ -57,6 +57,7 @@ def upgrade():
     op.create_index("ix_users_id", "users", ["id"])
 """,
     ),
+    fails=True,
 )
 
 

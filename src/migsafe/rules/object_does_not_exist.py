@@ -62,6 +62,7 @@ def downgrade():
     op.drop_table("projects")
 """,
     ),
+    fails=True,
 )
 
 

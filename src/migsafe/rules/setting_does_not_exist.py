@@ -50,6 +50,7 @@ def upgrade():
     op.drop_table("service_profiles")
 """,
     ),
+    fails=True,
 )
 
 # what PostgreSQL does instead of MySQL's most used settings

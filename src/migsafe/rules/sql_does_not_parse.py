@@ -39,6 +39,7 @@ def upgrade():
     op.execute("ALTER TABLE users ADD COLUMN nickname text")
 """,
     ),
+    fails=True,
 )
 
 
