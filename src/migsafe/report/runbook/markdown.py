@@ -118,8 +118,9 @@ def _step_details(step: Step) -> str:
         lines += [f"- `{k.table}`: {k.mode}, blocks {k.blocks}\n" for k in step.locks]
     timeouts = step.timeouts
     lines.append(
-        f"\nTimeouts: `lock_timeout = '{timeouts.lock_timeout}'`, `statement_timeout = "
-        f"'{timeouts.statement_timeout}'`"
+        "\nTimeouts to set (in env.py, or first in the revision): "
+        f"`lock_timeout = '{timeouts.lock_timeout}'`, "
+        f"`statement_timeout = '{timeouts.statement_timeout}'`"
         + ("; lifted (0) for " + "; ".join(timeouts.lifted_for) if timeouts.lifted_for else "")
         + ".\n"
     )

@@ -61,7 +61,7 @@ def _step(step: Step) -> list[str]:
         lines.append("   locks: none on a table that existed before it")
     timeouts = step.timeouts
     lines.append(
-        f"   timeouts: lock_timeout {timeouts.lock_timeout}, statement_timeout "
+        f"   timeouts to set: lock_timeout {timeouts.lock_timeout}, statement_timeout "
         f"{timeouts.statement_timeout}"
     )
     lines += [f"     lifted (0) for {what}" for what in timeouts.lifted_for]
