@@ -143,6 +143,23 @@ def test_batched_update_resumes_without_applying_a_batch_twice(engine: Engine) -
     assert tuple(progress) == (10, True)
 
 
+def test_a_finished_backfill_runs_again_after_a_downgrade(engine: Engine) -> None:
+    """The README's example failed migsafe's own roundtrip: its downgrade drops the column,
+    the upgrade adds it back empty, and the backfill said it had finished, leaving NULLs
+    for the SET NOT NULL after it."""
+    with engine.begin() as connection:
+        connection.execute(text("ALTER TABLE orders ADD COLUMN buyer int"))
+    fill = {"where": "buyer IS NULL", "batch_size": 4, "name": "orders-buyer"}
+    assert batched_update(engine, "orders", "buyer = id", **fill) == 10
+    with engine.begin() as connection:  # the downgrade, and the upgrade again
+        connection.execute(text("ALTER TABLE orders DROP COLUMN buyer"))
+        connection.execute(text("ALTER TABLE orders ADD COLUMN buyer int"))
+    assert batched_update(engine, "orders", "buyer = id", **fill) == 10
+    with engine.connect() as connection:
+        empty = connection.execute(text("SELECT count(*) FROM orders WHERE buyer IS NULL"))
+        assert empty.scalar() == 0
+
+
 def test_batched_update_honours_where_and_a_text_key(engine: Engine) -> None:
     with engine.begin() as connection:
         connection.execute(text("CREATE TABLE tags (name text PRIMARY KEY, slug text)"))

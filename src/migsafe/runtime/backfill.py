@@ -6,7 +6,8 @@ is a transaction of its own, on a connection of its own, over a range of the key
 pagination: every batch finds its rows through the index, however far it got). The batch
 and the record of how far the backfill got (table ``migsafe_backfill``) commit together, so
 a backfill that stops half-way (a deploy killed, a lost connection) goes on after the last
-committed batch when it runs again, and never applies a batch twice.
+committed batch when it runs again, and never applies a batch twice; one that ran to its end
+runs again from the start (after a downgrade, the upgrade runs again).
 """
 
 from __future__ import annotations
@@ -112,7 +113,10 @@ def _key_type(connection: Any, schema: str | None, table: str, key: str) -> str:
 
 
 def _start(connection: Any, name: str) -> str | None:
-    """Where an earlier run of this backfill stopped (None: from the start)."""
+    """Where an earlier run of this backfill stopped (None: from the start). One that ran
+    to its end starts again from the start: Alembic runs a migration again only after its
+    downgrade, which took the values away (a downgrade drops the column, the upgrade adds it
+    back empty, and a backfill that said "already finished" left it NULL)."""
     with connection.begin():
         connection.execute(
             text(
@@ -124,8 +128,12 @@ def _start(connection: Any, name: str) -> str | None:
             text(f"SELECT last_key, finished_at FROM {PROGRESS_TABLE} WHERE name = :name"),
             {"name": name},
         ).first()
-    if row is not None and row.finished_at is not None:
-        log.info("backfill %s: already finished", name)
+        if row is not None and row.finished_at is not None:
+            log.info("backfill %s: finished before, run again from the start", name)
+            connection.execute(
+                text(f"DELETE FROM {PROGRESS_TABLE} WHERE name = :name"), {"name": name}
+            )
+            return None
     return row.last_key if row is not None else None
 
 
