@@ -325,6 +325,21 @@ def test_a_downgrade_that_fails_before_its_raise_is_no_one_way(
     assert not result.passed
 
 
+def test_a_version_table_in_a_schema_of_its_own_is_made_there(
+    write_migration, server_url: str, tmp_path: Path
+) -> None:
+    """version-table-schema = "meta": Alembic does not make the schema (a deploy's env.py
+    or its DBA did); the first revision failed, "schema "meta" does not exist"."""
+    write_migration(
+        'def upgrade():\n    op.create_table("t", sa.Column("id", sa.Integer))\n\n'
+        'def downgrade():\n    op.drop_table("t")\n',
+        "v1",
+    )
+    (tmp_path / "pyproject.toml").write_text('[tool.migsafe]\nversion-table-schema = "meta"\n')
+    result = roundtrip(tmp_path / "versions", server_url)
+    assert verdicts(result) == {"v1": Verdict.OK} and result.passed
+
+
 def test_a_re_upgrade_that_builds_something_else_is_caught(write_migration, server_url: str):
     """The downgrade restores the schema, but the upgrade depends on data the downgrade keeps:
     the second upgrade builds another table than the first. (The comparison is made once the

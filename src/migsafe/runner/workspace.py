@@ -54,11 +54,22 @@ class Workspace:
             self._snapshots = SnapshotReader(engine, self.version_table, self.version_schema)
             stack.callback(self._snapshots.close)
             self.connection = stack.enter_context(engine.connect())
+            self._make_version_schema()
         except BaseException:
             stack.close()
             raise
         self._current = stack
         return self.connection
+
+    def _make_version_schema(self) -> None:
+        """The schema of Alembic's version table, when it is not ``public``: Alembic does not
+        make it (a deploy's env.py, or whoever set up the database, did), and the first
+        revision failed on it ("schema "meta" does not exist"), or was blamed for it."""
+        if self.connection is None or self.version_schema in ("", "public"):
+            return
+        name = '"' + self.version_schema.replace('"', '""') + '"'
+        self.connection.exec_driver_sql(f"CREATE SCHEMA IF NOT EXISTS {name}")
+        self.connection.commit()
 
     def reconnect(self) -> Connection:
         """A new connection to the same database (after an error may have left the old one
