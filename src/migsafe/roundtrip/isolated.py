@@ -240,8 +240,13 @@ def _serve(
 ) -> None:
     """The worker: walk ``plan`` (after rebuilding what a lost worker had applied)."""
     messages = _Messages(connection)
-    workspace = Workspace(database_url, settings.version_table, settings.version_schema,
-                          messages.new_database)  # fmt: skip
+    workspace = Workspace(
+        database_url,
+        settings.version_table,
+        settings.version_schema,
+        messages.new_database,
+        make_version_schema=not settings.use_env,  # under --use-env, env.py makes it
+    )
     try:
         with workspace:
             stairway = Stairway(settings.project, workspace, settings.use_env,

@@ -27,8 +27,10 @@ class Workspace:
     def __init__(
         self, database_url: str, version_table: str = "alembic_version",
         version_schema: str = "public", new_database: Callable[[], str] | None = None,
+        make_version_schema: bool = False,
     ) -> None:  # fmt: skip
         self.database_url = database_url
+        self.make_version_schema = make_version_schema  # env.py makes it, when it is run
         self._new_database = new_database
         self.version_table, self.version_schema = version_table, version_schema
         self._current = ExitStack()
@@ -65,7 +67,9 @@ class Workspace:
         """The schema of Alembic's version table, when it is not ``public``: Alembic does not
         make it (a deploy's env.py, or whoever set up the database, did), and the first
         revision failed on it ("schema "meta" does not exist"), or was blamed for it."""
-        if self.connection is None or self.version_schema in ("", "public"):
+        if not self.make_version_schema or self.connection is None:
+            return
+        if self.version_schema in ("", "public"):
             return
         name = '"' + self.version_schema.replace('"', '""') + '"'
         self.connection.exec_driver_sql(f"CREATE SCHEMA IF NOT EXISTS {name}")

@@ -117,7 +117,12 @@ def _branch(kind: str, name: str, values: list[str], source: str) -> str:
 # Two parts of about equal cost, read at the same time over two connections.
 _PARTS: tuple[list[str], list[str]] = (
     [
-        _branch("'schema'", "s.nspname", [_comment("s.oid", "pg_namespace")], "FROM schemas s"),
+        _branch(  # the version table's own schema (not public) is bookkeeping, as the table
+            "'schema'",
+            "s.nspname",
+            [_comment("s.oid", "pg_namespace")],
+            "FROM schemas s WHERE s.nspname = 'public' OR s.nspname <> {version_schema}",
+        ),
         _branch(
             "'extension'",
             "x.extname",
