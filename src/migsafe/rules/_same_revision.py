@@ -4,9 +4,12 @@ whose columns it drops later. Not a rule (its name starts with an underscore).""
 
 from __future__ import annotations
 
-from pglast import ast
-from pglast.enums import AlterTableType, NullTestType, ObjectType
+from collections.abc import Iterator
 
+from pglast import ast
+from pglast.enums import AlterTableType, DropBehavior, NullTestType, ObjectType
+
+from migsafe.catalog import Catalog
 from migsafe.revision import (
     NOT_NULL,
     RevisionContext,
@@ -15,8 +18,22 @@ from migsafe.revision import (
     fills_existing_rows,
     is_version_table,
 )
-from migsafe.rule import DOWNGRADE, UPGRADE
+from migsafe.rule import DOWNGRADE, UPGRADE, Rule
 from migsafe.sql import Statement, TableName
+
+
+def restricted_drops(
+    rev: RevisionContext, rule: Rule, kind: ObjectType
+) -> Iterator[tuple[Statement, ast.DropStmt, Catalog]]:
+    """The DROPs of ``kind`` (a table, a type) without CASCADE that ``rule`` judges, with the
+    schema each meets: where PostgreSQL refuses to drop what others still depend on."""
+    for stmt in rev.statements(rule):
+        node = stmt.node
+        if not isinstance(node, ast.DropStmt) or node.removeType != kind:
+            continue
+        schema = rev.schema_at(stmt)
+        if node.behavior != DropBehavior.DROP_CASCADE and schema is not None:
+            yield stmt, node, schema
 
 
 def dropped_tables(node: ast.DropStmt) -> list[TableName]:

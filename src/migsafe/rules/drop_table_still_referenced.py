@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pglast import ast
-from pglast.enums import DropBehavior, ObjectType
+from pglast.enums import ObjectType
 
 from migsafe.catalog import Catalog, Constraint
 from migsafe.findings import Finding, Severity
 from migsafe.revision import RevisionContext
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, py_literal
-from migsafe.rules._same_revision import dropped_tables
+from migsafe.rules._same_revision import dropped_tables, restricted_drops
 from migsafe.sql import Statement, TableName
 
 _TABLES = """\
@@ -69,13 +69,7 @@ def downgrade():
 
 
 def check(rev: RevisionContext) -> Iterator[Finding]:
-    for stmt in rev.statements(RULE):
-        node = stmt.node
-        if not isinstance(node, ast.DropStmt) or node.removeType != ObjectType.OBJECT_TABLE:
-            continue
-        schema = rev.schema_at(stmt)
-        if node.behavior == DropBehavior.DROP_CASCADE or schema is None:
-            continue
+    for stmt, node, schema in restricted_drops(rev, RULE, ObjectType.OBJECT_TABLE):
         dropped = {table.key for table in dropped_tables(node)}
         for table in dropped_tables(node):
             referring = [

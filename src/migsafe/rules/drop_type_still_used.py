@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pglast import ast
-from pglast.enums import DropBehavior, ObjectType
+from pglast.enums import ObjectType
 from pglast.stream import maybe_double_quote_name
 
 from migsafe.catalog import Catalog, Name, dotted_name
 from migsafe.findings import Finding, Severity
 from migsafe.revision import RevisionContext
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, py_literal
+from migsafe.rules._same_revision import restricted_drops
 from migsafe.sql import TableName, quote_identifier
 
 RULE = Rule(
@@ -68,13 +69,7 @@ def downgrade():
 
 
 def check(rev: RevisionContext) -> Iterator[Finding]:
-    for stmt in rev.statements(RULE):
-        node = stmt.node
-        if not isinstance(node, ast.DropStmt) or node.removeType != ObjectType.OBJECT_TYPE:
-            continue
-        schema = rev.schema_at(stmt)
-        if node.behavior == DropBehavior.DROP_CASCADE or schema is None:
-            continue
+    for stmt, node, schema in restricted_drops(rev, RULE, ObjectType.OBJECT_TYPE):
         for dropped in node.objects or ():
             if not isinstance(dropped, ast.TypeName):
                 continue
