@@ -130,6 +130,29 @@ def test_a_roundtrip_report_gives_the_rollback_paths(
     assert "not roundtripped" not in text.getvalue()
 
 
+def test_a_report_of_another_version_of_a_file_is_not_trusted(tmp_path: Path) -> None:
+    """A report is matched to the files it ran by their digest: one made before an edit
+    (or in another checkout) said a downgrade that now fails had passed."""
+    from migsafe.footprint import file_digest
+
+    report = tmp_path / "roundtrip.json"
+    rb01 = next(FIXTURE.rglob("*rb01*.py"))
+    revisions = [
+        {"revision": "rb01", "verdict": "ok", "digest": file_digest(rb01)},
+        {"revision": "rb02", "verdict": "ok", "digest": "0" * 32},
+        {"revision": "rb03", "verdict": "ok"},  # a report without digests is taken as it is
+    ]
+    report.write_text(json.dumps({"schema_version": 1, "revisions": revisions}))
+    by_id = steps(command.runbook(FIXTURE, roundtrip_json=report))
+    assert by_id["rb01"].rollback is Rollback.ROUNDTRIPPED
+    assert by_id["rb03"].rollback is Rollback.ROUNDTRIPPED
+    assert by_id["rb02"].rollback is Rollback.NOT_ROUNDTRIPPED
+    assert by_id["rb02"].rollback_text == (
+        "downgrade exists; the roundtrip report is of another version of this file: "
+        "roundtrip it again"
+    )
+
+
 def test_a_failed_roundtrip_is_the_rollback_path(tmp_path: Path) -> None:
     report = tmp_path / "roundtrip.json"
     verdicts = [("rb01", "ok"), ("rb02", "downgrade-leaves-trace"), ("rb03", "upgrade-failed")]

@@ -90,7 +90,7 @@ def runbook(
 
     if since is not None and (start is not None or stop is not None):
         raise MigsafeError("--since selects the revisions by git, --from/--to by id: use one")
-    verdicts = read_verdicts(Path(roundtrip_json)) if roundtrip_json is not None else None
+    report = read_verdicts(Path(roundtrip_json)) if roundtrip_json is not None else None
     paths = _paths(target)
     if start is None and stop is None:
         changed = _changed(target, paths, config_file, since)
@@ -106,6 +106,8 @@ def runbook(
             x_arguments, changed, cache, project,
         )  # fmt: skip
     invocation = Invocation(*_named(target, paths, config_file), since, start, stop)
+    scripts = {profile.revision: profile.path for profile in result.revisions}
+    verdicts = report.current(scripts) if report is not None else None
     return build(result, invocation, verdicts, Path(roundtrip_json) if roundtrip_json else None)
 
 

@@ -34,6 +34,7 @@ from migsafe.findings import (
 )
 from migsafe.locks import LockMode
 from migsafe.rollout.changes import BULK, CONCURRENT_INDEX, NOT_VALID, REWRITE, VALIDATE
+from migsafe.rollout.roundtrip_report import STALE
 
 # What `migsafe init` puts in alembic.ini, so that the runbook and env.py agree.
 LOCK_TIMEOUT = "5s"
@@ -313,6 +314,12 @@ def _literal(text: str) -> str:
 
 
 def _rollback(downgrade: str, verdict: str | None) -> tuple[Rollback, str]:
+    if verdict == STALE and downgrade not in ("nothing", "raises", "missing"):
+        return (
+            Rollback.NOT_ROUNDTRIPPED,
+            "downgrade exists; the roundtrip report is of another version of this file: "
+            "roundtrip it again",
+        )
     if downgrade == "nothing":
         return Rollback.NOTHING_TO_UNDO, "nothing to undo"
     if downgrade == "raises" or verdict == "one-way":

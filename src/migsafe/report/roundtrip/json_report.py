@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import TextIO
 
+from migsafe.footprint import file_digest
 from migsafe.report import display_path, write_json
 from migsafe.report.json_report import finding_document
 from migsafe.roundtrip.result import RoundtripResult
@@ -24,6 +25,7 @@ def render(result: RoundtripResult, out: TextIO) -> None:
             {
                 "revision": r.revision,
                 "path": display_path(r.path),
+                "digest": file_digest(r.path),  # which file it ran (runbook --roundtrip)
                 "message": r.message,
                 "verdict": str(r.verdict),
                 "failed": r.failed(result.one_way_fails),
