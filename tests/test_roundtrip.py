@@ -485,6 +485,28 @@ def test_drift_from_metadata_option(
     assert not result.passed
 
 
+def test_drift_of_a_model_in_a_schema_of_its_own(
+    write_migration, server_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A model of tables in schema ``app`` was compared with ``public`` only: every table
+    was "only in the model". It is compared where it is, and named with its schema."""
+    path = write_migration(
+        "def upgrade():\n"
+        "    op.execute('CREATE SCHEMA app')\n"
+        "    op.create_table('t', sa.Column('id', sa.Integer, primary_key=True), schema='app')\n"
+        "\ndef downgrade():\n    op.drop_table('t', schema='app')\n"
+        "    op.execute('DROP SCHEMA app')\n"
+    )
+    (path.parent.parent / "appmodels.py").write_text(
+        "import sqlalchemy as sa\nmetadata = sa.MetaData()\n"
+        "sa.Table('t', metadata, sa.Column('id', sa.Integer, primary_key=True),"
+        " sa.Column('note', sa.Text), schema='app')\n"
+    )
+    monkeypatch.chdir(path.parent.parent)
+    result = roundtrip(path.parent, server_url, metadata="appmodels:metadata")
+    assert result.drift == ["column app.t.note: only in the model"]
+
+
 def test_reports_render_every_format(defects: RoundtripResult) -> None:
     import io
 

@@ -11,9 +11,12 @@ def describe_drift(difference: Any) -> str:
         return "; ".join(describe_drift(item) for item in difference)
     operation, *arguments = difference
     if operation.startswith("modify_"):
-        _schema, table, column, _existing, old, new = arguments
+        schema, table, column, _existing, old, new = arguments
         what = operation.removeprefix("modify_")
-        return f"{table}.{column}: {what} in the database is {old!r}, the model says {new!r}"
+        return (
+            f"{_qualified(schema, table)}.{column}: {what} in the database is {old!r}, the "
+            f"model says {new!r}"
+        )
     action, _, kind = operation.partition("_")
     where = "only in the model" if action == "add" else "only in the database"
     return f"{kind} {_name(arguments)}: {where}"
@@ -21,9 +24,16 @@ def describe_drift(difference: Any) -> str:
 
 def _name(arguments: list[Any]) -> str:
     if len(arguments) == 3:  # schema, table, column
-        _schema, table, column = arguments
-        return f"{table}.{getattr(column, 'name', column)}"
+        schema, table, column = arguments
+        return f"{_qualified(schema, table)}.{getattr(column, 'name', column)}"
     target = arguments[-1]
     name = getattr(target, "name", None) or str(target)
-    table = getattr(getattr(target, "table", None), "name", None)
-    return f"{table}.{name}" if table and table != name else str(name)
+    table = getattr(target, "table", None)
+    if table is not None and getattr(table, "name", None) and table.name != name:
+        return f"{_qualified(getattr(table, 'schema', None), table.name)}.{name}"
+    return _qualified(getattr(target, "schema", None), str(name))
+
+
+def _qualified(schema: str | None, name: str) -> str:
+    """``app.t`` for a table of schema ``app``; ``t`` in the default one."""
+    return f"{schema}.{name}" if schema and schema != "public" else name

@@ -157,9 +157,13 @@ class Migrator:
                 project.config.attributes["connection"] = self.connection
                 project.scripts.run_env()
             else:
+                metadata = self.target_metadata
                 environment.configure(
                     connection=self.connection,
-                    target_metadata=self.target_metadata,
+                    target_metadata=metadata,
+                    # a model with tables in schemas of their own is compared there too
+                    include_schemas=metadata is not None
+                    and any(table.schema for table in metadata.tables.values()),
                     version_table=project.version_table,
                     version_table_schema=project.version_schema,
                     transaction_per_migration=True,
