@@ -263,7 +263,7 @@ def check_script(
         script, up_statements, down_statements, upgrade, downgrade, settings.target_pg_version,
         captured.schema_before, created_by_change, environment or Environment(),
     )  # fmt: skip
-    suppressions = Suppressions.parse(script.source)
+    suppressions = Suppressions.parse(script.source, script.tree)
     for line, name in suppressions.unknown(rule_keys()):
         message = f"# migsafe: ignore names no rule {name!r}{closest_rule(name)}"
         notes.append(Diagnostic(script.path, message, fatal=False, line=line))

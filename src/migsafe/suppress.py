@@ -34,11 +34,13 @@ class Suppressions:
     used: set[int] = field(default_factory=set)  # indices of directives that hid a finding
 
     @classmethod
-    def parse(cls, source: str) -> Suppressions:
+    def parse(cls, source: str, tree: ast.Module | None = None) -> Suppressions:
+        """The directives of ``source``; ``tree``, its syntax tree where the caller has it
+        (a migration script's), spares parsing it again."""
         result = cls()
         if "migsafe:" not in source:
             return result
-        ends = _statement_ends(source)
+        ends = _statement_ends(source, tree)
         for number, comment, alone in _comments(source):
             for kind, names in _DIRECTIVE.findall(comment):
                 written = [n.strip() for n in names.split(",") if n.strip()]
@@ -87,12 +89,13 @@ def _comments(source: str) -> Iterator[tuple[int, str, bool]]:
             yield token.start[0], token.string, alone
 
 
-def _statement_ends(source: str) -> dict[int, int]:
+def _statement_ends(source: str, tree: ast.Module | None) -> dict[int, int]:
     """For each simple statement written over several lines, its last line -> its first."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
-        return {}
+    if tree is None:
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError):
+            return {}
     return {
         node.end_lineno: node.lineno
         for node in ast.walk(tree)

@@ -44,3 +44,13 @@ def first_project_frame(frame: types.FrameType | None) -> types.FrameType | None
 
 # the import machinery, and stand-ins importing a submodule on the project's behalf
 _TRANSPARENT = ("importlib", "_frozen_importlib", "migsafe.capture.stand_ins")
+
+
+def on_lines(frame: types.FrameType | None, filename: str, lines: frozenset[int]) -> bool:
+    """A frame of ``filename`` on the stack from ``frame`` outward stands at one of
+    ``lines`` (the migration's lines inside a ``try`` whose handler takes any error)."""
+    while frame is not None:
+        if frame.f_code.co_filename == filename and frame.f_lineno in lines:
+            return True
+        frame = frame.f_back
+    return False

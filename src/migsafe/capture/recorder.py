@@ -29,6 +29,7 @@ from pglast import ast
 from sqlalchemy import schema as sa_schema
 from sqlalchemy.sql import sqltypes
 
+from migsafe.capture.code_origin import on_lines
 from migsafe.capture.stand_ins import LOG, Reach, ValueUse
 from migsafe.capture.stood_in_values import with_unknown_values
 from migsafe.catalog import DEFAULT_SCHEMA, Catalog, Name
@@ -341,13 +342,7 @@ class Recorder:
     def in_guarded_code(self) -> bool:
         """Whether a line of the migration on the call stack is inside a ``try`` whose
         handler catches what SQLAlchemy raises (``MigrationScript.guarded_lines``)."""
-        lines = self._guarded_lines()
-        frame: types.FrameType | None = sys._getframe(1)
-        while frame is not None:
-            if frame.f_code.co_filename == self.filename and frame.f_lineno in lines:
-                return True
-            frame = frame.f_back
-        return False
+        return on_lines(sys._getframe(1), self.filename, self._guarded_lines())
 
     def guessed(self) -> None:
         """A stand-in was used as a value: what comes next is not exact.

@@ -45,7 +45,7 @@ import sqlalchemy
 from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.types import UserDefinedType
 
-from migsafe.capture.code_origin import first_project_frame, is_project_file
+from migsafe.capture.code_origin import first_project_frame, is_project_file, on_lines
 
 UNKNOWN_TYPE_SCHEMA = "migsafe_unknown"
 
@@ -328,7 +328,7 @@ class StandIn(UserDefinedType):
         if outer is not None:
             line = outer.f_lineno
         how = "turns {name} into text" if as_text else "branches on {name}"
-        if _in_guarded_code(frame):
+        if on_lines(frame, LOG.current_file, LOG.guarded):
             use = ValueUse(self._migsafe_path, self._migsafe_root, line, how, Reach.HANDLED)
             LOG.value_uses.append(use)
             raise StandInUnknown(f"{self._migsafe_path} is not known offline")
@@ -342,15 +342,6 @@ class StandInUnknown(sqlalchemy.exc.CompileError):
     default = "P"``): the path it follows then is the one its author wrote for a value that
     cannot be had, rather than a guess at the real one. A CompileError, so that a handler
     of SQLAlchemy's errors takes it too."""
-
-
-def _in_guarded_code(frame: types.FrameType | None) -> bool:
-    """A line of the migration file on the stack is inside such a ``try``."""
-    while frame is not None:
-        if frame.f_code.co_filename == LOG.current_file and frame.f_lineno in LOG.guarded:
-            return True
-        frame = frame.f_back
-    return False
 
 
 _DOTTED_NAME = re.compile(r"(\.\w+)+")  # ".user.id": a table (and column) in a schema

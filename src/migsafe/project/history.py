@@ -61,8 +61,9 @@ def load_history(sources: Sources) -> tuple[History, list[Diagnostic]]:
             )
             diagnostics.append(Diagnostic(script.path, message, fatal=False, line=line))
 
+    labels = {label for s in by_revision.values() for label in s.branch_labels}
     for revision, script in by_revision.items():
-        outside = _outside_dependencies(script, by_revision)
+        outside = _outside_dependencies(script, by_revision, labels)
         if outside:
             by_revision[revision] = replace(script, outside=outside)
             if sources.complete:
@@ -100,11 +101,10 @@ def _old_copies(sources: Sources, scripts: list[MigrationScript]) -> list[Path]:
 
 
 def _outside_dependencies(
-    script: MigrationScript, by_revision: dict[str, MigrationScript]
+    script: MigrationScript, by_revision: dict[str, MigrationScript], labels: set[str]
 ) -> tuple[str, ...]:
     """The ``depends_on`` entries naming nothing of this history: no revision id (nor the
-    start of exactly one, as Alembic accepts), no branch label."""
-    labels = {label for s in by_revision.values() for label in s.branch_labels}
+    start of exactly one, as Alembic accepts), no branch label (``labels``)."""
     return tuple(
         name for name in script.depends_on
         if name not in by_revision and name not in labels

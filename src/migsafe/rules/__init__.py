@@ -137,7 +137,9 @@ def history_findings(
     project's levels for them (as ``in_effect`` resolves them)."""
     from migsafe.suppress import Suppressions
 
-    suppressions = {script.path: Suppressions.parse(script.source) for script in history.heads}
+    suppressions = {
+        script.path: Suppressions.parse(script.source, script.tree) for script in history.heads
+    }
     levels = dict(severity)
     return [
         replace(finding, severity=levels.get(finding.rule, finding.severity))

@@ -169,7 +169,7 @@ def shown(path: Path, directory: Path | None) -> str:
 def visible(finding: Finding, script: MigrationScript) -> bool:
     """Whether the script's own ``# migsafe: ignore`` comments leave the finding shown
     (the caller reads those of the heads only)."""
-    return not Suppressions.parse(script.source).hides(finding)
+    return not Suppressions.parse(script.source, script.tree).hides(finding)
 
 
 def files_read(history: History) -> list[Path]:
