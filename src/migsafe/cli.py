@@ -71,7 +71,8 @@ def _timeout(ctx: click.Context, param: click.Parameter, value: float | None) ->
 def timeout_option(command: Callable) -> Callable:
     return _option(
         "--timeout", type=float, callback=_timeout, metavar="SECONDS",
-        help="Time limit for running one script (check) or one step (roundtrip). "
+        help="Time limit for running one script (check) or one step (roundtrip), in seconds "
+        "up to 86400. "
         "[default: timeout in [tool.migsafe], else 60]",
     )(command)  # fmt: skip
 
