@@ -322,3 +322,67 @@ def run_migrations_online(engine):
     plain.write_text("from alembic import context\n")
     assert read_environment(plain, {}).autocommit is False
     assert read_environment(plain, {"sqlalchemy.isolation_level": "AUTOCOMMIT"}).autocommit
+
+
+NESTED = """
+revision = "a1"
+down_revision = None
+import sqlalchemy as sa
+from alembic import op
+
+
+class Helper:
+    def run(self):
+        for name in ("a", "b"):
+            try:
+                op.drop_index(name)
+            except Exception:
+                pass
+
+
+def upgrade():
+    with op.batch_alter_table("t") as batch:
+        if batch:
+            while False:
+                try:
+                    op.execute("SELECT 1")
+                except KeyError:
+                    pass
+                else:
+                    pass
+                finally:
+                    pass
+    try:
+        op.drop_table("x")
+    except:  # noqa: E722
+        try:
+            op.drop_table("y")
+        except Exception:
+            pass
+    match op:
+        case None:
+            try:
+                op.drop_table("z")
+            except BaseException:
+                pass
+"""
+
+
+def test_a_scripts_statements_are_every_statement_however_nested(tmp_path: Path) -> None:
+    """Statements only, found without walking the expressions: the try blocks that guard
+    an operation, loops and batch blocks, wherever they sit."""
+    import ast
+
+    from migsafe.project import read_script
+
+    path = tmp_path / "a1_nested.py"
+    path.write_text(NESTED)
+    script = read_script(path)
+    every = [node for node in ast.walk(script.tree) if isinstance(node, ast.stmt)]
+    found = [node for node in script.statements() if isinstance(node, ast.stmt)]
+    assert sorted(map(id, found)) == sorted(map(id, every))
+    lines = NESTED.splitlines()
+    guarded = {lines[number - 1].strip() for number in script.guarded_lines}
+    assert guarded == {
+        'op.drop_index(name)', 'op.drop_table("x")', 'op.drop_table("y")', 'op.drop_table("z")'
+    }  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pglast
@@ -14,6 +15,7 @@ from migsafe.findings import Diagnostic
 from migsafe.project import read_script
 from migsafe.rules import all_rules
 from migsafe.sql import parse_sql, split_statements
+from migsafe.sqltree import walk
 from tests.conftest import migration_source
 
 # Statements of every shape the rules read, with the attribute kinds pglast converts:
@@ -74,10 +76,15 @@ def rule_example_sql(directory: Path) -> list[str]:
     return texts
 
 
-def test_the_fast_parse_builds_exactly_the_trees_pglast_checks(tmp_path: Path) -> None:
-    texts = [CORPUS, *rule_example_sql(tmp_path)]
+@pytest.fixture(scope="module")
+def sql_texts(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    texts = [CORPUS, *rule_example_sql(tmp_path_factory.mktemp("examples"))]
     assert len(texts) > 100
-    for text in texts:
+    return texts
+
+
+def test_the_fast_parse_builds_exactly_the_trees_pglast_checks(sql_texts: list[str]) -> None:
+    for text in sql_texts:
         assert_same(pglast.parse_sql(text), parse_sql(text), text[:60])
 
 
@@ -93,6 +100,26 @@ def assert_same(checked: object, fast: object, where: str) -> None:
             assert_same(a, b, where)
     else:
         assert checked == fast, where
+
+
+def test_walk_visits_every_node_in_order_as_recursing_into_every_attribute(
+    sql_texts: list[str],
+) -> None:
+    """walk skips the attributes pglast says hold no node; none of them holds one."""
+
+    def every_node(value: object) -> Iterator[ast.Node]:
+        if isinstance(value, (list, tuple)):
+            for item in value:
+                yield from every_node(item)
+        elif isinstance(value, ast.Node):
+            yield value
+            for name in value:
+                yield from every_node(getattr(value, name))
+
+    for text in sql_texts:
+        statements = [raw.stmt for raw in parse_sql(text)]
+        expected = [id(found) for found in every_node(statements)]
+        assert [id(found) for found in walk(statements)] == expected, text[:60]
 
 
 def test_nodes_built_by_hand_are_still_checked() -> None:

@@ -8,7 +8,10 @@ own, from alembic.ini's URL or an environment variable) or through the driver it
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.machinery
 import sys
+import types
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -33,34 +36,101 @@ def connections_checked(check: Callable[[Any], None]) -> Iterator[None]:
 def _driver_connections_checked(check: Callable[[Any], None]) -> Iterator[None]:
     """``check`` every connection psycopg makes (its Connection classes, however they
     were reached: ``psycopg.connect`` is bound when psycopg is imported), and those of
-    psycopg2's ``connect`` where it is installed."""
-    import psycopg
+    psycopg2's ``connect``.
 
+    A driver already imported is patched now; one imported meanwhile (by a migration, or by
+    the SQLAlchemy dialect of an engine it makes) is patched as its import ends. Importing
+    psycopg only to patch it would cost check, which never connects, 40 ms.
+    """
     patched: list[tuple[Any, str, Any]] = []
 
-    def checked_init(original: Any) -> Any:
-        def init(self: Any, *args: Any, **kwargs: Any) -> None:
-            original(self, *args, **kwargs)
-            check(self)
+    def patch(module: types.ModuleType) -> None:
+        for owner, name, wrapper in _checked_entry_points(module, check):
+            patched.append((owner, name, getattr(owner, name)))
+            setattr(owner, name, wrapper)
 
-        return init
-
-    for cls in (psycopg.Connection, psycopg.AsyncConnection):
-        patched.append((cls, "__init__", cls.__init__))
-        cls.__init__ = checked_init(cls.__init__)  # type: ignore[method-assign]
-    psycopg2 = sys.modules.get("psycopg2")
-    if psycopg2 is not None:
-        connect = psycopg2.connect
-
-        def checked_connect(*args: Any, **kwargs: Any) -> Any:
-            opened = connect(*args, **kwargs)
-            check(opened)
-            return opened
-
-        patched.append((psycopg2, "connect", connect))
-        psycopg2.connect = checked_connect
+    for name in _DRIVERS:
+        if name in sys.modules:
+            patch(sys.modules[name])
+    finder = _PatchOnImport({name for name in _DRIVERS if name not in sys.modules}, patch)
+    sys.meta_path.insert(0, finder)
     try:
         yield
     finally:
+        sys.meta_path.remove(finder)
         for owner, name, original in reversed(patched):
             setattr(owner, name, original)
+
+
+_DRIVERS = ("psycopg", "psycopg2")
+
+
+def _checked_entry_points(
+    module: types.ModuleType, check: Callable[[Any], None]
+) -> list[tuple[Any, str, Any]]:
+    """(owner, attribute, checked replacement) for where a driver makes its connections."""
+    if module.__name__ == "psycopg":
+        return [
+            (cls, "__init__", _checked_init(cls.__init__, check))
+            for cls in (module.Connection, module.AsyncConnection)
+        ]
+    connect = module.connect
+
+    def checked_connect(*args: Any, **kwargs: Any) -> Any:
+        opened = connect(*args, **kwargs)
+        check(opened)
+        return opened
+
+    return [(module, "connect", checked_connect)]
+
+
+def _checked_init(original: Any, check: Callable[[Any], None]) -> Any:
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        check(self)
+
+    return init
+
+
+class _PatchOnImport(importlib.abc.MetaPathFinder):
+    """The first finder on ``sys.meta_path`` while connections are checked: a driver found
+    by the finders after it is patched as soon as its module has run."""
+
+    def __init__(self, names: set[str], patch: Callable[[types.ModuleType], None]) -> None:
+        self._names = names
+        self._patch = patch
+
+    def find_spec(
+        self, fullname: str, path: Any = None, target: Any = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname not in self._names:
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(fullname, path, target)
+            if spec is not None:
+                break
+        else:
+            return None
+        if spec.loader is None or spec.origin is None:  # a stand-in: nothing to patch
+            return spec
+        self._names.discard(fullname)
+        spec.loader = _PatchingLoader(spec.loader, self._patch)
+        return spec
+
+
+class _PatchingLoader(importlib.abc.Loader):
+    def __init__(self, loader: Any, patch: Callable[[types.ModuleType], None]) -> None:
+        self._loader = loader
+        self._patch = patch
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType | None:
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        self._loader.exec_module(module)
+        self._patch(module)
+
+    def __getattr__(self, name: str) -> Any:  # get_source, is_package, resource readers
+        return getattr(self._loader, name)

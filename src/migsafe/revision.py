@@ -212,7 +212,7 @@ class RevisionContext:
         """The lines of the bodies of ``with ... batch_alter_table(...)`` blocks."""
         return [
             (node.body[0].lineno, node.end_lineno or node.body[0].lineno)
-            for node in ast_py.walk(self.script.tree)
+            for node in self.script.statements()
             if isinstance(node, ast_py.With)
             and any(
                 isinstance(item.context_expr, ast_py.Call)
@@ -227,7 +227,7 @@ class RevisionContext:
         """The lines of the bodies of ``for`` and ``while`` loops."""
         return [
             (node.body[0].lineno, node.end_lineno or node.body[0].lineno)
-            for node in ast_py.walk(self.script.tree)
+            for node in self.script.statements()
             if isinstance(node, ast_py.For | ast_py.AsyncFor | ast_py.While)
         ]
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from functools import cached_property
+from typing import Protocol, TypeVar
 
 import pglast
 from alembic.operations import MigrateOperation
@@ -18,6 +19,9 @@ from pglast.enums import ObjectType, TransactionStmtKind
 
 from migsafe.locks import LockMode, lock_for
 from migsafe.rule import py_literal
+from migsafe.sqltree import walk
+
+N = TypeVar("N", bound=ast.Node)
 
 
 class EmittedSQL(Protocol):
@@ -64,6 +68,18 @@ class Statement:
     error: str | None = None
     direction: str = "upgrade"  # or downgrade: the function that emitted it
     called_from: CallSite | None = None
+
+    def nodes(self, kind: type[N]) -> list[N]:
+        """Every node of type ``kind`` in the statement's tree, in order: the tree is walked
+        once, for every rule that looks below its top."""
+        return self._nodes_by_kind.get(kind, [])  # type: ignore[return-value]
+
+    @cached_property
+    def _nodes_by_kind(self) -> dict[type, list[ast.Node]]:
+        found: dict[type, list[ast.Node]] = {}
+        for node in walk(self.node):
+            found.setdefault(type(node), []).append(node)
+        return found
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,9 @@ from __future__ import annotations
 import ast
 import enum
 import functools
+import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,17 +61,38 @@ class MigrationScript:
                 return node
         return None
 
+    def statements(self) -> Iterator[ast.AST]:
+        """Every statement of the script, nested ones too (in functions, loops, ``with`` and
+        ``try`` blocks, exception handlers): a walk that skips the expressions, most of a
+        tree, for what only a statement can be."""
+        return _statements_in(self.tree.body)
+
     @functools.cached_property
     def guarded_lines(self) -> frozenset[int]:
         """The lines inside a ``try`` whose handler catches any error SQLAlchemy raises
         (``except:``, ``except Exception:``): an operation that fails there goes on in the
         handler, as superset's ``try: op.drop_constraint(None, ...) except: pass`` does."""
         lines: set[int] = set()
-        for node in ast.walk(self.tree):
+        if not _TRY.search(self.source):  # most scripts: no walk of their tree
+            return frozenset()
+        for node in self.statements():
             if isinstance(node, ast.Try) and any(map(_catches_any_error, node.handlers)):
                 first, last = node.body[0].lineno, node.body[-1].end_lineno or node.lineno
                 lines.update(range(first, last + 1))
         return frozenset(lines)
+
+
+_TRY = re.compile(r"\btry\s*:")
+_BLOCKS = ("body", "handlers", "orelse", "finalbody", "cases")
+
+
+def _statements_in(body: list[ast.AST]) -> Iterator[ast.AST]:
+    for node in body:
+        yield node
+        for field in _BLOCKS:
+            block = getattr(node, field, None)
+            if isinstance(block, list):
+                yield from _statements_in(block)
 
 
 def read_script(path: Path) -> MigrationScript | Diagnostic:

@@ -11,7 +11,7 @@ from migsafe.builtins import is_parameter
 from migsafe.findings import Finding, Severity
 from migsafe.revision import RevisionContext
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule
-from migsafe.sqltree import walk
+from migsafe.sql import Statement
 
 RULE = Rule(
     code="MS072",
@@ -76,7 +76,7 @@ _NAMED = (
 
 def check(rev: RevisionContext) -> Iterator[Finding]:
     for stmt in rev.statements(RULE):
-        for name in dict.fromkeys(_parameters_set(stmt.node)):
+        for name in dict.fromkeys(_parameters_set(stmt)):
             if is_parameter(name):
                 continue
             yield rev.finding(
@@ -90,15 +90,16 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
             )
 
 
-def _parameters_set(node: ast.Node | None) -> Iterator[str]:
+def _parameters_set(stmt: Statement) -> Iterator[str]:
     """The parameters a statement sets: SET, RESET, and ``set_config('name', ...)`` with a
     constant name."""
+    node = stmt.node
     if isinstance(node, ast.VariableSetStmt) and node.kind in _NAMED and node.name:
         yield node.name
         return
-    for call in walk(node):
+    for call in stmt.nodes(ast.FuncCall):
         if (
-            isinstance(call, ast.FuncCall) and call.funcname[-1].sval == "set_config"
+            call.funcname[-1].sval == "set_config"
             and call.args and isinstance(call.args[0], ast.A_Const)
             and isinstance(call.args[0].val, ast.String)
         ):  # fmt: skip

@@ -13,7 +13,6 @@ from migsafe.findings import Finding, Severity
 from migsafe.revision import RevisionContext
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule
 from migsafe.sql import refused_by_postgresql
-from migsafe.sqltree import walk
 
 RULE = Rule(
     code="MS071",
@@ -98,7 +97,7 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                 "VARCHAR and a CHECK)",
             )
             continue
-        types = [t for t in walk(stmt.node) if isinstance(t, ast.TypeName) and len(t.names) == 1]
+        types = [t for t in stmt.nodes(ast.TypeName) if len(t.names) == 1]
         named = dict.fromkeys(t.names[-1].sval for t in types if t.names[-1].sval in _INSTEAD)
         if any(t.names[-1].sval == "text" and t.typmods for t in types):
             yield rev.finding(  # trove's and cloudkitty's sa.Text(length=N)
@@ -111,7 +110,8 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
             )
         made = rev.schema_at(stmt)  # a collation of that name the history made is its own
         collations = made.collations if made is not None else set()
-        for collation, owner in dict.fromkeys(_foreign_collations(stmt.node, collations)):
+        foreign = _foreign_collations(stmt.nodes(ast.CollateClause), collations)
+        for collation, owner in dict.fromkeys(foreign):
             yield rev.finding(
                 RULE,
                 stmt,
@@ -150,12 +150,12 @@ _SQLITE_COLLATIONS = {"nocase", "rtrim"}
 
 
 def _foreign_collations(
-    node: ast.Node | None, made: set[tuple[str, str]]
+    clauses: list[ast.CollateClause], made: set[tuple[str, str]]
 ) -> Iterator[tuple[str, str]]:
-    """The collations ``node`` names that are another database's, with whose; not one the
+    """The collations of ``clauses`` that are another database's, with whose; not one the
     history made (quetz's ``CREATE COLLATION nocase``, for PostgreSQL)."""
-    for clause in walk(node):
-        if not isinstance(clause, ast.CollateClause) or len(clause.collname) != 1:
+    for clause in clauses:
+        if len(clause.collname) != 1:
             continue
         name = clause.collname[0].sval
         if (DEFAULT_SCHEMA, name) in made:
