@@ -173,6 +173,24 @@ def test_revision_variables_set_from_a_module_constant_are_read(tmp_path: Path) 
     assert error.fatal and error.message == "`revision` is 2, not a string"
 
 
+def test_a_module_constant_is_one_no_function_rebinds(tmp_path: Path) -> None:
+    """A function's local of the same name is not the module's; one declared ``global`` is."""
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    (versions / "a.py").write_text(
+        "REV = 'a'\ndef upgrade():\n    REV = 'x'\nrevision = REV\ndown_revision = None\n"
+    )
+    (versions / "b.py").write_text(
+        "REV = 'b'\ndef bump():\n    global REV\n    REV = 'y'\n"
+        "revision = REV\ndown_revision = 'a'\n"
+    )
+    history, diagnostics = history_of(versions)
+    assert [s.revision for s in history.scripts] == ["a"]
+    (error,) = diagnostics
+    assert error.fatal and error.path.name == "b.py"
+    assert error.message.startswith("`revision` (line 5) is not a literal string")
+
+
 def test_a_down_revision_computed_at_import_cannot_be_placed(tmp_path: Path) -> None:
     versions = tmp_path / "versions"
     versions.mkdir()

@@ -130,6 +130,23 @@ def read_script(path: Path) -> MigrationScript | Diagnostic:
     )
 
 
+def _module_stores(tree: ast.Module) -> Counter[str]:
+    """How often each module-level name is assigned: by the module's own statements, or by
+    a function that declares it ``global``. The functions' bodies, most of a migration, are
+    not walked for their expressions."""
+    stored: Counter[str] = Counter()
+    for statement in tree.body:
+        if not isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            stored.update(
+                name.id for name in ast.walk(statement)
+                if isinstance(name, ast.Name) and isinstance(name.ctx, ast.Store)
+            )  # fmt: skip
+    for statement in _statements_in(tree.body):
+        if isinstance(statement, ast.Global):
+            stored.update({name: 2 for name in statement.names})  # set elsewhere too
+    return stored
+
+
 def _module_literals(tree: ast.Module) -> tuple[dict[str, object], dict[str, int]]:
     """The revision variables' values, and the lines of those computed at import.
 
@@ -141,10 +158,7 @@ def _module_literals(tree: ast.Module) -> tuple[dict[str, object], dict[str, int
     values: dict[str, object] = {}
     computed: dict[str, int] = {}
     constants: dict[str, object] = {}  # module-level names set once, to immutable literals
-    stored = Counter(
-        name.id for name in ast.walk(tree)
-        if isinstance(name, ast.Name) and isinstance(name.ctx, ast.Store)
-    )  # fmt: skip
+    stored = _module_stores(tree)
     for node in tree.body:
         if isinstance(node, ast.Assign):
             targets, value = node.targets, node.value

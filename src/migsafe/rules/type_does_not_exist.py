@@ -12,7 +12,7 @@ from migsafe.catalog import DEFAULT_SCHEMA
 from migsafe.findings import Finding, Severity
 from migsafe.revision import RevisionContext
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule
-from migsafe.sql import refused_by_postgresql
+from migsafe.sql import Statement, refused_by_postgresql
 
 RULE = Rule(
     code="MS071",
@@ -108,10 +108,7 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                 what="type TEXT(n)",
                 instead="sa.Text() (no length), or sa.String(n) (varchar(n))",
             )
-        made = rev.schema_at(stmt)  # a collation of that name the history made is its own
-        collations = made.collations if made is not None else set()
-        foreign = _foreign_collations(stmt.nodes(ast.CollateClause), collations)
-        for collation, owner in dict.fromkeys(foreign):
+        for collation, owner in dict.fromkeys(_foreign_collations(rev, stmt)):
             yield rev.finding(
                 RULE,
                 stmt,
@@ -149,16 +146,15 @@ _SQL_SERVER_COLLATION = re.compile(r"_c[is]_a[is](_\w+)?$", re.IGNORECASE)
 _SQLITE_COLLATIONS = {"nocase", "rtrim"}
 
 
-def _foreign_collations(
-    clauses: list[ast.CollateClause], made: set[tuple[str, str]]
-) -> Iterator[tuple[str, str]]:
-    """The collations of ``clauses`` that are another database's, with whose; not one the
+def _foreign_collations(rev: RevisionContext, stmt: Statement) -> Iterator[tuple[str, str]]:
+    """The collations ``stmt`` names that are another database's, with whose; not one the
     history made (quetz's ``CREATE COLLATION nocase``, for PostgreSQL)."""
-    for clause in clauses:
+    for clause in stmt.nodes(ast.CollateClause):
         if len(clause.collname) != 1:
             continue
         name = clause.collname[0].sval
-        if (DEFAULT_SCHEMA, name) in made:
+        made = rev.schema_at(stmt)
+        if made is not None and (DEFAULT_SCHEMA, name) in made.collations:
             continue
         if _MYSQL_COLLATION.match(name):
             yield name, "MySQL"
