@@ -277,6 +277,30 @@ def test_a_sqlalchemy_migrate_repository_is_one_input_error(tmp_path: Path) -> N
         ]
 
 
+def test_a_migrate_cfg_left_beside_an_alembic_history_is_not_a_repository(
+    tmp_path: Path,
+) -> None:
+    """glance keeps sqlalchemy-migrate's ``migrate.cfg`` beside its Alembic env.py: its
+    versions directory, the one the message pointed at, was refused."""
+    location = tmp_path / "alembic_migrations"
+    (location / "versions").mkdir(parents=True)
+    (location / "migrate.cfg").write_text("[db_settings]\nversion_table=alembic_version\n")
+    (location / "env.py").write_text("")
+    (location / "versions" / "a1_init.py").write_text(
+        "revision = 'a1'\ndown_revision = None\nfrom alembic import op\n"
+        "def upgrade():\n    op.create_index('ix_t_a', 't', ['a'])\n"
+        "def downgrade():\n    pass\n"
+    )
+    for target in (location, location / "versions"):
+        code, output = run("check", str(target))
+        assert code == 1, output
+        assert "sqlalchemy-migrate" not in output
+        assert "Checked 1 migration" in output, output
+    (location / "env.py").unlink()  # no env.py, but its scripts declare revisions
+    code, output = run("check", str(location / "versions"))
+    assert code == 1 and "sqlalchemy-migrate" not in output, output
+
+
 @pytest.mark.parametrize("value", ["0", "-1", "inf", "nan", "1e9"])
 def test_a_timeout_that_is_no_time_limit_is_a_usage_error(value: str, write_migration) -> None:
     """``--timeout 1e9`` made the pipe's poll() raise OverflowError: an internal error."""

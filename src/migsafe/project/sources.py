@@ -80,10 +80,20 @@ _MIGRATE_REPOSITORY = (
 
 def _is_migrate_repository(directory: Path) -> bool:
     """tricircle's ``migrate_repo/`` (or its ``versions/``): sqlalchemy-migrate's scripts
-    define ``upgrade(migrate_engine)`` and no revision, so each would be an error of its own."""
-    return (directory / "migrate.cfg").is_file() or (
-        directory.name == "versions" and (directory.parent / "migrate.cfg").is_file()
-    )
+    define ``upgrade(migrate_engine)`` and no revision, so each would be an error of its own.
+
+    A ``migrate.cfg`` left beside an Alembic history (glance's, next to its env.py and
+    scripts that declare revisions) does not make one."""
+    if (directory / "migrate.cfg").is_file():
+        repository = directory
+    elif directory.name == "versions" and (directory.parent / "migrate.cfg").is_file():
+        repository = directory.parent
+    else:
+        return False
+    if (repository / "env.py").is_file():
+        return False
+    versions = repository / "versions"
+    return not any(_declares_revision(p) for p in versions.glob("*.py"))
 
 
 def _script_location(versions: Path) -> Path:
