@@ -340,3 +340,35 @@ def test_a_select_naming_no_rule_is_an_error(tmp_path: Path, write_migration) ->
     (tmp_path / "pyproject.toml").write_text("[tool.migsafe]\nselect = []\n")
     code, output = run("check", str(path.parent))
     assert code == 2 and "select names no rule" in output
+
+
+def test_an_ini_file_without_an_alembic_section_is_one_input_error(tmp_path: Path) -> None:
+    """fief's alembic.ini has one section per database, no [alembic]: an internal error
+    ("No config file ... found"); now the sections it has, and a way to check one."""
+    from alembic.config import Config
+
+    from migsafe import command
+
+    (tmp_path / "versions").mkdir()
+    (tmp_path / "versions" / "a1_init.py").write_text(
+        "revision = 'a1'\ndown_revision = None\nfrom alembic import op\n"
+        "def upgrade():\n    op.create_index('ix_t_a', 't', ['a'])\n"
+        "def downgrade():\n    pass\n"
+    )
+    ini = tmp_path / "alembic.ini"
+    ini.write_text(
+        f"[main]\nscript_location = {tmp_path}\nversion_locations = {tmp_path / 'versions'}\n"
+        f"[workspace]\nscript_location = {tmp_path}\n"
+    )
+    for arguments in (("-c", str(ini)), (str(tmp_path),)):
+        code, output = run("check", *arguments)
+        assert code == 2, output
+        assert output.splitlines()[0] == (
+            f"{ini if arguments[0] == '-c' else tmp_path / 'alembic.ini'}: error: has no "
+            "[alembic] section (its sections: [main], [workspace]); to check one of them, call "
+            "migsafe.command.check(alembic.config.Config(path, ini_section=NAME)) from Python "
+            "(the command line has no --name yet)"
+        )
+    result = command.check(Config(str(ini), ini_section="main"))
+    assert result.checked == 1 and not result.diagnostics
+    assert "create-index-not-concurrently" in [f.rule for f in result.findings]

@@ -189,6 +189,10 @@ def _add_config(sources: Sources, config: Config) -> None:
     except (configparser.Error, UnicodeDecodeError) as exc:
         sources.diagnostics.append(Diagnostic(ini, _ini_problem(exc), fatal=True))
         return
+    section = config.config_ini_section
+    if config.config_file_name and not config.file_config.has_section(section):
+        sources.diagnostics.append(Diagnostic(ini, _no_section(config), fatal=True))
+        return
     prepend = config.get_main_option("prepend_sys_path") or "."
     sys_path = [here / part for part in prepend.replace(",", " ").split()]
     try:
@@ -221,6 +225,17 @@ def _config_problem(config: Config, exc: Exception) -> str:
         )  # fmt: skip
         return f"script_location {location!r} is no directory{relative}"
     return _one_line(str(exc))
+
+
+def _no_section(config: Config) -> str:
+    """fief's alembic.ini holds one section per database (``[main]``, ``[workspace]``),
+    which Alembic's ``--name`` picks: say which there are, and how migsafe reads one."""
+    sections = ", ".join(f"[{s}]" for s in config.file_config.sections()) or "none"
+    return (
+        f"has no [{config.config_ini_section}] section (its sections: {sections}); to check "
+        "one of them, call migsafe.command.check(alembic.config.Config(path, "
+        "ini_section=NAME)) from Python (the command line has no --name yet)"
+    )
 
 
 def _ini_problem(exc: Exception) -> str:
