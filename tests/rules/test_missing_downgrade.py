@@ -389,6 +389,17 @@ def downgrade():
         "op.execute(\"ALTER TYPE run_status ADD VALUE IF NOT EXISTS 'paused'\")",
         'op.execute("CREATE INDEX IF NOT EXISTS ix_users_email ON users (email)")\n'
         '    op.execute("ALTER TABLE users ADD COLUMN IF NOT EXISTS nickname text")',
+        # indico merges users through a temporary table, gone with the session
+        'op.execute("CREATE TEMPORARY TABLE merge_map AS SELECT id, 1 AS target FROM users")\n'
+        '    op.execute("CREATE INDEX ix_merge_map_id ON merge_map (id)")\n'
+        '    op.execute("UPDATE users SET active = false FROM merge_map m WHERE m.id = users.id")\n'
+        '    op.execute("DROP TABLE merge_map")',
+        # and disables a table's triggers for a bulk update, then enables them again
+        'op.execute("ALTER TABLE users DISABLE TRIGGER ALL")\n'
+        '    op.execute("UPDATE users SET active = true")\n'
+        '    op.execute("ALTER TABLE users ENABLE TRIGGER ALL")',
+        'op.execute("ALTER TABLE users DISABLE TRIGGER audit, DISABLE TRIGGER stamp")\n'
+        '    op.execute("ALTER TABLE users ENABLE TRIGGER stamp, ENABLE TRIGGER audit")',
     ],
 )
 def test_an_upgrade_that_runs_again_as_is_needs_no_undo(tmp_path: Path, statements: str) -> None:
@@ -403,6 +414,30 @@ def downgrade():
     pass
 """
     assert lint(tmp_path, body, rule=RULE) == []
+
+
+@pytest.mark.parametrize(
+    "statements",
+    [
+        'op.execute("ALTER TABLE users DISABLE TRIGGER ALL")',  # left disabled
+        'op.execute("ALTER TABLE users ENABLE TRIGGER audit")',  # maybe disabled before
+        'op.execute("ALTER TABLE users DISABLE TRIGGER audit")\n'
+        '    op.execute("ALTER TABLE users ENABLE TRIGGER stamp")',
+        'op.execute("CREATE TABLE merge_map (id int)")\n'  # not temporary: it stays
+        '    op.execute("CREATE INDEX ix_merge_map_id ON merge_map (id)")',
+    ],
+)
+def test_an_upgrade_that_leaves_a_change_behind_still_needs_its_undo(
+    tmp_path: Path, statements: str
+) -> None:
+    body = f"""\
+def upgrade():
+    {statements}
+
+def downgrade():
+    pass
+"""
+    assert len(lint(tmp_path, body, rule=RULE)) == 1
 
 
 def test_an_upgrade_that_makes_an_object_unconditionally_still_needs_its_undo(

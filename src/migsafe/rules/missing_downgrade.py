@@ -7,13 +7,13 @@ import functools
 import logging
 import textwrap
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import sqlalchemy as sa
 from alembic.operations import ops
 from alembic.runtime.migration import MigrationContext
 from pglast import ast
-from pglast.enums import AlterTableType
+from pglast.enums import AlterTableType, ObjectType
 from sqlalchemy.types import TypeEngine
 
 from migsafe.capture.reflection import sqlalchemy_type
@@ -25,6 +25,7 @@ from migsafe.revision import RevisionContext, alter_commands, is_unknown_type, t
 from migsafe.rule import Category, Rule
 from migsafe.rules._casts import no_automatic_cast
 from migsafe.sql import Statement, quote_identifier
+from migsafe.sqltree import dropped_names
 
 RULE = Rule(
     code="MS007",
@@ -130,7 +131,65 @@ def _runs_again_as_is(rev: RevisionContext) -> bool:
     capture = rev.upgrade_capture
     if not capture.exact or capture.guesses or not rev.upgrade:
         return False
-    return all(_safe_to_run_again(stmt.node) for stmt in rev.upgrade)
+    temporary = _temporary_tables(rev.upgrade)
+    return _triggers_put_back(rev.upgrade) and all(
+        _safe_to_run_again(stmt.node) or _on_temporary(stmt, temporary) for stmt in rev.upgrade
+    )
+
+
+def _on_temporary(stmt: Statement, temporary: set[str]) -> bool:
+    """``stmt`` makes, changes or drops only temporary tables."""
+    if _temporary_table(stmt.node) is not None:
+        return True
+    dropped = dropped_names(stmt.node, ObjectType.OBJECT_TABLE)
+    if dropped:
+        return all(schema is None and name in temporary for schema, name in dropped)
+    return stmt.table is not None and stmt.table.name in temporary
+
+
+def _temporary_tables(upgrade: Sequence[Statement]) -> set[str]:
+    """The temporary tables upgrade() makes (indico's ``CREATE TEMPORARY TABLE merge_map AS
+    ...``, indexed, read and dropped): they end with the session, and so does all it does to
+    them."""
+    return {name for stmt in upgrade if (name := _temporary_table(stmt.node)) is not None}
+
+
+def _temporary_table(node: ast.Node | None) -> str | None:
+    """The name of the temporary table ``node`` creates, if it creates one."""
+    if isinstance(node, ast.CreateTableAsStmt) and node.into is not None:
+        node = node.into.rel
+    elif isinstance(node, ast.CreateStmt):
+        node = node.relation
+    if isinstance(node, ast.RangeVar) and node.relpersistence == "t":
+        return node.relname
+    return None
+
+
+def _triggers_put_back(upgrade: Sequence[Statement]) -> bool:
+    """Each trigger upgrade() disables it enables again afterwards (indico disables a table's
+    triggers for a bulk UPDATE): no trigger is left as it was not. Enabling one it did not
+    disable first changes what the database does."""
+    disabled: set[tuple[object, str | None]] = set()
+    for stmt in upgrade:
+        for command in alter_commands(stmt.node, *_DISABLE, *_ENABLE):
+            key = (stmt.table, command.name)
+            if command.subtype in _DISABLE:
+                disabled.add(key)
+            elif key in disabled:
+                disabled.discard(key)
+            else:
+                return False
+    return not disabled
+
+
+_DISABLE = (
+    AlterTableType.AT_DisableTrig, AlterTableType.AT_DisableTrigAll,
+    AlterTableType.AT_DisableTrigUser,
+)  # fmt: skip
+_ENABLE = (
+    AlterTableType.AT_EnableTrig, AlterTableType.AT_EnableTrigAll,
+    AlterTableType.AT_EnableTrigUser,
+)  # fmt: skip
 
 
 def _safe_to_run_again(node: ast.Node | None) -> bool:
@@ -140,9 +199,11 @@ def _safe_to_run_again(node: ast.Node | None) -> bool:
         return bool(node.if_not_exists)
     if isinstance(node, ast.AlterEnumStmt):
         return bool(node.skipIfNewValExists)
-    if isinstance(node, ast.AlterTableStmt):
+    if isinstance(node, ast.AlterTableStmt):  # trigger switches: _triggers_put_back
         return all(
-            cmd.subtype == AlterTableType.AT_AddColumn and cmd.missing_ok for cmd in node.cmds
+            (cmd.subtype == AlterTableType.AT_AddColumn and cmd.missing_ok)
+            or cmd.subtype in (*_DISABLE, *_ENABLE)
+            for cmd in node.cmds
         )
     return False
 
