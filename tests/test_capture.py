@@ -2209,3 +2209,27 @@ def upgrade():
     (notice,) = result.diagnostics
     assert notice.line == line_of(path, "assert len")
     assert "in a try block: it is not known offline, so it raised there" in notice.message
+
+
+def test_a_stood_in_engine_runs_on_postgresql(write_migration) -> None:
+    """ironic asks oslo.db's engine (not installed) which database it runs on: the stand-in
+    said neither "mysql" nor anything else, and the PostgreSQL branch, seven indexes built
+    without CONCURRENTLY, went unjudged behind a notice. A dialect is what check judges for."""
+    path = write_migration(
+        """
+from oslo_db_not_installed.sqlalchemy import enginefacade
+
+def upgrade():
+    engine = enginefacade.writer.get_engine()
+    if engine.dialect.name == "mysql":
+        op.execute("ALTER TABLE nodes ADD INDEX ix_nodes_a (a)")
+    elif engine.dialect.name in ("sqlite",):
+        pass
+    else:
+        op.create_index("ix_nodes_a", "nodes", ["a"])
+"""
+    )
+    result = command.check([path.parent])
+    assert result.diagnostics == []
+    (finding,) = [f for f in result.findings if f.rule == "create-index-not-concurrently"]
+    assert finding.line == line_of(path, "op.create_index")
