@@ -466,6 +466,25 @@ def downgrade():
     ]
 
 
+def test_the_type_a_downgrade_in_sql_sets_back_is_the_old_type_too(tmp_path: Path) -> None:
+    """indico widens a price's precision in SQL and narrows it back in SQL: the widening
+    rewrites nothing (it said "old type unknown ... rewrites the table")."""
+    body = """\
+def upgrade():
+    op.execute("ALTER TABLE event_registration.forms ALTER COLUMN base_price "
+               "TYPE numeric(11,2) USING base_price::numeric(11,2)")
+
+def downgrade():
+    op.execute("ALTER TABLE event_registration.forms ALTER COLUMN base_price "
+               "TYPE numeric(8,2)")
+"""
+    findings = lint(tmp_path, body, rule=RULE)
+    assert [f.message.split(" to ")[0] for f in findings] == [
+        'In downgrade(): Changing the type of "event_registration"."forms"."base_price" '
+        "from numeric(11, 2)",
+    ]
+
+
 def test_a_call_that_says_the_column_is_otherwise_than_the_history_made_it_is_a_notice(
     write_migration,
 ) -> None:

@@ -479,3 +479,19 @@ def upgrade():
     assert {"fk", "table"}.isdisjoint(compiled.co_names)
     assert "ADD CONSTRAINT fk_tasks_workflow_id FOREIGN KEY(workflow_id) REFERENCES " in recipe
     assert "NOT VALID" in recipe
+
+
+def test_a_widening_the_downgrade_narrows_in_sql_is_no_work(tmp_path: Path) -> None:
+    """indico widens prices in SQL and narrows them back in SQL: the old type is the one
+    the downgrade sets, so the upgrade's second ALTER rewrites nothing (it was called "a
+    table rewrite" under the first one's lock); the downgrade's narrowing does rewrite."""
+    body = """\
+def upgrade():
+    op.execute("ALTER TABLE forms ALTER COLUMN price TYPE numeric(11,2)")
+    op.execute("ALTER TABLE registrations ALTER COLUMN price TYPE numeric(11,2)")
+
+def downgrade():
+    op.execute("ALTER TABLE forms ALTER COLUMN price TYPE numeric(8,2)")
+    op.execute("ALTER TABLE registrations ALTER COLUMN price TYPE numeric(8,2)")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [7]  # the downgrade's second

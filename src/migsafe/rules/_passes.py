@@ -13,10 +13,13 @@ from pglast.visitors import Visitor
 from migsafe.builtins import is_non_volatile
 from migsafe.revision import (
     RevisionContext,
+    alter_commands,
     is_serial,
     is_unknown_type,
+    type_name,
     type_parts,
 )
+from migsafe.rule import DOWNGRADE
 from migsafe.sql import Statement
 
 # One ALTER TABLE makes a single pass for all its rewrites and its CHECK / NOT NULL checks
@@ -50,6 +53,7 @@ def command_pass(rev: RevisionContext, stmt: Statement, cmd: ast.AlterTableCmd) 
         return COPY
     if kind == AlterTableType.AT_AlterColumnType:
         old, new = rev.column_before(stmt, cmd.name, "type"), cmd.def_.typeName
+        old = old if old is not None else restored_type(rev, stmt, cmd.name)
         if is_unknown_type(old) or is_unknown_type(new):
             return None  # a stood-in type: no telling (change-column-type says it cannot judge)
         keeps = old is not None and keeps_contents(cmd.def_.raw_default, cmd.name, new)
@@ -70,6 +74,22 @@ def command_pass(rev: RevisionContext, stmt: Statement, cmd: ast.AlterTableCmd) 
     if kind == AlterTableType.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):
         return _added_column_pass(cmd.def_, rev.pg_version)
     return None
+
+
+def restored_type(rev: RevisionContext, stmt: Statement, column: str) -> ast.TypeName | None:
+    """For an upgrade's type change the history cannot tell the old type of: the one type
+    the downgrade gives the same column back, which is what it was (through alter_column()
+    or in SQL: indico's ``ALTER COLUMN base_price TYPE numeric(8,2)``)."""
+    if stmt.direction == DOWNGRADE or stmt.table is None:
+        return None
+    restored = {
+        type_name(cmd.def_.typeName): cmd.def_.typeName
+        for down in rev.downgrade
+        if down.table == stmt.table
+        for cmd in alter_commands(down.node, AlterTableType.AT_AlterColumnType)
+        if cmd.name == column and cmd.def_.typeName is not None
+    }
+    return next(iter(restored.values())) if len(restored) == 1 else None
 
 
 def _constraint_pass(constraint: ast.Constraint) -> str | None:

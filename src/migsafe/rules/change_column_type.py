@@ -21,12 +21,17 @@ from migsafe.revision import (
     is_unknown_type,
     table_values,
     type_name,
-    type_node,
     type_parts,
 )
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, sql_code
 from migsafe.rules._casts import no_automatic_cast
-from migsafe.rules._passes import keeps_contents, no_rewrite, utc_session, zone_only_change
+from migsafe.rules._passes import (
+    keeps_contents,
+    no_rewrite,
+    restored_type,
+    utc_session,
+    zone_only_change,
+)
 from migsafe.sql import Statement, TableName, add_enum_values, keeps_order, quote_identifier
 
 RULE = Rule(
@@ -84,7 +89,7 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
             old = rev.column_before(stmt, cmd.name, "type")
             restored = None
             if old is None:  # Kotti's and bodhi's downgrades set it back to what it was
-                old = restored = _type_downgrade_restores(rev, stmt, cmd.name)
+                old = restored = restored_type(rev, stmt, cmd.name)
             unknown = [t for t in (old, new) if is_unknown_type(t)]
             if unknown:
                 what = (
@@ -287,25 +292,6 @@ def _unless_text_already(old: ast.TypeName | None, new: ast.TypeName) -> str:
             "nothing is rewritten)"
         )
     return " (unless it is text or varchar already: then nothing is rewritten)"
-
-
-def _type_downgrade_restores(
-    rev: RevisionContext, stmt: Statement, column: str
-) -> ast.TypeName | None:
-    """For an upgrade's type change the history cannot tell the old type of: the one type
-    the downgrade's alter_column() gives the same column back, which is what it was."""
-    if stmt.direction == DOWNGRADE or stmt.table is None:
-        return None
-    restored = {
-        type_name(found): found
-        for item in rev.downgrade_capture.operations
-        if isinstance(item.operation, ops.AlterColumnOp)
-        and item.operation.table_name == stmt.table.name
-        and item.operation.schema == stmt.table.schema
-        and item.operation.column_name == column
-        and (found := type_node(item.operation.modify_type)) is not None
-    }
-    return next(iter(restored.values())) if len(restored) == 1 else None
 
 
 def _name_before_renames(rev: RevisionContext, stmt: Statement, enum: Name) -> str:
