@@ -399,6 +399,26 @@ def upgrade():
     ]
 
 
+def test_an_unnamed_key_is_added_not_valid_and_validated_by_postgresqls_name(
+    tmp_path: Path,
+) -> None:
+    """ironic adds a column and an unnamed key on it: the recipe moved the validated add into
+    an autocommit block, which add-foreign-key-validated then flagged again."""
+    body = """\
+def upgrade():
+    op.add_column("nodes", sa.Column("allocation_id", sa.Integer(), nullable=True))
+    op.create_foreign_key(None, "nodes", "allocations", ["allocation_id"], ["id"])
+"""
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    assert finding.hint.splitlines()[2:] == [
+        'op.create_foreign_key(None, "nodes", "allocations", ["allocation_id"], ["id"], '
+        "postgresql_not_valid=True)",
+        "with op.get_context().autocommit_block():  # commits first; VALIDATE locks no reads "
+        "or writes",
+        """    op.execute('ALTER TABLE "nodes" VALIDATE CONSTRAINT "nodes_allocation_id_fkey"')""",
+    ]
+
+
 def test_a_key_added_back_in_a_batch_block_is_added_not_valid_as_sql_in_order(
     tmp_path: Path,
 ) -> None:

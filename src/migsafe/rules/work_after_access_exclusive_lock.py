@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from alembic.operations import ops
 from pglast import ast
-from pglast.enums import AlterTableType, ObjectType
+from pglast.enums import AlterTableType, ConstrType, ObjectType
 
 from migsafe.findings import Finding, Severity
 from migsafe.locks import LockMode
@@ -163,7 +163,13 @@ def _not_valid(rev: RevisionContext, stmt: Statement) -> tuple[str, str] | None:
     if list(dict.fromkeys(statement_passes(rev, stmt))) != [VALIDATION]:
         return None
     added = next(alter_commands(stmt.node, AlterTableType.AT_AddConstraint), None)
-    name = getattr(added.def_, "conname", None) if added is not None else None
+    constraint = added.def_ if added is not None else None
+    if not isinstance(constraint, ast.Constraint):
+        return None
+    name = constraint.conname
+    if not name and constraint.contype == ConstrType.CONSTR_FOREIGN:  # ironic's
+        columns = tuple(s.sval for s in constraint.fk_attrs or ())  # create_foreign_key(None,
+        name = rev.name_chosen(stmt, columns, "foreign key")  # ...): PostgreSQL names it
     if not name:
         return None
     if rev.in_batch_block(stmt.line) or rev.in_loop(stmt.line):  # batch_op's call runs
