@@ -265,6 +265,34 @@ def test_a_model_env_py_takes_its_metadata_from_is_in_the_footprint(
     assert not answered and result.findings == []
 
 
+def test_the_module_a_naming_convention_is_found_in_is_in_the_footprint(
+    tmp_path: Path, cached_check
+) -> None:
+    """A Flask-Migrate env.py names no module; the application sets the convention in one:
+    changing it checks again (the names of unnamed objects follow it)."""
+    from tests.test_target_metadata import flask_project
+
+    db_py = (
+        "from flask_sqlalchemy import SQLAlchemy\ndb = SQLAlchemy()\n"
+        "db.Model.metadata.naming_convention = {'fk': 'fk_%(table_name)s_%(column_0_name)s'}\n"
+    )
+    versions = flask_project(tmp_path, db_py)
+    (versions / "a1.py").write_text(
+        migration_source(
+            "def upgrade():\n    op.create_foreign_key(None, 'roles', 'users', ['u'], ['id'])\n"
+        )
+    )
+    first, _ = cached_check([versions])
+    assert cached_check([versions])[1]
+    assert any('"fk_roles_u"' in f.message for f in first.findings)
+    (tmp_path / "app" / "db.py").write_text(
+        db_py.replace("fk_%(table_name)s", "fkey_%(table_name)s")
+    )
+    result, answered = cached_check([versions])
+    assert not answered
+    assert any('"fkey_roles_u"' in f.message for f in result.findings)
+
+
 def test_the_footprint_is_recorded_only_for_a_cache(write_migration, cache) -> None:
     """What the check read is what a cache entry needs; without a cache it is not worked out."""
     path = write_migration(INDEX)

@@ -20,7 +20,7 @@ def convention_of(tmp_path: Path, env_py: str, models: str = "") -> dict[str, st
     (tmp_path / "env.py").write_text(env_py)
     if models:
         (tmp_path / "models.py").write_text(models)
-    return naming_convention(load_project([tmp_path / "versions"]).history)
+    return naming_convention(load_project([tmp_path / "versions"]).history).value
 
 
 @pytest.mark.parametrize(
@@ -59,3 +59,92 @@ def test_a_convention_the_project_spells_out_is_read(
 )
 def test_no_convention_or_one_not_spelled_out_is_none(tmp_path: Path, env_py: str) -> None:
     assert convention_of(tmp_path, env_py) is None
+
+
+def flask_project(tmp_path: Path, db_py: str) -> Path:
+    """A Flask-Migrate project: env.py's target_metadata names no module
+    (``current_app.extensions['migrate'].db.metadata``); the application sets its convention
+    in a module of its package. Returns the versions directory."""
+    package = tmp_path / "app"
+    (package / "migrations" / "versions").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "db.py").write_text(db_py)
+    (package / "migrations" / "env.py").write_text(
+        "from flask import current_app\n"
+        "target_metadata = current_app.extensions['migrate'].db.metadata\n"
+    )
+    return package / "migrations" / "versions"
+
+
+def test_a_convention_the_application_package_sets_is_found(tmp_path: Path) -> None:
+    """fmn sets its convention on its Base in another module than the one making it; a
+    Flask-Migrate env.py names no module at all. The one convention the package sets is
+    the one."""
+    versions = flask_project(
+        tmp_path,
+        "from flask_sqlalchemy import SQLAlchemy\n"
+        f"NAMING = {{'fk': '{FK}'}}\n"
+        "db = SQLAlchemy()\n"
+        "db.Model.metadata.naming_convention = NAMING\n",
+    )
+    (versions / "a1.py").write_text(migration_source("def upgrade():\n    pass\n"))
+    assert naming_convention(load_project([versions]).history).value == {"fk": FK}
+
+
+def test_two_conventions_in_the_package_are_none_known(tmp_path: Path) -> None:
+    versions = flask_project(
+        tmp_path,
+        "import sqlalchemy as sa\n"
+        f"one = sa.MetaData(naming_convention={{'fk': '{FK}'}})\n"
+        "two = sa.MetaData(naming_convention={'fk': 'fk_%(table_name)s'})\n",
+    )
+    (versions / "a1.py").write_text(migration_source("def upgrade():\n    pass\n"))
+    assert naming_convention(load_project([versions]).history).value is None
+
+
+def test_a_convention_with_callables_is_taken_from_its_module(tmp_path: Path) -> None:
+    """indico's convention has a token of its own (``column_names``, a function): no literal,
+    so check imported nothing and named by SQLAlchemy's defaults, then reported a foreign key
+    dropped by its real name as still there, and an index "already existing". The module is
+    imported as env.py would (flask_sqlalchemy stands in), and the convention used."""
+    from migsafe import command
+
+    versions = flask_project(
+        tmp_path,
+        "from flask_sqlalchemy_not_installed import SQLAlchemy\n"
+        "def _column_names(constraint, table):\n"
+        "    return '_'.join(c if isinstance(c, str) else c.name for c in constraint.columns)\n"
+        "naming_convention = {\n"
+        "    'fk': 'fk_%(table_name)s_%(column_names)s_%(referred_table_name)s',\n"
+        "    'ix': 'ix_%(table_name)s_%(column_names)s',\n"
+        "    'column_names': _column_names,\n"
+        "}\n"
+        "db = SQLAlchemy()\n"
+        "db.Model.metadata.naming_convention = naming_convention\n",
+    )
+    (versions / "a1.py").write_text(
+        migration_source(
+            "def upgrade():\n"
+            "    op.create_table('users', sa.Column('id', sa.Integer(), primary_key=True))\n"
+            "    op.create_table('roles', sa.Column('id', sa.Integer(), primary_key=True),\n"
+            "                    sa.Column('user_id', sa.Integer(), index=True),\n"
+            "                    sa.Column('code', sa.String(8)))\n"
+            "    op.create_index(None, 'roles', ['user_id', 'code'], unique=True)\n"
+            "    op.create_foreign_key(None, 'roles', 'users', ['user_id'], ['id'])\n",
+            revision="a1",
+        )
+    )
+    (versions / "a2.py").write_text(
+        migration_source(
+            "def upgrade():\n"
+            "    op.drop_constraint('fk_roles_user_id_users', 'roles', type_='foreignkey')\n"
+            "    op.drop_table('users')\n",
+            revision="a2",
+            down_revision="a1",
+        )
+    )
+    result = command.check([versions])
+    assert result.diagnostics == []
+    rules = {f.rule for f in result.findings}
+    assert not rules & {"object-already-exists", "drop-table-still-referenced"}, rules
+    assert "object-does-not-exist" not in rules

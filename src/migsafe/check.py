@@ -21,7 +21,7 @@ from alembic.config import Config
 from sqlalchemy.exc import SAWarning
 
 from migsafe.capture import OfflineCapturer, stand_ins
-from migsafe.capture.env_imports import import_installed
+from migsafe.capture.env_imports import convention_imported, import_installed
 from migsafe.capture_notes import capture_notes
 from migsafe.catalog import Catalog
 from migsafe.config import Settings
@@ -126,7 +126,7 @@ def check_project(
     result.checked, result.paths = len(checked), checked
     imported = [report.imported for report in reports]
     if record_footprint and all(imported):
-        result.footprint = _footprint(project, imported)
+        result.footprint = _footprint(project, imported, environment)
     result.findings.extend(f for f in graph if _is_judged(f.path, judged, excluded))
     levels = dict(settings.severity)
     if levels:
@@ -163,6 +163,7 @@ def _serve(
         opened = FilesOpened() if record_footprint else None
         # the plugins env.py loads, before any script
         capturer.not_installed = import_installed(environment.imports)
+        environment = _convention_imported(project, environment, capturer)
         for script in project.scripts[len(done) :]:
             report: ScriptReport | InternalError
             try:
@@ -191,20 +192,42 @@ def _serve(
             connection.send(report)
 
 
+def _convention_imported(
+    project: Project, environment: Environment, capturer: OfflineCapturer
+) -> Environment:
+    """The environment, with the naming convention its module gives when no literal spells
+    it out; the capture names what the migrations leave unnamed by it."""
+    env_py = find_env_py(project.sources.script_location)
+    if environment.convention_source is None or env_py is None:
+        return environment
+    convention = convention_imported(environment.convention_source, env_py)
+    if convention is None:
+        return environment
+    capturer.name_by(convention)
+    return replace(environment, naming_convention=tuple(convention.items()))
+
+
 def project_environment(project: Project) -> Environment:
     """What the project's env.py and alembic.ini set for every migration."""
     config = project.config
     options = config.get_section(config.config_ini_section) or {}
     environment = read_environment(find_env_py(project.sources.script_location), options)
-    convention = naming_convention(project.history) or {}
-    return replace(environment, naming_convention=tuple(convention.items()))
+    convention = naming_convention(project.history)
+    return replace(
+        environment,
+        naming_convention=tuple((convention.value or {}).items()),
+        convention_source=convention.source,
+        convention_files=convention.files,
+    )
 
 
 def _is_judged(path: Path, judged: set[Path] | None, excluded: set[Path]) -> bool:
     return path not in excluded and (judged is None or path in judged)
 
 
-def _footprint(project: Project, imported: Sequence[ImportedModules]) -> Footprint:
+def _footprint(
+    project: Project, imported: Sequence[ImportedModules], environment: Environment
+) -> Footprint:
     """What the check read: each file as it was read (a script changed since is not what
     was judged), the versions directories, and what the migrations imported."""
     contents: dict[Path, bytes | None] = {s.path: s.source.encode() for s in project.scripts}
@@ -219,6 +242,7 @@ def _footprint(project: Project, imported: Sequence[ImportedModules]) -> Footpri
     for module in history_rule_modules():  # what the rules about the graph read besides
         named += getattr(module, "files_read", lambda history: [])(project.history)
     named += [Path(path) for part in imported for path in part.read]  # SQL files, data
+    named += environment.convention_files  # where the naming convention was found
     for path in named:
         if path not in contents:
             try:

@@ -157,6 +157,20 @@ def test_a_convention_set_after_the_metadata_is_made_is_not_judged(tmp_path: Pat
     assert flagged(tmp_path, env_py, {"models.py": models}) == []
 
 
+def test_a_convention_the_package_sets_in_another_module_is_not_judged(tmp_path: Path) -> None:
+    """fmn makes its Base in one module and sets its convention in another (main.py), which
+    env.py does not import: the one convention the application package sets is env.py's."""
+    main = (
+        "from models import Base\nBase.metadata.naming_convention = {'pk': 'pk_%(table_name)s'}\n"
+    )
+    env_py = env_with("Base.metadata", "from models import Base")
+    files = {"__init__.py": "", "models.py": DECLARATIVE}
+    for name in ("without", "with"):
+        (tmp_path / name).mkdir()
+    assert flagged(tmp_path / "without", env_py, files) == ["migrations/env.py:4"]
+    assert flagged(tmp_path / "with", env_py, {**files, "main.py": main}) == []
+
+
 def test_a_metadata_from_an_installed_package_is_not_judged(tmp_path: Path) -> None:
     env_py = env_with("SQLModel.metadata", "from sqlmodel import SQLModel")
     assert flagged(tmp_path, env_py) == []

@@ -25,7 +25,7 @@ import re
 import sys
 import types
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -193,6 +193,11 @@ class OfflineCapturer:
         # Alembic's multi-database template: upgrade(engine_name) once per database named
         databases = re.split(r",\s*", config.get_main_option("databases") or "")
         self._databases = [name for name in databases if name]
+
+    def name_by(self, convention: Mapping[str, object]) -> None:
+        """Name what the migrations leave unnamed by ``convention`` from now on (Alembic reads
+        target_metadata's convention at each operation)."""
+        self._target_metadata.naming_convention = dict(convention)
 
     def __enter__(self) -> OfflineCapturer:
         """Capture only inside ``with``: ``alembic.context``, ``op`` and stand-ins are in

@@ -13,9 +13,14 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
-from collections.abc import Iterable
+import types
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
 
 from migsafe.capture.code_origin import is_project_file
+from migsafe.project.imports import import_path
+from migsafe.project.target_metadata import ConventionSource
 
 
 def import_installed(names: Iterable[str]) -> tuple[str, ...]:
@@ -58,3 +63,32 @@ def _installed(top_level: str) -> bool:
     return (
         origin is not None and origin not in ("built-in", "frozen") and not is_project_file(origin)
     )
+
+
+def convention_imported(
+    source: ConventionSource, env_py: Path
+) -> dict[str, str | Callable[..., object]] | None:
+    """A naming convention no literal spells out (indico's has callables for tokens of its
+    own), as importing its module gives it. Imported as env.py imports it, so that what the
+    application needs and is not installed stands in; None when that fails, or gives no
+    convention."""
+    namespace: dict[str, Any] = {"__name__": "migsafe_env_py"}
+    try:
+        with import_path([source.root]):
+            code = compile(f"import {source.module} as module", str(env_py), "exec")
+            exec(code, namespace)  # the project's own module, as env.py imports it
+        value = eval(source.expression, vars(namespace["module"]))  # its own source
+    except (Exception, SystemExit):
+        return None
+    if not isinstance(value, dict) or not value:
+        return None
+    if not all(isinstance(k, str) and (isinstance(v, str) or _plain_callable(v))
+               for k, v in value.items()):  # fmt: skip
+        return None
+    return value
+
+
+def _plain_callable(value: object) -> bool:
+    """A function of the project (a convention's token), not a stand-in, which is callable
+    too but names nothing."""
+    return isinstance(value, types.FunctionType)

@@ -13,9 +13,13 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 from migsafe.project.imports import application_package
+
+if TYPE_CHECKING:
+    from migsafe.project.target_metadata import ConventionSource
 
 # `SET lock_timeout = '5s'`, `set_config('lock_timeout', ...)`, `-c lock_timeout=5s`
 _SETTING = r"{name}\W+(?:=|to)?\W*'?(?P<value>[\w.]+)"
@@ -37,6 +41,10 @@ class Environment:
     # the naming convention of env.py's target_metadata (``project.target_metadata``), by
     # which Alembic names the constraints an operation makes without a name
     naming_convention: tuple[tuple[str, str], ...] = ()
+    # where a convention no literal spells out is (its module and expression): the check
+    # worker imports it (indico's has callables for tokens of its own)
+    convention_source: ConventionSource | None = None
+    convention_files: tuple[Path, ...] = ()  # the files read to find the convention
 
     def sets(self, setting: str) -> bool:
         return bool(getattr(self, setting))

@@ -35,6 +35,15 @@ class Module:
     def segment(self, node: ast.AST) -> str:
         return ast.get_source_segment(self.source, node) or ast.unparse(node)
 
+    @property
+    def dotted(self) -> str | None:
+        """The module's name as imported (None for env.py, which is not imported so)."""
+        if self.package is None:
+            return None
+        if self.path.stem == "__init__":
+            return self.package
+        return f"{self.package}.{self.path.stem}" if self.package else self.path.stem
+
 
 @dataclass(frozen=True)
 class _Ref:
@@ -453,10 +462,57 @@ def target_metadata_of(env: Module) -> ast.expr | None:
     return None
 
 
-def naming_convention(history: History) -> dict[str, str] | None:
-    """The naming convention of env.py's target_metadata, when it is a literal the project's
-    own modules spell out (a convention with callables, or from an installed package, is not
-    known): Alembic names by it the constraints an operation makes without a name."""
+def naming_convention(history: History) -> NamingConvention:
+    """The naming convention of env.py's target_metadata: Alembic names by it the
+    constraints an operation makes without a name. A literal the project's own modules
+    spell out; else where one that is no literal is (indico's has callables for tokens of
+    its own), which importing its module evaluates; neither when there is none, or it
+    cannot be told (a convention from an installed package)."""
+    found = find_convention(history)
+    if found is None:
+        return NamingConvention()
+    convention, resolver = found
+    files = tuple(sorted(resolver.visited | {convention.module.path}))
+    value = resolver.literal(convention.node, convention.module)
+    if isinstance(value, dict) and all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        return NamingConvention(value, files=files)
+    module = convention.module
+    dotted = module.dotted
+    if not dotted:
+        return NamingConvention(files=files)
+    root = module.path.parents[dotted.count(".") + (module.path.stem == "__init__")]
+    return NamingConvention(
+        None, ConventionSource(root, dotted, ast.unparse(convention.node)), files
+    )
+
+
+@dataclass(frozen=True)
+class NamingConvention:
+    """What ``naming_convention`` found, and the files it read to find it (a result cache
+    depends on them)."""
+
+    value: dict[str, str] | None = None
+    source: ConventionSource | None = None
+    files: tuple[Path, ...] = ()
+
+
+@dataclass(frozen=True)
+class ConventionSource:
+    """A module of the application that gives a naming convention: the directory it is
+    imported from, its dotted name, and the expression that is the convention."""
+
+    root: Path
+    module: str
+    expression: str
+
+
+def find_convention(history: History) -> tuple[Convention, MetadataResolver] | None:
+    """The ``naming_convention`` env.py's target_metadata gets: set in env.py, where the
+    metadata is made, or else the one the application package sets (Flask-Migrate's
+    ``current_app.extensions['migrate'].db.metadata`` names no module; fmn sets it on its
+    Base in another module than the one making it)."""
     located = env_py_of(history)
     if located is None:
         return None
@@ -474,13 +530,57 @@ def naming_convention(history: History) -> dict[str, str] | None:
         if isinstance(verdict, Missing):
             verdict = _set_afterwards(verdict.module)
     if not isinstance(verdict, Convention):
+        verdict = convention_in_package(env_py, resolver)
+    return (verdict, resolver) if isinstance(verdict, Convention) else None
+
+
+_SCANNED = 5000  # files of the application package looked at, at most
+
+
+def convention_in_package(env_py: Path, resolver: MetadataResolver) -> Convention | None:
+    """The one convention the application package's modules give a metadata at their top
+    level (``X.metadata.naming_convention = ...``, ``MetaData(naming_convention=...)``),
+    outside its migrations; None when there is none, or several that differ."""
+    package = application_package(env_py)
+    if package is None:
         return None
-    value = resolver.literal(verdict.node, verdict.module)
-    if not isinstance(value, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    scripts = env_py.resolve().parent
+    found: list[Convention] = []
+    for path in sorted(package.rglob("*.py"))[:_SCANNED]:
+        if path.is_relative_to(scripts):
+            continue
+        try:
+            if b"naming_convention" not in path.read_bytes():
+                continue
+        except OSError:
+            continue
+        parts = path.relative_to(package.parent).with_suffix("").parts
+        module = load_module(path, ".".join(parts[:-1]))
+        if module is not None:
+            found += _conventions_given(module)
+    values = [resolver.literal(c.node, c.module) for c in found]
+    if len(found) == 1 or (
+        values and None not in values and values.count(values[0]) == len(values)
     ):
-        return None
-    return value
+        return found[0]
+    return None
+
+
+def _conventions_given(module: Module) -> list[Convention]:
+    given = []
+    for statement in _top_level(module.tree.body):
+        if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Attribute) and t.attr == "naming_convention" for t in node.targets
+            ):
+                given.append(Convention(node.value, module))
+            elif isinstance(node, ast.Call) and _called(node) == "MetaData":
+                keyword = next((k for k in node.keywords if k.arg == "naming_convention"), None)
+                if keyword is not None and not _empty(keyword.value):
+                    given.append(Convention(keyword.value, module))
+    return given
 
 
 def _set_afterwards(module: Module) -> Convention | None:

@@ -16,6 +16,7 @@ from migsafe.project import History
 from migsafe.project.target_metadata import (
     MetadataResolver,
     Missing,
+    convention_in_package,
     env_py_of,
     import_roots,
     load_module,
@@ -101,6 +102,9 @@ def _judge(history: History) -> tuple[Finding | None, list[Path]]:
         if m is not None
     ):
         return None, read  # a convention set apart from where the metadata is made: not sure
+    elsewhere = convention_in_package(env_py, resolver)
+    if elsewhere is not None:  # fmn sets it on its Base in another module
+        return None, [*read, elsewhere.module.path]
     directory = config.directory if config is not None else env_py.parent.parent
     where = shown(verdict.module.path, directory)
     line = getattr(target, "lineno", 1)
