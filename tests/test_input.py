@@ -357,7 +357,8 @@ def test_an_ini_file_without_an_alembic_section_is_one_input_error(tmp_path: Pat
     )
     ini = tmp_path / "alembic.ini"
     ini.write_text(
-        f"[main]\nscript_location = {tmp_path}\nversion_locations = {tmp_path / 'versions'}\n"
+        f"[main]\nscript_location = {tmp_path}\npath_separator = os\n"
+        f"version_locations = {tmp_path / 'versions'}\n"
         f"[workspace]\nscript_location = {tmp_path}\n"
     )
     for arguments in (("-c", str(ini)), (str(tmp_path),)):
