@@ -1439,7 +1439,8 @@ def upgrade():
     assert [e.sql.split(" (")[0] for e in upgrade.judged] == [
         "CREATE TABLE pools",
         "INSERT INTO pools",
-        "UPDATE pools SET id='myapp_not_installed.settings.REGION';",
+        # marked as what it is: recipes quote it (ironic's read as the value to write)
+        "UPDATE pools SET id='<myapp_not_installed.settings.REGION>';",
         "CREATE TABLE zones",
         "CREATE INDEX ix_pools_id ON pools",
     ]

@@ -31,7 +31,7 @@ from sqlalchemy.sql import sqltypes
 
 from migsafe.capture.code_origin import on_lines
 from migsafe.capture.stand_ins import LOG, Reach, ValueUse
-from migsafe.capture.stood_in_values import with_unknown_values
+from migsafe.capture.stood_in_values import as_placeholders, with_unknown_values
 from migsafe.catalog import DEFAULT_SCHEMA, Catalog, Name
 from migsafe.errors import described
 from migsafe.sql import CallSite, split_statements
@@ -381,7 +381,7 @@ class Recorder:
         if written:
             shaped = with_unknown_values(sql, written)  # exact but for a length or a literal
             if shaped is not None:
-                sql = shaped
+                sql = as_placeholders(shaped, written)
             elif self.exact_until is None:
                 self.guessed()
                 how = "writes {name} into its SQL"

@@ -17,6 +17,7 @@ unknown, as it does for a stood-in type (``UNKNOWN_TYPE_SCHEMA``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 
 import pglast
@@ -74,3 +75,13 @@ def with_unknown_values(sql: str, names: Collection[str]) -> str | None:
 
 def _is_unknown_modifier(node: object) -> bool:
     return isinstance(node, ast.A_Const) and getattr(node.val, "ival", None) == UNKNOWN_MODIFIER
+
+
+def as_placeholders(sql: str, names: Collection[str]) -> str:
+    """``sql`` with each of ``names`` left in a string literal marked as what it is, a value
+    not known offline (``'<oslo_config.cfg.CONF.default_portgroup_mode>'``): recipes quote
+    the statement, and ironic's read as if the setting's name were the value to write."""
+    for name in sorted(names, key=len, reverse=True):
+        pattern = rf"(?<![<\w.]){re.escape(name)}(?![\w>])"
+        sql = re.sub(pattern, f"<{name}>", sql)
+    return sql
