@@ -217,6 +217,27 @@ def upgrade():
     )
 
 
+def test_a_column_after_a_do_block_of_dynamic_sql_names_the_block(write_migration) -> None:
+    """fab's revision runs ALTER TABLE built from a catalog query in a DO block, then sets a
+    column NOT NULL: the hedge blamed a revision before it, each of which was checked to its
+    end."""
+    before = """\
+def upgrade():
+    op.create_table("ab_user", sa.Column("id", sa.Integer(), primary_key=True),
+                    sa.Column("email", sa.String(256)))
+"""
+    body = """\
+def upgrade():
+    op.execute("DO $$ BEGIN EXECUTE 'ALTER TABLE ab_user DROP CONSTRAINT ' || "
+               "(SELECT conname FROM pg_constraint LIMIT 1); END $$")
+    op.alter_column("ab_user", "email", nullable=False)
+"""
+    (finding,) = after_history(write_migration, before, body, rule=RULE)
+    assert finding.message.endswith(
+        "(unless it is NOT NULL already: line 10 changes the schema in ways not followed)."
+    )
+
+
 def test_a_column_made_after_a_revision_not_checked_to_its_end_is_known(
     write_migration,
 ) -> None:

@@ -101,6 +101,12 @@ def _unless_known(rev: RevisionContext, stmt: Statement, column: str, before: bo
     table = stmt.table.key if stmt.table is not None else None
     settled = schema is not None and table is not None and schema.nullability_known(table, column)
     if before is not None and schema is not None and not settled:
+        cause = _made_unknown_by(rev, stmt)  # (``schema`` is not valid after this call)
+        if cause is not None:  # fab's DO block runs ALTER TABLE built from a catalog query
+            return (
+                f" (unless it is NOT NULL already: line {cause.line} changes the schema in "
+                "ways not followed)"
+            )
         # airflow's 0069 set it NOT NULL after the line where its capture stopped
         return " (unless it is NOT NULL already: a revision before it was not checked to its end)"
     if before is not None or schema is None:
@@ -114,3 +120,19 @@ def _unless_known(rev: RevisionContext, stmt: Statement, column: str, before: bo
             "with existing_nullable=False)"
         )
     return " (unless it is NOT NULL already, which the history does not tell)"
+
+
+def _made_unknown_by(rev: RevisionContext, stmt: Statement) -> Statement | None:
+    """The statement of this revision, before ``stmt``, after which the schema is no longer
+    known whole (a DO block running dynamic SQL); None when it was not known whole before
+    the revision either."""
+    before = rev.schema_before
+    if before is None or not before.exact:
+        return None
+    previous = None
+    for earlier in [*rev.earlier(stmt), stmt]:
+        schema = rev.schema_at(earlier)
+        if schema is not None and not schema.exact:
+            return previous
+        previous = earlier
+    return None
