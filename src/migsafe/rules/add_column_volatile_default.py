@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from pglast import ast
@@ -10,6 +11,7 @@ from pglast.stream import RawStream
 from pglast.visitors import Visitor
 
 from migsafe.builtins import is_non_volatile
+from migsafe.catalog import object_name
 from migsafe.findings import Finding, Severity
 from migsafe.locks import alter_table_command_lock
 from migsafe.revision import (
@@ -22,7 +24,7 @@ from migsafe.revision import (
 )
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, py_literal
 from migsafe.rules._batches import key_of
-from migsafe.sql import Statement, quote_identifier
+from migsafe.sql import Statement, TableName, quote_identifier
 
 RULE = Rule(
     code="MS013",
@@ -99,6 +101,7 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                     "type": column_type_code(stmt.operation, column.typeName),
                     "default": _default_code(stmt.operation, column),
                     "key": _batch_key(rev, stmt, column.colname),
+                    "sequence": _sequence(stmt.table, column.colname),
                 }
                 yield rev.finding(
                     RULE,
@@ -109,6 +112,18 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                         **values, table_py=py_literal(stmt.table.name)
                     ),
                 )
+
+
+def _sequence(table: TableName, column: str) -> str:
+    """The sequence a serial column would get, as SQL: in the table's schema (indico's
+    ``roombooking``; without it the sequence went to ``public``), named as PostgreSQL names
+    it."""
+    parts = [*([table.schema] if table.schema else []), object_name(table.name, column, "seq")]
+    sql = ".".join(p if _PLAIN.fullmatch(p) else quote_identifier(p) for p in parts)
+    return sql.replace('"', '\\"')  # it goes inside a string of Python code
+
+
+_PLAIN = re.compile(r"[a-z_][a-z0-9_]*")  # an identifier PostgreSQL takes unquoted
 
 
 def _batch_key(rev: RevisionContext, stmt: Statement, column: str) -> str:
@@ -131,9 +146,9 @@ _STEPS = {
     "sequence": """\
 # add the column plain, give new rows their numbers, number the old rows in batches:
 op.add_column({table_py}, sa.Column({column}, {type}, nullable=True){schema})
-op.execute("CREATE SEQUENCE IF NOT EXISTS {table}_{column_bare}_seq")
+op.execute("CREATE SEQUENCE IF NOT EXISTS {sequence}")
 op.alter_column({table_py}, {column},
-                server_default=sa.text("nextval('{table}_{column_bare}_seq')"){schema})
+                server_default=sa.text("nextval('{sequence}')"){schema})
 # backfill in batches:
 #   UPDATE {table_sql} SET {column_sql} = nextval(...)
 #   WHERE {column_sql} IS NULL AND {key} BETWEEN ...
