@@ -662,3 +662,79 @@ def downgrade():
         "    op.drop_table('quota_usages')",
     ]
     assert "undo by hand" not in finding.hint
+
+
+MADE = """\
+def upgrade():
+    op.create_table("users", sa.Column("id", sa.Integer(), primary_key=True))
+    op.create_table("shares", sa.Column("id", sa.Integer(), primary_key=True),
+                    sa.Column("uuid", sa.String(36), nullable=False),
+                    sa.Column("user_id", sa.Integer(),
+                              sa.ForeignKey("users.id", ondelete="CASCADE")),
+                    sa.UniqueConstraint("uuid", name="uq_shares_uuid"),
+                    sa.CheckConstraint("length(uuid) > 3", name="ck_shares_uuid"))
+    op.create_index("ix_shares_user_id", "shares", ["user_id"])
+"""
+
+
+def test_a_dropped_table_is_made_again_as_the_history_made_it(write_migration) -> None:
+    """nova drops ``share_mapping`` and makes it anew: the recipe dropped the new one and
+    left the old one "by hand", a downgrade that leaves no table. The schema knows the old
+    one: its columns, keys, checks and indexes come back."""
+    body = """\
+def upgrade():
+    op.drop_table("shares")
+    op.create_table("shares", sa.Column("id", sa.Integer(), primary_key=True))
+
+def downgrade():
+    pass
+"""
+    (finding,) = after_history(write_migration, MADE, body, rule=RULE)
+    hint = finding.hint
+    assert "undo by hand" not in hint
+    assert hint.index("op.drop_table('shares')") < hint.index("op.create_table('shares',")
+    for made in (
+        "sa.Column('uuid', sa.VARCHAR(length=36), autoincrement=False, nullable=False)",
+        "sa.CheckConstraint('length(uuid) > 3', name='ck_shares_uuid')",
+        "sa.ForeignKeyConstraint(['user_id'], ['users.id'], name='shares_user_id_fkey', "
+        "ondelete='CASCADE')",
+        "sa.PrimaryKeyConstraint('id', name='shares_pkey')",
+        "sa.UniqueConstraint('uuid', name='uq_shares_uuid')",
+        "op.create_index('ix_shares_user_id', 'shares', ['user_id'], unique=False)",
+    ):
+        assert made in hint, made
+
+
+def test_a_dropped_column_or_index_is_made_again_in_reverse_order(write_migration) -> None:
+    body = """\
+def upgrade():
+    op.drop_index("ix_shares_user_id", "shares")
+    op.drop_column("shares", "user_id")
+
+def downgrade():
+    pass
+"""
+    (finding,) = after_history(write_migration, MADE, body, rule=RULE)
+    lines = finding.hint.splitlines()
+    assert lines[1:3] == [
+        "    op.add_column('shares', sa.Column('user_id', sa.INTEGER(), autoincrement=False, "
+        "nullable=True))",
+        "    op.create_index('ix_shares_user_id', 'shares', ['user_id'], unique=False)",
+    ]
+
+
+def test_a_dropped_table_the_schema_cannot_make_again_is_left_by_hand(write_migration) -> None:
+    """A serial column that is no key: its sequence went with the table."""
+    before = """\
+def upgrade():
+    op.execute("CREATE TABLE counters (name text PRIMARY KEY, n serial)")
+"""
+    body = """\
+def upgrade():
+    op.drop_table("counters")
+
+def downgrade():
+    pass
+"""
+    (finding,) = after_history(write_migration, before, body, rule=RULE)
+    assert '# undo by hand: op.drop_table("counters")' in finding.hint

@@ -18,7 +18,14 @@ from sqlalchemy.types import TypeEngine
 
 from migsafe.capture.reflection import sqlalchemy_type
 from migsafe.capture.stand_ins import Reach
-from migsafe.catalog import DEFAULT_SCHEMA, Catalog, default_constraint_name
+from migsafe.catalog import (
+    DEFAULT_SCHEMA,
+    Catalog,
+    Constraint,
+    Index,
+    Table,
+    default_constraint_name,
+)
 from migsafe.findings import Finding, Severity
 from migsafe.project import BodyShape, body_shape
 from migsafe.revision import RevisionContext, alter_commands, is_unknown_type, type_name
@@ -215,14 +222,18 @@ def _undo_hint(rev: RevisionContext) -> str:
     lines: list[str] = []
     seen: set[int] = set()
     operations: set[int] = set()
-    made = {stmt.table for stmt in rev.upgrade if isinstance(stmt.node, ast.CreateStmt)}
-    for stmt in reversed(rev.upgrade):
+    made = {  # where upgrade() makes each table it makes (nova drops one and makes it anew)
+        stmt.table: index
+        for index, stmt in enumerate(rev.upgrade)
+        if isinstance(stmt.node, ast.CreateStmt)
+    }
+    for index, stmt in reversed(list(enumerate(rev.upgrade))):
         operation = stmt.operation
         if isinstance(stmt.node, (ast.TransactionStmt, ast.VariableSetStmt)):
             continue  # a COMMIT or a SET: nothing to undo
         if (
             stmt.table is not None
-            and stmt.table in made
+            and made.get(stmt.table, index) < index
             and not isinstance(stmt.node, (ast.CreateStmt, ast.RenameStmt))
         ):
             continue  # a change of a table upgrade() made: dropping the table undoes it
@@ -237,8 +248,10 @@ def _undo_hint(rev: RevisionContext) -> str:
             continue  # one call renders several statements
         operations.add(id(operation))
         recreated = (
-            _recreated(rev, operation) if isinstance(operation, ops.DropConstraintOp) else None
-        )
+            _recreated(rev, operation) if isinstance(operation, ops.DropConstraintOp)
+            else _made_again(rev, operation) if isinstance(operation, _DROPS_OF_KNOWN)
+            else None
+        )  # fmt: skip
         reverse = recreated or _cast_back(rev, operation, _reverse(_as_it_was(rev, operation)))
         code = _render(reverse)
         if code:
@@ -321,6 +334,130 @@ def _recreated(
     return None
 
 
+_DROPS_OF_KNOWN = (ops.DropTableOp, ops.DropColumnOp, ops.DropIndexOp)
+
+
+def _made_again(
+    rev: RevisionContext, operation: ops.MigrateOperation
+) -> list[ops.MigrateOperation] | None:
+    """A dropped table, column or index made again as the schema shows it when it was
+    dropped: the call names it, the schema says what it was (nova drops ``share_mapping``
+    and creates it anew; its downgrade must put the old one back). None when the schema does
+    not know it whole (a table the history only altered, a type it cannot tell)."""
+    stmt = _statement_of(rev, operation)
+    schema = rev.schema_at(stmt) if stmt is not None else None
+    if schema is None:
+        return None
+    owner = operation.schema or DEFAULT_SCHEMA  # (a DROP names no table: stmt.table is None)
+    if isinstance(operation, ops.DropIndexOp):
+        index = schema.indexes.get((owner, operation.index_name))
+        table = schema.table(index.table) if index is not None else None
+        if index is None or table is None:
+            return None
+        made = _table_of(table, schema, [], with_indexes=False)
+        found = _index(made, index) if made is not None else None
+        return [ops.CreateIndexOp.from_index(found)] if found is not None else None
+    table = schema.table((owner, operation.table_name))
+    if table is None:
+        return None
+    if isinstance(operation, ops.DropColumnOp):
+        made = _table_of(table, schema, [operation.column_name], with_indexes=False)
+        if made is None or operation.column_name not in made.c:
+            return None
+        return [
+            ops.AddColumnOp(made.name, made.c[operation.column_name].copy(), schema=made.schema)
+        ]
+    made = _table_of(table, schema, list(table.columns), with_indexes=True)
+    if made is None:
+        return None
+    return [
+        ops.CreateTableOp.from_table(made),
+        *(ops.CreateIndexOp.from_index(index) for index in sorted(made.indexes, key=_name)),
+    ]
+
+
+def _table_of(
+    table: Table, schema: Catalog, columns: list[str], *, with_indexes: bool
+) -> sa.Table | None:
+    """``table`` as SQLAlchemy would make it, with ``columns`` (all that the table's keys and
+    indexes need too) and the constraints on those alone; None when a column's type, or a
+    default the table's drop takes with it (a serial's sequence), cannot be made again."""
+    name, owner = table.name[1], table.name[0]
+    made = sa.Table(
+        name, sa.MetaData(), schema=None if owner == DEFAULT_SCHEMA else owner
+    )  # fmt: skip
+    keys = {c.columns for c in table.constraints.values() if c.kind == "primary key"}
+    for column in table.columns.values():
+        if columns and column.name not in columns:
+            continue
+        type_ = sqlalchemy_type(column.type, schema)
+        if column.type is None or type_ is sa.types.NULLTYPE:
+            return None
+        default = column.default
+        serial = default is not None and default.startswith("nextval(")
+        if serial and (column.name,) not in keys:
+            return None  # its sequence went with the table: by hand
+        made.append_column(
+            sa.Column(
+                column.name, type_, nullable=column.nullable is not False,
+                server_default=None if serial or default is None else sa.text(default),
+                autoincrement=serial,
+            )
+        )  # fmt: skip
+    for constraint in table.constraints.values():
+        needs = set(constraint.columns or constraint.uses)  # a CHECK's, the columns it reads
+        if not needs or not needs <= set(made.c.keys()):
+            continue
+        made_constraint = _constraint(constraint)
+        if made_constraint is None:
+            return None
+        made.append_constraint(made_constraint)
+    if with_indexes:
+        owned = set(table.constraints)
+        for index in schema.indexes.values():
+            mine = index.table == table.name and index.name[1] not in owned
+            if mine and _index(made, index) is None:
+                return None
+    return made
+
+
+def _constraint(constraint: Constraint) -> sa.Constraint | None:
+    name, columns = constraint.name, constraint.columns
+    if constraint.kind == "primary key":
+        return sa.PrimaryKeyConstraint(*columns, name=name)
+    if constraint.kind == "unique":
+        return sa.UniqueConstraint(*columns, name=name)
+    if constraint.kind == "check" and constraint.expression:
+        return sa.CheckConstraint(constraint.expression, name=name)
+    if constraint.kind == "foreign key" and constraint.referred is not None:
+        owner, referred = constraint.referred
+        prefix = referred if owner == DEFAULT_SCHEMA else f"{owner}.{referred}"
+        return sa.ForeignKeyConstraint(
+            list(columns), [f"{prefix}.{c}" for c in constraint.referred_columns], name=name,
+            ondelete=constraint.on_delete, onupdate=constraint.on_update,
+        )  # fmt: skip
+    return None
+
+
+def _index(table: sa.Table, index: Index) -> sa.Index | None:
+    """``index`` on the SQLAlchemy ``table`` (which it joins); None when a column it names
+    is not one of the table's."""
+    elements: list[object] = []
+    for column, expression in zip(index.columns, index.expressions, strict=True):
+        if column is None:
+            elements.append(sa.text(expression))
+        elif column in table.c:
+            elements.append(table.c[column])
+        else:
+            return None
+    where = {"postgresql_where": sa.text(index.where)} if index.where else {}
+    return sa.Index(index.name[1], *elements, unique=index.unique, _table=table, **where)
+
+
+def _name(index: sa.Index) -> str:
+    return str(index.name)
+
+
 def _cast_back(
     rev: RevisionContext, operation: ops.MigrateOperation, reverse: ops.MigrateOperation | None
 ) -> ops.MigrateOperation | None:
@@ -344,10 +481,13 @@ def _statement_of(rev: RevisionContext, operation: ops.MigrateOperation) -> Stat
     return next((s for s in rev.upgrade if s.operation is operation), None)
 
 
-def _render(reverse: ops.MigrateOperation | None) -> str | None:
-    """An undo operation as the code autogenerate would write for it."""
+def _render(reverse: ops.MigrateOperation | list[ops.MigrateOperation] | None) -> str | None:
+    """An undo operation (or several, in order) as the code autogenerate would write."""
     if reverse is None:
         return None
+    if isinstance(reverse, list):
+        rendered = [_render(each) for each in reverse]
+        return None if None in rendered else "\n".join(r for r in rendered if r)
     if isinstance(reverse, ops.RenameTableOp):  # autogenerate has no renderer for it
         schema = f", schema={reverse.schema!r}" if reverse.schema else ""
         return f"op.rename_table({reverse.table_name!r}, {reverse.new_table_name!r}{schema})"
