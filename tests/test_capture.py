@@ -2234,3 +2234,27 @@ def upgrade():
     assert result.diagnostics == []
     (finding,) = [f for f in result.findings if f.rule == "create-index-not-concurrently"]
     assert finding.line == line_of(path, "op.create_index")
+
+
+def test_a_failure_names_the_stood_in_module_the_failing_code_uses(
+    tmp_path: Path, write_migration
+) -> None:
+    """indico's upgrade calls an application helper that passes ``pytz.UTC`` to
+    ``datetime.now()``, which refuses "type 'StandIn'": the notice named the first of all
+    the modules stood in so far (babel), not the one the failing code used."""
+    library = tmp_path / "lib"
+    library.mkdir()
+    (library / "time_helpers_for_capture_test.py").write_text(
+        "import datetime\nimport aaa_babel_not_installed\nimport zzz_pytz_not_installed\n"
+        "FORMAT = aaa_babel_not_installed.dates\n"
+        "def now_utc():\n    return datetime.datetime.now(zzz_pytz_not_installed.UTC)\n"
+    )
+    path = write_migration(
+        f"import sys\nsys.path.insert(0, {str(library)!r})\n"
+        "from time_helpers_for_capture_test import now_utc, FORMAT\n\n"
+        "def upgrade():\n    op.execute(f\"UPDATE t SET at = '{now_utc()}'\")\n"
+    )
+    (notice,) = command.check([path.parent]).diagnostics
+    assert "not type 'StandIn' (zzz_pytz_not_installed stood in: no module named" in (
+        notice.message
+    )

@@ -27,7 +27,8 @@ def capture_notes(script: MigrationScript, *captures: Capture) -> list[Diagnosti
         name = f"{capture.function}()"
         if capture.failure is not None:
             failure = capture.failure
-            cause = _stood_in_clause(capture.stood_in) if failure.stand_ins_behind else ""
+            behind = failure.stood_in or capture.stood_in
+            cause = _stood_in_clause(behind) if failure.stand_ins_behind else ""
             rest = "nothing of it is checked" if failure.message.startswith("importing") else (
                 f"only what {name} did before that is checked"
             )  # fmt: skip

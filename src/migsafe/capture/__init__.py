@@ -19,6 +19,7 @@ Capture runs somebody else's code: call it only in a worker process (``migsafe.i
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import inspect
 import itertools
 import re
@@ -69,6 +70,8 @@ class Failure:
     fatal: bool = False
     # a stood-in module may be behind it (the notice then names the stood-in modules)
     stand_ins_behind: bool = True
+    # the stood-in modules the failing code names, with why each is stood in
+    stood_in: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -374,6 +377,11 @@ class OfflineCapturer:
                 capture.one_way = True
             else:
                 capture.failure = _failure(exc, script.path, function, self.not_installed)
+                if capture.failure.stand_ins_behind:  # indico's pytz, in an application module
+                    named = stand_ins.missing_modules(
+                        stand_ins.roots_in_traceback(exc.__traceback__)
+                    )
+                    capture.failure = dataclasses.replace(capture.failure, stood_in=named)
             recorder.failed_with(exc)
             return None
         finally:

@@ -581,6 +581,25 @@ def not_found() -> tuple[str, ...]:
     return tuple(sorted(_NOT_FOUND))
 
 
+def roots_in_traceback(tb: types.TracebackType | None) -> set[str]:
+    """The stood-in modules the frames of a traceback name: indico's ``now_utc()``, in an
+    application module, passes ``pytz.utc`` to ``datetime.now()``, which refuses "type
+    'StandIn'"; the notice then says which module stood in. Those of the innermost frame
+    that names any: the frames further out import much else."""
+    innermost: set[str] = set()  # of the innermost frame that names any
+    while tb is not None:
+        frame, roots = tb.tb_frame, set()
+        for name in frame.f_code.co_names + frame.f_code.co_varnames:
+            value = frame.f_locals.get(name, frame.f_globals.get(name))
+            if isinstance(value, StandInModule):
+                roots.add(value.__name__)
+            elif isinstance(value, StandIn):
+                roots.add(value._migsafe_root)
+        innermost = roots or innermost
+        tb = tb.tb_next
+    return innermost
+
+
 def missing_modules(modules: set[str]) -> tuple[tuple[str, str], ...]:
     """The outermost stood-in module behind each of ``modules``, with why it is stood in:
     ``("myapp", "no module named 'myapp'")`` for ``myapp.db.types`` when ``myapp`` itself
