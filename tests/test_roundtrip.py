@@ -562,3 +562,61 @@ def test_since_picks_the_revisions_changed_after_a_git_ref(
     result = roundtrip(good_history, server_url, since="HEAD")
     assert list(verdicts(result)) == ["g5", "g6"]  # g1..g4 upgraded once, not reported
     assert result.passed
+
+
+MULTIDB = """\
+import sqlalchemy as sa
+from alembic import op
+
+revision = "{revision}"
+down_revision = {down_revision!r}
+
+
+def upgrade(engine_name):
+    globals()["upgrade_%s" % engine_name]()
+
+
+def downgrade(engine_name):
+    globals()["downgrade_%s" % engine_name]()
+
+
+def upgrade_engine1():
+    op.create_table("{table}1", sa.Column("id", sa.Integer, primary_key=True))
+
+
+def downgrade_engine1():
+    op.drop_table("{table}1")
+
+
+def upgrade_engine2():
+    op.create_table("{table}2", sa.Column("id", sa.Integer, primary_key=True))
+
+
+def downgrade_engine2():
+    {downgrade_engine2}
+"""
+
+
+def test_a_multi_database_project_runs_each_database_s_functions(
+    tmp_path: Path, server_url: str
+) -> None:
+    """``alembic init -t multidb``: each function takes the ``engine_name`` its env.py passes
+    once per database alembic.ini names. Every revision failed ("missing 1 required
+    positional argument"); each database's functions now run in the scratch database, and a
+    downgrade of one of them that leaves its table behind is caught."""
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    (tmp_path / "alembic.ini").write_text(
+        f"[alembic]\nscript_location = {tmp_path}\ndatabases = engine1, engine2\n"
+    )
+    (tmp_path / "env.py").write_text("")
+    (versions / "m1.py").write_text(
+        MULTIDB.format(revision="m1", down_revision=None, table="users",
+                       downgrade_engine2='op.drop_table("users2")')
+    )  # fmt: skip
+    (versions / "m2.py").write_text(
+        MULTIDB.format(revision="m2", down_revision="m1", table="orders",
+                       downgrade_engine2="pass  # forgot orders2")
+    )  # fmt: skip
+    result = roundtrip(tmp_path, server_url)
+    assert verdicts(result) == {"m1": Verdict.OK, "m2": Verdict.DOWNGRADE_LEAVES_TRACE}

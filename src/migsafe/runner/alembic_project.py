@@ -11,8 +11,10 @@ from __future__ import annotations
 import ast
 import importlib
 import types
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from alembic.config import Config
 from alembic.script import Script, ScriptDirectory
@@ -92,12 +94,12 @@ class _LazyModule(types.ModuleType):
         self.depends_on = script.depends_on or None
 
     def upgrade(self, *args: object, **kwargs: object) -> object:
-        return self._real().upgrade(*args, **kwargs)
+        return self.real().upgrade(*args, **kwargs)
 
     def downgrade(self, *args: object, **kwargs: object) -> object:
-        return self._real().downgrade(*args, **kwargs)
+        return self.real().downgrade(*args, **kwargs)
 
-    def _real(self) -> types.ModuleType:
+    def real(self) -> types.ModuleType:
         if self._module is None:
             module = types.ModuleType(f"_migsafe_roundtrip_{self._script.revision}")
             module.__file__ = str(self._script.path)
@@ -107,6 +109,15 @@ class _LazyModule(types.ModuleType):
             )
             self._module = module
         return self._module
+
+
+def loaded(function: Callable[..., Any]) -> Callable[..., Any]:
+    """The migration's own ``upgrade``/``downgrade`` behind a lazily imported script's (whose
+    signature is the script's, once imported)."""
+    owner = getattr(function, "__self__", None)
+    if isinstance(owner, _LazyModule):
+        return getattr(owner.real(), function.__name__)
+    return function
 
 
 def _env_configure_literals(env_py: Path) -> dict[str, str]:

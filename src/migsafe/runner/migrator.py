@@ -19,6 +19,9 @@ still be read beside it; the migration itself, any other statement, and env.py w
 
 from __future__ import annotations
 
+import functools
+import inspect
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,7 +35,7 @@ from sqlalchemy.engine import Connection
 
 from migsafe.connection_guard import connections_checked
 from migsafe.project import failing_line
-from migsafe.runner.alembic_project import AlembicProject, ProjectError
+from migsafe.runner.alembic_project import AlembicProject, ProjectError, loaded
 
 
 @dataclass(frozen=True)
@@ -109,8 +112,19 @@ class Migrator:
         script = self.project.scripts.get_revision(revision)
         revision_map = self.project.scripts.revision_map
         if upgrade:
-            return MigrationStep.upgrade_from_script(revision_map, script)
-        return MigrationStep.downgrade_from_script(revision_map, script)
+            step = MigrationStep.upgrade_from_script(revision_map, script)
+        else:
+            step = MigrationStep.downgrade_from_script(revision_map, script)
+        databases = self._databases()
+        if databases and not self.use_env:
+            step.migration_fn = _for_each_database(step.migration_fn, databases)
+        return step
+
+    def _databases(self) -> list[str]:
+        """The databases alembic.ini names for Alembic's multi-database template, whose env.py
+        calls each function once per database with its ``engine_name``."""
+        named = self.project.config.get_main_option("databases") or ""
+        return [name for name in re.split(r"[,\s]+", named) if name]
 
     def _run(self, steps: list[MigrationStep]) -> bool:
         self._run_function(lambda heads, context: steps)
@@ -174,6 +188,27 @@ class Migrator:
                         environment.run_migrations()
                 finally:
                     self._reading_heads = False
+
+
+def _for_each_database(function: Callable[..., Any], databases: list[str]) -> Callable[..., None]:
+    """``upgrade(engine_name)`` of the multi-database template, called for each database in
+    turn as its env.py does; here all of them run in the one scratch database. A function
+    that takes no ``engine_name`` is called once, as written."""
+
+    @functools.wraps(function)
+    def each(**arguments: Any) -> None:
+        real = loaded(function)
+        try:
+            takes = "engine_name" in inspect.signature(real).parameters
+        except (TypeError, ValueError):
+            takes = False
+        if not takes:
+            real(**arguments)
+            return
+        for name in databases:
+            real(engine_name=name, **arguments)
+
+    return each
 
 
 @contextmanager
