@@ -176,6 +176,37 @@ def test_a_process_a_migration_forks_does_not_outlive_the_check(
         assert _gone(int(pid_file.read_text()), deadline)
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="orphans are adopted through prctl")
+def test_a_process_a_migration_detaches_does_not_outlive_the_check(
+    tmp_path: Path, write_migration
+) -> None:
+    """A tester's migration started ``sleep`` in a session of its own, and another through a
+    double fork: neither was in the worker's group, both outlived the check, and held its
+    output open (``migsafe check | cat`` hung). The worker adopts what is orphaned below it,
+    and kills every process below it."""
+    pid_file = tmp_path / "detached.pids"
+    body = (
+        "import os, subprocess, time\n"
+        "def upgrade():\n"
+        "    child = subprocess.Popen(['sleep', '120'], start_new_session=True)\n"
+        f"    open({str(pid_file)!r}, 'a').write(f'{{child.pid}}\\n')\n"
+        "    if os.fork() == 0:\n"
+        "        os.setsid()\n"
+        "        if os.fork() == 0:\n"
+        f"            open({str(pid_file)!r}, 'a').write(f'{{os.getpid()}}\\n')\n"
+        "            time.sleep(120)\n"
+        "        os._exit(0)\n"
+        "    time.sleep(0.3)\n"
+    )
+    versions = history_around(write_migration, body)
+    code, report = check_json(str(versions))
+    assert code == 1 and index_findings(report) == ["1_a.py", "3_c.py"]
+    pids = [int(line) for line in pid_file.read_text().split()]
+    assert len(pids) == 2
+    deadline = time.monotonic() + 10
+    assert all(_gone(pid, deadline) for pid in pids)
+
+
 def _gone(pid: int, deadline: float) -> bool:
     """The process has ended (a zombie waiting for init counts) by ``deadline``."""
     while time.monotonic() < deadline:

@@ -28,7 +28,7 @@ from contextlib import contextmanager, suppress
 from multiprocessing.connection import Connection
 from typing import Any
 
-from migsafe.lifetime import die_with_parent
+from migsafe.lifetime import adopt_orphans, die_with_parent, kill_descendants
 
 
 class WorkerLost(RuntimeError):
@@ -92,6 +92,8 @@ class Worker:
     def stop(self) -> None:
         """Kill the worker (whatever it is doing), and every process a migration started
         from it, and wait until the worker is gone."""
+        if self.process.pid is not None:  # what it started and detached, then the rest
+            kill_descendants(self.process.pid)
         _kill_group(self.process.pid)
         if self.process.is_alive():
             self.process.kill()
@@ -156,11 +158,15 @@ def _child_main(serve: Callable[..., None], connection: Connection, *args: Any) 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     faulthandler.disable()  # a migration that crashes the interpreter is reported, not dumped
     die_with_parent()
+    adopt_orphans()  # a process a migration detaches stays below the worker, to be killed
     if hasattr(os, "setpgid"):
         os.setpgid(0, 0)  # a group of its own, which stop() kills whole
     os.dup2(2, 1)  # stdout carries migsafe's report: what the migration prints goes to stderr
     sys.stdout = sys.stderr
-    serve(connection, *args)
+    try:
+        serve(connection, *args)
+    finally:  # nothing a migration started outlives the worker (its adopted orphans would
+        kill_descendants(os.getpid())  # pass to init when it ends)
 
 
 @contextmanager
