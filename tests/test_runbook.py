@@ -104,7 +104,29 @@ def test_rollback_paths_without_a_roundtrip(plan: Runbook) -> None:
     assert by_id["rb04"].rollback_text == "one-way (downgrade raises): roll forward instead"
     assert by_id["rb04"].rollback_command is None
     assert by_id["rb01"].rollback_command.endswith("downgrade base")
-    assert by_id["rb03"].rollback_command.endswith("downgrade rb03@-1")  # its own branch only
+    # a line of revisions: down to its parent (``rb03@-1`` counts from the current head,
+    # and undid the last revision applied, whichever it was)
+    assert by_id["rb03"].rollback_command.endswith("downgrade rb02")
+
+
+def test_in_a_history_that_branches_the_rollback_stays_on_its_branch(write_migration) -> None:
+    """Down to the parent would also take back the sibling branch applied since."""
+    from migsafe import command
+
+    def body(table: str) -> str:
+        return (
+            f"def upgrade():\n    op.create_table('{table}', sa.Column('id', sa.Integer()))\n\n"
+            f"def downgrade():\n    op.drop_table('{table}')\n"
+        )
+
+    write_migration(body("a"), revision="a1", name="1_a1.py")
+    write_migration(body("b"), "b1", "a1", name="2_b1.py")
+    path = write_migration(body("c"), "c1", "a1", name="3_c1.py")
+    plan = command.runbook([path.parent])
+    commands = {step.revision: step.rollback_command for step in plan.steps}
+    assert commands["b1"].endswith("downgrade b1@-1")
+    assert commands["c1"].endswith("downgrade c1@-1")
+    assert commands["a1"].endswith("downgrade base")
 
 
 def test_a_roundtrip_report_gives_the_rollback_paths(

@@ -155,8 +155,9 @@ def build(
     by_path: dict[Path, list[Finding]] = {}
     for finding in result.findings:
         by_path.setdefault(finding.path, []).append(finding)
+    branched = _branched(result.revisions)
     steps = [
-        _step(number, profile, by_path.get(profile.path, []), invocation, verdicts)
+        _step(number, profile, by_path.get(profile.path, []), invocation, verdicts, branched)
         for number, profile in enumerate(result.revisions, start=1)
     ]
     steps = _order_notes(steps)
@@ -196,7 +197,7 @@ def _holds_strong_lock(finding: Finding) -> bool:
 
 def _step(
     number: int, profile: RevisionLocks, findings: list[Finding], invocation: Invocation,
-    verdicts: dict[str, str] | None,
+    verdicts: dict[str, str] | None, branched: bool,
 ) -> Step:  # fmt: skip
     changes = profile.changes
     blocking = tuple(f for f in findings if is_blocking(f))
@@ -209,7 +210,7 @@ def _step(
     rollback, text = _rollback(profile.downgrade, verdict)
     undo = None
     if rollback not in (Rollback.ONE_WAY, Rollback.NOTHING_TO_UNDO):
-        undo = _downgrade_command(profile, invocation)
+        undo = _downgrade_command(profile, invocation, branched)
         locking = [f for f in findings if in_downgrade(f) and _holds_strong_lock(f)]
         if locking:
             first = locking[0]
@@ -336,13 +337,29 @@ def _rollback(downgrade: str, verdict: str | None) -> tuple[Rollback, str]:
     )
 
 
-def _downgrade_command(profile: RevisionLocks, invocation: Invocation) -> str | None:
-    """One step down from this revision, on its own branch: ``downgrade <parent>`` would
-    also take back a sibling branch applied since (a history with two heads)."""
+def _downgrade_command(
+    profile: RevisionLocks, invocation: Invocation, branched: bool
+) -> str | None:
+    """What undoes this revision right after it ran: down to its parent. In a history that
+    branches, ``downgrade <parent>`` would also take back a sibling branch applied since, so
+    it is one step down on its own branch, ``<revision>@-1``, which Alembic counts from
+    that branch's current head: it undoes this revision while it is the last one applied
+    there (a tester's ``a003@-1`` at head a004 undid a004)."""
     if len(profile.parents) > 1:
         return None  # a merge: which branch to go back to is the user's choice
-    target = f"{profile.revision}@-1" if profile.parents else "base"
+    if not profile.parents:
+        target = "base"
+    elif branched:
+        target = f"{profile.revision}@-1"
+    else:
+        target = profile.parents[0]
     return _command("alembic", *invocation.alembic, "downgrade", target)
+
+
+def _branched(profiles: Sequence[RevisionLocks]) -> bool:
+    """The revisions planned branch or merge: two share a parent, or one has several."""
+    parents = [parent for profile in profiles for parent in profile.parents]
+    return len(parents) != len(set(parents)) or any(len(p.parents) > 1 for p in profiles)
 
 
 def _order_notes(steps: list[Step]) -> list[Step]:
