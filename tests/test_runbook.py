@@ -568,3 +568,26 @@ def test_an_upgrade_that_fails_as_written_is_no_maintenance_window(
         "its upgrade fails as written (add-column-not-null-without-default, line 18): "
         "rewrite it before the rollout, no window makes it run"
     )
+
+
+def test_the_plan_says_what_it_takes_of_earlier_tables(write_migration) -> None:
+    """A tester got two verdicts on one revision, with and without ``--from`` (a selection
+    is rolled out together: a table an earlier revision of it makes has no rows yet), and
+    nothing said why."""
+    from migsafe import command
+    from migsafe.report.runbook import assumption
+
+    write_migration(
+        "def upgrade():\n    op.create_table('users', sa.Column('id', sa.Integer()))\n",
+        revision="a1", name="1_a1.py",
+    )  # fmt: skip
+    path = write_migration(
+        "def upgrade():\n"
+        "    op.add_column('users', sa.Column('phone', sa.Text(), nullable=False))\n",
+        "b1", "a1", name="2_b1.py",
+    )  # fmt: skip
+    every = command.runbook([path.parent])
+    together = command.runbook([path.parent], start="a1")
+    assert [s.phase for s in every.steps] != [s.phase for s in together.steps]
+    assert assumption(every).startswith("each revision as if the ones before it ran long ago")
+    assert assumption(together).startswith("rolled out together: a table an earlier one")

@@ -131,6 +131,9 @@ class Runbook:
     selection: str = "every revision"  # which revisions, in words
     roundtrip: Path | None = None  # the roundtrip report the rollback paths come from
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    # a selection is rolled out together: a table an earlier one of them makes has no rows
+    # yet; every revision is judged as if those before it ran long ago
+    together: bool = False
 
     @property
     def exit_code(self) -> int:
@@ -161,9 +164,10 @@ def build(
         for number, profile in enumerate(result.revisions, start=1)
     ]
     steps = _order_notes(steps)
+    together = bool(invocation.since or invocation.start or invocation.stop)
     return Runbook(
         steps, _before(invocation, steps), _selection(invocation), roundtrip,
-        list(result.diagnostics),
+        list(result.diagnostics), together,
     )  # fmt: skip
 
 

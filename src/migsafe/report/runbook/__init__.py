@@ -47,6 +47,20 @@ def headline(runbook: Runbook) -> str:
     return f"{counted(len(runbook.steps), 'revision')} ({runbook.selection})"
 
 
+def assumption(runbook: Runbook) -> str:
+    """What the plan takes of the tables the revisions work on: a tester got two verdicts on
+    one revision, with and without ``--from``, and nothing said why."""
+    if runbook.together:
+        return (
+            "rolled out together: a table an earlier one of them makes has no rows yet when "
+            "the later ones run"
+        )
+    return (
+        "each revision as if the ones before it ran long ago (their tables have rows); "
+        "--from, --to or --since plan revisions rolled out together"
+    )
+
+
 def findings_list(findings: Iterable[Finding]) -> str:
     """``set-not-null (warning, line 18), ...``: a revision's findings, in one line."""
     return ", ".join(

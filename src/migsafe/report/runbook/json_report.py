@@ -1,6 +1,7 @@
 """The runbook as JSON, for tools that drive a deploy::
 
-    {"schema_version": 1, "exit_code", "selection", "roundtrip": path | null,
+    {"schema_version": 1, "exit_code", "selection", "rolled_out_together": bool,
+     "roundtrip": path | null,
      "summary": {"before deploy": n, "after deploy": n, "maintenance window": n},
      "before": [command],
      "deploy_before": revision | null (null: after the last one),
@@ -38,6 +39,7 @@ def render(runbook: Runbook, out: TextIO) -> None:
         "schema_version": SCHEMA_VERSION,
         "exit_code": runbook.exit_code,
         "selection": runbook.selection,
+        "rolled_out_together": runbook.together,
         "roundtrip": display_path(runbook.roundtrip) if runbook.roundtrip else None,
         "summary": {str(phase): runbook.count(phase) for phase in Phase},
         "before": list(runbook.before),

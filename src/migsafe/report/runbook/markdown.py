@@ -15,7 +15,14 @@ from typing import TextIO
 
 from migsafe.findings import ChangeKind
 from migsafe.report import diagnostic_line, display_path, table_cell
-from migsafe.report.runbook import INCOMPLETE, ROLLBACK_SHORT, findings_list, headline, summary
+from migsafe.report.runbook import (
+    INCOMPLETE,
+    ROLLBACK_SHORT,
+    assumption,
+    findings_list,
+    headline,
+    summary,
+)
 from migsafe.rollout.plan import Phase, Rollback, Runbook, Step
 
 BUDGET = 1_000_000  # bytes, under GitHub's 1 MiB limit for a step summary
@@ -58,7 +65,7 @@ def _head(runbook: Runbook) -> str:
         parts.append(f"\n> ❌ {INCOMPLETE}.\n")
     if not runbook.steps:
         return "".join(parts)
-    parts.append(f"\n{summary(runbook)}.\n\n{_TABLE}{_RULE}")
+    parts.append(f"\n{summary(runbook)}; {assumption(runbook)}.\n\n{_TABLE}{_RULE}")
     for index, step in enumerate(runbook.steps):
         if index == runbook.deploy_at:
             parts.append(_DEPLOY)

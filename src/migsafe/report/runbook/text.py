@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TextIO
 
 from migsafe.report import diagnostic_line, display_path
-from migsafe.report.runbook import INCOMPLETE, findings_list, headline, summary
+from migsafe.report.runbook import INCOMPLETE, assumption, findings_list, headline, summary
 from migsafe.rollout.plan import Phase, Runbook, Step
 
 _DEPLOY = "=== deploy the application (the new code) here ==="
@@ -16,7 +16,7 @@ _DEPLOY = "=== deploy the application (the new code) here ==="
 def render(runbook: Runbook, out: TextIO) -> None:
     lines = [f"migsafe runbook: {headline(runbook)}"]
     if runbook.steps:
-        lines.append(f"  {summary(runbook)}")
+        lines += [f"  {summary(runbook)}", f"  {assumption(runbook)}"]
     if runbook.exit_code:
         lines.append(f"  {INCOMPLETE}")
     if runbook.before:
