@@ -428,13 +428,23 @@ def test_a_migration_that_connects_elsewhere_is_stopped(write_migration, server_
         "f2",
         "f1",
     )
+    write_migration(
+        "def upgrade():\n    op.create_table('after', sa.Column('id', sa.Integer))\n"
+        "\ndef downgrade():\n    op.drop_table('after')\n",
+        "f3",
+        "f2",
+    )
     result = roundtrip(path.parent, server_url)
-    assert verdicts(result).get("f1") is Verdict.OK
-    assert result.has_fatal
-    message = result.diagnostics[0].message
+    # the migration's own doing: its revision fails, with its line, and the run goes on
+    # (it stopped with exit 2, a diagnostic at ".", and "1 ok" for a summary)
+    assert verdicts(result) == {
+        "f1": Verdict.OK, "f2": Verdict.UPGRADE_FAILED, "f3": Verdict.SKIPPED,
+    }  # fmt: skip
+    assert not result.has_fatal and not result.passed
+    (failed,) = [r for r in result.revisions if r.revision == "f2"]
     line = next(n for n, text in enumerate(path.read_text().splitlines(), 1) if "psycopg.c" in text)
-    assert f"{path} (line {line})" in message
-    assert "connected to database 'template1'" in message
+    assert failed.error.line == line
+    assert "connected to database 'template1'" in failed.error.message
     import psycopg
 
     with psycopg.connect(dsn) as connection:

@@ -223,8 +223,10 @@ class Stairway:
         try:
             with process_state_kept():
                 left_open = action(script.revision)
-        except ForeignConnection as exc:  # the run stops: the file that connected is named
-            who = self._who(exc, script)
+        except ForeignConnection as exc:
+            if failing_line(exc, script.path) is not None:  # the migration's own doing: its
+                return step_error(step, exc, script.path)  # step fails, the others still run
+            who = self._who(exc, script)  # env.py's: every step would; the run stops
             raise ForeignConnection(f"{step} of {script.revision}: {who} {exc}") from None
         except KeyboardInterrupt:
             raise
