@@ -207,3 +207,25 @@ def test_the_env_says_when_no_database_is_configured(tmp_path: Path) -> None:
     assert "FAILED: no database: set DATABASE_URL, or sqlalchemy.url in alembic.ini" in (
         completed.stdout
     )
+
+
+def test_the_starter_models_example_works_once_uncommented(tmp_path: Path) -> None:
+    """A tester uncommented the ``User`` example as it stood: NameError, ``String`` was
+    imported nowhere. Uncommented, the starter makes the table with every constraint named."""
+    source = project_files("sync", None)[Path("models.py")]
+    head, example = source.split("# An example; delete it or make it yours:\n")
+    uncommented = head + "\n".join(line[2:] for line in example.splitlines())
+    path = tmp_path / "starter_models_uncommented.py"
+    path.write_text(uncommented)
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[path.stem] = module  # the ORM resolves the annotations in the module
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        del sys.modules[path.stem]
+    table = module.Base.metadata.tables["users"]
+    assert {c.name for c in table.columns} == {"id", "email", "name", "created_at", "updated_at"}

@@ -36,6 +36,9 @@ class TimestampMixin:
 
 # An example; delete it or make it yours:
 #
+# from sqlalchemy import String
+#
+#
 # class User(TimestampMixin, Base):
 #     __tablename__ = "users"
 #
