@@ -404,3 +404,19 @@ def test_a_scripts_statements_are_every_statement_however_nested(tmp_path: Path)
     assert guarded == {
         'op.drop_index(name)', 'op.drop_table("x")', 'op.drop_table("y")', 'op.drop_table("z")'
     }  # fmt: skip
+
+
+def test_a_duplicate_in_another_directory_is_shown_from_the_working_directory(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """``(also in ../../../p_async/...)`` was relative to the other versions directory; every
+    other path is shown from where the user stands."""
+    from migsafe import command
+
+    for name in ("one", "two"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "a.py").write_text("revision = 'a'\ndown_revision = None\n" + UPGRADE)
+    monkeypatch.chdir(tmp_path)
+    result = command.check([Path("one"), Path("two")])
+    (duplicate,) = [d for d in result.diagnostics if "duplicate" in d.message]
+    assert "(also in one/a.py)" in duplicate.message

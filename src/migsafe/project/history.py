@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import heapq
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -49,7 +48,7 @@ def load_history(sources: Sources) -> tuple[History, list[Diagnostic]]:
                 if first.path.parent != script.path.parent
                 else ""
             )
-            also = Path(os.path.relpath(first.path, script.path.parent)).as_posix()
+            also = _shown_beside(first.path, script.path)
             message = f"duplicate revision id {script.revision!r} (also in {also}){apart}"
             diagnostics.append(Diagnostic(script.path, message, fatal=True))
             continue
@@ -163,3 +162,16 @@ def _topological_order(
     placed = {s.revision for s in ordered}
     cyclic = [s for r, s in by_revision.items() if r not in placed] or self_loops
     return ordered, cyclic
+
+
+def _shown_beside(path: Path, other: Path) -> str:
+    """``path`` as a message about ``other`` names it: its name when they share a directory,
+    else as every path is shown (from the working directory when below it: relative to the
+    other's directory, a tester read ``../../../p_async/...`` as a path from where they
+    stood)."""
+    if path.parent == other.parent:
+        return path.name
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
