@@ -36,6 +36,12 @@ def test_an_unknown_rule_in_ignore_is_an_error_naming_the_closest(write_migratio
     ]
 
 
+def test_the_closest_rule_to_a_code_is_shown_as_a_code(write_migration) -> None:
+    """``--select MS999`` suggested 'ms069': codes are written in capitals."""
+    code, output = run("check", str(write_migration(UNSAFE)), "--select", "MS999")
+    assert code == 2 and "(did you mean 'MS069'?)" in output, output
+
+
 @pytest.mark.parametrize(
     "ignore", ["ms004", "MS004,missing-downgrade", "Create-Index-Not-Concurrently"]
 )
@@ -174,6 +180,9 @@ def test_alembic_s_pyproject_layout_is_read_as_alembic_reads_it(tmp_path: Path) 
         assert code == 1 and "create-index-not-concurrently" in output, output
     (project / "alembic.ini").unlink()  # Alembic's settings in pyproject.toml alone
     code, output = run("check", str(project))
+    assert code == 1 and "create-index-not-concurrently" in output, output
+    # named with -c, as alembic.ini would be ("cannot be read as an ini file")
+    code, output = run("check", "-c", str(project / "pyproject.toml"))
     assert code == 1 and "create-index-not-concurrently" in output, output
 
 

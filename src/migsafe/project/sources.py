@@ -161,9 +161,11 @@ def _declares_revision(path: Path) -> bool:
 def read_config(ini: Path) -> Config:
     """Alembic's configuration from ``ini``, with the ``[tool.alembic]`` table of the
     pyproject.toml beside it (``alembic init -t pyproject`` keeps script_location there),
-    as Alembic's command line reads both."""
+    as Alembic's command line reads both; or from a pyproject.toml alone."""
     from alembic.config import Config  # importing Alembic takes 0.2 s: only when there is one
 
+    if ini.suffix == ".toml":  # ``-c pyproject.toml``: a project configured there alone
+        return Config(toml_file=str(ini))
     pyproject = ini.parent / "pyproject.toml"
     return Config(str(ini), toml_file=str(pyproject) if has_alembic_table(pyproject) else None)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import pkgutil
+import re
 from collections.abc import Iterable
 from dataclasses import replace
 from functools import cache
@@ -62,7 +63,11 @@ def rule_keys() -> set[str]:
 def closest_rule(name: str) -> str:
     """``" (did you mean 'x'?)"`` for the rule name or code nearest to ``name``, or ``""``."""
     match = difflib.get_close_matches(name.strip().lower(), sorted(rule_keys()), n=1, cutoff=0.5)
-    return f" (did you mean {match[0]!r}?)" if match else ""
+    if not match:
+        return ""
+    found = match[0]
+    shown = found.upper() if re.fullmatch(r"ms\d+", found) else found  # MS069, as codes are
+    return f" (did you mean {shown!r}?)"
 
 
 class UnknownRule(MigsafeError):
