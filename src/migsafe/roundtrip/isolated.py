@@ -18,6 +18,7 @@ next revision.
 
 from __future__ import annotations
 
+import time
 import traceback
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -85,6 +86,7 @@ class Supervisor:
         self._applied: list[str] = []
         self._blocked: set[str] = set()
         self._position: tuple[str | None, str, int] | None = None  # revision, step, count
+        self._started = 0.0  # when the revision at ``_position`` began its first step
 
     def walk(self, plan: list[PlannedRevision]) -> StairwayRun:
         with interrupts_noticed(), self._databases:
@@ -97,7 +99,7 @@ class Supervisor:
         """Let one worker walk ``plan[start:]``; returns how far the plan is done."""
         resume = (self._applied, self._blocked) if start else None
         worker = Worker(_serve, self.settings, plan[start:], self._databases.current, resume)
-        done, self._position = start, None
+        done, self._position, self._started = start, None, time.perf_counter()
         try:
             while True:
                 timeout = self.settings.timeout * (self._position[2] if self._position else 1)
@@ -107,6 +109,8 @@ class Supervisor:
                 elif kind == "revision":
                     self._on_revision(*payload)
                 elif kind == "step":
+                    if self._position is None or self._position[0] != payload[0]:
+                        self._started = time.perf_counter()  # its first step
                     self._position = tuple(payload)  # type: ignore[assignment]
                     self.run.rebuilds += payload[1] == "rebuild"
                 elif kind == "provisional":
@@ -153,6 +157,7 @@ class Supervisor:
             self.run.fatal = ("rebuild", f"rebuilding the database failed: the migration {how}")
             return
         result = RevisionResult(planned.revision, planned.script.path, planned.script.title)
+        result.seconds = time.perf_counter() - self._started  # a timeout's included
         result.verdict = _VERDICT_OF_LOST_STEP.get(step, Verdict.UPGRADE_FAILED)
         result.error = StepError(step, f"the migration {how}")
         if result.verdict is Verdict.UPGRADE_FAILED:
