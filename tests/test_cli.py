@@ -238,6 +238,11 @@ def test_one_run_writes_every_report_asked_for(tmp_path: Path, write_migration) 
 def test_a_report_that_cannot_be_written_is_one_line(tmp_path: Path, write_migration) -> None:
     path = write_migration(UNSAFE)
     code, output = run("check", str(path), "--output", f"json={tmp_path / 'no' / 'x.json'}")
+    # said before the run (a tester's roundtrip said so only after all its revisions)
+    assert code == 2 and f"no directory {str(tmp_path / 'no')!r}" in output
+    assert "create-index-not-concurrently" not in output
+    (tmp_path / "x.json").mkdir()  # a path that cannot be written all the same
+    code, output = run("check", str(path), "--output", f"json={tmp_path / 'x.json'}")
     assert code == 2 and "cannot write the report" in output
     code, output = run("check", str(path), "--output", "yaml=x.yaml")
     assert code == 2 and "expected FORMAT=PATH" in output

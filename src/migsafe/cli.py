@@ -125,7 +125,10 @@ def output_option(command_name: str) -> Callable[[Callable], Callable]:
                 raise click.BadParameter(
                     f"{value!r}: expected FORMAT=PATH, FORMAT one of {', '.join(names)}"
                 )
-            outputs.append((name, Path(path)))
+            target = Path(path)
+            if not target.parent.is_dir():  # said now, not after a roundtrip of minutes
+                raise click.BadParameter(f"{value!r}: no directory {str(target.parent)!r}")
+            outputs.append((name, target))
         return outputs
 
     return _option(
