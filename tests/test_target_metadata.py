@@ -148,3 +148,38 @@ def test_a_convention_with_callables_is_taken_from_its_module(tmp_path: Path) ->
     rules = {f.rule for f in result.findings}
     assert not rules & {"object-already-exists", "drop-table-still-referenced"}, rules
     assert "object-does-not-exist" not in rules
+
+
+@pytest.mark.parametrize(
+    "hostile", ["import os\nos._exit(3)\n", "while True:\n    pass\n", "raise SystemExit(0)\n"]
+)
+def test_a_convention_module_that_ends_or_hangs_its_import_costs_only_the_convention(
+    tmp_path: Path, hostile: str
+) -> None:
+    """The module is imported in a process of its own first: one that ends the process or
+    never returns would lose the worker before its first script, and blame that script."""
+    import json
+
+    from click.testing import CliRunner
+
+    from migsafe.cli import cli
+
+    versions = flask_project(
+        tmp_path,
+        "import sqlalchemy as sa\n"
+        "def _names(constraint, table):\n    return 'x'\n"
+        "naming_convention = {'fk': 'fk_%(table_name)s_%(names)s', 'names': _names}\n"
+        "metadata = sa.MetaData()\n"
+        "metadata.naming_convention = naming_convention\n" + hostile,
+    )
+    import time
+
+    started = time.monotonic()
+    (versions / "a1.py").write_text(
+        migration_source("def upgrade():\n    op.create_index('ix_t_a', 't', ['a'])\n")
+    )
+    result = CliRunner().invoke(cli, ["check", "--format", "json", "--timeout", "2", str(versions)])
+    report = json.loads(result.stdout)
+    assert report["diagnostics"] == []
+    assert [f["rule"] for f in report["findings"]].count("create-index-not-concurrently") == 1
+    assert time.monotonic() - started < 20

@@ -163,7 +163,7 @@ def _serve(
         opened = FilesOpened() if record_footprint else None
         # the plugins env.py loads, before any script
         capturer.not_installed = import_installed(environment.imports)
-        environment = _convention_imported(project, environment, capturer)
+        environment = _convention_imported(project, environment, capturer, settings.timeout)
         for script in project.scripts[len(done) :]:
             report: ScriptReport | InternalError
             try:
@@ -193,14 +193,15 @@ def _serve(
 
 
 def _convention_imported(
-    project: Project, environment: Environment, capturer: OfflineCapturer
+    project: Project, environment: Environment, capturer: OfflineCapturer, timeout: float
 ) -> Environment:
     """The environment, with the naming convention its module gives when no literal spells
     it out; the capture names what the migrations leave unnamed by it."""
     env_py = find_env_py(project.sources.script_location)
     if environment.convention_source is None or env_py is None:
         return environment
-    convention = convention_imported(environment.convention_source, env_py)
+    # the first script's time limit counts from the worker's start: the probe takes a third
+    convention = convention_imported(environment.convention_source, env_py, timeout / 3)
     if convention is None:
         return environment
     capturer.name_by(convention)

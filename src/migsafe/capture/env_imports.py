@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
+import signal
 import sys
+import time
 import types
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -66,12 +69,40 @@ def _installed(top_level: str) -> bool:
 
 
 def convention_imported(
-    source: ConventionSource, env_py: Path
+    source: ConventionSource, env_py: Path, timeout: float
 ) -> dict[str, str | Callable[..., object]] | None:
     """A naming convention no literal spells out (indico's has callables for tokens of its
     own), as importing its module gives it. Imported as env.py imports it, so that what the
     application needs and is not installed stands in; None when that fails, or gives no
-    convention."""
+    convention. Tried first in a process of its own, for at most ``timeout`` seconds: an
+    import that ends the process or never returns costs nothing but the convention (the
+    worker would be lost before its first script, and that script blamed)."""
+    if hasattr(os, "fork") and not _in_a_process_of_its_own(source, env_py, timeout):
+        return None
+    return _evaluated(source, env_py)
+
+
+def _in_a_process_of_its_own(source: ConventionSource, env_py: Path, timeout: float) -> bool:
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child ends here, whatever happens
+        try:
+            os._exit(0 if _evaluated(source, env_py) is not None else 1)
+        finally:
+            os._exit(1)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        finished, status = os.waitpid(pid, os.WNOHANG)
+        if finished:
+            return os.waitstatus_to_exitcode(status) == 0
+        time.sleep(0.005)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    return False
+
+
+def _evaluated(
+    source: ConventionSource, env_py: Path
+) -> dict[str, str | Callable[..., object]] | None:
     namespace: dict[str, Any] = {"__name__": "migsafe_env_py"}
     try:
         with import_path([source.root]):
