@@ -382,3 +382,22 @@ def test_an_ini_file_without_an_alembic_section_is_one_input_error(tmp_path: Pat
     result = command.check(Config(str(ini), ini_section="main"))
     assert result.checked == 1 and not result.diagnostics
     assert "create-index-not-concurrently" in [f.rule for f in result.findings]
+
+
+def test_a_path_outside_the_project_c_names_is_an_input_error(tmp_path: Path) -> None:
+    """``check ../other -c alembic.ini`` mixed two projects into duplicate-id errors."""
+    for name in ("one", "other"):
+        (tmp_path / name / "versions").mkdir(parents=True)
+        (tmp_path / name / "versions" / "a.py").write_text(
+            "revision = 'a'\ndown_revision = None\ndef upgrade():\n    pass\n"
+            "def downgrade():\n    pass\n"
+        )
+        (tmp_path / name / "env.py").write_text("")
+    ini = tmp_path / "one" / "alembic.ini"
+    ini.write_text(f"[alembic]\nscript_location = {tmp_path / 'one'}\n")
+    code, output = run("check", str(tmp_path / "other"), "-c", str(ini))
+    assert code == 2 and "duplicate" not in output, output
+    assert f"{tmp_path / 'other'}: error: not part of the project the configuration names" in output
+    for inside in (tmp_path / "one", tmp_path / "one" / "versions" / "a.py"):
+        code, output = run("check", str(inside), "-c", str(ini))
+        assert code == 0, output

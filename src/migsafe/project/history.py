@@ -9,7 +9,7 @@ from pathlib import Path
 
 from migsafe.findings import Diagnostic
 from migsafe.project.scripts import MigrationScript, read_script
-from migsafe.project.sources import Sources
+from migsafe.project.sources import Sources, as_shown
 
 
 @dataclass
@@ -169,9 +169,4 @@ def _shown_beside(path: Path, other: Path) -> str:
     else as every path is shown (from the working directory when below it: relative to the
     other's directory, a tester read ``../../../p_async/...`` as a path from where they
     stood)."""
-    if path.parent == other.parent:
-        return path.name
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
+    return path.name if path.parent == other.parent else as_shown(path)

@@ -45,9 +45,16 @@ def find_sources(
             sources.diagnostics.append(Diagnostic(config_file, what, fatal=True))
         else:
             _add_config(sources, read_config(config_file))
+    configured = [directory for directory, _ in sources.listed]
     for target in paths:
         if not target.exists():
             sources.diagnostics.append(Diagnostic(target, "path does not exist", fatal=True))
+        elif configured and not _within(target, configured, sources.script_location):
+            message = (  # a tester's ``check ../other -c alembic.ini`` mixed two projects
+                "not part of the project the configuration names (its versions: "
+                f"{', '.join(as_shown(d) for d in configured)}): check one project at a time"
+            )
+            sources.diagnostics.append(Diagnostic(target, message, fatal=True))
         elif target.is_file() and target.suffix == ".ini":
             _add_config(sources, read_config(target))
         elif target.is_file():
@@ -76,6 +83,22 @@ _MIGRATE_REPOSITORY = (
     "a sqlalchemy-migrate repository (migrate.cfg), not an Alembic history: migsafe checks "
     "Alembic migrations; point it at the project's Alembic versions directory, if it has one"
 )
+
+
+def as_shown(path: Path) -> str:
+    """A path as messages show it: from the working directory when below it."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _within(target: Path, directories: list[Path], script_location: Path | None) -> bool:
+    """``target`` is one of the configured project's files or directories: below one of its
+    versions directories, or its script directory (or a directory above both)."""
+    resolved = target.resolve()
+    inside = [*directories, *([script_location.resolve()] if script_location else [])]
+    return any(resolved == d or d in resolved.parents or resolved in d.parents for d in inside)
 
 
 def _is_migrate_repository(directory: Path) -> bool:
