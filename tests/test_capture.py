@@ -17,6 +17,7 @@ from migsafe import check, command
 from migsafe.capture import OfflineCapturer
 from migsafe.capture.stand_ins import Reach
 from migsafe.capture.stood_in_values import UNKNOWN_MODIFIER
+from migsafe.findings import Diagnostic
 from migsafe.project import load_project, read_script
 from migsafe.revision import is_unknown_type, type_name
 from migsafe.sql import CallSite, split_statements, statements
@@ -2258,3 +2259,73 @@ def test_a_failure_names_the_stood_in_module_the_failing_code_uses(
     assert "not type 'StandIn' (zzz_pytz_not_installed stood in: no module named" in (
         notice.message
     )
+
+
+VARIABLE = """
+def upgrade():
+    op.create_table("variable", sa.Column("id", sa.Integer, primary_key=True),
+                    sa.Column("val", sa.Text), sa.Column("kind", sa.Integer))
+"""
+
+
+def _after_variable(write_migration, body: str) -> tuple[Path, list[Diagnostic], list[str]]:
+    write_migration(VARIABLE, revision="a1", name="1_a1.py")
+    path = write_migration(body, revision="b2", down_revision="a1", name="2_b2.py")
+    with OfflineCapturer(Config(), 15) as capturer:
+        capturer.capture(read_script(path.parent / "1_a1.py"))
+        upgrade = capturer.capture(read_script(path)).upgrade
+    result = command.check([path.parent])
+    notes = [d for d in result.diagnostics if d.path == path]
+    return path, notes, [e.sql for e in upgrade.judged]
+
+
+def test_what_a_data_migration_does_per_row_is_seen_where_its_reads_find_one(
+    write_migration,
+) -> None:
+    """airflow's and superset's data migrations read rows and update each: offline none came
+    back, what they did per row went unseen, and a notice said so. Run again where each query
+    finds a row of the columns' types, the UPDATE is seen (and judged: it runs under the
+    ADD COLUMN's lock), and as its schema changes are the same either way, nothing is left
+    to notice. A loop that reads in batches (a new query text each time round) ends."""
+    body = """
+def upgrade():
+    op.add_column("variable", sa.Column("is_json", sa.Boolean))
+    bind = op.get_bind()
+    last = 0
+    while True:
+        rows = bind.execute(sa.text(
+            f"SELECT id, val FROM variable WHERE id > {last} ORDER BY id LIMIT 100"
+        )).fetchall()
+        if not rows:
+            break
+        for id_, val in rows:
+            bind.execute(sa.text("UPDATE variable SET is_json = :j WHERE id = :id"),
+                         {"j": val.startswith("{"), "id": id_})
+            last = id_
+"""
+    _, notes, judged = _after_variable(write_migration, body)
+    assert notes == []
+    assert "UPDATE variable SET is_json = false WHERE id = 1" in judged
+
+
+@pytest.mark.parametrize(
+    "read",
+    [
+        # what it changes in the schema depends on the rows: the notice stays
+        "if bind.execute(sa.text('SELECT id FROM variable')).fetchall():\n"
+        "        op.create_index('ix_variable_val', 'variable', ['val'])",
+        # a table the history does not show: no row to give
+        "for row in bind.execute(sa.text('SELECT id FROM elsewhere')):\n"
+        "        op.execute(f'UPDATE elsewhere SET x = 1 WHERE id = {row.id}')",
+        # a value no type tells: no row to give
+        "for row in bind.execute(sa.text('SELECT id * 2 FROM variable')):\n"
+        "        pass",
+    ],
+)
+def test_a_read_whose_rows_may_change_what_it_does_is_still_noticed(
+    write_migration, read: str
+) -> None:
+    body = f"\ndef upgrade():\n    bind = op.get_bind()\n    {read}\n"
+    _, notes, _ = _after_variable(write_migration, body)
+    (notice,) = notes
+    assert "reads rows through op.get_bind()" in notice.message

@@ -68,7 +68,7 @@ def capture_notes(script: MigrationScript, *captures: Capture) -> list[Diagnosti
                 f"PostgreSQL ({refused.why}): the migration's handler takes the error, as "
                 "under alembic upgrade, and the rest of the try block does not run",
             )
-        if capture.reads:
+        if capture.reads and not capture.rows_followed:
             read = capture.reads[0]
             more = f" and {len(capture.reads) - 1} more" if len(capture.reads) > 1 else ""
             note(

@@ -36,6 +36,7 @@ from alembic.config import Config
 from alembic.operations import BatchOperations
 from alembic.runtime.environment import EnvironmentContext
 from alembic.script import ScriptDirectory
+from pglast import ast
 from sqlalchemy import MetaData
 from sqlalchemy.schema import CreateTable
 
@@ -102,6 +103,10 @@ class Capture:
     # not what is judged: why (it raises there, or could not be followed)
     online_left_out: str | None = None
     one_way: bool = False  # a downgrade() that raises to say it cannot be undone, did
+    online: bool = False  # the run a deploy makes, where it asked (``_as_online``)
+    # it read rows, and was run again where each query found one: what it did per row is
+    # in it, and its schema changes were the same as with none (``_with_rows``)
+    rows_followed: bool = False
 
     @property
     def emitted(self) -> list[Emitted]:
@@ -275,6 +280,7 @@ class OfflineCapturer:
             if imported:  # the import did nothing a second run would lose
                 upgrade = self._as_online(upgrade, script, function, start)
                 upgrade = self._where_they_exist(upgrade, script, function, start)
+                upgrade = self._with_rows(upgrade, script, function, start)
                 self.catalog = upgrade.recorder.catalog or self.catalog
         self.catalog.end_revision(upgrade.exact, base=not script.down_revisions)
         function = getattr(module, "downgrade", None)
@@ -284,6 +290,7 @@ class OfflineCapturer:
             self._run(down, script, function)
             down = self._as_online(down, script, function, start)
             down = self._where_they_exist(down, script, function, start)
+            down = self._with_rows(down, script, function, start)
         return ScriptCapture(upgrade, down, before)
 
     def _as_online(
@@ -312,6 +319,36 @@ class OfflineCapturer:
         if not again.exact or again.guesses:
             capture.online_left_out = "what it does online could not be followed to its end"
             return capture
+        again.online = True
+        return again
+
+    def _with_rows(
+        self, capture: Capture, script: MigrationScript, function: Callable[[], Any],
+        start: Catalog,
+    ) -> Capture:  # fmt: skip
+        """The function run again where each query it reads with finds one row (its values of
+        the columns' types, ``one_row``): airflow's and optuna's data migrations read rows and
+        update each, which an empty database never shows. Kept when it runs to its end with
+        nothing to guess and changes the schema just as the first run did: then what it
+        does does not depend on the rows, and the notice that it reads them has nothing to
+        say. Not for a run where tables no revision made were taken to exist."""
+        if not capture.reads or not capture.exact or capture.guesses or capture.tables_assumed:
+            return capture
+        again = Capture(
+            capture.function,
+            Recorder(script.path, start.copy(), script.revision, lambda: script.guarded_lines),
+        )
+        again.recorder.finds_rows = True
+        self._offline = not capture.online
+        try:
+            self._run(again, script, function)
+        finally:
+            self._offline = True
+        if any(read.line not in again.recorder.lines_given for read in again.reads):
+            return capture  # a line it read rows at found none: nothing was shown there
+        if not again.exact or again.guesses or _schema_changes(again) != _schema_changes(capture):
+            return capture
+        again.online, again.rows_followed = capture.online, True
         return again
 
     def _where_they_exist(
@@ -442,6 +479,18 @@ def _url_nowhere(config: Config) -> Iterator[None]:
 
 # what stands for the keyword arguments env.py hands the migrations' functions
 _RUN_MIGRATIONS = "context.run_migrations()"
+
+
+_DATA = (ast.SelectStmt, ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt)
+
+
+def _schema_changes(capture: Capture) -> list[str]:
+    """What a run emitted but the rows it read and wrote: its schema changes, in order."""
+    return [
+        item.sql or ""
+        for item in capture.emitted
+        if not (item.parsed and all(isinstance(node, _DATA) for _, node in item.parsed))
+    ]
 
 
 def _passed_by_env_py(

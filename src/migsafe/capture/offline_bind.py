@@ -32,6 +32,7 @@ from sqlalchemy.dialects.postgresql.base import PGDialect
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 
+from migsafe.capture.one_row import one_row
 from migsafe.capture.recorder import Recorder
 from migsafe.capture.reflection import CatalogReflection
 from migsafe.catalog import DEFAULT_SCHEMA, Catalog, Column, Name, qualified_name
@@ -339,6 +340,8 @@ class _Cursor:
         self._rows, self.description = empty_answer(
             operation, catalog, connection.generated, connection.pg_version
         )
+        if recorder is not None and recorder.finds_rows and self.description is not None:
+            self._rows = self._rows or _one_row_once(operation, recorder, len(self.description))
         self._rowcount = len(self._rows) if self.description is not None else 0
 
     def executemany(self, operation: str, seq_of_parameters: Any) -> None:
@@ -386,6 +389,20 @@ class _Cursor:
         if not self._read and self.description is not None and recorder is not None:
             self._read = True
             recorder.read(self._sql, self._line)
+
+
+def _one_row_once(sql: str, recorder: Recorder, width: int) -> list[Row]:
+    """One row for the first query a line of the migration makes, none after: a loop that
+    reads until nothing is left (airflow's batches, ``WHERE id > :last LIMIT 1000``, a new
+    text each time round) ends after one."""
+    line = recorder.issuing_line()
+    if line in recorder.lines_given:
+        return []
+    row = one_row(sql, recorder.catalog)
+    if row is None or len(row) != width:
+        return []
+    recorder.lines_given.add(line)
+    return [row]
 
 
 class _DBAPIConnection:

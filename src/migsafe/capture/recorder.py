@@ -116,6 +116,10 @@ class Recorder:
         self._guarded_lines = guarded_lines  # MigrationScript.guarded_lines
         self.emitted: list[Emitted] = []
         self.reads: list[Read] = []
+        # the first query of each line it reads at finds a row (OfflineCapturer._with_rows):
+        # the lines that have
+        self.finds_rows = False
+        self.lines_given: set[int] = set()
         # lines that looked up a table's indexes (reflection): a build after one may be
         # guarded by what exists, which a database answered as empty cannot show
         self.index_lookups: list[int] = []

@@ -1,0 +1,101 @@
+"""A row such as a table with rows gives, for a migration run again where its reads find one.
+
+A data migration reads rows through ``op.get_bind()`` (``SELECT id, value FROM variable``),
+then does something with each. Offline the answer is an empty database's, no rows, so what
+it does per row is never seen. Run again where each query it makes finds one row, whose
+values are of the columns' types as the history made them, it shows that work; when its
+schema changes are the same either way, they do not depend on the rows, and that run is the
+one judged (``OfflineCapturer._with_rows``).
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import pglast
+from pglast import ast
+
+from migsafe.catalog import Catalog, Column, qualified_name
+from migsafe.sql import parse_sql
+
+Row = tuple[Any, ...]
+
+# a value of each type, as the driver gives it
+_NOON = datetime.datetime(2000, 1, 1, 12)  # a timestamp without a time zone
+_VALUES: dict[str, Any] = {
+    **dict.fromkeys(("int2", "int4", "int8", "smallint", "integer", "bigint"), 1),
+    **dict.fromkeys(("numeric", "decimal", "float4", "float8", "real", "money"), 1),
+    **dict.fromkeys(("text", "varchar", "bpchar", "char", "citext", "name"), "x"),
+    "bool": True,
+    "json": {},
+    "jsonb": {},
+    "uuid": "00000000-0000-0000-0000-000000000001",
+    "timestamp": _NOON,
+    "timestamptz": _NOON.replace(tzinfo=datetime.UTC),
+    "date": _NOON.date(),
+    "time": _NOON.time(),
+    "bytea": b"x",
+}
+
+
+def one_row(sql: str, catalog: Catalog | None) -> Row | None:
+    """The row a SELECT of named columns from tables the history made gives when they hold
+    one; None for any other query (``SELECT *``, an expression, a column of a table the
+    history does not show: what to give for it is not known)."""
+    try:
+        parsed = parse_sql(sql)
+    except pglast.parser.ParseError:
+        return None
+    node = parsed[-1].stmt if parsed else None
+    if catalog is None or not isinstance(node, ast.SelectStmt) or not node.fromClause:
+        return None
+    tables = _tables(node, catalog)
+    row = []
+    for target in node.targetList or ():
+        column = _column(target.val, tables)
+        if column is None or column.type is None:
+            return None
+        value = _value(column, catalog)
+        if value is None:
+            return None
+        row.append(value)
+    return tuple(row) if row else None
+
+
+def _tables(node: ast.SelectStmt, catalog: Catalog) -> dict[str, dict[str, Column]]:
+    """The columns of each table the FROM clause names, by its name and its alias."""
+    found: dict[str, dict[str, Column]] = {}
+    for item in node.fromClause or ():
+        if isinstance(item, ast.RangeVar):
+            table = catalog.table(qualified_name(item))
+            if table is not None:
+                found[item.relname] = table.columns
+                if item.alias is not None:
+                    found[item.alias.aliasname] = table.columns
+    return found
+
+
+def _column(value: ast.Node | None, tables: dict[str, dict[str, Column]]) -> Column | None:
+    if not isinstance(value, ast.ColumnRef) or not all(
+        isinstance(f, ast.String) for f in value.fields
+    ):
+        return None
+    names = [f.sval for f in value.fields]
+    if len(names) == 2:
+        return tables.get(names[0], {}).get(names[1])
+    candidates = [columns[names[-1]] for columns in tables.values() if names[-1] in columns]
+    return candidates[0] if len({id(c) for c in candidates}) == 1 else None
+
+
+def _value(column: Column, catalog: Catalog) -> Any:
+    assert column.type is not None
+    if column.type.arrayBounds:
+        return None
+    names = [n.sval for n in column.type.names]
+    if names[-1] in _VALUES:
+        return _VALUES[names[-1]]
+    for key, labels in catalog.enums.items():
+        if key[1] == names[-1] and labels:
+            return labels[0]
+    return None
