@@ -2094,7 +2094,7 @@ def upgrade():
     assert notes[0] == (
         line_of(path, "# refused"),
         "upgrade() runs CREATE INDEX ix_token_resolver ON token (resolver) in a try block, "
-        "which fails on PostgreSQL (what it makes exists already): the migration's handler "
+        "which fails on PostgreSQL (what it makes already exists): the migration's handler "
         "takes the error, as under alembic upgrade, and the rest of the try block does not run",
     )
     assert len(notes) == 2
@@ -2318,8 +2318,7 @@ def upgrade():
         "for row in bind.execute(sa.text('SELECT id FROM elsewhere')):\n"
         "        op.execute(f'UPDATE elsewhere SET x = 1 WHERE id = {row.id}')",
         # a value no type tells: no row to give
-        "for row in bind.execute(sa.text('SELECT id * 2 FROM variable')):\n"
-        "        pass",
+        "for row in bind.execute(sa.text('SELECT id * 2 FROM variable')):\n        pass",
     ],
 )
 def test_a_read_whose_rows_may_change_what_it_does_is_still_noticed(
@@ -2329,3 +2328,42 @@ def test_a_read_whose_rows_may_change_what_it_does_is_still_noticed(
     _, notes, _ = _after_variable(write_migration, body)
     (notice,) = notes
     assert "reads rows through op.get_bind()" in notice.message
+
+
+def test_a_try_block_of_a_helper_module_takes_what_postgresql_refuses(
+    tmp_path: Path, write_migration
+) -> None:
+    """skypilot adds a column through a helper of its own that takes ProgrammingError and
+    skips the index when the column is there already: the helper's try block was not seen,
+    so the index, never built on PostgreSQL, was "already exists" (an error)."""
+    library = tmp_path / "lib"
+    library.mkdir()
+    (library / "db_helpers_for_capture_test.py").write_text(
+        "import sqlalchemy as sa\nfrom alembic import op\n"
+        "def add_column_with_index(table, column):\n"
+        "    try:\n"
+        "        op.add_column(table, sa.Column(column, sa.Integer()))\n"
+        "    except sa.exc.ProgrammingError as e:\n"
+        "        if 'already exists' in str(e):\n"
+        "            return\n"
+        "        raise\n"
+        "    op.create_index(f'ix_{table}_{column}', table, [column])\n"
+    )
+    write_migration(
+        "def upgrade():\n"
+        "    op.create_table('history', sa.Column('id', sa.Integer()),\n"
+        "                    sa.Column('seen', sa.Integer(), index=True))\n",
+        revision="a1", name="1_a1.py",
+    )  # fmt: skip
+    path = write_migration(
+        f"import sys\nsys.path.insert(0, {str(library)!r})\n"
+        "from db_helpers_for_capture_test import add_column_with_index\n\n"
+        "def upgrade():\n    add_column_with_index('history', 'seen')\n",
+        "b2", "a1", name="2_b2.py",
+    )  # fmt: skip
+    result = command.check([path.parent])
+    assert not [f for f in result.findings if f.path == path and f.rule == "object-already-exists"]
+    (notice,) = [d for d in result.diagnostics if d.path == path]
+    assert "in a try block, which fails on PostgreSQL (what it makes already exists)" in (
+        notice.message
+    )

@@ -253,6 +253,14 @@ class Catalog:
         """``node`` made a table, an index or a constraint the schema held already."""
         return node is not None and self.made_again.get(id(node)) is node
 
+    def makes_again(self, node: ast.Node | None) -> bool:
+        """The statement ``node``, or a subcommand of it (an ALTER TABLE's ADD COLUMN or ADD
+        CONSTRAINT), made what the schema held already."""
+        if self.made_again_by(node):
+            return True
+        commands = node.cmds if isinstance(node, ast.AlterTableStmt) else None
+        return any(self.made_again_by(getattr(c, "def_", None)) for c in commands or ())
+
     def _has_relation(self, name: Name) -> bool:
         return (
             name in self.tables or name in self.views or name in self.indexes
@@ -645,8 +653,12 @@ def _relation_sql(name: Name) -> str:
 
 
 def _add_column_command(catalog: Catalog, table: Table, command: ast.AlterTableCmd) -> None:
-    if not (command.missing_ok and command.def_.colname in table.columns):
-        catalog._add_column(table, command.def_)
+    if command.def_.colname in table.columns:
+        if command.missing_ok:
+            return
+        if not table.partial:  # 'column "x" of relation "t" already exists'
+            catalog._made_again(command.def_)
+    catalog._add_column(table, command.def_)
 
 
 def _drop_column(catalog: Catalog, table: Table, command: ast.AlterTableCmd) -> None:

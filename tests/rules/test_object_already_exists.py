@@ -162,3 +162,21 @@ def upgrade():
         'Index "tenant_name" (of "alarm"), whose name this key\'s index would take,',
         'Constraint "tenant_name" of "alarm"',
     ]
+
+
+def test_a_column_added_again_fails(write_migration) -> None:
+    """ADD COLUMN of a column the table has ('column "x" of relation "t" already exists');
+    ADD COLUMN IF NOT EXISTS is left alone."""
+    before = """\
+def upgrade():
+    op.create_table("users", sa.Column("id", sa.Integer(), primary_key=True),
+                    sa.Column("email", sa.Text()))
+"""
+    body = """\
+def upgrade():
+    op.add_column("users", sa.Column("email", sa.Text()))
+    op.execute("ALTER TABLE users ADD COLUMN IF NOT EXISTS email text")
+"""
+    (finding,) = after_history(write_migration, before, body, rule=RULE)
+    assert finding.message.startswith('Column "email" of "users" exists already')
+    assert 'op.drop_column("users", "email")' in finding.hint

@@ -54,3 +54,28 @@ def on_lines(frame: types.FrameType | None, filename: str, lines: frozenset[int]
             return True
         frame = frame.f_back
     return False
+
+
+def in_guarded_try(frame: types.FrameType | None, filename: str, lines: frozenset[int]) -> bool:
+    """``on_lines``, or a frame of another module of the project, between the migration and
+    ``frame``, stands in a ``try`` of its own that takes the error (skypilot's helper adds a
+    column in one that takes ProgrammingError, and skips the index when it exists)."""
+    while frame is not None:
+        code = frame.f_code.co_filename
+        if code == filename:
+            return frame.f_lineno in lines
+        if is_project_file(code) and frame.f_lineno in _guarded_lines_of(code):
+            return True
+        frame = frame.f_back
+    return False
+
+
+@cache
+def _guarded_lines_of(filename: str) -> frozenset[int]:
+    from migsafe.project.scripts import guarded_lines_in
+
+    try:
+        source = Path(filename).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return frozenset()
+    return guarded_lines_in(source)

@@ -29,7 +29,7 @@ from pglast import ast
 from sqlalchemy import schema as sa_schema
 from sqlalchemy.sql import sqltypes
 
-from migsafe.capture.code_origin import on_lines
+from migsafe.capture.code_origin import in_guarded_try
 from migsafe.capture.stand_ins import LOG, Reach, ValueUse
 from migsafe.capture.stood_in_values import as_placeholders, with_unknown_values
 from migsafe.catalog import DEFAULT_SCHEMA, Catalog, Name
@@ -346,7 +346,7 @@ class Recorder:
     def in_guarded_code(self) -> bool:
         """Whether a line of the migration on the call stack is inside a ``try`` whose
         handler catches what SQLAlchemy raises (``MigrationScript.guarded_lines``)."""
-        return on_lines(sys._getframe(1), self.filename, self._guarded_lines())
+        return in_guarded_try(sys._getframe(1), self.filename, self._guarded_lines())
 
     def guessed(self) -> None:
         """A stand-in was used as a value: what comes next is not exact.
@@ -425,10 +425,10 @@ class Recorder:
         for _, node in parsed:
             probe.apply(node, self.revision)
             missing = probe.missing_for(node)
-            if probe.made_again_by(node) or missing:
+            if probe.makes_again(node) or missing:
                 why = (
                     f"{missing[0][0]} does not exist" if missing
-                    else "what it makes exists already"
+                    else "what it makes already exists"
                 )  # fmt: skip
                 self.refused.append(Refused(line, " ".join(sql.split()).rstrip(";"), why))
                 raise FailsOnPostgreSQL(sql, why)

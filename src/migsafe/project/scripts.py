@@ -69,17 +69,29 @@ class MigrationScript:
 
     @functools.cached_property
     def guarded_lines(self) -> frozenset[int]:
-        """The lines inside a ``try`` whose handler catches any error SQLAlchemy raises
-        (``except:``, ``except Exception:``): an operation that fails there goes on in the
-        handler, as superset's ``try: op.drop_constraint(None, ...) except: pass`` does."""
-        lines: set[int] = set()
-        if not _TRY.search(self.source):  # most scripts: no walk of their tree
+        """The lines inside a ``try`` whose handler catches the error PostgreSQL's refusal
+        comes as (``except:``, ``except Exception:``, ``except ProgrammingError:``): an
+        operation that fails there goes on in the handler, as superset's ``try:
+        op.drop_constraint(None, ...) except: pass`` does."""
+        return guarded_lines_in(self.source, self.tree)
+
+
+def guarded_lines_in(source: str, tree: ast.Module | None = None) -> frozenset[int]:
+    """``MigrationScript.guarded_lines`` of any module (a helper the migration calls: skypilot
+    adds its columns through one that takes ProgrammingError)."""
+    if not _TRY.search(source):  # most modules: no walk of their tree
+        return frozenset()
+    if tree is None:
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError):
             return frozenset()
-        for node in self.statements():
-            if isinstance(node, ast.Try) and any(map(_catches_any_error, node.handlers)):
-                first, last = node.body[0].lineno, node.body[-1].end_lineno or node.lineno
-                lines.update(range(first, last + 1))
-        return frozenset(lines)
+    lines: set[int] = set()
+    for node in _statements_in(tree.body):
+        if isinstance(node, ast.Try) and any(map(_catches_any_error, node.handlers)):
+            first, last = node.body[0].lineno, node.body[-1].end_lineno or node.lineno
+            lines.update(range(first, last + 1))
+    return frozenset(lines)
 
 
 _TRY = re.compile(r"\btry\s*:")
@@ -211,7 +223,12 @@ def _expressions(value: ast.expr) -> tuple[str, ...]:
     return tuple(ast.unparse(item) for item in items)
 
 
-_CATCH_ALL = {"Exception", "BaseException", "SQLAlchemyError", "CompileError"}
+# the handlers that take what PostgreSQL's refusal comes as (a ProgrammingError: migsafe's
+# FailsOnPostgreSQL too), or any error
+_CATCH_ALL = {
+    "Exception", "BaseException", "SQLAlchemyError", "CompileError", "DBAPIError",
+    "DatabaseError", "ProgrammingError",
+}  # fmt: skip
 
 
 def _catches_any_error(handler: ast.ExceptHandler) -> bool:

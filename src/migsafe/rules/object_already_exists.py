@@ -1,5 +1,5 @@
-"""object-already-exists: a table, index, constraint or enum type the history made is made
-again."""
+"""object-already-exists: a table, column, index, constraint or enum type the history made is
+made again."""
 
 from __future__ import annotations
 
@@ -25,12 +25,13 @@ RULE = Rule(
     references=(PG_DOCS + "sql-createtable.html", PG_DOCS + "sql-altertable.html"),
     directions=(UPGRADE, DOWNGRADE),
     since="0.3.0",
-    summary="A table, index, constraint or enum type the history already made is created "
-    "again: the statement fails on PostgreSQL.",
+    summary="A table, column, index, constraint or enum type the history already made is "
+    "created again: the statement fails on PostgreSQL.",
     why=(
-        "Names are unique: a table, an index or a type in its schema, a constraint on its "
-        "table, and a UNIQUE or PRIMARY KEY gives its index its own name. CREATE TABLE, "
-        "CREATE INDEX, ADD CONSTRAINT or CREATE TYPE (which create_table() emits for an "
+        "Names are unique: a table, an index or a type in its schema, a column or a "
+        "constraint on its table, and a UNIQUE or PRIMARY KEY gives its index its own name. "
+        "CREATE TABLE, ADD COLUMN, CREATE INDEX, ADD CONSTRAINT or CREATE TYPE (which "
+        "create_table() emits for an "
         "sa.Enum column) of a name an earlier revision (or an earlier statement of the same "
         "function) made, and nothing dropped since, fails "
         'with "already exists", and with it the whole revision, on every database the '
@@ -103,6 +104,14 @@ def _made_again(schema: Catalog, stmt: Statement) -> Iterator[tuple[str, str]]:
         for key in walk(node):
             if isinstance(key, ast.Constraint) and schema.made_again_by(key):
                 yield _relation_named(schema, key.conname, stmt)
+    for cmd in alter_commands(node, AlterTableType.AT_AddColumn):
+        if stmt.table is not None and schema.made_again_by(cmd.def_):
+            column = cmd.def_.colname
+            yield (
+                f'column "{column}" of {stmt.table.sql}',
+                f"op.drop_column({py_literal(stmt.table.name)}, {py_literal(column)}"
+                f"{stmt.table.schema_argument})",
+            )
     for cmd in alter_commands(node, AlterTableType.AT_AddConstraint):
         if stmt.table is not None and schema.made_again_by(cmd.def_):
             name = cmd.def_.conname
