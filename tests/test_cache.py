@@ -316,3 +316,31 @@ def test_a_versions_directory_with_subdirectories_is_cached_and_watched(
     (release / "c1.py").write_text(migration_source(SAFE, "c1", "b1"), encoding="utf-8")
     again, answered = cached_check([path.parent])
     assert not answered and again.checked == 3
+
+
+def test_a_convention_added_anywhere_in_the_searched_package_checks_again(
+    tmp_path: Path, cached_check
+) -> None:
+    """A tester's Flask-Migrate project had no convention; one added to its models (a file
+    the search had read, without one) left the cached result standing: the package
+    searched is in the footprint, every module of it."""
+    from tests.test_target_metadata import flask_project
+
+    versions = flask_project(
+        tmp_path, "from flask_sqlalchemy import SQLAlchemy\ndb = SQLAlchemy()\n"
+    )
+    (versions / "a1.py").write_text(
+        migration_source(
+            "def upgrade():\n    op.create_foreign_key(None, 'roles', 'users', ['u'], ['id'])\n"
+        )
+    )
+    first, _ = cached_check([versions])
+    assert any('"roles_u_fkey"' in f.message for f in first.findings)
+    assert cached_check([versions])[1]
+    (tmp_path / "app" / "naming.py").write_text(
+        "from app.db import db\n"
+        "db.Model.metadata.naming_convention = {'fk': 'fk_%(table_name)s_%(column_0_name)s'}\n"
+    )
+    result, answered = cached_check([versions])
+    assert not answered
+    assert any('"fk_roles_u"' in f.message for f in result.findings)

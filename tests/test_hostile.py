@@ -207,6 +207,26 @@ def test_a_process_a_migration_detaches_does_not_outlive_the_check(
     assert all(_gone(pid, deadline) for pid in pids)
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="orphans are adopted through prctl")
+def test_what_a_migration_detaches_before_ending_the_worker_does_not_outlive_it(
+    tmp_path: Path, write_migration
+) -> None:
+    """After ``os._exit()`` the worker's adopted orphans passed to init: a tester's
+    detached ``sleep`` held ``migsafe check | tail`` for ten minutes."""
+    pid_file = tmp_path / "detached.pid"
+    body = (
+        "import os, subprocess\n"
+        "def upgrade():\n"
+        "    child = subprocess.Popen(['sleep', '120'], start_new_session=True)\n"
+        f"    open({str(pid_file)!r}, 'w').write(str(child.pid))\n"
+        "    os._exit(3)\n"
+    )
+    versions = history_around(write_migration, body)
+    code, report = check_json(str(versions))
+    assert code == 2 and index_findings(report) == ["1_a.py", "3_c.py"]
+    assert _gone(int(pid_file.read_text()), time.monotonic() + 10)
+
+
 def _gone(pid: int, deadline: float) -> bool:
     """The process has ended (a zombie waiting for init counts) by ``deadline``."""
     while time.monotonic() < deadline:

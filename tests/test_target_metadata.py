@@ -151,10 +151,15 @@ def test_a_convention_with_callables_is_taken_from_its_module(tmp_path: Path) ->
 
 
 @pytest.mark.parametrize(
-    "hostile", ["import os\nos._exit(3)\n", "while True:\n    pass\n", "raise SystemExit(0)\n"]
+    ("hostile", "known"),
+    [
+        ("import os\nos._exit(3)\n", False),
+        ("while True:\n    pass\n", False),
+        ("raise SystemExit(0)\n", True),  # what it defined before stays, as for any import
+    ],
 )
 def test_a_convention_module_that_ends_or_hangs_its_import_costs_only_the_convention(
-    tmp_path: Path, hostile: str
+    tmp_path: Path, hostile: str, known: bool
 ) -> None:
     """The module is imported in a process of its own first: one that ends the process or
     never returns would lose the worker before its first script, and blame that script."""
@@ -180,6 +185,74 @@ def test_a_convention_module_that_ends_or_hangs_its_import_costs_only_the_conven
     )
     result = CliRunner().invoke(cli, ["check", "--format", "json", "--timeout", "2", str(versions)])
     report = json.loads(result.stdout)
-    assert report["diagnostics"] == []
+    if known:
+        assert report["diagnostics"] == []
+        return
+    (notice,) = report["diagnostics"]  # said on env.py, the one script checked
+    assert not notice["fatal"] and notice["path"].endswith("env.py")
+    assert notice["message"].startswith(
+        "the naming convention of target_metadata (app.db.naming_convention) is not known: "
+        "importing it "
+    )
     assert [f["rule"] for f in report["findings"]].count("create-index-not-concurrently") == 1
     assert time.monotonic() - started < 20
+
+
+@pytest.mark.parametrize(
+    "where", ["app/reporting.py", "app/tests/test_names.py", "app/_vendor/lib/meta.py"]
+)
+def test_a_convention_of_another_metadata_is_not_env_py_s(tmp_path: Path, where: str) -> None:
+    """env.py names a Base made without a convention: one another metadata of the package
+    has (a reporting metadata, a test's, vendored code's) is not its."""
+    (tmp_path / "app" / "migrations" / "versions").mkdir(parents=True)
+    (tmp_path / "app" / "__init__.py").write_text("")
+    (tmp_path / "app" / "models.py").write_text(
+        "from sqlalchemy.orm import DeclarativeBase\nclass Base(DeclarativeBase):\n    pass\n"
+    )
+    (tmp_path / "app" / "migrations" / "env.py").write_text(
+        "from app.models import Base\ntarget_metadata = Base.metadata\n"
+    )
+    other = tmp_path / where
+    other.parent.mkdir(parents=True, exist_ok=True)
+    other.write_text(
+        "import sqlalchemy as sa\n"
+        "reporting = sa.MetaData(naming_convention={'fk': 'rep_fk_%(table_name)s'})\n"
+        "reporting.naming_convention = {'fk': 'rep_fk_%(table_name)s'}\n"
+    )
+    versions = tmp_path / "app" / "migrations" / "versions"
+    (versions / "a1.py").write_text(migration_source("def upgrade():\n    pass\n"))
+    assert naming_convention(load_project([versions]).history).value is None
+
+
+def test_a_convention_module_slow_to_import_is_waited_for(tmp_path: Path) -> None:
+    """A tester's models took 1.5 s to import: the probe had a third of --timeout 3, gave up,
+    and SQLAlchemy's default names made a false object-does-not-exist, unsaid. The probe
+    now has a time limit of its own, before the first script's."""
+    import json
+
+    from click.testing import CliRunner
+
+    from migsafe.cli import cli
+
+    versions = flask_project(
+        tmp_path,
+        "import time\nimport sqlalchemy as sa\ntime.sleep(1.5)\n"
+        "def _names(constraint, table):\n"
+        "    return '_'.join(c if isinstance(c, str) else c.name for c in constraint.columns)\n"
+        "naming_convention = {'fk': 'fk_%(table_name)s_%(names)s', 'names': _names}\n"
+        "metadata = sa.MetaData()\n"
+        "metadata.naming_convention = naming_convention\n",
+    )
+    (versions / "a1.py").write_text(
+        migration_source(
+            "def upgrade():\n"
+            "    op.create_table('users', sa.Column('id', sa.Integer(), primary_key=True))\n"
+            "    op.create_table('roles', sa.Column('u', sa.Integer()))\n"
+            "    op.create_foreign_key(None, 'roles', 'users', ['u'], ['id'])\n"
+            "    op.drop_constraint('fk_roles_u', 'roles', type_='foreignkey')\n"
+        )
+    )
+    result = CliRunner().invoke(cli, ["check", "--format", "json", "--timeout", "3", str(versions)])
+    report = json.loads(result.stdout)
+    assert report["diagnostics"] == []
+    assert "object-does-not-exist" not in {f["rule"] for f in report["findings"]}

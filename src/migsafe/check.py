@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 import traceback
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -30,14 +30,15 @@ from migsafe.footprint import (
     FilesOpened,
     Footprint,
     ImportedModules,
+    files_stat,
     footprint_of,
     imported_since,
 )
-from migsafe.isolation import Worker, answers_in_order, process_state_kept
+from migsafe.isolation import Aside, Worker, answers_in_order, process_state_kept
 from migsafe.locks import LockMode
 from migsafe.project import MigrationScript, Project, import_path, read_script
 from migsafe.project.environment import Environment, find_env_py, read_environment
-from migsafe.project.target_metadata import naming_convention
+from migsafe.project.target_metadata import naming_convention, package_modules
 from migsafe.revision import RevisionContext
 from migsafe.rollout.changes import classify, downgrade_state
 from migsafe.rules import (
@@ -114,7 +115,14 @@ def check_project(
     def meanwhile() -> None:  # the revision graph's findings, on a core the worker leaves
         graph.extend(history_findings(project.history, settings.ignore))
 
-    reports = answers_in_order(start_worker, len(scripts), settings.timeout, lost, meanwhile)
+    notes: dict[str, Diagnostic] = {}  # the workers' asides, once each (each worker says it)
+
+    def aside(note: Diagnostic | None) -> None:
+        if note is not None:
+            notes.setdefault(note.message, note)
+
+    reports = answers_in_order(start_worker, len(scripts), settings.timeout, lost, meanwhile, aside)
+    result.diagnostics.extend(notes.values())
     for report in reports:
         if isinstance(report, InternalError):
             raise report
@@ -163,7 +171,12 @@ def _serve(
         opened = FilesOpened() if record_footprint else None
         # the plugins env.py loads, before any script
         capturer.not_installed = import_installed(environment.imports)
-        environment = _convention_imported(project, environment, capturer, settings.timeout)
+        if environment.convention_source is not None:  # before the first script, in a
+            environment, note = _convention_imported(  # time limit of its own
+                project, environment, capturer, settings.timeout,
+                lambda: connection.send(Aside()),
+            )  # fmt: skip
+            connection.send(Aside(note))
         for script in project.scripts[len(done) :]:
             report: ScriptReport | InternalError
             try:
@@ -193,19 +206,27 @@ def _serve(
 
 
 def _convention_imported(
-    project: Project, environment: Environment, capturer: OfflineCapturer, timeout: float
-) -> Environment:
+    project: Project, environment: Environment, capturer: OfflineCapturer, timeout: float,
+    probed: Callable[[], None],
+) -> tuple[Environment, Diagnostic | None]:  # fmt: skip
     """The environment, with the naming convention its module gives when no literal spells
-    it out; the capture names what the migrations leave unnamed by it."""
+    it out (the capture names what the migrations leave unnamed by it); else a notice of
+    why not, on env.py."""
     env_py = find_env_py(project.sources.script_location)
-    if environment.convention_source is None or env_py is None:
-        return environment
-    # the first script's time limit counts from the worker's start: the probe takes a third
-    convention = convention_imported(environment.convention_source, env_py, timeout / 3)
+    source = environment.convention_source
+    if source is None or env_py is None:
+        return environment, None
+    # the Aside after it is due within ``timeout`` of the worker's start, as an answer is
+    convention, why = convention_imported(source, env_py, timeout * 0.8, probed)
     if convention is None:
-        return environment
+        message = (
+            f"the naming convention of target_metadata ({source.module}.{source.expression}) "
+            f"is not known: {why}; what the migrations leave unnamed is named by "
+            "SQLAlchemy's defaults here, which may not be the project's"
+        )
+        return environment, Diagnostic(env_py, message, fatal=False)
     capturer.name_by(convention)
-    return replace(environment, naming_convention=tuple(convention.items()))
+    return replace(environment, naming_convention=tuple(convention.items())), None
 
 
 def project_environment(project: Project) -> Environment:
@@ -219,6 +240,7 @@ def project_environment(project: Project) -> Environment:
         naming_convention=tuple((convention.value or {}).items()),
         convention_source=convention.source,
         convention_files=convention.files,
+        convention_scanned=convention.scanned,
     )
 
 
@@ -244,13 +266,18 @@ def _footprint(
         named += getattr(module, "files_read", lambda history: [])(project.history)
     named += [Path(path) for part in imported for path in part.read]  # SQL files, data
     named += environment.convention_files  # where the naming convention was found
+    listed, imported = list(project.sources.listed), list(imported)
+    if environment.convention_scanned is not None:  # any module there may give one later
+        package = environment.convention_scanned
+        listed.append((package, True))
+        imported.append(ImportedModules(files=files_stat(package_modules(package))))
     for path in named:
         if path not in contents:
             try:
                 contents[path] = path.read_bytes()
             except OSError:
                 contents[path] = None  # unreadable then: any content now is a change
-    return footprint_of(contents, project.sources.listed, imported)
+    return footprint_of(contents, listed, imported)
 
 
 def check_trusted_file(path: Path, settings: Settings) -> ScriptReport:

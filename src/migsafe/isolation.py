@@ -25,8 +25,9 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, NoReturn
 
 from migsafe.lifetime import adopt_orphans, die_with_parent, kill_descendants
 
@@ -150,6 +151,16 @@ def _kill_group(pid: int | None) -> None:
         os.killpg(pid, signal.SIGKILL)
 
 
+_exit = os._exit
+
+
+def _exit_with_descendants(code: int) -> NoReturn:
+    """``os._exit``, in a worker: what the process started goes first (after the worker they
+    would pass to init, beyond reach: a tester's detached ``sleep`` held migsafe's output)."""
+    kill_descendants(os.getpid())
+    _exit(code)
+
+
 def _child_main(serve: Callable[..., None], connection: Connection, *args: Any) -> None:
     # what the worker starts with (Alembic, SQLAlchemy, pglast: hundreds of thousands of
     # objects) lives until it exits: the collector need not walk it again at every full
@@ -159,6 +170,7 @@ def _child_main(serve: Callable[..., None], connection: Connection, *args: Any) 
     faulthandler.disable()  # a migration that crashes the interpreter is reported, not dumped
     die_with_parent()
     adopt_orphans()  # a process a migration detaches stays below the worker, to be killed
+    os._exit = _exit_with_descendants  # a migration's os._exit() kills them first
     if hasattr(os, "setpgid"):
         os.setpgid(0, 0)  # a group of its own, which stop() kills whole
     os.dup2(2, 1)  # stdout carries migsafe's report: what the migration prints goes to stderr
@@ -194,20 +206,30 @@ def process_state_kept() -> Iterator[None]:
             )
 
 
+@dataclass(frozen=True)
+class Aside:
+    """A message a worker sends between its answers: no answer, and the time limit of the
+    next answer counts from it (what the worker did first, before its first answer, had a
+    time limit of its own)."""
+
+    payload: Any = None
+
+
 def answers_in_order(
     start_worker: Callable[[list[Any]], Worker],
     count: int,
     timeout: float,
     lost: Callable[[int, str], Any],
     meanwhile: Callable[[], None] = lambda: None,
+    aside: Callable[[Any], None] = lambda payload: None,
 ) -> list[Any]:
     """The answers ``0 .. count-1``, which a worker sends one after the other unasked.
 
     ``start_worker(answers)`` starts a worker that goes on after the answers so far: at
     first, and after an answer its worker died before giving or took longer than ``timeout``
     seconds to give (that answer is ``lost(index, how)``). ``meanwhile()`` is this process's
-    own work, done while the first worker starts on its answers. Every worker is gone when
-    this returns, or raises.
+    own work, done while the first worker starts on its answers; ``aside(payload)`` takes
+    each ``Aside`` a worker sends. Every worker is gone when this returns, or raises.
     """
     answers: list[Any] = []
     worker: Worker | None = None
@@ -219,7 +241,11 @@ def answers_in_order(
             while len(answers) < count:
                 worker = worker or start_worker(answers)
                 try:
-                    answers.append(worker.receive(timeout))
+                    message = worker.receive(timeout)
+                    if isinstance(message, Aside):
+                        aside(message.payload)
+                    else:
+                        answers.append(message)
                 except (WorkerLost, WorkerTimedOut) as exc:
                     answers.append(lost(len(answers), str(exc)))
                     worker.stop()

@@ -69,20 +69,29 @@ def _installed(top_level: str) -> bool:
 
 
 def convention_imported(
-    source: ConventionSource, env_py: Path, timeout: float
-) -> dict[str, str | Callable[..., object]] | None:
+    source: ConventionSource, env_py: Path, timeout: float,
+    probed: Callable[[], None] = lambda: None,
+) -> tuple[dict[str, str | Callable[..., object]] | None, str | None]:  # fmt: skip
     """A naming convention no literal spells out (indico's has callables for tokens of its
-    own), as importing its module gives it. Imported as env.py imports it, so that what the
-    application needs and is not installed stands in; None when that fails, or gives no
-    convention. Tried first in a process of its own, for at most ``timeout`` seconds: an
-    import that ends the process or never returns costs nothing but the convention (the
-    worker would be lost before its first script, and that script blamed)."""
-    if hasattr(os, "fork") and not _in_a_process_of_its_own(source, env_py, timeout):
-        return None
-    return _evaluated(source, env_py)
+    own), as importing its module gives it, or why not. Imported as env.py imports it, so
+    that what the application needs and is not installed stands in. Tried first in a
+    process of its own, for at most ``timeout`` seconds: an import that ends the process or
+    never returns costs only the convention (the worker would be lost before its first
+    script, and that script blamed); ``probed()`` is called when it worked there."""
+    if hasattr(os, "fork"):
+        why = _in_a_process_of_its_own(source, env_py, timeout)
+        if why is not None:
+            return None, why
+        probed()  # (the worker's supervisor starts the import's time limit again)
+    convention = _evaluated(source, env_py)
+    return convention, None if convention is not None else "importing it gives no convention"
 
 
-def _in_a_process_of_its_own(source: ConventionSource, env_py: Path, timeout: float) -> bool:
+_ENDED = "importing it ended the process"
+
+
+def _in_a_process_of_its_own(source: ConventionSource, env_py: Path, timeout: float) -> str | None:
+    """Why importing it there gave no convention; None when it did."""
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child ends here, whatever happens
         try:
@@ -93,11 +102,18 @@ def _in_a_process_of_its_own(source: ConventionSource, env_py: Path, timeout: fl
     while time.monotonic() < deadline:
         finished, status = os.waitpid(pid, os.WNOHANG)
         if finished:
-            return os.waitstatus_to_exitcode(status) == 0
+            code = os.waitstatus_to_exitcode(status)
+            if code == 0:
+                return None
+            return (
+                "importing it gives no convention"
+                if code == 1
+                else "importing it ended the process"
+            )
         time.sleep(0.005)
     os.kill(pid, signal.SIGKILL)
     os.waitpid(pid, 0)
-    return False
+    return f"importing it did not finish within {timeout:g} s (--timeout)"
 
 
 def _evaluated(

@@ -45,6 +45,7 @@ class Environment:
     # worker imports it (indico's has callables for tokens of its own)
     convention_source: ConventionSource | None = None
     convention_files: tuple[Path, ...] = ()  # the files read to find the convention
+    convention_scanned: Path | None = None  # the package searched for one, if it was
 
     def sets(self, setting: str) -> bool:
         return bool(getattr(self, setting))

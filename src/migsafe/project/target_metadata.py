@@ -80,6 +80,7 @@ _ABSENT = object()  # a class that says nothing about its metadata
 class MetadataResolver:
     roots: list[Path]
     visited: set[Path] = field(default_factory=set)
+    scanned: Path | None = None  # the application package, when it was searched
     _modules: dict[str, Module | None] = field(default_factory=dict)
     depth: int = 0
 
@@ -472,20 +473,21 @@ def naming_convention(history: History) -> NamingConvention:
     if found is None:
         return NamingConvention()
     convention, resolver = found
+    if convention is None:
+        return NamingConvention(files=tuple(sorted(resolver.visited)), scanned=resolver.scanned)
     files = tuple(sorted(resolver.visited | {convention.module.path}))
     value = resolver.literal(convention.node, convention.module)
     if isinstance(value, dict) and all(
         isinstance(k, str) and isinstance(v, str) for k, v in value.items()
     ):
-        return NamingConvention(value, files=files)
+        return NamingConvention(value, files=files, scanned=resolver.scanned)
     module = convention.module
     dotted = module.dotted
     if not dotted:
-        return NamingConvention(files=files)
+        return NamingConvention(files=files, scanned=resolver.scanned)
     root = module.path.parents[dotted.count(".") + (module.path.stem == "__init__")]
-    return NamingConvention(
-        None, ConventionSource(root, dotted, ast.unparse(convention.node)), files
-    )
+    source = ConventionSource(root, dotted, ast.unparse(convention.node))
+    return NamingConvention(None, source, files, resolver.scanned)
 
 
 @dataclass(frozen=True)
@@ -496,6 +498,8 @@ class NamingConvention:
     value: dict[str, str] | None = None
     source: ConventionSource | None = None
     files: tuple[Path, ...] = ()
+    # the application package searched for one (whose every module may hold it, later)
+    scanned: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -508,7 +512,9 @@ class ConventionSource:
     expression: str
 
 
-def find_convention(history: History) -> tuple[Convention, MetadataResolver] | None:
+def find_convention(
+    history: History,
+) -> tuple[Convention | None, MetadataResolver] | None:
     """The ``naming_convention`` env.py's target_metadata gets: set in env.py, where the
     metadata is made, or else the one the application package sets (Flask-Migrate's
     ``current_app.extensions['migrate'].db.metadata`` names no module; fmn sets it on its
@@ -528,25 +534,42 @@ def find_convention(history: History) -> tuple[Convention, MetadataResolver] | N
     if verdict is None:
         verdict = resolver.metadata(target, env)
         if isinstance(verdict, Missing):
-            verdict = _set_afterwards(verdict.module)
-    if not isinstance(verdict, Convention):
-        verdict = convention_in_package(env_py, resolver)
-    return (verdict, resolver) if isinstance(verdict, Convention) else None
+            verdict = _set_afterwards(verdict.module) or verdict
+    if verdict is None or isinstance(verdict, Missing):  # Flask-Migrate's names no module;
+        # fmn's is made without one and given one in another module
+        owner = metadata_owner(target) if isinstance(verdict, Missing) else None
+        resolver.scanned = application_package(env_py)
+        verdict = convention_in_package(env_py, resolver, owner=owner)
+    return (verdict, resolver) if isinstance(verdict, Convention) else (None, resolver)
+
+
+def metadata_owner(target: ast.expr) -> str | None:
+    """``Base`` of env.py's ``target_metadata = Base.metadata``."""
+    if isinstance(target, ast.Attribute) and target.attr == "metadata":
+        value = target.value
+        return value.id if isinstance(value, ast.Name) else getattr(value, "attr", None)
+    return None
 
 
 _SCANNED = 5000  # files of the application package looked at, at most
+# directories of a package whose modules are not the application's own
+_NOT_THE_APPLICATION = {"tests", "test", "testing", "vendor", "_vendor", "vendored", "examples"}
 
 
-def convention_in_package(env_py: Path, resolver: MetadataResolver) -> Convention | None:
+def convention_in_package(
+    env_py: Path, resolver: MetadataResolver, owner: str | None = None
+) -> Convention | None:
     """The one convention the application package's modules give a metadata at their top
     level (``X.metadata.naming_convention = ...``, ``MetaData(naming_convention=...)``),
-    outside its migrations; None when there is none, or several that differ."""
+    outside its migrations, tests and vendored code; with ``owner``, only one set on that
+    class's metadata (fmn's ``Base.metadata.naming_convention = ...``). None when there is
+    none, or several that differ."""
     package = application_package(env_py)
     if package is None:
         return None
     scripts = env_py.resolve().parent
     found: list[Convention] = []
-    for path in sorted(package.rglob("*.py"))[:_SCANNED]:
+    for path in package_modules(package)[:_SCANNED]:
         if path.is_relative_to(scripts):
             continue
         try:
@@ -557,7 +580,7 @@ def convention_in_package(env_py: Path, resolver: MetadataResolver) -> Conventio
         parts = path.relative_to(package.parent).with_suffix("").parts
         module = load_module(path, ".".join(parts[:-1]))
         if module is not None:
-            found += _conventions_given(module)
+            found += _conventions_given(module, owner)
     values = [resolver.literal(c.node, c.module) for c in found]
     if len(found) == 1 or (
         values and None not in values and values.count(values[0]) == len(values)
@@ -566,21 +589,43 @@ def convention_in_package(env_py: Path, resolver: MetadataResolver) -> Conventio
     return None
 
 
-def _conventions_given(module: Module) -> list[Convention]:
+def package_modules(package: Path) -> list[Path]:
+    """The application's own modules in ``package``: not its tests or vendored code."""
+    return [
+        path
+        for path in sorted(package.rglob("*.py"))
+        if not _NOT_THE_APPLICATION & set(path.relative_to(package).parts[:-1])
+    ]
+
+
+def _conventions_given(module: Module, owner: str | None) -> list[Convention]:
     given = []
     for statement in _top_level(module.tree.body):
         if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
             continue
         for node in ast.walk(statement):
             if isinstance(node, ast.Assign) and any(
-                isinstance(t, ast.Attribute) and t.attr == "naming_convention" for t in node.targets
+                _sets_convention(target, owner) for target in node.targets
             ):
                 given.append(Convention(node.value, module))
-            elif isinstance(node, ast.Call) and _called(node) == "MetaData":
+            elif owner is None and isinstance(node, ast.Call) and _called(node) == "MetaData":
                 keyword = next((k for k in node.keywords if k.arg == "naming_convention"), None)
                 if keyword is not None and not _empty(keyword.value):
                     given.append(Convention(keyword.value, module))
     return given
+
+
+def _sets_convention(target: ast.expr, owner: str | None) -> bool:
+    """``target`` is ``....naming_convention``; with ``owner``, ``owner.metadata....``."""
+    if not isinstance(target, ast.Attribute) or target.attr != "naming_convention":
+        return False
+    if owner is None:
+        return True
+    metadata = target.value
+    if not isinstance(metadata, ast.Attribute) or metadata.attr != "metadata":
+        return False
+    named = metadata.value
+    return (named.id if isinstance(named, ast.Name) else getattr(named, "attr", None)) == owner
 
 
 def _set_afterwards(module: Module) -> Convention | None:

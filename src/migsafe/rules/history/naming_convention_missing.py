@@ -21,6 +21,7 @@ from migsafe.project.target_metadata import (
     import_roots,
     load_module,
     mentions_convention,
+    metadata_owner,
     target_metadata_of,
 )
 from migsafe.rule import Category, Rule
@@ -102,7 +103,7 @@ def _judge(history: History) -> tuple[Finding | None, list[Path]]:
         if m is not None
     ):
         return None, read  # a convention set apart from where the metadata is made: not sure
-    elsewhere = convention_in_package(env_py, resolver)
+    elsewhere = convention_in_package(env_py, resolver, owner=metadata_owner(target))
     if elsewhere is not None:  # fmn sets it on its Base in another module
         return None, [*read, elsewhere.module.path]
     directory = config.directory if config is not None else env_py.parent.parent
