@@ -738,3 +738,24 @@ def downgrade():
 """
     (finding,) = after_history(write_migration, before, body, rule=RULE)
     assert '# undo by hand: op.drop_table("counters")' in finding.hint
+
+
+def test_the_recipe_keeps_the_function_s_parameters(tmp_path: Path) -> None:
+    """nonebot-plugin-orm's env.py calls ``downgrade(name=...)``: a recipe without the
+    parameter would raise TypeError there."""
+    findings = lint_as_written(
+        tmp_path,
+        """\
+def upgrade(name: str = "") -> None:
+    if name:
+        return
+    op.add_column("users", sa.Column("nickname", sa.Text()))
+
+
+def downgrade(name: str = "") -> None:
+    pass
+""",
+    )
+    (finding,) = findings
+    assert finding.hint.startswith('def downgrade(name: str = ""):\n')
+    assert '# def downgrade(name: str = ""):' in finding.hint

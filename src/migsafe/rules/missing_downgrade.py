@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast as ast_py
 import copy
 import functools
 import logging
@@ -49,10 +50,10 @@ RULE = Rule(
         "revision truly cannot be undone, say so by raising."
     ),
     fix="""\
-def downgrade():
+def downgrade({parameters}):
     {undo}
 # or, for a deliberately one-way revision:
-# def downgrade():
+# def downgrade({parameters}):
 #     raise NotImplementedError("{revision} cannot be undone: <why>")""",
     bad=(
         """\
@@ -104,7 +105,26 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
         f"Revision {rev.script.revision} {what}.",
         undo=_undo_hint(rev),
         revision=rev.script.revision,
+        parameters=_parameters(rev, function or upgrade),
     )
+
+
+def _parameters(rev: RevisionContext, function: ast_py.FunctionDef) -> str:
+    """The function's parameters as its source writes them (nonebot-plugin-orm's env.py
+    calls ``downgrade(name=...)``: a recipe without them raises TypeError there)."""
+    arguments = function.args
+    nodes = [
+        *arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs, *arguments.defaults,
+        *(d for d in arguments.kw_defaults if d is not None),
+    ]  # fmt: skip
+    if not nodes or arguments.vararg or arguments.kwarg:
+        return ast_py.unparse(arguments)
+    first = min(nodes, key=lambda n: (n.lineno, n.col_offset))
+    last = max(nodes, key=lambda n: (n.end_lineno or n.lineno, n.end_col_offset or 0))
+    lines = rev.script.source.splitlines()[first.lineno - 1 : (last.end_lineno or 0)]
+    lines[-1] = lines[-1][: last.end_col_offset]
+    lines[0] = lines[0][first.col_offset :]
+    return " ".join(line.strip() for line in lines)
 
 
 def _changes_nothing(rev: RevisionContext) -> bool:
