@@ -122,3 +122,21 @@ def test_not_flagged_without_an_env_py(tmp_path: Path) -> None:
     versions.mkdir()
     (versions / "c1.py").write_text(CONCURRENT.replace("'1a2b3c4d5e05'", "None"))
     assert [f for f in command.check([versions]).findings if f.rule == RULE] == []
+
+
+def test_not_flagged_on_the_first_revision_of_a_run(tmp_path: Path) -> None:
+    """skypilot's initial revisions build indexes in an autocommit block: nothing ran before
+    them to commit; a revision after them is still flagged."""
+    project = shop_with(tmp_path, None)
+    versions = project / "migrations" / "versions"
+    for script in versions.glob("*.py"):
+        script.unlink()
+    (versions / "c1.py").write_text(
+        CONCURRENT.replace("down_revision = '1a2b3c4d5e05'", "down_revision = None")
+    )
+    (versions / "c2.py").write_text(
+        CONCURRENT.replace("revision = 'c1'", "revision = 'c2'")
+        .replace("down_revision = '1a2b3c4d5e05'", "down_revision = 'c1'")
+        .replace("ix_users_email", "ix_users_name")
+    )
+    assert [(name, line) for name, line, _ in found(project)] == [("c2.py", 10)]

@@ -43,6 +43,9 @@ RULE = Rule(
 def check(rev: RevisionContext) -> Iterator[Finding]:
     if rev.environment.transaction_per_migration is not False:
         return
+    before = rev.schema_before
+    if not rev.script.down_revisions and (before is None or not before.bases):
+        return  # the first revision of a run (skypilot's): no revision before it to commit
     for stmt in rev.upgrade:
         if stmt.node is not None and not stmt.in_transaction:
             block = "autocommit_block" in (rev.source_at(stmt.line) or "")
