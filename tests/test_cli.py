@@ -241,9 +241,16 @@ def test_a_report_that_cannot_be_written_is_one_line(tmp_path: Path, write_migra
     # said before the run (a tester's roundtrip said so only after all its revisions)
     assert code == 2 and f"no directory {str(tmp_path / 'no')!r}" in output
     assert "create-index-not-concurrently" not in output
-    (tmp_path / "x.json").mkdir()  # a path that cannot be written all the same
+    (tmp_path / "x.json").mkdir()  # a directory: said before the run too
     code, output = run("check", str(path), "--output", f"json={tmp_path / 'x.json'}")
-    assert code == 2 and "cannot write the report" in output
+    assert code == 2 and "is a directory, not a file" in output
+    (tmp_path / "ro").mkdir()
+    (tmp_path / "ro" / "x.json").mkdir()
+    (tmp_path / "ro" / "x.json" / "inside").write_text("")
+    code, output = run(
+        "check", str(path), "--output", f"json={tmp_path / 'ro' / 'x.json' / 'inside' / 'y'}"
+    )
+    assert code == 2 and "no directory" in output
     code, output = run("check", str(path), "--output", "yaml=x.yaml")
     assert code == 2 and "expected FORMAT=PATH" in output
 

@@ -128,6 +128,8 @@ def output_option(command_name: str) -> Callable[[Callable], Callable]:
             target = Path(path)
             if not target.parent.is_dir():  # said now, not after a roundtrip of minutes
                 raise click.BadParameter(f"{value!r}: no directory {str(target.parent)!r}")
+            if target.is_dir():
+                raise click.BadParameter(f"{value!r}: {path!r} is a directory, not a file")
             outputs.append((name, target))
         return outputs
 
