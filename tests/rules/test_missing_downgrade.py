@@ -423,6 +423,9 @@ def downgrade():
         'op.execute("ALTER TABLE users ENABLE TRIGGER audit")',  # maybe disabled before
         'op.execute("ALTER TABLE users DISABLE TRIGGER audit")\n'
         '    op.execute("ALTER TABLE users ENABLE TRIGGER stamp")',
+        # ALL's system triggers (foreign keys') stay off after ENABLE TRIGGER USER
+        'op.execute("ALTER TABLE users DISABLE TRIGGER ALL")\n'
+        '    op.execute("ALTER TABLE users ENABLE TRIGGER USER")',
         'op.execute("CREATE TABLE merge_map (id int)")\n'  # not temporary: it stays
         '    op.execute("CREATE INDEX ix_merge_map_id ON merge_map (id)")',
     ],
@@ -759,3 +762,18 @@ def downgrade(name: str = "") -> None:
     (finding,) = findings
     assert finding.hint.startswith('def downgrade(name: str = ""):\n')
     assert '# def downgrade(name: str = ""):' in finding.hint
+
+
+def test_the_recipe_leaves_temporary_tables_out(tmp_path: Path) -> None:
+    """A temporary table is gone with the session: nothing to undo by hand."""
+    body = """\
+def upgrade():
+    op.execute("CREATE TEMPORARY TABLE scratch AS SELECT 1 AS id")
+    op.add_column("users", sa.Column("nickname", sa.Text()))
+
+def downgrade():
+    pass
+"""
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    assert "scratch" not in finding.hint
+    assert "op.drop_column('users', 'nickname')" in finding.hint

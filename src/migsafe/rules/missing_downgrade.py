@@ -196,10 +196,12 @@ def _triggers_put_back(upgrade: Sequence[Statement]) -> bool:
     """Each trigger upgrade() disables it enables again afterwards (indico disables a table's
     triggers for a bulk UPDATE): no trigger is left as it was not. Enabling one it did not
     disable first changes what the database does."""
-    disabled: set[tuple[object, str | None]] = set()
+    disabled: set[tuple[object, int, str | None]] = set()
     for stmt in upgrade:
         for command in alter_commands(stmt.node, *_DISABLE, *_ENABLE):
-            key = (stmt.table, command.name)
+            # ALL, USER or one by name: ENABLE TRIGGER USER leaves ALL's system ones off
+            kind = (_DISABLE + _ENABLE).index(command.subtype) % len(_DISABLE)
+            key = (stmt.table, kind, command.name)
             if command.subtype in _DISABLE:
                 disabled.add(key)
             elif key in disabled:
@@ -247,10 +249,13 @@ def _undo_hint(rev: RevisionContext) -> str:
         for index, stmt in enumerate(rev.upgrade)
         if isinstance(stmt.node, ast.CreateStmt)
     }
+    temporary = _temporary_tables(rev.upgrade)
     for index, stmt in reversed(list(enumerate(rev.upgrade))):
         operation = stmt.operation
         if isinstance(stmt.node, (ast.TransactionStmt, ast.VariableSetStmt)):
             continue  # a COMMIT or a SET: nothing to undo
+        if _on_temporary(stmt, temporary):
+            continue  # a temporary table: gone with the session
         if (
             stmt.table is not None
             and made.get(stmt.table, index) < index
