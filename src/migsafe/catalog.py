@@ -90,6 +90,7 @@ class Index:
     expressions: tuple[str, ...]  # every element as SQL
     unique: bool = False
     where: str | None = None
+    using: str = "btree"  # its access method (gin, gist, ...)
 
 
 @dataclass
@@ -781,8 +782,9 @@ def _create_index(catalog: Catalog, node: ast.IndexStmt, revision: str | None) -
             if column is not None and column not in known.columns:
                 catalog._not_there(f'column "{column}" of {_relation_sql(table)}', _NO_COLUMN)
     catalog.indexes[key] = Index(
-        key, table, columns, expressions, bool(node.unique), sql_text(node.whereClause)
-    )
+        key, table, columns, expressions, bool(node.unique), sql_text(node.whereClause),
+        node.accessMethod or "btree",
+    )  # fmt: skip
 
 
 def _rename(catalog: Catalog, node: ast.RenameStmt, revision: str | None) -> None:

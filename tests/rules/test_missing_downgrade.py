@@ -719,9 +719,11 @@ def downgrade():
 """
     (finding,) = after_history(write_migration, MADE, body, rule=RULE)
     lines = finding.hint.splitlines()
-    assert lines[1:3] == [
+    assert lines[1:4] == [  # the column with the key that went with it, then the index
         "    op.add_column('shares', sa.Column('user_id', sa.INTEGER(), autoincrement=False, "
         "nullable=True))",
+        "    op.create_foreign_key('shares_user_id_fkey', 'shares', 'users', ['user_id'], "
+        "['id'], ondelete='CASCADE')",
         "    op.create_index('ix_shares_user_id', 'shares', ['user_id'], unique=False)",
     ]
 
@@ -777,3 +779,37 @@ def downgrade():
     (finding,) = lint(tmp_path, body, rule=RULE)
     assert "scratch" not in finding.hint
     assert "op.drop_column('users', 'nickname')" in finding.hint
+
+
+def test_a_recreated_table_s_recipe_runs_as_written(write_migration) -> None:
+    """A tester pasted the recipe: ``ARRAY(TEXT())`` (no ``sa.``), an enum without its
+    schema, a GIN index made a btree, a CHECK that went with its column left out."""
+    before = """\
+def upgrade():
+    op.execute("CREATE SCHEMA app")
+    op.execute("CREATE TYPE app.mood AS ENUM ('happy', 'sad')")
+    op.execute("CREATE TABLE app.items (id int PRIMARY KEY, tags text[], data jsonb, "
+               "mood app.mood, price int CONSTRAINT price_nonneg CHECK (price >= 0))")
+    op.execute("CREATE INDEX items_data_gin ON app.items USING gin (data)")
+"""
+    body = """\
+def upgrade():
+    op.drop_column("items", "price", schema="app")
+    op.drop_table("items", schema="app")
+
+def downgrade():
+    pass
+"""
+    (finding,) = after_history(write_migration, before, body, rule=RULE)
+    hint = finding.hint
+    for made in (
+        "postgresql.ARRAY(sa.TEXT())",
+        "postgresql.JSONB(astext_type=sa.Text())",
+        "postgresql.ENUM('happy', 'sad', name='mood', create_type=False, schema='app')",
+        "postgresql_using='gin'",
+        "op.create_check_constraint('price_nonneg', 'items', 'price >= 0', schema='app')",
+    ):
+        assert made in hint, made
+    assert "# (with `from sqlalchemy.dialects import postgresql` at the top)" in hint
+    code = hint.split("# or, for")[0]
+    compile(code, "recipe", "exec")

@@ -267,7 +267,8 @@ def sqlalchemy_type(type_node: ast.TypeName | None, catalog: Catalog) -> sqltype
         result = INTERVAL()
     elif (key := (names[0] if len(names) > 1 and names[0] != "pg_catalog" else DEFAULT_SCHEMA,
                   name)) in catalog.enums:  # fmt: skip
-        result = ENUM(*catalog.enums[key], name=name, create_type=False)
+        owner = None if key[0] == DEFAULT_SCHEMA else key[0]  # a type of another schema
+        result = ENUM(*catalog.enums[key], name=name, schema=owner, create_type=False)
     else:
         cls = ischema_names.get(_CATALOG_NAMES.get(name, name))
         if cls is None:

@@ -298,6 +298,9 @@ def _undo_hint(rev: RevisionContext) -> str:
         lines.insert(0, "# upgrade() was seen only in part: undo what it does after that too")
     if all(line.startswith("#") for line in lines):
         lines.append("...")
+    source = rev.script.source
+    if any("postgresql." in line for line in lines) and "dialects import postgresql" not in source:
+        lines.insert(0, "# (with `from sqlalchemy.dialects import postgresql` at the top)")
     return textwrap.indent("\n".join(lines), "    ").lstrip()
 
 
@@ -385,12 +388,23 @@ def _made_again(
     table = schema.table((owner, operation.table_name))
     if table is None:
         return None
-    if isinstance(operation, ops.DropColumnOp):
-        made = _table_of(table, schema, [operation.column_name], with_indexes=False)
+    if isinstance(operation, ops.DropColumnOp):  # with the keys and indexes that went
+        made = _table_of(table, schema, [operation.column_name], with_indexes=True)  # with it
         if made is None or operation.column_name not in made.c:
             return None
+        column = made.c[operation.column_name]
+        bare = sa.Column(  # its keys, a foreign key too, come as operations of their own
+            column.name, column.type, nullable=column.nullable,
+            server_default=column.server_default, autoincrement=column.autoincrement,
+        )  # fmt: skip
         return [
-            ops.AddColumnOp(made.name, made.c[operation.column_name].copy(), schema=made.schema)
+            ops.AddColumnOp(made.name, bare, schema=made.schema),
+            *(
+                ops.AddConstraintOp.from_constraint(constraint)
+                for constraint in sorted(made.constraints, key=_name)
+                if not isinstance(constraint, sa.PrimaryKeyConstraint) or constraint.columns
+            ),
+            *(ops.CreateIndexOp.from_index(index) for index in sorted(made.indexes, key=_name)),
         ]
     made = _table_of(table, schema, list(table.columns), with_indexes=True)
     if made is None:
@@ -437,13 +451,29 @@ def _table_of(
         if made_constraint is None:
             return None
         made.append_constraint(made_constraint)
+        if constraint.kind == "foreign key" and constraint.referred is not None:
+            _referred_table(made.metadata, constraint)  # (rendering a key looks it up)
     if with_indexes:
         owned = set(table.constraints)
+        whole = set(made.c.keys()) == set(table.columns)
         for index in schema.indexes.values():
             mine = index.table == table.name and index.name[1] not in owned
-            if mine and _index(made, index) is None:
-                return None
+            if mine and _index(made, index) is None and whole:
+                return None  # (of some columns: only the indexes on those)
     return made
+
+
+def _referred_table(metadata: sa.MetaData, constraint: Constraint) -> None:
+    """The table a foreign key refers to, with the columns it refers to, in ``metadata``."""
+    assert constraint.referred is not None
+    owner, name = constraint.referred
+    key = name if owner == DEFAULT_SCHEMA else f"{owner}.{name}"
+    table = metadata.tables.get(key)
+    if table is None:  # (a key to its own table finds it there)
+        table = sa.Table(name, metadata, schema=None if owner == DEFAULT_SCHEMA else owner)
+    for column in constraint.referred_columns:
+        if column not in table.c:
+            table.append_column(sa.Column(column, sa.types.NULLTYPE))
 
 
 def _constraint(constraint: Constraint) -> sa.Constraint | None:
@@ -475,8 +505,10 @@ def _index(table: sa.Table, index: Index) -> sa.Index | None:
             elements.append(table.c[column])
         else:
             return None
-    where = {"postgresql_where": sa.text(index.where)} if index.where else {}
-    return sa.Index(index.name[1], *elements, unique=index.unique, _table=table, **where)
+    options: dict[str, object] = {"postgresql_where": sa.text(index.where)} if index.where else {}
+    if index.using != "btree":  # a GIN index came back as a btree
+        options["postgresql_using"] = index.using
+    return sa.Index(index.name[1], *elements, unique=index.unique, _table=table, **options)
 
 
 def _name(index: sa.Index) -> str:
@@ -535,7 +567,8 @@ def _render(reverse: ops.MigrateOperation | list[ops.MigrateOperation] | None) -
     body = "\n".join(line for line in code.splitlines() if not line.strip().startswith("# ###"))
     body = textwrap.dedent(body).strip()
     using = getattr(reverse, "kw", {}).get("postgresql_using")
-    if using and body.endswith(")"):  # autogenerate's renderer leaves the option out
+    if using and "postgresql_using" not in body and body.endswith(")"):  # alter_column's
+        # renderer leaves the option out
         body = f"{body[:-1]},\n           postgresql_using={using!r})"
     if getattr(reverse, "kw", {}).get("postgresql_concurrently"):
         return f"with op.get_context().autocommit_block():\n{textwrap.indent(body, '    ')}"
@@ -545,13 +578,14 @@ def _render(reverse: ops.MigrateOperation | list[ops.MigrateOperation] | None) -
 @functools.cache
 def _render_context() -> MigrationContext:
     """One context for every recipe rendered: Alembic makes a new one per call otherwise,
-    four fifths of the cost of a recipe."""
-    from sqlalchemy.engine.default import DefaultDialect
+    four fifths of the cost of a recipe. PostgreSQL's, whose types render as code that runs
+    (``postgresql.ARRAY(sa.TEXT())``, not ``ARRAY(TEXT())``)."""
+    from sqlalchemy.dialects.postgresql.base import PGDialect
 
     log = logging.getLogger("alembic.runtime.migration")
     was_disabled, log.disabled = log.disabled, True  # no "Context impl DefaultImpl." logged
     try:  # a migration's application configured (anitya's): this context runs nothing
-        return MigrationContext.configure(dialect=DefaultDialect())
+        return MigrationContext.configure(dialect=PGDialect())
     finally:
         log.disabled = was_disabled
 
