@@ -2367,3 +2367,30 @@ def test_a_try_block_of_a_helper_module_takes_what_postgresql_refuses(
     assert "in a try block, which fails on PostgreSQL (what it makes already exists)" in (
         notice.message
     )
+
+
+def test_a_stand_in_a_helper_iterates_for_the_migration_s_top_level_is_noticed(
+    tmp_path: Path, write_migration
+) -> None:
+    """galaxy names its indexes at import time through a helper that joins
+    ``listify(column_names)``, listify stood in: the names came out cut short
+    (``ix_workflow_comment_``), silently, and made a false object-already-exists."""
+    library = tmp_path / "lib"
+    library.mkdir()
+    (library / "names_for_capture_test.py").write_text(
+        "from util_not_installed import listify\n"
+        "def build_index_name(table, columns):\n"
+        "    return f'ix_{table}_' + '_'.join(listify(columns))\n"
+    )
+    path = write_migration(
+        f"import sys\nsys.path.insert(0, {str(library)!r})\n"
+        "from names_for_capture_test import build_index_name\n"
+        "FIRST = build_index_name('comment', 'workflow_id')\n"
+        "SECOND = build_index_name('comment', 'parent_id')\n\n"
+        "def upgrade():\n"
+        "    op.create_index(FIRST, 'comment', ['workflow_id'])\n"
+        "    op.create_index(SECOND, 'comment', ['parent_id'])\n"
+    )
+    result = command.check([path.parent])
+    assert "object-already-exists" not in {f.rule for f in result.findings}
+    assert any("listify" in d.message for d in result.diagnostics)

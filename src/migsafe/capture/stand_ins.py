@@ -319,7 +319,8 @@ class StandIn(UserDefinedType):
     def _used_as_value(self, frame: types.FrameType, as_text: bool = False) -> None:
         LOG.touched.add(self._migsafe_root)
         filename = frame.f_code.co_filename
-        loading = LOG.importing or LOG.loading  # an application module runs its own top level
+        loading = LOG.loading  # an application module runs its own top level (a helper the
+        # migration calls at its own top level, as galaxy's build_index_name(), does not)
         if filename != LOG.current_file and (loading or not is_project_file(filename)):
             if as_text:  # the recorder tells whether it ends up in SQL
                 LOG.written.add(self._migsafe_path)
