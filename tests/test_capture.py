@@ -2394,3 +2394,18 @@ def test_a_stand_in_a_helper_iterates_for_the_migration_s_top_level_is_noticed(
     result = command.check([path.parent])
     assert "object-already-exists" not in {f.rule for f in result.findings}
     assert any("listify" in d.message for d in result.diagnostics)
+
+
+def test_sql_written_from_what_env_py_passes_says_env_py_passes_it(write_migration) -> None:
+    """trulens' functions take the ``config`` its env.py passes: the notice said that value
+    "cannot be imported" (the stand-in's own name taken for its module)."""
+    path = write_migration(
+        "def upgrade(config):\n"
+        "    prefix = config.get_main_option('trulens.table_prefix')\n"
+        "    op.create_table(prefix + 'apps', sa.Column('id', sa.Integer))\n"
+    )
+    (notice,) = command.check([path.parent]).diagnostics
+    assert (
+        "(context.run_migrations() stood in: env.py passes them, and check does not run "
+        "env.py)" in notice.message
+    )

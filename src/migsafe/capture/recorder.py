@@ -390,7 +390,8 @@ class Recorder:
                 self.guessed()
                 how = "writes {name} into its SQL"
                 name = min(written)  # a path that starts with its module's name
-                LOG.value_uses.append(ValueUse(name, name, self.issuing_line(), how))
+                root = LOG.written[name]  # what stands in (trulens' config, env.py's to pass)
+                LOG.value_uses.append(ValueUse(name, root, self.issuing_line(), how))
         try:
             parsed, error = split_statements(sql), None
         except pglast.parser.ParseError as exc:

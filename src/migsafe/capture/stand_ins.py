@@ -83,9 +83,10 @@ class StandInLog:
     missing: dict[str, str] = field(default_factory=dict)  # stood-in module -> why
     value_uses: list[ValueUse] = field(default_factory=list)
     touched: set[str] = field(default_factory=set)  # stood-in modules whose attributes ran
-    # stand-ins a library turned into text (SQLAlchemy writing ``String(length=...)``): SQL
-    # that holds one is not what the real module would give
-    written: set[str] = field(default_factory=set)
+    # stand-ins a library turned into text (SQLAlchemy writing ``String(length=...)``), with
+    # the stood-in module each comes from: SQL that holds one is not what the real module
+    # would give
+    written: dict[str, str] = field(default_factory=dict)
     current_file: str = ""  # the migration file being captured
     on_value_use: Callable[[], object] = lambda: None  # the capture stops being exact
     # while the script itself is imported, only its own module-level code counts: what the
@@ -99,7 +100,7 @@ class StandInLog:
         self, current_file: str, on_value_use: Callable[[], object], importing: bool,
         guarded: frozenset[int] = frozenset(),
     ) -> None:  # fmt: skip
-        self.value_uses, self.touched, self.written = [], set(), set()
+        self.value_uses, self.touched, self.written = [], set(), {}
         self.current_file, self.on_value_use = current_file, on_value_use
         self.importing, self.guarded = importing, guarded
 
@@ -323,7 +324,7 @@ class StandIn(UserDefinedType):
         # migration calls at its own top level, as galaxy's build_index_name(), does not)
         if filename != LOG.current_file and (loading or not is_project_file(filename)):
             if as_text:  # the recorder tells whether it ends up in SQL
-                LOG.written.add(self._migsafe_path)
+                LOG.written[self._migsafe_path] = self._migsafe_root
             return  # SQLAlchemy inspecting what it was given, or an application module loading
         line = frame.f_lineno
         outer: types.FrameType | None = frame
