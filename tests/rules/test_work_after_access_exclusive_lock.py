@@ -515,3 +515,23 @@ def downgrade():
     op.execute("ALTER TABLE registrations ALTER COLUMN price TYPE numeric(8,2)")
 """
     assert lines_flagged(tmp_path, body, rule=RULE) == [7]  # the downgrade's second
+
+
+def test_keys_added_back_with_more_work_after_them_are_added_not_valid_too(
+    tmp_path: Path,
+) -> None:
+    """ckanext-harvest drops its keys and adds them back with ON DELETE CASCADE, three in
+    one revision: with more than one, the recipe committed after the drop and added the key
+    back validated in an autocommit block (a window without the key, and a validating scan)."""
+    body = """\\
+def upgrade():
+    op.drop_constraint("fk_a", "items", type_="foreignkey")
+    op.create_foreign_key("fk_a", "items", "jobs", ["job_id"], ["id"], ondelete="CASCADE")
+    op.create_foreign_key("fk_b", "items", "sources", ["source_id"], ["id"])
+"""
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    assert "autocommit_block():  # commits first; VALIDATE locks no reads" in finding.hint
+    assert "postgresql_not_valid=True" in finding.hint
+    assert finding.hint.splitlines()[-1] == (
+        f"# and the same for the slow work at line {FIRST_BODY_LINE + 4}"
+    )

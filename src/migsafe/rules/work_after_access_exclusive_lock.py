@@ -117,9 +117,11 @@ def _judge(rev: RevisionContext, transaction: list[Statement]) -> Iterator[Findi
             between=_between(transaction, lock, stmt),
             lock_line=lock.line,
         )
-        not_valid = None if shared or others else _not_valid(rev, stmt)
+        not_valid = None if shared else _not_valid(rev, stmt)
         if not_valid is not None:  # celery-director drops its key and adds it back
-            recipe = filled(_VALIDATE_LATER, **values, work=not_valid[0], validate=not_valid[1])
+            recipe = filled(
+                _VALIDATE_LATER, **values, work=not_valid[0], validate=not_valid[1]
+            ) + also.replace("\n    #", "\n#")  # (ckanext-harvest re-adds three in one)
         else:
             work_source = _source(rev, stmt, transaction, shared=shared, upto=False)
             recipe = filled(
