@@ -1992,8 +1992,9 @@ def downgrade():
     notice = next(m for name, _, m in _notices(path.parent) if name == path.name)
     assert notice == (
         'upgrade() asks whether table "servergroup" exists: the schema migsafe built does not '
-        "hold it, but a revision before it was not checked to its end, so offline it does "
-        "not, and what upgrade() does otherwise is not checked"
+        "hold it, but it is not known whole there (a revision before it was not checked to "
+        "its end, or depends on another history's), so offline it does not, and what "
+        "upgrade() does otherwise is not checked"
     )
 
 

@@ -132,8 +132,9 @@ def _asked_absent_notes(
         why = (
             f"no revision before it creates {it}"
             if all(item.exact for item in items)
-            else f"the schema migsafe built does not hold {it}, but a revision before it was "
-            "not checked to its end"
+            else f"the schema migsafe built does not hold {it}, but it is not known whole "
+            "there (a revision before it was not checked to its end, or depends on another "
+            "history's)"
         )
         if assumed:
             message = (
