@@ -160,3 +160,20 @@ def upgrade():
 """
     findings, _ = lint_with_notices(tmp_path, body, rule=RULE)
     assert [f.message for f in findings if "created anew" in f.message] == []
+
+
+def test_a_table_no_database_of_the_history_holds_dropped_if_it_exists_is_left_alone(
+    write_migration,
+) -> None:
+    """galaxy clears scratch tables a failed run may have left (DROP TABLE IF EXISTS) before
+    making them again: the history never made them, no running code queries them."""
+    from tests.rules.lint import after_history
+
+    before = 'def upgrade():\n    op.create_table("dataset", sa.Column("id", sa.Integer()))\n'
+    body = """\
+def upgrade():
+    op.execute("DROP TABLE IF EXISTS duplicate_datasets_by_uuid")
+    op.execute("DROP TABLE IF EXISTS dataset")
+"""
+    findings = after_history(write_migration, before, body, rule=RULE)
+    assert [f.message.split(" breaks")[0] for f in findings] == ['Dropping table "dataset"']
