@@ -110,6 +110,10 @@ def _judge(rev: RevisionContext, transaction: list[Statement]) -> Iterator[Findi
         renamed = _renamed_to(lock, table)  # fides renames a table, then indexes it
         on = "it" if stmt.table in (table, renamed) else table.sql
         held_on = f"{table.sql} (renamed {renamed.sql} there)" if renamed else table.sql
+        also_locked = [t for s, t in held if s is lock and t != table]  # ckanext-harvest's
+        if also_locked:  # dropped key locks the table it refers to, CKAN's ``package``
+            held_on = f"{held_on} and {', '.join(t.sql for t in also_locked)}"
+            on = "them"
         more = f", {_as_do(others)} after it ({_lines(others)})" if others else ""
         also = f"\n    # and the same for the slow work at {_lines(others)}" if others else ""
         values = dict(
