@@ -560,3 +560,24 @@ def upgrade():
         '"temp_started_at" takes its name here, dropped at line '
         f"{FIRST_BODY_LINE + 4}, and the running code reads and writes it as float8."
     )
+
+
+def test_a_column_the_history_made_the_new_type_already_says_so(write_migration) -> None:
+    """skypilot's first revision builds its tables from today's models; a later one changes
+    a column to timestamptz with a USING expression (a rewrite whatever the type was):
+    "from timestamptz to timestamptz" said nothing."""
+    before = """\\
+def upgrade():
+    op.create_table("job_events", sa.Column("ts", sa.DateTime(timezone=True)))
+"""
+    body = """\\
+def upgrade():
+    op.alter_column("job_events", "ts", type_=sa.DateTime(timezone=True),
+                    existing_type=sa.DateTime(timezone=False),
+                    postgresql_using="ts AT TIME ZONE 'UTC'")
+"""
+    (finding,) = after_history(write_migration, before, body, rule=RULE)
+    assert finding.message.startswith(
+        'Changing the type of "job_events"."ts" (already timestamptz, as the history made it, '
+        "though existing_type= says timestamp) to timestamptz rewrites the table"
+    )

@@ -116,6 +116,7 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                 continue  # the values keep their bits: no rewrite (letta sets UTC first)
             old_text = (
                 _old_type_unknown(stmt) if old is None
+                else _same_type(stmt, old) if type_name(old) == type_name(new)
                 else f"from {type_name(old)} (what downgrade() sets it back to) " if restored
                 else f"from {type_name(old)} "
             )  # fmt: skip
@@ -241,6 +242,19 @@ def _labels_added(rev: RevisionContext, stmt: Statement, old: ast.TypeName | Non
         "place instead\n# (no rewrite), and leave the rename, the new type and the column "
         f"change out:\n{lines}\n# or else:\n"
     )
+
+
+def _same_type(stmt: Statement, old: ast.TypeName) -> str:
+    """The history made the column the type it is changed to already (skypilot's initial
+    revision builds its tables from today's models): "from timestamptz to timestamptz" said
+    nothing; what the call says it was is named, where it says so."""
+    claimed = existing_type(stmt.operation)
+    said = (
+        f", though existing_type= says {type_name(claimed)}"
+        if claimed is not None and type_name(claimed) != type_name(old)
+        else ""
+    )
+    return f"(already {type_name(old)}, as the history made it{said}) "
 
 
 def _old_type_unknown(stmt: Statement) -> str:
