@@ -2410,3 +2410,26 @@ def test_sql_written_from_what_env_py_passes_says_env_py_passes_it(write_migrati
         "(context.run_migrations() stood in: env.py passes them, and check does not run "
         "env.py)" in notice.message
     )
+
+
+def test_what_a_do_block_runs_is_judged(write_migration) -> None:
+    """zou adds CHECKs, changes a type and builds a unique index in DO blocks: the block was
+    followed into the schema, but no rule saw what it runs."""
+    write_migration(
+        "def upgrade():\n"
+        "    op.create_table('t', sa.Column('n', sa.Integer), sa.Column('s', sa.Text))\n",
+        revision="a1", name="1_a1.py",
+    )  # fmt: skip
+    path = write_migration(
+        "def upgrade():\n"
+        '    op.execute("""DO $$ BEGIN\n'
+        "        IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'ck_n') THEN\n"
+        "            ALTER TABLE t ADD CONSTRAINT ck_n CHECK (n > 0);\n"
+        "        END IF;\n"
+        "        CREATE UNIQUE INDEX ux_t_s ON t (s);\n"
+        '    END $$""")\n',
+        "b2", "a1", name="2_b2.py",
+    )  # fmt: skip
+    rules = {f.rule for f in command.check([path.parent]).findings if f.path == path}
+    assert {"add-check-constraint-validated", "create-index-not-concurrently"} <= rules
+    assert "object-already-exists" not in rules  # the block's own statement applies them once

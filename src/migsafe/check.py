@@ -338,7 +338,7 @@ def check_script(
         ]  # fmt: skip
     profile = _profile(revision, notes)
     flagged = {f.line for f in findings}  # an unrenderable operation a rule already names
-    upgrade_sql = tuple(s.sql for s in up_statements if s.node is not None)
+    upgrade_sql = tuple(s.sql for s in up_statements if s.applied is not None)
     return ScriptReport(
         findings, notes + [n for n in unrendered if n.line not in flagged], upgrade_sql,
         upgrade.exact, locks=profile, created=revision.tables_created,

@@ -359,7 +359,7 @@ class RevisionContext:
         if self._schema is None or self._schema_at > target:
             self._schema, self._schema_at = (self.schema_before or Catalog()).copy(), 0
         while self._schema_at < target:
-            node = self._order[self._schema_at].node
+            node = self._order[self._schema_at].applied
             if node is not None:
                 self._schema.apply(node, self.script.revision)
             self._schema_at += 1

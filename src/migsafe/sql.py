@@ -18,6 +18,7 @@ from pglast import ast
 from pglast.enums import ObjectType, TransactionStmtKind
 
 from migsafe.locks import LockMode, lock_for
+from migsafe.plpgsql import do_body
 from migsafe.rule import py_literal
 from migsafe.sqltree import walk
 
@@ -68,6 +69,14 @@ class Statement:
     error: str | None = None
     direction: str = "upgrade"  # or downgrade: the function that emitted it
     called_from: CallSite | None = None
+    # run inside a DO block (whose own statement applies it to the schema): judged as the
+    # migration's own, not applied again
+    in_block: bool = False
+
+    @property
+    def applied(self) -> ast.Node | None:
+        """The node a schema built from the statements applies (None: none)."""
+        return None if self.in_block else self.node
 
     def nodes(self, kind: type[N]) -> list[N]:
         """Every node of type ``kind`` in the statement's tree, in order: the tree is walked
@@ -163,7 +172,33 @@ def statements(
                     called_from=item.called_from,
                 )
             )
+            for inner in _run_in_block(node):  # zou's DO blocks add CHECKs, rewrite, index
+                result.append(
+                    Statement(
+                        _text(inner), inner, item.line, None, in_transaction,
+                        target_table(inner), lock_for(inner, pg_version),
+                        direction=direction, called_from=item.called_from, in_block=True,
+                    )
+                )  # fmt: skip
     return result, problems
+
+
+def _run_in_block(node: ast.Node) -> tuple[ast.Node, ...]:
+    """The statements a DO block runs that change the schema or rows, each judged as one the
+    migration runs itself (one a branch of the block guards may run: the rules' verdict is
+    for a database where it does); not its queries (the conditions, ``SELECT ... INTO``)."""
+    if not isinstance(node, ast.DoStmt):
+        return ()
+    body = do_body(node)
+    if body is None:
+        return ()
+    return tuple(s for s in body.statements if not isinstance(s, ast.SelectStmt))
+
+
+def _text(node: ast.Node) -> str:
+    from pglast.stream import RawStream  # printing: only for the few DO blocks
+
+    return RawStream()(node)
 
 
 def split_statements(text: str) -> tuple[tuple[str, ast.Node], ...]:

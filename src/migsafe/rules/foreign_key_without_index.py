@@ -95,8 +95,8 @@ def schema_after(rev: RevisionContext) -> Catalog:
     """The schema once the revision's upgrade has run: the earlier revisions' plus its own."""
     catalog = (rev.schema_before or Catalog()).copy()
     for stmt in rev.upgrade:
-        if stmt.node is not None:
-            catalog.apply(stmt.node, rev.script.revision)
+        if stmt.applied is not None:
+            catalog.apply(stmt.applied, rev.script.revision)
     return catalog
 
 

@@ -111,9 +111,9 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
     catalog = rev.schema_before.copy() if rev.schema_before is not None else Catalog()
     created: dict[tuple[str, str], tuple[int, Statement, _Shape]] = {}
     for position, stmt in enumerate(rev.upgrade):
-        if stmt.node is None:
+        if stmt.applied is None:
             continue
-        catalog.apply(stmt.node, rev.script.revision)
+        catalog.apply(stmt.applied, rev.script.revision)
         node, table = stmt.node, stmt.table
         if (
             isinstance(node, ast.IndexStmt)
