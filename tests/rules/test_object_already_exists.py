@@ -99,12 +99,34 @@ def upgrade():
     op.create_index("ix_electron_parent", "electron", ["parent_id"])
     op.execute("CREATE INDEX IF NOT EXISTS ix_electron_parent ON electron (parent_id)")
     op.execute("CREATE TABLE IF NOT EXISTS electron (id int)")
+    with op.get_context().autocommit_block():  # on its own: the handler goes on
+        try:
+            op.create_foreign_key("electron_link", "electron", "electron", ["parent_id"],
+                                  ["id"])
+        except Exception:
+            pass
+"""
+    assert after_history(write_migration, TABLE, body, rule=RULE) == []
+
+
+def test_an_error_a_try_block_takes_inside_the_transaction_still_fails_it(
+    write_migration,
+) -> None:
+    """A tester's helper adds a column in a try block that takes ProgrammingError: on
+    PostgreSQL the transaction is aborted all the same, and the next statement (Alembic's
+    version stamp at the latest) fails: the gate passed a revision that cannot run."""
+    body = """\
+def upgrade():
     try:
         op.create_foreign_key("electron_link", "electron", "electron", ["parent_id"], ["id"])
     except Exception:
         pass
 """
-    assert after_history(write_migration, TABLE, body, rule=RULE) == []
+    (finding,) = after_history(write_migration, TABLE, body, rule=RULE)
+    assert finding.message.startswith("ALTER TABLE electron ADD CONSTRAINT electron_link")
+    assert "PostgreSQL has aborted the transaction, so every statement after it fails" in (
+        finding.message
+    )
 
 
 def test_after_a_revision_not_captured_to_its_end_nothing_is_judged(write_migration) -> None:

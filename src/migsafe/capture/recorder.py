@@ -82,6 +82,10 @@ class Refused:
     line: int
     sql: str
     why: str
+    # inside the migration's transaction: PostgreSQL has aborted it, and every statement
+    # after it fails, the handler's taking the error notwithstanding (unless the connection
+    # runs each statement on its own, which env.py says, not the capture)
+    in_transaction: bool = True
 
 
 @dataclass(frozen=True)
@@ -431,7 +435,12 @@ class Recorder:
                     f"{missing[0][0]} does not exist" if missing
                     else "what it makes already exists"
                 )  # fmt: skip
-                self.refused.append(Refused(line, " ".join(sql.split()).rstrip(";"), why))
+                self.refused.append(
+                    Refused(
+                        line, " ".join(sql.split()).rstrip(";"), why,
+                        self.in_transaction and not self._autocommit_depth,
+                    )
+                )  # fmt: skip
                 raise FailsOnPostgreSQL(sql, why)
 
 

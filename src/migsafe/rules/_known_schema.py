@@ -61,3 +61,17 @@ def missing_on_known_schema(
         if known is stmt:
             return schema.missing_for(stmt.node)
     return []
+
+
+def aborting_refusals(rev: RevisionContext, fragment: str) -> Iterator[tuple[int, str, str]]:
+    """(line, statement, what) of each statement PostgreSQL refuses (``fragment`` in why)
+    that the migration ran in a try block inside its transaction: its handler takes the
+    error, but PostgreSQL has aborted the transaction, and every statement after it fails
+    ("current transaction is aborted"), the revision with them. Not where env.py runs each
+    statement on its own (privacyidea)."""
+    if rev.environment.autocommit:
+        return
+    for capture in (rev.upgrade_capture, rev.downgrade_capture):
+        for refused in capture.recorder.refused:
+            if refused.in_transaction and fragment in refused.why:
+                yield refused.line, refused.sql, refused.why
