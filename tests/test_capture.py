@@ -2444,3 +2444,28 @@ def test_what_a_do_block_runs_is_judged(write_migration) -> None:
     rules = {f.rule for f in command.check([path.parent]).findings if f.path == path}
     assert {"add-check-constraint-validated", "create-index-not-concurrently"} <= rules
     assert "object-already-exists" not in rules  # the block's own statement applies them once
+
+
+@pytest.mark.parametrize(
+    "read",
+    [
+        # one path for no row and for 1, another for 2
+        "v = bind.execute(sa.text('SELECT kind FROM variable ORDER BY id LIMIT 1')).scalar()\n"
+        "    if v is None or v < 2:\n"
+        "        op.add_column('variable', sa.Column('note', sa.Text()))",
+        # a loop that one row makes endless: the run where reads find one is given up
+        "v = bind.execute(sa.text('SELECT kind FROM variable LIMIT 1')).scalar()\n"
+        "    while v is not None and v < 10:\n"
+        "        pass",
+    ],
+)
+def test_a_value_read_that_decides_what_it_does_keeps_the_notice(
+    write_migration, read: str
+) -> None:
+    """A tester's migration branched on a value it read: the synthetic row took the same
+    path as no row, and the notice went; one whose loop never ends with a row lost the
+    script's whole result (exit 2)."""
+    body = f"\ndef upgrade():\n    bind = op.get_bind()\n    {read}\n"
+    _, notes, _ = _after_variable(write_migration, body)
+    (notice,) = notes
+    assert "reads rows through op.get_bind()" in notice.message and not notice.fatal

@@ -398,7 +398,7 @@ def _one_row_once(sql: str, recorder: Recorder, width: int) -> list[Row]:
     line = recorder.issuing_line()
     if line in recorder.lines_given:
         return []
-    row = one_row(sql, recorder.catalog)
+    row = one_row(sql, recorder.catalog, recorder.row_values)
     if row is None or len(row) != width:
         return []
     recorder.lines_given.add(line)

@@ -39,10 +39,27 @@ _VALUES: dict[str, Any] = {
 }
 
 
-def one_row(sql: str, catalog: Catalog | None) -> Row | None:
+# another value of each type: what a migration does must not depend on which it reads
+_OTHER_VALUES: dict[str, Any] = {
+    **{name: 2 for name, value in _VALUES.items() if value == 1 and not isinstance(value, bool)},
+    **{name: "y" for name, value in _VALUES.items() if value == "x"},
+    "bool": False,
+    "json": {"k": "v"},
+    "jsonb": {"k": "v"},
+    "uuid": "00000000-0000-0000-0000-000000000002",
+    "timestamp": _NOON.replace(year=2001),
+    "timestamptz": _NOON.replace(year=2001, tzinfo=datetime.UTC),
+    "date": _NOON.date().replace(year=2001),
+    "time": _NOON.time().replace(hour=13),
+    "bytea": b"y",
+}
+
+
+def one_row(sql: str, catalog: Catalog | None, values: int = 0) -> Row | None:
     """The row a SELECT of named columns from tables the history made gives when they hold
     one; None for any other query (``SELECT *``, an expression, a column of a table the
-    history does not show: what to give for it is not known)."""
+    history does not show: what to give for it is not known). ``values`` 1 gives another
+    value of each type (an enum's last label)."""
     try:
         parsed = parse_sql(sql)
     except pglast.parser.ParseError:
@@ -56,7 +73,7 @@ def one_row(sql: str, catalog: Catalog | None) -> Row | None:
         column = _column(target.val, tables)
         if column is None or column.type is None:
             return None
-        value = _value(column, catalog)
+        value = _value(column, catalog, values)
         if value is None:
             return None
         row.append(value)
@@ -88,14 +105,15 @@ def _column(value: ast.Node | None, tables: dict[str, dict[str, Column]]) -> Col
     return candidates[0] if len({id(c) for c in candidates}) == 1 else None
 
 
-def _value(column: Column, catalog: Catalog) -> Any:
+def _value(column: Column, catalog: Catalog, values: int) -> Any:
     assert column.type is not None
     if column.type.arrayBounds:
         return None
     names = [n.sval for n in column.type.names]
-    if names[-1] in _VALUES:
-        return _VALUES[names[-1]]
+    table = _OTHER_VALUES if values else _VALUES
+    if names[-1] in table:
+        return table[names[-1]]
     for key, labels in catalog.enums.items():
         if key[1] == names[-1] and labels:
-            return labels[0]
+            return labels[-1] if values else labels[0]
     return None

@@ -123,6 +123,7 @@ class Recorder:
         # the first query of each line it reads at finds a row (OfflineCapturer._with_rows):
         # the lines that have
         self.finds_rows = False
+        self.row_values = 0  # which of one_row's sets of values
         self.lines_given: set[int] = set()
         # lines that looked up a table's indexes (reflection): a build after one may be
         # guarded by what exists, which a database answered as empty cannot show
