@@ -591,3 +591,24 @@ def test_the_plan_says_what_it_takes_of_earlier_tables(write_migration) -> None:
     assert [s.phase for s in every.steps] != [s.phase for s in together.steps]
     assert assumption(every).startswith("each revision as if the ones before it ran long ago")
     assert assumption(together).startswith("rolled out together: a table an earlier one")
+
+
+def test_a_selection_of_one_branch_stays_on_its_branch(write_migration) -> None:
+    """A tester's ``--from e3`` on a history with a second branch printed ``downgrade e2``,
+    which also took back the other branch applied since: the history's branches count, not
+    the selection's."""
+    from migsafe import command
+
+    def body(table: str) -> str:
+        return (
+            f"def upgrade():\n    op.create_table('{table}', sa.Column('id', sa.Integer()))\n\n"
+            f"def downgrade():\n    op.drop_table('{table}')\n"
+        )
+
+    write_migration(body("a"), revision="e1", name="1_e1.py")
+    write_migration(body("b"), "e2", "e1", name="2_e2.py")
+    write_migration(body("c"), "e3", "e2", name="3_e3.py")
+    path = write_migration(body("f"), "f1", "e2", name="4_f1.py")
+    plan = command.runbook([path.parent], start="e3", stop="e3")
+    (step,) = plan.steps
+    assert step.rollback_command.endswith("downgrade e3@-1")

@@ -28,7 +28,13 @@ from migsafe import own_process
 from migsafe.config import Overrides, Settings
 from migsafe.errors import MigsafeError
 from migsafe.findings import CheckResult
-from migsafe.project import Project, load_project, project_directory, project_settings
+from migsafe.project import (
+    History,
+    Project,
+    load_project,
+    project_directory,
+    project_settings,
+)
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -92,9 +98,12 @@ def runbook(
         raise MigsafeError("--since selects the revisions by git, --from/--to by id: use one")
     report = read_verdicts(Path(roundtrip_json)) if roundtrip_json is not None else None
     paths = _paths(target)
+    branched: bool | None = None  # of the whole history (None: of the revisions planned)
     if start is None and stop is None:
         changed = _changed(target, paths, config_file, since)
         result = _check(target, settings, overrides, config_file, x_arguments, changed, cache)
+        if changed is not None:  # a selection: its revisions may not show the branches
+            branched = _branches(_project(target, config_file, x_arguments).history)
     else:
         from migsafe.roundtrip.selection import plan_revisions
 
@@ -105,10 +114,21 @@ def runbook(
             target if paths is not None else project, settings, overrides, config_file,
             x_arguments, changed, cache, project,
         )  # fmt: skip
+        branched = _branches(project.history)
     invocation = Invocation(*_named(target, paths, config_file), since, start, stop)
     scripts = {profile.revision: profile.path for profile in result.revisions}
     verdicts = report.current(scripts) if report is not None else None
-    return build(result, invocation, verdicts, Path(roundtrip_json) if roundtrip_json else None)
+    roundtrip = Path(roundtrip_json) if roundtrip_json else None
+    return build(result, invocation, verdicts, roundtrip, branched)
+
+
+def _branches(history: History) -> bool:
+    """The history branches or merges somewhere (a tester's ``--from e3`` plan said
+    ``downgrade e2``, which took back the sibling branch applied since)."""
+    parents = [parent for script in history.scripts for parent in script.down_revisions]
+    return len(parents) != len(set(parents)) or any(
+        len(script.down_revisions) > 1 for script in history.scripts
+    )
 
 
 def _check(

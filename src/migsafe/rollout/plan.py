@@ -152,13 +152,14 @@ class Runbook:
 
 def build(
     result: CheckResult, invocation: Invocation, verdicts: dict[str, str] | None = None,
-    roundtrip: Path | None = None,
+    roundtrip: Path | None = None, branched: bool | None = None,
 ) -> Runbook:  # fmt: skip
-    """The runbook of the revisions ``result`` judged, in its order."""
+    """The runbook of the revisions ``result`` judged, in its order; ``branched``: whether
+    the whole history branches (None: as the revisions judged show it)."""
     by_path: dict[Path, list[Finding]] = {}
     for finding in result.findings:
         by_path.setdefault(finding.path, []).append(finding)
-    branched = _branched(result.revisions)
+    branched = _branched(result.revisions) if branched is None else branched
     steps = [
         _step(number, profile, by_path.get(profile.path, []), invocation, verdicts, branched)
         for number, profile in enumerate(result.revisions, start=1)
