@@ -813,3 +813,31 @@ def downgrade():
     assert "# (with `from sqlalchemy.dialects import postgresql` at the top)" in hint
     code = hint.split("# or, for")[0]
     compile(code, "recipe", "exec")
+
+
+def test_a_dropped_column_comes_back_with_its_identity_and_the_keys_it_shared(
+    write_migration,
+) -> None:
+    """A tester's recipe brought an identity column back plain, and left out the UNIQUE on
+    two columns that went with the dropped one."""
+    before = """\
+def upgrade():
+    op.create_table("orders", sa.Column("id", sa.Integer(), primary_key=True),
+                    sa.Column("parent", sa.Integer()), sa.Column("note", sa.Text()),
+                    sa.Column("n", sa.BigInteger(), sa.Identity(), nullable=False),
+                    sa.UniqueConstraint("parent", "note", name="uq_orders_parent_note"))
+"""
+    body = """\
+def upgrade():
+    op.drop_column("orders", "note")
+    op.drop_column("orders", "n")
+
+def downgrade():
+    pass
+"""
+    (finding,) = after_history(write_migration, before, body, rule=RULE)
+    hint = finding.hint
+    assert "sa.Column('n', sa.BIGINT(), sa.Identity(" in hint
+    assert (
+        "op.create_unique_constraint('uq_orders_parent_note', 'orders', ['parent', 'note'])" in hint
+    )

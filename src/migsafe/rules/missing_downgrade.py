@@ -6,6 +6,7 @@ import ast as ast_py
 import copy
 import functools
 import logging
+import re
 import textwrap
 import warnings
 from collections.abc import Iterator, Sequence
@@ -389,22 +390,29 @@ def _made_again(
     if table is None:
         return None
     if isinstance(operation, ops.DropColumnOp):  # with the keys and indexes that went
-        made = _table_of(table, schema, [operation.column_name], with_indexes=True)  # with it
-        if made is None or operation.column_name not in made.c:
+        name = operation.column_name  # with it, of its other columns too (a UNIQUE on two)
+        made = _table_of(table, schema, list(table.columns), with_indexes=True)
+        if made is None or name not in made.c:
             return None
-        column = made.c[operation.column_name]
+        column = made.c[name]
+        identity = (sa.Identity(),) if column.identity is not None else ()
         bare = sa.Column(  # its keys, a foreign key too, come as operations of their own
-            column.name, column.type, nullable=column.nullable,
-            server_default=column.server_default, autoincrement=column.autoincrement,
+            column.name, column.type, *identity, nullable=column.nullable,
+            server_default=column.server_default,
+            autoincrement="auto" if identity else column.autoincrement,
         )  # fmt: skip
         return [
             ops.AddColumnOp(made.name, bare, schema=made.schema),
             *(
                 ops.AddConstraintOp.from_constraint(constraint)
                 for constraint in sorted(made.constraints, key=_name)
-                if not isinstance(constraint, sa.PrimaryKeyConstraint) or constraint.columns
+                if _involves(constraint, name)
             ),
-            *(ops.CreateIndexOp.from_index(index) for index in sorted(made.indexes, key=_name)),
+            *(
+                ops.CreateIndexOp.from_index(index)
+                for index in sorted(made.indexes, key=_name)
+                if _involves(index, name)
+            ),
         ]
     made = _table_of(table, schema, list(table.columns), with_indexes=True)
     if made is None:
@@ -436,11 +444,13 @@ def _table_of(
         serial = default is not None and default.startswith("nextval(")
         if serial and (column.name,) not in keys:
             return None  # its sequence went with the table: by hand
+        identity = (sa.Identity(),) if column.identity else ()  # (lost, it came back plain)
         made.append_column(
             sa.Column(
-                column.name, type_, nullable=column.nullable is not False,
-                server_default=None if serial or default is None else sa.text(default),
-                autoincrement=serial,
+                column.name, type_, *identity, nullable=column.nullable is not False,
+                server_default=None if serial or default is None or identity
+                else sa.text(default),
+                autoincrement="auto" if identity else serial,
             )
         )  # fmt: skip
     for constraint in table.constraints.values():
@@ -461,6 +471,18 @@ def _table_of(
             if mine and _index(made, index) is None and whole:
                 return None  # (of some columns: only the indexes on those)
     return made
+
+
+def _involves(item: sa.Constraint | sa.Index, column: str) -> bool:
+    """The constraint or index goes with ``column`` when it is dropped: it names the column
+    (a CHECK: in its condition too)."""
+    if isinstance(item, sa.CheckConstraint):
+        return (
+            column in {c.name for c in item.table.c}
+            and re.search(rf"\b{re.escape(column)}\b", str(item.sqltext)) is not None
+        )
+    names = {c.name for c in getattr(item, "columns", ())}
+    return column in names
 
 
 def _referred_table(metadata: sa.MetaData, constraint: Constraint) -> None:
