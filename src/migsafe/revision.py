@@ -126,14 +126,14 @@ class RevisionContext:
         foreign keys refer to, the tables it drops and those their dropped keys refer to,
         and the tables of the indexes it drops (an index this function created, or one the
         history's catalog knows); none for a DROP IF EXISTS of batch mode's leftover copy."""
-        if stmt.table is not None and stmt.lock is not None and not self._no_op_drop(stmt):
+        if stmt.table is not None and stmt.lock is not None and not self.drops_nothing(stmt):
             yield stmt.table, stmt.lock
         creates = _created_table(stmt)
         for relation in foreign_key_targets(stmt.node):
             target = TableName(relation.schemaname or None, relation.relname)
             if creates is None or target.key != creates.key:  # a table referring to itself
                 yield target, LockMode.SHARE_ROW_EXCLUSIVE
-        if not self._no_op_drop(stmt):
+        if not self.drops_nothing(stmt):
             for schema, name in dropped_names(stmt.node, ObjectType.OBJECT_TABLE):
                 yield TableName(schema, name), LockMode.ACCESS_EXCLUSIVE
         for referred in self.keys_dropped_to(stmt):  # their triggers there go too
@@ -254,22 +254,29 @@ class RevisionContext:
             return f"op.execute({sql_code(stmt.sql)})"
         return source.strip()
 
-    def _no_op_drop(self, stmt: Statement) -> bool:
-        """``DROP TABLE IF EXISTS`` of the copy Alembic's batch mode leaves only when a run
-        failed (open-webui's ``_alembic_tmp_tag``), which the schema does not hold: no lock
-        on a table the application uses."""
+    def drops_nothing(self, stmt: Statement) -> bool:
+        """``DROP TABLE IF EXISTS`` of tables the schema does not hold: the copy Alembic's
+        batch mode leaves only when a run failed (open-webui's ``_alembic_tmp_tag``), or,
+        where the schema is known whole, a table no database the history built has
+        (galaxy clears scratch tables a failed run may have left). No lock on a table the
+        application uses, nothing it queries dropped."""
         node = stmt.node
         if not isinstance(node, ast.DropStmt) or not node.missing_ok:
             return False
         if node.removeType != ObjectType.OBJECT_TABLE:
             return False
         schema = self.schema_at(stmt)
-        names = dropped_names(node, ObjectType.OBJECT_TABLE)
-        return schema is not None and all(
-            name[1].startswith(BATCH_COPY)
-            and (name[0] or DEFAULT_SCHEMA, name[1]) not in schema.tables
+        if schema is None:
+            return False
+        known = schema.exact and any(t.created_by for t in schema.tables.values())
+        names = [
+            (n[0] or DEFAULT_SCHEMA, n[1]) for n in dropped_names(node, ObjectType.OBJECT_TABLE)
+        ]
+        return all(
+            name not in schema.tables and name not in schema.views
+            and (known or name[1].startswith(BATCH_COPY))
             for name in names
-        )
+        )  # fmt: skip
 
     def keys_dropped_to(self, stmt: Statement) -> list[TableName]:
         """The tables other than its own that the foreign keys ``stmt`` drops refer to (a

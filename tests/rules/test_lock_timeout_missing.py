@@ -305,3 +305,25 @@ def test_dropping_a_trigger_or_a_policy_locks_its_table(tmp_path: Path) -> None:
         body = f'def upgrade():\n    op.execute("{statement}")\n'
         (finding,) = findings(tmp_path, body, rule=RULE)
         assert finding.message.startswith('"guards" is locked ACCESS EXCLUSIVE')
+
+
+def test_a_drop_if_exists_of_a_table_no_database_holds_locks_nothing(tmp_path: Path) -> None:
+    """A tester's ``DROP TABLE IF EXISTS legacy_sessions``, a table the history never made:
+    "locked ACCESS EXCLUSIVE", though there is nothing to lock; one the history made is."""
+    (tmp_path / "env.py").write_text(PLAIN_ENV_PY, encoding="utf-8")
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    (versions / "1_a1.py").write_text(
+        migration_source(
+            'def upgrade():\n    op.create_table("users", sa.Column("id", sa.Integer()))\n'
+        )
+    )
+    body = 'def upgrade():\n    op.execute("DROP TABLE IF EXISTS legacy_sessions")\n'
+    (versions / "2_b2.py").write_text(migration_source(body, "b2", "a1"))
+    result = command.check([versions])
+    assert not [f for f in result.findings if f.rule == RULE and f.path.name == "2_b2.py"]
+    (versions / "2_b2.py").write_text(
+        migration_source(body.replace("legacy_sessions", "users"), "b2", "a1")
+    )
+    result = command.check([versions])
+    assert [f for f in result.findings if f.rule == RULE and f.path.name == "2_b2.py"]

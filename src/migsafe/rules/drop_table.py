@@ -66,7 +66,7 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                 yield _rows_lost(rev, stmt, table, created)
         tables = [
             table for table in existing
-            if not named_again(rev, at, table) and not _not_there(rev, stmt, node, table)
+            if not named_again(rev, at, table) and not rev.drops_nothing(stmt)
         ]  # fmt: skip
         if not tables:
             continue
@@ -85,18 +85,6 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                 f"{drops}"
             ),
         )
-
-
-def _not_there(rev: RevisionContext, stmt: Statement, node: ast.DropStmt, table: TableName) -> bool:
-    """``DROP TABLE IF EXISTS`` of a table no database the history built holds (galaxy
-    clears its scratch tables a failed run may have left): nothing a running application
-    queries."""
-    schema = rev.schema_at(stmt)
-    if not node.missing_ok or schema is None or not schema.exact:
-        return False
-    if not any(t.created_by for t in schema.tables.values()):
-        return False  # nothing known of any table: a script checked alone
-    return table.key not in schema.tables and table.key not in schema.views
 
 
 def _created_anew(rev: RevisionContext, at: int, table: TableName) -> int | None:
