@@ -841,3 +841,27 @@ def downgrade():
     assert (
         "op.create_unique_constraint('uq_orders_parent_note', 'orders', ['parent', 'note'])" in hint
     )
+
+
+def test_a_dropped_not_null_column_comes_back_nullable_to_fill(write_migration) -> None:
+    """Added back NOT NULL with nothing to fill it, it fails on a table with rows (and
+    add-column-not-null-without-default flagged the pasted recipe)."""
+    before = """\
+def upgrade():
+    op.create_table("orders", sa.Column("id", sa.Integer(), primary_key=True),
+                    sa.Column("total", sa.Integer(), nullable=False))
+"""
+    body = """\
+def upgrade():
+    op.drop_column("orders", "total")
+
+def downgrade():
+    pass
+"""
+    (finding,) = after_history(write_migration, before, body, rule=RULE)
+    lines = finding.hint.splitlines()
+    assert lines[1:3] == [
+        "    op.add_column('orders', sa.Column('total', sa.INTEGER(), autoincrement=False, "
+        "nullable=True))",
+        "    # fill it, then: op.alter_column('orders', 'total', nullable=False)",
+    ]

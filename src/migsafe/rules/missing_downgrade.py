@@ -368,7 +368,7 @@ _DROPS_OF_KNOWN = (ops.DropTableOp, ops.DropColumnOp, ops.DropIndexOp)
 
 def _made_again(
     rev: RevisionContext, operation: ops.MigrateOperation
-) -> list[ops.MigrateOperation] | None:
+) -> list[ops.MigrateOperation | str] | None:
     """A dropped table, column or index made again as the schema shows it when it was
     dropped: the call names it, the schema says what it was (nova drops ``share_mapping``
     and creates it anew; its downgrade must put the old one back). None when the schema does
@@ -396,13 +396,23 @@ def _made_again(
             return None
         column = made.c[name]
         identity = (sa.Identity(),) if column.identity is not None else ()
+        # a NOT NULL column with nothing to fill it: added NOT NULL, it fails on a table
+        # with rows; nullable, then filled and made NOT NULL by hand
+        unfilled = not column.nullable and column.server_default is None and not identity
         bare = sa.Column(  # its keys, a foreign key too, come as operations of their own
-            column.name, column.type, *identity, nullable=column.nullable,
+            column.name, column.type, *identity, nullable=column.nullable or unfilled,
             server_default=column.server_default,
             autoincrement="auto" if identity else column.autoincrement,
         )  # fmt: skip
+        table_args = f"{made.name!r}, {name!r}" + (
+            f", schema={made.schema!r}" if made.schema else ""
+        )
+        refill = (
+            [f"# fill it, then: op.alter_column({table_args}, nullable=False)"] if unfilled else []
+        )
         return [
             ops.AddColumnOp(made.name, bare, schema=made.schema),
+            *refill,
             *(
                 ops.AddConstraintOp.from_constraint(constraint)
                 for constraint in sorted(made.constraints, key=_name)
@@ -560,12 +570,15 @@ def _statement_of(rev: RevisionContext, operation: ops.MigrateOperation) -> Stat
     return next((s for s in rev.upgrade if s.operation is operation), None)
 
 
-def _render(reverse: ops.MigrateOperation | list[ops.MigrateOperation] | None) -> str | None:
-    """An undo operation (or several, in order) as the code autogenerate would write."""
+def _render(
+    reverse: ops.MigrateOperation | list[ops.MigrateOperation | str] | None,
+) -> str | None:
+    """An undo operation (or several, in order, comments among them) as the code
+    autogenerate would write."""
     if reverse is None:
         return None
     if isinstance(reverse, list):
-        rendered = [_render(each) for each in reverse]
+        rendered = [each if isinstance(each, str) else _render(each) for each in reverse]
         return None if None in rendered else "\n".join(r for r in rendered if r)
     if isinstance(reverse, ops.RenameTableOp):  # autogenerate has no renderer for it
         schema = f", schema={reverse.schema!r}" if reverse.schema else ""
