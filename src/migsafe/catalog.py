@@ -91,6 +91,8 @@ class Index:
     unique: bool = False
     where: str | None = None
     using: str = "btree"  # its access method (gin, gist, ...)
+    # each element's operator class, where one is named (``jsonb_path_ops``)
+    opclasses: tuple[str | None, ...] = ()
 
 
 @dataclass
@@ -781,9 +783,10 @@ def _create_index(catalog: Catalog, node: ast.IndexStmt, revision: str | None) -
         for column in columns:
             if column is not None and column not in known.columns:
                 catalog._not_there(f'column "{column}" of {_relation_sql(table)}', _NO_COLUMN)
+    opclasses = tuple(".".join(n.sval for n in e.opclass) if e.opclass else None for e in elements)
     catalog.indexes[key] = Index(
         key, table, columns, expressions, bool(node.unique), sql_text(node.whereClause),
-        node.accessMethod or "btree",
+        node.accessMethod or "btree", opclasses,
     )  # fmt: skip
 
 

@@ -790,7 +790,7 @@ def upgrade():
     op.execute("CREATE TYPE app.mood AS ENUM ('happy', 'sad')")
     op.execute("CREATE TABLE app.items (id int PRIMARY KEY, tags text[], data jsonb, "
                "mood app.mood, price int CONSTRAINT price_nonneg CHECK (price >= 0))")
-    op.execute("CREATE INDEX items_data_gin ON app.items USING gin (data)")
+    op.execute("CREATE INDEX items_data_gin ON app.items USING gin (data jsonb_path_ops)")
 """
     body = """\
 def upgrade():
@@ -807,6 +807,7 @@ def downgrade():
         "postgresql.JSONB(astext_type=sa.Text())",
         "postgresql.ENUM('happy', 'sad', name='mood', create_type=False, schema='app')",
         "postgresql_using='gin'",
+        "postgresql_ops={'data': 'jsonb_path_ops'}",
         "op.create_check_constraint('price_nonneg', 'items', 'price >= 0', schema='app')",
     ):
         assert made in hint, made

@@ -485,14 +485,19 @@ def _table_of(
 
 def _involves(item: sa.Constraint | sa.Index, column: str) -> bool:
     """The constraint or index goes with ``column`` when it is dropped: it names the column
-    (a CHECK: in its condition too)."""
+    (a CHECK in its condition, an index in an expression or its WHERE too)."""
     if isinstance(item, sa.CheckConstraint):
         return (
             column in {c.name for c in item.table.c}
             and re.search(rf"\b{re.escape(column)}\b", str(item.sqltext)) is not None
         )
     names = {c.name for c in getattr(item, "columns", ())}
-    return column in names
+    if column in names:
+        return True
+    texts = [str(e) for e in getattr(item, "expressions", ()) if not isinstance(e, sa.Column)]
+    where = getattr(item, "dialect_kwargs", {}).get("postgresql_where")
+    texts += [str(where)] if where is not None else []
+    return any(re.search(rf"\b{re.escape(column)}\b", text) for text in texts)
 
 
 def _referred_table(metadata: sa.MetaData, constraint: Constraint) -> None:
@@ -540,6 +545,9 @@ def _index(table: sa.Table, index: Index) -> sa.Index | None:
     options: dict[str, object] = {"postgresql_where": sa.text(index.where)} if index.where else {}
     if index.using != "btree":  # a GIN index came back as a btree
         options["postgresql_using"] = index.using
+    named = {c: o for c, o in zip(index.columns, index.opclasses, strict=False) if c and o}
+    if named:  # and without its jsonb_path_ops
+        options["postgresql_ops"] = named
     return sa.Index(index.name[1], *elements, unique=index.unique, _table=table, **options)
 
 
