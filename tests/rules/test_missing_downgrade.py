@@ -827,6 +827,8 @@ def upgrade():
                     sa.Column("parent", sa.Integer()), sa.Column("note", sa.Text()),
                     sa.Column("n", sa.BigInteger(), sa.Identity(), nullable=False),
                     sa.UniqueConstraint("parent", "note", name="uq_orders_parent_note"))
+    op.create_index("ix_orders_open", "orders", ["parent"],
+                    postgresql_where=sa.text("note IS NULL"))
 """
     body = """\
 def upgrade():
@@ -842,6 +844,8 @@ def downgrade():
     assert (
         "op.create_unique_constraint('uq_orders_parent_note', 'orders', ['parent', 'note'])" in hint
     )
+    # an index whose WHERE names the column goes with it too
+    assert "op.create_index('ix_orders_open', 'orders', ['parent'], unique=False, " in hint
 
 
 def test_a_dropped_not_null_column_comes_back_nullable_to_fill(write_migration) -> None:
