@@ -113,15 +113,9 @@ def test_in_a_history_that_branches_the_rollback_stays_on_its_branch(write_migra
     """Down to the parent would also take back the sibling branch applied since."""
     from migsafe import command
 
-    def body(table: str) -> str:
-        return (
-            f"def upgrade():\n    op.create_table('{table}', sa.Column('id', sa.Integer()))\n\n"
-            f"def downgrade():\n    op.drop_table('{table}')\n"
-        )
-
-    write_migration(body("a"), revision="a1", name="1_a1.py")
-    write_migration(body("b"), "b1", "a1", name="2_b1.py")
-    path = write_migration(body("c"), "c1", "a1", name="3_c1.py")
+    write_migration(_made_and_dropped("a"), revision="a1", name="1_a1.py")
+    write_migration(_made_and_dropped("b"), "b1", "a1", name="2_b1.py")
+    path = write_migration(_made_and_dropped("c"), "c1", "a1", name="3_c1.py")
     plan = command.runbook([path.parent])
     commands = {step.revision: step.rollback_command for step in plan.steps}
     assert commands["b1"].endswith("downgrade b1@-1")
@@ -599,16 +593,18 @@ def test_a_selection_of_one_branch_stays_on_its_branch(write_migration) -> None:
     the selection's."""
     from migsafe import command
 
-    def body(table: str) -> str:
-        return (
-            f"def upgrade():\n    op.create_table('{table}', sa.Column('id', sa.Integer()))\n\n"
-            f"def downgrade():\n    op.drop_table('{table}')\n"
-        )
-
-    write_migration(body("a"), revision="e1", name="1_e1.py")
-    write_migration(body("b"), "e2", "e1", name="2_e2.py")
-    write_migration(body("c"), "e3", "e2", name="3_e3.py")
-    path = write_migration(body("f"), "f1", "e2", name="4_f1.py")
+    write_migration(_made_and_dropped("a"), revision="e1", name="1_e1.py")
+    write_migration(_made_and_dropped("b"), "e2", "e1", name="2_e2.py")
+    write_migration(_made_and_dropped("c"), "e3", "e2", name="3_e3.py")
+    path = write_migration(_made_and_dropped("f"), "f1", "e2", name="4_f1.py")
     plan = command.runbook([path.parent], start="e3", stop="e3")
     (step,) = plan.steps
     assert step.rollback_command.endswith("downgrade e3@-1")
+
+
+def _made_and_dropped(table: str) -> str:
+    """A revision's body that makes ``table`` and whose downgrade drops it."""
+    return (
+        f"def upgrade():\n    op.create_table('{table}', sa.Column('id', sa.Integer()))\n\n"
+        f"def downgrade():\n    op.drop_table('{table}')\n"
+    )

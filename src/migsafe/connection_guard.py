@@ -19,6 +19,8 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.pool import Pool
 
+from migsafe.import_hooks import WrappingLoader, spec_from_the_others
+
 
 @contextmanager
 def connections_checked(check: Callable[[Any], None]) -> Iterator[None]:
@@ -105,32 +107,19 @@ class _PatchOnImport(importlib.abc.MetaPathFinder):
     ) -> importlib.machinery.ModuleSpec | None:
         if fullname not in self._names:
             return None
-        for finder in sys.meta_path:
-            if finder is self or not hasattr(finder, "find_spec"):
-                continue
-            spec = finder.find_spec(fullname, path, target)
-            if spec is not None:
-                break
-        else:
-            return None
-        if spec.loader is None or spec.origin is None:  # a stand-in: nothing to patch
+        spec = spec_from_the_others(self, fullname, path, target)
+        if spec is None or spec.loader is None or spec.origin is None:  # (a stand-in)
             return spec
         self._names.discard(fullname)
         spec.loader = _PatchingLoader(spec.loader, self._patch)
         return spec
 
 
-class _PatchingLoader(importlib.abc.Loader):
+class _PatchingLoader(WrappingLoader):
     def __init__(self, loader: Any, patch: Callable[[types.ModuleType], None]) -> None:
-        self._loader = loader
+        super().__init__(loader)
         self._patch = patch
-
-    def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType | None:
-        return self._loader.create_module(spec)
 
     def exec_module(self, module: types.ModuleType) -> None:
         self._loader.exec_module(module)
         self._patch(module)
-
-    def __getattr__(self, name: str) -> Any:  # get_source, is_package, resource readers
-        return getattr(self._loader, name)

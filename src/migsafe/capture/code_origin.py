@@ -46,25 +46,17 @@ def first_project_frame(frame: types.FrameType | None) -> types.FrameType | None
 _TRANSPARENT = ("importlib", "_frozen_importlib", "migsafe.capture.stand_ins")
 
 
-def on_lines(frame: types.FrameType | None, filename: str, lines: frozenset[int]) -> bool:
-    """A frame of ``filename`` on the stack from ``frame`` outward stands at one of
-    ``lines`` (the migration's lines inside a ``try`` whose handler takes any error)."""
-    while frame is not None:
-        if frame.f_code.co_filename == filename and frame.f_lineno in lines:
-            return True
-        frame = frame.f_back
-    return False
-
-
 def in_guarded_try(frame: types.FrameType | None, filename: str, lines: frozenset[int]) -> bool:
-    """``on_lines``, or a frame of another module of the project, between the migration and
-    ``frame``, stands in a ``try`` of its own that takes the error (skypilot's helper adds a
-    column in one that takes ProgrammingError, and skips the index when it exists)."""
+    """A frame on the stack from ``frame`` outward stands in a ``try`` whose handler takes
+    the error: one of the migration's (``filename``: at one of ``lines``), or one of another
+    module of the project the migration calls (skypilot's helper adds a column in one that
+    takes ProgrammingError, and skips the index when it exists)."""
     while frame is not None:
         code = frame.f_code.co_filename
         if code == filename:
-            return frame.f_lineno in lines
-        if is_project_file(code) and frame.f_lineno in _guarded_lines_of(code):
+            if frame.f_lineno in lines:
+                return True
+        elif is_project_file(code) and frame.f_lineno in _guarded_lines_of(code):
             return True
         frame = frame.f_back
     return False

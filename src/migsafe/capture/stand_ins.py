@@ -46,7 +46,8 @@ from sqlalchemy.dialects.postgresql.base import PGDialect
 from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.types import UserDefinedType
 
-from migsafe.capture.code_origin import first_project_frame, is_project_file, on_lines
+from migsafe.capture.code_origin import first_project_frame, in_guarded_try, is_project_file
+from migsafe.import_hooks import WrappingLoader, spec_from_the_others
 
 UNKNOWN_TYPE_SCHEMA = "migsafe_unknown"
 
@@ -333,7 +334,7 @@ class StandIn(UserDefinedType):
         if outer is not None:
             line = outer.f_lineno
         how = "turns {name} into text" if as_text else "branches on {name}"
-        if on_lines(frame, LOG.current_file, LOG.guarded):
+        if in_guarded_try(frame, LOG.current_file, LOG.guarded):
             use = ValueUse(self._migsafe_path, self._migsafe_root, line, how, Reach.HANDLED)
             LOG.value_uses.append(use)
             raise StandInUnknown(f"{self._migsafe_path} is not known offline")
@@ -478,27 +479,18 @@ class ForgivingFinder(importlib.abc.MetaPathFinder):
     ) -> importlib.machinery.ModuleSpec | None:
         if first_project_frame(sys._getframe(1)) is None:
             return None
-        for finder in sys.meta_path:
-            if finder is self or isinstance(finder, StandInFinder):
-                continue
-            spec = finder.find_spec(fullname, path, target)
-            if spec is not None:
-                break
-        else:
-            return None
-        if spec.loader is None or not (spec.origin and is_project_file(spec.origin)):
+        spec = spec_from_the_others(
+            self, fullname, path, target, lambda other: isinstance(other, StandInFinder)
+        )
+        if spec is None or spec.loader is None:
+            return spec
+        if not (spec.origin and is_project_file(spec.origin)):
             return spec
         spec.loader = _ForgivingLoader(spec.loader)
         return spec
 
 
-class _ForgivingLoader(importlib.abc.Loader):
-    def __init__(self, loader: Any) -> None:
-        self._loader = loader
-
-    def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType | None:
-        return self._loader.create_module(spec)
-
+class _ForgivingLoader(WrappingLoader):
     def exec_module(self, module: types.ModuleType) -> None:
         partial = False
         LOG.loading += 1
@@ -514,9 +506,6 @@ class _ForgivingLoader(importlib.abc.Loader):
             LOG.loading -= 1
         if partial or (hasattr(module, "__path__") and "__getattr__" not in vars(module)):
             module.__getattr__ = _missing_attribute(module, partial)
-
-    def __getattr__(self, name: str) -> Any:  # get_source, is_package, resource readers
-        return getattr(self._loader, name)
 
 
 def _missing_attribute(module: types.ModuleType, partial: bool) -> Callable[[str], Any]:

@@ -8,9 +8,10 @@ import re
 from collections.abc import Iterator
 
 from migsafe.catalog import Catalog
+from migsafe.findings import Finding
 from migsafe.revision import RevisionContext
 from migsafe.rule import DOWNGRADE, Rule
-from migsafe.sql import Statement
+from migsafe.sql import Statement, clipped
 
 # a query of the database's own catalog: what exists, asked as SQL (not as reflection)
 _CATALOG = re.compile(
@@ -63,8 +64,10 @@ def missing_on_known_schema(
     return []
 
 
-def aborting_refusals(rev: RevisionContext, fragment: str) -> Iterator[tuple[int, str, str]]:
-    """(line, statement, what) of each statement PostgreSQL refuses (``fragment`` in why)
+def aborted_transactions(
+    rev: RevisionContext, rule: Rule, fragment: str, **hint_values: str
+) -> Iterator[Finding]:
+    """A finding of ``rule`` for each statement PostgreSQL refuses (``fragment`` in why)
     that the migration ran in a try block inside its transaction: its handler takes the
     error, but PostgreSQL has aborted the transaction, and every statement after it fails
     ("current transaction is aborted"), the revision with them. Not where env.py runs each
@@ -74,4 +77,12 @@ def aborting_refusals(rev: RevisionContext, fragment: str) -> Iterator[tuple[int
     for capture in (rev.upgrade_capture, rev.downgrade_capture):
         for refused in capture.recorder.refused:
             if refused.in_transaction and fragment in refused.why:
-                yield refused.line, refused.sql, refused.why
+                yield rev.finding(
+                    rule,
+                    refused.line,
+                    f"{clipped(refused.sql)} fails on PostgreSQL ({refused.why}): the "
+                    "migration's try block takes the error, but PostgreSQL has aborted the "
+                    "transaction, so every statement after it fails (current transaction is "
+                    "aborted), and the revision with them.",
+                    **hint_values,
+                )

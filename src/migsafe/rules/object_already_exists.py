@@ -12,8 +12,8 @@ from migsafe.catalog import BATCH_COPY, DEFAULT_SCHEMA, Catalog, dotted_name
 from migsafe.findings import Finding, Severity
 from migsafe.revision import RevisionContext, alter_commands
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, py_literal, sql_code
-from migsafe.rules._known_schema import aborting_refusals, on_known_schema
-from migsafe.sql import Statement, TableName, clipped, quote_identifier
+from migsafe.rules._known_schema import aborted_transactions, on_known_schema
+from migsafe.sql import Statement, TableName, quote_identifier
 from migsafe.sqltree import walk
 
 RULE = Rule(
@@ -63,16 +63,13 @@ def upgrade():
 
 
 def check(rev: RevisionContext) -> Iterator[Finding]:
-    for line, sql, why in aborting_refusals(rev, "already exists"):  # a tester's helper
-        yield rev.finding(
-            RULE,
-            line,
-            f"{clipped(sql)} fails on PostgreSQL ({why}): the migration's try block takes the "
-            "error, but PostgreSQL has aborted the transaction, so every statement after it "
-            "fails (current transaction is aborted), and the revision with them.",
-            what="what it makes",
-            drop="# or keep the transaction going: with op.get_bind().begin_nested(): <it>",
-        )
+    yield from aborted_transactions(  # a tester's helper in a try block
+        rev,
+        RULE,
+        "already exists",
+        what="what it makes",
+        drop="# or keep the transaction going: with op.get_bind().begin_nested(): <it>",
+    )
     for schema, stmt in on_known_schema(rev, RULE):
         for what, drop in _made_again(schema, stmt):
             yield rev.finding(

@@ -8,8 +8,7 @@ from collections.abc import Iterator
 from migsafe.findings import Finding, Severity
 from migsafe.revision import RevisionContext
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule
-from migsafe.rules._known_schema import aborting_refusals, on_known_schema
-from migsafe.sql import clipped
+from migsafe.rules._known_schema import aborted_transactions, on_known_schema
 
 RULE = Rule(
     code="MS069",
@@ -68,15 +67,12 @@ def downgrade():
 
 
 def check(rev: RevisionContext) -> Iterator[Finding]:
-    for line, sql, why in aborting_refusals(rev, "does not exist"):
-        yield rev.finding(
-            RULE,
-            line,
-            f"{clipped(sql)} fails on PostgreSQL ({why}): the migration's try block takes the "
-            "error, but PostgreSQL has aborted the transaction, so every statement after it "
-            "fails (current transaction is aborted), and the revision with them.",
-            what="what it names",
-        )
+    yield from aborted_transactions(  # a tester's helper in a try block
+        rev,
+        RULE,
+        "does not exist",
+        what="what it names",
+    )
     for schema, stmt in on_known_schema(rev, RULE):
         for what, why in schema.missing_for(stmt.node):
             yield rev.finding(
