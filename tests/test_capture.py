@@ -1557,19 +1557,22 @@ def test_what_an_application_module_does_at_import_is_no_guess_of_the_migration(
 
 def test_a_project_module_that_exits_at_import_stands_in(tmp_path: Path) -> None:
     """open-webui's settings module exits when a secret is not set: the migration that
-    imports it is still captured, and the notice says why the module stood in."""
+    imports it is still captured, and the notice says why the module stood in. What the
+    statement that exited would have defined stands in; a statement after it that does not
+    need it still runs."""
     modules = {
         "myapp_exits/__init__.py": "",
         "myapp_exits/config.py": (
-            "import sys\nTABLE = 'users'\nsys.exit('SECRET_KEY is not set')\nKindType = 1\n"
+            "import sys\nTABLE = 'users'\nKindType = sys.exit('SECRET_KEY is not set')\n"
+            "KIND = 'kind'\n"
         ),
     }
     upgrade = capture_beside_app(
         tmp_path,
         modules,
-        "from myapp_exits.config import TABLE, KindType\n"
+        "from myapp_exits.config import TABLE, KindType, KIND\n"
         "def upgrade():\n"
-        "    op.create_table(TABLE, sa.Column('id', sa.Integer), sa.Column('kind', KindType()))\n",
+        "    op.create_table(TABLE, sa.Column('id', sa.Integer), sa.Column(KIND, KindType()))\n",
     )
     assert upgrade.failure is None
     (created,) = [e.sql for e in upgrade.judged]
@@ -1577,6 +1580,52 @@ def test_a_project_module_that_exits_at_import_stands_in(tmp_path: Path) -> None
     assert upgrade.stood_in == (
         ("myapp_exits.config", "importing it called sys.exit('SECRET_KEY is not set')"),
     )
+
+
+def test_classes_after_the_line_that_raised_are_still_defined(tmp_path: Path) -> None:
+    """mlflow's models module builds its run statuses from protobuf enums near its top; with
+    protobuf not installed that line raises, yet the model classes after it, whose table
+    names the migrations use, are defined as the real import defines them. A class that
+    needs what the line lost, and a function (it would meet the loss only when called),
+    stand in; so does what comes after them and needs them."""
+    modules = {
+        "myapp_models/__init__.py": "",
+        "myapp_models/models.py": (
+            "from __future__ import annotations\n"
+            "import sqlalchemy as sa\n"
+            "from sqlalchemy.orm import declarative_base\n"
+            "import protobuf_not_installed as pb\n"
+            "Base = declarative_base()\n"
+            "STATUSES = dict(zip(pb.Status.keys(), pb.Status.values()))\n"
+            "SCHEDULED = STATUSES['SCHEDULED']\n"  # none: a KeyError
+            "class SqlRun(Base):\n"
+            "    __tablename__ = 'runs'\n"
+            "    id = sa.Column(sa.Integer, primary_key=True)\n"
+            "    status = sa.Column(sa.String(20), default=SCHEDULED)\n"
+            "class SqlTag(Base):\n"
+            "    __tablename__ = 'tags'\n"
+            "    key: str = sa.Column(sa.String(250), primary_key=True)\n"
+            "def utcnow():\n"
+            "    return pb.now()\n"
+            "TAG_TABLE = SqlTag.__tablename__\n"
+            "RUN_TABLE = SqlRun.__tablename__\n"
+        ),
+    }
+    upgrade = capture_beside_app(
+        tmp_path,
+        modules,
+        "from myapp_models import models\n"
+        "def upgrade():\n"
+        "    op.create_table(models.TAG_TABLE, sa.Column('key', sa.String(250)))\n"
+        "    op.create_index('ix_tags_key', models.SqlTag.__tablename__, ['key'])\n"
+        "    assert not isinstance(models.SqlTag, type(models.SqlRun))\n"
+        "    assert type(models.utcnow) is type(models.RUN_TABLE) is type(models.SqlRun)\n",
+    )
+    assert upgrade.failure is None, upgrade.failure
+    assert [e.sql for e in upgrade.judged] == [
+        "CREATE TABLE tags (\n    key VARCHAR(250)\n);",
+        "CREATE INDEX ix_tags_key ON tags (key);",
+    ]
 
 
 def test_a_type_of_the_application_deriving_from_a_stood_in_one_is_unknown(

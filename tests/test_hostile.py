@@ -196,7 +196,10 @@ def test_a_process_a_migration_detaches_does_not_outlive_the_check(
         f"            open({str(pid_file)!r}, 'a').write(f'{{os.getpid()}}\\n')\n"
         "            time.sleep(120)\n"
         "        os._exit(0)\n"
-        "    time.sleep(0.3)\n"
+        "    deadline = time.monotonic() + 10\n"  # until the grandchild has said its pid
+        f"    while len(open({str(pid_file)!r}).read().split()) < 2:\n"
+        "        assert time.monotonic() < deadline\n"
+        "        time.sleep(0.01)\n"
     )
     versions = history_around(write_migration, body)
     code, report = check_json(str(versions))

@@ -9,7 +9,8 @@ beside them, never an installed library):
   which is a ``StandIn``, which can be called, subclassed, iterated (as empty), compared
   (as neither smaller nor larger), computed with (the result is a stand-in) and chained;
 - a module of the project whose import raises or exits (typically: one of *its* imports is
-  missing, or it needs configuration) keeps what it defined before the error, and its other
+  missing, or it needs configuration) keeps what it defined before the error and what the
+  top-level statements after it define without it (``past_the_error``); its other
   attributes are stand-ins. Its submodules still import for real, so a small helper module
   of the application (``myapp.migration_utils``) works even when ``myapp/__init__.py`` does
   not.
@@ -47,6 +48,7 @@ from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.types import UserDefinedType
 
 from migsafe.capture.code_origin import first_project_frame, in_guarded_try, is_project_file
+from migsafe.capture.past_the_error import run_the_rest
 from migsafe.import_hooks import WrappingLoader, spec_from_the_others
 
 UNKNOWN_TYPE_SCHEMA = "migsafe_unknown"
@@ -499,9 +501,11 @@ class _ForgivingLoader(WrappingLoader):
         except Exception as exc:
             LOG.missing[module.__name__] = f"importing it raised {type(exc).__name__}: {exc}"[:200]
             partial = True
+            run_the_rest(module, self._loader, exc)
         except SystemExit as exc:  # configuration it needs is not there (open-webui's secret)
             LOG.missing[module.__name__] = f"importing it called sys.exit({exc.code!r})"[:200]
             partial = True
+            run_the_rest(module, self._loader, exc)
         finally:
             LOG.loading -= 1
         if partial or (hasattr(module, "__path__") and "__getattr__" not in vars(module)):

@@ -1,0 +1,87 @@
+"""The rest of a project module whose import raised: each top-level statement after the one
+that raised, run on its own, but for function definitions.
+
+mlflow's ``dbmodels/models.py`` builds a list of run statuses from protobuf enums near its
+top; with protobuf not installed that line raises, and every model class after it (the
+thirty the migrations name for their ``__tablename__``) would be lost to a stand-in. Those
+classes do not depend on the line that raised, and importing with the dependency installed
+defines them just as running them one by one here does. A statement that does depend on
+what was lost raises in its turn (a ``NameError``) and is skipped too, so what is defined is
+only what the real import would define, and the rest stays stood in.
+
+A function is left out (it stays a stand-in): its body runs later, when it is called, and
+whether it needs what was lost shows only then, as an error inside the application's code
+(airflow's ``utcnow()`` handing a stood-in pendulum timezone to ``datetime.now``) where a
+stand-in would have let the migration go on. A class body or an assignment runs now, so it
+is kept only when it does not need what was lost.
+"""
+
+from __future__ import annotations
+import __future__
+
+import ast
+import types
+from typing import Any
+
+_FUTURE_FLAGS = {
+    name: getattr(__future__, name).compiler_flag for name in __future__.all_feature_names
+}
+
+
+def run_the_rest(module: types.ModuleType, loader: Any, error: BaseException) -> None:
+    """Run, in ``module``'s namespace, each top-level statement after the one that raised
+    ``error`` but function definitions; one that raises (or exits) is skipped. Nothing is
+    run when the module's source or the statement that raised cannot be told."""
+    line = _line_that_raised(module, error)
+    source = _source(module, loader)
+    if line is None or source is None:
+        return
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return
+    after = [
+        statement
+        for statement in tree.body
+        if statement.lineno > line
+        and not isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef))
+    ]
+    flags = _future_flags(tree)
+    filename = module.__spec__.origin if module.__spec__ else module.__name__
+    for statement in after:
+        code = compile(
+            ast.Module([statement], type_ignores=[]), filename, "exec", flags, dont_inherit=True
+        )
+        try:
+            exec(code, vars(module))
+        except (Exception, SystemExit):
+            continue
+
+
+def _line_that_raised(module: types.ModuleType, error: BaseException) -> int | None:
+    """The line of the module's own top-level code at which ``error`` went through it."""
+    line = None
+    traceback = error.__traceback__
+    while traceback is not None:
+        frame = traceback.tb_frame
+        if frame.f_globals is vars(module) and frame.f_code.co_name == "<module>":
+            line = traceback.tb_lineno
+        traceback = traceback.tb_next
+    return line
+
+
+def _source(module: types.ModuleType, loader: Any) -> str | None:
+    try:
+        return loader.get_source(module.__name__)
+    except (ImportError, OSError, AttributeError):
+        return None
+
+
+def _future_flags(tree: ast.Module) -> int:
+    """The ``from __future__`` imports of the module (``annotations`` above all), which a
+    statement compiled on its own would otherwise lose."""
+    flags = 0
+    for statement in tree.body:
+        if isinstance(statement, ast.ImportFrom) and statement.module == "__future__":
+            flags |= sum(_FUTURE_FLAGS.get(alias.name, 0) for alias in statement.names)
+    return flags
