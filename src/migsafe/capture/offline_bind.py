@@ -21,7 +21,7 @@ import re
 import types
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 import pglast
 from pglast import ast
@@ -29,8 +29,10 @@ from pglast.enums import SetOperation, SubLinkType
 from sqlalchemy import create_engine, event
 from sqlalchemy.dialects import registry
 from sqlalchemy.dialects.postgresql.base import PGDialect
+from sqlalchemy.dialects.postgresql.psycopg2 import PGDialect_psycopg2
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
+from sqlalchemy.types import JSON
 
 from migsafe.capture.one_row import one_row
 from migsafe.capture.recorder import Recorder
@@ -464,6 +466,12 @@ class OfflineDialect(CatalogReflection, PGDialect):
     # what SQLAlchemy 1.x's psycopg2 dialect had, which application types written for it
     # read (waiverdb's JSON type: ``dialect._has_native_json``)
     _has_native_json = True
+    # and what it gives for JSON: the driver decodes it, SQLAlchemy does not again (langflow
+    # reads ``sa.select(role.c.permissions)`` of an ``sa.JSON()`` column and gets a list)
+    colspecs: ClassVar[dict[type, type]] = {
+        **PGDialect.colspecs,
+        **{t: impl for t, impl in PGDialect_psycopg2.colspecs.items() if issubclass(t, JSON)},
+    }
 
     def __init__(self, pg_version: int = 15, **kwargs: Any) -> None:
         super().__init__(**kwargs)
