@@ -2358,6 +2358,31 @@ def upgrade():
     assert "UPDATE variable SET is_json = false WHERE id = 1" in judged
 
 
+def test_a_json_column_read_with_a_row_comes_back_decoded(write_migration) -> None:
+    """langflow reads ``sa.select(role.c.permissions)`` of an ``sa.JSON()`` column and checks
+    it is a list: psycopg2 decodes JSON itself, and SQLAlchemy does not decode it again. Offline
+    the JSON value of the row was decoded twice (a TypeError), and the notice stayed."""
+    write_migration(
+        "def upgrade():\n"
+        "    op.create_table('role', sa.Column('id', sa.Integer, primary_key=True),\n"
+        "                    sa.Column('permissions', sa.JSON))\n",
+        revision="a1", name="1_a1.py",
+    )  # fmt: skip
+    path = write_migration(
+        "def upgrade():\n"
+        "    role = sa.table('role', sa.column('id'), sa.column('permissions', sa.JSON()))\n"
+        "    bind = op.get_bind()\n"
+        "    for row in bind.execute(sa.select(role.c.id, role.c.permissions)).mappings():\n"
+        "        if not isinstance(row['permissions'], (dict, list)):\n"
+        "            raise TypeError(row['permissions'])\n"
+        "        bind.execute(role.update().where(role.c.id == row['id']).values(\n"
+        "            permissions=[]))\n",
+        revision="b2", down_revision="a1", name="2_b2.py",
+    )  # fmt: skip
+    result = command.check([path.parent])
+    assert [d for d in result.diagnostics if d.path == path] == []
+
+
 @pytest.mark.parametrize(
     "read",
     [
