@@ -2383,6 +2383,49 @@ def test_a_json_column_read_with_a_row_comes_back_decoded(write_migration) -> No
     assert [d for d in result.diagnostics if d.path == path] == []
 
 
+def test_an_orm_row_keyed_by_a_named_sequence_gets_its_key_back(write_migration) -> None:
+    """superset's security migrations add ORM rows whose key column names its sequence
+    (``Column(Integer, Sequence("ab_view_menu_id_seq"), primary_key=True)``): the INSERT says
+    ``nextval('ab_view_menu_id_seq')`` and returns the key, which offline came back NULL and
+    stopped the flush (FlushError). The sequence is numbered as a serial column's is, and a
+    serial column's INSERT without the key shares its numbers."""
+    write_migration(
+        "def upgrade():\n"
+        "    op.create_table('ab_view_menu', sa.Column('id', sa.Integer,\n"
+        "        sa.Sequence('ab_view_menu_id_seq'), primary_key=True),\n"
+        "        sa.Column('name', sa.String(250), unique=True, nullable=False))\n"
+        "    op.create_table('ab_role', sa.Column('id', sa.Integer, primary_key=True))\n",
+        revision="a1", name="1_a1.py",
+    )  # fmt: skip
+    path = write_migration(
+        "from sqlalchemy.orm import Session, declarative_base\n"
+        "Base = declarative_base()\n"
+        "class ViewMenu(Base):\n"
+        "    __tablename__ = 'ab_view_menu'\n"
+        "    id = sa.Column(sa.Integer, sa.Sequence('ab_view_menu_id_seq'), primary_key=True)\n"
+        "    name = sa.Column(sa.String(250), unique=True, nullable=False)\n"
+        "class Role(Base):\n"
+        "    __tablename__ = 'ab_role'\n"
+        "    id = sa.Column(sa.Integer, primary_key=True)\n"
+        "def upgrade():\n"
+        "    session = Session(bind=op.get_bind())\n"
+        "    menus = [ViewMenu(name='a'), ViewMenu(name='b')]\n"
+        "    session.add_all([*menus, Role(), Role()])\n"
+        "    session.flush()\n"
+        "    assert sorted(m.id for m in menus) == [1, 2], [m.id for m in menus]\n"
+        "    session.commit()\n"
+        "    op.add_column('ab_view_menu', sa.Column('icon', sa.Text))\n",
+        revision="b2", down_revision="a1", name="2_b2.py",
+    )  # fmt: skip
+    result = command.check([path.parent])
+    assert [d.message for d in result.diagnostics if d.path == path] == []
+    with OfflineCapturer(Config(), 15) as capturer:
+        capturer.capture(read_script(path.parent / "1_a1.py"))
+        upgrade = capturer.capture(read_script(path)).upgrade
+    inserts = [e.sql for e in upgrade.judged if e.sql.startswith("INSERT")]
+    assert any("nextval('ab_view_menu_id_seq')" in sql for sql in inserts), inserts
+
+
 @pytest.mark.parametrize(
     "read",
     [

@@ -21,7 +21,7 @@ import re
 import types
 import uuid
 from collections.abc import Iterator
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import pglast
 from pglast import ast
@@ -60,41 +60,54 @@ _SET_RETURNING = frozenset((
 ))  # fmt: skip
 
 
+class Answer(NamedTuple):
+    """What the offline database answers a statement: its rows and cursor description
+    (``None``: no result set at all), and whether those rows are what any database gives
+    (``whole``: an INSERT's returned rows, all of whose values are known), which reading is
+    no guess about the data."""
+
+    rows: list[Row]
+    description: Description | None
+    whole: bool = False
+
+
 def empty_answer(
     sql: str,
     catalog: Catalog | None = None,
     generated: dict[Name, int] | None = None,
     pg_version: int | None = None,
-) -> tuple[list[Row], Description | None]:
-    """The rows and the cursor description an empty database gives for ``sql``.
+) -> Answer:
+    """What an empty database answers ``sql``.
 
-    ``None`` as the description means the statement returns no result set at all. An
-    ``INSERT ... RETURNING`` returns the rows it inserted: the constants it was given, and
-    for a serial or identity column (as ``catalog`` knows it) the next number of its
-    sequence, counted in ``generated`` (a new database's sequences start at 1). ``SHOW
-    server_version`` gives ``pg_version``, the major being checked for (fides branches on it).
+    An ``INSERT ... RETURNING`` returns the rows it inserted: the constants it was given, and
+    for a serial or identity column (as ``catalog`` knows it), or a ``nextval()``, the next
+    number of its sequence, counted in ``generated`` (a new database's sequences start at
+    1). ``SHOW server_version`` gives ``pg_version``, the major being checked for (fides
+    branches on it).
     """
     try:
         parsed = parse_sql(sql)
     except pglast.parser.ParseError:
-        return [], None
+        return Answer([], None)
     if not parsed:
-        return [], None
+        return Answer([], None)
     node = parsed[-1].stmt
     if isinstance(node, ast.SelectStmt):
-        return _select_answer(node, catalog)
+        return Answer(*_select_answer(node, catalog, generated))
     if isinstance(node, (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt)):
         if node.returningClause is None:
-            return [], None
+            return Answer([], None)
         names = _column_names(node.returningClause.exprs)
         if not isinstance(node, ast.InsertStmt):
-            return [], _description(names)
-        return _returned(node, names, catalog, generated), _description(names)
+            return Answer([], _description(names))
+        returned = _returned(node, node.returningClause.exprs, catalog, generated)
+        whole = bool(returned) and all(value is not None for row in returned for value in row)
+        return Answer(returned, _description(names), whole)
     if isinstance(node, ast.VariableShowStmt):
-        return [(_shown(node.name, pg_version),)], _description([node.name])
+        return Answer([(_shown(node.name, pg_version),)], _description([node.name]))
     if isinstance(node, ast.ExplainStmt):
-        return [], _description(["QUERY PLAN"])
-    return [], None
+        return Answer([], _description(["QUERY PLAN"]))
+    return Answer([], None)
 
 
 def _shown(setting: str, pg_version: int | None) -> str | None:
@@ -106,7 +119,9 @@ def _shown(setting: str, pg_version: int | None) -> str | None:
     return None
 
 
-def _select_answer(node: ast.SelectStmt, catalog: Catalog | None) -> tuple[list[Row], Description]:
+def _select_answer(
+    node: ast.SelectStmt, catalog: Catalog | None, generated: dict[Name, int] | None
+) -> tuple[list[Row], Description]:
     if node.op != SetOperation.SETOP_NONE or node.valuesLists:
         rows = len(node.valuesLists or ())
         width = len(node.valuesLists[0]) if node.valuesLists else 1
@@ -122,7 +137,7 @@ def _select_answer(node: ast.SelectStmt, catalog: Catalog | None) -> tuple[list[
             return [(label,) for label in labels or ()], _description(names)
     if not one_row:
         return [], _description(names)
-    return [tuple(_value_of(t.val) for t in targets)], _description(names)
+    return [tuple(_value_of(t.val, generated) for t in targets)], _description(names)
 
 
 def _set_returning(value: ast.Node | None) -> bool:
@@ -156,8 +171,13 @@ def _aggregate(value: ast.Node | None) -> str | None:
     return None
 
 
-def _value_of(value: ast.Node | None) -> Any:
-    """A constant's value, an aggregate over no rows, EXISTS of nothing; else unknown."""
+def _value_of(value: ast.Node | None, generated: dict[Name, int] | None = None) -> Any:
+    """A constant's value, an aggregate over no rows, EXISTS of nothing, the next number of
+    a sequence (``nextval('ab_view_menu_id_seq')``: superset's ORM models name theirs, and
+    the ORM wants the new row's key back); else unknown."""
+    if (sequence := _sequence_advanced(value)) is not None and generated is not None:
+        generated[sequence] = number = generated.get(sequence, 0) + 1
+        return number
     if isinstance(value, ast.A_Const) and not value.isnull:
         return next(
             (getattr(value.val, a) for a in ("sval", "ival", "fval", "boolval")
@@ -170,32 +190,104 @@ def _value_of(value: ast.Node | None) -> Any:
     return None
 
 
+def _sequence_advanced(value: ast.Node | None) -> Name | None:
+    """The sequence ``nextval('name')`` (or ``nextval('s.name'::regclass)``) advances."""
+    if not (
+        isinstance(value, ast.FuncCall) and value.funcname[-1].sval.lower() == "nextval"
+        and len(value.args or ()) == 1
+    ):  # fmt: skip
+        return None
+    argument = value.args[0]
+    if isinstance(argument, ast.TypeCast):
+        argument = argument.arg
+    if not (isinstance(argument, ast.A_Const) and isinstance(argument.val, ast.String)):
+        return None
+    schema, _, name = argument.val.sval.rpartition(".")
+    return (schema or DEFAULT_SCHEMA, name)
+
+
 def _returned(
     node: ast.InsertStmt,
-    names: list[str],
+    returning: Any,
     catalog: Catalog | None,
     generated: dict[Name, int] | None,
 ) -> list[Row]:
-    """What ``INSERT ... RETURNING names`` returns in an empty database, row by row."""
+    """What ``INSERT ... RETURNING`` returns in an empty database, row by row: for each
+    column it names, the value given for it, or one the database makes."""
     table = catalog.table(qualified_name(node.relation)) if catalog is not None else None
     given = [target.name for target in node.cols or ()]
-    select = node.selectStmt
-    values = select.valuesLists if isinstance(select, ast.SelectStmt) else None
     rows = []
-    for index in range(_inserted_rows(node)):
-        row = []
-        for name in names:
-            column = table.columns.get(name) if table is not None else None
-            if values and name in given:
-                row.append(_value_of(values[index][given.index(name)]))
+    for inserted in _inserted_values(node):
+        made: dict[str | None, Any] = {}  # each column's value once (``id, id AS id__1``)
+        for name in _referenced_columns(returning):
+            if name in made:
+                continue
+            column = table.columns.get(name) if table is not None and name else None
+            value = inserted[given.index(name)] if inserted is not None and name in given else None
+            if value is not None and not isinstance(value, ast.SetToDefault):  # not DEFAULT
+                made[name] = _value_of(value, generated)
             elif column is not None and generated is not None and _generated(column):
-                key = (table.name[0], f"{table.name[1]}.{name}")
+                key = _sequence_of(column) or (table.name[0], f"{table.name[1]}.{name}")
                 generated[key] = number = generated.get(key, 0) + 1
-                row.append(number if _numbered(column) else uuid.UUID(int=number))
+                made[name] = number if _numbered(column) else uuid.UUID(int=number)
             else:
-                row.append(None)
-        rows.append(tuple(row))
+                made[name] = None
+        rows.append(tuple(made[name] for name in _referenced_columns(returning)))
     return rows
+
+
+def _referenced_columns(targets: Any) -> list[str | None]:
+    """The column each RETURNING expression names (``t.id AS id__1``: ``id``), else None."""
+    return [
+        getattr(target.val.fields[-1], "sval", None)
+        if isinstance(target.val, ast.ColumnRef)
+        else None
+        for target in targets or ()
+    ]
+
+
+def _inserted_values(node: ast.InsertStmt) -> list[list[ast.Node] | None]:
+    """The expressions an INSERT gives its columns, one list per row it inserts (None where
+    they cannot be told): ``VALUES (...), (...)``; ``DEFAULT VALUES``; and the form SQLAlchemy
+    inserts several ORM rows with, ``SELECT nextval('s'), p1 FROM (VALUES ('a', 0), ('b',
+    1)) AS imp_sen(p1, sen_counter)``, where each row is the select list over one VALUES."""
+    select = node.selectStmt
+    if select is None:
+        return [None]  # DEFAULT VALUES
+    if not isinstance(select, ast.SelectStmt):
+        return []
+    if select.valuesLists:
+        return [list(values) for values in select.valuesLists]
+    source = select.fromClause[0] if select.fromClause and len(select.fromClause) == 1 else None
+    if not (
+        isinstance(source, ast.RangeSubselect) and isinstance(source.subquery, ast.SelectStmt)
+        and source.subquery.valuesLists and source.alias and source.alias.colnames
+    ):  # fmt: skip
+        return []
+    names = [name.sval for name in source.alias.colnames]
+    return [
+        [_over(target.val, dict(zip(names, values, strict=False))) for target in select.targetList]
+        for values in source.subquery.valuesLists
+    ]
+
+
+def _over(expression: ast.Node, row: dict[str, ast.Node]) -> ast.Node:
+    """``expression`` with a reference to a column of ``row`` (through a cast) replaced by the
+    value ``row`` gives it."""
+    inner = expression.arg if isinstance(expression, ast.TypeCast) else expression
+    if isinstance(inner, ast.ColumnRef) and len(inner.fields) == 1:
+        return row.get(getattr(inner.fields[0], "sval", ""), expression)
+    return expression
+
+
+_NEXTVAL = re.compile(r"nextval\('(?:(\w+)\.)?(\w+)'")
+
+
+def _sequence_of(column: Column) -> Name | None:
+    """The sequence a serial column's default takes its numbers from, which an INSERT that
+    names it (``nextval('t_id_seq')``) advances too."""
+    found = _NEXTVAL.search(column.default or "")
+    return (found.group(1) or DEFAULT_SCHEMA, found.group(2)) if found else None
 
 
 def _numbered(column: Column) -> bool:
@@ -212,13 +304,6 @@ def _generated(column: Column) -> bool:
     the column, the same on every run."""
     default = (column.default or "").lower()
     return _numbered(column) or any(call in default for call in _UUID_DEFAULTS)
-
-
-def _inserted_rows(node: ast.InsertStmt) -> int:
-    select = node.selectStmt
-    if isinstance(select, ast.SelectStmt) and select.valuesLists:
-        return len(select.valuesLists)
-    return 0 if select is not None else 1  # INSERT ... DEFAULT VALUES
 
 
 def _column_names(targets: Any) -> list[str]:
@@ -339,9 +424,9 @@ class _Cursor:
         self._line = recorder.issuing_line() if recorder is not None else None
         catalog = recorder.catalog if recorder is not None else None
         connection = self._connection
-        self._rows, self.description = empty_answer(
+        self._rows, self.description, self._read = empty_answer(
             operation, catalog, connection.generated, connection.pg_version
-        )
+        )  # a whole answer is no read of the data
         if recorder is not None and recorder.finds_rows and self.description is not None:
             self._rows = self._rows or _one_row_once(operation, recorder, len(self.description))
         self._rowcount = len(self._rows) if self.description is not None else 0
