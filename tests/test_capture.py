@@ -2426,6 +2426,37 @@ def test_an_orm_row_keyed_by_a_named_sequence_gets_its_key_back(write_migration)
     assert any("nextval('ab_view_menu_id_seq')" in sql for sql in inserts), inserts
 
 
+def test_each_table_a_helper_reads_from_one_line_gets_its_row(write_migration) -> None:
+    """manila lower-cases the statuses of two tables through one helper, called in a loop at
+    one line: only the first table's read found a row, the second table's UPDATEs went
+    unseen, and yet the notice that rows were read went (it was asked per line)."""
+    write_migration(
+        "def upgrade():\n"
+        "    for name in ('shares', 'share_servers'):\n"
+        "        op.create_table(name, sa.Column('id', sa.Integer, primary_key=True),\n"
+        "                        sa.Column('status', sa.String(255)))\n",
+        revision="a1", name="1_a1.py",
+    )  # fmt: skip
+    path = write_migration(
+        "def _lower(bind, name):\n"
+        "    for id_, status in bind.execute(sa.text(f'SELECT id, status FROM {name}')):\n"
+        "        bind.execute(sa.text(f'UPDATE {name} SET status = :s WHERE id = :i'),\n"
+        "                     {'s': status.lower(), 'i': id_})\n"
+        "def upgrade():\n"
+        "    bind = op.get_bind()\n"
+        "    for name in ('shares', 'share_servers'):\n"
+        "        _lower(bind, name)\n",
+        revision="b2", down_revision="a1", name="2_b2.py",
+    )  # fmt: skip
+    result = command.check([path.parent])
+    assert [d for d in result.diagnostics if d.path == path] == []
+    with OfflineCapturer(Config(), 15) as capturer:
+        capturer.capture(read_script(path.parent / "1_a1.py"))
+        upgrade = capturer.capture(read_script(path)).upgrade
+    updates = [e.sql for e in upgrade.judged if e.sql.startswith("UPDATE")]
+    assert [sql.split()[1] for sql in updates] == ["shares", "share_servers"]
+
+
 @pytest.mark.parametrize(
     "read",
     [

@@ -327,3 +327,22 @@ def test_a_drop_if_exists_of_a_table_no_database_holds_locks_nothing(tmp_path: P
     )
     result = command.check([versions])
     assert [f for f in result.findings if f.rule == RULE and f.path.name == "2_b2.py"]
+
+
+def test_a_foreign_key_to_a_table_the_history_dropped_waits_on_nothing(tmp_path: Path) -> None:
+    """aim's downgrade makes a table whose foreign key refers to one the upgrade dropped and
+    the downgrade makes only further down: that statement fails (object-does-not-exist), it
+    waits on no lock."""
+    body = """\
+def upgrade():
+    op.create_table("commits", sa.Column("uuid", sa.Text(), primary_key=True))
+    op.drop_table("commits")
+
+def downgrade():
+    op.create_table(
+        "commit_tag",
+        sa.Column("commit_id", sa.Text(), sa.ForeignKey("commits.uuid")),
+    )
+    op.create_table("commits", sa.Column("uuid", sa.Text(), primary_key=True))
+"""
+    assert lines(tmp_path, body, rule=RULE) == []

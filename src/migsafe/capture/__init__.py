@@ -44,6 +44,7 @@ from migsafe.capture import stand_ins
 from migsafe.capture.bytecode import script_code
 from migsafe.capture.code_origin import is_project_file
 from migsafe.capture.offline_bind import OfflineBind, is_offline
+from migsafe.capture.one_row import query_shape
 from migsafe.capture.operations import Recording
 from migsafe.capture.recorder import AskedAbsent, Emitted, Read, Recorder
 from migsafe.capture.sqlalchemy_1x import sqlalchemy_1x_calls
@@ -355,8 +356,9 @@ class OfflineCapturer:
                 return capture
             finally:
                 self._offline = True
-            if any(read.line not in again.recorder.lines_given for read in again.reads):
-                return capture  # a line it read rows at found none: nothing was shown there
+            given = again.recorder.reads_given
+            if any((read.line, query_shape(read.sql)) not in given for read in again.reads):
+                return capture  # a query it read rows with found none: nothing was shown there
             if not again.exact or again.guesses:
                 return capture
             if _schema_changes(again) != _schema_changes(capture):

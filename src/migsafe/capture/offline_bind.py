@@ -34,7 +34,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import JSON
 
-from migsafe.capture.one_row import one_row
+from migsafe.capture.one_row import one_row, query_shape
 from migsafe.capture.recorder import Recorder
 from migsafe.capture.reflection import CatalogReflection
 from migsafe.catalog import DEFAULT_SCHEMA, Catalog, Column, Name, qualified_name
@@ -479,16 +479,18 @@ class _Cursor:
 
 
 def _one_row_once(sql: str, recorder: Recorder, width: int) -> list[Row]:
-    """One row for the first query a line of the migration makes, none after: a loop that
-    reads until nothing is left (airflow's batches, ``WHERE id > :last LIMIT 1000``, a new
-    text each time round) ends after one."""
-    line = recorder.issuing_line()
-    if line in recorder.lines_given:
+    """One row for the first of each query a line of the migration makes, none after: a
+    loop that reads until nothing is left (airflow's batches, ``WHERE id > :last LIMIT
+    1000``, a new text each time round but one shape) ends after one, and each of the tables
+    a helper reads in turn from one line (manila's ``for table in ("shares",
+    "share_servers")``) gets its row."""
+    given = (recorder.issuing_line(), query_shape(sql))
+    if given in recorder.reads_given:
         return []
     row = one_row(sql, recorder.catalog, recorder.row_values)
     if row is None or len(row) != width:
         return []
-    recorder.lines_given.add(line)
+    recorder.reads_given.add(given)
     return [row]
 
 

@@ -55,6 +55,15 @@ _OTHER_VALUES: dict[str, Any] = {
 }
 
 
+def query_shape(sql: str) -> str:
+    """What two queries that differ only in their constants (the batches of one loop) have
+    in common: PostgreSQL's query fingerprint; the text itself where it does not parse."""
+    try:
+        return pglast.parser.fingerprint(sql)
+    except pglast.parser.ParseError:
+        return " ".join(sql.split())
+
+
 def one_row(sql: str, catalog: Catalog | None, values: int = 0) -> Row | None:
     """The row a SELECT of named columns from tables the history made gives when they hold
     one; None for any other query (``SELECT *``, an expression, a column of a table the

@@ -120,11 +120,11 @@ class Recorder:
         self._guarded_lines = guarded_lines  # MigrationScript.guarded_lines
         self.emitted: list[Emitted] = []
         self.reads: list[Read] = []
-        # the first query of each line it reads at finds a row (OfflineCapturer._with_rows):
-        # the lines that have
+        # the first of each query a line reads with finds a row (OfflineCapturer._with_rows):
+        # the (line, query) that have (``query_shape``)
         self.finds_rows = False
         self.row_values = 0  # which of one_row's sets of values
-        self.lines_given: set[int] = set()
+        self.reads_given: set[tuple[int, str]] = set()
         # lines that looked up a table's indexes (reflection): a build after one may be
         # guarded by what exists, which a database answered as empty cannot show
         self.index_lookups: list[int] = []
