@@ -250,6 +250,34 @@ def test_a_script_location_that_is_no_directory_says_how_alembic_reads_it(
     )
 
 
+def test_a_relative_script_location_without_env_py_here_says_so(
+    tmp_path: Path, monkeypatch, write_migration
+) -> None:
+    """ihatemoney's alembic.ini says ``script_location = .``: run from another directory,
+    that is where migsafe (as Alembic) looked for env.py, found none, and lock-timeout-missing
+    went silent with nothing to say why."""
+    versions = write_migration(
+        "def upgrade():\n    op.add_column('users', sa.Column('nickname', sa.Text()))\n"
+    ).parent
+    project = versions.parent
+    (project / "env.py").write_text("from alembic import context\n")
+    (project / "alembic.ini").write_text("[alembic]\nscript_location = .\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    code, output = run("check", "-c", str(project / "alembic.ini"), str(versions))
+    assert code == 2, output  # the versions given are not under that script_location
+    assert (
+        "script_location '.' holds no env.py, which Alembic runs (taken from the working "
+        "directory as Alembic takes a relative path: run from the directory it is relative "
+        "to, or write it as %(here)s/...): what it would set (lock_timeout, the naming "
+        "convention) is not known"
+    ) in output
+    monkeypatch.chdir(project)
+    code, output = run("check", "-c", "alembic.ini")
+    assert code == 1 and "lock-timeout-missing" in output and "notice" not in output
+
+
 def test_python_m_migsafe_is_not_shadowed_by_a_package_in_the_working_directory(
     tmp_path: Path,
 ) -> None:

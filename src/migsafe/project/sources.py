@@ -231,6 +231,15 @@ def _add_config(sources: Sources, config: Config) -> None:
         message = f"script_location {location!r}: cannot find the package {exc.name!r}"
         sources.diagnostics.append(Diagnostic(ini, f"{message} on the import path", fatal=True))
         return
+    if _relative(config) and not (Path(script_dir.dir) / "env.py").is_file():
+        # a location that depends on where migsafe runs, and is wrong from here: Alembic
+        # could not run it either (ihatemoney's ``script_location = .``)
+        location = config.get_alembic_option("script_location")
+        message = (
+            f"script_location {location!r} holds no env.py, which Alembic runs ({_RELATIVE}): "
+            "what it would set (lock_timeout, the naming convention) is not known"
+        )
+        sources.diagnostics.append(Diagnostic(ini, message, fatal=False))
     sources.config = sources.config or config
     sources.script_location = sources.script_location or Path(script_dir.dir)
     sources.sys_path.extend(sys_path)
@@ -244,12 +253,21 @@ def _config_problem(config: Config, exc: Exception) -> str:
     script_location that is no directory, where they say to run ``alembic init``."""
     location = config.get_alembic_option("script_location")
     if isinstance(location, str) and "Path doesn't exist" in str(exc):
-        relative = "" if os.path.isabs(location) else (
-            ", taken from the working directory as Alembic takes a relative path: run from "
-            "the directory it is relative to, or write it as %(here)s/..."
-        )  # fmt: skip
+        relative = f", {_RELATIVE}" if _relative(config) else ""
         return f"script_location {location!r} is no directory{relative}"
     return _one_line(str(exc))
+
+
+def _relative(config: Config) -> bool:
+    """A script_location that is a relative path (not a package resource, ``pkg:dir``)."""
+    location = config.get_alembic_option("script_location")
+    return isinstance(location, str) and not os.path.isabs(location) and ":" not in location
+
+
+_RELATIVE = (
+    "taken from the working directory as Alembic takes a relative path: run from the "
+    "directory it is relative to, or write it as %(here)s/..."
+)
 
 
 def _no_section(config: Config) -> str:
