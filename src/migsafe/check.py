@@ -336,6 +336,7 @@ def check_script(
                        fatal=False, line=line)
             for line in suppressions.unused()
         ]  # fmt: skip
+    findings = _each_once(findings)
     profile = _profile(revision, notes)
     flagged = {f.line for f in findings}  # an unrenderable operation a rule already names
     upgrade_sql = tuple(s.sql for s in up_statements if s.applied is not None)
@@ -343,6 +344,15 @@ def check_script(
         findings, notes + [n for n in unrendered if n.line not in flagged], upgrade_sql,
         upgrade.exact, locks=profile, created=revision.tables_created,
     )  # fmt: skip
+
+
+def _each_once(findings: list[Finding]) -> list[Finding]:
+    """The findings without repeats: one ``alter_column()`` that renames and changes a type
+    renders three statements on a column that is not there (mlrun), and each said the same."""
+    first: dict[tuple[str, int | None, str], Finding] = {}
+    for finding in findings:
+        first.setdefault((finding.rule, finding.line, finding.message), finding)
+    return list(first.values())
 
 
 def _profile(revision: RevisionContext, notes: list[Diagnostic]) -> RevisionLocks:

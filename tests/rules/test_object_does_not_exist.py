@@ -280,3 +280,18 @@ def upgrade():
     path = write_migration(body.replace("if not", "if"), revision="c3", down_revision="b2")
     notices = [d.message for d in command.check([path.parent]).diagnostics]
     assert any("reads rows through op.get_bind()" in m for m in notices), notices
+
+
+def test_one_call_that_renders_several_statements_is_one_finding(write_migration) -> None:
+    """mlrun's downgrade renames a column the upgrade had renamed otherwise, makes it
+    nullable and changes its type in one ``alter_column()``: three statements, each on a
+    column that is not there, and three findings said the same."""
+    body = """\
+def upgrade():
+    op.alter_column("projects", "title", nullable=True, new_column_name="label",
+                    type_=sa.JSON())
+"""
+    findings = after_history(write_migration, TABLES, body, rule=RULE)
+    assert [(f.line, f.message.split(" does not")[0]) for f in findings] == [
+        (findings[0].line, 'Column "title" of "projects"')
+    ]
