@@ -2318,8 +2318,10 @@ def upgrade():
 """
 
 
-def _after_variable(write_migration, body: str) -> tuple[Path, list[Diagnostic], list[str]]:
-    write_migration(VARIABLE, revision="a1", name="1_a1.py")
+def _after(write_migration, first: str, body: str) -> tuple[Path, list[Diagnostic], list[str]]:
+    """A revision ``body`` after one ``first``: its path, check's notices on it, and the
+    statements its upgrade() is judged by."""
+    write_migration(first, revision="a1", name="1_a1.py")
     path = write_migration(body, revision="b2", down_revision="a1", name="2_b2.py")
     with OfflineCapturer(Config(), 15) as capturer:
         capturer.capture(read_script(path.parent / "1_a1.py"))
@@ -2327,6 +2329,10 @@ def _after_variable(write_migration, body: str) -> tuple[Path, list[Diagnostic],
     result = command.check([path.parent])
     notes = [d for d in result.diagnostics if d.path == path]
     return path, notes, [e.sql for e in upgrade.judged]
+
+
+def _after_variable(write_migration, body: str) -> tuple[Path, list[Diagnostic], list[str]]:
+    return _after(write_migration, VARIABLE, body)
 
 
 def test_what_a_data_migration_does_per_row_is_seen_where_its_reads_find_one(
@@ -2362,13 +2368,12 @@ def test_a_json_column_read_with_a_row_comes_back_decoded(write_migration) -> No
     """langflow reads ``sa.select(role.c.permissions)`` of an ``sa.JSON()`` column and checks
     it is a list: psycopg2 decodes JSON itself, and SQLAlchemy does not decode it again. Offline
     the JSON value of the row was decoded twice (a TypeError), and the notice stayed."""
-    write_migration(
+    first = (
         "def upgrade():\n"
         "    op.create_table('role', sa.Column('id', sa.Integer, primary_key=True),\n"
-        "                    sa.Column('permissions', sa.JSON))\n",
-        revision="a1", name="1_a1.py",
-    )  # fmt: skip
-    path = write_migration(
+        "                    sa.Column('permissions', sa.JSON))\n"
+    )
+    body = (
         "def upgrade():\n"
         "    role = sa.table('role', sa.column('id'), sa.column('permissions', sa.JSON()))\n"
         "    bind = op.get_bind()\n"
@@ -2376,11 +2381,11 @@ def test_a_json_column_read_with_a_row_comes_back_decoded(write_migration) -> No
         "        if not isinstance(row['permissions'], (dict, list)):\n"
         "            raise TypeError(row['permissions'])\n"
         "        bind.execute(role.update().where(role.c.id == row['id']).values(\n"
-        "            permissions=[]))\n",
-        revision="b2", down_revision="a1", name="2_b2.py",
-    )  # fmt: skip
-    result = command.check([path.parent])
-    assert [d for d in result.diagnostics if d.path == path] == []
+        "            permissions=[]))\n"
+    )
+    _, notes, judged = _after(write_migration, first, body)
+    assert notes == []
+    assert "UPDATE role SET permissions='[]'::JSON WHERE role.id = 1" in judged
 
 
 def test_an_orm_row_keyed_by_a_named_sequence_gets_its_key_back(write_migration) -> None:
@@ -2389,15 +2394,14 @@ def test_an_orm_row_keyed_by_a_named_sequence_gets_its_key_back(write_migration)
     ``nextval('ab_view_menu_id_seq')`` and returns the key, which offline came back NULL and
     stopped the flush (FlushError). The sequence is numbered as a serial column's is, and a
     serial column's INSERT without the key shares its numbers."""
-    write_migration(
+    first = (
         "def upgrade():\n"
         "    op.create_table('ab_view_menu', sa.Column('id', sa.Integer,\n"
         "        sa.Sequence('ab_view_menu_id_seq'), primary_key=True),\n"
         "        sa.Column('name', sa.String(250), unique=True, nullable=False))\n"
-        "    op.create_table('ab_role', sa.Column('id', sa.Integer, primary_key=True))\n",
-        revision="a1", name="1_a1.py",
-    )  # fmt: skip
-    path = write_migration(
+        "    op.create_table('ab_role', sa.Column('id', sa.Integer, primary_key=True))\n"
+    )
+    body = (
         "from sqlalchemy.orm import Session, declarative_base\n"
         "Base = declarative_base()\n"
         "class ViewMenu(Base):\n"
@@ -2414,15 +2418,11 @@ def test_an_orm_row_keyed_by_a_named_sequence_gets_its_key_back(write_migration)
         "    session.flush()\n"
         "    assert sorted(m.id for m in menus) == [1, 2], [m.id for m in menus]\n"
         "    session.commit()\n"
-        "    op.add_column('ab_view_menu', sa.Column('icon', sa.Text))\n",
-        revision="b2", down_revision="a1", name="2_b2.py",
-    )  # fmt: skip
-    result = command.check([path.parent])
-    assert [d.message for d in result.diagnostics if d.path == path] == []
-    with OfflineCapturer(Config(), 15) as capturer:
-        capturer.capture(read_script(path.parent / "1_a1.py"))
-        upgrade = capturer.capture(read_script(path)).upgrade
-    inserts = [e.sql for e in upgrade.judged if e.sql.startswith("INSERT")]
+        "    op.add_column('ab_view_menu', sa.Column('icon', sa.Text))\n"
+    )
+    _, notes, judged = _after(write_migration, first, body)
+    assert [d.message for d in notes] == []
+    inserts = [sql for sql in judged if sql.startswith("INSERT")]
     assert any("nextval('ab_view_menu_id_seq')" in sql for sql in inserts), inserts
 
 
@@ -2430,14 +2430,13 @@ def test_each_table_a_helper_reads_from_one_line_gets_its_row(write_migration) -
     """manila lower-cases the statuses of two tables through one helper, called in a loop at
     one line: only the first table's read found a row, the second table's UPDATEs went
     unseen, and yet the notice that rows were read went (it was asked per line)."""
-    write_migration(
+    first = (
         "def upgrade():\n"
         "    for name in ('shares', 'share_servers'):\n"
         "        op.create_table(name, sa.Column('id', sa.Integer, primary_key=True),\n"
-        "                        sa.Column('status', sa.String(255)))\n",
-        revision="a1", name="1_a1.py",
-    )  # fmt: skip
-    path = write_migration(
+        "                        sa.Column('status', sa.String(255)))\n"
+    )
+    body = (
         "def _lower(bind, name):\n"
         "    for id_, status in bind.execute(sa.text(f'SELECT id, status FROM {name}')):\n"
         "        bind.execute(sa.text(f'UPDATE {name} SET status = :s WHERE id = :i'),\n"
@@ -2445,15 +2444,11 @@ def test_each_table_a_helper_reads_from_one_line_gets_its_row(write_migration) -
         "def upgrade():\n"
         "    bind = op.get_bind()\n"
         "    for name in ('shares', 'share_servers'):\n"
-        "        _lower(bind, name)\n",
-        revision="b2", down_revision="a1", name="2_b2.py",
-    )  # fmt: skip
-    result = command.check([path.parent])
-    assert [d for d in result.diagnostics if d.path == path] == []
-    with OfflineCapturer(Config(), 15) as capturer:
-        capturer.capture(read_script(path.parent / "1_a1.py"))
-        upgrade = capturer.capture(read_script(path)).upgrade
-    updates = [e.sql for e in upgrade.judged if e.sql.startswith("UPDATE")]
+        "        _lower(bind, name)\n"
+    )
+    _, notes, judged = _after(write_migration, first, body)
+    assert notes == []
+    updates = [sql for sql in judged if sql.startswith("UPDATE")]
     assert [sql.split()[1] for sql in updates] == ["shares", "share_servers"]
 
 
