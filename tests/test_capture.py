@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from migsafe import check, command
 from migsafe.capture import OfflineCapturer
 from migsafe.capture.stand_ins import Reach
 from migsafe.capture.stood_in_values import UNKNOWN_MODIFIER
+from migsafe.capture.time_limit import RunTooLong, time_limit
 from migsafe.findings import Diagnostic
 from migsafe.project import load_project, read_script
 from migsafe.revision import is_unknown_type, type_name
@@ -1626,6 +1628,47 @@ def test_classes_after_the_line_that_raised_are_still_defined(tmp_path: Path) ->
         "CREATE TABLE tags (\n    key VARCHAR(250)\n);",
         "CREATE INDEX ix_tags_key ON tags (key);",
     ]
+
+
+def test_what_comes_after_the_line_that_raised_gets_two_seconds(tmp_path: Path) -> None:
+    """A module that raises to stop its import, before work that never ends offline (a
+    loop waiting for a service): what the real import never ran gets 2 s, and the rest
+    stays stood in; the migration is captured in full."""
+    modules = {
+        "myapp_waits/__init__.py": "",
+        "myapp_waits/config.py": (
+            "TABLE = 'users'\n"
+            "raise RuntimeError('configure the application first')\n"
+            "while True:\n    pass\n"
+            "KIND = 'kind'\n"
+        ),
+    }
+    started = time.monotonic()
+    upgrade = capture_beside_app(
+        tmp_path,
+        modules,
+        "from myapp_waits.config import TABLE, KIND\n"
+        "def upgrade():\n"
+        "    op.create_table(TABLE, sa.Column('id', sa.Integer))\n",
+    )
+    assert time.monotonic() - started < 10
+    assert upgrade.failure is None
+    assert [e.sql for e in upgrade.judged] == ["CREATE TABLE users (\n    id INTEGER\n);"]
+
+
+def test_an_inner_time_limit_lets_the_outer_one_go_on() -> None:
+    """Limits nest: the inner one's end is caught where it was set, and the outer one still
+    stops the run it bounds, with what was left of it."""
+    with pytest.raises(RunTooLong) as outer_end, time_limit(0.3) as outer:
+        with time_limit(0.05) as inner:
+            try:
+                time.sleep(1)
+            except RunTooLong as exc:
+                assert exc.args[0] is inner
+        with time_limit(5) as longer:  # the outer one runs out first: it governs
+            assert longer is None
+            time.sleep(1)
+    assert outer_end.value.args[0] is outer
 
 
 def test_a_type_of_the_application_deriving_from_a_stood_in_one_is_unknown(

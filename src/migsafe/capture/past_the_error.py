@@ -23,6 +23,12 @@ import ast
 import types
 from typing import Any
 
+from migsafe.capture.time_limit import RunTooLong, time_limit
+
+# what the real import never ran gets this long (a module that raises to stop its import,
+# before work that would not end offline); the statements not run by then stay stood in
+_SECONDS = 2.0
+
 _FUTURE_FLAGS = {
     name: getattr(__future__, name).compiler_flag for name in __future__.all_feature_names
 }
@@ -48,14 +54,21 @@ def run_the_rest(module: types.ModuleType, loader: Any, error: BaseException) ->
     ]
     flags = _future_flags(tree)
     filename = module.__spec__.origin if module.__spec__ else module.__name__
-    for statement in after:
-        code = compile(
-            ast.Module([statement], type_ignores=[]), filename, "exec", flags, dont_inherit=True
-        )
-        try:
-            exec(code, vars(module))
-        except (Exception, SystemExit):
-            continue
+    limit = None
+    try:
+        with time_limit(_SECONDS) as limit:
+            for statement in after:
+                code = compile(
+                    ast.Module([statement], type_ignores=[]), filename, "exec", flags,
+                    dont_inherit=True,
+                )  # fmt: skip
+                try:
+                    exec(code, vars(module))
+                except (Exception, SystemExit):
+                    continue
+    except RunTooLong as exc:
+        if limit is None or exc.args[0] is not limit:
+            raise  # an outer limit's: the run it bounds stops
 
 
 def _line_that_raised(module: types.ModuleType, error: BaseException) -> int | None:
