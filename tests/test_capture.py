@@ -1630,16 +1630,24 @@ def test_classes_after_the_line_that_raised_are_still_defined(tmp_path: Path) ->
     ]
 
 
-def test_what_comes_after_the_line_that_raised_gets_two_seconds(tmp_path: Path) -> None:
-    """A module that raises to stop its import, before work that never ends offline (a
-    loop waiting for a service): what the real import never ran gets 2 s, and the rest
-    stays stood in; the migration is captured in full."""
+def test_what_comes_after_the_line_that_raised_may_not_hang_or_end_the_worker(
+    tmp_path: Path,
+) -> None:
+    """A module that raises to stop its import, before work the real import never does: a
+    call for its effect (``os._exit()``) or a loop is not run, a definition whose value
+    never comes (waiting for a service) gets 2 s, one that ends the process is refused;
+    the rest stays stood in, and the migration is captured in full."""
     modules = {
         "myapp_waits/__init__.py": "",
         "myapp_waits/config.py": (
+            "import os\n"
+            "def wait():\n    while True:\n        pass\n"
             "TABLE = 'users'\n"
             "raise RuntimeError('configure the application first')\n"
+            "os._exit(3)\n"
             "while True:\n    pass\n"
+            "EXITED = os._exit(4)\n"
+            "READY = wait()\n"
             "KIND = 'kind'\n"
         ),
     }

@@ -1,5 +1,5 @@
-"""The rest of a project module whose import raised: each top-level statement after the one
-that raised, run on its own, but for function definitions.
+"""The rest of a project module whose import raised: each top-level definition after the
+statement that raised (a class, a constant, an import), run on its own.
 
 mlflow's ``dbmodels/models.py`` builds a list of run statuses from protobuf enums near its
 top; with protobuf not installed that line raises, and every model class after it (the
@@ -13,15 +13,20 @@ A function is left out (it stays a stand-in): its body runs later, when it is ca
 whether it needs what was lost shows only then, as an error inside the application's code
 (airflow's ``utcnow()`` handing a stood-in pendulum timezone to ``datetime.now``) where a
 stand-in would have let the migration go on. A class body or an assignment runs now, so it
-is kept only when it does not need what was lost.
+is kept only when it does not need what was lost. A call made for its effect, a loop, a
+branch or a block does work the real import never did, and is not run; what is run gets 2 s
+and may not end the process.
 """
 
 from __future__ import annotations
 import __future__
 
 import ast
+import contextlib
+import os
 import types
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, NoReturn
 
 from migsafe.capture.time_limit import RunTooLong, time_limit
 
@@ -29,14 +34,19 @@ from migsafe.capture.time_limit import RunTooLong, time_limit
 # before work that would not end offline); the statements not run by then stay stood in
 _SECONDS = 2.0
 
+# what a statement after the error may be: a definition of a name (a class, a constant, an
+# import); not a call made for its effect, a loop, a branch or a block, which do work the
+# real import never did
+_DEFINITIONS = (ast.ClassDef, ast.Assign, ast.AnnAssign, ast.Import, ast.ImportFrom)
+
 _FUTURE_FLAGS = {
     name: getattr(__future__, name).compiler_flag for name in __future__.all_feature_names
 }
 
 
 def run_the_rest(module: types.ModuleType, loader: Any, error: BaseException) -> None:
-    """Run, in ``module``'s namespace, each top-level statement after the one that raised
-    ``error`` but function definitions; one that raises (or exits) is skipped. Nothing is
+    """Run, in ``module``'s namespace, each top-level definition after the statement that
+    raised ``error``; one that raises (or exits) is skipped. Nothing is
     run when the module's source or the statement that raised cannot be told."""
     line = _line_that_raised(module, error)
     source = _source(module, loader)
@@ -49,14 +59,13 @@ def run_the_rest(module: types.ModuleType, loader: Any, error: BaseException) ->
     after = [
         statement
         for statement in tree.body
-        if statement.lineno > line
-        and not isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef))
+        if statement.lineno > line and isinstance(statement, _DEFINITIONS)
     ]
     flags = _future_flags(tree)
     filename = module.__spec__.origin if module.__spec__ else module.__name__
     limit = None
     try:
-        with time_limit(_SECONDS) as limit:
+        with time_limit(_SECONDS) as limit, _no_process_exit():
             for statement in after:
                 code = compile(
                     ast.Module([statement], type_ignores=[]), filename, "exec", flags,
@@ -69,6 +78,22 @@ def run_the_rest(module: types.ModuleType, loader: Any, error: BaseException) ->
     except RunTooLong as exc:
         if limit is None or exc.args[0] is not limit:
             raise  # an outer limit's: the run it bounds stops
+
+
+@contextlib.contextmanager
+def _no_process_exit() -> Iterator[None]:
+    """``os._exit()`` raises SystemExit meanwhile: what the real import never ran may not end
+    the worker (``x = os._exit(3)``), as a skipped statement it is."""
+    real = os._exit
+
+    def refused(code: int) -> NoReturn:
+        raise SystemExit(code)
+
+    os._exit = refused
+    try:
+        yield
+    finally:
+        os._exit = real
 
 
 def _line_that_raised(module: types.ModuleType, error: BaseException) -> int | None:
