@@ -287,6 +287,10 @@ class Catalog:
         if name not in self.tables:
             self._new_table(name, partial=True, created_by=revision)
 
+    def dropped(self, name: Name) -> bool:
+        """A table the history dropped and has not made again by now."""
+        return name in self.gone and name not in self.tables
+
     def table(self, name: Name) -> Table | None:
         """The table, when the history shows all of it (not one it only altered)."""
         table = self.tables.get(name)
@@ -367,7 +371,7 @@ class Catalog:
         constraint = Constraint(name, kind, columns, validated=not node.skip_validation)
         if kind == "foreign key":
             referred = qualified_name(node.pktable)
-            if referred not in self.tables and referred in self.gone:  # aim's downgrade
+            if self.dropped(referred):  # aim's downgrade
                 self._not_there(f"table {_relation_sql(referred)}")  # refers to it too soon
             if referred not in self.tables and referred != table.name:
                 # a key refers to it, so it exists: made outside the history (vmware-nsx's

@@ -216,10 +216,11 @@ def _returned(
     column it names, the value given for it, or one the database makes."""
     table = catalog.table(qualified_name(node.relation)) if catalog is not None else None
     given = [target.name for target in node.cols or ()]
+    columns = _referenced_columns(returning)
     rows = []
     for inserted in _inserted_values(node):
         made: dict[str | None, Any] = {}  # each column's value once (``id, id AS id__1``)
-        for name in _referenced_columns(returning):
+        for name in columns:
             if name in made:
                 continue
             column = table.columns.get(name) if table is not None and name else None
@@ -232,7 +233,7 @@ def _returned(
                 made[name] = number if _numbered(column) else uuid.UUID(int=number)
             else:
                 made[name] = None
-        rows.append(tuple(made[name] for name in _referenced_columns(returning)))
+        rows.append(tuple(made[name] for name in columns))
     return rows
 
 

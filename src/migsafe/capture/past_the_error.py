@@ -46,8 +46,8 @@ _FUTURE_FLAGS = {
 
 def run_the_rest(module: types.ModuleType, loader: Any, error: BaseException) -> None:
     """Run, in ``module``'s namespace, each top-level definition after the statement that
-    raised ``error``; one that raises (or exits) is skipped. Nothing is
-    run when the module's source or the statement that raised cannot be told."""
+    raised ``error``; one that raises (or exits) is skipped. Nothing is run when the
+    module's source or the statement that raised cannot be told."""
     line = _line_that_raised(module, error)
     source = _source(module, loader)
     if line is None or source is None:

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from migsafe.catalog import Catalog
 from migsafe.findings import Finding, Severity
 from migsafe.locks import LockMode
 from migsafe.revision import RevisionContext
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule
-from migsafe.sql import TableName
 
 RULE = Rule(
     code="MS058",
@@ -57,7 +55,9 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
             for table, mode in rev.tables_locked(stmt)
             if mode >= LockMode.SHARE
             and not rev.is_new_table(stmt, table)
-            and not (schema is not None and _dropped(schema, table))
+            # a table the history dropped (aim's downgrade makes a key to one it makes
+            # only further down): the statement fails, object-does-not-exist says so
+            and not (schema is not None and schema.dropped(table.key))
         ]
         if not blocking or rev.setting_before(stmt, "lock_timeout"):
             continue
@@ -70,10 +70,3 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
             f"holds the table, this migration waits and {mode.blocks} queue behind it until "
             "it gets the lock.",
         )
-
-
-def _dropped(schema: Catalog, table: TableName) -> bool:
-    """A table the history dropped and has not made again: nothing waits on it (the
-    statement fails, object-does-not-exist says so), as aim's downgrade that re-creates a
-    table with a foreign key to one it creates only further down."""
-    return table.key in schema.gone and table.key not in schema.tables
