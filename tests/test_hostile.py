@@ -187,6 +187,11 @@ def test_a_process_a_migration_detaches_does_not_outlive_the_check(
     pid_file = tmp_path / "detached.pids"
     body = (
         "import os, subprocess, time\n"
+        "def both_said():\n"  # until the grandchild has said its pid: the middle process's
+        "    deadline = time.monotonic() + 10\n"  # os._exit() kills what is below it
+        f"    while len(open({str(pid_file)!r}).read().split()) < 2:\n"
+        "        assert time.monotonic() < deadline\n"
+        "        time.sleep(0.01)\n"
         "def upgrade():\n"
         "    child = subprocess.Popen(['sleep', '120'], start_new_session=True)\n"
         f"    open({str(pid_file)!r}, 'a').write(f'{{child.pid}}\\n')\n"
@@ -195,11 +200,9 @@ def test_a_process_a_migration_detaches_does_not_outlive_the_check(
         "        if os.fork() == 0:\n"
         f"            open({str(pid_file)!r}, 'a').write(f'{{os.getpid()}}\\n')\n"
         "            time.sleep(120)\n"
+        "        both_said()\n"
         "        os._exit(0)\n"
-        "    deadline = time.monotonic() + 10\n"  # until the grandchild has said its pid
-        f"    while len(open({str(pid_file)!r}).read().split()) < 2:\n"
-        "        assert time.monotonic() < deadline\n"
-        "        time.sleep(0.01)\n"
+        "    both_said()\n"
     )
     versions = history_around(write_migration, body)
     code, report = check_json(str(versions))
