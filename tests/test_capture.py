@@ -1703,6 +1703,28 @@ def test_a_type_of_the_application_deriving_from_a_stood_in_one_is_unknown(
     assert 'definition migsafe_unknown."DefinitionType"' in created
 
 
+def test_a_stand_in_unpacked_into_names_gives_one_each(write_migration) -> None:
+    """pgadmin4's first revision asks its setup for the first user, ``email, password =
+    user_info()``: a stand-in iterated as empty made that a ValueError, and the whole
+    initial schema after it went uncaptured (with a notice calling it a branch). Unpacked
+    into names, a stand-in gives one stand-in each, as its items would; an item written into
+    one (``current_app.config["SECRET_KEY"] = key``, next) is taken as an attribute is."""
+    body = """
+from setup_not_installed import user_info
+
+def upgrade():
+    email, password = user_info()
+    first, *rest, last = user_info()
+    user_info.config["SECRET_KEY"] = password
+    op.create_table("user", sa.Column("id", sa.Integer, primary_key=True))
+    op.execute(sa.table("user", sa.column("email")).insert().values(email=email))
+"""
+    _, upgrade, _ = capture_body(write_migration, body)
+    assert upgrade.failure is None and upgrade.guesses == []
+    assert upgrade.judged[0].sql.startswith("CREATE TABLE")
+    assert upgrade.judged[1].sql.startswith('INSERT INTO "user" (email)')
+
+
 def test_a_stood_in_type_with_a_variant_is_the_variant(write_migration) -> None:
     """invenio-records' ``sqlalchemy_utils.JSONType().with_variant(JSONB(), "postgresql")``
     with sqlalchemy_utils not installed: SQLAlchemy copies the type to make the variant, and

@@ -288,8 +288,10 @@ class Catalog:
             self._new_table(name, partial=True, created_by=revision)
 
     def dropped(self, name: Name) -> bool:
-        """A table the history dropped and has not made again by now."""
-        return name in self.gone and name not in self.tables
+        """A table the history dropped and has not made again by now, in a schema known
+        whole (else a revision not checked to its end may have: jupyterhub drops
+        ``api_tokens``, and its application makes it again on start)."""
+        return self.exact and name in self.gone and name not in self.tables
 
     def table(self, name: Name) -> Table | None:
         """The table, when the history shows all of it (not one it only altered)."""

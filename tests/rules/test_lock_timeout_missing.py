@@ -346,3 +346,29 @@ def downgrade():
     op.create_table("commits", sa.Column("uuid", sa.Text(), primary_key=True))
 """
     assert lines(tmp_path, body, rule=RULE) == []
+
+
+def test_a_table_dropped_before_a_revision_not_checked_to_its_end_may_be_back(
+    tmp_path: Path,
+) -> None:
+    """jupyterhub drops ``api_tokens`` in one revision, its application makes it again on
+    start, and a later downgrade drops it: where a revision in between was not checked to
+    its end, the schema is not known whole, and the table may well be there to lock."""
+    (tmp_path / "env.py").write_text(PLAIN_ENV_PY)
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    revisions = {
+        "a1": "def upgrade():\n    op.create_table('api_tokens', sa.Column('id', sa.Integer()))\n",
+        "b2": "def upgrade():\n    op.drop_table('api_tokens')\n",
+        "c3": "def upgrade():\n    raise RuntimeError('needs the application')\n",
+        "d4": "def upgrade():\n    pass\n\ndef downgrade():\n    op.drop_table('api_tokens')\n",
+    }
+    down = None
+    for revision, body in revisions.items():
+        (versions / f"{revision}.py").write_text(migration_source(body, revision, down))
+        down = revision
+    result = command.check([versions])
+    assert [(f.path.name, f.rule) for f in result.findings if f.rule == RULE] == [
+        ("b2.py", RULE),
+        ("d4.py", RULE),
+    ]

@@ -177,6 +177,11 @@ class StandIn(UserDefinedType):
         index = f'"{key}"' if isinstance(key, str) else str(key) if isinstance(key, int) else "..."
         return StandIn(f"{self._migsafe_path}[{index}]", self._migsafe_root)
 
+    def __setitem__(self, key: Any, value: Any) -> None:
+        """``current_app.config["SECRET_KEY"] = key`` (pgadmin4): a write into an object that
+        is not known, taken as a write of an attribute is (no schema change comes of it)."""
+        LOG.touched.add(self._migsafe_root)
+
     def __mro_entries__(self, bases: tuple[Any, ...]) -> tuple[type, ...]:
         """A class deriving from a stand-in derives from a plain class of its own, whose
         metaclass is the other bases' (``class User(Base, Dictifiable)`` where
@@ -239,7 +244,13 @@ class StandIn(UserDefinedType):
         return True
 
     def __iter__(self) -> Iterator[Any]:
-        self._used_as_value(sys._getframe(1))
+        frame = sys._getframe(1)
+        count = _unpacked_into(frame.f_code).get(frame.f_lasti)
+        if count is not None:  # pgadmin's ``email, password = user_info()``: one stand-in a
+            LOG.touched.add(self._migsafe_root)  # name, as for ``user_info()[0]``; no branch
+            return iter([StandIn(f"{self._migsafe_path}[{i}]", self._migsafe_root)
+                         for i in range(count)])  # fmt: skip
+        self._used_as_value(frame)
         return iter(())
 
     def __len__(self) -> int:
@@ -385,6 +396,19 @@ def _calls_without_arguments(code: types.CodeType) -> frozenset[int]:
     return frozenset(
         i.offset for i in dis.get_instructions(code) if i.opname == "CALL" and i.arg == 0
     )
+
+
+@functools.lru_cache(maxsize=64)
+def _unpacked_into(code: types.CodeType) -> dict[int, int]:
+    """For each unpacking of a value into names (``a, b = x``; ``a, *rest = x``), its offset
+    and how many names it fills one by one."""
+    counts = {}
+    for instruction in dis.get_instructions(code):
+        if instruction.opname == "UNPACK_SEQUENCE":
+            counts[instruction.offset] = instruction.arg
+        elif instruction.opname == "UNPACK_EX":  # before and after the starred name
+            counts[instruction.offset] = (instruction.arg & 0xFF) + (instruction.arg >> 8)
+    return counts
 
 
 @functools.lru_cache(maxsize=64)
