@@ -275,3 +275,41 @@ def upgrade():
     (finding,) = findings
     assert "keep the migration's own code for them" in finding.hint
     compile(finding.hint, "<hint>", "exec")
+
+
+def test_one_change_by_key_for_each_row_read_is_a_backfill(write_migration) -> None:
+    """manila, octavia and ihatemoney read every row of a table and update each by its key,
+    under the lock of the column they just added: each UPDATE is a moment's work, all of
+    them a backfill of the whole table. A loop over constants, or over rows a WHERE chose,
+    is no such thing."""
+    before = """\
+def upgrade():
+    op.create_table("export_locations", sa.Column("id", sa.Integer(), primary_key=True),
+                    sa.Column("path", sa.Text()))
+"""
+    body = """\
+def upgrade():
+    op.add_column("export_locations", sa.Column("uuid", sa.String(36)))
+    t = sa.table("export_locations", sa.column("id"), sa.column("uuid"), sa.column("path"))
+    bind = op.get_bind()
+    for record in bind.execute(t.select()):
+        bind.execute(t.update().values(uuid="u").where(t.c.id == record.id))
+    rows = bind.execute(t.select()).fetchall()
+    for row in rows:
+        bind.execute(t.update().values(uuid="w").where(t.c.id == row.id))
+    for key in (1, 2):
+        bind.execute(t.update().values(uuid="v").where(t.c.id == key))
+    for row in bind.execute(t.select().where(t.c.path == "x")):
+        bind.execute(t.update().values(uuid="x").where(t.c.id == row.id))
+"""
+    findings = after_history(write_migration, before, body, rule=RULE)
+    assert [(f.line - FIRST_BODY_LINE + 1, f.message.split(" runs ")[0]) for f in findings] == [
+        (6, f'UPDATE of "export_locations" (one for each row read at line {line(5)}: all of '
+            "the table's)"),
+        (9, f'UPDATE of "export_locations" (one for each row read at line {line(7)}: all of '
+            "the table's)"),
+    ]  # fmt: skip
+    assert findings[0].hint.splitlines()[1:] == [
+        "with op.get_context().autocommit_block():  # each statement commits on its own",
+        f"    ...  # the loop over the rows read at line {line(5)}, as written",
+    ]

@@ -3,8 +3,10 @@ so that one holds its locks for as long as the other takes."""
 
 from __future__ import annotations
 
+import ast as ast_py
 from collections.abc import Iterator
 
+import pglast
 from pglast import ast
 from pglast.enums import A_Expr_Kind, BoolExprType, SetOperation
 
@@ -13,7 +15,7 @@ from migsafe.locks import LockMode
 from migsafe.revision import RevisionContext, is_version_table
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule
 from migsafe.rules._batches import batched, empties_for_a_required_column
-from migsafe.sql import Statement, TableName
+from migsafe.sql import Statement, TableName, parse_sql
 from migsafe.sqltree import walk
 
 RULE = Rule(
@@ -44,7 +46,9 @@ RULE = Rule(
         "batched_update() inside the transaction: its connection would wait for the "
         "migration's lock while the migration waits for it. Tables the revision creates have "
         "no traffic yet, and an UPDATE or DELETE that pins a unique key (WHERE id = 42) is a "
-        "moment's work: neither is flagged."
+        "moment's work: neither is flagged, unless it is made in a loop over every row of "
+        "its table, read just before (for row in bind.execute(t.select()): ... WHERE id = "
+        "row.id), which is a backfill one row at a time."
     ),
     fix="""\
 # In a transaction of its own, apart from the schema change's (or in a revision of its own):
@@ -86,11 +90,16 @@ def _judge(rev: RevisionContext, transaction: list[Statement]) -> Iterator[Findi
     schema_changes = [(at, s) for at, s in enumerate(transaction) if _is_schema_change(rev, s)]
     for at, stmt in enumerate(transaction):
         kind = _data_change(stmt.node)
-        if kind is None or not _is_live(rev, stmt) or _one_row(rev, stmt) or _no_row(stmt):
+        if kind is None or not _is_live(rev, stmt) or _no_row(stmt):
+            continue
+        each_row_of = _rows_read(rev, stmt) if _one_row(rev, stmt) else None
+        if _one_row(rev, stmt) and each_row_of is None:
             continue
         if empties_for_a_required_column(rev, stmt):
             continue
         table = stmt.table.sql
+        if each_row_of is not None:  # manila's loop over every row, one UPDATE each
+            table += f" (one for each row read at line {each_row_of}: all of the table's)"
         before = [s for where, s in schema_changes if where < at]
         after = [s for where, s in schema_changes if where > at and s.table == stmt.table]
         if "batched_update(" in (rev.source_at(stmt.line) or ""):
@@ -125,7 +134,8 @@ def _judge(rev: RevisionContext, transaction: list[Statement]) -> Iterator[Findi
             )
         else:
             continue
-        yield rev.finding(RULE, stmt, message, batched=batched(rev, stmt))
+        fix = batched(rev, stmt) if each_row_of is None else _each_row_on_its_own(each_row_of)
+        yield rev.finding(RULE, stmt, message, batched=fix)
 
 
 def _is_live(rev: RevisionContext, stmt: Statement) -> bool:
@@ -175,6 +185,69 @@ def _reads_a_table(select: ast.Node | None) -> bool:
     if select.op != SetOperation.SETOP_NONE:
         return _reads_a_table(select.larg) or _reads_a_table(select.rarg)
     return any(isinstance(node, ast.RangeVar) for node in walk(select.fromClause))
+
+
+def _rows_read(rev: RevisionContext, stmt: Statement) -> int | None:
+    """The line of the read this statement, in a loop, is made once for each row of: a read
+    of every row of its table (no WHERE, no LIMIT) earlier in the function (manila's ``for
+    record in op.get_bind().execute(el_table.select()): ... .where(el_table.c.id ==
+    record.id)``). Pinned to one key, each is a moment's work; all together they are a
+    backfill of the whole table."""
+    loop = _innermost_loop(rev, stmt.line)
+    if loop is None:
+        return None
+    capture = rev.downgrade_capture if stmt.direction == DOWNGRADE else rev.upgrade_capture
+    for read in capture.reads:
+        if _iterates(rev, loop, read.line) and _reads_every_row_of(read.sql, stmt.table):
+            return read.line
+    return None
+
+
+def _innermost_loop(rev: RevisionContext, line: int) -> ast_py.For | ast_py.AsyncFor | None:
+    loops = [
+        node
+        for node in rev.script.statements()
+        if isinstance(node, ast_py.For | ast_py.AsyncFor)
+        and node.body[0].lineno <= line <= (node.end_lineno or line)
+    ]
+    return max(loops, key=lambda loop: loop.lineno, default=None)
+
+
+def _iterates(rev: RevisionContext, loop: ast_py.For | ast_py.AsyncFor, line: int) -> bool:
+    """``loop`` goes over what is read at ``line``: its iterable reads there (``for r in
+    bind.execute(...)``), or names what an assignment there got (``rows = ...fetchall()``)."""
+    if loop.iter.lineno <= line <= (loop.iter.end_lineno or line):
+        return True
+    names = {node.id for node in ast_py.walk(loop.iter) if isinstance(node, ast_py.Name)}
+    return any(
+        isinstance(node, ast_py.Assign)
+        and node.lineno <= line <= (node.end_lineno or line)
+        and any(isinstance(target, ast_py.Name) and target.id in names for target in node.targets)
+        for node in rev.script.statements()
+    )
+
+
+def _reads_every_row_of(sql: str, table: TableName) -> bool:
+    try:
+        (parsed,) = parse_sql(sql)
+    except (pglast.parser.ParseError, ValueError):
+        return False
+    node = parsed.stmt
+    return (
+        isinstance(node, ast.SelectStmt)
+        and node.whereClause is None
+        and node.limitCount is None
+        and len(node.fromClause or ()) == 1
+        and isinstance(node.fromClause[0], ast.RangeVar)
+        and TableName.of(node.fromClause[0]) == table
+    )
+
+
+def _each_row_on_its_own(line: int) -> str:
+    return (
+        "with op.get_context().autocommit_block():  # each statement commits on its own\n"
+        f"    ...  # the loop over the rows read at line {line}, as written"
+    )
 
 
 def _no_row(stmt: Statement) -> bool:
