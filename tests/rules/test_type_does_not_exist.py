@@ -46,6 +46,26 @@ def downgrade():
     ]  # fmt: skip
 
 
+def test_a_type_only_another_dialect_can_render_is_named(tmp_path: Path) -> None:
+    """mlrun's MySQL history has ``mysql.MEDIUMBLOB()`` and ``mysql.LONGTEXT()``, which
+    SQLAlchemy's PostgreSQL compiler cannot render at all: the tables were left out with a
+    notice that they cannot be rendered. They are written with the type's own name, which
+    PostgreSQL does not have, and the statement fails."""
+    body = """\
+from sqlalchemy.dialects import mysql
+
+def upgrade():
+    op.create_table("artifacts", sa.Column("id", sa.Integer()),
+                    sa.Column("body", mysql.MEDIUMBLOB()))
+    op.add_column("artifacts", sa.Column("log", mysql.LONGTEXT()))
+"""
+    findings, notices = lint_with_notices(tmp_path, body, rule=RULE)
+    assert notices == []
+    assert [f.message.split(":")[0] for f in findings] == [
+        "PostgreSQL has no type MEDIUMBLOB", "PostgreSQL has no type LONGTEXT",
+    ]  # fmt: skip
+
+
 def test_postgresql_types_and_a_type_the_history_makes_pass(tmp_path: Path) -> None:
     body = """\
 def upgrade():

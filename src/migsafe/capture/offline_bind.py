@@ -28,9 +28,10 @@ from pglast import ast
 from pglast.enums import SetOperation, SubLinkType
 from sqlalchemy import create_engine, event
 from sqlalchemy.dialects import registry
-from sqlalchemy.dialects.postgresql.base import PGDialect
+from sqlalchemy.dialects.postgresql.base import PGDialect, PGTypeCompiler
 from sqlalchemy.dialects.postgresql.psycopg2 import PGDialect_psycopg2
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import UnsupportedCompilationError
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import JSON
 
@@ -542,6 +543,19 @@ _DBAPI = types.SimpleNamespace(
 )
 
 
+class _TypeCompiler(PGTypeCompiler):
+    """PostgreSQL's type names; a type only another database's dialect renders (mlrun's
+    ``mysql.MEDIUMBLOB()``) by its own name, which PostgreSQL does not have: the statement
+    is then judged (type-does-not-exist: it fails), where the compile error left the table
+    out of the schema with a notice."""
+
+    def process(self, type_: Any, **kw: Any) -> str:
+        try:
+            return super().process(type_, **kw)
+        except UnsupportedCompilationError:
+            return type_.__visit_name__.upper()
+
+
 class OfflineDialect(CatalogReflection, PGDialect):
     """PostgreSQL, as SQLAlchemy compiles for it, over the recording DBAPI above; reflection
     answers from the catalog of what the history built so far."""
@@ -549,6 +563,7 @@ class OfflineDialect(CatalogReflection, PGDialect):
     # what a migration that looks sees: SQLAlchemy's driver for ``postgresql://``, as under
     # ``alembic upgrade --sql`` (murano's ``dialect_description == "postgresql+psycopg2"``)
     driver = "psycopg2"
+    type_compiler_cls = _TypeCompiler
     supports_statement_cache = True
     default_paramstyle = "numeric_dollar"
     # what SQLAlchemy 1.x's psycopg2 dialect had, which application types written for it
