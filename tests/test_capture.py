@@ -2226,12 +2226,17 @@ def upgrade():
 def test_a_table_whose_create_cannot_be_rendered_is_made_with_its_columns_unknown(
     write_migration,
 ) -> None:
-    """monasca's first revision makes four tables with MySQL's LONGTEXT, which SQLAlchemy
-    cannot render for PostgreSQL: each is in the schema with its columns unknown, and the
-    history stays known whole, so its downgrade's drop of a table still referred to is
-    found; an enum column's table (whose type is lost with it) keeps the history inexact."""
+    """A table SQLAlchemy cannot render for PostgreSQL (monasca's MySQL LONGTEXT was one,
+    before such types were written by their own name) is in the schema with its columns
+    unknown, and the history stays known whole, so its downgrade's drop of a table still
+    referred to is found; an enum column's table (whose type is lost with it) keeps the
+    history inexact."""
     path = write_migration("""
-from sqlalchemy.dialects import mysql
+class Unrenderable(sa.types.UserDefinedType):
+    cache_ok = True
+
+    def get_col_spec(self, **kw):
+        raise sa.exc.CompileError("no PostgreSQL type for it")
 
 def upgrade():
     op.create_table("alarm_state", sa.Column("name", sa.String(20), primary_key=True))
@@ -2239,7 +2244,7 @@ def upgrade():
                     sa.Column("state", sa.String(20),
                               sa.ForeignKey("alarm_state.name", name="fk_alarm_state")))
     op.create_table("event", sa.Column("id", sa.Integer(), primary_key=True),
-                    sa.Column("body", mysql.LONGTEXT(collation="utf8mb4_bin")))  # unrendered
+                    sa.Column("body", Unrenderable()))  # unrendered
 
 def downgrade():
     op.drop_table("alarm_state")
