@@ -1725,6 +1725,37 @@ def upgrade():
     assert upgrade.judged[1].sql.startswith('INSERT INTO "user" (email)')
 
 
+def test_a_stood_in_session_on_the_migrations_bind_is_an_orm_session(write_migration) -> None:
+    """superset's ``db.Session(bind=op.get_bind())``, where ``db`` comes from Flask-AppBuilder
+    (stood in): Flask-SQLAlchemy's ``db.Session`` is SQLAlchemy's ORM session, and its
+    queries of the migration's own models went unseen behind a stand-in (a branch on
+    ``...Session().query().all()``, 105 superset scripts). A stood-in ``Session`` made on
+    anything else (``boto3.Session(profile_name=...)``) stays a stand-in."""
+    body = """
+from sqlalchemy.orm import declarative_base
+from flask_appbuilder_not_installed import db, boto3
+
+Base = declarative_base()
+
+class Slice(Base):
+    __tablename__ = "slices"
+    id = sa.Column(sa.Integer, primary_key=True)
+    params = sa.Column(sa.Text)
+
+def upgrade():
+    session = db.Session(bind=op.get_bind())
+    for chart in session.query(Slice).all():
+        chart.params = "{}"
+    session.commit()
+    assert isinstance(session, sa.orm.Session)
+    assert not isinstance(boto3.Session(profile_name="x"), sa.orm.Session)
+    op.add_column("slices", sa.Column("query_context", sa.Text()))
+"""
+    _, upgrade, _ = capture_body(write_migration, body)
+    assert upgrade.failure is None and upgrade.guesses == []
+    assert [e.sql.split()[0] for e in upgrade.judged] == ["SELECT", "ALTER"]
+
+
 def test_a_stood_in_type_with_a_variant_is_the_variant(write_migration) -> None:
     """invenio-records' ``sqlalchemy_utils.JSONType().with_variant(JSONB(), "postgresql")``
     with sqlalchemy_utils not installed: SQLAlchemy copies the type to make the variant, and

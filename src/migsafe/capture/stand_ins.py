@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy
+import sqlalchemy.orm
 from sqlalchemy.dialects.postgresql.base import PGDialect
 from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.types import UserDefinedType
@@ -163,6 +164,8 @@ class StandIn(UserDefinedType):
             return self  # (and keeps its with_variant(): invenio's JSONType on PostgreSQL)
         if len(args) == 1 and not kwargs and _decorating(frame, args[0]):
             return args[0]  # mailman's ``@public`` (atpublic): the function, the class
+        if path.endswith(".Session") and _the_migrations_bind(kwargs.get("bind")):
+            return sqlalchemy.orm.Session(bind=kwargs["bind"])  # superset's db.Session(...)
         if frame.f_code.co_filename == LOG.current_file and _for_its_effect(frame, path):
             LOG.value_uses.append(
                 ValueUse(called, self._migsafe_root, frame.f_lineno, "calls {name}", Reach.EFFECT)
@@ -371,6 +374,17 @@ class StandInUnknown(sqlalchemy.exc.CompileError):
 _DOTTED_NAME = re.compile(r"(\.\w+)+")  # ".user.id": a table (and column) in a schema
 _TO_INSTANCE = sqlalchemy.sql.type_api.to_instance.__code__
 _LOGGING = {"debug", "info", "warning", "warn", "error", "exception", "critical", "log"}
+
+
+def _the_migrations_bind(bind: Any) -> bool:
+    """``bind`` is the migration's ``op.get_bind()``: a stood-in ``Session`` made on it is an
+    ORM session on it, as Flask-SQLAlchemy's ``db.Session`` is ``sqlalchemy.orm.Session``
+    (superset's ``db.Session(bind=op.get_bind())``, with Flask-AppBuilder stood in)."""
+    if not isinstance(bind, sqlalchemy.engine.Connection):
+        return False
+    from migsafe.capture.offline_bind import is_offline  # it imports this module (recorder)
+
+    return is_offline(bind.connection.dbapi_connection)
 
 
 def _for_its_effect(frame: types.FrameType, path: str) -> bool:
