@@ -904,15 +904,17 @@ def test_reflecting_a_table_the_history_only_altered_is_noticed(
     altered: str, write_migration
 ) -> None:
     """qcfractal reads the columns of ``molecule``, which its application made and its
-    history only altered: the answer holds the columns the history added, and says so; the
-    path the migration takes on it is a guess, so nothing after it is judged."""
+    history only altered: the answer holds the columns the history added, and says so.
+    Where the table also holds the columns the script names, it does more (it drops one):
+    the path it takes is a guess, so nothing after it is judged."""
     write_migration(f"\ndef upgrade():\n    {altered}\n", revision="a1")
     path = write_migration(
         """
 def upgrade():
     columns = {c["name"] for c in sa.inspect(op.get_bind()).get_columns("molecule")}  # here
-    if "identifiers" not in columns:
-        op.create_index("ix_molecule_fragments", "molecule", ["fragments"])
+    if "identifiers" in columns:
+        op.drop_column("molecule", "identifiers")
+    op.create_index("ix_molecule_fragments", "molecule", ["fragments"])
 """,
         revision="a2",
         down_revision="a1",
@@ -929,6 +931,88 @@ def upgrade():
     result = command.check([path.parent])
     judged = [f.rule for f in result.findings if f.path.name == path.name]
     assert "create-index-not-concurrently" not in judged
+
+
+def _made_outside_then(write_migration, body: str) -> Path:
+    """``runs`` made by the application (a1 only adds a column to it), then ``body``."""
+    write_migration(
+        '\ndef upgrade():\n    op.add_column("runs", sa.Column("status", sa.Text()))\n',
+        revision="a1",
+    )
+    return write_migration(body, revision="a2", down_revision="a1")
+
+
+def test_a_column_added_if_missing_is_judged_on_a_table_made_outside(write_migration) -> None:
+    """dagster adds a column and an index to ``runs`` (made by its application) only if
+    they are not there yet. Where the table holds only what the history gave it, both are
+    made; where it also holds every name the script spells, neither is: the first run does
+    all the second does, so it is judged, with nothing to notice. Its downgrade drops them
+    where they exist, which the upgrade made known: no notice either."""
+    path = _made_outside_then(
+        write_migration,
+        """
+def upgrade():
+    inspector = sa.inspect(op.get_bind())
+    if "runs" in inspector.get_table_names():
+        columns = [c.get("name") for c in inspector.get_columns("runs")]
+        indexes = [i.get("name") for i in inspector.get_indexes("runs")]
+        if "partition" not in columns:
+            op.add_column("runs", sa.Column("partition", sa.Text()))
+        if "idx_run_partitions" not in indexes:
+            op.create_index("idx_run_partitions", "runs", ["partition"])
+
+def downgrade():
+    inspector = sa.inspect(op.get_bind())
+    columns = [c.get("name") for c in inspector.get_columns("runs")]
+    indexes = [i.get("name") for i in inspector.get_indexes("runs")]
+    if "idx_run_partitions" in indexes:
+        op.drop_index("idx_run_partitions", "runs")
+    if "partition" in columns:
+        op.drop_column("runs", "partition")
+""",
+    )
+    assert _notices(path.parent) == []
+    result = command.check([path.parent])
+    judged = {(f.rule, f.line) for f in result.findings if f.path.name == path.name}
+    assert ("create-index-not-concurrently", line_of(path, "op.create_index")) in judged
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        # a name the module makes as it is imported: among its variables
+        'LEGACY = "_".join(["old", "mode"])',
+        # a unique index on a column the script names: the world where indexes are unique
+        "LEGACY = None",
+    ],
+)
+def test_a_path_only_a_column_made_outside_takes_keeps_its_notice(
+    names: str, write_migration
+) -> None:
+    """Where ``runs`` holds what the script names (a column from a module variable, a
+    unique index on ``mode``), the migration drops it: that path is not the one judged, so
+    the notice stays, and nothing after the reflection is judged."""
+    path = _made_outside_then(
+        write_migration,
+        f"""
+{names}
+
+def upgrade():
+    inspector = sa.inspect(op.get_bind())
+    columns = [c["name"] for c in inspector.get_columns("runs")]  # here
+    if LEGACY and LEGACY in columns:
+        op.drop_column("runs", LEGACY)
+    unique = [i for i in inspector.get_indexes("runs") if i["unique"]
+              and i["column_names"] == ["mode"]]
+    if unique:
+        op.drop_index(unique[0]["name"], "runs")
+    op.create_index("ix_runs_status", "runs", ["status"])
+""",
+    )
+    notices = [(line, m) for name, line, m in _notices(path.parent) if name == path.name]
+    assert [line for line, _ in notices] == [line_of(path, "# here")]
+    result = command.check([path.parent])
+    assert "create-index-not-concurrently" not in {f.rule for f in result.findings}
 
 
 def test_tables_reflected_on_one_line_are_one_notice(write_migration) -> None:
@@ -2022,9 +2106,10 @@ def test_a_table_asked_for_that_the_history_never_had_is_taken_to_exist(write_mi
     """jupyterhub alters its tables only ``if table in get_table_names()`` (the application
     creates them): offline the answer is no, and the migration would do nothing. It is run
     again where the tables it asked for exist, as on the databases it is written for, and
-    that run is judged; a notice says which tables were taken to exist. The answer list is
-    read after ``sa.inspect(engine)`` closed its connection. sqlalchemy-migrate's table is
-    bookkeeping: taken to exist too, without a word."""
+    that run is judged. Where they do not exist it changes nothing that run does not, so
+    no path is left out and nothing needs saying. The answer list is read after
+    ``sa.inspect(engine)`` closed its connection. sqlalchemy-migrate's table is
+    bookkeeping: taken to exist too."""
     path = write_migration(
         """
 def upgrade():
@@ -2035,6 +2120,33 @@ def upgrade():
         op.create_index("ix_legacy_settings_key", "legacy_settings", ["key"])
     if "migrate_version" in tables:
         op.drop_table("migrate_version")
+
+def downgrade():
+    pass
+"""
+    )
+    assert _notices(path.parent) == []
+    result = command.check([path.parent])
+    judged = {(f.rule, f.line) for f in result.findings}
+    assert ("create-index-not-concurrently", line_of(path, "op.create_index")) in judged
+
+
+def test_a_table_taken_to_exist_is_noticed_where_its_absence_takes_another_path(
+    write_migration,
+) -> None:
+    """Where the tables do not exist the migration does what the run judged does not (it
+    creates another): the run where they exist is judged, and a notice says which tables
+    were taken to exist."""
+    path = write_migration(
+        """
+def upgrade():
+    tables = sa.inspect(op.get_bind().engine).get_table_names()
+    if "spawners" in tables:  # asks
+        op.add_column("spawners", sa.Column("user_options", sa.Text()))
+    else:  # an older release's
+        op.create_table("spawner_options", sa.Column("id", sa.Integer, primary_key=True))
+    if sa.inspect(op.get_bind()).has_table("legacy_settings"):  # has_table
+        op.create_index("ix_legacy_settings_key", "legacy_settings", ["key"])
 
 def downgrade():
     pass
@@ -2057,17 +2169,17 @@ def downgrade():
 def test_a_table_asked_for_stays_absent_when_the_run_where_it_exists_guesses(
     write_migration,
 ) -> None:
-    """dagster asks for ``runs`` and then reads its columns, which are not known where it
-    is taken to exist: that run is a guess, so the first one stands, and its notice says
-    what is not checked."""
+    """The migration asks for ``runs`` and then reads its primary key, which is not known
+    where it is taken to exist (nor weighed as its columns are): that run is a guess, so
+    the first one stands, and its notice says what is not checked."""
     path = write_migration(
         """
 def upgrade():
     if not sa.inspect(op.get_bind()).has_table("runs"):  # asks
         return
-    columns = [c["name"] for c in sa.inspect(op.get_bind()).get_columns("runs")]
-    if "snapshot_id" not in columns:
-        op.add_column("runs", sa.Column("snapshot_id", sa.Text()))
+    key = sa.inspect(op.get_bind()).get_pk_constraint("runs")
+    if not key["constrained_columns"]:
+        op.create_primary_key("runs_pkey", "runs", ["id"])
 
 def downgrade():
     pass
@@ -2118,7 +2230,9 @@ def test_a_table_asked_for_after_a_revision_not_checked_to_its_end_says_so(
     write_migration,
 ) -> None:
     """pgadmin's revision that creates ``servergroup`` raised halfway: a later
-    ``has_table("servergroup")`` is answered no by a schema that is not known in full."""
+    ``has_table("servergroup")`` is answered no by a schema that is not known in full. The
+    table may be there or not; where it is, the migration makes an index, and where it is
+    not, it does something else: the first run stands, and its notice says why."""
     write_migration(
         """
 def upgrade():
@@ -2135,6 +2249,8 @@ def downgrade():
 def upgrade():
     if sa.inspect(op.get_bind()).has_table("servergroup"):
         op.create_index("ix_servergroup_id", "servergroup", ["id"])
+    else:
+        op.create_table("servergroups", sa.Column("id", sa.Integer, primary_key=True))
 
 def downgrade():
     pass

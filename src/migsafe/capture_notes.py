@@ -51,8 +51,9 @@ def capture_notes(script: MigrationScript, *captures: Capture) -> list[Diagnosti
         if capture.exact:  # else a note above says what of it is not known
             for line, message in _asked_absent_notes(name, capture.tables_asked_absent):
                 note(line, message)
-        for line, message in _asked_absent_notes(name, capture.tables_assumed, assumed=True):
-            note(line, message)
+        if not capture.assumed_covers:  # else where they do not exist, it does no more
+            for line, message in _asked_absent_notes(name, capture.tables_assumed, True):
+                note(line, message)
         for line, message in _partial_reflection_notes(name, capture.recorder.partial_reflections):
             note(line, message)
         if capture.online_left_out:

@@ -43,6 +43,7 @@ from sqlalchemy.schema import CreateTable
 from migsafe.capture import stand_ins
 from migsafe.capture.bytecode import script_code
 from migsafe.capture.code_origin import is_project_file
+from migsafe.capture.names_spelled import names_spelled
 from migsafe.capture.offline_bind import OfflineBind, is_offline
 from migsafe.capture.one_row import query_shape
 from migsafe.capture.operations import Recording
@@ -100,6 +101,9 @@ class Capture:
     tables_asked_absent: list[AskedAbsent] = field(default_factory=list)
     # tables it asked for that no revision made, taken to exist for the run judged
     tables_assumed: list[AskedAbsent] = field(default_factory=list)
+    # where they do not exist, it changes no more of the schema than the run judged does:
+    # no path is left out (``_where_they_exist``)
+    assumed_covers: bool = False
     ran: bool = False  # the function was called (not only the module imported)
     # it asked whether it runs offline, and what it does online (as a deploy runs it) is
     # not what is judged: why (it raises there, or could not be followed)
@@ -280,6 +284,7 @@ class OfflineCapturer:
             start = self.catalog.copy()
             self._run(upgrade, script, function)
             if imported:  # the import did nothing a second run would lose
+                upgrade = self._over_what_is_not_known(upgrade, script, function, start)
                 upgrade = self._as_online(upgrade, script, function, start)
                 upgrade = self._where_they_exist(upgrade, script, function, start)
                 upgrade = self._with_rows(upgrade, script, function, start)
@@ -290,10 +295,52 @@ class OfflineCapturer:
             start = self.catalog.copy()
             down.recorder.catalog = self.catalog.copy()
             self._run(down, script, function)
+            down = self._over_what_is_not_known(down, script, function, start)
             down = self._as_online(down, script, function, start)
             down = self._where_they_exist(down, script, function, start)
             down = self._with_rows(down, script, function, start)
         return ScriptCapture(upgrade, down, before)
+
+    @staticmethod
+    def _again(capture: Capture, script: MigrationScript, catalog: Catalog) -> Capture:
+        """A capture for another run of ``capture``'s function, from ``catalog``."""
+        return Capture(
+            capture.function,
+            Recorder(script.path, catalog, script.revision, lambda: script.guarded_lines),
+        )
+
+    def _over_what_is_not_known(
+        self, capture: Capture, script: MigrationScript, function: Callable[[], Any],
+        start: Catalog,
+    ) -> Capture:  # fmt: skip
+        """The function run again in two worlds, where it reflected a table the history only
+        altered (made by the application's ``create_all()``: dagster's): one where the table
+        holds only what the history gave it, others where it also holds, as a column and as
+        an index (plain, then unique), every name the script spells. dagster adds a column
+        ``if "step_key" not in columns``: the first world adds it, the others do not. When
+        the first world's schema changes hold each other's, in order, the first is judged,
+        and no statement any of them runs is left out. Else the guess stands, with its
+        notice: the other worlds are never judged, as their statements may be about names
+        that are no columns (a loop over every column). Its other constraints are not
+        varied, so a run that reflects them is a guess in every world (mlflow looks for a
+        unique constraint on ``name``); and a name the script does not spell (made at run
+        time) is absent in every world."""
+        if not capture.recorder.partial_reflections:
+            return capture
+        spelled = names_spelled(script.tree, function)
+        worlds = []
+        for names, unique in ((frozenset(), False), (spelled, False), (spelled, True)):
+            again = self._again(capture, script, start.copy())
+            again.recorder.outside_names, again.recorder.outside_unique = names, unique
+            self._run(again, script, function)
+            if not again.exact or again.guesses:
+                return capture
+            worlds.append(_schema_changes(again))
+            if len(worlds) == 1:
+                known_only = again
+        if not all(_holds_in_order(worlds[0], other) for other in worlds[1:]):
+            return capture
+        return known_only
 
     def _as_online(
         self, capture: Capture, script: MigrationScript, function: Callable[[], Any],
@@ -306,13 +353,11 @@ class OfflineCapturer:
         else the offline run stands, and a notice says what it left out."""
         if capture.recorder.asked_offline is None or not capture.exact:
             return capture
-        again = Capture(
-            capture.function,
-            Recorder(script.path, start.copy(), script.revision, lambda: script.guarded_lines),
-        )
+        again = self._again(capture, script, start.copy())
         self._offline = False
         try:
             self._run(again, script, function)
+            again = self._over_what_is_not_known(again, script, function, start)
         finally:
             self._offline = True
         if again.failure is not None and not (again.reads or again.failure.stand_ins_behind):
@@ -336,18 +381,14 @@ class OfflineCapturer:
         say. Not for a run where tables no revision made were taken to exist."""
         if not capture.reads or not capture.exact or capture.guesses or capture.tables_assumed:
             return capture
-        again = Capture(
-            capture.function,
-            Recorder(script.path, start.copy(), script.revision, lambda: script.guarded_lines),
-        )
         runs = []
         for values in (0, 1):  # other values must not change what it does either (a tester's
             # ``if v is None or v < 2: op.add_column(...)`` takes one path for none and for 1)
-            again = Capture(
-                capture.function,
-                Recorder(script.path, start.copy(), script.revision, lambda: script.guarded_lines),
-            )
+            again = self._again(capture, script, start.copy())
             again.recorder.finds_rows, again.recorder.row_values = True, values
+            # in the world judged, where a table the history only altered is reflected
+            again.recorder.outside_names = capture.recorder.outside_names
+            again.recorder.outside_unique = capture.recorder.outside_unique
             self._offline = not capture.online
             try:
                 with time_limit(_ROWS_RUN_SECONDS):  # a loop that a row makes endless
@@ -376,24 +417,29 @@ class OfflineCapturer:
         exist (with columns not known): jupyterhub alters its tables only ``if table in
         get_table_names()``, as they are made by the application, so the path it takes on
         the databases it is written for is that one. Kept only if it runs to its end with
-        nothing left to guess (dagster reads the columns of the tables it asks for, which
-        are not known); a notice says which tables were taken to exist."""
+        nothing left to guess, where the columns it reflects are weighed as the function's
+        first run weighs them (``_over_what_is_not_known``); a notice says which tables were
+        taken to exist, unless where they do not, the function changes nothing of the
+        schema that this run does not (dagster's ``if has_table("runs"):``). Where the
+        schema was not known whole when it asked (a revision before it raised), the table
+        may have been made by that revision or not at all: the run is kept only then."""
         assumed = [
             asked
             for asked in capture.tables_asked_absent
-            if asked.exact and not is_bookkeeping_table(asked.table[1])
+            if not is_bookkeeping_table(asked.table[1])
         ]
         if not assumed or not capture.exact:
             return capture
         catalog = start.copy()
         for asked in assumed:
             catalog.tables[asked.table] = Table(asked.table, partial=True)
-        again = Capture(
-            capture.function,
-            Recorder(script.path, catalog, script.revision, lambda: script.guarded_lines),
-        )
+        again = self._again(capture, script, catalog)
         self._run(again, script, function)
-        if not again.exact:  # it reflected their columns, or raised: the first run stands
+        again = self._over_what_is_not_known(again, script, function, catalog)
+        if not again.exact:  # it raised, or branched on what is not known: the first stands
+            return capture
+        again.assumed_covers = _holds_in_order(_schema_changes(again), _schema_changes(capture))
+        if not (again.assumed_covers or all(asked.exact for asked in assumed)):
             return capture
         again.tables_assumed = assumed
         return again
@@ -509,6 +555,12 @@ def _schema_changes(capture: Capture) -> list[str]:
         for item in capture.emitted
         if not (item.parsed and all(isinstance(node, _DATA) for _, node in item.parsed))
     ]
+
+
+def _holds_in_order(changes: Sequence[str], other: Sequence[str]) -> bool:
+    """Every statement of ``other`` is in ``changes``, in the same order."""
+    remaining = iter(changes)
+    return all(statement in remaining for statement in other)
 
 
 def _passed_by_env_py(

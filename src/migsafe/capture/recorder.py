@@ -139,6 +139,12 @@ class Recorder:
         # tables the history only altered whose columns it reflected: the line, and
         # whether the schema was exact then
         self.partial_reflections: dict[Name, tuple[int, bool]] = {}
+        # what such a table holds besides what the history gave it, as the run is told:
+        # None, not known (a reflection of one is a guess); else the names of the columns
+        # and indexes made outside the history, for a run in that world, and whether those
+        # indexes are unique (``OfflineCapturer._over_what_is_not_known``)
+        self.outside_names: frozenset[str] | None = None
+        self.outside_unique = False
         self.in_transaction = True  # Alembic runs each migration in a transaction
         self._autobegin = False  # the next statement begins one (after bind.commit())
         self.catalog = catalog  # kept current with every exact statement, for reflection
@@ -230,11 +236,14 @@ class Recorder:
         if catalog is not None and name not in catalog.gone and name not in catalog.views:
             self._asked_absent.setdefault(name, (self.issuing_line(), catalog.exact))
 
-    def reflected_partial(self, name: Name) -> None:
+    def reflected_partial(self, name: Name, told: bool = False) -> None:
         """The migration reflected a table the history only altered: of its columns, only
         those the history added are known (qcfractal reads ``molecule``'s), so the path it
         takes from here is a guess, as after a stand-in's value (zenml branched on a column
-        of a table made by a revision that raised)."""
+        of a table made by a revision that raised). Not for a run told what else the table
+        holds (``outside_names``), of what it is told (``told``: its columns and indexes)."""
+        if told and self.outside_names is not None:
+            return
         exact = self.catalog is not None and self.catalog.exact
         self.partial_reflections.setdefault(name, (self.issuing_line(), exact))
         self.guessed()  # what it does next may hang on a column the answer leaves out

@@ -6,7 +6,8 @@ the offline dialect mixes this class in, so ``sa.inspect(op.get_bind())``, ``has
 the earlier revisions (and this one, so far) created. That is exactly the answer a fresh
 database gives during ``alembic upgrade head``, so it needs no notice. A table the history
 only altered (made by the application's ``create_all()``) is there with the columns the
-history gave it: reflecting it is noticed, since the others are not known.
+history gave it: reflecting it is noticed, since the others are not known, unless the run is
+told what else it holds (``Recorder.outside_names``).
 """
 
 from __future__ import annotations
@@ -134,7 +135,10 @@ class CatalogReflection:
             if schema in (None, "*", s)
         ]
 
-    def _tables(self, connection: Any, schema: str | None, filter_names: Any) -> list[Table]:
+    def _tables(self, connection: Any, schema: str | None, filter_names: Any,
+                told: bool = False) -> list[Table]:  # fmt: skip
+        """The tables reflected; ``told``: what is asked of them is what a run may be told a
+        table the history only altered holds besides (columns, indexes)."""
         catalog = _catalog(connection)
         wanted = set(filter_names) if filter_names else None
         tables = [
@@ -145,16 +149,19 @@ class CatalogReflection:
         recorder = _recorder(connection)
         for table in tables:
             if table.partial and recorder is not None:
-                recorder.reflected_partial(table.name)
+                recorder.reflected_partial(table.name, told)
         return tables
 
     def get_multi_columns(self, connection: Any, schema: str | None, filter_names: Any,
                           scope: Any, kind: Any, **kw: Any) -> Any:  # fmt: skip
         catalog = _catalog(connection)
+        outside = _outside_names(connection)
         return [
-            ((schema, t.name[1]), [_column(c, catalog) for c in t.columns.values()])
-            for t in self._tables(connection, schema, filter_names)
-        ]
+            ((schema, t.name[1]), [_column(c, catalog) for c in t.columns.values()] + [
+                _outside_column(name) for name in outside if t.partial and name not in t.columns
+            ])
+            for t in self._tables(connection, schema, filter_names, told=True)
+        ]  # fmt: skip
 
     def get_multi_pk_constraint(self, connection: Any, schema: str | None, filter_names: Any,
                                 scope: Any, kind: Any, **kw: Any) -> Any:  # fmt: skip
@@ -188,7 +195,7 @@ class CatalogReflection:
             recorder.index_lookups.append(recorder.issuing_line())
         catalog = _catalog(connection)
         result = []
-        for table in self._tables(connection, schema, filter_names):
+        for table in self._tables(connection, schema, filter_names, told=True):
             backing = {c.name for c in table.constraints.values()
                        if c.kind in ("primary key", "unique")}  # fmt: skip
             indexes = []
@@ -207,6 +214,11 @@ class CatalogReflection:
                 if index.where:
                     entry["dialect_options"]["postgresql_where"] = index.where
                 indexes.append(entry)  # fmt: skip
+            if table.partial:
+                known = {index.name[1] for index in catalog.indexes_of(table.name)}
+                unique = recorder is not None and recorder.outside_unique
+                indexes += [_outside_index(name, unique) for name in _outside_names(connection)
+                            if name not in known]  # fmt: skip
             result.append(((schema, table.name[1]), indexes))
         return result
 
@@ -239,6 +251,25 @@ class CatalogReflection:
                                 scope: Any, kind: Any, **kw: Any) -> Any:  # fmt: skip
         return [((schema, t.name[1]), {})
                 for t in self._tables(connection, schema, filter_names)]  # fmt: skip
+
+
+def _outside_names(connection: Any) -> list[str]:
+    """The names a run is told a table the history only altered holds besides what the
+    history gave it (``Recorder.outside_names``), in one order from run to run."""
+    recorder = _recorder(connection)
+    return sorted(recorder.outside_names or ()) if recorder is not None else []
+
+
+def _outside_column(name: str) -> dict[str, Any]:
+    """A column made outside the history: of a type not known."""
+    return {"name": name, "type": sqltypes.NULLTYPE, "nullable": True, "default": None,
+            "autoincrement": False, "comment": None}  # fmt: skip
+
+
+def _outside_index(name: str, unique: bool) -> dict[str, Any]:
+    """An index made outside the history, on the column of its name (also there)."""
+    return {"name": name, "column_names": [name], "unique": unique, "dialect_options": {},
+            "include_columns": []}  # fmt: skip
 
 
 def _column(column: Column, catalog: Catalog) -> dict[str, Any]:
