@@ -273,15 +273,23 @@ def test_the_notice_of_a_read_quotes_its_sql_on_one_line(write_migration) -> Non
 
 
 def test_sqlalchemy_1x_calls_run_as_sqlalchemy_1_4_ran_them(write_migration) -> None:
-    """Histories written for the SQLAlchemy 1.x their application pins: ``select([...])``
-    and ``connection.execute("SQL")`` (removed in 2.0, which migsafe runs on) do what 1.4
-    did, so the capture goes on to the end; psycopg2's placeholders take their values
-    (numbered as PostgreSQL numbers them), ``%%`` is a ``%``."""
+    """Histories written for the SQLAlchemy 1.x their application pins: ``select([...])``,
+    ``connection.execute("SQL")`` and ``session.execute(session.query(...))`` (refused by
+    the 2.x migsafe runs on) do what 1.4 did, so the capture goes on to the end; psycopg2's
+    placeholders take their values (numbered as PostgreSQL numbers them), ``%%`` is a
+    ``%``."""
     body = """
-from sqlalchemy import select
+from sqlalchemy import orm, select
+
+class User(orm.declarative_base()):
+    __tablename__ = "users"
+    id = sa.Column(sa.Integer, primary_key=True)
+    name = sa.Column(sa.Text)
 
 def upgrade():
     conn = op.get_bind()
+    session = orm.Session(bind=conn)
+    assert session.execute(session.query(User).filter(User.name == "x")).fetchall() == []
     users = sa.table("users", sa.column("id"), sa.column("name"))
     conn.execute(select([users.c.id], users.c.name == "x", order_by=[users.c.id])).fetchall()
     conn.execute("SHOW server_version").scalar()
@@ -295,6 +303,7 @@ def upgrade():
     path, upgrade, _ = capture_body(write_migration, body)
     assert upgrade.failure is None
     assert [" ".join(e.sql.split()) for e in upgrade.emitted] == [
+        "SELECT users.id, users.name FROM users WHERE users.name = 'x'",
         "SELECT users.id FROM users WHERE users.name = 'x' ORDER BY users.id",
         "SHOW server_version",
         "SELECT id FROM users WHERE name = 'a' AND id > 1",
@@ -308,6 +317,7 @@ def upgrade():
     # only while capturing: SQLAlchemy is as it was afterwards
     assert sa.select is sa.sql.expression.select and sa.select.__module__.startswith("sqlalchemy")
     assert Connection.execute.__module__ == "sqlalchemy.engine.base"
+    assert sa.orm.Session.execute.__module__ == "sqlalchemy.orm.session"
 
 
 def test_show_server_version_gives_the_version_checked_for(write_migration) -> None:
@@ -2586,7 +2596,50 @@ def upgrade():
 """
     _, notes, judged = _after_variable(write_migration, body)
     assert notes == []
-    assert "UPDATE variable SET is_json = false WHERE id = 1" in judged
+    assert "UPDATE variable SET is_json = true WHERE id = 1" in judged
+
+
+def test_an_orm_data_migration_over_json_text_is_seen_where_its_reads_find_one(
+    write_migration,
+) -> None:
+    """superset's paginated updates: ``query.count()``, then ``session.execute(query)``
+    (legacy ``Query``, refused by SQLAlchemy 2.1), each chart's ``params`` text parsed by
+    simplejson (not installed), changed and flushed (the ORM checks the UPDATE found its
+    row), and a template formatted from a text column. Each of these stopped the run where
+    reads find a row (the count was 0, the UPDATE matched none, "x" was no JSON), so the
+    notice stayed."""
+    first = (
+        "def upgrade():\n"
+        "    op.create_table('slices', sa.Column('id', sa.Integer, primary_key=True),\n"
+        "                    sa.Column('params', sa.Text), sa.Column('title', sa.Text))\n"
+    )
+    body = """
+import simplejson as json
+from sqlalchemy.orm import Session, declarative_base
+
+class Slice(declarative_base()):
+    __tablename__ = "slices"
+    id = sa.Column(sa.Integer, primary_key=True)
+    params = sa.Column(sa.Text)
+    title = sa.Column(sa.Text)
+
+def upgrade():
+    session = Session(bind=op.get_bind())
+    query = session.query(Slice).filter(Slice.params.isnot(None))
+    total = query.count()
+    for (chart,) in session.execute(query).fetchmany(100):
+        params = json.loads(chart.params, allow_nan=True) or {}
+        params["viz_type"] = "treemap_v2"
+        chart.params = json.dumps(params, ignore_nan=True, sort_keys=True)
+        chart.title = chart.title.format(**params)
+        session.commit()
+        print(f"{total} charts")
+    op.add_column("slices", sa.Column("kind", sa.Text))
+"""
+    _, notes, judged = _after(write_migration, first, body)
+    assert [d.message for d in notes] == []
+    updates = [sql for sql in judged if sql.startswith("UPDATE slices")]
+    assert updates and "treemap_v2" in updates[0], judged
 
 
 def test_a_json_column_read_with_a_row_comes_back_decoded(write_migration) -> None:

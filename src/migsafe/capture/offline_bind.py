@@ -328,6 +328,7 @@ def _description(names: list[str]) -> Description:
     return [(name, None, None, None, None, None, None) for name in names]
 
 
+_CHANGES_ROWS = re.compile(r"\s*(UPDATE|DELETE)\b", re.IGNORECASE)
 _PLACEHOLDER = re.compile(r"\$(\d+)(?!\d)")
 
 
@@ -429,9 +430,15 @@ class _Cursor:
         self._rows, self.description, self._read = empty_answer(
             operation, catalog, connection.generated, connection.pg_version
         )  # a whole answer is no read of the data
-        if recorder is not None and recorder.finds_rows and self.description is not None:
-            self._rows = self._rows or _one_row_once(operation, recorder, len(self.description))
-        self._rowcount = len(self._rows) if self.description is not None else 0
+        finds_rows = recorder is not None and recorder.finds_rows
+        if finds_rows and self.description is not None and not self._read:
+            # where it finds one, a ``count(*)`` of it is 1, not an empty database's 0
+            self._rows = _one_row_once(operation, recorder, len(self.description)) or self._rows
+        if self.description is not None:
+            self._rowcount = len(self._rows)
+        else:  # where each query finds its row, an UPDATE or a DELETE changes it: the ORM
+            # checks that the row it flushes was there (superset's paginated updates)
+            self._rowcount = int(finds_rows and bool(_CHANGES_ROWS.match(operation)))
 
     def executemany(self, operation: str, seq_of_parameters: Any) -> None:
         self.execute(operation)

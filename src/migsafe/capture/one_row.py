@@ -21,12 +21,25 @@ from migsafe.sql import parse_sql
 
 Row = tuple[Any, ...]
 
+
+class _Text(str):
+    """A text value that reads as JSON (``json.loads()`` gives an object: superset's chart
+    params) and as a template (``.format(**fields)`` gives it back: prefect's notification
+    bodies): text columns often hold either."""
+
+    def format(self, *args: Any, **kwargs: Any) -> str:
+        return str(self)
+
+    def format_map(self, mapping: Any) -> str:
+        return str(self)
+
+
 # a value of each type, as the driver gives it
 _NOON = datetime.datetime(2000, 1, 1, 12)  # a timestamp without a time zone
 _VALUES: dict[str, Any] = {
     **dict.fromkeys(("int2", "int4", "int8", "smallint", "integer", "bigint"), 1),
     **dict.fromkeys(("numeric", "decimal", "float4", "float8", "real", "money"), 1),
-    **dict.fromkeys(("text", "varchar", "bpchar", "char", "citext", "name"), "x"),
+    **dict.fromkeys(("text", "varchar", "bpchar", "char", "citext", "name"), _Text("{}")),
     "bool": True,
     "json": {},
     "jsonb": {},
@@ -42,7 +55,7 @@ _VALUES: dict[str, Any] = {
 # another value of each type: what a migration does must not depend on which it reads
 _OTHER_VALUES: dict[str, Any] = {
     **{name: 2 for name, value in _VALUES.items() if value == 1 and not isinstance(value, bool)},
-    **{name: "y" for name, value in _VALUES.items() if value == "x"},
+    **{name: _Text('{"k": "v"}') for name, value in _VALUES.items() if value == "{}"},
     "bool": False,
     "json": {"k": "v"},
     "jsonb": {"k": "v"},
@@ -66,9 +79,9 @@ def query_shape(sql: str) -> str:
 
 def one_row(sql: str, catalog: Catalog | None, values: int = 0) -> Row | None:
     """The row a SELECT of named columns from tables the history made gives when they hold
-    one; None for any other query (``SELECT *``, an expression, a column of a table the
-    history does not show: what to give for it is not known). ``values`` 1 gives another
-    value of each type (an enum's last label)."""
+    one, and of ``count()``s (1); None for any other query (``SELECT *``, another
+    expression, a column of a table the history does not show: what to give for it is not
+    known). ``values`` 1 gives another value of each type (an enum's last label)."""
     try:
         parsed = parse_sql(sql)
     except pglast.parser.ParseError:
@@ -77,8 +90,11 @@ def one_row(sql: str, catalog: Catalog | None, values: int = 0) -> Row | None:
     if catalog is None or not isinstance(node, ast.SelectStmt) or not node.fromClause:
         return None
     tables = _tables(node, catalog)
-    row = []
+    row: list[Any] = []
     for target in node.targetList or ():
+        if _is_count(target.val):  # ``query.count()`` before the rows it counts are read
+            row.append(1)
+            continue
         column = _column(target.val, tables)
         if column is None or column.type is None:
             return None
@@ -87,6 +103,15 @@ def one_row(sql: str, catalog: Catalog | None, values: int = 0) -> Row | None:
             return None
         row.append(value)
     return tuple(row) if row else None
+
+
+def _is_count(value: ast.Node | None) -> bool:
+    """``count(*)`` or ``count(column)``: where every query finds one row, 1."""
+    return (
+        isinstance(value, ast.FuncCall)
+        and [n.sval for n in value.funcname][-1] == "count"
+        and not value.agg_distinct
+    )
 
 
 def _tables(node: ast.SelectStmt, catalog: Catalog) -> dict[str, dict[str, Column]]:

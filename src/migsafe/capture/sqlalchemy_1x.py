@@ -4,8 +4,10 @@ migsafe runs on SQLAlchemy 2; many released histories were written for the 1.x t
 application still pins, and run there: ``select([table.c.id], whereclause)`` (backend.ai,
 designate) and ``connection.execute("SELECT ...")`` (cloudkitty, indico). Under 2.0 both
 raise, and the capture stops at that line although the migration works where it is
-deployed. While capturing, these two forms do what 1.4 did with them; every other call
-is passed to SQLAlchemy 2 as it is, so code written for 2.0 is never changed.
+deployed. So does ``session.execute(session.query(Slice))`` (superset's paginated
+updates), which 2.1 refuses as not executable. While capturing, these forms do what 1.4 did
+with them; every other call is passed to SQLAlchemy 2 as it is, so code written for 2.0 is
+never changed.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 import sqlalchemy
 from sqlalchemy import sql
 from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Query, Session
 from sqlalchemy.sql import expression
 
 # where migrations find select(): ``sa.select``, ``from sqlalchemy.sql import select``, ...
@@ -39,18 +42,22 @@ _SELECT_KEYWORDS = {
 
 @contextlib.contextmanager
 def sqlalchemy_1x_calls() -> Iterator[None]:
-    """While inside, ``select([...])`` and ``Connection.execute("SQL")`` run as in 1.4."""
+    """While inside, ``select([...])``, ``Connection.execute("SQL")`` and
+    ``Session.execute(query)`` run as in 1.4."""
     selects = {home: home.select for home in _SELECT_HOMES}
     execute = Connection.execute
+    session_execute = Session.execute
     for home, select in selects.items():
         home.select = _accepting_a_list(select)  # type: ignore[attr-defined]
     Connection.execute = _accepting_a_string(execute)  # type: ignore[method-assign]
+    Session.execute = _accepting_a_query(session_execute)  # type: ignore[method-assign]
     try:
         yield
     finally:
         for home, select in selects.items():
             home.select = select  # type: ignore[attr-defined]
         Connection.execute = execute  # type: ignore[method-assign]
+        Session.execute = session_execute  # type: ignore[method-assign]
 
 
 def _accepting_a_list(select: Callable[..., Any]) -> Callable[..., Any]:
@@ -96,6 +103,19 @@ def _accepting_a_string(execute: Callable[..., Any]) -> Callable[..., Any]:
             return execute(self, statement, parameters, execution_options=options)
         numbered, parameters = _numbered(statement, parameters)
         return self.exec_driver_sql(numbered, parameters, execution_options=options)
+
+    return legacy_execute
+
+
+def _accepting_a_query(execute: Callable[..., Any]) -> Callable[..., Any]:
+    """``session.execute(query)`` of a legacy ``Query``: 1.4 ran its statement, whose rows
+    hold the entities the query names."""
+
+    @functools.wraps(execute)
+    def legacy_execute(self: Session, statement: Any, *args: Any, **kw: Any) -> Any:
+        if isinstance(statement, Query):
+            statement = statement.statement
+        return execute(self, statement, *args, **kw)
 
     return legacy_execute
 

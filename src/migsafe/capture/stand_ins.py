@@ -49,6 +49,7 @@ from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.types import UserDefinedType
 
 from migsafe.capture.code_origin import first_project_frame, in_guarded_try, is_project_file
+from migsafe.capture.drop_ins import DROP_INS
 from migsafe.capture.past_the_error import run_the_rest
 from migsafe.import_hooks import WrappingLoader, spec_from_the_others
 
@@ -497,11 +498,15 @@ class StandInFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     ) -> importlib.machinery.ModuleSpec | None:
         if first_project_frame(sys._getframe(1)) is None:
             return None
+        if fullname in DROP_INS:
+            return importlib.machinery.ModuleSpec(fullname, self)
         LOG.missing.setdefault(fullname, f"no module named {fullname!r}")
         return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
-        _NOT_FOUND.add(spec.name)
+        _NOT_FOUND.add(spec.name)  # installing it changes what the migrations do
+        if spec.name in DROP_INS:  # the standard library takes its place
+            return DROP_INS[spec.name]()
         module = StandInModule(spec.name)
         module.__path__ = []
         return module
