@@ -73,7 +73,31 @@ def upgrade():
 """
     (finding,) = after_history(write_migration, before, body, rule=RULE)
     assert finding.message.startswith('Enum type "backendtype" exists already')
-    assert """op.execute('DROP TYPE "backendtype"')""" in finding.hint
+    # "jobs" uses the type: no DROP TYPE (it fails), the column takes the type as it is
+    assert "DROP TYPE" not in finding.hint
+    assert finding.hint.endswith(
+        '# it cannot be: "jobs"."backend" uses it. Give the column the type as it is:\n'
+        'postgresql.ENUM("AWS", "GCP", name="backendtype", create_type=False)'
+    )
+
+
+def test_an_enum_type_no_column_uses_may_be_dropped_first(write_migration) -> None:
+    """A type made by ``sa.Enum(...).create()`` that no column uses yet: dropping it first is
+    one way; taking it as it is, the other."""
+    before = """\
+def upgrade():
+    sa.Enum("a", "b", name="mood", schema="app").create(op.get_bind())
+"""
+    body = """\
+def upgrade():
+    op.create_table("people", sa.Column("mood", sa.Enum("a", name="mood", schema="app")),
+                    schema="app")
+"""
+    (finding,) = after_history(write_migration, before, body, rule=RULE)
+    assert finding.hint.endswith(
+        """op.execute('DROP TYPE "app"."mood"')\n# or give the column the type as it is: """
+        'postgresql.ENUM("a", "b", name="mood", schema="app", create_type=False)'
+    )
 
 
 def test_a_downgrade_making_again_what_its_upgrade_kept_fails(write_migration) -> None:

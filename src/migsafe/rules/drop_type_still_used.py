@@ -8,10 +8,11 @@ from pglast import ast
 from pglast.enums import ObjectType
 from pglast.stream import maybe_double_quote_name
 
-from migsafe.catalog import Catalog, Name, dotted_name
+from migsafe.catalog import dotted_name
 from migsafe.findings import Finding, Severity
 from migsafe.revision import RevisionContext
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, py_literal
+from migsafe.rules._enums import columns_of_type
 from migsafe.rules._same_revision import restricted_drops
 from migsafe.sql import TableName, quote_identifier
 
@@ -74,7 +75,7 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
             if not isinstance(dropped, ast.TypeName):
                 continue
             key = dotted_name(dropped.names)
-            using = _columns_of_type(schema, key, rev.script.revision)
+            using = columns_of_type(schema, key, rev.script.revision)
             if not using:
                 continue
             listed = ", ".join(f'{table.sql}."{column}"' for table, column in using)
@@ -87,20 +88,6 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                 first="\n".join(_retyped(table, column) for table, column in using),
                 statement=rev.own_statement(stmt),
             )
-
-
-def _columns_of_type(
-    schema: Catalog, key: Name, revision: str | None
-) -> list[tuple[TableName, str]]:
-    """The columns the schema knows to have the type ``key``: of tables it knows for sure
-    (every revision before was captured to its end, or this one made the table)."""
-    return [
-        (TableName.from_key(table.name), column.name)
-        for table in schema.tables.values()
-        if schema.exact or schema.certain(table.name, revision)
-        for column in table.columns.values()
-        if column.type is not None and dotted_name(column.type.names) == key
-    ]
 
 
 def _retyped(table: TableName, column: str) -> str:

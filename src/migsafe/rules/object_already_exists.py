@@ -8,10 +8,11 @@ from collections.abc import Iterator
 from pglast import ast
 from pglast.enums import AlterTableType
 
-from migsafe.catalog import BATCH_COPY, DEFAULT_SCHEMA, Catalog, dotted_name
+from migsafe.catalog import BATCH_COPY, DEFAULT_SCHEMA, Catalog, Name, dotted_name
 from migsafe.findings import Finding, Severity
 from migsafe.revision import RevisionContext, alter_commands
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, py_literal, sql_code
+from migsafe.rules._enums import columns_of_type
 from migsafe.rules._known_schema import aborted_transactions, on_known_schema
 from migsafe.sql import Statement, TableName, quote_identifier
 from migsafe.sqltree import walk
@@ -71,7 +72,7 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
         drop="# or keep the transaction going: with op.get_bind().begin_nested(): <it>",
     )
     for schema, stmt in on_known_schema(rev, RULE):
-        for what, drop in _made_again(schema, stmt):
+        for what, drop in _made_again(schema, stmt, rev.script.revision):
             yield rev.finding(
                 RULE,
                 stmt,
@@ -82,7 +83,9 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
             )
 
 
-def _made_again(schema: Catalog, stmt: Statement) -> Iterator[tuple[str, str]]:
+def _made_again(
+    schema: Catalog, stmt: Statement, revision: str | None
+) -> Iterator[tuple[str, str]]:
     """What ``stmt`` made that the schema held already, and the call that drops it."""
     node = stmt.node
     if isinstance(node, ast.CreateStmt) and schema.made_again_by(node):
@@ -93,13 +96,7 @@ def _made_again(schema: Catalog, stmt: Statement) -> Iterator[tuple[str, str]]:
                 f"op.drop_table({py_literal(table_name.name)}{table_name.schema_argument})",
             )
     elif isinstance(node, ast.CreateEnumStmt) and schema.made_again_by(node):
-        schema_name, type_name = dotted_name(node.typeName)
-        qualified = "" if schema_name == DEFAULT_SCHEMA else f"{quote_identifier(schema_name)}."
-        yield (
-            f"enum type {qualified}{quote_identifier(type_name)}",
-            f"op.execute({sql_code(f'DROP TYPE {qualified}{quote_identifier(type_name)}')})"
-            "  # or create_type=False on the column's postgresql.ENUM",
-        )
+        yield _enum_made_again(schema, dotted_name(node.typeName), revision)
     elif isinstance(node, ast.IndexStmt) and node.idxname and schema.made_again_by(node):
         table_name = TableName.of(node.relation)
         yield (
@@ -130,6 +127,28 @@ def _made_again(schema: Catalog, stmt: Statement) -> Iterator[tuple[str, str]]:
                 f"op.drop_constraint({py_literal(name)}, {py_literal(stmt.table.name)}"
                 f"{stmt.table.schema_argument})",
             )
+
+
+def _enum_made_again(schema: Catalog, key: Name, revision: str | None) -> tuple[str, str]:
+    """An enum type made again, most often by ``create_table()`` for an ``sa.Enum`` column:
+    the column can take the type as it is (``create_type=False``), and a type a column uses
+    cannot be dropped (tacker's ``operation``)."""
+    schema_name, type_name = key
+    qualified = "" if schema_name == DEFAULT_SCHEMA else f"{quote_identifier(schema_name)}."
+    labels = "".join(f"{py_literal(label)}, " for label in schema.enums.get(key, ()))
+    owner = "" if schema_name == DEFAULT_SCHEMA else f", schema={py_literal(schema_name)}"
+    reuse = f"postgresql.ENUM({labels}name={py_literal(type_name)}{owner}, create_type=False)"
+    using = columns_of_type(schema, key, revision)
+    if using:
+        listed = ", ".join(f'{table.sql}."{column}"' for table, column in using)
+        drop = (
+            f"# it cannot be: {listed} {'uses' if len(using) == 1 else 'use'} it. Give the "
+            f"column the type as it is:\n{reuse}"
+        )
+    else:
+        sql = f"DROP TYPE {qualified}{quote_identifier(type_name)}"
+        drop = f"op.execute({sql_code(sql)})\n# or give the column the type as it is: {reuse}"
+    return f"enum type {qualified}{quote_identifier(type_name)}", drop
 
 
 def _is_relation(schema: Catalog, stmt: Statement, name: str) -> bool:
