@@ -4,10 +4,11 @@ migsafe runs on SQLAlchemy 2; many released histories were written for the 1.x t
 application still pins, and run there: ``select([table.c.id], whereclause)`` (backend.ai,
 designate) and ``connection.execute("SELECT ...")`` (cloudkitty, indico). Under 2.0 both
 raise, and the capture stops at that line although the migration works where it is
-deployed. So does ``session.execute(session.query(Slice))`` (superset's paginated
-updates), which 2.1 refuses as not executable. While capturing, these forms do what 1.4 did
-with them; every other call is passed to SQLAlchemy 2 as it is, so code written for 2.0 is
-never changed.
+deployed. So do ``session.execute(session.query(Slice))`` (superset's paginated
+updates), which 2.1 refuses as not executable, a ``MetaData(bind=engine)`` that is then
+reflected (murano's helpers, superset) and ``table.insert(values=...)``. While capturing,
+these forms do what 1.4 did with them; every other call is passed to SQLAlchemy 2 as it is,
+so code written for 2.0 is never changed.
 """
 
 from __future__ import annotations
@@ -16,17 +17,22 @@ import contextlib
 import functools
 import itertools
 import re
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import sqlalchemy
-from sqlalchemy import sql
+from sqlalchemy import MetaData, Table, sql
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Query, Session
 from sqlalchemy.sql import expression
+from sqlalchemy.sql.expression import TableClause
 
 # where migrations find select(): ``sa.select``, ``from sqlalchemy.sql import select``, ...
 _SELECT_HOMES = (sqlalchemy, sql, expression)
+
+# the bind each ``MetaData(bind=...)`` was given while capturing
+_BINDS: weakref.WeakKeyDictionary[MetaData, Any] = weakref.WeakKeyDictionary()
 
 # 1.x's keyword arguments of select(), and the 2.0 method each became
 _SELECT_KEYWORDS = {
@@ -42,22 +48,92 @@ _SELECT_KEYWORDS = {
 
 @contextlib.contextmanager
 def sqlalchemy_1x_calls() -> Iterator[None]:
-    """While inside, ``select([...])``, ``Connection.execute("SQL")`` and
-    ``Session.execute(query)`` run as in 1.4."""
-    selects = {home: home.select for home in _SELECT_HOMES}
-    execute = Connection.execute
-    session_execute = Session.execute
-    for home, select in selects.items():
-        home.select = _accepting_a_list(select)  # type: ignore[attr-defined]
-    Connection.execute = _accepting_a_string(execute)  # type: ignore[method-assign]
-    Session.execute = _accepting_a_query(session_execute)  # type: ignore[method-assign]
+    """While inside, the 1.x forms run as in 1.4: ``select([...])``,
+    ``Connection.execute("SQL")``, ``Session.execute(query)``, a bound ``MetaData(bind=)``
+    (``reflect()``, ``create_all()``, ``Table(..., autoload=True)`` use its bind), and
+    ``table.insert(values=)``, ``update(whereclause, values)``, ``delete(whereclause)``."""
+    patches: list[tuple[Any, str, Callable[[Any], Any]]] = [
+        *((home, "select", _accepting_a_list) for home in _SELECT_HOMES),
+        (Connection, "execute", _accepting_a_string),
+        (Session, "execute", _accepting_a_query),
+        (MetaData, "__init__", _keeping_its_bind),
+        *((MetaData, name, _on_the_bind) for name in ("reflect", "create_all", "drop_all")),
+        *((Table, name, _on_the_tables_bind) for name in ("create", "drop")),
+        (Table, "__init__", _autoloading_on_the_bind),
+        *((TableClause, name, _with_clauses) for name in ("insert", "update", "delete")),
+    ]
+    originals = [(owner, name, getattr(owner, name)) for owner, name, _ in patches]
+    for (owner, name, legacy), (_, _, original) in zip(patches, originals, strict=True):
+        setattr(owner, name, legacy(original))
     try:
         yield
     finally:
-        for home, select in selects.items():
-            home.select = select  # type: ignore[attr-defined]
-        Connection.execute = execute  # type: ignore[method-assign]
-        Session.execute = session_execute  # type: ignore[method-assign]
+        for owner, name, original in originals:
+            setattr(owner, name, original)
+
+
+def _keeping_its_bind(init: Callable[..., Any]) -> Callable[..., Any]:
+    """``MetaData(bind=engine)``: 1.x bound it; what runs on it later finds the bind."""
+
+    @functools.wraps(init)
+    def legacy_init(self: MetaData, *args: Any, bind: Any = None, **kw: Any) -> None:
+        init(self, *args, **kw)
+        if bind is not None:
+            _BINDS[self] = bind
+
+    return legacy_init
+
+
+def _on_the_bind(method: Callable[..., Any]) -> Callable[..., Any]:
+    """``metadata.reflect()`` (``create_all()``, ``drop_all()``) of a bound MetaData."""
+
+    @functools.wraps(method)
+    def legacy_method(self: MetaData, bind: Any = None, *args: Any, **kw: Any) -> Any:
+        return method(self, bind if bind is not None else _BINDS.get(self), *args, **kw)
+
+    return legacy_method
+
+
+def _on_the_tables_bind(method: Callable[..., Any]) -> Callable[..., Any]:
+    """``table.create()`` (``drop()``) of a table on a bound MetaData."""
+
+    @functools.wraps(method)
+    def legacy_method(self: Table, bind: Any = None, *args: Any, **kw: Any) -> Any:
+        return method(self, bind if bind is not None else _BINDS.get(self.metadata), *args, **kw)
+
+    return legacy_method
+
+
+def _autoloading_on_the_bind(init: Callable[..., Any]) -> Callable[..., Any]:
+    """``Table("t", metadata, autoload=True)``: reflected through the MetaData's bind."""
+
+    @functools.wraps(init)
+    def legacy_init(self: Table, name: str, metadata: MetaData, *args: Any, **kw: Any) -> Any:
+        if kw.pop("autoload", False) and kw.get("autoload_with") is None:
+            kw["autoload_with"] = _BINDS.get(metadata)
+        return init(self, name, metadata, *args, **kw)
+
+    return legacy_init
+
+
+def _with_clauses(method: Callable[..., Any]) -> Callable[..., Any]:
+    """``table.insert(values=...)``, ``table.update(whereclause, values=...)``,
+    ``table.delete(whereclause)``: 1.x took the clauses as arguments."""
+
+    @functools.wraps(method)
+    def legacy_method(self: TableClause, *args: Any, **kw: Any) -> Any:
+        names = ("values",) if method.__name__ == "insert" else ("whereclause", "values")
+        given = dict(zip(names, args, strict=False)) | kw
+        if len(args) > len(names) or set(given) - {"whereclause", "values", "inline"}:
+            return method(self, *args, **kw)  # not a 1.x call after all: SQLAlchemy says so
+        statement = method(self)
+        if given.get("whereclause") is not None:
+            statement = statement.where(given["whereclause"])
+        if given.get("values") is not None:
+            statement = statement.values(given["values"])
+        return statement.inline() if given.get("inline") else statement
+
+    return legacy_method
 
 
 def _accepting_a_list(select: Callable[..., Any]) -> Callable[..., Any]:
