@@ -250,17 +250,39 @@ def test_a_script_location_that_is_no_directory_says_how_alembic_reads_it(
     )
 
 
-def test_a_relative_script_location_without_env_py_here_says_so(
-    tmp_path: Path, monkeypatch, write_migration
+@pytest.mark.parametrize("location", ["script_location = .\n", ""])
+def test_a_flask_migrate_folder_is_its_own_script_location(
+    location: str, tmp_path: Path, monkeypatch, write_migration
 ) -> None:
-    """ihatemoney's alembic.ini says ``script_location = .``: run from another directory,
-    that is where migsafe (as Alembic) looked for env.py, found none, and lock-timeout-missing
-    went silent with nothing to say why."""
+    """Flask-Migrate runs Alembic with script_location set to the folder of its alembic.ini,
+    whatever the file says: ihatemoney's says ``.``, fittrackee's nothing. Run from another
+    directory, migsafe looked for env.py in the working directory (ihatemoney: found none,
+    and lock-timeout-missing went silent) or refused the file (fittrackee: "No
+    'script_location' key found", exit 2). The file's folder is the location."""
     versions = write_migration(
         "def upgrade():\n    op.add_column('users', sa.Column('nickname', sa.Text()))\n"
     ).parent
     project = versions.parent
     (project / "env.py").write_text("from alembic import context\n")
+    (project / "alembic.ini").write_text(f"[alembic]\n{location}")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    for arguments in (["-c", str(project / "alembic.ini"), str(versions)], [str(project)]):
+        code, output = run("check", *arguments)
+        assert code == 1, output
+        assert "lock-timeout-missing" in output and "notice" not in output
+
+
+def test_a_relative_script_location_without_env_py_says_so(
+    tmp_path: Path, monkeypatch, write_migration
+) -> None:
+    """A relative script_location that holds no env.py, from the working directory nor from
+    the file's folder: Alembic could not run it, and what env.py would set is not known."""
+    versions = write_migration(
+        "def upgrade():\n    op.add_column('users', sa.Column('nickname', sa.Text()))\n"
+    ).parent
+    project = versions.parent
     (project / "alembic.ini").write_text("[alembic]\nscript_location = .\n")
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
@@ -273,9 +295,6 @@ def test_a_relative_script_location_without_env_py_here_says_so(
         "to, or write it as %(here)s/...): what it would set (lock_timeout, the naming "
         "convention) is not known"
     ) in output
-    monkeypatch.chdir(project)
-    code, output = run("check", "-c", "alembic.ini")
-    assert code == 1 and "lock-timeout-missing" in output and "notice" not in output
 
 
 def test_python_m_migsafe_is_not_shadowed_by_a_package_in_the_working_directory(

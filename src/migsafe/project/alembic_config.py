@@ -55,9 +55,11 @@ class AlembicConfig:
 
     @property
     def script_location(self) -> Path | None:
+        """Where env.py is: the relative location taken from the file's folder, and with
+        none, the file's folder if it holds env.py (Flask-Migrate's layout)."""
         location = self.options.get("script_location")
         if not isinstance(location, str) or not location:
-            return None
+            return self.directory.resolve() if (self.directory / "env.py").is_file() else None
         if ":" in location and not Path(location).is_absolute():
             return None  # a package resource (``myapp:migrations``): not followed
         return (self.directory / location).resolve()

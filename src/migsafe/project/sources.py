@@ -220,6 +220,8 @@ def _add_config(sources: Sources, config: Config) -> None:
         return
     prepend = config.get_main_option("prepend_sys_path") or "."
     sys_path = [here / part for part in prepend.replace(",", " ").split()]
+    if named:
+        _locate_beside_the_file(config, here)
     try:
         with import_path(sys_path):
             script_dir = script_directory(config)
@@ -246,6 +248,24 @@ def _add_config(sources: Sources, config: Config) -> None:
     recursive = bool(script_dir.recursive_version_locations)
     for location in script_dir._version_locations:
         _add_versions_dir(sources, Path(location), recursive)
+
+
+def _locate_beside_the_file(config: Config, here: Path) -> None:
+    """Flask-Migrate runs Alembic with script_location set to the folder of its alembic.ini,
+    whatever the file says: most often nothing (fittrackee), or ``.`` (ihatemoney). So
+    does anyone who runs ``alembic`` from that folder. Where the file names no location and
+    its folder holds env.py, or names a relative one that holds no env.py from the working
+    directory but does from the file's folder, the location is taken from the file's
+    folder."""
+    location = config.get_alembic_option("script_location")
+    if location is None:
+        beside = here if (here / "env.py").is_file() else None
+    elif _relative(config) and not (Path(str(location)) / "env.py").is_file():
+        beside = here / str(location) if (here / str(location) / "env.py").is_file() else None
+    else:
+        beside = None
+    if beside is not None:
+        config.set_main_option("script_location", str(beside.resolve()).replace("%", "%%"))
 
 
 def _config_problem(config: Config, exc: Exception) -> str:
