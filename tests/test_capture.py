@@ -1167,6 +1167,32 @@ def upgrade(config):
     )
 
 
+def test_options_env_py_passes_to_configure_stand_in(write_migration) -> None:
+    """aiida's env.py passes ``aiida_profile=`` to ``context.configure()``, and its
+    migrations read ``op.get_context().opts["aiida_profile"]``: a KeyError stopped ten of
+    them before their DDL. The option stands in; ``opts.get()`` of one still finds none."""
+    body = """
+def upgrade():
+    profile = op.get_context().opts["aiida_profile"]
+    assert op.get_context().opts.get("aiida_profile") is None
+    op.add_column("db_dblog", sa.Column("uuid", sa.Text()))
+    op.drop_column("db_dblog", "objpk")
+    if profile.storage_backend == "core.psql_dos":  # branch
+        op.drop_column("db_dblog", "objname")
+"""
+    path, upgrade, _ = capture_body(write_migration, body)
+    assert upgrade.failure is None
+    assert [e.sql for e in upgrade.judged] == [
+        "ALTER TABLE db_dblog ADD COLUMN uuid TEXT;",
+        "ALTER TABLE db_dblog DROP COLUMN objpk;",
+    ]
+    (guess,) = upgrade.guesses
+    assert guess.line == line_of(path, "# branch")
+    assert guess.modules == (
+        ("context.configure()", "env.py passes it, and check does not run env.py"),
+    )
+
+
 @pytest.mark.parametrize(
     "definition",
     [
