@@ -11,7 +11,7 @@ import io
 import re
 import textwrap
 import tokenize
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
@@ -38,6 +38,7 @@ from migsafe.locks import LockMode, foreign_key_targets
 from migsafe.project import MigrationScript
 from migsafe.project.environment import Environment, turned_off
 from migsafe.rule import DOWNGRADE, Rule, py_literal, sql_code
+from migsafe.script_names import named_as_imported
 from migsafe.sql import Statement, TableName, parse_sql
 from migsafe.sqltree import alter_commands, dropped_names, set_config_call
 
@@ -206,6 +207,11 @@ class RevisionContext:
             else:
                 found.append(earlier)
         return found
+
+    @cached_property
+    def _named_as_imported(self) -> Callable[[str], str]:
+        """Rewrites a hint's code to name what the script imports as it does."""
+        return named_as_imported(self.script.tree)
 
     @cached_property
     def _batch_blocks(self) -> list[tuple[int, int]]:
@@ -517,6 +523,9 @@ class RevisionContext:
                 finding = replace(finding, hint=f"{_AFTER_BATCH_NOTE}\n{finding.hint}")
             if self.environment.transaction_per_migration is False:  # solum, vmware-nsx
                 finding = replace(finding, hint=f"{finding.hint}\n{_PER_MIGRATION_NOTE}")
+        named = self._named_as_imported(finding.hint)
+        if named != finding.hint:  # tacker's ``types.Uuid``, not ``tacker.db.types.Uuid``
+            finding = replace(finding, hint=named)
         if _SA_NAME.search(finding.hint) and not _IMPORTS_SA.search(self.script.source):
             finding = replace(finding, hint=f"{finding.hint}\n{_IMPORT_SA_NOTE}")
         stood_in = sorted(set(_STOOD_IN_TYPE.findall(finding.hint)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import textwrap
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from migsafe import command
 from migsafe.check import check_trusted_file
 from migsafe.config import Settings
 from migsafe.findings import Finding
+from migsafe.script_names import imported_names, named_as_imported
 from tests.conftest import HEADER
 from tests.rules.lint import (
     FIRST_BODY_LINE,
@@ -871,3 +873,53 @@ def downgrade():
         "nullable=True))",
         "    # fill it, then: op.alter_column('orders', 'total', nullable=False)",
     ]
+
+
+def test_the_recipe_names_an_application_type_as_the_script_imports_it(
+    tmp_path: Path,
+) -> None:
+    """tacker imports ``from tacker.db import types`` and alters a column whose type is
+    ``types.Uuid``: the recipe wrote ``tacker.db.types.Uuid(length=36)``, a NameError in
+    that file. It names it as the script does; the import a recipe itself names
+    (``from sqlalchemy.dialects import postgresql``) is left as it is."""
+    package = tmp_path / "lib" / "hint_app" / "db"
+    package.mkdir(parents=True)
+    (package.parent / "__init__.py").write_text("")
+    (package / "__init__.py").write_text("")
+    (package / "types.py").write_text(
+        "import sqlalchemy as sa\n\n"
+        "class Uuid(sa.types.TypeDecorator):\n"
+        "    impl = sa.String\n"
+        "    cache_ok = True\n"
+    )
+    body = f"""\
+import sys
+sys.path.insert(0, {str(tmp_path / "lib")!r})
+from hint_app.db import types
+
+def upgrade():
+    op.alter_column("vnf", "id", type_=sa.String(36), existing_type=types.Uuid(length=36))
+    op.add_column("vnf", sa.Column("blob", sa.dialects.postgresql.BYTEA()))
+"""
+    (finding,) = lint_as_written(tmp_path, body)
+    assert "type_=types.Uuid(length=36)" in finding.hint, finding.hint
+    assert "hint_app.db" not in finding.hint
+
+
+def test_imported_names_bind_paths_longest_first() -> None:
+    tree = ast.parse(
+        "import sqlalchemy as sa\nimport os\nfrom tacker.db import types\n"
+        "from tacker.db.types import Json as J\nfrom . import models\nfrom x import *\n"
+    )
+    assert imported_names(tree) == [
+        ("tacker.db.types.Json", "J"),
+        ("tacker.db.types", "types"),
+        ("sqlalchemy", "sa"),
+    ]
+    rewrite = named_as_imported(tree)
+    assert rewrite("x = tacker.db.types.Json() + tacker.db.types.Uuid()") == (
+        "x = J() + types.Uuid()"
+    )
+    assert rewrite("from sqlalchemy.dialects import postgresql; sqlalchemy.Text()") == (
+        "from sqlalchemy.dialects import postgresql; sa.Text()"
+    )
