@@ -2668,6 +2668,62 @@ def upgrade():
     assert updates and "treemap_v2" in updates[0], judged
 
 
+def test_orm_lookups_of_a_table_made_outside_find_rows_of_the_models_types(
+    write_migration,
+) -> None:
+    """superset's permission migrations look up Flask-AppBuilder's view menus by name
+    (``ab_view_menu``, which no revision makes: its columns are not known), one name after
+    another from one line, the same name twice, and add the missing ones: where reads find
+    a row, each lookup finds one of the types the ORM model says (before, none: the notice
+    stayed), and a name looked up again finds it again (a loop of batches, which asks the
+    same text twice in a row, still ends)."""
+    first = "def upgrade():\n    op.create_table('slices', sa.Column('id', sa.Integer))\n"
+    body = """
+from sqlalchemy.orm import Session, declarative_base
+
+class ViewMenu(declarative_base()):
+    __tablename__ = "ab_view_menu"
+    id = sa.Column(sa.Integer, sa.Sequence("ab_view_menu_id_seq"), primary_key=True)
+    name = sa.Column(sa.String(250), unique=True, nullable=False)
+    created = sa.Column(sa.DateTime(timezone=True))
+
+def _find(session, name):
+    return session.query(ViewMenu).filter(ViewMenu.name == name).one_or_none()
+
+def upgrade():
+    session = Session(bind=op.get_bind())
+    for name in ("Chart", "Dashboard", "Chart"):
+        menu = _find(session, name)
+        if menu is None:
+            session.add(ViewMenu(name=name))
+            session.flush()
+        elif menu.created.tzinfo is None:
+            raise ValueError("a timestamp with a time zone comes back with one")
+    session.commit()
+    op.add_column("slices", sa.Column("perm", sa.Text))
+"""
+    _, notes, judged = _after(write_migration, first, body)
+    assert [d.message for d in notes] == []
+    # each name was found: nothing added
+    assert not any(sql.startswith("INSERT INTO ab_view_menu") for sql in judged), judged
+
+
+def test_a_rows_run_may_change_the_schema_in_another_order(write_migration) -> None:
+    """The indexes ``create_table()`` makes come in the order of a set, not the same from
+    one run to the next (open-webui's ``knowledge_file``): the run where reads find a row
+    is kept when it changes the schema as the first did, in whatever order."""
+    body = """
+def upgrade():
+    rows = op.get_bind().execute(sa.text("SELECT id, val FROM variable")).fetchall()
+    names = ["ix_variable_id", "ix_variable_val"]
+    for name in (reversed(names) if rows else names):
+        op.create_index(name, "variable", [name.split("_")[-1]])
+"""
+    _, notes, judged = _after_variable(write_migration, body)
+    assert notes == []
+    assert judged[-1] == "CREATE INDEX ix_variable_id ON variable (id);"
+
+
 def test_a_json_column_read_with_a_row_comes_back_decoded(write_migration) -> None:
     """langflow reads ``sa.select(role.c.permissions)`` of an ``sa.JSON()`` column and checks
     it is a list: psycopg2 decodes JSON itself, and SQLAlchemy does not decode it again. Offline

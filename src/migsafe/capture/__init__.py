@@ -18,6 +18,7 @@ Capture runs somebody else's code: call it only in a worker process (``migsafe.i
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import dataclasses
 import inspect
@@ -319,7 +320,7 @@ class OfflineCapturer:
         holds only what the history gave it, others where it also holds, as a column and as
         an index (plain, then unique), every name the script spells. dagster adds a column
         ``if "step_key" not in columns``: the first world adds it, the others do not. When
-        the first world's schema changes hold each other's, in order, the first is judged,
+        the first world's schema changes hold each other's, the first is judged,
         and no statement any of them runs is left out. Else the guess stands, with its
         notice: the other worlds are never judged, as their statements may be about names
         that are no columns (a loop over every column). Its other constraints are not
@@ -339,7 +340,7 @@ class OfflineCapturer:
             worlds.append(_schema_changes(again))
             if len(worlds) == 1:
                 known_only = again
-        if not all(_holds_in_order(worlds[0], other) for other in worlds[1:]):
+        if not all(_holds(worlds[0], other) for other in worlds[1:]):
             return capture
         return known_only
 
@@ -403,7 +404,9 @@ class OfflineCapturer:
                 return capture  # a query it read rows with found none: nothing was shown there
             if not again.exact or again.guesses:
                 return capture
-            if _schema_changes(again) != _schema_changes(capture):
+            if collections.Counter(_schema_changes(again)) != collections.Counter(
+                _schema_changes(capture)
+            ):  # in any order (``_holds``)
                 return capture
             runs.append(again)
         chosen = runs[0]
@@ -439,7 +442,7 @@ class OfflineCapturer:
         again = self._over_what_is_not_known(again, script, function, catalog)
         if not again.exact:  # it raised, or branched on what is not known: the first stands
             return capture
-        again.assumed_covers = _holds_in_order(_schema_changes(again), _schema_changes(capture))
+        again.assumed_covers = _holds(_schema_changes(again), _schema_changes(capture))
         if not (again.assumed_covers or all(asked.exact for asked in assumed)):
             return capture
         again.tables_assumed = assumed
@@ -571,10 +574,11 @@ def _schema_changes(capture: Capture) -> list[str]:
     ]
 
 
-def _holds_in_order(changes: Sequence[str], other: Sequence[str]) -> bool:
-    """Every statement of ``other`` is in ``changes``, in the same order."""
-    remaining = iter(changes)
-    return all(statement in remaining for statement in other)
+def _holds(changes: Sequence[str], other: Sequence[str]) -> bool:
+    """Every statement of ``other`` is in ``changes`` (as often). Not in order: the indexes
+    of a ``create_table()`` come in the order of a set, which is not the same from one run
+    to the next (open-webui's ``knowledge_file``)."""
+    return not collections.Counter(other) - collections.Counter(changes)
 
 
 def _passed_by_env_py(

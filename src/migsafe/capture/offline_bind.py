@@ -33,9 +33,9 @@ from sqlalchemy.dialects.postgresql.psycopg2 import PGDialect_psycopg2
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import UnsupportedCompilationError
 from sqlalchemy.pool import StaticPool
-from sqlalchemy.types import JSON
+from sqlalchemy.types import JSON, TypeEngine
 
-from migsafe.capture.one_row import one_row, query_shape
+from migsafe.capture.one_row import one_row, query_shape, row_of_types
 from migsafe.capture.recorder import Recorder
 from migsafe.capture.reflection import CatalogReflection
 from migsafe.catalog import DEFAULT_SCHEMA, Catalog, Column, Name, qualified_name
@@ -410,6 +410,8 @@ class _Cursor:
         self.description: Description | None = None
         self._rowcount = -1
         self.lastrowid = None
+        # the types SQLAlchemy compiled the next query's columns with (``do_execute``)
+        self.result_types: tuple[TypeEngine, ...] | None = None
 
     @property
     def rowcount(self) -> int:
@@ -433,7 +435,11 @@ class _Cursor:
         finds_rows = recorder is not None and recorder.finds_rows
         if finds_rows and self.description is not None and not self._read:
             # where it finds one, a ``count(*)`` of it is 1, not an empty database's 0
-            self._rows = _one_row_once(operation, recorder, len(self.description)) or self._rows
+            self._rows = (
+                _one_row_once(operation, recorder, len(self.description), self.result_types)
+                or self._rows
+            )
+        self.result_types = None
         if self.description is not None:
             self._rowcount = len(self._rows)
         else:  # where each query finds its row, an UPDATE or a DELETE changes it: the ORM
@@ -487,20 +493,31 @@ class _Cursor:
             recorder.read(self._sql, self._line)
 
 
-def _one_row_once(sql: str, recorder: Recorder, width: int) -> list[Row]:
-    """One row for the first of each query a line of the migration makes, none after: a
-    loop that reads until nothing is left (airflow's batches, ``WHERE id > :last LIMIT
-    1000``, a new text each time round but one shape) ends after one, and each of the tables
-    a helper reads in turn from one line (manila's ``for table in ("shares",
-    "share_servers")``) gets its row."""
-    given = (recorder.issuing_line(), query_shape(sql))
-    if given in recorder.reads_given:
+def _one_row_once(
+    sql: str, recorder: Recorder, width: int, types: tuple[TypeEngine, ...] | None
+) -> list[Row]:
+    """One row for each query a line of the migration makes, but for one asked again right
+    after itself, and for up to ``_ROWS_PER_QUERY`` of one shape. Each name a loop looks up
+    finds its row (superset's permission views, ``WHERE name = 'Chart'``, then
+    ``'Dashboard'``, then ``'Chart'`` again), and so does each table a helper reads in turn
+    (manila's ``for table in ("shares", "share_servers")``); a loop that reads until nothing
+    is left ends: airflow's batches ask ``WHERE id > 1`` twice in a row once the row found
+    was id 1, and a loop of pages (``OFFSET 100``, ``OFFSET 200``, ...) ends after
+    ``_ROWS_PER_QUERY`` of them."""
+    shape = (recorder.issuing_line(), query_shape(sql))
+    again, recorder.last_read[shape] = recorder.last_read.get(shape) == sql, sql
+    if again or recorder.reads_given[shape] >= _ROWS_PER_QUERY:
         return []
     row = one_row(sql, recorder.catalog, recorder.row_values)
+    if row is None and types is not None:  # a table the schema built does not know
+        row = row_of_types(types, recorder.row_values)
     if row is None or len(row) != width:
         return []
-    recorder.reads_given.add(given)
+    recorder.reads_given[shape] += 1
     return [row]
+
+
+_ROWS_PER_QUERY = 10  # how many texts of one query shape a line finds a row with
 
 
 class _DBAPIConnection:
@@ -600,6 +617,14 @@ class OfflineDialect(CatalogReflection, PGDialect):
     def _set_backslash_escapes(self, connection: Any) -> None:
         self._backslash_escapes = False
 
+    def do_execute(self, cursor: Any, statement: str, parameters: Any, context: Any = None) -> None:
+        cursor.result_types = _result_types(context)
+        cursor.execute(statement, parameters)
+
+    def do_execute_no_params(self, cursor: Any, statement: str, context: Any = None) -> None:
+        cursor.result_types = _result_types(context)
+        cursor.execute(statement)
+
     def get_isolation_level(self, dbapi_connection: Any) -> str:
         return "AUTOCOMMIT" if dbapi_connection.autocommit else "READ COMMITTED"
 
@@ -608,6 +633,12 @@ class OfflineDialect(CatalogReflection, PGDialect):
 
     def set_isolation_level(self, dbapi_connection: Any, level: str) -> None:
         dbapi_connection.autocommit = level == "AUTOCOMMIT"
+
+
+def _result_types(context: Any) -> tuple[TypeEngine, ...] | None:
+    """The types SQLAlchemy compiled a query's columns with (an ORM model's), if it did."""
+    columns = getattr(getattr(context, "compiled", None), "_result_columns", None)
+    return tuple(column.type for column in columns) if columns else None
 
 
 registry.register("postgresql.migsafe_offline", __name__, "OfflineDialect")

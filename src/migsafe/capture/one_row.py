@@ -11,10 +11,15 @@ one judged (``OfflineCapturer._with_rows``).
 from __future__ import annotations
 
 import datetime
+import decimal
+import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import pglast
 from pglast import ast
+from sqlalchemy import types as sqltypes
+from sqlalchemy.types import TypeEngine
 
 from migsafe.catalog import Catalog, Column, qualified_name
 from migsafe.sql import parse_sql
@@ -151,3 +156,36 @@ def _value(column: Column, catalog: Catalog, values: int) -> Any:
         if key[1] == names[-1] and labels:
             return labels[-1] if values else labels[0]
     return None
+
+
+# which value of ``_VALUES`` a Python type takes (bool before int: a bool is an int)
+_BY_PYTHON_TYPE = (
+    (bool, "bool"), (int, "int4"), (float, "float8"), (decimal.Decimal, "numeric"),
+    (str, "text"), (datetime.datetime, "timestamp"), (datetime.date, "date"),
+    (datetime.time, "time"), (uuid.UUID, "uuid"), (dict, "json"), (bytes, "bytea"),
+)  # fmt: skip
+
+
+def row_of_types(types: Sequence[TypeEngine], values: int = 0) -> Row | None:
+    """The row a query SQLAlchemy compiled gives, of the types it compiled its columns with
+    (an ORM model's), where the schema built does not know the table (superset's
+    ``ab_view_menu``, made by Flask-AppBuilder): None when a type's value cannot be told."""
+    row = []
+    for kind in types:
+        value = _value_of_type(kind, _OTHER_VALUES if values else _VALUES, values)
+        if value is None:
+            return None
+        row.append(value)
+    return tuple(row)
+
+
+def _value_of_type(kind: TypeEngine, table: dict[str, Any], values: int) -> Any:
+    if isinstance(kind, sqltypes.Enum) and kind.enums:
+        return kind.enums[-1 if values else 0]
+    try:
+        python = kind.python_type
+    except NotImplementedError:
+        return None
+    if python is datetime.datetime and getattr(kind, "timezone", False):
+        return table["timestamptz"]
+    return next((table[key] for cls, key in _BY_PYTHON_TYPE if issubclass(python, cls)), None)

@@ -15,6 +15,7 @@ own.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import sys
 import types
@@ -120,11 +121,12 @@ class Recorder:
         self._guarded_lines = guarded_lines  # MigrationScript.guarded_lines
         self.emitted: list[Emitted] = []
         self.reads: list[Read] = []
-        # the first of each query a line reads with finds a row (OfflineCapturer._with_rows):
-        # the (line, query) that have (``query_shape``)
+        # each query a line reads with finds a row (OfflineCapturer._with_rows): how many
+        # each (line, query shape) were given (``query_shape``), and the last text of each
         self.finds_rows = False
         self.row_values = 0  # which of one_row's sets of values
-        self.reads_given: set[tuple[int, str]] = set()
+        self.reads_given: collections.Counter[tuple[int, str]] = collections.Counter()
+        self.last_read: dict[tuple[int, str], str] = {}
         # lines that looked up a table's indexes (reflection): a build after one may be
         # guarded by what exists, which a database answered as empty cannot show
         self.index_lookups: list[int] = []
