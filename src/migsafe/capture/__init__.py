@@ -320,29 +320,36 @@ class OfflineCapturer:
         holds only what the history gave it, others where it also holds, as a column and as
         an index (plain, then unique), every name the script spells. dagster adds a column
         ``if "step_key" not in columns``: the first world adds it, the others do not. When
-        the first world's schema changes hold each other's, the first is judged,
-        and no statement any of them runs is left out. Else the guess stands, with its
-        notice: the other worlds are never judged, as their statements may be about names
-        that are no columns (a loop over every column). Its other constraints are not
-        varied, so a run that reflects them is a guess in every world (mlflow looks for a
-        unique constraint on ``name``); and a name the script does not spell (made at run
-        time) is absent in every world."""
+        the first world's schema changes hold each other's, the first is judged, and no
+        statement any of them runs is left out. Else the guess stands, with its notice: the
+        other worlds are never judged, as their statements may be about names that are no
+        columns (a loop over every column). Its other constraints are not varied, so a run
+        that reflects them is a guess in every world (mlflow looks for a unique constraint
+        on ``name``); and a name the script does not spell (made at run time) is absent in
+        every world."""
         if not capture.recorder.partial_reflections:
             return capture
-        spelled = names_spelled(script.tree, function)
-        worlds = []
-        for names, unique in ((frozenset(), False), (spelled, False), (spelled, True)):
-            again = self._again(capture, script, start.copy())
-            again.recorder.outside_names, again.recorder.outside_unique = names, unique
-            self._run(again, script, function)
-            if not again.exact or again.guesses:
-                return capture
-            worlds.append(_schema_changes(again))
-            if len(worlds) == 1:
-                known_only = again
-        if not all(_holds(worlds[0], other) for other in worlds[1:]):
+        known_only = self._in_world(capture, script, function, start, frozenset(), False)
+        if known_only is None:
             return capture
+        spelled = names_spelled(script.tree, function)
+        for unique in (False, True):
+            other = self._in_world(capture, script, function, start, spelled, unique)
+            if other is None or not _holds(_schema_changes(known_only), _schema_changes(other)):
+                return capture
         return known_only
+
+    def _in_world(
+        self, capture: Capture, script: MigrationScript, function: Callable[[], Any],
+        start: Catalog, names: frozenset[str], unique: bool,
+    ) -> Capture | None:  # fmt: skip
+        """The function run where a table the history only altered also holds ``names``
+        as columns and as indexes (``unique`` ones or not); None unless it ran to its end
+        with nothing to guess."""
+        again = self._again(capture, script, start.copy())
+        again.recorder.outside_names, again.recorder.outside_unique = names, unique
+        self._run(again, script, function)
+        return again if again.exact and not again.guesses else None
 
     def _as_online(
         self, capture: Capture, script: MigrationScript, function: Callable[[], Any],
