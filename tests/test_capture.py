@@ -1025,6 +1025,27 @@ def upgrade():
     assert "create-index-not-concurrently" not in {f.rule for f in result.findings}
 
 
+def test_a_world_where_a_reflection_never_ends_keeps_the_notice(write_migration) -> None:
+    """A migration that waits for a column to go (``while "legacy" in columns``) never ends
+    where a table made outside the history holds it: that world is given 2 s, and then the
+    first run stands with its notice, rather than the script timing out."""
+    path = _made_outside_then(
+        write_migration,
+        """
+def upgrade():
+    inspector = sa.inspect(op.get_bind())
+    columns = [c["name"] for c in inspector.get_columns("runs")]  # here
+    while "legacy" in columns:
+        columns = [c["name"] for c in inspector.get_columns("runs")]
+    op.add_column("runs", sa.Column("mode", sa.Text()))
+""",
+    )
+    started = time.monotonic()
+    notices = [(line, m) for name, line, m in _notices(path.parent) if name == path.name]
+    assert time.monotonic() - started < 20
+    assert [line for line, _ in notices] == [line_of(path, "# here")]
+
+
 def test_tables_reflected_on_one_line_are_one_notice(write_migration) -> None:
     """zenml reflects its whole schema with ``MetaData().reflect()``: one notice for the
     line, naming the tables the history only altered."""

@@ -345,10 +345,15 @@ class OfflineCapturer:
     ) -> Capture | None:  # fmt: skip
         """The function run where a table the history only altered also holds ``names``
         as columns and as indexes (``unique`` ones or not); None unless it ran to its end
-        with nothing to guess."""
+        with nothing to guess, within ``_ROWS_RUN_SECONDS`` (a loop that waits for a column
+        to go never ends where it is there)."""
         again = self._again(capture, script, start.copy())
         again.recorder.outside_names, again.recorder.outside_unique = names, unique
-        self._run(again, script, function)
+        try:
+            with time_limit(_ROWS_RUN_SECONDS):
+                self._run(again, script, function)
+        except RunTooLong:
+            return None
         return again if again.exact and not again.guesses else None
 
     def _as_online(
@@ -569,7 +574,8 @@ class _ConfiguredByEnvPy(dict):
 
 
 _DATA = (ast.SelectStmt, ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt)
-_ROWS_RUN_SECONDS = 2.0  # what a run where reads find rows may take: it is optional
+_ROWS_RUN_SECONDS = 2.0  # what a run where reads find rows (or in a world) may take: it is
+# optional
 
 
 def _schema_changes(capture: Capture) -> list[str]:
