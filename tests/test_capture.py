@@ -2250,6 +2250,30 @@ def downgrade():
     ]  # fmt: skip
 
 
+def test_a_run_where_a_table_asked_for_exists_that_never_ends_keeps_the_notice(
+    write_migration,
+) -> None:
+    """A migration that waits for a table to go (``while has_table("legacy")``) never ends
+    where it is taken to exist: that run is given 2 s, then the first stands, noticed."""
+    path = write_migration(
+        """
+def upgrade():
+    while sa.inspect(op.get_bind()).has_table("legacy"):  # asks
+        pass
+    op.create_table("fresh", sa.Column("id", sa.Integer, primary_key=True))
+
+def downgrade():
+    pass
+"""
+    )
+    started = time.monotonic()
+    notices = [n for n in _notices(path.parent) if n[2].startswith("upgrade()")]
+    assert time.monotonic() - started < 20
+    assert [(line, message.split(":")[0]) for _, line, message in notices] == [
+        (line_of(path, "# asks"), 'upgrade() asks whether table "legacy" exists')
+    ]
+
+
 def test_a_table_asked_for_is_not_noticed_when_the_answer_is_every_databases(
     write_migration,
 ) -> None:
