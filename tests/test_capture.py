@@ -2753,6 +2753,38 @@ def upgrade():
     assert not any(sql.startswith("INSERT INTO ab_view_menu") for sql in judged), judged
 
 
+def test_a_row_has_constants_text_functions_and_values_of_an_application_type(
+    write_migration,
+) -> None:
+    """langflow asks ``SELECT 1 FROM knowledge_base WHERE ... LIMIT 1`` and reads ids of a
+    column whose type is the application's own (sqlmodel's, not installed); open-webui
+    groups ``lower(email)``: none of these found a row, and the notice stayed. A constant is
+    itself, ``lower()`` of a column is text, and a value of a type not known is an opaque
+    text the migration passes back as it is."""
+    first = """
+from sqlmodel_not_installed import AutoString
+
+def upgrade():
+    op.create_table("kb", sa.Column("id", AutoString(), primary_key=True),
+                    sa.Column("email", sa.Text), sa.Column("backend", sa.Text))
+"""
+    body = """
+def upgrade():
+    bind = op.get_bind()
+    if bind.execute(sa.text("SELECT 1 FROM kb WHERE backend = 'sqlite' LIMIT 1")).first():
+        for (email, total) in bind.execute(sa.text(
+            "SELECT lower(email) AS email, count(*) FROM kb GROUP BY lower(email)"
+        )):
+            for (id_,) in bind.execute(sa.text("SELECT id FROM kb WHERE lower(email) = :e"),
+                                       {"e": email}):
+                bind.execute(sa.text("UPDATE kb SET backend = 'pg' WHERE id = :i"), {"i": id_})
+    op.add_column("kb", sa.Column("migrated", sa.Boolean))
+"""
+    _, notes, judged = _after(write_migration, first, body)
+    assert [d.message for d in notes] == []
+    assert "UPDATE kb SET backend = 'pg' WHERE id = '{}'" in judged, judged
+
+
 def test_a_rows_run_may_change_the_schema_in_another_order(write_migration) -> None:
     """The indexes ``create_table()`` makes come in the order of a set, not the same from
     one run to the next (open-webui's ``knowledge_file``): the run where reads find a row

@@ -21,6 +21,7 @@ from pglast import ast
 from sqlalchemy import types as sqltypes
 from sqlalchemy.types import TypeEngine
 
+from migsafe.capture.stand_ins import UNKNOWN_TYPE_SCHEMA
 from migsafe.catalog import Catalog, Column, qualified_name
 from migsafe.sql import parse_sql
 
@@ -95,19 +96,35 @@ def one_row(sql: str, catalog: Catalog | None, values: int = 0) -> Row | None:
     if catalog is None or not isinstance(node, ast.SelectStmt) or not node.fromClause:
         return None
     tables = _tables(node, catalog)
-    row: list[Any] = []
-    for target in node.targetList or ():
-        if _is_count(target.val):  # ``query.count()`` before the rows it counts are read
-            row.append(1)
-            continue
-        column = _column(target.val, tables)
-        if column is None or column.type is None:
-            return None
-        value = _value(column, catalog, values)
-        if value is None:
-            return None
-        row.append(value)
-    return tuple(row) if row else None
+    row = [_target_value(target.val, tables, catalog, values) for target in node.targetList or ()]
+    return tuple(row) if row and None not in row else None
+
+
+def _target_value(
+    value: ast.Node | None, tables: dict[str, dict[str, Column]], catalog: Catalog, values: int
+) -> Any:
+    """What one item of a select list gives in the row: a column's value, a constant (``SELECT
+    1 FROM t WHERE ... LIMIT 1``), 1 for a ``count()``, text for ``lower(column)``; None
+    when it cannot be told."""
+    if _is_count(value):  # ``query.count()`` before the rows it counts are read
+        return 1
+    if isinstance(value, ast.A_Const) and not value.isnull:
+        return next((getattr(value.val, a) for a in ("ival", "sval", "fval", "boolval")
+                     if hasattr(value.val, a)), None)  # fmt: skip
+    if (
+        isinstance(value, ast.FuncCall) and len(value.args or ()) == 1
+        and value.funcname[-1].sval in _TEXT_FUNCTIONS
+        and _column(value.args[0], tables) is not None
+    ):  # fmt: skip
+        return (_OTHER_VALUES if values else _VALUES)["text"]
+    column = _column(value, tables)
+    if column is None or column.type is None:
+        return None
+    return _value(column, catalog, values)
+
+
+# functions of a column whose value is text (open-webui's ``lower(email)``)
+_TEXT_FUNCTIONS = frozenset(("lower", "upper", "btrim", "ltrim", "rtrim", "trim", "initcap"))
 
 
 def _is_count(value: ast.Node | None) -> bool:
@@ -152,6 +169,8 @@ def _value(column: Column, catalog: Catalog, values: int) -> Any:
     table = _OTHER_VALUES if values else _VALUES
     if names[-1] in table:
         return table[names[-1]]
+    if names[0] == UNKNOWN_TYPE_SCHEMA:  # the application's own type, its module stood in:
+        return table["text"]  # an opaque value, which the migration passes back as it is
     for key, labels in catalog.enums.items():
         if key[1] == names[-1] and labels:
             return labels[-1] if values else labels[0]
@@ -184,8 +203,8 @@ def _value_of_type(kind: TypeEngine, table: dict[str, Any], values: int) -> Any:
         return kind.enums[-1 if values else 0]
     try:
         python = kind.python_type
-    except NotImplementedError:
-        return None
+    except NotImplementedError:  # a stood-in or user-defined type: an opaque value
+        return table["text"]
     if python is datetime.datetime and getattr(kind, "timezone", False):
         return table["timestamptz"]
     return next((table[key] for cls, key in _BY_PYTHON_TYPE if issubclass(python, cls)), None)
