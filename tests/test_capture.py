@@ -2785,6 +2785,31 @@ def upgrade():
     assert "UPDATE kb SET backend = 'pg' WHERE id = '{}'" in judged, judged
 
 
+def test_select_star_of_a_table_known_whole_gives_every_column(write_migration) -> None:
+    """prefect pages through ``SELECT * from artifact_collection ORDER BY id LIMIT 500
+    OFFSET 0``: a star gave one nameless column, so no row could be made. Of a table whose
+    every column the history made, it gives them all, named and in order; the pages end."""
+    body = """
+def upgrade():
+    bind = op.get_bind()
+    offset = 0
+    while True:
+        rows = bind.execute(sa.text(
+            f"SELECT * FROM variable ORDER BY id LIMIT 100 OFFSET {offset}"
+        )).mappings().all()
+        if not rows:
+            break
+        for row in rows:
+            bind.execute(sa.text("UPDATE variable SET kind = :k WHERE id = :i"),
+                         {"k": len(row["val"]), "i": row["id"]})
+        offset += 100
+    op.add_column("variable", sa.Column("checked", sa.Boolean))
+"""
+    _, notes, judged = _after_variable(write_migration, body)
+    assert notes == []
+    assert "UPDATE variable SET kind = 2 WHERE id = 1" in judged, judged
+
+
 def test_a_rows_run_may_change_the_schema_in_another_order(write_migration) -> None:
     """The indexes ``create_table()`` makes come in the order of a set, not the same from
     one run to the next (open-webui's ``knowledge_file``): the run where reads find a row

@@ -35,7 +35,7 @@ from sqlalchemy.exc import UnsupportedCompilationError
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import JSON, TypeEngine
 
-from migsafe.capture.one_row import one_row, query_shape, row_of_types
+from migsafe.capture.one_row import one_row, query_shape, row_of_types, star_columns
 from migsafe.capture.recorder import Recorder
 from migsafe.capture.reflection import CatalogReflection
 from migsafe.catalog import DEFAULT_SCHEMA, Catalog, Column, Name, qualified_name
@@ -128,7 +128,8 @@ def _select_answer(
         width = len(node.valuesLists[0]) if node.valuesLists else 1
         return [(None,) * width] * rows, _description(["column"] * width)
     targets = list(node.targetList or ())
-    names = _column_names(targets)
+    starred = star_columns(node, catalog)
+    names = [column.name for column in starred] if starred else _column_names(targets)
     if node.fromClause:
         one_row = not node.groupClause and all(_aggregate(t.val) for t in targets)
     else:

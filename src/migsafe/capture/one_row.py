@@ -95,9 +95,31 @@ def one_row(sql: str, catalog: Catalog | None, values: int = 0) -> Row | None:
     node = parsed[-1].stmt if parsed else None
     if catalog is None or not isinstance(node, ast.SelectStmt) or not node.fromClause:
         return None
+    starred = star_columns(node, catalog)
+    if starred is not None:  # ``SELECT * FROM dag_run WHERE ...``: every column, in order
+        row = [_value(column, catalog, values) if column.type is not None else None
+               for column in starred]  # fmt: skip
+        return tuple(row) if row and None not in row else None
     tables = _tables(node, catalog)
     row = [_target_value(target.val, tables, catalog, values) for target in node.targetList or ()]
     return tuple(row) if row and None not in row else None
+
+
+def star_columns(node: ast.SelectStmt, catalog: Catalog | None) -> list[Column] | None:
+    """The columns ``SELECT *`` of one table gives, in order, where the schema built knows
+    every column of it (a table the history only altered has others); None for any other
+    select list."""
+    targets = node.targetList or ()
+    if catalog is None or len(targets) != 1 or len(node.fromClause or ()) != 1:
+        return None
+    value, source = targets[0].val, node.fromClause[0]
+    if not (
+        isinstance(value, ast.ColumnRef) and len(value.fields) == 1
+        and isinstance(value.fields[0], ast.A_Star) and isinstance(source, ast.RangeVar)
+    ):  # fmt: skip
+        return None
+    table = catalog.table(qualified_name(source))
+    return list(table.columns.values()) if table is not None and not table.partial else None
 
 
 def _target_value(
