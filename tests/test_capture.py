@@ -1894,7 +1894,8 @@ def upgrade():
 """
     _, upgrade, _ = capture_body(write_migration, body)
     assert upgrade.failure is None and upgrade.guesses == []
-    assert [e.sql.split()[0] for e in upgrade.judged] == ["SELECT", "ALTER"]
+    # the run where the read finds a chart, whose params change
+    assert [e.sql.split()[0] for e in upgrade.judged] == ["SELECT", "UPDATE", "ALTER"]
 
 
 def test_a_stood_in_type_with_a_variant_is_the_variant(write_migration) -> None:
@@ -2810,13 +2811,38 @@ def upgrade():
     assert "UPDATE variable SET kind = 2 WHERE id = 1" in judged, judged
 
 
+def test_a_row_found_has_the_values_its_query_pins_and_is_keyed_by_name(
+    write_migration,
+) -> None:
+    """superset converts the charts it reads ``WHERE viz_type = 'pie'`` only if the one it
+    finds is a pie (a made-up text never is: the run showed nothing of the conversion); and
+    waiverdb, written for SQLAlchemy 1.x, reads ``row["val"]``, a TypeError under 2.x. The
+    row found holds what the WHERE clause pins, and answers to a column's name."""
+    body = """
+def upgrade():
+    bind = op.get_bind()
+    query = "SELECT id, val, kind FROM variable WHERE val = 'pie' AND kind IN (3, 4)"
+    for row in bind.execute(sa.text(query)):
+        if row["val"] == "pie" and row["kind"] == 3:
+            bind.execute(sa.text("UPDATE variable SET val = 'pie_v2' WHERE id = :i"),
+                         {"i": row["id"]})
+    op.add_column("variable", sa.Column("migrated", sa.Boolean))
+"""
+    _, notes, judged = _after_variable(write_migration, body)
+    assert notes == []
+    assert "UPDATE variable SET val = 'pie_v2' WHERE id = 1" in judged
+
+
 def test_a_rows_run_may_change_the_schema_in_another_order(write_migration) -> None:
     """The indexes ``create_table()`` makes come in the order of a set, not the same from
     one run to the next (open-webui's ``knowledge_file``): the run where reads find a row
     is kept when it changes the schema as the first did, in whatever order."""
     body = """
 def upgrade():
-    rows = op.get_bind().execute(sa.text("SELECT id, val FROM variable")).fetchall()
+    bind = op.get_bind()
+    rows = bind.execute(sa.text("SELECT id, val FROM variable")).fetchall()
+    for id_, val in rows:
+        bind.execute(sa.text("UPDATE variable SET kind = 1 WHERE id = :i"), {"i": id_})
     names = ["ix_variable_id", "ix_variable_val"]
     for name in (reversed(names) if rows else names):
         op.create_index(name, "variable", [name.split("_")[-1]])
@@ -2824,6 +2850,35 @@ def upgrade():
     _, notes, judged = _after_variable(write_migration, body)
     assert notes == []
     assert judged[-1] == "CREATE INDEX ix_variable_id ON variable (id);"
+
+
+@pytest.mark.parametrize(
+    "loop",
+    [
+        # a key whose text it looks into: the path for a dotted key is not the one taken
+        "for (key,) in rows:\n        if '.' in key:",
+        # a value it compares with one it names: no made-up value is that one
+        "for (key,) in rows:\n        if key == 'leaf':",
+    ],
+)
+def test_a_rows_run_that_shows_nothing_rows_change_keeps_the_notice(
+    write_migration, loop: str
+) -> None:
+    """fides renames monitor keys with a dot in them, dropping and making foreign keys, and
+    rewrites conditions whose type is 'leaf': where the read finds a row of made-up values,
+    that path is not taken, and the run did just what it did with none. It showed nothing
+    of what rows change, so the notice that statements depending on them are not checked
+    stays."""
+    body = f"""
+def upgrade():
+    rows = op.get_bind().execute(sa.text("SELECT val FROM variable")).fetchall()
+    {loop}
+            op.drop_column("variable", "kind")
+    op.create_index("ix_variable_val", "variable", ["val"])
+"""
+    _, notes, _ = _after_variable(write_migration, body)
+    (notice,) = notes
+    assert "reads rows through op.get_bind()" in notice.message
 
 
 def test_a_json_column_read_with_a_row_comes_back_decoded(write_migration) -> None:

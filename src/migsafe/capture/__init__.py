@@ -421,7 +421,10 @@ class OfflineCapturer:
             ):  # in any order (``_holds``)
                 return capture
             runs.append(again)
-        chosen = runs[0]
+        worked = [run for run in runs if _done(run) != _done(capture)]
+        if not worked:  # with these values it did just what it did with none (fides' ``if "."
+            return capture  # in key:`` met no dot): nothing was shown, and the notice stays
+        chosen = worked[0]
         chosen.online, chosen.rows_followed = capture.online, True
         return chosen
 
@@ -589,6 +592,15 @@ def _schema_changes(capture: Capture) -> list[str]:
         for item in capture.emitted
         if not (item.parsed and all(isinstance(node, _DATA) for _, node in item.parsed))
     ]
+
+
+def _done(capture: Capture) -> collections.Counter[str]:
+    """What a run emitted but its reads, in any order (``_holds``): where reads found a row,
+    a run that did just what it did with none showed nothing of what rows change."""
+    return collections.Counter(
+        item.sql or "" for item in capture.emitted
+        if not (item.parsed and all(isinstance(n, ast.SelectStmt) for _, n in item.parsed))
+    )  # fmt: skip
 
 
 def _holds(changes: Sequence[str], other: Sequence[str]) -> bool:

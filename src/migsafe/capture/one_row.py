@@ -18,6 +18,7 @@ from typing import Any
 
 import pglast
 from pglast import ast
+from pglast.enums import A_Expr_Kind, BoolExprType
 from sqlalchemy import types as sqltypes
 from sqlalchemy.types import TypeEngine
 
@@ -61,7 +62,8 @@ _VALUES: dict[str, Any] = {
 # another value of each type: what a migration does must not depend on which it reads
 _OTHER_VALUES: dict[str, Any] = {
     **{name: 2 for name, value in _VALUES.items() if value == 1 and not isinstance(value, bool)},
-    **{name: _Text('{"k": "v"}') for name, value in _VALUES.items() if value == "{}"},
+    # a key with punctuation and capitals: a path taken only for such text shows
+    **{name: _Text('{"K.1": "V-2 x/y:z"}') for name, value in _VALUES.items() if value == "{}"},
     "bool": False,
     "json": {"k": "v"},
     "jsonb": {"k": "v"},
@@ -101,8 +103,47 @@ def one_row(sql: str, catalog: Catalog | None, values: int = 0) -> Row | None:
                for column in starred]  # fmt: skip
         return tuple(row) if row and None not in row else None
     tables = _tables(node, catalog)
-    row = [_target_value(target.val, tables, catalog, values) for target in node.targetList or ()]
+    pinned = _pinned(node.whereClause)
+    row = [
+        _target_value(target.val, tables, catalog, values, pinned)
+        for target in node.targetList or ()
+    ]
     return tuple(row) if row and None not in row else None
+
+
+def _pinned(where: ast.Node | None) -> dict[str, Any]:
+    """The values the WHERE clause pins columns to, by the columns' names: the row found
+    holds them (superset reads ``WHERE viz_type = 'treemap'`` and converts what it finds
+    only if it is one; a made-up text never is). ``col = constant`` and ``col IN (...)``
+    (its first), of ANDed conditions."""
+    conditions = (
+        where.args
+        if isinstance(where, ast.BoolExpr) and where.boolop == BoolExprType.AND_EXPR
+        else (where,)
+    )
+    pinned: dict[str, Any] = {}
+    for condition in conditions:
+        if not (
+            isinstance(condition, ast.A_Expr) and [n.sval for n in condition.name] == ["="]
+            and condition.kind in (A_Expr_Kind.AEXPR_OP, A_Expr_Kind.AEXPR_IN)
+        ):  # fmt: skip
+            continue
+        column, value = condition.lexpr, condition.rexpr
+        if isinstance(value, tuple):  # ``IN (...)``: its first
+            value = value[0] if value else None
+        if isinstance(column, ast.ColumnRef) and isinstance(value, ast.A_Const):
+            name = column.fields[-1]
+            constant = _constant(value)
+            if isinstance(name, ast.String) and constant is not None:
+                pinned[name.sval] = constant
+    return pinned
+
+
+def _constant(value: ast.A_Const) -> Any:
+    if value.isnull:
+        return None
+    return next((getattr(value.val, a) for a in ("ival", "sval", "fval", "boolval")
+                 if hasattr(value.val, a)), None)  # fmt: skip
 
 
 def star_columns(node: ast.SelectStmt, catalog: Catalog | None) -> list[Column] | None:
@@ -123,16 +164,16 @@ def star_columns(node: ast.SelectStmt, catalog: Catalog | None) -> list[Column] 
 
 
 def _target_value(
-    value: ast.Node | None, tables: dict[str, dict[str, Column]], catalog: Catalog, values: int
-) -> Any:
-    """What one item of a select list gives in the row: a column's value, a constant (``SELECT
-    1 FROM t WHERE ... LIMIT 1``), 1 for a ``count()``, text for ``lower(column)``; None
-    when it cannot be told."""
+    value: ast.Node | None, tables: dict[str, dict[str, Column]], catalog: Catalog,
+    values: int, pinned: dict[str, Any],
+) -> Any:  # fmt: skip
+    """What one item of a select list gives in the row: a column's value (the one the WHERE
+    clause pins it to, if of its kind), a constant (``SELECT 1 FROM t WHERE ... LIMIT 1``),
+    1 for a ``count()``, text for ``lower(column)``; None when it cannot be told."""
     if _is_count(value):  # ``query.count()`` before the rows it counts are read
         return 1
-    if isinstance(value, ast.A_Const) and not value.isnull:
-        return next((getattr(value.val, a) for a in ("ival", "sval", "fval", "boolval")
-                     if hasattr(value.val, a)), None)  # fmt: skip
+    if isinstance(value, ast.A_Const):
+        return _constant(value)
     if (
         isinstance(value, ast.FuncCall) and len(value.args or ()) == 1
         and value.funcname[-1].sval in _TEXT_FUNCTIONS
@@ -142,7 +183,16 @@ def _target_value(
     column = _column(value, tables)
     if column is None or column.type is None:
         return None
-    return _value(column, catalog, values)
+    made_up = _value(column, catalog, values)
+    given = pinned.get(column.name)
+    if given is not None and made_up is not None and _kind(given) == _kind(made_up):
+        return given  # of the column's kind: a text for a text, a number for a number
+    return made_up
+
+
+def _kind(value: Any) -> type | None:
+    """Text, truth or number: what a constant in SQL can be, as a value of a column."""
+    return next((kind for kind in (str, bool, int, float) if isinstance(value, kind)), None)
 
 
 # functions of a column whose value is text (open-webui's ``lower(email)``)

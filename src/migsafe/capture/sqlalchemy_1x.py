@@ -6,7 +6,8 @@ designate) and ``connection.execute("SELECT ...")`` (cloudkitty, indico). Under 
 raise, and the capture stops at that line although the migration works where it is
 deployed. So do ``session.execute(session.query(Slice))`` (superset's paginated
 updates), which 2.1 refuses as not executable, a ``MetaData(bind=engine)`` that is then
-reflected (murano's helpers, superset) and ``table.insert(values=...)``. While capturing,
+reflected (murano's helpers, superset), ``table.insert(values=...)`` and ``row["id"]``.
+While capturing,
 these forms do what 1.4 did with them; every other call is passed to SQLAlchemy 2 as it is,
 so code written for 2.0 is never changed.
 """
@@ -23,7 +24,7 @@ from typing import Any
 
 import sqlalchemy
 from sqlalchemy import MetaData, Table, sql
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Row
 from sqlalchemy.orm import Query, Session
 from sqlalchemy.sql import expression
 from sqlalchemy.sql.expression import TableClause
@@ -51,7 +52,8 @@ def sqlalchemy_1x_calls() -> Iterator[None]:
     """While inside, the 1.x forms run as in 1.4: ``select([...])``,
     ``Connection.execute("SQL")``, ``Session.execute(query)``, a bound ``MetaData(bind=)``
     (``reflect()``, ``create_all()``, ``Table(..., autoload=True)`` use its bind), and
-    ``table.insert(values=)``, ``update(whereclause, values)``, ``delete(whereclause)``."""
+    ``table.insert(values=)``, ``update(whereclause, values)``, ``delete(whereclause)``,
+    and a row indexed by a column's name (``row["subject"]``)."""
     patches: list[tuple[Any, str, Callable[[Any], Any]]] = [
         *((home, "select", _accepting_a_list) for home in _SELECT_HOMES),
         (Connection, "execute", _accepting_a_string),
@@ -61,6 +63,7 @@ def sqlalchemy_1x_calls() -> Iterator[None]:
         *((Table, name, _on_the_tables_bind) for name in ("create", "drop")),
         (Table, "__init__", _autoloading_on_the_bind),
         *((TableClause, name, _with_clauses) for name in ("insert", "update", "delete")),
+        (Row, "__getitem__", _keyed_by_name),
     ]
     originals = [(owner, name, getattr(owner, name)) for owner, name, _ in patches]
     for (owner, name, legacy), (_, _, original) in zip(patches, originals, strict=True):
@@ -70,6 +73,18 @@ def sqlalchemy_1x_calls() -> Iterator[None]:
     finally:
         for owner, name, original in originals:
             setattr(owner, name, original)
+
+
+def _keyed_by_name(getitem: Callable[..., Any]) -> Callable[..., Any]:
+    """``row["subject"]``: 1.x's rows were mappings too (waiverdb, manila)."""
+
+    @functools.wraps(getitem)
+    def legacy_getitem(self: Row, key: Any) -> Any:
+        if isinstance(key, str):
+            return self._mapping[key]
+        return getitem(self, key)
+
+    return legacy_getitem
 
 
 def _keeping_its_bind(init: Callable[..., Any]) -> Callable[..., Any]:
