@@ -2833,6 +2833,76 @@ def upgrade():
     assert "UPDATE variable SET val = 'pie_v2' WHERE id = 1" in judged
 
 
+def test_a_query_of_postgresqls_catalog_is_answered_from_the_schema_built(
+    write_migration,
+) -> None:
+    """faraday asks ``information_schema.columns`` whether ``rule.name`` is there before it
+    adds it, and whether ``rule.object`` is before it drops it: an empty database's answer
+    (no) added a column three revisions had added (a false add-column-not-null-without-
+    default) and missed the drop. phoenix checks ``pg_index.indisvalid`` of each index it
+    built. The catalog's answer is the schema's, and no read is noticed."""
+    first = """
+def upgrade():
+    op.create_table("rule", sa.Column("id", sa.Integer, primary_key=True),
+                    sa.Column("object", sa.JSON, nullable=False),
+                    sa.Column("name", sa.String, nullable=False))
+    op.create_index("ix_rule_name", "rule", ["name"])
+"""
+    body = """
+from sqlalchemy import text
+
+def column_exists(t, c):
+    return op.get_bind().execute(text(
+        "SELECT exists(SELECT 1 FROM information_schema.columns "
+        "WHERE table_name = :t AND column_name = :c) as exists").bindparams(t=t, c=c)
+    ).first().exists
+
+def upgrade():
+    bind = op.get_bind()
+    if not column_exists("rule", "name"):
+        op.add_column("rule", sa.Column("name", sa.String(), nullable=False))
+    if column_exists("rule", "object"):
+        op.drop_column("rule", "object")
+    valid = bind.execute(text(
+        "SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass('ix_rule_name')"
+    )).scalar()
+    keys = bind.execute(text(
+        "SELECT conname FROM pg_constraint WHERE contype = 'p' AND conrelid = 'rule'::regclass"
+    )).fetchall()
+    if valid is not True or keys != [("rule_pkey",)]:
+        raise RuntimeError(f"{valid!r} {keys!r}")
+"""
+    _, notes, judged = _after(write_migration, first, body)
+    assert [d.message for d in notes] == []
+    schema_changes = [sql for sql in judged if not sql.startswith("SELECT")]
+    assert schema_changes == ["ALTER TABLE rule DROP COLUMN object;"]
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        # a revision before it raised: the schema is not known whole
+        "def upgrade():\n    op.create_table('rule', sa.Column('id', sa.Integer))\n"
+        "    raise RuntimeError('needs the application')\n",
+        # a table the history only altered: of its columns only some are known
+        "def upgrade():\n    op.add_column('rule', sa.Column('id', sa.Integer))\n",
+    ],
+)
+def test_a_catalog_query_the_schema_built_cannot_answer_is_a_read(
+    write_migration, first: str
+) -> None:
+    body = """
+def upgrade():
+    found = op.get_bind().execute(sa.text(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'rule'"
+    )).fetchall()
+    if not found:
+        op.create_table("rule", sa.Column("id", sa.Integer))
+"""
+    _, notes, _ = _after(write_migration, first, body)
+    assert any("reads rows through op.get_bind()" in d.message for d in notes), notes
+
+
 def test_a_rows_run_may_change_the_schema_in_another_order(write_migration) -> None:
     """The indexes ``create_table()`` makes come in the order of a set, not the same from
     one run to the next (open-webui's ``knowledge_file``): the run where reads find a row

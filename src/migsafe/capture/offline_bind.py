@@ -35,6 +35,7 @@ from sqlalchemy.exc import UnsupportedCompilationError
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import JSON, TypeEngine
 
+from migsafe.capture.catalog_queries import catalog_answer
 from migsafe.capture.one_row import one_row, query_shape, row_of_types, star_columns
 from migsafe.capture.recorder import Recorder
 from migsafe.capture.reflection import CatalogReflection
@@ -84,7 +85,8 @@ def empty_answer(
     for a serial or identity column (as ``catalog`` knows it), or a ``nextval()``, the next
     number of its sequence, counted in ``generated`` (a new database's sequences start at
     1). ``SHOW server_version`` gives ``pg_version``, the major being checked for (fides
-    branches on it).
+    branches on it). A query of PostgreSQL's catalog gets the catalog's answer
+    (``catalog_queries.py``).
     """
     try:
         parsed = parse_sql(sql)
@@ -94,6 +96,9 @@ def empty_answer(
         return Answer([], None)
     node = parsed[-1].stmt
     if isinstance(node, ast.SelectStmt):
+        answered = catalog_answer(node, catalog)  # ``information_schema.columns``, ...
+        if answered is not None:
+            return Answer(answered[0], _description(answered[1]), whole=True)
         return Answer(*_select_answer(node, catalog, generated))
     if isinstance(node, (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt)):
         if node.returningClause is None:
