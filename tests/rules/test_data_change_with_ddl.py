@@ -280,8 +280,9 @@ def upgrade():
 def test_one_change_by_key_for_each_row_read_is_a_backfill(write_migration) -> None:
     """manila, octavia and ihatemoney read every row of a table and update each by its key,
     under the lock of the column they just added: each UPDATE is a moment's work, all of
-    them a backfill of the whole table. A loop over constants, or over rows a WHERE chose,
-    is no such thing."""
+    them a backfill of the whole table; so are those over the rows a WHERE chose (manila's
+    ``status == 'available'``, most of them). A loop over constants, or over a batch a
+    LIMIT bounds, is no such thing."""
     before = """\
 def upgrade():
     op.create_table("export_locations", sa.Column("id", sa.Integer(), primary_key=True),
@@ -301,6 +302,8 @@ def upgrade():
         bind.execute(t.update().values(uuid="v").where(t.c.id == key))
     for row in bind.execute(t.select().where(t.c.path == "x")):
         bind.execute(t.update().values(uuid="x").where(t.c.id == row.id))
+    for row in bind.execute(t.select().limit(100)):
+        bind.execute(t.update().values(uuid="y").where(t.c.id == row.id))
 """
     findings = after_history(write_migration, before, body, rule=RULE)
     assert [(f.line - FIRST_BODY_LINE + 1, f.message.split(" runs ")[0]) for f in findings] == [
@@ -308,6 +311,7 @@ def upgrade():
             "the table's)"),
         (9, f'UPDATE of "export_locations" (one for each row read at line {line(7)}: all of '
             "the table's)"),
+        (13, f'UPDATE of "export_locations" (one for each row read at line {line(12)})'),
     ]  # fmt: skip
     assert findings[0].hint.splitlines()[1:] == [
         "with op.get_context().autocommit_block():  # each statement commits on its own",

@@ -156,6 +156,21 @@ def upgrade():
     assert lines_flagged(tmp_path, body, rule=RULE) == []
 
 
+def test_a_missing_downgrade_fails_the_rollback_even_where_upgrade_does_nothing(
+    tmp_path: Path,
+) -> None:
+    """Without a downgrade() at all, Alembic's rollback raises at this revision whatever its
+    upgrade did (neutron's revisions that find their key made already): the finding stays."""
+    body = """\
+def upgrade():
+    if op.get_bind().dialect.name != "mysql":
+        return
+    op.alter_column("records", "data", type_=sa.Text())
+"""
+    (finding,) = lint_as_written(tmp_path, body)
+    assert "has no downgrade()" in finding.message
+
+
 def test_an_upgrade_that_always_raises_has_nothing_to_undo(tmp_path: Path) -> None:
     """tiled's initial revision raises NotImplementedError (the application makes the schema
     and stamps it): it never applies, so its empty downgrade() loses nothing."""
@@ -923,3 +938,29 @@ def test_imported_names_bind_paths_longest_first() -> None:
     assert rewrite("from sqlalchemy.dialects import postgresql; sqlalchemy.Text()") == (
         "from sqlalchemy.dialects import postgresql; sa.Text()"
     )
+
+
+def test_an_upgrade_that_looks_only_at_what_the_history_made_and_does_nothing(
+    write_migration,
+) -> None:
+    """manila's upgrade reflects ``quota_classes``, which its history made, and then does
+    nothing on PostgreSQL (a stray line break leaves ``op.bulk_insert`` uncalled): the
+    answer is every database's, so there is nothing to undo, and no finding. Where it asks
+    for a table no revision made, the answer is not theirs (the test above)."""
+    before = """\
+def upgrade():
+    op.create_table("quota_classes", sa.Column("id", sa.Integer, primary_key=True))
+
+def downgrade():
+    op.drop_table("quota_classes")
+"""
+    body = """\
+def upgrade():
+    table = sa.Table("quota_classes", sa.MetaData(), autoload_with=op.get_bind())
+    op.bulk_insert
+    (table, [{"id": 1}])
+
+def downgrade():
+    pass
+"""
+    assert after_history(write_migration, before, body, rule=RULE) == []

@@ -46,9 +46,9 @@ RULE = Rule(
         "batched_update() inside the transaction: its connection would wait for the "
         "migration's lock while the migration waits for it. Tables the revision creates have "
         "no traffic yet, and an UPDATE or DELETE that pins a unique key (WHERE id = 42) is a "
-        "moment's work: neither is flagged, unless it is made in a loop over every row of "
-        "its table, read just before (for row in bind.execute(t.select()): ... WHERE id = "
-        "row.id), which is a backfill one row at a time."
+        "moment's work: neither is flagged, unless it is made in a loop over the rows of a "
+        "read without LIMIT just before (for row in bind.execute(t.select()): ... WHERE id "
+        "= row.id), which is a backfill one row at a time."
     ),
     fix="""\
 # In a transaction of its own, apart from the schema change's (or in a revision of its own):
@@ -98,8 +98,10 @@ def _judge(rev: RevisionContext, transaction: list[Statement]) -> Iterator[Findi
         if empties_for_a_required_column(rev, stmt):
             continue
         table = stmt.table.sql
-        if each_row_of is not None:  # manila's loop over every row, one UPDATE each
-            table += f" (one for each row read at line {each_row_of}: all of the table's)"
+        if each_row_of is not None:  # manila's loop over the rows read, one UPDATE each
+            line, whole = each_row_of
+            every = ": all of the table's" if whole else ""
+            table += f" (one for each row read at line {line}{every})"
         before = [s for where, s in schema_changes if where < at]
         after = [s for where, s in schema_changes if where > at and s.table == stmt.table]
         if "batched_update(" in (rev.source_at(stmt.line) or ""):
@@ -134,7 +136,7 @@ def _judge(rev: RevisionContext, transaction: list[Statement]) -> Iterator[Findi
             )
         else:
             continue
-        fix = batched(rev, stmt) if each_row_of is None else _each_row_on_its_own(each_row_of)
+        fix = batched(rev, stmt) if each_row_of is None else _each_row_on_its_own(each_row_of[0])
         yield rev.finding(RULE, stmt, message, batched=fix)
 
 
@@ -187,19 +189,22 @@ def _reads_a_table(select: ast.Node | None) -> bool:
     return any(isinstance(node, ast.RangeVar) for node in walk(select.fromClause))
 
 
-def _rows_read(rev: RevisionContext, stmt: Statement) -> int | None:
-    """The line of the read this statement, in a loop, is made once for each row of: a read
-    of every row of its table (no WHERE, no LIMIT) earlier in the function (manila's ``for
-    record in op.get_bind().execute(el_table.select()): ... .where(el_table.c.id ==
-    record.id)``). Pinned to one key, each is a moment's work; all together they are a
-    backfill of the whole table."""
+def _rows_read(rev: RevisionContext, stmt: Statement) -> tuple[int, bool] | None:
+    """The line of the read this statement, in a loop, is made once for each row of, and
+    whether that read is of every row of its own table: a read without LIMIT earlier in the
+    function (manila's ``for record in op.get_bind().execute(el_table.select()): ...
+    .where(el_table.c.id == record.id)``, or of the rows a WHERE chose, ``status =
+    'available'``, most of them). Pinned to one key, each is a moment's work; all together
+    they are a backfill."""
     loop = _innermost_loop(rev, stmt.line)
     if loop is None:
         return None
     capture = rev.downgrade_capture if stmt.direction == DOWNGRADE else rev.upgrade_capture
     for read in capture.reads:
-        if _iterates(rev, loop, read.line) and _reads_every_row_of(read.sql, stmt.table):
-            return read.line
+        if _iterates(rev, loop, read.line):
+            node = _unbounded_select(read.sql)
+            if node is not None:
+                return read.line, _reads_every_row_of(node, stmt.table)
     return None
 
 
@@ -227,16 +232,19 @@ def _iterates(rev: RevisionContext, loop: ast_py.For | ast_py.AsyncFor, line: in
     )
 
 
-def _reads_every_row_of(sql: str, table: TableName) -> bool:
+def _unbounded_select(sql: str) -> ast.SelectStmt | None:
+    """The SELECT ``sql`` is, if it has no LIMIT (a batch's is bounded)."""
     try:
         (parsed,) = parse_sql(sql)
     except (pglast.parser.ParseError, ValueError):
-        return False
+        return None
     node = parsed.stmt
+    return node if isinstance(node, ast.SelectStmt) and node.limitCount is None else None
+
+
+def _reads_every_row_of(node: ast.SelectStmt, table: TableName) -> bool:
     return (
-        isinstance(node, ast.SelectStmt)
-        and node.whereClause is None
-        and node.limitCount is None
+        node.whereClause is None
         and len(node.fromClause or ()) == 1
         and isinstance(node.fromClause[0], ast.RangeVar)
         and TableName.of(node.fromClause[0]) == table

@@ -83,8 +83,11 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
     shape = body_shape(function)
     if shape not in (BodyShape.ABSENT, BodyShape.EMPTY):
         return
-    if upgrade is None or body_shape(upgrade) is BodyShape.EMPTY or _changes_nothing(rev):
+    if upgrade is None or body_shape(upgrade) is BodyShape.EMPTY:
         return  # nothing to undo
+    if shape is BodyShape.EMPTY and _changes_nothing(rev):
+        return  # nothing to undo on PostgreSQL; without a downgrade() at all, Alembic's
+        # rollback still fails there (neutron's revisions that find the key already made)
     if body_shape(upgrade) is BodyShape.RAISES and not rev.upgrade_capture.emitted:
         return  # it raises before it does anything (tiled's initial revision, stamped by the
         # application): it never applies, so there is nothing to undo
@@ -130,12 +133,25 @@ def _parameters(rev: RevisionContext, function: ast_py.FunctionDef) -> str:
 
 def _changes_nothing(rev: RevisionContext) -> bool:
     """upgrade() ran to its end, exactly, and emitted nothing on PostgreSQL (designate's
-    revisions that return unless the database is MySQL): nothing to undo here. Not when it
-    looked at the schema first: dagster's return unless ``runs`` exists, which it does in
-    the databases they are written for, not in the empty one the capture answers for."""
+    revisions that return unless the database is MySQL): nothing to undo here. Not when
+    what it looked at of the schema may not be what the databases it is written for hold:
+    dagster's return unless ``runs`` exists, which it does there, not in the schema the
+    history built. Where that schema is known whole and it looked only at what the history
+    made (manila's ``load_table("quota_classes")``), the answer was theirs."""
     capture = rev.upgrade_capture
     exact = capture.failure is None and not capture.guesses
-    return exact and not capture.emitted and not capture.recorder.reflected
+    return exact and not capture.emitted and (not capture.recorder.reflected or _as_built(rev))
+
+
+def _as_built(rev: RevisionContext) -> bool:
+    """What upgrade() looked at of the schema is what every database the history built
+    holds: that schema was known whole, and it neither asked for a table no revision made
+    nor reflected one the history only altered."""
+    capture, schema = rev.upgrade_capture, rev.schema_before
+    return (
+        schema is not None and schema.exact and not capture.tables_asked_absent
+        and not capture.tables_assumed and not capture.recorder.partial_reflections
+    )  # fmt: skip
 
 
 # what an upgrade may leave in place under a downgrade() that does nothing: its next run
