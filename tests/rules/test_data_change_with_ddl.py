@@ -317,3 +317,22 @@ def upgrade():
         "with op.get_context().autocommit_block():  # each statement commits on its own",
         f"    ...  # the loop over the rows read at line {line(5)}, as written",
     ]
+
+
+def test_a_drop_index_locks_its_table(write_migration) -> None:
+    """fides deletes rows, then drops an index of their table, then adds a constraint: the
+    DROP INDEX takes the ACCESS EXCLUSIVE lock first (the finding named the later line)."""
+    before = """\
+def upgrade():
+    op.create_table("digest_condition", sa.Column("id", sa.Integer(), primary_key=True),
+                    sa.Column("parent_id", sa.Integer()), sa.Column("kind", sa.Text()))
+    op.create_index("ix_digest_condition_kind", "digest_condition", ["kind"])
+"""
+    body = """\
+def upgrade():
+    op.execute("DELETE FROM digest_condition WHERE parent_id IS NOT NULL")
+    op.drop_index("ix_digest_condition_kind", table_name="digest_condition")
+    op.create_unique_constraint("uq_digest_condition_kind", "digest_condition", ["kind"])
+"""
+    (finding,) = after_history(write_migration, before, body, rule=RULE)
+    assert f"ACCESS EXCLUSIVE lock on it at line {line(3)}:" in finding.message

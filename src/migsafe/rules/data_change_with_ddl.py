@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast as ast_py
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pglast
 from pglast import ast
@@ -87,7 +88,11 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
 
 
 def _judge(rev: RevisionContext, transaction: list[Statement]) -> Iterator[Finding]:
-    schema_changes = [(at, s) for at, s in enumerate(transaction) if _is_schema_change(rev, s)]
+    schema_changes = [
+        (at, replace(s, table=rev.locked_table(s)))  # a DROP INDEX locks its index's table
+        for at, s in enumerate(transaction)
+        if _is_schema_change(rev, s)
+    ]
     for at, stmt in enumerate(transaction):
         kind = _data_change(stmt.node)
         if kind is None or not _is_live(rev, stmt) or _no_row(stmt):
@@ -149,9 +154,12 @@ def _is_live(rev: RevisionContext, stmt: Statement) -> bool:
 
 def _is_schema_change(rev: RevisionContext, stmt: Statement) -> bool:
     """A statement that locks a live table against writes at least (LOCK TABLE is
-    lock-table's to judge)."""
+    lock-table's to judge): the table it names, or a DROP INDEX's."""
+    table = rev.locked_table(stmt)
     return (
-        _is_live(rev, stmt)
+        table is not None
+        and not is_version_table(table)
+        and not rev.is_new_table(stmt, table)
         and stmt.lock is not None
         and stmt.lock >= LockMode.SHARE
         and not isinstance(stmt.node, ast.LockStmt)
