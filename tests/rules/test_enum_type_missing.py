@@ -89,6 +89,22 @@ def upgrade():
     assert lines_flagged(tmp_path, body, rule=RULE) == []
 
 
+def test_not_flagged_in_a_history_that_alters_tables_it_never_made(write_migration) -> None:
+    """faraday's history alters tables its application's ``create_all()`` made, and the
+    enum types of those tables came with them: a new table of its own that uses one
+    (``object_types``) does not make it fail."""
+    before = """\
+def upgrade():
+    op.add_column("comment", sa.Column("flag", sa.Boolean()))
+    op.create_table("notification", sa.Column("id", sa.Integer(), primary_key=True))
+"""
+    body = """\
+def upgrade():
+    op.add_column("notification", sa.Column("object_type", sa.Enum("a", name="object_types")))
+"""
+    assert after_history(write_migration, before, body, rule=RULE) == []
+
+
 def test_not_flagged_past_a_revision_not_captured_to_its_end(write_migration) -> None:
     before = """\
 def upgrade():

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import sqlalchemy as sa
 from alembic.operations import ops
 
+from migsafe.catalog import Catalog
 from migsafe.findings import Finding, Severity
 from migsafe.revision import RevisionContext
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, py_literal
@@ -27,7 +28,9 @@ RULE = Rule(
         "op.create_table() creates the enum types its columns use, but op.add_column() and "
         "op.alter_column() do not: on PostgreSQL the statement fails with 'type ... does "
         "not exist' unless an earlier revision made the type. SQLite and MySQL have no "
-        "enum types to create, so the migration works there and fails on deploy."
+        "enum types to create, so the migration works there and fails on deploy. Judged "
+        "where the schema the history built is known whole, and is all of it: a history "
+        "that alters tables its application made may use their types too."
     ),
     fix="""\
 {enum}.create(op.get_bind(), checkfirst=True)  # add_column() does not create it
@@ -70,7 +73,7 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
         name = enum_key(enum)
         if schema is None or not schema.exact or name in schema.enums:
             continue
-        if schema.table(stmt.table.key) is None:
+        if schema.table(stmt.table.key) is None or _built_on_tables_made_outside(schema):
             continue  # a table made outside the history read: so may the type have been
         if name in schema.tables:
             continue  # a table's row type has that name: PostgreSQL fails otherwise
@@ -84,6 +87,13 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
             enum=_enum_code(enum),
             call=rev.source_at(stmt.line) or "...",
         )
+
+
+def _built_on_tables_made_outside(schema: Catalog) -> bool:
+    """The history alters tables it never made (faraday's first revision alters what the
+    application's ``create_all()`` made): the types that made them with their tables
+    (``object_types``) are as unknown to it."""
+    return any(table.partial for table in schema.tables.values())
 
 
 def _creates(enum: sa.Enum) -> bool:
