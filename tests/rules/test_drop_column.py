@@ -81,6 +81,32 @@ def upgrade():
     assert "alter_column" not in note.hint  # it has a default: inserts can leave it out
 
 
+def test_a_column_of_the_primary_key_gets_the_table_a_new_key_first(write_migration) -> None:
+    """manila drops ``host`` of drivers_private_data's key (entity_uuid, key, host): the
+    recipe made it nullable first, which PostgreSQL refuses for a key column ("column
+    \"host\" is in a primary key"); the table needs the key it keeps first."""
+    before = """\
+def upgrade():
+    op.create_table("drivers_private_data",
+                    sa.Column("entity_uuid", sa.String(36), primary_key=True),
+                    sa.Column("key", sa.String(255), primary_key=True),
+                    sa.Column("host", sa.String(255), primary_key=True))
+"""
+    body = """\
+def upgrade():
+    op.drop_column("drivers_private_data", "host")
+"""
+    (finding,) = after_history(write_migration, before, body, rule=RULE)
+    assert "alter_column" not in finding.hint
+    assert rendered(finding).splitlines()[3:6] == [
+        '# "host" is in the primary key "drivers_private_data_pkey", whose columns cannot be '
+        "NULL: give the table",
+        '# its new key first (CREATE UNIQUE INDEX CONCURRENTLY on ("entity_uuid", "key"), '
+        'then drop "drivers_private_data_pkey"',
+        "# and ADD PRIMARY KEY USING INDEX)",
+    ]
+
+
 def test_batch_mode_and_raw_sql_are_flagged(tmp_path: Path) -> None:
     body = """\
 def upgrade():

@@ -265,9 +265,26 @@ def _steps(rev: RevisionContext, table: TableName, dropped: list[str], columns: 
     strict = [name for name in dropped if _strict(rev, table, name)]
     if not strict:
         return _STEPS.format(n=1, m=2, now=" (this one, if that code is out already)", **values)
-    relax = "\n".join(_call("alter_column", table, name, schema + ", nullable=True")
-                       for name in strict)  # fmt: skip
+    relax = "\n".join(_relaxed(rev, table, name) for name in strict)
     return _STRICT_STEPS.format(n=2, m=3, now="", relax=relax, **values)
+
+
+def _relaxed(rev: RevisionContext, table: TableName, name: str) -> str:
+    """The call that lets inserts leave the column out; for a column of the primary key,
+    which cannot be NULL (manila's ``host`` of drivers_private_data), the key to give the
+    table first."""
+    known = rev.schema_before.table(table.key) if rev.schema_before else None
+    key = next((c for c in known.constraints.values() if c.kind == "primary key"
+                and name in c.columns), None) if known is not None else None  # fmt: skip
+    if key is None:
+        return _call("alter_column", table, name, table.schema_argument + ", nullable=True")
+    kept = ", ".join(quote_identifier(c) for c in key.columns if c != name) or "..."
+    return (
+        f"# {quote_identifier(name)} is in the primary key {quote_identifier(key.name)}, "
+        "whose columns cannot be NULL: give the table\n"
+        f"# its new key first (CREATE UNIQUE INDEX CONCURRENTLY on ({kept}), then drop "
+        f"{quote_identifier(key.name)}\n# and ADD PRIMARY KEY USING INDEX)"
+    )
 
 
 def _call(function: str, table: TableName, column: str, rest: str) -> str:
