@@ -255,6 +255,9 @@ def upgrade():
         "CREATE TYPE family_new AS ENUM ('array', 'table');"
     ]
     assert upgrade.emitted[-1].sql == "SELECT 0;"
+    # the labels are every database's answer, no read (fides' notice said otherwise); the
+    # rows of jsonb_object_keys() are data, read
+    assert [read.sql for read in upgrade.reads] == ["SELECT jsonb_object_keys('{}'::jsonb)"]
 
 
 def test_the_notice_of_a_read_quotes_its_sql_on_one_line(write_migration) -> None:

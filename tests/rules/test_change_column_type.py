@@ -70,6 +70,21 @@ def upgrade():
     assert lines_flagged(tmp_path, body, rule=RULE) == [5, 6]
 
 
+def test_text_to_citext_and_back_is_binary_coercible(tmp_path: Path) -> None:
+    """fides makes its usernames citext: citext declares its casts from and to text and
+    varchar WITHOUT FUNCTION, so the values keep their bytes (only the indexes are built
+    again); to a varchar of a length, each value is checked, and that is flagged."""
+    body = """\
+def upgrade():
+    op.execute("ALTER TABLE fidesuser ALTER COLUMN username TYPE citext")
+    citext = sa.dialects.postgresql.CITEXT()
+    op.alter_column("users", "email", existing_type=sa.String(255), type_=citext)
+    op.alter_column("users", "handle", existing_type=citext, type_=sa.Text())
+    op.alter_column("users", "code", existing_type=citext, type_=sa.String(8))
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [2, 6]
+
+
 def test_numeric_precision_may_grow_but_its_scale_may_not_change(tmp_path: Path) -> None:
     body = """\
 def upgrade():

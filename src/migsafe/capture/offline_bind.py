@@ -99,7 +99,7 @@ def empty_answer(
         answered = catalog_answer(node, catalog)  # ``information_schema.columns``, ...
         if answered is not None:
             return Answer(answered[0], _description(answered[1]), whole=True)
-        return Answer(*_select_answer(node, catalog, generated))
+        return _select_answer(node, catalog, generated)
     if isinstance(node, (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt)):
         if node.returningClause is None:
             return Answer([], None)
@@ -127,11 +127,11 @@ def _shown(setting: str, pg_version: int | None) -> str | None:
 
 def _select_answer(
     node: ast.SelectStmt, catalog: Catalog | None, generated: dict[Name, int] | None
-) -> tuple[list[Row], Description]:
+) -> Answer:
     if node.op != SetOperation.SETOP_NONE or node.valuesLists:
         rows = len(node.valuesLists or ())
         width = len(node.valuesLists[0]) if node.valuesLists else 1
-        return [(None,) * width] * rows, _description(["column"] * width)
+        return Answer([(None,) * width] * rows, _description(["column"] * width))
     targets = list(node.targetList or ())
     starred = star_columns(node, catalog)
     names = [column.name for column in starred] if starred else _column_names(targets)
@@ -141,10 +141,12 @@ def _select_answer(
         one_row = node.whereClause is None
         if one_row and any(_set_returning(t.val) for t in targets):
             labels = _enum_labels(targets[0].val, catalog) if len(targets) == 1 else None
-            return [(label,) for label in labels or ()], _description(names)
+            # a type's labels the schema built holds are every database's: no read
+            rows = [(label,) for label in labels or ()]
+            return Answer(rows, _description(names), whole=labels is not None)
     if not one_row:
-        return [], _description(names)
-    return [tuple(_value_of(t.val, generated) for t in targets)], _description(names)
+        return Answer([], _description(names))
+    return Answer([tuple(_value_of(t.val, generated) for t in targets)], _description(names))
 
 
 def _set_returning(value: ast.Node | None) -> bool:

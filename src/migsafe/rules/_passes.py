@@ -144,7 +144,10 @@ class _Calls(Visitor):
 
 
 # type changes PostgreSQL makes in the catalog only (binary-coercible, wider or equal)
-_VARCHAR_LIKE = {"varchar", "text"}
+# text types whose values cast to each other without a function (citext declares its casts
+# from and to text and varchar WITHOUT FUNCTION): the bytes stay, only the indexes are built
+# again (fides turns its usernames into citext)
+_VARCHAR_LIKE = {"varchar", "text", "citext"}
 _PRECISION_TYPES = {"timestamp", "timestamptz", "time", "timetz", "interval"}
 
 
