@@ -45,7 +45,8 @@ RULE = Rule(
     summary="Changing a column's type rewrites the table and breaks running code.",
     why=(
         "Unless the old and new types are binary-coercible (varchar(n) to a wider varchar or "
-        "to text, numeric to a wider precision, ...), PostgreSQL rewrites the table and its "
+        "to text, text to citext and back, numeric to a wider precision, ...; the indexes on "
+        "the column are still built again), PostgreSQL rewrites the table and its "
         "indexes under an ACCESS EXCLUSIVE lock: no reads or writes for the whole rewrite. "
         "The running application may also break on values of the new type. The type before "
         "is the one the history made; when the call's existing_type= says otherwise and the "
