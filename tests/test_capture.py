@@ -2906,6 +2906,34 @@ def upgrade():
     assert any("reads rows through op.get_bind()" in d.message for d in notes), notes
 
 
+def test_a_function_that_raises_on_an_empty_answer_is_judged_where_reads_find_a_row(
+    write_migration,
+) -> None:
+    """lemur inserts a rotation policy and reads its id back: offline the read found
+    nothing, ``fetchone()[0]`` raised, and the whole-table UPDATE after it, under the lock
+    of the column just added, went unjudged. Where each query finds a row it runs to its
+    end: that run is judged, and the notice says what was taken."""
+    body = """
+def upgrade():
+    op.add_column("variable", sa.Column("policy_id", sa.Integer()))
+    conn = op.get_bind()
+    conn.execute(sa.text("INSERT INTO variable (val) VALUES ('default')"))
+    found = conn.execute(sa.text("SELECT id FROM variable WHERE val = 'default'")).fetchone()
+    conn.execute(sa.text("UPDATE variable SET policy_id = :p").bindparams(p=found[0]))
+"""
+    path, notes, judged = _after_variable(write_migration, body)
+    assert "UPDATE variable SET policy_id = 1" in judged
+    (notice,) = notes
+    assert notice.message.startswith(
+        "upgrade() reads rows through op.get_bind() (SELECT id FROM variable WHERE val = "
+        "'default'): where they come back as from an empty database, it raised TypeError: "
+        "'NoneType' object is not subscriptable (line "
+    )
+    result = command.check([path.parent])
+    rules = {f.rule for f in result.findings if f.path == path}
+    assert {"data-change-with-ddl", "unbatched-update"} <= rules
+
+
 def test_a_rows_run_may_change_the_schema_in_another_order(write_migration) -> None:
     """The indexes ``create_table()`` makes come in the order of a set, not the same from
     one run to the next (open-webui's ``knowledge_file``): the run where reads find a row

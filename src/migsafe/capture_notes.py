@@ -69,7 +69,16 @@ def capture_notes(script: MigrationScript, *captures: Capture) -> list[Diagnosti
                 f"PostgreSQL ({refused.why}): the migration's handler takes the error, as "
                 "under alembic upgrade, and the rest of the try block does not run",
             )
-        if capture.reads and not capture.rows_followed:
+        if capture.reads and capture.raised_empty is not None:
+            read, raised = capture.reads[0], capture.raised_empty
+            note(
+                read.line,
+                f"{name} reads rows through op.get_bind() ({clipped(read.sql)}): where they "
+                f"come back as from an empty database, it {raised.message.split(' ', 1)[1]} "
+                f"(line {raised.line}); it is checked as where each query finds one row, and "
+                "what other rows would change is not",
+            )
+        elif capture.reads and not capture.rows_followed:
             read = capture.reads[0]
             more = f" and {len(capture.reads) - 1} more" if len(capture.reads) > 1 else ""
             note(

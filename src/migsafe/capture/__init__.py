@@ -114,6 +114,8 @@ class Capture:
     # it read rows, and was run again where each query found one: what it did per row is
     # in it, and its schema changes were the same as with none (``_with_rows``)
     rows_followed: bool = False
+    # the run with no rows raised there (what it is judged in place of: ``_with_rows``)
+    raised_empty: Failure | None = None
 
     @property
     def emitted(self) -> list[Emitted]:
@@ -392,8 +394,16 @@ class OfflineCapturer:
         update each, which an empty database never shows. Kept when it runs to its end with
         nothing to guess and changes the schema just as the first run did: then what it
         does does not depend on the rows, and the notice that it reads them has nothing to
-        say. Not for a run where tables no revision made were taken to exist."""
-        if not capture.reads or not capture.exact or capture.guesses or capture.tables_assumed:
+        say. Not for a run where tables no revision made were taken to exist. Where the
+        first run raised on what an empty database answered (lemur reads back the row it
+        just inserted, ``fetchone()[0]``), the run where reads find a row is judged when both
+        of its values change the schema alike, and a notice says what was taken (``raised
+        _empty``)."""
+        if not capture.reads or capture.guesses or capture.tables_assumed:
+            return capture
+        failure = capture.failure
+        raised_empty = failure is not None and not (failure.fatal or failure.stand_ins_behind)
+        if not (capture.exact or raised_empty):
             return capture
         runs = []
         for values in (0, 1):  # other values must not change what it does either (a tester's
@@ -416,11 +426,16 @@ class OfflineCapturer:
                 return capture  # a query it read rows with found none: nothing was shown there
             if not again.exact or again.guesses:
                 return capture
+            compared = runs[0] if raised_empty and runs else capture  # the first stopped
             if collections.Counter(_schema_changes(again)) != collections.Counter(
-                _schema_changes(capture)
+                _schema_changes(compared)
             ):  # in any order (``_holds``)
                 return capture
             runs.append(again)
+        if raised_empty:
+            chosen = runs[0]
+            chosen.online, chosen.raised_empty = capture.online, failure
+            return chosen
         worked = [run for run in runs if _done(run) != _done(capture)]
         if not worked:  # with these values it did just what it did with none (fides' ``if "."
             return capture  # in key:`` met no dot): nothing was shown, and the notice stays
