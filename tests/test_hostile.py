@@ -84,6 +84,50 @@ def test_a_hostile_migration_is_an_error_and_the_others_are_checked(
     assert multiprocessing.active_children() == []  # no worker outlives the check
 
 
+# what a migration does only in a world migsafe makes up: where a table made outside the
+# history holds the names it spells, where a read finds a row, where a table asked for
+# exists; with the revision before it (made outside: the history only adds a column)
+ALTERS = "def upgrade():\n    op.add_column('t', sa.Column('a', sa.Integer))\n"
+CREATES = "def upgrade():\n    op.create_table('t', sa.Column('a', sa.Integer))\n"
+MADE_UP = {
+    "os._exit where a spelled column is there": (
+        ALTERS,
+        "    columns = [c['name'] for c in sa.inspect(op.get_bind()).get_columns('t')]\n"
+        "    if 'legacy' in columns:\n        os._exit(0)\n",
+    ),
+    "SIGKILL of itself where a read finds a row": (
+        CREATES,
+        "    if op.get_bind().execute(sa.text('SELECT a FROM t')).fetchall():\n"
+        "        os.kill(os.getpid(), signal.SIGKILL)\n",
+    ),
+    "os.abort where a table asked for exists": (
+        CREATES,
+        "    if sa.inspect(op.get_bind()).has_table('ghost'):\n        os.abort()\n",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MADE_UP))
+def test_what_a_made_up_world_makes_a_migration_do_cannot_end_the_check(
+    case: str, write_migration
+) -> None:
+    """A migration that ends the process only in a world migsafe made up to see what it
+    would do there took the worker down with it, and the script was an error for what no
+    database made it do: its real run is judged, and the made-up world is dropped."""
+    first, hostile = MADE_UP[case]
+    write_migration(first, revision="a", name="1_a.py")
+    body = (
+        "import os, signal\n\ndef upgrade():\n"
+        + hostile
+        + ("    op.create_index('ix_b', 't', ['a'])\n")
+    )
+    path = write_migration(body, revision="b", down_revision="a", name="2_b.py")
+    code, report = check_json(str(path.parent))
+    assert not [d for d in report["diagnostics"] if d["fatal"]], report["diagnostics"]
+    assert code == 1
+    assert multiprocessing.active_children() == []
+
+
 def test_the_schema_so_far_survives_a_lost_worker(write_migration) -> None:
     """After a worker dies, the next one is given the schema the earlier revisions built."""
     write_migration(

@@ -45,6 +45,7 @@ from migsafe.capture import stand_ins
 from migsafe.capture.bytecode import script_code
 from migsafe.capture.code_origin import is_project_file
 from migsafe.capture.names_spelled import names_spelled
+from migsafe.capture.no_process_exit import no_process_exit
 from migsafe.capture.offline_bind import OfflineBind, is_offline
 from migsafe.capture.one_row import query_shape
 from migsafe.capture.operations import Recording
@@ -352,7 +353,7 @@ class OfflineCapturer:
         again = self._again(capture, script, start.copy())
         again.recorder.outside_names, again.recorder.outside_unique = names, unique
         try:
-            with time_limit(_ROWS_RUN_SECONDS):
+            with time_limit(_ROWS_RUN_SECONDS), no_process_exit():
                 self._run(again, script, function)
         except RunTooLong:
             return None
@@ -414,8 +415,8 @@ class OfflineCapturer:
             again.recorder.outside_names = capture.recorder.outside_names
             again.recorder.outside_unique = capture.recorder.outside_unique
             self._offline = not capture.online
-            try:
-                with time_limit(_ROWS_RUN_SECONDS):  # a loop that a row makes endless
+            try:  # a loop that a row makes endless; an exit no database made it take
+                with time_limit(_ROWS_RUN_SECONDS), no_process_exit():
                     self._run(again, script, function)
             except RunTooLong:
                 return capture
@@ -468,8 +469,8 @@ class OfflineCapturer:
         for asked in assumed:
             catalog.tables[asked.table] = Table(asked.table, partial=True)
         again = self._again(capture, script, catalog)
-        try:
-            with time_limit(_ROWS_RUN_SECONDS):  # ``while has_table("t"):`` waits forever
+        try:  # ``while has_table("t"):`` waits forever; ``if has_table(...): os._exit()``
+            with time_limit(_ROWS_RUN_SECONDS), no_process_exit():
                 self._run(again, script, function)
         except RunTooLong:
             return capture

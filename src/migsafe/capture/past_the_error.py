@@ -22,12 +22,10 @@ from __future__ import annotations
 import __future__
 
 import ast
-import contextlib
-import os
 import types
-from collections.abc import Iterator
-from typing import Any, NoReturn
+from typing import Any
 
+from migsafe.capture.no_process_exit import no_process_exit
 from migsafe.capture.time_limit import RunTooLong, time_limit
 
 # what the real import never ran gets this long (a module that raises to stop its import,
@@ -65,7 +63,7 @@ def run_the_rest(module: types.ModuleType, loader: Any, error: BaseException) ->
     filename = module.__spec__.origin if module.__spec__ else module.__name__
     limit = None
     try:
-        with time_limit(_SECONDS) as limit, _no_process_exit():
+        with time_limit(_SECONDS) as limit, no_process_exit():
             for statement in after:
                 code = compile(
                     ast.Module([statement], type_ignores=[]), filename, "exec", flags,
@@ -78,22 +76,6 @@ def run_the_rest(module: types.ModuleType, loader: Any, error: BaseException) ->
     except RunTooLong as exc:
         if limit is None or exc.args[0] is not limit:
             raise  # an outer limit's: the run it bounds stops
-
-
-@contextlib.contextmanager
-def _no_process_exit() -> Iterator[None]:
-    """``os._exit()`` raises SystemExit meanwhile: what the real import never ran may not end
-    the worker (``x = os._exit(3)``), as a skipped statement it is."""
-    real = os._exit
-
-    def refused(code: int) -> NoReturn:
-        raise SystemExit(code)
-
-    os._exit = refused
-    try:
-        yield
-    finally:
-        os._exit = real
 
 
 def _line_that_raised(module: types.ModuleType, error: BaseException) -> int | None:
