@@ -1,5 +1,6 @@
 """What a statement's syntax tree says, read the same way by every rule: the constraints a
-statement adds, the objects a DROP names, every node below a node.
+statement adds, the objects a DROP names, the equalities a WHERE clause ANDs, every node
+below a node.
 
 Pure functions of pglast nodes, below ``locks`` and ``revision`` (which import them).
 """
@@ -7,9 +8,10 @@ Pure functions of pglast nodes, below ``locks`` and ``revision`` (which import t
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from pglast import ast
-from pglast.enums import AlterTableType, ObjectType
+from pglast.enums import A_Expr_Kind, AlterTableType, BoolExprType, ObjectType
 
 
 def walk(node: object) -> Iterator[ast.Node]:
@@ -101,13 +103,42 @@ def set_config_call(node: ast.Node | None) -> tuple[str, str, bool] | None:
     call = node.targetList[0].val
     if not isinstance(call, ast.FuncCall) or call.funcname[-1].sval.lower() != "set_config":
         return None
-    args = [_constant(arg) for arg in call.args or ()]
+    args = [literal(arg) for arg in call.args or ()]
     if len(args) != 3 or not isinstance(args[0], str) or not isinstance(args[1], str):
         return None
     return args[0], args[1], bool(args[2])
 
 
-def _constant(node: ast.Node) -> object:
-    """A string or boolean constant's value; None for anything else."""
-    value = getattr(node, "val", None)
-    return getattr(value, "sval", getattr(value, "boolval", None))
+def literal(node: ast.Node | None) -> Any:
+    """A constant's value (a string, an integer, a float's text, a boolean); None for NULL
+    and for anything else."""
+    if not isinstance(node, ast.A_Const) or node.isnull:
+        return None
+    return next((getattr(node.val, a) for a in ("sval", "ival", "fval", "boolval")
+                 if hasattr(node.val, a)), None)  # fmt: skip
+
+
+def anded(where: ast.Node | None) -> tuple[ast.Node, ...]:
+    """The conditions a WHERE clause ANDs (itself, if it is one condition; none for no
+    clause)."""
+    if where is None:
+        return ()
+    if isinstance(where, ast.BoolExpr) and where.boolop == BoolExprType.AND_EXPR:
+        return tuple(where.args)
+    return (where,)
+
+
+def equality(condition: ast.Node) -> tuple[str, tuple[ast.Node, ...]] | None:
+    """``column = value`` (either way round) or ``column IN (values)``: the column's name and
+    the value expressions; None for any other condition."""
+    if not (
+        isinstance(condition, ast.A_Expr) and [n.sval for n in condition.name] == ["="]
+        and condition.kind in (A_Expr_Kind.AEXPR_OP, A_Expr_Kind.AEXPR_IN)
+    ):  # fmt: skip
+        return None
+    column, value = condition.lexpr, condition.rexpr
+    if not isinstance(column, ast.ColumnRef):
+        column, value = value, column
+    if not (isinstance(column, ast.ColumnRef) and isinstance(column.fields[-1], ast.String)):
+        return None
+    return column.fields[-1].sval, tuple(value) if isinstance(value, tuple) else (value,)

@@ -18,9 +18,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from pglast import ast
-from pglast.enums import A_Expr_Kind, BoolExprType, SubLinkType
+from pglast.enums import SubLinkType
 
 from migsafe.catalog import DEFAULT_SCHEMA, Catalog, Name
+from migsafe.sqltree import anded, equality, literal
 
 Row = tuple[Any, ...]
 Record = dict[str, Any]
@@ -96,28 +97,15 @@ def _relation(node: ast.SelectStmt) -> tuple[str, str] | None:
 def _equalities(where: ast.Node | None) -> list[tuple[str, set[Any]]] | None:
     """Each column the WHERE clause pins, with the values it may have (``= 'x'``, ``IN
     (...)``); None when it says anything else."""
-    if where is None:
-        return []
-    conditions = (
-        where.args
-        if isinstance(where, ast.BoolExpr) and where.boolop == BoolExprType.AND_EXPR
-        else (where,)
-    )
     pinned = []
-    for condition in conditions:
-        if not (
-            isinstance(condition, ast.A_Expr) and [n.sval for n in condition.name] == ["="]
-            and condition.kind in (A_Expr_Kind.AEXPR_OP, A_Expr_Kind.AEXPR_IN)
-        ):  # fmt: skip
+    for condition in anded(where):
+        found = equality(condition)
+        if found is None:
             return None
-        column, value = condition.lexpr, condition.rexpr
-        if not isinstance(column, ast.ColumnRef):
-            column, value = value, column
-        name = _column_name(column)
-        values = [_constant(v) for v in (value if isinstance(value, tuple) else (value,))]
-        if name is None or any(v is _UNKNOWN for v in values):
+        values = [_constant(value) for value in found[1]]
+        if any(value is _UNKNOWN for value in values):
             return None
-        pinned.append((name, set(values)))
+        pinned.append((found[0].lower(), set(values)))
     return pinned
 
 
@@ -130,10 +118,7 @@ def _constant(value: ast.Node | None) -> Any:
     if isinstance(value, ast.TypeCast):
         value = value.arg
     if isinstance(value, ast.A_Const) and not value.isnull:
-        return next(
-            (getattr(value.val, a) for a in ("sval", "ival", "boolval") if hasattr(value.val, a)),
-            _UNKNOWN,
-        )
+        return literal(value)
     if isinstance(value, ast.FuncCall):
         function = value.funcname[-1].sval.lower()
         arguments = value.args or ()

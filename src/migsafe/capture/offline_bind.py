@@ -41,6 +41,7 @@ from migsafe.capture.recorder import Recorder
 from migsafe.capture.reflection import CatalogReflection
 from migsafe.catalog import DEFAULT_SCHEMA, Catalog, Column, Name, qualified_name
 from migsafe.sql import parse_sql
+from migsafe.sqltree import literal
 
 Row = tuple[Any, ...]
 Description = list[tuple[Any, ...]]
@@ -187,11 +188,8 @@ def _value_of(value: ast.Node | None, generated: dict[Name, int] | None = None) 
     if (sequence := _sequence_advanced(value)) is not None and generated is not None:
         generated[sequence] = number = generated.get(sequence, 0) + 1
         return number
-    if isinstance(value, ast.A_Const) and not value.isnull:
-        return next(
-            (getattr(value.val, a) for a in ("sval", "ival", "fval", "boolval")
-             if hasattr(value.val, a)), None
-        )  # fmt: skip
+    if isinstance(value, ast.A_Const):
+        return literal(value)
     if name := _aggregate(value):
         return _AGGREGATES[name]
     if isinstance(value, ast.SubLink) and value.subLinkType == SubLinkType.EXISTS_SUBLINK:

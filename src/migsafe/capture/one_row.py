@@ -18,13 +18,13 @@ from typing import Any
 
 import pglast
 from pglast import ast
-from pglast.enums import A_Expr_Kind, BoolExprType
 from sqlalchemy import types as sqltypes
 from sqlalchemy.types import TypeEngine
 
 from migsafe.capture.stand_ins import UNKNOWN_TYPE_SCHEMA
 from migsafe.catalog import Catalog, Column, qualified_name
 from migsafe.sql import parse_sql
+from migsafe.sqltree import anded, equality, literal
 
 Row = tuple[Any, ...]
 
@@ -116,34 +116,13 @@ def _pinned(where: ast.Node | None) -> dict[str, Any]:
     holds them (superset reads ``WHERE viz_type = 'treemap'`` and converts what it finds
     only if it is one; a made-up text never is). ``col = constant`` and ``col IN (...)``
     (its first), of ANDed conditions."""
-    conditions = (
-        where.args
-        if isinstance(where, ast.BoolExpr) and where.boolop == BoolExprType.AND_EXPR
-        else (where,)
-    )
     pinned: dict[str, Any] = {}
-    for condition in conditions:
-        if not (
-            isinstance(condition, ast.A_Expr) and [n.sval for n in condition.name] == ["="]
-            and condition.kind in (A_Expr_Kind.AEXPR_OP, A_Expr_Kind.AEXPR_IN)
-        ):  # fmt: skip
-            continue
-        column, value = condition.lexpr, condition.rexpr
-        if isinstance(value, tuple):  # ``IN (...)``: its first
-            value = value[0] if value else None
-        if isinstance(column, ast.ColumnRef) and isinstance(value, ast.A_Const):
-            name = column.fields[-1]
-            constant = _constant(value)
-            if isinstance(name, ast.String) and constant is not None:
-                pinned[name.sval] = constant
+    for condition in anded(where):
+        found = equality(condition)
+        constant = literal(found[1][0]) if found and found[1] else None
+        if found is not None and constant is not None:
+            pinned[found[0]] = constant
     return pinned
-
-
-def _constant(value: ast.A_Const) -> Any:
-    if value.isnull:
-        return None
-    return next((getattr(value.val, a) for a in ("ival", "sval", "fval", "boolval")
-                 if hasattr(value.val, a)), None)  # fmt: skip
 
 
 def star_columns(node: ast.SelectStmt, catalog: Catalog | None) -> list[Column] | None:
@@ -173,7 +152,7 @@ def _target_value(
     if _is_count(value):  # ``query.count()`` before the rows it counts are read
         return 1
     if isinstance(value, ast.A_Const):
-        return _constant(value)
+        return literal(value)
     if (
         isinstance(value, ast.FuncCall) and len(value.args or ()) == 1
         and value.funcname[-1].sval in _TEXT_FUNCTIONS
@@ -263,14 +242,15 @@ def row_of_types(types: Sequence[TypeEngine], values: int = 0) -> Row | None:
     ``ab_view_menu``, made by Flask-AppBuilder): None when a type's value cannot be told."""
     row = []
     for kind in types:
-        value = _value_of_type(kind, _OTHER_VALUES if values else _VALUES, values)
+        value = _value_of_type(kind, values)
         if value is None:
             return None
         row.append(value)
     return tuple(row)
 
 
-def _value_of_type(kind: TypeEngine, table: dict[str, Any], values: int) -> Any:
+def _value_of_type(kind: TypeEngine, values: int) -> Any:
+    table = _OTHER_VALUES if values else _VALUES
     if isinstance(kind, sqltypes.Enum) and kind.enums:
         return kind.enums[-1 if values else 0]
     try:
