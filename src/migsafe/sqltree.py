@@ -142,3 +142,12 @@ def equality(condition: ast.Node) -> tuple[str, tuple[ast.Node, ...]] | None:
     if not (isinstance(column, ast.ColumnRef) and isinstance(column.fields[-1], ast.String)):
         return None
     return column.fields[-1].sval, tuple(value) if isinstance(value, tuple) else (value,)
+
+
+def is_count(value: ast.Node | None) -> bool:
+    """``count(*)`` or ``count(column)``, not of DISTINCT values: as many as the rows."""
+    return (
+        isinstance(value, ast.FuncCall)
+        and value.funcname[-1].sval.lower() == "count"
+        and not value.agg_distinct
+    )

@@ -21,7 +21,7 @@ from pglast import ast
 from pglast.enums import SubLinkType
 
 from migsafe.catalog import DEFAULT_SCHEMA, Catalog, Name
-from migsafe.sqltree import anded, equality, literal
+from migsafe.sqltree import anded, equality, is_count, literal
 
 Row = tuple[Any, ...]
 Record = dict[str, Any]
@@ -73,7 +73,7 @@ def _answer(node: ast.SelectStmt, catalog: Catalog) -> tuple[list[Row], list[str
         return None  # a table the history only altered: of its columns, only some are known
     found = [r for r in records if all(r[name] in values for name, values in wanted)]
     targets = list(node.targetList or ())
-    if len(targets) == 1 and _is_count(targets[0].val):
+    if len(targets) == 1 and is_count(targets[0].val):
         return [(len(found),)], [targets[0].name or "count"]
     columns = [_target(target, relation) for target in targets]
     if None in columns:
@@ -142,10 +142,6 @@ def _asks_of_partial_table(wanted: list[tuple[str, set[Any]]], catalog: Catalog)
     names = next((values for name, values in wanted if name == "table_name"), None)
     tables = catalog.tables.values()
     return any(t.partial and (names is None or t.name[1] in names) for t in tables)
-
-
-def _is_count(value: ast.Node | None) -> bool:
-    return isinstance(value, ast.FuncCall) and value.funcname[-1].sval.lower() == "count"
 
 
 def _target(target: ast.ResTarget, relation: tuple[str, str]) -> Any:

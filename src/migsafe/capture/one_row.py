@@ -24,7 +24,7 @@ from sqlalchemy.types import TypeEngine
 from migsafe.capture.stand_ins import UNKNOWN_TYPE_SCHEMA
 from migsafe.catalog import Catalog, Column, qualified_name
 from migsafe.sql import parse_sql
-from migsafe.sqltree import anded, equality, literal
+from migsafe.sqltree import anded, equality, is_count, literal
 
 Row = tuple[Any, ...]
 
@@ -149,7 +149,7 @@ def _target_value(
     """What one item of a select list gives in the row: a column's value (the one the WHERE
     clause pins it to, if of its kind), a constant (``SELECT 1 FROM t WHERE ... LIMIT 1``),
     1 for a ``count()``, text for ``lower(column)``; None when it cannot be told."""
-    if _is_count(value):  # ``query.count()`` before the rows it counts are read
+    if is_count(value):  # ``query.count()`` before the rows it counts are read
         return 1
     if isinstance(value, ast.A_Const):
         return literal(value)
@@ -176,15 +176,6 @@ def _kind(value: Any) -> type | None:
 
 # functions of a column whose value is text (open-webui's ``lower(email)``)
 _TEXT_FUNCTIONS = frozenset(("lower", "upper", "btrim", "ltrim", "rtrim", "trim", "initcap"))
-
-
-def _is_count(value: ast.Node | None) -> bool:
-    """``count(*)`` or ``count(column)``: where every query finds one row, 1."""
-    return (
-        isinstance(value, ast.FuncCall)
-        and [n.sval for n in value.funcname][-1] == "count"
-        and not value.agg_distinct
-    )
 
 
 def _tables(node: ast.SelectStmt, catalog: Catalog) -> dict[str, dict[str, Column]]:
