@@ -2982,6 +2982,80 @@ def upgrade():
     assert "reads rows through op.get_bind()" in notice.message
 
 
+def test_a_read_it_refuses_to_go_on_after_finds_none_where_reads_find_a_row(
+    write_migration,
+) -> None:
+    """open-webui checks for duplicate emails and raises before it builds a unique index;
+    optuna counts invalid rows and raises, then deletes others. Where each query found a
+    row, the migration refused at its own ``raise``, and the notice stayed, though the path
+    that goes on is plain: the query it refuses after finds none there. That run is judged,
+    with what the other reads do per row (the UPDATE), and no notice is left."""
+    body = """
+def upgrade():
+    bind = op.get_bind()
+    duplicates = bind.execute(sa.text(
+        "SELECT lower(val) AS val, count(*) AS n FROM variable"
+        " GROUP BY lower(val) HAVING count(*) > 1"
+    )).fetchall()
+    if duplicates:
+        raise RuntimeError(
+            f"Merge or remove the duplicates first: {duplicates}"
+        )
+    for id_, val in bind.execute(sa.text("SELECT id, val FROM variable")).fetchall():
+        bind.execute(
+            sa.text("UPDATE variable SET val = :v WHERE id = :i"), {"v": val.lower(), "i": id_}
+        )
+    op.create_index("uq_variable_val", "variable", [sa.text("lower(val)")], unique=True)
+"""
+    _, notes, judged = _after_variable(write_migration, body)
+    assert notes == []
+    assert "UPDATE variable SET val = '{}' WHERE id = 1" in judged
+    assert judged[-1].startswith("CREATE UNIQUE INDEX uq_variable_val")
+
+
+def test_a_migration_whose_only_read_is_a_refusal_is_judged_without_a_notice(
+    write_migration,
+) -> None:
+    """Its read only decides whether it refuses to go on: no statement depends on rows."""
+    body = """
+def upgrade():
+    found = op.get_bind().execute(sa.text("SELECT count(*) FROM variable WHERE val IS NULL"))
+    if found.scalar() != 0:
+        raise ValueError("Found rows without a value")
+    op.alter_column("variable", "val", nullable=False)
+"""
+    _, notes, judged = _after_variable(write_migration, body)
+    assert notes == []
+    assert judged[-1] == "ALTER TABLE variable ALTER COLUMN val SET NOT NULL;"
+
+
+@pytest.mark.parametrize(
+    "stop",
+    [
+        # an error made-up values provoke, raised as another: no refusal of the data
+        "try:\n            int(val)\n        except ValueError:\n"
+        "            raise RuntimeError('bad value')",
+        # it wrote before it raised: the read fed more than the refusal
+        "bind.execute(sa.text('UPDATE variable SET kind = 1 WHERE id = :i'), {'i': id_})\n"
+        "        raise RuntimeError('stop')",
+        # a library raised on the value (a KeyError): no raise of the script's own
+        "{}[val]",
+    ],
+)
+def test_a_raise_that_is_no_refusal_after_a_read_keeps_the_notice(
+    write_migration, stop: str
+) -> None:
+    body = f"""
+def upgrade():
+    bind = op.get_bind()
+    for id_, val in bind.execute(sa.text("SELECT id, val FROM variable")).fetchall():
+        {stop}
+    op.add_column("variable", sa.Column("extra", sa.Text))
+"""
+    _, notes, _ = _after_variable(write_migration, body)
+    assert any("reads rows through op.get_bind()" in d.message for d in notes), notes
+
+
 def test_a_json_column_read_with_a_row_comes_back_decoded(write_migration) -> None:
     """langflow reads ``sa.select(role.c.permissions)`` of an ``sa.JSON()`` column and checks
     it is a list: psycopg2 decodes JSON itself, and SQLAlchemy does not decode it again. Offline

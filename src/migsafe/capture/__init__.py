@@ -57,7 +57,7 @@ from migsafe.capture.time_limit import RunTooLong, time_limit
 from migsafe.catalog import DEFAULT_SCHEMA, Catalog, Table, is_bookkeeping_table
 from migsafe.connection_guard import connections_checked
 from migsafe.errors import described
-from migsafe.project import MigrationScript, failing_line, raised_on_purpose
+from migsafe.project import MigrationScript, failing_line, raised_on_purpose, stopped_itself
 from migsafe.project.script_directory import script_directory
 from migsafe.sql import split_statements
 
@@ -78,6 +78,8 @@ class Failure:
     stand_ins_behind: bool = True
     # the stood-in modules the failing code names, with why each is stood in
     stood_in: tuple[tuple[str, str], ...] = ()
+    # it stopped itself, at one of the script's own ``raise`` statements (``stopped_itself``)
+    refused: bool = False
 
 
 @dataclass(frozen=True)
@@ -407,23 +409,30 @@ class OfflineCapturer:
         if not (capture.exact or raised_empty):
             return capture
         runs = []
+        refusing: set[tuple[int, str]] = set()  # the reads it refuses to go on after
         for values in (0, 1):  # other values must not change what it does either (a tester's
             # ``if v is None or v < 2: op.add_column(...)`` takes one path for none and for 1)
-            again = self._again(capture, script, start.copy())
-            again.recorder.finds_rows, again.recorder.row_values = True, values
-            # in the world judged, where a table the history only altered is reflected
-            again.recorder.outside_names = capture.recorder.outside_names
-            again.recorder.outside_unique = capture.recorder.outside_unique
-            self._offline = not capture.online
-            try:  # a loop that a row makes endless; an exit no database made it take
-                with time_limit(_ROWS_RUN_SECONDS), no_process_exit():
-                    self._run(again, script, function)
-            except RunTooLong:
-                return capture
-            finally:
-                self._offline = True
-            given = again.recorder.reads_given
-            if any((read.line, query_shape(read.sql)) not in given for read in again.reads):
+            while True:
+                again = self._again(capture, script, start.copy())
+                again.recorder.finds_rows, again.recorder.row_values = True, values
+                again.recorder.finds_none = frozenset(refusing)
+                # in the world judged, where a table the history only altered is reflected
+                again.recorder.outside_names = capture.recorder.outside_names
+                again.recorder.outside_unique = capture.recorder.outside_unique
+                self._offline = not capture.online
+                try:  # a loop that a row makes endless; an exit no database made it take
+                    with time_limit(_ROWS_RUN_SECONDS), no_process_exit():
+                        self._run(again, script, function)
+                except RunTooLong:
+                    return capture
+                finally:
+                    self._offline = True
+                refused_after = _refused_after(again)
+                if refused_after is None or len(refusing) == _REFUSALS_FOLLOWED:
+                    break
+                refusing.add(refused_after)  # where it goes on, that read finds none
+            shown = {*again.recorder.reads_given, *refusing}
+            if any((read.line, query_shape(read.sql)) not in shown for read in again.reads):
                 return capture  # a query it read rows with found none: nothing was shown there
             if not again.exact or again.guesses:
                 return capture
@@ -438,6 +447,10 @@ class OfflineCapturer:
             chosen.online, chosen.raised_empty = capture.online, failure
             return chosen
         worked = [run for run in runs if _done(run) != _done(capture)]
+        if not worked and all(  # each read only decides whether it refuses to go on
+            (read.line, query_shape(read.sql)) in refusing for read in runs[0].reads
+        ):
+            worked = runs
         if not worked:  # with these values it did just what it did with none (fides' ``if "."
             return capture  # in key:`` met no dot): nothing was shown, and the notice stays
         chosen = worked[0]
@@ -516,6 +529,8 @@ class OfflineCapturer:
                 capture.one_way = True
             else:
                 capture.failure = _failure(exc, script.path, function, self.not_installed)
+                if stopped_itself(exc, script):
+                    capture.failure = dataclasses.replace(capture.failure, refused=True)
                 if capture.failure.stand_ins_behind:  # indico's pytz, in an application module
                     named = stand_ins.missing_modules(
                         stand_ins.roots_in_traceback(exc.__traceback__)
@@ -599,6 +614,32 @@ class _ConfiguredByEnvPy(dict):
 _DATA = (ast.SelectStmt, ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt)
 _ROWS_RUN_SECONDS = 2.0  # what a run where reads find rows (or in a world) may take: it is
 # optional
+
+
+_REFUSALS_FOLLOWED = 3  # how many reads a run where reads find rows may find none in
+
+
+def _refused_after(capture: Capture) -> tuple[int, str] | None:
+    """The read (line, query shape) a run refused to go on after: it stopped itself with a
+    ``raise`` of the script's own (``Failure.refused``) right after a query that found a
+    row, with nothing written in between. open-webui checks ``if duplicates: raise
+    RuntimeError("Merge or remove the duplicates")`` before it builds a unique index: where
+    that query finds a row it refuses, and where the migration goes on, it finds none."""
+    failure = capture.failure
+    if failure is None or not failure.refused:
+        return None
+    for item in reversed(capture.emitted):
+        keyword = (item.sql or "").split(None, 1)[0].upper() if item.sql else ""
+        if keyword in _TRANSACTION_CONTROL:
+            continue
+        if not (item.parsed and all(isinstance(node, ast.SelectStmt) for _, node in item.parsed)):
+            return None
+        shape = (item.line, query_shape(item.sql or ""))
+        return shape if shape in capture.recorder.reads_given else None
+    return None
+
+
+_TRANSACTION_CONTROL = frozenset(("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"))
 
 
 def _schema_changes(capture: Capture) -> list[str]:

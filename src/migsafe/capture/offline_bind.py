@@ -512,7 +512,7 @@ def _one_row_once(
     ``_ROWS_PER_QUERY`` of them."""
     shape = (recorder.issuing_line(), query_shape(sql))
     again, recorder.last_read[shape] = recorder.last_read.get(shape) == sql, sql
-    if again or recorder.reads_given[shape] >= _ROWS_PER_QUERY:
+    if again or shape in recorder.finds_none or recorder.reads_given[shape] >= _ROWS_PER_QUERY:
         return []
     row = one_row(sql, recorder.catalog, recorder.row_values)
     if row is None and types is not None:  # a table the schema built does not know

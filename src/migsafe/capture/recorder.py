@@ -127,6 +127,8 @@ class Recorder:
         self.row_values = 0  # which of one_row's sets of values
         self.reads_given: collections.Counter[tuple[int, str]] = collections.Counter()
         self.last_read: dict[tuple[int, str], str] = {}
+        # the (line, query shape)s that find none there: it refuses to go on where they do
+        self.finds_none: frozenset[tuple[int, str]] = frozenset()
         # lines that looked up a table's indexes (reflection): a build after one may be
         # guarded by what exists, which a database answered as empty cannot show
         self.index_lookups: list[int] = []

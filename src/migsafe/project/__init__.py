@@ -24,6 +24,7 @@ from migsafe.project.scripts import (
     failing_line,
     raised_on_purpose,
     read_script,
+    stopped_itself,
 )
 from migsafe.project.sources import Sources, find_sources
 
@@ -46,6 +47,7 @@ __all__ = [
     "project_settings",
     "raised_on_purpose",
     "read_script",
+    "stopped_itself",
 ]
 
 

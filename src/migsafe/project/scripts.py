@@ -75,6 +75,18 @@ class MigrationScript:
         op.drop_constraint(None, ...) except: pass`` does."""
         return guarded_lines_in(self.source, self.tree)
 
+    @functools.cached_property
+    def raise_lines(self) -> frozenset[int]:
+        """The lines of the script's ``raise`` statements, in any function of it."""
+        if "raise" not in self.source:
+            return frozenset()
+        return frozenset(
+            line
+            for node in self.statements()
+            if isinstance(node, ast.Raise)
+            for line in range(node.lineno, (node.end_lineno or node.lineno) + 1)
+        )
+
 
 def guarded_lines_in(source: str, tree: ast.Module | None = None) -> frozenset[int]:
     """``MigrationScript.guarded_lines`` of any module (a helper the migration calls: skypilot
@@ -321,6 +333,20 @@ def _is_unraised_exception(node: ast.stmt) -> bool:
     called = node.value.func
     name = called.id if isinstance(called, ast.Name) else getattr(called, "attr", "")
     return name.endswith(("Error", "Exception"))
+
+
+def stopped_itself(exc: BaseException, script: MigrationScript) -> bool:
+    """The script refused to go on: ``exc`` was raised by one of its own ``raise``
+    statements (innermost), not while handling another error (langflow's ``if duplicates:
+    raise RuntimeError("Rename conflicting files before downgrading")``). An error a
+    library raised on a value, or a ``raise ... from`` one, is no refusal."""
+    tb = exc.__traceback__
+    if tb is None or not isinstance(exc, Exception) or exc.__context__ is not None:
+        return False
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    names = {str(script.path), str(script.path.resolve())}
+    return tb.tb_frame.f_code.co_filename in names and tb.tb_lineno in script.raise_lines
 
 
 def failing_line(exc: BaseException, path: Path) -> int | None:
