@@ -3056,6 +3056,51 @@ def upgrade():
     assert any("reads rows through op.get_bind()" in d.message for d in notes), notes
 
 
+def test_json_read_with_a_row_holds_the_keys_the_migration_names(write_migration) -> None:
+    """superset's chart migrations and open-webui's rename a key of a JSON document only if
+    it holds it (``if "granularity" in params:``); a made-up ``{}`` holds none, the run did
+    what it did with no rows, and the notice stayed. A third run, whose documents hold each
+    key the script names, shows the UPDATE per row, and it is judged (under the ADD
+    COLUMN's lock)."""
+    body = """
+import json
+
+def upgrade():
+    op.add_column("variable", sa.Column("extra", sa.Text))
+    bind = op.get_bind()
+    for id_, val in bind.execute(sa.text("SELECT id, val FROM variable")).fetchall():
+        params = json.loads(val)
+        if "granularity" in params:
+            params["time_grain"] = params.pop("granularity")
+            bind.execute(
+                sa.text("UPDATE variable SET val = :v WHERE id = :i"),
+                {"v": json.dumps(params), "i": id_},
+            )
+"""
+    path, notes, judged = _after_variable(write_migration, body)
+    assert notes == []
+    (update,) = [sql for sql in judged if sql.startswith("UPDATE variable")]
+    assert '"time_grain": "granularity"' in update
+    result = command.check([path.parent])
+    assert "data-change-with-ddl" in {f.rule for f in result.findings if f.path == path}
+
+
+def test_a_key_the_run_with_keys_reaches_must_not_change_the_schema(write_migration) -> None:
+    """Where the documents holding its keys make it change the schema otherwise, that run
+    is not judged: the notice stays."""
+    body = """
+import json
+
+def upgrade():
+    for (val,) in op.get_bind().execute(sa.text("SELECT val FROM variable")).fetchall():
+        if "legacy" in json.loads(val):
+            op.drop_column("variable", "kind")
+"""
+    _, notes, judged = _after_variable(write_migration, body)
+    assert any("reads rows through op.get_bind()" in d.message for d in notes), notes
+    assert judged == ["SELECT val FROM variable"]
+
+
 def test_a_json_column_read_with_a_row_comes_back_decoded(write_migration) -> None:
     """langflow reads ``sa.select(role.c.permissions)`` of an ``sa.JSON()`` column and checks
     it is a list: psycopg2 decodes JSON itself, and SQLAlchemy does not decode it again. Offline

@@ -47,7 +47,13 @@ from migsafe.capture.code_origin import is_project_file
 from migsafe.capture.names_spelled import names_spelled
 from migsafe.capture.no_process_exit import no_process_exit
 from migsafe.capture.offline_bind import OfflineBind, is_offline
-from migsafe.capture.one_row import query_shape
+from migsafe.capture.one_row import (
+    FIRST_VALUES,
+    OTHER_VALUES,
+    RowValues,
+    keyed_values,
+    query_shape,
+)
 from migsafe.capture.operations import Recording
 from migsafe.capture.recorder import AskedAbsent, Emitted, Read, Recorder
 from migsafe.capture.sqlalchemy_1x import sqlalchemy_1x_calls
@@ -408,38 +414,14 @@ class OfflineCapturer:
         raised_empty = failure is not None and not (failure.fatal or failure.stand_ins_behind)
         if not (capture.exact or raised_empty):
             return capture
-        runs = []
+        runs: list[Capture] = []
         refusing: set[tuple[int, str]] = set()  # the reads it refuses to go on after
-        for values in (0, 1):  # other values must not change what it does either (a tester's
-            # ``if v is None or v < 2: op.add_column(...)`` takes one path for none and for 1)
-            while True:
-                again = self._again(capture, script, start.copy())
-                again.recorder.finds_rows, again.recorder.row_values = True, values
-                again.recorder.finds_none = frozenset(refusing)
-                # in the world judged, where a table the history only altered is reflected
-                again.recorder.outside_names = capture.recorder.outside_names
-                again.recorder.outside_unique = capture.recorder.outside_unique
-                self._offline = not capture.online
-                try:  # a loop that a row makes endless; an exit no database made it take
-                    with time_limit(_ROWS_RUN_SECONDS), no_process_exit():
-                        self._run(again, script, function)
-                except RunTooLong:
-                    return capture
-                finally:
-                    self._offline = True
-                refused_after = _refused_after(again)
-                if refused_after is None or len(refusing) == _REFUSALS_FOLLOWED:
-                    break
-                refusing.add(refused_after)  # where it goes on, that read finds none
-            shown = {*again.recorder.reads_given, *refusing}
-            if any((read.line, query_shape(read.sql)) not in shown for read in again.reads):
-                return capture  # a query it read rows with found none: nothing was shown there
-            if not again.exact or again.guesses:
-                return capture
+        for values in (FIRST_VALUES, OTHER_VALUES):  # other values must not change what it
+            # does either (``if v is None or v < 2: op.add_column(...)``: one path for none
+            # and for 1)
             compared = runs[0] if raised_empty and runs else capture  # the first stopped
-            if collections.Counter(_schema_changes(again)) != collections.Counter(
-                _schema_changes(compared)
-            ):  # in any order (``_holds``)
+            again = self._rows_run(capture, script, function, start, values, refusing, compared)
+            if again is None:
                 return capture
             runs.append(again)
         if raised_empty:
@@ -451,11 +433,55 @@ class OfflineCapturer:
             (read.line, query_shape(read.sql)) in refusing for read in runs[0].reads
         ):
             worked = runs
+        if not worked:  # JSON holding the keys it names (superset's chart migrations)
+            keyed = keyed_values(names_spelled(script.tree, function))
+            again = self._rows_run(capture, script, function, start, keyed, refusing, capture)
+            worked = [again] if again is not None and _done(again) != _done(capture) else []
         if not worked:  # with these values it did just what it did with none (fides' ``if "."
             return capture  # in key:`` met no dot): nothing was shown, and the notice stays
         chosen = worked[0]
         chosen.online, chosen.rows_followed = capture.online, True
         return chosen
+
+    def _rows_run(
+        self, capture: Capture, script: MigrationScript, function: Callable[[], Any],
+        start: Catalog, values: RowValues, refusing: set[tuple[int, str]], compared: Capture,
+    ) -> Capture | None:  # fmt: skip
+        """One run where reads find a row made of ``values``, or None: it did not run to its
+        end with nothing to guess, a query it read with found none (nothing was shown
+        there), or it changed the schema otherwise than ``compared``. A read it refuses to
+        go on after (``_refused_after``) joins ``refusing`` and finds none when it is run
+        again."""
+        while True:
+            again = self._again(capture, script, start.copy())
+            recorder = again.recorder
+            recorder.finds_rows, recorder.row_values = True, values
+            recorder.finds_none = frozenset(refusing)
+            # in the world judged, where a table the history only altered is reflected
+            recorder.outside_names = capture.recorder.outside_names
+            recorder.outside_unique = capture.recorder.outside_unique
+            self._offline = not capture.online
+            try:  # a loop that a row makes endless; an exit no database made it take
+                with time_limit(_ROWS_RUN_SECONDS), no_process_exit():
+                    self._run(again, script, function)
+            except RunTooLong:
+                return None
+            finally:
+                self._offline = True
+            refused_after = _refused_after(again)
+            if refused_after is None or len(refusing) == _REFUSALS_FOLLOWED:
+                break
+            refusing.add(refused_after)  # where it goes on, that read finds none
+        shown = {*again.recorder.reads_given, *refusing}
+        if any((read.line, query_shape(read.sql)) not in shown for read in again.reads):
+            return None
+        if not again.exact or again.guesses:
+            return None
+        if collections.Counter(_schema_changes(again)) != collections.Counter(
+            _schema_changes(compared)
+        ):  # in any order (``_holds``)
+            return None
+        return again
 
     def _where_they_exist(
         self, capture: Capture, script: MigrationScript, function: Callable[[], Any],

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pglast
@@ -43,10 +45,11 @@ class _Text(str):
 
 # a value of each type, as the driver gives it
 _NOON = datetime.datetime(2000, 1, 1, 12)  # a timestamp without a time zone
-_VALUES: dict[str, Any] = {
+_TEXT_TYPES = ("text", "varchar", "bpchar", "char", "citext", "name")
+_FIRST: dict[str, Any] = {
     **dict.fromkeys(("int2", "int4", "int8", "smallint", "integer", "bigint"), 1),
     **dict.fromkeys(("numeric", "decimal", "float4", "float8", "real", "money"), 1),
-    **dict.fromkeys(("text", "varchar", "bpchar", "char", "citext", "name"), _Text("{}")),
+    **dict.fromkeys(_TEXT_TYPES, _Text("{}")),
     "bool": True,
     "json": {},
     "jsonb": {},
@@ -59,21 +62,53 @@ _VALUES: dict[str, Any] = {
 }
 
 
+@dataclass(frozen=True)
+class RowValues:
+    """One set of values a row found is made of: a value by type name, and which label of
+    an enum (the first or the last)."""
+
+    by_type: Mapping[str, Any]
+    last_label: bool = False
+
+    def label(self, labels: Sequence[str]) -> str:
+        return labels[-1] if self.last_label else labels[0]
+
+
+FIRST_VALUES = RowValues(_FIRST)
 # another value of each type: what a migration does must not depend on which it reads
-_OTHER_VALUES: dict[str, Any] = {
-    **{name: 2 for name, value in _VALUES.items() if value == 1 and not isinstance(value, bool)},
-    # a key with punctuation and capitals: a path taken only for such text shows
-    **{name: _Text('{"K.1": "V-2 x/y:z"}') for name, value in _VALUES.items() if value == "{}"},
-    "bool": False,
-    "json": {"k": "v"},
-    "jsonb": {"k": "v"},
-    "uuid": "00000000-0000-0000-0000-000000000002",
-    "timestamp": _NOON.replace(year=2001),
-    "timestamptz": _NOON.replace(year=2001, tzinfo=datetime.UTC),
-    "date": _NOON.date().replace(year=2001),
-    "time": _NOON.time().replace(hour=13),
-    "bytea": b"y",
-}
+OTHER_VALUES = RowValues(
+    {
+        **{name: 2 for name, value in _FIRST.items() if value == 1 and not isinstance(value, bool)},
+        # a key with punctuation and capitals: a path taken only for such text shows
+        **dict.fromkeys(_TEXT_TYPES, _Text('{"K.1": "V-2 x/y:z"}')),
+        "bool": False,
+        "json": {"k": "v"},
+        "jsonb": {"k": "v"},
+        "uuid": "00000000-0000-0000-0000-000000000002",
+        "timestamp": _NOON.replace(year=2001),
+        "timestamptz": _NOON.replace(year=2001, tzinfo=datetime.UTC),
+        "date": _NOON.date().replace(year=2001),
+        "time": _NOON.time().replace(hour=13),
+        "bytea": b"y",
+    },
+    last_label=True,
+)
+
+
+def keyed_values(keys: Iterable[str]) -> RowValues:
+    """The first values, but JSON (and text, which reads as JSON) holds each of ``keys``,
+    each set to its own name: a data migration looks into a JSON document for the keys it
+    names (superset's ``if "granularity_sqla" in params:``, open-webui's ``if 'path' in
+    row.meta:``), and a document holding none of them shows nothing of what it does."""
+    document = {key: key for key in sorted(keys)}
+    return RowValues(
+        {
+            **_FIRST,
+            **dict.fromkeys(_TEXT_TYPES, _Text(json.dumps(document))),
+            "json": document,
+            "jsonb": document,
+        }
+    )
 
 
 def query_shape(sql: str) -> str:
@@ -85,11 +120,11 @@ def query_shape(sql: str) -> str:
         return " ".join(sql.split())
 
 
-def one_row(sql: str, catalog: Catalog | None, values: int = 0) -> Row | None:
+def one_row(sql: str, catalog: Catalog | None, values: RowValues = FIRST_VALUES) -> Row | None:
     """The row a SELECT of named columns from tables the history made gives when they hold
     one, and of ``count()``s (1); None for any other query (``SELECT *``, another
     expression, a column of a table the history does not show: what to give for it is not
-    known). ``values`` 1 gives another value of each type (an enum's last label)."""
+    known), made of ``values``."""
     try:
         parsed = parse_sql(sql)
     except pglast.parser.ParseError:
@@ -144,7 +179,7 @@ def star_columns(node: ast.SelectStmt, catalog: Catalog | None) -> list[Column] 
 
 def _target_value(
     value: ast.Node | None, tables: dict[str, dict[str, Column]], catalog: Catalog,
-    values: int, pinned: dict[str, Any],
+    values: RowValues, pinned: dict[str, Any],
 ) -> Any:  # fmt: skip
     """What one item of a select list gives in the row: a column's value (the one the WHERE
     clause pins it to, if of its kind), a constant (``SELECT 1 FROM t WHERE ... LIMIT 1``),
@@ -158,7 +193,7 @@ def _target_value(
         and value.funcname[-1].sval in _TEXT_FUNCTIONS
         and _column(value.args[0], tables) is not None
     ):  # fmt: skip
-        return (_OTHER_VALUES if values else _VALUES)["text"]
+        return values.by_type["text"]
     column = _column(value, tables)
     if column is None or column.type is None:
         return None
@@ -203,23 +238,22 @@ def _column(value: ast.Node | None, tables: dict[str, dict[str, Column]]) -> Col
     return candidates[0] if len({id(c) for c in candidates}) == 1 else None
 
 
-def _value(column: Column, catalog: Catalog, values: int) -> Any:
+def _value(column: Column, catalog: Catalog, values: RowValues) -> Any:
     assert column.type is not None
     if column.type.arrayBounds:
         return None
     names = [n.sval for n in column.type.names]
-    table = _OTHER_VALUES if values else _VALUES
-    if names[-1] in table:
-        return table[names[-1]]
+    if names[-1] in values.by_type:
+        return values.by_type[names[-1]]
     if names[0] == UNKNOWN_TYPE_SCHEMA:  # the application's own type, its module stood in:
-        return table["text"]  # an opaque value, which the migration passes back as it is
+        return values.by_type["text"]  # an opaque value, which the migration passes back
     for key, labels in catalog.enums.items():
         if key[1] == names[-1] and labels:
-            return labels[-1] if values else labels[0]
+            return values.label(labels)
     return None
 
 
-# which value of ``_VALUES`` a Python type takes (bool before int: a bool is an int)
+# which value of a set a Python type takes (bool before int: a bool is an int)
 _BY_PYTHON_TYPE = (
     (bool, "bool"), (int, "int4"), (float, "float8"), (decimal.Decimal, "numeric"),
     (str, "text"), (datetime.datetime, "timestamp"), (datetime.date, "date"),
@@ -227,7 +261,7 @@ _BY_PYTHON_TYPE = (
 )  # fmt: skip
 
 
-def row_of_types(types: Sequence[TypeEngine], values: int = 0) -> Row | None:
+def row_of_types(types: Sequence[TypeEngine], values: RowValues = FIRST_VALUES) -> Row | None:
     """The row a query SQLAlchemy compiled gives, of the types it compiled its columns with
     (an ORM model's), where the schema built does not know the table (superset's
     ``ab_view_menu``, made by Flask-AppBuilder): None when a type's value cannot be told."""
@@ -240,10 +274,10 @@ def row_of_types(types: Sequence[TypeEngine], values: int = 0) -> Row | None:
     return tuple(row)
 
 
-def _value_of_type(kind: TypeEngine, values: int) -> Any:
-    table = _OTHER_VALUES if values else _VALUES
+def _value_of_type(kind: TypeEngine, values: RowValues) -> Any:
+    table = values.by_type
     if isinstance(kind, sqltypes.Enum) and kind.enums:
-        return kind.enums[-1 if values else 0]
+        return values.label(kind.enums)
     try:
         python = kind.python_type
     except NotImplementedError:  # a stood-in or user-defined type: an opaque value

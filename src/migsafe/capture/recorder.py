@@ -31,6 +31,7 @@ from sqlalchemy import schema as sa_schema
 from sqlalchemy.sql import sqltypes
 
 from migsafe.capture.code_origin import in_guarded_try
+from migsafe.capture.one_row import FIRST_VALUES
 from migsafe.capture.stand_ins import LOG, Reach, ValueUse
 from migsafe.capture.stood_in_values import as_placeholders, with_unknown_values
 from migsafe.catalog import DEFAULT_SCHEMA, Catalog, Name
@@ -124,7 +125,7 @@ class Recorder:
         # each query a line reads with finds a row (OfflineCapturer._with_rows): how many
         # each (line, query shape) were given (``query_shape``), and the last text of each
         self.finds_rows = False
-        self.row_values = 0  # which of one_row's sets of values
+        self.row_values = FIRST_VALUES  # what the rows found are made of
         self.reads_given: collections.Counter[tuple[int, str]] = collections.Counter()
         self.last_read: dict[tuple[int, str], str] = {}
         # the (line, query shape)s that find none there: it refuses to go on where they do
