@@ -91,6 +91,27 @@ def test_a_convention_the_application_package_sets_is_found(tmp_path: Path) -> N
     assert naming_convention(load_project([versions]).history).value == {"fk": FK}
 
 
+def test_a_convention_a_function_gives_the_module_s_metadata_is_found(tmp_path: Path) -> None:
+    """flexmeasures makes its ``db`` in ``init_db()`` (``global db``), with the metadata
+    and its convention: unseen, its foreign keys got PostgreSQL's default names, and four
+    drops by the convention's names were reported as failing. A function that sets no
+    module variable gives none."""
+    versions = flask_project(
+        tmp_path,
+        "from flask_sqlalchemy import SQLAlchemy\n"
+        "from sqlalchemy import MetaData\n"
+        f"NAMING = {{'fk': '{FK}'}}\n"
+        "db = None\n"
+        "def init_db():\n"
+        "    global db\n"
+        "    db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING))\n"
+        "def in_a_test():\n"
+        "    return MetaData(naming_convention={'fk': 'fk_%(table_name)s'})\n",
+    )
+    (versions / "a1.py").write_text(migration_source("def upgrade():\n    pass\n"))
+    assert naming_convention(load_project([versions]).history).value == {"fk": FK}
+
+
 def test_two_conventions_in_the_package_are_none_known(tmp_path: Path) -> None:
     versions = flask_project(
         tmp_path,

@@ -599,9 +599,14 @@ def package_modules(package: Path) -> list[Path]:
 
 
 def _conventions_given(module: Module, owner: str | None) -> list[Convention]:
+    """The conventions the module's top level gives, and those of its functions that set a
+    module variable (flexmeasures' ``def init_db(): global db; db = SQLAlchemy(metadata=
+    MetaData(naming_convention=...))``, called as the application starts)."""
     given = []
     for statement in _top_level(module.tree.body):
-        if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
+        if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef) and not any(
+            isinstance(node, ast.Global) for node in ast.walk(statement)
+        ):
             continue
         for node in ast.walk(statement):
             if isinstance(node, ast.Assign) and any(
