@@ -52,6 +52,11 @@ _NAME_SUFFIX = {"primary key": "pkey", "unique": "key", "foreign key": "fkey", "
                 "exclude": "excl", "index": "idx"}  # fmt: skip
 
 
+# the schema a type is rendered in whose module could not be imported (a stand-in's): what
+# it is, and what it adds to its table (indico's PyIntEnum adds a CHECK), is not known
+UNKNOWN_TYPE_SCHEMA = "migsafe_unknown"
+
+
 @dataclass(frozen=True)
 class Column:
     name: str
@@ -113,6 +118,15 @@ class Table:
             self.name, dict(self.columns), dict(self.constraints), self.created_by, self.partial,
             owner,
         )  # fmt: skip
+
+    @property
+    def constraints_known(self) -> bool:
+        """Its constraints are those the history made: it made the table, and no column of
+        it has a type whose module could not be imported (a type may add a constraint)."""
+        return not self.partial and not any(
+            c.type is not None and c.type.names[0].sval == UNKNOWN_TYPE_SCHEMA
+            for c in self.columns.values()
+        )
 
     def in_primary_key(self, column: str) -> bool:
         """PostgreSQL keeps such a column NOT NULL: DROP NOT NULL on it fails."""
@@ -732,7 +746,12 @@ def _drop_constraint(catalog: Catalog, table: Table, command: ast.AlterTableCmd)
     downgrade drops ``task_instance_composite_key`` CASCADE, then adds the keys back)."""
     dropped = table.constraints.pop(command.name, None)
     in_another_case = any(name.lower() == command.name.lower() for name in table.constraints)
-    if dropped is None and not table.partial and not command.missing_ok and not in_another_case:
+    if (
+        dropped is None
+        and table.constraints_known
+        and not command.missing_ok
+        and not in_another_case
+    ):
         # group-based-policy drops MySQL's "PRIMARY", which PostgreSQL names <table>_pkey. A
         # name the table has in another case is left alone: the application may have named
         # it so (rucio's event listener makes its keys' names upper case, "CONFIGS_PK")

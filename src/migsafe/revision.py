@@ -23,11 +23,12 @@ from sqlalchemy.types import NullType, TypeEngine
 
 from migsafe.capture import Capture
 from migsafe.capture.reflection import sqlalchemy_type
-from migsafe.capture.stand_ins import UNKNOWN_TYPE_SCHEMA, StandIn
+from migsafe.capture.stand_ins import StandIn
 from migsafe.capture.stood_in_values import UNKNOWN_MODIFIER
 from migsafe.catalog import (
     BATCH_COPY,
     DEFAULT_SCHEMA,
+    UNKNOWN_TYPE_SCHEMA,
     Catalog,
     default_constraint_name,
     is_bookkeeping_table,

@@ -106,6 +106,28 @@ def upgrade():
     assert after_history(write_migration, TABLES, body, rule=RULE) == []
 
 
+def test_a_constraint_a_type_not_imported_may_add_is_left_alone(write_migration) -> None:
+    """indico-plugin-livesync's queue has columns of indico's ``PyIntEnum`` (not installed:
+    stood in), which adds a CHECK ``valid_enum_<column>``: its later drop was reported as
+    failing. A table with a column of such a type may hold constraints the history does not
+    show; a constraint of a table whose columns are all known is still judged."""
+    history = """\
+from myapp.types import PyIntEnum
+
+def upgrade():
+    op.create_table("queues", sa.Column("id", sa.Integer(), primary_key=True),
+                    sa.Column("type", PyIntEnum()))
+    op.create_table("plain", sa.Column("id", sa.Integer(), primary_key=True))
+"""
+    body = """\
+def upgrade():
+    op.drop_constraint("ck_queues_valid_enum_type", "queues")
+    op.drop_constraint("ck_plain_valid_enum_type", "plain")
+"""
+    (finding,) = after_history(write_migration, history, body, rule=RULE)
+    assert finding.message.startswith('Constraint "ck_plain_valid_enum_type" of "plain"')
+
+
 def test_after_a_revision_not_captured_to_its_end_nothing_is_judged(write_migration) -> None:
     """It may have made again what the history dropped."""
     partial = TABLES + (

@@ -23,8 +23,7 @@ from pglast import ast
 from sqlalchemy import types as sqltypes
 from sqlalchemy.types import TypeEngine
 
-from migsafe.capture.stand_ins import UNKNOWN_TYPE_SCHEMA
-from migsafe.catalog import Catalog, Column, qualified_name
+from migsafe.catalog import UNKNOWN_TYPE_SCHEMA, Catalog, Column, qualified_name
 from migsafe.sql import parse_sql
 from migsafe.sqltree import anded, equality, is_count, literal
 

@@ -51,9 +51,8 @@ from sqlalchemy.types import UserDefinedType
 from migsafe.capture.code_origin import first_project_frame, in_guarded_try, is_project_file
 from migsafe.capture.drop_ins import DROP_INS
 from migsafe.capture.past_the_error import run_the_rest
+from migsafe.catalog import UNKNOWN_TYPE_SCHEMA
 from migsafe.import_hooks import WrappingLoader, spec_from_the_others
-
-UNKNOWN_TYPE_SCHEMA = "migsafe_unknown"
 
 
 class Reach(enum.Enum):
