@@ -820,6 +820,8 @@ def _rename(catalog: Catalog, node: ast.RenameStmt, revision: str | None) -> Non
     if kind in (ObjectType.OBJECT_TABLE, ObjectType.OBJECT_VIEW, ObjectType.OBJECT_MATVIEW):
         old = qualified_name(node.relation)
         new = (old[0], node.newname)
+        if catalog._has_relation(new) and new != old:  # flexmeasures' downgrade renames two
+            catalog._made_again(node)  # tables to "bvp_users"
         if old in catalog.tables or old in catalog.views:
             catalog.gone.add(old)
         elif old in catalog.gone and not node.missing_ok:  # fidesops' downgrade
@@ -840,6 +842,8 @@ def _rename(catalog: Catalog, node: ast.RenameStmt, revision: str | None) -> Non
             catalog.views[new] = catalog.views.pop(old)
     elif kind == ObjectType.OBJECT_INDEX:
         old = qualified_name(node.relation)
+        if catalog._has_relation((old[0], node.newname)) and node.newname != old[1]:
+            catalog._made_again(node)
         if old not in catalog.indexes and old in catalog.gone and not node.missing_ok:
             catalog._not_there(f"index {_relation_sql(old)}")
         index = catalog.indexes.pop(old)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from migsafe import command
 from tests.rules.lint import after_history, assert_renders, lines_flagged
 
@@ -52,6 +54,41 @@ def upgrade():
         'Index "ix_electron_parent"',
         'Table "electron"',
     ]
+
+
+RENAMED = """\
+def upgrade():
+    op.create_table("roles_users", sa.Column("id", sa.Integer(), primary_key=True))
+    op.create_table("fm_user", sa.Column("id", sa.Integer(), primary_key=True))
+    op.create_index("ix_fm_user_id", "fm_user", ["id"])
+"""
+
+
+@pytest.mark.parametrize(
+    "second",
+    ['op.rename_table("fm_user", "bvp_users")',
+     'op.execute("ALTER INDEX ix_fm_user_id RENAME TO bvp_users")'],
+)  # fmt: skip
+def test_a_rename_onto_a_name_in_use_fails(write_migration, second: str) -> None:
+    """flexmeasures' downgrade renames ``roles_users`` to ``bvp_users``, then ``fm_user``
+    to ``bvp_users`` too: PostgreSQL refuses the second (relation already exists), and no
+    finding said so. An index renamed to a table's name fails alike."""
+    body = f'def upgrade():\n    op.rename_table("roles_users", "bvp_users")\n    {second}\n'
+    (finding,) = after_history(write_migration, RENAMED, body, rule=RULE)
+    assert finding.line == 11
+    assert finding.message.startswith('Relation "bvp_users" exists already')
+    assert "rename that one away first, or pick another name" in finding.hint
+
+
+def test_a_rename_onto_a_name_freed_first_is_left_alone(write_migration) -> None:
+    body = """\
+def upgrade():
+    op.rename_table("roles_users", "bvp_users")
+    op.rename_table("bvp_users", "bvp_roles_users")
+    op.rename_table("fm_user", "bvp_users")
+    op.execute("ALTER INDEX ix_fm_user_id RENAME TO ix_fm_user_id")
+"""
+    assert after_history(write_migration, RENAMED, body, rule=RULE) == []
 
 
 def test_an_enum_type_made_again_by_create_table_fails(write_migration) -> None:

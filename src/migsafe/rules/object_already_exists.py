@@ -97,6 +97,8 @@ def _made_again(
             )
     elif isinstance(node, ast.CreateEnumStmt) and schema.made_again_by(node):
         yield _enum_made_again(schema, dotted_name(node.typeName), revision)
+    elif isinstance(node, ast.RenameStmt) and schema.made_again_by(node):
+        yield _renamed_onto(node)
     elif isinstance(node, ast.IndexStmt) and node.idxname and schema.made_again_by(node):
         table_name = TableName.of(node.relation)
         yield (
@@ -157,6 +159,14 @@ def _is_relation(schema: Catalog, stmt: Statement, name: str) -> bool:
     assert stmt.table is not None
     own = schema.tables.get(stmt.table.key)
     return own is None or name not in own.constraints
+
+
+def _renamed_onto(node: ast.RenameStmt) -> tuple[str, str]:
+    """A table, view, sequence or index renamed to the name another relation has: what
+    holds that name is not told, as the schema before the revision may not have held it."""
+    assert node.relation is not None
+    taken = TableName.from_key((TableName.of(node.relation).key[0], node.newname))
+    return f"relation {taken.sql}", "# rename that one away first, or pick another name"
 
 
 def _relation_named(schema: Catalog, name: str, stmt: Statement) -> tuple[str, str]:
