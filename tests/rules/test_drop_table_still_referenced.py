@@ -36,7 +36,7 @@ def test_a_downgrade_dropping_parents_first_renders_the_order_to_use(tmp_path: P
         tmp_path,
         body,
         """\
-        11: In downgrade(): DROP TABLE "users" fails: the foreign key "orders"'s 'fk_orders_user' still refers to it, and PostgreSQL does not drop a table other tables depend on.
+        11: In downgrade(): DROP TABLE "users" fails: the foreign key "orders"'s "fk_orders_user" still refers to it, and PostgreSQL does not drop a table other tables depend on.
         # first what refers to "users":
         op.drop_table("orders")  # move it up: it is dropped later
         op.drop_table("users")
@@ -174,7 +174,7 @@ def downgrade():
 """
     path = write_migration(body)
     (finding,) = [f for f in command.check([path.parent]).findings if f.rule == RULE]
-    assert "\"builders\"'s 'fk_builders_projectid' still refers to it" in finding.message
+    assert '"builders"\'s "fk_builders_projectid" still refers to it' in finding.message
 
 
 def test_tables_that_refer_to_each_other_drop_a_key_first(write_migration) -> None:

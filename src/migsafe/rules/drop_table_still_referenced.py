@@ -12,7 +12,7 @@ from migsafe.findings import Finding, Severity
 from migsafe.revision import RevisionContext
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, py_literal
 from migsafe.rules._same_revision import dropped_tables, restricted_drops
-from migsafe.sql import Statement, TableName
+from migsafe.sql import Statement, TableName, quote_identifier
 
 _TABLES = """\
 def upgrade():
@@ -91,7 +91,9 @@ def _finding(
     referring: list[tuple[TableName, Constraint]],
     schema: Catalog,
 ) -> Finding:
-    described = ", ".join(f"{other.sql}'s {constraint.name!r}" for other, constraint in referring)
+    described = ", ".join(
+        f"{other.sql}'s {quote_identifier(constraint.name)}" for other, constraint in referring
+    )
     # a table dropped later that this one refers to in turn cannot be dropped first either
     # (datajunction's "column" and "partition" refer to each other): its key goes instead
     own = schema.tables.get(table.key)
