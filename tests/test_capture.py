@@ -2192,6 +2192,34 @@ def downgrade():
     assert ("create-index-not-concurrently", line_of(path, "op.create_index")) in judged
 
 
+def test_a_table_a_migration_drops_if_it_exists_then_makes_is_judged_where_it_exists(
+    write_migration,
+) -> None:
+    """meltano drops "state" if it exists (an older version of a revision before made it),
+    then makes it: offline it did not exist, the drop was never seen, and nothing was
+    said. Where it exists the migration does all it does where not, and more: that run is
+    judged. ``if "t" not in tables: op.create_table("t")`` does less where it exists: the
+    first run stands, and there is nothing to notice either."""
+    path = write_migration(
+        """
+def upgrade():
+    if "state" in sa.inspect(op.get_bind()).get_table_names():
+        op.drop_table("state")
+    op.create_table("state", sa.Column("id", sa.Integer, primary_key=True))
+    if not sa.inspect(op.get_bind()).has_table("jobs"):
+        op.create_table("jobs", sa.Column("id", sa.Integer, primary_key=True))
+
+def downgrade():
+    op.drop_table("jobs")
+    op.drop_table("state")
+"""
+    )
+    assert _notices(path.parent) == []
+    result = command.check([path.parent])
+    judged = {(f.rule, f.line) for f in result.findings}
+    assert ("drop-table", line_of(path, 'op.drop_table("state")')) in judged
+
+
 def test_a_table_taken_to_exist_is_noticed_where_its_absence_takes_another_path(
     write_migration,
 ) -> None:

@@ -109,6 +109,10 @@ class Capture:
     guesses: list[Guess] = field(default_factory=list)
     stood_in: tuple[tuple[str, str], ...] = ()  # stood-in modules it used, and why
     tables_asked_absent: list[AskedAbsent] = field(default_factory=list)
+    # tables it asked for, then made itself: ``if "t" in tables: op.drop_table("t")``, then
+    # ``op.create_table("t")`` (meltano's, for databases an older version of a revision
+    # made it in)
+    tables_made_after_asking: list[AskedAbsent] = field(default_factory=list)
     # tables it asked for that no revision made, taken to exist for the run judged
     tables_assumed: list[AskedAbsent] = field(default_factory=list)
     # where they do not exist, it changes no more of the schema than the run judged does:
@@ -496,31 +500,75 @@ class OfflineCapturer:
         taken to exist, unless where they do not, the function changes nothing of the
         schema that this run does not (dagster's ``if has_table("runs"):``). Where the
         schema was not known whole when it asked (a revision before it raised), the table
-        may have been made by that revision or not at all: the run is kept only then."""
+        may have been made by that revision or not at all: the run is kept only then.
+        Tables the function made itself after it asked for them are taken to exist where
+        it asked only for them, and that run is kept only where it does all the first did
+        (meltano drops "state", if an older version of a revision made it, then makes it:
+        the drop is judged); else the first stands, with no notice (``if "t" not in tables:
+        op.create_table("t")`` does less where it exists)."""
         assumed = [
             asked
             for asked in capture.tables_asked_absent
             if not is_bookkeeping_table(asked.table[1])
         ]
-        if not assumed or not capture.exact:
+        made = [
+            asked
+            for asked in capture.tables_made_after_asking
+            if not is_bookkeeping_table(asked.table[1])
+        ]
+        if not capture.exact:
             return capture
-        catalog = start.copy()
-        for asked in assumed:
-            catalog.tables[asked.table] = Table(asked.table, partial=True)
-        again = self._again(capture, script, catalog)
-        try:  # ``while has_table("t"):`` waits forever; ``if has_table(...): os._exit()``
-            with time_limit(_ROWS_RUN_SECONDS), no_process_exit():
-                self._run(again, script, function)
-        except RunTooLong:
-            return capture
-        again = self._over_what_is_not_known(again, script, function, catalog)
-        if not again.exact:  # it raised, or branched on what is not known: the first stands
+        if not assumed:
+            return self._where_its_own_exist(capture, script, function, start, made)
+        again = self._where_these_exist(capture, script, function, start, assumed)
+        if again is None:  # it raised, or branched on what is not known: the first stands
             return capture
         again.assumed_covers = _holds(_schema_changes(again), _schema_changes(capture))
         if not (again.assumed_covers or all(asked.exact for asked in assumed)):
             return capture
         again.tables_assumed = assumed
         return again
+
+    def _where_its_own_exist(
+        self, capture: Capture, script: MigrationScript, function: Callable[[], Any],
+        start: Catalog, made: list[AskedAbsent],
+    ) -> Capture:  # fmt: skip
+        """The function run again where tables it made itself after asking for them exist,
+        one more each time, each kept only where that run does all the run before did and
+        more: meltano drops "state" where an older version of a revision made it, then
+        makes it, and the drop is judged; ``if "t" not in tables: op.create_table("t")``
+        does less where "t" exists, and the run before stands."""
+        judged = capture
+        taken: list[AskedAbsent] = []
+        for asked in made:
+            again = self._where_these_exist(capture, script, function, start, [*taken, asked])
+            if again is None:
+                continue
+            changes, before = _schema_changes(again), _schema_changes(judged)
+            if _holds(changes, before) and not _holds(before, changes):
+                judged, taken = again, [*taken, asked]
+        if taken:  # where they do not exist, it does no more: nothing to notice
+            judged.tables_assumed, judged.assumed_covers = taken, True
+        return judged
+
+    def _where_these_exist(
+        self, capture: Capture, script: MigrationScript, function: Callable[[], Any],
+        start: Catalog, tables: list[AskedAbsent],
+    ) -> Capture | None:  # fmt: skip
+        """The function run where ``tables`` exist, with columns not known, weighed over
+        what they may hold (``_over_what_is_not_known``); None unless it ran to its end
+        with nothing to guess, within ``_ROWS_RUN_SECONDS``."""
+        catalog = start.copy()
+        for asked in tables:
+            catalog.tables[asked.table] = Table(asked.table, partial=True)
+        again = self._again(capture, script, catalog)
+        try:  # ``while has_table("t"):`` waits forever; ``if has_table(...): os._exit()``
+            with time_limit(_ROWS_RUN_SECONDS), no_process_exit():
+                self._run(again, script, function)
+        except RunTooLong:
+            return None
+        again = self._over_what_is_not_known(again, script, function, catalog)
+        return again if again.exact else None
 
     def _run(
         self, capture: Capture, script: MigrationScript, function: Callable[[], Any],
@@ -567,6 +615,7 @@ class OfflineCapturer:
         finally:
             self.bind.release(connection)
             capture.tables_asked_absent = recorder.tables_asked_absent()
+            capture.tables_made_after_asking = recorder.tables_asked_absent(made_since=True)
             capture.stood_in = tuple(
                 sorted({*capture.stood_in, *stand_ins.missing_modules(log.touched)})
             )

@@ -253,14 +253,15 @@ class Recorder:
         self.partial_reflections.setdefault(name, (self.issuing_line(), exact))
         self.guessed()  # what it does next may hang on a column the answer leaves out
 
-    def tables_asked_absent(self) -> list[AskedAbsent]:
+    def tables_asked_absent(self, made_since: bool = False) -> list[AskedAbsent]:
         """The tables asked for that neither the history nor the function itself (``if
-        "t" not in tables: op.create_table("t")``) has made by now."""
+        "t" not in tables: op.create_table("t")``) has made by now; ``made_since``: those
+        the function made itself after it asked."""
         catalog = self.catalog or Catalog()
         return [
             AskedAbsent(line, name, exact)
             for name, (line, exact) in self._asked_absent.items()
-            if catalog.table(name) is None
+            if (catalog.table(name) is not None) == made_since
         ]
 
     # attribution
