@@ -118,6 +118,37 @@ def upgrade():
     )
 
 
+def test_a_type_made_again_keeps_the_labels_it_had(write_migration) -> None:
+    """networking-odl makes "state" with four labels, makes it again with two (refused),
+    then a third revision makes a table with it again: that one's hint gave the column
+    the two labels of the refused statement, not the four the type has."""
+    write_migration(
+        'def upgrade():\n    sa.Enum("pending", "processing", "failed", "completed", '
+        'name="state").create(op.get_bind())\n',
+        revision="a1",
+        name="1_a1.py",
+    )
+    write_migration(
+        "def upgrade():\n    op.execute(\"CREATE TYPE state AS ENUM ('pending', 'processing')\")\n",
+        revision="b2",
+        down_revision="a1",
+        name="2_b2.py",
+    )
+    path = write_migration(
+        'def upgrade():\n    op.create_table("journal", sa.Column("state", '
+        'sa.Enum("pending", name="state")))\n',
+        revision="c3",
+        down_revision="b2",
+        name="3_c3.py",
+    )
+    result = command.check([path.parent])
+    (finding,) = [f for f in result.findings if f.rule == RULE and f.path == path]
+    assert finding.hint.endswith(
+        'postgresql.ENUM("pending", "processing", "failed", "completed", name="state", '
+        "create_type=False)"
+    ), finding.hint
+
+
 def test_an_enum_type_no_column_uses_may_be_dropped_first(write_migration) -> None:
     """A type made by ``sa.Enum(...).create()`` that no column uses yet: dropping it first is
     one way; taking it as it is, the other."""
