@@ -318,3 +318,35 @@ def upgrade():
     )
     (finding,) = after_history(write_migration, before, again, rule=RULE)
     assert '("host", "entity_uuid", "key") (added back after)' in finding.message
+
+
+SWAPPED = """\
+def upgrade():
+    op.create_table("journal", sa.Column("id", sa.String(36), primary_key=True),
+                    sa.Column("seqnum", sa.Integer()), sa.Column("data", sa.Text()))
+    op.create_table("journal_new", sa.Column("seqnum", sa.Integer(), primary_key=True),
+                    sa.Column("data", sa.Text()))
+"""
+
+
+def test_a_table_replaced_by_one_without_a_column_loses_it(write_migration) -> None:
+    """networking-odl copies its journal into ``opendaylightjournal_new`` (made by an
+    earlier revision, without the old ``id`` key), drops the journal and renames the copy
+    into its place: the running code's queries of ``id`` fail as after a DROP COLUMN, and
+    nothing said so. A replacement holding every column loses none."""
+    body = """\
+def upgrade():
+    op.execute("INSERT INTO journal_new (seqnum, data) SELECT seqnum, data FROM journal")
+    op.drop_table("journal")
+    op.rename_table("journal_new", "journal")
+"""
+    (finding,) = after_history(write_migration, SWAPPED, body, rule=RULE)
+    assert finding.line == FIRST_BODY_LINE + 2
+    assert finding.message.startswith(
+        'Table "journal" is replaced by "journal_new" (renamed into its place at line '
+        f'{FIRST_BODY_LINE + 3}), which has no column "id": '
+    )
+    whole = SWAPPED.replace('sa.Column("seqnum", sa.Integer(), primary_key=True),',
+                            'sa.Column("id", sa.String(36), primary_key=True),\n'
+                            '                    sa.Column("seqnum", sa.Integer()),')  # fmt: skip
+    assert after_history(write_migration, whole, body, rule=RULE) == []

@@ -12,7 +12,7 @@ from migsafe.findings import Finding, Severity
 from migsafe.revision import RevisionContext, alter_commands
 from migsafe.rule import PG_DOCS, Category, Rule, py_literal
 from migsafe.rules import drop_add_looks_like_rename
-from migsafe.rules._same_revision import named_in_revision
+from migsafe.rules._same_revision import dropped_tables, named_in_revision
 from migsafe.sql import Statement, TableName, quote_identifier
 
 RULE = Rule(
@@ -176,6 +176,66 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                 header=_AGAIN_HEADER.format(column=column),
                 steps=_AGAIN.format(change=_in_place(rev, stmt, table, definition), column=column),
             )
+    yield from _lost_in_swaps(rev)
+
+
+def _lost_in_swaps(rev: RevisionContext) -> Iterator[Finding]:
+    """A table dropped and replaced by another renamed into its place (networking-odl's
+    journal, copied into ``opendaylightjournal_new``): the running code's queries of the
+    name reach the replacement, and a column it lacks is gone as if it were dropped."""
+    if not rev.upgrade_capture.exact:
+        return
+    for at, stmt in enumerate(rev.upgrade):
+        node = stmt.node
+        if not (isinstance(node, ast.DropStmt) and node.removeType == ObjectType.OBJECT_TABLE):
+            continue
+        schema = rev.schema_at(stmt)
+        for table in dropped_tables(node):
+            old = schema.table(table.key) if schema is not None else None
+            if old is None or old.partial or named_in_revision(rev, at, table):
+                continue
+            columns = list(old.columns)
+            swap = _renamed_into_place(rev, at, table)
+            if swap is None:
+                continue
+            rename, replacement = swap
+            new = rev.schema_at(rename)
+            kept = new.table(replacement.key) if new is not None else None
+            if kept is None or kept.partial:
+                continue
+            gone = [name for name in columns if name not in kept.columns]
+            if not gone:
+                continue
+            one = len(gone) == 1
+            names = ", ".join(quote_identifier(name) for name in gone)
+            yield rev.finding(
+                RULE,
+                stmt,
+                f"Table {table.sql} is replaced by {replacement.sql} (renamed into its place at "
+                f"line {rename.line}), which has no {'column' if one else 'columns'} {names}: "
+                f"the running application's model still maps {'it' if one else 'them'}, and "
+                "every SELECT and INSERT of the model fails until the new code is deployed.",
+                header=_CONTRACT.format(columns=names),
+                steps=_steps(rev, table, gone, names),
+            )
+
+
+def _renamed_into_place(
+    rev: RevisionContext, at: int, table: TableName
+) -> tuple[Statement, TableName] | None:
+    """The later statement of upgrade() that renames another table to ``table``'s name,
+    and that table, unless one is created under the name first."""
+    for stmt in rev.upgrade[at + 1 :]:
+        node = stmt.node
+        if isinstance(node, ast.CreateStmt) and TableName.of(node.relation) == table:
+            return None
+        if (
+            isinstance(node, ast.RenameStmt) and node.renameType == ObjectType.OBJECT_TABLE
+            and TableName(node.relation.schemaname or None, node.newname) == table
+        ):  # fmt: skip
+            source = TableName.of(node.relation)
+            return (stmt, source) if source is not None else None
+    return None
 
 
 def _in_place(rev: RevisionContext, stmt: Statement, table: TableName, added: ast.ColumnDef) -> str:
