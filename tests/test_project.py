@@ -154,6 +154,19 @@ def test_a_depends_on_outside_the_history_is_noticed_and_unknown(write_migration
     assert not [f for f in result.findings if f.rule == "object-already-exists"]
 
 
+def test_an_empty_depends_on_is_none(write_migration) -> None:
+    """invenio-accounts writes ``depends_on = ""`` (and ``branch_labels = ()``): Alembic takes
+    an empty string as no revision, and so does migsafe, with nothing to notice."""
+    write_migration("def upgrade():\n    pass\n", revision="a1", name="1.py")
+    path = write_migration(
+        'branch_labels = ()\ndepends_on = ""\ndef upgrade():\n    pass\n',
+        revision="b2", down_revision="a1", name="2.py",
+    )  # fmt: skip
+    history, diagnostics = history_of(path.parent)
+    assert diagnostics == []
+    assert [(s.depends_on, s.outside) for s in history.scripts] == [((), ()), ((), ())]
+
+
 def test_revision_variables_set_from_a_module_constant_are_read(tmp_path: Path) -> None:
     """``revision = REV`` (a name set once to a string) is what Alembic reads too; a number
     is said to be no string, not "no revision variable"."""

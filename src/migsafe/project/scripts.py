@@ -254,7 +254,9 @@ def _catches_any_error(handler: ast.ExceptHandler) -> bool:
 
 
 def _as_tuple(value: object) -> tuple[str, ...]:
-    if value is None:
+    """A revision variable's revisions; Alembic takes an empty string as none (invenio-
+    accounts' ``depends_on = ""``)."""
+    if value is None or value == "":
         return ()
     if isinstance(value, str):
         return (value,)
