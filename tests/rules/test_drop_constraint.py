@@ -539,3 +539,22 @@ def upgrade():
     (finding,) = after_history(write_migration, before, body, rule=RULE)
     assert "still keeps rows distinct" not in finding.message
     assert 'duplicates in ("listener_id") are accepted from now on' in finding.message
+
+
+def test_a_drop_with_cascade_keeps_it_in_the_recipe(write_migration) -> None:
+    """invenio-accounts drops its role table's primary key CASCADE (a foreign key depends on
+    it); the recipe's ``op.drop_constraint()``, which has no CASCADE, would fail there: the
+    statement is kept as written."""
+    before = """\
+def upgrade():
+    op.create_table("roles", sa.Column("id", sa.Integer(), primary_key=True))
+    op.create_table("members", sa.Column("role_id", sa.Integer(), sa.ForeignKey("roles.id")))
+"""
+    body = """\
+def upgrade():
+    op.execute("ALTER TABLE roles DROP CONSTRAINT roles_pkey CASCADE")
+"""
+    (finding,) = after_history(write_migration, before, body, rule=RULE)
+    assert finding.hint.splitlines()[-1] == (
+        'op.execute("ALTER TABLE roles DROP CONSTRAINT roles_pkey CASCADE")'
+    ), finding.hint

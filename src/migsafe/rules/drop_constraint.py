@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 from alembic.operations import ops
 from pglast import ast
-from pglast.enums import AlterTableType, ConstrType, ObjectType
+from pglast.enums import AlterTableType, ConstrType, DropBehavior, ObjectType
 
 from migsafe.catalog import Constraint, default_constraint_name, sql_text
 from migsafe.findings import Finding, Severity
-from migsafe.revision import RevisionContext, alter_commands, table_values
+from migsafe.revision import RevisionContext, alter_commands
 from migsafe.rule import PG_DOCS, Category, Rule, py_literal
 from migsafe.rules._known_schema import missing_on_known_schema
 from migsafe.rules._same_revision import (
@@ -40,7 +40,7 @@ RULE = Rule(
     fix="""\
 # Make sure no running code relies on {name!r}:
 {advice}
-op.drop_constraint({name!r}, {table!r}{type}{schema})""",
+{drop}""",
     bad=(
         """\
 def upgrade():
@@ -182,17 +182,21 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                 if again is None
                 else _changed(again, columns, condition)
             )
+            arguments = _type_argument(stmt.operation, kind) + (
+                ", if_exists=True" if cmd.missing_ok else ""  # faraday's IF EXISTS
+            )
             yield rev.finding(
                 RULE,
                 stmt,
                 f"Dropping {noun} {quote_identifier(cmd.name)} of {stmt.table.sql} removes a "
                 f"guarantee the running code may rely on: {consequence}.",
-                **table_values(stmt.table),
                 name=cmd.name,
                 advice=_advice(relies) if again is None else _added_back(rev, stmt, again),
-                type=_type_argument(stmt.operation, kind)
-                + (
-                    ", if_exists=True" if cmd.missing_ok else ""  # faraday's IF EXISTS
+                drop=(  # op.drop_constraint() has no CASCADE: the foreign keys on the key
+                    rev.own_statement(stmt)  # would stop it (invenio-accounts' pk_accounts_role)
+                    if cmd.behavior == DropBehavior.DROP_CASCADE
+                    else f"op.drop_constraint({py_literal(cmd.name)}, "
+                    f"{py_literal(stmt.table.name)}{arguments}{stmt.table.schema_argument})"
                 ),
             )
 
