@@ -276,6 +276,26 @@ def upgrade():
     assert "from text to int4" in findings[0].message
 
 
+def test_an_existing_type_this_function_made_stale_says_nothing(write_migration) -> None:
+    """invenio-accounts' downgrade makes ``id`` integer, then calls alter_column() on it again
+    with the same ``existing_type=String(80)``: integer to integer rewrites nothing, and the
+    stale type is the function's own doing, not an edited revision's (the notice said so)."""
+    before = """\
+def upgrade():
+    op.create_table("roles", sa.Column("id", sa.String(80)))
+"""
+    body = """\
+def upgrade():
+    op.alter_column("roles", "id", existing_type=sa.String(80), type_=sa.Integer,
+                    postgresql_using="id::integer")
+    op.alter_column("roles", "id", existing_type=sa.String(80), type_=sa.Integer,
+                    nullable=False)
+"""
+    findings = after_history(write_migration, before, body, rule=RULE)
+    assert [f.line for f in findings] == [FIRST_BODY_LINE + 1]
+    assert "from varchar(80) to int4" in findings[0].message
+
+
 def test_an_existing_type_given_as_a_class_is_read(tmp_path: Path) -> None:
     """invenio passes ``existing_type=sa.Integer``, which SQLAlchemy takes as well."""
     body = """\

@@ -106,7 +106,10 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
             using = cmd.def_.raw_default
             if old is not None and keeps_contents(using, cmd.name, new) and no_rewrite(old, new):
                 claimed = existing_type(stmt.operation)
-                if claimed is not None and not no_rewrite(claimed, new):
+                if (
+                    claimed is not None and not no_rewrite(claimed, new)
+                    and not _retyped_before(rev, stmt, cmd.name)
+                ):  # fmt: skip
                     yield _claimed_otherwise(rev, stmt, cmd.name, old, claimed, new)
                 continue
             if (
@@ -186,6 +189,18 @@ def _swapped_in(rev: RevisionContext) -> Iterator[Finding]:
             converted=f"{node.newname}::{type_name(new_type)}",
             added="",
         )
+
+
+def _retyped_before(rev: RevisionContext, stmt: Statement, column: str) -> bool:
+    """The same function changed the column's type before ``stmt``: an ``existing_type=``
+    that names the type it had then is stale by the function's own doing (invenio-accounts'
+    downgrade makes ``id`` integer, then passes existing_type=String(80) again), not because
+    an earlier revision was edited."""
+    return any(
+        earlier.table == stmt.table and cmd.name == column
+        for earlier in rev.earlier(stmt)
+        for cmd in alter_commands(earlier.node, AlterTableType.AT_AlterColumnType)
+    )
 
 
 def _claimed_otherwise(
