@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from migsafe import command
-from tests.rules.lint import assert_renders, lines_flagged, lint
+from tests.rules.lint import after_history, assert_renders, lines_flagged, lint
 
 RULE = "add-unique-constraint"
 
@@ -252,3 +252,38 @@ def upgrade():
     assert recipe(tmp_path, raw)[0] == (
         "# the column first, without its UNIQUE (which adds the constraint)"
     )
+
+
+def test_a_key_that_replaces_one_dropped_before_is_built_before_the_drop(
+    write_migration,
+) -> None:
+    """invenio-files-rest drops ``pk_files_object`` and adds a primary key of that name on
+    other columns: the recipe built the index CONCURRENTLY at the add, whose autocommit
+    block commits the table without a primary key (and, moved before the drop, its name
+    clashes with the old key's index). The index is built first under a name of its own,
+    and the key added on it in the drop's transaction."""
+    before = """\
+def upgrade():
+    op.create_table("files_object", sa.Column("bucket_id", sa.Integer()),
+                    sa.Column("key", sa.Text()), sa.Column("version_id", sa.Integer()),
+                    sa.PrimaryKeyConstraint("bucket_id", "key", name="pk_files_object"))
+"""
+    body = """\
+def upgrade():
+    op.drop_constraint("pk_files_object", "files_object", type_="primary")
+    op.create_primary_key("pk_files_object", "files_object", ["version_id"])
+"""
+    (finding,) = after_history(write_migration, before, body, rule=RULE)
+    assert finding.hint.splitlines() == [
+        '# the table must not be left without "pk_files_object" (dropped at line 10) between '
+        "commits:",
+        "# build the new index first, under a name of its own, before line 10",
+        "with op.get_context().autocommit_block():",
+        '    op.create_index("pk_files_object_new", "files_object", ["version_id"], unique=True,',
+        "                    postgresql_concurrently=True)",
+        '# then drop "pk_files_object" at line 10 as the revision does, and here, in the same '
+        "transaction,",
+        "# add the key on that index (it takes the key's name):",
+        'op.execute(\'ALTER TABLE "files_object" ADD CONSTRAINT "pk_files_object" PRIMARY KEY '
+        'USING INDEX "pk_files_object_new"\')',
+    ], finding.hint

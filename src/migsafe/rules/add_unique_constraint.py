@@ -73,6 +73,16 @@ with op.get_context().autocommit_block():
                     postgresql_concurrently=True{schema}{index_options})
 op.execute('ALTER TABLE {table_sql} ADD CONSTRAINT "{name}" {kind} USING INDEX "{name}"{defer}')"""
 
+_AFTER_DROP = """\
+# the table must not be left without "{old}" (dropped at line {line}) between commits:
+# build the new index first, under a name of its own, before line {line}
+with op.get_context().autocommit_block():
+    op.create_index({index!r}, {table!r}, {columns!r}, unique=True,
+                    postgresql_concurrently=True{schema}{index_options})
+# then drop "{old}" at line {line} as the revision does, and here, in the same transaction,
+# add the key on that index (it takes the key's name):
+op.execute('ALTER TABLE {table_sql} ADD CONSTRAINT "{name}" {kind} USING INDEX "{index}"{defer}')"""
+
 _RENAME = """\
 # only its name changes: rename it (its index is renamed with it) instead of dropping it at
 # line {line} and adding it again; instant, though under the same lock
@@ -109,7 +119,12 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
                 name=name, **table_values(stmt.table), columns=columns, kind=kind,
                 index_options=_index_options(constraint), defer=_defer(constraint),
             )  # fmt: skip
-            recipe = filled(_CONCURRENTLY, **values)
+            replaced = _dropped_before(rev, stmt, kind, name)
+            if replaced is not None:  # invenio-files-rest drops its primary key, then adds
+                old, line = replaced  # one on other columns under the same name
+                recipe = filled(_AFTER_DROP, old=old, line=line, index=f"{name}_new", **values)
+            else:
+                recipe = filled(_CONCURRENTLY, **values)
             new_column = cmd.subtype == AlterTableType.AT_AddColumn
             if new_column or isinstance(stmt.operation, ops.AddColumnOp):  # getitfixed's
                 recipe = f"{_column_first(rev, stmt, kind)}\n{recipe}"
@@ -150,6 +165,27 @@ def _dropped_alike(
             table = schema.tables.get(stmt.table.key) if schema is not None else None
             known = table.constraints.get(cmd.name) if table is not None else None
             if known is not None and known.kind == kind and known.columns == columns:
+                return cmd.name, earlier.line
+    return None
+
+
+def _dropped_before(
+    rev: RevisionContext, stmt: Statement, kind: str, name: str
+) -> tuple[str, int] | None:
+    """The constraint the function dropped from the table before ``stmt`` that the new one
+    takes the place of (its name and line): the primary key, for a primary key (a table
+    has one), or one of the same name. An index built for the new one, and committed,
+    before the drop would clash with it; after the drop, a commit leaves the table without
+    either."""
+    for earlier in rev.earlier(stmt):
+        if earlier.table != stmt.table:
+            continue
+        for cmd in alter_commands(earlier.node, AlterTableType.AT_DropConstraint):
+            schema = rev.schema_at(earlier)
+            table = schema.tables.get(stmt.table.key) if schema is not None else None
+            known = table.constraints.get(cmd.name) if table is not None else None
+            primary = kind == "PRIMARY KEY" and known is not None and known.kind == "primary key"
+            if primary or cmd.name == name:
                 return cmd.name, earlier.line
     return None
 
