@@ -537,3 +537,66 @@ def upgrade():
     assert finding.hint.splitlines()[-1] == (
         f"# and the same for the slow work at line {FIRST_BODY_LINE + 4}"
     )
+
+
+def test_work_between_a_key_dropped_and_added_back_is_not_committed_apart(
+    write_migration,
+) -> None:
+    """invenio-accounts drops its role table's primary key CASCADE (the foreign key of
+    ``accounts_userrole`` goes with it), retypes both columns, and adds the keys back: the
+    recipe ran each retype in an autocommit block, which commits the tables without their
+    keys in between. It says to keep the work in the transaction instead."""
+    before = """\
+def upgrade():
+    op.create_table("accounts_role", sa.Column("id", sa.Integer(), nullable=False),
+                    sa.PrimaryKeyConstraint("id", name="pk_accounts_role"))
+    op.create_table("accounts_userrole", sa.Column("role_id", sa.Integer(),
+                    sa.ForeignKey("accounts_role.id", name="fk_userrole_role")))
+"""
+    body = """\
+def upgrade():
+    op.execute("ALTER TABLE accounts_role DROP CONSTRAINT pk_accounts_role CASCADE")
+    op.alter_column("accounts_userrole", "role_id", existing_type=sa.Integer,
+                    type_=sa.String(80))
+    op.alter_column("accounts_role", "id", existing_type=sa.Integer, type_=sa.String(80))
+    op.create_primary_key("pk_accounts_role", "accounts_role", ["id"])
+    op.create_foreign_key("fk_userrole_role", "accounts_userrole", "accounts_role",
+                          ["role_id"], ["id"])
+"""
+    findings = after_history(write_migration, before, body, rule=RULE)
+    assert [f.line for f in findings] == [FIRST_BODY_LINE + 2, FIRST_BODY_LINE + 4]
+    for finding in findings:
+        assert "autocommit_block():  # commits first" not in finding.hint
+        assert (
+            f'# "pk_accounts_role" (dropped at line {FIRST_BODY_LINE + 1}) is added back at '
+            f"line {FIRST_BODY_LINE + 5}: a commit"
+        ) in finding.hint, finding.hint
+
+
+def test_a_key_added_in_the_place_of_one_dropped_has_its_index_built_first(
+    write_migration,
+) -> None:
+    """A primary key added, under another table's lock, in the place of one the transaction
+    dropped: committing before the add leaves the table without a key. Its index is built
+    before, CONCURRENTLY under a name of its own, and the key added on it here."""
+    before = """\
+def upgrade():
+    op.create_table("a", sa.Column("x", sa.Integer()))
+    op.create_table("b", sa.Column("id", sa.Integer(), nullable=False),
+                    sa.Column("code", sa.Text(), nullable=False),
+                    sa.PrimaryKeyConstraint("id", name="b_pkey"))
+"""
+    body = """\
+def upgrade():
+    op.alter_column("a", "x", existing_type=sa.Integer, type_=sa.BigInteger)
+    op.drop_constraint("b_pkey", "b", type_="primary")
+    op.create_primary_key("b_pkey", "b", ["code"])
+"""
+    (finding,) = after_history(write_migration, before, body, rule=RULE)
+    assert finding.line == FIRST_BODY_LINE + 3
+    assert "autocommit_block():  # commits first" not in finding.hint
+    assert '#         op.create_index("b_pkey_new", "b", ["code"], unique=True,' in finding.hint
+    assert finding.hint.splitlines()[-1] == (
+        'op.execute(\'ALTER TABLE "b" ADD CONSTRAINT "b_pkey" PRIMARY KEY USING INDEX '
+        '"b_pkey_new"\')'
+    ), finding.hint

@@ -11,7 +11,7 @@ from pglast.enums import AlterTableType, ConstrType, ObjectType
 
 from migsafe.findings import Finding, Severity
 from migsafe.locks import LockMode
-from migsafe.revision import RevisionContext, alter_commands, is_version_table
+from migsafe.revision import RevisionContext, alter_commands, is_version_table, table_values
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule, filled, sql_code
 from migsafe.rules._index_calls import concurrent_call
 from migsafe.rules._passes import VALIDATION
@@ -122,7 +122,13 @@ def _judge(rev: RevisionContext, transaction: list[Statement]) -> Iterator[Findi
             lock_line=lock.line,
         )
         not_valid = None if shared else _not_valid(rev, stmt)
-        if not_valid is not None:  # celery-director drops its key and adds it back
+        replacing = None if shared else _key_dropped_for(rev, transaction, stmt)
+        missing = None if shared else _dropped_until_later(rev, transaction, stmt)
+        if not_valid is None and replacing is not None:  # invenio-accounts drops its primary
+            recipe = filled(_KEY_BEFORE, **values, **replacing)  # key CASCADE, re-adds it
+        elif not_valid is None and missing is not None:  # and retypes the column that
+            recipe = filled(_KEY_MISSING, **values, **missing)  # referred to it meanwhile
+        elif not_valid is not None:  # celery-director drops its key and adds it back
             recipe = filled(
                 _VALIDATE_LATER, **values, work=not_valid[0], validate=not_valid[1]
             ) + also.replace("\n    #", "\n#")  # (ckanext-harvest re-adds three in one)
@@ -146,6 +152,25 @@ _COMMIT_FIRST = """\
 with op.get_context().autocommit_block():  # commits first: the lock of line {lock_line} is released
     {work}
 # (or run it before line {lock_line} if it does not need that change, or in its own revision)"""
+
+_KEY_BEFORE = """\
+{lock}{between}
+# it adds a key in the place of "{dropped}", which this transaction dropped: a commit
+# before it would leave the table without either. Build the key's index before line
+# {lock_line} instead, CONCURRENTLY, under a name of its own:
+#     with op.get_context().autocommit_block():
+#         op.create_index({index!r}, {table!r}, {columns!r}, unique=True,
+#                         postgresql_concurrently=True{schema})
+# and add the key here on that index, in this transaction (it takes the key's name):
+op.execute('ALTER TABLE {table_sql} ADD CONSTRAINT "{name}" {kind} USING INDEX "{index}"')"""
+
+_KEY_MISSING = """\
+{lock}{between}
+# "{dropped}" (dropped at line {dropped_line}) is added back at line {added_line}: a commit
+# before this would leave it missing in between, and a failure here would leave it gone.
+# Keep the work in this transaction and deploy when its lock can be afforded, or change
+# the schema beside the old one instead (a new column, backfilled, swapped in a later
+# revision), where no key has to go."""
 
 _VALIDATE_LATER = """\
 {lock}{between}
@@ -188,6 +213,62 @@ def _not_valid(rev: RevisionContext, stmt: Statement) -> tuple[str, str] | None:
         call = source.rstrip()[:-1].rstrip().rstrip(",") + ", postgresql_not_valid=True)"
     validate = f"ALTER TABLE {stmt.table.sql} VALIDATE CONSTRAINT {quote_identifier(name)}"
     return call, sql_code(validate)
+
+
+def _key_dropped_for(
+    rev: RevisionContext, transaction: list[Statement], work: Statement
+) -> dict[str, object] | None:
+    """What the recipe says of a primary key or unique constraint the work adds in the place
+    of one the transaction dropped from its table (the dropped one's name, the new one's
+    name, kind, columns and index): a commit between the two would leave the table
+    without either."""
+    table = work.table
+    added = next(
+        (
+            cmd.def_ for cmd in alter_commands(work.node, AlterTableType.AT_AddConstraint)
+            if isinstance(cmd.def_, ast.Constraint)
+            and cmd.def_.contype in (ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_UNIQUE)
+        ),
+        None,
+    )  # fmt: skip
+    if added is None or table is None:
+        return None
+    dropped = next(
+        (
+            cmd.name for stmt in transaction[: transaction.index(work)] if stmt.table == table
+            for cmd in alter_commands(stmt.node, AlterTableType.AT_DropConstraint)
+        ),
+        None,
+    )  # fmt: skip
+    if dropped is None:
+        return None
+    primary = added.contype == ConstrType.CONSTR_PRIMARY
+    columns = tuple(key.sval for key in added.keys or ())
+    name = added.conname or rev.name_chosen(work, columns, "primary key" if primary else "unique")
+    return {
+        "dropped": dropped, "name": name, "index": f"{name}_new", "columns": list(columns),
+        "kind": "PRIMARY KEY" if primary else "UNIQUE", **table_values(table),
+    }  # fmt: skip
+
+
+def _dropped_until_later(
+    rev: RevisionContext, transaction: list[Statement], work: Statement
+) -> dict[str, object] | None:
+    """A constraint the transaction dropped before the work that the function adds back
+    after it (its name, and the two lines): committing before the work would leave the
+    schema without it in between."""
+    statements = rev.downgrade if work.direction == DOWNGRADE else rev.upgrade
+    after = statements[statements.index(work) :] if work in statements else []
+    for stmt in transaction[: transaction.index(work)]:
+        for cmd in alter_commands(stmt.node, AlterTableType.AT_DropConstraint):
+            for later in after:
+                for add in alter_commands(later.node, AlterTableType.AT_AddConstraint):
+                    if getattr(add.def_, "conname", None) == cmd.name:
+                        return {
+                            "dropped": cmd.name, "dropped_line": stmt.line,
+                            "added_line": later.line,
+                        }  # fmt: skip
+    return None
 
 
 def _between(transaction: list[Statement], lock: Statement, work: Statement) -> str:
