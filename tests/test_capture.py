@@ -2163,6 +2163,35 @@ def _notices(versions: Path) -> list[tuple[str, int | None, str]]:
     return [(Path(d.path).name, d.line, d.message) for d in result.diagnostics]
 
 
+def test_an_applications_stood_in_engine_is_the_migrations(write_migration) -> None:
+    """flexmeasures inspects ``db.engine`` (Flask-SQLAlchemy's, not installed): the stand-in
+    could not be inspected, and the upgrade raised at its first line. Flask-Migrate runs the
+    migrations on that very engine's database: it is the migration's engine here, and what
+    the upgrade drops where a table exists is judged, as through ``op.get_bind()``."""
+    write_migration(
+        'def upgrade():\n    op.create_table("power", sa.Column("id", sa.Integer()))\n',
+        revision="a1", name="1.py",
+    )  # fmt: skip
+    path = write_migration(
+        """
+from flask_sqlalchemy_not_installed import db
+
+def upgrade():
+    inspector = sa.inspect(db.engine)
+    for table in ("power", "price"):
+        if inspector.has_table(table):
+            op.drop_table(table)
+""",
+        revision="b2",
+        down_revision="a1",
+        name="2.py",
+    )
+    assert [n for n in _notices(path.parent) if n[0] == path.name] == []
+    result = command.check([path.parent])
+    judged = {(f.rule, f.line) for f in result.findings if f.path == path}
+    assert ("drop-table", line_of(path, "op.drop_table")) in judged
+
+
 def test_a_table_asked_for_that_the_history_never_had_is_taken_to_exist(write_migration) -> None:
     """jupyterhub alters its tables only ``if table in get_table_names()`` (the application
     creates them): offline the answer is no, and the migration would do nothing. It is run

@@ -153,6 +153,8 @@ class StandIn(UserDefinedType):
             return _Unchanged(self._migsafe_path, self._migsafe_root)
         if name == "dialect":  # ironic's ``enginefacade.writer.get_engine().dialect.name``
             return _POSTGRESQL  # what check judges for, as ``op.get_bind().dialect`` is
+        if name == "engine" and (engine := _the_migrations_engine()) is not None:
+            return engine  # flexmeasures' ``sa.inspect(db.engine)``, Flask-SQLAlchemy's
         return StandIn(f"{self._migsafe_path}.{name}", self._migsafe_root)
 
     def __call__(self, *args: Any, **kwargs: Any) -> StandIn:
@@ -374,6 +376,19 @@ class StandInUnknown(sqlalchemy.exc.CompileError):
 _DOTTED_NAME = re.compile(r"(\.\w+)+")  # ".user.id": a table (and column) in a schema
 _TO_INSTANCE = sqlalchemy.sql.type_api.to_instance.__code__
 _LOGGING = {"debug", "info", "warning", "warn", "error", "exception", "critical", "log"}
+
+
+def _the_migrations_engine() -> sqlalchemy.engine.Engine | None:
+    """The engine of the migration running (``op.get_bind().engine``), for an application's
+    stood-in ``db.engine``: Flask-Migrate's env.py migrates the database of that very engine
+    (``current_app.extensions["migrate"].db.engine``); None outside a migration."""
+    from alembic import op  # imported by now: the capture runs the migrations through it
+
+    try:
+        bind = op.get_bind()
+    except Exception:  # no migration context: not inside a migration
+        return None
+    return bind.engine if _the_migrations_bind(bind) else None
 
 
 def _the_migrations_bind(bind: Any) -> bool:
