@@ -3158,6 +3158,27 @@ def upgrade():
     assert judged == ["SELECT val FROM variable"]
 
 
+def test_a_row_found_by_an_in_list_holds_one_end_of_it_then_the_other(write_migration) -> None:
+    """langflow reads ``WHERE backend_type IN (...)`` of a list built from a set, whose order
+    differs from one process to the next, and updates only the rows of one backend: the
+    row found held the list's first value, so the per-row work was seen in one run of
+    check and not in the next. The first values take the least of the list, the other
+    values the greatest: whichever the migration acts on is seen, every time."""
+    body = """
+def upgrade():
+    bind = op.get_bind()
+    rows = bind.execute(sa.text(
+        "SELECT id, val FROM variable WHERE val IN ('chroma', 'opensearch')"
+    )).fetchall()
+    for id_, val in rows:
+        if val == "opensearch":
+            bind.execute(sa.text("UPDATE variable SET kind = 1 WHERE id = :i"), {"i": id_})
+"""
+    _, notes, judged = _after_variable(write_migration, body)
+    assert notes == []
+    assert "UPDATE variable SET kind = 1 WHERE id = 2" in judged
+
+
 def test_a_json_column_read_with_a_row_comes_back_decoded(write_migration) -> None:
     """langflow reads ``sa.select(role.c.permissions)`` of an ``sa.JSON()`` column and checks
     it is a list: psycopg2 decodes JSON itself, and SQLAlchemy does not decode it again. Offline

@@ -63,14 +63,15 @@ _FIRST: dict[str, Any] = {
 
 @dataclass(frozen=True)
 class RowValues:
-    """One set of values a row found is made of: a value by type name, and which label of
-    an enum (the first or the last)."""
+    """One set of values a row found is made of: a value by type name, and which end of
+    each choice it takes (an enum's labels, the values a WHERE clause's IN allows): the
+    first, or the last."""
 
     by_type: Mapping[str, Any]
-    last_label: bool = False
+    last: bool = False
 
-    def label(self, labels: Sequence[str]) -> str:
-        return labels[-1] if self.last_label else labels[0]
+    def label(self, labels: Sequence[Any]) -> Any:
+        return labels[-1] if self.last else labels[0]
 
 
 FIRST_VALUES = RowValues(_FIRST)
@@ -90,7 +91,7 @@ OTHER_VALUES = RowValues(
         "time": _NOON.time().replace(hour=13),
         "bytea": b"y",
     },
-    last_label=True,
+    last=True,
 )
 
 
@@ -137,7 +138,7 @@ def one_row(sql: str, catalog: Catalog | None, values: RowValues = FIRST_VALUES)
                for column in starred]  # fmt: skip
         return tuple(row) if row and None not in row else None
     tables = _tables(node, catalog)
-    pinned = _pinned(node.whereClause)
+    pinned = _pinned(node.whereClause, values)
     row = [
         _target_value(target.val, tables, catalog, values, pinned)
         for target in node.targetList or ()
@@ -145,17 +146,20 @@ def one_row(sql: str, catalog: Catalog | None, values: RowValues = FIRST_VALUES)
     return tuple(row) if row and None not in row else None
 
 
-def _pinned(where: ast.Node | None) -> dict[str, Any]:
+def _pinned(where: ast.Node | None, values: RowValues) -> dict[str, Any]:
     """The values the WHERE clause pins columns to, by the columns' names: the row found
     holds them (superset reads ``WHERE viz_type = 'treemap'`` and converts what it finds
     only if it is one; a made-up text never is). ``col = constant`` and ``col IN (...)``
-    (its first), of ANDed conditions."""
+    (the least of its constants, or the greatest for the other values: the order of the
+    list is no guide, as a list built from a set, langflow's ``in_({target.backend_type for
+    target in TARGETS})``, comes in another order in each process), of ANDed conditions."""
     pinned: dict[str, Any] = {}
     for condition in anded(where):
         found = equality(condition)
-        constant = literal(found[1][0]) if found and found[1] else None
-        if found is not None and constant is not None:
-            pinned[found[0]] = constant
+        constants = [literal(value) for value in found[1]] if found else []
+        known = sorted((c for c in constants if c is not None), key=lambda c: (type(c).__name__, c))
+        if found is not None and known:
+            pinned[found[0]] = values.label(known)
     return pinned
 
 
