@@ -3179,6 +3179,36 @@ def upgrade():
     assert "UPDATE variable SET kind = 1 WHERE id = 2" in judged
 
 
+def test_the_same_read_after_a_write_finds_its_row_again(write_migration) -> None:
+    """superset adds a column to two tables in an outer loop, reading the same rows for
+    each and updating that table per row: the second, identical read was taken for a loop
+    that drains its query, found nothing, and the second table's UPDATE went unseen. Asked
+    again after a write, a query finds its row again; asked again right after itself, with
+    nothing written, it still finds none (the drain ends)."""
+    first = VARIABLE + (
+        '    op.create_table("other", sa.Column("id", sa.Integer, primary_key=True),\n'
+        '                    sa.Column("var_id", sa.Integer))\n'
+    )
+    body = """
+def upgrade():
+    bind = op.get_bind()
+    for table in ("variable", "other"):
+        op.add_column(table, sa.Column("datasource_id", sa.Integer))
+        for (id_,) in bind.execute(sa.text("SELECT id FROM variable")).fetchall():
+            bind.execute(sa.text(f"UPDATE {table} SET datasource_id = :i WHERE id = :i"),
+                         {"i": id_})
+    while bind.execute(sa.text("SELECT id FROM variable WHERE kind IS NULL")).fetchall():
+        pass
+"""
+    _, notes, judged = _after(write_migration, first, body)
+    assert notes == []
+    updates = [sql for sql in judged if sql.startswith("UPDATE")]
+    assert updates == [
+        "UPDATE variable SET datasource_id = 1 WHERE id = 1",
+        "UPDATE other SET datasource_id = 1 WHERE id = 1",
+    ]
+
+
 def test_a_json_column_read_with_a_row_comes_back_decoded(write_migration) -> None:
     """langflow reads ``sa.select(role.c.permissions)`` of an ``sa.JSON()`` column and checks
     it is a list: psycopg2 decodes JSON itself, and SQLAlchemy does not decode it again. Offline

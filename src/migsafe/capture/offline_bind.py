@@ -511,7 +511,9 @@ def _one_row_once(
     was id 1, and a loop of pages (``OFFSET 100``, ``OFFSET 200``, ...) ends after
     ``_ROWS_PER_QUERY`` of them."""
     shape = (recorder.issuing_line(), query_shape(sql))
-    again, recorder.last_read[shape] = recorder.last_read.get(shape) == sql, sql
+    writes = recorder.writes
+    again = recorder.last_read.get(shape) == (sql, writes)
+    recorder.last_read[shape] = (sql, writes)
     if again or shape in recorder.finds_none or recorder.reads_given[shape] >= _ROWS_PER_QUERY:
         return []
     row = one_row(sql, recorder.catalog, recorder.row_values)

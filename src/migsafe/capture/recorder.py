@@ -127,7 +127,11 @@ class Recorder:
         self.finds_rows = False
         self.row_values = FIRST_VALUES  # what the rows found are made of
         self.reads_given: collections.Counter[tuple[int, str]] = collections.Counter()
-        self.last_read: dict[tuple[int, str], str] = {}
+        # the last text of each, and how many writes had been made then: the same query
+        # asked again with nothing written since finds nothing (a loop that drains), asked
+        # after a write it finds its row again (superset's outer loop over two tables)
+        self.last_read: dict[tuple[int, str], tuple[str, int]] = {}
+        self.writes = 0  # statements run that are no SELECT
         # the (line, query shape)s that find none there: it refuses to go on where they do
         self.finds_none: frozenset[tuple[int, str]] = frozenset()
         # lines that looked up a table's indexes (reflection): a build after one may be
@@ -423,6 +427,8 @@ class Recorder:
         self.emitted.append(
             Emitted(sql, line, operation, None, parsed, error, called_from=called_from)
         )
+        if not (parsed and all(isinstance(node, ast.SelectStmt) for _, node in parsed)):
+            self.writes += 1
         if applied and error is not None:
             self.made_unseen(operation)
         if applied:
