@@ -336,3 +336,68 @@ def upgrade():
 """
     (finding,) = after_history(write_migration, before, body, rule=RULE)
     assert f"ACCESS EXCLUSIVE lock on it at line {line(3)}:" in finding.message
+
+
+ORM_TABLES = """\
+def upgrade():
+    op.create_table("metrics", sa.Column("id", sa.Integer(), primary_key=True),
+                    sa.Column("name", sa.Text()))
+    op.create_table("tag", sa.Column("id", sa.Integer(), primary_key=True),
+                    sa.Column("name", sa.Text()))
+"""
+
+
+def test_what_the_orm_flushes_after_a_loop_over_the_rows_is_one_per_row(
+    write_migration,
+) -> None:
+    """superset changes each metric in a loop over ``session.query(...).all()`` and commits
+    after it: the ORM's UPDATEs come at the commit, outside the loop, and were taken for a
+    change of one row. They are one for each row the loop read, under the ADD COLUMN's
+    lock."""
+    body = """\
+from sqlalchemy.orm import Session, declarative_base
+
+class Metric(declarative_base()):
+    __tablename__ = "metrics"
+    id = sa.Column(sa.Integer, primary_key=True)
+    name = sa.Column(sa.Text)
+    is_restricted = sa.Column(sa.Boolean)
+
+def upgrade():
+    op.add_column("metrics", sa.Column("is_restricted", sa.Boolean()))
+    session = Session(bind=op.get_bind())
+    for obj in session.query(Metric).all():
+        obj.is_restricted = False
+    session.commit()
+"""
+    (finding,) = after_history(write_migration, ORM_TABLES, body, rule=RULE)
+    assert finding.line == line_of_text(body, "session.commit()")
+    assert finding.message.startswith(
+        f'UPDATE of "metrics" (one for each row read at line {line_of_text(body, "for obj")}'
+    )
+
+
+def test_a_loop_over_what_a_loop_over_the_rows_filled_is_one_per_row(write_migration) -> None:
+    """open-webui fills a dict in a loop over the rows it read, then deletes and updates in a
+    loop over that dict, under the lock of the columns it altered."""
+    body = """\
+def upgrade():
+    op.add_column("tag", sa.Column("user_id", sa.Text()))
+    bind = op.get_bind()
+    tag = sa.table("tag", sa.column("id"), sa.column("name"))
+    renames = {}
+    for row in bind.execute(sa.select(tag.c.id, tag.c.name)):
+        renames[row.id] = row.name.lower()
+    for tag_id, name in renames.items():
+        bind.execute(sa.update(tag).where(tag.c.id == tag_id).values(name=name))
+"""
+    (finding,) = after_history(write_migration, ORM_TABLES, body, rule=RULE)
+    assert finding.message.startswith(
+        f'UPDATE of "tag" (one for each row read at line {line_of_text(body, "for row in")}'
+    )
+
+
+def line_of_text(body: str, fragment: str) -> int:
+    """The line of ``fragment`` in ``body`` as checked (after the file's header)."""
+    found = next(n for n, text in enumerate(body.splitlines()) if fragment in text)
+    return FIRST_BODY_LINE + found

@@ -204,40 +204,127 @@ def _rows_read(rev: RevisionContext, stmt: Statement) -> tuple[int, bool] | None
     .where(el_table.c.id == record.id)``, or of the rows a WHERE chose, ``status =
     'available'``, most of them). Pinned to one key, each is a moment's work; all together
     they are a backfill."""
-    loop = _innermost_loop(rev, stmt.line)
-    if loop is None:
-        return None
     capture = rev.downgrade_capture if stmt.direction == DOWNGRADE else rev.upgrade_capture
-    for read in capture.reads:
-        if _iterates(rev, loop, read.line):
-            node = _unbounded_select(read.sql)
-            if node is not None:
+    loop = _innermost_loop(rev, stmt.line)
+    if loop is not None:
+        in_body = loop.body[0].lineno <= stmt.line  # at its header: the ORM flushing before
+        for read in capture.reads:  # the loop reads, its own objects' or the last loop's
+            node = _unbounded_select(read.sql) if _iterates(rev, loop, read.line) else None
+            if node is not None and (in_body or _reads_rows_of(node, stmt)):
                 return read.line, _reads_every_row_of(node, stmt.table)
+        if in_body:
+            return None
+    loop = _loop_before(rev, stmt.line)  # the ORM flushes what the loop changed later, at
+    if loop is None:  # ``session.commit()`` (superset's ``for obj in session.query(...)``)
+        return None
+    for read in capture.reads:
+        node = _unbounded_select(read.sql)
+        if node is not None and _iterates(rev, loop, read.line) and _reads_rows_of(node, stmt):
+            return read.line, _reads_every_row_of(node, stmt.table)
     return None
 
 
 def _innermost_loop(rev: RevisionContext, line: int) -> ast_py.For | ast_py.AsyncFor | None:
+    """The innermost loop ``line`` is in: its body, or its header, where a statement the ORM
+    flushes before the loop's next read comes from (superset's ``paginated_update()``)."""
     loops = [
         node
         for node in rev.script.statements()
         if isinstance(node, ast_py.For | ast_py.AsyncFor)
-        and node.body[0].lineno <= line <= (node.end_lineno or line)
+        and node.lineno <= line <= (node.end_lineno or line)
     ]
     return max(loops, key=lambda loop: loop.lineno, default=None)
 
 
+def _loop_before(rev: RevisionContext, line: int) -> ast_py.For | ast_py.AsyncFor | None:
+    """The last loop of the function of ``line`` that ended before it."""
+    functions = [
+        node for node in rev.script.tree.body
+        if isinstance(node, ast_py.FunctionDef) and node.lineno <= line <= (node.end_lineno or 0)
+    ]  # fmt: skip
+    if not functions:
+        return None
+    loops = [
+        node
+        for node in ast_py.walk(functions[0])
+        if isinstance(node, ast_py.For | ast_py.AsyncFor) and (node.end_lineno or line) < line
+    ]
+    return max(loops, key=lambda loop: loop.end_lineno or 0, default=None)
+
+
+def _reads_rows_of(node: ast.SelectStmt, stmt: Statement) -> bool:
+    """The SELECT reads rows of the statement's table: the ORM objects a loop changed are
+    that table's rows."""
+    return any(
+        isinstance(item, ast.RangeVar) and TableName.of(item) == stmt.table
+        for item in walk(node.fromClause)
+    )
+
+
 def _iterates(rev: RevisionContext, loop: ast_py.For | ast_py.AsyncFor, line: int) -> bool:
     """``loop`` goes over what is read at ``line``: its iterable reads there (``for r in
-    bind.execute(...)``), or names what an assignment there got (``rows = ...fetchall()``)."""
-    if loop.iter.lineno <= line <= (loop.iter.end_lineno or line):
+    bind.execute(...)``), names what an assignment there got (``rows = ...fetchall()``),
+    or names what a loop over that read filled (open-webui's ``for row in result:
+    tag_updates[row.id] = new_id``, then ``for tag_id, new_id in tag_updates.items()``)."""
+    if _iterates_directly(rev, loop, line):
         return True
-    names = {node.id for node in ast_py.walk(loop.iter) if isinstance(node, ast_py.Name)}
+    names = _names_in(loop.iter)
     return any(
-        isinstance(node, ast_py.Assign)
-        and node.lineno <= line <= (node.end_lineno or line)
-        and any(isinstance(target, ast_py.Name) and target.id in names for target in node.targets)
+        isinstance(node, ast_py.For | ast_py.AsyncFor)
+        and node is not loop
+        and _iterates_directly(rev, node, line)
+        and names & _filled_in(node)
         for node in rev.script.statements()
     )
+
+
+def _iterates_directly(rev: RevisionContext, loop: ast_py.For | ast_py.AsyncFor, line: int) -> bool:
+    """The loop's iterable reads at ``line``, or is a name last assigned there before the
+    loop (open-webui names two reads ``result``: each loop goes over the one before it)."""
+    if loop.iter.lineno <= line <= (loop.iter.end_lineno or line):
+        return True
+    names = _names_in(loop.iter)
+    assigned = {
+        target.id: node.lineno
+        for node in rev.script.statements()
+        if isinstance(node, ast_py.Assign) and node.lineno < loop.lineno
+        for target in node.targets
+        if isinstance(target, ast_py.Name) and target.id in names
+    }  # the last assignment of each before the loop (statements come in source order)
+    return any(
+        node.lineno == assigned.get(target.id)
+        for node in rev.script.statements()
+        if isinstance(node, ast_py.Assign) and node.lineno <= line <= (node.end_lineno or line)
+        for target in node.targets
+        if isinstance(target, ast_py.Name)
+    )
+
+
+def _names_in(node: ast_py.AST) -> set[str]:
+    return {name.id for name in ast_py.walk(node) if isinstance(name, ast_py.Name)}
+
+
+def _filled_in(loop: ast_py.For | ast_py.AsyncFor) -> set[str]:
+    """The names a loop's body puts something into: ``name[key] = ...``, and a statement
+    ``name.append(...)`` (or ``add``, ``extend``, ``update``, ``setdefault``, ``insert``; a
+    call inside another, ``bind.execute(t.update())``, fills nothing)."""
+    filled = set()
+    for node in ast_py.walk(loop):
+        if isinstance(node, ast_py.Assign):
+            for target in node.targets:
+                if isinstance(target, ast_py.Subscript) and isinstance(target.value, ast_py.Name):
+                    filled.add(target.value.id)
+        elif isinstance(node, ast_py.Expr) and isinstance(node.value, ast_py.Call):
+            called = node.value.func
+            if (
+                isinstance(called, ast_py.Attribute) and called.attr in _FILLS
+                and isinstance(called.value, ast_py.Name)
+            ):  # fmt: skip
+                filled.add(called.value.id)
+    return filled
+
+
+_FILLS = frozenset(("append", "add", "extend", "update", "setdefault", "insert"))
 
 
 def _unbounded_select(sql: str) -> ast.SelectStmt | None:
