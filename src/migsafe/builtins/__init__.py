@@ -31,6 +31,7 @@ _UNLISTED_PARAMETERS = frozenset((
     "stats_temp_directory",  # in 15
     "promote_trigger_file", "force_parallel_mode", "vacuum_defer_cleanup_age",  # in 16
     "db_user_namespace", "old_snapshot_threshold", "trace_recovery_messages",  # in 17
+    "default_with_oids",  # hidden since 12, which takes false still: old dumps set it
 ))  # fmt: skip
 
 
