@@ -679,8 +679,9 @@ def _add_column_command(catalog: Catalog, table: Table, command: ast.AlterTableC
     if command.def_.colname in table.columns:
         if command.missing_ok:
             return
-        if not table.partial:  # 'column "x" of relation "t" already exists'
-            catalog._made_again(command.def_)
+        # 'column "x" of relation "t" already exists': a table the history only altered
+        # holds the columns it added too (timesketch adds view.query_dsl in two revisions)
+        catalog._made_again(command.def_)
     catalog._add_column(table, command.def_)
 
 

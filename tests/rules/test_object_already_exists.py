@@ -294,3 +294,18 @@ def upgrade():
     (finding,) = after_history(write_migration, before, body, rule=RULE)
     assert finding.message.startswith('Column "email" of "users" exists already')
     assert 'op.drop_column("users", "email")' in finding.hint
+
+
+def test_a_column_the_history_added_to_a_table_it_did_not_make_is_there(
+    write_migration,
+) -> None:
+    """timesketch adds ``view.query_dsl`` in two revisions; ``view`` is made by the
+    application, not the history, but the column the first revision added is there when the
+    second adds it again, and PostgreSQL refuses it."""
+    before = 'def upgrade():\n    op.add_column("view", sa.Column("query_dsl", sa.Text()))\n'
+    body = (
+        'def upgrade():\n    op.add_column("view", sa.Column("query_dsl", sa.Text()))\n'
+        '    op.add_column("view", sa.Column("searchtemplate_id", sa.Integer()))\n'
+    )
+    (finding,) = after_history(write_migration, before, body, rule=RULE)
+    assert finding.message.startswith('Column "query_dsl" of "view" exists already')
