@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.rules.lint import assert_renders, lines_flagged, lint
+from tests.rules.lint import assert_renders, lines_flagged, lint, lint_with_notices
 
 RULE = "rename-column"
 
@@ -152,3 +152,18 @@ def upgrade():
     op.add_column("t", sa.Column("label", sa.Text()))
 """
     assert lines_flagged(tmp_path, body, rule=RULE) == [5]
+
+
+def test_a_column_renamed_aside_and_added_back_empty_is_flagged(tmp_path: Path) -> None:
+    """knowledge-repo renames ``username`` to ``identifier`` and adds ``username`` back,
+    filling nothing: the running code finds its column, and every user's name in it is
+    NULL. A function whose rows read were not followed may fill it unseen."""
+    body = """\
+def upgrade():
+    op.alter_column("users", "username", new_column_name="identifier")
+    op.add_column("users", sa.Column("username", sa.String(500)))
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == [2]
+    unseen = body + '    op.get_bind().execute(sa.text("SELECT id FROM users")).fetchall()\n'
+    findings, notes = lint_with_notices(tmp_path, unseen, rule=RULE)
+    assert findings == [] and len(notes) == 1

@@ -75,7 +75,27 @@ def _added_back(
     end = ends[following] if following < len(ends) else None
     positions = added.get((stmt.table, name), [])
     first_after = bisect.bisect_right(positions, at)
-    return first_after < len(positions) and (end is None or positions[first_after] < end)
+    if first_after == len(positions) or (end is not None and positions[first_after] >= end):
+        return False
+    return _filled(rev, stmt, positions[first_after], end)
+
+
+def _filled(rev: RevisionContext, stmt: Statement, added: int, end: int | None) -> bool:
+    """Rows are written into the table after the column came back, in the same transaction
+    (fides copies the values over), or may be: the function reads rows whose per-row work
+    was not seen. knowledge-repo adds ``username`` back empty: every user's name reads NULL."""
+    statements = rev.downgrade if stmt.direction == DOWNGRADE else rev.upgrade
+    for later in statements[added + 1 : end]:
+        node = later.node
+        if isinstance(node, ast.DoStmt | ast.CallStmt):
+            return True  # what it writes is not known
+        if later.table == stmt.table and isinstance(node, _WRITES):
+            return True
+    capture = rev.downgrade_capture if stmt.direction == DOWNGRADE else rev.upgrade_capture
+    return bool(capture.reads) and not capture.rows_followed
+
+
+_WRITES = (ast.UpdateStmt, ast.InsertStmt, ast.CopyStmt)
 
 
 # where each (table, column) is added, and where the function's transactions end
