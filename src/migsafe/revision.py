@@ -215,19 +215,21 @@ class RevisionContext:
         return named_as_imported(self.script.tree)
 
     @cached_property
-    def _batch_blocks(self) -> list[tuple[int, int]]:
-        """The lines of the bodies of ``with ... batch_alter_table(...)`` blocks."""
+    def _batch_blocks(self) -> list[tuple[int, int, str]]:
+        """The lines of the bodies of ``with ... batch_alter_table(...) as name`` blocks,
+        and the name ("" without one)."""
         return [
-            (node.body[0].lineno, node.end_lineno or node.body[0].lineno)
+            (
+                node.body[0].lineno, node.end_lineno or node.body[0].lineno,
+                item.optional_vars.id if isinstance(item.optional_vars, ast_py.Name) else "",
+            )
             for node in self.script.statements()
             if isinstance(node, ast_py.With)
-            and any(
-                isinstance(item.context_expr, ast_py.Call)
-                and isinstance(item.context_expr.func, ast_py.Attribute)
-                and item.context_expr.func.attr == "batch_alter_table"
-                for item in node.items
-            )
-        ]
+            for item in node.items
+            if isinstance(item.context_expr, ast_py.Call)
+            and isinstance(item.context_expr.func, ast_py.Attribute)
+            and item.context_expr.func.attr == "batch_alter_table"
+        ]  # fmt: skip
 
     @cached_property
     def _loop_bodies(self) -> list[tuple[int, int]]:
@@ -245,7 +247,14 @@ class RevisionContext:
 
     def in_batch_block(self, line: int) -> bool:
         """``line`` is in a ``batch_alter_table()`` block: its operations run when it ends."""
-        return any(first <= line <= last for first, last in self._batch_blocks)
+        return self.batch_name(line) is not None
+
+    def batch_name(self, line: int) -> str | None:
+        """The name the ``batch_alter_table()`` block ``line`` is in calls its operations
+        by (``batch_op``); None outside one."""
+        return next(
+            (name for first, last, name in self._batch_blocks if first <= line <= last), None
+        )
 
     def own_statement(self, stmt: Statement) -> str:
         """The user's call as written, for a recipe that keeps it; as ``op.execute()`` of the
@@ -518,12 +527,14 @@ class RevisionContext:
         )
         if called is not None:
             finding = replace(finding, called_at=called.line)
-        if "autocommit_block()" in finding.hint and rule.name != _AUTOCOMMIT_RULE:
-            batch = line and self.in_batch_block(line) and not rule.rewrites_batch_blocks
-            if batch:  # prefect's batch_op.create_index
-                finding = replace(finding, hint=f"{_AFTER_BATCH_NOTE}\n{finding.hint}")
-            if self.environment.transaction_per_migration is False:  # solum, vmware-nsx
-                finding = replace(finding, hint=f"{finding.hint}\n{_PER_MIGRATION_NOTE}")
+        batch = self.batch_name(line) if line and not rule.rewrites_batch_blocks else None
+        if batch is not None and _after_the_batch(finding.hint, batch):
+            finding = replace(finding, hint=f"{_AFTER_BATCH_NOTE}\n{finding.hint}")
+        if (
+            "autocommit_block()" in finding.hint and rule.name != _AUTOCOMMIT_RULE
+            and self.environment.transaction_per_migration is False  # solum, vmware-nsx
+        ):  # fmt: skip
+            finding = replace(finding, hint=f"{finding.hint}\n{_PER_MIGRATION_NOTE}")
         named = self._named_as_imported(finding.hint)
         if named != finding.hint:  # tacker's ``types.Uuid``, not ``tacker.db.types.Uuid``
             finding = replace(finding, hint=named)
@@ -576,6 +587,18 @@ _PER_MIGRATION_NOTE = (
 _AFTER_BATCH_NOTE = (
     "# after the batch_alter_table() block (its operations run when it ends), not in it:"
 )
+_OP_CALL = re.compile(r"^\s*(?:with\s+)?op\.", re.MULTILINE)  # a line calling op.*
+
+
+def _after_the_batch(hint: str, name: str) -> bool:
+    """A recipe for a statement of a ``batch_alter_table()`` block whose code goes after the
+    block: it calls ``op.*`` (which runs at once, before the block's operations run as it
+    ends: timesketch's foreign key on the column the block adds; prefect's index in an
+    autocommit block), and not the block's own operations (those stay in it)."""
+    own = name and re.search(rf"^\s*{re.escape(name)}\.", hint, re.MULTILINE)
+    return bool(_OP_CALL.search(hint)) and not own
+
+
 # recipes name SQLAlchemy ``sa.``, as Alembic's template imports it; a file that does not
 # (waiverdb's ``from sqlalchemy import text``) is told
 _SA_NAME = re.compile(r"(?<![\w.])sa\.")

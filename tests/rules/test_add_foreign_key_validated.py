@@ -236,3 +236,19 @@ def upgrade():
 """
     (finding,) = lint(tmp_path, body, rule=RULE)
     assert 'all writes (INSERT, UPDATE, DELETE) on "consumers" wait' in finding.message
+
+
+def test_a_key_added_in_a_batch_block_goes_after_it(tmp_path: Path) -> None:
+    """timesketch adds a column and its foreign key in one ``batch_alter_table()`` block:
+    the recipe's ``op.create_foreign_key()`` runs at once, before the block's ADD COLUMN
+    (run as the block ends), so it says to go after the block."""
+    body = """\
+def upgrade():
+    with op.batch_alter_table("facet", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("sketch_id", sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(None, "sketch", ["sketch_id"], ["id"])
+"""
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    assert finding.hint.splitlines()[0] == (
+        "# after the batch_alter_table() block (its operations run when it ends), not in it:"
+    )
