@@ -616,3 +616,32 @@ def upgrade():
         'Changing the type of "job_events"."ts" (already timestamptz, as the history made it, '
         "though existing_type= says timestamp) to timestamptz rewrites the table"
     )
+
+
+def test_a_column_added_under_the_name_of_one_renamed_aside_changes_its_type(
+    write_migration,
+) -> None:
+    """open-webui renames ``chat.chat`` (text) to ``old_chat``, adds a JSON ``chat``, copies
+    and drops the old one: the running code reads and writes ``chat`` as text, and gets
+    JSON. Added back as it was, nothing changes for it."""
+    before = """\
+def upgrade():
+    op.create_table("chat", sa.Column("id", sa.Text()), sa.Column("chat", sa.Text()),
+                    sa.Column("title", sa.Text()))
+"""
+    body = """\
+def upgrade():
+    op.alter_column("chat", "chat", new_column_name="old_chat")
+    op.add_column("chat", sa.Column("chat", sa.JSON()))
+    op.execute("UPDATE chat SET chat = old_chat::json")
+    op.drop_column("chat", "old_chat")
+    op.alter_column("chat", "title", new_column_name="old_title")
+    op.add_column("chat", sa.Column("title", sa.Text()))
+    op.execute("UPDATE chat SET title = old_title")
+"""
+    (finding,) = after_history(write_migration, before, body, rule=RULE)
+    assert finding.line == FIRST_BODY_LINE + 2
+    assert finding.message.startswith(
+        'Column "chat" of "chat" changes type from text to json: the column added here takes '
+        f'its name, renamed to "old_chat" at line {FIRST_BODY_LINE + 1}'
+    )

@@ -84,6 +84,7 @@ def upgrade():
 
 def check(rev: RevisionContext) -> Iterator[Finding]:
     yield from _swapped_in(rev)
+    yield from _added_in_place(rev)
     for stmt in rev.existing_table_statements(RULE):
         for cmd in alter_commands(stmt.node, AlterTableType.AT_AlterColumnType):
             new = cmd.def_.typeName
@@ -189,6 +190,48 @@ def _swapped_in(rev: RevisionContext) -> Iterator[Finding]:
             converted=f"{node.newname}::{type_name(new_type)}",
             added="",
         )
+
+
+def _added_in_place(rev: RevisionContext) -> Iterator[Finding]:
+    """A column of another type added under the name of one renamed aside earlier in the
+    function (open-webui renames ``chat`` to ``old_chat``, adds a JSON ``chat``, copies and
+    drops the old one): the type changes under the running code as with ALTER COLUMN ...
+    TYPE (rename-column leaves such a rename, added back, to this rule)."""
+    for stmt in rev.existing_table_statements(RULE):
+        for cmd in alter_commands(stmt.node, AlterTableType.AT_AddColumn):
+            name = cmd.def_.colname
+            aside = next(
+                (
+                    earlier for earlier in rev.earlier(stmt)
+                    if earlier.table == stmt.table and isinstance(earlier.node, ast.RenameStmt)
+                    and earlier.node.renameType == ObjectType.OBJECT_COLUMN
+                    and earlier.node.subname == name
+                ),
+                None,
+            )  # fmt: skip
+            if aside is None:
+                continue
+            old_type = rev.column_before(aside, name, "type")
+            new_type = cmd.def_.typeName
+            if old_type is None or any(map(is_unknown_type, (old_type, new_type))):
+                continue
+            if no_rewrite(old_type, new_type):
+                continue
+            renamed = aside.node.newname
+            yield rev.finding(
+                RULE,
+                stmt,
+                f'Column "{name}" of {stmt.table.sql} changes type from {type_name(old_type)} '
+                f"to {type_name(new_type)}: the column added here takes its name, renamed to "
+                f'"{renamed}" at line {aside.line}, and the running code reads and writes it as '
+                f"{type_name(old_type)}.",
+                **table_values(stmt.table),
+                column=name,
+                new_column=f"{name}_new",
+                new_type=type_name(new_type),
+                converted=f"{renamed}::{type_name(new_type)}",
+                added="",
+            )
 
 
 def _retyped_before(rev: RevisionContext, stmt: Statement, column: str) -> bool:
