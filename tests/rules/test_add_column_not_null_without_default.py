@@ -209,6 +209,23 @@ def upgrade():
     assert set_not_null == [findings[1].line + 3, findings[1].line + 5]
 
 
+def test_a_column_made_part_of_a_primary_key_before_anything_fills_it_fails(
+    tmp_path: Path,
+) -> None:
+    """taxhub's downgrade adds ``id_nom`` and makes it part of the table's primary key (NOT
+    NULL) with nothing written into it: "column id_nom contains null values" on the first
+    row; add-unique-constraint said only that the key's index is built under a lock."""
+    body = """\
+def downgrade():
+    op.execute("ALTER TABLE cor_nom_liste ADD id_nom int")
+    op.execute("ALTER TABLE cor_nom_liste DROP CONSTRAINT cor_nom_liste_pkey")
+    op.execute("ALTER TABLE cor_nom_liste ADD CONSTRAINT cor_nom_liste_pkey "
+               "PRIMARY KEY (id_nom, id_liste)")
+"""
+    (finding,) = lint(tmp_path, body, rule=RULE)
+    assert "nothing fills it before it is made part of the primary key here" in finding.message
+
+
 def test_a_backfill_the_capture_cannot_see_may_fill_it(tmp_path: Path) -> None:
     """neutron fills ``standard_attr_id`` in a loop over the rows it reads (none, offline);
     zenml through a Session of a module not installed: either may be the backfill."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pglast import ast
-from pglast.enums import AlterTableType
+from pglast.enums import AlterTableType, ConstrType
 
 from migsafe.findings import Finding, Severity
 from migsafe.revision import (
@@ -87,14 +87,19 @@ def _made_not_null_unfilled(rev: RevisionContext, stmt: Statement) -> Iterator[F
     """A column added without a default earlier in the function and made NOT NULL here
     (SET NOT NULL, or rucio's CHECK (purge_replicas IS NOT NULL)) with nothing written into
     it between: the same failure as adding it NOT NULL at once."""
-    made_not_null = [cmd.name for cmd in alter_commands(stmt.node, AlterTableType.AT_SetNotNull)]
-    made_not_null += [
-        column
-        for cmd in alter_commands(stmt.node, AlterTableType.AT_AddConstraint)
-        if not getattr(cmd.def_, "skip_validation", True)
-        and (column := not_null_check_column(cmd.def_)) is not None
-    ]
-    for name in made_not_null:
+    made_not_null = {
+        cmd.name: "made NOT NULL" for cmd in alter_commands(stmt.node, AlterTableType.AT_SetNotNull)
+    }
+    for cmd in alter_commands(stmt.node, AlterTableType.AT_AddConstraint):
+        column = None if getattr(cmd.def_, "skip_validation", True) else (
+            not_null_check_column(cmd.def_)
+        )  # fmt: skip
+        if column is not None:
+            made_not_null.setdefault(column, "made NOT NULL")
+        if getattr(cmd.def_, "contype", None) == ConstrType.CONSTR_PRIMARY:  # taxhub's
+            for key in cmd.def_.keys or ():  # downgrade adds id_nom, then keys on it
+                made_not_null.setdefault(key.sval, "made part of the primary key")
+    for name, how in made_not_null.items():
         added = added_without_values(rev, stmt, name)
         if added is None or _emptied_before(rev, stmt):
             continue
@@ -106,8 +111,8 @@ def _made_not_null_unfilled(rev: RevisionContext, stmt: Statement) -> Iterator[F
             RULE,
             stmt,
             f'Column "{name}" of {stmt.table.sql} is added without a default at line '
-            f"{added.line}, and nothing fills it before it is made NOT NULL here: this fails "
-            "as soon as the table has a row.",
+            f"{added.line}, and nothing fills it before it is {how} here: this fails as "
+            "soon as the table has a row.",
             **table_values(stmt.table),
             column=name,
             type=column_type_code(added.operation, column.typeName),
