@@ -344,9 +344,27 @@ def upgrade():
     assert finding.line == FIRST_BODY_LINE + 2
     assert finding.message.startswith(
         'Table "journal" is replaced by "journal_new" (renamed into its place at line '
-        f'{FIRST_BODY_LINE + 3}), which has no column "id": '
+        f'{FIRST_BODY_LINE + 3}), which leaves out column "id": '
     )
     whole = SWAPPED.replace('sa.Column("seqnum", sa.Integer(), primary_key=True),',
                             'sa.Column("id", sa.String(36), primary_key=True),\n'
                             '                    sa.Column("seqnum", sa.Integer()),')  # fmt: skip
     assert after_history(write_migration, whole, body, rule=RULE) == []
+
+
+def test_a_table_a_batch_block_rebuilds_without_a_column_loses_it(write_migration) -> None:
+    """cloudkitty renames ``state`` in a ``batch_alter_table(recreate="always")`` block: the
+    copy the block makes holds the column under its new name only, so the running code's
+    ``state`` is gone when the copy takes the table's place."""
+    body = """\
+def upgrade():
+    journal = sa.Table("journal", sa.MetaData(), sa.Column("id", sa.String(36), primary_key=True),
+                       sa.Column("seqnum", sa.Integer()), sa.Column("data", sa.Text()))
+    with op.batch_alter_table("journal", copy_from=journal, recreate="always") as batch_op:
+        batch_op.alter_column("data", new_column_name="payload")
+"""
+    (finding,) = after_history(write_migration, SWAPPED, body, rule=RULE)
+    assert finding.message.startswith(
+        f'Table "journal" is rebuilt by a batch_alter_table() block (line {finding.line}), '
+        'which leaves out column "data": '
+    ), finding.message

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType, ObjectType
 
-from migsafe.catalog import sql_text
+from migsafe.catalog import BATCH_COPY, sql_text
 from migsafe.findings import Finding, Severity
 from migsafe.revision import RevisionContext, alter_commands
 from migsafe.rule import PG_DOCS, Category, Rule, py_literal
@@ -208,11 +208,16 @@ def _lost_in_swaps(rev: RevisionContext) -> Iterator[Finding]:
                 continue
             one = len(gone) == 1
             names = ", ".join(quote_identifier(name) for name in gone)
+            replaced = (  # cloudkitty renames a column in a batch block that recreates
+                f"rebuilt by a batch_alter_table() block (line {rename.line})"
+                if replacement.name.startswith(BATCH_COPY)
+                else f"replaced by {replacement.sql} (renamed into its place at line {rename.line})"
+            )
             yield rev.finding(
                 RULE,
                 stmt,
-                f"Table {table.sql} is replaced by {replacement.sql} (renamed into its place at "
-                f"line {rename.line}), which has no {'column' if one else 'columns'} {names}: "
+                f"Table {table.sql} is {replaced}, which leaves out "
+                f"{'column' if one else 'columns'} {names}: "
                 f"the running application's model still maps {'it' if one else 'them'}, and "
                 "every SELECT and INSERT of the model fails until the new code is deployed.",
                 header=_CONTRACT.format(columns=names),
