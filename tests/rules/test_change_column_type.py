@@ -645,3 +645,26 @@ def upgrade():
         'Column "chat" of "chat" changes type from text to json: the column added here takes '
         f'its name, renamed to "old_chat" at line {FIRST_BODY_LINE + 1}'
     )
+
+
+def test_an_enum_column_moved_to_a_type_with_more_labels_is_no_change(write_migration) -> None:
+    """fides renames its enum type aside, makes it anew with one more label, renames the
+    column aside and adds it back of the new type: the running code writes the same labels,
+    which the new type takes (moving the old column to the renamed type rewrites it)."""
+    before = """\
+def upgrade():
+    op.create_table("messagingconfig", sa.Column("id", sa.Integer()),
+                    sa.Column("service_type", sa.Enum("mailgun", "twilio", name="servicetype")))
+"""
+    body = """\
+def upgrade():
+    op.execute("ALTER TYPE servicetype RENAME TO servicetype_old")
+    op.alter_column("messagingconfig", "service_type", new_column_name="service_type_old")
+    op.execute("ALTER TABLE messagingconfig ALTER COLUMN service_type_old TYPE servicetype_old"
+               " USING service_type_old::text::servicetype_old")
+    postgresql.ENUM("mailgun", "twilio", "mailchimp", name="servicetype").create(op.get_bind())
+    op.add_column("messagingconfig", sa.Column(
+        "service_type", postgresql.ENUM(name="servicetype", create_type=False)))
+"""
+    findings = after_history(write_migration, before, body, rule=RULE)
+    assert [f.line for f in findings] == [FIRST_BODY_LINE + 3]  # the ALTER ... TYPE rewrites

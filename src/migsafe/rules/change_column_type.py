@@ -215,7 +215,7 @@ def _added_in_place(rev: RevisionContext) -> Iterator[Finding]:
             new_type = cmd.def_.typeName
             if old_type is None or any(map(is_unknown_type, (old_type, new_type))):
                 continue
-            if no_rewrite(old_type, new_type):
+            if no_rewrite(old_type, new_type) or _labels_kept(rev, stmt, old_type, new_type):
                 continue
             renamed = aside.node.newname
             yield rev.finding(
@@ -232,6 +232,19 @@ def _added_in_place(rev: RevisionContext) -> Iterator[Finding]:
                 converted=f"{renamed}::{type_name(new_type)}",
                 added="",
             )
+
+
+def _labels_kept(
+    rev: RevisionContext, stmt: Statement, old: ast.TypeName, new: ast.TypeName
+) -> bool:
+    """Both are enum types, and the new one has every label of the old: fides renames its
+    enum type aside, makes it anew with one more label, and moves the column over; the
+    running code writes the same labels as text, which the new type takes."""
+    schema = rev.schema_at(stmt)
+    if schema is None:
+        return False
+    labels = [schema.enums.get(dotted_name(kind.names)) for kind in (old, new)]
+    return labels[0] is not None and labels[1] is not None and set(labels[0]) <= set(labels[1])
 
 
 def _retyped_before(rev: RevisionContext, stmt: Statement, column: str) -> bool:
