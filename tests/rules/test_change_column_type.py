@@ -662,9 +662,10 @@ def upgrade():
     op.alter_column("messagingconfig", "service_type", new_column_name="service_type_old")
     op.execute("ALTER TABLE messagingconfig ALTER COLUMN service_type_old TYPE servicetype_old"
                " USING service_type_old::text::servicetype_old")
-    postgresql.ENUM("mailgun", "twilio", "mailchimp", name="servicetype").create(op.get_bind())
+    enum = sa.dialects.postgresql.ENUM
+    enum("mailgun", "twilio", "mailchimp", name="servicetype").create(op.get_bind())
     op.add_column("messagingconfig", sa.Column(
-        "service_type", postgresql.ENUM(name="servicetype", create_type=False)))
+        "service_type", enum(name="servicetype", create_type=False)))
 """
     findings = after_history(write_migration, before, body, rule=RULE)
     assert [f.line for f in findings] == [FIRST_BODY_LINE + 3]  # the ALTER ... TYPE rewrites
