@@ -2249,6 +2249,34 @@ def downgrade():
     assert ("drop-table", line_of(path, 'op.drop_table("state")')) in judged
 
 
+def test_a_run_where_a_table_is_taken_to_exist_reads_rows_in_that_world(
+    write_migration,
+) -> None:
+    """meltano's migration that drops "state" where it exists, then makes it, also fills it
+    from the rows of ``runs``: the run judged (where "state" exists) was never run again
+    where reads find a row, and its notice stayed. It is, from that same world (and the
+    rows put back into "state" are no loss for drop-table to report)."""
+    write_migration(
+        'def upgrade():\n    op.create_table("runs", sa.Column("job_name", sa.Text))\n',
+        revision="a1", name="1.py",
+    )  # fmt: skip
+    path = write_migration(
+        """
+def upgrade():
+    bind = op.get_bind()
+    if "state" in sa.inspect(bind).get_table_names():
+        op.drop_table("state")
+    op.create_table("state", sa.Column("job_name", sa.Text))
+    for (name,) in bind.execute(sa.text("SELECT DISTINCT job_name FROM runs")).fetchall():
+        bind.execute(sa.text("INSERT INTO state (job_name) VALUES (:n)"), {"n": name})
+""",
+        revision="b2",
+        down_revision="a1",
+        name="2.py",
+    )
+    assert [n for n in _notices(path.parent) if n[0] == path.name] == []
+
+
 def test_a_table_taken_to_exist_is_noticed_where_its_absence_takes_another_path(
     write_migration,
 ) -> None:

@@ -118,6 +118,9 @@ class Capture:
     # where they do not exist, it changes no more of the schema than the run judged does:
     # no path is left out (``_where_they_exist``)
     assumed_covers: bool = False
+    # the schema it ran from, where that is not the history's (the tables taken to exist
+    # added): a run where reads find a row starts from it too
+    world: Catalog | None = None
     ran: bool = False  # the function was called (not only the module imported)
     # it asked whether it runs offline, and what it does online (as a deploy runs it) is
     # not what is judged: why (it raises there, or could not be followed)
@@ -412,8 +415,9 @@ class OfflineCapturer:
         just inserted, ``fetchone()[0]``), the run where reads find a row is judged when both
         of its values change the schema alike, and a notice says what was taken (``raised
         _empty``)."""
-        if not capture.reads or capture.guesses or capture.tables_assumed:
+        if not capture.reads or capture.guesses:
             return capture
+        start = capture.world or start
         failure = capture.failure
         raised_empty = failure is not None and not (failure.fatal or failure.stand_ins_behind)
         if not (capture.exact or raised_empty):
@@ -430,8 +434,8 @@ class OfflineCapturer:
             runs.append(again)
         if raised_empty:
             chosen = runs[0]
-            chosen.online, chosen.raised_empty = capture.online, failure
-            return chosen
+            chosen.raised_empty = failure
+            return _in_the_same_world(chosen, capture)
         worked = [run for run in runs if _done(run) != _done(capture)]
         if not worked and all(  # each read only decides whether it refuses to go on
             (read.line, query_shape(read.sql)) in refusing for read in runs[0].reads
@@ -444,8 +448,8 @@ class OfflineCapturer:
         if not worked:  # with these values it did just what it did with none (fides' ``if "."
             return capture  # in key:`` met no dot): nothing was shown, and the notice stays
         chosen = worked[0]
-        chosen.online, chosen.rows_followed = capture.online, True
-        return chosen
+        chosen.rows_followed = True
+        return _in_the_same_world(chosen, capture)
 
     def _rows_run(
         self, capture: Capture, script: MigrationScript, function: Callable[[], Any],
@@ -568,6 +572,7 @@ class OfflineCapturer:
         except RunTooLong:
             return None
         again = self._over_what_is_not_known(again, script, function, catalog)
+        again.world = catalog
         return again if again.exact else None
 
     def _run(
@@ -689,6 +694,14 @@ class _ConfiguredByEnvPy(dict):
 _DATA = (ast.SelectStmt, ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt)
 _ROWS_RUN_SECONDS = 2.0  # what a run where reads find rows (or in a world) may take: it is
 # optional
+
+
+def _in_the_same_world(run: Capture, capture: Capture) -> Capture:
+    """``run``, made again from ``capture``'s world, told what ``capture`` was told of it:
+    whether it is the run a deploy makes, and which tables it took to exist."""
+    run.online, run.world = capture.online, capture.world
+    run.tables_assumed, run.assumed_covers = capture.tables_assumed, capture.assumed_covers
+    return run
 
 
 _REFUSALS_FOLLOWED = 3  # how many reads a run where reads find rows may find none in
