@@ -3237,6 +3237,44 @@ def upgrade():
     ]
 
 
+def test_a_stand_in_sqlalchemy_refuses_in_a_try_block_is_noticed(write_migration) -> None:
+    """superset's downgrade queries a model of a module stood in, inside ``try: ... except
+    Exception: logger.warning(ex)``: SQLAlchemy refused the stand-in, the handler took the
+    error, and what the block would have read and updated went unseen without a word. It
+    is noticed; where nothing takes the error, the run's failure says it, once."""
+    body = """
+from sqlalchemy.orm import Session
+from myapp_not_installed.models import SqlaTable
+
+def upgrade():
+    session = Session(bind=op.get_bind())
+    try:
+        for table in session.query(SqlaTable).all():
+            table.kind = 1
+        session.commit()
+    except Exception:
+        pass
+    op.add_column("variable", sa.Column("extra", sa.Text))
+"""
+    path, notes, judged = _after_variable(write_migration, body)
+    (notice,) = notes
+    assert notice.message.startswith(
+        "upgrade() hands myapp_not_installed.models.SqlaTable to SQLAlchemy, which refuses it "
+        "(myapp_not_installed stood in"
+    ), notice.message
+    assert "the migration's handler went on; the statements after it are checked" in (
+        notice.message
+    )
+    assert judged[-1] == "ALTER TABLE variable ADD COLUMN extra TEXT;"
+    unguarded = body.replace("    try:\n", "    if True:\n").replace(
+        "    except Exception:\n        pass\n", ""
+    )
+    path.write_text(path.read_text().replace(body.strip(), unguarded.strip()))
+    result = command.check([path.parent])
+    (failure,) = [d for d in result.diagnostics if d.path == path]
+    assert failure.message.startswith("upgrade() raised ArgumentError"), failure.message
+
+
 def test_a_json_column_read_with_a_row_comes_back_decoded(write_migration) -> None:
     """langflow reads ``sa.select(role.c.permissions)`` of an ``sa.JSON()`` column and checks
     it is a list: psycopg2 decodes JSON itself, and SQLAlchemy does not decode it again. Offline

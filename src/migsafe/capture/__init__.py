@@ -56,6 +56,7 @@ from migsafe.capture.one_row import (
 )
 from migsafe.capture.operations import Recording
 from migsafe.capture.recorder import AskedAbsent, Emitted, Read, Recorder
+from migsafe.capture.refused_stand_ins import refusals_told, told_by
 from migsafe.capture.sqlalchemy_1x import sqlalchemy_1x_calls
 from migsafe.capture.stand_ins import Reach
 from migsafe.capture.stood_in_arguments import sqlalchemy_taking_stand_ins
@@ -239,6 +240,7 @@ class OfflineCapturer:
             entered.enter_context(self._stand_ins)
             entered.enter_context(self._sqlalchemy_given_stand_ins)
             entered.enter_context(sqlalchemy_1x_calls())
+            entered.enter_context(refusals_told())
             entered.enter_context(connections_checked(_refused_offline))
             entered.enter_context(_url_nowhere(self.config))
             entered.enter_context(self._environment)
@@ -607,6 +609,9 @@ class OfflineCapturer:
             if _deliberately_one_way(script, capture.function, exc):
                 capture.one_way = True
             else:
+                told = told_by(exc)  # the failure says it: not a use its handler took
+                if told is not None and told in log.value_uses:
+                    log.value_uses.remove(told)
                 capture.failure = _failure(exc, script.path, function, self.not_installed)
                 if stopped_itself(exc, script):
                     capture.failure = dataclasses.replace(capture.failure, refused=True)

@@ -99,6 +99,8 @@ class StandInLog:
     loading: int = 0  # modules of the project being imported right now (nested), at any time
     # the lines of the migration file inside a try whose handler takes any error
     guarded: frozenset[int] = frozenset()
+    # the stood-in module of each stand-in shown as text (an error message names it so)
+    shown_roots: dict[str, str] = field(default_factory=dict)
 
     def start(
         self, current_file: str, on_value_use: Callable[[], object], importing: bool,
@@ -313,6 +315,7 @@ class StandIn(UserDefinedType):
         return False
 
     def __repr__(self) -> str:
+        LOG.shown_roots[self._migsafe_path] = self._migsafe_root  # for an error naming it
         return f"<stand-in for {self._migsafe_path}>"
 
     def get_col_spec(self, **kw: Any) -> str:
