@@ -100,6 +100,16 @@ MADE_UP = {
         "    if op.get_bind().execute(sa.text('SELECT a FROM t')).fetchall():\n"
         "        os.kill(os.getpid(), signal.SIGKILL)\n",
     ),
+    "signal.raise_signal(SIGKILL) where a read finds a row": (
+        CREATES,
+        "    if op.get_bind().execute(sa.text('SELECT a FROM t')).fetchall():\n"
+        "        signal.raise_signal(signal.SIGKILL)\n",
+    ),
+    "KeyboardInterrupt where a read finds a row": (
+        CREATES,
+        "    if op.get_bind().execute(sa.text('SELECT a FROM t')).fetchall():\n"
+        "        raise KeyboardInterrupt\n",
+    ),
     "os.abort where a table asked for exists": (
         CREATES,
         "    if sa.inspect(op.get_bind()).has_table('ghost'):\n        os.abort()\n",

@@ -24,6 +24,7 @@ import dataclasses
 import inspect
 import itertools
 import re
+import signal
 import sys
 import types
 import warnings
@@ -603,9 +604,9 @@ class OfflineCapturer:
                 for arguments in _passed_by_env_py(function, self._databases):
                     returned = function(**arguments)
                 return returned
-        except KeyboardInterrupt:
-            raise
         except BaseException as exc:
+            if isinstance(exc, KeyboardInterrupt) and _takes_ctrl_c():
+                raise  # Ctrl-C; in the worker, which ignores it, the migration raised it
             if _deliberately_one_way(script, capture.function, exc):
                 capture.one_way = True
             else:
@@ -639,6 +640,12 @@ class OfflineCapturer:
                 )
                 for use in log.value_uses
             ]
+
+
+def _takes_ctrl_c() -> bool:
+    """This process stops on Ctrl-C (not the check's worker, which leaves it to the
+    command): a KeyboardInterrupt in it may be the user's."""
+    return signal.getsignal(signal.SIGINT) is not signal.SIG_IGN
 
 
 class ConnectionRefused(RuntimeError):
