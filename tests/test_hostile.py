@@ -110,6 +110,18 @@ MADE_UP = {
         "    if op.get_bind().execute(sa.text('SELECT a FROM t')).fetchall():\n"
         "        raise KeyboardInterrupt\n",
     ),
+    "a retry loop under a bare except where a read finds a row": (
+        "def upgrade():\n"
+        "    op.create_table('t', sa.Column('a', sa.Integer), sa.Column('meta', sa.Text))\n",
+        "    import json\n"
+        "    for r in op.get_bind().execute(sa.text('SELECT a, meta FROM t')).fetchall():\n"
+        "        while True:\n"
+        "            try:\n"
+        "                url = json.loads(r.meta)['url']\n"
+        "                break\n"
+        "            except:  # noqa: E722 (takes the time limit's exception too)\n"
+        "                continue\n",
+    ),
     "os.abort where a table asked for exists": (
         CREATES,
         "    if sa.inspect(op.get_bind()).has_table('ghost'):\n        os.abort()\n",

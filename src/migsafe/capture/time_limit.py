@@ -5,15 +5,25 @@ from outside, would lose the whole script).
 Limits nest: a run inside another (a module's statements after an error, run while a
 migration runs again with rows) gets the shorter of its own and what is left of the outer
 one, and the outer one goes on when it ends.
+
+A migration may take the exception and go on (a retry loop under a bare ``except:``): the
+limit then fires again every ``_AGAIN`` seconds, and from its second time it raises at
+every line of the project's code that runs, so that the handler's own next line raises
+too, out of the ``try`` that took it.
 """
 
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 import time
+import types
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
+
+from migsafe.capture.code_origin import is_project_file
 
 
 class RunTooLong(BaseException):
@@ -34,8 +44,23 @@ def time_limit(seconds: float) -> Iterator[object]:
         yield None
         return
     limit = object()
+    running, fired = [True], [0]
+    tracing = sys.gettrace()
 
-    def expired(signum: int, frame: object) -> None:
+    def every_line(frame: types.FrameType, event: str, arg: object) -> Any:
+        if running[0] and event == "line" and is_project_file(frame.f_code.co_filename):
+            raise RunTooLong(limit)
+        return every_line if running[0] else None
+
+    def expired(signum: int, frame: types.FrameType | None) -> None:
+        if not running[0]:
+            return
+        fired[0] += 1
+        if fired[0] > 1:  # the last one was taken, and the run goes on
+            sys.settrace(every_line)
+            while frame is not None:
+                frame.f_trace, frame = every_line, frame.f_back
+        signal.setitimer(signal.ITIMER_REAL, _AGAIN)
         raise RunTooLong(limit)
 
     started = time.monotonic()
@@ -44,8 +69,14 @@ def time_limit(seconds: float) -> Iterator[object]:
     try:
         yield limit
     finally:
+        running[0] = False
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        if fired[0] > 1:
+            sys.settrace(tracing)
         if outer_left:
             left = outer_left - (time.monotonic() - started)
             signal.setitimer(signal.ITIMER_REAL, max(left, 0.001))
+
+
+_AGAIN = 0.05  # how soon a limit taken by the migration fires again
