@@ -461,3 +461,25 @@ def test_check_lets_no_migration_reach_a_database(write_migration, server_url: s
             "SELECT to_regclass('from_the_url'), to_regclass('from_the_driver')"
         ).fetchone()
     assert found == (None, None)
+
+
+def test_a_scripts_made_up_runs_together_have_a_time_of_their_own(write_migration) -> None:
+    """A migration that drops each of forty tables where it exists, then makes it: each
+    table is taken to exist in a run of its own, and a slow fixture load made the forty
+    runs outlast the script's limit, which lost the script. Together they get a time of
+    their own; the script is judged."""
+    write_migration("def upgrade():\n    pass\n", revision="a", name="1_a.py")
+    body = (
+        "import time\n\ndef upgrade():\n"
+        "    time.sleep(0.6)\n"
+        "    existing = sa.inspect(op.get_bind()).get_table_names()\n"
+        "    for name in [f't{i}' for i in range(40)]:\n"
+        "        if name in existing:\n"
+        "            op.drop_table(name)\n"
+        "        op.create_table(name, sa.Column('id', sa.Integer))\n"
+    )
+    path = write_migration(body, revision="b", down_revision="a", name="2_b.py")
+    started = time.monotonic()
+    code, report = check_json(str(path.parent), "--timeout", "20")
+    assert not [d for d in report["diagnostics"] if d["fatal"]], report["diagnostics"]
+    assert time.monotonic() - started < 18

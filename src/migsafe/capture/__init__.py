@@ -26,6 +26,7 @@ import itertools
 import re
 import signal
 import sys
+import time
 import types
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -224,6 +225,7 @@ class OfflineCapturer:
         # what ``context.is_offline_mode()`` answers the migrations: True, as under
         # ``alembic upgrade --sql``, but for the run a deploy makes (``_as_online``)
         self._offline = True
+        self._made_up_until = 0.0  # when the script's time for runs in made-up worlds ends
         self._environment.is_offline_mode = self._is_offline_mode  # type: ignore[method-assign]
         # Alembic's multi-database template: upgrade(engine_name) once per database named
         databases = re.split(r",\s*", config.get_main_option("databases") or "")
@@ -287,6 +289,7 @@ class OfflineCapturer:
         already in place; what its import does counts as part of upgrade().
         """
         revision = script.revision
+        self._made_up_until = time.monotonic() + _MADE_UP_SECONDS
         if script.outside:  # another history's revisions ran before it: their work unknown
             self.catalog.end_revision(exact=False)
         before = self.catalog.copy()
@@ -371,7 +374,7 @@ class OfflineCapturer:
         again = self._again(capture, script, start.copy())
         again.recorder.outside_names, again.recorder.outside_unique = names, unique
         try:
-            with time_limit(_ROWS_RUN_SECONDS), no_process_exit():
+            with self._made_up_run():
                 self._run(again, script, function)
         except RunTooLong:
             return None
@@ -473,7 +476,7 @@ class OfflineCapturer:
             recorder.outside_unique = capture.recorder.outside_unique
             self._offline = not capture.online
             try:  # a loop that a row makes endless; an exit no database made it take
-                with time_limit(_ROWS_RUN_SECONDS), no_process_exit():
+                with self._made_up_run():
                     self._run(again, script, function)
             except RunTooLong:
                 return None
@@ -547,6 +550,10 @@ class OfflineCapturer:
         does less where "t" exists, and the run before stands."""
         judged = capture
         taken: list[AskedAbsent] = []
+        if len(made) > 1:  # where they all exist, it does nothing more: nor where one does
+            every = self._where_these_exist(capture, script, function, start, made)
+            if every is not None and _holds(_schema_changes(capture), _schema_changes(every)):
+                return capture
         for asked in made:
             again = self._where_these_exist(capture, script, function, start, [*taken, asked])
             if again is None:
@@ -570,13 +577,25 @@ class OfflineCapturer:
             catalog.tables[asked.table] = Table(asked.table, partial=True)
         again = self._again(capture, script, catalog)
         try:  # ``while has_table("t"):`` waits forever; ``if has_table(...): os._exit()``
-            with time_limit(_ROWS_RUN_SECONDS), no_process_exit():
+            with self._made_up_run():
                 self._run(again, script, function)
         except RunTooLong:
             return None
         again = self._over_what_is_not_known(again, script, function, catalog)
         again.world = catalog
         return again if again.exact else None
+
+    @contextlib.contextmanager
+    def _made_up_run(self) -> Iterator[None]:
+        """A run in a world made up to see what the migration would do there: it gets
+        ``_ROWS_RUN_SECONDS``, and all of a script's together ``_MADE_UP_SECONDS`` (40
+        tables it asks for and then makes are 40 such runs); it may not end the worker.
+        RunTooLong when the script's time for them is spent."""
+        left = self._made_up_until - time.monotonic()
+        if left <= 0:
+            raise RunTooLong(None)
+        with time_limit(min(_ROWS_RUN_SECONDS, left)), no_process_exit():
+            yield
 
     def _run(
         self, capture: Capture, script: MigrationScript, function: Callable[[], Any],
@@ -706,6 +725,7 @@ class _ConfiguredByEnvPy(dict):
 _DATA = (ast.SelectStmt, ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt)
 _ROWS_RUN_SECONDS = 2.0  # what a run where reads find rows (or in a world) may take: it is
 # optional
+_MADE_UP_SECONDS = 10.0  # what all of one script's runs in made-up worlds may take
 
 
 def _in_the_same_world(run: Capture, capture: Capture) -> Capture:
