@@ -526,7 +526,7 @@ class OfflineCapturer:
             for asked in capture.tables_made_after_asking
             if not is_bookkeeping_table(asked.table[1])
         ]
-        if not capture.exact:
+        if not (assumed or made) or not capture.exact:
             return capture
         if not assumed:
             return self._where_its_own_exist(capture, script, function, start, made)
@@ -543,17 +543,22 @@ class OfflineCapturer:
         self, capture: Capture, script: MigrationScript, function: Callable[[], Any],
         start: Catalog, made: list[AskedAbsent],
     ) -> Capture:  # fmt: skip
-        """The function run again where tables it made itself after asking for them exist,
-        one more each time, each kept only where that run does all the run before did and
-        more: meltano drops "state" where an older version of a revision made it, then
-        makes it, and the drop is judged; ``if "t" not in tables: op.create_table("t")``
-        does less where "t" exists, and the run before stands."""
+        """The function run again where tables it made itself after asking for them exist:
+        all at once, kept where that run does all the first did and more (meltano drops
+        "state" where an older version of a revision made it, then makes it: the drop is
+        judged); where it does no more, the first stands (``if "t" not in tables:
+        op.create_table("t")`` does less where "t" exists); else one more table each time,
+        each kept only where that run does all the run before did and more."""
         judged = capture
         taken: list[AskedAbsent] = []
-        if len(made) > 1:  # where they all exist, it does nothing more: nor where one does
-            every = self._where_these_exist(capture, script, function, start, made)
-            if every is not None and _holds(_schema_changes(capture), _schema_changes(every)):
-                return capture
+        every = self._where_these_exist(capture, script, function, start, made)
+        if every is None:
+            return capture
+        if _holds(_schema_changes(capture), _schema_changes(every)):
+            return capture  # where they all exist, it does nothing more: nor where one does
+        if _holds(_schema_changes(every), _schema_changes(capture)):  # all at once it does
+            every.tables_assumed, every.assumed_covers = made, True  # all the first did, and
+            return every  # more (meltano); else one at a time: some it makes if missing
         for asked in made:
             again = self._where_these_exist(capture, script, function, start, [*taken, asked])
             if again is None:
