@@ -3275,6 +3275,45 @@ def upgrade():
     assert failure.message.startswith("upgrade() raised ArgumentError"), failure.message
 
 
+def test_a_refusal_of_the_first_values_leaves_the_other_values_their_own_path(
+    write_migration,
+) -> None:
+    """A tester's migration refuses where the row it reads is archived, and drops a column
+    where it is live: the refusal followed under the first values was followed under the
+    others too, so the read found none there, the drop was never seen, and the notice went.
+    Each set of values follows its own refusals."""
+    body = """
+def upgrade():
+    bind = op.get_bind()
+    r = bind.execute(sa.text(
+        "SELECT id, val FROM variable WHERE val IN ('archived', 'live') LIMIT 1"
+    )).fetchone()
+    if r is not None and r.val == "archived":
+        raise RuntimeError("unarchive first")
+    if r is not None:
+        op.drop_column("variable", "kind")
+"""
+    _, notes, _ = _after_variable(write_migration, body)
+    assert any("reads rows through op.get_bind()" in d.message for d in notes), notes
+
+
+def test_a_float_an_in_list_pins_is_the_rows_number(write_migration) -> None:
+    """``price IN (9.5, 10.5)``: the row found holds one of them, as a number (pglast keeps a
+    float's text, which pinned nothing: the row held 1, and the migration's own check that
+    the row is one it asked for raised, which was taken for a refusal)."""
+    body = """
+def upgrade():
+    bind = op.get_bind()
+    for r in bind.execute(sa.text("SELECT id, kind FROM variable WHERE kind IN (9.5, 10.5)")):
+        if r.kind not in (9.5, 10.5):
+            raise RuntimeError("impossible row")
+        bind.execute(sa.text("UPDATE variable SET val = 'x' WHERE id = :i"), {"i": r.id})
+"""
+    _, notes, judged = _after_variable(write_migration, body)
+    assert notes == []
+    assert "UPDATE variable SET val = 'x' WHERE id = 1" in judged
+
+
 def test_a_json_column_read_with_a_row_comes_back_decoded(write_migration) -> None:
     """langflow reads ``sa.select(role.c.permissions)`` of an ``sa.JSON()`` column and checks
     it is a list: psycopg2 decodes JSON itself, and SQLAlchemy does not decode it again. Offline

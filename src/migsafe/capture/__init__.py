@@ -429,12 +429,14 @@ class OfflineCapturer:
         if not (capture.exact or raised_empty):
             return capture
         runs: list[Capture] = []
-        refusing: set[tuple[int, str]] = set()  # the reads it refuses to go on after
+        refused: list[set[tuple[int, str]]] = []  # the reads each run refuses to go on after
         for values in (FIRST_VALUES, OTHER_VALUES):  # other values must not change what it
             # does either (``if v is None or v < 2: op.add_column(...)``: one path for none
-            # and for 1)
+            # and for 1); each follows its own refusals (where the first values refuse,
+            # the others may go on and do more)
             compared = runs[0] if raised_empty and runs else capture  # the first stopped
-            again = self._rows_run(capture, script, function, start, values, refusing, compared)
+            refused.append(set())
+            again = self._rows_run(capture, script, function, start, values, refused[-1], compared)
             if again is None:
                 return capture
             runs.append(again)
@@ -444,12 +446,14 @@ class OfflineCapturer:
             return _in_the_same_world(chosen, capture)
         worked = [run for run in runs if _done(run) != _done(capture)]
         if not worked and all(  # each read only decides whether it refuses to go on
-            (read.line, query_shape(read.sql)) in refusing for read in runs[0].reads
+            (read.line, query_shape(read.sql)) in own
+            for run, own in zip(runs, refused, strict=True)
+            for read in run.reads
         ):
             worked = runs
         if not worked:  # JSON holding the keys it names (superset's chart migrations)
             keyed = keyed_values(names_spelled(script.tree, function))
-            again = self._rows_run(capture, script, function, start, keyed, refusing, capture)
+            again = self._rows_run(capture, script, function, start, keyed, set(), capture)
             worked = [again] if again is not None and _done(again) != _done(capture) else []
         if not worked:  # with these values it did just what it did with none (fides' ``if "."
             return capture  # in key:`` met no dot): nothing was shown, and the notice stays

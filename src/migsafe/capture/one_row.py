@@ -156,11 +156,19 @@ def _pinned(where: ast.Node | None, values: RowValues) -> dict[str, Any]:
     pinned: dict[str, Any] = {}
     for condition in anded(where):
         found = equality(condition)
-        constants = [literal(value) for value in found[1]] if found else []
+        constants = [_constant(value) for value in found[1]] if found else []
         known = sorted((c for c in constants if c is not None), key=lambda c: (type(c).__name__, c))
         if found is not None and known:
             pinned[found[0]] = values.label(known)
     return pinned
+
+
+def _constant(node: ast.Node) -> Any:
+    """A constant's value, a float's as a number (pglast keeps its text)."""
+    value = literal(node)
+    if isinstance(node, ast.A_Const) and isinstance(node.val, ast.Float) and value is not None:
+        return float(value)
+    return value
 
 
 def star_columns(node: ast.SelectStmt, catalog: Catalog | None) -> list[Column] | None:
@@ -207,9 +215,15 @@ def _target_value(
     return made_up
 
 
-def _kind(value: Any) -> type | None:
-    """Text, truth or number: what a constant in SQL can be, as a value of a column."""
-    return next((kind for kind in (str, bool, int, float) if isinstance(value, kind)), None)
+def _kind(value: Any) -> str | None:
+    """Text, truth or number: what a constant in SQL can be, as a value of a column (an
+    integer, a float and a decimal are all numbers: ``price IN (9.5, 10.5)`` pins a numeric
+    column whose made-up value is 1)."""
+    if isinstance(value, bool):
+        return "truth"
+    if isinstance(value, int | float | decimal.Decimal):
+        return "number"
+    return "text" if isinstance(value, str) else None
 
 
 # functions of a column whose value is text (open-webui's ``lower(email)``)
