@@ -400,7 +400,7 @@ def replayed(done: Sequence[tuple[MigrationScript, Sequence[str], bool]]) -> Cat
         for text in upgrade_sql:
             for _, node in split_statements(text):
                 catalog.apply(node, script.revision)
-        catalog.end_revision(exact, base=not script.down_revisions)
+        catalog.end_revision(exact, base=script.starts_a_history)
     return catalog
 
 

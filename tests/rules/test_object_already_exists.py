@@ -256,6 +256,25 @@ def upgrade():
     assert [f for f in command.check([path.parent]).findings if f.rule == RULE] == []
 
 
+def test_a_second_root_that_depends_on_this_history_runs_on_its_database(
+    write_migration,
+) -> None:
+    """pypnusershub's sample data is a root of its own that ``depends_on`` the main
+    history: not another history on another database, as prefect 2's SQLite one is. Taken
+    for one, it silenced the rules on what the schema holds from there on, and whether it
+    did depended on its file's name (sorted before the main root's, or after)."""
+    write_migration(TABLE, revision="a1", name="b_main.py")
+    write_migration(
+        "depends_on = 'a1'\ndef upgrade():\n"
+        '    op.execute("INSERT INTO electron VALUES (1, 1)")\n',
+        revision="s1", name="a_samples.py",
+    )  # fmt: skip
+    body = 'def upgrade():\n    op.create_index("ix_electron_parent", "electron", ["parent_id"])\n'
+    path = write_migration(body, revision="c3", down_revision="a1", name="c_next.py")
+    findings = [f for f in command.check([path.parent]).findings if f.rule == RULE]
+    assert [f.path.name for f in findings] == ["c_next.py"]
+
+
 def test_a_key_whose_index_takes_another_relations_name_fails(write_migration) -> None:
     """monasca names a UNIQUE ``tenant_name`` in two tables: PostgreSQL names each key's
     index as the key, and index names are unique in a schema ('relation "tenant_name"

@@ -302,7 +302,7 @@ class OfflineCapturer:
         module = self._run(upgrade, script, lambda: load_module(script), importing=True)
         if upgrade.failure is not None:  # the import failed: neither function exists
             down.failure, down.stood_in = upgrade.failure, upgrade.stood_in
-            self.catalog.end_revision(exact=False, base=not script.down_revisions)
+            self.catalog.end_revision(exact=False, base=script.starts_a_history)
             return ScriptCapture(upgrade, down, before)
         function = getattr(module, "upgrade", None)
         if callable(function):
@@ -315,7 +315,7 @@ class OfflineCapturer:
                 upgrade = self._where_they_exist(upgrade, script, function, start)
                 upgrade = self._with_rows(upgrade, script, function, start)
                 self.catalog = upgrade.recorder.catalog or self.catalog
-        self.catalog.end_revision(upgrade.exact, base=not script.down_revisions)
+        self.catalog.end_revision(upgrade.exact, base=script.starts_a_history)
         function = getattr(module, "downgrade", None)
         if callable(function) and with_downgrade:
             start = self.catalog.copy()

@@ -41,6 +41,14 @@ class MigrationScript:
     outside: tuple[str, ...] = ()
 
     @property
+    def starts_a_history(self) -> bool:
+        """No parent, and no revision of this history it depends on: another history may
+        start here (prefect 2's versions for SQLite), run on another database. A root that
+        depends on one of this history's (pypnusershub's sample data) runs on its database."""
+        within = set(self.depends_on) - set(self.outside)
+        return not self.down_revisions and not within
+
+    @property
     def title(self) -> str:
         """The first line of its docstring (Alembic's ``-m`` message)."""
         lines = (ast.get_docstring(self.tree) or "").strip().splitlines()

@@ -30,7 +30,7 @@ def on_known_schema(rev: RevisionContext, rule: Rule) -> Iterator[tuple[Catalog,
     schema = rev.schema_before
     if schema is None or not schema.exact:
         return  # a revision not captured to its end may have made or dropped anything
-    if schema.bases + (not rev.script.down_revisions) > 1:
+    if schema.bases + rev.script.starts_a_history > 1:
         return  # another history (another base: prefect 2's versions for SQLite) may run
         # on another database
     guarded = rev.script.guarded_lines
