@@ -73,9 +73,6 @@ def upgrade():
     op.execute("CREATE TYPE mood AS ENUM ('ok', 'not ok')")
     op.add_column("callbacks", sa.Column("mood", sa.Enum("ok", "not ok", name="mood")))
     op.add_column("callbacks", sa.Column("plain", sa.Enum("a", name="plain", native_enum=False)))
-    # designate names the enum as its table: the table's row type has that name, and
-    # PostgreSQL refuses it for another reason
-    op.add_column("callbacks", sa.Column("self", sa.Enum("a", name="callbacks")))
 """
     assert after_history(write_migration, before, body, rule=RULE) == []
 
@@ -143,3 +140,22 @@ def upgrade():
                     type_=sa.Enum("a", "b", name="callback_kind"))
 """
     assert len(after_history(write_migration, TABLE, body, rule=RULE)) == 1
+
+
+def test_an_enum_named_as_its_own_table_is_the_tables_row_type(write_migration) -> None:
+    """designate alters ``service_statuses.status`` to ``sa.Enum(name="service_statuses")``,
+    though its enum is ``service_statuses_enum``: that name is the table's own row type,
+    and PostgreSQL refuses it ("composite type ... cannot be made a member of itself")."""
+    before = """\
+def upgrade():
+    op.create_table("service_statuses", sa.Column("id", sa.Integer()),
+                    sa.Column("status", sa.Enum("UP", "DOWN", name="service_statuses_enum")))
+"""
+    body = """\
+def upgrade():
+    with op.batch_alter_table("service_statuses") as batch_op:
+        batch_op.alter_column("status", type_=sa.Enum("UP", "DOWN", "STOPPED",
+                              name="service_statuses"))
+"""
+    (finding,) = after_history(write_migration, before, body, rule=RULE)
+    assert "cannot be made a member of itself" in finding.message

@@ -75,9 +75,21 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
             continue
         if schema.table(stmt.table.key) is None or _built_on_tables_made_outside(schema):
             continue  # a table made outside the history read: so may the type have been
-        if name in schema.tables:
-            continue  # a table's row type has that name: PostgreSQL fails otherwise
         type_sql = TableName.from_key(name).sql
+        if name in schema.tables and name == stmt.table.key:  # designate's service_statuses
+            yield rev.finding(
+                RULE,
+                stmt,
+                f'Column {stmt.table.sql}."{_column_of(stmt.operation)}" is of the enum type '
+                f"{type_sql}, which no revision before it creates and this call does not: "
+                "that name is the table's own row type, and on PostgreSQL it fails with "
+                f'"composite type {type_sql} cannot be made a member of itself".',
+                enum=_enum_code(enum),
+                call=rev.source_at(stmt.line) or "...",
+            )
+            continue
+        if name in schema.tables:
+            continue  # another table's row type has that name: no enum, but it exists
         yield rev.finding(
             RULE,
             stmt,
