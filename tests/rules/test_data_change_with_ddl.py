@@ -242,6 +242,19 @@ def upgrade():
     assert lines_flagged(tmp_path, flagged, rule=RULE) == [4]
 
 
+def test_a_delete_comparing_two_constants_changes_nothing(tmp_path: Path) -> None:
+    """designate quotes a column's name as a string: ``WHERE 'key' = 'master'`` compares two
+    constants, and matches no row; ``WHERE key = 'master'`` matches some."""
+    body = """\
+def upgrade():
+    op.add_column("zone_attributes", sa.Column("note", sa.Text()))
+    op.execute("DELETE FROM zone_attributes WHERE 'key' = 'master'")
+"""
+    assert lines_flagged(tmp_path, body, rule=RULE) == []
+    flagged = body.replace("'key' = 'master'", "key = 'master'")
+    assert lines_flagged(tmp_path, flagged, rule=RULE) == [3]
+
+
 def test_a_change_whose_condition_reads_its_table_is_not_batched(tmp_path: Path) -> None:
     """bodhi deletes every test case whose name appears twice: batched, a later batch would
     count the names again without the rows already deleted, and keep some."""

@@ -17,7 +17,7 @@ from migsafe.revision import RevisionContext, is_version_table
 from migsafe.rule import DOWNGRADE, PG_DOCS, UPGRADE, Category, Rule
 from migsafe.rules._batches import batched, empties_for_a_required_column
 from migsafe.sql import Statement, TableName, parse_sql
-from migsafe.sqltree import walk
+from migsafe.sqltree import literal, walk
 
 RULE = Rule(
     code="MS034",
@@ -355,13 +355,18 @@ def _each_row_on_its_own(line: int) -> str:
 
 def _no_row(stmt: Statement) -> bool:
     """``WHERE false``: what SQLAlchemy writes for ``.where(column is None)``, a Python
-    comparison that is always False (mistral's): it changes no row."""
+    comparison that is always False (mistral's); or two different constants compared
+    (designate's ``WHERE 'key' = 'master'``, quoted as a string): it changes no row."""
     where = getattr(stmt.node, "whereClause", None)
+    if isinstance(where, ast.A_Const):
+        return isinstance(where.val, ast.Boolean) and not where.val.boolval
     return (
-        isinstance(where, ast.A_Const)
-        and isinstance(where.val, ast.Boolean)
-        and not where.val.boolval
-    )
+        isinstance(where, ast.A_Expr) and where.kind == A_Expr_Kind.AEXPR_OP
+        and [n.sval for n in where.name] == ["="]
+        and isinstance(where.lexpr, ast.A_Const) and isinstance(where.rexpr, ast.A_Const)
+        and None not in (literal(where.lexpr), literal(where.rexpr))
+        and literal(where.lexpr) != literal(where.rexpr)
+    )  # fmt: skip
 
 
 def _one_row(rev: RevisionContext, stmt: Statement) -> bool:
