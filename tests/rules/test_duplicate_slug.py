@@ -219,6 +219,22 @@ def test_slugs_alembic_cut_short_from_different_messages_are_not_judged(tmp_path
     assert flagged(root) == [f"c3_{cut}.py"]
 
 
+def test_a_slug_shorter_than_alembic_cuts_was_not_cut(tmp_path: Path) -> None:
+    """pypn-ref-geo names three files ``add_missing_size_hierachy``, for messages that go on
+    (``... (GRID 20)``): a 25-character slug is no 40-character cut, so all but the first
+    are the same name twice."""
+    slug = "add_missing_size_hierachy"
+    root = project(
+        tmp_path,
+        {
+            f"{VERSIONS}/a1_{slug}.py": revision("a1", message=f"{slug} (GRID 1)"),
+            f"{VERSIONS}/b2_{slug}.py": revision("b2", "a1", message=f"{slug} (GRID 20)"),
+            f"{VERSIONS}/c3_{slug}.py": revision("c3", "b2", message=slug),
+        },
+    )
+    assert flagged(root) == [f"b2_{slug}.py", f"c3_{slug}.py"]
+
+
 def test_slugs_written_alike_by_hand_are_judged_whatever_the_messages(tmp_path: Path) -> None:
     """prefect named two revisions migrate_artifact_data by hand: their files cannot be
     told apart, though their messages can."""

@@ -74,10 +74,11 @@ def check_history(history: History) -> Iterator[Finding]:
             continue
         earlier = earlier_with.setdefault((script.path.parent, slug), [])
         earlier.append(script)
-        first = next((e for e in earlier[:-1] if not _cut_short(slug, e, script)), None)
+        config = alembic_config(script.path, known)
+        length = config.truncate_slug_length if config is not None else _ALEMBIC_LENGTH
+        first = next((e for e in earlier[:-1] if not _cut_short(slug, e, script, length)), None)
         if first is None:
             continue
-        config = alembic_config(script.path, known)
         directory = config.directory if config is not None else None
         finding = RULE.finding(
             script.path,
@@ -115,14 +116,18 @@ def _slug(script: MigrationScript, known: dict[Path, AlembicConfig | None]) -> s
     return slug
 
 
-def _cut_short(slug: str, first: MigrationScript, later: MigrationScript) -> bool:
+def _cut_short(slug: str, first: MigrationScript, later: MigrationScript, length: int) -> bool:
     """Alembic cut ``slug`` short (at its ``truncate_slug_length``) from two messages that
     differ after it: ``alembic history`` shows them apart (nonebot's migrate
     nonebot_plugin_tetris_stats_tetrioleague... revisions). Two slugs written alike by
-    hand are still judged, whatever their messages."""
+    hand are still judged, whatever their messages: a message no longer than that length
+    was not cut (pypn-ref-geo names three files ``add_missing_size_hierachy``)."""
     whole = [slug_of(script.title, _UNCUT) for script in (first, later)]
-    cut = all(w != slug and w.startswith(slug) for w in whole)
+    cut = all(w != slug and w.startswith(slug) and len(w) > length for w in whole)
     return cut and whole[0] != whole[1]
+
+
+_ALEMBIC_LENGTH = 40  # Alembic's truncate_slug_length when alembic.ini sets none
 
 
 _UNCUT = 10_000  # longer than any message
