@@ -9,6 +9,7 @@ from alembic.operations import ops
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType
 
+from migsafe.catalog import Constraint
 from migsafe.findings import Finding, Severity
 from migsafe.locks import alter_table_command_lock
 from migsafe.revision import RevisionContext, alter_commands, table_values
@@ -157,16 +158,13 @@ def _dropped_alike(
     """The constraint of the same kind on the same columns, in the same order, that the
     function dropped from the table before ``stmt`` (its name and line): the add is a
     rename."""
-    for earlier in rev.earlier(stmt):
-        if earlier.table != stmt.table:
-            continue
-        for cmd in alter_commands(earlier.node, AlterTableType.AT_DropConstraint):
-            schema = rev.schema_at(earlier)
-            table = schema.tables.get(stmt.table.key) if schema is not None else None
-            known = table.constraints.get(cmd.name) if table is not None else None
-            if known is not None and known.kind == kind and known.columns == columns:
-                return cmd.name, earlier.line
-    return None
+    return next(
+        (
+            (name, line) for name, line, known in _dropped_earlier(rev, stmt)
+            if known is not None and known.kind == kind and known.columns == columns
+        ),
+        None,
+    )  # fmt: skip
 
 
 def _dropped_before(
@@ -177,17 +175,29 @@ def _dropped_before(
     has one), or one of the same name. An index built for the new one, and committed,
     before the drop would clash with it; after the drop, a commit leaves the table without
     either."""
+    return next(
+        (
+            (dropped, line) for dropped, line, known in _dropped_earlier(rev, stmt)
+            if dropped == name or (
+                kind == "PRIMARY KEY" and known is not None and known.kind == "primary key"
+            )
+        ),
+        None,
+    )  # fmt: skip
+
+
+def _dropped_earlier(
+    rev: RevisionContext, stmt: Statement
+) -> Iterator[tuple[str, int, Constraint | None]]:
+    """Each constraint the function dropped from the table before ``stmt``: its name, the
+    line, and what the schema knew of it then."""
     for earlier in rev.earlier(stmt):
         if earlier.table != stmt.table:
             continue
         for cmd in alter_commands(earlier.node, AlterTableType.AT_DropConstraint):
             schema = rev.schema_at(earlier)
             table = schema.tables.get(stmt.table.key) if schema is not None else None
-            known = table.constraints.get(cmd.name) if table is not None else None
-            primary = kind == "PRIMARY KEY" and known is not None and known.kind == "primary key"
-            if primary or cmd.name == name:
-                return cmd.name, earlier.line
-    return None
+            yield cmd.name, earlier.line, table.constraints.get(cmd.name) if table else None
 
 
 def _index_building_constraints(
