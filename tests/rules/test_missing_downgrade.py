@@ -662,6 +662,32 @@ def downgrade():
     ]
 
 
+def test_an_enum_the_call_names_by_its_class_is_put_back_as_the_schema_knows_it(
+    write_migration,
+) -> None:
+    """designate writes ``existing_type=sa.Enum`` (the class): the recipe put back
+    ``sa.Enum()``, with no name, which SQLAlchemy refuses on PostgreSQL. The schema says
+    what the column was: that type, by its name."""
+    before = """\
+def upgrade():
+    op.create_table("zones", sa.Column("id", sa.Integer(), primary_key=True),
+                    sa.Column("type", sa.Enum("PRIMARY", "SECONDARY", name="type")))
+"""
+    body = """\
+def upgrade():
+    op.alter_column("zones", "type", existing_type=sa.Enum,
+                    type_=sa.Enum("PRIMARY", "SECONDARY", "CATALOG", name="type"))
+
+def downgrade():
+    pass
+"""
+    (finding,) = after_history(write_migration, before, body, rule=RULE)
+    assert "existing_type=sa.Enum('PRIMARY', 'SECONDARY', 'CATALOG', name='type')" in (
+        finding.hint
+    ), finding.hint
+    assert "type_=sa.Enum()" not in finding.hint
+
+
 def test_changes_of_a_table_the_upgrade_made_go_with_its_drop(tmp_path: Path) -> None:
     """cinder's initial revision alters a table it made: the recipe said to undo that by
     hand, where dropping the table undoes it."""

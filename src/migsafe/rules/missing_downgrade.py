@@ -338,11 +338,22 @@ def _as_it_was(rev: RevisionContext, operation: ops.MigrateOperation) -> ops.Mig
             known.existing_nullable = former
             if former == operation.modify_nullable:
                 known.modify_nullable = None  # no change to undo
-    if operation.modify_type is not None and operation.existing_type is None:
+    if operation.modify_type is not None and _says_too_little(operation.existing_type):
         former_type = rev.column_before(stmt, operation.column_name, "type")
         if isinstance(former_type, ast.TypeName) and not is_unknown_type(former_type):
             known.existing_type = sqlalchemy_type(former_type, rev.schema_at(stmt) or Catalog())
     return known
+
+
+def _says_too_little(given: object) -> bool:
+    """An ``existing_type=`` to put back that is not written, or written so that it cannot
+    be made again: the class alone (designate's ``existing_type=sa.Enum``), an enum with no
+    name (PostgreSQL's enums have one)."""
+    if given is None:
+        return True
+    if isinstance(given, type):  # ``sa.Integer`` is made again as it is: ``sa.Integer()``
+        return issubclass(given, sa.Enum)
+    return isinstance(given, sa.Enum) and not given.name
 
 
 def _recreated(
