@@ -515,11 +515,7 @@ class OfflineCapturer:
         schema that this run does not (dagster's ``if has_table("runs"):``). Where the
         schema was not known whole when it asked (a revision before it raised), the table
         may have been made by that revision or not at all: the run is kept only then.
-        Tables the function made itself after it asked for them are taken to exist where
-        it asked only for them, and that run is kept only where it does all the first did
-        (meltano drops "state", if an older version of a revision made it, then makes it:
-        the drop is judged); else the first stands, with no notice (``if "t" not in tables:
-        op.create_table("t")`` does less where it exists)."""
+        Where it asked only for tables it then made itself, ``_where_its_own_exist``."""
         assumed = [
             asked
             for asked in capture.tables_asked_absent
@@ -563,6 +559,8 @@ class OfflineCapturer:
         if _holds(_schema_changes(every), _schema_changes(capture)):  # all at once it does
             every.tables_assumed, every.assumed_covers = made, True  # all the first did, and
             return every  # more (meltano); else one at a time: some it makes if missing
+        if len(made) == 1:  # that one at a time is the run just made
+            return capture
         for asked in made:
             again = self._where_these_exist(capture, script, function, start, [*taken, asked])
             if again is None:
@@ -580,7 +578,7 @@ class OfflineCapturer:
     ) -> Capture | None:  # fmt: skip
         """The function run where ``tables`` exist, with columns not known, weighed over
         what they may hold (``_over_what_is_not_known``); None unless it ran to its end
-        with nothing to guess, within ``_ROWS_RUN_SECONDS``."""
+        with nothing to guess, in the time a made-up run has (``_made_up_run``)."""
         catalog = start.copy()
         for asked in tables:
             catalog.tables[asked.table] = Table(asked.table, partial=True)
@@ -597,9 +595,9 @@ class OfflineCapturer:
     @contextlib.contextmanager
     def _made_up_run(self) -> Iterator[None]:
         """A run in a world made up to see what the migration would do there: it gets
-        ``_ROWS_RUN_SECONDS``, and all of a script's together ``_MADE_UP_SECONDS`` (40
-        tables it asks for and then makes are 40 such runs); it may not end the worker.
-        RunTooLong when the script's time for them is spent."""
+        ``_ROWS_RUN_SECONDS``, and all of a script's together ``_MADE_UP_SECONDS`` (tables
+        it asks for and then makes may be taken to exist one at a time, a run each); it may
+        not end the worker. RunTooLong when the script's time for them is spent."""
         left = self._made_up_until - time.monotonic()
         if left <= 0:
             raise RunTooLong(None)
