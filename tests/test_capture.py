@@ -3314,6 +3314,29 @@ def upgrade():
     assert "UPDATE variable SET val = 'x' WHERE id = 1" in judged
 
 
+def test_a_json_document_a_migration_changes_is_its_rows_own(write_migration) -> None:
+    """A migration that changes the JSON document it read (``meta["seen"] = True``) changed
+    the made-up document itself, which every later row and script read as it was left."""
+    first = (
+        "def upgrade():\n"
+        "    op.create_table('doc', sa.Column('id', sa.Integer, primary_key=True),\n"
+        "                    sa.Column('meta', sa.JSON))\n"
+    )
+    body = """
+def upgrade():
+    doc = sa.table("doc", sa.column("id"), sa.column("meta", sa.JSON))
+    bind = op.get_bind()
+    for row in bind.execute(sa.select(doc.c.id, doc.c.meta)).fetchall():
+        row.meta["seen"] = True
+    for row in bind.execute(sa.select(doc.c.id, doc.c.meta).where(doc.c.id > 0)).fetchall():
+        if "seen" not in row.meta:  # a row of its own: no other row's change is in it
+            bind.execute(sa.update(doc).where(doc.c.id == row.id).values(meta={"new": 1}))
+"""
+    _, notes, judged = _after(write_migration, first, body)
+    assert notes == []
+    assert any(sql.startswith("UPDATE doc") for sql in judged), judged
+
+
 def test_a_json_column_read_with_a_row_comes_back_decoded(write_migration) -> None:
     """langflow reads ``sa.select(role.c.permissions)`` of an ``sa.JSON()`` column and checks
     it is a list: psycopg2 decodes JSON itself, and SQLAlchemy does not decode it again. Offline

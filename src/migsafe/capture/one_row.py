@@ -10,6 +10,7 @@ one judged (``OfflineCapturer._with_rows``).
 
 from __future__ import annotations
 
+import copy
 import datetime
 import decimal
 import json
@@ -72,6 +73,12 @@ class RowValues:
 
     def label(self, labels: Sequence[Any]) -> Any:
         return labels[-1] if self.last else labels[0]
+
+    def of(self, type_name: str) -> Any:
+        """The value of a type, a JSON document a copy of its own: a migration that changes
+        the one it read (``row.meta["path"] = ...``) changes no other row's."""
+        value = self.by_type[type_name]
+        return copy.deepcopy(value) if isinstance(value, dict | list) else value
 
 
 FIRST_VALUES = RowValues(_FIRST)
@@ -204,7 +211,7 @@ def _target_value(
         and value.funcname[-1].sval in _TEXT_FUNCTIONS
         and _column(value.args[0], tables) is not None
     ):  # fmt: skip
-        return values.by_type["text"]
+        return values.of("text")
     column = _column(value, tables)
     if column is None or column.type is None:
         return None
@@ -261,9 +268,9 @@ def _value(column: Column, catalog: Catalog, values: RowValues) -> Any:
         return None
     names = [n.sval for n in column.type.names]
     if names[-1] in values.by_type:
-        return values.by_type[names[-1]]
+        return values.of(names[-1])
     if names[0] == UNKNOWN_TYPE_SCHEMA:  # the application's own type, its module stood in:
-        return values.by_type["text"]  # an opaque value, which the migration passes back
+        return values.of("text")  # an opaque value, which the migration passes back
     for key, labels in catalog.enums.items():
         if key[1] == names[-1] and labels:
             return values.label(labels)
@@ -292,13 +299,12 @@ def row_of_types(types: Sequence[TypeEngine], values: RowValues = FIRST_VALUES) 
 
 
 def _value_of_type(kind: TypeEngine, values: RowValues) -> Any:
-    table = values.by_type
     if isinstance(kind, sqltypes.Enum) and kind.enums:
         return values.label(kind.enums)
     try:
         python = kind.python_type
     except NotImplementedError:  # a stood-in or user-defined type: an opaque value
-        return table["text"]
+        return values.of("text")
     if python is datetime.datetime and getattr(kind, "timezone", False):
-        return table["timestamptz"]
-    return next((table[key] for cls, key in _BY_PYTHON_TYPE if issubclass(python, cls)), None)
+        return values.of("timestamptz")
+    return next((values.of(key) for cls, key in _BY_PYTHON_TYPE if issubclass(python, cls)), None)
