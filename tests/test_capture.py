@@ -3337,6 +3337,34 @@ def upgrade():
     assert any(sql.startswith("UPDATE doc") for sql in judged), judged
 
 
+def test_what_a_made_up_run_keeps_in_a_module_is_gone_after_it(write_migration) -> None:
+    """A tester's migration keeps the ids it read in a module-level list: the run where
+    reads find a row filled it, and its downgrade (and a later script through a helper
+    module) read the made-up ids instead of the database, skipped its read, and the index
+    it builds where there are none, with its finding, went unseen. What a made-up run
+    leaves in the script's module and the modules it names is undone after it."""
+    body = """
+_legacy = []
+
+def _legacy_ids(bind):
+    if not _legacy:
+        _legacy.extend(r.id for r in bind.execute(sa.text("SELECT id FROM variable")))
+    return _legacy
+
+def upgrade():
+    for i in _legacy_ids(op.get_bind()):
+        op.execute(f"UPDATE variable SET kind = 1 WHERE id = {i}")
+
+def downgrade():
+    if not _legacy_ids(op.get_bind()):
+        op.create_index("ix_variable_val", "variable", ["val"])
+"""
+    path, _, _ = _after_variable(write_migration, body)
+    result = command.check([path.parent])
+    judged = {(f.rule, f.line) for f in result.findings if f.path == path}
+    assert ("create-index-not-concurrently", line_of(path, "op.create_index")) in judged
+
+
 def test_a_json_column_read_with_a_row_comes_back_decoded(write_migration) -> None:
     """langflow reads ``sa.select(role.c.permissions)`` of an ``sa.JSON()`` column and checks
     it is a list: psycopg2 decodes JSON itself, and SQLAlchemy does not decode it again. Offline

@@ -46,6 +46,7 @@ from sqlalchemy.schema import CreateTable
 from migsafe.capture import stand_ins
 from migsafe.capture.bytecode import script_code
 from migsafe.capture.code_origin import is_project_file
+from migsafe.capture.kept_state import kept_as_they_were, project_namespaces
 from migsafe.capture.names_spelled import names_spelled
 from migsafe.capture.no_process_exit import no_process_exit
 from migsafe.capture.offline_bind import OfflineBind, is_offline
@@ -374,7 +375,7 @@ class OfflineCapturer:
         again = self._again(capture, script, start.copy())
         again.recorder.outside_names, again.recorder.outside_unique = names, unique
         try:
-            with self._made_up_run():
+            with self._made_up_run(function):
                 self._run(again, script, function)
         except RunTooLong:
             return None
@@ -480,7 +481,7 @@ class OfflineCapturer:
             recorder.outside_unique = capture.recorder.outside_unique
             self._offline = not capture.online
             try:  # a loop that a row makes endless; an exit no database made it take
-                with self._made_up_run():
+                with self._made_up_run(function):
                     self._run(again, script, function)
             except RunTooLong:
                 return None
@@ -584,7 +585,7 @@ class OfflineCapturer:
             catalog.tables[asked.table] = Table(asked.table, partial=True)
         again = self._again(capture, script, catalog)
         try:  # ``while has_table("t"):`` waits forever; ``if has_table(...): os._exit()``
-            with self._made_up_run():
+            with self._made_up_run(function):
                 self._run(again, script, function)
         except RunTooLong:
             return None
@@ -593,15 +594,21 @@ class OfflineCapturer:
         return again if again.exact else None
 
     @contextlib.contextmanager
-    def _made_up_run(self) -> Iterator[None]:
+    def _made_up_run(self, function: Callable[..., Any]) -> Iterator[None]:
         """A run in a world made up to see what the migration would do there: it gets
         ``_ROWS_RUN_SECONDS``, and all of a script's together ``_MADE_UP_SECONDS`` (tables
         it asks for and then makes may be taken to exist one at a time, a run each); it may
-        not end the worker. RunTooLong when the script's time for them is spent."""
+        not end the worker, and what it leaves in the project's modules is undone after
+        it. RunTooLong when the script's time for them is spent."""
         left = self._made_up_until - time.monotonic()
         if left <= 0:
             raise RunTooLong(None)
-        with time_limit(min(_ROWS_RUN_SECONDS, left)), no_process_exit():
+        own = getattr(function, "__globals__", {})
+        with (
+            kept_as_they_were(project_namespaces(own)),
+            time_limit(min(_ROWS_RUN_SECONDS, left)),
+            no_process_exit(),
+        ):
             yield
 
     def _run(
