@@ -763,35 +763,26 @@ def _refused_after(capture: Capture) -> tuple[int, str] | None:
     if failure is None or not failure.refused:
         return None
     for item in reversed(capture.emitted):
-        keyword = (item.sql or "").split(None, 1)[0].upper() if item.sql else ""
-        if keyword in _TRANSACTION_CONTROL:
+        if item.is_all(ast.TransactionStmt):  # BEGIN, COMMIT, ROLLBACK, SAVEPOINT
             continue
-        if not (item.parsed and all(isinstance(node, ast.SelectStmt) for _, node in item.parsed)):
+        if not item.is_all(ast.SelectStmt):
             return None
         shape = (item.line, query_shape(item.sql or ""))
         return shape if shape in capture.recorder.reads_given else None
     return None
 
 
-_TRANSACTION_CONTROL = frozenset(("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"))
-
-
 def _schema_changes(capture: Capture) -> list[str]:
     """What a run emitted but the rows it read and wrote: its schema changes, in order."""
-    return [
-        item.sql or ""
-        for item in capture.emitted
-        if not (item.parsed and all(isinstance(node, _DATA) for _, node in item.parsed))
-    ]
+    return [item.sql or "" for item in capture.emitted if not item.is_all(*_DATA)]
 
 
 def _done(capture: Capture) -> collections.Counter[str]:
     """What a run emitted but its reads, in any order (``_holds``): where reads found a row,
     a run that did just what it did with none showed nothing of what rows change."""
     return collections.Counter(
-        item.sql or "" for item in capture.emitted
-        if not (item.parsed and all(isinstance(n, ast.SelectStmt) for _, n in item.parsed))
-    )  # fmt: skip
+        item.sql or "" for item in capture.emitted if not item.is_all(ast.SelectStmt)
+    )
 
 
 def _holds(changes: Sequence[str], other: Sequence[str]) -> bool:

@@ -64,6 +64,10 @@ class Emitted:
     # whose columns are not known (``Recorder.made_unseen``)
     accounted: bool = False
 
+    def is_all(self, *kinds: type[ast.Node]) -> bool:
+        """Every statement of the text is one of ``kinds`` (``ast.SelectStmt``: a read)."""
+        return bool(self.parsed) and all(isinstance(node, kinds) for _, node in self.parsed)
+
 
 class FailsOnPostgreSQL(sqlalchemy.exc.ProgrammingError):
     """A statement inside a migration's try block that PostgreSQL refuses on every database
@@ -424,10 +428,9 @@ class Recorder:
         applied = self.catalog is not None and self.exact_until is None and self._guess_from is None
         if applied:
             self._refuse_where_postgresql_does(sql, parsed, line)
-        self.emitted.append(
-            Emitted(sql, line, operation, None, parsed, error, called_from=called_from)
-        )
-        if not (parsed and all(isinstance(node, ast.SelectStmt) for _, node in parsed)):
+        emitted = Emitted(sql, line, operation, None, parsed, error, called_from=called_from)
+        self.emitted.append(emitted)
+        if not emitted.is_all(ast.SelectStmt):
             self.writes += 1
         if applied and error is not None:
             self.made_unseen(operation)
