@@ -3453,12 +3453,48 @@ def test_each_table_a_helper_reads_from_one_line_gets_its_row(write_migration) -
     assert [sql.split()[1] for sql in updates] == ["shares", "share_servers"]
 
 
+def test_where_only_whether_rows_exist_decides_the_run_doing_all_the_other_does_is_judged(
+    write_migration,
+) -> None:
+    """prefect moves its work queues in an autocommit block only where it found some; ckan
+    keeps its ``related`` tables if they hold rows and drops them if not. The runs with
+    rows changed the schema otherwise than the run with none, a notice said what depends on
+    them was not checked, and a populated database's path went unjudged. Where both sets of
+    values take one path, the run that does all the other does is judged: every statement
+    of either path is in it."""
+    more = """
+def upgrade():
+    op.add_column("variable", sa.Column("note", sa.Text()))
+    bind = op.get_bind()
+    if bind.execute(sa.text("SELECT count(*) FROM variable WHERE note IS NULL")).scalar():
+        op.create_index("ix_variable_val", "variable", ["val"])
+        bind.execute(sa.text("UPDATE variable SET note = 'x'"))
+"""
+    _, notes, judged = _after_variable(write_migration, more)
+    assert notes == []
+    assert "CREATE INDEX ix_variable_val ON variable (val);" in judged
+    less = """
+def upgrade():
+    bind = op.get_bind()
+    if bind.execute(sa.text("SELECT count(*) FROM variable")).scalar() > 0:
+        print("variable holds rows: drop it by hand")
+        return
+    op.drop_table("variable")
+"""
+    _, notes, judged = _after_variable(write_migration, less)
+    assert notes == []
+    assert "DROP TABLE variable;" in judged
+
+
 @pytest.mark.parametrize(
     "read",
     [
-        # what it changes in the schema depends on the rows: the notice stays
+        # with rows it makes one index, with none another: neither run does all the
+        # other does, and the notice stays
         "if bind.execute(sa.text('SELECT id FROM variable')).fetchall():\n"
-        "        op.create_index('ix_variable_val', 'variable', ['val'])",
+        "        op.create_index('ix_variable_val', 'variable', ['val'])\n"
+        "    else:\n"
+        "        op.create_index('ix_variable_id', 'variable', ['id'])",
         # a table the history does not show: no row to give
         "for row in bind.execute(sa.text('SELECT id FROM elsewhere')):\n"
         "        op.execute(f'UPDATE elsewhere SET x = 1 WHERE id = {row.id}')",

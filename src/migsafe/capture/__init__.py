@@ -132,7 +132,8 @@ class Capture:
     one_way: bool = False  # a downgrade() that raises to say it cannot be undone, did
     online: bool = False  # the run a deploy makes, where it asked (``_as_online``)
     # it read rows, and was run again where each query found one: what it did per row is
-    # in it, and its schema changes were the same as with none (``_with_rows``)
+    # in it, and its schema changes were the same as with none, or one run did all the
+    # others did (``_with_rows``)
     rows_followed: bool = False
     # the run with no rows raised there (what it is judged in place of: ``_with_rows``)
     raised_empty: Failure | None = None
@@ -417,7 +418,8 @@ class OfflineCapturer:
         update each, which an empty database never shows. Kept when it runs to its end with
         nothing to guess and changes the schema just as the first run did: then what it
         does does not depend on the rows, and the notice that it reads them has nothing to
-        say. Not for a run where tables no revision made were taken to exist. Where the
+        say; where they change it otherwise, the run that does all the others do is judged
+        (``_widest``). Not for a run where tables no revision made were taken to exist. Where the
         first run raised on what an empty database answered (lemur reads back the row it
         just inserted, ``fetchone()[0]``), the run where reads find a row is judged when both
         of its values change the schema alike, and a notice says what was taken (``raised
@@ -435,16 +437,17 @@ class OfflineCapturer:
             # does either (``if v is None or v < 2: op.add_column(...)``: one path for none
             # and for 1); each follows its own refusals (where the first values refuse,
             # the others may go on and do more)
-            compared = runs[0] if raised_empty and runs else capture  # the first stopped
             refused.append(set())
-            again = self._rows_run(capture, script, function, start, values, refused[-1], compared)
-            if again is None:
-                return capture
+            again = self._rows_run(capture, script, function, start, values, refused[-1])
+            if again is None or (raised_empty and not _alike(again, runs[0] if runs else capture)):
+                return capture  # where the first stopped, the second is what it is weighed by
             runs.append(again)
         if raised_empty:
             chosen = runs[0]
             chosen.raised_empty = failure
             return _in_the_same_world(chosen, capture)
+        if not all(_alike(run, capture) for run in runs):
+            return _widest(capture, runs)
         worked = [run for run in runs if _done(run) != _done(capture)]
         if not worked and all(  # each read only decides whether it refuses to go on
             (read.line, query_shape(read.sql)) in own
@@ -454,8 +457,9 @@ class OfflineCapturer:
             worked = runs
         if not worked:  # JSON holding the keys it names (superset's chart migrations)
             keyed = keyed_values(names_spelled(script.tree, function))
-            again = self._rows_run(capture, script, function, start, keyed, set(), capture)
-            worked = [again] if again is not None and _done(again) != _done(capture) else []
+            again = self._rows_run(capture, script, function, start, keyed, set())
+            shown = again is not None and _alike(again, capture) and _done(again) != _done(capture)
+            worked = [again] if shown else []
         if not worked:  # with these values it did just what it did with none (fides' ``if "."
             return capture  # in key:`` met no dot): nothing was shown, and the notice stays
         chosen = worked[0]
@@ -464,13 +468,12 @@ class OfflineCapturer:
 
     def _rows_run(
         self, capture: Capture, script: MigrationScript, function: Callable[[], Any],
-        start: Catalog, values: RowValues, refusing: set[tuple[int, str]], compared: Capture,
+        start: Catalog, values: RowValues, refusing: set[tuple[int, str]],
     ) -> Capture | None:  # fmt: skip
         """One run where reads find a row made of ``values``, or None: it did not run to its
-        end with nothing to guess, a query it read with found none (nothing was shown
-        there), or it changed the schema otherwise than ``compared``. A read it refuses to
-        go on after (``_refused_after``) joins ``refusing`` and finds none when it is run
-        again."""
+        end with nothing to guess, or a query it read with found none (nothing was shown
+        there). A read it refuses to go on after (``_refused_after``) joins ``refusing``
+        and finds none when it is run again."""
         while True:
             again = self._again(capture, script, start.copy())
             recorder = again.recorder
@@ -494,13 +497,7 @@ class OfflineCapturer:
         shown = {*again.recorder.reads_given, *refusing}
         if any((read.line, query_shape(read.sql)) not in shown for read in again.reads):
             return None
-        if not again.exact or again.guesses:
-            return None
-        if collections.Counter(_schema_changes(again)) != collections.Counter(
-            _schema_changes(compared)
-        ):  # in any order (``_holds``)
-            return None
-        return again
+        return again if again.exact and not again.guesses else None
 
     def _where_they_exist(
         self, capture: Capture, script: MigrationScript, function: Callable[[], Any],
@@ -775,6 +772,33 @@ def _refused_after(capture: Capture) -> tuple[int, str] | None:
 def _schema_changes(capture: Capture) -> list[str]:
     """What a run emitted but the rows it read and wrote: its schema changes, in order."""
     return [item.sql or "" for item in capture.emitted if not item.is_all(*_DATA)]
+
+
+def _alike(run: Capture, other: Capture) -> bool:
+    """The two runs change the schema alike, in any order (``_holds``)."""
+    return collections.Counter(_schema_changes(run)) == collections.Counter(_schema_changes(other))
+
+
+def _widest(capture: Capture, runs: Sequence[Capture]) -> Capture:
+    """Where reads that find a row change the schema otherwise than reads that find none,
+    but alike whichever values the row holds (whether there are rows is what decides), the
+    run that does all the other does: no path is then left out of what is judged. ckan
+    keeps its ``related`` tables if they hold rows and drops them if not: the run with none
+    does all the others do (and more), and it is judged. prefect moves work queues in an
+    autocommit block only where it found some, and airflow keeps the rows a downgrade
+    cannot hold in a table of their own: the runs with rows do all the run with none does,
+    and more, and the first is judged. Where the values decide (``if v < 2:``), other values
+    may take other paths still: the run with none stands, and the notice with it."""
+    first = runs[0]
+    if not all(_alike(first, run) for run in runs):
+        return capture
+    if all(not (_done(run) - _done(capture)) for run in runs):
+        capture.rows_followed = True
+        return capture
+    if not (_done(capture) - _done(first)):
+        first.rows_followed = True
+        return _in_the_same_world(first, capture)
+    return capture
 
 
 def _done(capture: Capture) -> collections.Counter[str]:
