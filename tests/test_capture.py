@@ -3486,6 +3486,24 @@ def upgrade():
     assert "DROP TABLE variable;" in judged
 
 
+def test_text_read_is_given_what_the_migration_compares_it_with(write_migration) -> None:
+    """prefect sets a block schema's capabilities only ``if type == "STORAGE"``: no made-up
+    text is that, the run with rows did what the run with none did, and the notice stayed.
+    A run where text read is the text the migration compared it with shows the UPDATE."""
+    body = """
+def upgrade():
+    op.add_column("variable", sa.Column("is_storage", sa.Boolean))
+    bind = op.get_bind()
+    for id_, val in bind.execute(sa.text("SELECT id, val FROM variable")):
+        if val == "STORAGE":
+            bind.execute(sa.text("UPDATE variable SET is_storage = true WHERE id = :i"),
+                         {"i": id_})
+"""
+    _, notes, judged = _after_variable(write_migration, body)
+    assert notes == []
+    assert "UPDATE variable SET is_storage = true WHERE id = 1" in judged
+
+
 @pytest.mark.parametrize(
     "read",
     [
@@ -3500,6 +3518,13 @@ def upgrade():
         "        op.execute(f'UPDATE elsewhere SET x = 1 WHERE id = {row.id}')",
         # a value no type tells: no row to give
         "for row in bind.execute(sa.text('SELECT id * 2 FROM variable')):\n        pass",
+        # text compared with a text only one run of each that is tried is (the first it
+        # compared with): the second run's schema changes are not the first's
+        "for (val,) in bind.execute(sa.text('SELECT val FROM variable')):\n"
+        "        if val == 'a':\n"
+        "            op.drop_column('variable', 'kind')\n"
+        "        elif val == 'b':\n"
+        "            op.create_index('ix_variable_val', 'variable', ['val'])",
     ],
 )
 def test_a_read_whose_rows_may_change_what_it_does_is_still_noticed(

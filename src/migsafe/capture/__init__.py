@@ -54,8 +54,10 @@ from migsafe.capture.one_row import (
     FIRST_VALUES,
     OTHER_VALUES,
     RowValues,
+    compared_texts,
     keyed_values,
     query_shape,
+    text_compared,
 )
 from migsafe.capture.operations import Recording
 from migsafe.capture.recorder import AskedAbsent, Emitted, Read, Recorder
@@ -433,15 +435,17 @@ class OfflineCapturer:
             return capture
         runs: list[Capture] = []
         refused: list[set[tuple[int, str]]] = []  # the reads each run refuses to go on after
-        for values in (FIRST_VALUES, OTHER_VALUES):  # other values must not change what it
-            # does either (``if v is None or v < 2: op.add_column(...)``: one path for none
-            # and for 1); each follows its own refusals (where the first values refuse,
-            # the others may go on and do more)
-            refused.append(set())
-            again = self._rows_run(capture, script, function, start, values, refused[-1])
-            if again is None or (raised_empty and not _alike(again, runs[0] if runs else capture)):
-                return capture  # where the first stopped, the second is what it is weighed by
-            runs.append(again)
+        with compared_texts() as compared:
+            for values in (FIRST_VALUES, OTHER_VALUES):  # other values must not change what
+                # it does either (``if v is None or v < 2: op.add_column(...)``: one path for
+                # none and for 1); each follows its own refusals (where the first values
+                # refuse, the others may go on and do more)
+                refused.append(set())
+                again = self._rows_run(capture, script, function, start, values, refused[-1])
+                weighed_by = runs[0] if runs else capture  # where the first stopped, the second
+                if again is None or (raised_empty and not _alike(again, weighed_by)):
+                    return capture
+                runs.append(again)
         if raised_empty:
             chosen = runs[0]
             chosen.raised_empty = failure
@@ -455,11 +459,16 @@ class OfflineCapturer:
             for read in run.reads
         ):
             worked = runs
-        if not worked:  # JSON holding the keys it names (superset's chart migrations)
-            keyed = keyed_values(names_spelled(script.tree, function))
-            again = self._rows_run(capture, script, function, start, keyed, set())
-            shown = again is not None and _alike(again, capture) and _done(again) != _done(capture)
-            worked = [again] if shown else []
+        more = (  # JSON holding the keys it names (superset's chart migrations), text that
+            # is what it compared the text it read with (prefect's ``if type == "STORAGE":``)
+            keyed_values(names_spelled(script.tree, function)),
+            *(text_compared(text) for text in compared[:_TEXTS_TRIED]),
+        )
+        for values in more if not worked else ():
+            again = self._rows_run(capture, script, function, start, values, set())
+            if again is not None and _alike(again, capture) and _done(again) != _done(capture):
+                worked = [again]
+                break
         if not worked:  # with these values it did just what it did with none (fides' ``if "."
             return capture  # in key:`` met no dot): nothing was shown, and the notice stays
         chosen = worked[0]
@@ -747,6 +756,7 @@ def _in_the_same_world(run: Capture, capture: Capture) -> Capture:
     return run
 
 
+_TEXTS_TRIED = 3  # of the texts a migration compared what it read with, how many are tried
 _REFUSALS_FOLLOWED = 3  # how many reads a run where reads find rows may find none in
 
 

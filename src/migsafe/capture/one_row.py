@@ -10,12 +10,13 @@ one judged (``OfflineCapturer._with_rows``).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime
 import decimal
 import json
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,13 +35,48 @@ Row = tuple[Any, ...]
 class _Text(str):
     """A text value that reads as JSON (``json.loads()`` gives an object: superset's chart
     params) and as a template (``.format(**fields)`` gives it back: prefect's notification
-    bodies): text columns often hold either."""
+    bodies): text columns often hold either. What it is compared with for equality is
+    written down (``compared_texts``)."""
+
+    __hash__ = str.__hash__
 
     def format(self, *args: Any, **kwargs: Any) -> str:
         return str(self)
 
     def format_map(self, mapping: Any) -> str:
         return str(self)
+
+    def __eq__(self, other: object) -> bool:
+        _note_compared(other)
+        return str.__eq__(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        _note_compared(other)
+        return str.__ne__(self, other)
+
+
+_compared: list[str] | None = None  # what a made-up text was compared with, while watched
+
+
+def _note_compared(other: object) -> None:
+    if _compared is None or not isinstance(other, str) or isinstance(other, _Text):
+        return
+    if other not in _compared:
+        _compared.append(str(other))
+
+
+@contextlib.contextmanager
+def compared_texts() -> Iterator[list[str]]:
+    """The texts a migration compares the made-up text values it read with, in the order it
+    first does, while in the block: prefect sets a block schema's capabilities only ``if
+    type == "STORAGE"``, a value no made-up one is, and a run whose text is that shows
+    what it does (``texts_compared``)."""
+    global _compared
+    _compared = []
+    try:
+        yield _compared
+    finally:
+        _compared = None
 
 
 # a value of each type, as the driver gives it
@@ -116,6 +152,12 @@ def keyed_values(keys: Iterable[str]) -> RowValues:
             "jsonb": document,
         }
     )
+
+
+def text_compared(text: str) -> RowValues:
+    """The first values, but text is ``text``: a value a migration compared text it read
+    with (``compared_texts``)."""
+    return RowValues({**_FIRST, **dict.fromkeys(_TEXT_TYPES, _Text(text))})
 
 
 def query_shape(sql: str) -> str:
