@@ -886,6 +886,27 @@ def upgrade():
     assert [asked.table for asked in upgrade.tables_assumed] == [("config_schema", "theme")]
 
 
+def test_a_collation_a_stand_in_gives_is_named_for_it(write_migration) -> None:
+    """airflow's ``StringID()`` takes its collation from its configuration, stood in: the
+    CREATE TABLE of its columns could not be rendered, the table was not in the schema, and
+    what later revisions did to it was guessed. Its columns keep their length when the type
+    is copied (``with_variant()``, an ALTER of it)."""
+    body = """
+from myapp_not_installed import conf
+
+def upgrade():
+    name = sa.String(length=250, collation=conf.get("collation_for_ids"))
+    op.create_table("task", sa.Column("name", name.with_variant(sa.Text(), "mysql")))
+    op.alter_column("task", "name", existing_type=name, type_=sa.String(length=100))
+"""
+    _, upgrade, _ = capture_body(write_migration, body)
+    assert upgrade.failure is None and upgrade.exact
+    assert [e.sql for e in upgrade.judged] == [
+        "CREATE TABLE task (\n    name VARCHAR(250) COLLATE get\n);",
+        "ALTER TABLE task ALTER COLUMN name TYPE VARCHAR(100);",
+    ]
+
+
 def test_a_stood_in_server_default_is_an_unknown_string(write_migration) -> None:
     """tap-as-a-service: ``server_default=constants.ACTIVE`` with neutron_lib not installed,
     which SQLAlchemy refuses for not being a string: the statement is exact but for the

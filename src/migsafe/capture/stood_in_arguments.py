@@ -17,7 +17,7 @@ from typing import Any
 
 from alembic.operations import MigrateOperation
 from sqlalchemy.sql.schema import DefaultClause, Table
-from sqlalchemy.types import Enum
+from sqlalchemy.types import Enum, String
 
 from migsafe.capture.stand_ins import StandIn, StandInBase
 
@@ -89,11 +89,15 @@ def sqlalchemy_taking_stand_ins() -> Iterator[None]:
     ``schema=`` is, and ``server_default=constants.ACTIVE`` (tap-as-a-service, neutron_lib
     not installed) a string default whose value is unknown (``stood_in_values``), as is
     an enum label (``sa.Enum(constants.EGRESS_DIRECTION, ..., name="directions")``), and
-    a value given for such an enum (the same stand-in, the same label)."""
+    a value given for such an enum (the same stand-in, the same label). A text type's
+    collation that a stand-in gives (airflow's ``StringID()``, whose collation its
+    configuration, stood in, tells) is named as a stood-in schema is: the CREATE TABLE of
+    its columns is rendered, exact but for that name."""
     new_table = Table.__dict__["_new"]
     default_init = DefaultClause.__init__
     enum_init = Enum.__init__
     enum_value = Enum._db_value_for_elem
+    string_init = String.__init__
 
     def named(cls: type[Table], *args: Any, **kw: Any) -> Any:
         if isinstance(kw.get("schema"), StandIn):
@@ -113,7 +117,14 @@ def sqlalchemy_taking_stand_ins() -> Iterator[None]:
     def label_of(self: Enum, value: Any) -> Any:  # the label a stood-in value made, above
         return enum_value(self, str(value) if isinstance(value, StandIn) else value)
 
+    # its arguments named as String's: SQLAlchemy copies a type by what its __init__ names
+    def collated(self: String, length: int | None = None, collation: Any = None) -> None:
+        if isinstance(collation, StandIn):
+            collation = collation.schema_name
+        string_init(self, length, collation)
+
     Table._new = classmethod(named)  # type: ignore[method-assign, assignment]
+    String.__init__ = collated  # type: ignore[method-assign]
     DefaultClause.__init__ = valued  # type: ignore[method-assign]
     Enum.__init__ = labelled  # type: ignore[method-assign]
     Enum._db_value_for_elem = label_of  # type: ignore[method-assign]
@@ -121,6 +132,7 @@ def sqlalchemy_taking_stand_ins() -> Iterator[None]:
         yield
     finally:
         Table._new = new_table  # type: ignore[method-assign]
+        String.__init__ = string_init  # type: ignore[method-assign]
         DefaultClause.__init__ = default_init  # type: ignore[method-assign]
         Enum.__init__ = enum_init  # type: ignore[method-assign]
         Enum._db_value_for_elem = enum_value  # type: ignore[method-assign]
