@@ -2823,6 +2823,29 @@ def upgrade():
     assert updates and "treemap_v2" in updates[0], judged
 
 
+def test_a_lazy_object_proxy_not_installed_is_what_its_factory_makes(write_migration) -> None:
+    """airflow's ``db_types.TIMESTAMP`` is a ``lazy_object_proxy.Proxy`` of the type for the
+    dialect the migration runs on: stood in, it was a type of unknown kind, and a change to
+    it could not be judged. It is made at its first use, not when the proxy is."""
+    first = "def upgrade():\n    op.create_table('deadline', sa.Column('at', sa.DateTime()))\n"
+    body = """
+from lazy_object_proxy import Proxy
+
+ready = False
+TIMESTAMP = Proxy(lambda: sa.TIMESTAMP if ready else 1 / 0)
+
+def upgrade():
+    global ready
+    ready = True
+    assert isinstance(TIMESTAMP, type) and TIMESTAMP == sa.TIMESTAMP
+    op.alter_column("deadline", "at", existing_type=sa.DateTime(),
+                    type_=TIMESTAMP(timezone=True))
+"""
+    _, notes, judged = _after(write_migration, first, body)
+    assert notes == []
+    assert judged == ["ALTER TABLE deadline ALTER COLUMN at TYPE TIMESTAMP WITH TIME ZONE;"]
+
+
 def test_orm_lookups_of_a_table_made_outside_find_rows_of_the_models_types(
     write_migration,
 ) -> None:

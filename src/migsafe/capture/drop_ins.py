@@ -1,10 +1,15 @@
-"""Modules that are not installed, whose place the standard library can take.
+"""Modules that are not installed, whose place a few lines of Python can take.
 
 simplejson is where the standard library's json came from, and keeps its API: superset's
 migrations parse every chart's ``params`` with it. Stood in, each value it parses is a
 stand-in, and the migration's path a guess; the standard library's json gives the very
 dicts and lists simplejson would. Its own keyword arguments (``ignore_nan=True``) change
 nothing a migration's schema changes depend on, and are left out.
+
+lazy_object_proxy's ``Proxy(factory)`` is the object ``factory()`` makes, made the first
+time it is used: airflow's ``db_types.TIMESTAMP`` and ``StringID``, which its migrations
+alter columns to, are such proxies. Stood in, each was a type of unknown kind, and every
+change to it could not be judged.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import functools
 import inspect
 import json
+import operator
 import types
 from collections.abc import Callable
 from typing import Any
@@ -41,4 +47,81 @@ def _simplejson() -> types.ModuleType:
     return module
 
 
-DROP_INS: dict[str, Callable[[], types.ModuleType]] = {"simplejson": _simplejson}
+class LazyProxy:
+    """lazy_object_proxy's ``Proxy``: every use of it is a use of what its factory makes,
+    made once, at the first."""
+
+    def __init__(self, factory: Callable[[], Any]) -> None:
+        object.__setattr__(self, "_LazyProxy__factory", factory)
+        object.__setattr__(self, "_LazyProxy__made", _NOT_MADE)
+
+    @property
+    def __wrapped__(self) -> Any:
+        made = object.__getattribute__(self, "_LazyProxy__made")
+        if made is _NOT_MADE:
+            made = object.__getattribute__(self, "_LazyProxy__factory")()
+            object.__setattr__(self, "_LazyProxy__made", made)
+        return made
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:  # ``isinstance(proxy, type)`` asks what it made
+        return type(self.__wrapped__)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.__wrapped__, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self.__wrapped__, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        delattr(self.__wrapped__, name)
+
+    def __mro_entries__(self, bases: tuple[Any, ...]) -> tuple[Any, ...]:
+        """``class T(proxy):`` derives from the class it made."""
+        return (self.__wrapped__,)
+
+
+_NOT_MADE = object()
+
+
+def _passed_on(use: Callable[..., Any]) -> Callable[..., Any]:
+    """A special method of LazyProxy that is ``use`` of what it made: Python looks special
+    methods up on the class, never through ``__getattr__``."""
+
+    def method(self: LazyProxy, *args: Any, **kw: Any) -> Any:
+        return use(self.__wrapped__, *args, **kw)
+
+    return method
+
+
+_SPECIAL: dict[str, Callable[..., Any]] = {
+    "__call__": lambda made, *args, **kw: made(*args, **kw),
+    "__getitem__": operator.getitem, "__setitem__": operator.setitem,
+    "__delitem__": operator.delitem, "__contains__": lambda made, item: item in made,
+    "__iter__": iter, "__len__": len, "__bool__": bool, "__hash__": hash, "__str__": str,
+    "__repr__": repr, "__format__": format, "__int__": int, "__float__": float,
+    "__index__": operator.index, "__eq__": operator.eq, "__ne__": operator.ne,
+    "__lt__": operator.lt, "__le__": operator.le, "__gt__": operator.gt,
+    "__ge__": operator.ge, "__add__": operator.add, "__radd__": lambda made, o: o + made,
+    "__sub__": operator.sub, "__rsub__": lambda made, o: o - made, "__mul__": operator.mul,
+    "__rmul__": lambda made, o: o * made, "__mod__": operator.mod,
+    "__rmod__": lambda made, o: o % made, "__or__": operator.or_,
+    "__ror__": lambda made, o: o | made, "__and__": operator.and_,
+    "__rand__": lambda made, o: o & made,
+    "__enter__": lambda made: made.__enter__(),
+    "__exit__": lambda made, *exc_info: made.__exit__(*exc_info),
+}  # fmt: skip
+for _name, _use in _SPECIAL.items():
+    setattr(LazyProxy, _name, _passed_on(_use))
+
+
+def _lazy_object_proxy() -> types.ModuleType:
+    module = types.ModuleType("lazy_object_proxy", "lazy_object_proxy's Proxy, in Python.")
+    module.Proxy = LazyProxy  # type: ignore[attr-defined]
+    return module
+
+
+DROP_INS: dict[str, Callable[[], types.ModuleType]] = {
+    "simplejson": _simplejson,
+    "lazy_object_proxy": _lazy_object_proxy,
+}
