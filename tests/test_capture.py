@@ -3530,6 +3530,33 @@ def upgrade():
     assert "DROP TABLE variable;" in judged
 
 
+def test_a_query_of_joined_tables_finds_a_row_of_both(write_migration) -> None:
+    """langflow backfills a grant for each membership that has none: ``memberships LEFT
+    OUTER JOIN grants ... WHERE grants.id IS NULL``. A query of joined tables found no
+    row, and what was done per membership went unseen."""
+    first = """
+def upgrade():
+    op.create_table("member", sa.Column("id", sa.Integer, primary_key=True),
+                    sa.Column("source", sa.Text))
+    op.create_table("grant", sa.Column("id", sa.Integer, primary_key=True),
+                    sa.Column("member_id", sa.Integer))
+"""
+    body = """
+def upgrade():
+    op.add_column("member", sa.Column("kind", sa.Text))
+    bind = op.get_bind()
+    rows = bind.execute(sa.text(
+        'SELECT m.id, m.source FROM member AS m LEFT OUTER JOIN "grant" g '
+        "ON g.member_id = m.id WHERE g.id IS NULL"
+    )).fetchall()
+    for id_, source in rows:
+        bind.execute(sa.text('INSERT INTO "grant" (member_id) VALUES (:m)'), {"m": id_})
+"""
+    _, notes, judged = _after(write_migration, first, body)
+    assert notes == []
+    assert 'INSERT INTO "grant" (member_id) VALUES (1)' in judged
+
+
 def test_text_read_is_given_what_the_migration_compares_it_with(write_migration) -> None:
     """prefect sets a block schema's capabilities only ``if type == "STORAGE"``: no made-up
     text is that, the run with rows did what the run with none did, and the notice stayed.

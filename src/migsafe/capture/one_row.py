@@ -282,14 +282,23 @@ _TEXT_FUNCTIONS = frozenset(("lower", "upper", "btrim", "ltrim", "rtrim", "trim"
 def _tables(node: ast.SelectStmt, catalog: Catalog) -> dict[str, dict[str, Column]]:
     """The columns of each table the FROM clause names, by its name and its alias."""
     found: dict[str, dict[str, Column]] = {}
-    for item in node.fromClause or ():
-        if isinstance(item, ast.RangeVar):
-            table = catalog.table(qualified_name(item))
-            if table is not None:
-                found[item.relname] = table.columns
-                if item.alias is not None:
-                    found[item.alias.aliasname] = table.columns
+    for item in _range_vars(node.fromClause or ()):
+        table = catalog.table(qualified_name(item))
+        if table is not None:
+            found[item.relname] = table.columns
+            if item.alias is not None:
+                found[item.alias.aliasname] = table.columns
     return found
+
+
+def _range_vars(items: Iterable[ast.Node]) -> Iterator[ast.RangeVar]:
+    """The tables a FROM clause names, those it joins too (langflow's memberships LEFT
+    JOIN their grants, where the grant is missing: the row found is of both tables)."""
+    for item in items:
+        if isinstance(item, ast.RangeVar):
+            yield item
+        elif isinstance(item, ast.JoinExpr):
+            yield from _range_vars((item.larg, item.rarg))
 
 
 def _column(value: ast.Node | None, tables: dict[str, dict[str, Column]]) -> Column | None:
