@@ -778,6 +778,32 @@ def upgrade():
     assert [e.sql for e in upgrade.judged] == ["ALTER TABLE t ADD COLUMN label VARCHAR(40);"]
 
 
+def test_a_stood_in_decorator_keeps_a_classmethod_of_an_enum(write_migration) -> None:
+    """airflow's ``WeightRule(str, Enum)`` caches a classmethod with methodtools, not
+    installed: the stand-in the decorator gave was one more member of the enum, calling it
+    raised, and airflow's configuration module, which every migration reading a setting
+    imports, was stood in whole."""
+    body = """
+import enum
+from myapp_not_installed import methodtools
+
+class Rule(str, enum.Enum):
+    UP = "up"
+    DOWN = "down"
+
+    @methodtools.lru_cache(maxsize=None)
+    @classmethod
+    def all_rules(cls):
+        return sorted(cls.__members__)
+
+def upgrade():
+    op.create_table("t", sa.Column("rule", sa.Enum(*Rule.all_rules(), name="rule")))
+"""
+    _, upgrade, _ = capture_body(write_migration, body)
+    assert upgrade.failure is None and upgrade.guesses == []
+    assert upgrade.judged[0].sql == "CREATE TYPE rule AS ENUM ('DOWN', 'UP')"
+
+
 def test_a_table_a_key_refers_to_exists(write_migration) -> None:
     """mailman's history starts after ``create_all()`` made ``domain``, and vmware-nsx's keys
     refer to neutron's tables: a table a key refers to exists, its columns not known. Its
@@ -3555,6 +3581,29 @@ def upgrade():
     _, notes, judged = _after(write_migration, first, body)
     assert notes == []
     assert 'INSERT INTO "grant" (member_id) VALUES (1)' in judged
+
+
+def test_a_write_returning_rows_gives_a_row_of_what_it_wrote(write_migration) -> None:
+    """airflow moves each batch of deadlines with one ``UPDATE ... RETURNING id`` and goes
+    on from the last id returned: a write that returns rows gave none, and the rest of the
+    batch loop went unseen."""
+    body = """
+def upgrade():
+    op.add_column("variable", sa.Column("moved", sa.Boolean))
+    bind = op.get_bind()
+    last = 0
+    while True:
+        rows = bind.execute(sa.text(
+            "UPDATE variable AS v SET moved = true WHERE v.id > :last RETURNING v.id, val"
+        ), {"last": last}).fetchall()
+        if not rows:
+            break
+        last = max(row[0] for row in rows)
+        bind.execute(sa.text("UPDATE variable SET kind = 2 WHERE id = :id"), {"id": last})
+"""
+    _, notes, judged = _after_variable(write_migration, body)
+    assert notes == []
+    assert "UPDATE variable SET kind = 2 WHERE id = 1" in judged
 
 
 def test_text_read_is_given_what_the_migration_compares_it_with(write_migration) -> None:

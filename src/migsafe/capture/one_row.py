@@ -179,6 +179,8 @@ def one_row(sql: str, catalog: Catalog | None, values: RowValues = FIRST_VALUES)
     except pglast.parser.ParseError:
         return None
     node = parsed[-1].stmt if parsed else None
+    if catalog is not None and isinstance(node, _WRITES) and node.returningClause:
+        return _returned(node, catalog, values)
     if catalog is None or not isinstance(node, ast.SelectStmt) or not node.fromClause:
         return None
     starred = star_columns(node, catalog)
@@ -193,6 +195,23 @@ def one_row(sql: str, catalog: Catalog | None, values: RowValues = FIRST_VALUES)
         for target in node.targetList or ()
     ]
     return tuple(row) if row and None not in row else None
+
+
+_WRITES = (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt)
+
+
+def _returned(
+    node: ast.InsertStmt | ast.UpdateStmt | ast.DeleteStmt, catalog: Catalog, values: RowValues
+) -> Row | None:
+    """The row a write's RETURNING list gives, where it writes one: of the table it writes
+    (and those its UPDATE ... FROM reads), as a SELECT of them would give it. airflow moves
+    each batch of deadlines with one ``UPDATE ... RETURNING d.id``, and goes on from the
+    last id returned."""
+    sources = [node.relation, *_range_vars(getattr(node, "fromClause", None) or ())]
+    tables = _tables_named(sources, catalog)
+    targets = node.returningClause.exprs or ()
+    row = [_target_value(target.val, tables, catalog, values, {}) for target in targets]
+    return tuple(row) if None not in row else None
 
 
 def _pinned(where: ast.Node | None, values: RowValues) -> dict[str, Any]:
@@ -281,8 +300,12 @@ _TEXT_FUNCTIONS = frozenset(("lower", "upper", "btrim", "ltrim", "rtrim", "trim"
 
 def _tables(node: ast.SelectStmt, catalog: Catalog) -> dict[str, dict[str, Column]]:
     """The columns of each table the FROM clause names, by its name and its alias."""
+    return _tables_named(_range_vars(node.fromClause or ()), catalog)
+
+
+def _tables_named(items: Iterable[ast.RangeVar], catalog: Catalog) -> dict[str, dict[str, Column]]:
     found: dict[str, dict[str, Column]] = {}
-    for item in _range_vars(node.fromClause or ()):
+    for item in items:
         table = catalog.table(qualified_name(item))
         if table is not None:
             found[item.relname] = table.columns

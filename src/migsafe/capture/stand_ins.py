@@ -414,11 +414,16 @@ def _for_its_effect(frame: types.FrameType, path: str) -> bool:
     return _next_instruction(frame.f_code).get(frame.f_lasti) == "POP_TOP"
 
 
+_DECORATED = (type, types.FunctionType, classmethod, staticmethod, property)
+
+
 def _decorating(frame: types.FrameType, argument: Any) -> bool:
     """The stand-in is applied as a decorator: the caller's call hands it the function or
     class just defined, with no argument list of its own (``@public`` is a ``CALL 0`` with
-    the function in the place of ``self``; ``public(f)`` is a ``CALL 1``)."""
-    if not (isinstance(argument, (type, types.FunctionType))):
+    the function in the place of ``self``; ``public(f)`` is a ``CALL 1``), or a classmethod,
+    staticmethod or property made of it (airflow's ``@methodtools.lru_cache()`` over
+    ``@classmethod``, in an Enum: a stand-in there is one more member of it)."""
+    if not isinstance(argument, _DECORATED):
         return False
     return frame.f_lasti in _calls_without_arguments(frame.f_code)
 
