@@ -2268,6 +2268,28 @@ def downgrade():
     assert ("create-index-not-concurrently", line_of(path, "op.create_index")) in judged
 
 
+def test_tables_asked_for_where_others_asked_for_exist_are_taken_to_exist_too(
+    write_migration,
+) -> None:
+    """dagster re-makes a foreign key ``if "runs" in tables and "run_tags" in tables``: where
+    ``runs`` existed, ``run_tags`` was asked for, found absent, and the notice said the run
+    was not checked. The tables asked for in that world exist too."""
+    path = write_migration(
+        """
+def upgrade():
+    tables = sa.inspect(op.get_bind()).get_table_names()
+    if "runs" in tables and "run_tags" in tables:
+        op.drop_constraint("run_tags_run_id_fkey", "run_tags", type_="foreignkey")
+        op.create_foreign_key("run_tags_run_id_fkey", "run_tags", "runs", ["run_id"],
+                              ["run_id"], ondelete="CASCADE")
+"""
+    )
+    assert _notices(path.parent) == []
+    result = command.check([path.parent])
+    judged = {(f.rule, f.line) for f in result.findings}
+    assert ("add-foreign-key-validated", line_of(path, "op.create_foreign_key")) in judged
+
+
 def test_a_table_a_migration_drops_if_it_exists_then_makes_is_judged_where_it_exists(
     write_migration,
 ) -> None:

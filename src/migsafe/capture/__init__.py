@@ -523,21 +523,20 @@ class OfflineCapturer:
         schema was not known whole when it asked (a revision before it raised), the table
         may have been made by that revision or not at all: the run is kept only then.
         Where it asked only for tables it then made itself, ``_where_its_own_exist``."""
-        assumed = [
-            asked
-            for asked in capture.tables_asked_absent
-            if not is_bookkeeping_table(asked.table[1])
-        ]
-        made = [
-            asked
-            for asked in capture.tables_made_after_asking
-            if not is_bookkeeping_table(asked.table[1])
-        ]
+        assumed = _not_bookkeeping(capture.tables_asked_absent)
+        made = _not_bookkeeping(capture.tables_made_after_asking)
         if not (assumed or made) or not capture.exact:
             return capture
         if not assumed:
             return self._where_its_own_exist(capture, script, function, start, made)
         again = self._where_these_exist(capture, script, function, start, assumed)
+        for _ in range(_ASKED_AGAIN):  # where they exist it asks for others (dagster's ``if
+            # "runs" in tables and "run_tags" in tables:``): those, too, are taken to exist
+            more = _not_bookkeeping(again.tables_asked_absent) if again is not None else []
+            if not more:
+                break
+            assumed = [*assumed, *more]
+            again = self._where_these_exist(capture, script, function, start, assumed)
         if again is None:  # it raised, or branched on what is not known: the first stands
             return capture
         again.assumed_covers = _holds(_schema_changes(again), _schema_changes(capture))
@@ -746,6 +745,14 @@ _DATA = (ast.SelectStmt, ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt)
 _ROWS_RUN_SECONDS = 2.0  # what a run where reads find rows (or in a world) may take: it is
 # optional
 _MADE_UP_SECONDS = 10.0  # what all of one script's runs in made-up worlds may take
+
+
+_ASKED_AGAIN = 3  # how many times more tables asked for in a world are taken to exist
+
+
+def _not_bookkeeping(asked: Sequence[AskedAbsent]) -> list[AskedAbsent]:
+    """The tables asked for but Alembic's own version table."""
+    return [item for item in asked if not is_bookkeeping_table(item.table[1])]
 
 
 def _in_the_same_world(run: Capture, capture: Capture) -> Capture:
