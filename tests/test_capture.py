@@ -3058,6 +3058,44 @@ def upgrade():
     assert schema_changes == ["ALTER TABLE rule DROP COLUMN object;"]
 
 
+def test_a_catalog_query_joining_relations_is_answered_from_the_schema_built(
+    write_migration,
+) -> None:
+    """langflow relabels an enum after reading its labels from ``pg_enum JOIN pg_type``, and
+    prefect rebuilds an index it finds in ``pg_index JOIN pg_class JOIN pg_namespace``,
+    naming it ``format('%I.%I', nspname, relname)``: a query of joined catalog relations
+    was a read, its rows an empty database's, and the relabelling went unseen."""
+    first = """
+def upgrade():
+    op.create_table("span", sa.Column("id", sa.Integer, primary_key=True),
+                    sa.Column("status", sa.Enum("OK", "ERROR", name="spanstatus")))
+    op.create_index("ix_span_status", "span", ["status"])
+"""
+    body = """
+def upgrade():
+    bind = op.get_bind()
+    labels = {row[0] for row in bind.execute(sa.text(
+        "SELECT e.enumlabel FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid "
+        "WHERE t.typname = 'spanstatus' AND pg_type_is_visible(t.oid) ORDER BY 1"
+    ))}
+    if "OK" in labels and "ok" not in labels:
+        op.execute("ALTER TYPE spanstatus RENAME VALUE 'OK' TO 'ok'")
+    index = bind.execute(sa.text(
+        "SELECT format('%I.%I', n.nspname, c.relname), i.indisvalid FROM pg_index i "
+        "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE i.indrelid = to_regclass('span') AND c.relname = 'ix_span_status'"
+    )).first()
+    if index is not None and index[1]:
+        op.execute(f"COMMENT ON INDEX {index[0]} IS 'valid'")
+"""
+    _, notes, judged = _after(write_migration, first, body)
+    assert [d.message for d in notes] == []
+    assert [sql for sql in judged if not sql.startswith("SELECT")] == [
+        "ALTER TYPE spanstatus RENAME VALUE 'OK' TO 'ok';",
+        "COMMENT ON INDEX public.ix_span_status IS 'valid';",
+    ]
+
+
 @pytest.mark.parametrize(
     "first",
     [

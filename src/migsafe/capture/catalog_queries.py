@@ -6,22 +6,26 @@ reflection answers through the inspector (``reflection.py``). An empty database'
 (no) sent it down a path no database this history built takes: faraday's ``aa56852fa76d``
 added again a column three revisions had added, and migsafe reported the ADD COLUMN. The
 answer is the catalog's: a few relations of ``information_schema`` and ``pg_catalog``, read
-by the simple queries migrations make of them (one relation, equalities ANDed in WHERE, its
-columns, constants, ``count(*)`` or ``EXISTS`` of it). An object's oid is its name
-(``indexrelid = to_regclass('ix_name')``). Anything else, or a schema not known whole, is
-not answered here, and the read is noticed as any other.
+by the simple queries migrations make of them (relations joined on equalities, conditions
+ANDed in WHERE, their columns, constants, ``format()``, ``count(*)`` or ``EXISTS`` of it).
+An object's oid is its name (``indexrelid = to_regclass('ix_name')``), a schema's too.
+Anything else, or a schema not known whole, is not answered here, and the read is noticed
+as any other.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import re
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pglast import ast
-from pglast.enums import SubLinkType
+from pglast.enums import A_Expr_Kind, JoinType, NullTestType, SubLinkType
+from pglast.stream import maybe_double_quote_name
 
 from migsafe.catalog import DEFAULT_SCHEMA, Catalog, Name
-from migsafe.sqltree import anded, equality, is_count, literal
+from migsafe.sqltree import anded, equality, is_count, literal, walk
 
 Row = tuple[Any, ...]
 Record = dict[str, Any]
@@ -62,51 +66,208 @@ def _is_exists(value: ast.Node | None) -> bool:
 
 
 def _answer(node: ast.SelectStmt, catalog: Catalog) -> tuple[list[Row], list[str]] | None:
-    relation = _relation(node)
-    if relation is None or node.groupClause or node.havingClause or node.op:
+    if node.groupClause or node.havingClause or node.op:
         return None
-    records = _RELATIONS[relation](catalog)
-    wanted = _equalities(node.whereClause)
-    if wanted is None or not all(name in _COLUMNS[relation] for name, _ in wanted):
+    joined = _sources(node.fromClause or ())
+    if not joined:
         return None
-    if relation[1] == "columns" and _asks_of_partial_table(wanted, catalog):
+    sources, conditions = joined
+    conditions += anded(node.whereClause)
+    if any(s.relation[1] == "columns" for s in sources) and _asks_of_partial_table(
+        conditions, catalog
+    ):
         return None  # a table the history only altered: of its columns, only some are known
-    found = [r for r in records if all(r[name] in values for name, values in wanted)]
+    found = _matches(sources, conditions, catalog)
+    if found is None:
+        return None
     targets = list(node.targetList or ())
     if len(targets) == 1 and is_count(targets[0].val):
         return [(len(found),)], [targets[0].name or "count"]
-    columns = [_target(target, relation) for target in targets]
-    if None in columns:
-        return None
-    rows = [tuple(_value(column, record) for column in columns) for record in found]
+    rows = []
+    for bound in found:
+        row = tuple(_value(target.val, sources, bound) for target in targets)
+        if _UNKNOWN in row:
+            return None
+        rows.append(row)
+    if not found and any(_value(t.val, sources, None) is _UNKNOWN for t in targets):
+        return None  # what it selects is not known, with rows or without
     if node.limitCount is not None:
         rows = rows[: _limit(node.limitCount)]
-    names = [target.name or _name(column) for target, column in zip(targets, columns, strict=True)]
-    return rows, names
+    return rows, [target.name or _name(target.val) for target in targets]
 
 
-def _relation(node: ast.SelectStmt) -> tuple[str, str] | None:
-    """The one catalog relation ``node`` reads, if it reads one of those answered."""
-    if len(node.fromClause or ()) != 1 or not isinstance(node.fromClause[0], ast.RangeVar):
+@dataclass(frozen=True)
+class _Source:
+    """A catalog relation the FROM clause reads, by the name its columns are qualified with."""
+
+    alias: str
+    relation: tuple[str, str]
+
+
+Bound = dict[str, Record]  # a record of each source, by its alias
+
+
+def _sources(items: Sequence[ast.Node]) -> tuple[list[_Source], list[ast.Node]] | None:
+    """The relations a FROM clause reads, each one answered, and the conditions its inner
+    joins put on them (langflow's ``pg_enum e JOIN pg_type t ON t.oid = e.enumtypid``);
+    None for anything else (an outer join, a subquery, a relation not answered)."""
+    sources: list[_Source] = []
+    conditions: list[ast.Node] = []
+    for item in items:
+        if isinstance(item, ast.RangeVar):
+            name = (item.schemaname or "pg_catalog", item.relname.lower())
+            if name not in _RELATIONS:
+                return None
+            sources.append(_Source(item.alias.aliasname if item.alias else item.relname, name))
+        elif (
+            isinstance(item, ast.JoinExpr) and item.jointype == JoinType.JOIN_INNER
+            and item.quals is not None and not item.usingClause and not item.isNatural
+        ):  # fmt: skip
+            inner = _sources((item.larg, item.rarg))
+            if inner is None:
+                return None
+            sources += inner[0]
+            conditions += [*inner[1], *anded(item.quals)]
+        else:
+            return None
+    return sources, conditions
+
+
+def _matches(
+    sources: list[_Source], conditions: Sequence[ast.Node], catalog: Catalog
+) -> list[Bound] | None:
+    """Each combination of the sources' records that meets every condition; None where a
+    condition is not one told here. A condition is weighed as soon as the sources it names
+    are bound, so a join of the catalog's relations stays small."""
+    named = [(_aliases(condition, sources), condition) for condition in conditions]
+    if any(aliases is None for aliases, _ in named):
         return None
-    source = node.fromClause[0]
-    name = (source.schemaname or "pg_catalog", source.relname.lower())
-    return name if name in _RELATIONS else None
+    found: list[Bound] = [{}]
+    for depth, source in enumerate(sources):
+        bound_now = {s.alias for s in sources[: depth + 1]}
+        due = [c for aliases, c in named if aliases and aliases <= bound_now  # type: ignore[operator]
+               and not aliases <= bound_now - {source.alias}]  # fmt: skip
+        if depth == 0:
+            due += [c for aliases, c in named if not aliases]
+        records = _RELATIONS[source.relation](catalog)
+        widened = []
+        for bound in found:
+            for record in records:
+                candidate = {**bound, source.alias: record}
+                verdicts = [_holds(condition, sources, candidate) for condition in due]
+                if None in verdicts:
+                    return None
+                if all(verdicts):
+                    widened.append(candidate)
+        found = widened
+    return found
 
 
-def _equalities(where: ast.Node | None) -> list[tuple[str, set[Any]]] | None:
-    """Each column the WHERE clause pins, with the values it may have (``= 'x'``, ``IN
-    (...)``); None when it says anything else."""
-    pinned = []
-    for condition in anded(where):
-        found = equality(condition)
-        if found is None:
+def _aliases(node: ast.Node, sources: list[_Source]) -> frozenset[str] | None:
+    """The sources a condition names columns of; None where one of its columns is of none
+    of them, or of more than one."""
+    aliases = set()
+    for column in walk(node):
+        if not isinstance(column, ast.ColumnRef):
+            continue
+        source = _source_of(column, sources)
+        if source is None:
             return None
-        values = [_constant(value) for value in found[1]]
-        if any(value is _UNKNOWN for value in values):
+        aliases.add(source.alias)
+    return frozenset(aliases)
+
+
+def _source_of(column: ast.ColumnRef, sources: list[_Source]) -> _Source | None:
+    """The source a column reference names (``t.oid``, or ``typname`` of the one source
+    that has it), where that relation's column is answered."""
+    names = [f.sval.lower() for f in column.fields if isinstance(f, ast.String)]
+    if len(names) != len(column.fields) or not names:
+        return None
+    if len(names) >= 2:
+        candidates = [s for s in sources if s.alias.lower() == names[-2]]
+    else:
+        candidates = [s for s in sources if names[-1] in _COLUMNS[s.relation]]
+    if len(candidates) != 1 or names[-1] not in _COLUMNS[candidates[0].relation]:
+        return None
+    return candidates[0]
+
+
+def _holds(condition: ast.Node, sources: list[_Source], bound: Bound) -> bool | None:
+    """Whether the records bound meet ``condition``: ``a = b`` and ``<>`` of columns and
+    constants, ``IN (...)``, ``IS [NOT] NULL``, ``pg_*_is_visible(oid)`` (what is in the
+    default schema is); None for any other condition."""
+    if isinstance(condition, ast.NullTest):
+        value = _value(condition.arg, sources, bound)
+        if value is _UNKNOWN:
             return None
-        pinned.append((found[0].lower(), set(values)))
-    return pinned
+        return (value is None) == (condition.nulltesttype == NullTestType.IS_NULL)
+    if isinstance(condition, ast.FuncCall) and _is_visibility(condition):
+        column = condition.args[0]
+        source = _source_of(column, sources) if isinstance(column, ast.ColumnRef) else None
+        schema = _UNKNOWN if source is None else bound[source.alias].get("schema", _UNKNOWN)
+        return None if schema is _UNKNOWN else schema == DEFAULT_SCHEMA
+    if not isinstance(condition, ast.A_Expr) or len(condition.name) != 1:
+        return None
+    operator = condition.name[0].sval
+    left = _value(condition.lexpr, sources, bound)
+    if condition.kind == A_Expr_Kind.AEXPR_IN and operator in ("=", "<>"):
+        listed = [_value(item, sources, bound) for item in condition.rexpr]
+        if left is _UNKNOWN or _UNKNOWN in listed:
+            return None
+        return (left in listed) == (operator == "=")
+    right = _value(condition.rexpr, sources, bound)
+    if condition.kind != A_Expr_Kind.AEXPR_OP or _UNKNOWN in (left, right):
+        return None
+    if operator == "=":
+        return left == right
+    return left != right if operator in ("<>", "!=") else None
+
+
+def _is_visibility(call: ast.FuncCall) -> bool:
+    name = call.funcname[-1].sval.lower()
+    return name.startswith("pg_") and name.endswith("_is_visible") and len(call.args or ()) == 1
+
+
+def _value(value: ast.Node | None, sources: list[_Source], bound: Bound | None) -> Any:
+    """What an expression of the select list or a condition gives for the records bound (no
+    records: whether it can be told at all): a column, a constant, ``current_schema()``, a
+    relation's oid, ``format()`` of those; ``_UNKNOWN`` for anything else."""
+    if isinstance(value, ast.ColumnRef):
+        source = _source_of(value, sources)
+        if source is None:
+            return _UNKNOWN
+        return None if bound is None else bound[source.alias][value.fields[-1].sval.lower()]
+    if isinstance(value, ast.FuncCall) and value.funcname[-1].sval.lower() == "format":
+        arguments = [_value(argument, sources, bound) for argument in value.args or ()]
+        if not arguments or _UNKNOWN in arguments or not isinstance(arguments[0], str):
+            return _UNKNOWN
+        return None if bound is None else _formatted(arguments[0], arguments[1:])
+    if isinstance(value, ast.A_Const) and value.isnull:
+        return None
+    return _constant(value)
+
+
+def _formatted(template: str, arguments: list[Any]) -> Any:
+    """PostgreSQL's ``format()`` of ``%s``, ``%I`` and ``%L`` (prefect names an index
+    ``format('%I.%I', nspname, relname)``)."""
+    parts = re.split(r"(%[sIL%])", template)
+    given = iter(arguments)
+    out = []
+    for part in parts:
+        if part == "%%":
+            out.append("%")
+        elif part in ("%s", "%I", "%L"):
+            argument = next(given, _UNKNOWN)
+            if argument is _UNKNOWN:
+                return _UNKNOWN
+            out.append(
+                maybe_double_quote_name(str(argument)) if part == "%I"
+                else "'" + str(argument).replace("'", "''") + "'" if part == "%L"
+                else str(argument)
+            )  # fmt: skip
+        else:
+            out.append(part)
+    return "".join(out)
 
 
 _UNKNOWN = object()
@@ -132,33 +293,25 @@ def _constant(value: ast.Node | None) -> Any:
     return _UNKNOWN
 
 
-def _column_name(value: ast.Node | None) -> str | None:
-    if isinstance(value, ast.ColumnRef) and isinstance(value.fields[-1], ast.String):
-        return value.fields[-1].sval.lower()
-    return None
-
-
-def _asks_of_partial_table(wanted: list[tuple[str, set[Any]]], catalog: Catalog) -> bool:
-    names = next((values for name, values in wanted if name == "table_name"), None)
+def _asks_of_partial_table(conditions: Sequence[ast.Node], catalog: Catalog) -> bool:
+    """The query may be of a table the history only altered: no condition names another
+    table (``table_name = 't'``)."""
+    names: set[Any] | None = None
+    for condition in conditions:
+        found = equality(condition)
+        if found is not None and found[0].lower() == "table_name":
+            names = {_constant(value) for value in found[1]}
     tables = catalog.tables.values()
     return any(t.partial and (names is None or t.name[1] in names) for t in tables)
 
 
-def _target(target: ast.ResTarget, relation: tuple[str, str]) -> Any:
-    """A column of the relation (its name), or a constant (``SELECT 1``); None otherwise."""
-    name = _column_name(target.val)
-    if name is not None:
-        return name if name in _COLUMNS[relation] else None
-    value = _constant(target.val) if isinstance(target.val, ast.A_Const) else _UNKNOWN
-    return None if value is _UNKNOWN else ("constant", value)
-
-
-def _value(column: Any, record: Record) -> Any:
-    return column[1] if isinstance(column, tuple) else record[column]
-
-
-def _name(column: Any) -> str:
-    return "?column?" if isinstance(column, tuple) else column
+def _name(value: ast.Node | None) -> str:
+    """The name PostgreSQL gives a select list's item that has none of its own."""
+    if isinstance(value, ast.ColumnRef) and isinstance(value.fields[-1], ast.String):
+        return value.fields[-1].sval.lower()
+    if isinstance(value, ast.FuncCall):
+        return value.funcname[-1].sval.lower()
+    return "?column?"
 
 
 def _limit(count: ast.Node) -> int | None:
@@ -237,11 +390,30 @@ def _pg_class(catalog: Catalog) -> list[Record]:
         *((name, "r") for name in catalog.tables), *((name, "v") for name in catalog.views),
         *((name, "i") for name in catalog.indexes), *((name, "S") for name in catalog.sequences),
     ]  # fmt: skip
-    return [{"relname": name, "relkind": kind, "oid": name} for (_, name), kind in kinds]
+    return [{"relname": name, "relkind": kind, "oid": name, "relnamespace": schema,
+             "schema": schema} for (schema, name), kind in kinds]  # fmt: skip
+
+
+def _pg_namespace(catalog: Catalog) -> list[Record]:
+    """Each schema the history made an object in, and the default one."""
+    names = [*catalog.tables, *catalog.views, *catalog.indexes, *catalog.sequences,
+             *catalog.enums]  # fmt: skip
+    schemas = sorted({DEFAULT_SCHEMA, *(schema for schema, _ in names)})
+    return [{"oid": schema, "nspname": schema, "schema": schema} for schema in schemas]
 
 
 def _pg_type(catalog: Catalog) -> list[Record]:
-    return [{"typname": name, "typtype": "e"} for _, name in catalog.enums]
+    return [{"typname": name, "typtype": "e", "oid": name, "typnamespace": schema,
+             "schema": schema} for schema, name in catalog.enums]  # fmt: skip
+
+
+def _pg_enum(catalog: Catalog) -> list[Record]:
+    """The labels of each enum type, in order."""
+    return [
+        {"enumtypid": name, "enumlabel": label, "enumsortorder": float(position)}
+        for (_, name), labels in catalog.enums.items()
+        for position, label in enumerate(labels, start=1)
+    ]
 
 
 _RELATIONS: dict[tuple[str, str], Callable[[Catalog], list[Record]]] = {
@@ -253,7 +425,9 @@ _RELATIONS: dict[tuple[str, str], Callable[[Catalog], list[Record]]] = {
     ("pg_catalog", "pg_index"): _indexes,
     ("pg_catalog", "pg_constraint"): _constraints,
     ("pg_catalog", "pg_class"): _pg_class,
+    ("pg_catalog", "pg_namespace"): _pg_namespace,
     ("pg_catalog", "pg_type"): _pg_type,
+    ("pg_catalog", "pg_enum"): _pg_enum,
 }
 # the columns each answers (a query of any other is not answered)
 _COLUMNS: dict[tuple[str, str], frozenset[str]] = {
@@ -291,6 +465,8 @@ _COLUMNS: dict[tuple[str, str], frozenset[str]] = {
         )
     ),
     ("pg_catalog", "pg_constraint"): frozenset(("conname", "contype", "conrelid", "convalidated")),
-    ("pg_catalog", "pg_class"): frozenset(("relname", "relkind", "oid")),
-    ("pg_catalog", "pg_type"): frozenset(("typname", "typtype")),
+    ("pg_catalog", "pg_class"): frozenset(("relname", "relkind", "oid", "relnamespace")),
+    ("pg_catalog", "pg_namespace"): frozenset(("oid", "nspname")),
+    ("pg_catalog", "pg_type"): frozenset(("typname", "typtype", "oid", "typnamespace")),
+    ("pg_catalog", "pg_enum"): frozenset(("enumtypid", "enumlabel", "enumsortorder")),
 }
