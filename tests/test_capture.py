@@ -3058,6 +3058,25 @@ def upgrade():
     assert schema_changes == ["ALTER TABLE rule DROP COLUMN object;"]
 
 
+def test_a_migration_reading_as_sql_asks_whether_it_runs_offline(write_migration) -> None:
+    """prefect rebuilds an index only online: ``if op.get_context().as_sql: raise
+    RuntimeError(...)``. Offline it raised, and nothing of what a deploy runs was checked;
+    it is judged as a deploy runs it, as a migration asking ``is_offline_mode()`` is.
+    Alembic's own reads of ``as_sql`` are answered as before."""
+    first = "def upgrade():\n    op.create_table('event', sa.Column('at', sa.DateTime))\n"
+    body = """
+def upgrade():
+    context = op.get_context()
+    with context.autocommit_block():
+        if context.as_sql:
+            raise RuntimeError("this revision requires an online migration")
+        op.execute("CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_event_at ON event (at)")
+"""
+    _, notes, judged = _after(write_migration, first, body)
+    assert notes == []
+    assert "CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_event_at ON event (at);" in judged
+
+
 def test_a_catalog_query_joining_relations_is_answered_from_the_schema_built(
     write_migration,
 ) -> None:
@@ -3087,6 +3106,11 @@ def upgrade():
     )).first()
     if index is not None and index[1]:
         op.execute(f"COMMENT ON INDEX {index[0]} IS 'valid'")
+    if bind.execute(sa.text(
+        "SELECT 1 FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid "
+        "WHERE c.relname = 'ix_span_status' AND NOT i.indisvalid"
+    )).first():
+        op.execute("REINDEX INDEX ix_span_status")
 """
     _, notes, judged = _after(write_migration, first, body)
     assert [d.message for d in notes] == []

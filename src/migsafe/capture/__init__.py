@@ -38,6 +38,7 @@ from alembic import op as alembic_op
 from alembic.config import Config
 from alembic.operations import BatchOperations
 from alembic.runtime.environment import EnvironmentContext
+from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from pglast import ast
 from sqlalchemy import MetaData
@@ -258,6 +259,7 @@ class OfflineCapturer:
             self.bind.release(connection)
             self._context = self._environment.get_context()
             self._context.opts = _ConfiguredByEnvPy(self._context.opts)
+            _AskedWhetherOffline.install(self._context, self._is_offline_mode)
             self._add_version_table()
             self._recording = Recording(self._context)
             self._recording.operations._install_proxy()
@@ -393,7 +395,9 @@ class OfflineCapturer:
         ``alembic upgrade --sql`` (airflow's data migrations print a warning instead), and
         the deploy is what is judged. Kept if it runs to its end with nothing to guess;
         else the offline run stands, and a notice says what it left out."""
-        if capture.recorder.asked_offline is None or not capture.exact:
+        refused = capture.failure is not None and capture.failure.refused  # prefect's ``if
+        # context.as_sql: raise RuntimeError("requires an online migration")``
+        if capture.recorder.asked_offline is None or not (capture.exact or refused):
             return capture
         again = self._again(capture, script, start.copy())
         self._offline = False
@@ -684,6 +688,31 @@ def _takes_ctrl_c() -> bool:
     """This process stops on Ctrl-C (not the check's worker, which leaves it to the
     command): a KeyboardInterrupt in it may be the user's."""
     return signal.getsignal(signal.SIGINT) is not signal.SIG_IGN
+
+
+class _AskedWhetherOffline(MigrationContext):
+    """The migration context, whose ``as_sql`` read by a migration (prefect's ``if
+    op.get_context().as_sql: raise RuntimeError("requires an online migration")``) asks
+    whether it runs offline, as ``context.is_offline_mode()`` does; Alembic's own reads of
+    it get what it is."""
+
+    _asked: Callable[[], bool]
+
+    @classmethod
+    def install(cls, context: MigrationContext, asked: Callable[[], bool]) -> None:
+        as_sql = context.__dict__.pop("as_sql")
+        context.__class__ = cls
+        context.__dict__.update(_as_sql=as_sql, _asked=asked)
+
+    @property  # type: ignore[override]
+    def as_sql(self) -> bool:
+        if is_project_file(sys._getframe(1).f_code.co_filename):
+            return self._asked()
+        return self.__dict__["_as_sql"]
+
+    @as_sql.setter
+    def as_sql(self, value: bool) -> None:
+        self.__dict__["_as_sql"] = value
 
 
 class ConnectionRefused(RuntimeError):

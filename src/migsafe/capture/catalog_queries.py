@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pglast import ast
-from pglast.enums import A_Expr_Kind, JoinType, NullTestType, SubLinkType
+from pglast.enums import A_Expr_Kind, BoolExprType, JoinType, NullTestType, SubLinkType
 from pglast.stream import maybe_double_quote_name
 
 from migsafe.catalog import DEFAULT_SCHEMA, Catalog, Name
@@ -194,8 +194,15 @@ def _source_of(column: ast.ColumnRef, sources: list[_Source]) -> _Source | None:
 
 def _holds(condition: ast.Node, sources: list[_Source], bound: Bound) -> bool | None:
     """Whether the records bound meet ``condition``: ``a = b`` and ``<>`` of columns and
-    constants, ``IN (...)``, ``IS [NOT] NULL``, ``pg_*_is_visible(oid)`` (what is in the
-    default schema is); None for any other condition."""
+    constants, ``IN (...)``, ``IS [NOT] NULL``, a boolean column, ``NOT`` of these,
+    ``pg_*_is_visible(oid)`` (what is in the default schema is); None for any other
+    condition."""
+    if isinstance(condition, ast.BoolExpr) and condition.boolop == BoolExprType.NOT_EXPR:
+        held = _holds(condition.args[0], sources, bound)  # prefect's ``NOT i.indisvalid``
+        return None if held is None else not held
+    if isinstance(condition, ast.ColumnRef):  # a boolean column: ``WHERE i.indisvalid``
+        value = _value(condition, sources, bound)
+        return value if isinstance(value, bool) else None
     if isinstance(condition, ast.NullTest):
         value = _value(condition.arg, sources, bound)
         if value is _UNKNOWN:
