@@ -143,7 +143,7 @@ def test_fidelity_on_released_histories_with_their_source_but_not_their_dependen
         noticed = {d.path for d in result.diagnostics}
         total += result.checked
         clean += result.checked - len(noticed)
-    assert clean / total >= 0.78, f"{clean}/{total}"
+    assert clean / total >= 0.94, f"{clean}/{total}"
 
 
 def test_neutron_release_subdirectories_are_all_read(monkeypatch: pytest.MonkeyPatch) -> None:
