@@ -3058,6 +3058,33 @@ def upgrade():
     assert schema_changes == ["ALTER TABLE rule DROP COLUMN object;"]
 
 
+def test_a_batch_block_that_recreates_a_table_reflects_it_from_the_schema_built(
+    write_migration,
+) -> None:
+    """langflow recreates ``file`` in a batch block (``recreate="always"``): Alembic refuses
+    to reflect a table under ``--sql``, and the revision was not checked. It is reflected
+    from the schema built, as a deploy reflects it from the database: a column of the
+    application's own type (its module not installed) stays of that type in the copy, and
+    a serial key's sequence is told as owned by it (Alembic asks ``pg_depend``)."""
+    first = """
+from myapp_not_installed.types import Uuid
+
+def upgrade():
+    op.create_table("file", sa.Column("id", sa.Integer, primary_key=True),
+                    sa.Column("owner", Uuid(), nullable=False), sa.Column("name", sa.Text))
+"""
+    body = """
+def upgrade():
+    with op.batch_alter_table("file", recreate="always") as batch_op:
+        batch_op.create_unique_constraint("uq_file_name", ["name"])
+"""
+    _, notes, judged = _after(write_migration, first, body)
+    assert notes == []
+    copy = next(sql for sql in judged if sql.startswith("CREATE TABLE _alembic_tmp_file"))
+    assert 'owner migsafe_unknown."Uuid" NOT NULL' in copy and "nextval" not in copy
+    assert judged[-2:] == ["DROP TABLE file;", "ALTER TABLE _alembic_tmp_file RENAME TO file;"]
+
+
 def test_a_migration_reading_as_sql_asks_whether_it_runs_offline(write_migration) -> None:
     """prefect rebuilds an index only online: ``if op.get_context().as_sql: raise
     RuntimeError(...)``. Offline it raised, and nothing of what a deploy runs was checked;

@@ -9,6 +9,7 @@ import pytest
 
 from migsafe.check import check_trusted_file
 from migsafe.config import Settings
+from migsafe.explain import run_example
 from migsafe.rule import py_literal
 from migsafe.rules import all_rules, rule_modules
 from tests.conftest import migration_source
@@ -21,7 +22,7 @@ EXAMPLES = [
 ]
 
 
-def run_example(tmp_path: Path, source: str, pg_version: int = 15):
+def check_source(tmp_path: Path, source: str, pg_version: int = 15):
     path = tmp_path / "example.py"
     path.write_text(migration_source(source), encoding="utf-8")
     report = check_trusted_file(path, Settings(pg_version=pg_version))
@@ -29,8 +30,8 @@ def run_example(tmp_path: Path, source: str, pg_version: int = 15):
 
 
 @pytest.mark.parametrize(("rule", "kind", "index", "source"), EXAMPLES)
-def test_rule_examples(tmp_path: Path, rule, kind: str, index: int, source: str) -> None:
-    findings, notes = run_example(tmp_path, source)
+def test_rule_examples(rule, kind: str, index: int, source: str) -> None:
+    findings, notes = run_example(rule, source, pg_version=15)
     codes = [f.code for f in findings]
     assert notes == [], "examples must run offline and parse"
     if kind == "bad":
@@ -63,7 +64,7 @@ def test_codes_and_names_are_unique() -> None:
 
 
 def finding_codes(tmp_path: Path, source: str, pg_version: int = 15) -> list[str]:
-    return [f.code for f in run_example(tmp_path, source, pg_version)[0]]
+    return [f.code for f in check_source(tmp_path, source, pg_version)[0]]
 
 
 def test_alembic_rename_without_column_keyword_is_caught(tmp_path: Path) -> None:
@@ -89,7 +90,7 @@ def test_binary_coercible_type_changes_are_not_flagged(tmp_path: Path) -> None:
 
 def test_type_change_with_unknown_old_type_is_flagged(tmp_path: Path) -> None:
     source = "def upgrade():\n    op.alter_column('t', 'c', type_=sa.Text())\n"
-    findings, _ = run_example(tmp_path, source)
+    findings, _ = check_source(tmp_path, source)
     (finding,) = [f for f in findings if f.code == "MS012"]
     assert "existing_type" in finding.message
 
@@ -119,7 +120,7 @@ def test_set_not_null_after_validated_check_is_fine_on_pg12(tmp_path: Path) -> N
 
 def test_unique_hint_never_suggests_not_valid(tmp_path: Path) -> None:
     source = "def upgrade():\n    op.create_primary_key('pk_t', 't', ['id'])\n"
-    findings, _ = run_example(tmp_path, source)
+    findings, _ = check_source(tmp_path, source)
     (finding,) = [f for f in findings if f.code == "MS014"]
     assert "PRIMARY KEY USING INDEX" in finding.hint
     assert "NOT VALID" not in finding.hint.replace("NOT VALID does not", "")
@@ -130,7 +131,7 @@ def test_hint_reuses_the_users_own_arguments(tmp_path: Path) -> None:
         "def upgrade():\n"
         "    op.create_index('ix_orders_ref', 'orders', ['ref', 'tenant'], unique=True)\n"
     )
-    findings, _ = run_example(tmp_path, source)
+    findings, _ = check_source(tmp_path, source)
     (finding,) = [f for f in findings if f.code == "MS004"]
     assert (
         'op.create_index("ix_orders_ref", "orders", ["ref", "tenant"], unique=True, '
@@ -146,7 +147,7 @@ def test_index_on_table_created_in_same_revision_is_exempt(tmp_path: Path) -> No
         "    op.create_index('ix_t', 't', ['id'])\n"
         "    op.create_index('ix_u', 'u', ['id'])\n"
     )
-    findings, _ = run_example(tmp_path, source)
+    findings, _ = check_source(tmp_path, source)
     assert [f.line for f in findings if f.code == "MS004"] == [12]
 
 

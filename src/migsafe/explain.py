@@ -6,7 +6,7 @@ import tempfile
 import textwrap
 from pathlib import Path
 
-from migsafe.findings import Finding
+from migsafe.findings import Diagnostic, Finding
 from migsafe.rule import Category, Rule
 from migsafe.rules import all_rules, find_rule
 
@@ -96,7 +96,11 @@ def rule_page(rule: Rule) -> str:
         rule.why,
     ]
     if rule.bad:
-        lines += ["", "## Example", "", "```python", rule.bad[0].rstrip(), "```"]
+        lines += ["", "## Example", ""]
+        if rule.history:  # the revision it is checked after
+            lines += ["After a revision that did:", "", "```python", rule.history.rstrip()]
+            lines += ["```", "", "this one:", ""]
+        lines += ["```python", rule.bad[0].rstrip(), "```"]
         finding = _example_finding(rule)
         if finding is not None:
             lines += ["", "migsafe says:", "", f"> {finding.message}"]
@@ -140,11 +144,41 @@ _CATEGORY_TITLES = {
 
 
 def _example_finding(rule: Rule) -> Finding | None:
+    findings, _ = run_example(rule, rule.bad[0])
+    return next((f for f in findings if f.code == rule.code), None)
+
+
+def run_example(
+    rule: Rule, source: str, pg_version: int | None = None
+) -> tuple[list[Finding], list[Diagnostic]]:
+    """The findings and notices of one of ``rule``'s examples, checked as a revision of its
+    own: after ``rule.history`` where the rule has one, else alone."""
+    from migsafe import command
     from migsafe.check import check_trusted_file
-    from migsafe.config import Settings
+    from migsafe.config import Overrides, Settings
 
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "example.py"
-        path.write_text(EXAMPLE_HEADER + rule.bad[0] + EXAMPLE_FOOTER, encoding="utf-8")
-        findings = check_trusted_file(path, Settings()).findings
-    return next((f for f in findings if f.code == rule.code), None)
+        below = "history" if rule.history else None
+        path.write_text(_example_module(source, below), encoding="utf-8")
+        if not rule.history:
+            settings = Settings() if pg_version is None else Settings(pg_version=pg_version)
+            report = check_trusted_file(path, settings)
+            return report.findings, report.diagnostics
+        history = Path(directory) / "history.py"
+        history.write_text(_example_module(rule.history, None, "history"), encoding="utf-8")
+        result = command.check([directory], overrides=Overrides(pg_version=pg_version))
+        return (
+            [f for f in result.findings if f.path.name == path.name],
+            [d for d in result.diagnostics if d.path is not None and d.path.name == path.name],
+        )
+
+
+def _example_module(source: str, down_revision: str | None, revision: str = "example") -> str:
+    """An example as a revision's module, with a downgrade() that does nothing unless the
+    example has one."""
+    module = EXAMPLE_HEADER.replace('"example"', repr(revision)).replace(
+        "down_revision = None", f"down_revision = {down_revision!r}"
+    )
+    footer = "" if "def downgrade" in source else EXAMPLE_FOOTER
+    return module + textwrap.dedent(source) + footer

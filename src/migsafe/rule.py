@@ -47,7 +47,9 @@ class Rule:
     ``rewrites_batch_blocks`` places its statements around a ``batch_alter_table()`` block
     itself; other recipes with an ``autocommit_block()`` there are told to go after it. A
     rule whose findings say the statement ``fails`` (on a table with rows, or on every
-    database) is one no maintenance window makes safe: the runbook says to rewrite it.
+    database) is one no maintenance window makes safe: the runbook says to rewrite it. A
+    rule about tables an earlier revision made (a batch block recreating one) gives that
+    revision as its examples' ``history``: they are checked after it.
     """
 
     code: str
@@ -66,6 +68,7 @@ class Rule:
     since: str = "0.1.0"
     rewrites_batch_blocks: bool = False
     fails: bool = False
+    history: str = ""  # a revision the examples are checked after (the tables they change)
 
     @property
     def url(self) -> str:

@@ -37,6 +37,7 @@ from typing import Any
 from alembic import op as alembic_op
 from alembic.config import Config
 from alembic.operations import BatchOperations
+from alembic.operations.batch import BatchOperationsImpl
 from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -693,8 +694,10 @@ def _takes_ctrl_c() -> bool:
 class _AskedWhetherOffline(MigrationContext):
     """The migration context, whose ``as_sql`` read by a migration (prefect's ``if
     op.get_context().as_sql: raise RuntimeError("requires an online migration")``) asks
-    whether it runs offline, as ``context.is_offline_mode()`` does; Alembic's own reads of
-    it get what it is."""
+    whether it runs offline, as ``context.is_offline_mode()`` does. Alembic's batch mode,
+    about to recreate a table (``recreate="always"``: langflow's), reflects it from the
+    schema built, as it does from the database online, where under ``--sql`` it refuses;
+    Alembic's other reads of it get what it is."""
 
     _asked: Callable[[], bool]
 
@@ -706,13 +709,19 @@ class _AskedWhetherOffline(MigrationContext):
 
     @property  # type: ignore[override]
     def as_sql(self) -> bool:
-        if is_project_file(sys._getframe(1).f_code.co_filename):
+        caller = sys._getframe(1).f_code
+        if is_project_file(caller.co_filename):
             return self._asked()
+        if caller is _BATCH_FLUSH:
+            return False
         return self.__dict__["_as_sql"]
 
     @as_sql.setter
     def as_sql(self, value: bool) -> None:
         self.__dict__["_as_sql"] = value
+
+
+_BATCH_FLUSH = BatchOperationsImpl.flush.__code__
 
 
 class ConnectionRefused(RuntimeError):

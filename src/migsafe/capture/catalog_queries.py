@@ -423,6 +423,33 @@ def _pg_enum(catalog: Catalog) -> list[Record]:
     ]
 
 
+def _pg_attribute(catalog: Catalog) -> list[Record]:
+    """Each column of each table the schema knows whole, by its position."""
+    return [
+        {"attrelid": name, "attname": column.name, "attnum": position,
+         "attnotnull": column.nullable is False}
+        for (_, name), table in catalog.tables.items() if not table.partial
+        for position, column in enumerate(table.columns.values(), start=1)
+    ]  # fmt: skip
+
+
+def _pg_depend(catalog: Catalog) -> list[Record]:
+    """The sequences serial columns own (Alembic's batch mode asks, to leave their
+    ``nextval()`` default out of the copy it makes)."""
+    owned = []
+    for (schema, name), table in catalog.tables.items():
+        for position, column in enumerate(table.columns.values(), start=1):
+            sequence = f"{name}_{column.name}_seq"
+            if (schema, sequence) in catalog.sequences and column.default == (
+                f"nextval('{sequence}'::regclass)"
+            ):
+                owned.append(
+                    {"objid": sequence, "classid": "pg_class", "refclassid": "pg_class",
+                     "refobjid": name, "refobjsubid": position, "deptype": "a"}
+                )  # fmt: skip
+    return owned
+
+
 _RELATIONS: dict[tuple[str, str], Callable[[Catalog], list[Record]]] = {
     ("information_schema", "tables"): _information_schema_tables,
     ("information_schema", "columns"): _columns,
@@ -435,6 +462,8 @@ _RELATIONS: dict[tuple[str, str], Callable[[Catalog], list[Record]]] = {
     ("pg_catalog", "pg_namespace"): _pg_namespace,
     ("pg_catalog", "pg_type"): _pg_type,
     ("pg_catalog", "pg_enum"): _pg_enum,
+    ("pg_catalog", "pg_attribute"): _pg_attribute,
+    ("pg_catalog", "pg_depend"): _pg_depend,
 }
 # the columns each answers (a query of any other is not answered)
 _COLUMNS: dict[tuple[str, str], frozenset[str]] = {
@@ -476,4 +505,8 @@ _COLUMNS: dict[tuple[str, str], frozenset[str]] = {
     ("pg_catalog", "pg_namespace"): frozenset(("oid", "nspname")),
     ("pg_catalog", "pg_type"): frozenset(("typname", "typtype", "oid", "typnamespace")),
     ("pg_catalog", "pg_enum"): frozenset(("enumtypid", "enumlabel", "enumsortorder")),
+    ("pg_catalog", "pg_attribute"): frozenset(("attrelid", "attname", "attnum", "attnotnull")),
+    ("pg_catalog", "pg_depend"): frozenset(
+        ("objid", "classid", "refclassid", "refobjid", "refobjsubid", "deptype")
+    ),
 }

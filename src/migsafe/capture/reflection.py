@@ -21,7 +21,14 @@ from sqlalchemy.dialects.postgresql import ARRAY, ENUM, INTERVAL, TIME, TIMESTAM
 from sqlalchemy.dialects.postgresql.base import ischema_names
 
 from migsafe.capture.stand_ins import StandIn
-from migsafe.catalog import DEFAULT_SCHEMA, Catalog, Column, Table
+from migsafe.catalog import (
+    DEFAULT_SCHEMA,
+    UNKNOWN_TYPE_SCHEMA,
+    Catalog,
+    Column,
+    Constraint,
+    Table,
+)
 
 # pglast's internal type names, as PostgreSQL's catalog spells them for SQLAlchemy
 _CATALOG_NAMES = {
@@ -181,7 +188,7 @@ class CatalogReflection:
                 {"name": c.name, "constrained_columns": list(c.columns),
                  "referred_schema": None if c.referred[0] == DEFAULT_SCHEMA else c.referred[0],
                  "referred_table": c.referred[1], "referred_columns": list(c.referred_columns),
-                 "options": {}, "comment": None}
+                 "options": _key_options(c), "comment": None}
                 for c in table.constraints.values()
                 if c.kind == "foreign key" and _on_known_columns(table, c.columns)
             ])
@@ -283,6 +290,26 @@ def _column(column: Column, catalog: Catalog) -> dict[str, Any]:
     }
 
 
+def _key_options(key: Constraint) -> dict[str, str]:
+    """A foreign key's actions, as PostgreSQL's reflection gives them (none where NO ACTION):
+    langflow adds its key again unless one with ``ondelete="CASCADE"`` is there."""
+    actions = {"ondelete": key.on_delete, "onupdate": key.on_update}
+    return {option: action for option, action in actions.items() if action is not None}
+
+
+class _UnknownType(sqltypes.UserDefinedType):  # type: ignore[type-arg]
+    """A column's type the schema built holds as unknown (``UNKNOWN_TYPE_SCHEMA``), as
+    reflection gives it: rendered as it is held."""
+
+    cache_ok = True
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return f'{UNKNOWN_TYPE_SCHEMA}."{self.name}"'
+
+
 def sqlalchemy_type(type_node: ast.TypeName | None, catalog: Catalog) -> sqltypes.TypeEngine:
     """The SQLAlchemy type reflection gives for a column of this SQL type."""
     if type_node is None:
@@ -296,6 +323,8 @@ def sqlalchemy_type(type_node: ast.TypeName | None, catalog: Catalog) -> sqltype
         result: sqltypes.TypeEngine = cls(timezone=timezone)
     elif name == "interval":
         result = INTERVAL()
+    elif names[0] == UNKNOWN_TYPE_SCHEMA:  # the application's type, its module stood in:
+        return _UnknownType(name)  # recreated (a batch block's copy), it stays unknown
     elif (key := (names[0] if len(names) > 1 and names[0] != "pg_catalog" else DEFAULT_SCHEMA,
                   name)) in catalog.enums:  # fmt: skip
         owner = None if key[0] == DEFAULT_SCHEMA else key[0]  # a type of another schema
