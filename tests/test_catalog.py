@@ -438,3 +438,28 @@ def test_dropping_a_key_with_cascade_drops_the_foreign_keys_that_use_it() -> Non
         "ALTER TABLE ti DROP CONSTRAINT ti_key CASCADE",
     )
     assert foreign_keys(catalog, "xcom") == {}
+
+
+def test_a_join_on_nothing_of_a_large_catalog_is_not_answered_and_ends() -> None:
+    """A catalog query joins relations as many times as it names them: one that joins them
+    on nothing (``FROM pg_class a, pg_class b``) would weigh every pair of a large schema's
+    relations. It is left unanswered (a read, as any query not told here), at once; a join
+    on a condition of the same schema is answered."""
+    from pglast import parse_sql
+
+    from migsafe.capture.catalog_queries import catalog_answer
+
+    catalog = Catalog()
+    for number in range(400):
+        for _, node in split_statements(f"CREATE TABLE t{number} (id integer PRIMARY KEY)"):
+            catalog.apply(node)
+
+    def answer(sql: str):
+        return catalog_answer(parse_sql(sql)[0].stmt, catalog)
+
+    assert answer("SELECT count(*) FROM pg_class a, pg_class b") is None
+    joined = answer(
+        "SELECT a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+        "WHERE c.relname = 't7'"
+    )
+    assert joined == ([("id",)], ["attname"])

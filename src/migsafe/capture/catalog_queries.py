@@ -137,19 +137,31 @@ def _matches(
     sources: list[_Source], conditions: Sequence[ast.Node], catalog: Catalog
 ) -> list[Bound] | None:
     """Each combination of the sources' records that meets every condition; None where a
-    condition is not one told here. A condition is weighed as soon as the sources it names
-    are bound, so a join of the catalog's relations stays small."""
+    condition is not one told here. Each source's records are first those its own
+    conditions keep (``c.relname = 't'``), and a condition of several is weighed as soon as
+    they are bound, so a join of the catalog's relations stays small."""
     named = [(_aliases(condition, sources), condition) for condition in conditions]
     if any(aliases is None for aliases, _ in named):
         return None
     found: list[Bound] = [{}]
     for depth, source in enumerate(sources):
+        own = [c for aliases, c in named if aliases == {source.alias}]
+        if depth == 0:  # of no source (``1 = 1``): weighed once
+            own += [c for aliases, c in named if not aliases]
+        records = _kept(_RELATIONS[source.relation](catalog), own, sources, source.alias)
+        if records is None:
+            return None
+        if len(found) * len(records) > _COMBINATIONS:
+            return None  # a join on nothing (``FROM pg_class, pg_attribute``): not told here
         bound_now = {s.alias for s in sources[: depth + 1]}
-        due = [c for aliases, c in named if aliases and aliases <= bound_now  # type: ignore[operator]
-               and not aliases <= bound_now - {source.alias}]  # fmt: skip
-        if depth == 0:
-            due += [c for aliases, c in named if not aliases]
-        records = _RELATIONS[source.relation](catalog)
+        due = [
+            c
+            for aliases, c in named
+            if aliases
+            and len(aliases) > 1  # type: ignore[arg-type]
+            and source.alias in aliases
+            and aliases <= bound_now
+        ]  # type: ignore[operator]
         widened = []
         for bound in found:
             for record in records:
@@ -161,6 +173,24 @@ def _matches(
                     widened.append(candidate)
         found = widened
     return found
+
+
+def _kept(
+    records: list[Record], conditions: list[ast.Node], sources: list[_Source], alias: str
+) -> list[Record] | None:
+    """The records of one source that meet the conditions of it alone; None where one of
+    them is not told here."""
+    kept = []
+    for record in records:
+        verdicts = [_holds(condition, sources, {alias: record}) for condition in conditions]
+        if None in verdicts:
+            return None
+        if all(verdicts):
+            kept.append(record)
+    return kept
+
+
+_COMBINATIONS = 100_000  # how many pairs of records a join may weigh at one step
 
 
 def _aliases(node: ast.Node, sources: list[_Source]) -> frozenset[str] | None:

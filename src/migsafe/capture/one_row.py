@@ -61,8 +61,11 @@ _compared: list[str] | None = None  # what a made-up text was compared with, whi
 def _note_compared(other: object) -> None:
     if _compared is None or not isinstance(other, str) or isinstance(other, _Text):
         return
-    if other not in _compared:
+    if len(_compared) < _COMPARED_KEPT and other not in _compared:
         _compared.append(str(other))
+
+
+_COMPARED_KEPT = 20  # the first texts compared with are those tried (a loop compares many)
 
 
 @contextlib.contextmanager
