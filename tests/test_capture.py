@@ -2894,6 +2894,34 @@ def upgrade():
     assert judged == ["ALTER TABLE deadline ALTER COLUMN at TYPE TIMESTAMP WITH TIME ZONE;"]
 
 
+def test_a_lazy_object_proxy_is_made_only_by_the_migrations_own_use(write_migration) -> None:
+    """A tester's proxy of a setting the environment lacks (``os.environ[...]``), never used:
+    what migsafe keeps of a module around a made-up run looked at it through ``isinstance``
+    and ``getattr``, which made it, and its KeyError ended the whole check. Copied, it is
+    what it made; an AttributeError its factory raises is one, not endless recursion."""
+    body = """
+import copy
+import os
+from lazy_object_proxy import Proxy
+
+SCHEMA = Proxy(lambda: os.environ["MIGSAFE_TEST_NEVER_SET"])
+NAMES = Proxy(lambda: ["a", "b"])
+BROKEN = Proxy(lambda: {}.missing)
+
+def upgrade():
+    assert copy.deepcopy(NAMES) == ["a", "b"] and -Proxy(lambda: 2) // 1 == -2
+    try:
+        BROKEN.anything
+    except AttributeError:
+        pass
+    if not sa.inspect(op.get_bind()).has_table("audit_log"):
+        op.create_table("audit_log", sa.Column("id", sa.Integer, primary_key=True))
+"""
+    _, notes, judged = _after_variable(write_migration, body)
+    assert notes == []
+    assert judged[0].startswith("CREATE TABLE audit_log")
+
+
 def test_orm_lookups_of_a_table_made_outside_find_rows_of_the_models_types(
     write_migration,
 ) -> None:

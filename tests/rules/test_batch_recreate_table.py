@@ -80,3 +80,20 @@ def upgrade():
         batch_op.add_column(sa.Column("source", sa.Text()))
 """
     assert after_history(write_migration, USERS, body, rule=RULE) == []
+
+
+def test_a_long_table_name_whose_copy_alembic_cuts_short_is_flagged(write_migration) -> None:
+    """Alembic names the copy ``_alembic_tmp_<table>`` cut to 50 characters: a table of 38
+    or more was taken for another, which no revision made, and the block went unflagged."""
+    name = "order_line_item_" + "x" * 30
+    before = f"""
+def upgrade():
+    op.create_table("{name}", sa.Column("id", sa.Integer, primary_key=True))
+"""
+    body = f"""
+def upgrade():
+    with op.batch_alter_table("{name}", recreate="always") as batch_op:
+        batch_op.add_column(sa.Column("nick", sa.Text()))
+"""
+    (finding,) = after_history(write_migration, before, body, rule=RULE)
+    assert finding.message.startswith(f'The batch_alter_table() block recreates "{name}"')

@@ -144,6 +144,7 @@ def _matches(
     if any(aliases is None for aliases, _ in named):
         return None
     found: list[Bound] = [{}]
+    weighed = 0
     for depth, source in enumerate(sources):
         own = [c for aliases, c in named if aliases == {source.alias}]
         if depth == 0:  # of no source (``1 = 1``): weighed once
@@ -151,8 +152,9 @@ def _matches(
         records = _kept(_RELATIONS[source.relation](catalog), own, sources, source.alias)
         if records is None:
             return None
-        if len(found) * len(records) > _COMBINATIONS:
-            return None  # a join on nothing (``FROM pg_class, pg_attribute``): not told here
+        weighed += len(found) * len(records)
+        if weighed > _COMBINATIONS:  # a join on nothing (``FROM pg_class, pg_attribute``),
+            return None  # or of many relations: not told here
         bound_now = {s.alias for s in sources[: depth + 1]}
         due = [
             c
@@ -190,7 +192,7 @@ def _kept(
     return kept
 
 
-_COMBINATIONS = 100_000  # how many pairs of records a join may weigh at one step
+_COMBINATIONS = 100_000  # how many pairs of records a join may weigh, all its steps together
 
 
 def _aliases(node: ast.Node, sources: list[_Source]) -> frozenset[str] | None:

@@ -55,20 +55,27 @@ class LazyProxy:
         object.__setattr__(self, "_LazyProxy__factory", factory)
         object.__setattr__(self, "_LazyProxy__made", _NOT_MADE)
 
-    @property
-    def __wrapped__(self) -> Any:
+    def _LazyProxy__make(self) -> Any:
         made = object.__getattribute__(self, "_LazyProxy__made")
         if made is _NOT_MADE:
             made = object.__getattribute__(self, "_LazyProxy__factory")()
             object.__setattr__(self, "_LazyProxy__made", made)
         return made
 
+    @property
+    def __wrapped__(self) -> Any:
+        return _made(self)
+
     @property  # type: ignore[misc]
     def __class__(self) -> type:  # ``isinstance(proxy, type)`` asks what it made
-        return type(self.__wrapped__)
+        return type(_made(self))
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.__wrapped__, name)
+    def __getattr__(self, name: str) -> Any:  # never through ``__wrapped__``: an
+        return getattr(_made(self), name)  # AttributeError its factory raises stays one
+
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
+        """Copied or pickled as what it made, as lazy_object_proxy's is."""
+        return _identity, (_made(self),)
 
     def __setattr__(self, name: str, value: Any) -> None:
         setattr(self.__wrapped__, name, value)
@@ -84,12 +91,20 @@ class LazyProxy:
 _NOT_MADE = object()
 
 
+def _made(proxy: LazyProxy) -> Any:
+    return object.__getattribute__(proxy, "_LazyProxy__make")()
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
 def _passed_on(use: Callable[..., Any]) -> Callable[..., Any]:
     """A special method of LazyProxy that is ``use`` of what it made: Python looks special
     methods up on the class, never through ``__getattr__``."""
 
     def method(self: LazyProxy, *args: Any, **kw: Any) -> Any:
-        return use(self.__wrapped__, *args, **kw)
+        return use(_made(self), *args, **kw)
 
     return method
 
@@ -107,7 +122,16 @@ _SPECIAL: dict[str, Callable[..., Any]] = {
     "__rmul__": lambda made, o: o * made, "__mod__": operator.mod,
     "__rmod__": lambda made, o: o % made, "__or__": operator.or_,
     "__ror__": lambda made, o: o | made, "__and__": operator.and_,
-    "__rand__": lambda made, o: o & made,
+    "__rand__": lambda made, o: o & made, "__xor__": operator.xor,
+    "__rxor__": lambda made, o: o ^ made, "__lshift__": operator.lshift,
+    "__rlshift__": lambda made, o: o << made, "__rshift__": operator.rshift,
+    "__rrshift__": lambda made, o: o >> made, "__pow__": pow,
+    "__rpow__": lambda made, o: o**made, "__truediv__": operator.truediv,
+    "__rtruediv__": lambda made, o: o / made, "__floordiv__": operator.floordiv,
+    "__rfloordiv__": lambda made, o: o // made, "__neg__": operator.neg,
+    "__pos__": operator.pos, "__abs__": abs, "__invert__": operator.invert,
+    "__round__": round, "__fspath__": lambda made: made.__fspath__(), "__next__": next,
+    "__reversed__": reversed, "__bytes__": bytes, "__complex__": complex,
     "__enter__": lambda made: made.__enter__(),
     "__exit__": lambda made, *exc_info: made.__exit__(*exc_info),
 }  # fmt: skip

@@ -11,6 +11,7 @@ the contents of their dicts, lists and sets, and their functions' caches, emptie
 from __future__ import annotations
 
 import contextlib
+import inspect
 import sys
 import types
 from collections.abc import Iterable, Iterator
@@ -29,7 +30,7 @@ def kept_as_they_were(namespaces: Iterable[dict[str, Any]]) -> Iterator[None]:
     for namespace in namespaces:
         names = dict(namespace)
         held = {id(value): (value, _copy(value)) for name, value in names.items()
-                if isinstance(value, _Containers) and not name.startswith("__")}  # fmt: skip
+                if issubclass(type(value), _Containers) and not name.startswith("__")}  # fmt: skip
         # (``__builtins__`` is the builtins' own dict: a module's, not its state)
         saved.append((namespace, names, held))
     try:
@@ -41,9 +42,9 @@ def kept_as_they_were(namespaces: Iterable[dict[str, Any]]) -> Iterator[None]:
             for value, contents in held.values():
                 _put_back(value, contents)
             for value in names.values():
-                clear = getattr(value, "cache_clear", None)
-                if callable(clear) and not isinstance(value, type):
-                    clear()
+                clear = inspect.getattr_static(value, "cache_clear", None)
+                if callable(clear) and not issubclass(type(value), type):
+                    value.cache_clear()
 
 
 def project_namespaces(script: dict[str, Any]) -> list[dict[str, Any]]:
@@ -53,9 +54,11 @@ def project_namespaces(script: dict[str, Any]) -> list[dict[str, Any]]:
     superset's history, keeping hundreds of them around each made-up run cost half the
     check."""
     found = {id(script): script}
-    for value in list(script.values()):
-        module = value if isinstance(value, types.ModuleType) else sys.modules.get(
-            getattr(value, "__module__", None) or ""
+    for value in list(script.values()):  # looked at as they are, never through a proxy's
+        # ``__getattr__`` or ``__class__`` (lazy_object_proxy's would make its object)
+        owner = inspect.getattr_static(value, "__module__", None)
+        module = value if issubclass(type(value), types.ModuleType) else sys.modules.get(
+            owner if isinstance(owner, str) else ""
         )  # fmt: skip
         filename = getattr(module, "__file__", None)
         if isinstance(filename, str) and is_project_file(filename):

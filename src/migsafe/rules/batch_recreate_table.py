@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 
 from pglast import ast
+from pglast.enums import ObjectType
 
 from migsafe.catalog import BATCH_COPY
 from migsafe.findings import Finding, Severity
@@ -78,7 +79,7 @@ _RECREATE = re.compile(r",?\s*recreate\s*=\s*(['\"])always\1")
 
 def check(rev: RevisionContext) -> Iterator[Finding]:
     for stmt in rev.statements(RULE):
-        table = _copied(stmt)
+        table = _copied(rev, stmt)
         if table is None or rev.is_new_table(stmt, table):
             continue
         schema = rev.schema_at(stmt)
@@ -109,15 +110,23 @@ def check(rev: RevisionContext) -> Iterator[Finding]:
         )
 
 
-def _copied(stmt: Statement) -> TableName | None:
-    """The table a ``CREATE TABLE _alembic_tmp_<name>`` is batch mode's copy of."""
+def _copied(rev: RevisionContext, stmt: Statement) -> TableName | None:
+    """The table a ``CREATE TABLE _alembic_tmp_<name>`` is batch mode's copy of: the one it
+    is renamed to after (Alembic cuts the copy's name to 50 characters)."""
     node = stmt.node
-    if not isinstance(node, ast.CreateStmt) or stmt.table is None:
+    copy = stmt.table
+    if not isinstance(node, ast.CreateStmt) or copy is None or not copy.name.startswith(BATCH_COPY):
         return None
-    name = stmt.table.name
-    if not name.startswith(BATCH_COPY) or len(name) == len(BATCH_COPY):
-        return None
-    return TableName(stmt.table.schema, name[len(BATCH_COPY) :])
+    statements = rev.downgrade if stmt.direction == DOWNGRADE else rev.upgrade
+    at = next(i for i, later in enumerate(statements) if later is stmt)
+    for later in statements[at + 1 :]:
+        renamed = later.node
+        if (
+            isinstance(renamed, ast.RenameStmt) and later.table == copy
+            and renamed.renameType == ObjectType.OBJECT_TABLE
+        ):  # fmt: skip
+            return TableName(copy.schema, renamed.newname)
+    return None
 
 
 def _locked_before(rev: RevisionContext, copy: Statement, table: TableName) -> Statement | None:
