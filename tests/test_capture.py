@@ -2290,6 +2290,26 @@ def upgrade():
     assert ("add-foreign-key-validated", line_of(path, "op.create_foreign_key")) in judged
 
 
+def test_a_table_asked_for_whose_existence_takes_a_path_doing_less_is_not_taken_to_exist(
+    write_migration,
+) -> None:
+    """A tester's ``if "accounts" in tables and "accounts_archive" not in tables:``: where
+    the archive, asked for in the world where accounts exists, was taken to exist too, the
+    index was never built, and the revision was clean. A table asked for there is taken to
+    exist only where the run then does all it did, and more."""
+    path = write_migration(
+        """
+def upgrade():
+    tables = sa.inspect(op.get_bind()).get_table_names()
+    if "accounts" in tables and "accounts_archive" not in tables:
+        op.create_index("ix_accounts_owner", "accounts", ["owner"])
+"""
+    )
+    result = command.check([path.parent])
+    judged = {(f.rule, f.line) for f in result.findings}
+    assert ("create-index-not-concurrently", line_of(path, "op.create_index")) in judged
+
+
 def test_a_table_a_migration_drops_if_it_exists_then_makes_is_judged_where_it_exists(
     write_migration,
 ) -> None:
@@ -3777,6 +3797,37 @@ def upgrade():
         "        op.execute(f'UPDATE elsewhere SET x = 1 WHERE id = {row.id}')",
         # a value no type tells: no row to give
         "for row in bind.execute(sa.text('SELECT id * 2 FROM variable')):\n        pass",
+        # one text compared with changes rows, another the schema: each is tried
+        "for (id_, val) in bind.execute(sa.text('SELECT id, val FROM variable')):\n"
+        "        if val == 'legacy':\n"
+        "            bind.execute(sa.text('UPDATE variable SET val = 1 WHERE id = :i'),\n"
+        "                         {'i': id_})\n"
+        "        elif val == 'searchable':\n"
+        "            op.create_index('ix_variable_val', 'variable', ['val'])",
+        # a path past a threshold the values 1 and 2 do not reach (a tester's)
+        "row = bind.execute(sa.text('SELECT id FROM variable ORDER BY id DESC LIMIT 1'))"
+        ".fetchone()\n"
+        "    if row is None:\n"
+        "        return\n"
+        "    op.add_column('variable', sa.Column('note', sa.Text()))\n"
+        "    if row[0] > 2_000_000_000:\n"
+        "        op.alter_column('variable', 'id', type_=sa.BigInteger())",
+        # two questions: where one finds rows and the other none, a path no run took
+        "u = bind.execute(sa.text('SELECT id FROM variable LIMIT 1')).first()\n"
+        "    o = bind.execute(sa.text('SELECT val FROM variable WHERE kind = 5')).first()\n"
+        "    if u is not None and o is None:\n"
+        "        op.create_index('ix_variable_val', 'variable', ['val'])\n"
+        "    elif u is not None:\n"
+        "        op.add_column('variable', sa.Column('note', sa.Text()))",
+        # the same statement, in the transaction on one path (where it fails), out of it on
+        # the other
+        "if bind.execute(sa.text('SELECT id FROM variable LIMIT 1')).first() is not None:\n"
+        "        op.create_index('ix_variable_val', 'variable', ['val'],\n"
+        "                        postgresql_concurrently=True)\n"
+        "    else:\n"
+        "        with op.get_context().autocommit_block():\n"
+        "            op.create_index('ix_variable_val', 'variable', ['val'],\n"
+        "                            postgresql_concurrently=True)",
         # text compared with a text only one run of each that is tried is (the first it
         # compared with): the second run's schema changes are not the first's
         "for (val,) in bind.execute(sa.text('SELECT val FROM variable')):\n"

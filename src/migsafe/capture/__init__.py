@@ -53,6 +53,7 @@ from migsafe.capture.names_spelled import names_spelled
 from migsafe.capture.no_process_exit import no_process_exit
 from migsafe.capture.offline_bind import OfflineBind, is_offline
 from migsafe.capture.one_row import (
+    FAR_VALUES,
     FIRST_VALUES,
     OTHER_VALUES,
     RowValues,
@@ -73,7 +74,7 @@ from migsafe.connection_guard import connections_checked
 from migsafe.errors import described
 from migsafe.project import MigrationScript, failing_line, raised_on_purpose, stopped_itself
 from migsafe.project.script_directory import script_directory
-from migsafe.sql import split_statements
+from migsafe.sql import split_statements, statements
 
 __all__ = ["Capture", "Emitted", "Failure", "Guess", "OfflineCapturer", "ScriptCapture"]
 
@@ -455,8 +456,9 @@ class OfflineCapturer:
             chosen = runs[0]
             chosen.raised_empty = failure
             return _in_the_same_world(chosen, capture)
-        if not all(_alike(run, capture) for run in runs):
-            return _widest(capture, runs)
+        if not all(_alike(run, capture) for run in runs):  # values at their far ends, too
+            far = self._rows_run(capture, script, function, start, FAR_VALUES, set())
+            return capture if far is None else _widest(capture, [*runs, far])
         worked = [run for run in runs if _done(run) != _done(capture)]
         if not worked and all(  # each read only decides whether it refuses to go on
             (read.line, query_shape(read.sql)) in own
@@ -469,11 +471,12 @@ class OfflineCapturer:
             keyed_values(names_spelled(script.tree, function)),
             *(text_compared(text) for text in compared[:_TEXTS_TRIED]),
         )
-        for values in more if not worked else ():
-            again = self._rows_run(capture, script, function, start, values, set())
-            if again is not None and _alike(again, capture) and _done(again) != _done(capture):
+        for values in more if not worked else ():  # each: where one changes the schema
+            again = self._rows_run(capture, script, function, start, values, set())  # else,
+            if again is not None and not _alike(again, capture):  # the rows decide it
+                return capture
+            if again is not None and _done(again) != _done(capture) and not worked:
                 worked = [again]
-                break
         if not worked:  # with these values it did just what it did with none (fides' ``if "."
             return capture  # in key:`` met no dot): nothing was shown, and the notice stays
         chosen = worked[0]
@@ -536,12 +539,17 @@ class OfflineCapturer:
             return self._where_its_own_exist(capture, script, function, start, made)
         again = self._where_these_exist(capture, script, function, start, assumed)
         for _ in range(_ASKED_AGAIN):  # where they exist it asks for others (dagster's ``if
-            # "runs" in tables and "run_tags" in tables:``): those, too, are taken to exist
+            # "runs" in tables and "run_tags" in tables:``): those, too, are taken to exist,
+            # where it then does all it did and more (``"archive" not in tables`` does less)
             more = _not_bookkeeping(again.tables_asked_absent) if again is not None else []
-            if not more:
+            wider = (
+                self._where_these_exist(capture, script, function, start, [*assumed, *more])
+                if again is not None and more
+                else None
+            )
+            if wider is None or not _does_more(wider, again):  # type: ignore[arg-type]
                 break
-            assumed = [*assumed, *more]
-            again = self._where_these_exist(capture, script, function, start, assumed)
+            assumed, again = [*assumed, *more], wider
         if again is None:  # it raised, or branched on what is not known: the first stands
             return capture
         again.assumed_covers = _holds(_schema_changes(again), _schema_changes(capture))
@@ -574,10 +582,7 @@ class OfflineCapturer:
             return capture
         for asked in made:
             again = self._where_these_exist(capture, script, function, start, [*taken, asked])
-            if again is None:
-                continue
-            changes, before = _schema_changes(again), _schema_changes(judged)
-            if _holds(changes, before) and not _holds(before, changes):
+            if again is not None and _does_more(again, judged):
                 judged, taken = again, [*taken, asked]
         if taken:  # where they do not exist, it does no more: nothing to notice
             judged.tables_assumed, judged.assumed_covers = taken, True
@@ -836,24 +841,47 @@ def _alike(run: Capture, other: Capture) -> bool:
 
 def _widest(capture: Capture, runs: Sequence[Capture]) -> Capture:
     """Where reads that find a row change the schema otherwise than reads that find none,
-    but alike whichever values the row holds (whether there are rows is what decides), the
-    run that does all the other does: no path is then left out of what is judged. ckan
+    but alike whichever values the row holds (1, 2, or values at their types' far ends:
+    whether there are rows is what decides), and the function asks one question (one
+    query, maybe many times: with two, a database where one finds rows and the other none
+    takes a path no run took), the run that does all the other does, each statement in a
+    transaction or out of one as there: no path is then left out of what is judged. ckan
     keeps its ``related`` tables if they hold rows and drops them if not: the run with none
-    does all the others do (and more), and it is judged. prefect moves work queues in an
-    autocommit block only where it found some, and airflow keeps the rows a downgrade
-    cannot hold in a table of their own: the runs with rows do all the run with none does,
-    and more, and the first is judged. Where the values decide (``if v < 2:``), other values
-    may take other paths still: the run with none stands, and the notice with it."""
+    does all the others do (and more), and it is judged. airflow's downgrade keeps the rows
+    it cannot hold in a table of their own: the runs with rows do all the run with none
+    does, and more, and the first is judged. Where the values decide (``if v < 2:``),
+    other values may take other paths still: the run with none stands, and the notice with
+    it."""
     first = runs[0]
     if not all(_alike(first, run) for run in runs):
         return capture
-    if all(not (_done(run) - _done(capture)) for run in runs):
+    if len({query_shape(read.sql) for run in runs for read in run.reads}) != 1:
+        return capture
+    if all(not (_done_where(run) - _done_where(capture)) for run in runs):
         capture.rows_followed = True
         return capture
-    if not (_done(capture) - _done(first)):
+    if not (_done_where(capture) - _done_where(first)):
         first.rows_followed = True
         return _in_the_same_world(first, capture)
     return capture
+
+
+def _does_more(run: Capture, other: Capture) -> bool:
+    """``run`` changes the schema as ``other`` does, and more."""
+    changes, before = _schema_changes(run), _schema_changes(other)
+    return _holds(changes, before) and not _holds(before, changes)
+
+
+def _done_where(capture: Capture) -> collections.Counter[tuple[str, bool]]:
+    """What a run emitted but its reads, each with whether it ran in a transaction: an
+    index built CONCURRENTLY in an autocommit block on one path and in the transaction on
+    the other (where it fails) is not the same statement."""
+    parsed, _ = statements(capture.emitted)
+    return collections.Counter(
+        (stmt.sql, stmt.in_transaction)
+        for stmt in parsed
+        if not isinstance(stmt.node, ast.SelectStmt | ast.TransactionStmt)
+    )
 
 
 def _done(capture: Capture) -> collections.Counter[str]:

@@ -141,6 +141,29 @@ OTHER_VALUES = RowValues(
 )
 
 
+# values at the far ends of their types: a path taken only past a threshold (``if n >
+# 2_000_000_000:``) shows
+FAR_VALUES = RowValues(
+    {
+        **dict.fromkeys(("int2", "smallint"), 32767),
+        **dict.fromkeys(("int4", "integer"), 2147483647),
+        **dict.fromkeys(("int8", "bigint"), 9223372036854775807),
+        **dict.fromkeys(("numeric", "decimal", "float4", "float8", "real", "money"), 1e15),
+        **dict.fromkeys(_TEXT_TYPES, _Text('{"' + "z" * 200 + '": []}')),
+        "bool": True,
+        "json": {"z": []},
+        "jsonb": {"z": []},
+        "uuid": "ffffffff-ffff-ffff-ffff-ffffffffffff",
+        "timestamp": datetime.datetime(9999, 12, 31, 23, 59),
+        "timestamptz": datetime.datetime(9999, 12, 31, 23, 59, tzinfo=datetime.UTC),
+        "date": datetime.date(9999, 12, 31),
+        "time": datetime.time(23, 59, 59),
+        "bytea": b"z" * 200,
+    },
+    last=True,
+)
+
+
 def keyed_values(keys: Iterable[str]) -> RowValues:
     """The first values, but JSON (and text, which reads as JSON) holds each of ``keys``,
     each set to its own name: a data migration looks into a JSON document for the keys it
