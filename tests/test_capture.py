@@ -3415,6 +3415,38 @@ def upgrade():
     assert judged == ["SELECT val FROM variable"]
 
 
+def test_a_pickled_document_read_from_bytea_holds_the_keys_the_migration_names(
+    write_migration,
+) -> None:
+    """airflow converts each run's pickled ``conf`` (a ``PickleType`` column, bytea) to
+    JSON, and skips one that does not unpickle: no made-up bytes did, and what it does per
+    row went unseen."""
+    first = """
+def upgrade():
+    op.create_table("dag_run", sa.Column("id", sa.Integer, primary_key=True),
+                    sa.Column("conf", sa.LargeBinary), sa.Column("conf_json", sa.JSON))
+"""
+    body = """
+import json
+import pickle
+
+def upgrade():
+    op.add_column("dag_run", sa.Column("note", sa.Text))
+    bind = op.get_bind()
+    for id_, conf in bind.execute(sa.text("SELECT id, conf FROM dag_run")).fetchall():
+        try:
+            data = pickle.loads(conf)
+        except Exception:
+            continue
+        if "run_type" in data:
+            bind.execute(sa.text("UPDATE dag_run SET conf_json = :j WHERE id = :i"),
+                         {"j": json.dumps(data), "i": id_})
+"""
+    _, notes, judged = _after(write_migration, first, body)
+    assert notes == []
+    assert any(sql.startswith("UPDATE dag_run SET conf_json") for sql in judged)
+
+
 def test_a_row_found_by_an_in_list_holds_one_end_of_it_then_the_other(write_migration) -> None:
     """langflow reads ``WHERE backend_type IN (...)`` of a list built from a set, whose order
     differs from one process to the next, and updates only the rows of one backend: the
@@ -3763,6 +3795,25 @@ def upgrade():
     _, notes, judged = _after_variable(write_migration, body)
     assert notes == []
     assert "UPDATE variable SET kind = 2 WHERE id = 1" in judged
+
+
+def test_where_one_of_two_questions_finds_none_the_path_is_weighed_too(write_migration) -> None:
+    """Where whether rows exist decides, and a function asks two questions, a database
+    where one finds rows and the other none takes a path of its own: each is run, and the
+    run judged must do all it does (a tester's ``if u is not None and o is None:`` above
+    is not judged). Here the run with rows does all of each."""
+    body = """
+def upgrade():
+    bind = op.get_bind()
+    if bind.execute(sa.text("SELECT count(*) FROM variable WHERE val IS NULL")).scalar():
+        op.create_index("ix_variable_kind", "variable", ["kind"])
+        for (id_,) in bind.execute(sa.text("SELECT id FROM variable WHERE val IS NULL")):
+            bind.execute(sa.text("UPDATE variable SET val = 'x' WHERE id = :i"), {"i": id_})
+"""
+    _, notes, judged = _after_variable(write_migration, body)
+    assert notes == []
+    assert "CREATE INDEX ix_variable_kind ON variable (kind);" in judged
+    assert "UPDATE variable SET val = 'x' WHERE id = 1" in judged
 
 
 def test_text_read_is_given_what_the_migration_compares_it_with(write_migration) -> None:

@@ -458,7 +458,10 @@ class OfflineCapturer:
             return _in_the_same_world(chosen, capture)
         if not all(_alike(run, capture) for run in runs):  # values at their far ends, too
             far = self._rows_run(capture, script, function, start, FAR_VALUES, set())
-            return capture if far is None else _widest(capture, [*runs, far])
+            mixed = self._one_finds_none(capture, script, function, start, runs[0])
+            if far is None or mixed is None:
+                return capture
+            return _widest(capture, [*runs, far], mixed)
         worked = [run for run in runs if _done(run) != _done(capture)]
         if not worked and all(  # each read only decides whether it refuses to go on
             (read.line, query_shape(read.sql)) in own
@@ -515,6 +518,28 @@ class OfflineCapturer:
         if any((read.line, query_shape(read.sql)) not in shown for read in again.reads):
             return None
         return again if again.exact and not again.guesses else None
+
+    def _one_finds_none(
+        self, capture: Capture, script: MigrationScript, function: Callable[[], Any],
+        start: Catalog, run: Capture,
+    ) -> list[Capture] | None:  # fmt: skip
+        """Where ``run`` asked several questions (queries of several shapes), the function
+        run again where one of them finds none and the others a row, for each: a database
+        where one table has rows and another none takes a path neither the run with rows
+        nor the run with none took. None where one of those runs cannot be followed, or
+        there are more than ``_QUESTIONS_TRIED`` questions."""
+        questions = list(dict.fromkeys((read.line, query_shape(read.sql)) for read in run.reads))
+        if len(questions) == 1:
+            return []
+        if len(questions) > _QUESTIONS_TRIED:
+            return None
+        runs = []
+        for question in questions:
+            again = self._rows_run(capture, script, function, start, FIRST_VALUES, {question})
+            if again is None:
+                return None
+            runs.append(again)
+        return runs
 
     def _where_they_exist(
         self, capture: Capture, script: MigrationScript, function: Callable[[], Any],
@@ -806,6 +831,7 @@ def _in_the_same_world(run: Capture, capture: Capture) -> Capture:
     return run
 
 
+_QUESTIONS_TRIED = 4  # of the queries a run reads with, how many are each tried finding none
 _TEXTS_TRIED = 3  # of the texts a migration compared what it read with, how many are tried
 _REFUSALS_FOLLOWED = 3  # how many reads a run where reads find rows may find none in
 
@@ -839,12 +865,11 @@ def _alike(run: Capture, other: Capture) -> bool:
     return collections.Counter(_schema_changes(run)) == collections.Counter(_schema_changes(other))
 
 
-def _widest(capture: Capture, runs: Sequence[Capture]) -> Capture:
+def _widest(capture: Capture, runs: Sequence[Capture], mixed: Sequence[Capture]) -> Capture:
     """Where reads that find a row change the schema otherwise than reads that find none,
     but alike whichever values the row holds (1, 2, or values at their types' far ends:
-    whether there are rows is what decides), and the function asks one question (one
-    query, maybe many times: with two, a database where one finds rows and the other none
-    takes a path no run took), the run that does all the other does, each statement in a
+    whether there are rows is what decides), the run that does all the others do (those
+    where one of several questions finds none, ``mixed``, too), each statement in a
     transaction or out of one as there: no path is then left out of what is judged. ckan
     keeps its ``related`` tables if they hold rows and drops them if not: the run with none
     does all the others do (and more), and it is judged. airflow's downgrade keeps the rows
@@ -855,14 +880,11 @@ def _widest(capture: Capture, runs: Sequence[Capture]) -> Capture:
     first = runs[0]
     if not all(_alike(first, run) for run in runs):
         return capture
-    if len({query_shape(read.sql) for run in runs for read in run.reads}) != 1:
-        return capture
-    if all(not (_done_where(run) - _done_where(capture)) for run in runs):
-        capture.rows_followed = True
-        return capture
-    if not (_done_where(capture) - _done_where(first)):
-        first.rows_followed = True
-        return _in_the_same_world(first, capture)
+    for judged in (capture, first):  # (the runs of other values write other values: they
+        done = _done_where(judged)  # are weighed by their schema changes alone, above)
+        if all(not (_done_where(run) - done) for run in (capture, first, *mixed)):
+            judged.rows_followed = True
+            return judged if judged is capture else _in_the_same_world(judged, capture)
     return capture
 
 

@@ -15,6 +15,7 @@ import copy
 import datetime
 import decimal
 import json
+import pickle
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -166,9 +167,11 @@ FAR_VALUES = RowValues(
 
 def keyed_values(keys: Iterable[str]) -> RowValues:
     """The first values, but JSON (and text, which reads as JSON) holds each of ``keys``,
-    each set to its own name: a data migration looks into a JSON document for the keys it
-    names (superset's ``if "granularity_sqla" in params:``, open-webui's ``if 'path' in
-    row.meta:``), and a document holding none of them shows nothing of what it does."""
+    each set to its own name, and so does bytea, as a pickled dict (SQLAlchemy's
+    ``PickleType``): a data migration looks into a document for the keys it names
+    (superset's ``if "granularity_sqla" in params:``, open-webui's ``if 'path' in
+    row.meta:``, airflow's pickled ``dag_run.conf`` it converts to JSON), and a document
+    holding none of them shows nothing of what it does."""
     document = {key: key for key in sorted(keys)}
     return RowValues(
         {
@@ -176,6 +179,7 @@ def keyed_values(keys: Iterable[str]) -> RowValues:
             **dict.fromkeys(_TEXT_TYPES, _Text(json.dumps(document))),
             "json": document,
             "jsonb": document,
+            "bytea": pickle.dumps(document),
         }
     )
 
