@@ -466,3 +466,87 @@ def test_a_join_on_nothing_of_a_large_catalog_is_not_answered_and_ends() -> None
         "WHERE c.relname = 't7'"
     )
     assert joined == ([("id",)], ["attname"])
+
+
+def _catalog_of(*sql: str) -> Catalog:
+    catalog = Catalog()
+    for text in sql:
+        for _, node in split_statements(text):
+            catalog.apply(node)
+    return catalog
+
+
+def _answered(catalog: Catalog, sql: str):
+    from pglast import parse_sql
+
+    from migsafe.capture.catalog_queries import catalog_answer
+
+    return catalog_answer(parse_sql(sql)[0].stmt, catalog)
+
+
+def test_catalog_answers_tell_objects_of_one_name_in_two_schemas_apart() -> None:
+    """A tester's ``public.users`` and ``app.users``, an index on the first only: oids were
+    bare names, so the index was found on ``app.users`` too, and its CREATE INDEX skipped."""
+    catalog = _catalog_of(
+        "CREATE TABLE users (id integer, name text)",
+        "CREATE SCHEMA app",
+        "CREATE TABLE app.users (id integer, name text, email text)",
+        "CREATE INDEX ix_users_name ON users (name)",
+    )
+    index_of = (
+        "SELECT ix.relname FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid "
+        "JOIN pg_namespace n ON n.oid = t.relnamespace JOIN pg_class ix ON ix.oid = "
+        "i.indexrelid WHERE n.nspname = '{}' AND t.relname = 'users'"
+    )
+    assert _answered(catalog, index_of.format("app")) == ([], ["relname"])
+    assert _answered(catalog, index_of.format("public")) == ([("ix_users_name",)], ["relname"])
+    columns = "SELECT count(*) FROM pg_attribute WHERE attrelid = '{}'::regclass"
+    assert _answered(catalog, columns.format("app.users")) == ([(3,)], ["count"])
+    assert _answered(catalog, columns.format("users")) == ([(2,)], ["count"])
+
+
+def test_catalog_answers_know_domains_empty_schemas_and_sql_of_order_and_nulls() -> None:
+    """A tester's queries answered wrongly: a domain was no type, an empty schema none,
+    OFFSET, ORDER BY and DISTINCT were left out, ``<>`` took NULL for a value, and
+    ``format('%1$I')`` kept its template."""
+    catalog = _catalog_of(
+        "CREATE DOMAIN email_t AS text",
+        "CREATE SCHEMA archive",
+        "CREATE TYPE status AS ENUM ('new', 'active', 'gone')",
+        "CREATE TABLE t (id serial PRIMARY KEY, name text DEFAULT 'x', flag boolean)",
+    )
+    assert _answered(catalog, "SELECT typtype FROM pg_type WHERE typname = 'email_t'") == (
+        [("d",)],
+        ["typtype"],
+    )
+    assert _answered(catalog, "SELECT 1 FROM pg_namespace WHERE nspname = 'archive'") == (
+        [(1,)],
+        ["?column?"],
+    )
+    labels = (
+        "SELECT e.enumlabel FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid "
+        "WHERE t.typname = 'status' ORDER BY e.enumsortorder {}"
+    )
+    assert _answered(catalog, labels.format("DESC LIMIT 1"))[0] == [("gone",)]
+    assert _answered(catalog, labels.format("LIMIT 1 OFFSET 1"))[0] == [("active",)]
+    assert _answered(catalog, "SELECT DISTINCT table_name FROM information_schema.columns")[0] == [
+        ("t",)
+    ]
+    defaults = (
+        "SELECT column_name FROM information_schema.columns "
+        "WHERE table_name = 't' AND column_default <> 'none' ORDER BY 1"
+    )  # the NULL default of flag is not "not 'none'"
+    assert _answered(catalog, defaults)[0] == [("id",), ("name",)]
+    drop = "SELECT format('DROP INDEX %1$I.%2$I', schemaname, indexname) FROM pg_indexes"
+    assert _answered(catalog, drop)[0] == [("DROP INDEX public.t_pkey",)]
+
+
+def test_a_query_of_pg_attribute_is_not_answered_where_a_table_is_partly_known() -> None:
+    """A tester's table the history only altered: pg_attribute left it out, so a column
+    the history added was not there, and adding it again was object-already-exists."""
+    catalog = _catalog_of("ALTER TABLE legacy ADD COLUMN x text")
+    query = (
+        "SELECT count(*) FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+        "WHERE c.relname = 'legacy' AND a.attname = 'x'"
+    )
+    assert _answered(catalog, query) is None

@@ -152,6 +152,9 @@ class Catalog:
     indexes: dict[Name, Index] = field(default_factory=dict)
     sequences: set[Name] = field(default_factory=set)
     enums: dict[Name, list[str]] = field(default_factory=dict)
+    # the other types the history made, each with its kind as pg_type.typtype says it:
+    # "d" a domain, "c" a composite type, "r" a range
+    types: dict[Name, str] = field(default_factory=dict)
     collations: set[Name] = field(default_factory=set)  # made by the history
     schemas: set[str] = field(default_factory=lambda: {DEFAULT_SCHEMA})
     # tables, views and indexes the history had and then dropped or renamed away: that one
@@ -188,6 +191,7 @@ class Catalog:
             indexes=dict(self.indexes),
             sequences=set(self.sequences),
             enums={name: list(labels) for name, labels in self.enums.items()},
+            types=dict(self.types),
             collations=set(self.collations),
             schemas=set(self.schemas),
             gone=set(self.gone),
@@ -956,8 +960,9 @@ def _drop(catalog: Catalog, node: ast.DropStmt, revision: str | None) -> None:
                 del catalog.indexes[key]  # a materialized view's indexes go with it (taxhub)
         elif node.removeType == ObjectType.OBJECT_SEQUENCE:
             catalog.sequences.discard(name)
-        elif node.removeType == ObjectType.OBJECT_TYPE:
+        elif node.removeType in (ObjectType.OBJECT_TYPE, ObjectType.OBJECT_DOMAIN):
             catalog.enums.pop(name, None)
+            catalog.types.pop(name, None)
         elif node.removeType == ObjectType.OBJECT_COLLATION:
             catalog.collations.discard(name)
 
@@ -966,6 +971,18 @@ def _define(catalog: Catalog, node: ast.DefineStmt, revision: str | None) -> Non
     """CREATE COLLATION (quetz makes ``nocase`` for its case-insensitive names)."""
     if node.kind == ObjectType.OBJECT_COLLATION:
         catalog.collations.add(dotted_name(node.defnames))
+
+
+def _create_domain(catalog: Catalog, node: ast.CreateDomainStmt, revision: str | None) -> None:
+    catalog.types[dotted_name(node.domainname)] = "d"
+
+
+def _create_composite(catalog: Catalog, node: ast.CompositeTypeStmt, revision: str | None) -> None:
+    catalog.types[qualified_name(node.typevar)] = "c"
+
+
+def _create_range(catalog: Catalog, node: ast.CreateRangeStmt, revision: str | None) -> None:
+    catalog.types[dotted_name(node.typeName)] = "r"
 
 
 def _create_enum(catalog: Catalog, node: ast.CreateEnumStmt, revision: str | None) -> None:
@@ -1086,4 +1103,7 @@ _HANDLERS = {
     ast.CreateSeqStmt: _create_sequence,
     ast.ViewStmt: _create_view,
     ast.CreateSchemaStmt: _create_schema,
+    ast.CreateDomainStmt: _create_domain,
+    ast.CompositeTypeStmt: _create_composite,
+    ast.CreateRangeStmt: _create_range,
 }

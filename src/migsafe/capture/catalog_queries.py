@@ -21,7 +21,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from pglast import ast
-from pglast.enums import A_Expr_Kind, BoolExprType, JoinType, NullTestType, SubLinkType
+from pglast.enums import (
+    A_Expr_Kind,
+    BoolExprType,
+    JoinType,
+    NullTestType,
+    SortByDir,
+    SortByNulls,
+    SubLinkType,
+)
 from pglast.stream import maybe_double_quote_name
 
 from migsafe.catalog import DEFAULT_SCHEMA, Catalog, Name
@@ -66,8 +74,9 @@ def _is_exists(value: ast.Node | None) -> bool:
 
 
 def _answer(node: ast.SelectStmt, catalog: Catalog) -> tuple[list[Row], list[str]] | None:
-    if node.groupClause or node.havingClause or node.op:
-        return None
+    distinct_on = node.distinctClause and any(e is not None for e in node.distinctClause)
+    if node.groupClause or node.havingClause or node.op or distinct_on:
+        return None  # (plain DISTINCT is ``(None,)``; DISTINCT ON names its expressions)
     joined = _sources(node.fromClause or ())
     if not joined:
         return None
@@ -77,6 +86,10 @@ def _answer(node: ast.SelectStmt, catalog: Catalog) -> tuple[list[Row], list[str
         conditions, catalog
     ):
         return None  # a table the history only altered: of its columns, only some are known
+    if any(s.relation[1] == "pg_attribute" for s in sources) and any(
+        table.partial for table in catalog.tables.values()
+    ):
+        return None  # the same, asked through pg_attribute
     found = _matches(sources, conditions, catalog)
     if found is None:
         return None
@@ -91,9 +104,46 @@ def _answer(node: ast.SelectStmt, catalog: Catalog) -> tuple[list[Row], list[str
         rows.append(row)
     if not found and any(_value(t.val, sources, None) is _UNKNOWN for t in targets):
         return None  # what it selects is not known, with rows or without
-    if node.limitCount is not None:
-        rows = rows[: _limit(node.limitCount)]
-    return rows, [target.name or _name(target.val) for target in targets]
+    ordered = _ordered(node, sources, found, rows)
+    if ordered is None:
+        return None
+    if node.distinctClause:  # plain DISTINCT: each row once, in its first place
+        ordered = list(dict.fromkeys(ordered))
+    offset = _limit(node.limitOffset) if node.limitOffset is not None else 0
+    count = _limit(node.limitCount) if node.limitCount is not None else len(ordered)
+    if offset is None or count is None:
+        return None
+    return ordered[offset : offset + count], [t.name or _name(t.val) for t in targets]
+
+
+def _ordered(
+    node: ast.SelectStmt, sources: list[_Source], found: list[Bound], rows: list[Row]
+) -> list[Row] | None:
+    """The rows in the order ORDER BY gives them (by columns of the sources or positions
+    of the select list; NULLs last ascending, first descending, as PostgreSQL orders);
+    None where it orders by anything else. Without ORDER BY, the order found."""
+    keyed = list(zip(found, rows, strict=True))
+    for sort in reversed(node.sortClause or ()):
+        position = literal(sort.node) if isinstance(sort.node, ast.A_Const) else None
+        if isinstance(position, int) and 0 < position <= len(rows[0] if rows else ()):
+            values = [row[position - 1] for _, row in keyed]
+        elif isinstance(position, int) and not rows:
+            values = []
+        else:
+            values = [_value(sort.node, sources, bound) for bound, _ in keyed]
+        if _UNKNOWN in values or sort.sortby_nulls != SortByNulls.SORTBY_NULLS_DEFAULT:
+            return None
+        descending = sort.sortby_dir == SortByDir.SORTBY_DESC
+        try:
+            order = sorted(
+                range(len(keyed)),
+                key=lambda i: (values[i] is None, values[i]),
+                reverse=descending,
+            )
+        except TypeError:  # values of kinds that do not compare
+            return None
+        keyed = [keyed[i] for i in order]
+    return [row for _, row in keyed]
 
 
 @dataclass(frozen=True)
@@ -171,7 +221,7 @@ def _matches(
                 verdicts = [_holds(condition, sources, candidate) for condition in due]
                 if None in verdicts:
                     return None
-                if all(verdicts):
+                if all(verdict is True for verdict in verdicts):
                     widened.append(candidate)
         found = widened
     return found
@@ -187,7 +237,7 @@ def _kept(
         verdicts = [_holds(condition, sources, {alias: record}) for condition in conditions]
         if None in verdicts:
             return None
-        if all(verdicts):
+        if all(verdict is True for verdict in verdicts):
             kept.append(record)
     return kept
 
@@ -224,17 +274,20 @@ def _source_of(column: ast.ColumnRef, sources: list[_Source]) -> _Source | None:
     return candidates[0]
 
 
-def _holds(condition: ast.Node, sources: list[_Source], bound: Bound) -> bool | None:
-    """Whether the records bound meet ``condition``: ``a = b`` and ``<>`` of columns and
-    constants, ``IN (...)``, ``IS [NOT] NULL``, a boolean column, ``NOT`` of these,
-    ``pg_*_is_visible(oid)`` (what is in the default schema is); None for any other
-    condition."""
+_NULL = object()  # a condition neither true nor false (SQL's NULL): the row is left out
+
+
+def _holds(condition: ast.Node, sources: list[_Source], bound: Bound) -> Any:
+    """Whether the records bound meet ``condition`` (True, False, or ``_NULL`` where a NULL
+    is compared): ``a = b`` and ``<>`` of columns and constants, ``IN (...)``, ``IS [NOT]
+    NULL``, a boolean column, ``NOT`` of these, ``pg_*_is_visible(oid)`` (what is in the
+    default schema is); None for any other condition."""
     if isinstance(condition, ast.BoolExpr) and condition.boolop == BoolExprType.NOT_EXPR:
         held = _holds(condition.args[0], sources, bound)  # prefect's ``NOT i.indisvalid``
-        return None if held is None else not held
+        return held if held is None or held is _NULL else not held
     if isinstance(condition, ast.ColumnRef):  # a boolean column: ``WHERE i.indisvalid``
         value = _value(condition, sources, bound)
-        return value if isinstance(value, bool) else None
+        return _NULL if value is None else value if isinstance(value, bool) else None
     if isinstance(condition, ast.NullTest):
         value = _value(condition.arg, sources, bound)
         if value is _UNKNOWN:
@@ -253,13 +306,17 @@ def _holds(condition: ast.Node, sources: list[_Source], bound: Bound) -> bool | 
         listed = [_value(item, sources, bound) for item in condition.rexpr]
         if left is _UNKNOWN or _UNKNOWN in listed:
             return None
+        if left is None or (left not in listed and None in listed):
+            return _NULL  # SQL's three values: a NULL compared is neither true nor false
         return (left in listed) == (operator == "=")
     right = _value(condition.rexpr, sources, bound)
     if condition.kind != A_Expr_Kind.AEXPR_OP or _UNKNOWN in (left, right):
         return None
-    if operator == "=":
-        return left == right
-    return left != right if operator in ("<>", "!=") else None
+    if operator not in ("=", "<>", "!="):
+        return None
+    if left is None or right is None:
+        return _NULL
+    return left == right if operator == "=" else left != right
 
 
 def _is_visibility(call: ast.FuncCall) -> bool:
@@ -286,37 +343,73 @@ def _value(value: ast.Node | None, sources: list[_Source], bound: Bound | None) 
     return _constant(value)
 
 
+_CONVERSION = re.compile(r"(%(?:\d+\$)?[sIL%])")  # one of format()'s, with its position
+
+
 def _formatted(template: str, arguments: list[Any]) -> Any:
-    """PostgreSQL's ``format()`` of ``%s``, ``%I`` and ``%L`` (prefect names an index
-    ``format('%I.%I', nspname, relname)``)."""
-    parts = re.split(r"(%[sIL%])", template)
-    given = iter(arguments)
+    """PostgreSQL's ``format()`` of ``%s``, ``%I`` and ``%L``, by position too (prefect
+    names an index ``format('%I.%I', nspname, relname)``); ``_UNKNOWN`` for a width or a
+    flag."""
     out = []
-    for part in parts:
+    following = 0  # the argument a conversion without a position takes
+    for part in _CONVERSION.split(template):
         if part == "%%":
             out.append("%")
-        elif part in ("%s", "%I", "%L"):
-            argument = next(given, _UNKNOWN)
-            if argument is _UNKNOWN:
+        elif _CONVERSION.fullmatch(part):
+            index = int(part[1:-2]) - 1 if "$" in part else following
+            if not 0 <= index < len(arguments):
                 return _UNKNOWN
+            following, argument = index + 1, arguments[index]
+            kind = part[-1]
             out.append(
-                maybe_double_quote_name(str(argument)) if part == "%I"
-                else "'" + str(argument).replace("'", "''") + "'" if part == "%L"
+                maybe_double_quote_name(str(argument)) if kind == "I"
+                else "'" + str(argument).replace("'", "''") + "'" if kind == "L"
                 else str(argument)
             )  # fmt: skip
+        elif "%" in part:
+            return _UNKNOWN
         else:
             out.append(part)
     return "".join(out)
 
 
 _UNKNOWN = object()
+_OID_TYPES = frozenset(("regclass", "regtype"))
+
+
+def _oid(key: Name) -> str:
+    """An object's oid here: its qualified name."""
+    return f"{key[0]}.{key[1]}"
+
+
+def _resolved(text: str) -> str:
+    """The oid a name given as text (``'app.users'::regclass``) resolves to: quoted parts
+    kept as written, the others folded to lower case, a bare name in the default schema
+    (or, for PostgreSQL's own relations, ``pg_catalog``)."""
+    parts = [
+        part[1:-1] if len(part) > 1 and part.startswith('"') and part.endswith('"')
+        else part.lower()
+        for part in text.split(".")
+    ]  # fmt: skip
+    if len(parts) == 1:
+        schema = "pg_catalog" if ("pg_catalog", parts[0]) in _RELATIONS else DEFAULT_SCHEMA
+        return _oid((schema, parts[0]))
+    return _oid((parts[-2], parts[-1]))
+
+
+_PG_CLASS = _oid(("pg_catalog", "pg_class"))
 
 
 def _constant(value: ast.Node | None) -> Any:
-    """A constant's value; ``current_schema()``'s, and ``to_regclass('name')``'s (the oid
-    of a relation is its name here); else unknown."""
+    """A constant's value; ``current_schema()``'s, and an object's oid, which is its
+    qualified name here (``'rule'::regclass``, ``to_regclass('ix_name')``: two tables of
+    one name in two schemas are two oids); else unknown."""
     if isinstance(value, ast.TypeCast):
-        value = value.arg
+        cast = value.typeName.names[-1].sval.lower() if value.typeName else ""
+        inner = _constant(value.arg)
+        if cast in _OID_TYPES:
+            return _resolved(inner) if isinstance(inner, str) else _UNKNOWN
+        return inner
     if isinstance(value, ast.A_Const) and not value.isnull:
         return literal(value)
     if isinstance(value, ast.FuncCall):
@@ -324,9 +417,9 @@ def _constant(value: ast.Node | None) -> Any:
         arguments = value.args or ()
         if function == "current_schema" and not arguments:
             return DEFAULT_SCHEMA
-        if function == "to_regclass" and len(arguments) == 1:
+        if function in ("to_regclass", "to_regtype") and len(arguments) == 1:
             name = _constant(arguments[0])
-            return name.rpartition(".")[2] if isinstance(name, str) else _UNKNOWN
+            return _resolved(name) if isinstance(name, str) else _UNKNOWN
     if isinstance(value, ast.SQLValueFunction):  # CURRENT_SCHEMA without parentheses
         return DEFAULT_SCHEMA
     return _UNKNOWN
@@ -399,7 +492,7 @@ def _constraints(catalog: Catalog) -> list[Record]:
          "table_schema": schema, "table_name": name,
          "constraint_type": _CONSTRAINT_TYPES.get(constraint.kind, constraint.kind.upper()),
          "conname": constraint.name, "contype": _CONTYPES.get(constraint.kind),
-         "conrelid": name, "convalidated": constraint.validated}
+         "conrelid": _oid((schema, name)), "convalidated": constraint.validated}
         for (schema, name), table in catalog.tables.items()
         for constraint in table.constraints.values()
     ]  # fmt: skip
@@ -418,7 +511,8 @@ def _indexes(catalog: Catalog) -> list[Record]:
     ]
     return [
         {"schemaname": name[0], "tablename": table[1], "indexname": name[1],
-         "indexrelid": name[1], "indrelid": table[1], "indisvalid": True, "indisready": True,
+         "indexrelid": _oid(name), "indrelid": _oid(table), "indisvalid": True,
+         "indisready": True,
          "indisunique": unique, "indisprimary": primary}
         for name, table, unique, primary in made + backing
     ]  # fmt: skip
@@ -429,28 +523,33 @@ def _pg_class(catalog: Catalog) -> list[Record]:
         *((name, "r") for name in catalog.tables), *((name, "v") for name in catalog.views),
         *((name, "i") for name in catalog.indexes), *((name, "S") for name in catalog.sequences),
     ]  # fmt: skip
-    return [{"relname": name, "relkind": kind, "oid": name, "relnamespace": schema,
-             "schema": schema} for (schema, name), kind in kinds]  # fmt: skip
+    return [{"relname": name, "relkind": kind, "oid": _oid((schema, name)),
+             "relnamespace": schema, "schema": schema}
+            for (schema, name), kind in kinds]  # fmt: skip
 
 
 def _pg_namespace(catalog: Catalog) -> list[Record]:
-    """Each schema the history made an object in, and the default one."""
+    """Each schema the history made, or made an object in, and the default one."""
     names = [*catalog.tables, *catalog.views, *catalog.indexes, *catalog.sequences,
-             *catalog.enums]  # fmt: skip
-    schemas = sorted({DEFAULT_SCHEMA, *(schema for schema, _ in names)})
+             *catalog.enums, *catalog.types]  # fmt: skip
+    schemas = sorted({DEFAULT_SCHEMA, *catalog.schemas, *(schema for schema, _ in names)})
     return [{"oid": schema, "nspname": schema, "schema": schema} for schema in schemas]
 
 
 def _pg_type(catalog: Catalog) -> list[Record]:
-    return [{"typname": name, "typtype": "e", "oid": name, "typnamespace": schema,
-             "schema": schema} for schema, name in catalog.enums]  # fmt: skip
+    """The types the history made: enums, domains, composite types, ranges (not the
+    built-in ones, nor a table's row type)."""
+    kinds = [*((key, "e") for key in catalog.enums), *catalog.types.items()]
+    return [{"typname": name, "typtype": kind, "oid": _oid((schema, name)),
+             "typnamespace": schema, "schema": schema}
+            for (schema, name), kind in kinds]  # fmt: skip
 
 
 def _pg_enum(catalog: Catalog) -> list[Record]:
     """The labels of each enum type, in order."""
     return [
-        {"enumtypid": name, "enumlabel": label, "enumsortorder": float(position)}
-        for (_, name), labels in catalog.enums.items()
+        {"enumtypid": _oid(key), "enumlabel": label, "enumsortorder": float(position)}
+        for key, labels in catalog.enums.items()
         for position, label in enumerate(labels, start=1)
     ]
 
@@ -458,9 +557,9 @@ def _pg_enum(catalog: Catalog) -> list[Record]:
 def _pg_attribute(catalog: Catalog) -> list[Record]:
     """Each column of each table the schema knows whole, by its position."""
     return [
-        {"attrelid": name, "attname": column.name, "attnum": position,
+        {"attrelid": _oid(key), "attname": column.name, "attnum": position,
          "attnotnull": column.nullable is False}
-        for (_, name), table in catalog.tables.items() if not table.partial
+        for key, table in catalog.tables.items() if not table.partial
         for position, column in enumerate(table.columns.values(), start=1)
     ]  # fmt: skip
 
@@ -476,8 +575,9 @@ def _pg_depend(catalog: Catalog) -> list[Record]:
                 f"nextval('{sequence}'::regclass)"
             ):
                 owned.append(
-                    {"objid": sequence, "classid": "pg_class", "refclassid": "pg_class",
-                     "refobjid": name, "refobjsubid": position, "deptype": "a"}
+                    {"objid": _oid((schema, sequence)), "classid": _PG_CLASS,
+                     "refclassid": _PG_CLASS, "refobjid": _oid((schema, name)),
+                     "refobjsubid": position, "deptype": "a"}
                 )  # fmt: skip
     return owned
 
