@@ -3816,6 +3816,40 @@ def upgrade():
     assert "UPDATE variable SET val = 'x' WHERE id = 1" in judged
 
 
+def test_a_row_found_holds_what_its_where_clause_says(write_migration) -> None:
+    """A tester's rows that their own query leaves out: ``WHERE o.id IS NULL`` gave an id,
+    and ``WHERE val <> 'purge'`` gave 'purge' (the text the migration compares with), so
+    a DELETE no database reaches was judged (unbatched-update)."""
+    first = """
+def upgrade():
+    op.create_table("variable", sa.Column("id", sa.Integer, primary_key=True),
+                    sa.Column("val", sa.Text))
+    op.create_table("usage", sa.Column("id", sa.Integer, primary_key=True),
+                    sa.Column("variable_id", sa.Integer))
+"""
+    body = """
+def upgrade():
+    op.add_column("variable", sa.Column("unused", sa.Boolean))
+    bind = op.get_bind()
+    orphans = bind.execute(sa.text(
+        "SELECT v.id, u.id FROM variable v LEFT JOIN usage u ON u.variable_id = v.id "
+        "WHERE u.id IS NULL")).fetchall()
+    for variable_id, usage_id in orphans:
+        if usage_id is None:
+            bind.execute(sa.text("UPDATE variable SET unused = true WHERE id = :i"),
+                         {"i": variable_id})
+        else:
+            op.execute("DELETE FROM usage")
+    for (id_, val) in bind.execute(sa.text("SELECT id, val FROM variable WHERE val <> 'purge'")):
+        if val == "purge":
+            op.execute("DELETE FROM variable")
+"""
+    _, notes, judged = _after(write_migration, first, body)
+    assert notes == []
+    assert "UPDATE variable SET unused = true WHERE id = 1" in judged
+    assert not [sql for sql in judged if sql.startswith("DELETE")]
+
+
 def test_text_read_is_given_what_the_migration_compares_it_with(write_migration) -> None:
     """prefect sets a block schema's capabilities only ``if type == "STORAGE"``: no made-up
     text is that, the run with rows did what the run with none did, and the notice stayed.

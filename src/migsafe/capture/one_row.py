@@ -23,6 +23,7 @@ from typing import Any
 
 import pglast
 from pglast import ast
+from pglast.enums import A_Expr_Kind, NullTestType
 from sqlalchemy import types as sqltypes
 from sqlalchemy.types import TypeEngine
 
@@ -220,11 +221,20 @@ def one_row(sql: str, catalog: Catalog | None, values: RowValues = FIRST_VALUES)
         return tuple(row) if row and None not in row else None
     tables = _tables(node, catalog)
     pinned = _pinned(node.whereClause, values)
-    row = [
-        _target_value(target.val, tables, catalog, values, pinned)
-        for target in node.targetList or ()
-    ]
-    return tuple(row) if row and None not in row else None
+    null, excluded = _null_or_not(node.whereClause, tables)
+    row = []
+    for target in node.targetList or ():
+        column = _column(target.val, tables)
+        if column is not None and id(column) in null:
+            row.append(_NULL)  # langflow's grant that a LEFT JOIN found none of
+            continue
+        value = _target_value(target.val, tables, catalog, values, pinned)
+        if column is not None and value in excluded.get(id(column), ()):
+            return None  # a row its WHERE clause leaves out (``kind <> 'purge'``)
+        row.append(value)
+    if not row or None in row:
+        return None
+    return tuple(None if value is _NULL else value for value in row)
 
 
 _WRITES = (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt)
@@ -259,6 +269,39 @@ def _pinned(where: ast.Node | None, values: RowValues) -> dict[str, Any]:
         if found is not None and known:
             pinned[found[0]] = values.label(known)
     return pinned
+
+
+_NULL = object()  # a column the WHERE clause says IS NULL: the row holds NULL there
+
+
+def _null_or_not(
+    where: ast.Node | None, tables: dict[str, dict[str, Column]]
+) -> tuple[set[int], dict[int, set[Any]]]:
+    """The columns the WHERE clause says are NULL, and the constants it says others are not
+    (``<>``, ``NOT IN``), each column by its identity (``g.id IS NULL`` is of ``g``)."""
+    null: set[int] = set()
+    excluded: dict[int, set[Any]] = {}
+    for condition in anded(where):
+        if isinstance(condition, ast.NullTest):
+            column = _column(condition.arg, tables)
+            if column is not None and condition.nulltesttype == NullTestType.IS_NULL:
+                null.add(id(column))
+            continue
+        if not (
+            isinstance(condition, ast.A_Expr)
+            and [n.sval for n in condition.name] in (["<>"], ["!="])
+            and condition.kind in (A_Expr_Kind.AEXPR_OP, A_Expr_Kind.AEXPR_IN)
+        ):  # fmt: skip
+            continue
+        ref, value = condition.lexpr, condition.rexpr
+        if not isinstance(ref, ast.ColumnRef):
+            ref, value = value, ref
+        column = _column(ref, tables)
+        if column is not None:
+            values = value if isinstance(value, tuple) else (value,)
+            known = {c for c in (_constant(v) for v in values) if c is not None}
+            excluded.setdefault(id(column), set()).update(known)
+    return null, excluded
 
 
 def _constant(node: ast.Node) -> Any:
