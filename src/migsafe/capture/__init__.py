@@ -426,12 +426,12 @@ class OfflineCapturer:
         update each, which an empty database never shows. Kept when it runs to its end with
         nothing to guess and changes the schema just as the first run did: then what it
         does does not depend on the rows, and the notice that it reads them has nothing to
-        say; where they change it otherwise, the run that does all the others do is judged
-        (``_widest``). Not for a run where tables no revision made were taken to exist. Where the
-        first run raised on what an empty database answered (lemur reads back the row it
-        just inserted, ``fetchone()[0]``), the run where reads find a row is judged when both
-        of its values change the schema alike, and a notice says what was taken (``raised
-        _empty``)."""
+        say; where they change it otherwise, the run that does all the others do is
+        judged (``_widest``). Not for a run where tables no revision made were taken to
+        exist. Where the first run raised on what an empty database answered (lemur reads
+        back the row it just inserted, ``fetchone()[0]``), the run where reads find a row is
+        judged when both of its values change the schema alike, and a notice says what was
+        taken (``raised_empty``)."""
         if not capture.reads or capture.guesses:
             return capture
         start = capture.world or start
@@ -474,10 +474,10 @@ class OfflineCapturer:
             keyed_values(names_spelled(script.tree, function)),
             *(text_compared(text) for text in compared[:_TEXTS_TRIED]),
         )
-        for values in more if not worked else ():  # each: where one changes the schema
-            again = self._rows_run(capture, script, function, start, values, set())  # else,
-            if again is not None and not _alike(again, capture):  # the rows decide it
-                return capture
+        for values in more if not worked else ():
+            again = self._rows_run(capture, script, function, start, values, set())
+            if again is not None and not _alike(again, capture):
+                return capture  # what the rows hold decides what it changes in the schema
             if again is not None and _done(again) != _done(capture) and not worked:
                 worked = [again]
         if not worked:  # with these values it did just what it did with none (fides' ``if "."

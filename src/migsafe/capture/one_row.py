@@ -75,7 +75,7 @@ def compared_texts() -> Iterator[list[str]]:
     """The texts a migration compares the made-up text values it read with, in the order it
     first does, while in the block: prefect sets a block schema's capabilities only ``if
     type == "STORAGE"``, a value no made-up one is, and a run whose text is that shows
-    what it does (``texts_compared``)."""
+    what it does (``text_compared``)."""
     global _compared
     _compared = []
     try:
