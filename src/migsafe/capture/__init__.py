@@ -733,7 +733,9 @@ class _AskedWhetherOffline(MigrationContext):
 
     @classmethod
     def install(cls, context: MigrationContext, asked: Callable[[], bool]) -> None:
-        as_sql = context.__dict__.pop("as_sql")
+        as_sql = context.__dict__.pop("as_sql", None)
+        if as_sql is None:  # not an attribute of the instance in this Alembic: as it reads
+            as_sql = context.as_sql
         context.__class__ = cls
         context.__dict__.update(_as_sql=as_sql, _asked=asked)
 
