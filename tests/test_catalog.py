@@ -6,9 +6,11 @@ from pathlib import Path
 
 import pytest
 from alembic.config import Config
+from pglast import parse_sql
 from pglast.stream import RawStream
 
 from migsafe.capture import OfflineCapturer
+from migsafe.capture.catalog_queries import catalog_answer
 from migsafe.catalog import Catalog, default_constraint_name, sql_text
 from migsafe.project import read_script
 from migsafe.sql import split_statements
@@ -28,6 +30,10 @@ def catalog_after(*sql: str) -> Catalog:
         for _, node in split_statements(text):
             catalog.apply(node)
     return catalog
+
+
+def _answered(catalog: Catalog, sql: str):
+    return catalog_answer(parse_sql(sql)[0].stmt, catalog)
 
 
 def foreign_keys(catalog: Catalog, table: str) -> dict[str, tuple]:
@@ -445,17 +451,10 @@ def test_a_join_on_nothing_of_a_large_catalog_is_not_answered_and_ends() -> None
     on nothing (``FROM pg_class a, pg_class b``) would weigh every pair of a large schema's
     relations. It is left unanswered (a read, as any query not told here), at once; a join
     on a condition of the same schema is answered."""
-    from pglast import parse_sql
-
-    from migsafe.capture.catalog_queries import catalog_answer
-
-    catalog = Catalog()
-    for number in range(400):
-        for _, node in split_statements(f"CREATE TABLE t{number} (id integer PRIMARY KEY)"):
-            catalog.apply(node)
+    catalog = catalog_after(*(f"CREATE TABLE t{n} (id integer PRIMARY KEY)" for n in range(400)))
 
     def answer(sql: str):
-        return catalog_answer(parse_sql(sql)[0].stmt, catalog)
+        return _answered(catalog, sql)
 
     assert answer("SELECT count(*) FROM pg_class a, pg_class b") is None
     # each step within bounds, all of them together not (a tester's 150 joins ran for 60 s)
@@ -468,26 +467,10 @@ def test_a_join_on_nothing_of_a_large_catalog_is_not_answered_and_ends() -> None
     assert joined == ([("id",)], ["attname"])
 
 
-def _catalog_of(*sql: str) -> Catalog:
-    catalog = Catalog()
-    for text in sql:
-        for _, node in split_statements(text):
-            catalog.apply(node)
-    return catalog
-
-
-def _answered(catalog: Catalog, sql: str):
-    from pglast import parse_sql
-
-    from migsafe.capture.catalog_queries import catalog_answer
-
-    return catalog_answer(parse_sql(sql)[0].stmt, catalog)
-
-
 def test_catalog_answers_tell_objects_of_one_name_in_two_schemas_apart() -> None:
     """A tester's ``public.users`` and ``app.users``, an index on the first only: oids were
     bare names, so the index was found on ``app.users`` too, and its CREATE INDEX skipped."""
-    catalog = _catalog_of(
+    catalog = catalog_after(
         "CREATE TABLE users (id integer, name text)",
         "CREATE SCHEMA app",
         "CREATE TABLE app.users (id integer, name text, email text)",
@@ -509,7 +492,7 @@ def test_catalog_answers_know_domains_empty_schemas_and_sql_of_order_and_nulls()
     """A tester's queries answered wrongly: a domain was no type, an empty schema none,
     OFFSET, ORDER BY and DISTINCT were left out, ``<>`` took NULL for a value, and
     ``format('%1$I')`` kept its template."""
-    catalog = _catalog_of(
+    catalog = catalog_after(
         "CREATE DOMAIN email_t AS text",
         "CREATE SCHEMA archive",
         "CREATE TYPE status AS ENUM ('new', 'active', 'gone')",
@@ -544,7 +527,7 @@ def test_catalog_answers_know_domains_empty_schemas_and_sql_of_order_and_nulls()
 def test_a_query_of_pg_attribute_is_not_answered_where_a_table_is_partly_known() -> None:
     """A tester's table the history only altered: pg_attribute left it out, so a column
     the history added was not there, and adding it again was object-already-exists."""
-    catalog = _catalog_of("ALTER TABLE legacy ADD COLUMN x text")
+    catalog = catalog_after("ALTER TABLE legacy ADD COLUMN x text")
     query = (
         "SELECT count(*) FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
         "WHERE c.relname = 'legacy' AND a.attname = 'x'"

@@ -458,8 +458,10 @@ class OfflineCapturer:
             return _in_the_same_world(chosen, capture)
         if not all(_alike(run, capture) for run in runs):  # values at their far ends, too
             far = self._rows_run(capture, script, function, start, FAR_VALUES, set())
+            if far is None:
+                return capture
             mixed = self._one_finds_none(capture, script, function, start, runs[0])
-            if far is None or mixed is None:
+            if mixed is None:
                 return capture
             return _widest(capture, [*runs, far], mixed)
         worked = [run for run in runs if _done(run) != _done(capture)]
