@@ -141,6 +141,18 @@ def test_a_file_a_migration_reads_is_in_the_footprint(tmp_path, write_migration,
     assert [f.rule for f in result.findings if f.rule == "create-index-not-concurrently"]
 
 
+@pytest.mark.skipif(not Path("/proc/stat").is_file(), reason="no /proc/stat on this system")
+def test_a_read_of_the_systems_state_is_no_input(write_migration, cached_check) -> None:
+    """A library that reads /proc/stat as the migration imports it (mlflow's, installed):
+    those bytes change from one read to the next, and the cache never answered."""
+    path = write_migration(
+        "from pathlib import Path\n\nLOAD = Path('/proc/stat').read_text()\n\n"
+        "def upgrade():\n    op.create_index('ix_t_a', 't', ['a'])\n"
+    )
+    cached_check([path])
+    assert cached_check([path])[1]
+
+
 def test_a_module_that_appears_checks_again(tmp_path, write_migration, cached_check) -> None:
     library = tmp_path / "lib"
     library.mkdir()

@@ -79,6 +79,9 @@ class ImportedModules:
 
 # files opened that are code, whose change the modules' stat tells already
 _CODE_SUFFIXES = (".py", ".pyc", ".pyi", ".so", ".pth")
+# the kernel's views of the running system: a library reading /proc/stat (mlflow's, with
+# its dependencies installed) is no input of the result, and its bytes differ on every read
+_SYSTEM_STATE = ("/proc/", "/sys/", "/dev/")
 
 
 class FilesOpened:
@@ -99,7 +102,10 @@ class FilesOpened:
 
     def taken(self) -> tuple[str, ...]:
         opened, self._opened = self._opened, set()
-        return tuple(sorted({os.path.abspath(p) for p in opened if os.path.isfile(p)}))
+        files = {os.path.abspath(p) for p in opened}
+        return tuple(
+            sorted(p for p in files if not p.startswith(_SYSTEM_STATE) and os.path.isfile(p))
+        )
 
 
 def imported_since(before: set[str], modules: Mapping[str, Any]) -> dict[str, tuple[int, int]]:
