@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from migsafe.project import load_project
-from migsafe.project.target_metadata import naming_convention
+from migsafe.project.target_metadata import naming_convention, package_modules
 from tests.conftest import migration_source
 
 FK = "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s"
@@ -277,3 +277,14 @@ def test_a_convention_module_slow_to_import_is_waited_for(tmp_path: Path) -> Non
     report = json.loads(result.stdout)
     assert report["diagnostics"] == []
     assert "object-does-not-exist" not in {f["rule"] for f in report["findings"]}
+
+
+def test_the_application_modules_leave_out_tests_and_vendored_code(tmp_path: Path) -> None:
+    """In the order their paths' parts compare (``a/`` before ``a-b/`` before ``a.py``): a
+    scan that stops at its limit stops at the same module every time."""
+    package = tmp_path / "app"
+    for name in ("a.py", "a/x.py", "a-b/y.py", "tests/test_a.py", "a/vendor/lib.py", "b.txt"):
+        (package / name).parent.mkdir(parents=True, exist_ok=True)
+        (package / name).write_text("", encoding="utf-8")
+    relative = [str(Path(p).relative_to(package)) for p in package_modules(package)]
+    assert relative == ["a/x.py", "a-b/y.py", "a.py"]

@@ -169,12 +169,12 @@ def scripts_listed(directory: Path, recursive: bool = False) -> tuple[str, ...]:
     )
 
 
-def files_stat(paths: Iterable[Path]) -> dict[str, tuple[int, int]]:
+def files_stat(paths: Iterable[str | Path]) -> dict[str, tuple[int, int]]:
     """Each file's stat, as a footprint keeps that of a module (its size and mtime)."""
     return {str(path): stat for path in paths if (stat := _stat(path)) is not None}
 
 
-def _stat(path: Path) -> tuple[int, int] | None:
+def _stat(path: str | Path) -> tuple[int, int] | None:
     try:
         result = os.stat(path)
     except OSError:

@@ -12,6 +12,7 @@ constraints an operation makes without a name by it, and so does the capture).
 from __future__ import annotations
 
 import ast
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -567,18 +568,19 @@ def convention_in_package(
     package = application_package(env_py)
     if package is None:
         return None
-    scripts = env_py.resolve().parent
+    scripts = f"{env_py.resolve().parent}{os.sep}"
     found: list[Convention] = []
     for path in package_modules(package)[:_SCANNED]:
-        if path.is_relative_to(scripts):
+        if path.startswith(scripts):
             continue
         try:
-            if b"naming_convention" not in path.read_bytes():
-                continue
+            with open(path, "rb") as handle:
+                if b"naming_convention" not in handle.read():
+                    continue
         except OSError:
             continue
-        parts = path.relative_to(package.parent).with_suffix("").parts
-        module = load_module(path, ".".join(parts[:-1]))
+        parts = Path(path).relative_to(package.parent).with_suffix("").parts
+        module = load_module(Path(path), ".".join(parts[:-1]))
         if module is not None:
             found += _conventions_given(module, owner)
     values = [resolver.literal(c.node, c.module) for c in found]
@@ -589,13 +591,18 @@ def convention_in_package(
     return None
 
 
-def package_modules(package: Path) -> list[Path]:
-    """The application's own modules in ``package``: not its tests or vendored code."""
-    return [
-        path
-        for path in sorted(package.rglob("*.py"))
-        if not _NOT_THE_APPLICATION & set(path.relative_to(package).parts[:-1])
-    ]
+def package_modules(package: Path) -> list[str]:
+    """The application's own modules in ``package`` (their paths): not its tests or
+    vendored code, in the order of their paths' parts. One walk that does not enter the
+    directories left out, and no Path object per module: mlflow's package holds 3,986
+    modules, and a glob with a relative Path for each took 100 ms before the first script
+    could run."""
+    found: list[str] = []
+    for directory, subdirectories, files in os.walk(package):
+        subdirectories[:] = [d for d in subdirectories if d not in _NOT_THE_APPLICATION]
+        found += [os.path.join(directory, name) for name in files if name.endswith(".py")]
+    found.sort(key=lambda path: path.replace(os.sep, "\0"))  # as their parts compare
+    return found
 
 
 def _conventions_given(module: Module, owner: str | None) -> list[Convention]:
