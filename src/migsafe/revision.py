@@ -75,6 +75,8 @@ class RevisionContext:
     _schema: Catalog | None = field(default=None, init=False)  # schema_at's, built so far
     _schema_at: int = field(default=0, init=False)
     _source_lines: list[str] | None = field(default=None, init=False)
+    # existing_table_statements per directions judged: some forty rules ask for them
+    _on_existing: dict[tuple[str, ...], list[Statement]] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         self._order = (*self.upgrade, *self.downgrade)
@@ -432,9 +434,14 @@ class RevisionContext:
 
     def existing_table_statements(self, rule: Rule) -> Iterator[Statement]:
         """Those statements on tables that existed before the function ran."""
-        for stmt in self.statements(rule):
-            if stmt.node is not None and stmt.table and not self.is_new_table(stmt):
-                yield stmt
+        directions = tuple(rule.directions)
+        found = self._on_existing.get(directions)
+        if found is None:
+            found = self._on_existing[directions] = [
+                stmt for stmt in self.statements(rule)
+                if stmt.node is not None and stmt.table and not self.is_new_table(stmt)
+            ]  # fmt: skip
+        return iter(found)
 
     def is_new_table(self, stmt: Statement, table: TableName | None = None) -> bool:
         """True when the table was created earlier in the same function, or (upgrade) by an

@@ -29,14 +29,28 @@ def imported_names(tree: ast.Module) -> list[tuple[str, str]]:
 
 
 def named_as_imported(tree: ast.Module) -> Callable[[str], str]:
-    """A function that rewrites code to call what ``tree`` imports by the names it binds."""
+    """A function that rewrites code to call what ``tree`` imports by the names it binds.
+
+    The pattern, an alternation of every path imported, is compiled the first time a code
+    holds one of them: most hints name none, and compiling it for each script with a
+    finding took a tenth of the rules' time on mlflow."""
     pairs = imported_names(tree)
     if not pairs:
         return lambda code: code
     names = dict(pairs)
-    pattern = re.compile(  # not in an import a hint names (``from sqlalchemy.dialects ...``)
-        r"(?<![\w.])(?<!from )(?<!import )("
-        + "|".join(re.escape(path) for path, _ in pairs)
-        + r")(?![\w])"
-    )
-    return lambda code: pattern.sub(lambda match: names[match.group(1)], code)
+    compiled: list[re.Pattern[str]] = []
+
+    def rewritten(code: str) -> str:
+        if not any(path in code for path in names):
+            return code
+        if not compiled:
+            compiled.append(
+                re.compile(  # not in an import a hint names (``from sqlalchemy.dialects ...``)
+                    r"(?<![\w.])(?<!from )(?<!import )("
+                    + "|".join(re.escape(path) for path, _ in pairs)
+                    + r")(?![\w])"
+                )
+            )
+        return compiled[0].sub(lambda match: names[match.group(1)], code)
+
+    return rewritten

@@ -55,9 +55,10 @@ def find_rule(key: str) -> Rule | None:
     return None
 
 
-def rule_keys() -> set[str]:
+@cache
+def rule_keys() -> frozenset[str]:
     """Every rule's name and code, lowercase: what a suppression may name."""
-    return {key for rule in all_rules() for key in (rule.name, rule.code.lower())}
+    return frozenset(key for rule in all_rules() for key in (rule.name, rule.code.lower()))
 
 
 def closest_rule(name: str) -> str:
