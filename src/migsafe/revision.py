@@ -43,6 +43,8 @@ from migsafe.script_names import named_as_imported
 from migsafe.sql import Statement, TableName, parse_sql
 from migsafe.sqltree import alter_commands, dropped_names, set_config_call
 
+_CHECKPOINT_EVERY = 32  # statements between the copies schema_at keeps
+
 
 @dataclass
 class RevisionContext:
@@ -74,6 +76,9 @@ class RevisionContext:
     _order_index: dict[int, int] = field(default_factory=dict, init=False)
     _schema: Catalog | None = field(default=None, init=False)  # schema_at's, built so far
     _schema_at: int = field(default=0, init=False)
+    # copies of the schema every _CHECKPOINT_EVERY statements: a rule that asks for an
+    # earlier statement's schema starts again from the nearest, not from the beginning
+    _checkpoints: dict[int, Catalog] = field(default_factory=dict, init=False)
     _source_lines: list[str] | None = field(default=None, init=False)
     # existing_table_statements per directions judged: some forty rules ask for them
     _on_existing: dict[tuple[str, ...], list[Statement]] = field(default_factory=dict, init=False)
@@ -380,10 +385,20 @@ class RevisionContext:
 
     def _schema_through(self, target: int) -> Catalog:
         """The schema with the first ``target`` statements of both functions applied,
-        upgrade()'s first; built on from the last one asked for when it can be."""
-        if self._schema is None or self._schema_at > target:
-            self._schema, self._schema_at = (self.schema_before or Catalog()).copy(), 0
+        upgrade()'s first; built on from the last one asked for, or from the nearest copy
+        kept before ``target`` (a copy shares the tables it does not change): airflow's
+        squashed revision, whose rules ask for the start of the function at each DROP
+        INDEX, rebuilt its schema from scratch each time."""
+        start = target - target % _CHECKPOINT_EVERY
+        while start > 0 and start not in self._checkpoints:
+            start -= _CHECKPOINT_EVERY
+        if self._schema is None or not start <= self._schema_at <= target:
+            kept = self._checkpoints.get(start)
+            origin = kept if kept is not None else self.schema_before or Catalog()
+            self._schema, self._schema_at = origin.copy(), start if kept is not None else 0
         while self._schema_at < target:
+            if self._schema_at % _CHECKPOINT_EVERY == 0 and self._schema_at > 0:
+                self._checkpoints.setdefault(self._schema_at, self._schema.copy())
             node = self._order[self._schema_at].applied
             if node is not None:
                 self._schema.apply(node, self.script.revision)
