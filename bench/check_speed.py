@@ -12,7 +12,10 @@ stands the missing modules in and captures them, so the two do not do the same w
 ``--installed`` measures both in a virtual environment of their own where the release and
 all its dependencies are installed (``pip install PACKAGE==VERSION``, with migsafe from
 this checkout): each then imports what the scripts import, as `alembic upgrade --sql` does
-for a team whose CI installs its application.
+for a team whose CI installs its application. There, Alembic's own command is timed too,
+`alembic upgrade base:head --sql` with an env.py of nothing but the PostgreSQL dialect,
+where the history renders with it as shipped (a history whose scripts fail offline is
+said to, with Alembic's last line).
 
 Usage: python bench/check_speed.py [--runs N] [--history NAME ...] [--installed]
 """
@@ -97,6 +100,34 @@ def _pip(python: Path, *arguments: str) -> None:
         raise RegistryUnreachable((completed.stderr.strip().splitlines() or ["pip failed"])[-1])
 
 
+# env.py of the `alembic upgrade --sql` baseline: offline, the dialect, nothing else
+ALEMBIC_ENV = """\
+from alembic import context
+
+context.configure(dialect_name="postgresql", literal_binds=True, as_sql=True)
+with context.begin_transaction():
+    context.run_migrations()
+"""
+
+
+def alembic_render(python: Path, versions: Path, directory: Path) -> list[str] | None:
+    """``alembic upgrade base:head --sql`` of the history as Alembic itself runs it, if it
+    renders as shipped; None (and why, printed) if it does not."""
+    (directory / "env.py").write_text(ALEMBIC_ENV, encoding="utf-8")
+    ini = directory / "alembic.ini"
+    ini.write_text(
+        f"[alembic]\nscript_location = {directory}\nversion_locations = {versions}\n",
+        encoding="utf-8",
+    )
+    command = [str(python), "-m", "alembic", "-c", str(ini), "upgrade", "base:head", "--sql"]
+    probe = subprocess.run(command, capture_output=True, text=True, check=False)
+    if probe.returncode == 0:
+        return command
+    last = (probe.stderr.strip().splitlines() or ["no message"])[-1]
+    print(f"  alembic upgrade base:head --sql fails as shipped: {last[:160]}")
+    return None
+
+
 def measure(history, python: Path, versions: Path, runs: int, environment: dict[str, str]) -> None:
     check = [str(python), "-m", "migsafe", "check", "--format", "json", str(versions)]
     commands = {
@@ -105,6 +136,12 @@ def measure(history, python: Path, versions: Path, runs: int, environment: dict[
         "check, unchanged": check,
         "python startup": [str(python), "-c", "pass"],
     }
+    if python != Path(sys.executable):  # --installed: the application imports
+        directory = Path(environment["MIGSAFE_CACHE_DIR"]) / f"alembic-{history.package}"
+        directory.mkdir()  # in the benchmark's own temporary directory, removed with it
+        rendered = alembic_render(python, versions, directory)
+        if rendered is not None:
+            commands["alembic --sql"] = rendered
     for command in commands.values():  # warm the file cache and .pyc files; prime the cache
         timed(command, env=environment, accepted=FINDINGS_OK)
     samples: dict[str, list[float]] = {name: [] for name in commands}
@@ -119,6 +156,9 @@ def measure(history, python: Path, versions: Path, runs: int, environment: dict[
         print(f"  {name:<17} median {value:.3f} s  (range {spread} s)")
     ratio = medians["check, cold"] / medians["bare render"]
     print(f"  cold / bare render: {ratio:.2f}x (target <= 1.1x)")
+    if "alembic --sql" in medians:
+        ratio = medians["check, cold"] / medians["alembic --sql"]
+        print(f"  cold / alembic upgrade --sql: {ratio:.2f}x (target <= 1.1x)")
     print(f"  unchanged: {medians['check, unchanged']:.3f} s (target <= 0.3 s)")
 
 

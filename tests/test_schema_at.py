@@ -15,7 +15,7 @@ from migsafe.project import read_script
 from migsafe.revision import RevisionContext
 from migsafe.sql import statements
 
-TABLES = 90  # several of the copies kept (one every 32 statements)
+TABLES = 90  # many of the copies kept (one every 8 statements)
 
 
 def _context(write_migration) -> RevisionContext:

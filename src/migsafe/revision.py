@@ -43,7 +43,7 @@ from migsafe.script_names import named_as_imported
 from migsafe.sql import Statement, TableName, parse_sql
 from migsafe.sqltree import alter_commands, dropped_names, set_config_call
 
-_CHECKPOINT_EVERY = 32  # statements between the copies schema_at keeps
+_CHECKPOINT_EVERY = 8  # statements between the copies schema_at keeps
 
 
 @dataclass
