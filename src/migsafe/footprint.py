@@ -40,7 +40,7 @@ class Footprint:
                 scripts_listed(Path(directory), directory in self.recursive) == names
                 for directory, names in self.listings.items()
             )
-            and all(_stat(Path(path)) == stat for path, stat in self.modules.items())
+            and all(_stat(path) == stat for path, stat in self.modules.items())
             and not any(find_module(name, self.search_path) for name in self.missing)
         )
 
@@ -158,15 +158,22 @@ def _digest(data: bytes) -> str:
 
 
 def scripts_listed(directory: Path, recursive: bool = False) -> tuple[str, ...]:
-    """The migration scripts a versions directory holds, as migsafe lists them."""
-    pattern = "**/*.py" if recursive else "*.py"
-    return tuple(
-        sorted(
-            str(path.relative_to(directory))
-            for path in directory.glob(pattern)
-            if path.name != "__init__.py"
-        )
-    )
+    """The migration scripts a versions directory holds, as migsafe lists them (relative
+    paths, sorted). A cache hit lists them again: with the application package listed too
+    (where a naming convention was looked for: airflow's 1,800 modules), strings from one
+    walk, not a Path object for each."""
+    if not recursive:
+        try:
+            names = os.listdir(directory)
+        except OSError:
+            return ()
+        return tuple(sorted(n for n in names if n.endswith(".py") and n != "__init__.py"))
+    found = []
+    for where, _, files in os.walk(directory):
+        relative = os.path.relpath(where, directory)
+        prefix = "" if relative == os.curdir else f"{relative}{os.sep}"
+        found += [f"{prefix}{n}" for n in files if n.endswith(".py") and n != "__init__.py"]
+    return tuple(sorted(found))
 
 
 def files_stat(paths: Iterable[str | Path]) -> dict[str, tuple[int, int]]:
