@@ -2076,6 +2076,42 @@ def upgrade():
     assert "__getattr__" not in vars(sqlalchemy)  # only while capturing
 
 
+def test_a_legacy_query_runs_where_the_migration_is_first_to_import_the_orm(
+    write_migration,
+) -> None:
+    """migsafe no longer imports SQLAlchemy's ORM (50 ms a check of conda-store never
+    needed): its 1.x ``session.execute(query)`` is patched as a migration's import of
+    ``sqlalchemy.orm`` ends, here in a process where nothing imported it before."""
+    path = write_migration(
+        """\
+from sqlalchemy import orm
+
+class User(orm.declarative_base()):
+    __tablename__ = "users"
+    id = sa.Column(sa.Integer, primary_key=True)
+
+def upgrade():
+    session = orm.Session(bind=op.get_bind())
+    session.execute(session.query(User)).fetchall()
+    op.create_index("ix_users_id", "users", ["id"])  # the end
+"""
+    )
+    checked = subprocess.run(
+        [sys.executable, "-m", "migsafe", "check", "--no-cache", "--format", "json", str(path)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    report = json.loads(checked.stdout)
+    assert not [d for d in report["diagnostics"] if "raised" in d["message"]], report
+    assert "create-index-not-concurrently" in [f["rule"] for f in report["findings"]]
+
+
+def test_migsafe_check_imports_no_orm() -> None:
+    code = "import sys, migsafe.check, migsafe.rules as r; r.rule_modules(); "
+    code += "print('sqlalchemy.orm' in sys.modules)"
+    imported = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert imported.stdout.strip() == "False", imported.stderr
+
+
 PLUGIN = '''\
 """An Alembic plugin, as geoalchemy2.alembic_helpers is: importing it registers an op."""
 from alembic.operations import MigrateOperation, Operations

@@ -8,9 +8,6 @@ own, from alembic.ini's URL or an environment variable) or through the driver it
 
 from __future__ import annotations
 
-import importlib.abc
-import importlib.machinery
-import sys
 import types
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,7 +16,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.pool import Pool
 
-from migsafe.import_hooks import WrappingLoader, spec_from_the_others
+from migsafe.import_hooks import patched_when_imported
 
 
 @contextmanager
@@ -51,15 +48,10 @@ def _driver_connections_checked(check: Callable[[Any], None]) -> Iterator[None]:
             patched.append((owner, name, getattr(owner, name)))
             setattr(owner, name, wrapper)
 
-    for name in _DRIVERS:
-        if name in sys.modules:
-            patch(sys.modules[name])
-    finder = _PatchOnImport({name for name in _DRIVERS if name not in sys.modules}, patch)
-    sys.meta_path.insert(0, finder)
     try:
-        yield
+        with patched_when_imported(_DRIVERS, patch):
+            yield
     finally:
-        sys.meta_path.remove(finder)
         for owner, name, original in reversed(patched):
             setattr(owner, name, original)
 
@@ -92,34 +84,3 @@ def _checked_init(original: Any, check: Callable[[Any], None]) -> Any:
         check(self)
 
     return init
-
-
-class _PatchOnImport(importlib.abc.MetaPathFinder):
-    """The first finder on ``sys.meta_path`` while connections are checked: a driver found
-    by the finders after it is patched as soon as its module has run."""
-
-    def __init__(self, names: set[str], patch: Callable[[types.ModuleType], None]) -> None:
-        self._names = names
-        self._patch = patch
-
-    def find_spec(
-        self, fullname: str, path: Any = None, target: Any = None
-    ) -> importlib.machinery.ModuleSpec | None:
-        if fullname not in self._names:
-            return None
-        spec = spec_from_the_others(self, fullname, path, target)
-        if spec is None or spec.loader is None or spec.origin is None:  # (a stand-in)
-            return spec
-        self._names.discard(fullname)
-        spec.loader = _PatchingLoader(spec.loader, self._patch)
-        return spec
-
-
-class _PatchingLoader(WrappingLoader):
-    def __init__(self, loader: Any, patch: Callable[[types.ModuleType], None]) -> None:
-        super().__init__(loader)
-        self._patch = patch
-
-    def exec_module(self, module: types.ModuleType) -> None:
-        self._loader.exec_module(module)
-        self._patch(module)

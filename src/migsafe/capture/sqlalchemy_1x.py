@@ -18,6 +18,7 @@ import contextlib
 import functools
 import itertools
 import re
+import types
 import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -25,9 +26,10 @@ from typing import Any
 import sqlalchemy
 from sqlalchemy import MetaData, Table, sql
 from sqlalchemy.engine import Connection, Row
-from sqlalchemy.orm import Query, Session
 from sqlalchemy.sql import expression
 from sqlalchemy.sql.expression import TableClause
+
+from migsafe.import_hooks import patched_when_imported
 
 # where migrations find select(): ``sa.select``, ``from sqlalchemy.sql import select``, ...
 _SELECT_HOMES = (sqlalchemy, sql, expression)
@@ -57,7 +59,6 @@ def sqlalchemy_1x_calls() -> Iterator[None]:
     patches: list[tuple[Any, str, Callable[[Any], Any]]] = [
         *((home, "select", _accepting_a_list) for home in _SELECT_HOMES),
         (Connection, "execute", _accepting_a_string),
-        (Session, "execute", _accepting_a_query),
         (MetaData, "__init__", _keeping_its_bind),
         *((MetaData, name, _on_the_bind) for name in ("reflect", "create_all", "drop_all")),
         *((Table, name, _on_the_tables_bind) for name in ("create", "drop")),
@@ -65,13 +66,22 @@ def sqlalchemy_1x_calls() -> Iterator[None]:
         *((TableClause, name, _with_clauses) for name in ("insert", "update", "delete")),
         (Row, "__getitem__", _keyed_by_name),
     ]
-    originals = [(owner, name, getattr(owner, name)) for owner, name, _ in patches]
-    for (owner, name, legacy), (_, _, original) in zip(patches, originals, strict=True):
-        setattr(owner, name, legacy(original))
+    originals: list[tuple[Any, str, Any]] = []
+
+    def apply(owner: Any, name: str, legacy: Callable[[Any], Any]) -> None:
+        originals.append((owner, name, getattr(owner, name)))
+        setattr(owner, name, legacy(getattr(owner, name)))
+
+    def orm_imported(orm: types.ModuleType) -> None:  # by a migration, or imported already
+        apply(orm.Session, "execute", _accepting_a_query)
+
+    for owner, name, legacy in patches:
+        apply(owner, name, legacy)
     try:
-        yield
+        with patched_when_imported(("sqlalchemy.orm",), orm_imported):
+            yield
     finally:
-        for owner, name, original in originals:
+        for owner, name, original in reversed(originals):
             setattr(owner, name, original)
 
 
@@ -202,8 +212,10 @@ def _accepting_a_query(execute: Callable[..., Any]) -> Callable[..., Any]:
     """``session.execute(query)`` of a legacy ``Query``: 1.4 ran its statement, whose rows
     hold the entities the query names."""
 
+    from sqlalchemy.orm import Query  # imported already: a Session is running
+
     @functools.wraps(execute)
-    def legacy_execute(self: Session, statement: Any, *args: Any, **kw: Any) -> Any:
+    def legacy_execute(self: Any, statement: Any, *args: Any, **kw: Any) -> Any:
         if isinstance(statement, Query):
             statement = statement.statement
         return execute(self, statement, *args, **kw)

@@ -43,7 +43,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy
-import sqlalchemy.orm
 from sqlalchemy.dialects.postgresql.base import PGDialect
 from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.types import UserDefinedType
@@ -169,7 +168,9 @@ class StandIn(UserDefinedType):
         if len(args) == 1 and not kwargs and _decorating(frame, args[0]):
             return args[0]  # mailman's ``@public`` (atpublic): the function, the class
         if path.endswith(".Session") and _the_migrations_bind(kwargs.get("bind")):
-            return sqlalchemy.orm.Session(bind=kwargs["bind"])  # superset's db.Session(...)
+            from sqlalchemy.orm import Session  # (imported when needed: most runs never do)
+
+            return Session(bind=kwargs["bind"])  # superset's db.Session(...)
         if frame.f_code.co_filename == LOG.current_file and _for_its_effect(frame, path):
             LOG.value_uses.append(
                 ValueUse(called, self._migsafe_root, frame.f_lineno, "calls {name}", Reach.EFFECT)
