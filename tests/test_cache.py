@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -151,6 +152,25 @@ def test_a_read_of_the_systems_state_is_no_input(write_migration, cached_check) 
     )
     cached_check([path])
     assert cached_check([path])[1]
+
+
+@pytest.mark.skipif(not Path("/dev/shm").is_dir(), reason="no /dev/shm on this system")
+def test_a_file_in_a_memory_file_system_is_an_input(write_migration, cached_check) -> None:
+    """/dev/shm holds real files (tmpfs), unlike the kernel's views: SQL kept there is an
+    input as any other file is."""
+    with tempfile.NamedTemporaryFile("w", dir="/dev/shm", suffix=".sql") as sql:
+        sql.write("SELECT 1;\n")
+        sql.flush()
+        path = write_migration(
+            f"from pathlib import Path\n\ndef upgrade():\n"
+            f"    op.execute(Path({sql.name!r}).read_text())\n"
+        )
+        cached_check([path])
+        assert cached_check([path])[1]
+        Path(sql.name).write_text("CREATE INDEX ix_t_a ON t (a);\n", encoding="utf-8")
+        result, answered = cached_check([path])
+        assert not answered
+        assert "create-index-not-concurrently" in [f.rule for f in result.findings]
 
 
 def test_a_module_that_appears_checks_again(tmp_path, write_migration, cached_check) -> None:

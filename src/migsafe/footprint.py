@@ -79,9 +79,11 @@ class ImportedModules:
 
 # files opened that are code, whose change the modules' stat tells already
 _CODE_SUFFIXES = (".py", ".pyc", ".pyi", ".so", ".pth")
-# the kernel's views of the running system: a library reading /proc/stat (mlflow's, with
-# its dependencies installed) is no input of the result, and its bytes differ on every read
-_SYSTEM_STATE = ("/proc/", "/sys/", "/dev/")
+# the kernel's views of the running system, files whose bytes differ on every read: a
+# library reading /proc/stat (mlflow's, with its dependencies installed) is no input of the
+# result. (Under /dev, only files of a memory file system such as /dev/shm are regular
+# files, real ones: a device is no file here.)
+_SYSTEM_STATE = ("/proc/", "/sys/")
 
 
 class FilesOpened:
