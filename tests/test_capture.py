@@ -2168,6 +2168,86 @@ def test_the_plugins_env_py_imports_register_their_operations(tmp_path: Path, mo
     assert not (tmp_path / "myapp_env_only.py.imported").exists()
 
 
+@pytest.mark.parametrize(
+    ("env_imports_it", "migration_uses_it"), [(True, True), (False, True), (True, False)]
+)
+def test_a_module_env_py_imports_is_there_as_an_attribute_of_its_package(
+    tmp_path: Path, monkeypatch, env_imports_it: bool, migration_uses_it: bool
+) -> None:
+    """prefect's migrations ``import prefect`` and call ``prefect.server.utilities.database
+    .UUID()``, a module env.py imported: under ``alembic upgrade`` it is an attribute of
+    its package by then, and so it is while capturing (33 of prefect's 120 scripts raised
+    AttributeError, installed). A module env.py does not import stays missing, as it would
+    be under Alembic; and none is imported before a migration asks for it."""
+    from migsafe.capture import code_origin
+
+    site = tmp_path / "venv" / "site-packages"  # installed, as prefect is: no project file
+    package = site / "migsafe_test_lazy_app"
+    (package / "db").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "db" / "__init__.py").write_text("")
+    (package / "db" / "types.py").write_text(
+        "import sqlalchemy as sa\n\ndef UUID():\n    return sa.Uuid()\n"
+        "open(__file__ + '.imported', 'w').close()\n"
+    )
+    monkeypatch.syspath_prepend(str(site))
+    code_origin._environment_prefixes.cache_clear()
+    monkeypatch.setattr(code_origin, "_environment_prefixes", code_origin._environment_prefixes)
+    imports = "from migsafe_test_lazy_app.db.types import UUID\n" if env_imports_it else ""
+    scripts = package / "migrations"  # env.py inside the application, as prefect's is
+    (scripts / "versions").mkdir(parents=True)
+    (scripts / "env.py").write_text(f"from alembic import context\n{imports}")
+    (scripts / "versions" / "a1.py").write_text(
+        "from alembic import op\nimport sqlalchemy as sa\nimport migsafe_test_lazy_app\n"
+        "revision = 'a1'\ndown_revision = None\n"
+        "def upgrade():\n"
+        "    op.create_table('t', sa.Column('id', sa.Integer, primary_key=True))\n"
+        + (
+            "    op.add_column('t', sa.Column('u', migsafe_test_lazy_app.db.types.UUID()))\n"
+            if migration_uses_it
+            else ""
+        )
+        + "def downgrade():\n    op.drop_table('t')\n"
+    )
+    try:
+        result = command.check([scripts / "versions"])
+    finally:
+        code_origin._environment_prefixes.cache_clear()
+    raised = [d.message for d in result.diagnostics if "raised AttributeError" in d.message]
+    assert bool(raised) is not env_imports_it, result.diagnostics
+    imported = (package / "db" / "types.py.imported").exists()
+    assert imported is (env_imports_it and migration_uses_it)  # when asked for, and only then
+    assert "migsafe_test_lazy_app" not in sys.modules  # in the worker only
+
+
+def test_a_package_env_py_imports_from_is_forgiven_as_any_project_module(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """airflow's env.py imports ``from airflow import models``, and airflow's own import
+    raises where its local settings are not there: the project's module still keeps what
+    it defined (its import is watched for env.py's submodules, and that watch must not
+    hide who imports it: airflow's 124 scripts all raised once it did)."""
+    package = tmp_path / "migsafe_test_forgiven_app"
+    package.mkdir()
+    (package / "__init__.py").write_text("VALUE = 'x'\nraise RuntimeError('no settings')\n")
+    (package / "models.py").write_text("")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    (tmp_path / "env.py").write_text(
+        "from alembic import context\nfrom migsafe_test_forgiven_app import models\n"
+    )
+    (tmp_path / "versions").mkdir()
+    (tmp_path / "versions" / "a1.py").write_text(
+        "from alembic import op\nimport migsafe_test_forgiven_app\n"
+        "revision = 'a1'\ndown_revision = None\n"
+        "def upgrade():\n"
+        "    op.create_index('ix_t_' + migsafe_test_forgiven_app.VALUE, 't', ['a'])\n"
+        "def downgrade():\n    op.drop_index('ix_t_x', 't')\n"
+    )
+    result = command.check([tmp_path / "versions"])
+    assert not [d for d in result.diagnostics if "raised" in d.message], result.diagnostics
+    assert "create-index-not-concurrently" in [f.rule for f in result.findings]
+
+
 def test_an_operation_of_a_plugin_that_is_not_installed_says_so(write_migration) -> None:
     """dstack's env.py imports alembic_postgresql_enum, whose ``op.sync_enum_values`` its
     migrations call: without the plugin, the failure names the operation and what to do."""

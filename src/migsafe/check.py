@@ -21,7 +21,11 @@ from alembic.config import Config
 from sqlalchemy.exc import SAWarning
 
 from migsafe.capture import OfflineCapturer, stand_ins
-from migsafe.capture.env_imports import convention_imported, import_installed
+from migsafe.capture.env_imports import (
+    convention_imported,
+    import_installed,
+    submodules_on_first_use,
+)
 from migsafe.capture_notes import capture_notes
 from migsafe.catalog import Catalog
 from migsafe.config import Settings
@@ -163,7 +167,7 @@ def _serve(
     with warnings.catch_warnings(), import_path(project.sys_path), OfflineCapturer(
         project.config, settings.target_pg_version, replayed(done),
         dict(environment.naming_convention),
-    ) as capturer:  # fmt: skip
+    ) as capturer, submodules_on_first_use(environment.imported):  # fmt: skip
         # what SQLAlchemy says of the migrations' objects (tiled's ``primary_eky=True``) when
         # rules build operations from them is the migrations' to hear, not a check's output
         warnings.simplefilter("ignore", SAWarning)

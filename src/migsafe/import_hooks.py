@@ -54,7 +54,8 @@ def patched_when_imported(
     names: Iterable[str], patch: Callable[[types.ModuleType], None]
 ) -> Iterator[None]:
     """``patch`` each module of ``names`` while inside: now, for one imported already;
-    as its import ends, for one imported meanwhile. What ``patch`` changes is its to undo
+    as its import ends, for one imported meanwhile (each time it is: a project's module
+    taken out of ``sys.modules`` is imported anew). What ``patch`` changes is its to undo
     (the caller's context restores it); importing a module only to patch it costs a run
     that never needs it (psycopg: 40 ms; SQLAlchemy's ORM: 50 ms)."""
     waiting = set()
@@ -78,16 +79,20 @@ class _PatchOnImport(importlib.abc.MetaPathFinder):
     def __init__(self, names: set[str], patch: Callable[[types.ModuleType], None]) -> None:
         self._names = names
         self._patch = patch
+        self._finding: set[str] = set()  # asked again by a finder it asked: not its turn
 
     def find_spec(
         self, fullname: str, path: Any = None, target: Any = None
     ) -> importlib.machinery.ModuleSpec | None:
-        if fullname not in self._names:
+        if fullname not in self._names or fullname in self._finding:
             return None
-        spec = spec_from_the_others(self, fullname, path, target)
+        self._finding.add(fullname)
+        try:
+            spec = spec_from_the_others(self, fullname, path, target)
+        finally:
+            self._finding.discard(fullname)
         if spec is None or spec.loader is None or spec.origin is None:  # (a stand-in)
             return spec
-        self._names.discard(fullname)
         spec.loader = _PatchingLoader(spec.loader, self._patch)
         return spec
 

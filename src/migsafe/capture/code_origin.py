@@ -42,8 +42,13 @@ def first_project_frame(frame: types.FrameType | None) -> types.FrameType | None
     return None
 
 
-# the import machinery, and stand-ins importing a submodule on the project's behalf
-_TRANSPARENT = ("importlib", "_frozen_importlib", "migsafe.capture.stand_ins")
+# the import machinery, finders that only pass an import on (migsafe.import_hooks), and
+# what imports a submodule on the project's behalf (stand-ins; env_imports: the modules
+# env.py imports, when a migration asks their package for one)
+_TRANSPARENT = (
+    "importlib", "_frozen_importlib", "migsafe.import_hooks", "migsafe.capture.stand_ins",
+    "migsafe.capture.env_imports",
+)  # fmt: skip
 
 
 def in_guarded_try(frame: types.FrameType | None, filename: str, lines: frozenset[int]) -> bool:

@@ -5,7 +5,8 @@ call: ``from geoalchemy2 import alembic_helpers`` registers ``op.add_geospatial_
 ``import alembic_postgresql_enum`` registers ``op.sync_enum_values``. check does not run
 env.py (it connects, configures and runs migrations), but imports what it imports from the
 environment, so those operations exist. The application's own modules are not imported here:
-a migration that needs one imports it itself.
+a migration that needs one imports it itself, and one that reaches it as an attribute of its
+package, as env.py's import left it, gets it then (``submodules_on_first_use``).
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ import signal
 import sys
 import time
 import types
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from migsafe.capture.code_origin import is_project_file
+from migsafe.import_hooks import patched_when_imported
 from migsafe.project.imports import import_path
 from migsafe.project.target_metadata import ConventionSource
 
@@ -45,6 +48,66 @@ def import_installed(names: Iterable[str]) -> tuple[str, ...]:
         except (Exception, SystemExit):  # one that cannot be imported here registers nothing
             continue
     return tuple(missing)
+
+
+# packages whose attributes migsafe hands out itself while capturing (stand_ins: SQLAlchemy's
+# submodules on first use), or that are whole when imported (alembic.op, alembic.context)
+_OWN_ATTRIBUTES = frozenset(("sqlalchemy", "alembic"))
+
+
+@contextmanager
+def submodules_on_first_use(imported: Iterable[str]) -> Iterator[None]:
+    """While inside, a module env.py imports (``imported``) that a migration reaches as an
+    attribute of its package is imported then, as env.py's import had made it one.
+
+    prefect's migrations ``import prefect`` and call ``prefect.server.utilities.database
+    .UUID()``: under ``alembic upgrade``, env.py imported that module first. Importing what
+    env.py imports of the application before every check would cost the histories that never
+    need it (conda-store's models import conda_lock: a quarter second); this imports each
+    such module when, and only when, a migration asks its package for it. A package's own
+    ``__getattr__`` answers the rest; nothing else is changed, and all is put back after."""
+    children: dict[str, set[str]] = {}
+    for name in imported:
+        parts = name.split(".")
+        if parts[0] not in _OWN_ATTRIBUTES:
+            for depth in range(1, len(parts)):
+                children.setdefault(".".join(parts[:depth]), set()).add(parts[depth])
+    given: list[tuple[types.ModuleType, Any, Callable[[str], Any]]] = []
+
+    def patch(package: types.ModuleType) -> None:
+        own = vars(package).get("__getattr__")
+        getter = _imported_on_first_use(package.__name__, children[package.__name__], own)
+        package.__getattr__ = getter  # type: ignore[attr-defined]
+        given.append((package, own, getter))
+
+    try:
+        with patched_when_imported(children, patch):
+            yield
+    finally:
+        for package, own, getter in reversed(given):
+            if vars(package).get("__getattr__") is getter:  # not replaced since
+                if own is None:
+                    del package.__getattr__  # type: ignore[attr-defined]
+                else:
+                    package.__getattr__ = own  # type: ignore[attr-defined]
+
+
+def _imported_on_first_use(
+    package: str, names: set[str], own: Callable[[str], Any] | None
+) -> Callable[[str], Any]:
+    def __getattr__(attribute: str) -> Any:
+        if attribute in names:
+            submodule = f"{package}.{attribute}"
+            try:
+                return importlib.import_module(submodule)
+            except ModuleNotFoundError as exc:
+                if exc.name != submodule:  # the submodule is there: an import of its failed
+                    raise
+        if own is not None:
+            return own(attribute)
+        raise AttributeError(f"module {package!r} has no attribute {attribute!r}")
+
+    return __getattr__
 
 
 def _found(top_level: str) -> bool:

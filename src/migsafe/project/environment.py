@@ -38,6 +38,10 @@ class Environment:
     # the modules env.py imports at its top (``geoalchemy2.alembic_helpers``): importing an
     # Alembic plugin registers the operations the migrations call (``add_geospatial_column``)
     imports: tuple[str, ...] = ()
+    # every module env.py imports at its top, the application's own too: a migration may
+    # reach one as an attribute of its package, which env.py's import made (prefect's
+    # ``prefect.server.utilities.database.UUID()`` after only ``import prefect``)
+    imported: tuple[str, ...] = ()
     # the naming convention of env.py's target_metadata (``project.target_metadata``), by
     # which Alembic names the constraints an operation makes without a name
     naming_convention: tuple[tuple[str, str], ...] = ()
@@ -80,6 +84,7 @@ def read_environment(env_py: Path | None, options: dict[str, str]) -> Environmen
         transaction_per_migration=_configures_transaction_per_migration(tree),
         autocommit=_runs_in_autocommit(tree, options),
         imports=_top_level_imports(tree, _application_name(env_py)),
+        imported=_top_level_imports(tree, None),
     )
 
 
