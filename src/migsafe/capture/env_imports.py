@@ -75,8 +75,11 @@ def submodules_on_first_use(imported: Iterable[str]) -> Iterator[None]:
     given: list[tuple[types.ModuleType, Any, Callable[[str], Any]]] = []
 
     def patch(package: types.ModuleType) -> None:
+        names = children.get(package.__name__)
+        if names is None:  # a module that renamed itself as it ran
+            return
         own = vars(package).get("__getattr__")
-        getter = _imported_on_first_use(package.__name__, children[package.__name__], own)
+        getter = _imported_on_first_use(package.__name__, names, own)
         package.__getattr__ = getter  # type: ignore[attr-defined]
         given.append((package, own, getter))
 
