@@ -2105,6 +2105,29 @@ def upgrade():
     assert "create-index-not-concurrently" in [f["rule"] for f in report["findings"]]
 
 
+def test_a_migration_prints_once_however_often_it_is_run(write_migration) -> None:
+    """A function run again (where its reads find a row, at the far ends of its values)
+    printed again, and printed the made-up rows it went over: only its first run's output
+    is shown, where a deploy's would be."""
+    path = write_migration(
+        """\
+def upgrade():
+    op.create_table("t", sa.Column("id", sa.Integer, primary_key=True), sa.Column("a", sa.Text))
+    print("PRINTED IN UPGRADE")
+    for (id,) in op.get_bind().execute(sa.text("SELECT id FROM t")):
+        print("PER ROW", id)
+        op.execute(sa.text(f"UPDATE t SET a = 'x' WHERE id = {id}"))
+"""
+    )
+    checked = subprocess.run(
+        [sys.executable, "-m", "migsafe", "check", "--no-cache", "--format", "json", str(path)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert checked.stderr.count("PRINTED IN UPGRADE") == 1, checked.stderr
+    assert "PER ROW" not in checked.stderr
+    assert json.loads(checked.stdout)["checked"] == 1
+
+
 def test_migsafe_check_imports_no_orm() -> None:
     code = "import sys, migsafe.check, migsafe.rules as r; r.rule_modules(); "
     code += "print('sqlalchemy.orm' in sys.modules)"

@@ -63,6 +63,7 @@ from migsafe.capture.one_row import (
     text_compared,
 )
 from migsafe.capture.operations import Recording
+from migsafe.capture.output_silenced import output_silenced
 from migsafe.capture.recorder import AskedAbsent, Emitted, Read, Recorder
 from migsafe.capture.refused_stand_ins import refusals_told, told_by
 from migsafe.capture.sqlalchemy_1x import sqlalchemy_1x_calls
@@ -383,7 +384,7 @@ class OfflineCapturer:
         again.recorder.outside_names, again.recorder.outside_unique = names, unique
         try:
             with self._made_up_run(function):
-                self._run(again, script, function)
+                self._run(again, script, function, repeated=True)
         except RunTooLong:
             return None
         return again if again.exact and not again.guesses else None
@@ -404,7 +405,7 @@ class OfflineCapturer:
         again = self._again(capture, script, start.copy())
         self._offline = False
         try:
-            self._run(again, script, function)
+            self._run(again, script, function, repeated=True)
             again = self._over_what_is_not_known(again, script, function, start)
         finally:
             self._offline = True
@@ -507,7 +508,7 @@ class OfflineCapturer:
             self._offline = not capture.online
             try:  # a loop that a row makes endless; an exit no database made it take
                 with self._made_up_run(function):
-                    self._run(again, script, function)
+                    self._run(again, script, function, repeated=True)
             except RunTooLong:
                 return None
             finally:
@@ -628,7 +629,7 @@ class OfflineCapturer:
         again = self._again(capture, script, catalog)
         try:  # ``while has_table("t"):`` waits forever; ``if has_table(...): os._exit()``
             with self._made_up_run(function):
-                self._run(again, script, function)
+                self._run(again, script, function, repeated=True)
         except RunTooLong:
             return None
         again = self._over_what_is_not_known(again, script, function, catalog)
@@ -655,10 +656,11 @@ class OfflineCapturer:
 
     def _run(
         self, capture: Capture, script: MigrationScript, function: Callable[[], Any],
-        importing: bool = False,
+        importing: bool = False, repeated: bool = False,
     ) -> Any:  # fmt: skip
         """Run ``function`` offline, into ``capture``: a raise becomes its failure, a
-        stand-in used as a value its guess. Returns what the function returned."""
+        stand-in used as a value its guess. Returns what the function returned. A
+        ``repeated`` run (not the function's first) prints nothing."""
         recorder = capture.recorder
         connection = self.bind.connect(recorder)
         context = self._context
@@ -672,8 +674,11 @@ class OfflineCapturer:
         log = stand_ins.LOG
         log.start(recorder.filename, recorder.guessed, importing, script.guarded_lines)
         try:
-            with warnings.catch_warnings():  # the migration's (and SQLAlchemy's about what it
-                warnings.simplefilter("ignore")  # reflected offline): not migsafe's to print
+            quiet = output_silenced() if repeated else contextlib.nullcontext()
+            # the migration's warnings (and SQLAlchemy's about what it reflected offline)
+            # are not migsafe's to print
+            with warnings.catch_warnings(), quiet:
+                warnings.simplefilter("ignore")
                 returned = None
                 capture.ran = capture.ran or not importing
                 for arguments in _passed_by_env_py(function, self._databases):
