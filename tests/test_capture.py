@@ -2128,6 +2128,37 @@ def upgrade():
     assert json.loads(checked.stdout)["checked"] == 1
 
 
+def test_a_migration_that_closes_its_stdout_is_run_again_all_the_same(write_migration) -> None:
+    """Run again, it printed nowhere through descriptors copied to the lowest free number,
+    which was 1 where its first run had closed it: its ``os.close(1)`` closed migsafe's copy
+    of stderr, and the run where its read finds a row was lost (a notice), or what ran after
+    it printed nowhere."""
+    path = write_migration(
+        """\
+import os
+
+def upgrade():
+    op.create_table("t", sa.Column("id", sa.Integer, primary_key=True), sa.Column("a", sa.Text))
+    try:
+        os.close(1)
+    except OSError:
+        pass
+    for (id,) in op.get_bind().execute(sa.text("SELECT id FROM t")):
+        op.execute(sa.text(f"UPDATE t SET a = 'x' WHERE id = {id}"))
+
+def downgrade():
+    print("THE DOWNGRADE PRINTS")
+    op.drop_table("t")
+"""
+    )
+    checked = subprocess.run(
+        [sys.executable, "-m", "migsafe", "check", "--no-cache", "--format", "json", str(path)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert json.loads(checked.stdout)["diagnostics"] == []  # the row's run judged: no notice
+    assert "THE DOWNGRADE PRINTS" in checked.stderr
+
+
 def test_migsafe_check_imports_no_orm() -> None:
     code = "import sys, migsafe.check, migsafe.rules as r; r.rule_modules(); "
     code += "print('sqlalchemy.orm' in sys.modules)"

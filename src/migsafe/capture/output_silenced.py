@@ -11,6 +11,7 @@ stream object is silent too.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import sys
 from collections.abc import Iterator
@@ -19,20 +20,35 @@ from collections.abc import Iterator
 @contextlib.contextmanager
 def output_silenced() -> Iterator[None]:
     """Descriptors 1 and 2 at ``os.devnull`` while inside, put back after; what Python
-    buffered before is written first, what it buffered inside is dropped with it."""
+    buffered before is written first, what it buffered inside is dropped with it. One the
+    migration closed already (in its first run) is left as it is."""
     _flushed()
-    saved = [os.dup(1), os.dup(2)]
-    null = os.open(os.devnull, os.O_WRONLY)
+    saved: dict[int, int] = {}
+    for fd in (1, 2):
+        with contextlib.suppress(OSError):
+            saved[fd] = _copy_above_the_standard_streams(fd)
+    opened = os.open(os.devnull, os.O_WRONLY)
+    null = _copy_above_the_standard_streams(opened)
+    os.close(opened)
     try:
-        os.dup2(null, 1)
-        os.dup2(null, 2)
+        for fd in saved:
+            os.dup2(null, fd)
         yield
     finally:
         _flushed()
-        for fd, kept in zip((1, 2), saved, strict=True):
-            os.dup2(kept, fd)
-            os.close(kept)
-        os.close(null)
+        for fd, kept in saved.items():
+            with contextlib.suppress(OSError):  # (the migration may close what it finds open)
+                os.dup2(kept, fd)
+                os.close(kept)
+        with contextlib.suppress(OSError):
+            os.close(null)
+
+
+def _copy_above_the_standard_streams(fd: int) -> int:
+    """A copy of ``fd`` numbered 3 or above: one numbered 1 (the lowest free descriptor,
+    where the migration closed its stdout) would be closed by the migration's next
+    ``os.close(1)``."""
+    return fcntl.fcntl(fd, fcntl.F_DUPFD, 3)
 
 
 def _flushed() -> None:
