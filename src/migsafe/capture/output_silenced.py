@@ -11,7 +11,6 @@ stream object is silent too.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import sys
 from collections.abc import Iterator
@@ -48,7 +47,14 @@ def _copy_above_the_standard_streams(fd: int) -> int:
     """A copy of ``fd`` numbered 3 or above: one numbered 1 (the lowest free descriptor,
     where the migration closed its stdout) would be closed by the migration's next
     ``os.close(1)``."""
-    return fcntl.fcntl(fd, fcntl.F_DUPFD, 3)
+    low: list[int] = []
+    copy = os.dup(fd)
+    while copy <= 2:  # (os.dup takes the lowest free number; F_DUPFD is POSIX only)
+        low.append(copy)
+        copy = os.dup(fd)
+    for taken in low:
+        os.close(taken)
+    return copy
 
 
 def _flushed() -> None:
