@@ -2159,6 +2159,19 @@ def downgrade():
     assert "THE DOWNGRADE PRINTS" in checked.stderr
 
 
+def test_an_operation_given_an_object_for_a_name_says_which(write_migration) -> None:
+    """jupyterhub's downgrades ``op.drop_column("spawners", sa.Column("user_options"))``:
+    Alembic fails on it with SQLAlchemy's ``Column._set_parent() missing 2 required
+    keyword-only arguments``, which names neither the call nor the argument."""
+    path = write_migration(
+        "def upgrade():\n    op.add_column('t', sa.Column('a', sa.Text))\n\n"
+        "def downgrade():\n    op.drop_column('t', sa.Column('a'))\n"
+    )
+    (notice,) = [d.message for d in command.check([path]).diagnostics]
+    assert "DropColumnOp cannot be rendered: its column_name is a Column, " in notice
+    assert "not a name: Alembic fails on it too (TypeError: " in notice
+
+
 def test_migsafe_check_imports_no_orm() -> None:
     code = "import sys, migsafe.check, migsafe.rules as r; r.rule_modules(); "
     code += "print('sqlalchemy.orm' in sys.modules)"

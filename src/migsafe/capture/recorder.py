@@ -344,6 +344,9 @@ class Recorder:
         self, operation: MigrateOperation | None, exc: Exception, caught: bool = False
     ) -> None:
         error = described(exc)
+        misnamed = _not_a_name(operation)
+        if misnamed is not None:  # SQLAlchemy's own words (``Column._set_parent() missing 2
+            error = f"{misnamed} ({error})"  # required ...``) name neither call nor argument
         accounted = not caught and self.made_unseen(operation)
         self.emitted.append(
             Emitted(
@@ -479,3 +482,19 @@ def _writes_rows_only(item: Emitted) -> bool:
 def _inline(code: types.CodeType) -> bool:
     """A comprehension's or a lambda's frame: part of the function it is written in."""
     return code.co_name.startswith("<") and code.co_name != "<module>"
+
+
+# what an operation names its objects by: each a string (a name, or a conv() of one)
+_NAMED_BY = ("table_name", "column_name", "index_name", "constraint_name", "schema")
+
+
+def _not_a_name(operation: MigrateOperation | None) -> str | None:
+    """Which argument of ``operation`` is no name, where Alembic takes one: jupyterhub's
+    ``op.drop_column("spawners", sa.Column("user_options"))``, which Alembic cannot render
+    either, online or offline."""
+    for argument in _NAMED_BY:
+        value = getattr(operation, argument, None)
+        if value is not None and not isinstance(value, str):  # (its own name left out: one
+            kind = type(value).__name__  # call in a loop over columns is one notice)
+            return f"its {argument} is a {kind}, not a name: Alembic fails on it too"
+    return None
