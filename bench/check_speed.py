@@ -71,7 +71,7 @@ def main() -> None:
             else:
                 python, versions = Path(sys.executable), extract(history)
                 precompile(REPO / "src" / "migsafe", versions)
-            measure(history, python, versions, args.runs, environment)
+            measure(history, python, versions, args.runs, environment, args.installed)
 
 
 def installed_release(history) -> tuple[Path, Path]:
@@ -128,7 +128,9 @@ def alembic_render(python: Path, versions: Path, directory: Path) -> list[str] |
     return None
 
 
-def measure(history, python: Path, versions: Path, runs: int, environment: dict[str, str]) -> None:
+def measure(
+    history, python: Path, versions: Path, runs: int, environment: dict[str, str], installed: bool
+) -> None:
     check = [str(python), "-m", "migsafe", "check", "--format", "json", str(versions)]
     commands = {
         "bare render": [str(python), str(REPO / "bench" / "bare_render.py"), str(versions)],
@@ -136,7 +138,7 @@ def measure(history, python: Path, versions: Path, runs: int, environment: dict[
         "check, unchanged": check,
         "python startup": [str(python), "-c", "pass"],
     }
-    if python != Path(sys.executable):  # --installed: the application imports
+    if installed:  # the application imports: Alembic's own command may render the history
         directory = Path(environment["MIGSAFE_CACHE_DIR"]) / f"alembic-{history.package}"
         directory.mkdir()  # in the benchmark's own temporary directory, removed with it
         rendered = alembic_render(python, versions, directory)

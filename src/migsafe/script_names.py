@@ -9,6 +9,7 @@ NameError. The hint is written with the names the script's top-level imports bin
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from collections.abc import Callable
 
@@ -38,19 +39,18 @@ def named_as_imported(tree: ast.Module) -> Callable[[str], str]:
     if not pairs:
         return lambda code: code
     names = dict(pairs)
-    compiled: list[re.Pattern[str]] = []
+
+    @functools.cache
+    def pattern() -> re.Pattern[str]:
+        return re.compile(  # not in an import a hint names (``from sqlalchemy.dialects ...``)
+            r"(?<![\w.])(?<!from )(?<!import )("
+            + "|".join(re.escape(path) for path, _ in pairs)
+            + r")(?![\w])"
+        )
 
     def rewritten(code: str) -> str:
         if not any(path in code for path in names):
             return code
-        if not compiled:
-            compiled.append(
-                re.compile(  # not in an import a hint names (``from sqlalchemy.dialects ...``)
-                    r"(?<![\w.])(?<!from )(?<!import )("
-                    + "|".join(re.escape(path) for path, _ in pairs)
-                    + r")(?![\w])"
-                )
-            )
-        return compiled[0].sub(lambda match: names[match.group(1)], code)
+        return pattern().sub(lambda match: names[match.group(1)], code)
 
     return rewritten
